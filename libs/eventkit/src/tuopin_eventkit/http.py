@@ -1,0 +1,151 @@
+"""HTTP pieces every service mounts: the event feed, stream history, health, metrics."""
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
+
+from tuopin_contracts import Envelope
+from tuopin_eventkit import context, metrics
+from tuopin_eventkit.db import ping
+from tuopin_eventkit.problems import problem
+from tuopin_eventkit.service import RuntimeDep, ServiceSpec
+from tuopin_eventkit.store import RecordedEvent
+
+
+class FeedItem(BaseModel):
+    position: int
+    event: Envelope
+
+
+class Feed(BaseModel):
+    """A page of the service's event stream in commit order."""
+
+    items: list[FeedItem]
+    next_after: int
+    head: int
+
+
+class History(BaseModel):
+    """One aggregate's events, oldest first (replayed up to ``as_of`` when given)."""
+
+    subject: str
+    as_of: datetime | None
+    events: list[Envelope]
+
+
+def feed_router() -> APIRouter:
+    router = APIRouter(tags=["events"])
+
+    @router.get("/v1/events", response_model=Feed, summary="The service's event stream")
+    async def read_events(
+        runtime: RuntimeDep,
+        after: Annotated[int, Query(ge=0, description="Last position already read")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Feed:
+        async with runtime.reader.connect() as conn:
+            page = await runtime.store.read_all(conn, after, limit)
+            head = await runtime.store.head(conn)
+        items = [FeedItem(position=e.position, event=e.envelope(runtime.store.source)) for e in page]
+        return Feed(items=items, next_after=page[-1].position if page else after, head=head)
+
+    return router
+
+
+async def history(runtime: "RuntimeDep", subject: str, as_of: AwareDatetime | None) -> History:
+    """The history of one stream, for a service's ``/v1/<things>/{id}/history`` route."""
+    async with runtime.reader.connect() as conn:
+        recorded: list[RecordedEvent] = await runtime.store.load(conn, subject, as_of)
+    return History(
+        subject=subject, as_of=as_of, events=[e.envelope(runtime.store.source) for e in recorded]
+    )
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Database and broker reachable", response_model=None)
+    async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, str]:
+        checks = {"database": await _check(ping(runtime.engine)),
+                  "broker": await _check(_reach(runtime.settings.kafka.bootstrap_servers))}
+        if all(v == "ok" for v in checks.values()):
+            return {"status": "ready", **checks}
+        return problem(503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _check(probe: object) -> str:
+    try:
+        await asyncio.wait_for(probe, timeout=2.0)  # type: ignore[arg-type]
+        return "ok"
+    except Exception as exc:
+        return f"unreachable: {exc!r}"
+
+
+async def _reach(bootstrap_servers: str) -> None:
+    """A TCP handshake with the first reachable bootstrap server."""
+    errors = []
+    for server in bootstrap_servers.split(","):
+        parts = urlsplit(f"//{server.strip()}")
+        try:
+            _, writer = await asyncio.open_connection(parts.hostname, parts.port or 9092)
+        except OSError as exc:
+            errors.append(exc)
+            continue
+        writer.close()
+        return
+    raise ConnectionError(errors)
+
+
+class _Telemetry(BaseHTTPMiddleware):
+    """Request latency by route template, and the caller recorded as the events' actor."""
+
+    def __init__(self, app: object, service: str) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        started = time.perf_counter()
+        # Provisional until authentication lands: the caller names itself.
+        token = context.actor.set(request.headers.get("x-actor"))
+        try:
+            response = await call_next(request)
+        finally:
+            context.actor.reset(token)
+        metrics.REQUEST_SECONDS.labels(
+            self.service, request.method, _route(request), str(response.status_code)
+        ).observe(time.perf_counter() - started)
+        return response
+
+
+def _route(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return getattr(route, "path", "other")
+    return "unmatched"
+
+
+def install(app: FastAPI, spec: ServiceSpec) -> None:
+    app.add_middleware(_Telemetry, service=spec.name)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
+    app.include_router(ops_router())
+    app.include_router(feed_router())

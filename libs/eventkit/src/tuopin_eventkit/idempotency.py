@@ -1,0 +1,94 @@
+"""Idempotency keys: a retried request returns the first answer and writes nothing twice.
+
+The key, a fingerprint of the request and the response are stored in the same transaction
+as the command's events; a key reused for a different request is refused (HTTP 422).
+"""
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tuopin_eventkit.schema import idempotency_keys
+from tuopin_eventkit.store import EventStore
+
+
+class IdempotencyKeyReused(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} was already used for a different request")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def fingerprint(request: Any) -> str:
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+Command = Callable[[AsyncConnection], Awaitable[Outcome]]
+
+
+async def execute(
+    engine: AsyncEngine,
+    store: EventStore,
+    command: Command,
+    scope: str,
+    key: str | None,
+    request: Any,
+) -> Outcome:
+    """Run ``command`` in one transaction, at most once per (scope, key)."""
+    if key is None:
+        async with engine.begin() as conn:
+            outcome = await command(conn)
+        store.notify()
+        return outcome
+    print_ = fingerprint(request)
+    for attempt in (1, 2):
+        try:
+            async with engine.begin() as conn:
+                prior = await _recall(conn, scope, key, print_)
+                if prior is not None:
+                    return prior
+                outcome = await command(conn)
+                await conn.execute(
+                    insert(idempotency_keys).values(
+                        scope=scope,
+                        key=key,
+                        fingerprint=print_,
+                        status_code=outcome.status_code,
+                        response=outcome.body,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+            store.notify()
+            return outcome
+        except IntegrityError:
+            if attempt == 2:  # a concurrent twin won the race: its answer is ours
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> Outcome | None:
+    row = (
+        await conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.fingerprint != print_:
+        raise IdempotencyKeyReused(key)
+    return Outcome(row.status_code, row.response, replayed=True)

@@ -1,0 +1,20 @@
+"""Prometheus metrics shared by every service (labelled by service, one process each)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUEST_SECONDS = Histogram(
+    "tuopin_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route", "status"],
+)
+EVENTS_APPENDED = Counter("tuopin_events_appended_total", "Events appended", ["service"])
+EVENTS_PUBLISHED = Counter(
+    "tuopin_events_published_total", "Events the outbox relay published", ["service"]
+)
+OUTBOX_LAG = Gauge("tuopin_outbox_lag_events", "Events appended but not yet published", ["service"])
+EVENTS_CONSUMED = Counter(
+    "tuopin_events_consumed_total", "Events applied by a consumer", ["consumer", "outcome"]
+)
+CONSUMER_LAG = Gauge(
+    "tuopin_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic", "partition"]
+)

@@ -1,0 +1,153 @@
+"""Projections: read models fed by events from Kafka, applied exactly once in effect.
+
+A batch of messages from one partition is applied in one database transaction together
+with (a) the ids of the events it applied — so a redelivered event is recognised and
+skipped — and (b) the next offset to read. The database, not Kafka, is the checkpoint:
+on assignment the consumer seeks to the stored offset (or the beginning), so wiping a
+read model and its checkpoint replays it from zero. Kafka offsets are committed after the
+database commit too, for lag monitoring.
+
+A message that cannot be parsed, has an unknown type, or whose handler fails goes to
+``<topic>.dlq`` with the reason and its original bytes; the partition keeps flowing.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy import Table, and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tuopin_contracts import Envelope, EventData, catalogue
+from tuopin_eventkit import context
+from tuopin_eventkit.db import greatest, read_only, upsert
+from tuopin_eventkit.schema import consumer_offsets, processed_events
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncConnection, Envelope, Any], Awaitable[None]]
+
+
+@dataclass
+class Projection:
+    """A named read model: which event types it handles and which tables it owns."""
+
+    name: str
+    tables: Sequence[Table]
+    handlers: dict[type[EventData], Handler] = field(default_factory=dict)
+
+    def on(self, model: type[EventData]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.handlers[model] = handler
+            return handler
+
+        return register
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({str(model.TOPIC) for model in self.handlers})
+
+    def handler_for(self, type_name: str) -> tuple[type[EventData], Handler] | None:
+        model = catalogue.model_for(type_name)
+        if model is None or model not in self.handlers:
+            return None
+        return model, self.handlers[model]
+
+
+class DeadLetter(Exception):
+    """A message this projection can never apply; it goes to the DLQ with this reason."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    record: ConsumerRecord
+    envelope: Envelope
+    payload: EventData
+    handler: Handler
+
+
+def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
+    """The message as a typed event for this projection, ``None`` if not its concern."""
+    try:
+        envelope = Envelope.from_json(record.value)
+    except (ValidationError, ValueError, TypeError) as exc:
+        raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
+    if catalogue.model_for(envelope.type) is None:
+        raise DeadLetter(f"unknown event type {envelope.type}")
+    found = projection.handler_for(envelope.type)
+    if found is None:
+        return None
+    model, handler = found
+    try:
+        payload = model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise DeadLetter(f"invalid {envelope.type} payload: {exc}") from exc
+    return Parsed(record, envelope, payload, handler)
+
+
+async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[Parsed]) -> int:
+    """Apply events not yet processed by this projection; return how many were new."""
+    if not events:
+        return 0
+    ids = {(e.envelope.source, str(e.envelope.id)) for e in events}
+    seen_rows = await conn.execute(
+        select(processed_events.c.source, processed_events.c.event_id).where(
+            processed_events.c.consumer == projection.name,
+            processed_events.c.event_id.in_([i for _, i in ids]),
+        )
+    )
+    seen = {(row.source, row.event_id) for row in seen_rows}
+    applied: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for event in events:
+        key = (event.envelope.source, str(event.envelope.id))
+        if key in seen:
+            continue
+        seen.add(key)
+        env = event.envelope
+        with context.caused_by(env.correlationid, str(env.id), env.actor):
+            await event.handler(conn, env, event.payload)
+        applied.append(
+            {"consumer": projection.name, "source": key[0], "event_id": key[1], "processed_at": now}
+        )
+    if applied:
+        await conn.execute(processed_events.insert(), applied)
+    return len(applied)
+
+
+async def save_offset(
+    conn: AsyncConnection, projection: Projection, topic: str, partition: int, next_offset: int
+) -> None:
+    """Record the next offset to read; never moves backwards (a late, stale owner loses)."""
+    key = {"consumer": projection.name, "topic": topic, "partition": partition}
+    await upsert(conn, consumer_offsets, {**key, "next_offset": next_offset}, keys=list(key))
+    await conn.execute(
+        update(consumer_offsets)
+        .where(and_(*(consumer_offsets.c[k] == v for k, v in key.items())))
+        .values(next_offset=greatest(conn, consumer_offsets.c.next_offset, next_offset))
+    )
+
+
+async def stored_offsets(engine: AsyncEngine, projection: Projection) -> dict[tuple[str, int], int]:
+    async with read_only(engine).connect() as conn:
+        rows = await conn.execute(
+            select(consumer_offsets).where(consumer_offsets.c.consumer == projection.name)
+        )
+        return {(r.topic, r.partition): r.next_offset for r in rows}
+
+
+async def reset(engine: AsyncEngine, projection: Projection) -> None:
+    """Forget the read model, its dedupe records and its checkpoint, in one transaction."""
+    async with engine.begin() as conn:
+        for table in projection.tables:
+            await conn.execute(delete(table))
+        await conn.execute(
+            delete(processed_events).where(processed_events.c.consumer == projection.name)
+        )
+        await conn.execute(
+            delete(consumer_offsets).where(consumer_offsets.c.consumer == projection.name)
+        )

@@ -1,0 +1,45 @@
+"""Loads and saves aggregates through the event store, translating domain ↔ contract events."""
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts import EventData, catalogue
+from tuopin_eventkit.aggregate import Aggregate
+from tuopin_eventkit.store import EventStore, NewEvent, RecordedEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Repository(Generic[A]):
+    def __init__(
+        self,
+        store: EventStore,
+        stream_type: str,
+        aggregate: type[A],
+        to_contract: Callable[[Any], EventData],
+        to_domain: Callable[[EventData], Any],
+    ) -> None:
+        self.store, self.stream_type, self.aggregate = store, stream_type, aggregate
+        self.to_contract, self.to_domain = to_contract, to_domain
+
+    def domain_event(self, recorded: RecordedEvent) -> Any:
+        model = catalogue.model_for(recorded.type)
+        if model is None:
+            raise LookupError(f"stream holds an event type unknown here: {recorded.type}")
+        return self.to_domain(model.model_validate(recorded.data))
+
+    async def get(self, conn: AsyncConnection, aggregate_id: str) -> A | None:
+        recorded = await self.store.load(conn, aggregate_id)
+        if not recorded:
+            return None
+        return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))
+
+    async def save(self, conn: AsyncConnection, aggregate: A) -> list[RecordedEvent]:
+        contract_events = [self.to_contract(e) for e in aggregate.pending]
+        new = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in contract_events]
+        expected = aggregate.version - len(new)
+        recorded = await self.store.append(conn, self.stream_type, aggregate.id, expected, new)
+        aggregate.pending.clear()
+        return recorded

@@ -1,0 +1,79 @@
+"""The kernel's tables, present in every service's database.
+
+``events`` is both the event store and the transactional outbox: an event is appended
+in a transaction of its own and the relay publishes it from there.
+"""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    # Global, gap-free, commit-ordered: assigned under the append lock (see store.py).
+    Column("position", Position, primary_key=True, autoincrement=False),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("stream_type", String(64), nullable=False),
+    Column("stream_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(128)),
+    Column("causation_id", String(128)),
+    Column("actor", String(128)),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+
+relay_checkpoints = Table(
+    "relay_checkpoints",
+    metadata,
+    Column("relay", String(64), primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", String(128), primary_key=True),
+    Column("source", String(128), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+consumer_offsets = Table(
+    "consumer_offsets",
+    metadata,
+    Column("consumer", String(128), primary_key=True),
+    Column("topic", String(255), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("next_offset", BigInteger, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(128), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Json, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

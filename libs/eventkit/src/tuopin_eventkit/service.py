@@ -1,0 +1,123 @@
+"""One way to assemble a service: its spec, its runtime and the FastAPI app around them."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tuopin_eventkit import logs, migrate
+from tuopin_eventkit.consumer import ProjectionConsumer
+from tuopin_eventkit.db import create_engine, read_only
+from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.relay import OutboxRelay
+from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.store import EventStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes a service itself; everything else is the kernel's."""
+
+    name: str
+    title: str
+    settings: type[ServiceSettings]
+    migrations: Path
+    topic: str | None = None  # where its outbox publishes; None while it publishes nothing
+    routers: Sequence[APIRouter] = ()
+    projections: Sequence[Projection] = ()
+
+    @property
+    def source(self) -> str:
+        return f"/tuopin/{self.name}"
+
+    def projection(self, name: str) -> Projection:
+        for projection in self.projections:
+            if projection.name == name:
+                return projection
+        known = ", ".join(p.name for p in self.projections) or "none"
+        raise KeyError(f"{self.name} has no projection {name!r} (it has: {known})")
+
+
+@dataclass
+class Runtime:
+    spec: ServiceSpec
+    settings: ServiceSettings
+    engine: AsyncEngine
+    store: EventStore
+    reader: AsyncEngine = field(init=False)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reader = read_only(self.engine)
+
+    @classmethod
+    def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
+        return cls(spec, settings, create_engine(settings.database_url), EventStore(spec.source))
+
+    def relay(self) -> OutboxRelay | None:
+        if self.spec.topic is None:
+            return None
+        return OutboxRelay(self.engine, self.store, self.settings.kafka, self.spec.topic)
+
+    def consumer(self, projection: Projection) -> ProjectionConsumer:
+        return ProjectionConsumer(self.engine, projection, self.settings.kafka)
+
+    def start_background(self) -> None:
+        relay = self.relay()
+        if relay is not None and self.settings.run_relay:
+            self.tasks.append(asyncio.create_task(relay.run(), name=f"{self.spec.name}-relay"))
+        if self.settings.run_projections:
+            for projection in self.spec.projections:
+                self.tasks.append(
+                    asyncio.create_task(self.consumer(projection).run(), name=projection.name)
+                )
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.engine.dispose()
+
+
+def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+    from tuopin_eventkit import http, problems
+
+    settings = settings or spec.settings()  # type: ignore[call-arg]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.configure(spec.name, settings.log_level)
+        runtime = Runtime.open(spec, settings)
+        if settings.migrate_on_start:
+            await migrate.upgrade(runtime.engine, spec.migrations)
+        runtime.start_background()
+        app.state.runtime = runtime
+        log.info("%s ready on %s:%d", spec.name, settings.host, settings.port)
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(title=spec.title, version="0.1.0", lifespan=lifespan)
+    problems.install(app)
+    http.install(app, spec)
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

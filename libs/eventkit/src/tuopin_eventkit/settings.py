@@ -1,0 +1,27 @@
+"""Configuration by environment (pydantic-settings); each service sets its own prefix."""
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tuopin_eventkit.kafka import KafkaSettings
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings. Nested ones use ``__``: ``TUOPIN_REGISTRY_KAFKA__BOOTSTRAP_SERVERS``."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int
+    database_url: str
+    kafka: KafkaSettings = KafkaSettings()
+    # Embedded mode migrates on start; deployments run `migrate` as a separate job.
+    migrate_on_start: bool = True
+    run_relay: bool = True
+    run_projections: bool = True
+    log_level: str = "INFO"
+
+
+def sqlite_url(service: str, var: Path = Path("var")) -> str:
+    return f"sqlite+aiosqlite:///{var / f'{service}.db'}"

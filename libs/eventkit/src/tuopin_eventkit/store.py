@@ -1,0 +1,187 @@
+"""The event store: append with an expected version, read a stream, read the global feed.
+
+Appends are serialised by a lock held until commit (a PostgreSQL transaction-level
+advisory lock; SQLite's ``BEGIN IMMEDIATE`` write lock). Positions are taken as
+``max(position) + 1`` under that lock, so they are gap-free and become visible strictly
+in position order: a reader that has seen position N can never later find N-1 appear.
+That is what lets the outbox relay follow a simple ``position > checkpoint`` cursor
+without skipping an event committed out of order.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts import Envelope
+from tuopin_eventkit import context
+from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.schema import events
+
+# An arbitrary constant naming the append lock among PostgreSQL advisory locks.
+APPEND_LOCK_KEY = 0x7475_6F70  # "tuop"
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream first; reload and decide again (HTTP 409)."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"stream {stream_id} is at version {actual}, the command expected {expected}"
+        )
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended: its versioned type and JSON-ready payload."""
+
+    type: str
+    data: dict[str, Any]
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    event_id: UUID
+    stream_type: str
+    stream_id: str
+    version: int
+    type: str
+    data: dict[str, Any]
+    recorded_at: datetime
+    correlation_id: str | None
+    causation_id: str | None
+    actor: str | None
+
+    def envelope(self, source: str) -> Envelope:
+        return Envelope(
+            id=self.event_id,
+            source=source,
+            type=self.type,
+            subject=self.stream_id,
+            time=self.recorded_at,
+            data=self.data,
+            sequence=self.version,
+            correlationid=self.correlation_id,
+            causationid=self.causation_id,
+            actor=self.actor,
+        )
+
+
+def _recorded(row: Any) -> RecordedEvent:
+    recorded_at = row.recorded_at
+    if recorded_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
+        recorded_at = recorded_at.replace(tzinfo=UTC)
+    return RecordedEvent(
+        position=row.position,
+        event_id=row.event_id,
+        stream_type=row.stream_type,
+        stream_id=row.stream_id,
+        version=row.version,
+        type=row.type,
+        data=row.data,
+        recorded_at=recorded_at,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        actor=row.actor,
+    )
+
+
+class EventStore:
+    """The service's own stream of facts, identified on the wire by ``source``."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        # Set after each append so an in-process relay wakes at once instead of polling.
+        self.appended = asyncio.Event()
+
+    async def append(
+        self,
+        conn: AsyncConnection,
+        stream_type: str,
+        stream_id: str,
+        expected_version: int,
+        new_events: Sequence[NewEvent],
+    ) -> list[RecordedEvent]:
+        """Append to a stream inside the caller's transaction; commit releases the lock."""
+        if not new_events:
+            return []
+        if is_postgres(conn):
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
+            )
+        actual = await self.version(conn, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, actual)
+        head = await self.head(conn)
+        provenance = context.current()
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "position": head + i,
+                "event_id": new.event_id,
+                "stream_type": stream_type,
+                "stream_id": stream_id,
+                "version": expected_version + i,
+                "type": new.type,
+                "data": new.data,
+                "recorded_at": now,
+                "correlation_id": provenance.correlation_id,
+                "causation_id": provenance.causation_id,
+                "actor": provenance.actor,
+            }
+            for i, new in enumerate(new_events, start=1)
+        ]
+        try:
+            await conn.execute(insert(events), rows)
+        except IntegrityError as exc:  # a writer that bypassed the lock; never overwrite
+            raise ConcurrencyConflict(stream_id, expected_version, -1) from exc
+        return [_recorded(_Row(r)) for r in rows]
+
+    def notify(self) -> None:
+        """Call after the appending transaction committed."""
+        self.appended.set()
+
+    async def version(self, conn: AsyncConnection, stream_id: str) -> int:
+        result = await conn.execute(
+            select(func.coalesce(func.max(events.c.version), 0)).where(
+                events.c.stream_id == stream_id
+            )
+        )
+        return int(result.scalar_one())
+
+    async def head(self, conn: AsyncConnection) -> int:
+        result = await conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
+        return int(result.scalar_one())
+
+    async def load(
+        self, conn: AsyncConnection, stream_id: str, as_of: datetime | None = None
+    ) -> list[RecordedEvent]:
+        """One stream in version order; ``as_of`` replays only what was recorded by then."""
+        query = select(events).where(events.c.stream_id == stream_id)
+        if as_of is not None:
+            query = query.where(events.c.recorded_at <= as_of)
+        result = await conn.execute(query.order_by(events.c.version))
+        return [_recorded(row) for row in result]
+
+    async def read_all(self, conn: AsyncConnection, after: int, limit: int) -> list[RecordedEvent]:
+        """The global feed: events with position > ``after``, in position order."""
+        result = await conn.execute(
+            select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
+        )
+        return [_recorded(row) for row in result]
+
+
+class _Row:
+    """Attribute access over a dict, so freshly appended rows map like fetched ones."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

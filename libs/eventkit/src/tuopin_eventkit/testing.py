@@ -1,0 +1,112 @@
+"""Pytest plugin shared by every package's tests: a real broker and real databases.
+
+Loaded with ``-p tuopin_eventkit.testing``. Each test gets its own Tansu broker (it starts
+in well under a second) and its own database: a SQLite file always, and a fresh PostgreSQL
+database as well when ``TUOPIN_TEST_POSTGRES_URL`` points at a server.
+"""
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tuopin_eventkit import broker as tansu
+from tuopin_eventkit.kafka import KafkaSettings
+
+POSTGRES_ENV = "TUOPIN_TEST_POSTGRES_URL"
+DATABASES = ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def broker() -> Iterator[tansu.Tansu]:
+    running = tansu.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def kafka_settings(broker: tansu.Tansu) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=broker.bootstrap_servers, request_timeout_ms=5000)
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    server = make_url(os.environ[POSTGRES_ENV]).set(drivername="postgresql+asyncpg")
+    name = f"tuopin_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@asynccontextmanager
+async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process, with its lifespan running."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+    """Retry an async check until it stops raising AssertionError, or fail with its last error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "e2e: end-to-end through real processes and the broker")
+
+
+async def read_topic(settings: KafkaSettings, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
+    """Read a topic from the beginning until ``count`` records arrived (fails on timeout)."""
+    from tuopin_eventkit import kafka
+
+    consumer = kafka.consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        consumer.subscribe([topic])
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(records) < count:
+            assert time.monotonic() < deadline, f"only {len(records)} of {count} on {topic}"
+            batches = await consumer.getmany(timeout_ms=300)
+            for batch in batches.values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()

@@ -1,0 +1,56 @@
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tuopin_contracts import Envelope
+from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_eventkit import migrate
+from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.store import EventStore
+
+SOURCE = "/tuopin/test"
+
+
+@pytest.fixture
+async def engine(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A database with the kernel's tables, migrated as a service would migrate it."""
+    engine = create_engine(database_url)
+    (tmp_path / "versions").mkdir()
+    await migrate.upgrade(engine, tmp_path / "versions")
+    async with engine.begin() as conn:
+        await conn.run_sync(read_model.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def store() -> EventStore:
+    return EventStore(SOURCE)
+
+
+read_model = MetaData()
+households_per_county = Table(
+    "test_households_per_county",
+    read_model,
+    Column("household_id", String(36), primary_key=True),
+    Column("county_code", String(6), nullable=False),
+    Column("poison", Integer, nullable=False, default=0),
+)
+
+
+def counting_projection(name: str = "test.households") -> Projection:
+    projection = Projection(name, tables=[households_per_county])
+
+    @projection.on(HouseholdRegisteredV1)
+    async def registered(conn, event: Envelope, data: HouseholdRegisteredV1) -> None:
+        if data.head_name == "POISON":
+            raise ValueError("this handler cannot cope with poison")
+        await upsert(conn, households_per_county,
+                     {"household_id": str(data.household_id), "county_code": data.county_code},
+                     keys=["household_id"])
+
+    return projection

@@ -1,0 +1,109 @@
+"""The event store on SQLite and PostgreSQL: optimistic concurrency, order, replay."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from tuopin_eventkit.db import read_only
+from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
+
+
+def event(n: int) -> NewEvent:
+    return NewEvent(type="test.thing.happened.v1", data={"n": n})
+
+
+async def test_append_assigns_versions_and_gap_free_positions(engine, store) -> None:
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "a", 0, [event(1), event(2)])
+        await store.append(conn, "thing", "b", 0, [event(3)])
+        await store.append(conn, "thing", "a", 2, [event(4)])
+    async with engine.connect() as conn:
+        feed = await store.read_all(conn, after=0, limit=10)
+        stream = await store.load(conn, "a")
+    assert [e.position for e in feed] == [1, 2, 3, 4]
+    assert [(e.stream_id, e.version, e.data["n"]) for e in feed] == [
+        ("a", 1, 1), ("a", 2, 2), ("b", 1, 3), ("a", 3, 4)]
+    assert [e.version for e in stream] == [1, 2, 3]
+    assert stream[0].envelope("/tuopin/test").sequence == 1
+
+
+async def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(engine, store) -> None:
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "a", 0, [event(1)])
+    with pytest.raises(ConcurrencyConflict) as conflict:
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "a", 0, [event(2)])
+    assert (conflict.value.expected, conflict.value.actual) == (0, 1)
+    async with engine.connect() as conn:
+        assert await store.head(conn) == 1
+
+
+async def test_concurrent_writers_to_one_stream_exactly_one_wins(engine, store) -> None:
+    async def write(n: int) -> bool:
+        try:
+            async with engine.begin() as conn:
+                await store.append(conn, "thing", "contested", 0, [event(n)])
+            return True
+        except ConcurrencyConflict:
+            return False
+
+    outcomes = await asyncio.gather(*(write(n) for n in range(8)))
+    assert outcomes.count(True) == 1
+    async with engine.connect() as conn:
+        assert [e.version for e in await store.load(conn, "contested")] == [1]
+
+
+async def test_a_rolled_back_append_leaves_no_gap(engine, store) -> None:
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "a", 0, [event(1)])
+            raise RuntimeError("the command failed after appending")
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "b", 0, [event(2)])
+    async with engine.connect() as conn:
+        assert [e.position for e in await store.read_all(conn, 0, 10)] == [1]
+
+
+async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then(engine, store) -> None:
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "a", 0, [event(1)])
+    await asyncio.sleep(0.01)
+    cut = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "a", 1, [event(2)])
+    async with engine.connect() as conn:
+        assert [e.data["n"] for e in await store.load(conn, "a", as_of=cut)] == [1]
+        assert [e.data["n"] for e in await store.load(conn, "a")] == [1, 2]
+
+
+async def test_a_later_append_waits_for_an_open_one_so_commits_follow_positions(engine, store) -> None:
+    """The out-of-order-commit hazard: B may not commit position N+1 while A holds N open."""
+    a_appended, release_a = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def slow_a() -> None:
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "a", 0, [event(1)])
+            a_appended.set()
+            await release_a.wait()
+        order.append("a committed")
+
+    async def quick_b() -> None:
+        await a_appended.wait()
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "b", 0, [event(2)])
+        order.append("b committed")
+
+    task_a, task_b = asyncio.create_task(slow_a()), asyncio.create_task(quick_b())
+    await asyncio.sleep(0.3)
+    async with read_only(engine).connect() as conn:  # a reader sees neither yet
+        assert await store.read_all(conn, 0, 10) == []
+    assert order == []
+    release_a.set()
+    await asyncio.gather(task_a, task_b)
+    assert order == ["a committed", "b committed"]
+    async with engine.connect() as conn:
+        feed = await store.read_all(conn, 0, 10)
+    assert [(e.stream_id, e.position) for e in feed] == [("a", 1), ("b", 2)]

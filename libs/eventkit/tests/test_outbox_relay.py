@@ -1,0 +1,121 @@
+"""The outbox relay: every event reaches the topic, in per-stream order, whatever happens."""
+
+import asyncio
+import contextlib
+import os
+import random
+from collections import defaultdict
+
+import pytest
+
+from tuopin_contracts import Envelope
+from tuopin_eventkit import broker as tansu
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.relay import OutboxRelay
+from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
+from tuopin_eventkit.testing import POSTGRES_ENV, fresh_postgres_database, read_topic
+
+TOPIC = "test.events"
+
+
+def event(n: int) -> NewEvent:
+    return NewEvent(type="test.thing.happened.v1", data={"n": n})
+
+
+@contextlib.asynccontextmanager
+async def running(*relays: OutboxRelay):
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def assert_exactly_once_in_stream_order(records, streams: int, per_stream: int) -> None:
+    envelopes = [Envelope.from_json(r.value) for r in records]
+    assert len({e.id for e in envelopes}) == len(envelopes) == streams * per_stream
+    by_stream: dict[str, list[int]] = defaultdict(list)
+    partition_of: dict[str, set[int]] = defaultdict(set)
+    for record, env in zip(records, envelopes, strict=True):
+        assert record.key == env.subject.encode()
+        by_stream[env.subject].append(env.sequence)
+        partition_of[env.subject].add(record.partition)
+    assert len(by_stream) == streams
+    for subject, sequences in by_stream.items():
+        assert sequences == list(range(1, per_stream + 1)), subject
+        assert len(partition_of[subject]) == 1
+
+
+async def append_concurrently(engine, store, streams: int, per_stream: int) -> None:
+    """Many writers, each appending one event at a time to its own stream, interleaved."""
+
+    async def writer(stream: str) -> None:
+        for version in range(per_stream):
+            while True:
+                try:
+                    async with engine.begin() as conn:
+                        await store.append(conn, "thing", stream, version, [event(version)])
+                    store.notify()
+                    break
+                except ConcurrencyConflict:  # never expected: one writer per stream
+                    raise
+            await asyncio.sleep(random.random() / 500)
+
+    await asyncio.gather(*(writer(f"stream-{i:02d}") for i in range(streams)))
+
+
+async def test_many_concurrent_writers_every_event_once_in_stream_order(
+    engine, store, kafka_settings
+) -> None:
+    await ensure_topics(kafka_settings, [TOPIC])
+    relay = OutboxRelay(engine, store, kafka_settings, TOPIC, batch_size=50, idle_seconds=0.05)
+    async with running(relay):
+        await append_concurrently(engine, store, streams=20, per_stream=15)
+        records = await read_topic(kafka_settings, TOPIC, 300)
+    assert_exactly_once_in_stream_order(records, 20, 15)
+    assert await relay.checkpoint() == 300
+
+
+async def test_writes_succeed_while_the_broker_is_down_and_the_relay_catches_up(
+    engine, store, broker, kafka_settings
+) -> None:
+    broker.stop()
+    relay = OutboxRelay(engine, store, kafka_settings, TOPIC, idle_seconds=0.05)
+    async with running(relay):
+        await append_concurrently(engine, store, streams=5, per_stream=4)
+        await asyncio.sleep(1.0)
+        assert await relay.checkpoint() == 0  # nothing could be published
+        restarted = tansu.start(broker.port)
+        try:
+            await ensure_topics(kafka_settings, [TOPIC])
+            records = await read_topic(kafka_settings, TOPIC, 20, timeout=60)
+        finally:
+            restarted.stop()
+    assert_exactly_once_in_stream_order(records, 5, 4)
+
+
+@pytest.mark.skipif(not os.environ.get(POSTGRES_ENV), reason="needs PostgreSQL (CI sets it)")
+async def test_two_relays_on_one_postgres_database_publish_each_event_once(
+    store, kafka_settings, tmp_path
+) -> None:
+    from tuopin_eventkit import migrate
+    from tuopin_eventkit.db import create_engine
+
+    async with fresh_postgres_database() as url:
+        engine = create_engine(url)
+        (tmp_path / "versions").mkdir()
+        await migrate.upgrade(engine, tmp_path / "versions")
+        await ensure_topics(kafka_settings, [TOPIC])
+        relays = [
+            OutboxRelay(engine, store, kafka_settings, TOPIC, batch_size=20, idle_seconds=0.05)
+            for _ in range(2)
+        ]
+        async with running(*relays):
+            await append_concurrently(engine, store, streams=10, per_stream=10)
+            records = await read_topic(kafka_settings, TOPIC, 100)
+            await asyncio.sleep(1.0)  # time for a wrongful second publication to show
+            records = await read_topic(kafka_settings, TOPIC, 100)
+        await engine.dispose()
+    assert_exactly_once_in_stream_order(records, 10, 10)

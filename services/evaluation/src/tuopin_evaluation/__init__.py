@@ -1,0 +1,1 @@
+"""Evaluation service: exit verification, roll-ups and county delisting (考评)."""

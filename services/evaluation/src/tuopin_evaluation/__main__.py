@@ -1,0 +1,3 @@
+from tuopin_evaluation.entrypoints.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""Projections and queries over what the other services publish."""

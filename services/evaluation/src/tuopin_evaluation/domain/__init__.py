@@ -1,0 +1,1 @@
+"""Pure evaluation rules; standard library only (verdicts arrive with the evaluation issue)."""

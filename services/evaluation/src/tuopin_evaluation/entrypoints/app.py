@@ -1,0 +1,25 @@
+"""The evaluation service's composition root."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tuopin_contracts import Topic
+from tuopin_evaluation.adapters.http import router
+from tuopin_evaluation.application.registered_households import projection
+from tuopin_evaluation.config import EvaluationSettings
+from tuopin_eventkit.service import ServiceSpec, create_app
+
+spec = ServiceSpec(
+    name="evaluation",
+    title="Tuopin evaluation (考评)",
+    settings=EvaluationSettings,
+    migrations=Path(__file__).parents[1] / "migrations" / "versions",
+    topic=Topic.EVALUATION,
+    routers=[router],
+    projections=[projection],
+)
+
+
+def app(settings: EvaluationSettings | None = None) -> FastAPI:
+    return create_app(spec, settings)

@@ -1,0 +1,1 @@
+"""Loans service: poverty microcredit, interest subsidy and risk compensation."""

@@ -1,0 +1,3 @@
+from tuopin_loans.entrypoints.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""Projections and use cases."""

@@ -1,0 +1,1 @@
+"""Pure loans rules; standard library only (the domain arrives with its own issue)."""

@@ -1,0 +1,3 @@
+from tuopin_registry.entrypoints.cli import app
+
+app()

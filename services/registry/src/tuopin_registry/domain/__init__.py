@@ -1,0 +1,1 @@
+"""Pure rules and events of filing and registration; standard library only."""

@@ -1,0 +1,1 @@
+"""Training service: programmes, enrolments and vocational certificates."""

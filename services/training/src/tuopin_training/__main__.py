@@ -1,0 +1,3 @@
+from tuopin_training.entrypoints.cli import app
+
+app()
