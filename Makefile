@@ -1,0 +1,42 @@
+# Tuopin — the two commands: `make run` (whole system, embedded) and `make test`.
+# Needs only Python 3.11+ and make: uv is bootstrapped into .tools/ from PyPI, and the
+# environment is built from uv.lock.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv/bin
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test sync lint format contracts bench clean
+
+run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
+	$(VENV)/tuopin up
+
+test: sync lint ## Every test (SQLite; PostgreSQL too when TUOPIN_TEST_POSTGRES_URL is set)
+	$(VENV)/pytest
+
+sync: $(UV)
+	$(UV) sync --all-packages --frozen --quiet
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+lint: sync ## Style, layering (import-linter), generated contract files up to date
+	$(VENV)/ruff check .
+	$(VENV)/lint-imports
+	$(VENV)/tuopin-contracts --check
+
+format: sync
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+contracts: sync ## Regenerate JSON Schemas and the AsyncAPI document from the event models
+	$(VENV)/tuopin-contracts
+
+bench: sync ## Kernel throughput next to raw aiokafka produce, measured in the same run
+	$(VENV)/python -m bench.kernel
+
+clean:
+	rm -rf .venv .tools var .pytest_cache .ruff_cache

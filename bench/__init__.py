@@ -1,0 +1,1 @@
+"""Benchmarks for Tuopin; run each module with ``python -m bench.<name>``."""

@@ -1,0 +1,304 @@
+"""Throughput of the eventkit kernel against raw aiokafka, all measured in one run.
+
+Starts its own Tansu broker and measures, in events per second:
+
+1. raw aiokafka produce (the baseline): N pre-serialised ~300-byte CloudEvents envelopes
+   sent with ``producer.send`` and awaited together, with the kernel's producer settings;
+2. ``EventStore.append`` on SQLite (a temp file) and on PostgreSQL (a throwaway database,
+   if a server URL is given): (a) ``--batch`` events per transaction, one writer,
+   (b) the same with 4 concurrent writers, (c) ``--batched`` events per transaction;
+3. the outbox relay: ``OutboxRelay.publish_pending()`` (batch_size 1000) looped until it
+   has drained everything the append figures wrote, to the broker (its time includes
+   starting the relay's producer and serialising the envelopes; the raw figure's doesn't).
+
+Each figure is also shown as a ratio to the raw produce rate of the same run. The small
+transaction figures (a, b) use N/4 events to keep the run short; each row prints its N.
+The append figures write into one database per backend (distinct streams per figure),
+which the relay figure then drains. Nothing is asserted: it only prints.
+
+Run from the workspace root:
+
+    .venv/bin/python -m bench.kernel [--events N] [--batch B] [--batched B]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
+"""
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from tuopin_contracts import Envelope
+from tuopin_eventkit import broker, context, kafka, migrate
+from tuopin_eventkit.db import create_engine
+from tuopin_eventkit.relay import OutboxRelay
+from tuopin_eventkit.store import EventStore, NewEvent
+
+SOURCE = "/tuopin/bench"
+EVENT_TYPE = "bench.household.visited.v1"
+STREAMS = 1000
+WRITERS = 4
+RELAY_BATCH = 1000
+
+Database = Callable[[], AbstractAsyncContextManager[str]]  # yields a database URL
+
+
+@dataclass
+class Row:
+    figure: str
+    database: str
+    events: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+
+def payload(n: int) -> dict[str, Any]:
+    """The data of a typical small event; its envelope is about 300 bytes of JSON."""
+    return {"household_id": str(uuid.UUID(int=n)), "visit": n}
+
+
+def new_events(first: int, count: int) -> list[NewEvent]:
+    return [NewEvent(EVENT_TYPE, payload(n)) for n in range(first, first + count)]
+
+
+def raw_message(n: int) -> tuple[bytes, bytes]:
+    """(key, value) as the relay would send event ``n``, serialised up front."""
+    stream = f"raw-{n % STREAMS:04d}"
+    envelope = Envelope(
+        id=uuid.uuid4(),
+        source=SOURCE,
+        type=EVENT_TYPE,
+        subject=stream,
+        time=datetime.now(UTC),
+        data=payload(n),
+        sequence=n // STREAMS + 1,
+        actor="bench",
+    )
+    return stream.encode(), envelope.to_json()
+
+
+async def timed(figure: str, database: str, events: int, work: Awaitable[Any]) -> Row:
+    start = time.perf_counter()
+    await work
+    row = Row(figure, database, events, time.perf_counter() - start)
+    print(f"  {figure:<28} {database:<9} {row.rate:>10,.0f} events/s", flush=True)
+    return row
+
+
+# --- raw aiokafka ---------------------------------------------------------------------
+
+
+async def raw_produce(settings: kafka.KafkaSettings, topic: str, n: int) -> Row:
+    messages = [raw_message(i) for i in range(n)]
+    size = sum(len(value) for _, value in messages) / n
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+
+        async def produce() -> None:
+            sent = [await producer.send(topic, value, key=key) for key, value in messages]
+            await asyncio.gather(*sent)
+
+        return await timed(f"raw produce ({size:.0f} B)", "-", n, produce())
+    finally:
+        await producer.stop()
+
+
+# --- appends --------------------------------------------------------------------------
+
+
+async def append_streams(
+    engine: AsyncEngine, store: EventStore, prefix: str, streams: range, n: int, per_tx: int
+) -> None:
+    """Append ``n`` events to ``streams`` round robin, ``per_tx`` events per transaction."""
+    versions = dict.fromkeys(streams, 0)
+    for i, first in enumerate(range(0, n, per_tx)):
+        stream = streams[i % len(streams)]
+        batch = new_events(first, min(per_tx, n - first))
+        async with engine.begin() as conn:
+            await store.append(conn, "household", f"{prefix}-{stream:04d}", versions[stream], batch)
+        store.notify()
+        versions[stream] += len(batch)
+
+
+async def append_concurrently(
+    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int
+) -> None:
+    """``WRITERS`` writers, each on its own share of the streams and of the events."""
+    shares = [range(w, STREAMS, WRITERS) for w in range(WRITERS)]
+    await asyncio.gather(
+        *(append_streams(engine, store, prefix, s, n // WRITERS, per_tx) for s in shares)
+    )
+
+
+async def append_figures(
+    engine: AsyncEngine, store: EventStore, name: str, args: argparse.Namespace
+) -> list[Row]:
+    whole = WRITERS * args.batch  # every writer appends whole transactions
+    small = max(whole, args.events // 4 // whole * whole)
+    all_streams = range(STREAMS)
+    return [
+        await timed(
+            f"append {args.batch}/tx, 1 writer",
+            name,
+            small,
+            append_streams(engine, store, "seq", all_streams, small, args.batch),
+        ),
+        await timed(
+            f"append {args.batch}/tx, {WRITERS} writers",
+            name,
+            small,
+            append_concurrently(engine, store, "conc", small, args.batch),
+        ),
+        await timed(
+            f"append {args.batched}/tx, 1 writer",
+            name,
+            args.events,
+            append_streams(engine, store, "batch", all_streams, args.events, args.batched),
+        ),
+    ]
+
+
+# --- relay ----------------------------------------------------------------------------
+
+
+async def relay_figure(
+    engine: AsyncEngine, store: EventStore, settings: kafka.KafkaSettings, name: str
+) -> Row:
+    topic = f"bench.{name}"
+    await kafka.ensure_topics(settings, [topic])
+    async with engine.connect() as conn:
+        total = await store.head(conn)
+    relay = OutboxRelay(engine, store, settings, topic, batch_size=RELAY_BATCH)
+
+    async def drain() -> None:
+        while await relay.publish_pending():
+            pass
+
+    try:
+        return await timed(f"relay drain (batch {RELAY_BATCH})", name, total, drain())
+    finally:
+        await relay._drop_producer()  # the relay has no public close outside run()
+
+
+# --- databases ------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on ``url`` with the kernel's tables (and no service tables)."""
+    engine = create_engine(url)
+    try:
+        with tempfile.TemporaryDirectory() as versions:
+            await migrate.upgrade(engine, Path(versions))
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def sqlite_database() -> AsyncIterator[str]:
+    with tempfile.TemporaryDirectory(prefix="tuopin_bench_") as directory:
+        yield f"sqlite+aiosqlite:///{directory}/bench.db"
+
+
+@asynccontextmanager
+async def postgres_database(server_url: str) -> AsyncIterator[str]:
+    """A fresh, empty database on the server, dropped afterwards (as in testing.py)."""
+    server = make_url(server_url).set(drivername="postgresql+asyncpg")
+    name = f"tuopin_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+async def database_figures(
+    name: str,
+    database: Database,
+    settings: kafka.KafkaSettings,
+    args: argparse.Namespace,
+) -> list[Row]:
+    async with database() as url, migrated(url) as engine:
+        store = EventStore(SOURCE)
+        rows = await append_figures(engine, store, name, args)
+        return [*rows, await relay_figure(engine, store, settings, name)]
+
+
+# --- report ---------------------------------------------------------------------------
+
+
+def print_table(rows: list[Row], raw: Row) -> None:
+    header = (
+        f"{'figure':<28} {'database':<9} {'N':>7} {'seconds':>8} {'events/s':>10} {'vs raw':>7}"
+    )
+    print()
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(
+            f"{row.figure:<28} {row.database:<9} {row.events:>7} {row.seconds:>8.2f}"
+            f" {row.rate:>10,.0f} {row.rate / raw.rate:>7.3f}"
+        )
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=20000, help="N (default 20000)")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="events per transaction, figures a and b (1)"
+    )
+    parser.add_argument(
+        "--batched", type=int, default=100, help="events per transaction, figure c (100)"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"),
+        help="PostgreSQL server URL (default: $TUOPIN_TEST_POSTGRES_URL; else SQLite only)",
+    )
+    return parser.parse_args()
+
+
+async def main(args: argparse.Namespace) -> None:
+    tansu = broker.start()
+    try:
+        settings = kafka.KafkaSettings(bootstrap_servers=tansu.bootstrap_servers)
+        await kafka.ensure_topics(settings, ["bench.raw"])
+        databases: dict[str, Database] = {"sqlite": sqlite_database}
+        if args.postgres:
+            databases["postgres"] = lambda: postgres_database(args.postgres)
+        print(f"Tansu on {tansu.bootstrap_servers}, N={args.events}, {STREAMS} streams")
+        raw = await raw_produce(settings, "bench.raw", args.events)
+        rows = [raw]
+        with context.caused_by(None, None, "bench"):  # envelopes just like raw_message's
+            for name, database in databases.items():
+                rows += await database_figures(name, database, settings, args)
+        print_table(rows, raw)
+    finally:
+        tansu.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(arguments()))
