@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
 from tuopin_contracts import Envelope
 from tuopin_eventkit import broker, context, kafka, migrate
 from tuopin_eventkit.db import create_engine

@@ -10,6 +10,7 @@ from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
+
 from tuopin_contracts import Envelope
 from tuopin_contracts.envelope import CONTENT_TYPE
 from tuopin_contracts.events.registry import HouseholdRegisteredV1

@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 from pydantic import ValidationError
+
 from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 from tuopin_contracts.generate import service_of

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from tuopin_contracts import Topic, catalogue, generate
 from tuopin_contracts.envelope import CONTENT_TYPE
 

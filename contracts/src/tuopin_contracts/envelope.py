@@ -3,7 +3,6 @@
 Kafka key = ``subject`` (the aggregate id), so one aggregate's events stay ordered.
 """
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -45,6 +44,3 @@ class Envelope(BaseModel):
     @classmethod
     def from_json(cls, raw: bytes | str) -> "Envelope":
         return cls.model_validate_json(raw)
-
-    def occurred(self) -> datetime:
-        return self.time

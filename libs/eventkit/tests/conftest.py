@@ -49,8 +49,11 @@ def counting_projection(name: str = "test.households") -> Projection:
     async def registered(conn, event: Envelope, data: HouseholdRegisteredV1) -> None:
         if data.head_name == "POISON":
             raise ValueError("this handler cannot cope with poison")
-        await upsert(conn, households_per_county,
-                     {"household_id": str(data.household_id), "county_code": data.county_code},
-                     keys=["household_id"])
+        await upsert(
+            conn,
+            households_per_county,
+            {"household_id": str(data.household_id), "county_code": data.county_code},
+            keys=["household_id"],
+        )
 
     return projection

@@ -23,7 +23,11 @@ async def test_append_assigns_versions_and_gap_free_positions(engine, store) -> 
         stream = await store.load(conn, "a")
     assert [e.position for e in feed] == [1, 2, 3, 4]
     assert [(e.stream_id, e.version, e.data["n"]) for e in feed] == [
-        ("a", 1, 1), ("a", 2, 2), ("b", 1, 3), ("a", 3, 4)]
+        ("a", 1, 1),
+        ("a", 2, 2),
+        ("b", 1, 3),
+        ("a", 3, 4),
+    ]
     assert [e.version for e in stream] == [1, 2, 3]
     assert stream[0].envelope("/tuopin/test").sequence == 1
 
@@ -65,7 +69,9 @@ async def test_a_rolled_back_append_leaves_no_gap(engine, store) -> None:
         assert [e.position for e in await store.read_all(conn, 0, 10)] == [1]
 
 
-async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then(engine, store) -> None:
+async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then(
+    engine, store
+) -> None:
     async with engine.begin() as conn:
         await store.append(conn, "thing", "a", 0, [event(1)])
     await asyncio.sleep(0.01)
@@ -78,7 +84,9 @@ async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then
         assert [e.data["n"] for e in await store.load(conn, "a")] == [1, 2]
 
 
-async def test_a_later_append_waits_for_an_open_one_so_commits_follow_positions(engine, store) -> None:
+async def test_a_later_append_waits_for_an_open_one_so_commits_follow_positions(
+    engine, store
+) -> None:
     """The out-of-order-commit hazard: B may not commit position N+1 while A holds N open."""
     a_appended, release_a = asyncio.Event(), asyncio.Event()
     order: list[str] = []

@@ -22,12 +22,20 @@ TOPIC = Topic.REGISTRY.value
 
 def registered(county: str = "621121", head: str = "李明", sequence: int = 1) -> Envelope:
     data = HouseholdRegisteredV1(
-        household_id=uuid4(), county_code=county, village_code=county + "100201",
-        head_name=head, size=3,
+        household_id=uuid4(),
+        county_code=county,
+        village_code=county + "100201",
+        head_name=head,
+        size=3,
     )
     return Envelope(
-        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(data.household_id),
-        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=sequence,
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=str(data.household_id),
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=sequence,
     )
 
 
@@ -36,7 +44,9 @@ async def publish(settings, *values: bytes | Envelope) -> None:
     await producer.start()
     try:
         for value in values:
-            raw, key = (value.to_json(), value.key) if isinstance(value, Envelope) else (value, b"x")
+            raw, key = (
+                (value.to_json(), value.key) if isinstance(value, Envelope) else (value, b"x")
+            )
             await producer.send_and_wait(TOPIC, raw, key=key)
     finally:
         await producer.stop()
@@ -45,8 +55,9 @@ async def publish(settings, *values: bytes | Envelope) -> None:
 async def rows(engine) -> list[tuple[str, str]]:
     async with read_only(engine).connect() as conn:
         result = await conn.execute(
-            select(households_per_county.c.household_id, households_per_county.c.county_code)
-            .order_by(households_per_county.c.household_id)
+            select(
+                households_per_county.c.household_id, households_per_county.c.county_code
+            ).order_by(households_per_county.c.household_id)
         )
         return [tuple(r) for r in result]
 
@@ -79,7 +90,9 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_
     invalid = registered().model_copy(update={"data": {"household_id": "not-a-uuid"}})
     poison = registered(head="POISON")
     good = [registered(), registered(), registered()]
-    await publish(kafka_settings, b"\xff not json", good[0], unknown, invalid, good[1], poison, good[2])
+    await publish(
+        kafka_settings, b"\xff not json", good[0], unknown, invalid, good[1], poison, good[2]
+    )
 
     task = asyncio.create_task(
         ProjectionConsumer(engine, counting_projection(), kafka_settings).run()
@@ -126,14 +139,21 @@ async def test_rebuild_from_zero_equals_the_live_projection(engine, kafka_settin
     await asyncio.gather(task, return_exceptions=True)
 
     async with engine.begin() as conn:  # the read model drifts (a bug, a manual edit …)
-        await conn.execute(households_per_county.delete().where(
-            households_per_county.c.county_code == "620102"))
+        await conn.execute(
+            households_per_county.delete().where(households_per_county.c.county_code == "620102")
+        )
     assert len(await rows(engine)) == 40
 
     assert await ProjectionConsumer(engine, projection, kafka_settings).rebuild() == 80
     assert await rows(engine) == live
     async with read_only(engine).connect() as conn:
-        counties = dict((await conn.execute(
-            select(households_per_county.c.county_code, func.count())
-            .group_by(households_per_county.c.county_code))).all())
+        counties = dict(
+            (
+                await conn.execute(
+                    select(households_per_county.c.county_code, func.count()).group_by(
+                        households_per_county.c.county_code
+                    )
+                )
+            ).all()
+        )
     assert counties == {"621121": 40, "620102": 40}

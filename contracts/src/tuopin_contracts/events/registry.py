@@ -5,12 +5,8 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from tuopin_contracts.catalogue import EventData, event_type
+from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
-
-CountyCode = Field(pattern=r"^62[0-9]{4}$", description="GB/T 2260 county code (Gansu: 62xxxx).")
-VillageCode = Field(
-    pattern=r"^62[0-9]{10}$", description="12-digit statistical village code within Gansu."
-)
 
 
 @event_type("registry.household.registered.v1", topic=Topic.REGISTRY)
@@ -18,8 +14,8 @@ class HouseholdRegisteredV1(EventData):
     """A poor household was filed (建档立卡) in a village."""
 
     household_id: UUID
-    county_code: str = CountyCode
-    village_code: str = VillageCode
+    county_code: CountyCode
+    village_code: VillageCode
     head_name: str = Field(min_length=1, max_length=50, description="Head of household (户主).")
     size: int = Field(ge=1, le=30, description="Number of household members.")
 

@@ -21,8 +21,13 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         settings = spec.settings()  # type: ignore[call-arg]
         settings.host = host or settings.host
         settings.port = port or settings.port
-        uvicorn.run(create_app(spec, settings), host=settings.host, port=settings.port,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            create_app(spec, settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+        )
 
     @app.command()
     def migrate(revision: str = typer.Argument("heads", help="Target revision")) -> None:

@@ -70,7 +70,7 @@ class ProjectionConsumer:
                 await self._stop_dlq()
 
     async def catch_up(self) -> int:
-        """Apply everything up to the partitions' current ends, then stop. Returns events applied."""
+        """Apply everything up to the partitions' current ends, then stop; count applied."""
         consumer = kafka.consumer(self.settings, group_id=None)
         await consumer.start()
         applied = 0
@@ -207,7 +207,12 @@ class _SeekToStored(ConsumerRebalanceListener):
         await self.runner.seek_to_stored(self.consumer, list(assigned))
 
 
-def _record_lag(projection: Projection, consumer: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
+def _record_lag(
+    projection: Projection,
+    consumer: AIOKafkaConsumer,
+    tp: TopicPartition,
+    records: Sequence[ConsumerRecord],
+) -> None:
     highwater = consumer.highwater(tp)
     if highwater is not None and records:
         lag = highwater - (records[-1].offset + 1)

@@ -7,7 +7,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
@@ -17,9 +17,26 @@ from starlette.routing import Match
 from tuopin_contracts import Envelope
 from tuopin_eventkit import context, metrics
 from tuopin_eventkit.db import ping
+from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep, ServiceSpec
 from tuopin_eventkit.store import RecordedEvent
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=255,
+        description="The caller's own transaction id; a retry gets the first answer.",
+    ),
+]
+
+
+def respond(outcome: Outcome, location: str | None = None) -> JSONResponse:
+    """The answer to an idempotent command, marked when it is a replay of the first one."""
+    headers = {"Location": location} if location else {}
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 
 class FeedItem(BaseModel):
@@ -55,7 +72,9 @@ def feed_router() -> APIRouter:
         async with runtime.reader.connect() as conn:
             page = await runtime.store.read_all(conn, after, limit)
             head = await runtime.store.head(conn)
-        items = [FeedItem(position=e.position, event=e.envelope(runtime.store.source)) for e in page]
+        items = [
+            FeedItem(position=e.position, event=e.envelope(runtime.store.source)) for e in page
+        ]
         return Feed(items=items, next_after=page[-1].position if page else after, head=head)
 
     return router
@@ -79,8 +98,10 @@ def ops_router() -> APIRouter:
 
     @router.get("/readyz", summary="Database and broker reachable", response_model=None)
     async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, str]:
-        checks = {"database": await _check(ping(runtime.engine)),
-                  "broker": await _check(_reach(runtime.settings.kafka.bootstrap_servers))}
+        checks = {
+            "database": await _check(ping(runtime.engine)),
+            "broker": await _check(_reach(runtime.settings.kafka.bootstrap_servers)),
+        }
         if all(v == "ok" for v in checks.values()):
             return {"status": "ready", **checks}
         return problem(503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks)

@@ -53,30 +53,33 @@ async def execute(
             outcome = await command(conn)
         store.notify()
         return outcome
-    print_ = fingerprint(request)
-    for attempt in (1, 2):
-        try:
-            async with engine.begin() as conn:
-                prior = await _recall(conn, scope, key, print_)
-                if prior is not None:
-                    return prior
-                outcome = await command(conn)
-                await conn.execute(
-                    insert(idempotency_keys).values(
-                        scope=scope,
-                        key=key,
-                        fingerprint=print_,
-                        status_code=outcome.status_code,
-                        response=outcome.body,
-                        created_at=datetime.now(UTC),
-                    )
-                )
-            store.notify()
-            return outcome
-        except IntegrityError:
-            if attempt == 2:  # a concurrent twin won the race: its answer is ours
-                raise
-    raise AssertionError("unreachable")
+    request_print = fingerprint(request)
+    try:
+        return await _execute_once(engine, store, command, scope, key, request_print)
+    except IntegrityError:  # a concurrent twin stored the key first: its answer is ours
+        return await _execute_once(engine, store, command, scope, key, request_print)
+
+
+async def _execute_once(
+    engine: AsyncEngine, store: EventStore, command: Command, scope: str, key: str, print_: str
+) -> Outcome:
+    async with engine.begin() as conn:
+        prior = await _recall(conn, scope, key, print_)
+        if prior is not None:
+            return prior
+        outcome = await command(conn)
+        await conn.execute(
+            insert(idempotency_keys).values(
+                scope=scope,
+                key=key,
+                fingerprint=print_,
+                status_code=outcome.status_code,
+                response=outcome.body,
+                created_at=datetime.now(UTC),
+            )
+        )
+    store.notify()
+    return outcome
 
 
 async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> Outcome | None:

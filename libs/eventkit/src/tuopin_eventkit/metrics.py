@@ -16,5 +16,7 @@ EVENTS_CONSUMED = Counter(
     "tuopin_events_consumed_total", "Events applied by a consumer", ["consumer", "outcome"]
 )
 CONSUMER_LAG = Gauge(
-    "tuopin_consumer_lag_messages", "Messages behind the partition end", ["consumer", "topic", "partition"]
+    "tuopin_consumer_lag_messages",
+    "Messages behind the partition end",
+    ["consumer", "topic", "partition"],
 )

@@ -19,8 +19,9 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tuopin.gov.cn/problems/"
 
 
-def problem(status: int, title: str, detail: str | None = None, kind: str | None = None,
-            **extensions: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str | None = None, kind: str | None = None, **extensions: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": TYPE_BASE + kind if kind else "about:blank",
         "title": title,
@@ -35,11 +36,14 @@ def problem(status: int, title: str, detail: str | None = None, kind: str | None
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-        ]
-        return problem(422, "Invalid request", "The request does not match the schema.",
-                       "invalid-request", errors=errors)
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return problem(
+            422,
+            "Invalid request",
+            "The request does not match the schema.",
+            "invalid-request",
+            errors=errors,
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -47,13 +51,24 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ConcurrencyConflict)
     async def _conflict(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
-        return problem(409, "Concurrent modification", str(exc), "concurrency-conflict",
-                       stream=exc.stream_id, expected_version=exc.expected)
+        return problem(
+            409,
+            "Concurrent modification",
+            str(exc),
+            "concurrency-conflict",
+            stream=exc.stream_id,
+            expected_version=exc.expected,
+        )
 
     @app.exception_handler(InvalidTransition)
     async def _transition(request: Request, exc: InvalidTransition) -> JSONResponse:
-        return problem(409, "Not allowed in the current state", str(exc), "invalid-transition",
-                       current_state=exc.state)
+        return problem(
+            409,
+            "Not allowed in the current state",
+            str(exc),
+            "invalid-transition",
+            current_state=exc.state,
+        )
 
     @app.exception_handler(RuleViolation)
     async def _rule(request: Request, exc: RuleViolation) -> JSONResponse:
@@ -67,4 +82,3 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "The error was logged; nothing was written.")
-

@@ -62,7 +62,9 @@ class OutboxRelay:
             return 0
         kafka = await self._started_producer()
         sent = [
-            await kafka.send(self.topic, e.envelope(self.store.source).to_json(), key=e.stream_id.encode())
+            await kafka.send(
+                self.topic, e.envelope(self.store.source).to_json(), key=e.stream_id.encode()
+            )
             for e in batch
         ]
         await asyncio.gather(*sent)

@@ -77,22 +77,10 @@ class RecordedEvent:
 
 
 def _recorded(row: Any) -> RecordedEvent:
-    recorded_at = row.recorded_at
-    if recorded_at.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        recorded_at = recorded_at.replace(tzinfo=UTC)
-    return RecordedEvent(
-        position=row.position,
-        event_id=row.event_id,
-        stream_type=row.stream_type,
-        stream_id=row.stream_id,
-        version=row.version,
-        type=row.type,
-        data=row.data,
-        recorded_at=recorded_at,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
-        actor=row.actor,
-    )
+    values = dict(row._mapping)
+    if values["recorded_at"].tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
+        values["recorded_at"] = values["recorded_at"].replace(tzinfo=UTC)
+    return RecordedEvent(**values)
 
 
 class EventStore:
@@ -115,9 +103,7 @@ class EventStore:
         if not new_events:
             return []
         if is_postgres(conn):
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
-            )
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
         actual = await self.version(conn, stream_id)
         if actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
@@ -144,7 +130,7 @@ class EventStore:
             await conn.execute(insert(events), rows)
         except IntegrityError as exc:  # a writer that bypassed the lock; never overwrite
             raise ConcurrencyConflict(stream_id, expected_version, -1) from exc
-        return [_recorded(_Row(r)) for r in rows]
+        return [RecordedEvent(**row) for row in rows]
 
     def notify(self) -> None:
         """Call after the appending transaction committed."""
@@ -178,10 +164,3 @@ class EventStore:
             select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
         )
         return [_recorded(row) for row in result]
-
-
-class _Row:
-    """Attribute access over a dict, so freshly appended rows map like fetched ones."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)

@@ -92,7 +92,9 @@ def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "e2e: end-to-end through real processes and the broker")
 
 
-async def read_topic(settings: KafkaSettings, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
+async def read_topic(
+    settings: KafkaSettings, topic: str, count: int, timeout: float = 30.0
+) -> list[Any]:
     """Read a topic from the beginning until ``count`` records arrived (fails on timeout)."""
     from tuopin_eventkit import kafka
 

@@ -6,7 +6,12 @@ from tuopin_eventkit.testing import client_for
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
 
-HOUSEHOLD = {"county_code": "621121", "village_code": "621121100201", "head_name": "王建国", "size": 4}
+HOUSEHOLD = {
+    "county_code": "621121",
+    "village_code": "621121100201",
+    "head_name": "王建国",
+    "size": 4,
+}
 
 
 @pytest.fixture
@@ -16,7 +21,9 @@ def settings(database_url: str, kafka_settings) -> RegistrySettings:
 
 async def test_registering_a_household_appends_one_event(settings: RegistrySettings) -> None:
     async with client_for(app(settings)) as client:
-        created = await client.post("/v1/households", json=HOUSEHOLD, headers={"X-Actor": "county:621121"})
+        created = await client.post(
+            "/v1/households", json=HOUSEHOLD, headers={"X-Actor": "county:621121"}
+        )
         assert created.status_code == 201, created.text
         household = created.json()
         assert household["status"] == "identified" and household["version"] == 1

@@ -52,7 +52,7 @@ class Stack:
             prefix + "DATABASE_URL": database,
             prefix + "KAFKA__BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
         }
-        log = open(self.var / f"{service}.log", "ab")  # noqa: SIM115 (owned by the child)
+        log = open(self.var / f"{service}.log", "ab")
         self.processes[service] = subprocess.Popen(
             [sys.executable, "-m", f"tuopin_{service}", "serve"], env=env, stdout=log, stderr=log
         )
@@ -62,7 +62,9 @@ class Stack:
         while time.monotonic() < deadline:
             process = self.processes[service]
             if process.poll() is not None:
-                raise RuntimeError(f"{service} exited with {process.returncode}; see {self.var}/{service}.log")
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}; see {self.var}/{service}.log"
+                )
             try:
                 if httpx.get(self.url(service) + "/readyz", timeout=1.0).status_code == 200:
                     return

@@ -3,8 +3,8 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from tuopin_eventkit.service import RuntimeDep
 from tuopin_evaluation.application.registered_households import households_per_county
+from tuopin_eventkit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["statistics"])
 

@@ -42,7 +42,9 @@ async def registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegi
 async def households_per_county(conn: AsyncConnection) -> list[dict[str, object]]:
     t = registered_households
     rows = await conn.execute(
-        select(t.c.county_code, func.count().label("households"), func.sum(t.c.size).label("people"))
+        select(
+            t.c.county_code, func.count().label("households"), func.sum(t.c.size).label("people")
+        )
         .group_by(t.c.county_code)
         .order_by(t.c.county_code)
     )

@@ -18,8 +18,11 @@ class Eligibility(BaseModel):
     reasons: list[str]
 
 
-@router.get("/borrowers/{household_id}/eligibility", response_model=Eligibility,
-            summary="May this household borrow poverty microcredit?")
+@router.get(
+    "/borrowers/{household_id}/eligibility",
+    response_model=Eligibility,
+    summary="May this household borrow poverty microcredit?",
+)
 async def borrower_eligibility(household_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
     async with runtime.reader.connect() as conn:
         return await eligibility(conn, str(household_id))

@@ -44,7 +44,14 @@ async def eligibility(conn: AsyncConnection, household_id: str) -> dict[str, obj
         )
     ).first()
     if row is None:
-        return {"household_id": household_id, "eligible": False,
-                "reasons": ["household is not a registered poor household (未建档立卡)"]}
-    return {"household_id": household_id, "eligible": row.poverty_status == "poor",
-            "county_code": row.county_code, "reasons": []}
+        return {
+            "household_id": household_id,
+            "eligible": False,
+            "reasons": ["household is not a registered poor household (未建档立卡)"],
+        }
+    return {
+        "household_id": household_id,
+        "eligible": row.poverty_status == "poor",
+        "county_code": row.county_code,
+        "reasons": [],
+    }

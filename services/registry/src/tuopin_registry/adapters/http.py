@@ -3,21 +3,17 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit import idempotency
-from tuopin_eventkit.http import History, history
+from tuopin_eventkit.http import History, IdempotencyKey, history, respond
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.application import households as app
 
 router = APIRouter(prefix="/v1/households", tags=["households"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(max_length=255, description="Caller's own transaction id; a retry returns the first answer."),
-]
 
 
 class HouseholdRegistration(BaseModel):
@@ -25,8 +21,8 @@ class HouseholdRegistration(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    county_code: str = Field(pattern=r"^62[0-9]{4}$", examples=["621121"])
-    village_code: str = Field(pattern=r"^62[0-9]{10}$", examples=["621121100201"])
+    county_code: CountyCode
+    village_code: VillageCode
     head_name: str = Field(min_length=1, max_length=50, description="Head of household (户主)")
     size: int = Field(ge=1, le=30, description="Number of members")
 
@@ -41,8 +37,9 @@ class HouseholdView(BaseModel):
     version: int
 
 
-@router.post("", status_code=201, response_model=HouseholdView,
-             summary="Register a household (建档立卡)")
+@router.post(
+    "", status_code=201, response_model=HouseholdView, summary="Register a household (建档立卡)"
+)
 async def register(
     body: HouseholdRegistration, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -50,13 +47,14 @@ async def register(
         return await app.register_household(conn, runtime.store, **body.model_dump())
 
     outcome = await idempotency.execute(
-        runtime.engine, runtime.store, command, "registry.households.register",
-        idempotency_key, body.model_dump(),
+        runtime.engine,
+        runtime.store,
+        command,
+        "registry.households.register",
+        idempotency_key,
+        body.model_dump(),
     )
-    headers = {"Location": f"/v1/households/{outcome.body['household_id']}"}
-    if outcome.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    return respond(outcome, location=f"/v1/households/{outcome.body['household_id']}")
 
 
 @router.get("/{household_id}", response_model=HouseholdView, summary="A household's current state")
@@ -68,12 +66,17 @@ async def read(household_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
     return app.view(household)
 
 
-@router.get("/{household_id}/history", response_model=History,
-            summary="Every event of a household, oldest first")
+@router.get(
+    "/{household_id}/history",
+    response_model=History,
+    summary="Every event of a household, oldest first",
+)
 async def household_history(
     household_id: UUID,
     runtime: RuntimeDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="Replay only up to this instant")] = None,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="Replay only up to this instant")
+    ] = None,
 ) -> History:
     result = await history(runtime, str(household_id), as_of)
     if not result.events and as_of is None:

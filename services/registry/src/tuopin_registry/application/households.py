@@ -26,7 +26,9 @@ def to_contract(event: object) -> EventData:
 def to_domain(event: EventData) -> object:
     match event:
         case HouseholdRegisteredV1():
-            return HouseholdRegistered(**{**event.model_dump(), "household_id": str(event.household_id)})
+            return HouseholdRegistered(
+                **{**event.model_dump(), "household_id": str(event.household_id)}
+            )
     raise TypeError(f"no domain event for {event.TYPE}")
 
 

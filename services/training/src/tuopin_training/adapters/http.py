@@ -19,8 +19,11 @@ class TraineeHousehold(BaseModel):
     members: int
 
 
-@router.get("/households/{household_id}", response_model=TraineeHousehold,
-            summary="A registered household known to training")
+@router.get(
+    "/households/{household_id}",
+    response_model=TraineeHousehold,
+    summary="A registered household known to training",
+)
 async def trainee_household(household_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
     async with runtime.reader.connect() as conn:
         found = await household(conn, str(household_id))

@@ -27,8 +27,11 @@ projection = Projection("training.trainee_households", tables=[trainee_household
 
 @projection.on(HouseholdRegisteredV1)
 async def registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
-    row = {"household_id": str(data.household_id), "village_code": data.village_code,
-           "members": data.size}
+    row = {
+        "household_id": str(data.household_id),
+        "village_code": data.village_code,
+        "members": data.size,
+    }
     await upsert(conn, trainee_households, row, keys=["household_id"])
 
 
