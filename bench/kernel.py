@@ -194,7 +194,7 @@ async def relay_figure(
     try:
         return await timed(f"relay drain (batch {RELAY_BATCH})", name, total, drain())
     finally:
-        await relay._drop_producer()  # the relay has no public close outside run()
+        await relay.close()  # the relay has no public close outside run()
 
 
 # --- databases ------------------------------------------------------------------------

@@ -100,7 +100,8 @@ class OutboxRelay:
             self._producer = candidate
         return self._producer
 
-    async def _drop_producer(self) -> None:
+    async def close(self) -> None:
+        """Stop the producer; the next publish starts a fresh one."""
         if self._producer is not None:
             stale, self._producer = self._producer, None
             await stale.stop()
@@ -118,7 +119,7 @@ class OutboxRelay:
                         backoff = 0.2
                     except Exception as exc:  # broker or database away: back off, retry
                         log.warning("relay %s paused: %r", self.name, exc)
-                        await self._drop_producer()
+                        await self.close()
                         await asyncio.sleep(backoff)
                         backoff = min(backoff * 2, 5.0)
                         continue
@@ -128,7 +129,7 @@ class OutboxRelay:
                     except TimeoutError:
                         pass
             finally:
-                await self._drop_producer()
+                await self.close()
 
 
 class _Lease:

@@ -83,6 +83,18 @@ def _recorded(row: Any) -> RecordedEvent:
     return RecordedEvent(**values)
 
 
+def _version_of(stream_id: str) -> Any:
+    return (
+        select(func.coalesce(func.max(events.c.version), 0))
+        .where(events.c.stream_id == stream_id)
+        .scalar_subquery()
+    )
+
+
+def _head() -> Any:
+    return select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
+
+
 class EventStore:
     """The service's own stream of facts, identified on the wire by ``source``."""
 
@@ -104,10 +116,9 @@ class EventStore:
             return []
         if is_postgres(conn):
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        actual = await self.version(conn, stream_id)
+        actual, head = (await conn.execute(select(_version_of(stream_id), _head()))).one()
         if actual != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version, actual)
-        head = await self.head(conn)
         provenance = context.current()
         now = datetime.now(UTC)
         rows = [
@@ -137,16 +148,10 @@ class EventStore:
         self.appended.set()
 
     async def version(self, conn: AsyncConnection, stream_id: str) -> int:
-        result = await conn.execute(
-            select(func.coalesce(func.max(events.c.version), 0)).where(
-                events.c.stream_id == stream_id
-            )
-        )
-        return int(result.scalar_one())
+        return int(await conn.scalar(select(_version_of(stream_id))))
 
     async def head(self, conn: AsyncConnection) -> int:
-        result = await conn.execute(select(func.coalesce(func.max(events.c.position), 0)))
-        return int(result.scalar_one())
+        return int(await conn.scalar(select(_head())))
 
     async def load(
         self, conn: AsyncConnection, stream_id: str, as_of: datetime | None = None
