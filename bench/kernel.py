@@ -11,6 +11,9 @@ Starts its own Tansu broker and measures, in events per second:
    has drained everything the append figures wrote, to the broker (its time includes
    starting the relay's producer and serialising the envelopes; the raw figure's doesn't).
 
+4. a projection catching up from the registry topic (N household registrations), applied
+   with dedupe records and offsets in the same transactions, as a replay would run.
+
 Each figure is also shown as a ratio to the raw produce rate of the same run. The small
 transaction figures (a, b) use N/4 events to keep the run short; each row prints its N.
 The append figures write into one database per backend (distinct streams per figure),
@@ -37,15 +40,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tuopin_contracts import Envelope
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import broker, context, kafka, migrate
-from tuopin_eventkit.db import create_engine
+from tuopin_eventkit.consumer import ProjectionConsumer
+from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.projection import Projection
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_eventkit.testing import fresh_postgres_database
 
 SOURCE = "/tuopin/bench"
 EVENT_TYPE = "bench.household.visited.v1"
@@ -197,6 +204,45 @@ async def relay_figure(
         await relay.close()  # the relay has no public close outside run()
 
 
+# --- projection -----------------------------------------------------------------------
+
+households = Table(
+    "bench_households",
+    MetaData(),
+    Column("household_id", String(36), primary_key=True),
+    Column("county_code", String(6), nullable=False),
+)
+registered_households = Projection("bench.households", tables=[households])
+
+
+@registered_households.on(HouseholdRegisteredV1)
+async def _registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
+    row = {"household_id": str(data.household_id), "county_code": data.county_code}
+    await upsert(conn, households, row, keys=["household_id"])
+
+
+async def publish_registrations(settings: kafka.KafkaSettings, n: int) -> None:
+    """The registry's topic, as a replay would find it: ``n`` households registered."""
+    await kafka.ensure_topics(settings, [Topic.REGISTRY])
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        events = [household_registered(county_code="621121") for _ in range(n)]
+        sent = [await producer.send(Topic.REGISTRY, e.to_json(), key=e.key) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+async def projection_figure(
+    engine: AsyncEngine, settings: kafka.KafkaSettings, name: str, n: int
+) -> Row:
+    async with engine.begin() as conn:
+        await conn.run_sync(households.metadata.create_all)
+    consumer = ProjectionConsumer(engine, registered_households, settings)
+    return await timed("projection catch-up", name, n, consumer.catch_up())
+
+
 # --- databases ------------------------------------------------------------------------
 
 
@@ -218,22 +264,8 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{directory}/bench.db"
 
 
-@asynccontextmanager
-async def postgres_database(server_url: str) -> AsyncIterator[str]:
-    """A fresh, empty database on the server, dropped afterwards (as in testing.py)."""
-    server = make_url(server_url).set(drivername="postgresql+asyncpg")
-    name = f"tuopin_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+def postgres_database(server_url: str) -> AbstractAsyncContextManager[str]:
+    return fresh_postgres_database(server_url, prefix="tuopin_bench")
 
 
 async def database_figures(
@@ -245,7 +277,9 @@ async def database_figures(
     async with database() as url, migrated(url) as engine:
         store = EventStore(SOURCE)
         rows = await append_figures(engine, store, name, args)
-        return [*rows, await relay_figure(engine, store, settings, name)]
+        rows.append(await relay_figure(engine, store, settings, name))
+        rows.append(await projection_figure(engine, settings, name, args.events))
+        return rows
 
 
 # --- report ---------------------------------------------------------------------------
@@ -292,6 +326,7 @@ async def main(args: argparse.Namespace) -> None:
             databases["postgres"] = lambda: postgres_database(args.postgres)
         print(f"Tansu on {tansu.bootstrap_servers}, N={args.events}, {STREAMS} streams")
         raw = await raw_produce(settings, "bench.raw", args.events)
+        await publish_registrations(settings, args.events)
         rows = [raw]
         with context.caused_by(None, None, "bench"):  # envelopes just like raw_message's
             for name, database in databases.items():

@@ -99,6 +99,13 @@ async def test_registered_households_flow_to_every_service_and_survive_a_crash(
         assert stats["total_people"] == sum(h["size"] for h in first + second)
         assert (await registry.get("/v1/events", params={"limit": 1000})).json()["head"] == 80
 
+        async def all_published() -> None:
+            metrics = (await registry.get("/metrics")).text
+            assert 'tuopin_events_stored{relay="registry"} 80.0' in metrics
+            assert 'tuopin_outbox_lag_events{relay="registry"} 0.0' in metrics
+
+        await eventually(all_published)
+
     async with (
         httpx.AsyncClient(base_url=stack.url("loans"), timeout=10) as loans,
         httpx.AsyncClient(base_url=stack.url("training"), timeout=10) as training,

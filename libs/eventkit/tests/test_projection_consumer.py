@@ -2,54 +2,28 @@
 projection rebuilt from zero equals the live one."""
 
 import asyncio
-from datetime import UTC, datetime
-from uuid import uuid4
 
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import read_only
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import eventually, read_topic
+from tuopin_eventkit.testing import publish as publish_to
 
 from .conftest import counting_projection, households_per_county
 
 TOPIC = Topic.REGISTRY.value
 
 
-def registered(county: str = "621121", head: str = "李明", sequence: int = 1) -> Envelope:
-    data = HouseholdRegisteredV1(
-        household_id=uuid4(),
-        county_code=county,
-        village_code=county + "100201",
-        head_name=head,
-        size=3,
-    )
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(data.household_id),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
+def registered(county: str = "621121", head: str = "李明") -> Envelope:
+    return household_registered(county_code=county, head_name=head)
 
 
 async def publish(settings, *values: bytes | Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
-    await producer.start()
-    try:
-        for value in values:
-            raw, key = (
-                (value.to_json(), value.key) if isinstance(value, Envelope) else (value, b"x")
-            )
-            await producer.send_and_wait(TOPIC, raw, key=key)
-    finally:
-        await producer.stop()
+    await publish_to(settings, TOPIC, *values)
 
 
 async def rows(engine) -> list[tuple[str, str]]:

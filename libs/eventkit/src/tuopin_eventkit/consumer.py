@@ -52,6 +52,7 @@ class ProjectionConsumer:
             consumer = kafka.consumer(self.settings, group_id=self.projection.name)
             consumer.subscribe(self.projection.topics, listener=_SeekToStored(self, consumer))
             try:
+                await kafka.ensure_topics(self.settings, self.projection.topics)
                 await consumer.start()
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.routing import Match
 
 from tuopin_contracts import Envelope
 from tuopin_eventkit import context, metrics
@@ -151,18 +150,12 @@ class _Telemetry(BaseHTTPMiddleware):
             response = await call_next(request)
         finally:
             context.actor.reset(token)
+        # The route template, not the raw path: ids must not explode the label set.
+        route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.REQUEST_SECONDS.labels(
-            self.service, request.method, _route(request), str(response.status_code)
+            self.service, request.method, route, str(response.status_code)
         ).observe(time.perf_counter() - started)
         return response
-
-
-def _route(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return getattr(route, "path", "other")
-    return "unmatched"
 
 
 def install(app: FastAPI, spec: ServiceSpec) -> None:

@@ -7,11 +7,13 @@ REQUEST_SECONDS = Histogram(
     "HTTP request latency",
     ["service", "method", "route", "status"],
 )
-EVENTS_APPENDED = Counter("tuopin_events_appended_total", "Events appended", ["service"])
-EVENTS_PUBLISHED = Counter(
-    "tuopin_events_published_total", "Events the outbox relay published", ["service"]
+EVENTS_STORED = Gauge(
+    "tuopin_events_stored", "Events committed to the event store (its head position)", ["relay"]
 )
-OUTBOX_LAG = Gauge("tuopin_outbox_lag_events", "Events appended but not yet published", ["service"])
+EVENTS_PUBLISHED = Counter(
+    "tuopin_events_published_total", "Events the outbox relay published", ["relay"]
+)
+OUTBOX_LAG = Gauge("tuopin_outbox_lag_events", "Events appended but not yet published", ["relay"])
 EVENTS_CONSUMED = Counter(
     "tuopin_events_consumed_total", "Events applied by a consumer", ["consumer", "outcome"]
 )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import is_postgres, read_only, upsert
-from tuopin_eventkit.kafka import KafkaSettings, producer
+from tuopin_eventkit.kafka import KafkaSettings, ensure_topics, producer
 from tuopin_eventkit.schema import relay_checkpoints
 from tuopin_eventkit.store import EventStore
 
@@ -57,7 +57,8 @@ class OutboxRelay:
             batch = await self.store.read_all(conn, after=after, limit=self.batch_size)
             head = await self.store.head(conn)
             await conn.rollback()
-        metrics.OUTBOX_LAG.labels(self.store.source).set(head - after)
+        metrics.EVENTS_STORED.labels(self.name).set(head)
+        metrics.OUTBOX_LAG.labels(self.name).set(head - after)
         if not batch:
             return 0
         kafka = await self._started_producer()
@@ -70,8 +71,8 @@ class OutboxRelay:
         await asyncio.gather(*sent)
         async with self.engine.begin() as conn:
             await self._advance(conn, batch[-1].position)
-        metrics.EVENTS_PUBLISHED.labels(self.store.source).inc(len(batch))
-        metrics.OUTBOX_LAG.labels(self.store.source).set(head - batch[-1].position)
+        metrics.EVENTS_PUBLISHED.labels(self.name).inc(len(batch))
+        metrics.OUTBOX_LAG.labels(self.name).set(head - batch[-1].position)
         return len(batch)
 
     async def _advance(self, conn: AsyncConnection, position: int) -> None:
@@ -91,6 +92,7 @@ class OutboxRelay:
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
+            await ensure_topics(self.kafka, [self.topic])
             candidate = producer(self.kafka)
             try:
                 await candidate.start()

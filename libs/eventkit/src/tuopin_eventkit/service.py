@@ -65,7 +65,9 @@ class Runtime:
     def relay(self) -> OutboxRelay | None:
         if self.spec.topic is None:
             return None
-        return OutboxRelay(self.engine, self.store, self.settings.kafka, self.spec.topic)
+        return OutboxRelay(
+            self.engine, self.store, self.settings.kafka, self.spec.topic, name=self.spec.name
+        )
 
     def consumer(self, projection: Projection) -> ProjectionConsumer:
         return ProjectionConsumer(self.engine, projection, self.settings.kafka)

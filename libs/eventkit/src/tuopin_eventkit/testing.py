@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from tuopin_contracts import Envelope
 from tuopin_eventkit import broker as tansu
 from tuopin_eventkit.kafka import KafkaSettings
 
@@ -52,18 +53,22 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database, dropped afterwards."""
-    server = make_url(os.environ[POSTGRES_ENV]).set(drivername="postgresql+asyncpg")
-    name = f"tuopin_test_{uuid.uuid4().hex[:12]}"
+async def fresh_postgres_database(
+    server_url: str | None = None, prefix: str = "tuopin_test"
+) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the server (default: the test server), dropped after."""
+    server = make_url(server_url or os.environ[POSTGRES_ENV]).set(drivername="postgresql+asyncpg")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
         async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         await admin.dispose()
 
 
@@ -112,3 +117,19 @@ async def read_topic(
         return records
     finally:
         await consumer.stop()
+
+
+async def publish(settings: KafkaSettings, topic: str, *values: bytes | Envelope) -> None:
+    """Produce envelopes (keyed by subject) or raw bytes, as another service or a bank would."""
+    from tuopin_eventkit import kafka
+
+    producer = kafka.producer(settings)
+    await producer.start()
+    try:
+        for value in values:
+            raw, key = (
+                (value.to_json(), value.key) if isinstance(value, Envelope) else (value, b"?")
+            )
+            await producer.send_and_wait(topic, raw, key=key)
+    finally:
+        await producer.stop()
