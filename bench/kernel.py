@@ -33,7 +33,7 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,7 +49,7 @@ from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import broker, context, kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, upsert
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.store import EventStore, NewEvent
 from tuopin_eventkit.testing import fresh_postgres_database
@@ -216,9 +216,12 @@ registered_households = Projection("bench.households", tables=[households])
 
 
 @registered_households.on(HouseholdRegisteredV1)
-async def _registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
-    row = {"household_id": str(data.household_id), "county_code": data.county_code}
-    await upsert(conn, households, row, keys=["household_id"])
+async def _registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
+        for e in events
+    ]
+    await upsert(conn, households, rows, keys=["household_id"])
 
 
 async def publish_registrations(settings: kafka.KafkaSettings, n: int) -> None:

@@ -1,15 +1,14 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_contracts import Envelope
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, upsert
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.store import EventStore
 
 SOURCE = "/tuopin/test"
@@ -46,14 +45,13 @@ def counting_projection(name: str = "test.households") -> Projection:
     projection = Projection(name, tables=[households_per_county])
 
     @projection.on(HouseholdRegisteredV1)
-    async def registered(conn, event: Envelope, data: HouseholdRegisteredV1) -> None:
-        if data.head_name == "POISON":
+    async def registered(conn, events: Sequence[Delivered]) -> None:
+        if any(e.data.head_name == "POISON" for e in events):
             raise ValueError("this handler cannot cope with poison")
-        await upsert(
-            conn,
-            households_per_county,
-            {"household_id": str(data.household_id), "county_code": data.county_code},
-            keys=["household_id"],
-        )
+        rows = [
+            {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
+            for e in events
+        ]
+        await upsert(conn, households_per_county, rows, keys=["household_id"])
 
     return projection

@@ -62,7 +62,17 @@ async def upsert(
     keys: Sequence[str],
     update: Sequence[str] | None = None,
 ) -> None:
-    """Insert rows; on a key conflict update ``update`` columns (or do nothing)."""
+    """Insert rows; on a key conflict update ``update`` columns (or do nothing).
+
+    Rows repeating a key collapse first, as applying them in order would: the last one
+    wins when updating, the first when not.
+    """
+    if isinstance(rows, dict):
+        rows = [rows]
+    ordered = rows if update else list(reversed(rows))
+    rows = list({tuple(row[k] for k in keys): row for row in ordered}.values())
+    if not rows:
+        return
     insert = pg_insert if is_postgres(conn) else sqlite_insert
     stmt = insert(table).values(rows)
     if update:

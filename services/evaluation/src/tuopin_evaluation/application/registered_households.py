@@ -1,12 +1,13 @@
 """Read model of registered households (建档立卡户), the base of every roll-up."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
 
@@ -24,19 +25,18 @@ projection = Projection("evaluation.registered_households", tables=[registered_h
 
 
 @projection.on(HouseholdRegisteredV1)
-async def registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
-    await upsert(
-        conn,
-        registered_households,
+async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
         {
-            "household_id": str(data.household_id),
-            "county_code": data.county_code,
-            "village_code": data.village_code,
-            "size": data.size,
-            "registered_at": event.time,
-        },
-        keys=["household_id"],
-    )
+            "household_id": str(e.data.household_id),
+            "county_code": e.data.county_code,
+            "village_code": e.data.village_code,
+            "size": e.data.size,
+            "registered_at": e.envelope.time,
+        }
+        for e in events
+    ]
+    await upsert(conn, registered_households, rows, keys=["household_id"])
 
 
 async def households_per_county(conn: AsyncConnection) -> list[dict[str, object]]:

@@ -3,13 +3,14 @@
 Loans never asks the registry; it keeps its own copy from the registry's events.
 """
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, Date, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
 
@@ -26,14 +27,17 @@ projection = Projection("loans.borrower_households", tables=[borrower_households
 
 
 @projection.on(HouseholdRegisteredV1)
-async def registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
-    row = {
-        "household_id": str(data.household_id),
-        "county_code": data.county_code,
-        "poverty_status": "poor",
-        "status_since": event.time.date(),
-    }
-    await upsert(conn, borrower_households, row, keys=["household_id"])
+async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {
+            "household_id": str(e.data.household_id),
+            "county_code": e.data.county_code,
+            "poverty_status": "poor",
+            "status_since": e.envelope.time.date(),
+        }
+        for e in events
+    ]
+    await upsert(conn, borrower_households, rows, keys=["household_id"])
 
 
 async def eligibility(conn: AsyncConnection, household_id: str) -> dict[str, object]:

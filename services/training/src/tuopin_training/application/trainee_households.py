@@ -4,13 +4,14 @@ Training never asks the registry; it keeps its own copy from the registry's even
 2020 goal counts per household, so the household size is kept for coverage.
 """
 
+from collections.abc import Sequence
+
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
 
@@ -26,13 +27,16 @@ projection = Projection("training.trainee_households", tables=[trainee_household
 
 
 @projection.on(HouseholdRegisteredV1)
-async def registered(conn: AsyncConnection, event: Envelope, data: HouseholdRegisteredV1) -> None:
-    row = {
-        "household_id": str(data.household_id),
-        "village_code": data.village_code,
-        "members": data.size,
-    }
-    await upsert(conn, trainee_households, row, keys=["household_id"])
+async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {
+            "household_id": str(e.data.household_id),
+            "village_code": e.data.village_code,
+            "members": e.data.size,
+        }
+        for e in events
+    ]
+    await upsert(conn, trainee_households, rows, keys=["household_id"])
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
