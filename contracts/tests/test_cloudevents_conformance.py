@@ -122,7 +122,9 @@ def test_attribute_names_are_valid_cloudevents_names() -> None:
         assert re.fullmatch(r"[a-z0-9]{1,20}", name), name
 
 
-@pytest.mark.parametrize("missing", ["id", "source", "type", "subject", "time", "sequence"])
+@pytest.mark.parametrize(
+    "missing", ["specversion", "id", "source", "type", "subject", "time", "sequence"]
+)
 def test_missing_required_attribute_is_rejected(missing: str) -> None:
     raw = json.loads(JSONFormat().write(sdk_event()))
     del raw[missing]

@@ -6,7 +6,7 @@ Kafka key = ``subject`` (the aggregate id), so one aggregate's events stay order
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -43,4 +43,13 @@ class Envelope(BaseModel):
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> "Envelope":
-        return cls.model_validate_json(raw)
+        """Parse what came over the wire, where ``specversion`` is required, not defaulted."""
+        return cls.model_validate_json(raw, context={"from_wire": True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wire_names_its_spec_version(cls, values: Any, info: ValidationInfo) -> Any:
+        wire = (info.context or {}).get("from_wire")
+        if wire and isinstance(values, dict) and "specversion" not in values:
+            raise ValueError("specversion is required (CloudEvents 1.0)")
+        return values
