@@ -20,9 +20,11 @@ def models(spec: ServiceSpec) -> MetaData:
     combined = MetaData()
     for table in kernel_metadata.tables.values():
         table.to_metadata(combined)
-    for projection in spec.projections:
+    for projection in [*spec.projections, *spec.inline_projections]:
         for table in projection.tables:
             table.to_metadata(combined)
+    for table in spec.private_tables:
+        table.to_metadata(combined)
     return combined
 
 

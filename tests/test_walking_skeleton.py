@@ -17,6 +17,7 @@ import pytest
 from tuopin_cli.stack import SERVICES, Stack
 from tuopin_eventkit.broker import free_port
 from tuopin_eventkit.testing import DATABASES, eventually, fresh_postgres_database
+from tuopin_registry.examples import filing, member
 
 COUNTIES = {"621121": "621121100201", "620102": "620102001001", "623021": "623021200101"}
 
@@ -45,12 +46,10 @@ def households(n: int, start: int = 0) -> Iterator[dict[str, object]]:
     counties = list(COUNTIES.items())
     for i in range(start, start + n):
         county, village = counties[i % len(counties)]
-        yield {
-            "county_code": county,
-            "village_code": village,
-            "head_name": f"户主{i}",
-            "size": 1 + i % 5,
-        }
+        members = [member(name=f"户主{i}")] + [
+            member("child", name=f"子女{i}-{k}") for k in range(i % 5)
+        ]
+        yield filing(f"{county}-{i:05d}", village=village, members=members)
 
 
 async def register(
@@ -96,7 +95,7 @@ async def test_registered_households_flow_to_every_service_and_survive_a_crash(
 
         stats = await eventually(all_counted, timeout=60)
         assert {c["county_code"]: c["households"] for c in stats["counties"]} == expected
-        assert stats["total_people"] == sum(h["size"] for h in first + second)
+        assert stats["total_people"] == sum(len(h["members"]) for h in first + second)
         assert (await registry.get("/v1/events", params={"limit": 1000})).json()["head"] == 80
 
         async def all_published() -> None:

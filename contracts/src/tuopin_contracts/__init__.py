@@ -2,7 +2,8 @@
 
 from tuopin_contracts.catalogue import EventData, catalogue, event_type
 from tuopin_contracts.envelope import Envelope
-from tuopin_contracts.events import registry as _registry  # noqa: F401  (registers its types)
+from tuopin_contracts.events import evaluation as _evaluation  # noqa: F401  (registers types)
+from tuopin_contracts.events import registry as _registry  # noqa: F401  (registers types)
 from tuopin_contracts.topics import Topic
 
 __all__ = ["Envelope", "EventData", "Topic", "catalogue", "event_type"]

@@ -13,7 +13,7 @@ from tuopin_eventkit import broker as tansu
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
-from tuopin_eventkit.testing import POSTGRES_ENV, fresh_postgres_database, read_topic
+from tuopin_eventkit.testing import POSTGRES_ENV, eventually, fresh_postgres_database, read_topic
 
 TOPIC = "test.events"
 
@@ -74,8 +74,12 @@ async def test_many_concurrent_writers_every_event_once_in_stream_order(
     async with running(relay):
         await append_concurrently(engine, store, streams=20, per_stream=15)
         records = await read_topic(kafka_settings, TOPIC, 300)
+
+        async def checkpointed() -> None:  # acknowledged, then recorded
+            assert await relay.checkpoint() == 300
+
+        await eventually(checkpointed)
     assert_exactly_once_in_stream_order(records, 20, 15)
-    assert await relay.checkpoint() == 300
 
 
 async def test_writes_succeed_while_the_broker_is_down_and_the_relay_catches_up(

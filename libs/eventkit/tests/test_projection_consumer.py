@@ -82,7 +82,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_
     reasons = {r.value: dict(r.headers)["error"].decode() for r in dead}
     assert "not a valid CloudEvents envelope" in reasons[b"\xff not json"]
     assert "unknown event type" in reasons[unknown.to_json()]
-    assert "invalid registry.household.registered.v1 payload" in reasons[invalid.to_json()]
+    assert "invalid registry.household.registered.v2 payload" in reasons[invalid.to_json()]
     assert "handler failed" in reasons[poison.to_json()]
     assert all(dict(r.headers)["consumer"] == b"test.households" for r in dead)
 

@@ -1,17 +1,40 @@
-"""Events the registry (建档立卡) publishes."""
+"""Events the registry (建档立卡) publishes on ``tuopin.registry.events``.
 
-from uuid import UUID
+Every household fact names the household, the date it takes effect (business date,
+Asia/Shanghai) and, where a person decided it, the reason. Personal identity travels only
+as a keyed hash (for joins and deduplication) and a masked form; the clear resident ID
+number never leaves the registry.
+"""
 
-from pydantic import Field, model_validator
+from datetime import date
+from typing import Annotated
+from uuid import UUID, uuid5
 
-from tuopin_contracts.catalogue import EventData, event_type
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tuopin_contracts.catalogue import EventData, catalogue, event_type
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
+from tuopin_contracts.vocabulary import (
+    Education,
+    Health,
+    HouseholdStatus,
+    LabourAbility,
+    MeasureKind,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+    Schooling,
+    Sex,
+)
+
+Fen = Annotated[int, Field(ge=0, description="An amount in fen (分); money is never a float.")]
+Reason = Annotated[str | None, Field(default=None, max_length=500, description="Why (理由).")]
 
 
 @event_type("registry.household.registered.v1", topic=Topic.REGISTRY)
 class HouseholdRegisteredV1(EventData):
-    """A poor household was filed (建档立卡) in a village."""
+    """A poor household was filed (建档立卡) in a village. Superseded by v2, upcast on read."""
 
     household_id: UUID
     county_code: CountyCode
@@ -24,3 +47,284 @@ class HouseholdRegisteredV1(EventData):
         if not self.village_code.startswith(self.county_code):
             raise ValueError("village_code must lie within county_code")
         return self
+
+
+class Member(BaseModel):
+    """A household member (家庭成员) as other services may know them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_id: UUID
+    name: str = Field(min_length=1, max_length=50)
+    id_number_hash: str | None = Field(
+        default=None, description="Keyed hash of the resident ID number; None on legacy records."
+    )
+    id_number_masked: str | None = Field(default=None, examples=["6211**********1234"])
+    relation: Relation
+    sex: Sex | None = None
+    birth_date: date | None = None
+    education: Education | None = None
+    schooling: Schooling | None = None
+    health: Health | None = None
+    disabled: bool = False
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool = Field(default=False, description="新农合/城乡居民医保 participation")
+    pension_insurance: bool = Field(default=False, description="城乡居民养老保险 participation")
+
+
+class HouseholdFact(EventData):
+    household_id: UUID
+    effective_date: date
+    reason: Reason
+
+
+@event_type("registry.household.registered.v2", topic=Topic.REGISTRY)
+class HouseholdRegisteredV2(HouseholdFact):
+    """A poor household was filed (建档立卡) with its members and causes."""
+
+    file_number: str = Field(min_length=1, max_length=40, description="建档立卡 file number")
+    county_code: CountyCode
+    village_code: VillageCode
+    poverty_attribute: PovertyAttribute
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
+    members: list[Member] = Field(min_length=1, max_length=30)
+    identified_year: int = Field(ge=2013, le=2100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "HouseholdRegisteredV2":
+        if not self.village_code.startswith(self.county_code):
+            raise ValueError("village_code must lie within county_code")
+        if sum(m.relation is Relation.HEAD for m in self.members) != 1:
+            raise ValueError("exactly one member is the head of household")
+        return self
+
+    @classmethod
+    def from_v1(cls, old: HouseholdRegisteredV1, effective: date) -> "HouseholdRegisteredV2":
+        """Upcast a v1 filing: the head is named, the other members are not yet."""
+        members = [
+            Member(
+                person_id=_legacy_person(old.household_id, i),
+                name=old.head_name if i == 0 else "未登记",
+                relation=Relation.HEAD if i == 0 else Relation.OTHER,
+            )
+            for i in range(old.size)
+        ]
+        return cls(
+            household_id=old.household_id,
+            effective_date=effective,
+            reason="legacy v1 filing",
+            file_number=str(old.household_id),
+            county_code=old.county_code,
+            village_code=old.village_code,
+            poverty_attribute=PovertyAttribute.GENERAL,
+            primary_cause=PovertyCause.OWN_EFFORT,
+            members=members,
+            identified_year=effective.year,
+        )
+
+
+def _legacy_person(household_id: UUID, index: int) -> UUID:
+    return uuid5(household_id, f"member-{index}")
+
+
+catalogue.upcaster(HouseholdRegisteredV1, HouseholdRegisteredV2.from_v1)
+
+
+@event_type("registry.household.member_added.v1", topic=Topic.REGISTRY)
+class MemberAddedV1(HouseholdFact):
+    """Someone joined the household (birth, marriage in, …)."""
+
+    member: Member
+
+
+@event_type("registry.household.member_removed.v1", topic=Topic.REGISTRY)
+class MemberRemovedV1(HouseholdFact):
+    """Someone left the household (death, marriage out, separate household, …)."""
+
+    person_id: UUID
+
+
+@event_type("registry.household.member_updated.v1", topic=Topic.REGISTRY)
+class MemberUpdatedV1(HouseholdFact):
+    """A member's circumstances changed; only the fields given changed."""
+
+    person_id: UUID
+    education: Education | None = None
+    schooling: Schooling | None = None
+    health: Health | None = None
+    disabled: bool | None = None
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool | None = None
+    pension_insurance: bool | None = None
+
+
+@event_type("registry.household.causes_recorded.v1", topic=Topic.REGISTRY)
+class CausesRecordedV1(HouseholdFact):
+    """The causes of poverty (致贫原因) were established anew."""
+
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
+
+
+@event_type("registry.household.income_recorded.v1", topic=Topic.REGISTRY)
+class IncomeRecordedV1(HouseholdFact):
+    """The household's net income of a year, by component, and per head (人均纯收入)."""
+
+    year: int = Field(ge=2013, le=2100)
+    wages: Fen = Field(description="工资性收入")
+    production_and_business: Fen = Field(description="生产经营性收入")
+    property: Fen = Field(description="财产性收入")
+    transfers: Fen = Field(description="转移性收入")
+    members: int = Field(ge=1, description="Household size the per-head figure divides by")
+    per_head: Fen
+
+
+@event_type("registry.household.conditions_assessed.v1", topic=Topic.REGISTRY)
+class ConditionsAssessedV1(HouseholdFact):
+    """Safe housing (住房安全) and safe drinking water (饮水安全) as last assessed."""
+
+    housing_safe: bool
+    drinking_water_safe: bool
+
+
+@event_type("registry.household.need_listed.v1", topic=Topic.REGISTRY)
+class NeedListedV1(HouseholdFact):
+    """An item of the household's needs list (需求清单)."""
+
+    need_id: UUID
+    kind: MeasureKind
+    description: str = Field(min_length=1, max_length=500)
+
+
+@event_type("registry.household.measure_planned.v1", topic=Topic.REGISTRY)
+class MeasurePlannedV1(HouseholdFact):
+    """An assistance measure (帮扶措施) was planned, with its funds and due date."""
+
+    measure_id: UUID
+    kind: MeasureKind
+    plan: str = Field(min_length=1, max_length=1000)
+    funds: Fen
+    due_date: date
+    need_id: UUID | None = None
+
+
+@event_type("registry.household.measure_progressed.v1", topic=Topic.REGISTRY)
+class MeasureProgressedV1(HouseholdFact):
+    """Progress on a measure, entered in the work ledger (工作台账)."""
+
+    measure_id: UUID
+    progress_percent: int = Field(ge=0, le=100)
+    spent: Fen
+    note: str = Field(default="", max_length=1000)
+    completed: bool
+
+
+@event_type("registry.household.responsibility_assigned.v1", topic=Topic.REGISTRY)
+class ResponsibilityAssignedV1(HouseholdFact):
+    """The responsible cadre and unit (帮扶责任人/单位) — 不脱贫不脱钩."""
+
+    cadre_name: str = Field(min_length=1, max_length=50)
+    cadre_unit: str = Field(min_length=1, max_length=200)
+
+
+@event_type("registry.household.relocation_recorded.v1", topic=Topic.REGISTRY)
+class RelocationRecordedV1(HouseholdFact):
+    """Whether the household is to be relocated (易地搬迁) and where."""
+
+    relocating: bool
+    resettlement_site: str | None = Field(default=None, max_length=200)
+
+
+@event_type("registry.household.cooperative_joined.v1", topic=Topic.REGISTRY)
+class CooperativeJoinedV1(HouseholdFact):
+    """The household joined a farmers' cooperative (农民专业合作社)."""
+
+    cooperative: str = Field(min_length=1, max_length=200)
+
+
+class StatusChanged(HouseholdFact):
+    """Base of the lifecycle events: each names the status it leads to."""
+
+    status: HouseholdStatus
+
+
+@event_type("registry.household.assistance_started.v1", topic=Topic.REGISTRY)
+class AssistanceStartedV1(StatusChanged):
+    """Assistance began (帮扶), or resumed after a rejected exit."""
+
+
+@event_type("registry.household.exit_proposed.v1", topic=Topic.REGISTRY)
+class ExitProposedV1(StatusChanged):
+    """The village's democratic appraisal (民主评议) proposed the household for exit."""
+
+    appraisal_date: date
+
+
+@event_type("registry.household.exit_publicised.v1", topic=Topic.REGISTRY)
+class ExitPublicisedV1(StatusChanged):
+    """The proposed exit is on public notice (公示) for this window; evaluation verifies it."""
+
+    notice_from: date
+    notice_until: date
+
+
+@event_type("registry.household.exited.v1", topic=Topic.REGISTRY)
+class HouseholdExitedV1(StatusChanged):
+    """The household left poverty (脱贫销号) on the evaluation service's verification."""
+
+    verification_id: UUID
+
+
+@event_type("registry.household.exit_rejected.v1", topic=Topic.REGISTRY)
+class ExitRejectedV1(StatusChanged):
+    """Verification failed; the household returns to assistance with the failed criteria."""
+
+    verification_id: UUID
+    failed_criteria: list[str]
+
+
+@event_type("registry.household.returned_to_poverty.v1", topic=Topic.REGISTRY)
+class ReturnedToPovertyV1(StatusChanged):
+    """An exited household fell back (返贫) and is listed again, with the cause."""
+
+    cause: PovertyCause
+
+
+@event_type("registry.household.removed.v1", topic=Topic.REGISTRY)
+class HouseholdRemovedV1(StatusChanged):
+    """The household was wrongly identified and is removed from the register (清退)."""
+
+
+class VillageFact(EventData):
+    village_code: VillageCode
+    effective_date: date
+    reason: Reason
+
+
+@event_type("registry.village.registered.v1", topic=Topic.REGISTRY)
+class VillageRegisteredV1(VillageFact):
+    """A village entered the register, with the denominator of its poverty incidence."""
+
+    name: str = Field(min_length=1, max_length=100)
+    poor: bool = Field(description="A registered poor village (贫困村)")
+    rural_population: int = Field(ge=0, description="农村户籍人口, the incidence denominator")
+
+
+@event_type("registry.village.responsibility_assigned.v1", topic=Topic.REGISTRY)
+class VillageResponsibilityAssignedV1(VillageFact):
+    """First secretary (第一书记), resident work team (驻村工作队) and responsible unit."""
+
+    first_secretary: str = Field(min_length=1, max_length=50)
+    work_team: list[str] = Field(min_length=1, max_length=20)
+    responsible_unit: str = Field(min_length=1, max_length=200)
+
+
+@event_type("registry.village.profile_recorded.v1", topic=Topic.REGISTRY)
+class VillageProfileRecordedV1(VillageFact):
+    """The village's standing: poor or not, population, cooperatives, mutual-aid fund."""
+
+    poor: bool
+    rural_population: int = Field(ge=0)
+    cooperatives: int = Field(ge=0, description="农民专业合作社 in the village")
+    mutual_aid_fund: Fen = Field(description="村级互助资金 (≥ 500,000 yuan per poor village)")

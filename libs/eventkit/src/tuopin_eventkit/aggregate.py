@@ -16,6 +16,19 @@ class InvalidTransition(Exception):
         self.state = state
 
 
+class NotFound(LookupError):
+    """The command or query names something that does not exist (HTTP 404)."""
+
+
+class Conflict(Exception):
+    """The command clashes with what is already recorded elsewhere (HTTP 409); ``details``
+    names what it clashes with."""
+
+    def __init__(self, message: str, **details: str) -> None:
+        super().__init__(message)
+        self.details = details
+
+
 class Aggregate:
     """Consistency boundary whose state is the fold of its events.
 

@@ -45,12 +45,12 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
 
     @app.command()
     def rebuild(projection: str = typer.Argument(..., help="Projection name")) -> None:
-        """Drop a read model and replay it from the start of the topics (stop the service first)."""
+        """Drop a read model and replay it from its source (stop the service first)."""
 
         async def run() -> int:
             runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
             try:
-                return await runtime.consumer(spec.projection(projection)).rebuild()
+                return await runtime.rebuild(spec.projection(projection))
             finally:
                 await runtime.engine.dispose()
 

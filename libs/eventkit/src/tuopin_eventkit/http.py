@@ -7,7 +7,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
@@ -30,11 +30,31 @@ IdempotencyKey = Annotated[
 ]
 
 
+IfMatch = Annotated[
+    str | None,
+    Header(description='The version the change was decided on (ETag, e.g. "3"); else 409.'),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The aggregate version named by an If-Match header, if any."""
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        detail = f'If-Match must name a version such as "3", not {if_match}'
+        raise HTTPException(400, detail) from None
+
+
 def respond(outcome: Outcome, location: str | None = None) -> JSONResponse:
-    """The answer to an idempotent command, marked when it is a replay of the first one."""
+    """The answer to an idempotent command, marked when it replays the first one; the
+    aggregate's version, when the body has one, is its ETag."""
     headers = {"Location": location} if location else {}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
+    if "version" in outcome.body:
+        headers["ETag"] = f'"{outcome.body["version"]}"'
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
 
 

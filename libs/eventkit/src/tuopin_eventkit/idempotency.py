@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,9 +27,14 @@ class IdempotencyKeyReused(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
+    """A command's answer; its body is made JSON-ready at once, so a replay is identical."""
+
     status_code: int
     body: dict[str, Any]
     replayed: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body", to_jsonable_python(self.body))
 
 
 def fingerprint(request: Any) -> str:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.store import ConcurrencyConflict
 
@@ -69,6 +69,14 @@ def install(app: FastAPI) -> None:
             "invalid-transition",
             current_state=exc.state,
         )
+
+    @app.exception_handler(NotFound)
+    async def _missing(request: Request, exc: NotFound) -> JSONResponse:
+        return problem(404, "Not found", str(exc), "not-found")
+
+    @app.exception_handler(Conflict)
+    async def _clash(request: Request, exc: Conflict) -> JSONResponse:
+        return problem(409, "Conflict", str(exc), "conflict", **exc.details)
 
     @app.exception_handler(RuleViolation)
     async def _rule(request: Request, exc: RuleViolation) -> JSONResponse:

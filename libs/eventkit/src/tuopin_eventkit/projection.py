@@ -14,13 +14,15 @@ Handlers take a run of consecutive events of their type at once, so a replay wri
 read model in a few statements per batch rather than one per event; order is kept.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
@@ -28,9 +30,13 @@ from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue
+from tuopin_contracts.dates import business_date
 from tuopin_eventkit import context
 from tuopin_eventkit.db import greatest, read_only, upsert
 from tuopin_eventkit.schema import consumer_offsets, processed_events
+
+if TYPE_CHECKING:
+    from tuopin_eventkit.store import EventStore, RecordedEvent
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +76,6 @@ class Projection:
     def topics(self) -> list[str]:
         return sorted({str(model.TOPIC) for model in self.handlers})
 
-    def handler_for(self, type_name: str) -> tuple[type[EventData], Handler] | None:
-        model = catalogue.model_for(type_name)
-        if model is None or model not in self.handlers:
-            return None
-        return model, self.handlers[model]
-
 
 class DeadLetter(Exception):
     """A message this projection can never apply; it goes to the DLQ with this reason."""
@@ -97,14 +97,13 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
         raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
     if catalogue.model_for(envelope.type) is None:
         raise DeadLetter(f"unknown event type {envelope.type}")
-    found = projection.handler_for(envelope.type)
-    if found is None:
-        return None
-    model, handler = found
     try:
-        payload = model.model_validate(envelope.data)
+        payload = catalogue.read(envelope.type, envelope.data, business_date(envelope.time))
     except ValidationError as exc:
         raise DeadLetter(f"invalid {envelope.type} payload: {exc}") from exc
+    handler = projection.handlers.get(type(payload))
+    if handler is None:
+        return None
     return Parsed(record, envelope, payload, handler)
 
 
@@ -143,6 +142,42 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
             ],
         )
     return len(fresh)
+
+
+async def project_inline(
+    conn: AsyncConnection,
+    projections: Sequence[Projection],
+    recorded: Sequence[RecordedEvent],
+    source: str,
+) -> None:
+    """Apply a service's own new events to its inline read models, in the appending
+    transaction: the read model can never disagree with the event store."""
+    delivered = [
+        Delivered(e.envelope(source), catalogue.read(e.type, e.data, business_date(e.recorded_at)))
+        for e in recorded
+    ]
+    for projection in projections:
+        mine = [d for d in delivered if type(d.data) in projection.handlers]
+        for handler, run in groupby(mine, key=lambda d: projection.handlers[type(d.data)]):
+            await handler(conn, list(run))
+
+
+async def rebuild_inline(
+    engine: AsyncEngine, store: EventStore, projection: Projection, page: int = 5000
+) -> int:
+    """Wipe an inline read model and replay the whole event store into it, under the
+    append lock so no new event slips between the replay and the live updates."""
+    applied = 0
+    async with engine.begin() as conn:
+        await store.lock_appends(conn)
+        for table in projection.tables:
+            await conn.execute(delete(table))
+        after = 0
+        while batch := await store.read_all(conn, after, page):
+            await project_inline(conn, [projection], batch, store.source)
+            applied += len(batch)
+            after = batch[-1].position
+    return applied
 
 
 async def save_offset(

@@ -1,11 +1,13 @@
 """Loads and saves aggregates through the event store, translating domain ↔ contract events."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData, catalogue
+from tuopin_contracts.dates import business_date
 from tuopin_eventkit.aggregate import Aggregate
 from tuopin_eventkit.store import EventStore, NewEvent, RecordedEvent
 
@@ -25,13 +27,14 @@ class Repository(Generic[A]):
         self.to_contract, self.to_domain = to_contract, to_domain
 
     def domain_event(self, recorded: RecordedEvent) -> Any:
-        model = catalogue.model_for(recorded.type)
-        if model is None:
-            raise LookupError(f"stream holds an event type unknown here: {recorded.type}")
-        return self.to_domain(model.model_validate(recorded.data))
+        day = business_date(recorded.recorded_at)
+        return self.to_domain(catalogue.read(recorded.type, recorded.data, day))
 
-    async def get(self, conn: AsyncConnection, aggregate_id: str) -> A | None:
-        recorded = await self.store.load(conn, aggregate_id)
+    async def get(
+        self, conn: AsyncConnection, aggregate_id: str, as_of: datetime | None = None
+    ) -> A | None:
+        """The aggregate now, or as it stood at ``as_of`` (replaying what was recorded by then)."""
+        recorded = await self.store.load(conn, aggregate_id, as_of)
         if not recorded:
             return None
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import logs, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.projection import Projection
+from tuopin_eventkit.projection import Projection, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store import EventStore
@@ -32,17 +33,19 @@ class ServiceSpec:
     migrations: Path
     topic: str | None = None  # where its outbox publishes; None while it publishes nothing
     routers: Sequence[APIRouter] = ()
-    projections: Sequence[Projection] = ()
+    projections: Sequence[Projection] = ()  # fed by other services' events through Kafka
+    inline_projections: Sequence[Projection] = ()  # its own events, in the same transaction
+    private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
 
     @property
     def source(self) -> str:
         return f"/tuopin/{self.name}"
 
     def projection(self, name: str) -> Projection:
-        for projection in self.projections:
+        for projection in [*self.projections, *self.inline_projections]:
             if projection.name == name:
                 return projection
-        known = ", ".join(p.name for p in self.projections) or "none"
+        known = ", ".join(p.name for p in [*self.projections, *self.inline_projections]) or "none"
         raise KeyError(f"{self.name} has no projection {name!r} (it has: {known})")
 
 
@@ -60,7 +63,8 @@ class Runtime:
 
     @classmethod
     def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
-        return cls(spec, settings, create_engine(settings.database_url), EventStore(spec.source))
+        store = EventStore(spec.source, inline=spec.inline_projections)
+        return cls(spec, settings, create_engine(settings.database_url), store)
 
     def relay(self) -> OutboxRelay | None:
         if self.spec.topic is None:
@@ -71,6 +75,12 @@ class Runtime:
 
     def consumer(self, projection: Projection) -> ProjectionConsumer:
         return ProjectionConsumer(self.engine, projection, self.settings.kafka)
+
+    async def rebuild(self, projection: Projection) -> int:
+        """Drop a read model and replay it: from the event store if inline, else from Kafka."""
+        if projection in self.spec.inline_projections:
+            return await rebuild_inline(self.engine, self.store, projection)
+        return await self.consumer(projection).rebuild()
 
     def start_background(self) -> None:
         relay = self.relay()

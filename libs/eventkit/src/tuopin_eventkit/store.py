@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import Envelope
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.projection import Projection, project_inline
 from tuopin_eventkit.schema import events
 
 # An arbitrary constant naming the append lock among PostgreSQL advisory locks.
@@ -98,8 +99,9 @@ def _head() -> Any:
 class EventStore:
     """The service's own stream of facts, identified on the wire by ``source``."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, inline: Sequence[Projection] = ()) -> None:
         self.source = source
+        self.inline = inline  # read models updated in the appending transaction
         # Set after each append so an in-process relay wakes at once instead of polling.
         self.appended = asyncio.Event()
 
@@ -141,7 +143,15 @@ class EventStore:
             await conn.execute(insert(events), rows)
         except IntegrityError as exc:  # a writer that bypassed the lock; never overwrite
             raise ConcurrencyConflict(stream_id, expected_version, -1) from exc
-        return [RecordedEvent(**row) for row in rows]
+        recorded = [RecordedEvent(**row) for row in rows]
+        if self.inline:
+            await project_inline(conn, self.inline, recorded, self.source)
+        return recorded
+
+    async def lock_appends(self, conn: AsyncConnection) -> None:
+        """Hold the append lock until this transaction ends (SQLite: BEGIN IMMEDIATE holds it)."""
+        if is_postgres(conn):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
     def notify(self) -> None:
         """Call after the appending transaction committed."""

@@ -1,25 +1,207 @@
-"""The household aggregate's rules, without any I/O."""
+"""The household aggregate's rules and its state machine, without any I/O."""
+
+from datetime import date
 
 import pytest
 
+from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
-from tuopin_registry.domain.household import Household, HouseholdRegistered
+from tuopin_registry.domain import events as ev
+from tuopin_registry.domain.household import LIFECYCLE, Household
+
+DAY = date(2016, 4, 1)
 
 
-def test_registering_records_one_event_and_identifies_the_household() -> None:
-    household = Household.register("h1", "621121", "621121100201", "  王建国 ", 4)
-    assert household.pending == [HouseholdRegistered("h1", "621121", "621121100201", "王建国", 4)]
-    assert (household.status, household.version) == ("identified", 1)
+def person(pid: str, relation: Relation = Relation.CHILD, identity: str | None = None) -> ev.Member:
+    return ev.Member(person_id=pid, name=pid, relation=relation, id_number_hash=identity or pid)
 
 
-def test_a_village_outside_the_county_is_refused() -> None:
-    with pytest.raises(RuleViolation, match="does not lie in county 621122"):
-        Household.register("h1", "621122", "621121100201", "王建国", 4)
+def filed(**changes) -> Household:
+    values = dict(
+        household_id="h1",
+        effective_date=DAY,
+        file_number="F1",
+        county_code="621121",
+        village_code="621121100201",
+        poverty_attribute=PovertyAttribute.GENERAL,
+        primary_cause=PovertyCause.ILLNESS,
+        secondary_causes=[PovertyCause.LACK_OF_FUNDS],
+        members=[person("p1", Relation.HEAD), person("p2")],
+        identified_year=2016,
+    )
+    return Household.register(ev.HouseholdRegistered(**{**values, **changes}))
 
 
-def test_replay_rebuilds_the_same_state_and_a_second_registration_is_refused() -> None:
-    registered = HouseholdRegistered("h1", "621121", "621121100201", "王建国", 4)
-    household = Household.replay("h1", [registered])
-    assert (household.status, household.version, household.pending) == ("identified", 1, [])
-    with pytest.raises(InvalidTransition, match="the household is identified"):
-        household.record(registered)
+def at(status: S) -> Household:
+    """A household walked to ``status`` along the legal path."""
+    h = filed()
+    path = {
+        S.IDENTIFIED: [],
+        S.ASSISTING: [lambda: h.start_assistance(DAY, None)],
+        S.EXIT_PROPOSED: [
+            lambda: h.start_assistance(DAY, None),
+            lambda: h.propose_exit(date(2017, 10, 1), None),
+        ],
+        S.EXIT_PUBLICISED: [
+            lambda: h.start_assistance(DAY, None),
+            lambda: h.propose_exit(date(2017, 10, 1), None),
+            lambda: h.publicise_exit(date(2017, 10, 2), date(2017, 10, 8), None),
+        ],
+    }
+    if status in (S.EXITED, S.RETURNED):
+        for step in path[S.EXIT_PUBLICISED]:
+            step()
+        h.conclude_verification("v1", True, [], date(2017, 10, 9))
+        if status is S.RETURNED:
+            h.return_to_poverty(PovertyCause.DISASTER, date(2018, 7, 1), "flood")
+    elif status is S.REMOVED:
+        h.remove(DAY, "not poor: owns a truck")
+    else:
+        for step in path[status]:
+            step()
+    assert h.status is status
+    return h
+
+
+def test_filing_records_one_event_and_identifies_the_household() -> None:
+    h = filed()
+    assert [type(e) for e in h.pending] == [ev.HouseholdRegistered]
+    assert (h.status, h.version, h.size) == (S.IDENTIFIED, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"village_code": "621122100201"}, "does not lie in county"),
+        ({"members": [person("p1"), person("p2")]}, "exactly one head"),
+        ({"members": [person("p1", Relation.HEAD), person("p2", identity="p1")]}, "twice"),
+        ({"secondary_causes": [PovertyCause.ILLNESS]}, "cannot be secondary"),
+    ],
+)
+def test_filing_rules(changes, message) -> None:
+    with pytest.raises(RuleViolation, match=message):
+        filed(**changes)
+
+
+COMMANDS = {
+    "start assistance": lambda h: h.start_assistance(DAY, None),
+    "propose exit": lambda h: h.propose_exit(DAY, None),
+    "publicise exit": lambda h: h.publicise_exit(DAY, date(2016, 4, 7), None),
+    "confirm or reject exit": lambda h: h.conclude_verification("v", True, [], DAY),
+    "return to poverty": lambda h: h.return_to_poverty(PovertyCause.ILLNESS, DAY, None),
+    "remove as wrongly identified": lambda h: h.remove(DAY, "wrongly identified"),
+}
+
+
+@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_lifecycle_command_in_every_status(status: S, command: str) -> None:
+    """Legal transitions record one event; illegal ones name the current state."""
+    h = at(status)
+    before = h.version
+    if status in LIFECYCLE[command]:
+        COMMANDS[command](h)
+        assert h.version == before + 1
+    else:
+        with pytest.raises(InvalidTransition, match=f"the household is {status}"):
+            COMMANDS[command](h)
+        assert h.version == before
+
+
+def test_a_failed_verification_returns_the_household_to_assistance_with_reasons() -> None:
+    h = at(S.EXIT_PUBLICISED)
+    h.conclude_verification("v2", False, ["income_per_head", "housing_safe"], date(2017, 10, 9))
+    rejected = h.pending[-1]
+    assert isinstance(rejected, ev.ExitRejected)
+    assert rejected.failed_criteria == ["income_per_head", "housing_safe"]
+    assert h.status is S.ASSISTING
+
+
+def test_the_public_notice_lasts_at_least_seven_days() -> None:
+    h = at(S.EXIT_PROPOSED)
+    with pytest.raises(RuleViolation, match="at least 7 days"):
+        h.publicise_exit(date(2017, 10, 2), date(2017, 10, 7), None)
+    h.publicise_exit(date(2017, 10, 2), date(2017, 10, 8), None)
+
+
+def test_members_come_and_go_but_the_head_stays() -> None:
+    h = filed()
+    h.add_member(ev.MemberAdded(household_id="h1", effective_date=DAY, member=person("p3")))
+    with pytest.raises(RuleViolation, match="twice"):
+        h.add_member(ev.MemberAdded(household_id="h1", effective_date=DAY, member=person("p3")))
+    h.remove_member(ev.MemberRemoved(household_id="h1", effective_date=DAY, person_id="p2"))
+    with pytest.raises(RuleViolation, match="head of household cannot be removed"):
+        h.remove_member(ev.MemberRemoved(household_id="h1", effective_date=DAY, person_id="p1"))
+    assert sorted(h.members) == ["p1", "p3"]
+
+
+def test_income_per_head_is_the_total_over_the_members_in_fen() -> None:
+    h = filed()
+    ok = dict(
+        household_id="h1",
+        effective_date=DAY,
+        year=2016,
+        wages=300_000,
+        production_and_business=120_001,
+        property=0,
+        transfers=80_000,
+    )
+    h.record_income(ev.IncomeRecorded(**ok, members=2, per_head=250_000))
+    with pytest.raises(RuleViolation, match="per head of 2 members"):
+        h.record_income(ev.IncomeRecorded(**ok, members=3, per_head=166_667))
+    with pytest.raises(RuleViolation, match="total divided"):
+        h.record_income(ev.IncomeRecorded(**ok, members=2, per_head=250_001))
+
+
+def test_measure_progress_only_moves_forward_and_completes_at_100() -> None:
+    h = filed()
+    h.plan_measure(
+        ev.MeasurePlanned(
+            household_id="h1",
+            effective_date=DAY,
+            measure_id="m1",
+            kind="industry",
+            plan="two cattle",
+            funds=1_000_000,
+            due_date=date(2016, 12, 31),
+        )
+    )
+
+    def progress(pct: int, spent: int, done: bool = False) -> None:
+        h.record_progress(
+            ev.MeasureProgressed(
+                household_id="h1",
+                effective_date=DAY,
+                measure_id="m1",
+                progress_percent=pct,
+                spent=spent,
+                note="",
+                completed=done,
+            )
+        )
+
+    progress(50, 400_000)
+    with pytest.raises(RuleViolation, match="cannot go back"):
+        progress(40, 400_000)
+    with pytest.raises(RuleViolation, match="exactly when"):
+        progress(100, 900_000)
+    progress(100, 900_000, done=True)
+    with pytest.raises(RuleViolation, match="already completed"):
+        progress(100, 900_000, done=True)
+
+
+def test_a_removed_file_is_closed_to_changes() -> None:
+    h = at(S.REMOVED)
+    with pytest.raises(InvalidTransition, match="the household is removed"):
+        h.assign_responsibility(
+            ev.ResponsibilityAssigned(
+                household_id="h1", effective_date=DAY, cadre_name="张", cadre_unit="县财政局"
+            )
+        )
+
+
+def test_replay_rebuilds_the_same_state() -> None:
+    h = at(S.RETURNED)
+    again = Household.replay("h1", h.pending)
+    assert (again.status, again.version, again.size) == (h.status, h.version, h.size)

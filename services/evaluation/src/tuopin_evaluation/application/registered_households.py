@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_contracts.events.registry import HouseholdRegisteredV2
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
@@ -24,14 +24,14 @@ registered_households = Table(
 projection = Projection("evaluation.registered_households", tables=[registered_households])
 
 
-@projection.on(HouseholdRegisteredV1)
+@projection.on(HouseholdRegisteredV2)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
             "household_id": str(e.data.household_id),
             "county_code": e.data.county_code,
             "village_code": e.data.village_code,
-            "size": e.data.size,
+            "size": len(e.data.members),
             "registered_at": e.envelope.time,
         }
         for e in events

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Column, Date, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_contracts.events.registry import HouseholdRegisteredV2
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
@@ -26,14 +26,14 @@ borrower_households = Table(
 projection = Projection("loans.borrower_households", tables=[borrower_households])
 
 
-@projection.on(HouseholdRegisteredV1)
+@projection.on(HouseholdRegisteredV2)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
             "household_id": str(e.data.household_id),
             "county_code": e.data.county_code,
             "poverty_status": "poor",
-            "status_since": e.envelope.time.date(),
+            "status_since": e.data.effective_date,
         }
         for e in events
     ]

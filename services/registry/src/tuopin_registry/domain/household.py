@@ -1,49 +1,332 @@
-"""The poor household (贫困户), the registry's central aggregate."""
+"""The poor household (贫困户): its members, causes, income, needs, measures, responsible
+cadre, and its status in dynamic management (有进有出) as an explicit state machine.
 
-from dataclasses import dataclass
+Standard library only. Commands check the rules and record events; ``apply`` folds an
+event into state without checking anything, so history always replays.
+"""
 
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    MeasureKind,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+)
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+from tuopin_registry.domain import events as ev
+from tuopin_registry.domain.events import Member
+
+S = HouseholdStatus
+
+# 公示: a proposed exit is on public notice for at least a week before it can take effect.
+MINIMUM_NOTICE_DAYS = 7
+
+# Which statuses each lifecycle command may start from.
+LIFECYCLE: dict[str, frozenset[HouseholdStatus]] = {
+    "start assistance": frozenset({S.IDENTIFIED, S.RETURNED}),
+    "propose exit": frozenset({S.ASSISTING}),
+    "publicise exit": frozenset({S.EXIT_PROPOSED}),
+    "confirm or reject exit": frozenset({S.EXIT_PUBLICISED}),
+    "return to poverty": frozenset({S.EXITED}),
+    "remove as wrongly identified": frozenset(
+        {S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED}
+    ),
+}
 
 
-@dataclass(frozen=True)
-class HouseholdRegistered:
-    """The household was filed (建档立卡) in a village of a county."""
-
-    household_id: str
-    county_code: str
-    village_code: str
-    head_name: str
-    size: int
+@dataclass
+class Measure:
+    kind: MeasureKind
+    funds: int
+    progress_percent: int = 0
+    spent: int = 0
+    completed: bool = False
 
 
 class Household(Aggregate):
+    """Consistency boundary for one household's file."""
+
+    status: HouseholdStatus | None
+    file_number: str
     county_code: str
     village_code: str
-    head_name: str
-    size: int
-    status: str = "unregistered"
+    poverty_attribute: PovertyAttribute | None
+    primary_cause: PovertyCause | None
+    secondary_causes: tuple[PovertyCause, ...]
+    members: dict[str, Member]  # the active members, by person id
+    incomes: dict[int, ev.IncomeRecorded]
+    housing_safe: bool | None
+    drinking_water_safe: bool | None
+    needs: dict[str, ev.NeedListed]
+    measures: dict[str, Measure]
+    cadre: tuple[str, str] | None  # (name, unit)
+    publicised_until: date | None
+
+    def __init__(self, aggregate_id: str) -> None:
+        Aggregate.__init__(self, aggregate_id)
+        self.status = None
+        self.file_number = self.county_code = self.village_code = ""
+        self.poverty_attribute = self.primary_cause = None
+        self.secondary_causes = ()
+        self.members, self.incomes, self.needs, self.measures = {}, {}, {}, {}
+        self.housing_safe = self.drinking_water_safe = None
+        self.cadre = None
+        self.publicised_until = None
+
+    # --- filing ---------------------------------------------------------------------
 
     @classmethod
-    def register(
-        cls, household_id: str, county_code: str, village_code: str, head_name: str, size: int
-    ) -> "Household":
-        if not village_code.startswith(county_code):
-            raise RuleViolation(f"village {village_code} does not lie in county {county_code}")
-        if size < 1:
-            raise RuleViolation("a household has at least one member")
-        household = cls(household_id)
-        household.record(
-            HouseholdRegistered(household_id, county_code, village_code, head_name.strip(), size)
-        )
+    def register(cls, filing: ev.HouseholdRegistered) -> "Household":
+        if not filing.village_code.startswith(filing.county_code):
+            raise RuleViolation(
+                f"village {filing.village_code} does not lie in county {filing.county_code}"
+            )
+        heads = [m for m in filing.members if m.relation is Relation.HEAD]
+        if len(heads) != 1:
+            raise RuleViolation(f"a household has exactly one head, not {len(heads)}")
+        _no_repeated_people(filing.members)
+        _valid_causes(filing.primary_cause, filing.secondary_causes)
+        household = cls(filing.household_id)
+        household.record(filing)
         return household
 
-    def apply(self, event: object) -> None:
+    def add_member(self, change: ev.MemberAdded) -> None:
+        self._open()
+        if change.member.relation is Relation.HEAD:
+            raise RuleViolation("the household already has a head")
+        _no_repeated_people([*self.members.values(), change.member])
+        self.record(change)
+
+    def remove_member(self, change: ev.MemberRemoved) -> None:
+        self._open()
+        member = self._member(change.person_id)
+        if member.relation is Relation.HEAD:
+            raise RuleViolation("the head of household cannot be removed")
+        self.record(change)
+
+    def update_member(self, change: ev.MemberUpdated) -> None:
+        self._open()
+        self._member(change.person_id)
+        self.record(change)
+
+    def record_causes(self, change: ev.CausesRecorded) -> None:
+        self._open()
+        _valid_causes(change.primary_cause, change.secondary_causes)
+        self.record(change)
+
+    def record_income(self, income: ev.IncomeRecorded) -> None:
+        self._open()
+        if income.members != len(self.members):
+            raise RuleViolation(
+                f"income is per head of {len(self.members)} members, not {income.members}"
+            )
+        total = income.wages + income.production_and_business + income.property + income.transfers
+        if income.per_head != total // income.members:
+            raise RuleViolation("per-head income must be the total divided by the members")
+        self.record(income)
+
+    def assess_conditions(self, change: ev.ConditionsAssessed) -> None:
+        self._open()
+        self.record(change)
+
+    def list_need(self, need: ev.NeedListed) -> None:
+        self._open()
+        if need.need_id in self.needs:
+            raise RuleViolation(f"need {need.need_id} is already listed")
+        self.record(need)
+
+    def plan_measure(self, plan: ev.MeasurePlanned) -> None:
+        self._open()
+        if plan.measure_id in self.measures:
+            raise RuleViolation(f"measure {plan.measure_id} is already planned")
+        if plan.need_id is not None and plan.need_id not in self.needs:
+            raise RuleViolation(f"measure answers an unknown need {plan.need_id}")
+        self.record(plan)
+
+    def record_progress(self, progress: ev.MeasureProgressed) -> None:
+        self._open()
+        measure = self.measures.get(progress.measure_id)
+        if measure is None:
+            raise RuleViolation(f"no measure {progress.measure_id} is planned")
+        if measure.completed:
+            raise RuleViolation(f"measure {progress.measure_id} is already completed")
+        if progress.progress_percent < measure.progress_percent:
+            raise RuleViolation(
+                f"progress cannot go back from {measure.progress_percent}% "
+                f"to {progress.progress_percent}%"
+            )
+        if progress.completed != (progress.progress_percent == 100):
+            raise RuleViolation("a measure is completed exactly when its progress is 100%")
+        if progress.spent < measure.spent:
+            raise RuleViolation("spending is cumulative and cannot decrease")
+        self.record(progress)
+
+    def assign_responsibility(self, change: ev.ResponsibilityAssigned) -> None:
+        self._open()
+        self.record(change)
+
+    def record_relocation(self, change: ev.RelocationRecorded) -> None:
+        self._open()
+        if change.relocating and not change.resettlement_site:
+            raise RuleViolation("a relocation names its resettlement site")
+        self.record(change)
+
+    def join_cooperative(self, change: ev.CooperativeJoined) -> None:
+        self._open()
+        self.record(change)
+
+    # --- dynamic management (有进有出) -----------------------------------------------
+
+    def start_assistance(self, on: date, reason: str | None) -> None:
+        self._transition("start assistance")
+        self.record(ev.AssistanceStarted(household_id=self.id, effective_date=on, reason=reason))
+
+    def propose_exit(self, appraisal_date: date, reason: str | None) -> None:
+        self._transition("propose exit")
+        self.record(
+            ev.ExitProposed(
+                household_id=self.id,
+                effective_date=appraisal_date,
+                reason=reason,
+                appraisal_date=appraisal_date,
+            )
+        )
+
+    def publicise_exit(self, notice_from: date, notice_until: date, reason: str | None) -> None:
+        self._transition("publicise exit")
+        if notice_until - notice_from < timedelta(days=MINIMUM_NOTICE_DAYS - 1):
+            raise RuleViolation(
+                f"the public notice (公示) lasts at least {MINIMUM_NOTICE_DAYS} days"
+            )
+        self.record(
+            ev.ExitPublicised(
+                household_id=self.id,
+                effective_date=notice_from,
+                reason=reason,
+                notice_from=notice_from,
+                notice_until=notice_until,
+            )
+        )
+
+    def conclude_verification(
+        self, verification_id: str, passed: bool, failed_criteria: list[str], on: date
+    ) -> None:
+        """Exit happens only on the evaluation service's verdict (脱贫销号)."""
+        self._transition("confirm or reject exit")
+        if passed:
+            self.record(
+                ev.HouseholdExited(
+                    household_id=self.id,
+                    effective_date=max(on, self.publicised_until or on),
+                    reason="exit verified by evaluation",
+                    verification_id=verification_id,
+                )
+            )
+        else:
+            self.record(
+                ev.ExitRejected(
+                    household_id=self.id,
+                    effective_date=on,
+                    reason="exit verification failed: " + ", ".join(failed_criteria),
+                    verification_id=verification_id,
+                    failed_criteria=failed_criteria,
+                )
+            )
+
+    def return_to_poverty(self, cause: PovertyCause, on: date, reason: str | None) -> None:
+        self._transition("return to poverty")
+        self.record(
+            ev.ReturnedToPoverty(
+                household_id=self.id, effective_date=on, reason=reason, cause=cause
+            )
+        )
+
+    def remove(self, on: date, reason: str) -> None:
+        self._transition("remove as wrongly identified")
+        if not reason.strip():
+            raise RuleViolation("removing a household from the register needs a reason")
+        self.record(ev.HouseholdRemoved(household_id=self.id, effective_date=on, reason=reason))
+
+    # --- state ----------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def _transition(self, command: str) -> None:
+        if self.status not in LIFECYCLE[command]:
+            raise InvalidTransition("household", str(self.status), command)
+
+    def _open(self) -> None:
+        if self.status is S.REMOVED:
+            raise InvalidTransition("household", str(self.status), "change a removed file")
+
+    def _member(self, person_id: str) -> Member:
+        try:
+            return self.members[person_id]
+        except KeyError:
+            raise RuleViolation(f"{person_id} is not a member of this household") from None
+
+    def apply(self, event: Any) -> None:
         match event:
-            case HouseholdRegistered():
-                if self.status != "unregistered":
-                    raise InvalidTransition("household", self.status, "register")
-                self.county_code, self.village_code = event.county_code, event.village_code
-                self.head_name, self.size = event.head_name, event.size
-                self.status = "identified"
+            case ev.HouseholdRegistered():
+                self.status = S.IDENTIFIED
+                self.file_number, self.county_code = event.file_number, event.county_code
+                self.village_code, self.poverty_attribute = (
+                    event.village_code,
+                    event.poverty_attribute,
+                )
+                self.primary_cause = event.primary_cause
+                self.secondary_causes = tuple(event.secondary_causes)
+                self.members = {m.person_id: m for m in event.members}
+            case ev.MemberAdded():
+                self.members[event.member.person_id] = event.member
+            case ev.MemberRemoved():
+                del self.members[event.person_id]
+            case ev.MemberUpdated():
+                changes = {k: v for k, v in event.changes().items() if v is not None}
+                self.members[event.person_id] = replace(self.members[event.person_id], **changes)
+            case ev.CausesRecorded():
+                self.primary_cause = event.primary_cause
+                self.secondary_causes = tuple(event.secondary_causes)
+            case ev.IncomeRecorded():
+                self.incomes[event.year] = event
+            case ev.ConditionsAssessed():
+                self.housing_safe = event.housing_safe
+                self.drinking_water_safe = event.drinking_water_safe
+            case ev.NeedListed():
+                self.needs[event.need_id] = event
+            case ev.MeasurePlanned():
+                self.measures[event.measure_id] = Measure(event.kind, event.funds)
+            case ev.MeasureProgressed():
+                measure = self.measures[event.measure_id]
+                measure.progress_percent, measure.spent = event.progress_percent, event.spent
+                measure.completed = event.completed
+            case ev.ResponsibilityAssigned():
+                self.cadre = (event.cadre_name, event.cadre_unit)
+            case ev.RelocationRecorded() | ev.CooperativeJoined():
+                pass  # kept in the read models; no rule depends on them yet
+            case ev.StatusChanged():
+                self.status = event.status
+                if isinstance(event, ev.ExitPublicised):
+                    self.publicised_until = event.notice_until
             case _:
                 raise TypeError(f"Household cannot apply {type(event).__name__}")
+
+
+def _no_repeated_people(members: list[Member] | tuple[Member, ...]) -> None:
+    ids = [m.person_id for m in members]
+    hashes = [m.id_number_hash for m in members if m.id_number_hash]
+    if len(set(ids)) != len(ids) or len(set(hashes)) != len(hashes):
+        raise RuleViolation("the same person appears twice in the household")
+
+
+def _valid_causes(primary: PovertyCause, secondary: list[PovertyCause] | tuple) -> None:
+    if primary in secondary:
+        raise RuleViolation(f"{primary} is the primary cause; it cannot be secondary too")
+    if len(set(secondary)) != len(secondary):
+        raise RuleViolation("a secondary cause is listed twice")

@@ -6,8 +6,14 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.store import EventStore
 from tuopin_registry.adapters.http import router
+from tuopin_registry.application import household_index, people, village_index
+from tuopin_registry.application.exit_verification import exit_verifications
 from tuopin_registry.config import RegistrySettings
+
+SOURCE = "/tuopin/registry"
+INLINE = [household_index.index, village_index.index]
 
 spec = ServiceSpec(
     name="registry",
@@ -16,6 +22,10 @@ spec = ServiceSpec(
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.REGISTRY,
     routers=[router],
+    # Verdicts append to the registry's own streams, through a store like the service's.
+    projections=[exit_verifications(EventStore(SOURCE, inline=INLINE))],
+    inline_projections=INLINE,
+    private_tables=[people.people],
 )
 
 

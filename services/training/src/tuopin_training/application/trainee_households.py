@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV1
+from tuopin_contracts.events.registry import HouseholdRegisteredV2
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
@@ -26,13 +26,13 @@ trainee_households = Table(
 projection = Projection("training.trainee_households", tables=[trainee_households])
 
 
-@projection.on(HouseholdRegisteredV1)
+@projection.on(HouseholdRegisteredV2)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
             "household_id": str(e.data.household_id),
             "village_code": e.data.village_code,
-            "members": e.data.size,
+            "members": len(e.data.members),
         }
         for e in events
     ]

@@ -1,0 +1,120 @@
+"""The shared words of poverty alleviation, as code lists (standard library only).
+
+Every service and every domain may use these: they are the vocabulary the events speak.
+"""
+
+from enum import StrEnum
+
+
+class PovertyAttribute(StrEnum):
+    """贫困户属性."""
+
+    GENERAL = "general"  # 一般贫困户
+    SUBSISTENCE_ALLOWANCE = "subsistence_allowance"  # 低保贫困户
+    FIVE_GUARANTEES = "five_guarantees"  # 五保贫困户
+
+
+class PovertyCause(StrEnum):
+    """致贫原因, the national code list used in 建档立卡."""
+
+    ILLNESS = "illness"  # 因病
+    DISABILITY = "disability"  # 因残
+    SCHOOLING = "schooling"  # 因学
+    DISASTER = "disaster"  # 因灾
+    LACK_OF_LAND = "lack_of_land"  # 缺土地
+    LACK_OF_WATER = "lack_of_water"  # 缺水
+    LACK_OF_TECHNOLOGY = "lack_of_technology"  # 缺技术
+    LACK_OF_LABOUR = "lack_of_labour"  # 缺劳力
+    LACK_OF_FUNDS = "lack_of_funds"  # 缺资金
+    LACK_OF_TRANSPORT = "lack_of_transport"  # 交通条件落后
+    OWN_EFFORT = "own_effort"  # 自身发展动力不足
+
+
+class HouseholdStatus(StrEnum):
+    """Where a household stands in dynamic management (有进有出)."""
+
+    IDENTIFIED = "identified"  # 识别
+    ASSISTING = "assisting"  # 帮扶中
+    EXIT_PROPOSED = "exit_proposed"  # 拟退出 (after the village's democratic appraisal)
+    EXIT_PUBLICISED = "exit_publicised"  # 公示中
+    EXITED = "exited"  # 脱贫销号
+    RETURNED = "returned"  # 返贫
+    REMOVED = "removed"  # 识别不准清退
+
+
+class Relation(StrEnum):
+    """与户主关系."""
+
+    HEAD = "head"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    CHILD_IN_LAW = "child_in_law"
+    GRANDCHILD = "grandchild"
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    SIBLING = "sibling"
+    OTHER = "other"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Education(StrEnum):
+    """文化程度."""
+
+    NONE = "none"  # 文盲或半文盲
+    PRIMARY = "primary"
+    JUNIOR_SECONDARY = "junior_secondary"
+    SENIOR_SECONDARY = "senior_secondary"  # incl. vocational secondary
+    TERTIARY = "tertiary"
+    PRESCHOOL = "preschool"
+
+
+class Schooling(StrEnum):
+    """在校生状况."""
+
+    NOT_IN_SCHOOL = "not_in_school"
+    PRESCHOOL = "preschool"
+    PRIMARY = "primary"
+    JUNIOR_SECONDARY = "junior_secondary"
+    SENIOR_SECONDARY = "senior_secondary"
+    VOCATIONAL = "vocational"
+    TERTIARY = "tertiary"
+    DROPPED_OUT = "dropped_out"  # 辍学
+
+
+class Health(StrEnum):
+    """健康状况."""
+
+    HEALTHY = "healthy"
+    CHRONIC_ILLNESS = "chronic_illness"  # 长期慢性病
+    SERIOUS_ILLNESS = "serious_illness"  # 患有大病
+    DISABLED = "disabled"  # 残疾
+
+
+class LabourAbility(StrEnum):
+    """劳动能力."""
+
+    FULL = "full"  # 普通劳动力
+    SKILLED = "skilled"  # 技能劳动力
+    PARTIAL = "partial"  # 弱劳动力或半劳动力
+    NONE = "none"  # 丧失劳动力
+    NOT_WORKING_AGE = "not_working_age"  # 无劳动力 (children, elderly)
+
+
+class MeasureKind(StrEnum):
+    """帮扶措施 kinds, after the seed's 内容精准 and 方式精准."""
+
+    INDUSTRY = "industry"  # 产业扶持
+    EMPLOYMENT = "employment"  # 就业、劳务输转
+    TRAINING = "training"  # 技能培训
+    MICROCREDIT = "microcredit"  # 精准扶贫专项贷款
+    HOUSING = "housing"  # 危房改造
+    RELOCATION = "relocation"  # 易地搬迁
+    EDUCATION = "education"  # 教育资助
+    HEALTH = "health"  # 医疗救助
+    SOCIAL_SECURITY = "social_security"  # 低保、养老兜底
+    INFRASTRUCTURE = "infrastructure"  # 水、电、路
+    OTHER = "other"

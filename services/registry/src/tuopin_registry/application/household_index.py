@@ -1,0 +1,210 @@
+"""The registry's own read model of households and members, kept in the appending
+transaction (an inline projection), for lists, filters, counts, notices and deduplication.
+
+``household_members`` holds each person's active membership; a unique index on the
+identity hash of active members is the last guard of "one person, one household".
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts import EventData
+from tuopin_contracts.events import registry as c
+from tuopin_eventkit.projection import Delivered, Projection
+
+metadata = MetaData()
+
+households = Table(
+    "households",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("file_number", String(40), nullable=False, unique=True),
+    Column("county_code", String(6), nullable=False),
+    Column("village_code", String(12), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("status_since", Date, nullable=False),
+    Column("poverty_attribute", String(30), nullable=False),
+    Column("primary_cause", String(30), nullable=False),
+    Column("causes", String(300), nullable=False),  # ",illness,disability," for any-cause filters
+    Column("head_name", String(50), nullable=False),
+    Column("head_id_masked", String(18)),
+    Column("size", Integer, nullable=False),
+    Column("identified_year", Integer, nullable=False),
+    Column("cadre_name", String(50)),
+    Column("cadre_unit", String(200)),
+    Column("notice_from", Date),
+    Column("notice_until", Date),
+    Column("income_year", Integer),
+    Column("income_per_head", Integer),  # fen
+    Column("housing_safe", Boolean),
+    Column("drinking_water_safe", Boolean),
+    Column("relocating", Boolean, nullable=False),
+    Column("cooperative", String(200)),
+    Column("version", Integer, nullable=False),
+)
+
+household_members = Table(
+    "household_members",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("name", String(50), nullable=False),
+    Column("relation", String(20), nullable=False),
+    Column("id_number_hash", String(64)),
+    Column("id_number_masked", String(18)),
+    Column("active", Boolean, nullable=False),
+)
+Index(
+    "uq_active_member_identity",
+    household_members.c.id_number_hash,
+    unique=True,
+    sqlite_where=household_members.c.active,
+    postgresql_where=household_members.c.active,
+)
+
+index = Projection("registry.household_index", tables=[household_members, households])
+
+
+def causes_text(primary: str, secondary: Sequence[str]) -> str:
+    return "," + ",".join([primary, *secondary]) + ","
+
+
+def member_row(household_id: str, member: c.Member) -> dict[str, Any]:
+    return {
+        "person_id": str(member.person_id),
+        "household_id": household_id,
+        "name": member.name,
+        "relation": member.relation,
+        "id_number_hash": member.id_number_hash,
+        "id_number_masked": member.id_number_masked,
+        "active": True,
+    }
+
+
+@index.on(c.HouseholdRegisteredV2)
+async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows, members = [], []
+    for e in events:
+        data: c.HouseholdRegisteredV2 = e.data
+        head = next(m for m in data.members if m.relation == "head")
+        rows.append(
+            {
+                "household_id": str(data.household_id),
+                "file_number": data.file_number,
+                "county_code": data.county_code,
+                "village_code": data.village_code,
+                "status": "identified",
+                "status_since": data.effective_date,
+                "poverty_attribute": data.poverty_attribute,
+                "primary_cause": data.primary_cause,
+                "causes": causes_text(data.primary_cause, data.secondary_causes),
+                "head_name": head.name,
+                "head_id_masked": head.id_number_masked,
+                "size": len(data.members),
+                "identified_year": data.identified_year,
+                "relocating": False,
+                "version": e.envelope.sequence,
+            }
+        )
+        members += [member_row(str(data.household_id), m) for m in data.members]
+    await conn.execute(insert(households), rows)
+    await conn.execute(insert(household_members), members)
+
+
+MemberChange = Callable[[AsyncConnection, Any], Awaitable[None]]
+
+
+def _sets(
+    model: type[EventData],
+    values: Callable[[Any], dict[str, Any]],
+    members: MemberChange | None = None,
+) -> None:
+    """Register a handler that sets columns of the household's row from each event, and
+    changes its member rows when ``members`` says how."""
+
+    async def handler(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await conn.execute(
+                update(households)
+                .where(households.c.household_id == str(e.data.household_id))
+                .values(version=e.envelope.sequence, **values(e.data))
+            )
+            if members is not None:
+                await members(conn, e.data)
+
+    index.on(model)(handler)
+
+
+async def _join(conn: AsyncConnection, data: c.MemberAddedV1) -> None:
+    await conn.execute(insert(household_members), member_row(str(data.household_id), data.member))
+
+
+async def _leave(conn: AsyncConnection, data: c.MemberRemovedV1) -> None:
+    await conn.execute(
+        update(household_members)
+        .where(household_members.c.person_id == str(data.person_id))
+        .values(active=False)
+    )
+
+
+async def _release_all(conn: AsyncConnection, data: c.HouseholdRemovedV1) -> None:
+    """A wrongly identified household's people are free to be registered elsewhere."""
+    await conn.execute(
+        update(household_members)
+        .where(household_members.c.household_id == str(data.household_id))
+        .values(active=False)
+    )
+
+
+def _status(data: c.StatusChanged) -> dict[str, Any]:
+    return {"status": data.status, "status_since": data.effective_date}
+
+
+_sets(c.MemberAddedV1, lambda d: {"size": households.c.size + 1}, members=_join)
+_sets(c.MemberRemovedV1, lambda d: {"size": households.c.size - 1}, members=_leave)
+_sets(
+    c.CausesRecordedV1,
+    lambda d: {
+        "primary_cause": d.primary_cause,
+        "causes": causes_text(d.primary_cause, d.secondary_causes),
+    },
+)
+_sets(c.IncomeRecordedV1, lambda d: {"income_year": d.year, "income_per_head": d.per_head})
+_sets(
+    c.ConditionsAssessedV1,
+    lambda d: {"housing_safe": d.housing_safe, "drinking_water_safe": d.drinking_water_safe},
+)
+_sets(
+    c.ResponsibilityAssignedV1, lambda d: {"cadre_name": d.cadre_name, "cadre_unit": d.cadre_unit}
+)
+_sets(c.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
+_sets(c.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
+for _fact in (c.MemberUpdatedV1, c.NeedListedV1, c.MeasurePlannedV1, c.MeasureProgressedV1):
+    _sets(_fact, lambda d: {})  # in the household's history and detail, not in the index
+for _step in (
+    c.AssistanceStartedV1,
+    c.ExitProposedV1,
+    c.HouseholdExitedV1,
+    c.ExitRejectedV1,
+    c.ReturnedToPovertyV1,
+):
+    _sets(_step, _status)
+_sets(c.HouseholdRemovedV1, _status, members=_release_all)
+_sets(
+    c.ExitPublicisedV1,
+    lambda d: {**_status(d), "notice_from": d.notice_from, "notice_until": d.notice_until},
+)

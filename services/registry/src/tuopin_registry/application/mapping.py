@@ -1,0 +1,66 @@
+"""Domain events ↔ contract events: the same facts, one in plain dataclasses, one on the wire."""
+
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from tuopin_contracts import EventData
+from tuopin_contracts.events import registry as contract
+from tuopin_eventkit.repository import Repository
+from tuopin_eventkit.store import EventStore
+from tuopin_registry.domain import events as domain
+from tuopin_registry.domain import village
+from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.village import Village
+
+PAIRS: list[tuple[type, type[EventData]]] = [
+    (domain.HouseholdRegistered, contract.HouseholdRegisteredV2),
+    (domain.MemberAdded, contract.MemberAddedV1),
+    (domain.MemberRemoved, contract.MemberRemovedV1),
+    (domain.MemberUpdated, contract.MemberUpdatedV1),
+    (domain.CausesRecorded, contract.CausesRecordedV1),
+    (domain.IncomeRecorded, contract.IncomeRecordedV1),
+    (domain.ConditionsAssessed, contract.ConditionsAssessedV1),
+    (domain.NeedListed, contract.NeedListedV1),
+    (domain.MeasurePlanned, contract.MeasurePlannedV1),
+    (domain.MeasureProgressed, contract.MeasureProgressedV1),
+    (domain.ResponsibilityAssigned, contract.ResponsibilityAssignedV1),
+    (domain.RelocationRecorded, contract.RelocationRecordedV1),
+    (domain.CooperativeJoined, contract.CooperativeJoinedV1),
+    (domain.AssistanceStarted, contract.AssistanceStartedV1),
+    (domain.ExitProposed, contract.ExitProposedV1),
+    (domain.ExitPublicised, contract.ExitPublicisedV1),
+    (domain.HouseholdExited, contract.HouseholdExitedV1),
+    (domain.ExitRejected, contract.ExitRejectedV1),
+    (domain.ReturnedToPoverty, contract.ReturnedToPovertyV1),
+    (domain.HouseholdRemoved, contract.HouseholdRemovedV1),
+    (village.VillageRegistered, contract.VillageRegisteredV1),
+    (village.VillageResponsibilityAssigned, contract.VillageResponsibilityAssignedV1),
+    (village.VillageProfileRecorded, contract.VillageProfileRecordedV1),
+]
+CONTRACT_OF = dict(PAIRS)
+DOMAIN_OF = {wire: own for own, wire in PAIRS}
+
+
+def to_contract(event: Any) -> EventData:
+    return CONTRACT_OF[type(event)].model_validate(asdict(event))
+
+
+def to_domain(event: EventData) -> Any:
+    return _adapter(DOMAIN_OF[type(event)]).validate_python(event.model_dump(mode="json"))
+
+
+@cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def households(store: EventStore) -> Repository[Household]:
+    return Repository(store, "household", Household, to_contract, to_domain)
+
+
+def villages(store: EventStore) -> Repository[Village]:
+    """Villages' streams are named by their 12-digit code, unique in the province."""
+    return Repository(store, "village", Village, to_contract, to_domain)

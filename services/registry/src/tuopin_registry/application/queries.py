@@ -1,0 +1,153 @@
+"""Questions offices and leaders ask of the register, answered from the read models."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.vocabulary import HouseholdStatus
+from tuopin_registry.application.household_index import households
+from tuopin_registry.application.identity import mask_name
+from tuopin_registry.application.village_index import villages
+
+# Region codes by level: how many leading digits of a 12-digit village code identify it.
+LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+# Households still in the programme: 不脱贫不脱钩 applies to them.
+IN_PROGRAMME = [
+    HouseholdStatus.IDENTIFIED,
+    HouseholdStatus.ASSISTING,
+    HouseholdStatus.EXIT_PROPOSED,
+    HouseholdStatus.EXIT_PUBLICISED,
+    HouseholdStatus.RETURNED,
+]
+
+
+def region_prefix(code: str) -> str:
+    """The leading digits a region's villages share: 620000 → 62, 621100 → 6211,
+    621121 → 621121, 621121100 → 621121100 (township), 621121100201 → itself."""
+    if len(code) in (9, 12):
+        return code
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"{code} is not a region code (6, 9 or 12 digits)")
+    if code.endswith("0000"):
+        return code[:2]
+    if code.endswith("00"):
+        return code[:4]
+    return code
+
+
+@dataclass(frozen=True)
+class HouseholdFilter:
+    region: str | None = None
+    status: str | None = None
+    cause: str | None = None
+    attribute: str | None = None
+    cadre: str | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        h = households.c
+        if self.region:
+            query = query.where(h.village_code.startswith(region_prefix(self.region)))
+        if self.status:
+            query = query.where(h.status == self.status)
+        if self.cause:
+            query = query.where(h.causes.contains(f",{self.cause},", autoescape=True))
+        if self.attribute:
+            query = query.where(h.poverty_attribute == self.attribute)
+        if self.cadre:
+            query = query.where(h.cadre_name == self.cadre)
+        return query
+
+
+async def list_households(
+    conn: AsyncConnection, where: HouseholdFilter, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of households in a stable order (village, file number), and the total."""
+    total = await conn.scalar(where.apply(select(func.count()).select_from(households)))
+    rows = await conn.execute(
+        where.apply(select(households))
+        .order_by(households.c.village_code, households.c.file_number, households.c.household_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total or 0), [dict(r._mapping) for r in rows]
+
+
+async def summary(conn: AsyncConnection, region: str, level: str) -> list[dict[str, Any]]:
+    """Households and people by status, for each region of ``level`` inside ``region``."""
+    digits = LEVEL_DIGITS[level]
+    code = func.substr(households.c.village_code, 1, digits).label("code")
+    rows = await conn.execute(
+        select(code, households.c.status, func.count(), func.sum(households.c.size))
+        .where(households.c.village_code.startswith(region_prefix(region)))
+        .group_by(code, households.c.status)
+        .order_by(code)
+    )
+    counts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = counts.setdefault(
+            row.code, {"region": row.code, "households": 0, "people": 0, "by_status": {}}
+        )
+        entry["households"] += row[2]
+        entry["people"] += int(row[3])
+        entry["by_status"][row.status] = {"households": row[2], "people": int(row[3])}
+    return list(counts.values())
+
+
+async def public_notice(conn: AsyncConnection, village_code: str) -> dict[str, list[Any]]:
+    """公告公示 for a village: newly identified households and exits on notice, with names
+    partly and identity numbers always masked."""
+    rows = await conn.execute(
+        select(households)
+        .where(households.c.village_code == village_code)
+        .where(
+            households.c.status.in_([HouseholdStatus.IDENTIFIED, HouseholdStatus.EXIT_PUBLICISED])
+        )
+        .order_by(households.c.file_number)
+    )
+    notice: dict[str, list[Any]] = {"identified": [], "exit_publicised": []}
+    for r in rows:
+        entry = {
+            "file_number": r.file_number,
+            "head_name": mask_name(r.head_name),
+            "head_id_number": r.head_id_masked,
+            "size": r.size,
+            "poverty_attribute": r.poverty_attribute,
+            "primary_cause": r.primary_cause,
+        }
+        if r.status == HouseholdStatus.EXIT_PUBLICISED:
+            entry |= {"notice_from": r.notice_from, "notice_until": r.notice_until}
+        notice[r.status].append(entry)
+    return notice
+
+
+async def without_responsible(conn: AsyncConnection, region: str) -> dict[str, list[Any]]:
+    """不脱贫不脱钩: households in the programme and poor villages that nobody answers for."""
+    prefix = region_prefix(region)
+    h, v = households.c, villages.c
+    lonely_households = await conn.execute(
+        select(h.household_id, h.file_number, h.village_code, h.status)
+        .where(h.village_code.startswith(prefix))
+        .where(h.status.in_(IN_PROGRAMME))
+        .where((h.cadre_name.is_(None)) | (h.cadre_unit.is_(None)))
+        .order_by(h.village_code, h.file_number)
+    )
+    lonely_villages = await conn.execute(
+        select(v.village_code, v.name)
+        .where(v.village_code.startswith(prefix))
+        .where(v.poor)
+        .where((v.first_secretary.is_(None)) | (v.responsible_unit.is_(None)))
+        .order_by(v.village_code)
+    )
+    return {
+        "households": [dict(r._mapping) for r in lonely_households],
+        "villages": [dict(r._mapping) for r in lonely_villages],
+    }
+
+
+async def village(conn: AsyncConnection, village_code: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(select(villages).where(villages.c.village_code == village_code))
+    ).first()
+    return None if row is None else dict(row._mapping)

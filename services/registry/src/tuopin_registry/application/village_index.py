@@ -1,0 +1,81 @@
+"""Read model of villages: standing, population (the incidence denominator), responsibility."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, MetaData, String, Table, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import registry as c
+from tuopin_eventkit.db import upsert
+from tuopin_eventkit.projection import Delivered, Projection
+
+metadata = MetaData()
+
+villages = Table(
+    "villages",
+    metadata,
+    Column("village_code", String(12), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("poor", Boolean, nullable=False),
+    Column("rural_population", Integer, nullable=False),
+    Column("first_secretary", String(50)),
+    Column("work_team", JSON),
+    Column("responsible_unit", String(200)),
+    Column("cooperatives", Integer, nullable=False),
+    Column("mutual_aid_fund", BigInteger, nullable=False),  # fen
+    Column("version", Integer, nullable=False),
+)
+
+index = Projection("registry.village_index", tables=[villages])
+
+
+@index.on(c.VillageRegisteredV1)
+async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {
+            "village_code": e.data.village_code,
+            "name": e.data.name,
+            "county_code": e.data.village_code[:6],
+            "poor": e.data.poor,
+            "rural_population": e.data.rural_population,
+            "cooperatives": 0,
+            "mutual_aid_fund": 0,
+            "version": e.envelope.sequence,
+        }
+        for e in events
+    ]
+    await upsert(conn, villages, rows, keys=["village_code"])
+
+
+@index.on(c.VillageResponsibilityAssignedV1)
+async def responsibility(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(
+            conn,
+            e,
+            first_secretary=e.data.first_secretary,
+            work_team=e.data.work_team,
+            responsible_unit=e.data.responsible_unit,
+        )
+
+
+@index.on(c.VillageProfileRecordedV1)
+async def profile(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(
+            conn,
+            e,
+            poor=e.data.poor,
+            rural_population=e.data.rural_population,
+            cooperatives=e.data.cooperatives,
+            mutual_aid_fund=e.data.mutual_aid_fund,
+        )
+
+
+async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:
+    await conn.execute(
+        update(villages)
+        .where(villages.c.village_code == e.data.village_code)
+        .values(version=e.envelope.sequence, **values)
+    )

@@ -1,0 +1,203 @@
+"""What happens to a household, as the domain records it (field names = the contract's)."""
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from tuopin_contracts.vocabulary import (
+    Education,
+    Health,
+    HouseholdStatus,
+    LabourAbility,
+    MeasureKind,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+    Schooling,
+    Sex,
+)
+
+S = HouseholdStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class Member:
+    """家庭成员. Identity is a keyed hash and a masked number; the clear number is elsewhere."""
+
+    person_id: str
+    name: str
+    relation: Relation
+    id_number_hash: str | None = None
+    id_number_masked: str | None = None
+    sex: Sex | None = None
+    birth_date: date | None = None
+    education: Education | None = None
+    schooling: Schooling | None = None
+    health: Health | None = None
+    disabled: bool = False
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool = False
+    pension_insurance: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdEvent:
+    household_id: str
+    effective_date: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdRegistered(HouseholdEvent):
+    file_number: str
+    county_code: str
+    village_code: str
+    poverty_attribute: PovertyAttribute
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause]
+    members: list[Member]
+    identified_year: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberAdded(HouseholdEvent):
+    member: Member
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberRemoved(HouseholdEvent):
+    person_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberUpdated(HouseholdEvent):
+    person_id: str
+    education: Education | None = None
+    schooling: Schooling | None = None
+    health: Health | None = None
+    disabled: bool | None = None
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool | None = None
+    pension_insurance: bool | None = None
+
+    def changes(self) -> dict[str, object]:
+        fields = asdict(self)
+        for name in ("household_id", "effective_date", "reason", "person_id"):
+            del fields[name]
+        return fields
+
+
+@dataclass(frozen=True, kw_only=True)
+class CausesRecorded(HouseholdEvent):
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause]
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncomeRecorded(HouseholdEvent):
+    """Net income of a year in fen, by component (工资性/生产经营性/财产性/转移性)."""
+
+    year: int
+    wages: int
+    production_and_business: int
+    property: int
+    transfers: int
+    members: int
+    per_head: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConditionsAssessed(HouseholdEvent):
+    housing_safe: bool
+    drinking_water_safe: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class NeedListed(HouseholdEvent):
+    need_id: str
+    kind: MeasureKind
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasurePlanned(HouseholdEvent):
+    measure_id: str
+    kind: MeasureKind
+    plan: str
+    funds: int
+    due_date: date
+    need_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeasureProgressed(HouseholdEvent):
+    measure_id: str
+    progress_percent: int
+    spent: int
+    note: str
+    completed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResponsibilityAssigned(HouseholdEvent):
+    cadre_name: str
+    cadre_unit: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelocationRecorded(HouseholdEvent):
+    relocating: bool
+    resettlement_site: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CooperativeJoined(HouseholdEvent):
+    cooperative: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(HouseholdEvent):
+    """A lifecycle step; ``status`` is where it leads (fixed per event type)."""
+
+    status: HouseholdStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssistanceStarted(StatusChanged):
+    status: HouseholdStatus = S.ASSISTING
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitProposed(StatusChanged):
+    appraisal_date: date
+    status: HouseholdStatus = S.EXIT_PROPOSED
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitPublicised(StatusChanged):
+    notice_from: date
+    notice_until: date
+    status: HouseholdStatus = S.EXIT_PUBLICISED
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdExited(StatusChanged):
+    verification_id: str
+    status: HouseholdStatus = S.EXITED
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitRejected(StatusChanged):
+    verification_id: str
+    failed_criteria: list[str]
+    status: HouseholdStatus = S.ASSISTING
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnedToPoverty(StatusChanged):
+    cause: PovertyCause
+    status: HouseholdStatus = S.RETURNED
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdRemoved(StatusChanged):
+    status: HouseholdStatus = S.REMOVED

@@ -1,0 +1,79 @@
+"""The village (行政村): its place in the hierarchy, its poverty standing and who answers
+for it (第一书记, 驻村工作队, 帮扶单位 — 不脱贫不脱钩)."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageEvent:
+    village_code: str
+    effective_date: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageRegistered(VillageEvent):
+    name: str
+    poor: bool
+    rural_population: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageResponsibilityAssigned(VillageEvent):
+    first_secretary: str
+    work_team: list[str]
+    responsible_unit: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageProfileRecorded(VillageEvent):
+    poor: bool
+    rural_population: int
+    cooperatives: int
+    mutual_aid_fund: int  # fen
+
+
+class Village(Aggregate):
+    registered: bool
+    poor: bool
+    rural_population: int
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.registered, self.poor, self.rural_population = False, False, 0
+
+    @classmethod
+    def register(cls, event: VillageRegistered, county_known: bool) -> "Village":
+        if not county_known:
+            raise RuleViolation(f"village {event.village_code} lies in no known Gansu county")
+        village = cls(event.village_code)
+        village.record(event)
+        return village
+
+    def assign_responsibility(self, event: VillageResponsibilityAssigned) -> None:
+        self._registered()
+        if not event.work_team:
+            raise RuleViolation("a resident work team (驻村工作队) has at least one member")
+        self.record(event)
+
+    def record_profile(self, event: VillageProfileRecorded) -> None:
+        self._registered()
+        self.record(event)
+
+    def _registered(self) -> None:
+        if not self.registered:
+            raise InvalidTransition("village", "unregistered", "change it")
+
+    def apply(self, event: Any) -> None:
+        match event:
+            case VillageRegistered() | VillageProfileRecorded():
+                self.registered = True
+                self.poor, self.rural_population = event.poor, event.rural_population
+            case VillageResponsibilityAssigned():
+                pass
+            case _:
+                raise TypeError(f"Village cannot apply {type(event).__name__}")
