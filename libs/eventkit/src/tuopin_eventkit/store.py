@@ -49,6 +49,16 @@ class NewEvent:
 
 
 @dataclass(frozen=True)
+class Append:
+    """New events for one stream, decided on ``expected_version``."""
+
+    stream_type: str
+    stream_id: str
+    expected_version: int
+    events: Sequence[NewEvent]
+
+
+@dataclass(frozen=True)
 class RecordedEvent:
     position: int
     event_id: UUID
@@ -84,14 +94,6 @@ def _recorded(row: Any) -> RecordedEvent:
     return RecordedEvent(**values)
 
 
-def _version_of(stream_id: str) -> Any:
-    return (
-        select(func.coalesce(func.max(events.c.version), 0))
-        .where(events.c.stream_id == stream_id)
-        .scalar_subquery()
-    )
-
-
 def _head() -> Any:
     return select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
 
@@ -114,35 +116,62 @@ class EventStore:
         new_events: Sequence[NewEvent],
     ) -> list[RecordedEvent]:
         """Append to a stream inside the caller's transaction; commit releases the lock."""
-        if not new_events:
+        return await self.append_many(
+            conn, [Append(stream_type, stream_id, expected_version, new_events)]
+        )
+
+    async def append_many(
+        self, conn: AsyncConnection, appends: Sequence["Append"]
+    ) -> list[RecordedEvent]:
+        """Append to many streams at once (bulk filing, imports): one version check, one
+        insert; all or nothing, like a single append."""
+        appends = [a for a in appends if a.events]
+        if not appends:
             return []
-        if is_postgres(conn):
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
-        actual, head = (await conn.execute(select(_version_of(stream_id), _head()))).one()
-        if actual != expected_version:
-            raise ConcurrencyConflict(stream_id, expected_version, actual)
+        await self.lock_appends(conn)
+        ids = [a.stream_id for a in appends]
+        if len(set(ids)) != len(ids):
+            raise ValueError("append_many takes each stream once")
+        actual = dict(
+            (
+                await conn.execute(
+                    select(events.c.stream_id, func.max(events.c.version))
+                    .where(events.c.stream_id.in_(ids))
+                    .group_by(events.c.stream_id)
+                )
+            ).all()
+        )
+        for a in appends:
+            if actual.get(a.stream_id, 0) != a.expected_version:
+                raise ConcurrencyConflict(a.stream_id, a.expected_version, actual[a.stream_id])
+        position = await self.head(conn)
         provenance = context.current()
         now = datetime.now(UTC)
-        rows = [
-            {
-                "position": head + i,
-                "event_id": new.event_id,
-                "stream_type": stream_type,
-                "stream_id": stream_id,
-                "version": expected_version + i,
-                "type": new.type,
-                "data": new.data,
-                "recorded_at": now,
-                "correlation_id": provenance.correlation_id,
-                "causation_id": provenance.causation_id,
-                "actor": provenance.actor,
-            }
-            for i, new in enumerate(new_events, start=1)
-        ]
+        rows = []
+        for a in appends:
+            for version, new in enumerate(a.events, start=a.expected_version + 1):
+                position += 1
+                rows.append(
+                    {
+                        "position": position,
+                        "event_id": new.event_id,
+                        "stream_type": a.stream_type,
+                        "stream_id": a.stream_id,
+                        "version": version,
+                        "type": new.type,
+                        "data": new.data,
+                        "recorded_at": now,
+                        "correlation_id": provenance.correlation_id,
+                        "causation_id": provenance.causation_id,
+                        "actor": provenance.actor,
+                    }
+                )
         try:
             await conn.execute(insert(events), rows)
         except IntegrityError as exc:  # a writer that bypassed the lock; never overwrite
-            raise ConcurrencyConflict(stream_id, expected_version, -1) from exc
+            raise ConcurrencyConflict(
+                appends[0].stream_id, appends[0].expected_version, -1
+            ) from exc
         recorded = [RecordedEvent(**row) for row in rows]
         if self.inline:
             await project_inline(conn, self.inline, recorded, self.source)
@@ -156,9 +185,6 @@ class EventStore:
     def notify(self) -> None:
         """Call after the appending transaction committed."""
         self.appended.set()
-
-    async def version(self, conn: AsyncConnection, stream_id: str) -> int:
-        return int(await conn.scalar(select(_version_of(stream_id))))
 
     async def head(self, conn: AsyncConnection) -> int:
         return int(await conn.scalar(select(_head())))
