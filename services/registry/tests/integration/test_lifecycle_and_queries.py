@@ -309,3 +309,11 @@ async def test_villages_and_the_report_of_those_nobody_answers_for(client) -> No
     assert report == {"households": [], "villages": []}
     village = (await client.get(f"/v1/villages/{VILLAGE}")).json()
     assert (village["first_secretary"], village["rural_population"]) == ("赵敏", 812)
+
+
+async def test_reference_regions(client) -> None:
+    dingxi = (await client.get("/v1/regions/621100")).json()
+    assert dingxi["name"] == "定西市"
+    tongwei = next(c for c in dingxi["children"] if c["code"] == "621121")
+    assert (tongwei["name"], tongwei["poverty_area"]) == ("通渭县", "六盘山区")
+    assert (await client.get("/v1/regions/629999")).status_code == 404

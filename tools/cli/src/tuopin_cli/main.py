@@ -35,9 +35,12 @@ def up(
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(0.5)
-        typer.echo("a service stopped; see its log in var/", err=True)
+        typer.echo(f"a service stopped; see its log in {var}/", err=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         typer.echo("stopping…")
+    except (RuntimeError, TimeoutError) as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(1) from exc
     finally:
         stack.down()

@@ -7,6 +7,7 @@ so the embedded mode exercises the same boundaries (HTTP, Kafka) as production.
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,12 +36,14 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start_broker(self) -> None:
+        _require_free(self.kafka_port, "the Kafka broker")
         self.kafka = broker.start(self.kafka_port)
         settings = KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers)
         asyncio.run(ensure_topics(settings, [t.value for t in Topic]))
 
     def start(self, service: str) -> None:
         assert self.kafka is not None, "start the broker first"
+        _require_free(self.ports[service], service)
         self.var.mkdir(parents=True, exist_ok=True)
         prefix = f"TUOPIN_{service.upper()}_"
         database = self.database_urls.get(
@@ -101,3 +104,9 @@ class Stack:
         if self.kafka is not None:
             self.kafka.stop()
             self.kafka = None
+
+
+def _require_free(port: int, what: str) -> None:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} for {what} is taken: is Tuopin already running?")

@@ -5,6 +5,7 @@ changes take If-Match with the version they were decided on (a stale one gets 40
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -596,4 +597,4 @@ async def region(code: Annotated[str, Path(pattern=r"^62[0-9]{4}$")]) -> dict[st
     found = table.get(code)
     if found is None:
         raise HTTPException(404, f"no region {code}")
-    return {**vars(found), "children": [vars(c) for c in table.children(code)]}
+    return {**asdict(found), "children": [asdict(c) for c in table.children(code)]}
