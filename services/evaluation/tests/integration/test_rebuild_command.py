@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
-from tuopin_evaluation.application.registered_households import registered_households
+from tuopin_evaluation.application.facts import households as registered_households
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import publish
@@ -38,10 +38,10 @@ async def test_rebuild_replays_every_registered_household(database_url, kafka_se
     await publish(kafka_settings, Topic.REGISTRY, *events)
 
     assert (await command("migrate", env=env))[0] == 0
-    code, output = await command("rebuild", "evaluation.registered_households", env=env)
+    code, output = await command("rebuild", "evaluation.households", env=env)
     assert code == 0, output
     assert "12 events applied" in output
-    code, output = await command("rebuild", "evaluation.registered_households", env=env)
+    code, output = await command("rebuild", "evaluation.households", env=env)
     assert "12 events applied" in output  # from zero again, not on top
 
     engine = create_engine(database_url)

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from tuopin_evaluation.application.registered_households import households_per_county
+from tuopin_evaluation.application.households import households_per_county
 from tuopin_eventkit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["statistics"])

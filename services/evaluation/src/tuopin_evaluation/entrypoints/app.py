@@ -6,9 +6,12 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_evaluation.adapters.http import router
-from tuopin_evaluation.application.registered_households import projection
+from tuopin_evaluation.application.households import household_facts
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.store import EventStore
+
+SOURCE = "/tuopin/evaluation"
 
 spec = ServiceSpec(
     name="evaluation",
@@ -17,7 +20,8 @@ spec = ServiceSpec(
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.EVALUATION,
     routers=[router],
-    projections=[projection],
+    # Verdicts are appended to evaluation's own streams, through a store like the service's.
+    projections=[household_facts(EventStore(SOURCE))],
 )
 
 

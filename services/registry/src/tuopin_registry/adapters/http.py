@@ -93,10 +93,6 @@ async def change(
     return respond(await run(runtime, scope, key, request, command))
 
 
-def fact(kind: type, household_id: UUID, body: BaseModel, **more: Any) -> Any:
-    return kind(household_id=str(household_id), **body.model_dump(), **more)
-
-
 @router.post("/households/{household_id}/members", tags=["households"], summary="Add a member")
 async def add_member(
     household_id: UUID,
@@ -121,323 +117,119 @@ async def add_member(
     return respond(await run(runtime, "add-member", idempotency_key, request, command))
 
 
-@router.post(
-    "/households/{household_id}/members/{person_id}/removal",
-    tags=["households"],
-    summary="A member leaves (death, marriage out, separate household …)",
-)
-async def remove_member(
-    household_id: UUID,
-    person_id: UUID,
-    body: s.Dated,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    event = fact(ev.MemberRemoved, household_id, body, person_id=str(person_id))
-    return await change(
-        runtime,
-        household_id,
-        "remove-member",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.remove_member(event),
+# Every other household change: how the household decides, given the request body, the
+# household id and (on member and measure routes) the item id in the path.
+Decide = Callable[[Household, Any, str, str], None]
+
+
+def recorded(kind: type, method: str, item: str | None = None) -> Decide:
+    """Decide by recording the request body as event ``kind`` through ``method``."""
+
+    def decide(h: Household, body: Any, household_id: str, item_id: str) -> None:
+        extra = {item: item_id} if item else {}
+        getattr(h, method)(kind(household_id=household_id, **body.model_dump(), **extra))
+
+    return decide
+
+
+def with_new_id(kind: type, method: str, id_field: str) -> Decide:
+    """Like ``recorded``, for things the household lists under a new id (needs, measures)."""
+
+    def decide(h: Household, body: Any, household_id: str, _: str) -> None:
+        new = {id_field: str(uuid4())}
+        getattr(h, method)(kind(household_id=household_id, **new, **body.model_dump()))
+
+    return decide
+
+
+def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
+    total = body.wages + body.production_and_business + body.property + body.transfers
+    members = max(h.size, 1)
+    h.record_income(
+        ev.IncomeRecorded(
+            household_id=household_id,
+            members=members,
+            per_head=total // members,
+            **body.model_dump(),
+        )
     )
 
 
-@router.post(
-    "/households/{household_id}/members/{person_id}/changes",
-    tags=["households"],
-    summary="A member's schooling, health, labour or insurance changed",
-)
-async def update_member(
-    household_id: UUID,
-    person_id: UUID,
-    body: s.MemberChanges,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    event = fact(ev.MemberUpdated, household_id, body, person_id=str(person_id))
-    return await change(
-        runtime,
-        household_id,
-        "update-member",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.update_member(event),
-    )
+ROUTES: list[tuple[str, type[BaseModel], str, str, Decide]] = [
+    ("members/{item_id}/removal", s.Dated, "households",
+     "A member leaves (death, marriage out, separate household …)",
+     recorded(ev.MemberRemoved, "remove_member", "person_id")),
+    ("members/{item_id}/changes", s.MemberChanges, "households",
+     "A member's schooling, health, labour or insurance changed",
+     recorded(ev.MemberUpdated, "update_member", "person_id")),
+    ("causes", s.Causes, "households", "Record the causes (致贫原因)",
+     recorded(ev.CausesRecorded, "record_causes")),
+    ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
+    ("conditions", s.Conditions, "households", "Assess housing and drinking-water safety",
+     recorded(ev.ConditionsAssessed, "assess_conditions")),
+    ("needs", s.Need, "households", "List a need (需求清单)",
+     with_new_id(ev.NeedListed, "list_need", "need_id")),
+    ("measures", s.MeasurePlan, "households", "Plan an assistance measure (帮扶措施)",
+     with_new_id(ev.MeasurePlanned, "plan_measure", "measure_id")),
+    ("measures/{item_id}/progress", s.Progress, "households",
+     "Enter progress in the work ledger (工作台账)",
+     recorded(ev.MeasureProgressed, "record_progress", "measure_id")),
+    ("responsibility", s.Responsibility, "households",
+     "Assign the responsible cadre and unit (帮扶责任人)",
+     recorded(ev.ResponsibilityAssigned, "assign_responsibility")),
+    ("relocation", s.Relocation, "households", "Record relocation (易地搬迁)",
+     recorded(ev.RelocationRecorded, "record_relocation")),
+    ("cooperative", s.Cooperative, "households", "Record joining a cooperative",
+     recorded(ev.CooperativeJoined, "join_cooperative")),
+    ("assistance", s.Dated, "lifecycle", "Start (or resume) assistance",
+     lambda h, b, _, __: h.start_assistance(b.effective_date, b.reason)),
+    ("exit-proposal", s.ExitProposal, "lifecycle",
+     "Propose exit after the village's democratic appraisal (民主评议)",
+     lambda h, b, _, __: h.propose_exit(b.appraisal_date, b.reason)),
+    ("exit-notice", s.ExitNotice, "lifecycle",
+     "Put the proposed exit on public notice (公示); evaluation then verifies",
+     lambda h, b, _, __: h.publicise_exit(b.notice_from, b.notice_until, b.reason)),
+    ("return-to-poverty", s.Return, "lifecycle", "An exited household returned to poverty (返贫)",
+     lambda h, b, _, __: h.return_to_poverty(b.cause, b.effective_date, b.reason)),
+    ("removal", s.Removal, "lifecycle", "Remove a wrongly identified household (清退)",
+     lambda h, b, _, __: h.remove(b.effective_date, b.reason)),
+]  # fmt: skip
 
 
-# Household facts whose request body is the event itself.
-FACTS: list[tuple[str, type[BaseModel], type, str, str]] = [
-    ("causes", s.Causes, ev.CausesRecorded, "record_causes", "Record the causes (致贫原因)"),
-    (
-        "conditions",
-        s.Conditions,
-        ev.ConditionsAssessed,
-        "assess_conditions",
-        "Assess housing and drinking-water safety",
-    ),
-    (
-        "responsibility",
-        s.Responsibility,
-        ev.ResponsibilityAssigned,
-        "assign_responsibility",
-        "Assign the responsible cadre and unit (帮扶责任人)",
-    ),
-    (
-        "relocation",
-        s.Relocation,
-        ev.RelocationRecorded,
-        "record_relocation",
-        "Record relocation (易地搬迁)",
-    ),
-    (
-        "cooperative",
-        s.Cooperative,
-        ev.CooperativeJoined,
-        "join_cooperative",
-        "Record joining a cooperative",
-    ),
-]
-
-
-def _fact_route(path: str, model: type[BaseModel], event: type, method: str, summary: str) -> None:
+def _household_route(
+    path: str, model: type[BaseModel], tag: str, summary: str, decide: Decide
+) -> None:
     async def endpoint(
         household_id: UUID,
-        body: model,
-        runtime: RuntimeDep,  # type: ignore[valid-type]
+        body: model,  # type: ignore[valid-type]
+        runtime: RuntimeDep,
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+        item_id: UUID | None = None,
+    ) -> JSONResponse:
+        hid, item = str(household_id), str(item_id)
+        return await change(
+            runtime, household_id, path, body, if_match, idempotency_key,
+            lambda h: decide(h, body, hid, item),
+        )  # fmt: skip
+
+    async def item_endpoint(
+        household_id: UUID,
+        item_id: UUID,
+        body: model,  # type: ignore[valid-type]
+        runtime: RuntimeDep,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
-        recorded = fact(event, household_id, body)
-        return await change(
-            runtime,
-            household_id,
-            path,
-            body,
-            if_match,
-            idempotency_key,
-            lambda h: getattr(h, method)(recorded),
-        )
+        return await endpoint(household_id, body, runtime, if_match, idempotency_key, item_id)
 
-    endpoint.__name__ = method
-    router.post(f"/households/{{household_id}}/{path}", tags=["households"], summary=summary)(
-        endpoint
-    )
+    route = item_endpoint if "{item_id}" in path else endpoint
+    route.__name__ = path.replace("/", "_").replace("{item_id}", "item").replace("-", "_")
+    router.post(f"/households/{{household_id}}/{path}", tags=[tag], summary=summary)(route)
 
 
-for _fact in FACTS:
-    _fact_route(*_fact)
-
-
-@router.post(
-    "/households/{household_id}/incomes",
-    tags=["households"],
-    summary="Record a year's income (人均纯收入 is computed)",
-)
-async def record_income(
-    household_id: UUID,
-    body: s.Income,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    total = body.wages + body.production_and_business + body.property + body.transfers
-
-    def decide(h: Household) -> None:
-        members = max(h.size, 1)
-        h.record_income(
-            fact(ev.IncomeRecorded, household_id, body, members=members, per_head=total // members)
-        )
-
-    return await change(runtime, household_id, "income", body, if_match, idempotency_key, decide)
-
-
-@router.post(
-    "/households/{household_id}/needs", tags=["households"], summary="List a need (需求清单)"
-)
-async def list_need(
-    household_id: UUID,
-    body: s.Need,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    need = fact(ev.NeedListed, household_id, body, need_id=str(uuid4()))
-    return await change(
-        runtime, household_id, "need", body, if_match, idempotency_key, lambda h: h.list_need(need)
-    )
-
-
-@router.post(
-    "/households/{household_id}/measures",
-    tags=["households"],
-    summary="Plan an assistance measure (帮扶措施)",
-)
-async def plan_measure(
-    household_id: UUID,
-    body: s.MeasurePlan,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    plan = fact(ev.MeasurePlanned, household_id, body, measure_id=str(uuid4()))
-    return await change(
-        runtime,
-        household_id,
-        "measure",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.plan_measure(plan),
-    )
-
-
-@router.post(
-    "/households/{household_id}/measures/{measure_id}/progress",
-    tags=["households"],
-    summary="Enter progress in the work ledger (工作台账)",
-)
-async def record_progress(
-    household_id: UUID,
-    measure_id: UUID,
-    body: s.Progress,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    progress = fact(ev.MeasureProgressed, household_id, body, measure_id=str(measure_id))
-    return await change(
-        runtime,
-        household_id,
-        "progress",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.record_progress(progress),
-    )
-
-
-# --- lifecycle (有进有出) ----------------------------------------------------------------
-
-
-@router.post(
-    "/households/{household_id}/assistance",
-    tags=["lifecycle"],
-    summary="Start (or resume) assistance",
-)
-async def start_assistance(
-    household_id: UUID,
-    body: s.Dated,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    return await change(
-        runtime,
-        household_id,
-        "assistance",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.start_assistance(body.effective_date, body.reason),
-    )
-
-
-@router.post(
-    "/households/{household_id}/exit-proposal",
-    tags=["lifecycle"],
-    summary="Propose exit after the village's democratic appraisal (民主评议)",
-)
-async def propose_exit(
-    household_id: UUID,
-    body: s.ExitProposal,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    return await change(
-        runtime,
-        household_id,
-        "exit-proposal",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.propose_exit(body.appraisal_date, body.reason),
-    )
-
-
-@router.post(
-    "/households/{household_id}/exit-notice",
-    tags=["lifecycle"],
-    summary="Put the proposed exit on public notice (公示); evaluation then verifies",
-)
-async def publicise_exit(
-    household_id: UUID,
-    body: s.ExitNotice,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    return await change(
-        runtime,
-        household_id,
-        "exit-notice",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.publicise_exit(body.notice_from, body.notice_until, body.reason),
-    )
-
-
-@router.post(
-    "/households/{household_id}/return-to-poverty",
-    tags=["lifecycle"],
-    summary="An exited household returned to poverty (返贫)",
-)
-async def return_to_poverty(
-    household_id: UUID,
-    body: s.Return,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    return await change(
-        runtime,
-        household_id,
-        "return",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.return_to_poverty(body.cause, body.effective_date, body.reason),
-    )
-
-
-@router.post(
-    "/households/{household_id}/removal",
-    tags=["lifecycle"],
-    summary="Remove a wrongly identified household (清退)",
-)
-async def remove(
-    household_id: UUID,
-    body: s.Removal,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    return await change(
-        runtime,
-        household_id,
-        "removal",
-        body,
-        if_match,
-        idempotency_key,
-        lambda h: h.remove(body.effective_date, body.reason),
-    )
+for _route in ROUTES:
+    _household_route(*_route)
 
 
 # --- reading households ------------------------------------------------------------------

@@ -1,0 +1,174 @@
+"""What evaluation knows of each registered household, from the registry's events: its
+place, status, members (age, schooling, insurance), incomes and living conditions — the
+facts an exit is verified on, and the base of every roll-up.
+
+One projection, so a household's facts are always applied before its exit is judged:
+they share its Kafka key, hence its partition and order.
+"""
+
+from collections.abc import Sequence
+from uuid import NAMESPACE_URL, uuid5
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import registry as r
+from tuopin_evaluation.application.facts import households, incomes, members
+from tuopin_evaluation.application.verdicts import judge_exit
+from tuopin_eventkit.db import upsert
+from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store import EventStore
+
+
+def member_row(household_id: str, m: r.Member) -> dict[str, object]:
+    return {
+        "person_id": str(m.person_id),
+        "household_id": household_id,
+        "birth_date": m.birth_date,
+        "schooling": m.schooling,
+        "medical_insurance": m.medical_insurance,
+        "active": True,
+    }
+
+
+def household_facts(store: EventStore) -> Projection:
+    """The projection; ``store`` is evaluation's own, where verdicts are appended."""
+    projection = Projection("evaluation.households", tables=[incomes, members, households])
+
+    @projection.on(r.HouseholdRegisteredV2)
+    async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "household_id": str(e.data.household_id),
+                "county_code": e.data.county_code,
+                "village_code": e.data.village_code,
+                "status": "identified",
+                "size": len(e.data.members),
+                "registered_at": e.envelope.time,
+            }
+            for e in events
+        ]
+        await upsert(conn, households, rows, keys=["household_id"])
+        people = [member_row(str(e.data.household_id), m) for e in events for m in e.data.members]
+        await upsert(conn, members, people, keys=["person_id"])
+
+    @projection.on(r.MemberAddedV1)
+    async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await upsert(
+                conn,
+                members,
+                member_row(str(e.data.household_id), e.data.member),
+                keys=["person_id"],
+            )
+            await _resize(conn, str(e.data.household_id))
+
+    @projection.on(r.MemberRemovedV1)
+    async def left(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await conn.execute(
+                update(members)
+                .where(members.c.person_id == str(e.data.person_id))
+                .values(active=False)
+            )
+            await _resize(conn, str(e.data.household_id))
+
+    @projection.on(r.MemberUpdatedV1)
+    async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            values = {
+                k: getattr(e.data, k)
+                for k in ("schooling", "medical_insurance")
+                if getattr(e.data, k) is not None
+            }
+            if values:
+                await conn.execute(
+                    update(members)
+                    .where(members.c.person_id == str(e.data.person_id))
+                    .values(**values)
+                )
+
+    @projection.on(r.IncomeRecordedV1)
+    async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "household_id": str(e.data.household_id),
+                "year": e.data.year,
+                "per_head": e.data.per_head,
+            }
+            for e in events
+        ]
+        await upsert(conn, incomes, rows, keys=["household_id", "year"], update=["per_head"])
+
+    @projection.on(r.ConditionsAssessedV1)
+    async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await _set(
+                conn,
+                e,
+                housing_safe=e.data.housing_safe,
+                drinking_water_safe=e.data.drinking_water_safe,
+            )
+
+    async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await _set(conn, e, status=e.data.status)
+
+    for step in (
+        r.AssistanceStartedV1,
+        r.ExitProposedV1,
+        r.HouseholdExitedV1,
+        r.ExitRejectedV1,
+        r.ReturnedToPovertyV1,
+        r.HouseholdRemovedV1,
+    ):
+        projection.on(step)(status_changed)
+
+    @projection.on(r.ExitPublicisedV1)
+    async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        """Judge each exit put on notice, and publish the verdict for the registry."""
+        for e in events:
+            await _set(conn, e, status=e.data.status)
+            # One verdict per notice, whatever replays: its id derives from the notice's.
+            verification_id = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{e.envelope.id}"))
+            with e.provenance():
+                await judge_exit(
+                    conn, store, verification_id, str(e.data.household_id), e.data.notice_from
+                )
+
+    return projection
+
+
+async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:
+    await conn.execute(
+        update(households)
+        .where(households.c.household_id == str(e.data.household_id))
+        .values(**values)
+    )
+
+
+async def _resize(conn: AsyncConnection, household_id: str) -> None:
+    active = (
+        select(func.count())
+        .where(members.c.household_id == household_id, members.c.active)
+        .scalar_subquery()
+    )
+    await conn.execute(
+        update(households).where(households.c.household_id == household_id).values(size=active)
+    )
+
+
+async def households_per_county(conn: AsyncConnection) -> list[dict[str, object]]:
+    t = households
+    rows = await conn.execute(
+        select(
+            t.c.county_code, func.count().label("households"), func.sum(t.c.size).label("people")
+        )
+        .where(t.c.status != "removed")
+        .group_by(t.c.county_code)
+        .order_by(t.c.county_code)
+    )
+    return [
+        {"county_code": row.county_code, "households": row.households, "people": int(row.people)}
+        for row in rows
+    ]

@@ -1,0 +1,75 @@
+"""Judging a publicised exit from the facts evaluation holds, and publishing the verdict."""
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts import EventData
+from tuopin_contracts.events.evaluation import ExitVerifiedV1
+from tuopin_evaluation.application import policy
+from tuopin_evaluation.application.facts import households, incomes, members
+from tuopin_evaluation.domain.exit_standard import (
+    Criterion,
+    HouseholdFacts,
+    Person,
+    rule_set_on,
+    verify,
+)
+from tuopin_evaluation.domain.verification import ExitVerification, ExitVerified
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.repository import Repository
+from tuopin_eventkit.store import EventStore
+
+
+def _to_contract(event: ExitVerified) -> EventData:
+    return ExitVerifiedV1.model_validate(asdict(event))
+
+
+def _to_domain(event: EventData) -> Any:
+    data = event.model_dump(mode="json")
+    data["criteria"] = [Criterion(**c) for c in data["criteria"]]
+    return ExitVerified(**data)
+
+
+def verifications(store: EventStore) -> Repository[ExitVerification]:
+    return Repository(store, "exit-verification", ExitVerification, _to_contract, _to_domain)
+
+
+async def facts_of(conn: AsyncConnection, household_id: str) -> HouseholdFacts:
+    home = (
+        await conn.execute(select(households).where(households.c.household_id == household_id))
+    ).first()
+    if home is None:
+        raise NotFound(f"evaluation has no facts of household {household_id}")
+    people = await conn.execute(
+        select(members).where(members.c.household_id == household_id, members.c.active)
+    )
+    earned = await conn.execute(select(incomes).where(incomes.c.household_id == household_id))
+    return HouseholdFacts(
+        members=tuple(Person(p.birth_date, p.schooling, p.medical_insurance) for p in people),
+        income_per_head={row.year: row.per_head for row in earned},
+        housing_safe=home.housing_safe,
+        drinking_water_safe=home.drinking_water_safe,
+    )
+
+
+def criteria_for(facts: HouseholdFacts, on: date, year: int) -> list[Criterion]:
+    """The exit standard in force on ``on``, applied to the income of ``year``."""
+    return verify(
+        facts, on, year, rule_set_on(list(policy.rule_sets()), on), policy.poverty_lines()
+    )
+
+
+async def judge_exit(
+    conn: AsyncConnection, store: EventStore, verification_id: str, household_id: str, on: date
+) -> None:
+    repository = verifications(store)
+    if await repository.get(conn, verification_id) is not None:
+        return  # already judged (a replay of the notice)
+    criteria = criteria_for(await facts_of(conn, household_id), on, on.year)
+    await repository.save(
+        conn, ExitVerification.conclude(verification_id, household_id, on.year, criteria)
+    )

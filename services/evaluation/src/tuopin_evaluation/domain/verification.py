@@ -1,0 +1,49 @@
+"""An exit verification (脱贫验收): one verdict on one publicised exit, recorded once."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from tuopin_evaluation.domain.exit_standard import Criterion
+from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitVerified:
+    verification_id: str
+    household_id: str
+    year: int
+    passed: bool
+    criteria: list[Criterion]
+
+
+class ExitVerification(Aggregate):
+    concluded: bool
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.concluded = False
+
+    @classmethod
+    def conclude(
+        cls, verification_id: str, household_id: str, year: int, criteria: list[Criterion]
+    ) -> "ExitVerification":
+        verification = cls(verification_id)
+        verification.record(
+            ExitVerified(
+                verification_id=verification_id,
+                household_id=household_id,
+                year=year,
+                passed=all(c.passed for c in criteria),
+                criteria=criteria,
+            )
+        )
+        return verification
+
+    def apply(self, event: Any) -> None:
+        match event:
+            case ExitVerified():
+                if self.concluded:
+                    raise InvalidTransition("verification", "concluded", "conclude again")
+                self.concluded = True
+            case _:
+                raise TypeError(f"ExitVerification cannot apply {type(event).__name__}")
