@@ -188,18 +188,16 @@ class ConditionsAssessedV1(HouseholdFact):
     drinking_water_safe: bool
 
 
-@event_type("registry.household.need_listed.v1", topic=Topic.REGISTRY)
-class NeedListedV1(HouseholdFact):
-    """An item of the household's needs list (需求清单)."""
+class NeedItem(BaseModel):
+    """An item of a needs list (需求清单), a household's or a village's."""
 
     need_id: UUID
     kind: MeasureKind
     description: str = Field(min_length=1, max_length=500)
 
 
-@event_type("registry.household.measure_planned.v1", topic=Topic.REGISTRY)
-class MeasurePlannedV1(HouseholdFact):
-    """An assistance measure (帮扶措施) was planned, with its funds and due date."""
+class MeasureItem(BaseModel):
+    """An assistance measure (帮扶措施), planned with its funds and due date."""
 
     measure_id: UUID
     kind: MeasureKind
@@ -209,8 +207,7 @@ class MeasurePlannedV1(HouseholdFact):
     need_id: UUID | None = None
 
 
-@event_type("registry.household.measure_progressed.v1", topic=Topic.REGISTRY)
-class MeasureProgressedV1(HouseholdFact):
+class ProgressItem(BaseModel):
     """Progress on a measure, entered in the work ledger (工作台账)."""
 
     measure_id: UUID
@@ -218,6 +215,21 @@ class MeasureProgressedV1(HouseholdFact):
     spent: Fen
     note: str = Field(default="", max_length=1000)
     completed: bool
+
+
+@event_type("registry.household.need_listed.v1", topic=Topic.REGISTRY)
+class NeedListedV1(HouseholdFact, NeedItem):
+    """An item of the household's needs list (需求清单)."""
+
+
+@event_type("registry.household.measure_planned.v1", topic=Topic.REGISTRY)
+class MeasurePlannedV1(HouseholdFact, MeasureItem):
+    """An assistance measure (帮扶措施) for the household was planned."""
+
+
+@event_type("registry.household.measure_progressed.v1", topic=Topic.REGISTRY)
+class MeasureProgressedV1(HouseholdFact, ProgressItem):
+    """Progress on one of the household's measures (工作台账)."""
 
 
 @event_type("registry.household.responsibility_assigned.v1", topic=Topic.REGISTRY)
@@ -309,6 +321,9 @@ class VillageRegisteredV1(VillageFact):
     name: str = Field(min_length=1, max_length=100)
     poor: bool = Field(description="A registered poor village (贫困村)")
     rural_population: int = Field(ge=0, description="农村户籍人口, the incidence denominator")
+    hardship_belt: str | None = Field(
+        default=None, max_length=100, description="The special-hardship belt (特困片带) it is in"
+    )
 
 
 @event_type("registry.village.responsibility_assigned.v1", topic=Topic.REGISTRY)
@@ -328,3 +343,18 @@ class VillageProfileRecordedV1(VillageFact):
     rural_population: int = Field(ge=0)
     cooperatives: int = Field(ge=0, description="农民专业合作社 in the village")
     mutual_aid_fund: Fen = Field(description="村级互助资金 (≥ 500,000 yuan per poor village)")
+
+
+@event_type("registry.village.need_listed.v1", topic=Topic.REGISTRY)
+class VillageNeedListedV1(VillageFact, NeedItem):
+    """An item of the village's needs list (roads, water, power, broadband, …)."""
+
+
+@event_type("registry.village.measure_planned.v1", topic=Topic.REGISTRY)
+class VillageMeasurePlannedV1(VillageFact, MeasureItem):
+    """A village-level measure (因村施策) was planned."""
+
+
+@event_type("registry.village.measure_progressed.v1", topic=Topic.REGISTRY)
+class VillageMeasureProgressedV1(VillageFact, ProgressItem):
+    """Progress on one of the village's measures (工作台账)."""

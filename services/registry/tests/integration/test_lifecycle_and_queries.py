@@ -317,3 +317,83 @@ async def test_reference_regions(client) -> None:
     tongwei = next(c for c in dingxi["children"] if c["code"] == "621121")
     assert (tongwei["name"], tongwei["poverty_area"]) == ("通渭县", "六盘山区")
     assert (await client.get("/v1/regions/629999")).status_code == 404
+
+
+async def test_village_needs_measures_and_hardship_belts(client) -> None:
+    for code, belt in [
+        (VILLAGE, "华家岭特困片带"),
+        ("621121100202", "华家岭特困片带"),
+        ("621121200101", None),
+    ]:
+        answer = await client.post(
+            "/v1/villages",
+            json={
+                "village_code": code,
+                "name": code[-3:] + "村",
+                "poor": belt is not None,
+                "rural_population": 500,
+                "hardship_belt": belt,
+                "effective_date": "2016-01-01",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+    belt = (await client.get("/v1/villages", params={"belt": "华家岭特困片带"})).json()["items"]
+    assert [v["village_code"] for v in belt] == [VILLAGE, "621121100202"]
+    not_poor = (await client.get("/v1/villages", params={"region": "621121", "poor": False})).json()
+    assert [v["village_code"] for v in not_poor["items"]] == ["621121200101"]
+
+    need = (
+        await client.post(
+            f"/v1/villages/{VILLAGE}/needs",
+            json={
+                "effective_date": "2016-03-01",
+                "kind": "infrastructure",
+                "description": "村道硬化3公里",
+            },
+        )
+    ).json()
+    planned = (
+        await client.post(
+            f"/v1/villages/{VILLAGE}/measures",
+            json={
+                "effective_date": "2016-03-05",
+                "kind": "infrastructure",
+                "plan": "硬化村道",
+                "funds": 90_000_000,
+                "due_date": "2016-10-31",
+                "need_id": need["needs"][0]["need_id"],
+            },
+        )
+    ).json()
+    measure = planned["measures"][0]["measure_id"]
+    backwards = await client.post(
+        f"/v1/villages/{VILLAGE}/measures/{measure}/progress",
+        json={
+            "effective_date": "2016-06-01",
+            "progress_percent": 100,
+            "spent": 1,
+            "completed": False,
+        },
+        headers={"If-Match": f'"{planned["version"]}"'},
+    )
+    assert backwards.status_code == 422 and "exactly when" in backwards.json()["detail"]
+    done = await client.post(
+        f"/v1/villages/{VILLAGE}/measures/{measure}/progress",
+        json={
+            "effective_date": "2016-10-20",
+            "progress_percent": 100,
+            "spent": 88_000_000,
+            "completed": True,
+        },
+    )
+    assert done.status_code == 200, done.text
+    village = (await client.get(f"/v1/villages/{VILLAGE}")).json()
+    assert village["hardship_belt"] == "华家岭特困片带"
+    assert village["measures"][0] | {"measure_id": None} == {
+        "measure_id": None,
+        "kind": "infrastructure",
+        "funds": 90_000_000,
+        "progress_percent": 100,
+        "spent": 88_000_000,
+        "completed": True,
+    }

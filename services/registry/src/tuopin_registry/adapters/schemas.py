@@ -153,6 +153,7 @@ class VillageRegistration(Dated):
     name: str = Field(min_length=1, max_length=100)
     poor: bool
     rural_population: int = Field(ge=0)
+    hardship_belt: str | None = Field(default=None, max_length=100, description="特困片带")
 
 
 class VillageResponsibility(Dated):

@@ -17,12 +17,8 @@ from tuopin_registry.application.identity import IdentityKeys
 from tuopin_registry.application.mapping import households, villages
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
-from tuopin_registry.domain.village import (
-    Village,
-    VillageProfileRecorded,
-    VillageRegistered,
-    VillageResponsibilityAssigned,
-)
+from tuopin_registry.domain.ledger import Ledger
+from tuopin_registry.domain.village import Village, VillageRegistered
 from tuopin_registry.reference.regions import gansu
 
 
@@ -140,18 +136,21 @@ async def change_village(
     conn: AsyncConnection,
     store: EventStore,
     village_code: str,
-    event: VillageResponsibilityAssigned | VillageProfileRecorded,
+    expected_version: int | None,
+    decide: Callable[[Village], None],
 ) -> Outcome:
+    """Load, let the village decide (it records events or refuses), save."""
     repository = villages(store)
     village = await repository.get(conn, village_code)
     if village is None:
         raise NotFound(f"no village {village_code}")
-    if isinstance(event, VillageResponsibilityAssigned):
-        village.assign_responsibility(event)
-    else:
-        village.record_profile(event)
+    if expected_version is not None and expected_version != village.version:
+        raise ConcurrencyConflict(village_code, expected_version, village.version)
+    decide(village)
     await repository.save(conn, village)
-    return Outcome(200, {"village_code": village.id, "version": village.version})
+    return Outcome(
+        200, {"village_code": village.id, "version": village.version, **ledger_view(village.ledger)}
+    )
 
 
 # --- the household as a response ---------------------------------------------------------
@@ -172,12 +171,18 @@ def view(household: Household) -> dict[str, Any]:
         "incomes": [_plain(i, drop=("household_id",)) for i in household.incomes.values()],
         "housing_safe": household.housing_safe,
         "drinking_water_safe": household.drinking_water_safe,
-        "needs": [_plain(n, drop=("household_id",)) for n in household.needs.values()],
-        "measures": [{"measure_id": key, **asdict(m)} for key, m in household.measures.items()],
+        **ledger_view(household.ledger),
         "cadre": (
             {"name": household.cadre[0], "unit": household.cadre[1]} if household.cadre else None
         ),
         "version": household.version,
+    }
+
+
+def ledger_view(ledger: Ledger) -> dict[str, Any]:
+    return {
+        "needs": [_plain(n, drop=("household_id", "village_code")) for n in ledger.needs.values()],
+        "measures": [{"measure_id": key, **asdict(m)} for key, m in ledger.measures.items()],
     }
 
 

@@ -39,6 +39,9 @@ PAIRS: list[tuple[type, type[EventData]]] = [
     (village.VillageRegistered, contract.VillageRegisteredV1),
     (village.VillageResponsibilityAssigned, contract.VillageResponsibilityAssignedV1),
     (village.VillageProfileRecorded, contract.VillageProfileRecordedV1),
+    (village.VillageNeedListed, contract.VillageNeedListedV1),
+    (village.VillageMeasurePlanned, contract.VillageMeasurePlannedV1),
+    (village.VillageMeasureProgressed, contract.VillageMeasureProgressedV1),
 ]
 CONTRACT_OF = dict(PAIRS)
 DOMAIN_OF = {wire: own for own, wire in PAIRS}

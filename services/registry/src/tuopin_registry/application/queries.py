@@ -151,3 +151,16 @@ async def village(conn: AsyncConnection, village_code: str) -> dict[str, Any] | 
         await conn.execute(select(villages).where(villages.c.village_code == village_code))
     ).first()
     return None if row is None else dict(row._mapping)
+
+
+async def list_villages(
+    conn: AsyncConnection, region: str, belt: str | None, poor: bool | None
+) -> list[dict[str, Any]]:
+    """Villages of a region, of a special-hardship belt (特困片带), poor or not."""
+    query = select(villages).where(villages.c.village_code.startswith(region_prefix(region)))
+    if belt is not None:
+        query = query.where(villages.c.hardship_belt == belt)
+    if poor is not None:
+        query = query.where(villages.c.poor == poor)
+    rows = await conn.execute(query.order_by(villages.c.village_code))
+    return [dict(r._mapping) for r in rows]

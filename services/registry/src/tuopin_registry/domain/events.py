@@ -8,13 +8,13 @@ from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
     LabourAbility,
-    MeasureKind,
     PovertyAttribute,
     PovertyCause,
     Relation,
     Schooling,
     Sex,
 )
+from tuopin_registry.domain.ledger import MeasureItem, NeedItem, ProgressItem
 
 S = HouseholdStatus
 
@@ -112,29 +112,18 @@ class ConditionsAssessed(HouseholdEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NeedListed(HouseholdEvent):
-    need_id: str
-    kind: MeasureKind
-    description: str
+class NeedListed(HouseholdEvent, NeedItem):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeasurePlanned(HouseholdEvent):
-    measure_id: str
-    kind: MeasureKind
-    plan: str
-    funds: int
-    due_date: date
-    need_id: str | None = None
+class MeasurePlanned(HouseholdEvent, MeasureItem):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeasureProgressed(HouseholdEvent):
-    measure_id: str
-    progress_percent: int
-    spent: int
-    note: str
-    completed: bool
+class MeasureProgressed(HouseholdEvent, ProgressItem):
+    pass
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,13 +5,12 @@ Standard library only. Commands check the rules and record events; ``apply`` fol
 event into state without checking anything, so history always replays.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from tuopin_contracts.vocabulary import (
     HouseholdStatus,
-    MeasureKind,
     PovertyAttribute,
     PovertyCause,
     Relation,
@@ -19,6 +18,7 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.events import Member
+from tuopin_registry.domain.ledger import Ledger
 
 S = HouseholdStatus
 
@@ -38,15 +38,6 @@ LIFECYCLE: dict[str, frozenset[HouseholdStatus]] = {
 }
 
 
-@dataclass
-class Measure:
-    kind: MeasureKind
-    funds: int
-    progress_percent: int = 0
-    spent: int = 0
-    completed: bool = False
-
-
 class Household(Aggregate):
     """Consistency boundary for one household's file."""
 
@@ -61,8 +52,7 @@ class Household(Aggregate):
     incomes: dict[int, ev.IncomeRecorded]
     housing_safe: bool | None
     drinking_water_safe: bool | None
-    needs: dict[str, ev.NeedListed]
-    measures: dict[str, Measure]
+    ledger: Ledger  # needs, measures and their work ledger
     cadre: tuple[str, str] | None  # (name, unit)
     publicised_until: date | None
 
@@ -72,7 +62,7 @@ class Household(Aggregate):
         self.file_number = self.county_code = self.village_code = ""
         self.poverty_attribute = self.primary_cause = None
         self.secondary_causes = ()
-        self.members, self.incomes, self.needs, self.measures = {}, {}, {}, {}
+        self.members, self.incomes, self.ledger = {}, {}, Ledger()
         self.housing_safe = self.drinking_water_safe = None
         self.cadre = None
         self.publicised_until = None
@@ -135,34 +125,17 @@ class Household(Aggregate):
 
     def list_need(self, need: ev.NeedListed) -> None:
         self._open()
-        if need.need_id in self.needs:
-            raise RuleViolation(f"need {need.need_id} is already listed")
+        self.ledger.check_need(need)
         self.record(need)
 
     def plan_measure(self, plan: ev.MeasurePlanned) -> None:
         self._open()
-        if plan.measure_id in self.measures:
-            raise RuleViolation(f"measure {plan.measure_id} is already planned")
-        if plan.need_id is not None and plan.need_id not in self.needs:
-            raise RuleViolation(f"measure answers an unknown need {plan.need_id}")
+        self.ledger.check_plan(plan)
         self.record(plan)
 
     def record_progress(self, progress: ev.MeasureProgressed) -> None:
         self._open()
-        measure = self.measures.get(progress.measure_id)
-        if measure is None:
-            raise RuleViolation(f"no measure {progress.measure_id} is planned")
-        if measure.completed:
-            raise RuleViolation(f"measure {progress.measure_id} is already completed")
-        if progress.progress_percent < measure.progress_percent:
-            raise RuleViolation(
-                f"progress cannot go back from {measure.progress_percent}% "
-                f"to {progress.progress_percent}%"
-            )
-        if progress.completed != (progress.progress_percent == 100):
-            raise RuleViolation("a measure is completed exactly when its progress is 100%")
-        if progress.spent < measure.spent:
-            raise RuleViolation("spending is cumulative and cannot decrease")
+        self.ledger.check_progress(progress)
         self.record(progress)
 
     def assign_responsibility(self, change: ev.ResponsibilityAssigned) -> None:
@@ -298,14 +271,8 @@ class Household(Aggregate):
             case ev.ConditionsAssessed():
                 self.housing_safe = event.housing_safe
                 self.drinking_water_safe = event.drinking_water_safe
-            case ev.NeedListed():
-                self.needs[event.need_id] = event
-            case ev.MeasurePlanned():
-                self.measures[event.measure_id] = Measure(event.kind, event.funds)
-            case ev.MeasureProgressed():
-                measure = self.measures[event.measure_id]
-                measure.progress_percent, measure.spent = event.progress_percent, event.spent
-                measure.completed = event.completed
+            case ev.NeedListed() | ev.MeasurePlanned() | ev.MeasureProgressed():
+                self.ledger.apply(event)
             case ev.ResponsibilityAssigned():
                 self.cadre = (event.cadre_name, event.cadre_unit)
             case ev.RelocationRecorded() | ev.CooperativeJoined():

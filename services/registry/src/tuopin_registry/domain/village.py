@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+from tuopin_registry.domain.ledger import Ledger, MeasureItem, NeedItem, ProgressItem
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +21,7 @@ class VillageRegistered(VillageEvent):
     name: str
     poor: bool
     rural_population: int
+    hardship_belt: str | None = None  # 特困片带
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,14 +39,31 @@ class VillageProfileRecorded(VillageEvent):
     mutual_aid_fund: int  # fen
 
 
+@dataclass(frozen=True, kw_only=True)
+class VillageNeedListed(VillageEvent, NeedItem):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageMeasurePlanned(VillageEvent, MeasureItem):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class VillageMeasureProgressed(VillageEvent, ProgressItem):
+    pass
+
+
 class Village(Aggregate):
     registered: bool
     poor: bool
     rural_population: int
+    ledger: Ledger
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.registered, self.poor, self.rural_population = False, False, 0
+        self.ledger = Ledger()
 
     @classmethod
     def register(cls, event: VillageRegistered, county_known: bool) -> "Village":
@@ -64,6 +83,21 @@ class Village(Aggregate):
         self._registered()
         self.record(event)
 
+    def list_need(self, need: VillageNeedListed) -> None:
+        self._registered()
+        self.ledger.check_need(need)
+        self.record(need)
+
+    def plan_measure(self, plan: VillageMeasurePlanned) -> None:
+        self._registered()
+        self.ledger.check_plan(plan)
+        self.record(plan)
+
+    def record_progress(self, progress: VillageMeasureProgressed) -> None:
+        self._registered()
+        self.ledger.check_progress(progress)
+        self.record(progress)
+
     def _registered(self) -> None:
         if not self.registered:
             raise InvalidTransition("village", "unregistered", "change it")
@@ -75,5 +109,7 @@ class Village(Aggregate):
                 self.poor, self.rural_population = event.poor, event.rural_population
             case VillageResponsibilityAssigned():
                 pass
+            case VillageNeedListed() | VillageMeasurePlanned() | VillageMeasureProgressed():
+                self.ledger.apply(event)
             case _:
                 raise TypeError(f"Village cannot apply {type(event).__name__}")

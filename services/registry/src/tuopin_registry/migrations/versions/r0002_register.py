@@ -72,6 +72,7 @@ def upgrade() -> None:
         sa.Column("county_code", sa.String(6), nullable=False, index=True),
         sa.Column("poor", sa.Boolean, nullable=False),
         sa.Column("rural_population", sa.Integer, nullable=False),
+        sa.Column("hardship_belt", sa.String(100), index=True),
         sa.Column("first_secretary", sa.String(50)),
         sa.Column("work_team", sa.JSON),
         sa.Column("responsible_unit", sa.String(200)),

@@ -1,0 +1,105 @@
+"""How a POST becomes a command: idempotency, If-Match, and one route factory for every
+"change this household / village" endpoint, so each endpoint is a line of data."""
+
+from collections.abc import Awaitable, Callable
+from inspect import Parameter, Signature
+from typing import Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, respond
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_registry.application.identity import IdentityKeys
+
+Command = Callable[[AsyncConnection], Awaitable[Outcome]]
+# How an aggregate decides, given the request body, its own id and the item id in the path.
+Decide = Callable[[Any, Any, str, str], None]
+# Load the aggregate, check the expected version, let it decide, save.
+Change = Callable[
+    [AsyncConnection, Any, str, int | None, Callable[[Any], None]], Awaitable[Outcome]
+]
+Route = tuple[str, type[BaseModel], str, str, Decide]
+
+
+def keys(runtime: Runtime) -> IdentityKeys:
+    return IdentityKeys(runtime.settings.identity_key.get_secret_value())  # type: ignore[attr-defined]
+
+
+async def run(
+    runtime: Runtime, scope: str, key: str | None, request: Any, command: Command
+) -> Outcome:
+    return await idempotency.execute(
+        runtime.engine, runtime.store, command, f"registry.{scope}", key, request
+    )
+
+
+def _owner_field(kind: type) -> str:
+    return "household_id" if "household_id" in kind.__dataclass_fields__ else "village_code"
+
+
+def recorded(kind: type, method: str, item: str | None = None) -> Decide:
+    """Record the request body as event ``kind`` through the aggregate's ``method``; the
+    owner (household_id or village_code) and the path's item id are filled in."""
+    owner = _owner_field(kind)
+
+    def decide(aggregate: Any, body: Any, owner_id: str, item_id: str) -> None:
+        extra = {item: item_id} if item else {}
+        getattr(aggregate, method)(kind(**{owner: owner_id}, **extra, **body.model_dump()))
+
+    return decide
+
+
+def listed(kind: type, method: str, id_field: str) -> Decide:
+    """Like ``recorded``, for things listed under a new id (needs, measures)."""
+    owner = _owner_field(kind)
+
+    def decide(aggregate: Any, body: Any, owner_id: str, _: str) -> None:
+        new = {owner: owner_id, id_field: str(uuid4())}
+        getattr(aggregate, method)(kind(**new, **body.model_dump()))
+
+    return decide
+
+
+def command_route(
+    router: APIRouter, resource: str, owner: tuple[str, Any], change: Change, route: Route
+) -> None:
+    """POST /{resource}/{owner}/{path}: let the owner aggregate decide, as a command."""
+    path, model, tag, summary, decide = route
+    owner_name, owner_type = owner
+
+    async def endpoint(**args: Any) -> JSONResponse:
+        runtime: Runtime = args["runtime"]
+        body, owner_id, item_id = args["body"], str(args[owner_name]), str(args.get("item_id"))
+
+        async def command(conn: AsyncConnection) -> Outcome:
+            return await change(
+                conn, runtime.store, owner_id, expected_version(args["if_match"]),
+                lambda aggregate: decide(aggregate, body, owner_id, item_id),
+            )  # fmt: skip
+
+        request = {resource: owner_id, "item": item_id, **body.model_dump(mode="json")}
+        outcome = await run(
+            runtime, f"{resource}.{path}", args["idempotency_key"], request, command
+        )
+        return respond(outcome)
+
+    keyword = Parameter.KEYWORD_ONLY
+    params = [Parameter(owner_name, keyword, annotation=owner_type)]
+    if "{item_id}" in path:
+        params.append(Parameter("item_id", keyword, annotation=UUID))
+    params += [
+        Parameter("body", keyword, annotation=model),
+        Parameter("runtime", keyword, annotation=RuntimeDep),
+        Parameter("if_match", keyword, annotation=IfMatch, default=None),
+        Parameter("idempotency_key", keyword, annotation=IdempotencyKey, default=None),
+    ]
+    endpoint.__signature__ = Signature(params, return_annotation=JSONResponse)  # type: ignore[attr-defined]
+    name = f"{resource}_{path}".replace("{item_id}", "item")
+    endpoint.__name__ = name.replace("/", "_").replace("-", "_")
+    router.post(f"/{resource}/{{{owner_name}}}/{path}", tags=[tag], summary=summary)(endpoint)

@@ -1,0 +1,177 @@
+"""Households over HTTP: filing, every change as a command, lists and the file itself."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import (
+    History,
+    IdempotencyKey,
+    IfMatch,
+    expected_version,
+    history,
+    respond,
+)
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import RuntimeDep
+from tuopin_registry.adapters import schemas as s
+from tuopin_registry.adapters.commanding import Route, command_route, keys, listed, recorded, run
+from tuopin_registry.application import commands, queries
+from tuopin_registry.application.mapping import households
+from tuopin_registry.domain import events as ev
+from tuopin_registry.domain.household import Household
+
+router = APIRouter(prefix="/v1")
+AsOf = Annotated[AwareDatetime | None, Query(description="State as it stood at this instant")]
+RegionCode = Annotated[
+    str | None,
+    Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$", description="620000, 621100, 621121 …"),
+]
+
+
+@router.post(
+    "/households", status_code=201, tags=["households"], summary="File a household (建档立卡)"
+)
+async def register(
+    body: s.HouseholdFiling, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        filing = body.model_dump(exclude={"members"})
+        members = [m.model_dump() for m in body.members]
+        return await commands.register_household(
+            conn, runtime.store, keys(runtime), filing, members
+        )
+
+    outcome = await run(runtime, "register", idempotency_key, body.model_dump(mode="json"), command)
+    return respond(outcome, location=f"/v1/households/{outcome.body['household_id']}")
+
+
+@router.post("/households/{household_id}/members", tags=["households"], summary="Add a member")
+async def add_member(
+    household_id: UUID,
+    body: s.NewMember,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await commands.add_member(
+            conn,
+            runtime.store,
+            keys(runtime),
+            str(household_id),
+            expected_version(if_match),
+            body.member.model_dump(),
+            body.effective_date,
+            body.reason,
+        )
+
+    request = {"household": str(household_id), **body.model_dump(mode="json")}
+    return respond(await run(runtime, "add-member", idempotency_key, request, command))
+
+
+def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
+    """人均纯收入: the total of the components over the members, in fen."""
+    total = body.wages + body.production_and_business + body.property + body.transfers
+    members = max(h.size, 1)
+    h.record_income(
+        ev.IncomeRecorded(
+            household_id=household_id,
+            members=members,
+            per_head=total // members,
+            **body.model_dump(),
+        )
+    )
+
+
+ROUTES: list[Route] = [
+    ("members/{item_id}/removal", s.Dated, "households",
+     "A member leaves (death, marriage out, separate household …)",
+     recorded(ev.MemberRemoved, "remove_member", "person_id")),
+    ("members/{item_id}/changes", s.MemberChanges, "households",
+     "A member's schooling, health, labour or insurance changed",
+     recorded(ev.MemberUpdated, "update_member", "person_id")),
+    ("causes", s.Causes, "households", "Record the causes (致贫原因)",
+     recorded(ev.CausesRecorded, "record_causes")),
+    ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
+    ("conditions", s.Conditions, "households", "Assess housing and drinking-water safety",
+     recorded(ev.ConditionsAssessed, "assess_conditions")),
+    ("needs", s.Need, "households", "List a need (需求清单)",
+     listed(ev.NeedListed, "list_need", "need_id")),
+    ("measures", s.MeasurePlan, "households", "Plan an assistance measure (帮扶措施)",
+     listed(ev.MeasurePlanned, "plan_measure", "measure_id")),
+    ("measures/{item_id}/progress", s.Progress, "households",
+     "Enter progress in the work ledger (工作台账)",
+     recorded(ev.MeasureProgressed, "record_progress", "measure_id")),
+    ("responsibility", s.Responsibility, "households",
+     "Assign the responsible cadre and unit (帮扶责任人)",
+     recorded(ev.ResponsibilityAssigned, "assign_responsibility")),
+    ("relocation", s.Relocation, "households", "Record relocation (易地搬迁)",
+     recorded(ev.RelocationRecorded, "record_relocation")),
+    ("cooperative", s.Cooperative, "households", "Record joining a cooperative",
+     recorded(ev.CooperativeJoined, "join_cooperative")),
+    ("assistance", s.Dated, "lifecycle", "Start (or resume) assistance",
+     lambda h, b, _, __: h.start_assistance(b.effective_date, b.reason)),
+    ("exit-proposal", s.ExitProposal, "lifecycle",
+     "Propose exit after the village's democratic appraisal (民主评议)",
+     lambda h, b, _, __: h.propose_exit(b.appraisal_date, b.reason)),
+    ("exit-notice", s.ExitNotice, "lifecycle",
+     "Put the proposed exit on public notice (公示); evaluation then verifies",
+     lambda h, b, _, __: h.publicise_exit(b.notice_from, b.notice_until, b.reason)),
+    ("return-to-poverty", s.Return, "lifecycle", "An exited household returned to poverty (返贫)",
+     lambda h, b, _, __: h.return_to_poverty(b.cause, b.effective_date, b.reason)),
+    ("removal", s.Removal, "lifecycle", "Remove a wrongly identified household (清退)",
+     lambda h, b, _, __: h.remove(b.effective_date, b.reason)),
+]  # fmt: skip
+
+for _route in ROUTES:
+    command_route(router, "households", ("household_id", UUID), commands.change_household, _route)
+
+
+@router.get("/households", tags=["households"], summary="List and filter households")
+async def list_households(
+    runtime: RuntimeDep,
+    region: RegionCode = None,
+    status: HouseholdStatus | None = None,
+    cause: PovertyCause | None = None,
+    attribute: PovertyAttribute | None = None,
+    cadre: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    where = queries.HouseholdFilter(region, status, cause, attribute, cadre)
+    async with runtime.reader.connect() as conn:
+        total, items = await queries.list_households(conn, where, limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get(
+    "/households/{household_id}",
+    tags=["households"],
+    summary="A household's file, now or as of a past instant",
+)
+async def read(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> JSONResponse:
+    async with runtime.reader.connect() as conn:
+        household = await households(runtime.store).get(conn, str(household_id), as_of)
+    if household is None:
+        raise NotFound(f"no household {household_id}" + (f" as of {as_of}" if as_of else ""))
+    return respond(Outcome(200, commands.view(household)))
+
+
+@router.get(
+    "/households/{household_id}/history",
+    response_model=History,
+    tags=["households"],
+    summary="Every event of a household with actor, reason and time",
+)
+async def household_history(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> History:
+    result = await history(runtime, str(household_id), as_of)
+    if not result.events and as_of is None:
+        raise NotFound(f"no household {household_id}")
+    return result

@@ -1,0 +1,44 @@
+"""Counts and reports for leaders, and the reference regions."""
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.service import RuntimeDep
+from tuopin_registry.application import queries
+from tuopin_registry.reference.regions import gansu
+
+router = APIRouter(prefix="/v1")
+Region = Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$")]
+
+
+@router.get("/summary", tags=["reports"], summary="Households and people by region and status")
+async def summary(
+    runtime: RuntimeDep,
+    region: Region = "620000",
+    level: Literal["city", "county", "township", "village"] = "county",
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        regions = await queries.summary(conn, region, level)
+    return {"region": region, "level": level, "regions": regions}
+
+
+@router.get(
+    "/reports/without-responsible",
+    tags=["reports"],
+    summary="不脱贫不脱钩: households and poor villages nobody answers for",
+)
+async def without_responsible(runtime: RuntimeDep, region: Region = "620000") -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await queries.without_responsible(conn, region)
+
+
+@router.get("/regions/{code}", tags=["reference"], summary="A region and its sub-regions")
+async def region(code: Annotated[str, Path(pattern=r"^62[0-9]{4}$")]) -> dict[str, Any]:
+    table = gansu()
+    found = table.get(code)
+    if found is None:
+        raise NotFound(f"no region {code}")
+    return {**asdict(found), "children": [asdict(c) for c in table.children(code)]}

@@ -1,0 +1,85 @@
+"""Villages over HTTP: registration, responsibility, profile, needs and measures, the
+public notice, and the village itself with its ledger."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import RuntimeDep
+from tuopin_registry.adapters import schemas as s
+from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, run
+from tuopin_registry.application import commands, queries
+from tuopin_registry.application.mapping import villages
+from tuopin_registry.domain import village as vi
+
+router = APIRouter(prefix="/v1")
+VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digit village code")]
+
+
+@router.post("/villages", status_code=201, tags=["villages"], summary="Register a village")
+async def register_village(
+    body: s.VillageRegistration, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        registration = vi.VillageRegistered(**body.model_dump())
+        return await commands.register_village(conn, runtime.store, registration)
+
+    outcome = await run(runtime, "village", idempotency_key, body.model_dump(mode="json"), command)
+    return respond(outcome, location=f"/v1/villages/{body.village_code}")
+
+
+ROUTES: list[Route] = [
+    ("responsibility", s.VillageResponsibility, "villages",
+     "Assign first secretary (第一书记), resident work team and responsible unit",
+     recorded(vi.VillageResponsibilityAssigned, "assign_responsibility")),
+    ("profile", s.VillageProfile, "villages",
+     "Record poverty standing, population, cooperatives, mutual-aid fund",
+     recorded(vi.VillageProfileRecorded, "record_profile")),
+    ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
+     listed(vi.VillageNeedListed, "list_need", "need_id")),
+    ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
+     listed(vi.VillageMeasurePlanned, "plan_measure", "measure_id")),
+    ("measures/{item_id}/progress", s.Progress, "villages", "Enter progress in the work ledger",
+     recorded(vi.VillageMeasureProgressed, "record_progress", "measure_id")),
+]  # fmt: skip
+
+for _route in ROUTES:
+    command_route(
+        router, "villages", ("village_code", VillageCode), commands.change_village, _route
+    )
+
+
+@router.get("/villages", tags=["villages"], summary="Villages by region, hardship belt, standing")
+async def list_villages(
+    runtime: RuntimeDep,
+    region: Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3})?$")] = "620000",
+    belt: Annotated[str | None, Query(max_length=100, description="特困片带")] = None,
+    poor: bool | None = None,
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return {"items": await queries.list_villages(conn, region, belt, poor)}
+
+
+@router.get("/villages/{village_code}", tags=["villages"], summary="A village and its ledger")
+async def read_village(village_code: VillageCode, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        found = await queries.village(conn, village_code)
+        village = await villages(runtime.store).get(conn, village_code)
+    if found is None or village is None:
+        raise NotFound(f"no village {village_code}")
+    return {**found, **commands.ledger_view(village.ledger)}
+
+
+@router.get(
+    "/villages/{village_code}/public-notice",
+    tags=["villages"],
+    summary="公告公示: identified households and exits on notice, personal data masked",
+)
+async def public_notice(village_code: VillageCode, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return {"village_code": village_code, **await queries.public_notice(conn, village_code)}
