@@ -1,11 +1,19 @@
 """Events the evaluation service (考评) publishes on ``tuopin.evaluation.events``."""
 
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuopin_contracts.catalogue import EventData, event_type
+from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.topics import Topic
+
+Rate = Annotated[
+    Decimal, Field(ge=0, le=1, decimal_places=4, description="A proportion, e.g. 0.0185")
+]
 
 
 class Criterion(BaseModel):
@@ -27,4 +35,63 @@ class ExitVerifiedV1(EventData):
     household_id: UUID
     year: int = Field(ge=2013, le=2100)
     passed: bool
+    criteria: list[Criterion] = Field(min_length=1)
+
+
+@event_type("evaluation.household.return_warning_raised.v1", topic=Topic.EVALUATION)
+class ReturnWarningRaisedV1(EventData):
+    """返贫预警: an exited household shows signs of falling back (income below the line,
+    a new illness or disaster cause)."""
+
+    warning_id: UUID
+    household_id: UUID
+    raised_on: date
+    reasons: list[str] = Field(min_length=1)
+
+
+@event_type("evaluation.assessment.sample_drawn.v1", topic=Topic.EVALUATION)
+class AssessmentSampleDrawnV1(EventData):
+    """A third-party assessment (第三方评估) drew its stratified, seeded sample of a county."""
+
+    assessment_id: UUID
+    county_code: CountyCode
+    year: int = Field(ge=2013, le=2100)
+    assessor: str = Field(min_length=1, max_length=200)
+    seed: int
+    households: list[UUID] = Field(min_length=1)
+
+
+@event_type("evaluation.assessment.finding_recorded.v1", topic=Topic.EVALUATION)
+class AssessmentFindingRecordedV1(EventData):
+    """A field finding for one sampled household (or for non-registered people surveyed)."""
+
+    assessment_id: UUID
+    household_id: UUID | None = Field(
+        default=None, description="The sampled household; None for the non-registered survey"
+    )
+    people: int = Field(ge=0, description="People the finding covers")
+    wrongly_exited: bool = False
+    missed_poor_people: int = Field(default=0, ge=0, description="漏评: poor found unregistered")
+    approves: bool | None = Field(default=None, description="群众认可: the household approves")
+
+
+@event_type("evaluation.assessment.published.v1", topic=Topic.EVALUATION)
+class AssessmentPublishedV1(EventData):
+    """The assessment's results, published (公开考核和验收结果)."""
+
+    assessment_id: UUID
+    county_code: CountyCode
+    year: int
+    wrong_exit_rate: Rate
+    missed_identification_rate: Rate
+    approval_rate: Rate
+
+
+@event_type("evaluation.county.status_assessed.v1", topic=Topic.EVALUATION)
+class CountyStatusAssessedV1(EventData):
+    """A county's standing against the delisting standard (摘帽) on a date, every test shown."""
+
+    county_code: CountyCode
+    assessed_on: date
+    eligible: bool
     criteria: list[Criterion] = Field(min_length=1)
