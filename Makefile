@@ -8,12 +8,12 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench clean
+.PHONY: run test sync lint format contracts bench bench-import clean deploy-tools validate-deploy
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
 
-test: sync lint ## Every test (SQLite; PostgreSQL too when TUOPIN_TEST_POSTGRES_URL is set)
+test: sync lint deploy-tools ## Every test (SQLite; PostgreSQL too when TUOPIN_TEST_POSTGRES_URL is set)
 	$(VENV)/pytest
 
 sync: $(UV)
@@ -38,5 +38,21 @@ contracts: sync ## Regenerate JSON Schemas and the AsyncAPI document from the ev
 bench: sync ## Kernel throughput next to raw aiokafka produce, measured in the same run
 	$(VENV)/python -m bench.kernel
 
+bench-import: sync ## Registry bulk import (建档立卡 records) on a generated file; HOUSEHOLDS=20000
+	$(VENV)/python -m bench.registry_import --households $(or $(HOUSEHOLDS),20000)
+
+CRD_VALIDATORS := tests/deploy/crd/node_modules/.package-lock.json
+
+validate-deploy: sync deploy-tools ## Offline checks of docker-compose.yml, the images and the k8s overlays
+	$(VENV)/pytest tests/deploy
+
+deploy-tools: $(CRD_VALIDATORS) ## Validators of the Strimzi/CloudNativePG resources (npm, from their lock file)
+
+$(CRD_VALIDATORS): tests/deploy/crd/package.json tests/deploy/crd/package-lock.json
+	@if command -v npm >/dev/null; then \
+	    npm ci --prefix tests/deploy/crd --no-audit --no-fund --loglevel=error \
+	    || echo "npm ci failed: custom resources get structural checks only"; \
+	else echo "npm not found: custom resources get structural checks only"; fi
+
 clean:
-	rm -rf .venv .tools var .pytest_cache .ruff_cache
+	rm -rf .venv .tools var .pytest_cache .ruff_cache tests/deploy/crd/node_modules

@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# Tuopin registry: filing and registration of poor households (建档立卡).
+# Build from the repository root (the build context is the uv workspace):
+#   docker build -f deploy/docker/registry.Dockerfile -t tuopin/registry .
+# The image holds exactly what uv.lock pins for tuopin-registry (with tuopin-contracts and
+# tuopin-eventkit): no other service, no dev tools, no build tools. Migrations are a
+# separate command, `tuopin-registry migrate`, run once per release (compose one-shot, k8s Job).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
+COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /bin/uv
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+WORKDIR /src
+# Third-party dependencies first: this layer changes only when uv.lock does.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=uv.lock,target=uv.lock \
+    --mount=type=bind,source=pyproject.toml,target=pyproject.toml \
+    uv sync --frozen --no-dev --no-editable --package tuopin-registry --no-install-workspace
+# Then the workspace packages it needs, built as wheels from these sources. No uv cache here:
+# uv would reuse a wheel built from older sources (it keys local builds on pyproject.toml).
+COPY . .
+RUN uv sync --frozen --no-dev --no-editable --package tuopin-registry --no-cache
+
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="tuopin-registry" \
+      org.opencontainers.image.description="Tuopin registry: filing and registration of poor households (建档立卡)"
+# An unprivileged user with a fixed numeric id (Kubernetes runAsNonRoot checks the number);
+# pip, setuptools and wheel go: nothing installs anything at run time.
+RUN groupadd --system --gid 10001 tuopin \
+    && useradd --system --uid 10001 --gid tuopin --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin tuopin \
+    && python -m pip uninstall --yes --quiet pip setuptools wheel
+COPY --from=builder /app/.venv /app/.venv
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    TUOPIN_REGISTRY_HOST=0.0.0.0 \
+    TUOPIN_REGISTRY_PORT=8001 \
+    TUOPIN_REGISTRY_MIGRATE_ON_START=false
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8001
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['TUOPIN_REGISTRY_PORT'] + '/healthz', timeout=4)"
+CMD ["tuopin-registry", "serve", "--host", "0.0.0.0"]
