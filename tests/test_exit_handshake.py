@@ -49,10 +49,11 @@ async def exit_proposed(registry: httpx.AsyncClient, number: str, housing_safe: 
         ("exit-proposal", {"appraisal_date": "2017-10-01"}),
         ("exit-notice", {"notice_from": "2017-10-02", "notice_until": "2017-10-08"}),
     ]
+    household_id = household["household_id"]
     for path, body in steps:
-        answer = await registry.post(f"/v1/households/{household['household_id']}/{path}", json=body)
+        answer = await registry.post(f"/v1/households/{household_id}/{path}", json=body)
         assert answer.status_code == 200, answer.text
-    return household["household_id"]
+    return household_id
 
 
 async def test_evaluation_decides_exits_and_the_registry_follows(stack: Stack) -> None:

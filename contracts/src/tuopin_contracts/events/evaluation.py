@@ -8,8 +8,9 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuopin_contracts.catalogue import EventData, event_type
-from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
+from tuopin_contracts.vocabulary import HouseholdStatus
 
 Rate = Annotated[
     Decimal, Field(ge=0, le=1, decimal_places=4, description="A proportion, e.g. 0.0185")
@@ -49,16 +50,39 @@ class ReturnWarningRaisedV1(EventData):
     reasons: list[str] = Field(min_length=1)
 
 
+class VillageStratum(BaseModel):
+    """A village of the sampling frame: its households and how many were sampled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    village_code: VillageCode
+    population: int = Field(ge=1)
+    allocated: int = Field(ge=1)
+
+
+class SampledHousehold(BaseModel):
+    """A sampled household as the register stood at the draw."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    household_id: UUID
+    village_code: VillageCode
+    status: HouseholdStatus
+    people: int = Field(ge=0)
+
+
 @event_type("evaluation.assessment.sample_drawn.v1", topic=Topic.EVALUATION)
 class AssessmentSampleDrawnV1(EventData):
-    """A third-party assessment (第三方评估) drew its stratified, seeded sample of a county."""
+    """A third-party assessment (第三方评估) drew its stratified, seeded sample of a county:
+    villages as strata, each sampled household with its status at the draw."""
 
     assessment_id: UUID
     county_code: CountyCode
     year: int = Field(ge=2013, le=2100)
     assessor: str = Field(min_length=1, max_length=200)
     seed: int
-    households: list[UUID] = Field(min_length=1)
+    strata: list[VillageStratum] = Field(min_length=1)
+    households: list[SampledHousehold] = Field(min_length=1)
 
 
 @event_type("evaluation.assessment.finding_recorded.v1", topic=Topic.EVALUATION)
@@ -85,6 +109,13 @@ class AssessmentPublishedV1(EventData):
     wrong_exit_rate: Rate
     missed_identification_rate: Rate
     approval_rate: Rate
+    # The counts behind each rate: a zero denominator means "nothing to measure".
+    wrongly_exited_people: int = Field(ge=0)
+    sampled_exited_people: int = Field(ge=0)
+    missed_poor_people: int = Field(ge=0)
+    non_registered_surveyed: int = Field(ge=0)
+    approving_households: int = Field(ge=0)
+    answering_households: int = Field(ge=0)
 
 
 @event_type("evaluation.county.status_assessed.v1", topic=Topic.EVALUATION)

@@ -36,8 +36,12 @@ def verdict(facts: HouseholdFacts, rules: RuleSet = RULES, lines: PovertyLines =
 def test_a_household_meeting_the_standard_passes_every_criterion() -> None:
     criteria = verdict(GOOD)
     assert list(criteria) == [
-        "income_per_head", "compulsory_education", "medical_insurance", "housing_safe",
-        "drinking_water_safe"]
+        "income_per_head",
+        "compulsory_education",
+        "medical_insurance",
+        "housing_safe",
+        "drinking_water_safe",
+    ]
     assert all(c.passed for c in criteria.values())
     assert criteria["income_per_head"].value == "3335.01"
     assert criteria["income_per_head"].threshold == "> 3335.00 (2017)"
@@ -48,12 +52,21 @@ def test_a_household_meeting_the_standard_passes_every_criterion() -> None:
     [
         (replace(GOOD, income_per_head={2017: 3_335_00}), "income_per_head", "3335.00"),
         (replace(GOOD, income_per_head={2016: 9_000_00}), "income_per_head", "not recorded"),
-        (replace(GOOD, members=(ADULT, replace(PUPIL, schooling="dropped_out"))),
-         "compulsory_education", "0 of 1 children aged 6-15 in school"),
-        (replace(GOOD, members=(ADULT, replace(PUPIL, schooling=None))),
-         "compulsory_education", "0 of 1 children aged 6-15 in school"),
-        (replace(GOOD, members=(replace(ADULT, medical_insurance=False), PUPIL)),
-         "medical_insurance", "1 of 2 members insured"),
+        (
+            replace(GOOD, members=(ADULT, replace(PUPIL, schooling="dropped_out"))),
+            "compulsory_education",
+            "0 of 1 children aged 6-15 in school",
+        ),
+        (
+            replace(GOOD, members=(ADULT, replace(PUPIL, schooling=None))),
+            "compulsory_education",
+            "0 of 1 children aged 6-15 in school",
+        ),
+        (
+            replace(GOOD, members=(replace(ADULT, medical_insurance=False), PUPIL)),
+            "medical_insurance",
+            "1 of 2 members insured",
+        ),
         (replace(GOOD, housing_safe=False), "housing_safe", "false"),
         (replace(GOOD, housing_safe=None), "housing_safe", "not assessed"),
         (replace(GOOD, drinking_water_safe=False), "drinking_water_safe", "false"),
@@ -87,4 +100,8 @@ def test_the_rule_set_in_force_is_chosen_by_date() -> None:
 
 def test_the_poverty_line_table_is_data() -> None:
     assert {y: LINES.yuan[y] for y in (2010, 2014, 2015, 2016)} == {
-        2010: 2300, 2014: 2800, 2015: 2855, 2016: 2952}
+        2010: 2300,
+        2014: 2800,
+        2015: 2855,
+        2016: 2952,
+    }

@@ -1,6 +1,16 @@
-"""Evaluation's tables of household facts (filled by the households projection)."""
+"""Evaluation's tables of household and village facts (filled by the households projection)."""
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
 
 metadata = MetaData()
 
@@ -26,6 +36,9 @@ members = Table(
     Column("schooling", String(30)),
     Column("medical_insurance", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
+    # Business dates of joining and leaving the household: its size as of any day.
+    Column("joined_on", Date),
+    Column("left_on", Date),
 )
 
 incomes = Table(
@@ -34,4 +47,43 @@ incomes = Table(
     Column("household_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("per_head", Integer, nullable=False),  # fen
+)
+
+# Every status a household has had, in its stream's order (``sequence``), from the date it
+# took effect: the status in force on a day is the latest one effective by then.
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("effective_date", Date, nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+)
+
+# Villages as registered (name, poor village or not, the incidence denominator, belt).
+villages = Table(
+    "villages",
+    metadata,
+    Column("village_code", String(12), primary_key=True),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("township_code", String(9), nullable=False, index=True),
+    Column("name", String(100)),
+    Column("poor", Boolean, nullable=False),
+    Column("rural_population", Integer, nullable=False),
+    Column("hardship_belt", String(100)),
+    Column("cooperatives", Integer),
+    Column("mutual_aid_fund", BigInteger),  # fen
+    Column("registered_on", Date),
+)
+
+# Each recorded standing of a village (poor or not, rural population), for "as of" a day.
+village_standing = Table(
+    "village_standing",
+    metadata,
+    Column("village_code", String(12), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("effective_date", Date, nullable=False),
+    Column("poor", Boolean, nullable=False),
+    Column("rural_population", Integer, nullable=False),
 )

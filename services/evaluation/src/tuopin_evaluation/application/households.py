@@ -1,26 +1,36 @@
 """What evaluation knows of each registered household, from the registry's events: its
 place, status, members (age, schooling, insurance), incomes and living conditions — the
-facts an exit is verified on, and the base of every roll-up.
+facts an exit is verified on, and the base of every roll-up — with the history of its
+status (each with the date it took effect, for "as of" counts), and the villages with
+their standing (poor village or not, rural population: the incidence denominator).
 
 One projection, so a household's facts are always applied before its exit is judged:
 they share its Kafka key, hence its partition and order.
 """
 
 from collections.abc import Sequence
+from datetime import date
 from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
-from tuopin_evaluation.application.facts import households, incomes, members
+from tuopin_evaluation.application.facts import (
+    households,
+    incomes,
+    members,
+    status_history,
+    village_standing,
+    villages,
+)
 from tuopin_evaluation.application.verdicts import judge_exit
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.store import EventStore
 
 
-def member_row(household_id: str, m: r.Member) -> dict[str, object]:
+def member_row(household_id: str, m: r.Member, joined_on: date) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
         "household_id": household_id,
@@ -28,12 +38,37 @@ def member_row(household_id: str, m: r.Member) -> dict[str, object]:
         "schooling": m.schooling,
         "medical_insurance": m.medical_insurance,
         "active": True,
+        "joined_on": joined_on,
+        "left_on": None,
+    }
+
+
+def history_row(e: Delivered, status: str) -> dict[str, object]:
+    return {
+        "household_id": str(e.data.household_id),
+        "sequence": e.envelope.sequence,
+        "status": status,
+        "effective_date": e.data.effective_date,
+        "year": e.data.effective_date.year,
+    }
+
+
+def standing_row(e: Delivered) -> dict[str, object]:
+    return {
+        "village_code": e.data.village_code,
+        "sequence": e.envelope.sequence,
+        "effective_date": e.data.effective_date,
+        "poor": e.data.poor,
+        "rural_population": e.data.rural_population,
     }
 
 
 def household_facts(store: EventStore) -> Projection:
     """The projection; ``store`` is evaluation's own, where verdicts are appended."""
-    projection = Projection("evaluation.households", tables=[incomes, members, households])
+    projection = Projection(
+        "evaluation.households",
+        tables=[incomes, members, households, status_history, villages, village_standing],
+    )
 
     @projection.on(r.HouseholdRegisteredV2)
     async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -49,8 +84,13 @@ def household_facts(store: EventStore) -> Projection:
             for e in events
         ]
         await upsert(conn, households, rows, keys=["household_id"])
-        people = [member_row(str(e.data.household_id), m) for e in events for m in e.data.members]
+        people = [
+            member_row(str(e.data.household_id), m, e.data.effective_date)
+            for e in events
+            for m in e.data.members
+        ]
         await upsert(conn, members, people, keys=["person_id"])
+        await _history(conn, [history_row(e, "identified") for e in events])
 
     @projection.on(r.MemberAddedV1)
     async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -58,7 +98,7 @@ def household_facts(store: EventStore) -> Projection:
             await upsert(
                 conn,
                 members,
-                member_row(str(e.data.household_id), e.data.member),
+                member_row(str(e.data.household_id), e.data.member, e.data.effective_date),
                 keys=["person_id"],
             )
             await _resize(conn, str(e.data.household_id))
@@ -69,7 +109,7 @@ def household_facts(store: EventStore) -> Projection:
             await conn.execute(
                 update(members)
                 .where(members.c.person_id == str(e.data.person_id))
-                .values(active=False)
+                .values(active=False, left_on=e.data.effective_date)
             )
             await _resize(conn, str(e.data.household_id))
 
@@ -113,6 +153,7 @@ def household_facts(store: EventStore) -> Projection:
     async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
             await _set(conn, e, status=e.data.status)
+        await _history(conn, [history_row(e, e.data.status) for e in events])
 
     for step in (
         r.AssistanceStartedV1,
@@ -127,6 +168,7 @@ def household_facts(store: EventStore) -> Projection:
     @projection.on(r.ExitPublicisedV1)
     async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         """Judge each exit put on notice, and publish the verdict for the registry."""
+        await _history(conn, [history_row(e, e.data.status) for e in events])
         for e in events:
             await _set(conn, e, status=e.data.status)
             # One verdict per notice, whatever replays: its id derives from the notice's.
@@ -136,7 +178,53 @@ def household_facts(store: EventStore) -> Projection:
                     conn, store, verification_id, str(e.data.household_id), e.data.notice_from
                 )
 
+    @projection.on(r.VillageRegisteredV1)
+    async def village_registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "village_code": e.data.village_code,
+                "county_code": e.data.village_code[:6],
+                "township_code": e.data.village_code[:9],
+                "name": e.data.name,
+                "poor": e.data.poor,
+                "rural_population": e.data.rural_population,
+                "hardship_belt": e.data.hardship_belt,
+                "registered_on": e.data.effective_date,
+            }
+            for e in events
+        ]
+        changing = ["name", "poor", "rural_population", "hardship_belt", "registered_on"]
+        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
+        await _standing(conn, events)
+
+    @projection.on(r.VillageProfileRecordedV1)
+    async def village_profiled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "village_code": e.data.village_code,
+                "county_code": e.data.village_code[:6],
+                "township_code": e.data.village_code[:9],
+                "poor": e.data.poor,
+                "rural_population": e.data.rural_population,
+                "cooperatives": e.data.cooperatives,
+                "mutual_aid_fund": e.data.mutual_aid_fund,
+            }
+            for e in events
+        ]
+        changing = ["poor", "rural_population", "cooperatives", "mutual_aid_fund"]
+        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
+        await _standing(conn, events)
+
     return projection
+
+
+async def _standing(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [standing_row(e) for e in events]
+    await upsert(conn, village_standing, rows, keys=["village_code", "sequence"])
+
+
+async def _history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None:
+    await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
 async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:

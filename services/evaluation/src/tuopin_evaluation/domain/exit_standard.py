@@ -8,6 +8,7 @@ threshold and verdict out. The rule set and the lines are data, chosen by date.
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 # Schooling states that count as attending compulsory education (义务教育).
 IN_SCHOOL = frozenset(
@@ -16,12 +17,50 @@ IN_SCHOOL = frozenset(
 
 
 @dataclass(frozen=True)
+class NamedCriterion:
+    """A criterion a rule set names, with what it means (for reports and reasons)."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class VillageExitRules:
+    """贫困村退出: poverty incidence at most ``max_incidence`` (a fraction, bound included),
+    weighed together with infrastructure and basic services (``criteria``)."""
+
+    max_incidence: Decimal
+    criteria: tuple[NamedCriterion, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class CountyDelistingRules:
+    """贫困县摘帽: failing any one of the four blocks delisting."""
+
+    max_incidence: Decimal
+    max_wrong_exit_rate: Decimal
+    max_missed_identification_rate: Decimal
+    min_approval_rate: Decimal
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class RuleSet:
+    """One effective-dated rule set. The household exit section is kept flat (``criteria``,
+    ``compulsory_school_age``, ``income_years_above_line``: what :func:`verify` reads); the
+    village and county sections sit beside it. A ``what_if_only`` set is never in force by
+    date; it exists to recompute verdicts under it by name."""
+
     name: str
     effective_from: date
     criteria: tuple[str, ...]
     compulsory_school_age: tuple[int, int]
     income_years_above_line: int
+    village_exit: VillageExitRules | None = None
+    county_delisting: CountyDelistingRules | None = None
+    what_if_only: bool = False
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,10 +98,19 @@ class Criterion:
 
 def rule_set_on(rule_sets: list[RuleSet], day: date) -> RuleSet:
     """The rule set in force on ``day``: the latest one effective by then."""
-    in_force = [r for r in rule_sets if r.effective_from <= day]
+    in_force = [r for r in rule_sets if not r.what_if_only and r.effective_from <= day]
     if not in_force:
         raise LookupError(f"no exit rule set in force on {day}")
     return max(in_force, key=lambda r: r.effective_from)
+
+
+def rule_set_named(rule_sets: list[RuleSet], name: str) -> RuleSet:
+    """A rule set by name, in force or not (what-if)."""
+    for rules in rule_sets:
+        if rules.name == name:
+            return rules
+    known = ", ".join(r.name for r in rule_sets)
+    raise LookupError(f"no rule set named {name!r} (known: {known})")
 
 
 def verify(

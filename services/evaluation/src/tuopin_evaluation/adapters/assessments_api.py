@@ -1,0 +1,195 @@
+"""Third-party assessments (第三方评估) over HTTP: draw, findings, survey, publication, reads."""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.regions import CountyCode
+from tuopin_evaluation.application import assessments
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import (
+    History,
+    IdempotencyKey,
+    IfMatch,
+    expected_version,
+    history,
+    respond,
+)
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import Runtime, RuntimeDep
+
+router = APIRouter(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
+
+Year = Annotated[int, Field(ge=2013, le=2100, description="The year assessed")]
+
+
+class NewAssessment(BaseModel):
+    """A county to assess and how to draw its sample."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    county_code: CountyCode
+    year: Year
+    assessor: str = Field(min_length=1, max_length=200, examples=["兰州大学第三方评估组"])
+    sample_size: int = Field(ge=1, le=1_000_000, description="Households to sample")
+    seed: int = Field(ge=0, le=2**63 - 1, description="Same seed + same households = same sample")
+
+
+class Finding(BaseModel):
+    """What the assessor found in one sampled household."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    household_id: UUID
+    people: int = Field(ge=1, le=100, description="People the finding covers")
+    wrongly_exited: bool | None = Field(
+        default=None,
+        description="错退: required for an exited household, never true for another",
+    )
+    approves: bool | None = Field(
+        default=None, description="群众认可: the household approves; null if it did not answer"
+    )
+
+
+class Survey(BaseModel):
+    """A survey of people not on the register, looking for missed poor people (漏评)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    people_surveyed: int = Field(ge=1, le=10_000_000)
+    missed_poor_people: int = Field(ge=0, le=10_000_000)
+
+
+Command = Callable[[AsyncConnection], Awaitable[Outcome]]
+
+
+async def _run(
+    runtime: Runtime, scope: str, key: str | None, request: Any, command: Command
+) -> Outcome:
+    return await idempotency.execute(
+        runtime.engine, runtime.store, command, f"evaluation.assessments.{scope}", key, request
+    )
+
+
+@router.post("", status_code=201, summary="Start an assessment: draw its stratified sample")
+async def draw(
+    body: NewAssessment, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    assessment_id = str(uuid4())
+
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await assessments.draw(conn, runtime.store, assessment_id, **body.model_dump())
+
+    outcome = await _run(runtime, "draw", idempotency_key, body.model_dump(mode="json"), command)
+    return respond(outcome, location=f"/v1/assessments/{outcome.body['assessment_id']}")
+
+
+@router.post(
+    "/{assessment_id}/findings", status_code=201, summary="Record a sampled household's finding"
+)
+async def record_finding(
+    assessment_id: UUID,
+    body: Finding,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await assessments.record_finding(
+            conn,
+            runtime.store,
+            str(assessment_id),
+            expected_version(if_match),
+            str(body.household_id),
+            body.people,
+            body.wrongly_exited,
+            body.approves,
+        )
+
+    request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
+    return respond(await _run(runtime, "finding", idempotency_key, request, command))
+
+
+@router.post(
+    "/{assessment_id}/survey", status_code=201, summary="Record a survey of non-registered people"
+)
+async def record_survey(
+    assessment_id: UUID,
+    body: Survey,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await assessments.record_survey(
+            conn,
+            runtime.store,
+            str(assessment_id),
+            expected_version(if_match),
+            body.people_surveyed,
+            body.missed_poor_people,
+        )
+
+    request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
+    return respond(await _run(runtime, "survey", idempotency_key, request, command))
+
+
+@router.post(
+    "/{assessment_id}/publication",
+    summary="Publish the rates (公开考核结果): wrong exits, missed identification, approval",
+)
+async def publish(
+    assessment_id: UUID,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await assessments.publish(
+            conn, runtime.store, str(assessment_id), expected_version(if_match)
+        )
+
+    request = {"assessment": str(assessment_id)}
+    return respond(await _run(runtime, "publication", idempotency_key, request, command))
+
+
+@router.get("", summary="Published results per county and year (public)")
+async def list_published(
+    runtime: RuntimeDep,
+    county: Annotated[str | None, Query(pattern=r"^62[0-9]{4}$", description="621121 …")] = None,
+    year: Annotated[int | None, Query(ge=2013, le=2100)] = None,
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        items = await assessments.published(conn, runtime.store, county, year)
+    return {"county": county, "year": year, "items": items}
+
+
+@router.get("/{assessment_id}", summary="An assessment: allocation, sample, findings, rates")
+async def read(
+    assessment_id: UUID,
+    runtime: RuntimeDep,
+    as_of: Annotated[AwareDatetime | None, Query(description="As it stood then")] = None,
+) -> JSONResponse:
+    async with runtime.reader.connect() as conn:
+        assessment = await assessments.load(conn, runtime.store, str(assessment_id), as_of)
+    return respond(Outcome(200, assessments.view(assessment)))
+
+
+@router.get(
+    "/{assessment_id}/history", response_model=History, summary="Every event of an assessment"
+)
+async def assessment_history(
+    assessment_id: UUID,
+    runtime: RuntimeDep,
+    as_of: Annotated[AwareDatetime | None, Query()] = None,
+) -> History:
+    result = await history(runtime, str(assessment_id), as_of)
+    if not result.events and as_of is None:
+        raise NotFound(f"no assessment {assessment_id}")
+    return result

@@ -1,0 +1,335 @@
+"""Roll-ups over HTTP: figures by region level (JSON and CSV), village exit eligibility
+with every criterion and reason, and the income-per-head distribution around the line.
+
+Query strings are strict: unknown parameters, malformed codes and dates, and a level
+above the region asked about are answered 422 (RFC 9457), before anything is read.
+"""
+
+import csv
+import io
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from tuopin_evaluation.application import rollups as app
+from tuopin_evaluation.domain import rollup as ru
+from tuopin_eventkit.service import RuntimeDep
+
+router = APIRouter(prefix="/v1", tags=["roll-ups"])
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+RegionCode = Annotated[
+    str,
+    Field(
+        pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$",
+        description="Province 620000, city 621100, county 621121, township (9 digits) "
+        "or village (12 digits)",
+        examples=["620000", "621121"],
+    ),
+]
+Level = Literal["province", "city", "county", "township", "village"]
+RuleSetName = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$",
+        description="Recompute under this rule set (what-if); default: the one in force",
+        examples=["national-2016-central-eastern"],
+    ),
+]
+AsOf = Annotated[
+    IsoDate | None,
+    Field(default=None, description="Count the state in force on this day (YYYY-MM-DD)"),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RollupQuery(Strict):
+    region: RegionCode = "620000"
+    level: Level = "county"
+    as_of: AsOf = None
+    rules: RuleSetName = None
+
+    @model_validator(mode="after")
+    def _level_within_region(self) -> "RollupQuery":
+        ru.check_level(self.region, self.level)
+        return self
+
+
+class EligibilityQuery(Strict):
+    as_of: AsOf = None
+    rules: RuleSetName = None
+
+
+class DistributionQuery(Strict):
+    region: RegionCode = "620000"
+    year: int | None = Field(default=None, ge=2010, le=2100, description="Default: the latest")
+    poor_only: bool = Field(default=False, description="Only households currently poor")
+
+
+class RollupRow(BaseModel):
+    code: str
+    level: Level
+    name: str | None = Field(description="Known for villages (as registered)")
+    villages: int
+    poor_villages: int
+    poor_villages_eligible_for_exit: int | None = Field(
+        description="Under the rule set named in the report; null when none applies"
+    )
+    villages_without_population: int
+    poor_households: int
+    poor_people: int
+    rural_population: int = Field(description="Of the villages that registered one")
+    incidence: str | None = Field(
+        description="Poor people / rural population, a fraction to 4 places (0.0250 = 2.5 %)"
+    )
+    incidence_note: str | None = Field(description="Why there is no incidence, if none")
+    exits: dict[str, int] = Field(description="Households exited, by year")
+    returns: dict[str, int] = Field(description="Households returned to poverty, by year")
+
+
+class RollupReport(BaseModel):
+    region: str
+    level: Level
+    as_of: date | None
+    rule_set: str | None
+    rows: list[RollupRow]
+
+
+class CriterionOut(BaseModel):
+    name: str
+    description: str
+    value: str
+    threshold: str | None
+    status: Literal["passed", "failed", "not_assessed"]
+    passed: bool | None
+    reason: str | None
+
+
+class EligibilityOut(BaseModel):
+    village_code: str
+    name: str | None
+    as_of: date | None
+    rule_set: str
+    what_if: bool = Field(description="Judged under a rule set named in the request")
+    eligible: bool
+    poor_village: bool | None
+    poor_households: int
+    poor_people: int
+    rural_population: int | None
+    incidence: str | None
+    max_incidence: str
+    criteria: list[CriterionOut]
+    reasons: list[str]
+    not_assessed: list[str]
+    exits: dict[str, int]
+    returns: dict[str, int]
+
+
+class BandOut(BaseModel):
+    band: str
+    above_fen: int | None = Field(description="Exclusive lower bound, fen per head")
+    up_to_fen: int | None = Field(description="Inclusive upper bound, fen per head")
+    households: int
+    share: str | None = Field(description="Of the households with an income that year")
+
+
+class DistributionOut(BaseModel):
+    region: str
+    year: int
+    poverty_line_fen: int
+    scope: Literal["register", "poor"]
+    households: int
+    households_without_income: int
+    bands: list[BandOut]
+
+
+def _years(counts: dict[int, int]) -> dict[str, int]:
+    return {str(year): n for year, n in sorted(counts.items())}
+
+
+def _row(r: ru.Rollup) -> RollupRow:
+    rate = r.incidence
+    return RollupRow(
+        code=r.code,
+        level=r.level,  # type: ignore[arg-type]
+        name=r.name,
+        villages=r.villages,
+        poor_villages=r.poor_villages,
+        poor_villages_eligible_for_exit=r.eligible_poor_villages,
+        villages_without_population=r.villages_without_population,
+        poor_households=r.poor_households,
+        poor_people=r.poor_people,
+        rural_population=r.rural_population,
+        incidence=None if rate is None else str(rate),
+        incidence_note=r.incidence_note,
+        exits=_years(r.exits),
+        returns=_years(r.returns),
+    )
+
+
+async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
+    try:
+        async with runtime.reader.connect() as conn:
+            found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules)
+    except app.PolicyUnavailable as exc:
+        raise HTTPException(422, str(exc)) from None
+    return RollupReport(
+        region=found.region,
+        level=q.level,
+        as_of=found.as_of,
+        rule_set=found.rule_set,
+        rows=[_row(r) for r in found.rows],
+    )
+
+
+@router.get(
+    "/rollups",
+    response_model=RollupReport,
+    summary="Poor households and people, rural population, incidence, exits and returns "
+    "for each region of a level (由户到村、由村到乡、由乡到县)",
+)
+async def rollups(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -> RollupReport:
+    return await _report(runtime, q)
+
+
+COLUMNS = [
+    "code",
+    "level",
+    "name",
+    "villages",
+    "poor_villages",
+    "poor_villages_eligible_for_exit",
+    "villages_without_population",
+    "poor_households",
+    "poor_people",
+    "rural_population",
+    "incidence",
+    "incidence_note",
+]
+
+
+@router.get(
+    "/rollups.csv",
+    response_class=Response,
+    summary="The same roll-up as CSV (UTF-8 with BOM, so spreadsheets read the names)",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -> Response:
+    report = await _report(runtime, q)
+    years = sorted({y for r in report.rows for y in (*r.exits, *r.returns)})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([*COLUMNS, *(f"exits_{y}" for y in years), *(f"returns_{y}" for y in years)])
+    for row in report.rows:
+        values = row.model_dump()
+        writer.writerow(
+            [
+                *("" if values[c] is None else values[c] for c in COLUMNS),
+                *(row.exits.get(y, 0) for y in years),
+                *(row.returns.get(y, 0) for y in years),
+            ]
+        )
+    when = f"-{q.as_of}" if q.as_of else ""
+    filename = f"rollups-{q.region}-{q.level}{when}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/villages/{village_code}/exit-eligibility",
+    response_model=EligibilityOut,
+    summary="Village exit eligibility (贫困村退出) with every criterion and reason",
+)
+async def exit_eligibility(
+    village_code: Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12 digits")],
+    runtime: RuntimeDep,
+    q: Annotated[EligibilityQuery, Query()],
+) -> EligibilityOut:
+    try:
+        async with runtime.reader.connect() as conn:
+            found = await app.village_eligibility(conn, village_code, q.as_of, q.rules)
+    except app.PolicyUnavailable as exc:
+        raise HTTPException(422, str(exc)) from None
+    v, verdict, rules = found.village, found.verdict, found.rule_set
+    assert rules.village_exit is not None
+    return EligibilityOut(
+        village_code=v.code,
+        name=v.name,
+        as_of=q.as_of,
+        rule_set=rules.name,
+        what_if=q.rules is not None,
+        eligible=verdict.eligible,
+        poor_village=v.poor_village,
+        poor_households=v.poor_households,
+        poor_people=v.poor_people,
+        rural_population=v.rural_population,
+        incidence=None if verdict.incidence is None else str(verdict.incidence),
+        max_incidence=str(rules.village_exit.max_incidence),
+        criteria=[
+            CriterionOut(
+                name=c.name,
+                description=c.description,
+                value=c.value,
+                threshold=c.threshold,
+                status=c.status,  # type: ignore[arg-type]
+                passed=c.passed,
+                reason=c.reason,
+            )
+            for c in verdict.criteria
+        ],
+        reasons=verdict.reasons,
+        not_assessed=verdict.not_assessed,
+        exits=_years(dict(v.exits)),
+        returns=_years(dict(v.returns)),
+    )
+
+
+@router.get(
+    "/income-distribution",
+    response_model=DistributionOut,
+    summary="Households by income per head around the year's poverty line (bands in fen)",
+)
+async def income_distribution(
+    runtime: RuntimeDep, q: Annotated[DistributionQuery, Query()]
+) -> DistributionOut:
+    try:
+        async with runtime.reader.connect() as conn:
+            found = await app.income_distribution(conn, q.region, q.year, q.poor_only)
+    except app.PolicyUnavailable as exc:
+        raise HTTPException(422, str(exc)) from None
+    return DistributionOut(
+        region=found.region,
+        year=found.year,
+        poverty_line_fen=found.line_fen,
+        scope="poor" if found.poor_only else "register",
+        households=found.households,
+        households_without_income=found.without_income,
+        bands=[
+            BandOut(
+                band=b.band.name,
+                above_fen=b.band.above_fen,
+                up_to_fen=b.band.up_to_fen,
+                households=b.households,
+                share=None if b.share is None else str(b.share),
+            )
+            for b in found.bands
+        ],
+    )

@@ -1,0 +1,314 @@
+"""Roll-ups over the households projection's tables: the database counts households into
+their villages (由户到村), the domain sums villages upwards (由村到乡、由乡到县).
+
+"As of" a day counts each household under the status in force then (its latest status
+effective by that day, in its stream's order), with the members it had then, each village
+under the standing (poor or not, rural population) recorded by then, and the exits and
+returns effective by then. Without a day, the current state is counted.
+
+Village exit eligibility is judged under the rule set in force on that day, or under any
+rule set by name (what-if).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.dates import today
+from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_evaluation.application import policy
+from tuopin_evaluation.application.facts import (
+    households,
+    incomes,
+    members,
+    status_history,
+    village_standing,
+    villages,
+)
+from tuopin_evaluation.domain import rollup as ru
+from tuopin_evaluation.domain.exit_standard import RuleSet
+from tuopin_eventkit.aggregate import NotFound
+
+POOR = sorted(str(s) for s in ru.POOR)
+
+
+class PolicyUnavailable(LookupError):
+    """No rule set or poverty line applies to what was asked."""
+
+
+def choose_rules(as_of: date | None, name: str | None) -> RuleSet:
+    """The named rule set (what-if), else the one in force on ``as_of`` (default today)."""
+    try:
+        return policy.rule_set(name) if name else policy.rule_set_in_force(as_of or today())
+    except LookupError as exc:
+        raise PolicyUnavailable(str(exc)) from None
+
+
+# --- the household → village step, in the database --------------------------------------
+
+
+def _status_on(on: date) -> Any:
+    """A household's status in force on ``on``: its latest one effective by then (a
+    correlated subquery, read along the history's primary key)."""
+    h, sh = households.c, status_history.c
+    return (
+        select(sh.status)
+        .where(sh.household_id == h.household_id, sh.effective_date <= on)
+        .order_by(sh.sequence.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _size_on(on: date) -> Any:
+    """A household's members on ``on``: joined by then, not yet left."""
+    h, m = households.c, members.c
+    return (
+        select(func.count())
+        .where(
+            m.household_id == h.household_id,
+            or_(m.joined_on.is_(None), m.joined_on <= on),
+            or_(m.left_on > on, and_(m.left_on.is_(None), m.active)),
+        )
+        .scalar_subquery()
+    )
+
+
+async def _households_by_village(
+    conn: AsyncConnection, prefix: str, as_of: date | None
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """village → status → (households, people), counted in the database."""
+    h = households.c
+    if as_of is None:
+        query = (
+            select(h.village_code, h.status, func.count(), func.sum(h.size))
+            .where(h.village_code.startswith(prefix))
+            .group_by(h.village_code, h.status)
+        )
+    else:
+        then = (
+            select(
+                h.village_code,
+                _status_on(as_of).label("status"),
+                _size_on(as_of).label("people"),
+            )
+            .where(h.village_code.startswith(prefix))
+            .subquery()
+        )
+        query = (
+            select(then.c.village_code, then.c.status, func.count(), func.sum(then.c.people))
+            .where(then.c.status.is_not(None))  # not yet registered then
+            .group_by(then.c.village_code, then.c.status)
+        )
+    found: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for village, state, count, people in await conn.execute(query):
+        found[village][state] = (int(count), int(people or 0))
+    return found
+
+
+async def _moves_by_village(
+    conn: AsyncConnection, prefix: str, as_of: date | None
+) -> dict[str, dict[str, dict[int, int]]]:
+    """village → "exited" / "returned" → year → households."""
+    h, sh = households.c, status_history.c
+    query = (
+        select(h.village_code, sh.status, sh.year, func.count())
+        .select_from(status_history.join(households, h.household_id == sh.household_id))
+        .where(h.village_code.startswith(prefix), sh.status.in_([S.EXITED, S.RETURNED]))
+        .group_by(h.village_code, sh.status, sh.year)
+    )
+    if as_of is not None:
+        query = query.where(sh.effective_date <= as_of)
+    found: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
+    for village, state, year, count in await conn.execute(query):
+        found[village][state][int(year)] = int(count)
+    return found
+
+
+async def _villages(
+    conn: AsyncConnection, prefix: str, as_of: date | None
+) -> dict[str, dict[str, Any]]:
+    """village → its registered standing (name, poor, rural population), as of a day."""
+    v = villages.c
+    if as_of is None:
+        rows = await conn.execute(
+            select(v.village_code, v.name, v.poor, v.rural_population).where(
+                v.village_code.startswith(prefix)
+            )
+        )
+        return {r.village_code: dict(r._mapping) for r in rows}
+    vs = village_standing.c
+
+    def latest(column: Any) -> Any:
+        return (
+            select(column)
+            .where(vs.village_code == v.village_code, vs.effective_date <= as_of)
+            .order_by(vs.sequence.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    then = (
+        select(
+            v.village_code,
+            v.name,
+            latest(vs.poor).label("poor"),
+            latest(vs.rural_population).label("rural_population"),
+        )
+        .where(v.village_code.startswith(prefix))
+        .subquery()
+    )
+    rows = await conn.execute(select(then).where(then.c.poor.is_not(None)))
+    return {r.village_code: dict(r._mapping) for r in rows}
+
+
+async def village_figures(
+    conn: AsyncConnection, region: str, as_of: date | None = None
+) -> list[ru.VillageFigures]:
+    """Every village of the region that is registered or has households on the register."""
+    prefix = ru.region_prefix(region)
+    counted = await _households_by_village(conn, prefix, as_of)
+    moves = await _moves_by_village(conn, prefix, as_of)
+    standing = await _villages(conn, prefix, as_of)
+    on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
+    figures = []
+    for code in sorted(on_register | set(standing)):
+        poor = [counted[code].get(s, (0, 0)) for s in POOR]
+        known = standing.get(code)
+        figures.append(
+            ru.VillageFigures(
+                code=code,
+                poor_households=sum(n for n, _ in poor),
+                poor_people=sum(p for _, p in poor),
+                rural_population=None if known is None else known["rural_population"],
+                poor_village=None if known is None else known["poor"],
+                name=None if known is None else known["name"],
+                exits=moves[code][str(S.EXITED)] if code in moves else {},
+                returns=moves[code][str(S.RETURNED)] if code in moves else {},
+            )
+        )
+    return figures
+
+
+# --- what the API answers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rollups:
+    region: str
+    level: str
+    as_of: date | None
+    rule_set: str | None
+    rows: list[ru.Rollup]
+
+
+async def rollups(
+    conn: AsyncConnection,
+    region: str,
+    level: str,
+    as_of: date | None = None,
+    rules_name: str | None = None,
+) -> Rollups:
+    """The regions of ``level`` inside ``region`` with their figures. Poor villages eligible
+    to exit are counted under the named rule set, else the one in force (none: not counted)."""
+    ru.check_level(region, level)
+    try:
+        rules: RuleSet | None = choose_rules(as_of, rules_name)
+    except PolicyUnavailable:
+        if rules_name:
+            raise
+        rules = None
+    village_rules = rules.village_exit if rules else None
+    rows = ru.roll_up(await village_figures(conn, region, as_of), level, village_rules)
+    return Rollups(region, level, as_of, rules.name if village_rules else None, rows)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    village: ru.VillageFigures
+    verdict: ru.VillageExit
+    rule_set: RuleSet
+    as_of: date | None
+
+
+async def village_eligibility(
+    conn: AsyncConnection, code: str, as_of: date | None = None, rules_name: str | None = None
+) -> Eligibility:
+    rules = choose_rules(as_of, rules_name)
+    if rules.village_exit is None:
+        raise PolicyUnavailable(f"rule set {rules.name} has no village exit rules")
+    found = [v for v in await village_figures(conn, code, as_of) if v.code == code]
+    if not found:
+        when = f" as of {as_of}" if as_of else ""
+        raise NotFound(f"evaluation knows no village {code}{when}")
+    return Eligibility(found[0], ru.village_exit(found[0], rules.village_exit), rules, as_of)
+
+
+@dataclass(frozen=True)
+class IncomeDistribution:
+    region: str
+    year: int
+    line_fen: int
+    poor_only: bool
+    households: int  # in scope: on the register (or poor), with or without an income
+    without_income: int
+    bands: list[ru.BandCount]
+
+
+async def income_distribution(
+    conn: AsyncConnection, region: str, year: int | None = None, poor_only: bool = False
+) -> IncomeDistribution:
+    """Households' income per head in the year (default: the latest recorded in the region)
+    in bands around that year's poverty line. In scope: households on the register (not
+    removed), or only those currently poor."""
+    h, i = households.c, incomes.c
+    prefix = ru.region_prefix(region)
+    scope = and_(
+        h.village_code.startswith(prefix),
+        h.status.in_(POOR) if poor_only else h.status != S.REMOVED,
+    )
+    if year is None:
+        latest = await conn.scalar(
+            select(func.max(i.year))
+            .select_from(incomes.join(households, h.household_id == i.household_id))
+            .where(scope)
+        )
+        if latest is None:
+            raise NotFound(f"no income recorded for households in {region}")
+        year = int(latest)
+    line = policy.poverty_lines().fen(year)
+    if line is None:
+        raise PolicyUnavailable(f"no poverty line for {year} in the reference table")
+    bands = ru.income_bands(line)
+    which = case(
+        *[(i.per_head <= b.up_to_fen, b.name) for b in bands if b.up_to_fen is not None],
+        else_=bands[-1].name,
+    ).label("band")
+    banded = (
+        select(which)
+        .select_from(incomes.join(households, h.household_id == i.household_id))
+        .where(scope, i.year == year)
+        .subquery()
+    )
+    counts = {
+        band: int(n)
+        for band, n in await conn.execute(
+            select(banded.c.band, func.count()).group_by(banded.c.band)
+        )
+    }
+    in_scope = int(
+        await conn.scalar(select(func.count()).select_from(households).where(scope)) or 0
+    )
+    return IncomeDistribution(
+        region=region,
+        year=year,
+        line_fen=line,
+        poor_only=poor_only,
+        households=in_scope,
+        without_income=in_scope - sum(counts.values()),
+        bands=ru.distribution(bands, counts),
+    )

@@ -1,0 +1,364 @@
+"""Roll-ups, the seed's evaluation chain 由户到村、由村到乡、由乡到县: households are counted
+into their village, then villages are summed into townships, townships into counties,
+counties into cities and cities into the province — bottom-up, as DHIS2 aggregates its
+organisation units — so every level's figures are the sum of the level below.
+
+Poverty incidence (贫困发生率) is poor people over the registered rural population (农村户籍
+人口), a ``Decimal`` fraction rounded half up to four places (0.0250 is 2.5 %). A region
+whose villages' rural population is not all registered has no incidence, and says why: a
+figure over an incomplete denominator would overstate it.
+
+Also: village exit eligibility with every criterion and its reason, and the bands of
+income per head around the year's poverty line. Pure: standard library and the shared
+vocabulary only.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_evaluation.domain.exit_standard import VillageExitRules
+
+# Who counts as poor: on the register and not (yet) out of poverty.
+POOR = frozenset({S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED})
+
+LEVELS = ("province", "city", "county", "township", "village")
+DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
+PLACES = 4  # incidence and shares: 0.0001 = 0.01 %
+
+
+# --- region codes ---------------------------------------------------------------------
+
+
+def level_of(code: str) -> str:
+    """The level of a region code: 620000 province, 621100 city, 621121 county,
+    621121100 township, 621121100201 village."""
+    if not code.isdigit() or len(code) not in (6, 9, 12):
+        raise ValueError(f"{code!r} is not a region code (6, 9 or 12 digits)")
+    if len(code) == 12:
+        return "village"
+    if len(code) == 9:
+        return "township"
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def region_prefix(code: str) -> str:
+    """The leading digits every village of the region shares (620000 → 62, 621100 → 6211)."""
+    return code[: DIGITS[level_of(code)]]
+
+
+def region_at(code: str, level: str) -> str:
+    """The region of ``level`` that contains ``code`` (a region at that level or below)."""
+    if LEVELS.index(level) > LEVELS.index(level_of(code)):
+        raise ValueError(f"{code} is a {level_of(code)}; it has no {level}")
+    head = code[: DIGITS[level]]
+    return head.ljust(6, "0") if len(head) < 6 else head
+
+
+def check_level(region: str, level: str) -> None:
+    """A roll-up lists the regions of ``level`` inside ``region``: not above it."""
+    if level not in DIGITS:
+        raise ValueError(f"unknown level {level!r} (one of {', '.join(LEVELS)})")
+    if LEVELS.index(level) < LEVELS.index(level_of(region)):
+        raise ValueError(f"{region} is a {level_of(region)}: it has no {level} inside it")
+
+
+# --- arithmetic -----------------------------------------------------------------------
+
+
+def ratio(part: int, whole: int) -> Decimal:
+    """``part / whole`` rounded half up to four places, exactly (integer arithmetic)."""
+    if whole <= 0 or part < 0:
+        raise ValueError(f"no ratio of {part} to {whole}")
+    scale = 10**PLACES
+    return Decimal((2 * part * scale + whole) // (2 * whole)).scaleb(-PLACES)
+
+
+def incidence(poor_people: int, rural_population: int) -> Decimal:
+    """Poverty incidence (贫困发生率): poor people over the registered rural population."""
+    return ratio(poor_people, rural_population)
+
+
+def _add(a: Mapping[int, int], b: Mapping[int, int]) -> dict[int, int]:
+    total = Counter(a)
+    total.update(b)
+    return dict(sorted(total.items()))
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VillageFigures:
+    """What is counted in one village (由户到村): its poor households and people, its
+    registered standing, and its exits and returns by year (households)."""
+
+    code: str
+    poor_households: int = 0
+    poor_people: int = 0
+    rural_population: int | None = None  # None: the village is not registered
+    poor_village: bool | None = None  # None: the village is not registered
+    name: str | None = None
+    exits: Mapping[int, int] = field(default_factory=dict)
+    returns: Mapping[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One region's figures, the sum of its parts."""
+
+    code: str
+    level: str
+    villages: int
+    poor_villages: int
+    villages_without_population: int
+    poor_households: int
+    poor_people: int
+    rural_population: int  # of the villages that registered one
+    exits: dict[int, int]
+    returns: dict[int, int]
+    eligible_poor_villages: int | None = None  # None: no village exit rules applied
+    name: str | None = None
+
+    @property
+    def incidence(self) -> Decimal | None:
+        if self.villages_without_population or self.rural_population == 0:
+            return None
+        return incidence(self.poor_people, self.rural_population)
+
+    @property
+    def incidence_note(self) -> str | None:
+        """Why there is no incidence, if there is none."""
+        if self.villages_without_population:
+            n = self.villages_without_population
+            return f"rural population not registered for {n} village{'s' if n > 1 else ''}"
+        if self.rural_population == 0:
+            return "no rural population registered"
+        return None
+
+
+def village_rollup(v: VillageFigures, rules: VillageExitRules | None = None) -> Rollup:
+    eligible = None
+    if rules is not None:
+        eligible = int(village_exit(v, rules).eligible)
+    return Rollup(
+        code=v.code,
+        level="village",
+        villages=1,
+        poor_villages=int(v.poor_village is True),
+        villages_without_population=int(v.rural_population is None),
+        poor_households=v.poor_households,
+        poor_people=v.poor_people,
+        rural_population=v.rural_population or 0,
+        exits=dict(sorted(v.exits.items())),
+        returns=dict(sorted(v.returns.items())),
+        eligible_poor_villages=eligible,
+        name=v.name,
+    )
+
+
+def roll_up(
+    villages: Iterable[VillageFigures], level: str, rules: VillageExitRules | None = None
+) -> list[Rollup]:
+    """The regions of ``level`` with their figures: villages summed into townships, those
+    into counties, then cities, then the province — one level at a time."""
+    if level not in DIGITS:
+        raise ValueError(f"unknown level {level!r} (one of {', '.join(LEVELS)})")
+    rows = [village_rollup(v, rules) for v in villages]
+    for parent in reversed(LEVELS[LEVELS.index(level) : -1]):
+        rows = _sum_into(rows, parent)
+    return sorted(rows, key=lambda r: r.code)
+
+
+def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
+    parents: dict[str, Rollup] = {}
+    for row in rows:
+        code = region_at(row.code, level)
+        seen = parents.get(code)
+        if seen is None:
+            parents[code] = Rollup(
+                code=code,
+                level=level,
+                villages=row.villages,
+                poor_villages=row.poor_villages,
+                villages_without_population=row.villages_without_population,
+                poor_households=row.poor_households,
+                poor_people=row.poor_people,
+                rural_population=row.rural_population,
+                exits=dict(row.exits),
+                returns=dict(row.returns),
+                eligible_poor_villages=row.eligible_poor_villages,
+            )
+            continue
+        eligible = (
+            None
+            if seen.eligible_poor_villages is None or row.eligible_poor_villages is None
+            else seen.eligible_poor_villages + row.eligible_poor_villages
+        )
+        parents[code] = Rollup(
+            code=code,
+            level=level,
+            villages=seen.villages + row.villages,
+            poor_villages=seen.poor_villages + row.poor_villages,
+            villages_without_population=(
+                seen.villages_without_population + row.villages_without_population
+            ),
+            poor_households=seen.poor_households + row.poor_households,
+            poor_people=seen.poor_people + row.poor_people,
+            rural_population=seen.rural_population + row.rural_population,
+            exits=_add(seen.exits, row.exits),
+            returns=_add(seen.returns, row.returns),
+            eligible_poor_villages=eligible,
+        )
+    return list(parents.values())
+
+
+# --- village exit (贫困村退出) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One criterion of an eligibility: ``passed`` is None when it could not be assessed."""
+
+    name: str
+    description: str
+    value: str
+    threshold: str | None
+    passed: bool | None
+    reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        return {True: "passed", False: "failed", None: "not_assessed"}[self.passed]
+
+
+@dataclass(frozen=True)
+class VillageExit:
+    village_code: str
+    eligible: bool
+    incidence: Decimal | None
+    criteria: tuple[Check, ...]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why it is not eligible, and what was not assessed."""
+        return [c.reason for c in self.criteria if c.passed is not True and c.reason]
+
+    @property
+    def not_assessed(self) -> list[str]:
+        return [c.name for c in self.criteria if c.passed is None]
+
+
+POOR_VILLAGE = "a registered poor village (贫困村)"
+INCIDENCE = "poor people / registered rural population"
+
+
+def village_exit(v: VillageFigures, rules: VillageExitRules) -> VillageExit:
+    """A village may exit when it is a poor village whose poverty incidence is at most the
+    rule's bound and no assessed criterion fails. Infrastructure and services criteria
+    without data are reported as not assessed; they do not block, but are listed."""
+    if v.poor_village is None:
+        poor = Check("poor_village", POOR_VILLAGE, "not registered", "true", None,
+                     "village not registered")  # fmt: skip
+    elif v.poor_village:
+        poor = Check("poor_village", POOR_VILLAGE, "true", "true", True)
+    else:
+        poor = Check("poor_village", POOR_VILLAGE, "false", "true", False,
+                     "not a registered poor village: it has nothing to exit")  # fmt: skip
+    bound = f"<= {rules.max_incidence}"
+    rate: Decimal | None = None
+    if not v.rural_population:
+        missing = "registered rural population is zero"
+        if v.rural_population is None:
+            missing = "rural population not registered"
+        share = Check("poverty_incidence", INCIDENCE, "not computable", bound, None, missing)
+    else:
+        rate = incidence(v.poor_people, v.rural_population)
+        value = f"{rate} ({v.poor_people} / {v.rural_population})"
+        if rate <= rules.max_incidence:
+            share = Check("poverty_incidence", INCIDENCE, value, bound, True)
+        else:
+            share = Check("poverty_incidence", INCIDENCE, value, bound, False,
+                          f"poverty incidence {rate} is above {rules.max_incidence}")  # fmt: skip
+    others = [
+        Check(
+            c.name,
+            c.description,
+            "not assessed",
+            None,
+            None,
+            f"{c.name} not assessed: evaluation has no data on it",
+        )
+        for c in rules.criteria
+    ]
+    criteria = (poor, share, *others)
+    eligible = (
+        poor.passed is True
+        and share.passed is True
+        and not any(c.passed is False for c in criteria)
+    )
+    return VillageExit(v.code, eligible, rate, criteria)
+
+
+# --- income per head around the poverty line --------------------------------------------
+
+BAND_MULTIPLES = (Decimal(1), Decimal("1.5"), Decimal(2))
+BAND_NAMES = ("at_or_below_line", "line_to_1.5x", "1.5x_to_2x", "above_2x")
+
+
+@dataclass(frozen=True)
+class Band:
+    """Income per head in fen: above ``above_fen`` (exclusive), up to ``up_to_fen``
+    (inclusive); a household at the line is in the first band, as it fails the exit test."""
+
+    name: str
+    above_fen: int | None
+    up_to_fen: int | None
+
+    def holds(self, per_head: int) -> bool:
+        return (self.above_fen is None or per_head > self.above_fen) and (
+            self.up_to_fen is None or per_head <= self.up_to_fen
+        )
+
+
+def income_bands(line_fen: int) -> tuple[Band, ...]:
+    """At or below the line; above it up to 1.5×; up to 2×; above 2× — bounds in whole fen."""
+    if line_fen <= 0:
+        raise ValueError("the poverty line must be positive")
+    bounds = [int((line_fen * m).to_integral_value(ROUND_HALF_UP)) for m in BAND_MULTIPLES]
+    lower: list[int | None] = [None, *bounds]
+    upper: list[int | None] = [*bounds, None]
+    return tuple(Band(n, a, b) for n, a, b in zip(BAND_NAMES, lower, upper, strict=True))
+
+
+def band_of(per_head: int, bands: Iterable[Band]) -> Band:
+    for band in bands:
+        if band.holds(per_head):
+            return band
+    raise ValueError(f"no band holds {per_head}")
+
+
+@dataclass(frozen=True)
+class BandCount:
+    band: Band
+    households: int
+    share: Decimal | None  # of the households with an income that year
+
+
+def distribution(bands: Iterable[Band], counts: Mapping[str, int]) -> list[BandCount]:
+    bands = list(bands)
+    total = sum(counts.get(b.name, 0) for b in bands)
+    return [
+        BandCount(
+            b,
+            counts.get(b.name, 0),
+            ratio(counts.get(b.name, 0), total) if total else None,
+        )
+        for b in bands
+    ]

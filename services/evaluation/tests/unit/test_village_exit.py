@@ -1,0 +1,94 @@
+"""Village exit (贫困村退出): every criterion with its value and reason, the bound included,
+missing denominators, and what-if under another rule set."""
+
+from dataclasses import replace
+from decimal import Decimal
+
+from tuopin_evaluation.application import policy
+from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
+from tuopin_evaluation.domain.rollup import VillageFigures, village_exit
+
+RULES = policy.rule_set("gansu-2016").village_exit
+WHAT_IF = policy.rule_set("national-2016-central-eastern").village_exit
+VILLAGE = VillageFigures("621121100201", poor_households=1, poor_people=3,
+                         rural_population=100, poor_village=True, name="红崖村")  # fmt: skip
+
+
+def by_name(verdict) -> dict:
+    return {c.name: c for c in verdict.criteria}
+
+
+def test_incidence_at_the_bound_is_eligible() -> None:
+    verdict = village_exit(VILLAGE, RULES)
+    assert verdict.eligible and verdict.incidence == Decimal("0.0300")
+    share = by_name(verdict)["poverty_incidence"]
+    assert (share.value, share.threshold, share.status) == (
+        "0.0300 (3 / 100)", "<= 0.03", "passed")  # fmt: skip
+    assert by_name(verdict)["poor_village"].passed is True
+
+
+def test_infrastructure_and_services_are_named_and_not_assessed() -> None:
+    verdict = village_exit(VILLAGE, RULES)
+    named = [c.name for c in RULES.criteria]
+    assert verdict.not_assessed == named and len(named) >= 4
+    for name in named:
+        check = by_name(verdict)[name]
+        assert (check.value, check.status, check.passed) == ("not assessed", "not_assessed", None)
+        assert check.description
+    assert verdict.reasons == [f"{n} not assessed: evaluation has no data on it" for n in named]
+
+
+def test_above_the_bound_fails_with_the_reason() -> None:
+    verdict = village_exit(replace(VILLAGE, poor_people=4), RULES)
+    assert not verdict.eligible
+    assert by_name(verdict)["poverty_incidence"].status == "failed"
+    assert verdict.reasons[0] == "poverty incidence 0.0400 is above 0.03"
+
+
+def test_rounding_decides_at_the_bound() -> None:
+    # 0.030004 rounds to 0.0300: eligible; 0.03005 rounds half up to 0.0301: not.
+    assert village_exit(
+        replace(VILLAGE, poor_people=30_004, rural_population=1_000_000), RULES
+    ).eligible
+    assert not village_exit(
+        replace(VILLAGE, poor_people=3_005, rural_population=100_000), RULES
+    ).eligible
+
+
+def test_a_village_without_a_registered_population_is_not_eligible() -> None:
+    unknown = VillageFigures("621121100209", poor_households=1, poor_people=2)
+    verdict = village_exit(unknown, RULES)
+    assert not verdict.eligible and verdict.incidence is None
+    share = by_name(verdict)["poverty_incidence"]
+    assert (share.value, share.status, share.reason) == (
+        "not computable", "not_assessed", "rural population not registered")  # fmt: skip
+    assert verdict.reasons[:2] == ["village not registered", "rural population not registered"]
+
+
+def test_a_population_of_zero_is_not_a_denominator() -> None:
+    verdict = village_exit(replace(VILLAGE, poor_people=0, rural_population=0), RULES)
+    assert not verdict.eligible
+    assert "registered rural population is zero" in verdict.reasons
+
+
+def test_a_village_that_is_not_poor_has_nothing_to_exit() -> None:
+    verdict = village_exit(replace(VILLAGE, poor_village=False, poor_people=0), RULES)
+    assert not verdict.eligible
+    assert by_name(verdict)["poverty_incidence"].passed is True
+    assert verdict.reasons[0] == "not a registered poor village: it has nothing to exit"
+
+
+def test_what_if_under_the_central_and_eastern_bound() -> None:
+    assert village_exit(VILLAGE, RULES).eligible
+    verdict = village_exit(VILLAGE, WHAT_IF)
+    assert not verdict.eligible
+    assert by_name(verdict)["poverty_incidence"].threshold == "<= 0.02"
+    assert village_exit(replace(VILLAGE, poor_people=2), WHAT_IF).eligible
+
+
+def test_rules_without_other_criteria_judge_on_incidence_alone() -> None:
+    bare = VillageExitRules(max_incidence=Decimal("0.03"))
+    verdict = village_exit(VILLAGE, bare)
+    assert verdict.eligible and verdict.reasons == [] and verdict.not_assessed == []
+    named = VillageExitRules(Decimal("0.03"), (NamedCriterion("road_access", "通村硬化路"),))
+    assert village_exit(VILLAGE, named).not_assessed == ["road_access"]
