@@ -76,6 +76,7 @@ def _county(section: dict[str, Any]) -> CountyDelistingRules:
         max_wrong_exit_rate=_fraction(section, "max_wrong_exit_rate"),
         max_missed_identification_rate=_fraction(section, "max_missed_identification_rate"),
         min_approval_rate=_fraction(section, "min_approval_rate"),
+        strict_maxima=bool(section.get("strict_maxima", False)),
         source=section.get("source", ""),
     )
 

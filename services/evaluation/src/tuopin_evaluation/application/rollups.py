@@ -31,12 +31,12 @@ from tuopin_evaluation.application.facts import (
 )
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet
-from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.aggregate import NotFound, RuleViolation
 
 POOR = sorted(str(s) for s in ru.POOR)
 
 
-class PolicyUnavailable(LookupError):
+class PolicyUnavailable(RuleViolation):
     """No rule set or poverty line applies to what was asked."""
 
 

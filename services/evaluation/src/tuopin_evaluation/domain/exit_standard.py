@@ -42,6 +42,8 @@ class CountyDelistingRules:
     max_wrong_exit_rate: Decimal
     max_missed_identification_rate: Decimal
     min_approval_rate: Decimal
+    # 低于: the incidence and error-rate bounds themselves fail (the 2017 delisting rules).
+    strict_maxima: bool = False
     source: str = ""
 
 

@@ -1,0 +1,49 @@
+"""County delisting (摘帽) over HTTP: the standing as of a day (or under another rule set),
+and recording it, which publishes it."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_evaluation.application import delisting
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import RuntimeDep
+
+router = APIRouter(prefix="/v1", tags=["delisting"])
+County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]
+
+
+@router.get("/counties/{county}/delisting", summary="Delisting standing (摘帽), every test shown")
+async def standing(
+    county: County,
+    runtime: RuntimeDep,
+    as_of: date | None = None,
+    rules: Annotated[str | None, Query(max_length=100, description="What-if rule set")] = None,
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await delisting.standing(conn, runtime.store, county, as_of, rules)
+
+
+@router.post(
+    "/counties/{county}/delisting",
+    status_code=201,
+    summary="Record and publish the county's standing under the rules in force",
+)
+async def record(
+    county: County,
+    runtime: RuntimeDep,
+    as_of: date | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await delisting.record_standing(conn, runtime.store, county, as_of)
+
+    request = {"county": county, "as_of": str(as_of)}
+    return respond(await idempotency.execute(
+        runtime.engine, runtime.store, command, "evaluation.delisting", idempotency_key, request
+    ))  # fmt: skip

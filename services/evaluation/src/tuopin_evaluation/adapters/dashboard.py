@@ -1,0 +1,86 @@
+"""The leadership dashboard (领导看板): one static page with its script and stylesheet,
+served by the service itself. There is no build step and no CDN. Plain JavaScript fetches
+the JSON endpoints (/v1/rollups, /v1/stats, /v1/assessments), fills in the summary and the
+county table, and draws the incidence chart as inline SVG.
+
+The page, script and stylesheet sit in the ``dashboard/`` folder beside this module. Only
+the files named here are served, and every response carries a strict
+Content-Security-Policy: everything comes from this origin and nothing is inline.
+
+The page and its assets use relative URLs (``dashboard/dashboard.js``, ``v1/rollups``), so
+the dashboard also works when the service sits behind a proxy under a path prefix.
+"""
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response
+
+ASSETS = Path(__file__).with_name("dashboard")
+
+CONTENT_TYPES = {
+    "index.html": "text/html; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",
+}
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",  # revalidate with the ETag: a new release shows at once
+}
+
+router = APIRouter(tags=["dashboard"])
+
+
+@cache
+def _asset(name: str) -> tuple[bytes, str]:
+    """A file's bytes and a strong ETag, read once per process."""
+    body = (ASSETS / name).read_bytes()
+    return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def _serve(name: str, if_none_match: str | None) -> Response:
+    body, etag = _asset(name)
+    headers = {**SECURITY_HEADERS, "ETag": etag}
+    if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=CONTENT_TYPES[name], headers=headers)
+
+
+IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
+
+
+@router.get(
+    "/dashboard",
+    response_class=Response,
+    summary="Leadership dashboard (领导看板): province summary, counties, incidence chart, "
+    "third-party assessments; ?as_of=YYYY-MM-DD shows a past day",
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def dashboard(if_none_match: IfNoneMatch = None) -> Response:
+    # The page reads ?as_of= itself and passes it on to the JSON endpoints; they check it.
+    return _serve("index.html", if_none_match)
+
+
+@router.get("/dashboard/{name}", include_in_schema=False)
+async def dashboard_asset(name: str, if_none_match: IfNoneMatch = None) -> Response:
+    if name not in CONTENT_TYPES or name == "index.html":
+        raise HTTPException(404, f"no dashboard file {name}")
+    return _serve(name, if_none_match)

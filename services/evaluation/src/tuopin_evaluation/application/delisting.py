@@ -1,0 +1,97 @@
+"""A county's standing against the delisting standard (摘帽), as of a day and under the
+rule set in force then (or a named one, what-if); recorded standings are published."""
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts import EventData
+from tuopin_contracts.dates import today
+from tuopin_contracts.events.evaluation import CountyStatusAssessedV1
+from tuopin_evaluation.application import assessments
+from tuopin_evaluation.application.rollups import PolicyUnavailable, choose_rules, rollups
+from tuopin_evaluation.domain.delisting import (
+    Assessed,
+    CountyStanding,
+    CountyStatusAssessed,
+    delisting,
+)
+from tuopin_evaluation.domain.exit_standard import Criterion
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.repository import Repository
+from tuopin_eventkit.store import EventStore
+
+
+def _to_contract(event: CountyStatusAssessed) -> EventData:
+    return CountyStatusAssessedV1.model_validate(asdict(event))
+
+
+def _to_domain(event: EventData) -> CountyStatusAssessed:
+    data = event.model_dump(mode="json")
+    data["criteria"] = [Criterion(**c) for c in data["criteria"]]
+    data["assessed_on"] = date.fromisoformat(data["assessed_on"])
+    return CountyStatusAssessed(**data)
+
+
+def standings(store: EventStore) -> Repository[CountyStanding]:
+    return Repository(store, "county-standing", CountyStanding, _to_contract, _to_domain)
+
+
+async def latest_assessment(
+    conn: AsyncConnection, store: EventStore, county: str, year: int
+) -> Assessed | None:
+    """The most recent published assessment of the county for ``year`` or before."""
+    f = assessments.frames.c
+    ids = await conn.scalars(
+        select(f.assessment_id)
+        .where(f.county_code == county, f.year <= year)
+        .order_by(f.year.desc(), f.drawn_at.desc())
+    )
+    for assessment_id in ids.all():
+        assessment = await assessments.load(conn, store, assessment_id)
+        if assessment.publication is not None:
+            return Assessed(assessment.id, assessment.year, assessment.publication.results)
+    return None
+
+
+async def standing(
+    conn: AsyncConnection,
+    store: EventStore,
+    county: str,
+    on: date | None = None,
+    rules_name: str | None = None,
+) -> dict[str, Any]:
+    day = on or today()
+    rules = choose_rules(day, rules_name)
+    if rules.county_delisting is None:
+        raise PolicyUnavailable(f"rule set {rules.name} has no county delisting rules")
+    rows = (await rollups(conn, county, "county", on, rules_name)).rows
+    row = next((r for r in rows if r.code == county), None)
+    incidence = row.incidence if row else None
+    note = row.incidence_note if row else "no household of the county is known"
+    assessed = await latest_assessment(conn, store, county, day.year)
+    criteria = delisting(incidence, note, assessed, rules.county_delisting)
+    return {
+        "county_code": county,
+        "as_of": day,
+        "rule_set": rules.name,
+        "eligible": all(c.passed for c in criteria),
+        "assessment_id": assessed.assessment_id if assessed else None,
+        "criteria": [asdict(c) for c in criteria],
+    }
+
+
+async def record_standing(
+    conn: AsyncConnection, store: EventStore, county: str, on: date | None
+) -> Outcome:
+    """Assess under the rule set in force and publish it (evaluation.county.status_assessed)."""
+    found = await standing(conn, store, county, on)
+    repository = standings(store)
+    stream = f"county-{county}"
+    record = await repository.get(conn, stream) or CountyStanding(stream)
+    record.assess(found["as_of"], [Criterion(**c) for c in found["criteria"]])
+    await repository.save(conn, record)
+    return Outcome(201, found)

@@ -1,0 +1,89 @@
+"""County delisting (贫困县摘帽): comprehensive poverty incidence, and the third-party
+assessment's wrong-exit rate, missed-identification rate and public approval — failing
+any one blocks. Pure: figures and thresholds in, every test with its value out."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from tuopin_evaluation.domain.assessment import Rate, Results
+from tuopin_evaluation.domain.exit_standard import CountyDelistingRules, Criterion
+from tuopin_eventkit.aggregate import Aggregate
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """The county's latest published third-party assessment."""
+
+    assessment_id: str
+    year: int
+    results: Results
+
+
+def delisting(
+    incidence: Decimal | None,
+    incidence_note: str | None,
+    assessed: Assessed | None,
+    rules: CountyDelistingRules,
+) -> list[Criterion]:
+    below = "<" if rules.strict_maxima else "≤"
+    within = (lambda v, m: v < m) if rules.strict_maxima else (lambda v, m: v <= m)
+    criteria = [
+        Criterion(
+            name="comprehensive_incidence",
+            value=str(incidence) if incidence is not None else f"unknown: {incidence_note}",
+            threshold=f"{below} {rules.max_incidence}",
+            passed=incidence is not None and within(incidence, rules.max_incidence),
+        )
+    ]
+    if assessed is None:
+        missing = "no third-party assessment published"
+        names = ("wrong_exit_rate", "missed_identification_rate", "approval_rate")
+        return [*criteria, *(Criterion(n, missing, None, False) for n in names)]
+    r = assessed.results
+    return [
+        *criteria,
+        # With no exited household in the sample nobody can have been wrongly exited.
+        _rate("wrong_exit_rate", r.wrong_exit, f"{below} {rules.max_wrong_exit_rate}",
+              lambda v: within(v, rules.max_wrong_exit_rate), undefined_passes=True),
+        # Without a survey of non-registered people, missed poor cannot be ruled out.
+        _rate("missed_identification_rate", r.missed_identification,
+              f"{below} {rules.max_missed_identification_rate}",
+              lambda v: within(v, rules.max_missed_identification_rate), undefined_passes=False),
+        _rate("approval_rate", r.approval, f"≥ {rules.min_approval_rate}",
+              lambda v: v >= rules.min_approval_rate, undefined_passes=False),
+    ]  # fmt: skip
+
+
+def _rate(name: str, rate: Rate, threshold: str, ok: Any, undefined_passes: bool) -> Criterion:
+    if rate.undefined:
+        return Criterion(name, f"{rate.value} (nothing to measure)", threshold, undefined_passes)
+    return Criterion(name, f"{rate.value} ({rate.numerator}/{rate.denominator})", threshold,
+                     ok(rate.value))  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountyStatusAssessed:
+    county_code: str
+    assessed_on: date
+    eligible: bool
+    criteria: list[Criterion]
+
+
+class CountyStanding(Aggregate):
+    """The record of a county's standings, each published as it is assessed."""
+
+    def assess(self, on: date, criteria: list[Criterion]) -> None:
+        self.record(
+            CountyStatusAssessed(
+                county_code=self.id.removeprefix("county-"),
+                assessed_on=on,
+                eligible=all(c.passed for c in criteria),
+                criteria=criteria,
+            )
+        )
+
+    def apply(self, event: Any) -> None:
+        if not isinstance(event, CountyStatusAssessed):
+            raise TypeError(f"CountyStanding cannot apply {type(event).__name__}")

@@ -1,0 +1,128 @@
+"""A county's delisting standing end to end: the registry's events through the real broker,
+a third-party assessment over HTTP, then the four tests — and the recorded standing goes
+out on ``tuopin.evaluation.events``."""
+
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events.registry import HouseholdExitedV1, VillageRegisteredV1
+from tuopin_contracts.examples import household_registered
+from tuopin_evaluation.config import EvaluationSettings
+from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+
+COUNTY = "621121"
+VILLAGE = COUNTY + "100201"
+
+
+def envelope(data, subject: str, sequence: int) -> Envelope:
+    return Envelope(
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=subject,
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=sequence,
+    )
+
+
+def village(population: int) -> Envelope:
+    data = VillageRegisteredV1(
+        village_code=VILLAGE,
+        effective_date=date(2016, 1, 1),
+        name="李家村",
+        poor=True,
+        rural_population=population,
+    )
+    return envelope(data, VILLAGE, 1)
+
+
+def exited(household: Envelope) -> Envelope:
+    data = HouseholdExitedV1(
+        household_id=UUID(household.subject),
+        effective_date=date(2018, 12, 1),
+        status="exited",
+        verification_id=uuid4(),
+    )
+    return envelope(data, household.subject, 2)
+
+
+async def test_delisting_needs_low_incidence_and_a_good_assessment(
+    database_url, kafka_settings
+) -> None:
+    homes = [household_registered(COUNTY, size=3) for _ in range(10)]
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    # 10 households of 3; 9 exit: 3 poor people left in a rural population of 200 → 1.5 %.
+    await publish(kafka_settings, Topic.REGISTRY, village(200), *homes, *map(exited, homes[:9]))
+
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    async with client_for(app(settings)) as client:
+
+        async def counted() -> dict:
+            standing = (
+                await client.get(f"/v1/counties/{COUNTY}/delisting", params={"as_of": "2019-06-30"})
+            ).json()
+            assert standing["criteria"][0]["value"] == "0.0150"
+            return standing
+
+        before = await eventually(counted)
+        failed = [c["name"] for c in before["criteria"] if not c["passed"]]
+        assert failed == ["wrong_exit_rate", "missed_identification_rate", "approval_rate"]
+        assert before["eligible"] is False and before["rule_set"] == "gansu-2016"
+
+        drawn = (
+            await client.post(
+                "/v1/assessments",
+                json={
+                    "county_code": COUNTY,
+                    "year": 2019,
+                    "assessor": "兰州大学",
+                    "sample_size": 10,
+                    "seed": 1,
+                },
+            )
+        ).json()
+        base = f"/v1/assessments/{drawn['assessment_id']}"
+        for h in drawn["households"]:
+            finding = {"household_id": h["household_id"], "people": 3, "approves": True}
+            if h["status"] == "exited":
+                finding["wrongly_exited"] = False
+            assert (await client.post(f"{base}/findings", json=finding)).status_code == 201
+        await client.post(f"{base}/survey", json={"people_surveyed": 500, "missed_poor_people": 5})
+        assert (await client.post(f"{base}/publication")).status_code == 200
+
+        after = (
+            await client.get(f"/v1/counties/{COUNTY}/delisting", params={"as_of": "2019-06-30"})
+        ).json()
+        assert after["eligible"] is True, after
+        assert [c["value"] for c in after["criteria"]] == [
+            "0.0150",
+            "0.0000 (0/27)",
+            "0.0100 (5/500)",
+            "1.0000 (10/10)",
+        ]
+        stricter = (
+            await client.get(
+                f"/v1/counties/{COUNTY}/delisting",
+                params={"as_of": "2019-06-30", "rules": "national-2016-central-eastern"},
+            )
+        ).json()
+        assert stricter["rule_set"] == "national-2016-central-eastern"
+
+        recorded = await client.post(
+            f"/v1/counties/{COUNTY}/delisting", params={"as_of": "2019-06-30"}
+        )
+        assert recorded.status_code == 201 and recorded.json()["eligible"] is True
+        unknown = await client.get(f"/v1/counties/{COUNTY}/delisting", params={"rules": "nope"})
+        assert unknown.status_code == 422
+
+        events = await read_topic(
+            kafka_settings, Topic.EVALUATION, (await client.get("/v1/events")).json()["head"]
+        )
+        published = [Envelope.from_json(r.value) for r in events]
+        standing = [e for e in published if e.type == "evaluation.county.status_assessed.v1"]
+        assert len(standing) == 1 and standing[0].data["eligible"] is True
+        assert standing[0].subject == f"county-{COUNTY}"
