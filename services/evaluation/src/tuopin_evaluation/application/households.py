@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
+from tuopin_evaluation.application import policy
 from tuopin_evaluation.application.facts import (
     households,
     incomes,
@@ -24,7 +25,9 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
+from tuopin_evaluation.application.return_watch import warn_if_exited
 from tuopin_evaluation.application.verdicts import judge_exit
+from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.store import EventStore
@@ -139,6 +142,16 @@ def household_facts(store: EventStore) -> Projection:
             for e in events
         ]
         await upsert(conn, incomes, rows, keys=["household_id", "year"], update=["per_head"])
+        for e in events:
+            line = policy.poverty_lines().fen(e.data.year)
+            shortfall = income_shortfall(e.data.per_head, line, e.data.year)
+            await warn_if_exited(conn, store, e, shortfall)
+
+    @projection.on(r.CausesRecordedV1)
+    async def causes(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            shocks = new_shocks([e.data.primary_cause, *e.data.secondary_causes])
+            await warn_if_exited(conn, store, e, shocks)
 
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
