@@ -126,3 +126,14 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
         standing = [e for e in published if e.type == "evaluation.county.status_assessed.v1"]
         assert len(standing) == 1 and standing[0].data["eligible"] is True
         assert standing[0].subject == f"county-{COUNTY}"
+
+        progress = (await client.get("/v1/targets")).json()["targets"]
+        by_name = {t["name"]: t for t in progress}
+        # Filed in April 2016 (30 people), nine households exited in December 2018.
+        assert by_name["poor_people_reduction"]["value"] == {"2015": 0, "2016": -30, "2017": 0}
+        assert by_name["poor_people_reduction"]["met"] is False
+        assert by_name["beneficiary_income_2017"]["met"] is None
+        assert by_name["mutual_aid_fund_2016"]["value"] == {"poor_villages": 1, "with_fund": 0}
+        assert by_name["certified_member_2020"]["note"].startswith("not measured")
+        assert by_name["counties_delisted_2020"]["value"] == {"counties": 1, "eligible": 1}
+        assert by_name["counties_delisted_2020"]["met"] is True

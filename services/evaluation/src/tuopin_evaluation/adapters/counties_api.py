@@ -1,5 +1,5 @@
-"""County delisting (摘帽) over HTTP: the standing as of a day (or under another rule set),
-and recording it, which publishes it."""
+"""County delisting (摘帽) and the seed's targets over HTTP: the standing as of a day (or
+under another rule set), recording it (which publishes it), and progress on the targets."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_evaluation.application import delisting
+from tuopin_evaluation.application import delisting, targets
 from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import IdempotencyKey, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -47,3 +47,12 @@ async def record(
     return respond(await idempotency.execute(
         runtime.engine, runtime.store, command, "evaluation.delisting", idempotency_key, request
     ))  # fmt: skip
+
+
+@router.get("/targets", tags=["targets"], summary="Progress on the seed's targets (目标精准)")
+async def target_progress(
+    runtime: RuntimeDep,
+    region: Annotated[str, Query(pattern=r"^62[0-9]{4}$")] = "620000",
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return {"region": region, "targets": await targets.progress(conn, runtime.store, region)}

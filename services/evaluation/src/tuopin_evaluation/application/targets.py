@@ -1,0 +1,109 @@
+"""Progress against the seed's targets (reference/targets.json), from what evaluation knows.
+A target whose facts no service publishes yet says so instead of guessing."""
+
+import json
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_evaluation.application import delisting
+from tuopin_evaluation.application.facts import households, incomes, villages
+from tuopin_evaluation.application.rollups import rollups
+from tuopin_evaluation.domain import rollup as ru
+from tuopin_eventkit.store import EventStore
+
+
+@cache
+def targets() -> tuple[dict[str, Any], ...]:
+    text = (files("tuopin_evaluation") / "reference" / "targets.json").read_text("utf-8")
+    return tuple(json.loads(text)["targets"])
+
+
+async def progress(conn: AsyncConnection, store: EventStore, region: str) -> list[dict[str, Any]]:
+    measure = {
+        "poor_people_reduction": _reduction,
+        "mean_income_per_head": _income,
+        "poor_villages_with_mutual_aid_fund": _mutual_aid,
+        "households_with_certified_member": _not_yet,
+        "counties_eligible_for_delisting": _delisting,
+    }
+    return [
+        {
+            **{k: v for k, v in t.items() if k != "metric"},
+            **await measure[t["metric"]](conn, store, region, t),
+        }
+        for t in targets()
+    ]
+
+
+async def _poor_people(conn: AsyncConnection, region: str, on: date) -> int:
+    rows = (await rollups(conn, region, ru.level_of(region), on)).rows
+    return rows[0].poor_people if rows else 0
+
+
+async def _reduction(conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any]) -> dict:
+    by_year = {}
+    for year in t["years"]:
+        before = await _poor_people(conn, region, date(year - 1, 12, 31))
+        after = await _poor_people(conn, region, date(year, 12, 31))
+        by_year[str(year)] = before - after
+    met = None
+    if ru.level_of(region) == t["applies_to"]:
+        met = all(v >= t["at_least"] for v in by_year.values())
+    return {"value": by_year, "met": met}
+
+
+async def _income(conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any]) -> dict:
+    h, i = households.c, incomes.c
+    mean = await conn.scalar(
+        select(func.avg(i.per_head))
+        .select_from(incomes.join(households, h.household_id == i.household_id))
+        .where(h.village_code.startswith(ru.region_prefix(region)), h.status != "removed")
+        .where(i.year == t["year"])
+    )
+    if mean is None:
+        return {"value": None, "met": None, "note": f"no income recorded for {t['year']}"}
+    yuan = (Decimal(str(mean)) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return {"value": str(yuan), "met": yuan >= Decimal(t["at_least_yuan"])}
+
+
+async def _mutual_aid(conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any]) -> dict:
+    v = villages.c
+    poor = (v.village_code.startswith(ru.region_prefix(region))) & v.poor
+    floor = int(Decimal(t["at_least_yuan"]) * 100)
+    total = await conn.scalar(select(func.count()).where(poor)) or 0
+    funded = await conn.scalar(select(func.count()).where(poor, v.mutual_aid_fund >= floor)) or 0
+    return {
+        "value": {"poor_villages": total, "with_fund": funded},
+        "met": total > 0 and funded == total,
+    }
+
+
+async def _not_yet(conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any]) -> dict:
+    return {
+        "value": None,
+        "met": None,
+        "note": "not measured: no service publishes vocational certificates yet",
+    }
+
+
+async def _delisting(conn: AsyncConnection, store: EventStore, region: str, t: dict) -> dict:
+    prefix = ru.region_prefix(region)
+    counties = (
+        await conn.scalars(
+            select(households.c.county_code)
+            .where(households.c.village_code.startswith(prefix))
+            .distinct()
+            .order_by(households.c.county_code)
+        )
+    ).all()
+    eligible = [c for c in counties if (await delisting.standing(conn, store, c))["eligible"]]
+    return {
+        "value": {"counties": len(counties), "eligible": len(eligible)},
+        "met": bool(counties) and len(eligible) == len(counties),
+    }
