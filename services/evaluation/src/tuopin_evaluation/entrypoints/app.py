@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_evaluation.adapters import assessments_api, counties_api
+from tuopin_evaluation.adapters import assessments_api, counties_api, dashboard
 from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
@@ -22,7 +22,7 @@ spec = ServiceSpec(
     settings=EvaluationSettings,
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.EVALUATION,
-    routers=[router, assessments_api.router, rollups_router, counties_api.router],
+    routers=[router, assessments_api.router, rollups_router, counties_api.router, dashboard.router],
     # Verdicts are appended to evaluation's own streams, through a store like the service's.
     projections=[household_facts(EventStore(SOURCE))],
     private_tables=[assessment_frames],  # third-party assessments by county and year

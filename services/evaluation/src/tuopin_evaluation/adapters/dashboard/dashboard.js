@@ -1,0 +1,321 @@
+// Tuopin evaluation dashboard (精准扶贫考评看板).
+// Reads this service's JSON endpoints and draws the page: the province summary, the county
+// table, an SVG bar chart of incidence and the published third-party assessments.
+// No libraries and nothing inline: the page runs under a strict Content-Security-Policy.
+// Text goes in through textContent only, never as markup.
+"use strict";
+
+(() => {
+  const REGION = "620000"; // Gansu
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const NUMBER = new Intl.NumberFormat("zh-CN");
+  const $ = (id) => document.getElementById(id);
+
+  // ---- small helpers ---------------------------------------------------------------------
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+  }
+
+  function svg(tag, attrs = {}, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Chinese label with its English gloss, as on the static page.
+  function bilingual(zh, en) {
+    return [`${zh} `, el("span", { lang: "en" }, en)];
+  }
+
+  const count = (n) => NUMBER.format(n);
+
+  // A fraction as a decimal string ("0.0133") as a percentage ("1.33%"), exactly: the
+  // decimal point moves two places, no floating point. Null stays null.
+  function percent(fraction) {
+    if (fraction === null || fraction === undefined) return null;
+    const match = /^(\d+)(?:\.(\d*))?$/.exec(fraction);
+    if (!match) return String(fraction);
+    const digits = (match[2] || "").padEnd(4, "0");
+    return `${Number(match[1] + digits.slice(0, 2))}.${digits.slice(2)}%`;
+  }
+
+  // The same fraction in ten-thousandths (0.0133 → 133), to size the bars.
+  function basisPoints(fraction) {
+    const match = /^(\d+)(?:\.(\d*))?$/.exec(fraction || "");
+    return match ? Number(match[1] + (match[2] || "").padEnd(4, "0").slice(0, 4)) : null;
+  }
+
+  function apiUrl(path, params = {}) {
+    const url = new URL(path, document.baseURI);
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+    }
+    return url;
+  }
+
+  async function getJSON(path, params) {
+    const url = apiUrl(path, params);
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const detail = body && (body.detail || body.title);
+      const why = typeof detail === "string" ? detail : JSON.stringify(detail ?? response.statusText);
+      throw new Error(`${url.pathname}${url.search}: ${response.status} ${why}`);
+    }
+    return body;
+  }
+
+  const total = (byYear) => Object.values(byYear || {}).reduce((a, b) => a + b, 0);
+
+  // ---- province summary ------------------------------------------------------------------
+
+  function renderSummary(report, stats) {
+    const row = report.rows[0];
+    $("province-households").textContent = count(row ? row.poor_households : 0);
+    $("province-people").textContent = count(row ? row.poor_people : 0);
+    $("province-rural").textContent = count(row ? row.rural_population : 0);
+    $("province-incidence").textContent = (row && percent(row.incidence)) || "—";
+    $("province-exits").textContent = count(row ? total(row.exits) : 0);
+    $("province-returns").textContent = count(row ? total(row.returns) : 0);
+
+    const note = $("province-note");
+    const why = row ? row.incidence_note : "no data yet";
+    note.hidden = !why;
+    if (why) note.replaceChildren(...bilingual("全省贫困发生率暂无法计算：", why));
+
+    const register = $("register");
+    register.hidden = !stats;
+    if (stats) {
+      register.replaceChildren(
+        ...bilingual(
+          `建档立卡（不含已剔除）${count(stats.total_households)} 户、${count(stats.total_people)} 人。`,
+          "On the register (removals excluded, exits included).",
+        ),
+      );
+    }
+  }
+
+  // ---- county table ----------------------------------------------------------------------
+
+  const COLUMNS = [
+    ["县代码", "County code", ""],
+    ["贫困户", "Poor households", "num"],
+    ["贫困人口", "Poor people", "num"],
+    ["农村户籍人口", "Rural population", "num"],
+    ["贫困发生率", "Incidence", "num"],
+  ];
+
+  function headerCell(zh, en, attrs) {
+    return el("th", attrs, zh, el("br"), el("span", { lang: "en" }, en));
+  }
+
+  function renderCounties(report, province) {
+    const table = $("counties");
+    const rows = report.rows;
+    const years = [...new Set(rows.flatMap((r) => [...Object.keys(r.exits), ...Object.keys(r.returns)]))].sort();
+    const yearCols = years.length ? years : [null];
+    const span = String(yearCols.length);
+
+    const top = el("tr");
+    const sub = el("tr");
+    for (const [zh, en, kind] of COLUMNS) {
+      top.append(headerCell(zh, en, { scope: "col", rowspan: years.length ? "2" : "1", class: kind }));
+    }
+    for (const [zh, en] of [["脱贫户数", "Exits"], ["返贫户数", "Returns"]]) {
+      const attrs = years.length ? { scope: "colgroup", colspan: span } : { scope: "col", class: "num" };
+      top.append(headerCell(zh, `${en}${years.length ? " by year" : ""}`, attrs));
+      for (const year of years) sub.append(el("th", { scope: "col", class: "num" }, year));
+    }
+    table.tHead.replaceChildren(...(years.length ? [top, sub] : [top]));
+
+    const line = (head, r, attrs = {}) => {
+      const tr = el("tr", attrs, head);
+      const num = (value) => el("td", { class: "num" }, value);
+      tr.append(num(count(r.poor_households)), num(count(r.poor_people)), num(count(r.rural_population)));
+      const rate = percent(r.incidence);
+      const cell = num(rate || "—");
+      if (!rate && r.incidence_note) {
+        cell.title = r.incidence_note;
+        cell.classList.add("na");
+      }
+      tr.append(cell);
+      for (const byYear of [r.exits, r.returns]) {
+        for (const year of yearCols) tr.append(num(count(year ? byYear[year] || 0 : 0)));
+      }
+      return tr;
+    };
+
+    const body = rows.map((r) => line(el("th", { scope: "row" }, r.code), r, { "data-code": r.code }));
+    if (!body.length) {
+      const width = String(COLUMNS.length + 2 * yearCols.length);
+      body.push(el("tr", {}, el("td", { colspan: width, class: "empty" }, ...bilingual("暂无数据", "No data"))));
+    }
+    table.tBodies[0].replaceChildren(...body);
+
+    const sum = province.rows[0];
+    table.tFoot.replaceChildren(
+      ...(sum ? [line(el("th", { scope: "row" }, ...bilingual("全省", "Province")), sum, { id: "province-total" })] : []),
+    );
+  }
+
+  // ---- incidence chart (inline SVG) ------------------------------------------------------
+
+  function niceStep(max) {
+    for (const step of [10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000]) {
+      if (Math.ceil(max / step) <= 6) return step;
+    }
+    return 10000;
+  }
+
+  function renderChart(rows) {
+    const figure = $("chart");
+    figure.querySelector("svg, .empty")?.remove();
+    if (!rows.length) {
+      figure.prepend(el("p", { class: "empty" }, ...bilingual("暂无数据", "No data")));
+      return;
+    }
+    const values = rows.map((r) => basisPoints(r.incidence));
+    const highest = Math.max(1, ...values.filter((v) => v !== null));
+    const step = niceStep(highest);
+    const top = Math.ceil(highest / step) * step;
+
+    const W = 960, LABEL = 90, VALUE = 110, BAR = 22, GAP = 10, AXIS = 26;
+    const plot = W - LABEL - VALUE;
+    const H = AXIS + rows.length * (BAR + GAP) + 4;
+    const x = (bp) => LABEL + (bp / top) * plot;
+
+    const chart = svg("svg", {
+      id: "chart-svg",
+      viewBox: `0 0 ${W} ${H}`,
+      width: W,
+      height: H,
+      role: "img",
+      "aria-labelledby": "chart-svg-title chart-svg-desc",
+      preserveAspectRatio: "xMinYMin meet",
+    });
+    chart.append(svg("title", { id: "chart-svg-title" }, "各县贫困发生率 Poverty incidence by county"));
+    chart.append(
+      svg(
+        "desc",
+        { id: "chart-svg-desc" },
+        rows.map((r) => `${r.code}: ${percent(r.incidence) || "无数据 n/a"}`).join("; "),
+      ),
+    );
+
+    for (let bp = 0; bp <= top; bp += step) {
+      chart.append(svg("line", { class: "grid", x1: x(bp), x2: x(bp), y1: AXIS - 6, y2: H - 4 }));
+      chart.append(svg("text", { class: "tick", x: x(bp), y: AXIS - 10, "text-anchor": "middle" }, `${bp / 100}%`));
+    }
+    rows.forEach((r, i) => {
+      const y = AXIS + i * (BAR + GAP);
+      const middle = y + BAR / 2;
+      const group = svg("g", { class: "bar-row", "data-code": r.code });
+      group.append(svg("text", { class: "label", x: LABEL - 8, y: middle, "text-anchor": "end", "dominant-baseline": "central" }, r.code));
+      const bp = values[i];
+      if (bp === null) {
+        group.append(svg("text", { class: "na", x: LABEL + 6, y: middle, "dominant-baseline": "central" }, "无数据 n/a"));
+      } else {
+        const bar = svg("rect", { class: "bar", x: LABEL, y, width: Math.max(x(bp) - LABEL, 0), height: BAR, rx: 2 });
+        bar.append(svg("title", {}, `${r.code}: ${percent(r.incidence)}`));
+        group.append(bar);
+        group.append(svg("text", { class: "value", x: x(bp) + 6, y: middle, "dominant-baseline": "central" }, percent(r.incidence)));
+      }
+      chart.append(group);
+    });
+    chart.append(svg("line", { class: "axis", x1: LABEL, x2: LABEL, y1: AXIS - 6, y2: H - 4 }));
+    figure.prepend(chart);
+  }
+
+  // ---- third-party assessments -----------------------------------------------------------
+
+  function rateCell(rate) {
+    if (!rate || rate.undefined) {
+      return el("td", { class: "num na", title: "no one to count (zero denominator)" }, "—");
+    }
+    return el("td", { class: "num" }, percent(rate.value), el("span", { class: "ratio" }, `（${count(rate.numerator)}/${count(rate.denominator)}）`));
+  }
+
+  function renderAssessments(items) {
+    const box = $("assessments");
+    if (!items.length) {
+      box.replaceChildren(el("p", { class: "empty" }, ...bilingual("暂无已公布的第三方评估结果。", "No published assessments yet.")));
+      return;
+    }
+    const head = el("tr");
+    for (const [zh, en, kind] of [
+      ["县代码", "County", ""],
+      ["年度", "Year", "num"],
+      ["评估机构", "Assessor", ""],
+      ["抽样户数", "Sampled households", "num"],
+      ["错退率", "Wrong-exit rate", "num"],
+      ["漏评率", "Missed-identification rate", "num"],
+      ["群众认可度", "Approval rate", "num"],
+    ]) {
+      head.append(headerCell(zh, en, { scope: "col", class: kind }));
+    }
+    const rows = items.map((a) =>
+      el(
+        "tr",
+        { "data-assessment": a.assessment_id },
+        el("th", { scope: "row" }, a.county_code),
+        el("td", { class: "num" }, String(a.year)),
+        el("td", {}, a.assessor),
+        el("td", { class: "num" }, count(a.sample_size)),
+        rateCell(a.wrong_exit_rate),
+        rateCell(a.missed_identification_rate),
+        rateCell(a.approval_rate),
+      ),
+    );
+    const table = el(
+      "table",
+      { id: "assessments-table" },
+      el("caption", {}, ...bilingual("公开考核结果（2017 年计算口径）", "Published results (2017 formulas)")),
+      el("thead", {}, head),
+      el("tbody", {}, ...rows),
+    );
+    box.replaceChildren(el("div", { class: "scroll", role: "region", "aria-label": "第三方评估 Assessments", tabindex: "0" }, table));
+  }
+
+  // ---- the page --------------------------------------------------------------------------
+
+  function renderStatus(report, asOf) {
+    const when = asOf ? bilingual(`数据截至 ${asOf}`, `as of ${asOf}`) : bilingual("最新数据", "latest figures");
+    const rules = report.rule_set ? [`；考核规则 (rule set) ${report.rule_set}`] : [];
+    $("status").replaceChildren(...when, ...rules);
+  }
+
+  async function main() {
+    const asOf = new URLSearchParams(window.location.search).get("as_of") || null;
+    $("as-of").value = asOf && /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? asOf : "";
+    const scope = (level) => ({ region: REGION, level, as_of: asOf });
+    const csv = apiUrl("v1/rollups.csv", scope("county"));
+    $("csv-link").href = csv.pathname + csv.search;
+    try {
+      const [province, counties, stats, assessments] = await Promise.all([
+        getJSON("v1/rollups", scope("province")),
+        getJSON("v1/rollups", scope("county")),
+        asOf ? null : getJSON("v1/stats"), // the register as it stands: no as-of
+        getJSON("v1/assessments"),
+      ]);
+      renderSummary(province, stats);
+      renderCounties(counties, province);
+      renderChart(counties.rows);
+      renderAssessments(assessments.items);
+      renderStatus(counties, asOf);
+      document.body.dataset.state = "ready";
+    } catch (error) {
+      const box = $("error");
+      box.replaceChildren(...bilingual("数据加载失败：", "Could not load the figures:"), " ", String(error.message || error));
+      box.hidden = false;
+      $("status").textContent = "";
+      document.body.dataset.state = "error";
+    }
+  }
+
+  main();
+})();

@@ -1,0 +1,557 @@
+"""The leadership dashboard (领导看板) end to end, in a real browser.
+
+Registry events go through the real broker to a real evaluation service: uvicorn on a free
+port, in this test's event loop. Once the roll-ups show the events, headless Chromium
+(Debian's ``chromium`` package) loads /dashboard, runs the page's script against the JSON
+endpoints and dumps the DOM. The test checks that DOM against figures it works out itself
+from the scenario: households, people, rural population, incidence as a percentage, exits
+and returns per year, the province total, the chart and the published assessment. It does
+the same as of an earlier day, and takes a screenshot.
+
+Without Chromium the browser test is skipped, or fails when TUOPIN_REQUIRE_BROWSER=1 (CI).
+
+The scenario (rural population in brackets):
+
+    county 621121   village …100201 poor [400]   a1 4 people
+                                                 a2 3 people: exited 2017-10-08
+                                                 a3 5 people: exited 2016-12-20, returned 2018-03-01
+                    village …100202 [350]        a4 2 people
+    county 620102   village …001001 poor [500]   b1 6, b2 3, b3 1 (exited 2017-05-10)
+    county 621123   village …100201 not registered; c1 3 people, registered 2017-06-01
+"""
+
+import asyncio
+import os
+import shutil
+import socket
+import struct
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts.events import registry as r
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
+from tuopin_evaluation.config import EvaluationSettings
+from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.testing import client_for, eventually, publish
+
+REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
+INSTALL = "apt-get update && apt-get install -y chromium"
+
+VILLAGES = {  # code: (poor village, rural population)
+    "621121100201": (True, 400),
+    "621121100202": (False, 350),
+    "620102001001": (True, 500),
+}
+REGISTERED_ON = date(2016, 1, 1)  # the villages
+AS_OF = date(2016, 12, 31)
+
+
+# --- the scenario, and what it should show ---------------------------------------------------
+
+
+def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
+    return Envelope(
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=subject,
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=sequence,
+    )
+
+
+@dataclass
+class Home:
+    village: str
+    people: int
+    registered: date = date(2016, 4, 1)
+    exited: date | None = None
+    returned: date | None = None
+    id: UUID = field(default_factory=uuid4)
+
+    @property
+    def county(self) -> str:
+        return self.village[:6]
+
+    def events(self) -> list[Envelope]:
+        members = [
+            r.Member(
+                person_id=uuid4(),
+                name="户主" if i == 0 else f"成员{i}",
+                relation=Relation.HEAD if i == 0 else Relation.CHILD,
+            )
+            for i in range(self.people)
+        ]
+        facts: list[EventData] = [
+            r.HouseholdRegisteredV2(
+                household_id=self.id,
+                effective_date=self.registered,
+                file_number=f"F{self.id.hex[:10]}",
+                county_code=self.county,
+                village_code=self.village,
+                poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.ILLNESS,
+                members=members,
+                identified_year=self.registered.year,
+            )
+        ]
+        if self.exited:
+            facts.append(
+                r.HouseholdExitedV1(
+                    household_id=self.id,
+                    effective_date=self.exited,
+                    status=HouseholdStatus.EXITED,
+                    verification_id=uuid4(),
+                )
+            )
+        if self.returned:
+            facts.append(
+                r.ReturnedToPovertyV1(
+                    household_id=self.id,
+                    effective_date=self.returned,
+                    status=HouseholdStatus.RETURNED,
+                    cause=PovertyCause.ILLNESS,
+                )
+            )
+        return [envelope(str(self.id), n, data) for n, data in enumerate(facts, start=1)]
+
+    def known(self, day: date) -> bool:
+        return self.registered <= day
+
+    def poor(self, day: date) -> bool:
+        if not self.known(day):
+            return False
+        if self.returned and self.returned <= day:
+            return True
+        return not (self.exited and self.exited <= day)
+
+
+HOMES = [
+    Home("621121100201", 4),
+    Home("621121100201", 3, exited=date(2017, 10, 8)),
+    Home("621121100201", 5, exited=date(2016, 12, 20), returned=date(2018, 3, 1)),
+    Home("621121100202", 2),
+    Home("620102001001", 6),
+    Home("620102001001", 3),
+    Home("620102001001", 1, exited=date(2017, 5, 10)),
+    Home("621123100201", 3, registered=date(2017, 6, 1)),
+]
+
+
+def village_events() -> list[Envelope]:
+    return [
+        envelope(
+            code,
+            1,
+            r.VillageRegisteredV1(
+                village_code=code,
+                effective_date=REGISTERED_ON,
+                name=f"村{code[-3:]}",
+                poor=poor,
+                rural_population=population,
+            ),
+        )
+        for code, (poor, population) in VILLAGES.items()
+    ]
+
+
+@dataclass
+class Figures:
+    households: int
+    people: int
+    rural: int
+    incidence: str  # as the page should print it: "1.47%", or "—" when there is none
+    exits: Counter[int]
+    returns: Counter[int]
+
+
+def figures(homes: list[Home], villages: set[str], day: date) -> Figures:
+    """One region's figures, counted here from the scenario (not by the service's code)."""
+    poor = [h for h in homes if h.poor(day)]
+    people = sum(h.people for h in poor)
+    rural = sum(VILLAGES[v][1] for v in villages if v in VILLAGES)
+    if any(v not in VILLAGES for v in villages) or not rural:
+        incidence = "—"
+    else:
+        fraction = (Decimal(people) / rural).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        incidence = f"{fraction * 100:.2f}%"
+    return Figures(
+        households=len(poor),
+        people=people,
+        rural=rural,
+        incidence=incidence,
+        exits=Counter(h.exited.year for h in homes if h.exited and h.exited <= day),
+        returns=Counter(h.returned.year for h in homes if h.returned and h.returned <= day),
+    )
+
+
+def expected(day: date) -> tuple[dict[str, Figures], Figures]:
+    """Per county and for the province, as of ``day``."""
+    homes = [h for h in HOMES if h.known(day)]
+    villages = {h.village for h in homes} | {v for v in VILLAGES if REGISTERED_ON <= day}
+    counties = {
+        county: figures(
+            [h for h in homes if h.county == county],
+            {v for v in villages if v[:6] == county},
+            day,
+        )
+        for county in sorted({v[:6] for v in villages})
+    }
+    return counties, figures(homes, villages, day)
+
+
+def row_cells(code: str, f: Figures, years: list[int]) -> list[str]:
+    return [
+        code,
+        f"{f.households:,}",
+        f"{f.people:,}",
+        f"{f.rural:,}",
+        f.incidence,
+        *(str(f.exits[y]) for y in years),
+        *(str(f.returns[y]) for y in years),
+    ]
+
+
+def percent(numerator: int, denominator: int) -> str:
+    fraction = (Decimal(numerator) / denominator).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return f"{fraction * 100:.2f}%（{numerator}/{denominator}）"
+
+
+# --- a running service and a browser ---------------------------------------------------------
+
+
+def chromium_or_skip() -> str:
+    found = shutil.which("chromium")
+    if found:
+        return found
+    why = f"headless Chromium not found on PATH: install Debian's package ({INSTALL})"
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(f"{why}; {REQUIRE_BROWSER}=1 requires the browser test to run")
+    pytest.skip(f"{why}, or set {REQUIRE_BROWSER}=1 to make this a failure")
+
+
+@asynccontextmanager
+async def serving(application: FastAPI) -> AsyncIterator[str]:
+    """The app under uvicorn on a free port of 127.0.0.1, in this event loop."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(application, lifespan="on", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the evaluation service did not start")
+            await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        with suppress(TimeoutError):
+            await asyncio.wait_for(task, timeout=30)
+        sock.close()
+
+
+async def chromium(browser: str, profile: Path, url: str, *extra: str) -> str:
+    """Run headless Chromium on a URL (its own profile); its stdout, or fail with stderr."""
+    process = await asyncio.create_subprocess_exec(
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000",
+        *extra,
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, f"chromium exited {process.returncode}: {err.decode()[-2000:]}"
+    return out.decode()
+
+
+# --- reading the dumped DOM ------------------------------------------------------------------
+
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}  # fmt: skip
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list["Node | str"] = field(default_factory=list)
+
+    def walk(self) -> Iterator["Node"]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.walk()
+
+    def find(self, tag: str) -> list["Node"]:
+        return [n for n in self.walk() if n.tag == tag]
+
+    def by_id(self, id_: str) -> "Node":
+        found = [n for n in self.walk() if n.attrs.get("id") == id_]
+        assert len(found) == 1, f"{len(found)} elements with id {id_!r}"
+        return found[0]
+
+    def text(self) -> str:
+        parts = [
+            c if isinstance(c, str) else " " if c.tag == "br" else c.text() for c in self.children
+        ]
+        return " ".join("".join(parts).split())
+
+    def cells(self) -> list[str]:
+        return [c.text() for c in self.children if isinstance(c, Node) and c.tag in {"th", "td"}]
+
+
+class _Builder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse(html: str) -> Node:
+    builder = _Builder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def rows(section: Node) -> list[list[str]]:
+    return [tr.cells() for tr in section.find("tr")]
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+async def test_the_page_and_its_files_are_served_under_a_strict_policy(
+    database_url, kafka_settings
+) -> None:
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    async with client_for(app(settings)) as client:
+        page = await client.get("/dashboard")
+        assert page.status_code == 200
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+        assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "default-src 'none'" in CONTENT_SECURITY_POLICY
+        assert "unsafe" not in CONTENT_SECURITY_POLICY
+        assert page.headers["x-content-type-options"] == "nosniff"
+        html = parse(page.text)
+        assert html.find("html")[0].attrs["lang"] == "zh-CN"
+        # Everything from the service itself: no CDN, no inline script or style.
+        for node in html.walk():
+            for name in ("src", "href", "action"):
+                if name in node.attrs:
+                    assert "//" not in node.attrs[name], (node.tag, node.attrs)
+            assert "style" not in node.attrs, node.tag
+            if node.tag == "script":
+                assert node.attrs.get("src") and not node.text(), "inline script"
+        assert not html.find("style")
+
+        for name, kind in [
+            ("dashboard.js", "text/javascript; charset=utf-8"),
+            ("dashboard.css", "text/css; charset=utf-8"),
+            ("icon.svg", "image/svg+xml"),
+        ]:
+            asset = await client.get(f"/dashboard/{name}")
+            assert asset.status_code == 200, name
+            assert asset.headers["content-type"] == kind
+            assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+            again = await client.get(
+                f"/dashboard/{name}", headers={"If-None-Match": asset.headers["etag"]}
+            )
+            assert again.status_code == 304 and not again.content
+        script = (await client.get("/dashboard/dashboard.js")).text
+        assert "https://" not in script and "innerHTML" not in script
+
+        for name in ["index.html", "nothing.js", "..%2Fdashboard.py", "%2E%2E"]:
+            missing = await client.get(f"/dashboard/{name}")
+            assert missing.status_code == 404, name
+            assert missing.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.e2e
+async def test_the_dashboard_shows_the_figures_in_headless_chromium(
+    database_url, kafka_settings, tmp_path
+) -> None:
+    browser = chromium_or_skip()
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(
+        kafka_settings,
+        Topic.REGISTRY,
+        *village_events(),
+        *(e for h in HOMES for e in h.events()),
+    )
+    today = date.today()
+    counties, province = expected(today)
+    settings = EvaluationSettings(
+        database_url=database_url, kafka=kafka_settings, log_level="WARNING"
+    )
+    async with serving(app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+
+        async def arrived() -> None:
+            answer = await client.get("/v1/rollups", params={"level": "county"})
+            assert answer.status_code == 200, answer.text
+            got = {row["code"]: row["poor_households"] for row in answer.json()["rows"]}
+            assert got == {code: f.households for code, f in counties.items()}
+            stats = (await client.get("/v1/stats")).json()
+            assert stats["total_households"] == len(HOMES)
+
+        await eventually(arrived)
+
+        # A published third-party assessment of county 621121 for the page to list.
+        order = {"county_code": "621121", "year": 2017, "assessor": "兰州大学第三方评估组",
+                 "sample_size": 2, "seed": 2017}  # fmt: skip
+        drawn = await client.post("/v1/assessments", json=order)
+        assert drawn.status_code == 201, drawn.text
+        base_path = f"/v1/assessments/{drawn.json()['assessment_id']}"
+        sampled = drawn.json()["households"]
+        for unit, approves in zip(sampled, [True, False], strict=True):
+            finding = {"household_id": unit["household_id"], "people": unit["people"],
+                       "approves": approves}  # fmt: skip
+            if unit["status"] == "exited":
+                finding["wrongly_exited"] = False
+            answer = await client.post(f"{base_path}/findings", json=finding)
+            assert answer.status_code == 201, answer.text
+        survey = {"people_surveyed": 200, "missed_poor_people": 1}
+        assert (await client.post(f"{base_path}/survey", json=survey)).status_code == 201
+        assert (await client.post(f"{base_path}/publication")).status_code == 200
+        exited_people = sum(u["people"] for u in sampled if u["status"] == "exited")
+
+        # -- today's figures --
+        dom = await chromium(browser, tmp_path / "profile-now", f"{base}/dashboard", "--dump-dom")
+        page = parse(dom)
+        body = page.find("body")[0]
+        assert body.attrs.get("data-state") == "ready", page.by_id("error").text() or dom[-3000:]
+        assert "最新数据" in page.by_id("status").text()
+
+        years = sorted({y for f in counties.values() for y in (*f.exits, *f.returns)})
+        assert years == [2016, 2017, 2018]
+        table = page.by_id("counties")
+        (thead,) = table.find("thead")
+        header = [cell for line in rows(thead) for cell in line]
+        assert header[0].startswith("县代码") and "贫困发生率 Incidence" in header
+        assert [h for h in header if h.isdigit()] == [str(y) for y in years] * 2
+        (tbody,) = table.find("tbody")
+        assert rows(tbody) == [row_cells(code, f, years) for code, f in counties.items()]
+        assert rows(tbody)[0][:5] == ["620102", "2", "9", "500", "1.80%"]  # spelled out
+        assert rows(tbody)[1][:5] == ["621121", "3", "11", "750", "1.47%"]
+        assert rows(tbody)[2][:5] == ["621123", "1", "3", "0", "—"]
+        (tfoot,) = table.find("tfoot")
+        assert rows(tfoot) == [row_cells("全省 Province", province, years)]
+
+        assert page.by_id("province-households").text() == f"{province.households:,}"
+        assert page.by_id("province-people").text() == f"{province.people:,}"
+        assert page.by_id("province-rural").text() == f"{province.rural:,}"
+        assert page.by_id("province-incidence").text() == province.incidence == "—"
+        assert "rural population not registered for 1 village" in page.by_id(
+            "province-note").text()  # fmt: skip
+        assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
+        assert page.by_id("province-returns").text() == "1"
+        people_on_file = sum(h.people for h in HOMES)
+        assert f"{len(HOMES)} 户、{people_on_file} 人" in page.by_id("register").text()
+
+        csv_link = page.by_id("csv-link").attrs["href"]
+        assert csv_link == "/v1/rollups.csv?region=620000&level=county"
+        exported = await client.get(csv_link)
+        assert exported.status_code == 200 and "621121" in exported.text
+
+        chart = page.by_id("chart-svg")
+        bars = {g.attrs["data-code"]: g for g in chart.find("g")}
+        assert list(bars) == list(counties)
+        widths = {code: float(g.find("rect")[0].attrs["width"]) for code, g in bars.items()
+                  if g.find("rect")}  # fmt: skip
+        assert set(widths) == {"620102", "621121"} and widths["620102"] > widths["621121"] > 0
+        assert "1.80%" in bars["620102"].text() and "无数据" in bars["621123"].text()
+
+        (assessment,) = rows(page.by_id("assessments-table").find("tbody")[0])
+        wrong_exits = percent(0, exited_people) if exited_people else "—"
+        assert assessment == ["621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
+                              percent(1, 200), percent(1, 2)]  # fmt: skip
+
+        # -- as of an earlier day, as the date picker asks for it --
+        counties, province = expected(AS_OF)
+        url = f"{base}/dashboard?as_of={AS_OF}"
+        page = parse(await chromium(browser, tmp_path / "profile-then", url, "--dump-dom"))
+        assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
+        assert f"数据截至 {AS_OF}" in page.by_id("status").text()
+        years = sorted({y for f in counties.values() for y in (*f.exits, *f.returns)})
+        assert years == [2016]
+        table = page.by_id("counties")
+        assert rows(table.find("tbody")[0]) == [
+            row_cells(code, f, years) for code, f in counties.items()
+        ]
+        assert list(counties) == ["620102", "621121"]  # 621123 had nobody yet
+        assert rows(table.find("tbody")[0])[1][4] == "1.20%"  # 9 / 750
+        assert page.by_id("province-incidence").text() == province.incidence == "1.52%"
+        assert page.by_id("province-note").attrs.get("hidden") is not None
+        assert page.by_id("register").attrs.get("hidden") is not None  # the register has no as-of
+        assert page.by_id("csv-link").attrs["href"] == (
+            f"/v1/rollups.csv?region=620000&level=county&as_of={AS_OF}"
+        )
+
+        # -- a bad day in the address: the page says what went wrong --
+        url = f"{base}/dashboard?as_of=2016-13-01"
+        page = parse(await chromium(browser, tmp_path / "profile-bad", url, "--dump-dom"))
+        assert page.find("body")[0].attrs.get("data-state") == "error"
+        assert "422" in page.by_id("error").text()
+
+        # -- and what it looks like --
+        shot = tmp_path / "dash.png"
+        await chromium(browser, tmp_path / "profile-shot", f"{base}/dashboard",
+                       f"--screenshot={shot}", "--window-size=1280,900")  # fmt: skip
+        assert shot.exists(), "chromium wrote no screenshot"
+        png = shot.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", png[16:24]) == (1280, 900)
+        assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"
