@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import clean deploy-tools validate-deploy
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation clean deploy-tools validate-deploy
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -40,6 +40,9 @@ bench: sync ## Kernel throughput next to raw aiokafka produce, measured in the s
 
 bench-import: sync ## Registry bulk import (建档立卡 records) on a generated file; HOUSEHOLDS=20000
 	$(VENV)/python -m bench.registry_import --households $(or $(HOUSEHOLDS),20000)
+
+bench-evaluation: sync ## Rebuild of evaluation's read model from the topics for a generated province; HOUSEHOLDS=970000
+	$(VENV)/python -m bench.evaluation_rebuild --households $(or $(HOUSEHOLDS),970000)
 
 CRD_VALIDATORS := tests/deploy/crd/node_modules/.package-lock.json
 

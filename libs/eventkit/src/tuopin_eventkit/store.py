@@ -143,7 +143,9 @@ class EventStore:
         )
         for a in appends:
             if actual.get(a.stream_id, 0) != a.expected_version:
-                raise ConcurrencyConflict(a.stream_id, a.expected_version, actual[a.stream_id])
+                raise ConcurrencyConflict(
+                    a.stream_id, a.expected_version, actual.get(a.stream_id, 0)
+                )
         position = await self.head(conn)
         provenance = context.current()
         now = datetime.now(UTC)

@@ -4,7 +4,7 @@ Written in the same transaction as the registering events; never projected, neve
 published. (Encryption at rest and crypto-shredding arrive with the security work.)
 """
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, MetaData, String, Table, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import Conflict
@@ -18,6 +18,11 @@ people = Table(
     Column("person_id", String(36), primary_key=True),
     Column("id_number", String(18), nullable=False),
 )
+
+
+# Written as the partial unique index's own predicate, so SQLite can use that index
+# (``active = 1`` would not match ``WHERE active``).
+ACTIVE = literal_column("household_members.active")
 
 
 async def keep(conn: AsyncConnection, person_id: str, id_number: str) -> None:
@@ -34,7 +39,7 @@ async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -
     found = (
         await conn.execute(
             select(household_members.c.id_number_hash, household_members.c.household_id)
-            .where(household_members.c.active)
+            .where(ACTIVE)
             .where(household_members.c.id_number_hash.in_(list(identities)))
         )
     ).first()

@@ -1,0 +1,340 @@
+"""Importing the province's existing records: good households land, a bad row keeps its
+whole household out with every error reported, importing again changes nothing, an
+interrupted import resumes, and the same works from a spreadsheet, over HTTP and from the
+command line."""
+
+import csv
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from tuopin_eventkit.testing import client_for
+from tuopin_registry.application import bulk
+from tuopin_registry.application.identity import IdentityKeys
+from tuopin_registry.application.people import people
+from tuopin_registry.config import RegistrySettings
+from tuopin_registry.entrypoints.app import app
+from tuopin_registry.examples import filing, member, resident_id
+
+HEADER = list(bulk.COLUMNS)  # the English headers
+VILLAGE = "621121100201"
+
+
+def household(file_number: str, village: str = VILLAGE, **more: str) -> dict[str, str]:
+    return {
+        "file_number": file_number,
+        "county_code": village[:6],
+        "village_code": village,
+        "poverty_attribute": "一般贫困户",
+        "primary_cause": "因病",
+        "secondary_causes": "缺资金、缺技术",
+        "identified_year": "2016",
+        "effective_date": "2016-04-01",
+        **more,
+    }
+
+
+def person(relation: str = "户主", **more: str) -> dict[str, str]:
+    male = relation in ("户主", "之子")
+    born = date(1985, 5, 17) if relation in ("户主", "配偶") else date(2008, 9, 1)
+    return {
+        "name": "王建国",
+        "id_number": resident_id(born, male=male),
+        "relation": relation,
+        "education": "初中",
+        "health": "健康",
+        "medical_insurance": "是",
+        **more,
+    }
+
+
+def rows(home: dict[str, str], *members: dict[str, str]) -> list[dict[str, str]]:
+    return [{**home, **m} for m in members]
+
+
+def write_csv(path: Path, records: list[dict[str, str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, HEADER)
+        writer.writeheader()
+        writer.writerows(records)
+    return path
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_settings) -> RegistrySettings:
+    return RegistrySettings(
+        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
+    )
+
+
+@pytest.fixture
+async def service(settings):
+    application = app(settings)
+    async with client_for(application) as client:
+        yield client, application.state.runtime
+
+
+async def run_import(runtime, path: Path, **options) -> bulk.Report:
+    keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
+    return await bulk.import_file(runtime.engine, runtime.store, keys, path, **options)
+
+
+async def head_of_feed(client) -> int:
+    return (await client.get("/v1/events")).json()["head"]
+
+
+async def filed_numbers(client) -> set[str]:
+    listed = (await client.get("/v1/households", params={"limit": 500})).json()
+    return {h["file_number"] for h in listed["items"]}
+
+
+async def vault(runtime) -> set[str]:
+    async with runtime.engine.connect() as conn:
+        return set((await conn.execute(select(people.c.id_number))).scalars())
+
+
+async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
+    service, tmp_path
+) -> None:
+    client, runtime = service
+    elsewhere = member(id_number=resident_id())
+    filed_before = await client.post(
+        "/v1/households", json=filing("621121-0900", members=[elsewhere])
+    )
+    assert filed_before.status_code == 201
+
+    good = rows(household("621121-0001"), person(), person("配偶"), person("之子"))
+    good2 = rows(household("621121-0002"), person(), person("之女", schooling="小学三年级"))
+    bad_checksum = rows(
+        household("621121-0003"), person(), person("之子", id_number="620102198505170010")
+    )
+    outside = rows(household("621121-0004", village_code="621122100201"), person())
+    unknown_cause = rows(household("621121-0005", primary_cause="因懒"), person(), person("配偶"))
+    already_elsewhere = rows(
+        household("621121-0006"), person(), person("配偶", id_number=elsewhere["id_number"])
+    )
+    reused_number = rows(household("621121-0001"), person())  # 0001 again, after others
+    records = good + good2 + bad_checksum + outside + unknown_cause + already_elsewhere
+    path = write_csv(tmp_path / "export.csv", records + reused_number)
+
+    report = await run_import(runtime, path, batch_size=3)
+
+    t = report.totals
+    assert (t.rows, t.households, t.filed, t.already_filed, t.rejected) == (13, 7, 2, 0, 5)
+    assert (t.people, t.rejected_rows) == (5, 8)
+    assert await filed_numbers(client) == {"621121-0900", "621121-0001", "621121-0002"}
+    assert await head_of_feed(client) == 3
+    # Nothing of a rejected household was written, not even its good members' numbers.
+    kept = await vault(runtime)
+    assert kept == {elsewhere["id_number"]} | {r["id_number"] for r in good + good2}
+
+    errors = {(e.row, e.column): e for e in report.errors}
+    assert "checksum" in errors[8, "id_number"].message
+    assert "6201**********0010" in errors[8, "id_number"].message  # masked, never in clear
+    assert errors[9, "village_code"].message == (
+        "village 621122100201 does not lie in county 621121"
+    )
+    assert "unknown value '因懒'" in errors[10, "primary_cause"].message
+    assert "is already a member of household 621121-0900" in errors[13, "id_number"].message
+    assert "used again (first at row 2)" in errors[14, "file_number"].message
+    # Every row of a rejected household is in the report, those without errors of their own too.
+    assert errors[7, ""].message == "not filed: another row of this household has errors"
+    assert {e.row for e in report.errors} == set(range(7, 15))
+    text = report.errors_csv()
+    assert text.splitlines()[0] == "row,file_number,column,message"
+    assert "620102198505170010" not in text
+
+
+async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:
+    client, runtime = service
+    records = rows(household("621121-0001"), person(), person("配偶"))
+    records += rows(household("621121-0002"), person())
+    records += rows(household("621121-0003", primary_cause="因懒"), person())
+    path = write_csv(tmp_path / "export.csv", records)
+    first = await run_import(runtime, path)
+    assert (first.totals.filed, first.totals.rejected) == (2, 1)
+    head, kept = await head_of_feed(client), await vault(runtime)
+
+    again = await run_import(runtime, path)
+    t = again.totals
+    assert (t.filed, t.already_filed, t.rejected, t.people) == (0, 2, 1, 0)
+    assert await head_of_feed(client) == head
+    assert await vault(runtime) == kept
+    assert [e.row for e in again.errors] == [5]
+
+
+async def test_an_interrupted_import_resumes_where_it_stopped(
+    service, tmp_path, monkeypatch
+) -> None:
+    client, runtime = service
+    records = []
+    for n in range(1, 7):
+        records += rows(household(f"621121-{n:04d}"), person(), person("配偶"))
+    path = write_csv(tmp_path / "export.csv", records)
+
+    real = bulk.file_batch
+    batches = 0
+
+    async def fails_on_the_third_batch(*args, **kwargs):
+        nonlocal batches
+        batches += 1
+        if batches == 3:
+            raise ConnectionError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "file_batch", fails_on_the_third_batch)
+    with pytest.raises(ConnectionError):
+        await run_import(runtime, path, batch_size=2)
+    assert len(await filed_numbers(client)) == 4  # two batches committed
+    monkeypatch.setattr(bulk, "file_batch", real)
+
+    resumed = await run_import(runtime, path, batch_size=2)
+    assert (resumed.totals.already_filed, resumed.totals.filed) == (4, 2)
+    assert len(await filed_numbers(client)) == 6
+    assert await head_of_feed(client) == 6
+
+
+async def test_a_spreadsheet_with_chinese_headers_and_values_imports(service, tmp_path) -> None:
+    client, runtime = service
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["甘肃省建档立卡贫困户信息"])
+    sheet.append(["户编号", "村代码", "贫困户属性", "主要致贫原因", "其他致贫原因", "识别年度"])
+    sheet["G2"], sheet["H2"], sheet["I2"], sheet["J2"] = (
+        "建档日期",
+        "姓名",
+        "证件号码",
+        "与户主关系",
+    )
+    sheet["K2"], sheet["L2"], sheet["M2"] = "在校生状况", "劳动技能", "是否参加新农合/医保"
+    head_id, child_id = resident_id(), resident_id(date(2008, 9, 1), male=False)
+    home = [6211210001, int(VILLAGE), "低保贫困户", "因学", "缺劳力；因病", 2016]
+    home.append(datetime(2016, 4, 1))
+    sheet.append([*home, "王建国", head_id, "户主", "非在校生", "普通劳动力", "是"])
+    sheet.append([*home, "王小红", child_id, "之女", "初中二年级", "无劳动力", "是"])
+    book.save(tmp_path / "花名册.xlsx")
+
+    report = await run_import(runtime, tmp_path / "花名册.xlsx")
+    assert (report.totals.filed, report.totals.people, report.errors) == (1, 2, [])
+    [listed] = (await client.get("/v1/households", params={"region": "621121"})).json()["items"]
+    filed = (await client.get(f"/v1/households/{listed['household_id']}")).json()
+    assert filed["file_number"] == "6211210001" and filed["county_code"] == "621121"
+    assert filed["poverty_attribute"] == "subsistence_allowance"
+    assert filed["primary_cause"] == "schooling"
+    assert filed["secondary_causes"] == ["lack_of_labour", "illness"]
+    head, child = sorted(filed["members"], key=lambda m: m["relation"] != "head")
+    assert (head["relation"], head["labour_ability"], head["medical_insurance"]) == (
+        "head",
+        "full",
+        True,
+    )
+    assert (child["relation"], child["sex"], child["schooling"]) == (
+        "child",
+        "female",
+        "junior_secondary",
+    )
+
+
+async def test_an_upload_answers_with_totals_and_its_error_report_downloads(
+    service, tmp_path
+) -> None:
+    client, _ = service
+    records = rows(household("621121-0001"), person(), person("配偶"))
+    records += rows(household("621121-0002", village_code="621122100201"), person())
+    content = write_csv(tmp_path / "export.csv", records).read_bytes()
+    upload = {"file": ("建档立卡.csv", content, "text/csv")}
+
+    answer = await client.post("/v1/imports", files=upload, headers={"X-Actor": "county:621121"})
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["filename"] == "建档立卡.csv" and body["started_at"].endswith("+00:00")
+    assert body["totals"] == {
+        "rows": 3,
+        "households": 2,
+        "households_filed": 1,
+        "households_already_filed": 0,
+        "households_rejected": 1,
+        "people_filed": 2,
+        "rows_rejected": 1,
+    }
+    assert answer.headers["location"] == f"/v1/imports/{body['import_id']}"
+    assert (await client.get(answer.headers["location"])).json() == body
+
+    report = await client.get(body["errors_url"])
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in report.headers["content-disposition"]
+    lines = list(csv.reader(report.text.lstrip("\ufeff").splitlines()))
+    assert lines == [
+        ["row", "file_number", "column", "message"],
+        ["4", "621121-0002", "village_code", "village 621122100201 does not lie in county 621121"],
+    ]
+
+    [event] = (await client.get("/v1/events")).json()["items"]
+    assert event["event"]["actor"] == "county:621121"
+    assert event["event"]["correlationid"] == body["import_id"]
+
+    again = await client.post("/v1/imports", files=upload)
+    assert again.json()["totals"]["households_already_filed"] == 1
+    assert again.json()["import_id"] != body["import_id"]
+
+
+async def test_an_upload_with_an_idempotency_key_is_imported_once(service, tmp_path) -> None:
+    client, _ = service
+    content = write_csv(tmp_path / "a.csv", rows(household("621121-0001"), person())).read_bytes()
+    headers = {"Idempotency-Key": "county-621121-2016-batch-1"}
+    first = await client.post("/v1/imports", files={"file": ("a.csv", content)}, headers=headers)
+    again = await client.post("/v1/imports", files={"file": ("a.csv", content)}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other = await client.post(
+        "/v1/imports", files={"file": ("b.csv", content + b"\n")}, headers=headers
+    )
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+
+
+async def test_an_unreadable_upload_or_an_unknown_import_is_a_problem(service) -> None:
+    client, _ = service
+    answer = await client.post("/v1/imports", files={"file": ("x.csv", b"a,b\n1,2\n")})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/unreadable-file")
+    assert "no header row" in answer.json()["detail"]
+    assert await head_of_feed(client) == 0
+
+    missing = await client.get("/v1/imports/8f14e45f-ceea-4671-8e9f-36b5e5b0b1a1/errors.csv")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_the_command_line_imports_reports_and_exits_2_on_an_unreadable_file(
+    tmp_path, monkeypatch
+) -> None:
+    from tuopin_registry.entrypoints.cli import app as cli
+
+    monkeypatch.setenv("TUOPIN_REGISTRY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/r.db")
+    records = rows(household("621121-0001"), person(), person("配偶"))
+    records += rows(household("621121-0002", primary_cause="因懒"), person())
+    path = write_csv(tmp_path / "export.csv", records)
+
+    ran = CliRunner().invoke(cli, ["import", str(path), "--batch", "1"])
+    assert ran.exit_code == 0, ran.output
+    assert re.search(r"filed +1 households, 2 people", ran.output)
+    assert re.search(r"rejected +1 households, 1 rows", ran.output)
+    report = (tmp_path / "export.errors.csv").read_text(encoding="utf-8-sig")
+    assert "4,621121-0002,primary_cause,unknown value '因懒'" in report
+
+    again = CliRunner().invoke(cli, ["import", str(path), "--errors", str(tmp_path / "again.csv")])
+    assert again.exit_code == 0 and re.search(r"already filed +1 households", again.output)
+    assert (tmp_path / "again.csv").exists()
+
+    (tmp_path / "notes.csv").write_text("just,some\nnotes,here\n")
+    unreadable = CliRunner().invoke(cli, ["import", str(tmp_path / "notes.csv")])
+    assert unreadable.exit_code == 2
+    assert "no header row" in unreadable.output
