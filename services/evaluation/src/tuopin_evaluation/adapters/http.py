@@ -1,9 +1,17 @@
-"""The evaluation service's REST API."""
+"""The evaluation service's REST API: registered counts and household exit verdicts."""
 
-from fastapi import APIRouter
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from tuopin_contracts.dates import today
 from tuopin_evaluation.application.households import households_per_county
+from tuopin_evaluation.application.rollups import choose_rules
+from tuopin_evaluation.application.verdicts import recompute
 from tuopin_eventkit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["statistics"])
@@ -32,3 +40,29 @@ async def stats(runtime: RuntimeDep) -> Stats:
         total_people=sum(c.people for c in counties),
         counties=counties,
     )
+
+
+@router.get(
+    "/households/{household_id}/exit-verdict",
+    tags=["exit verification"],
+    summary="Recompute a household's exit verdict: as of a day, or under other rules",
+)
+async def exit_verdict(
+    household_id: UUID,
+    runtime: RuntimeDep,
+    on: date | None = None,
+    year: Annotated[int | None, Query(ge=2013, le=2100, description="Income year")] = None,
+    rules: Annotated[str | None, Query(max_length=100, description="What-if rule set")] = None,
+) -> dict[str, Any]:
+    day = on or today()
+    chosen = choose_rules(day, rules)
+    async with runtime.reader.connect() as conn:
+        criteria = await recompute(conn, str(household_id), day, year or day.year, chosen)
+    return {
+        "household_id": household_id,
+        "on": day,
+        "income_year": year or day.year,
+        "rule_set": chosen.name,
+        "passed": all(c.passed for c in criteria),
+        "criteria": [asdict(c) for c in criteria],
+    }

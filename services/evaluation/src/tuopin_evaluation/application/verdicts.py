@@ -15,6 +15,7 @@ from tuopin_evaluation.domain.exit_standard import (
     Criterion,
     HouseholdFacts,
     Person,
+    RuleSet,
     rule_set_on,
     verify,
 )
@@ -56,11 +57,20 @@ async def facts_of(conn: AsyncConnection, household_id: str) -> HouseholdFacts:
     )
 
 
-def criteria_for(facts: HouseholdFacts, on: date, year: int) -> list[Criterion]:
-    """The exit standard in force on ``on``, applied to the income of ``year``."""
-    return verify(
-        facts, on, year, rule_set_on(list(policy.rule_sets()), on), policy.poverty_lines()
-    )
+def criteria_for(
+    facts: HouseholdFacts, on: date, year: int, rules: RuleSet | None = None
+) -> list[Criterion]:
+    """The exit standard in force on ``on`` (or ``rules``, what-if), on the income of ``year``."""
+    chosen = rules or rule_set_on(list(policy.rule_sets()), on)
+    return verify(facts, on, year, chosen, policy.poverty_lines())
+
+
+async def recompute(
+    conn: AsyncConnection, household_id: str, on: date, year: int, rules: RuleSet | None
+) -> list[Criterion]:
+    """A household's exit verdict recomputed from the facts evaluation holds now (incomes are
+    kept by year), under the rules in force on ``on`` or another rule set."""
+    return criteria_for(await facts_of(conn, household_id), on, year, rules)
 
 
 async def judge_exit(
