@@ -13,7 +13,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import logs, migrate
-from tuopin_eventkit.consumer import ProjectionConsumer
+from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.projection import Projection, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
@@ -76,11 +76,19 @@ class Runtime:
     def consumer(self, projection: Projection) -> ProjectionConsumer:
         return ProjectionConsumer(self.engine, projection, self.settings.kafka)
 
-    async def rebuild(self, projection: Projection) -> int:
-        """Drop a read model and replay it: from the event store if inline, else from Kafka."""
+    async def rebuild(
+        self, projection: Projection, progress: ProgressCallback | None = None
+    ) -> int:
+        """Drop a read model and replay it: from the event store if inline, else from Kafka.
+
+        ``progress(done, total)`` follows a replay from Kafka batch by batch; an inline
+        replay (one transaction) reports only its end."""
         if projection in self.spec.inline_projections:
-            return await rebuild_inline(self.engine, self.store, projection)
-        return await self.consumer(projection).rebuild()
+            applied = await rebuild_inline(self.engine, self.store, projection)
+            if progress is not None:
+                progress(applied, applied)
+            return applied
+        return await self.consumer(projection).rebuild(progress)
 
     def start_background(self) -> None:
         relay = self.relay()
