@@ -54,29 +54,8 @@ COUNTIES = ["620121", "620123", "622921", "622922", "622924", "622926", "623021"
 TOWNSHIPS, VILLAGES = 12, 15  # per county, per township
 SIZES = {1: 4, 2: 12, 3: 18, 4: 22, 5: 20, 6: 13, 7: 7, 8: 4}  # members: weight (mean 4.29)
 
-HEADER = [
-    "户编号",
-    "县代码",
-    "村代码",
-    "贫困户属性",
-    "主要致贫原因",
-    "其他致贫原因",
-    "识别年度",
-    "建档日期",
-    "姓名",
-    "证件号码",
-    "与户主关系",
-    "性别",
-    "出生日期",
-    "文化程度",
-    "在校生状况",
-    "健康状况",
-    "是否残疾",
-    "劳动技能",
-    "是否参加新农合/医保",
-    "是否参加养老保险",
-    "联系电话",  # exports carry more columns than the import reads
-]
+# The usual Chinese header of every field the import reads, and one it ignores, as exports do.
+HEADER = [names.split()[0] for names in bulk.COLUMNS.values()] + ["联系电话"]
 ATTRIBUTES = ["一般贫困户"] * 7 + ["低保贫困户"] * 2 + ["五保贫困户"]
 CAUSES = ["因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金"]
 CAUSES += ["交通条件落后", "自身发展动力不足"]
