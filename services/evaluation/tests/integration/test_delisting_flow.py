@@ -62,6 +62,8 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
     async with client_for(app(settings)) as client:
 
         async def counted() -> dict:
+            # Partitions interleave: wait for every household, not just the right incidence.
+            assert (await client.get("/v1/stats")).json()["total_households"] == len(homes)
             standing = (
                 await client.get(f"/v1/counties/{COUNTY}/delisting", params={"as_of": "2019-06-30"})
             ).json()
@@ -73,18 +75,11 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
         assert failed == ["wrong_exit_rate", "missed_identification_rate", "approval_rate"]
         assert before["eligible"] is False and before["rule_set"] == "gansu-2016"
 
-        drawn = (
-            await client.post(
-                "/v1/assessments",
-                json={
-                    "county_code": COUNTY,
-                    "year": 2019,
-                    "assessor": "兰州大学",
-                    "sample_size": 10,
-                    "seed": 1,
-                },
-            )
-        ).json()
+        order = {"county_code": COUNTY, "year": 2019, "assessor": "兰州大学",
+                 "sample_size": 10, "seed": 1}  # fmt: skip
+        answer = await client.post("/v1/assessments", json=order)
+        assert answer.status_code == 201, answer.text
+        drawn = answer.json()
         base = f"/v1/assessments/{drawn['assessment_id']}"
         for h in drawn["households"]:
             finding = {"household_id": h["household_id"], "people": 3, "approves": True}
