@@ -39,10 +39,10 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from tuopin_eventkit import migrate
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.service import Runtime
 from tuopin_eventkit.testing import fresh_postgres_database
 from tuopin_registry.application import bulk
-from tuopin_registry.application.identity import IdentityKeys
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import spec
 

@@ -118,3 +118,12 @@ class MeasureKind(StrEnum):
     SOCIAL_SECURITY = "social_security"  # 低保、养老兜底
     INFRASTRUCTURE = "infrastructure"  # 水、电、路
     OTHER = "other"
+
+
+class LoanProduct(StrEnum):
+    """The loan kinds the province subsidises."""
+
+    MICROCREDIT = "microcredit"  # 精准扶贫专项贷款 (扶贫小额信贷)
+    HOUSING = "housing"  # 危房改造贷款
+    RELOCATION = "relocation"  # 易地扶贫搬迁贷款
+    STUDENT = "student"  # 生源地信用助学贷款

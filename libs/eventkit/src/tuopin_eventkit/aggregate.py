@@ -5,7 +5,12 @@ from typing import Any, Self
 
 
 class RuleViolation(Exception):
-    """A command broke a domain rule; nothing was recorded (HTTP 422)."""
+    """A command broke a domain rule; nothing was recorded (HTTP 422). ``details`` name
+    what broke, e.g. ``rules=[...]`` for every eligibility rule an application fails."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class InvalidTransition(Exception):

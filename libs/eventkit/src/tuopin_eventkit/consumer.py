@@ -43,6 +43,38 @@ TRANSIENT = (OperationalError, InterfaceError, OSError, asyncio.TimeoutError)
 ProgressCallback = Callable[[int, int], None]
 
 
+class DeadLetters:
+    """Parks a message its consumer can never take on ``<topic>.dlq``: the original bytes,
+    key and headers, plus why (``error``), who refused it and where it came from."""
+
+    def __init__(self, settings: kafka.KafkaSettings, consumer: str) -> None:
+        self.settings, self.consumer = settings, consumer
+        self._producer: AIOKafkaProducer | None = None
+
+    async def send(self, record: ConsumerRecord, reason: str, **extra: bytes) -> None:
+        origin = f"{record.topic}/{record.partition}/{record.offset}"
+        log.error("dead letter from %s: %s", origin, reason)
+        if self._producer is None:
+            self._producer = kafka.producer(self.settings)
+            await self._producer.start()
+        headers = [
+            *record.headers,
+            ("error", reason.encode()[:4000]),
+            *extra.items(),
+            ("consumer", self.consumer.encode()),
+            ("origin", origin.encode()),
+        ]
+        await self._producer.send_and_wait(
+            dead_letter_topic(record.topic), record.value, key=record.key, headers=headers
+        )
+        metrics.EVENTS_CONSUMED.labels(self.consumer, "dead_letter").inc()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            await producer.stop()
+
+
 class ProjectionConsumer:
     def __init__(
         self,
@@ -53,7 +85,7 @@ class ProjectionConsumer:
     ) -> None:
         self.engine, self.projection, self.settings = engine, projection, settings
         self.max_records = max_records
-        self._dlq: AIOKafkaProducer | None = None
+        self._dead_letters = DeadLetters(settings, projection.name)
 
     async def run(self) -> None:
         """Consume as a member of the projection's group until cancelled."""
@@ -78,7 +110,7 @@ class ProjectionConsumer:
                 backoff = min(backoff * 2, 10.0)
             finally:
                 await consumer.stop()
-                await self._stop_dlq()
+                await self._dead_letters.stop()
 
     async def catch_up(self, progress: ProgressCallback | None = None) -> int:
         """Apply everything up to the partitions' ends as found at the start, then stop;
@@ -115,7 +147,7 @@ class ProjectionConsumer:
                     applied += await self._process(consumer, tp, records, in_group=False)
         finally:
             await consumer.stop()
-            await self._stop_dlq()
+            await self._dead_letters.stop()
         return applied
 
     async def rebuild(self, progress: ProgressCallback | None = None) -> int:
@@ -200,26 +232,7 @@ class ProjectionConsumer:
         return applied
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        log.error(
-            "dead letter from %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
-        )
-        if self._dlq is None:
-            self._dlq = kafka.producer(self.settings)
-            await self._dlq.start()
-        headers = [
-            ("error", reason.encode()[:4000]),
-            ("consumer", self.projection.name.encode()),
-            ("origin", f"{record.topic}/{record.partition}/{record.offset}".encode()),
-        ]
-        await self._dlq.send_and_wait(
-            dead_letter_topic(record.topic), record.value, key=record.key, headers=headers
-        )
-        metrics.EVENTS_CONSUMED.labels(self.projection.name, "dead_letter").inc()
-
-    async def _stop_dlq(self) -> None:
-        if self._dlq is not None:
-            dlq, self._dlq = self._dlq, None
-            await dlq.stop()
+        await self._dead_letters.send(record, reason)
 
 
 def by_handler(events: Sequence[Parsed]) -> list[Parsed]:

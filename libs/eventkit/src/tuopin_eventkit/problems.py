@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
 from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
@@ -19,72 +20,95 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tuopin.gov.cn/problems/"
 
 
-def problem(
+def body(
     status: int, title: str, detail: str | None = None, kind: str | None = None, **extensions: Any
-) -> JSONResponse:
-    body: dict[str, Any] = {
+) -> dict[str, Any]:
+    problem: dict[str, Any] = {
         "type": TYPE_BASE + kind if kind else "about:blank",
         "title": title,
         "status": status,
     }
     if detail:
-        body["detail"] = detail
-    body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+        problem["detail"] = detail
+    problem.update(extensions)
+    return problem
+
+
+def problem(
+    status: int, title: str, detail: str | None = None, kind: str | None = None, **extensions: Any
+) -> JSONResponse:
+    return JSONResponse(
+        body(status, title, detail, kind, **extensions), status_code=status, media_type=MEDIA_TYPE
+    )
+
+
+# A command refused for the caller's reasons (not a bug, not an outage), answered 4xx.
+REFUSALS = (
+    ConcurrencyConflict, InvalidTransition, NotFound, Conflict, RuleViolation, IdempotencyKeyReused,
+)  # fmt: skip
+
+
+def describe(exc: Exception) -> dict[str, Any] | None:
+    """The problem a refused command stands for, whether it came by HTTP or by Kafka;
+    ``None`` for an error that is not the caller's (a bug, an outage)."""
+    match exc:
+        case ConcurrencyConflict():
+            return body(
+                409,
+                "Concurrent modification",
+                str(exc),
+                "concurrency-conflict",
+                stream=exc.stream_id,
+                expected_version=exc.expected,
+            )
+        case InvalidTransition():
+            return body(
+                409,
+                "Not allowed in the current state",
+                str(exc),
+                "invalid-transition",
+                current_state=exc.state,
+            )
+        case NotFound():
+            return body(404, "Not found", str(exc), "not-found")
+        case Conflict():
+            return body(409, "Conflict", str(exc), "conflict", **exc.details)
+        case RuleViolation():
+            return body(422, "Rule violated", str(exc), "rule-violation", **exc.details)
+        case IdempotencyKeyReused():
+            return body(422, "Idempotency key reused", str(exc), "idempotency-key-reused")
+        case ValidationError():
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ]
+            return invalid(errors)
+    return None
+
+
+def invalid(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return body(
+        422, "Invalid request", "The request does not match the schema.", "invalid-request",
+        errors=errors,
+    )  # fmt: skip
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        return problem(
-            422,
-            "Invalid request",
-            "The request does not match the schema.",
-            "invalid-request",
-            errors=errors,
-        )
+        return JSONResponse(invalid(errors), status_code=422, media_type=MEDIA_TYPE)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         return problem(exc.status_code, HTTPStatus(exc.status_code).phrase, str(exc.detail))
 
-    @app.exception_handler(ConcurrencyConflict)
-    async def _conflict(request: Request, exc: ConcurrencyConflict) -> JSONResponse:
-        return problem(
-            409,
-            "Concurrent modification",
-            str(exc),
-            "concurrency-conflict",
-            stream=exc.stream_id,
-            expected_version=exc.expected,
-        )
+    async def _refused(request: Request, exc: Exception) -> JSONResponse:
+        described = describe(exc)
+        assert described is not None
+        return JSONResponse(described, status_code=described["status"], media_type=MEDIA_TYPE)
 
-    @app.exception_handler(InvalidTransition)
-    async def _transition(request: Request, exc: InvalidTransition) -> JSONResponse:
-        return problem(
-            409,
-            "Not allowed in the current state",
-            str(exc),
-            "invalid-transition",
-            current_state=exc.state,
-        )
-
-    @app.exception_handler(NotFound)
-    async def _missing(request: Request, exc: NotFound) -> JSONResponse:
-        return problem(404, "Not found", str(exc), "not-found")
-
-    @app.exception_handler(Conflict)
-    async def _clash(request: Request, exc: Conflict) -> JSONResponse:
-        return problem(409, "Conflict", str(exc), "conflict", **exc.details)
-
-    @app.exception_handler(RuleViolation)
-    async def _rule(request: Request, exc: RuleViolation) -> JSONResponse:
-        return problem(422, "Rule violated", str(exc), "rule-violation")
-
-    @app.exception_handler(IdempotencyKeyReused)
-    async def _reused(request: Request, exc: IdempotencyKeyReused) -> JSONResponse:
-        return problem(422, "Idempotency key reused", str(exc), "idempotency-key-reused")
+    for refusal in REFUSALS:
+        app.add_exception_handler(refusal, _refused)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import logs, migrate
 from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
+from tuopin_eventkit.inbound import Intake, IntakeConsumer
 from tuopin_eventkit.projection import Projection, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.settings import ServiceSettings
@@ -36,6 +37,7 @@ class ServiceSpec:
     projections: Sequence[Projection] = ()  # fed by other services' events through Kafka
     inline_projections: Sequence[Projection] = ()  # its own events, in the same transaction
     private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
+    intake: Intake | None = None  # partners' postings through Kafka (banks, centres)
 
     @property
     def source(self) -> str:
@@ -99,6 +101,9 @@ class Runtime:
                 self.tasks.append(
                     asyncio.create_task(self.consumer(projection).run(), name=projection.name)
                 )
+            if self.spec.intake is not None:
+                intake = IntakeConsumer(self, self.spec.intake)
+                self.tasks.append(asyncio.create_task(intake.run(), name=intake.group))
 
     async def close(self) -> None:
         for task in self.tasks:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tuopin_eventkit.kafka import KafkaSettings
@@ -21,6 +22,8 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_projections: bool = True
     log_level: str = "INFO"
+    # Key of the resident-ID hash every service joins on; set one real secret when deployed.
+    identity_key: SecretStr = SecretStr("embedded-development-identity-key")
 
 
 def sqlite_url(service: str, var: Path = Path("var")) -> str:

@@ -1,4 +1,3 @@
-from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from tuopin_eventkit.settings import ServiceSettings, sqlite_url
@@ -9,5 +8,3 @@ class RegistrySettings(ServiceSettings):
 
     port: int = 8001
     database_url: str = sqlite_url("registry")
-    # Key of the resident-ID hash that every service joins on; set a real secret when deployed.
-    identity_key: SecretStr = SecretStr("embedded-development-identity-key")

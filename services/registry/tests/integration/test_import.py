@@ -13,9 +13,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.application import bulk
-from tuopin_registry.application.identity import IdentityKeys
 from tuopin_registry.application.people import people
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, respond
 from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.service import Runtime, RuntimeDep
-from tuopin_registry.application.identity import IdentityKeys
 
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 # How an aggregate decides, given the request body, its own id and the item id in the path.
@@ -28,7 +28,7 @@ Route = tuple[str, type[BaseModel], str, str, Decide]
 
 
 def keys(runtime: Runtime) -> IdentityKeys:
-    return IdentityKeys(runtime.settings.identity_key.get_secret_value())  # type: ignore[attr-defined]
+    return IdentityKeys(runtime.settings.identity_key.get_secret_value())
 
 
 async def run(

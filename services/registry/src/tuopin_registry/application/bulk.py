@@ -54,12 +54,12 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import RuleViolation
 from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
 from tuopin_registry.application import people
 from tuopin_registry.application.commands import new_member
 from tuopin_registry.application.household_index import household_members, households
-from tuopin_registry.application.identity import IdentityKeys
-from tuopin_registry.application.mapping import CONTRACT_OF
+from tuopin_registry.application.mapping import EVENTS
 from tuopin_registry.application.mapping import households as household_repository
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
@@ -785,7 +785,7 @@ def _to_contract(event: ev.HouseholdRegistered) -> Any:
     """``mapping.to_contract`` without its deep ``asdict`` copy, a third of a filing's cost:
     the event's fields and its members' are plain values, so shallow dicts will do."""
     fields = {**vars(event), "members": [vars(m) for m in event.members]}
-    return CONTRACT_OF[type(event)].model_validate(fields)
+    return EVENTS.contract_of[type(event)].model_validate(fields)
 
 
 def _household_rules(filing: Filing, entered: list[tuple[int, ev.Member, str]]) -> list[RowError]:

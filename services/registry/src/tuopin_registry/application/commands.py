@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
 from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import ConcurrencyConflict, EventStore
 from tuopin_registry.application import people
-from tuopin_registry.application.identity import IdentityKeys
 from tuopin_registry.application.mapping import households, villages
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household

@@ -1,14 +1,8 @@
 """Domain events ↔ contract events: the same facts, one in plain dataclasses, one on the wire."""
 
-from dataclasses import asdict
-from functools import cache
-from typing import Any
-
-from pydantic import TypeAdapter
-
 from tuopin_contracts import EventData
 from tuopin_contracts.events import registry as contract
-from tuopin_eventkit.repository import Repository
+from tuopin_eventkit.repository import EventMap, Repository
 from tuopin_eventkit.store import EventStore
 from tuopin_registry.domain import events as domain
 from tuopin_registry.domain import village
@@ -43,27 +37,14 @@ PAIRS: list[tuple[type, type[EventData]]] = [
     (village.VillageMeasurePlanned, contract.VillageMeasurePlannedV1),
     (village.VillageMeasureProgressed, contract.VillageMeasureProgressedV1),
 ]
-CONTRACT_OF = dict(PAIRS)
-DOMAIN_OF = {wire: own for own, wire in PAIRS}
-
-
-def to_contract(event: Any) -> EventData:
-    return CONTRACT_OF[type(event)].model_validate(asdict(event))
-
-
-def to_domain(event: EventData) -> Any:
-    return _adapter(DOMAIN_OF[type(event)]).validate_python(event.model_dump(mode="json"))
-
-
-@cache
-def _adapter(kind: type) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+EVENTS = EventMap(PAIRS)
+to_contract, to_domain = EVENTS.to_contract, EVENTS.to_domain
 
 
 def households(store: EventStore) -> Repository[Household]:
-    return Repository(store, "household", Household, to_contract, to_domain)
+    return EVENTS.repository(store, "household", Household)
 
 
 def villages(store: EventStore) -> Repository[Village]:
     """Villages' streams are named by their 12-digit code, unique in the province."""
-    return Repository(store, "village", Village, to_contract, to_domain)
+    return EVENTS.repository(store, "village", Village)

@@ -7,8 +7,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
+from tuopin_eventkit.identity import mask_name
 from tuopin_registry.application.household_index import households
-from tuopin_registry.application.identity import mask_name
 from tuopin_registry.application.village_index import villages
 
 # Region codes by level: how many leading digits of a 12-digit village code identify it.

@@ -1,7 +1,9 @@
 """Resident identity (居民身份证号码, GB 11643): validation, keyed hash, masking.
 
 The clear number is kept only in the registry's own people table; events and every other
-service see the keyed hash (to join and deduplicate) and the masked form.
+service see the keyed hash (to join and deduplicate) and the masked form. Every service
+that is handed a number (a bank's borrower, a centre's trainee) hashes it with the same
+key, so it finds the person in its read model without ever storing the number.
 """
 
 import hashlib
