@@ -1,32 +1,9 @@
 """The training service's REST API."""
 
-from uuid import UUID
+from fastapi import APIRouter
 
-from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel
+from tuopin_training.adapters import office_api, postings_api, public_api
 
-from tuopin_eventkit.service import RuntimeDep
-from tuopin_training.application.trainee_households import household
-
-router = APIRouter(prefix="/v1", tags=["households"])
-
-
-class TraineeHousehold(BaseModel):
-    """A registered household whose members may enrol in free training for poor labour."""
-
-    household_id: UUID
-    village_code: str
-    members: int
-
-
-@router.get(
-    "/households/{household_id}",
-    response_model=TraineeHousehold,
-    summary="A registered household known to training",
-)
-async def trainee_household(household_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
-    async with runtime.reader.connect() as conn:
-        found = await household(conn, str(household_id))
-    if found is None:
-        raise HTTPException(404, f"household {household_id} is not registered (未建档立卡)")
-    return found
+router = APIRouter()
+for part in (office_api, postings_api, public_api):
+    router.include_router(part.router)

@@ -1,17 +1,22 @@
-"""Local read model of registered households whose members may enrol (培训对象).
+"""Local read model of registered households and their members (培训对象), from the
+registry's events: who may enrol, and the households the 2020 goal counts.
 
-Training never asks the registry; it keeps its own copy from the registry's events. The
-2020 goal counts per household, so the household size is kept for coverage.
+Training never asks the registry. A person is found by the keyed hash of their resident
+ID number, the same hash the registry publishes. A person who moves between households
+appears in the new one possibly before leaving the old (their events are on different
+partitions); the membership with the latest effective date wins.
 """
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Date, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV2
+from tuopin_contracts.events import registry as r
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_training.domain.enrolment import Trainee
 
 metadata = MetaData()
 
@@ -19,24 +24,102 @@ trainee_households = Table(
     "trainee_households",
     metadata,
     Column("household_id", String(36), primary_key=True),
+    Column("file_number", String(40), nullable=False),
+    Column("county_code", String(6), nullable=False),
     Column("village_code", String(12), nullable=False, index=True),
-    Column("members", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
 )
 
-projection = Projection("training.trainee_households", tables=[trainee_households])
+trainee_members = Table(
+    "trainee_members",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("id_number_hash", String(128), index=True),
+    Column("id_number_masked", String(18)),
+    Column("birth_date", Date),
+    Column("labour_ability", String(20)),
+    Column("member_since", Date, nullable=False),
+)
+
+projection = Projection("training.trainee_households", tables=[trainee_households, trainee_members])
 
 
-@projection.on(HouseholdRegisteredV2)
+def _member(household_id: object, member: r.Member, since: date) -> dict[str, object]:
+    return {
+        "person_id": str(member.person_id),
+        "household_id": str(household_id),
+        "id_number_hash": member.id_number_hash,
+        "id_number_masked": member.id_number_masked,
+        "birth_date": member.birth_date,
+        "labour_ability": member.labour_ability,
+        "member_since": since,
+    }
+
+
+@projection.on(r.HouseholdRegisteredV2)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [
+    households = [
         {
             "household_id": str(e.data.household_id),
+            "file_number": e.data.file_number,
+            "county_code": e.data.county_code,
             "village_code": e.data.village_code,
-            "members": len(e.data.members),
+            "status": "identified",
         }
         for e in events
     ]
-    await upsert(conn, trainee_households, rows, keys=["household_id"])
+    await upsert(conn, trainee_households, households, keys=["household_id"])
+    members = [
+        _member(e.data.household_id, m, e.data.effective_date)
+        for e in events
+        for m in e.data.members
+    ]
+    await upsert(conn, trainee_members, members, keys=["person_id"])
+
+
+@projection.on(r.MemberAddedV1)
+async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [_member(e.data.household_id, e.data.member, e.data.effective_date) for e in events]
+    await upsert(conn, trainee_members, rows, keys=["person_id"])
+
+
+@projection.on(r.MemberRemovedV1)
+async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    gone = [str(e.data.person_id) for e in events]
+    await conn.execute(delete(trainee_members).where(trainee_members.c.person_id.in_(gone)))
+
+
+@projection.on(r.MemberUpdatedV1)
+async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        if e.data.labour_ability is not None:
+            await conn.execute(
+                update(trainee_members)
+                .where(trainee_members.c.person_id == str(e.data.person_id))
+                .values(labour_ability=e.data.labour_ability)
+            )
+
+
+async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(trainee_households)
+            .where(trainee_households.c.household_id == str(e.data.household_id))
+            .values(status=e.data.status)
+        )
+
+
+for _lifecycle in (
+    r.AssistanceStartedV1,
+    r.ExitProposedV1,
+    r.ExitPublicisedV1,
+    r.HouseholdExitedV1,
+    r.ExitRejectedV1,
+    r.ReturnedToPovertyV1,
+    r.HouseholdRemovedV1,
+):
+    projection.on(_lifecycle)(_status_changed)
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
@@ -46,3 +129,27 @@ async def household(conn: AsyncConnection, household_id: str) -> dict[str, objec
         )
     ).first()
     return None if row is None else dict(row._mapping)
+
+
+async def trainee(conn: AsyncConnection, id_number_hash: str) -> Trainee | None:
+    """The person with this identity hash, in their latest household; None if unknown."""
+    m, h = trainee_members, trainee_households
+    row = (
+        await conn.execute(
+            select(m, h.c.village_code, h.c.status)
+            .join(h, h.c.household_id == m.c.household_id)
+            .where(m.c.id_number_hash == id_number_hash)
+            .order_by(m.c.member_since.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Trainee(
+        household_id=row.household_id,
+        village_code=row.village_code,
+        id_number_hash=id_number_hash,
+        id_number_masked=row.id_number_masked,
+        birth_date=row.birth_date,
+        household_status=row.status,
+    )

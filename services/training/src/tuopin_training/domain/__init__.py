@@ -1,1 +1,1 @@
-"""Pure training rules; standard library only (the domain arrives with its own issue)."""
+"""Pure training rules: accreditation, programmes, eligibility, certificates (stdlib only)."""

@@ -5,9 +5,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
+from tuopin_contracts.topics import Inbound
+from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_training.adapters.http import router
-from tuopin_training.application.trainee_households import projection
+from tuopin_training.adapters.postings_api import handle
+from tuopin_training.application import records, trainee_households
+from tuopin_training.application.postings import CentrePosting
 from tuopin_training.config import TrainingSettings
 
 spec = ServiceSpec(
@@ -17,7 +21,9 @@ spec = ServiceSpec(
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.TRAINING,
     routers=[router],
-    projections=[projection],
+    projections=[trainee_households.projection],
+    inline_projections=[records.projection],
+    intake=Intake(topic=Inbound.CENTRE_POSTINGS, body=CentrePosting, handle=handle),
 )
 
 

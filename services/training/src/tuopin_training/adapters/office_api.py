@@ -1,0 +1,128 @@
+"""The office's endpoints: accrediting centres, opening programmes, reading them."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import (
+    History,
+    IdempotencyKey,
+    IfMatch,
+    expected_version,
+    history,
+    respond,
+)
+from tuopin_eventkit.idempotency import Command, Outcome
+from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_training.adapters import schemas as s
+from tuopin_training.application import office, queries
+from tuopin_training.application.mapping import repository
+from tuopin_training.domain.centre import Centre
+
+router = APIRouter(prefix="/v1")
+
+
+async def run(runtime: Runtime, scope: str, key: str | None, request: Any, cmd: Command) -> Outcome:
+    return await idempotency.execute(
+        runtime.engine, runtime.store, cmd, f"training.office.{scope}", key, request
+    )
+
+
+@router.post("/centres", status_code=201, tags=["centres"], summary="Accredit a training centre")
+async def accredit(
+    body: s.AccreditationTerms, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await office.accredit(conn, runtime.store, body.model_dump())
+
+    outcome = await run(runtime, "accredit", idempotency_key, body.model_dump(mode="json"), command)
+    return respond(outcome, location=f"/v1/centres/{outcome.body['centre_id']}")
+
+
+@router.post(
+    "/centres/{centre_id}/accreditations",
+    tags=["centres"],
+    summary="Renew or change a centre's accreditation (a new term)",
+)
+async def reaccredit(
+    centre_id: UUID,
+    body: s.AccreditationTerms,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await office.reaccredit(
+            conn, runtime.store, str(centre_id), expected_version(if_match), body.model_dump()
+        )
+
+    request = {"centre": str(centre_id), **body.model_dump(mode="json")}
+    return respond(await run(runtime, "reaccredit", idempotency_key, request, command))
+
+
+@router.post(
+    "/centres/{centre_id}/withdrawal", tags=["centres"], summary="Withdraw the accreditation"
+)
+async def withdraw(
+    centre_id: UUID,
+    body: s.Withdrawal,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await office.withdraw(
+            conn, runtime.store, str(centre_id), expected_version(if_match),
+            body.withdrawn_on, body.reason,
+        )  # fmt: skip
+
+    request = {"centre": str(centre_id), **body.model_dump(mode="json")}
+    return respond(await run(runtime, "withdraw", idempotency_key, request, command))
+
+
+@router.get("/centres", tags=["centres"], summary="Accredited centres, by county")
+async def centres(
+    runtime: RuntimeDep, county_code: Annotated[str | None, Query(pattern=r"^62\d{4}$")] = None
+) -> list[dict[str, Any]]:
+    async with runtime.reader.connect() as conn:
+        return await queries.centre_list(conn, county_code)
+
+
+@router.get("/centres/{centre_id}", tags=["centres"], summary="A centre and its accreditation")
+async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
+    async with runtime.reader.connect() as conn:
+        found = await repository(runtime.store, Centre).get(conn, str(centre_id))
+    if found is None:
+        raise NotFound(f"no training centre {centre_id}")
+    return respond(Outcome(200, office.centre_view(found)))
+
+
+@router.get("/centres/{centre_id}/history", tags=["centres"], response_model=History)
+async def centre_history(
+    centre_id: UUID, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+) -> History:
+    return await history(runtime, str(centre_id), as_of)
+
+
+@router.post("/programmes", status_code=201, tags=["programmes"], summary="Open a programme")
+async def open_programme(
+    body: s.ProgrammeOpening, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await office.open_programme(conn, runtime.store, body.model_dump())
+
+    request = body.model_dump(mode="json")
+    outcome = await run(runtime, "open-programme", idempotency_key, request, command)
+    return respond(outcome, location=f"/v1/programmes/{outcome.body['programme_id']}")
+
+
+@router.get("/programmes/{programme_id}", tags=["programmes"], summary="A programme and seats")
+async def programme(programme_id: UUID, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await queries.programme(conn, str(programme_id))

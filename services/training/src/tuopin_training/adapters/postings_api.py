@@ -1,0 +1,56 @@
+"""Centres' postings over HTTP; the inbound Kafka topic runs the same ``handle``."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.http import respond
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_training.application.postings import CentrePosting, Posting
+from tuopin_training.application.recording import Recorder
+
+router = APIRouter(prefix="/v1", tags=["centre postings"])
+
+RecordKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="The centre's own record id; a retry gets the first answer.",
+    ),
+]
+
+
+async def handle(runtime: Runtime, posting: Posting, key: str) -> Outcome:
+    """Record one posting at most once per (centre, record id), whichever way it came."""
+    keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
+
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await Recorder(conn, runtime.store, keys).record(posting)
+
+    return await idempotency.execute(
+        runtime.engine,
+        runtime.store,
+        command,
+        f"training.postings.{posting.centre_id}",
+        key,
+        posting.model_dump(mode="json"),
+    )
+
+
+@router.post(
+    "/centre-postings",
+    status_code=201,
+    summary="A centre posts an enrolment, attendance, completion, drop-out, appraisal, "
+    "certificate, revocation, academic certificate or placement",
+)
+async def post(
+    body: CentrePosting, runtime: RuntimeDep, idempotency_key: RecordKey
+) -> JSONResponse:
+    return respond(await handle(runtime, body, idempotency_key))

@@ -1,0 +1,89 @@
+"""Certificate verification for anyone, and the coverage figures of the 2020 goal."""
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from tuopin_contracts.dates import today
+from tuopin_eventkit.service import RuntimeDep
+from tuopin_training.application import coverage, queries
+
+router = APIRouter(prefix="/v1")
+
+On = Annotated[date | None, Query(description="The day reckoned (default: today, Beijing)")]
+Region = Annotated[
+    str, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$", description="County, township or village")
+]
+
+
+@router.get(
+    "/certificates/{issuer}/{number}",
+    tags=["certificates"],
+    summary="Verify a certificate (证书查询): masked holder, occupation, level, validity",
+)
+async def verify(issuer: UUID, number: str, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await queries.verify(conn, str(issuer), number, on or today())
+
+
+@router.get("/coverage", tags=["coverage"], summary="Households with a certified member, by region")
+async def by_region(
+    runtime: RuntimeDep,
+    level: Literal["county", "township", "village"] = "village",
+    code: Annotated[str | None, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$")] = None,
+    on: On = None,
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await coverage.by_region(conn, level, code, on or today())
+
+
+@router.get(
+    "/households/{household_id}",
+    tags=["coverage"],
+    summary="Whether a registered household has a member with a valid certificate",
+)
+async def household(household_id: UUID, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await coverage.household(conn, str(household_id), on or today())
+
+
+@router.get(
+    "/work-list",
+    tags=["coverage"],
+    summary="Households with working-age members and no certificate yet (工作清单)",
+)
+async def work_list(code: Region, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+    day = on or today()
+    async with runtime.reader.connect() as conn:
+        rows = await coverage.work_list(conn, code, day)
+    return {"within": code, "on": day, "households": len(rows), "rows": rows}
+
+
+@router.get("/work-list.csv", tags=["coverage"], summary="The work list as CSV")
+async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Response:
+    async with runtime.reader.connect() as conn:
+        rows = await coverage.work_list(conn, code, on or today())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["village_code", "file_number", "household_id", "status",
+                     "working_age_members"])  # fmt: skip
+    for r in rows:
+        writer.writerow([r["village_code"], r["file_number"], r["household_id"], r["status"],
+                         ";".join(r["working_age_members"])])  # fmt: skip
+    return Response(
+        # A BOM so that spreadsheet programmes read the Chinese as UTF-8.
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="work-list-{code}.csv"'},
+    )
+
+
+@router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
+async def yearly(year: int, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await coverage.yearly(conn, year)

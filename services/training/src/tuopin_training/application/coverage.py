@@ -1,0 +1,177 @@
+"""The 2020 goal (item 8(3)): "每个贫困家庭至少有1人取得职业资格证书、掌握1门致富技能".
+
+A household counts as covered on a day when one of its current members holds a
+vocational certificate valid that day (issued, not revoked, not expired). The households
+counted are those filed (建档立卡) and not removed as wrongly identified — households that
+have exited poverty stay in the goal. Members are the registry's current ones.
+"""
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_training.application.records import (
+    academic_certificates,
+    certificates,
+    enrolments,
+    placements,
+)
+from tuopin_training.application.trainee_households import trainee_households, trainee_members
+from tuopin_training.domain.terms import NEW_PROFESSIONAL_FARMERS_PER_YEAR, working_age
+
+LEVEL_DIGITS = {"county": 6, "township": 9, "village": 12}
+h, m, c = trainee_households, trainee_members, certificates
+
+
+def valid_on(day: date) -> ColumnElement[bool]:
+    return and_(
+        c.c.issued_on <= day,
+        or_(c.c.revoked_on.is_(None), c.c.revoked_on > day),
+        or_(c.c.valid_until.is_(None), c.c.valid_until >= day),
+    )
+
+
+def covered(day: date) -> ColumnElement[bool]:
+    """The household has a current member with a certificate valid on ``day``."""
+    return exists(
+        select(1)
+        .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
+        .where(m.c.household_id == h.c.household_id, valid_on(day))
+    )
+
+
+def share(part: int, whole: int) -> str | None:
+    if not whole:
+        return None
+    return str((Decimal(part) / whole).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
+def _in_region(code: str | None) -> ColumnElement[bool]:
+    return h.c.village_code.startswith(code) if code else true()
+
+
+async def by_region(conn: AsyncConnection, level: str, code: str | None, day: date) -> dict:
+    region = func.substr(h.c.village_code, 1, LEVEL_DIGITS[level]).label("code")
+    is_covered = func.coalesce(func.sum(case((covered(day), 1), else_=0)), 0)
+    rows = await conn.execute(
+        select(region, func.count().label("households"), is_covered.label("certified"))
+        .where(h.c.status != "removed", _in_region(code))
+        .group_by(region)
+        .order_by(region)
+    )
+    regions = [
+        {"code": r.code, "households": r.households, "certified_households": int(r.certified),
+         "coverage": share(int(r.certified), r.households)}
+        for r in rows
+    ]  # fmt: skip
+    households = sum(r["households"] for r in regions)
+    certified = sum(r["certified_households"] for r in regions)
+    return {
+        "level": level,
+        "within": code,
+        "on": day,
+        "households": households,
+        "certified_households": certified,
+        "coverage": share(certified, households),
+        "regions": regions,
+    }
+
+
+async def household(conn: AsyncConnection, household_id: str, day: date) -> dict[str, Any]:
+    found = (await conn.execute(select(h).where(h.c.household_id == household_id))).first()
+    if found is None:
+        raise NotFound(f"household {household_id} is not registered (未建档立卡)")
+    rows = await conn.execute(
+        select(m.c.id_number_masked, c.c.centre_id, c.c.number, c.c.occupation,
+               c.c.occupation_name, c.c.level, c.c.issued_on)
+        .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
+        .where(m.c.household_id == household_id, valid_on(day))
+        .order_by(c.c.issued_on)
+    )  # fmt: skip
+    held = [dict(r._mapping) for r in rows]
+    return {
+        **found._mapping,
+        "on": day,
+        "has_certified_member": bool(held) and found.status != "removed",
+        "certificates": held,
+    }
+
+
+async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[str, Any]]:
+    """工作清单: households with a working-age member able to work and no certificate yet,
+    each with those members (masked), in village and file order."""
+    rows = await conn.execute(
+        select(h.c.household_id, h.c.file_number, h.c.village_code, h.c.status,
+               m.c.id_number_masked, m.c.birth_date, m.c.labour_ability)
+        .select_from(h.join(m, m.c.household_id == h.c.household_id))
+        .where(h.c.status != "removed", h.c.village_code.startswith(code), ~covered(day))
+        .order_by(h.c.village_code, h.c.file_number, m.c.birth_date)
+    )  # fmt: skip
+    listed: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r.labour_ability == "none" or not working_age(r.birth_date, day):
+            continue
+        entry = listed.setdefault(
+            r.household_id,
+            {"household_id": r.household_id, "file_number": r.file_number,
+             "village_code": r.village_code, "status": r.status, "working_age_members": []},
+        )  # fmt: skip
+        entry["working_age_members"].append(r.id_number_masked or "(未登记身份证号)")
+    return list(listed.values())
+
+
+def _year(column: Any, year: int) -> ColumnElement[bool]:
+    return column.between(date(year, 1, 1), date(year, 12, 31))
+
+
+async def yearly(conn: AsyncConnection, year: int) -> dict[str, Any]:
+    """A year's counts against the seed's targets."""
+    e, p = enrolments, placements
+
+    async def by_kind(*where: ColumnElement[bool]) -> dict[str, int]:
+        rows = await conn.execute(select(e.c.kind, func.count()).where(*where).group_by(e.c.kind))
+        return dict(rows.all())  # type: ignore[arg-type]
+
+    enrolled = await by_kind(_year(e.c.enrolled_on, year))
+    completed = await by_kind(e.c.stage == "completed", _year(e.c.finished_on, year))
+    farmers = completed.get("new_professional_farmer", 0)
+    issued = await conn.scalar(select(func.count()).where(_year(c.c.issued_on, year)))
+    revoked = await conn.scalar(select(func.count()).where(_year(c.c.revoked_on, year)))
+    placed = (
+        await conn.execute(
+            select(func.count(), func.coalesce(func.sum(p.c.months_worked), 0),
+                   func.coalesce(func.sum(case((p.c.outside_province, 1), else_=0)), 0))
+            .where(_year(p.c.start_date, year))
+        )
+    ).one()  # fmt: skip
+    dual = await conn.scalar(
+        select(func.count(func.distinct(c.c.id_number_hash))).where(
+            c.c.issued_on <= date(year, 12, 31),
+            c.c.id_number_hash.in_(
+                select(academic_certificates.c.id_number_hash).where(
+                    academic_certificates.c.graduated_on <= date(year, 12, 31)
+                )
+            ),
+        )
+    )
+    return {
+        "year": year,
+        "enrolled": enrolled,
+        "completed": completed,
+        "new_professional_farmers": {
+            "trained": farmers,
+            "target": NEW_PROFESSIONAL_FARMERS_PER_YEAR,
+            "share_of_target": share(farmers, NEW_PROFESSIONAL_FARMERS_PER_YEAR),
+        },
+        "two_after_school_enrolled": enrolled.get("two_after_school", 0),
+        "certificates_issued": issued,
+        "certificates_revoked": revoked,
+        "dual_certificate_holders": dual,
+        "labour_export": {"placements": placed[0], "outside_province": int(placed[2]),
+                          "months_worked": int(placed[1])},
+    }  # fmt: skip

@@ -1,0 +1,98 @@
+"""The training office's commands (人社/扶贫部门): accrediting centres and opening
+programmes. Each loads its aggregate, lets it decide and saves, in the caller's transaction."""
+
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.store import ConcurrencyConflict, EventStore
+from tuopin_training.application.mapping import repository
+from tuopin_training.domain import events as ev
+from tuopin_training.domain.centre import Centre
+from tuopin_training.domain.programme import Programme
+
+
+def centre_view(centre: Centre) -> dict[str, Any]:
+    return {
+        "centre_id": centre.id,
+        "name": centre.name,
+        "county_code": centre.county_code,
+        "terms": [
+            {
+                "valid_from": t.valid_from,
+                "valid_until": t.valid_until,
+                "occupations": [vars(o) for o in t.occupations.values()],
+            }
+            for t in centre.terms
+        ],
+        "withdrawn_on": centre.withdrawn_on,
+        "version": centre.version,
+    }
+
+
+def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccredited:
+    occupations = [ev.Accreditation(**o) for o in terms.pop("occupations")]
+    return ev.CentreAccredited(centre_id=centre_id, occupations=occupations, **terms)
+
+
+async def accredit(conn: AsyncConnection, store: EventStore, terms: dict[str, Any]) -> Outcome:
+    centre = Centre.accredit(_decision(str(uuid4()), dict(terms)))
+    await repository(store, Centre).save(conn, centre)
+    return Outcome(201, centre_view(centre))
+
+
+async def _change(
+    conn: AsyncConnection, store: EventStore, centre_id: str, expected: int | None
+) -> Centre:
+    centre = await repository(store, Centre).get(conn, centre_id)
+    if centre is None:
+        raise NotFound(f"no training centre {centre_id}")
+    if expected is not None and expected != centre.version:
+        raise ConcurrencyConflict(centre_id, expected, centre.version)
+    return centre
+
+
+async def reaccredit(
+    conn: AsyncConnection,
+    store: EventStore,
+    centre_id: str,
+    expected: int | None,
+    terms: dict[str, Any],
+) -> Outcome:
+    centre = await _change(conn, store, centre_id, expected)
+    centre.reaccredit(_decision(centre_id, dict(terms)))
+    await repository(store, Centre).save(conn, centre)
+    return Outcome(200, centre_view(centre))
+
+
+async def withdraw(
+    conn: AsyncConnection,
+    store: EventStore,
+    centre_id: str,
+    expected: int | None,
+    withdrawn_on: date,
+    reason: str,
+) -> Outcome:
+    centre = await _change(conn, store, centre_id, expected)
+    centre.withdraw(
+        ev.AccreditationWithdrawn(centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason)
+    )
+    await repository(store, Centre).save(conn, centre)
+    return Outcome(200, centre_view(centre))
+
+
+async def open_programme(
+    conn: AsyncConnection, store: EventStore, details: dict[str, Any]
+) -> Outcome:
+    centre_id = str(details.pop("centre_id"))
+    centre = await repository(store, Centre).get(conn, centre_id)
+    if centre is None:
+        raise NotFound(f"no training centre {centre_id}")
+    opening = ev.ProgrammeOpened(centre_id=centre_id, programme_id=str(uuid4()), **details)
+    programme = Programme.open(opening, centre)
+    await repository(store, Programme).save(conn, programme)
+    return Outcome(201, {**vars(programme.opened), "version": programme.version})

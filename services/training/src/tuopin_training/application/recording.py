@@ -1,0 +1,245 @@
+"""Recording a centre's posting: find the centre, the person and the records it names,
+let the aggregates decide, save — all in the caller's transaction, under the append lock,
+so the rules that look across streams (seats, overlapping enrolments, certificate numbers)
+read exactly what they decide on. A refusal writes nothing."""
+
+from dataclasses import asdict, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_eventkit.aggregate import Conflict, NotFound
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.store import EventStore
+from tuopin_training.application import postings as p
+from tuopin_training.application.mapping import record_id, repository
+from tuopin_training.application.records import enrolments, programmes
+from tuopin_training.application.trainee_households import trainee
+from tuopin_training.domain import events as ev
+from tuopin_training.domain.centre import Centre
+from tuopin_training.domain.certificate import Basis, Certificate
+from tuopin_training.domain.enrolment import Enrolment, Trainee
+from tuopin_training.domain.programme import Programme
+from tuopin_training.domain.records import AcademicCertificate, Appraisal, Placement
+from tuopin_training.domain.rules import Refused
+from tuopin_training.domain.terms import CertificateBasis
+
+
+class Recorder:
+    """One posting's unit of work."""
+
+    def __init__(self, conn: AsyncConnection, store: EventStore, keys: IdentityKeys) -> None:
+        self.conn, self.store, self.keys = conn, store, keys
+
+    async def load(self, kind: type, aggregate_id: str) -> Any:
+        return await repository(self.store, kind).get(self.conn, aggregate_id)
+
+    async def save(self, aggregate: Any) -> None:
+        await repository(self.store, type(aggregate)).save(self.conn, aggregate)
+
+    async def centre(self, centre_id: object) -> Centre:
+        centre = await self.load(Centre, str(centre_id))
+        if centre is None:
+            raise NotFound(f"no training centre {centre_id}")
+        return centre
+
+    async def person(self, id_number: str) -> tuple[Trainee, dict[str, str]]:
+        """The registered member with this ID number, and their identity for events."""
+        resident = self.keys.resident(id_number)
+        found = await trainee(self.conn, resident.hash)
+        if found is None:
+            raise Refused(
+                "registered-member",
+                f"{resident.masked} is not a member of a household registered (建档立卡)",
+            )
+        return found, {
+            "household_id": found.household_id,
+            "village_code": found.village_code,
+            "id_number_hash": found.id_number_hash,
+            "id_number_masked": found.id_number_masked or resident.masked,
+        }
+
+    async def fresh(self, kind: type, centre_id: str, what: str, ref: str) -> str:
+        """The id of a record the centre names for the first time; a clash is a conflict."""
+        new_id = record_id(centre_id, what, ref)
+        if await self.load(kind, new_id) is not None:
+            raise Conflict(
+                f"{what} {ref} is already recorded for centre {centre_id}",
+                **{f"{what}_id": new_id},
+            )
+        return new_id
+
+    async def enrolment(self, centre_id: str, ref: str) -> Enrolment:
+        found = await self.load(Enrolment, record_id(centre_id, "enrolment", ref))
+        if found is None:
+            raise NotFound(f"centre {centre_id} has no enrolment {ref}")
+        return found
+
+    # --- the postings --------------------------------------------------------------------
+
+    async def record(self, posting: p.Posting) -> Outcome:
+        await self.store.lock_appends(self.conn)
+        centre_id = str(posting.centre_id)
+        centre = await self.centre(centre_id)
+        handler = getattr(self, f"_{posting.kind}")  # type: ignore[attr-defined]
+        aggregate, event = await handler(posting, centre_id, centre)
+        await self.save(aggregate)
+        return Outcome(201, view(posting.kind, event))  # type: ignore[attr-defined]
+
+    async def _enrolment(self, post: p.EnrolmentPosting, centre_id: str, _: Centre) -> Any:
+        person, identity = await self.person(post.id_number)
+        programme = await self.load(Programme, str(post.programme_id))
+        if programme is None:
+            raise NotFound(f"no programme {post.programme_id}")
+        enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
+        event = ev.Enrolled(
+            centre_id=centre_id, enrolment_id=enrolment_id, enrolment_ref=post.enrolment_ref,
+            programme_id=programme.id, kind=programme.kind, enrolled_on=post.enrolled_on,
+            **identity,
+        )  # fmt: skip
+        starts_on, ends_on = programme.period()
+        overlapping = await self._overlapping(person, max(starts_on, post.enrolled_on), ends_on)
+        seats = await self.conn.scalar(
+            select(func.count()).where(
+                enrolments.c.programme_id == programme.id, enrolments.c.stage != "dropped_out"
+            )
+        )
+        enrolment = Enrolment.enrol(event, programme, person, int(seats or 0), overlapping)
+        return enrolment, event
+
+    async def _overlapping(self, person: Trainee, start: date, end: date) -> list[str]:
+        """The person's enrolments whose time in training meets [start, end]: from the later
+        of enrolment and programme start, until completion, drop-out or programme end."""
+        e, g = enrolments, programmes
+        rows = await self.conn.execute(
+            select(e.c.enrolment_ref, e.c.enrolled_on, e.c.finished_on, g.c.starts_on,
+                   g.c.ends_on)
+            .join(g, g.c.programme_id == e.c.programme_id)
+            .where(e.c.id_number_hash == person.id_number_hash)
+        )  # fmt: skip
+        return [
+            r.enrolment_ref
+            for r in rows
+            if max(r.starts_on, r.enrolled_on) <= end and start <= (r.finished_on or r.ends_on)
+        ]
+
+    async def _attendance(self, post: p.AttendancePosting, centre_id: str, _: Centre) -> Any:
+        enrolment = await self.enrolment(centre_id, post.enrolment_ref)
+        event = ev.AttendanceRecorded(
+            centre_id=centre_id, enrolment_id=enrolment.id, period_from=post.period_from,
+            period_to=post.period_to, sessions_held=post.sessions_held,
+            sessions_attended=post.sessions_attended,
+        )  # fmt: skip
+        enrolment.record_attendance(event)
+        return enrolment, event
+
+    async def _completion(self, post: p.CompletionPosting, centre_id: str, _: Centre) -> Any:
+        enrolment = await self.enrolment(centre_id, post.enrolment_ref)
+        enrolled = enrolment.enrolled
+        event = ev.Completed(
+            centre_id=centre_id, enrolment_id=enrolment.id, household_id=enrolled.household_id,
+            id_number_hash=enrolled.id_number_hash, kind=enrolled.kind,
+            completed_on=post.completed_on,
+        )  # fmt: skip
+        enrolment.complete(event)
+        return enrolment, event
+
+    async def _drop_out(self, post: p.DropOutPosting, centre_id: str, _: Centre) -> Any:
+        enrolment = await self.enrolment(centre_id, post.enrolment_ref)
+        event = ev.DroppedOut(
+            centre_id=centre_id, enrolment_id=enrolment.id, left_on=post.left_on,
+            reason=post.reason, note=post.note,
+        )  # fmt: skip
+        enrolment.drop_out(event)
+        return enrolment, event
+
+    async def _appraisal(self, post: p.AppraisalPosting, centre_id: str, centre: Centre) -> Any:
+        _, identity = await self.person(post.id_number)
+        appraisal_id = await self.fresh(Appraisal, centre_id, "appraisal", post.appraisal_ref)
+        event = ev.AppraisalRecorded(
+            centre_id=centre_id, appraisal_id=appraisal_id, appraisal_ref=post.appraisal_ref,
+            occupation=post.occupation, level=post.level, appraised_on=post.appraised_on,
+            passed=post.passed, **identity,
+        )  # fmt: skip
+        return Appraisal.record_result(event, centre), event
+
+    async def _certificate(self, post: p.CertificatePosting, centre_id: str, issuer: Centre) -> Any:
+        _, identity = await self.person(post.id_number)
+        certificate_id = await self.fresh(Certificate, centre_id, "certificate", post.number)
+        event = ev.CertificateIssued(
+            centre_id=centre_id, certificate_id=certificate_id, number=post.number,
+            occupation=post.occupation, occupation_name="", level=post.level,
+            issued_on=post.issued_on, valid_until=post.valid_until,
+            basis=CertificateBasis(post.basis), basis_id="", **identity,
+        )  # fmt: skip
+        basis = await self._basis(post)
+        certificate = Certificate.issue(replace(event, basis_id=basis.basis_id), issuer, basis)
+        return certificate, certificate.issued
+
+    async def _basis(self, post: p.CertificatePosting) -> Basis:
+        at = str(post.basis_centre_id or post.centre_id)
+        if post.basis == CertificateBasis.COMPLETION:
+            enrolment = await self.load(Enrolment, record_id(at, "enrolment", post.basis_ref))
+            if enrolment is None:
+                raise Refused("certificate-basis", f"centre {at} has no enrolment {post.basis_ref}")
+            programme = await self.load(Programme, enrolment.enrolled.programme_id)
+            return Basis(
+                CertificateBasis.COMPLETION, enrolment.id, enrolment.enrolled.id_number_hash,
+                programme.opened.occupation, programme.opened.level, enrolment.completed_on,
+            )  # fmt: skip
+        appraisal = await self.load(Appraisal, record_id(at, "appraisal", post.basis_ref))
+        if appraisal is None:
+            raise Refused("certificate-basis", f"centre {at} has no appraisal {post.basis_ref}")
+        done = appraisal.recorded
+        return Basis(
+            CertificateBasis.APPRAISAL, appraisal.id, done.id_number_hash, done.occupation,
+            done.level, done.appraised_on if done.passed else None,
+        )  # fmt: skip
+
+    async def _revocation(self, post: p.RevocationPosting, centre_id: str, _: Centre) -> Any:
+        certificate = await self.load(Certificate, record_id(centre_id, "certificate", post.number))
+        if certificate is None:
+            raise NotFound(f"centre {centre_id} issued no certificate {post.number}")
+        issued = certificate.issued
+        event = ev.CertificateRevoked(
+            centre_id=centre_id, certificate_id=certificate.id, number=post.number,
+            household_id=issued.household_id, id_number_hash=issued.id_number_hash,
+            revoked_on=post.revoked_on, reason=post.reason,
+        )  # fmt: skip
+        certificate.revoke(event)
+        return certificate, event
+
+    async def _academic_certificate(
+        self, post: p.AcademicCertificatePosting, centre_id: str, _: Centre
+    ) -> Any:
+        _, identity = await self.person(post.id_number)
+        academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
+        event = ev.AcademicCertificateRecorded(
+            centre_id=centre_id, academic_id=academic_id, number=post.number,
+            school=post.school, speciality=post.speciality, education=post.education,
+            graduated_on=post.graduated_on, **identity,
+        )  # fmt: skip
+        return AcademicCertificate.record_certificate(event), event
+
+    async def _placement(self, post: p.PlacementPosting, centre_id: str, _: Centre) -> Any:
+        _, identity = await self.person(post.id_number)
+        placement_id = await self.fresh(Placement, centre_id, "placement", post.placement_ref)
+        trained = None
+        if post.enrolment_ref is not None:
+            trained = (await self.enrolment(centre_id, post.enrolment_ref)).enrolled
+        event = ev.PlacementRecorded(
+            centre_id=centre_id, placement_id=placement_id, placement_ref=post.placement_ref,
+            employer=post.employer, place=post.place, outside_province=post.outside_province,
+            start_date=post.start_date, months_worked=post.months_worked,
+            enrolment_id=trained.enrolment_id if trained else None, **identity,
+        )  # fmt: skip
+        return Placement.record_placement(event, trained), event
+
+
+def view(kind: str, event: object) -> dict[str, Any]:
+    """The answer to a posting: what was recorded, without the identity hash."""
+    recorded = {k: v for k, v in asdict(event).items() if k != "id_number_hash"}  # type: ignore[call-overload]
+    return {"kind": kind, **recorded}

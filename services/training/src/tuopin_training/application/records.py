@@ -1,0 +1,235 @@
+"""The training service's read model of its own events (an inline projection, updated in
+the appending transaction): centres, programmes, enrolments, certificates, academic
+certificates and placements, for the rules that look across streams (seats, overlapping
+enrolments) and for verification, coverage and the yearly counts."""
+
+from collections.abc import Sequence
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import training as t
+from tuopin_eventkit.db import upsert
+from tuopin_eventkit.projection import Delivered, Projection
+
+metadata = MetaData()
+
+centres = Table(
+    "centres",
+    metadata,
+    Column("centre_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),  # of the latest term
+    Column("valid_until", Date, nullable=False),
+    Column("occupations", JSON, nullable=False),
+    Column("withdrawn_on", Date),
+    Column("withdrawal_reason", String(500)),
+)
+
+programmes = Table(
+    "programmes",
+    metadata,
+    Column("programme_id", String(36), primary_key=True),
+    Column("centre_id", String(36), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("labour_brand", String(40)),
+    Column("occupation", String(12), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("free_for_poor_labour", Boolean, nullable=False),
+    Column("fee_fen", Integer, nullable=False),
+)
+
+enrolments = Table(
+    "enrolments",
+    metadata,
+    Column("enrolment_id", String(36), primary_key=True),
+    Column("centre_id", String(36), nullable=False),
+    Column("enrolment_ref", String(200), nullable=False),
+    Column("programme_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("village_code", String(12), nullable=False),
+    Column("id_number_hash", String(128), nullable=False, index=True),
+    Column("id_number_masked", String(18), nullable=False),
+    Column("enrolled_on", Date, nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("finished_on", Date),  # completed or left
+    Column("drop_out_reason", String(40)),
+    Column("sessions_held", Integer, nullable=False),
+    Column("sessions_attended", Integer, nullable=False),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("certificate_id", String(36), primary_key=True),
+    Column("centre_id", String(36), nullable=False),
+    Column("number", String(200), nullable=False),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("village_code", String(12), nullable=False),
+    Column("id_number_hash", String(128), nullable=False, index=True),
+    Column("id_number_masked", String(18), nullable=False),
+    Column("occupation", String(12), nullable=False),
+    Column("occupation_name", String(200), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("valid_until", Date),
+    Column("basis", String(20), nullable=False),
+    Column("revoked_on", Date),
+    Column("revocation_reason", String(500)),
+    UniqueConstraint("centre_id", "number", name="uq_certificates_issuer_number"),
+)
+
+academic_certificates = Table(
+    "academic_certificates",
+    metadata,
+    Column("academic_id", String(36), primary_key=True),
+    Column("centre_id", String(36), nullable=False),
+    Column("number", String(200), nullable=False),
+    Column("household_id", String(36), nullable=False),
+    Column("id_number_hash", String(128), nullable=False, index=True),
+    Column("school", String(200), nullable=False),
+    Column("speciality", String(200), nullable=False),
+    Column("education", String(20), nullable=False),
+    Column("graduated_on", Date, nullable=False),
+)
+
+placements = Table(
+    "placements",
+    metadata,
+    Column("placement_id", String(36), primary_key=True),
+    Column("centre_id", String(36), nullable=False),
+    Column("household_id", String(36), nullable=False),
+    Column("village_code", String(12), nullable=False),
+    Column("id_number_hash", String(128), nullable=False),
+    Column("employer", String(200), nullable=False),
+    Column("place", String(200), nullable=False),
+    Column("outside_province", Boolean, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("months_worked", Integer, nullable=False),
+)
+
+projection = Projection(
+    "training.records",
+    tables=[centres, programmes, enrolments, certificates, academic_certificates, placements],
+)
+
+
+def _columns(table: Table, data: t.EventData) -> dict[str, object]:
+    """The event's fields that are columns of ``table``, ids as text."""
+    values = data.model_dump()
+    return {c: (str(v) if isinstance(v, UUID | StrEnum) else v) for c, v in values.items()
+            if c in table.c}  # fmt: skip
+
+
+@projection.on(t.CentreAccreditedV1)
+async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {**_columns(centres, e.data), "withdrawn_on": None, "withdrawal_reason": None,
+         "occupations": [o.model_dump() for o in e.data.occupations]}
+        for e in events
+    ]  # fmt: skip
+    update_ = [c for c in rows[0] if c != "centre_id"]
+    await upsert(conn, centres, rows, keys=["centre_id"], update=update_)
+
+
+@projection.on(t.AccreditationWithdrawnV1)
+async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(centres)
+            .where(centres.c.centre_id == str(e.data.centre_id))
+            .values(withdrawn_on=e.data.withdrawn_on, withdrawal_reason=e.data.reason)
+        )
+
+
+@projection.on(t.ProgrammeOpenedV1)
+async def opened(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await conn.execute(programmes.insert(), [_columns(programmes, e.data) for e in events])
+
+
+@projection.on(t.EnrolledV1)
+async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {**_columns(enrolments, e.data), "stage": "enrolled", "sessions_held": 0,
+         "sessions_attended": 0}
+        for e in events
+    ]  # fmt: skip
+    await conn.execute(enrolments.insert(), rows)
+
+
+@projection.on(t.AttendanceRecordedV1)
+async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(enrolments)
+            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
+            .values(
+                sessions_held=enrolments.c.sessions_held + e.data.sessions_held,
+                sessions_attended=enrolments.c.sessions_attended + e.data.sessions_attended,
+            )
+        )
+
+
+@projection.on(t.CompletedV1)
+async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(enrolments)
+            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
+            .values(stage="completed", finished_on=e.data.completed_on)
+        )
+
+
+@projection.on(t.DroppedOutV1)
+async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(enrolments)
+            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
+            .values(stage="dropped_out", finished_on=e.data.left_on, drop_out_reason=e.data.reason)
+        )
+
+
+@projection.on(t.CertificateIssuedV1)
+async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await conn.execute(certificates.insert(), [_columns(certificates, e.data) for e in events])
+
+
+@projection.on(t.CertificateRevokedV1)
+async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(certificates)
+            .where(certificates.c.certificate_id == str(e.data.certificate_id))
+            .values(revoked_on=e.data.revoked_on, revocation_reason=e.data.reason)
+        )
+
+
+@projection.on(t.AcademicCertificateRecordedV1)
+async def academic(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [_columns(academic_certificates, e.data) for e in events]
+    await conn.execute(academic_certificates.insert(), rows)
+
+
+@projection.on(t.PlacementRecordedV1)
+async def placed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await conn.execute(placements.insert(), [_columns(placements, e.data) for e in events])

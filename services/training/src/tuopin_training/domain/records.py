@@ -1,0 +1,57 @@
+"""Facts recorded once on a centre's word: skill appraisals (职业技能鉴定), academic
+certificates (学历证书, for 双证书) and job placements (劳务输转)."""
+
+from tuopin_eventkit.aggregate import Aggregate
+from tuopin_training.domain import events as ev
+from tuopin_training.domain.centre import Centre
+from tuopin_training.domain.rules import Refused
+
+
+class Appraisal(Aggregate):
+    """Only a centre accredited for the occupation and level may appraise it."""
+
+    recorded: ev.AppraisalRecorded
+
+    @classmethod
+    def record_result(cls, event: ev.AppraisalRecorded, centre: Centre) -> "Appraisal":
+        centre.authorise(event.occupation, event.level, event.appraised_on)
+        appraisal = cls(event.appraisal_id)
+        appraisal.record(event)
+        return appraisal
+
+    def apply(self, event: object) -> None:
+        self.recorded = event  # type: ignore[assignment]
+
+
+class AcademicCertificate(Aggregate):
+    recorded: ev.AcademicCertificateRecorded
+
+    @classmethod
+    def record_certificate(cls, event: ev.AcademicCertificateRecorded) -> "AcademicCertificate":
+        certificate = cls(event.academic_id)
+        certificate.record(event)
+        return certificate
+
+    def apply(self, event: object) -> None:
+        self.recorded = event  # type: ignore[assignment]
+
+
+class Placement(Aggregate):
+    recorded: ev.PlacementRecorded
+
+    @classmethod
+    def record_placement(
+        cls, event: ev.PlacementRecorded, trained: ev.Enrolled | None = None
+    ) -> "Placement":
+        """A placement that follows a named enrolment is the same person's, after it began."""
+        if trained is not None:
+            if trained.id_number_hash != event.id_number_hash:
+                raise Refused("placement-enrolment", "the enrolment named is another person's")
+            if event.start_date < trained.enrolled_on:
+                raise Refused("placement-enrolment", "the placement starts before the training")
+        placement = cls(event.placement_id)
+        placement.record(event)
+        return placement
+
+    def apply(self, event: object) -> None:
+        self.recorded = event  # type: ignore[assignment]

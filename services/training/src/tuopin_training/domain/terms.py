@@ -1,0 +1,53 @@
+"""The words of vocational training the rules depend on."""
+
+from datetime import date
+from enum import StrEnum
+
+
+class ProgrammeKind(StrEnum):
+    TWO_AFTER_SCHOOL = "two_after_school"  # 两后生: 2–3 years of vocational education
+    EMPLOYMENT_SKILLS = "employment_skills"  # 就业技能培训, about 3 months
+    ON_THE_JOB_UPGRADE = "on_the_job_upgrade"  # 岗位技能提升培训
+    ENTREPRENEURSHIP = "entrepreneurship"  # 创业培训
+    LEADER = "leader"  # 带头人示范培训
+    NEW_PROFESSIONAL_FARMER = "new_professional_farmer"  # 新型职业农民
+    LABOUR_BRAND = "labour_brand"  # 陇原妹, 陇原月嫂, 陇原巧手, 兰州牛肉拉面
+    AGRICULTURAL_TECHNOLOGY = "agricultural_technology"  # 科技扶贫
+
+
+class CertificateBasis(StrEnum):
+    COMPLETION = "completion"
+    APPRAISAL = "appraisal"  # 职业技能鉴定
+
+
+# 劳动年龄: who may enrol in training for labour (inclusive, age on the day of enrolment).
+WORKING_AGE = (16, 59)
+# 两后生 are young people who finished junior or senior secondary school without going on;
+# their vocational education may start before working age.
+TWO_AFTER_SCHOOL_AGE = (14, 22)
+# The seed's "2–3 年职业技能教育培训", in months of programme length.
+TWO_AFTER_SCHOOL_MONTHS = (24, 36)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Full years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end``."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months - (end.day < start.day)
+
+
+def level_name(level: int) -> str:
+    return {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工",
+            5: "五级/初级工"}[level]  # fmt: skip
+
+
+# Seed item 8(3): "每年培训新型职业农民15000人".
+NEW_PROFESSIONAL_FARMERS_PER_YEAR = 15_000
+
+
+def working_age(birth: date | None, day: date) -> bool:
+    return birth is not None and WORKING_AGE[0] <= age_on(birth, day) <= WORKING_AGE[1]
