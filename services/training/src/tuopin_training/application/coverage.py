@@ -94,8 +94,10 @@ async def household(conn: AsyncConnection, household_id: str, day: date) -> dict
         .order_by(c.c.issued_on)
     )  # fmt: skip
     held = [dict(r._mapping) for r in rows]
+    members = await conn.scalar(select(func.count()).where(m.c.household_id == household_id))
     return {
         **found._mapping,
+        "members": members,
         "on": day,
         "has_certified_member": bool(held) and found.status != "removed",
         "certificates": held,

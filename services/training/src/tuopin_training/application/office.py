@@ -14,6 +14,7 @@ from tuopin_training.application.mapping import repository
 from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.programme import Programme
+from tuopin_training.domain.terms import ProgrammeKind
 
 
 def centre_view(centre: Centre) -> dict[str, Any]:
@@ -92,7 +93,10 @@ async def open_programme(
     centre = await repository(store, Centre).get(conn, centre_id)
     if centre is None:
         raise NotFound(f"no training centre {centre_id}")
-    opening = ev.ProgrammeOpened(centre_id=centre_id, programme_id=str(uuid4()), **details)
+    kind = ProgrammeKind(details.pop("kind"))
+    opening = ev.ProgrammeOpened(
+        centre_id=centre_id, programme_id=str(uuid4()), kind=kind, **details
+    )
     programme = Programme.open(opening, centre)
     await repository(store, Programme).save(conn, programme)
     return Outcome(201, {**vars(programme.opened), "version": programme.version})

@@ -34,7 +34,7 @@ class Certificate(Aggregate):
         if basis.id_number_hash != event.id_number_hash:
             raise Refused("basis-holder", f"the {basis.kind} is another person's")
         if basis.achieved_on is None:
-            what = "completed" if basis.kind is CertificateBasis.COMPLETION else "passed"
+            what = "completed" if basis.kind == CertificateBasis.COMPLETION else "passed"
             raise Refused("basis-achieved", f"the {basis.kind} was not {what}")
         if basis.occupation != event.occupation:
             raise Refused(

@@ -55,7 +55,7 @@ def check_eligible(
     age = age_on(trainee.birth_date, enrolled_on)
     rule, (low, high) = (
         ("two-after-school-age", TWO_AFTER_SCHOOL_AGE)
-        if programme.kind is ProgrammeKind.TWO_AFTER_SCHOOL
+        if programme.kind == ProgrammeKind.TWO_AFTER_SCHOOL
         else ("working-age", WORKING_AGE)
     )
     if not low <= age <= high:

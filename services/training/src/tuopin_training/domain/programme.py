@@ -18,7 +18,7 @@ class Programme(Aggregate):
     def open(cls, opening: ev.ProgrammeOpened, centre: Centre) -> "Programme":
         if opening.ends_on < opening.starts_on:
             raise Refused("programme-dates", "ends_on precedes starts_on")
-        if opening.kind is ProgrammeKind.TWO_AFTER_SCHOOL:
+        if opening.kind == ProgrammeKind.TWO_AFTER_SCHOOL:
             low, high = TWO_AFTER_SCHOOL_MONTHS
             months = months_between(opening.starts_on, opening.ends_on)
             if not low <= months <= high:
@@ -26,7 +26,7 @@ class Programme(Aggregate):
                     "two-after-school-duration",
                     f"两后生 vocational education lasts {low}–{high} months, not {months}",
                 )
-        if (opening.kind is ProgrammeKind.LABOUR_BRAND) != (opening.labour_brand is not None):
+        if (opening.kind == ProgrammeKind.LABOUR_BRAND) != (opening.labour_brand is not None):
             raise Refused("labour-brand", "a labour-brand programme, and only one, names its brand")
         centre.authorise(opening.occupation, opening.level, opening.starts_on)
         programme = cls(opening.programme_id)

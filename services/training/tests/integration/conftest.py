@@ -1,0 +1,176 @@
+"""A registry world for training's integration tests: households with real-looking members
+(valid resident ID numbers, hashed with the service's identity key), published as the
+registry publishes them, and a running training service over the given database and broker."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from itertools import count
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from stdnum.cn import ric
+
+from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts.events import registry as r
+from tuopin_contracts.topics import Inbound
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_training.config import TrainingSettings
+from tuopin_training.entrypoints.app import app
+
+KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_secret_value())
+_serial = count(1)
+
+
+def resident_id(birth: date, region: str = "620102") -> str:
+    body = f"{region}{birth:%Y%m%d}{next(_serial) % 999 + 1:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
+    return Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=subject,
+                    time=datetime.now(UTC), data=data.model_dump(mode="json"),
+                    sequence=sequence)  # fmt: skip
+
+
+@dataclass
+class Home:
+    """A registered household: its members' ID numbers by birth date, and its events."""
+
+    village: str
+    births: list[date]
+    id: UUID = field(default_factory=uuid4)
+    numbers: list[str] = field(default_factory=list)
+    person_ids: list[UUID] = field(default_factory=list)
+    events: list[Envelope] = field(default_factory=list)
+    status: str = "identified"
+    gone: set[int] = field(default_factory=set)  # members who left
+
+    def __post_init__(self) -> None:
+        self.numbers = [resident_id(b) for b in self.births]
+        self.person_ids = [uuid4() for _ in self.births]
+        members = [
+            r.Member(person_id=p, name=f"成员{i}", relation=Relation.HEAD if i == 0 else
+                     Relation.CHILD, birth_date=KEYS.resident(n).birth_date,
+                     id_number_hash=KEYS.resident(n).hash, id_number_masked=KEYS.resident(n).masked)
+            for i, (p, n) in enumerate(zip(self.person_ids, self.numbers, strict=True))
+        ]  # fmt: skip
+        self._add(
+            r.HouseholdRegisteredV2(
+                household_id=self.id, effective_date=date(2016, 4, 1),
+                file_number=f"F{self.id.hex[:10]}", county_code=self.village[:6],
+                village_code=self.village, poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.LACK_OF_TECHNOLOGY, members=members,
+                identified_year=2016,
+            )
+        )  # fmt: skip
+
+    def _add(self, data: EventData) -> None:
+        self.events.append(envelope(str(self.id), len(self.events) + 1, data))
+
+    def remove(self) -> "Home":
+        removal = r.HouseholdRemovedV1(
+            household_id=self.id, effective_date=date(2016, 6, 1),
+            status=HouseholdStatus.REMOVED, reason="识别不准",
+        )  # fmt: skip
+        self._add(removal)
+        self.status = "removed"
+        return self
+
+    def leaves(self, index: int) -> "Home":
+        self._add(r.MemberRemovedV1(household_id=self.id, effective_date=date(2016, 9, 1),
+                                    person_id=self.person_ids[index]))  # fmt: skip
+        self.gone.add(index)
+        return self
+
+
+COOK = "4-03-02-01"
+
+
+@dataclass
+class Office:
+    """The office and a centre, driven over HTTP."""
+
+    client: httpx.AsyncClient
+    centre_id: str = ""
+    programme_id: str = ""
+
+    async def setup(self, capacity: int = 30) -> "Office":
+        answer = await self.client.post("/v1/centres", json={
+            "name": "定西市安定区职业技术学校", "county_code": "621121",
+            "valid_from": "2016-01-01", "valid_until": "2020-12-31",
+            "occupations": [{"occupation": COOK, "occupation_name": "中式烹调师",
+                             "highest_level": 3}],
+        })  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        self.centre_id = answer.json()["centre_id"]
+        answer = await self.client.post("/v1/programmes", json={
+            "centre_id": self.centre_id, "title": "兰州牛肉拉面技能培训", "kind": "labour_brand",
+            "labour_brand": "lanzhou_beef_noodles", "occupation": COOK, "level": 4,
+            "capacity": capacity, "starts_on": "2016-05-01", "ends_on": "2016-07-31",
+        })  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        self.programme_id = answer.json()["programme_id"]
+        return self
+
+    def enrolment(self, ref: str, number: str, on: str = "2016-05-01") -> dict[str, Any]:
+        return {"kind": "enrolment", "centre_id": self.centre_id, "enrolment_ref": ref,
+                "programme_id": self.programme_id, "id_number": number,
+                "enrolled_on": on}  # fmt: skip
+
+    async def post(self, body: dict[str, Any], key: str) -> httpx.Response:
+        return await self.client.post("/v1/centre-postings", json=body,
+                                      headers={"Idempotency-Key": key})  # fmt: skip
+
+    async def certify(self, number: str, certificate: str, level: int = 5) -> httpx.Response:
+        """A passed appraisal (鉴定) and a certificate on it, as two postings."""
+        ref = f"A-{certificate}"
+        appraisal = {"kind": "appraisal", "centre_id": self.centre_id, "appraisal_ref": ref,
+                     "id_number": number, "occupation": COOK, "level": level,
+                     "appraised_on": "2016-06-01", "passed": True}  # fmt: skip
+        assert (await self.post(appraisal, ref)).status_code == 201
+        return await self.post(self.certificate(number, certificate, ref, level), certificate)
+
+    def certificate(self, number: str, certificate: str, basis_ref: str, level: int = 5,
+                    basis: str = "appraisal") -> dict[str, Any]:  # fmt: skip
+        return {"kind": "certificate", "centre_id": self.centre_id, "number": certificate,
+                "id_number": number, "occupation": COOK, "level": level,
+                "issued_on": "2016-06-10", "basis": basis, "basis_ref": basis_ref}  # fmt: skip
+
+
+@pytest.fixture
+def service(database_url, kafka_settings):
+    """Start training after the registry's events are on the topic; wait until it knows them."""
+
+    async def start(homes: list[Home]) -> AsyncIterator[httpx.AsyncClient]:
+        await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.TRAINING,
+                                             Inbound.CENTRE_POSTINGS])  # fmt: skip
+        await publish(kafka_settings, Topic.REGISTRY, *[e for h in homes for e in h.events])
+        settings = TrainingSettings(database_url=database_url, kafka=kafka_settings)
+        async with client_for(app(settings)) as client:
+
+            async def arrived() -> None:
+                for home in homes:
+                    answer = await client.get(f"/v1/households/{home.id}")
+                    assert answer.status_code == 200, answer.text
+                    known = answer.json()
+                    assert known["status"] == home.status
+                    assert known["members"] == len(home.births) - len(home.gone)
+
+            await eventually(arrived)
+            yield client
+
+    return start
+
+
+@pytest.fixture
+def kit() -> Any:
+    """The helpers above, for the tests (conftest modules are not imported by name)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(Home=Home, Office=Office, resident_id=resident_id, keys=KEYS)
