@@ -3,6 +3,7 @@
 registry publishes them, and a running training service over the given database and broker."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from itertools import count
@@ -147,6 +148,7 @@ class Office:
 def service(database_url, kafka_settings):
     """Start training after the registry's events are on the topic; wait until it knows them."""
 
+    @asynccontextmanager
     async def start(homes: list[Home]) -> AsyncIterator[httpx.AsyncClient]:
         await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.TRAINING,
                                              Inbound.CENTRE_POSTINGS])  # fmt: skip

@@ -18,7 +18,7 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
     adult, child = date(1985, 5, 17), date(2008, 9, 1)
     home = Home("621121100201", [adult, child])
     stranger = Home("621121100202", [adult]).remove()
-    async for client in service([home, stranger]):
+    async with service([home, stranger]) as client:
         office = await Office(client).setup()
         head_, kid = home.numbers
 
