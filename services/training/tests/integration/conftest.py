@@ -28,7 +28,7 @@ KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_se
 _serial = count(1)
 
 
-def resident_id(birth: date, region: str = "620102") -> str:
+def resident_id(birth: date, region: str = "620121") -> str:  # 榆中县, known since 1949
     body = f"{region}{birth:%Y%m%d}{next(_serial) % 999 + 1:03d}"
     return body + ric.calc_check_digit(body + "0")
 
