@@ -119,8 +119,14 @@ async def read_topic(
         await consumer.stop()
 
 
-async def publish(settings: KafkaSettings, topic: str, *values: bytes | Envelope) -> None:
-    """Produce envelopes (keyed by subject) or raw bytes, as another service or a bank would."""
+async def publish(
+    settings: KafkaSettings,
+    topic: str,
+    *values: bytes | Envelope,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Produce envelopes (keyed by subject) or raw bytes, as another service or a bank
+    would; ``headers`` go with every message (e.g. a posting's idempotency key)."""
     from tuopin_eventkit import kafka
 
     producer = kafka.producer(settings)
@@ -130,6 +136,7 @@ async def publish(settings: KafkaSettings, topic: str, *values: bytes | Envelope
             raw, key = (
                 (value.to_json(), value.key) if isinstance(value, Envelope) else (value, b"?")
             )
-            await producer.send_and_wait(topic, raw, key=key)
+            encoded = [(k, v.encode()) for k, v in (headers or {}).items()]
+            await producer.send_and_wait(topic, raw, key=key, headers=encoded)
     finally:
         await producer.stop()

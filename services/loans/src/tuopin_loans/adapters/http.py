@@ -1,28 +1,315 @@
-"""The loans service's REST API."""
+"""The loans service's REST API for offices, banks and leadership (bank postings are in
+``postings``): loans, eligibility, the programme's quotas, the risk funds, the interest
+subsidy's quarterly statements and the portfolio reports."""
 
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.service import RuntimeDep
-from tuopin_loans.application.borrower_households import eligibility
+from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_eventkit import idempotency
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import History, IdempotencyKey, history, respond
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_loans.application import borrower_households as registry
+from tuopin_loans.application import lending, loan_book, programme, reports, settlement
+from tuopin_loans.application.mapping import funds, loans
+from tuopin_loans.application.reference import programme as rules_data
+from tuopin_loans.domain import rules
 
-router = APIRouter(prefix="/v1", tags=["eligibility"])
+router = APIRouter(prefix="/v1")
+
+Quarter = Annotated[str, Path(pattern=r"^\d{4}Q[1-4]$", examples=["2016Q3"])]
+FundId = Annotated[str, Path(pattern=r"^(county-\d{6}|province)$")]
 
 
-class Eligibility(BaseModel):
-    household_id: UUID
-    eligible: bool
-    county_code: str | None = None
-    reasons: list[str]
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+async def run(
+    runtime: Runtime, scope: str, key: str | None, request: Any, command: Any
+) -> JSONResponse:
+    async def in_transaction(conn: AsyncConnection) -> Outcome:
+        return await command(conn)  # type: ignore[no-any-return]
+
+    outcome = await idempotency.execute(
+        runtime.engine, runtime.store, in_transaction, f"loans.{scope}", key, request
+    )
+    return respond(outcome)
+
+
+# --- loans --------------------------------------------------------------------------------
+
+
+@router.get("/banks/{bank_id}/loans", tags=["loans"], summary="A bank's loans (its own only)")
+async def bank_loans(
+    bank_id: str,
+    runtime: RuntimeDep,
+    state: str | None = None,
+    county_code: CountyCode | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    L = loan_book.loans.c
+    query = select(loan_book.loans).where(L.bank_id == bank_id)
+    if state is not None:
+        query = query.where(L.state == state)
+    if county_code is not None:
+        query = query.where(L.county_code == county_code)
+    query = query.order_by(L.decided_on, L.loan_ref).limit(limit).offset(offset)
+    async with runtime.reader.connect() as conn:
+        return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+@router.get("/banks/{bank_id}/loans/{loan_ref}", tags=["loans"], summary="One of a bank's loans")
+async def bank_loan(bank_id: str, loan_ref: str, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        loan = await loans(runtime.store).get(conn, lending.loan_id(bank_id, loan_ref))
+    if loan is None:
+        raise NotFound(f"bank {bank_id} has no loan {loan_ref}")
+    return lending.view(loan)
+
+
+@router.get(
+    "/banks/{bank_id}/loans/{loan_ref}/history",
+    tags=["loans"],
+    response_model=History,
+    summary="Every posting of a loan, as events (who, what, when)",
+)
+async def loan_history(
+    bank_id: str, loan_ref: str, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+) -> History:
+    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of)
 
 
 @router.get(
     "/borrowers/{household_id}/eligibility",
-    response_model=Eligibility,
-    summary="May this household borrow poverty microcredit?",
+    tags=["loans"],
+    summary="Where a household stands for a product on a day: status, what it owes, the limit",
 )
-async def borrower_eligibility(household_id: UUID, runtime: RuntimeDep) -> dict[str, object]:
+async def eligibility(
+    household_id: UUID,
+    runtime: RuntimeDep,
+    product: LoanProduct = LoanProduct.MICROCREDIT,
+    on: date | None = None,
+) -> dict[str, Any]:
+    day = on or date.today()
+    rule = rules.product_rule(rules_data().products, product, day)
     async with runtime.reader.connect() as conn:
-        return await eligibility(conn, str(household_id))
+        home = await registry.household(conn, str(household_id))
+        status = await registry.status_on(conn, str(household_id), day)
+        owed = await loan_book.household_outstanding(conn, str(household_id), product)
+    facts = rules.Borrower(status, bool(home and home["relocating"]), day, None, owed)
+    failed = [
+        f
+        for f in rules.ineligibility(rule, facts, 0, 1, day)
+        if not f.startswith(("borrower_", "student_"))  # those depend on the borrower
+    ]
+    return {
+        "household_id": household_id,
+        "product": product,
+        "on": day,
+        "status": status,
+        "outstanding": owed,
+        "limit": rule.max_amount,
+        "available": max(rule.max_amount - owed, 0) if not rule.student else rule.max_amount,
+        "eligible": not failed,
+        "reasons": failed,
+    }
+
+
+# --- programme quotas ---------------------------------------------------------------------
+
+
+class Quota(Body):
+    amount: int = Field(ge=0, description="Fen")
+    allocated_on: date
+
+
+@router.put(
+    "/programme/quotas/{county_code}",
+    tags=["programme"],
+    summary="Set a county's microcredit quota (within the 40-billion-yuan ceiling)",
+)
+async def allocate(
+    county_code: CountyCode, body: Quota, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await programme.allocate(
+            conn, runtime.store, county_code, body.amount, body.allocated_on
+        )
+
+    request = {"county": county_code, **body.model_dump(mode="json")}
+    return await run(runtime, "quota", idempotency_key, request, command)
+
+
+@router.get("/programme/quotas/{county_code}", tags=["programme"], summary="Quota and use")
+async def quota(county_code: CountyCode, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await programme.standing(conn, county_code)
+
+
+# --- risk compensation funds --------------------------------------------------------------
+
+
+class Contribution(Body):
+    contributor: str = Field(pattern=r"^(finance|bank:[\w-]{1,40})$", examples=["finance"])
+    amount: int = Field(gt=0, description="Fen")
+    received_on: date
+
+
+@router.post(
+    "/funds/{fund_id}/contributions",
+    status_code=201,
+    tags=["funds"],
+    summary="Money into a risk compensation fund (风险补偿基金) from finance or a bank",
+)
+async def contribute(
+    fund_id: FundId, body: Contribution, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await lending.contribute(
+            conn, runtime.store, fund_id, body.contributor, body.amount, body.received_on
+        )
+
+    request = {"fund": fund_id, **body.model_dump(mode="json")}
+    return await run(runtime, "contribution", idempotency_key, request, command)
+
+
+@router.get("/funds", tags=["funds"], summary="Every fund's balance and totals")
+async def fund_list(runtime: RuntimeDep) -> list[dict[str, Any]]:
+    async with runtime.reader.connect() as conn:
+        return await reports.fund_accounts(conn)
+
+
+@router.get("/funds/{fund_id}", tags=["funds"], summary="A fund with its waiting claims")
+async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        found = await funds(runtime.store).get(conn, fund_id)
+    if found is None:
+        raise NotFound(f"no fund {fund_id}")
+    return lending.fund_view(found)
+
+
+@router.get(
+    "/funds/{fund_id}/history", tags=["funds"], response_model=History,
+    summary="Every yuan in and out of a fund, as events",
+)  # fmt: skip
+async def fund_history(
+    fund_id: FundId, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+) -> History:
+    return await history(runtime, fund_id, as_of)
+
+
+# --- interest subsidy ---------------------------------------------------------------------
+
+
+class Issue(Body):
+    issued_on: date
+
+
+class Payment(Body):
+    paid_on: date
+
+
+@router.get(
+    "/subsidy/{quarter}/preview",
+    tags=["subsidy"],
+    summary="The quarter's subsidy per bank and county, computed now (not issued)",
+)
+async def preview(quarter: Quarter, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    async with runtime.reader.connect() as conn:
+        return [line.__dict__ for line in await settlement.compute(conn, quarter)]
+
+
+@router.post(
+    "/subsidy/{quarter}/statements",
+    status_code=201,
+    tags=["subsidy"],
+    summary="Issue the quarter's settlement statements (贴息结算单), once",
+)
+async def issue(
+    quarter: Quarter, body: Issue, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await settlement.issue(conn, runtime.store, quarter, body.issued_on)
+
+    request = {"quarter": quarter, **body.model_dump(mode="json")}
+    return await run(runtime, "statements", idempotency_key, request, command)
+
+
+@router.get("/subsidy/{quarter}/statements", tags=["subsidy"], summary="Issued statements")
+async def issued(
+    quarter: Quarter, runtime: RuntimeDep,
+    bank_id: str | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    S = loan_book.statements.c
+    query = select(loan_book.statements).where(S.quarter == quarter)
+    if bank_id is not None:
+        query = query.where(S.bank_id == bank_id)
+    async with runtime.reader.connect() as conn:
+        rows = await conn.execute(query.order_by(S.bank_id, S.county_code))
+        return [dict(r._mapping) for r in rows]
+
+
+@router.post(
+    "/subsidy/statements/{statement_id}/payment",
+    tags=["subsidy"],
+    summary="The treasury paid a statement",
+)
+async def pay(
+    statement_id: UUID, body: Payment, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await settlement.pay(conn, runtime.store, str(statement_id), body.paid_on)
+
+    request = {"statement": str(statement_id), **body.model_dump(mode="json")}
+    return await run(runtime, "payment", idempotency_key, request, command)
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+@router.get("/reports/portfolio", tags=["reports"], summary="Portfolio by bank, county or product")
+async def portfolio(
+    runtime: RuntimeDep,
+    group: reports.GroupBy = reports.GroupBy.COUNTY,
+    bank_id: str | None = None,
+) -> list[dict[str, Any]]:
+    async with runtime.reader.connect() as conn:
+        return await reports.portfolio(conn, group, bank_id)
+
+
+@router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
+async def portfolio_csv(
+    runtime: RuntimeDep,
+    group: reports.GroupBy = reports.GroupBy.COUNTY,
+    bank_id: str | None = None,
+) -> Response:
+    rows = await portfolio(runtime, group, bank_id)
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    name = f"portfolio-by-{group.value}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

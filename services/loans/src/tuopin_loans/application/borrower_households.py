@@ -1,14 +1,19 @@
-"""Local read model of registered poor households: who may borrow (贷款对象).
+"""Local read model of the registry's households and members: who may borrow (贷款对象).
 
-Loans never asks the registry; it keeps its own copy from the registry's events.
+Loans never asks the registry; it keeps its own copy from the registry's events — each
+household's status through time (so an application is judged by the status on its own
+date), whether it is relocating, and its members by the keyed hash of their resident ID
+(the bank sends the number; loans hashes it with the shared key and never stores it).
 """
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import Column, Date, MetaData, String, Table, select
+from sqlalchemy import Boolean, Column, Date, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV2
+from tuopin_contracts.events import registry as reg
+from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
@@ -19,43 +24,141 @@ borrower_households = Table(
     metadata,
     Column("household_id", String(36), primary_key=True),
     Column("county_code", String(6), nullable=False, index=True),
-    Column("poverty_status", String(16), nullable=False),
-    Column("status_since", Date, nullable=False),
+    Column("relocating", Boolean, nullable=False, default=False),
+)
+status_history = Table(
+    "borrower_status_history",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("effective_date", Date, primary_key=True),
+    Column("status", String(16), primary_key=True),
+)
+borrower_members = Table(
+    "borrower_members",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("id_hash", String(64), index=True),
+    Column("birth_date", Date),
+    Column("schooling", String(24)),
 )
 
-projection = Projection("loans.borrower_households", tables=[borrower_households])
+projection = Projection(
+    "loans.borrower_households", tables=[borrower_households, status_history, borrower_members]
+)
 
 
-@projection.on(HouseholdRegisteredV2)
+def _member(household_id: str, m: reg.Member) -> dict[str, object]:
+    return {
+        "person_id": str(m.person_id),
+        "household_id": household_id,
+        "id_hash": m.id_number_hash,
+        "birth_date": m.birth_date,
+        "schooling": m.schooling,
+    }
+
+
+@projection.on(reg.HouseholdRegisteredV2)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [
-        {
-            "household_id": str(e.data.household_id),
-            "county_code": e.data.county_code,
-            "poverty_status": "poor",
-            "status_since": e.data.effective_date,
-        }
+    homes = [
+        {"household_id": str(e.data.household_id), "county_code": e.data.county_code,
+         "relocating": False}
         for e in events
-    ]
-    await upsert(conn, borrower_households, rows, keys=["household_id"])
+    ]  # fmt: skip
+    await upsert(conn, borrower_households, homes, keys=["household_id"])
+    statuses = [
+        {"household_id": h["household_id"], "effective_date": e.data.effective_date,
+         "status": HouseholdStatus.IDENTIFIED}
+        for h, e in zip(homes, events, strict=True)
+    ]  # fmt: skip
+    await upsert(conn, status_history, statuses, keys=["household_id", "effective_date", "status"])
+    members = [_member(str(e.data.household_id), m) for e in events for m in e.data.members]
+    if members:
+        await upsert(conn, borrower_members, members, keys=["person_id"])
 
 
-async def eligibility(conn: AsyncConnection, household_id: str) -> dict[str, object]:
-    """Whether the household may apply for poverty microcredit, with the failed rules."""
+async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {"household_id": str(e.data.household_id), "effective_date": e.data.effective_date,
+         "status": e.data.status}
+        for e in events
+    ]  # fmt: skip
+    await upsert(conn, status_history, rows, keys=["household_id", "effective_date", "status"])
+
+
+for _kind in (
+    reg.AssistanceStartedV1, reg.ExitProposedV1, reg.ExitPublicisedV1, reg.HouseholdExitedV1,
+    reg.ExitRejectedV1, reg.ReturnedToPovertyV1, reg.HouseholdRemovedV1,
+):  # fmt: skip
+    projection.on(_kind)(_status_changed)
+
+
+@projection.on(reg.RelocationRecordedV1)
+async def relocation(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(borrower_households)
+            .where(borrower_households.c.household_id == str(e.data.household_id))
+            .values(relocating=e.data.relocating)
+        )
+
+
+@projection.on(reg.MemberAddedV1)
+async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [_member(str(e.data.household_id), e.data.member) for e in events]
+    await upsert(conn, borrower_members, rows, keys=["person_id"])
+
+
+@projection.on(reg.MemberRemovedV1)
+async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    ids = [str(e.data.person_id) for e in events]
+    await conn.execute(delete(borrower_members).where(borrower_members.c.person_id.in_(ids)))
+
+
+@projection.on(reg.MemberUpdatedV1)
+async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        if e.data.schooling is not None:
+            await conn.execute(
+                update(borrower_members)
+                .where(borrower_members.c.person_id == str(e.data.person_id))
+                .values(schooling=e.data.schooling)
+            )
+
+
+async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
     row = (
         await conn.execute(
             select(borrower_households).where(borrower_households.c.household_id == household_id)
         )
     ).first()
+    return None if row is None else dict(row._mapping)
+
+
+async def status_on(conn: AsyncConnection, household_id: str, day: date) -> HouseholdStatus | None:
+    """The household's status on a day: its latest change dated on or before it."""
+    h = status_history.c
+    row = (
+        await conn.execute(
+            select(h.status)
+            .where(h.household_id == household_id, h.effective_date <= day)
+            .order_by(h.effective_date.desc())
+        )
+    ).first()
+    return None if row is None else HouseholdStatus(row.status)
+
+
+async def member(
+    conn: AsyncConnection, household_id: str, id_hash: str
+) -> tuple[date | None, Schooling | None] | None:
+    m = borrower_members.c
+    row = (
+        await conn.execute(
+            select(m.birth_date, m.schooling).where(
+                m.household_id == household_id, m.id_hash == id_hash
+            )
+        )
+    ).first()
     if row is None:
-        return {
-            "household_id": household_id,
-            "eligible": False,
-            "reasons": ["household is not a registered poor household (未建档立卡)"],
-        }
-    return {
-        "household_id": household_id,
-        "eligible": row.poverty_status == "poor",
-        "county_code": row.county_code,
-        "reasons": [],
-    }
+        return None
+    return row.birth_date, Schooling(row.schooling) if row.schooling else None

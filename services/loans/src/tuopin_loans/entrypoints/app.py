@@ -6,18 +6,21 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_loans.adapters.http import router
+from tuopin_loans.adapters import http, postings
 from tuopin_loans.application.borrower_households import projection
+from tuopin_loans.application.loan_book import book
 from tuopin_loans.config import LoansSettings
 
 spec = ServiceSpec(
     name="loans",
-    title="Tuopin loans (精准扶贫专项贷款)",
+    title="Tuopin loans (精准扶贫专项贷款, 贴息, 风险补偿基金)",
     settings=LoansSettings,
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.LOANS,
-    routers=[router],
+    routers=[postings.router, http.router],
     projections=[projection],
+    inline_projections=[book],
+    intake=postings.intake,
 )
 
 

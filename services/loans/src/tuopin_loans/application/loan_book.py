@@ -1,0 +1,306 @@
+"""The loan book (贷款台账): loans, principal movements, funds, claims, quotas and subsidy
+statements as loans' own events say they are. An inline projection — written in the same
+transaction as the events, rebuilt from them on demand — so the settlement computed from
+it after a rebuild is the settlement computed live.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import loans as c
+from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_eventkit.db import upsert
+from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_loans.domain.loan import LoanState
+
+metadata = MetaData()
+
+loans = Table(
+    "loan_book",
+    metadata,
+    Column("loan_id", String(36), primary_key=True),
+    Column("bank_id", String(40), nullable=False, index=True),
+    Column("loan_ref", String(60), nullable=False),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("county_code", String(6), nullable=False, index=True),
+    Column("product", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("borrower_masked", String(24)),
+    Column("decided_on", Date, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # approved, then contracted (fen)
+    Column("term_months", Integer, nullable=False),
+    Column("annual_rate", String(12)),  # a Decimal as text: SQLite has no exact numeric
+    Column("signed_on", Date),
+    Column("maturity_date", Date),
+    Column("subsidy_until", Date),
+    Column("disbursed", BigInteger, nullable=False, default=0),
+    Column("outstanding", BigInteger, nullable=False, default=0),
+    Column("interest_received", BigInteger, nullable=False, default=0),
+    Column("days_past_due", Integer, nullable=False, default=0),
+    Column("defaulted_on", Date),
+    Column("written_off", BigInteger, nullable=False, default=0),
+    Column("premium_subsidy", BigInteger, nullable=False, default=0),
+    UniqueConstraint("bank_id", "loan_ref"),
+)
+movements = Table(
+    "principal_movements",
+    metadata,
+    Column("loan_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("on", Date, nullable=False),
+    Column("delta", BigInteger, nullable=False),
+)
+funds = Table(
+    "fund_accounts",
+    metadata,
+    Column("fund_id", String(20), primary_key=True),
+    Column("balance", BigInteger, nullable=False),
+    Column("contributed", BigInteger, nullable=False),
+    Column("claimed", BigInteger, nullable=False),
+    Column("paid", BigInteger, nullable=False),
+    Column("returned", BigInteger, nullable=False),
+)
+claims = Table(
+    "fund_claims",
+    metadata,
+    Column("claim_id", String(36), primary_key=True),
+    Column("fund_id", String(20), nullable=False, index=True),
+    Column("county_code", String(6), index=True),  # None for the province's fund
+    Column("loan_id", String(36), nullable=False, unique=True),
+    Column("bank_id", String(40), nullable=False),
+    Column("product", String(16), nullable=False),
+    Column("claimed", BigInteger, nullable=False),
+    Column("lodged_on", Date, nullable=False),
+    Column("paid_on", Date),
+)
+quotas = Table(
+    "county_quotas",
+    metadata,
+    Column("county_code", String(6), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+)
+statements = Table(
+    "subsidy_statements",
+    metadata,
+    Column("statement_id", String(36), primary_key=True),
+    Column("quarter", String(6), nullable=False, index=True),
+    Column("bank_id", String(40), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("loans", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("paid_on", Date),
+    UniqueConstraint("quarter", "bank_id", "county_code"),
+)
+
+book = Projection("loans.loan_book", tables=[loans, movements, funds, claims, quotas, statements])
+L = loans.c
+
+
+async def _set(conn: AsyncConnection, loan_id: Any, **values: Any) -> None:
+    await conn.execute(update(loans).where(L.loan_id == str(loan_id)).values(**values))
+
+
+@book.on(c.LoanApprovedV1)
+@book.on(c.LoanRejectedV1)
+async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = []
+    for e in events:
+        d = e.data
+        approved = isinstance(d, c.LoanApprovedV1)
+        rows.append({
+            "loan_id": str(d.loan_id), "bank_id": d.bank_id, "loan_ref": d.loan_ref,
+            "household_id": str(d.household_id), "county_code": d.county_code,
+            "product": d.product, "decided_on": d.decided_on,
+            "state": LoanState.APPROVED if approved else LoanState.REJECTED,
+            "borrower_masked": d.borrower_masked if approved else None,
+            "amount": d.amount if approved else 0,
+            "term_months": d.term_months if approved else 0,
+            "disbursed": 0, "outstanding": 0, "interest_received": 0, "days_past_due": 0,
+            "written_off": 0, "premium_subsidy": 0,
+        })  # fmt: skip
+    await upsert(conn, loans, rows, keys=["loan_id"])
+
+
+@book.on(c.ContractSignedV1)
+async def signed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        d = e.data
+        await _set(
+            conn, d.loan_id, state=LoanState.SIGNED, amount=d.amount, term_months=d.term_months,
+            annual_rate=str(d.annual_rate), signed_on=d.signed_on, maturity_date=d.maturity_date,
+            subsidy_until=d.subsidy_until,
+        )  # fmt: skip
+
+
+async def _move(conn: AsyncConnection, e: Delivered, on: Any, delta: int) -> None:
+    row = {"loan_id": str(e.data.loan_id), "sequence": e.envelope.sequence, "on": on,
+           "delta": delta}  # fmt: skip
+    await upsert(conn, movements, row, keys=["loan_id", "sequence"])
+
+
+@book.on(c.LoanDisbursedV1)
+async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        d = e.data
+        await _move(conn, e, d.disbursed_on, d.amount)
+        await _set(conn, d.loan_id, state=LoanState.ACTIVE, disbursed=L.disbursed + d.amount,
+                   outstanding=d.outstanding)  # fmt: skip
+
+
+@book.on(c.RepaymentReceivedV1)
+async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        d = e.data
+        if d.principal:
+            await _move(conn, e, d.received_on, -d.principal)
+        values: dict[str, Any] = {
+            "outstanding": d.outstanding,
+            "interest_received": L.interest_received + d.interest,
+        }
+        current = (await conn.execute(select(L.state).where(L.loan_id == str(d.loan_id)))).scalar()
+        if current == LoanState.ACTIVE and d.outstanding == 0:
+            values.update(state=LoanState.REPAID, days_past_due=0)
+        await _set(conn, d.loan_id, **values)
+
+
+@book.on(c.LoanOverdueV1)
+async def overdue(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(conn, e.data.loan_id, days_past_due=e.data.days_past_due)
+
+
+@book.on(c.LoanDefaultedV1)
+async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(
+            conn, e.data.loan_id, state=LoanState.DEFAULTED, defaulted_on=e.data.defaulted_on
+        )
+
+
+@book.on(c.LoanWrittenOffV1)
+async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(conn, e.data.loan_id, state=LoanState.WRITTEN_OFF, written_off=e.data.amount)
+
+
+@book.on(c.PremiumSubsidisedV1)
+async def premium(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _set(conn, e.data.loan_id, premium_subsidy=L.premium_subsidy + e.data.subsidy)
+
+
+async def _fund(conn: AsyncConnection, fund_id: str, **deltas: int) -> None:
+    zero = {"balance": 0, "contributed": 0, "claimed": 0, "paid": 0, "returned": 0}
+    await upsert(conn, funds, {"fund_id": fund_id, **zero}, keys=["fund_id"])
+    f = funds.c
+    await conn.execute(
+        update(funds).where(f.fund_id == fund_id).values(**{k: f[k] + v for k, v in deltas.items()})
+    )
+
+
+@book.on(c.FundContributionReceivedV1)
+async def contributed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _fund(conn, e.data.fund_id, balance=e.data.amount, contributed=e.data.amount)
+
+
+@book.on(c.CompensationClaimLodgedV1)
+async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        d = e.data
+        await _fund(conn, d.fund_id, claimed=d.claimed)
+        county = d.fund_id.removeprefix("county-") if d.fund_id.startswith("county-") else None
+        row = {"claim_id": str(d.claim_id), "fund_id": d.fund_id, "county_code": county,
+               "loan_id": str(d.loan_id),
+               "bank_id": d.bank_id, "product": d.product, "claimed": d.claimed,
+               "lodged_on": d.lodged_on}  # fmt: skip
+        await upsert(conn, claims, row, keys=["claim_id"])
+
+
+@book.on(c.CompensationPaidV1)
+async def paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        d = e.data
+        await _fund(conn, d.fund_id, balance=-d.amount, paid=d.amount)
+        await conn.execute(
+            update(claims).where(claims.c.claim_id == str(d.claim_id)).values(paid_on=d.paid_on)
+        )
+
+
+@book.on(c.RecoveryReturnedV1)
+async def returned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await _fund(conn, e.data.fund_id, balance=e.data.amount, returned=e.data.amount)
+
+
+@book.on(c.QuotaAllocatedV1)
+async def allocated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [{"county_code": e.data.county_code, "amount": e.data.amount} for e in events]
+    await upsert(conn, quotas, rows, keys=["county_code"], update=["amount"])
+
+
+@book.on(c.SubsidyStatementIssuedV1)
+async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    rows = [
+        {"statement_id": str(d.statement_id), "quarter": d.quarter, "bank_id": d.bank_id,
+         "county_code": d.county_code, "loans": d.loans, "amount": d.amount,
+         "issued_on": d.issued_on}
+        for d in (e.data for e in events)
+    ]  # fmt: skip
+    await upsert(conn, statements, rows, keys=["statement_id"])
+
+
+@book.on(c.SubsidyStatementPaidV1)
+async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    for e in events:
+        await conn.execute(
+            update(statements)
+            .where(statements.c.statement_id == str(e.data.statement_id))
+            .values(paid_on=e.data.paid_on)
+        )
+
+
+async def committed(conn: AsyncConnection, county_code: str | None = None) -> int:
+    """Microcredit the programme has committed (approved or signed and not yet disbursed,
+    plus what is outstanding): what counts against the ceiling and the county quotas."""
+    undisbursed = L.amount - L.disbursed
+    live = [LoanState.APPROVED, LoanState.SIGNED, LoanState.ACTIVE, LoanState.DEFAULTED]
+    query = select(func.coalesce(func.sum(undisbursed + L.outstanding), 0)).where(
+        L.product == LoanProduct.MICROCREDIT, L.state.in_(live)
+    )
+    if county_code is not None:
+        query = query.where(L.county_code == county_code)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def household_outstanding(
+    conn: AsyncConnection, household_id: str, product: LoanProduct
+) -> int:
+    """What a household already owes or has been promised on a product (the limit is on
+    the household's total, 户均)."""
+    live = [LoanState.APPROVED, LoanState.SIGNED, LoanState.ACTIVE, LoanState.DEFAULTED]
+    query = select(func.coalesce(func.sum(L.amount - L.disbursed + L.outstanding), 0)).where(
+        L.household_id == household_id, L.product == product, L.state.in_(live)
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def quota(conn: AsyncConnection, county_code: str) -> int | None:
+    query = select(quotas.c.amount).where(quotas.c.county_code == county_code)
+    return (await conn.execute(query)).scalar()

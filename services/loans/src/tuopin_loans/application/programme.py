@@ -1,0 +1,51 @@
+"""The microcredit programme's ceiling (40 billion yuan) and its county quotas."""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events.loans import QuotaAllocatedV1
+from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_loans.application import loan_book
+from tuopin_loans.application.reference import programme
+from tuopin_loans.domain.rules import yuan
+
+STREAM = "microcredit-programme"
+
+
+async def allocate(
+    conn: AsyncConnection, store: EventStore, county_code: str, amount: int, on: date
+) -> Outcome:
+    """Set a county's quota; all quotas together stay within the programme's ceiling, and a
+    quota never drops below what the county has already committed."""
+    q = loan_book.quotas.c
+    others = select(func.coalesce(func.sum(q.amount), 0)).where(q.county_code != county_code)
+    allocated = int((await conn.execute(others)).scalar_one())
+    ceiling = programme().microcredit_ceiling
+    if allocated + amount > ceiling:
+        raise RuleViolation(
+            f"quotas would total {yuan(allocated + amount)} yuan, over the programme's "
+            f"{yuan(ceiling)}"
+        )
+    used = await loan_book.committed(conn, county_code)
+    if amount < used:
+        raise RuleViolation(f"county {county_code} has already committed {yuan(used)} yuan")
+    event = QuotaAllocatedV1(county_code=county_code, amount=amount, allocated_on=on)
+    version = len(await store.load(conn, STREAM))
+    new = [NewEvent(type=event.TYPE, data=event.model_dump(mode="json"))]
+    await store.append(conn, "programme", STREAM, version, new)
+    return Outcome(200, await standing(conn, county_code))
+
+
+async def standing(conn: AsyncConnection, county_code: str) -> dict[str, Any]:
+    return {
+        "county_code": county_code,
+        "quota": await loan_book.quota(conn, county_code),
+        "committed": await loan_book.committed(conn, county_code),
+        "programme_ceiling": programme().microcredit_ceiling,
+        "programme_committed": await loan_book.committed(conn),
+    }

@@ -1,0 +1,192 @@
+"""A risk compensation fund (风险补偿基金) of a county or of the province.
+
+Finance and the banks pay in; a bank claims the fund's share of a defaulted loan's
+unrecovered principal; money recovered afterwards comes back in the same share. The
+balance never goes negative: a claim the fund cannot pay waits, and waiting claims are
+paid oldest first as money arrives (no later claim jumps an earlier one). When the balance
+falls below the warning line, or a claim waits, the fund asks to be replenished.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_eventkit.aggregate import Aggregate, Conflict, NotFound, RuleViolation
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContributionReceived:
+    fund_id: str
+    contributor: str
+    amount: int
+    received_on: date
+    balance: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimLodged:
+    fund_id: str
+    claim_id: str
+    loan_id: str
+    bank_id: str
+    product: LoanProduct
+    unrecovered: int
+    ratio: Decimal
+    claimed: int
+    lodged_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompensationPaid:
+    fund_id: str
+    claim_id: str
+    loan_id: str
+    bank_id: str
+    amount: int
+    paid_on: date
+    balance: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryReturned:
+    fund_id: str
+    claim_id: str
+    loan_id: str
+    recovered: int
+    amount: int
+    returned_on: date
+    balance: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplenishmentNeeded:
+    fund_id: str
+    balance: int
+    threshold: int
+    claims_waiting: int
+    as_of: date
+
+
+def share(amount: int, ratio: Decimal) -> int:
+    return int((amount * ratio).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Claim:
+    lodged: ClaimLodged
+    paid: bool = False
+    returned: int = 0
+
+
+class RiskFund(Aggregate):
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.balance = 0
+        self.contributed = 0
+        self.claims: dict[str, Claim] = {}
+        self.by_loan: dict[str, str] = {}
+        self.waiting: list[str] = []  # claim ids, oldest first
+
+    @property
+    def waiting_amount(self) -> int:
+        return sum(self.claims[c].lodged.claimed for c in self.waiting)
+
+    def low(self, warning_ratio: Decimal) -> bool:
+        """Below the warning line (a share of all contributions), or a claim waits."""
+        return self.balance < share(self.contributed, warning_ratio) or bool(self.waiting)
+
+    # --- commands --------------------------------------------------------------------------
+
+    def contribute(self, contributor: str, amount: int, on: date, warning_ratio: Decimal) -> None:
+        if amount <= 0:
+            raise RuleViolation("a contribution is a positive amount")
+        was_low = self.low(warning_ratio)
+        self.record(
+            ContributionReceived(
+                fund_id=self.id, contributor=contributor, amount=amount, received_on=on,
+                balance=self.balance + amount,
+            )
+        )  # fmt: skip
+        self._settle(on, warning_ratio, was_low)
+
+    def lodge(self, claim: ClaimLodged, warning_ratio: Decimal) -> None:
+        if claim.loan_id in self.by_loan:
+            raise Conflict(
+                f"loan {claim.loan_id} already has a claim", claim_id=self.by_loan[claim.loan_id]
+            )
+        if claim.unrecovered <= 0:
+            raise RuleViolation("nothing is unrecovered on this loan: there is nothing to claim")
+        was_low = self.low(warning_ratio)
+        self.record(claim)
+        self._settle(claim.lodged_on, warning_ratio, was_low)
+
+    def return_recovery(
+        self, loan_id: str, recovered: int, on: date, warning_ratio: Decimal
+    ) -> None:
+        """The fund's share of money recovered on a loan it compensated, never more than
+        it paid out on the claim."""
+        claim_id = self.by_loan.get(loan_id)
+        if claim_id is None or not self.claims[claim_id].paid:
+            raise NotFound(f"no compensation was paid on loan {loan_id}")
+        claim = self.claims[claim_id]
+        amount = min(share(recovered, claim.lodged.ratio), claim.lodged.claimed - claim.returned)
+        if amount <= 0:
+            return
+        was_low = self.low(warning_ratio)
+        self.record(
+            RecoveryReturned(
+                fund_id=self.id, claim_id=claim_id, loan_id=loan_id, recovered=recovered,
+                amount=amount, returned_on=on, balance=self.balance + amount,
+            )
+        )  # fmt: skip
+        self._settle(on, warning_ratio, was_low)
+
+    def compensated(self, loan_id: str) -> bool:
+        claim_id = self.by_loan.get(loan_id)
+        return claim_id is not None and self.claims[claim_id].paid
+
+    def _settle(self, on: date, warning_ratio: Decimal, was_low: bool) -> None:
+        """Pay waiting claims oldest first while the money lasts; warn on becoming low."""
+        while self.waiting:
+            claim = self.claims[self.waiting[0]].lodged
+            if claim.claimed > self.balance:
+                break
+            self.record(
+                CompensationPaid(
+                    fund_id=self.id, claim_id=claim.claim_id, loan_id=claim.loan_id,
+                    bank_id=claim.bank_id, amount=claim.claimed, paid_on=on,
+                    balance=self.balance - claim.claimed,
+                )
+            )  # fmt: skip
+        if self.low(warning_ratio) and not was_low:
+            self.record(
+                ReplenishmentNeeded(
+                    fund_id=self.id, balance=self.balance,
+                    threshold=share(self.contributed, warning_ratio),
+                    claims_waiting=self.waiting_amount, as_of=on,
+                )
+            )  # fmt: skip
+
+    # --- state -----------------------------------------------------------------------------
+
+    def apply(self, event: Any) -> None:
+        match event:
+            case ContributionReceived():
+                self.balance, self.contributed = event.balance, self.contributed + event.amount
+            case ClaimLodged():
+                self.claims[event.claim_id] = Claim(event)
+                self.by_loan[event.loan_id] = event.claim_id
+                self.waiting.append(event.claim_id)
+            case CompensationPaid():
+                self.balance = event.balance
+                self.claims[event.claim_id].paid = True
+                self.waiting.remove(event.claim_id)
+            case RecoveryReturned():
+                self.balance = event.balance
+                self.claims[event.claim_id].returned += event.amount
+            case ReplenishmentNeeded():
+                pass
+            case _:
+                raise TypeError(f"RiskFund cannot apply {type(event).__name__}")

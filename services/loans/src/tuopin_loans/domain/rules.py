@@ -1,0 +1,132 @@
+"""Product rules and benchmark rates as effective-dated data (the values live in
+``reference/``), and the eligibility test of an application against them.
+
+The province changes limits and the PBoC changes its benchmark rates; a loan signed in 2016
+uses the row in force in 2016, so a replay of 2016 reproduces 2016's figures.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
+
+
+def yuan(fen: int) -> str:
+    """12345 fen → "123.45" (money stays integer even when shown)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+@dataclass(frozen=True)
+class ProductRule:
+    """One product's rules from a date on."""
+
+    product: LoanProduct
+    effective_from: date
+    max_amount: int  # fen: outstanding per household (student loans: per student-year)
+    max_term_months: int
+    subsidy_months: int | None  # how long the province pays the interest; None: the whole term
+    borrower_min_age: int
+    borrower_max_age: int | None
+    requires_relocating: bool = False  # 易地搬迁: only households the registry marks so
+    student: bool = False  # 生源地助学贷款: the borrower is a student (or for one), per year
+    # The fund's share of unrecovered principal by region-code prefix, longest prefix first.
+    compensation_ratios: tuple[tuple[str, Decimal], ...] = ()
+    source: str = ""
+
+    def compensation_ratio(self, county_code: str) -> Decimal:
+        for prefix, ratio in sorted(self.compensation_ratios, key=lambda r: -len(r[0])):
+            if county_code.startswith(prefix):
+                return ratio
+        return Decimal("0")
+
+
+@dataclass(frozen=True)
+class BenchmarkRate:
+    """A row of the PBoC's loan benchmark table: from a date, for terms up to a length."""
+
+    effective_from: date
+    max_term_months: int
+    annual_rate: Decimal
+
+
+Row = TypeVar("Row", ProductRule, BenchmarkRate)
+
+
+def in_force(rows: Sequence[Row], on: date) -> list[Row]:
+    latest = max((r.effective_from for r in rows if r.effective_from <= on), default=None)
+    return [r for r in rows if r.effective_from == latest]
+
+
+def product_rule(rules: Sequence[ProductRule], product: LoanProduct, on: date) -> ProductRule:
+    found = in_force([r for r in rules if r.product == product], on)
+    if not found:
+        raise LookupError(f"no {product} rules in force on {on}")
+    return found[0]
+
+
+def benchmark(rates: Sequence[BenchmarkRate], term_months: int, on: date) -> BenchmarkRate:
+    """The benchmark for a loan of this term signed on this day."""
+    rows = sorted(in_force(rates, on), key=lambda r: r.max_term_months)
+    for row in rows:
+        if term_months <= row.max_term_months:
+            return row
+    raise LookupError(f"no benchmark rate for {term_months} months on {on}")
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """The facts eligibility needs, from loans' read model of the registry's events."""
+
+    household_status: HouseholdStatus | None  # None: the registry never filed it
+    relocating: bool
+    birth_date: date | None
+    schooling: Schooling | None
+    outstanding: int  # fen the household already owes on this product (committed, unpaid)
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+# Still registered poor: until the exit is verified the household keeps its support.
+POOR = set(HouseholdStatus) - {HouseholdStatus.EXITED, HouseholdStatus.REMOVED}
+STUDYING = {Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, Schooling.TERTIARY}
+
+
+def ineligibility(
+    rule: ProductRule, borrower: Borrower, amount: int, term_months: int, on: date
+) -> list[str]:
+    """Every rule the application fails, named (empty when eligible)."""
+    failed = []
+    if borrower.household_status is None:
+        failed.append("registered_household: not a registered poor household (未建档立卡)")
+    elif borrower.household_status not in POOR:
+        failed.append(f"poor_on_application_date: the household is {borrower.household_status}")
+    if rule.requires_relocating and not borrower.relocating:
+        failed.append(
+            "relocating_household: the registry does not mark it as relocating (易地搬迁)"
+        )
+    if borrower.birth_date is None:
+        failed.append("borrower_member: the borrower is not a member of the household")
+    elif rule.student:
+        if borrower.schooling not in STUDYING:
+            failed.append(
+                "student_in_school: the borrower is not in senior, vocational or tertiary study"
+            )
+    else:
+        age = age_on(borrower.birth_date, on)
+        if age < rule.borrower_min_age or (rule.borrower_max_age and age > rule.borrower_max_age):
+            span = f"{rule.borrower_min_age}–{rule.borrower_max_age or ''}"
+            failed.append(f"borrower_age: {age} is outside {span}")
+    if term_months > rule.max_term_months:
+        failed.append(f"term_limit: {term_months} months exceeds {rule.max_term_months}")
+    limit = rule.max_amount if rule.student else rule.max_amount - borrower.outstanding
+    if amount > limit:
+        failed.append(
+            f"amount_limit: {yuan(amount)} yuan exceeds the {yuan(max(limit, 0))} yuan left "
+            f"of {yuan(rule.max_amount)}"
+        )
+    return failed

@@ -1,0 +1,316 @@
+"""Banks and offices using the loans service the way they would: the registry's events
+arrive through the real broker, banks post over HTTP and through the inbound topic,
+offices allocate quotas, fund the risk funds and settle the subsidy.
+
+The households are built here with members whose resident ID numbers the tests know
+(banks send the clear number; loans hashes it with the shared key)."""
+
+import json
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import count
+from uuid import uuid4
+
+from stdnum.cn import ric
+
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events import registry as reg
+from tuopin_contracts.topics import Inbound
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+    Schooling,
+)
+from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+from tuopin_loans.config import LoansSettings
+from tuopin_loans.entrypoints.app import app
+
+KEYS = IdentityKeys(ServiceSettings.model_fields["identity_key"].default.get_secret_value())
+COUNTY = "621121"
+_serial = count(1)
+
+
+def resident_id(birth: date) -> str:
+    body = f"620121{birth:%Y%m%d}{next(_serial) % 999:03d}"  # 榆中县, coded before 1975
+    return body + ric.calc_check_digit(body + "0")
+
+
+def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
+    return Envelope(
+        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(data.household_id),
+        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=sequence,
+    )  # fmt: skip
+
+
+class Household:
+    """A filed household: an adult head, a spouse and a student at university."""
+
+    def __init__(self) -> None:
+        self.id = uuid4()
+        self.head = resident_id(date(1975, 3, 1))
+        self.spouse = resident_id(date(1978, 6, 1))
+        self.student = resident_id(date(1998, 9, 1))
+        self.events: list[Envelope] = []
+        people = [
+            (self.head, Relation.HEAD, date(1975, 3, 1), None),
+            (self.spouse, Relation.SPOUSE, date(1978, 6, 1), None),
+            (self.student, Relation.CHILD, date(1998, 9, 1), Schooling.TERTIARY),
+        ]
+        members = [
+            reg.Member(
+                person_id=uuid4(), name=f"成员{i}", relation=relation, birth_date=birth,
+                schooling=schooling, id_number_hash=KEYS.resident(number).hash,
+                id_number_masked=KEYS.resident(number).masked,
+            )
+            for i, (number, relation, birth, schooling) in enumerate(people)
+        ]  # fmt: skip
+        self._add(
+            reg.HouseholdRegisteredV2(
+                household_id=self.id, effective_date=date(2016, 4, 1),
+                file_number=f"F{self.id.hex[:10]}", county_code=COUNTY,
+                village_code=COUNTY + "100201", poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.LACK_OF_FUNDS, members=members, identified_year=2016,
+            )
+        )  # fmt: skip
+
+    def _add(self, data: reg.HouseholdFact) -> None:
+        self.events.append(envelope(data, len(self.events) + 1))
+
+    def relocating(self) -> "Household":
+        self._add(reg.RelocationRecordedV1(household_id=self.id, effective_date=date(2016, 4, 2),
+                                           relocating=True, resettlement_site="新村"))  # fmt: skip
+        return self
+
+    def exited(self, on: date) -> "Household":
+        exit_ = reg.HouseholdExitedV1(household_id=self.id, effective_date=on,
+                                      status=HouseholdStatus.EXITED, verification_id=uuid4())  # fmt: skip
+        self._add(exit_)
+        return self
+
+
+def approval(home: Household, ref: str, amount: int = 5_000_000, **more: object) -> dict:
+    return {
+        "kind": "approved", "bank_id": more.pop("bank_id", "gansu-rcc"), "loan_ref": ref,
+        "product": more.pop("product", "microcredit"), "household_id": str(home.id),
+        "borrower_id_number": more.pop("borrower", home.head), "amount": amount,
+        "term_months": 36, "decided_on": more.pop("decided_on", "2016-05-03"), **more,
+    }  # fmt: skip
+
+
+def step(kind: str, ref: str, bank: str = "gansu-rcc", **fields: object) -> dict:
+    return {"kind": kind, "bank_id": bank, "loan_ref": ref, **fields}
+
+
+@asynccontextmanager
+async def loans_service(database_url: str, kafka_settings, *homes: Household):
+    """The loans service with the registry's events for these households consumed."""
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Inbound.BANK_POSTINGS])
+    await publish(kafka_settings, Topic.REGISTRY, *(e for h in homes for e in h.events))
+    settings = LoansSettings(database_url=database_url, kafka=kafka_settings, log_level="WARNING")
+    service = app(settings)
+    async with client_for(service) as client:
+
+        async def arrived() -> None:
+            for home in homes:
+                answer = await client.get(f"/v1/borrowers/{home.id}/eligibility",
+                                          params={"on": "2018-12-31"})  # fmt: skip
+                assert answer.json()["status"] == home.events[-1].data.get("status", "identified")
+
+        await eventually(arrived)
+        quota = {"amount": 100_000_000, "allocated_on": "2016-04-01"}
+        assert (await client.put(f"/v1/programme/quotas/{COUNTY}", json=quota)).status_code == 200
+        yield client, service
+
+
+async def posted(client, body: dict, key: str | None = None):
+    return await client.post("/v1/bank-postings", json=body,
+                             headers={"Idempotency-Key": key or str(uuid4())})  # fmt: skip
+
+
+async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
+    database_url, kafka_settings
+) -> None:
+    home, gone = Household(), Household().exited(date(2016, 4, 20))
+    async with loans_service(database_url, kafka_settings, home, gone) as (client, _):
+        # Eligibility: an exited household and a minor borrower are refused, rules named.
+        refused = await posted(client, approval(gone, "R-0", decided_on="2016-05-03"))
+        assert refused.status_code == 422
+        assert refused.json()["rules"] == ["poor_on_application_date"]
+        minor = await posted(client, approval(home, "R-0", borrower=home.student))
+        assert minor.json()["rules"] == ["borrower_age"]
+        assert (await client.get("/v1/banks/gansu-rcc/loans/R-0")).status_code == 404
+
+        first = await posted(client, approval(home, "R-1"), key="rcc-0001")
+        assert first.status_code == 201 and first.json()["state"] == "approved"
+        again = await posted(client, approval(home, "R-1"), key="rcc-0001")
+        assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+        reused = await posted(client, approval(home, "R-1", amount=1), key="rcc-0001")
+        assert reused.status_code == 422 and "reused" in reused.json()["title"]
+        # 50,000 yuan per household: a second loan has nothing left.
+        over = await posted(client, approval(home, "R-2", amount=100))
+        assert over.json()["rules"] == ["amount_limit"]
+
+        early = await posted(client, step("repaid", "R-1", principal=100, interest=0,
+                                          received_on="2016-05-04"))  # fmt: skip
+        assert early.status_code == 409 and early.json()["current_state"] == "approved"
+        signed = await posted(client, step("signed", "R-1", amount=5_000_000, term_months=36,
+                                           signed_on="2016-05-04"))  # fmt: skip
+        assert signed.json()["annual_rate"] == "0.0475"
+        await posted(client, step("disbursed", "R-1", amount=5_000_000,
+                                  disbursed_on="2016-05-05"))  # fmt: skip
+        before = (await client.get("/v1/banks/gansu-rcc/loans/R-1")).json()
+        too_much = await posted(client, step("repaid", "R-1", principal=5_000_001, interest=0,
+                                             received_on="2016-08-20"))  # fmt: skip
+        assert too_much.status_code == 422 and "exceeds" in too_much.json()["detail"]
+        backdated = await posted(client, step("repaid", "R-1", principal=1, interest=0,
+                                              received_on="2016-05-01"))  # fmt: skip
+        assert backdated.status_code == 422
+        assert (await client.get("/v1/banks/gansu-rcc/loans/R-1")).json() == before
+
+        # Another bank naming the same loan number reaches nothing of gansu-rcc's.
+        stranger = await posted(client, step("disbursed", "R-1", bank="other-bank", amount=1,
+                                             disbursed_on="2016-06-01"))  # fmt: skip
+        assert stranger.status_code == 404
+        assert (await client.get("/v1/banks/other-bank/loans")).json() == []
+
+        repaid = await posted(client, step("repaid", "R-1", principal=1_000_000, interest=59_375,
+                                           received_on="2016-08-20"))  # fmt: skip
+        assert repaid.json()["outstanding"] == 4_000_000
+        history = (await client.get("/v1/banks/gansu-rcc/loans/R-1/history")).json()["events"]
+        assert [e["type"].split(".")[2] for e in history] == [
+            "approved", "contract_signed", "disbursed", "repayment_received",
+        ]  # fmt: skip
+
+        # What evaluation needs (credit reached per household) goes out on the loans topic.
+        head = (await client.get("/v1/events")).json()["head"]
+        records = await read_topic(kafka_settings, Topic.LOANS, head)
+        disbursed = [Envelope.from_json(r.value) for r in records]
+        disbursed = [e for e in disbursed if e.type == "loans.loan.disbursed.v1"]
+        assert disbursed[0].data["household_id"] == str(home.id)
+
+
+async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_the_dlq(
+    database_url, kafka_settings
+) -> None:
+    home = Household().relocating()
+    async with loans_service(database_url, kafka_settings, home) as (client, _):
+        loan = approval(home, "M-1", product="relocation", term_months=60)
+        sign = step("signed", "M-1", amount=5_000_000, term_months=60, signed_on="2016-05-04")
+        topic = Inbound.BANK_POSTINGS
+        await publish(kafka_settings, topic, json.dumps(loan).encode(),
+                      headers={"idempotency-key": "t-1"})  # fmt: skip
+        # The same posting again over HTTP with the same key: the first answer, no new loan.
+        assert (await eventually(lambda: _state(client, "M-1"))) == "approved"
+        replay = await posted(client, loan, key="t-1")
+        assert replay.headers["Idempotent-Replayed"] == "true"
+        await publish(kafka_settings, topic, json.dumps(sign).encode(),
+                      headers={"idempotency-key": "t-2"})  # fmt: skip
+        await publish(kafka_settings, topic, b"{not json", headers={"idempotency-key": "t-3"})
+        too_much = step("disbursed", "M-1", amount=9_000_000, disbursed_on="2016-05-05")
+        await publish(kafka_settings, topic, json.dumps(too_much).encode(),
+                      headers={"idempotency-key": "t-4"})  # fmt: skip
+        await publish(kafka_settings, topic, json.dumps(sign).encode())  # no key
+
+        dead = await read_topic(kafka_settings, topic.dlq, 3)
+        headers = [dict(r.headers) for r in dead]
+        reasons = {
+            h.get("idempotency-key", b"").decode(): json.loads(h["problem"]) for h in headers
+        }
+        assert reasons["t-3"]["title"] == "Invalid request"
+        assert reasons["t-4"]["type"].endswith("rule-violation")
+        assert reasons[""]["title"] == "Missing idempotency key"
+        loan_now = (await client.get("/v1/banks/gansu-rcc/loans/M-1")).json()
+        assert loan_now["state"] == "signed" and loan_now["disbursed"] == 0
+        assert loan_now["subsidy_until"] == "2019-05-03"  # 3 years of subsidy, not 5
+
+
+async def _state(client, ref: str) -> str:
+    answer = await client.get(f"/v1/banks/gansu-rcc/loans/{ref}")
+    assert answer.status_code == 200
+    return answer.json()["state"]
+
+
+async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_pay_in_order(
+    database_url, kafka_settings
+) -> None:
+    homes = [Household() for _ in range(3)]
+    async with loans_service(database_url, kafka_settings, *homes) as (client, service):
+        for i, home in enumerate(homes):
+            ref = f"S-{i}"
+            await posted(client, approval(home, ref, amount=3_000_000 + i * 500_000))
+            await posted(client, step("signed", ref, amount=3_000_000 + i * 500_000,
+                                      term_months=36, signed_on="2016-05-04"))  # fmt: skip
+            await posted(client, step("disbursed", ref, amount=3_000_000 + i * 500_000,
+                                      disbursed_on="2016-05-05"))  # fmt: skip
+        await posted(client, step("repaid", "S-1", principal=1_000_000, interest=0,
+                                  received_on="2016-06-01"))  # fmt: skip
+        not_yet = await client.post(
+            "/v1/subsidy/2016Q2/statements", json={"issued_on": "2016-06-30"}
+        )
+        assert not_yet.status_code == 422
+        issued = await client.post(
+            "/v1/subsidy/2016Q2/statements", json={"issued_on": "2016-07-05"}
+        )
+        assert issued.status_code == 201
+        (statement,) = issued.json()["statements"]
+        # Independently: 57 days (5 May – 30 June) of 3.0 + 4.0 million fen, and 27 of
+        # 3.5 million then 30 of 2.5 million, at 4.75 % / 360, rounded per loan.
+        expected = sum(
+            int((Decimal(fen_days) * Decimal("0.0475") / 360).quantize(Decimal(1), ROUND_HALF_UP))
+            for fen_days in (57 * 3_000_000, 27 * 3_500_000 + 30 * 2_500_000, 57 * 4_000_000)
+        )
+        assert statement["amount"] == expected and statement["loans"] == 3
+        twice = await client.post("/v1/subsidy/2016Q2/statements", json={"issued_on": "2016-07-06"})
+        assert twice.status_code == 409
+
+        runtime = service.state.runtime
+        await runtime.rebuild(runtime.spec.projection("loans.loan_book"))
+        replayed = (await client.get("/v1/subsidy/2016Q2/preview")).json()
+        assert [(r["bank_id"], r["county_code"], r["loans"], r["amount"]) for r in replayed] == [
+            (
+                statement["bank_id"],
+                statement["county_code"],
+                statement["loans"],
+                statement["amount"],
+            )
+        ]
+        listed = (await client.get("/v1/subsidy/2016Q2/statements")).json()
+        assert [s["amount"] for s in listed] == [expected]
+        pay = await client.post(f"/v1/subsidy/statements/{statement['statement_id']}/payment",
+                                json={"paid_on": "2016-07-20"})  # fmt: skip
+        assert pay.status_code == 200
+
+        # Two defaults; the county fund holds enough for one claim: the second waits.
+        fund = f"/v1/funds/county-{COUNTY}"
+        money = {"contributor": "finance", "amount": 2_500_000, "received_on": "2017-01-01"}
+        await client.post(f"{fund}/contributions", json=money)
+        for ref in ("S-0", "S-2"):
+            await posted(client, step("defaulted", ref, defaulted_on="2017-06-01"))
+            claim = await posted(client, step("claim", ref, lodged_on="2017-06-02"))
+            assert claim.status_code == 201, claim.text
+        state = (await client.get(fund)).json()
+        assert state["balance"] == 2_500_000 - 2_100_000  # 70 % of 3,000,000
+        assert [c["claimed"] for c in state["claims_waiting"]] == [2_800_000]  # 70 % of 4,000,000
+        money = {"contributor": "bank:gansu-rcc", "amount": 3_000_000, "received_on": "2017-07-01"}
+        await client.post(f"{fund}/contributions", json=money)
+        state = (await client.get(fund)).json()
+        assert state["claims_waiting"] == [] and state["balance"] == 400_000 + 3_000_000 - 2_800_000
+        # A recovery after compensation returns the fund's 70 %.
+        await posted(client, step("repaid", "S-0", principal=1_000_000, interest=0,
+                                  received_on="2017-08-01"))  # fmt: skip
+        assert (await client.get(fund)).json()["balance"] == 600_000 + 700_000
+
+        report = {r["county"]: r for r in (await client.get("/v1/reports/portfolio")).json()}[
+            COUNTY
+        ]
+        assert report["disbursed"] == 10_500_000 and report["outstanding"] == 8_500_000
+        assert report["npl_ratio"] == "0.7059"  # 2,000,000 + 4,000,000 of 8,500,000 defaulted
+        assert report["compensation_paid"] == 4_900_000 and report["subsidy_paid"] == expected
+        csv_text = (await client.get("/v1/reports/portfolio.csv", params={"group": "bank"})).text
+        assert csv_text.splitlines()[0].startswith("bank,loans_disbursed,disbursed")

@@ -1,0 +1,154 @@
+"""A loan's postings: the legal path, and each impossible posting refused whole."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
+from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_loans.application.reference import programme
+from tuopin_loans.domain import rules
+from tuopin_loans.domain.loan import Loan, LoanApproved, LoanState, add_months
+
+MICRO = rules.product_rule(programme().products, LoanProduct.MICROCREDIT, date(2016, 5, 1))
+
+
+def approved(amount: int = 5_000_000, term: int = 36, on: date = date(2016, 5, 1)) -> Loan:
+    return Loan.approve(
+        LoanApproved(
+            loan_id="l1", bank_id="rcc", household_id="h1", county_code="621121",
+            product=LoanProduct.MICROCREDIT, loan_ref="R1", borrower_hash="x",
+            borrower_masked="6211**********1234", amount=amount, term_months=term,
+            decided_on=on,
+        )
+    )  # fmt: skip
+
+
+def signed(on: date = date(2016, 5, 3)) -> Loan:
+    loan = approved()
+    rate = rules.benchmark(programme().rates, 36, on)
+    loan.sign(on, 5_000_000, 36, MICRO, rate)
+    return loan
+
+
+def test_signing_takes_the_benchmark_rate_in_force_that_day() -> None:
+    loan = signed(date(2016, 5, 3))
+    assert loan.contract is not None
+    assert loan.contract.annual_rate == Decimal("0.0475")  # 1–5 years since 24 Oct 2015
+    assert loan.contract.maturity_date == date(2019, 5, 3)
+    assert loan.contract.subsidy_until == date(2019, 5, 2)  # the whole term (全额贴息)
+    early = approved(term=12, on=date(2015, 6, 30))
+    early.sign(
+        date(2015, 7, 1),
+        5_000_000,
+        12,
+        MICRO,
+        rules.benchmark(programme().rates, 12, date(2015, 7, 1)),
+    )
+    assert early.contract is not None and early.contract.annual_rate == Decimal("0.0485")
+
+
+def test_the_whole_life_of_a_loan() -> None:
+    loan = signed()
+    loan.disburse(5_000_000, date(2016, 5, 5))
+    loan.repay(1_000_000, 20_000, date(2016, 8, 20))
+    loan.report_overdue(45, date(2016, 12, 1))
+    loan.default(date(2017, 3, 1))
+    loan.write_off(date(2017, 9, 1))
+    loan.repay(500_000, 0, date(2017, 10, 1))  # recovered after write-off
+    assert loan.state == LoanState.WRITTEN_OFF and loan.outstanding == 3_500_000
+    replayed = Loan.replay(loan.id, loan.pending)
+    assert replayed.outstanding == 3_500_000 and replayed.state == LoanState.WRITTEN_OFF
+
+
+def test_repaying_everything_closes_the_loan() -> None:
+    loan = signed()
+    loan.disburse(5_000_000, date(2016, 5, 5))
+    loan.repay(5_000_000, 100_000, date(2017, 5, 5))
+    assert loan.state == LoanState.REPAID
+    with pytest.raises(InvalidTransition):
+        loan.repay(1, 0, date(2017, 5, 6))
+
+
+@pytest.mark.parametrize(
+    ("posting", "error"),
+    [
+        (
+            lambda loan: loan.repay(100, 0, date(2016, 5, 10)),
+            InvalidTransition,
+        ),  # before disbursement
+        (
+            lambda loan: loan.disburse(5_000_001, date(2016, 5, 5)),
+            RuleViolation,
+        ),  # over the contract
+        (lambda loan: loan.disburse(100, date(2016, 5, 1)), RuleViolation),  # before signing
+        (lambda loan: loan.write_off(date(2016, 6, 1)), InvalidTransition),  # not defaulted
+        (lambda loan: loan.default(date(2016, 6, 1)), InvalidTransition),  # nothing disbursed
+    ],
+)
+def test_impossible_postings_are_refused_and_record_nothing(posting, error) -> None:
+    loan = signed()
+    before = loan.version
+    with pytest.raises(error):
+        posting(loan)
+    assert loan.version == before
+
+
+def test_more_than_outstanding_or_out_of_order_is_refused() -> None:
+    loan = signed()
+    loan.disburse(2_000_000, date(2016, 5, 5))
+    with pytest.raises(RuleViolation, match=r"exceeds the 20000\.00 yuan outstanding"):
+        loan.repay(2_000_001, 0, date(2016, 6, 1))
+    with pytest.raises(RuleViolation, match="earlier than the loan's last posting"):
+        loan.repay(100, 0, date(2016, 5, 4))
+    with pytest.raises(RuleViolation, match="exceeds the approval"):
+        approved().sign(
+            date(2016, 5, 3),
+            5_000_001,
+            36,
+            MICRO,
+            rules.benchmark(programme().rates, 36, date(2016, 5, 3)),
+        )
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last() -> None:
+    assert add_months(date(2016, 1, 31), 1) == date(2016, 2, 29)
+    assert add_months(date(2015, 1, 31), 1) == date(2015, 2, 28)
+    assert add_months(date(2016, 11, 15), 3) == date(2017, 2, 15)
+
+
+def borrower(**changes) -> rules.Borrower:
+    facts = dict(household_status=HouseholdStatus.ASSISTING, relocating=False,
+                 birth_date=date(1980, 1, 1), schooling=None, outstanding=0)  # fmt: skip
+    return rules.Borrower(**{**facts, **changes})
+
+
+def failed(rule: rules.ProductRule, facts: rules.Borrower, amount: int = 5_000_000,
+           term: int = 36) -> list[str]:  # fmt: skip
+    return [
+        f.split(":")[0] for f in rules.ineligibility(rule, facts, amount, term, date(2016, 5, 1))
+    ]
+
+
+def test_each_eligibility_rule_fails_on_its_own() -> None:
+    p = programme().products
+    on = date(2016, 5, 1)
+    relocation = rules.product_rule(p, LoanProduct.RELOCATION, on)
+    student = rules.product_rule(p, LoanProduct.STUDENT, on)
+    assert failed(MICRO, borrower()) == []
+    assert failed(MICRO, borrower(household_status=None)) == ["registered_household"]
+    assert failed(MICRO, borrower(household_status=HouseholdStatus.EXITED)) == [
+        "poor_on_application_date"
+    ]
+    assert failed(MICRO, borrower(birth_date=None)) == ["borrower_member"]
+    assert failed(MICRO, borrower(birth_date=date(2000, 1, 1))) == ["borrower_age"]
+    assert failed(MICRO, borrower(), term=37) == ["term_limit"]
+    assert failed(MICRO, borrower(outstanding=1_000_000)) == ["amount_limit"]
+    assert failed(MICRO, borrower(outstanding=1_000_000), amount=4_000_000) == []
+    assert failed(relocation, borrower()) == ["relocating_household"]
+    assert failed(relocation, borrower(relocating=True)) == []
+    assert failed(student, borrower(), amount=800_000, term=120) == ["student_in_school"]
+    pupil = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY, outstanding=800_000)
+    assert failed(student, pupil, amount=800_000, term=120) == []  # per student-year
+    assert failed(student, pupil, amount=800_001, term=120) == ["amount_limit"]
