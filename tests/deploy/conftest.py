@@ -55,8 +55,10 @@ class Service:
         return dict(pyproject["project"].get("scripts", {}))
 
     def topics_used(self) -> set[str]:
-        """The topic it publishes to and every topic its projections consume."""
+        """The topic it publishes to, every topic its projections consume, its intake's."""
         used = {t for p in self.spec.projections for t in p.topics}
+        if self.spec.intake is not None:
+            used.add(self.spec.intake.topic)
         return used | ({self.spec.topic} if self.spec.topic else set())
 
     def settings_from(self, environment: Mapping[str, str]) -> BaseSettings:
@@ -108,9 +110,9 @@ def services() -> dict[str, Service]:
 
 
 def all_topics() -> set[str]:
-    from tuopin_contracts.topics import Topic
+    from tuopin_contracts.topics import Inbound, Topic
 
-    return {name for topic in Topic for name in (topic.value, topic.dlq)}
+    return {name for topic in [*Topic, *Inbound] for name in (topic.value, topic.dlq)}
 
 
 # --- compose -------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ _VARIABLE = re.compile(
 TEST_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
     "TUOPIN_DB_PASSWORD": "test-db-password",
-    "TUOPIN_REGISTRY_IDENTITY_KEY": "test-identity-key",
+    "TUOPIN_IDENTITY_KEY": "test-identity-key",
 }
 
 

@@ -207,9 +207,9 @@ def test_settings_are_read_by_the_service_as_intended(rendered, service) -> None
         )
         if kind == "Deployment":
             assert settings.port == service.port and settings.host == "0.0.0.0"
-            if service.name == "registry":
+            if service.name in ("registry", "loans", "training"):
                 identity = settings.identity_key.get_secret_value()
-                assert identity == "secret-tuopin-registry-identity-identity-key"
+                assert identity == "secret-tuopin-identity-identity-key"
 
 
 def test_probes_resources_and_security(rendered, service) -> None:
