@@ -8,14 +8,14 @@ consumer (evaluation: credit access per household) needs no other lookup. Money 
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from tuopin_contracts.catalogue import EventData, event_type
 from tuopin_contracts.events.registry import Fen
-from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
 from tuopin_contracts.vocabulary import LoanProduct as Product
 
@@ -203,3 +203,50 @@ class QuotaAllocatedV1(EventData):
     county_code: CountyCode
     amount: Fen
     allocated_on: date
+
+
+class MutualAidFact(EventData):
+    """A village mutual-aid fund (村级互助资金); its county is the village code's first six
+    digits."""
+
+    fund_id: str = Field(pattern=r"^mutual-aid-62[0-9]{10}$", examples=["mutual-aid-621121100201"])
+    village_code: VillageCode
+
+
+@event_type("loans.mutual_aid.contribution_received.v1", topic=Topic.LOANS)
+class MutualAidContributionReceivedV1(MutualAidFact):
+    """Money into a village's mutual-aid fund."""
+
+    source: Literal["finance", "collective", "member_shares", "donation"] = Field(
+        description="财政扶贫资金, 村集体, 农户入股 or 社会捐赠"
+    )
+    amount: Fen
+    received_on: date
+    balance: Fen
+
+
+@event_type("loans.mutual_aid.loan_granted.v1", topic=Topic.LOANS)
+class MutualAidLoanGrantedV1(MutualAidFact):
+    """The fund lent to a registered household of its village."""
+
+    loan_id: UUID
+    household_id: UUID
+    amount: Fen
+    term_months: int = Field(ge=1, le=240)
+    fee_rate: AnnualRate = Field(description="Occupancy fee (占用费) per year")
+    lent_on: date
+    due_on: date
+    balance: Fen
+
+
+@event_type("loans.mutual_aid.repayment_received.v1", topic=Topic.LOANS)
+class MutualAidRepaymentReceivedV1(MutualAidFact):
+    """Principal back with its occupancy fee, which stays in the fund."""
+
+    loan_id: UUID
+    household_id: UUID
+    principal: Fen
+    fee: Fen
+    received_on: date
+    outstanding: Fen = Field(description="Still owed on this loan")
+    balance: Fen

@@ -24,6 +24,7 @@ borrower_households = Table(
     metadata,
     Column("household_id", String(36), primary_key=True),
     Column("county_code", String(6), nullable=False, index=True),
+    Column("village_code", String(12), nullable=False, index=True),  # whose mutual-aid fund
     Column("relocating", Boolean, nullable=False, default=False),
 )
 status_history = Table(
@@ -62,7 +63,7 @@ def _member(household_id: str, m: reg.Member) -> dict[str, object]:
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     homes = [
         {"household_id": str(e.data.household_id), "county_code": e.data.county_code,
-         "relocating": False}
+         "village_code": e.data.village_code, "relocating": False}
         for e in events
     ]  # fmt: skip
     await upsert(conn, borrower_households, homes, keys=["household_id"])

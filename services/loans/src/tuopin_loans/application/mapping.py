@@ -3,7 +3,7 @@
 from tuopin_contracts.events import loans as contract
 from tuopin_eventkit.repository import EventMap, Repository
 from tuopin_eventkit.store import EventStore
-from tuopin_loans.domain import fund, loan
+from tuopin_loans.domain import fund, loan, mutual_aid
 from tuopin_loans.domain.fund import RiskFund
 from tuopin_loans.domain.loan import Loan
 
@@ -23,6 +23,9 @@ EVENTS = EventMap(
         (fund.CompensationPaid, contract.CompensationPaidV1),
         (fund.RecoveryReturned, contract.RecoveryReturnedV1),
         (fund.ReplenishmentNeeded, contract.ReplenishmentNeededV1),
+        (mutual_aid.MutualAidContributionReceived, contract.MutualAidContributionReceivedV1),
+        (mutual_aid.MutualAidLoanGranted, contract.MutualAidLoanGrantedV1),
+        (mutual_aid.MutualAidRepaymentReceived, contract.MutualAidRepaymentReceivedV1),
     ]
 )
 

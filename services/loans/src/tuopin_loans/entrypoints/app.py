@@ -6,9 +6,10 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_loans.adapters import http, postings
+from tuopin_loans.adapters import http, mutual_aid_api, postings
 from tuopin_loans.application.borrower_households import projection
 from tuopin_loans.application.loan_book import book
+from tuopin_loans.application.mutual_aid_book import ledger
 from tuopin_loans.config import LoansSettings
 
 spec = ServiceSpec(
@@ -17,9 +18,9 @@ spec = ServiceSpec(
     settings=LoansSettings,
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.LOANS,
-    routers=[postings.router, http.router],
+    routers=[postings.router, http.router, mutual_aid_api.router],
     projections=[projection],
-    inline_projections=[book],
+    inline_projections=[book, ledger],
     intake=postings.intake,
 )
 

@@ -1,0 +1,168 @@
+"""The REST API of village mutual-aid funds (村级互助资金): village offices post
+contributions, loans to member households and repayments; counties and the province read
+each fund and every village's size against the 500,000-yuan target."""
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.regions import CountyCode, VillageCode
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import History, IdempotencyKey, history
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import RuntimeDep
+from tuopin_loans.adapters.http import Body, run
+from tuopin_loans.application import mutual_aid, mutual_aid_book
+from tuopin_loans.domain.mutual_aid import Source, fund_id
+
+router = APIRouter(prefix="/v1", tags=["mutual-aid funds"])
+
+Positive = Annotated[int, Field(gt=0, description="Fen (分), more than zero")]
+
+
+class Contribution(Body):
+    source: Source
+    amount: Positive
+    received_on: date
+
+
+class MemberLoan(Body):
+    household_id: UUID = Field(description="A registered household of this village")
+    amount: Positive
+    term_months: int = Field(ge=1, le=240)
+    lent_on: date
+
+
+class Repayment(Body):
+    """Principal returned; the occupancy fee (占用费) on it is computed and recorded."""
+
+    principal: Positive
+    received_on: date
+
+
+@router.post(
+    "/villages/{village_code}/mutual-aid/contributions",
+    status_code=201,
+    summary="Money into the village's mutual-aid fund (the first contribution opens it)",
+)
+async def contribute(
+    village_code: VillageCode, body: Contribution, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await mutual_aid.contribute(
+            conn, runtime.store, village_code, body.source, body.amount, body.received_on
+        )
+
+    request = {"village": village_code, **body.model_dump(mode="json")}
+    return await run(runtime, "mutual-aid.contribution", idempotency_key, request, command)
+
+
+@router.post(
+    "/villages/{village_code}/mutual-aid/loans",
+    status_code=201,
+    summary="Lend to a member household (within the household cap and the fund's balance)",
+)
+async def lend(
+    village_code: VillageCode, body: MemberLoan, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await mutual_aid.lend(
+            conn, runtime.store, village_code, str(body.household_id), body.amount,
+            body.term_months, body.lent_on,
+        )  # fmt: skip
+
+    request = {"village": village_code, **body.model_dump(mode="json")}
+    return await run(runtime, "mutual-aid.loan", idempotency_key, request, command)
+
+
+@router.post(
+    "/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments",
+    status_code=201,
+    summary="A member household repays principal, with its occupancy fee (占用费)",
+)
+async def repay(
+    village_code: VillageCode, loan_id: UUID, body: Repayment, runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:  # fmt: skip
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await mutual_aid.repay(
+            conn, runtime.store, village_code, str(loan_id), body.principal, body.received_on
+        )
+
+    request = {"village": village_code, "loan": str(loan_id), **body.model_dump(mode="json")}
+    return await run(runtime, "mutual-aid.repayment", idempotency_key, request, command)
+
+
+@router.get(
+    "/villages/{village_code}/mutual-aid",
+    summary="The fund: balance, size by source, lent and outstanding, households served, "
+    "overdue on a day, the target and whether it is met",
+)
+async def standing(
+    village_code: VillageCode, runtime: RuntimeDep, on: date | None = None
+) -> dict[str, Any]:
+    day = on or date.today()
+    async with runtime.reader.connect() as conn:
+        found = await mutual_aid_book.standing(conn, village_code, day, mutual_aid.rule(day))
+    if found is None:
+        raise NotFound(f"village {village_code} has no mutual-aid fund")
+    return found
+
+
+@router.get("/villages/{village_code}/mutual-aid/loans", summary="The fund's loans (借款台账)")
+async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    async with runtime.reader.connect() as conn:
+        return await mutual_aid_book.member_loans(conn, village_code)
+
+
+@router.get(
+    "/villages/{village_code}/mutual-aid/history",
+    response_model=History,
+    summary="Every yuan in and out of the fund, as events",
+)
+async def fund_history(
+    village_code: VillageCode, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+) -> History:
+    return await history(runtime, fund_id(village_code), as_of)
+
+
+@router.get(
+    "/mutual-aid",
+    summary="Village funds of a county (or the province) against the 500,000-yuan target",
+)
+async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -> dict[str, Any]:
+    rule = mutual_aid.rule(date.today())
+    async with runtime.reader.connect() as conn:
+        rows = await mutual_aid_book.villages(conn, county_code, rule)
+    return {
+        "county_code": county_code,
+        "target": rule.target,
+        "funds": len(rows),
+        "meeting_target": sum(r["target_met"] for r in rows),
+        "capital": sum(r["capital"] for r in rows),
+        "villages": rows,
+    }
+
+
+@router.get("/mutual-aid.csv", summary="The same villages, as CSV")
+async def villages_csv(runtime: RuntimeDep, county_code: CountyCode | None = None) -> Response:
+    rows = (await villages(runtime, county_code))["villages"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["village_code"])
+    writer.writeheader()
+    writer.writerows(rows)
+    name = f"mutual-aid-{county_code or 'province'}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
