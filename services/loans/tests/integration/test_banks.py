@@ -88,9 +88,12 @@ class Household:
         return self
 
     def exited(self, on: date) -> "Household":
-        exit_ = reg.HouseholdExitedV1(household_id=self.id, effective_date=on,
-                                      status=HouseholdStatus.EXITED, verification_id=uuid4())  # fmt: skip
-        self._add(exit_)
+        self._add(
+            reg.HouseholdExitedV1(
+                household_id=self.id, effective_date=on, status=HouseholdStatus.EXITED,
+                verification_id=uuid4(),
+            )
+        )  # fmt: skip
         return self
 
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import groupby
 from typing import Any
 from uuid import uuid5
 
@@ -41,7 +40,8 @@ def _subsidised(rows: list[Any]) -> Subsidised:
 
 
 async def _loans_in(conn: AsyncConnection, start: date) -> AsyncIterator[tuple[Any, Subsidised]]:
-    """Every loan subsidised on or after ``start``: its row and what its accrual needs."""
+    """Every loan subsidised on or after ``start``: its row and what its accrual needs,
+    streamed loan by loan (a province's 800,000 loans never sit in memory at once)."""
     L, M = loans.c, movements.c
     query = (
         select(
@@ -57,10 +57,16 @@ async def _loans_in(conn: AsyncConnection, start: date) -> AsyncIterator[tuple[A
         .join(movements, M.loan_id == L.loan_id)
         .where(L.subsidy_until >= start)
         .order_by(L.loan_id, M.sequence)
+        .execution_options(yield_per=10_000)
     )
-    rows = (await conn.execute(query)).all()
-    for _, run in groupby(rows, key=lambda r: r.loan_id):
-        loan = list(run)
+    loan: list[Any] = []
+    async for rows in (await conn.stream(query)).partitions():
+        for row in rows:
+            if loan and row.loan_id != loan[0].loan_id:
+                yield loan[0], _subsidised(loan)
+                loan = []
+            loan.append(row)
+    if loan:
         yield loan[0], _subsidised(loan)
 
 
