@@ -1,9 +1,12 @@
 """HTTP pieces every service mounts: the event feed, stream history, health, metrics."""
 
 import asyncio
+import csv
+import io
 import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -56,6 +59,33 @@ def respond(outcome: Outcome, location: str | None = None) -> JSONResponse:
     if "version" in outcome.body:
         headers["ETag"] = f'"{outcome.body["version"]}"'
     return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+def csv_attachment(text: str, filename: str) -> Response:
+    """A CSV download, UTF-8 with a BOM so that spreadsheet programs read Chinese right."""
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def csv_table(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
+    """Rows as a CSV download (None as an empty cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return csv_attachment(out.getvalue(), filename)
+
+
+def csv_records(
+    records: Sequence[dict[str, Any]], filename: str, header: Sequence[str] = ()
+) -> Response:
+    """Records (dicts with the same keys) as a CSV download; ``header`` names the columns
+    when there are no records to take them from."""
+    columns = list(records[0]) if records else list(header)
+    return csv_table(columns, ([r[c] for c in columns] for r in records), filename)
 
 
 class FeedItem(BaseModel):

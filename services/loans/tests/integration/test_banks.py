@@ -316,4 +316,5 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         assert report["npl_ratio"] == "0.7059"  # 2,000,000 + 4,000,000 of 8,500,000 defaulted
         assert report["compensation_paid"] == 4_900_000 and report["subsidy_paid"] == expected
         csv_text = (await client.get("/v1/reports/portfolio.csv", params={"group": "bank"})).text
-        assert csv_text.splitlines()[0].startswith("bank,loans_disbursed,disbursed")
+        assert csv_text.startswith("\ufeff")  # spreadsheets read the UTF-8 right
+        assert csv_text[1:].splitlines()[0].startswith("bank,loans_disbursed,disbursed")

@@ -182,7 +182,9 @@ async def test_the_province_counts_the_villages_whose_fund_reaches_the_target(
         assert province["funds"] == len(villages)
         assert province["meeting_target"] == sum(2 * capital[v] >= TARGET for v in villages)
 
-        text = (await client.get("/v1/mutual-aid.csv", params={"county_code": COUNTY})).text
+        text = (
+            await client.get("/v1/mutual-aid.csv", params={"county_code": COUNTY})
+        ).text.removeprefix("\ufeff")
         rows = list(csv.DictReader(io.StringIO(text)))
         assert [r["village_code"] for r in rows] == sorted(mine)
         assert sum(r["target_met"] == "True" for r in rows) == met

@@ -2,8 +2,6 @@
 ``postings``): loans, eligibility, the programme's quotas, the risk funds, the interest
 subsidy's quarterly statements and the portfolio reports."""
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,7 +16,7 @@ from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit import idempotency
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, history, respond
+from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_loans.application import borrower_households as registry
@@ -302,14 +300,4 @@ async def portfolio_csv(
     bank_id: str | None = None,
 ) -> Response:
     rows = await portfolio(runtime, group, bank_id)
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    name = f"portfolio-by-{group.value}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])

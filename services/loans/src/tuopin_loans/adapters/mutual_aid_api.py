@@ -2,8 +2,6 @@
 contributions, loans to member households and repayments; counties and the province read
 each fund and every village's size against the 500,000-yuan target."""
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, history
+from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.http import Body, run
@@ -156,13 +154,4 @@ async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -
 @router.get("/mutual-aid.csv", summary="The same villages, as CSV")
 async def villages_csv(runtime: RuntimeDep, county_code: CountyCode | None = None) -> Response:
     rows = (await villages(runtime, county_code))["villages"]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["village_code"])
-    writer.writeheader()
-    writer.writerows(rows)
-    name = f"mutual-aid-{county_code or 'province'}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_records(rows, f"mutual-aid-{county_code or 'province'}.csv", ["village_code"])

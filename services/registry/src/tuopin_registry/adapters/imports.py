@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.http import IdempotencyKey
+from tuopin_eventkit.http import IdempotencyKey, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep
@@ -225,8 +225,4 @@ async def errors_csv(import_id: UUID, runtime: RuntimeDep) -> Response:
     found = await _find(runtime.engine, import_id=str(import_id))
     if found is None:
         raise NotFound(f"no import {import_id}")
-    return Response(
-        "\ufeff" + found.errors_csv,  # a BOM, so that Excel reads the Chinese text right
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{import_id}.errors.csv"'},
-    )
+    return csv_attachment(found.errors_csv, f"{import_id}.errors.csv")

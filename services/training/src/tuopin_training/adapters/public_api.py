@@ -1,7 +1,5 @@
 """Certificate verification for anyone, and the coverage figures of the 2020 goal."""
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -10,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from tuopin_contracts.dates import today
+from tuopin_eventkit.http import csv_table
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_training.application import coverage, queries
 
@@ -68,19 +67,10 @@ async def work_list(code: Region, runtime: RuntimeDep, on: On = None) -> dict[st
 async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Response:
     async with runtime.reader.connect() as conn:
         rows = await coverage.work_list(conn, code, on or today())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["village_code", "file_number", "household_id", "status",
-                     "working_age_members"])  # fmt: skip
-    for r in rows:
-        writer.writerow([r["village_code"], r["file_number"], r["household_id"], r["status"],
-                         ";".join(r["working_age_members"])])  # fmt: skip
-    return Response(
-        # A BOM so that spreadsheet programmes read the Chinese as UTF-8.
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="work-list-{code}.csv"'},
-    )
+    header = ["village_code", "file_number", "household_id", "status", "working_age_members"]
+    table = ([r["village_code"], r["file_number"], r["household_id"], r["status"],
+              ";".join(r["working_age_members"])] for r in rows)  # fmt: skip
+    return csv_table(header, table, f"work-list-{code}.csv")
 
 
 @router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
