@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import io
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -10,19 +11,22 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from tuopin_contracts import Envelope
-from tuopin_eventkit import context, metrics
+from tuopin_eventkit import auth, context, metrics
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep, ServiceSpec
 from tuopin_eventkit.store import RecordedEvent
+
+log = logging.getLogger(__name__)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -186,7 +190,7 @@ async def _reach(bootstrap_servers: str) -> None:
 
 
 class _Telemetry(BaseHTTPMiddleware):
-    """Request latency by route template, and the caller recorded as the events' actor."""
+    """Request latency by route template."""
 
     def __init__(self, app: object, service: str) -> None:
         super().__init__(app)  # type: ignore[arg-type]
@@ -194,18 +198,56 @@ class _Telemetry(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         started = time.perf_counter()
-        # Provisional until authentication lands: the caller names itself.
-        token = context.actor.set(request.headers.get("x-actor"))
-        try:
-            response = await call_next(request)
-        finally:
-            context.actor.reset(token)
+        response = await call_next(request)
         # The route template, not the raw path: ids must not explode the label set.
         route = getattr(request.scope.get("route"), "path", "unmatched")
         metrics.REQUEST_SECONDS.labels(
             self.service, request.method, route, str(response.status_code)
         ).observe(time.perf_counter() - started)
         return response
+
+
+KERNEL_POLICY: auth.Policy = {
+    "GET /healthz": auth.public(),
+    "GET /readyz": auth.public(),
+    "GET /metrics": auth.public(),
+    # The whole stream, every region: the province and auditors.
+    "GET /v1/events": auth.Rule(auth.Access.READ),
+}
+bearer = HTTPBearer(
+    auto_error=False, description="A JWT from the OIDC provider (or `tuopin token`)"
+)
+
+
+async def authorize(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    """Every route's one access rule, checked before the route runs; the caller becomes
+    the actor of the events the request causes. A route without a rule is refused."""
+    runtime = request.app.state.runtime
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    rule = runtime.policy.get(f"{request.method} {route}")
+    if rule is None:
+        log.error("no access rule for %s %s: refused", request.method, route)
+        raise auth.Forbidden(f"{request.method} {route} has no access rule")
+    if rule.access == auth.Access.PUBLIC:
+        return
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise auth.Unauthenticated("a bearer token is required")
+    who = runtime.verifier.verify(credentials.credentials)
+    body = None
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None  # the route's own validation answers 422
+    call = auth.Call(request.path_params, request.query_params, body, runtime)
+    if not auth.permits(who, rule.access, await rule.scope(call)):
+        raise auth.Forbidden(f"a {who.role} of {who.org or who.region or 'no scope'} may not")
+    request.state.principal = who
+    context.actor.set(who.actor)
+    if rule.sees_personal_data:
+        log.info("personal data read by %s: %s %s", who.actor, request.method, request.url.path)
 
 
 def install(app: FastAPI, spec: ServiceSpec) -> None:

@@ -1,12 +1,15 @@
 """Partners' postings through Kafka: banks to loans, training centres to training.
 
 An inbound topic carries exactly what the service's posting endpoint takes: the message's
-value is the JSON body and its ``idempotency-key`` header the partner's own transaction
-id. The same handler runs with the same idempotency scope, so a posting sent both ways
-(or redelivered after a rebalance) counts once. What the service refuses — a body that
-does not parse, a rule broken — goes to ``<topic>.dlq`` with the reason as an RFC 9457
-problem, and nothing is written; the partition keeps flowing. A failure that says nothing
-about the posting (database or broker unreachable) is retried from the same message.
+value is the JSON body, its ``idempotency-key`` header the partner's own transaction id
+and its ``authorization`` header the partner's bearer token, checked against the
+endpoint's own access rule (a bank posts for itself only, over Kafka as over HTTP). The
+same handler runs with the same idempotency scope, so a posting sent both ways (or
+redelivered after a rebalance) counts once. What the service refuses — no valid token, a
+body that does not parse, a rule broken — goes to ``<topic>.dlq`` with the reason as an
+RFC 9457 problem, and nothing is written; the partition keeps flowing. A failure that
+says nothing about the posting (database or broker unreachable) is retried from the
+same message.
 """
 
 import asyncio
@@ -20,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from pydantic import TypeAdapter
 
-from tuopin_eventkit import context, kafka, metrics, problems
+from tuopin_eventkit import auth, context, kafka, metrics, problems
 from tuopin_eventkit.consumer import TRANSIENT, DeadLetters
 from tuopin_eventkit.idempotency import Outcome
 
@@ -41,6 +44,7 @@ class Intake:
     topic: str
     body: Any  # the posting endpoint's body type (a model or an annotated union)
     handle: PostingHandler
+    rule: auth.Rule  # the posting endpoint's access rule
     adapter: TypeAdapter[Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -121,9 +125,11 @@ class IntakeConsumer:
                 problems.body(400, "Missing idempotency key", f"set the {KEY_HEADER} header")
             )
         try:
+            who = self.runtime.verifier.verify(_bearer(headers.get("authorization", "")))
             posting = self.intake.adapter.validate_json(value)
+            await self._authorize(who, json.loads(value))
             correlation = headers.get("correlation-id") or key
-            with context.caused_by(correlation, None, headers.get("actor")):
+            with context.caused_by(correlation, None, who.actor):
                 return await self.intake.handle(self.runtime, posting, key)
         except TRANSIENT:
             raise
@@ -134,6 +140,18 @@ class IntakeConsumer:
                 problem = problems.body(500, "Internal error", repr(exc))
             raise Refused(problem) from exc
 
+    async def _authorize(self, who: auth.Principal, body: Any) -> None:
+        call = auth.Call({}, {}, body, self.runtime)
+        if not auth.permits(who, self.intake.rule.access, await self.intake.rule.scope(call)):
+            raise auth.Forbidden(f"a {who.role} of {who.org or who.region} may not post this")
+
     async def _dead_letter(self, record: ConsumerRecord, refused: Refused) -> None:
         problem = json.dumps(refused.problem, ensure_ascii=False).encode()
         await self.dead_letters.send(record, str(refused), problem=problem)
+
+
+def _bearer(authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise auth.Unauthenticated("an authorization header with a bearer token is required")
+    return token

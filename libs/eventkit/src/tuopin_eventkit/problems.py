@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from tuopin_eventkit import auth
 from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
+from tuopin_eventkit.auth import Forbidden, Unauthenticated
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.store import ConcurrencyConflict
 
@@ -77,6 +79,10 @@ def describe(exc: Exception) -> dict[str, Any] | None:
             return body(422, "Rule violated", str(exc), "rule-violation", **exc.details)
         case IdempotencyKeyReused():
             return body(422, "Idempotency key reused", str(exc), "idempotency-key-reused")
+        case auth.Unauthenticated():
+            return body(401, "Not authenticated", str(exc), "unauthenticated")
+        case auth.Forbidden():
+            return body(403, "Forbidden", str(exc), "forbidden")
         case ValidationError():
             errors = [
                 {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
@@ -109,6 +115,16 @@ def install(app: FastAPI) -> None:
 
     for refusal in REFUSALS:
         app.add_exception_handler(refusal, _refused)  # type: ignore[arg-type]
+
+    @app.exception_handler(Unauthenticated)
+    async def _unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
+        response = problem(401, "Not authenticated", str(exc), "unauthenticated")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tuopin"'
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return problem(403, "Forbidden", str(exc), "forbidden")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit import logs, migrate
+from tuopin_eventkit import auth, logs, migrate
 from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.inbound import Intake, IntakeConsumer
@@ -38,6 +38,7 @@ class ServiceSpec:
     inline_projections: Sequence[Projection] = ()  # its own events, in the same transaction
     private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
     intake: Intake | None = None  # partners' postings through Kafka (banks, centres)
+    policy: auth.Policy = field(default_factory=dict)  # "METHOD /route" → who may call it
 
     @property
     def source(self) -> str:
@@ -58,10 +59,16 @@ class Runtime:
     engine: AsyncEngine
     store: EventStore
     reader: AsyncEngine = field(init=False)
+    verifier: auth.Verifier = field(init=False)
+    policy: auth.Policy = field(init=False)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from tuopin_eventkit.http import KERNEL_POLICY
+
         self.reader = read_only(self.engine)
+        self.verifier = auth.Verifier(self.settings.auth)
+        self.policy = {**KERNEL_POLICY, **self.spec.policy}
 
     @classmethod
     def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
@@ -133,12 +140,34 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         finally:
             await runtime.close()
 
-    app = FastAPI(title=spec.title, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title, version="0.1.0", lifespan=lifespan,
+        dependencies=[Depends(http.authorize)],
+    )  # fmt: skip
     problems.install(app)
     http.install(app, spec)
     for router in spec.routers:
         app.include_router(router)
+    _check_policy(app, spec)
     return app
+
+
+def _check_policy(app: FastAPI, spec: ServiceSpec) -> None:
+    """Every route has its access rule and every rule its route: a route nobody thought
+    about is a hole (it would answer 403 to all, but better to fail at start)."""
+    from tuopin_eventkit.http import KERNEL_POLICY
+
+    routes = {
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    } | {"GET /metrics"}
+    ruled = {*KERNEL_POLICY, *spec.policy}
+    if routes != ruled:
+        raise RuntimeError(
+            f"{spec.name}: routes without an access rule {sorted(routes - ruled)}, "
+            f"rules without a route {sorted(ruled - routes)}"
+        )
 
 
 def get_runtime(request: Request) -> Runtime:

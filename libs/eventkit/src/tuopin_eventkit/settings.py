@@ -5,6 +5,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.kafka import KafkaSettings
 
 
@@ -24,6 +25,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Key of the resident-ID hash every service joins on; set one real secret when deployed.
     identity_key: SecretStr = SecretStr("embedded-development-identity-key")
+    auth: AuthSettings = AuthSettings()
 
 
 def sqlite_url(service: str, var: Path = Path("var")) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tuopin_contracts import Envelope
 from tuopin_eventkit import broker as tansu
+from tuopin_eventkit.auth import AuthSettings, Principal, Role, mint
 from tuopin_eventkit.kafka import KafkaSettings
 
 POSTGRES_ENV = "TUOPIN_TEST_POSTGRES_URL"
@@ -72,12 +73,37 @@ async def fresh_postgres_database(
         await admin.dispose()
 
 
+ADMIN = Principal("test-admin", Role.PROVINCE_ADMIN, region="62")
+
+
+def bearer(settings: AuthSettings, who: Principal) -> dict[str, str]:
+    """The Authorization header of a token for ``who``, signed with the local key."""
+    token = mint(
+        settings, who.subject, who.role, region=who.region, org=who.org,
+        counties=tuple(sorted(who.counties)),
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_(app: FastAPI, role: Role, **scope: Any) -> dict[str, str]:
+    """Headers of a caller of ``role`` for a running app: ``as_(app, Role.BANK, org="rcc")``."""
+    counties = frozenset(scope.pop("counties", ()))
+    who = Principal(f"test-{role}", role, counties=counties, **scope)
+    return bearer(app.state.runtime.settings.auth, who)
+
+
 @asynccontextmanager
-async def client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in process, with its lifespan running."""
+async def client_for(
+    app: FastAPI, who: Principal | None = ADMIN
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process, with its lifespan running, calling as
+    ``who`` (the province's administrator unless told otherwise; ``None``: no token)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = bearer(app.state.runtime.settings.auth, who) if who else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             yield client
 
 

@@ -24,12 +24,14 @@ from tuopin_contracts.vocabulary import (
     Relation,
     Schooling,
 )
+from tuopin_eventkit.auth import AuthSettings, Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.matrix import Scope, walk
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import bearer, client_for, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
-from tuopin_loans.entrypoints.app import app
+from tuopin_loans.entrypoints.app import app, spec
 
 KEYS = IdentityKeys(ServiceSettings.model_fields["identity_key"].default.get_secret_value())
 COUNTY = "621121"
@@ -131,9 +133,14 @@ async def loans_service(database_url: str, kafka_settings, *homes: Household):
         yield client, service
 
 
+def bank_token(bank_id: str) -> str:
+    """The bank's service-account token (embedded mode signs with the local key)."""
+    return bearer(AuthSettings(), Principal(bank_id, Role.BANK, org=bank_id))["Authorization"]
+
+
 async def posted(client, body: dict, key: str | None = None):
-    return await client.post("/v1/bank-postings", json=body,
-                             headers={"Idempotency-Key": key or str(uuid4())})  # fmt: skip
+    headers = {"Idempotency-Key": key or str(uuid4()), "Authorization": bank_token(body["bank_id"])}
+    return await client.post("/v1/bank-postings", json=body, headers=headers)
 
 
 async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
@@ -206,21 +213,33 @@ async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_
         loan = approval(home, "M-1", product="relocation", term_months=60)
         sign = step("signed", "M-1", amount=5_000_000, term_months=60, signed_on="2016-05-04")
         topic = Inbound.BANK_POSTINGS
+        RCC = bank_token("gansu-rcc")
         await publish(kafka_settings, topic, json.dumps(loan).encode(),
-                      headers={"idempotency-key": "t-1"})  # fmt: skip
+                      headers={"idempotency-key": "t-1", "authorization": RCC})  # fmt: skip
         # The same posting again over HTTP with the same key: the first answer, no new loan.
         assert (await eventually(lambda: _state(client, "M-1"))) == "approved"
         replay = await posted(client, loan, key="t-1")
         assert replay.headers["Idempotent-Replayed"] == "true"
         await publish(kafka_settings, topic, json.dumps(sign).encode(),
-                      headers={"idempotency-key": "t-2"})  # fmt: skip
-        await publish(kafka_settings, topic, b"{not json", headers={"idempotency-key": "t-3"})
+                      headers={"idempotency-key": "t-2", "authorization": RCC})  # fmt: skip
+        await publish(
+            kafka_settings,
+            topic,
+            b"{not json",
+            headers={"idempotency-key": "t-3", "authorization": RCC},
+        )
         too_much = step("disbursed", "M-1", amount=9_000_000, disbursed_on="2016-05-05")
         await publish(kafka_settings, topic, json.dumps(too_much).encode(),
-                      headers={"idempotency-key": "t-4"})  # fmt: skip
+                      headers={"idempotency-key": "t-4", "authorization": RCC})  # fmt: skip
         await publish(kafka_settings, topic, json.dumps(sign).encode())  # no key
+        # Another bank's token cannot post for gansu-rcc; no token cannot post at all.
+        other = bank_token("other-bank")
+        await publish(kafka_settings, topic, json.dumps(sign).encode(),
+                      headers={"idempotency-key": "t-5", "authorization": other})  # fmt: skip
+        await publish(kafka_settings, topic, json.dumps(sign).encode(),
+                      headers={"idempotency-key": "t-6"})  # fmt: skip
 
-        dead = await read_topic(kafka_settings, topic.dlq, 3)
+        dead = await read_topic(kafka_settings, topic.dlq, 5)
         headers = [dict(r.headers) for r in dead]
         reasons = {
             h.get("idempotency-key", b"").decode(): json.loads(h["problem"]) for h in headers
@@ -228,6 +247,7 @@ async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_
         assert reasons["t-3"]["title"] == "Invalid request"
         assert reasons["t-4"]["type"].endswith("rule-violation")
         assert reasons[""]["title"] == "Missing idempotency key"
+        assert reasons["t-5"]["status"] == 403 and reasons["t-6"]["status"] == 401
         loan_now = (await client.get("/v1/banks/gansu-rcc/loans/M-1")).json()
         assert loan_now["state"] == "signed" and loan_now["disbursed"] == 0
         assert loan_now["subsidy_until"] == "2019-05-03"  # 3 years of subsidy, not 5
@@ -318,3 +338,29 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         csv_text = (await client.get("/v1/reports/portfolio.csv", params={"group": "bank"})).text
         assert csv_text.startswith("\ufeff")  # spreadsheets read the UTF-8 right
         assert csv_text[1:].splitlines()[0].startswith("bank,loans_disbursed,disbursed")
+
+
+async def test_every_route_answers_each_role_inside_and_outside_its_scope(
+    database_url, kafka_settings
+) -> None:
+    """The authorization matrix: 28 routes × 9 roles × inside/outside, and no token."""
+    home = Household()
+    async with loans_service(database_url, kafka_settings, home) as (client, service):
+        await posted(client, approval(home, "R-1"))
+        path = {
+            "household_id": str(home.id), "bank_id": "gansu-rcc", "loan_ref": "R-1",
+            "county_code": COUNTY, "fund_id": f"county-{COUNTY}", "quarter": "2016Q2",
+            "statement_id": str(uuid4()), "village_code": f"{COUNTY}100201",
+            "loan_id": str(uuid4()),
+        }  # fmt: skip
+        scope = Scope(village=f"{COUNTY}100201", orgs={Role.BANK: "gansu-rcc"})
+        bodies = {"POST /v1/bank-postings": {"bank_id": "gansu-rcc", "kind": "overdue"}}
+        county_wide = [
+            "GET /v1/programme/quotas/{county_code}", "GET /v1/funds/{fund_id}",
+            "GET /v1/funds/{fund_id}/history", "GET /v1/mutual-aid", "GET /v1/mutual-aid.csv",
+        ]  # fmt: skip
+        calls = await walk(
+            client, service.state.runtime.settings.auth, spec.policy, scope, path,
+            query={"county_code": COUNTY}, bodies=bodies, digits=dict.fromkeys(county_wide, 6),
+        )  # fmt: skip
+        assert calls == len(spec.policy) * (1 + 2 * len(Role))

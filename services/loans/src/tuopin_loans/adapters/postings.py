@@ -24,6 +24,7 @@ from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_loans.adapters.policy import POLICY
 from tuopin_loans.application import lending
 
 Fen = Annotated[int, Field(ge=0, description="Fen (分); money is never a float")]
@@ -181,7 +182,10 @@ async def post(runtime: Runtime, posting: Any, key: str | None) -> Outcome:
     return await idempotency.execute(runtime.engine, runtime.store, command, scope, key, request)
 
 
-intake = Intake(topic=Inbound.BANK_POSTINGS, body=BankPosting, handle=post)
+intake = Intake(
+    topic=Inbound.BANK_POSTINGS, body=BankPosting, handle=post,
+    rule=POLICY["POST /v1/bank-postings"],
+)  # fmt: skip
 
 router = APIRouter(prefix="/v1", tags=["bank postings"])
 
