@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_eventkit.store import EventStore
-from tuopin_registry.adapters import imports
+from tuopin_registry.adapters import imports, policy
 from tuopin_registry.adapters.http import router
 from tuopin_registry.application import household_index, people, village_index
 from tuopin_registry.application.exit_verification import exit_verifications
@@ -27,6 +27,7 @@ spec = ServiceSpec(
     projections=[exit_verifications(EventStore(SOURCE, inline=INLINE))],
     inline_projections=INLINE,
     private_tables=[people.people, imports.imports],
+    policy=policy.POLICY,
 )
 
 

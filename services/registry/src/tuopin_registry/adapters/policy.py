@@ -1,0 +1,88 @@
+"""Who may call what in the registry: one rule per route (the kernel checks them all).
+
+Officers and cadres file and change the households and villages of their own region and
+read it; a household's region is its village, found in the registry's own household
+index; the province alone imports whole exports; auditors read everything, history
+included; the public notice (公告公示) is open to all, with personal data masked.
+"""
+
+from sqlalchemy import select
+
+from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
+from tuopin_eventkit.service import Runtime
+from tuopin_registry.application.household_index import households
+
+READ, WRITE, PROVINCE = Access.READ, Access.WRITE, Access.PROVINCE
+
+
+async def _village_of(runtime: Runtime, household_id: str) -> Target | None:
+    """A household's village, from the index kept in the appending transaction (so a
+    household is in scope from the moment it is filed)."""
+    async with runtime.reader.connect() as conn:
+        query = select(households.c.village_code).where(households.c.household_id == household_id)
+        village = (await conn.execute(query)).scalar_one_or_none()
+    return Target(region=village) if village else None
+
+
+household = looked_up("household_id", _village_of)
+village = region_of("village_code")  # path of village routes; body of the two filings
+# Lists and counts name the region they cover (620000, 621100, 621121, …) in ``region``.
+# Without it they cover the whole province, so a regional officer who leaves it out (or
+# names a region above or beside theirs) gets 403: they must ask for their own region.
+listing = region_of("region")
+
+POLICY: Policy = {
+    # Filing names its village in the body: an officer files only into their region.
+    "POST /v1/households": Rule(WRITE, village),
+    "GET /v1/households": Rule(READ, listing),
+    "GET /v1/households/{household_id}": Rule(READ, household),
+    # Auditors and evaluators reconstruct who changed what: READ, like the file.
+    "GET /v1/households/{household_id}/history": Rule(READ, household),
+    "POST /v1/households/{household_id}/members": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/members/{item_id}/removal": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/members/{item_id}/changes": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/causes": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/incomes": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/conditions": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/needs": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/measures": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/measures/{item_id}/progress": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/responsibility": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/relocation": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/cooperative": Rule(WRITE, household),
+    # The lifecycle (有进有出) is decided by the officers of the household's region; the
+    # exit itself is evaluation's verdict, which arrives through Kafka, not over HTTP.
+    "POST /v1/households/{household_id}/assistance": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/exit-proposal": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/exit-notice": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/return-to-poverty": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/removal": Rule(WRITE, household),
+    # Registering a village names it in the body.
+    "POST /v1/villages": Rule(WRITE, village),
+    "GET /v1/villages": Rule(READ, listing),
+    "GET /v1/villages/{village_code}": Rule(READ, village),
+    "POST /v1/villages/{village_code}/responsibility": Rule(WRITE, village),
+    "POST /v1/villages/{village_code}/profile": Rule(WRITE, village),
+    "POST /v1/villages/{village_code}/needs": Rule(WRITE, village),
+    "POST /v1/villages/{village_code}/measures": Rule(WRITE, village),
+    "POST /v1/villages/{village_code}/measures/{item_id}/progress": Rule(WRITE, village),
+    # 公告公示: the notice is meant for everyone; it shows names and masked ID numbers only.
+    "GET /v1/villages/{village_code}/public-notice": public(),
+    "GET /v1/summary": Rule(READ, listing),
+    "GET /v1/reports/without-responsible": Rule(READ, listing),
+    # Reference regions (GB/T 2260 names and the published 2016 poor-county list) hold
+    # nothing confidential and every authenticated role could well read them, but the
+    # kernel has no "any authenticated caller" kind, and PUBLIC would break the issue's
+    # promise that only notices and certificate checks go without a token. So: READ of
+    # the region asked for — city and county officers see their own subtree, evaluators
+    # their counties; township officers, cadres and partners get 403 until the kernel
+    # grows that kind.
+    "GET /v1/regions/{code}": Rule(READ, region_of("code")),
+    # An import file names households of many villages (and the upload says nothing about
+    # which county it is for: there is no form field to scope by), so importing is the
+    # province's act. Its totals and error report (file numbers, row messages) are read
+    # unscoped: the province and auditors.
+    "POST /v1/imports": Rule(PROVINCE),
+    "GET /v1/imports/{import_id}": Rule(READ),
+    "GET /v1/imports/{import_id}/errors.csv": Rule(READ),
+}
