@@ -12,15 +12,22 @@ import httpx
 import pytest
 
 from tuopin_cli.stack import Stack
+from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.broker import free_port
-from tuopin_eventkit.testing import eventually
+from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member, resident_id
+
+# The embedded services share the local signing key: the province administrator calls.
+ADMIN_TOKEN = bearer(AuthSettings(), ADMIN)
 
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(var=tmp_path / "var", kafka_port=free_port(),
-                  ports={"registry": free_port(), "evaluation": free_port()})
+    stack = Stack(
+        var=tmp_path / "var",
+        kafka_port=free_port(),
+        ports={"registry": free_port(), "evaluation": free_port()},
+    )
     try:
         await asyncio.to_thread(stack.start_broker)
         for service in stack.ports:
@@ -37,15 +44,32 @@ def insured(relation: str, **more) -> dict:
 
 
 async def exit_proposed(registry: httpx.AsyncClient, number: str, housing_safe: bool) -> str:
-    members = [insured("head", id_number=resident_id()),
-               insured("child", id_number=resident_id(date(2007, 3, 1)), schooling="primary")]
+    members = [
+        insured("head", id_number=resident_id()),
+        insured("child", id_number=resident_id(date(2007, 3, 1)), schooling="primary"),
+    ]
     household = (await registry.post("/v1/households", json=filing(number, members=members))).json()
     steps = [
         ("assistance", {"effective_date": "2016-05-01"}),
-        ("incomes", {"effective_date": "2017-09-30", "year": 2017, "wages": 600_000,
-                     "production_and_business": 200_000, "property": 0, "transfers": 20_000}),
-        ("conditions", {"effective_date": "2017-09-30", "housing_safe": housing_safe,
-                        "drinking_water_safe": True}),
+        (
+            "incomes",
+            {
+                "effective_date": "2017-09-30",
+                "year": 2017,
+                "wages": 600_000,
+                "production_and_business": 200_000,
+                "property": 0,
+                "transfers": 20_000,
+            },
+        ),
+        (
+            "conditions",
+            {
+                "effective_date": "2017-09-30",
+                "housing_safe": housing_safe,
+                "drinking_water_safe": True,
+            },
+        ),
         ("exit-proposal", {"appraisal_date": "2017-10-01"}),
         ("exit-notice", {"notice_from": "2017-10-02", "notice_until": "2017-10-08"}),
     ]
@@ -57,7 +81,9 @@ async def exit_proposed(registry: httpx.AsyncClient, number: str, housing_safe: 
 
 
 async def test_evaluation_decides_exits_and_the_registry_follows(stack: Stack) -> None:
-    async with httpx.AsyncClient(base_url=stack.url("registry"), timeout=10) as registry:
+    async with httpx.AsyncClient(
+        base_url=stack.url("registry"), timeout=10, headers=ADMIN_TOKEN
+    ) as registry:
         ready = await exit_proposed(registry, "621121-0001", housing_safe=True)
         unsafe = await exit_proposed(registry, "621121-0002", housing_safe=False)
 
@@ -74,13 +100,20 @@ async def test_evaluation_decides_exits_and_the_registry_follows(stack: Stack) -
         exited = (await registry.get(f"/v1/households/{ready}/history")).json()["events"][-1]
         assert exited["type"] == "registry.household.exited.v1"
 
-    async with httpx.AsyncClient(base_url=stack.url("evaluation"), timeout=10) as evaluation:
+    async with httpx.AsyncClient(
+        base_url=stack.url("evaluation"), timeout=10, headers=ADMIN_TOKEN
+    ) as evaluation:
         verdicts = [item["event"] for item in (await evaluation.get("/v1/events")).json()["items"]]
         by_household = {v["data"]["household_id"]: v["data"] for v in verdicts}
         assert len(verdicts) == 2
         assert by_household[ready]["passed"] is True
         income = next(c for c in by_household[ready]["criteria"] if c["name"] == "income_per_head")
-        assert income == {"name": "income_per_head", "value": "4100.00",
-                          "threshold": "> 3335.00 (2017)", "passed": True}
+        assert income == {
+            "name": "income_per_head",
+            "value": "4100.00",
+            "threshold": "> 3335.00 (2017)",
+            "passed": True,
+        }
         assert [c["name"] for c in by_household[unsafe]["criteria"] if not c["passed"]] == [
-            "housing_safe"]
+            "housing_safe"
+        ]

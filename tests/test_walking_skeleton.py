@@ -15,9 +15,13 @@ import httpx
 import pytest
 
 from tuopin_cli.stack import SERVICES, Stack
+from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.broker import free_port
-from tuopin_eventkit.testing import DATABASES, eventually, fresh_postgres_database
+from tuopin_eventkit.testing import ADMIN, DATABASES, bearer, eventually, fresh_postgres_database
 from tuopin_registry.examples import filing, member
+
+# The embedded services share the local signing key: the province administrator calls.
+ADMIN_TOKEN = bearer(AuthSettings(), ADMIN)
 
 COUNTIES = {"621121": "621121100201", "620102": "620102001001", "623021": "623021200101"}
 
@@ -72,8 +76,12 @@ async def test_registered_households_flow_to_every_service_and_survive_a_crash(
     expected = Counter(h["county_code"] for h in first + second)
 
     async with (
-        httpx.AsyncClient(base_url=stack.url("registry"), timeout=10) as registry,
-        httpx.AsyncClient(base_url=stack.url("evaluation"), timeout=10) as evaluation,
+        httpx.AsyncClient(
+            base_url=stack.url("registry"), timeout=10, headers=ADMIN_TOKEN
+        ) as registry,
+        httpx.AsyncClient(
+            base_url=stack.url("evaluation"), timeout=10, headers=ADMIN_TOKEN
+        ) as evaluation,
     ):
         ids = await register(registry, first, 0)
 
@@ -106,8 +114,10 @@ async def test_registered_households_flow_to_every_service_and_survive_a_crash(
         await eventually(all_published)
 
     async with (
-        httpx.AsyncClient(base_url=stack.url("loans"), timeout=10) as loans,
-        httpx.AsyncClient(base_url=stack.url("training"), timeout=10) as training,
+        httpx.AsyncClient(base_url=stack.url("loans"), timeout=10, headers=ADMIN_TOKEN) as loans,
+        httpx.AsyncClient(
+            base_url=stack.url("training"), timeout=10, headers=ADMIN_TOKEN
+        ) as training,
     ):
 
         async def all_known() -> None:

@@ -92,11 +92,9 @@ def permits(who: Principal, access: Access, target: Target) -> bool:
     if role == Role.AUDITOR:
         return access == Access.READ
     if role in (Role.BANK, Role.TRAINING_CENTRE):
-        return (
-            access in (Access.READ, Access.PARTNER)
-            and who.org is not None
-            and (target.org == who.org)
-        )
+        # Its own records only: the same id and the same kind of organisation.
+        mine = who.org is not None and (target.org, target.org_role) == (who.org, role)
+        return access in (Access.READ, Access.PARTNER) and mine
     if role == Role.EVALUATOR:
         county = (target.region or "")[:6]
         return access in (Access.READ, Access.ASSESS) and county in who.counties

@@ -1,0 +1,127 @@
+"""Tokens: what verifies and what does not, locally and against an OIDC provider's JWKS;
+and the policy's table of who may do what."""
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
+
+from tuopin_eventkit.auth import (
+    Access,
+    AuthSettings,
+    Principal,
+    Role,
+    Target,
+    Unauthenticated,
+    Verifier,
+    mint,
+    permits,
+)  # fmt: skip
+
+LOCAL = AuthSettings()
+
+
+def test_a_local_token_verifies_with_its_claims() -> None:
+    token = mint(LOCAL, "wang", Role.COUNTY_OFFICER, region="621121")
+    assert Verifier(LOCAL).verify(token) == Principal("wang", Role.COUNTY_OFFICER, region="621121")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda: mint(LOCAL, "wang", Role.COUNTY_OFFICER, region="621121", minutes=-5),  # expired
+        lambda: mint(AuthSettings(signing_key=SecretStr("x" * 40)), "wang", Role.AUDITOR),  # key
+        lambda: mint(AuthSettings(audience="other"), "wang", Role.AUDITOR),  # audience
+        lambda: mint(AuthSettings(issuer="other"), "wang", Role.AUDITOR),  # issuer
+        lambda: mint(LOCAL, "wang", Role.COUNTY_OFFICER, region="62"),  # a county needs 6 digits
+        lambda: mint(LOCAL, "rcc", Role.BANK),  # a bank names itself
+        lambda: "not-a-token",
+    ],
+)
+def test_tokens_that_must_not_verify(tamper) -> None:
+    with pytest.raises(Unauthenticated):
+        Verifier(LOCAL).verify(tamper())
+
+
+@pytest.fixture
+def oidc() -> Iterator[tuple[AuthSettings, rsa.RSAPrivateKey]]:
+    """An OIDC provider's JWKS endpoint on loopback, with one RSA signing key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwks = json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class JWKS(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), JWKS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+    yield AuthSettings(issuer="https://sso.gansu.gov.cn", audience="tuopin", jwks_url=url), key
+    server.shutdown()
+
+
+def signed(key: rsa.RSAPrivateKey, **claims: object) -> str:
+    now = datetime.now(UTC)
+    base = {"iss": "https://sso.gansu.gov.cn", "aud": "tuopin", "sub": "li", "iat": now,
+            "exp": now + timedelta(minutes=5), "role": "auditor"}  # fmt: skip
+    return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
+
+
+def test_deployment_tokens_verify_against_the_providers_jwks(oidc) -> None:
+    settings, key = oidc
+    assert Verifier(settings).verify(signed(key)).role == Role.AUDITOR
+    with pytest.raises(Unauthenticated):  # the embedded key is not trusted any more
+        Verifier(settings).verify(mint(LOCAL, "li", Role.AUDITOR))
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthenticated):
+        Verifier(settings).verify(signed(other))
+    with pytest.raises(Unauthenticated):
+        Verifier(settings).verify(signed(key, aud="someone-else"))
+
+
+VILLAGE = Target(region="621121100201")
+RCC, ABC = Target(org="rcc", org_role=Role.BANK), Target(org="abc", org_role=Role.BANK)
+CENTRE_RCC = Target(org="rcc", org_role=Role.TRAINING_CENTRE)
+ADMIN = Principal("a", Role.PROVINCE_ADMIN, region="62")
+BANK = Principal("b", Role.BANK, org="rcc")
+HERE, THERE = frozenset({"621121"}), frozenset({"621122"})
+
+
+@pytest.mark.parametrize(
+    ("who", "access", "target", "allowed"),
+    [
+        (ADMIN, Access.WRITE, VILLAGE, True),
+        (ADMIN, Access.PARTNER, RCC, False),
+        (Principal("c", Role.COUNTY_OFFICER, region="621121"), Access.WRITE, VILLAGE, True),
+        (Principal("c", Role.COUNTY_OFFICER, region="621122"), Access.WRITE, VILLAGE, False),
+        (Principal("c", Role.COUNTY_OFFICER, region="621121"), Access.PROVINCE, VILLAGE, False),
+        (Principal("c", Role.COUNTY_OFFICER, region="621121"), Access.READ, Target(), False),
+        (Principal("v", Role.VILLAGE_CADRE, region="621121100201"), Access.WRITE, VILLAGE, True),
+        (Principal("v", Role.VILLAGE_CADRE, region="621121100202"), Access.READ, VILLAGE, False),
+        (BANK, Access.PARTNER, RCC, True),
+        (BANK, Access.PARTNER, ABC, False),
+        (BANK, Access.PARTNER, CENTRE_RCC, False),
+        (BANK, Access.READ, VILLAGE, False),
+        (Principal("e", Role.EVALUATOR, counties=HERE), Access.ASSESS, VILLAGE, True),
+        (Principal("e", Role.EVALUATOR, counties=HERE), Access.WRITE, VILLAGE, False),
+        (Principal("e", Role.EVALUATOR, counties=THERE), Access.READ, VILLAGE, False),
+        (Principal("u", Role.AUDITOR), Access.READ, VILLAGE, True),
+        (Principal("u", Role.AUDITOR), Access.WRITE, VILLAGE, False),
+        (Principal("u", Role.AUDITOR), Access.PUBLIC, Target(), True),
+    ],
+)  # fmt: skip
+def test_who_may_do_what(who, access, target, allowed) -> None:
+    assert permits(who, access, target) is allowed

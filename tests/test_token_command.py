@@ -1,0 +1,26 @@
+"""`tuopin token` mints what the services accept, and refuses what they would refuse."""
+
+from typer.testing import CliRunner
+
+from tuopin_cli.main import app
+from tuopin_eventkit.auth import AuthSettings, Principal, Role, Verifier
+
+
+def test_a_minted_bank_token_verifies_as_that_bank() -> None:
+    result = CliRunner().invoke(app, ["token", "--role", "bank", "--org", "gansu-rcc",
+                                      "--subject", "rcc-gateway"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    who = Verifier(AuthSettings()).verify(result.output.strip())
+    assert who == Principal("rcc-gateway", Role.BANK, org="gansu-rcc")
+
+
+def test_an_evaluator_token_carries_its_counties() -> None:
+    args = ["token", "--role", "evaluator", "--county", "621121", "--county", "621122"]
+    result = CliRunner().invoke(app, args)
+    who = Verifier(AuthSettings()).verify(result.output.strip())
+    assert who.counties == {"621121", "621122"} and who.actor.startswith("evaluator:")
+
+
+def test_a_county_officer_needs_a_county_code() -> None:
+    result = CliRunner().invoke(app, ["token", "--role", "county_officer", "--region", "62"])
+    assert result.exit_code == 2 and "6-digit region" in result.output
