@@ -86,6 +86,9 @@ def test_settings_are_read_by_the_service_as_intended(compose, deploy, service) 
         assert settings.kafka.bootstrap_servers == "kafka:9092"
         if service.name in ("registry", "loans", "training"):
             assert settings.identity_key.get_secret_value() == "test-identity-key"
+        # Deployed, only the OIDC provider's keys are trusted, never the embedded one.
+        assert settings.auth.jwks_url == "https://sso.test/realms/tuopin/certs"
+        assert settings.auth.issuer == "https://sso.test/realms/tuopin"
 
 
 def test_the_database_url_points_at_the_service_own_database(compose, deploy, service) -> None:

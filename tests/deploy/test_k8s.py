@@ -207,6 +207,7 @@ def test_settings_are_read_by_the_service_as_intended(rendered, service) -> None
         )
         if kind == "Deployment":
             assert settings.port == service.port and settings.host == "0.0.0.0"
+            assert settings.auth.jwks_url and settings.auth.jwks_url.startswith("https://")
             if service.name in ("registry", "loans", "training"):
                 identity = settings.identity_key.get_secret_value()
                 assert identity == "secret-tuopin-identity-identity-key"
