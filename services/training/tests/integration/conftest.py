@@ -18,9 +18,10 @@ from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_eventkit.auth import AuthSettings, Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import bearer, client_for, eventually, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app
 
@@ -93,9 +94,16 @@ class Home:
 COOK = "4-03-02-01"
 
 
+def centre_token(centre_id: str) -> str:
+    """The centre's service-account token (embedded mode signs with the local key)."""
+    who = Principal(f"centre-{centre_id}", Role.TRAINING_CENTRE, org=centre_id)
+    return bearer(AuthSettings(), who)["Authorization"]
+
+
 @dataclass
 class Office:
-    """The office and a centre, driven over HTTP."""
+    """The office (the client's caller, the province) and a centre, driven over HTTP; the
+    centre posts with its own token."""
 
     client: httpx.AsyncClient
     centre_id: str = ""
@@ -124,9 +132,13 @@ class Office:
                 "programme_id": self.programme_id, "id_number": number,
                 "enrolled_on": on}  # fmt: skip
 
-    async def post(self, body: dict[str, Any], key: str) -> httpx.Response:
-        return await self.client.post("/v1/centre-postings", json=body,
-                                      headers={"Idempotency-Key": key})  # fmt: skip
+    async def post(
+        self, body: dict[str, Any], key: str, token: str | None = None
+    ) -> httpx.Response:
+        """Post as the centre (``token``: as another caller; "" for none)."""
+        token = centre_token(self.centre_id) if token is None else token
+        headers = {"Idempotency-Key": key, "Authorization": token}
+        return await self.client.post("/v1/centre-postings", json=body, headers=headers)
 
     async def certify(self, number: str, certificate: str, level: int = 5) -> httpx.Response:
         """A passed appraisal (鉴定) and a certificate on it, as two postings."""
@@ -175,4 +187,6 @@ def kit() -> Any:
     """The helpers above, for the tests (conftest modules are not imported by name)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(Home=Home, Office=Office, resident_id=resident_id, keys=KEYS)
+    return SimpleNamespace(
+        Home=Home, Office=Office, resident_id=resident_id, keys=KEYS, centre_token=centre_token
+    )

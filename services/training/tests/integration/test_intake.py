@@ -1,23 +1,29 @@
-"""Postings through the inbound topic, end to end through the real broker: the same body
-and key as over HTTP, counted once however often it arrives and whichever way; a refused
-posting lands on the DLQ with its reason and problem, and nothing is written."""
+"""Postings through the inbound topic, end to end through the real broker: the same body,
+key and bearer token as over HTTP, counted once however often it arrives and whichever
+way; a refused posting (a broken rule, another centre's token, no token) lands on the DLQ
+with its reason and problem, and nothing is written."""
 
 import json
 from datetime import date
+from uuid import uuid4
 
 from tuopin_contracts.topics import Inbound
 from tuopin_eventkit import kafka
 from tuopin_eventkit.testing import eventually, read_topic
 
 
-async def send(settings, *postings: tuple[dict, str]) -> None:
+async def send(settings, *postings: tuple[dict, str, str | None]) -> None:
+    """(body, the centre's record id, the authorization header or None) on the topic."""
     producer = kafka.producer(settings)
     await producer.start()
     try:
-        for body, key in postings:
+        for body, key, authorization in postings:
+            headers = [("idempotency-key", key.encode())]
+            if authorization is not None:
+                headers.append(("authorization", authorization.encode()))
             await producer.send_and_wait(
                 Inbound.CENTRE_POSTINGS, json.dumps(body).encode(), key=key.encode(),
-                headers=[("idempotency-key", key.encode())],
+                headers=headers,
             )  # fmt: skip
     finally:
         await producer.stop()
@@ -29,12 +35,15 @@ async def test_centre_postings_through_the_inbound_topic(service, kit, kafka_set
         office = await kit.Office(client).setup()
         adult, spouse, child = home.numbers
         enrol = office.enrolment("K-1", adult)
+        mine, other = kit.centre_token(office.centre_id), kit.centre_token(str(uuid4()))
         await send(
             kafka_settings,
-            (enrol, "K-1"),
-            (enrol, "K-1"),  # redelivered
-            (office.enrolment("K-2", child), "K-2"),  # too young: refused
-            (office.enrolment("K-3", spouse), "K-3"),
+            (enrol, "K-1", mine),
+            (enrol, "K-1", mine),  # redelivered
+            (office.enrolment("K-2", child), "K-2", mine),  # too young: refused
+            (office.enrolment("K-4", spouse), "K-4", other),  # another centre's token
+            (office.enrolment("K-5", spouse), "K-5", None),  # no token
+            (office.enrolment("K-3", spouse), "K-3", mine),
         )
 
         async def applied() -> None:
@@ -47,12 +56,16 @@ async def test_centre_postings_through_the_inbound_topic(service, kit, kafka_set
         assert (by_http.status_code, by_http.headers["Idempotent-Replayed"]) == (201, "true")
         assert by_http.json()["enrolment_ref"] == "K-1"
 
-        (dead,) = await read_topic(kafka_settings, Inbound.CENTRE_POSTINGS.dlq, 1)
-        headers = {k: v.decode() for k, v in dead.headers}
+        dead = await read_topic(kafka_settings, Inbound.CENTRE_POSTINGS.dlq, 3)
+        by_ref = {json.loads(d.value)["enrolment_ref"]: d for d in dead}
+        assert sorted(by_ref) == ["K-2", "K-4", "K-5"]
+        headers = {k: v.decode() for k, v in by_ref["K-2"].headers}
         problem = json.loads(headers["problem"])
         assert (problem["status"], problem["rule"]) == (422, "working-age")
         assert "working-age" in headers["error"]
-        assert json.loads(dead.value)["enrolment_ref"] == "K-2"
+        refusals = [json.loads(dict(by_ref[ref].headers)["problem"]) for ref in ("K-4", "K-5")]
+        assert [(p["status"], p["type"].rsplit("/", 1)[-1]) for p in refusals] == [
+            (403, "forbidden"), (401, "unauthenticated")]  # fmt: skip
 
         events = (await client.get("/v1/events")).json()["items"]
         enrolled = [e["event"]["data"]["enrolment_ref"] for e in events

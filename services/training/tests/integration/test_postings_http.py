@@ -4,6 +4,7 @@ a reused key, certificates verified and revoked, and the events evaluation will 
 
 import json
 from datetime import date
+from uuid import uuid4
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_eventkit.testing import read_topic
@@ -48,6 +49,13 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
             assert answer.headers["content-type"] == "application/problem+json"
             if rule:
                 assert answer.json()["rule"] == rule
+        # A centre posts for itself only: not another centre, nor the province; not unnamed.
+        enrol = office.enrolment("E-6", head_)
+        for token, status in [(kit.centre_token(str(uuid4())), 403),
+                              (client.headers["Authorization"], 403), ("", 401)]:  # fmt: skip
+            answer = await office.post(enrol, "E-6", token=token)
+            assert answer.status_code == status, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
         assert await head(client) == written
 
         # Completion → certificate → verification → revocation.

@@ -1,0 +1,59 @@
+"""Who may call what in training: one rule per route (the kernel checks them all).
+
+Centres post and read only their own records; officers read the coverage of their region
+and its households; the province accredits centres and opens programmes; anyone verifies
+a certificate; auditors read everything.
+
+Accreditation (资质认定) and programmes are PROVINCE, not WRITE scoped by the centre's
+county. The officers' roles are the poverty offices (扶贫办); accrediting a training
+institution is a human-resources (人社) decision, and the free training of poor labour is
+paid from employment funds the province allocates (seed 8(3)). A county-scoped WRITE would
+also let the office that reports a county's certificate coverage choose who may issue
+those certificates.
+The kernel could scope it by county (``region_of("county_code")`` on the accreditation,
+the centre's county looked up for renewal, withdrawal and programmes); moving to that is a
+one-line change per rule if the province delegates accreditation to its counties.
+"""
+
+from tuopin_eventkit.auth import Access, Policy, Role, Rule, Target, looked_up, org_of, public
+from tuopin_eventkit.auth import region_of as region
+from tuopin_eventkit.service import Runtime
+from tuopin_training.application import queries
+
+READ, PROVINCE, PARTNER = Access.READ, Access.PROVINCE, Access.PARTNER
+
+
+async def _programme_centre(runtime: Runtime, programme_id: str) -> Target | None:
+    async with runtime.reader.connect() as conn:
+        centre_id = await queries.programme_centre(conn, programme_id)
+    return Target(org=centre_id, org_role=Role.TRAINING_CENTRE) if centre_id else None
+
+
+async def _household_village(runtime: Runtime, household_id: str) -> Target | None:
+    async with runtime.reader.connect() as conn:
+        village = await queries.household_village(conn, household_id)
+    return Target(region=village) if village else None
+
+
+centre = org_of("centre_id", Role.TRAINING_CENTRE)  # path, or the posting's body
+programme = looked_up("programme_id", _programme_centre, org_role=Role.TRAINING_CENTRE)
+household = looked_up("household_id", _household_village)
+
+POLICY: Policy = {
+    "POST /v1/centre-postings": Rule(PARTNER, centre),  # the Kafka intake applies it too
+    "POST /v1/centres": Rule(PROVINCE),
+    "POST /v1/centres/{centre_id}/accreditations": Rule(PROVINCE),
+    "POST /v1/centres/{centre_id}/withdrawal": Rule(PROVINCE),
+    "GET /v1/centres": Rule(READ, region("county_code")),  # none named: province-wide
+    "GET /v1/centres/{centre_id}": Rule(READ, centre),
+    "GET /v1/centres/{centre_id}/history": Rule(READ, centre),
+    "POST /v1/programmes": Rule(PROVINCE),
+    "GET /v1/programmes/{programme_id}": Rule(READ, programme),
+    "GET /v1/certificates/{issuer}/{number}": public(),  # 证书查询: holder masked
+    "GET /v1/coverage": Rule(READ, region("code")),  # none named: province-wide
+    "GET /v1/households/{household_id}": Rule(READ, household),
+    "GET /v1/work-list": Rule(READ, region("code")),
+    "GET /v1/work-list.csv": Rule(READ, region("code")),
+    # The seed's yearly targets are the province's: counted province-wide, no region.
+    "GET /v1/yearly/{year}": Rule(READ),
+}

@@ -1,0 +1,64 @@
+"""The authorization matrix of training: every route × every role × a caller inside and
+one outside the scope the request touches, and no token, over HTTP against a seeded
+service (a centre, its programme, a household known from the registry's events), so the
+rules are checked as wired, read-model lookups included."""
+
+from datetime import date
+
+from tuopin_eventkit.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.matrix import Scope, walk
+from tuopin_eventkit.testing import bearer
+from tuopin_training.entrypoints.app import spec
+
+VILLAGE = "621121100201"
+COUNTY = VILLAGE[:6]
+
+
+async def test_every_route_answers_each_role_inside_and_outside_its_scope(service, kit) -> None:
+    home = kit.Home(VILLAGE, [date(1985, 5, 17)])
+    async with service([home]) as client:
+        office = await kit.Office(client).setup()
+        centre = office.centre_id
+        path = {
+            "centre_id": centre, "programme_id": office.programme_id,
+            "household_id": str(home.id), "issuer": centre, "number": "C-404",
+            "year": "2016",
+        }  # fmt: skip
+        # ``code`` scopes coverage and the work list (a village), ``county_code`` the list
+        # of centres; each route reads only its own.
+        query = {"code": VILLAGE, "county_code": COUNTY}
+        # The posting's rule reads the centre from the body; the province's writes are
+        # unscoped, their bodies only need to exist (a 422 is still "allowed").
+        bodies = {
+            "POST /v1/centre-postings": {"centre_id": centre, "kind": "completion"},
+            "POST /v1/centres": {}, "POST /v1/programmes": {"centre_id": centre},
+            "POST /v1/centres/{centre_id}/accreditations": {},
+            "POST /v1/centres/{centre_id}/withdrawal": {},
+        }  # fmt: skip
+        head = (await client.get("/v1/events")).json()["head"]
+        scope = Scope(village=VILLAGE, orgs={Role.TRAINING_CENTRE: centre})
+        calls = await walk(
+            client, AuthSettings(), spec.policy, scope, path, query=query, bodies=bodies,
+            digits={"GET /v1/centres": 6},
+        )  # fmt: skip
+        assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        # The walk derives "inside" from each rule's own scope kind, so a rule made
+        # province-only by mistake would pass it: what each scope is for, pinned here.
+        county = Principal("c", Role.COUNTY_OFFICER, region=COUNTY)
+        township = Principal("t", Role.TOWNSHIP_OFFICER, region=VILLAGE[:9])
+        cadre = Principal("v", Role.VILLAGE_CADRE, region=VILLAGE)
+        evaluator = Principal("e", Role.EVALUATOR, counties=frozenset({COUNTY}))
+        own = Principal("k", Role.TRAINING_CENTRE, org=centre)
+        for who, url, params in [
+            (county, "/v1/coverage", {"code": COUNTY}),
+            (county, "/v1/centres", {"county_code": COUNTY}),
+            (township, "/v1/work-list", {"code": VILLAGE}),
+            (cadre, f"/v1/households/{home.id}", {}),
+            (evaluator, "/v1/work-list.csv", {"code": COUNTY}),
+            (own, f"/v1/centres/{centre}", {}),
+            (own, f"/v1/programmes/{office.programme_id}", {}),
+        ]:
+            answer = await client.get(url, params=params, headers=bearer(AuthSettings(), who))
+            assert answer.status_code == 200, (who.role, url, answer.text)
+        # Nothing was written: refused calls never run, allowed writes lacked their fields.
+        assert (await client.get("/v1/events")).json()["head"] == head
