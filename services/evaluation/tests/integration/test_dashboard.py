@@ -498,6 +498,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             "province-note").text()  # fmt: skip
         assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
         assert page.by_id("province-returns").text() == "1"
+        # No bank or training centre has posted anything here: reached none, yet measured.
+        assert page.by_id("province-credit").text() == page.by_id("province-trained").text() == "0"
+        assert page.by_id("province-certified").text() == "0.00%"
         people_on_file = sum(h.people for h in HOMES)
         assert f"{len(HOMES)} 户、{people_on_file} 人" in page.by_id("register").text()
 

@@ -129,6 +129,14 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
         assert by_name["poor_people_reduction"]["met"] is False
         assert by_name["beneficiary_income_2017"]["met"] is None
         assert by_name["mutual_aid_fund_2016"]["value"] == {"poor_villages": 1, "with_fund": 0}
-        assert by_name["certified_member_2020"]["note"].startswith("not measured")
+        # No training centre has certified anyone: measured, none of the ten covered.
+        certified = by_name["certified_member_2020"]
+        assert certified["value"] == {
+            "as_of": "2020-12-31",
+            "registered_households": 10,
+            "with_certified_member": 0,
+            "coverage": "0.0000",
+        }
+        assert certified["met"] is False
         assert by_name["counties_delisted_2020"]["value"] == {"counties": 1, "eligible": 1}
         assert by_name["counties_delisted_2020"]["met"] is True

@@ -3,6 +3,10 @@ events through the real broker, then its households read model is rebuilt from o
 zero — in process, and through ``tuopin-evaluation rebuild`` — and every table of it and
 the roll-ups must come out identical, without a second verdict on evaluation's stream.
 
+Beside it the programme-reach read model is fed by banks' and training centres' events
+(loans disbursed, one in tranches; certificates issued, one revoked ahead of its issue;
+trainings completed; events it does not read; redeliveries) and rebuilt the same way.
+
 The mix: villages registered with their rural population and later profiles; households
 filed with members (v2, and one legacy v1 filing upcast on read), incomes (one corrected),
 living conditions, members joining, leaving and changing; assistance, exit proposals and
@@ -26,11 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, Topic, catalogue
 from tuopin_contracts.dates import business_date
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV1, ReturnWarningRaisedV1
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
+    LoanProduct,
     MeasureKind,
     PovertyAttribute,
     PovertyCause,
@@ -42,21 +49,23 @@ from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit import kafka
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.projection import stored_offsets
+from tuopin_eventkit.projection import Projection, stored_offsets
 from tuopin_eventkit.schema import events as event_store
 from tuopin_eventkit.schema import relay_checkpoints
 from tuopin_eventkit.service import Runtime
 from tuopin_eventkit.testing import client_for, eventually, publish
 
 PROJECTION = spec.projection("evaluation.households")
+REACH = spec.projection("evaluation.reach")
 V1, V2, V3, V4 = "621121100201", "621121100202", "621121101201", "622926100201"
 V5 = "621222100201"  # households on the register, the village itself never registered
 
 
-class Registry:
-    """Builds the registry's envelopes: one sequence per aggregate, time moving on."""
+class Producer:
+    """Builds a service's envelopes: one sequence per aggregate, time moving on."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "/tuopin/registry", actor: str = "county-office-621121"):
+        self.source, self.actor = source, actor
         self.versions: Counter[str] = Counter()
         self.clock = datetime(2016, 4, 1, 2, 0, tzinfo=UTC)
 
@@ -65,14 +74,14 @@ class Registry:
         self.clock += timedelta(minutes=7)
         return Envelope(
             id=uuid4(),
-            source="/tuopin/registry",
+            source=self.source,
             type=data.TYPE,
             subject=subject,
             time=self.clock,
             data=data.model_dump(mode="json"),
             sequence=self.versions[subject],
             correlationid=str(uuid4()),
-            actor="county-office-621121",
+            actor=self.actor,
         )
 
     def village(self, code: str, data: EventData) -> Envelope:
@@ -106,7 +115,7 @@ def person(
     )
 
 
-def filed(reg: Registry, village: str, members: list[r.Member], on: date) -> tuple[UUID, Envelope]:
+def filed(reg: Producer, village: str, members: list[r.Member], on: date) -> tuple[UUID, Envelope]:
     household_id = uuid4()
     data = r.HouseholdRegisteredV2(
         household_id=household_id,
@@ -135,7 +144,7 @@ def status(kind: type[r.StatusChanged], hid: UUID, on: date, to: HouseholdStatus
     return kind(household_id=hid, effective_date=on, status=to, **more)
 
 
-def exit_put_on_notice(reg: Registry, hid: UUID, year: int) -> list[Envelope]:
+def exit_put_on_notice(reg: Producer, hid: UUID, year: int) -> list[Envelope]:
     """Assistance, the village's appraisal, and the public notice evaluation judges."""
     S = HouseholdStatus
     proposed, notice = date(year, 10, 1), date(year, 10, 2)
@@ -152,7 +161,7 @@ class Scenario:
     """Phase one: everything up to the notices. Phase two: after evaluation's verdicts."""
 
     def __init__(self) -> None:
-        reg = self.reg = Registry()
+        reg = self.reg = Producer()
         S, R = HouseholdStatus, Relation
 
         def village(code: str, poor: bool, population: int) -> Envelope:
@@ -318,13 +327,74 @@ class Scenario:
         return [*later, later[0], later[5]]  # two more redeliveries
 
 
-def applied_by_projection(envelopes: list[Envelope]) -> int:
+def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
+    """What banks and training centres post about the scenario's households."""
+    bank, centre = Producer("/tuopin/loans", "bank-gsrcu"), Producer("/tuopin/training", "centre")
+    centre_id = uuid4()
+
+    def loan(hid: UUID, village: str, product: LoanProduct, *tranches: tuple[int, date]):
+        loan_id, total = uuid4(), sum(fen for fen, _ in tranches)
+        fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": hid,
+                "county_code": village[:6], "product": product}  # fmt: skip
+        return [
+            bank.event(str(loan_id), lo.LoanApprovedV1(
+                **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash="b" * 64,
+                borrower_masked="6211**********0001", amount=total, term_months=36,
+                decided_on=tranches[0][1])),
+            *(bank.event(str(loan_id), lo.LoanDisbursedV1(
+                **fact, amount=fen, disbursed_on=on, outstanding=total)) for fen, on in tranches),
+        ]  # fmt: skip
+
+    def certificate(hid: UUID, village: str, holder: str, on: date, **more: Any) -> Envelope:
+        cid = uuid4()
+        return centre.event(str(cid), tr.CertificateIssuedV1(
+            centre_id=centre_id, household_id=hid, village_code=village, id_number_hash=holder,
+            id_number_masked="6211**********0001", certificate_id=cid, number=f"C{cid.hex[:8]}",
+            occupation="4-03-02-01", occupation_name="中式烹调师", level=5, issued_on=on,
+            basis=tr.CertificateBasis.APPRAISAL, basis_id=uuid4(), **more))  # fmt: skip
+
+    def revoked(issue: Envelope, on: date) -> Envelope:
+        d = issue.data
+        return centre.event(issue.subject, tr.CertificateRevokedV1(
+            centre_id=centre_id, certificate_id=d["certificate_id"], number=d["number"],
+            household_id=d["household_id"], id_number_hash=d["id_number_hash"],
+            revoked_on=on, reason="鉴定材料不实"))  # fmt: skip
+
+    def completed(hid: UUID, holder: str, on: date) -> Envelope:
+        enrolment = uuid4()
+        kind = tr.ProgrammeKind.EMPLOYMENT_SKILLS
+        return centre.event(str(enrolment), tr.CompletedV1(
+            centre_id=centre_id, enrolment_id=enrolment, household_id=hid,
+            id_number_hash=holder, kind=kind, completed_on=on))  # fmt: skip
+
+    head_b, child_e, head_e = (s.b_members[0].id_number_hash, s.e_members[2].id_number_hash,
+                               s.e_members[0].id_number_hash)  # fmt: skip
+    M, H = LoanProduct.MICROCREDIT, LoanProduct.HOUSING
+    loans = [
+        *loan(s.a, V1, M, (5_000_000, date(2016, 6, 1))),
+        *loan(s.e, V4, H, (3_000_000, date(2016, 8, 1)), (2_000_000, date(2017, 2, 1))),
+        *loan(s.d, V2, M, (4_000_000, date(2016, 7, 1))),  # removed later
+        *loan(s.c, V2, LoanProduct.STUDENT, (800_000, date(2016, 9, 1))),
+    ]
+    short_lived = certificate(s.e, V4, child_e, date(2016, 11, 1))
+    training = [
+        certificate(s.b, V1, head_b, date(2017, 5, 1)),
+        revoked(short_lived, date(2017, 6, 1)),  # ahead of its issue
+        short_lived,
+        certificate(s.e, V4, head_e, date(2017, 3, 1), valid_until=date(2017, 12, 31)),
+        completed(s.b, head_b, date(2017, 4, 1)),
+        completed(s.g, "g" * 64, date(2016, 12, 1)),
+    ]
+    return {Topic.LOANS: [*loans, loans[1]], Topic.TRAINING: [*training, training[0]]}
+
+
+def applied_by(projection: Projection, envelopes: list[Envelope]) -> int:
     """Distinct events of a type the projection reads (after upcasting), as the kernel sees."""
     return len(
         {
             e.id
             for e in envelopes
-            if type(catalogue.read(e.type, e.data, business_date(e.time))) in PROJECTION.handlers
+            if type(catalogue.read(e.type, e.data, business_date(e.time))) in projection.handlers
         }
     )
 
@@ -333,11 +403,11 @@ def applied_by_projection(envelopes: list[Envelope]) -> int:
 
 
 async def tables(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the projection, every row, in primary-key order."""
+    """Every table of both projections, every row, in primary-key order."""
     async with read_only(engine).connect() as conn:
         return {
             t.name: [tuple(row) for row in await conn.execute(select(t).order_by(*t.primary_key))]
-            for t in PROJECTION.tables
+            for t in [*PROJECTION.tables, *REACH.tables]
         }
 
 
@@ -365,9 +435,9 @@ async def rollups(client) -> list[dict[str, Any]]:
     return [*(a.json() for a in answers), stats.json()]
 
 
-async def caught_up(engine: AsyncEngine, published: int) -> None:
+async def caught_up(engine: AsyncEngine, projection: Projection, published: int) -> None:
     """The live consumer has stored, over all partitions, offsets past every message."""
-    stored = await stored_offsets(engine, PROJECTION)
+    stored = await stored_offsets(engine, projection)
     assert sum(stored.values()) == published, stored
 
 
@@ -416,8 +486,13 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
 async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     database_url, kafka_settings
 ) -> None:
-    await kafka.ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await kafka.ensure_topics(
+        kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.TRAINING, Topic.EVALUATION]
+    )
     scenario = Scenario()
+    reached = programmes(scenario)
+    for name, envelopes in reached.items():  # ahead of the households they name
+        await publish(kafka_settings, name, *envelopes)
     await publish(kafka_settings, Topic.REGISTRY, *scenario.first)
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
 
@@ -437,7 +512,9 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
             True, False, True]  # fmt: skip
         second = scenario.second(verdicts)
         await publish(kafka_settings, Topic.REGISTRY, *second)
-        await eventually(lambda: caught_up(engine, len(scenario.first) + len(second)))
+        await eventually(lambda: caught_up(engine, PROJECTION, len(scenario.first) + len(second)))
+        reach_events = [e for envelopes in reached.values() for e in envelopes]
+        await eventually(lambda: caught_up(engine, REACH, len(reach_events)))
         before = await tables(engine)
         reports = await rollups(client)
         stream = await own_events(engine)
@@ -451,6 +528,14 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     assert [statuses[str(h)] for h in (scenario.a, scenario.b, scenario.c, scenario.d)] == [
         "exited", "assisting", "returned", "removed"]  # fmt: skip
     assert len(before["households"]) == 10 and len(before["villages"]) == 4
+    certificates = {(row[3] is not None, row[5] is not None) for row in before["certificates"]}
+    assert certificates == {(True, False), (True, True)}  # the early revocation kept
+    counties = {row["code"]: row for row in reports[0]["rows"]}
+    county = counties["621121"]  # a's and c's loans (d's left with it), b's certificate
+    assert (county["credit_disbursed_fen"], county["certified_households"]) == (5_800_000, 1)
+    assert counties["622926"]["credit_households_by_product"] == {"housing": 1}
+    assert counties["622926"]["certified_households"] == 0  # one revoked, one expired
+    assert {row["code"]: row["certified_households"] for row in reports[2]["rows"]}[V4] == 1
     kinds = Counter(row[3] for row in stream)
     assert kinds[ExitVerifiedV1.TYPE] == 3 and kinds[ReturnWarningRaisedV1.TYPE] >= 1, kinds
 
@@ -459,12 +544,14 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     runtime = Runtime.open(spec, settings)
     try:
         applied = await runtime.rebuild(PROJECTION, lambda done, total: calls.append((done, total)))
+        applied_reach = await runtime.rebuild(REACH)
         rebuilt = await tables(runtime.engine)
         stream_after = await own_events(runtime.engine)
     finally:
         await runtime.engine.dispose()
 
-    assert applied == applied_by_projection(everything)
+    assert applied == applied_by(PROJECTION, everything)
+    assert applied_reach == applied_by(REACH, reach_events) < len(reach_events)
     for name in before:
         assert rebuilt[name] == before[name], name
     assert stream_after == stream  # no second verdict, no second warning
@@ -492,6 +579,8 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     assert code == 0, output
     assert f"rebuilt from zero, {applied} events applied ({read:,} read in" in output, output
     assert f"{read}/{read}" in output and "events/s" in output, output  # the bar, finished
+    code, output = await cli("rebuild", REACH.name, env=env)
+    assert code == 0 and f"rebuilt from zero, {applied_reach} events applied" in output, output
     engine = create_engine(database_url)
     try:
         assert await tables(engine) == before

@@ -101,6 +101,9 @@ class Home:
     size: int
     exits: tuple[int, ...] = ()
     returns: tuple[int, ...] = ()
+    loans: tuple[tuple[str, int], ...] = ()  # (product, fen disbursed)
+    certified: bool = False  # a member holds a valid certificate
+    trained: int = 0  # members who completed a training
 
 
 STATUSES = ["identified", "assisting", "exit_proposed", "exit_publicised", "exited",
@@ -128,6 +131,18 @@ def province(seed: int) -> tuple[list[Home], dict[str, int | None], dict[str, bo
         population[v] = None if v.startswith("621222") else rng.randint(150, 2500)
     population[villages[3]] = None  # one more, in county 621121
     poor = {v: rng.random() < 0.6 for v in villages}
+    products = ["microcredit", "housing", "relocation", "student"]
+    homes = [
+        replace(
+            h,
+            loans=tuple(
+                (rng.choice(products), rng.randint(1, 5_000_000)) for _ in range(rng.randint(0, 2))
+            ),
+            certified=rng.random() < 0.4,
+            trained=rng.randint(0, 2),
+        )
+        for h in homes
+    ]
     return homes, population, poor
 
 
@@ -148,9 +163,24 @@ def household_to_village(
                 poor_village=None if registered is None else poor[code],
                 exits=Counter(y for h in mine for y in h.exits),
                 returns=Counter(y for h in mine for y in h.returns),
+                reach=reach([h for h in mine if h.status != "removed"]),
             )
         )
     return figures
+
+
+def reach(registered: list[Home]) -> ru.Reach:
+    """What the programmes reached among registered households, counted directly."""
+    return ru.Reach(
+        registered_households=len(registered),
+        credit_households=sum(1 for h in registered if h.loans),
+        credit_households_by_product=dict(
+            Counter(p for h in registered for p in {p for p, _ in h.loans})
+        ),
+        credit_disbursed_fen=sum(fen for h in registered for _, fen in h.loans),
+        certified_households=sum(h.certified for h in registered),
+        people_trained=sum(h.trained for h in registered),
+    )
 
 
 def independent(homes, population, prefix: str) -> dict[str, object]:
@@ -178,6 +208,9 @@ def independent(homes, population, prefix: str) -> dict[str, object]:
         "returns": dict(
             Counter(y for h in homes if h.village.startswith(prefix) for y in h.returns)
         ),
+        "reach": reach(
+            [h for h in homes if h.village.startswith(prefix) and h.status != "removed"]
+        ),
     }
 
 
@@ -200,6 +233,7 @@ def test_every_level_matches_an_independent_count(seed, level) -> None:
             "incidence": row.incidence,
             "exits": row.exits,
             "returns": row.returns,
+            "reach": row.reach,
         }
         assert found == independent(homes, population, prefix), row.code
 
@@ -215,6 +249,18 @@ def test_the_province_is_the_sum_of_its_counties() -> None:
     # Not the average of the counties' rates: the ratio of the sums.
     complete = [c for c in counties if c.incidence is not None]
     assert complete and len(complete) < len(counties)
+
+
+def test_reach_shares_are_of_the_registered_households() -> None:
+    homes, population, poor = province(5)
+    (whole,) = ru.roll_up(household_to_village(homes, population, poor), "province")
+    registered = [h for h in homes if h.status != "removed"]
+    assert whole.reach.registered_households == len(registered) < len(homes)
+    assert whole.reach.credit_share == ru.ratio(sum(1 for h in registered if h.loans),
+                                                len(registered))  # fmt: skip
+    assert whole.reach.certified_coverage == ru.ratio(sum(h.certified for h in registered),
+                                                      len(registered))  # fmt: skip
+    assert ru.Reach().credit_share is None and ru.Reach().certified_coverage is None
 
 
 def test_a_missing_denominator_withholds_the_incidence_up_the_chain() -> None:

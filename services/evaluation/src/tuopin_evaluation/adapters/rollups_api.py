@@ -1,6 +1,10 @@
 """Roll-ups over HTTP: figures by region level (JSON and CSV), village exit eligibility
 with every criterion and reason, and the income-per-head distribution around the line.
 
+Each row also says what the loans and training programmes reached among its registered
+poor households: households with credit (all products and each), fen disbursed, households
+with a certified member and the coverage, people trained.
+
 Query strings are strict: unknown parameters, malformed codes and dates, and a level
 above the region asked about are answered 422 (RFC 9457), before anything is read.
 """
@@ -9,12 +13,14 @@ import csv
 import io
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_eventkit.service import RuntimeDep
@@ -100,6 +106,26 @@ class RollupRow(BaseModel):
     incidence_note: str | None = Field(description="Why there is no incidence, if none")
     exits: dict[str, int] = Field(description="Households exited, by year")
     returns: dict[str, int] = Field(description="Households returned to poverty, by year")
+    registered_households: int = Field(
+        description="Poor households on the register (建档立卡户): poor or exited, not removed"
+    )
+    credit_households: int = Field(description="Registered households with a loan disbursed")
+    credit_share: str | None = Field(
+        description="credit_households / registered_households, to 4 places; null if none"
+    )
+    credit_households_by_product: dict[str, int] = Field(
+        description="Registered households with a loan of the product disbursed"
+    )
+    credit_disbursed_fen: int = Field(description="Disbursed to registered households, fen")
+    certified_households: int = Field(
+        description="Registered households with a member holding a valid vocational certificate"
+    )
+    certified_coverage: str | None = Field(
+        description="certified_households / registered_households, to 4 places; null if none"
+    )
+    people_trained: int = Field(
+        description="Members of registered households who completed a training (once each)"
+    )
 
 
 class RollupReport(BaseModel):
@@ -162,8 +188,12 @@ def _years(counts: dict[int, int]) -> dict[str, int]:
     return {str(year): n for year, n in sorted(counts.items())}
 
 
+def _fraction(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _row(r: ru.Rollup) -> RollupRow:
-    rate = r.incidence
+    rate, reach = r.incidence, r.reach
     return RollupRow(
         code=r.code,
         level=r.level,  # type: ignore[arg-type]
@@ -179,6 +209,14 @@ def _row(r: ru.Rollup) -> RollupRow:
         incidence_note=r.incidence_note,
         exits=_years(r.exits),
         returns=_years(r.returns),
+        registered_households=reach.registered_households,
+        credit_households=reach.credit_households,
+        credit_share=_fraction(reach.credit_share),
+        credit_households_by_product=dict(sorted(reach.credit_households_by_product.items())),
+        credit_disbursed_fen=reach.credit_disbursed_fen,
+        certified_households=reach.certified_households,
+        certified_coverage=_fraction(reach.certified_coverage),
+        people_trained=reach.people_trained,
     )
 
 
@@ -200,8 +238,8 @@ async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
 @router.get(
     "/rollups",
     response_model=RollupReport,
-    summary="Poor households and people, rural population, incidence, exits and returns "
-    "for each region of a level (由户到村、由村到乡、由乡到县)",
+    summary="Poor households and people, rural population, incidence, exits and returns, "
+    "loans and training reached, for each region of a level (由户到村、由村到乡、由乡到县)",
 )
 async def rollups(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -> RollupReport:
     return await _report(runtime, q)
@@ -220,7 +258,15 @@ COLUMNS = [
     "rural_population",
     "incidence",
     "incidence_note",
+    "registered_households",
+    "credit_households",
+    "credit_share",
+    "credit_disbursed_fen",
+    "certified_households",
+    "certified_coverage",
+    "people_trained",
 ]
+PRODUCTS = [str(p) for p in LoanProduct]  # every product a column, reached or not
 
 
 @router.get(
@@ -234,12 +280,20 @@ async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -
     years = sorted({y for r in report.rows for y in (*r.exits, *r.returns)})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*COLUMNS, *(f"exits_{y}" for y in years), *(f"returns_{y}" for y in years)])
+    writer.writerow(
+        [
+            *COLUMNS,
+            *(f"credit_households_{p}" for p in PRODUCTS),
+            *(f"exits_{y}" for y in years),
+            *(f"returns_{y}" for y in years),
+        ]
+    )
     for row in report.rows:
         values = row.model_dump()
         writer.writerow(
             [
                 *("" if values[c] is None else values[c] for c in COLUMNS),
+                *(row.credit_households_by_product.get(p, 0) for p in PRODUCTS),
                 *(row.exits.get(y, 0) for y in years),
                 *(row.returns.get(y, 0) for y in years),
             ]

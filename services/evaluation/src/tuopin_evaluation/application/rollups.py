@@ -6,6 +6,11 @@ effective by that day, in its stream's order), with the members it had then, eac
 under the standing (poor or not, rural population) recorded by then, and the exits and
 returns effective by then. Without a day, the current state is counted.
 
+What the loans and training programmes reached is counted per village over the registered
+poor households (on the register then, not removed) from the reach projection's tables:
+a loan counts from its disbursement day, a certificate while valid (issued, not revoked,
+not expired), a training from its completion — on the day asked, or today.
+
 Village exit eligibility is judged under the rule set in force on that day, or under any
 rule set by name (what-if).
 """
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
@@ -29,6 +34,7 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
+from tuopin_evaluation.application.reach import certificates, completions, disbursements
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
@@ -166,6 +172,56 @@ async def _villages(
     return {r.village_code: dict(r._mapping) for r in rows}
 
 
+def _registered(as_of: date | None) -> Any:
+    """The households on the register (poor or exited, not removed), then or now, with
+    their village."""
+    h = households.c
+    # Not yet registered then: no status, which compares as neither equal nor unequal.
+    status = h.status if as_of is None else _status_on(as_of)
+    return select(h.household_id, h.village_code).where(status != S.REMOVED)
+
+
+async def _reach_by_village(
+    conn: AsyncConnection, prefix: str, as_of: date | None
+) -> dict[str, dict[str, Any]]:
+    """village → what the programmes reached among its registered households by ``as_of``
+    (default today: a certificate expires on its own), as ``ru.Reach`` fields."""
+    on = as_of or today()
+    scope = _registered(as_of).where(households.c.village_code.startswith(prefix)).subquery()
+
+    async def per_village(table: Any, where: Any, *figures: Any, by: Any = None) -> list[Any]:
+        keys = [scope.c.village_code, *([] if by is None else [by])]
+        return list(
+            await conn.execute(
+                select(*keys, *figures)
+                .select_from(table.join(scope, scope.c.household_id == table.c.household_id))
+                .where(where)
+                .group_by(*keys)
+            )
+        )
+
+    d, c, t = disbursements.c, certificates.c, completions.c
+    reached: dict[str, dict[str, Any]] = defaultdict(dict)
+    credit = d.disbursed_on <= on
+    borrowers = func.count(d.household_id.distinct())
+    for code, n, fen in await per_village(disbursements, credit, borrowers, func.sum(d.amount)):
+        reached[code].update(credit_households=int(n), credit_disbursed_fen=int(fen))
+    for code, product, n in await per_village(disbursements, credit, borrowers, by=d.product):
+        reached[code].setdefault("credit_households_by_product", {})[product] = int(n)
+    valid = and_(
+        c.issued_on <= on,
+        or_(c.revoked_on.is_(None), c.revoked_on > on),
+        or_(c.valid_until.is_(None), c.valid_until >= on),
+    )
+    for code, n in await per_village(certificates, valid, func.count(c.household_id.distinct())):
+        reached[code]["certified_households"] = int(n)
+    # A person once per household, however many trainings they completed.
+    people = select(t.household_id, t.id_number_hash).where(t.completed_on <= on).distinct()
+    for code, n in await per_village(people.subquery(), true(), func.count()):
+        reached[code]["people_trained"] = int(n)
+    return reached
+
+
 async def village_figures(
     conn: AsyncConnection, region: str, as_of: date | None = None
 ) -> list[ru.VillageFigures]:
@@ -174,10 +230,12 @@ async def village_figures(
     counted = await _households_by_village(conn, prefix, as_of)
     moves = await _moves_by_village(conn, prefix, as_of)
     standing = await _villages(conn, prefix, as_of)
+    reach = await _reach_by_village(conn, prefix, as_of)
     on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
     figures = []
     for code in sorted(on_register | set(standing)):
         poor = [counted[code].get(s, (0, 0)) for s in POOR]
+        registered = sum(n for s, (n, _) in counted[code].items() if s != S.REMOVED)
         known = standing.get(code)
         figures.append(
             ru.VillageFigures(
@@ -189,6 +247,7 @@ async def village_figures(
                 name=None if known is None else known["name"],
                 exits=moves[code][str(S.EXITED)] if code in moves else {},
                 returns=moves[code][str(S.RETURNED)] if code in moves else {},
+                reach=ru.Reach(registered_households=registered, **reach.get(code, {})),
             )
         )
     return figures

@@ -8,6 +8,11 @@ Poverty incidence (贫困发生率) is poor people over the registered rural pop
 whose villages' rural population is not all registered has no incidence, and says why: a
 figure over an incomplete denominator would overstate it.
 
+What the loans and training programmes reached (households with credit, money disbursed,
+households with a certified member, people trained) is counted into villages alongside
+and summed upwards the same way; its shares are over the registered poor households
+(建档立卡户: poor or exited, not removed), as the seed's coverage goals count them.
+
 Also: village exit eligibility with every criterion and its reason, and the bands of
 income per head around the year's poverty line. Pure: standard library and the shared
 vocabulary only.
@@ -17,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_evaluation.domain.exit_standard import VillageExitRules
@@ -85,13 +91,56 @@ def incidence(poor_people: int, rural_population: int) -> Decimal:
     return ratio(poor_people, rural_population)
 
 
-def _add(a: Mapping[int, int], b: Mapping[int, int]) -> dict[int, int]:
+K = TypeVar("K", int, str)
+
+
+def _add(a: Mapping[K, int], b: Mapping[K, int]) -> dict[K, int]:
     total = Counter(a)
     total.update(b)
     return dict(sorted(total.items()))
 
 
 # --- figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the programmes reached among a region's registered poor households (建档立卡户,
+    exited ones included: they stay in the seed's coverage goals): households with a loan
+    disbursed (in all and by product), the fen disbursed to them, households with a member
+    holding a valid vocational certificate, and their members who completed a training."""
+
+    registered_households: int = 0
+    credit_households: int = 0
+    credit_households_by_product: Mapping[str, int] = field(default_factory=dict)
+    credit_disbursed_fen: int = 0
+    certified_households: int = 0
+    people_trained: int = 0
+
+    def __add__(self, other: "Reach") -> "Reach":
+        return Reach(
+            registered_households=self.registered_households + other.registered_households,
+            credit_households=self.credit_households + other.credit_households,
+            credit_households_by_product=_add(
+                self.credit_households_by_product, other.credit_households_by_product
+            ),
+            credit_disbursed_fen=self.credit_disbursed_fen + other.credit_disbursed_fen,
+            certified_households=self.certified_households + other.certified_households,
+            people_trained=self.people_trained + other.people_trained,
+        )
+
+    @property
+    def credit_share(self) -> Decimal | None:
+        """Registered poor households reached by credit, a fraction of them (None: none)."""
+        return self._share(self.credit_households)
+
+    @property
+    def certified_coverage(self) -> Decimal | None:
+        """Registered poor households with a certified member (the 2020 goal's measure)."""
+        return self._share(self.certified_households)
+
+    def _share(self, part: int) -> Decimal | None:
+        return ratio(part, self.registered_households) if self.registered_households else None
 
 
 @dataclass(frozen=True)
@@ -107,6 +156,7 @@ class VillageFigures:
     name: str | None = None
     exits: Mapping[int, int] = field(default_factory=dict)
     returns: Mapping[int, int] = field(default_factory=dict)
+    reach: Reach = field(default_factory=Reach)
 
 
 @dataclass(frozen=True)
@@ -125,6 +175,7 @@ class Rollup:
     returns: dict[int, int]
     eligible_poor_villages: int | None = None  # None: no village exit rules applied
     name: str | None = None
+    reach: Reach = field(default_factory=Reach)
 
     @property
     def incidence(self) -> Decimal | None:
@@ -160,6 +211,7 @@ def village_rollup(v: VillageFigures, rules: VillageExitRules | None = None) -> 
         returns=dict(sorted(v.returns.items())),
         eligible_poor_villages=eligible,
         name=v.name,
+        reach=v.reach,
     )
 
 
@@ -194,6 +246,7 @@ def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
                 exits=dict(row.exits),
                 returns=dict(row.returns),
                 eligible_poor_villages=row.eligible_poor_villages,
+                reach=row.reach,
             )
             continue
         eligible = (
@@ -215,6 +268,7 @@ def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
             exits=_add(seen.exits, row.exits),
             returns=_add(seen.returns, row.returns),
             eligible_poor_villages=eligible,
+            reach=seen.reach + row.reach,
         )
     return list(parents.values())
 

@@ -10,6 +10,7 @@ from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
 from tuopin_evaluation.application.households import household_facts
+from tuopin_evaluation.application.reach import programme_reach
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_eventkit.store import EventStore
@@ -24,7 +25,7 @@ spec = ServiceSpec(
     topic=Topic.EVALUATION,
     routers=[router, assessments_api.router, rollups_router, counties_api.router, dashboard.router],
     # Verdicts are appended to evaluation's own streams, through a store like the service's.
-    projections=[household_facts(EventStore(SOURCE))],
+    projections=[household_facts(EventStore(SOURCE)), programme_reach()],
     private_tables=[assessment_frames],  # third-party assessments by county and year
 )
 

@@ -82,6 +82,10 @@
     $("province-incidence").textContent = (row && percent(row.incidence)) || "—";
     $("province-exits").textContent = count(row ? total(row.exits) : 0);
     $("province-returns").textContent = count(row ? total(row.returns) : 0);
+    // Loans and training reached, among the registered households (exits included).
+    $("province-credit").textContent = count(row ? row.credit_households : 0);
+    $("province-certified").textContent = (row && percent(row.certified_coverage)) || "—";
+    $("province-trained").textContent = count(row ? row.people_trained : 0);
 
     const note = $("province-note");
     const why = row ? row.incidence_note : "no data yet";

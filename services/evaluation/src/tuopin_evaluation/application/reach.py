@@ -1,0 +1,121 @@
+"""What the loans and training programmes reached, from their services' events: each loan
+disbursement, each vocational certificate with its issue and revocation, each completed
+training — one row per fact, keyed by the fact's own id, so the roll-ups derive their
+counts (households reached by credit, households with a certified member, people trained)
+by querying, never by keeping running totals.
+
+Events of the two topics, and of different partitions, arrive in no particular order
+against each other and against the registry's: nothing here depends on it. A revocation
+may come before its certificate's issue — the certificate's row then waits, revoked and
+not yet issued, and the issue fills in the rest without undoing the revocation. A loan or
+certificate of a household evaluation has not heard of yet counts once the household's
+registration arrives, as the roll-ups join on it when they count.
+"""
+
+from collections.abc import Sequence
+
+from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import loans as lo
+from tuopin_contracts.events import training as tr
+from tuopin_eventkit.db import upsert
+from tuopin_eventkit.projection import Delivered, Projection
+
+metadata = MetaData()
+
+# Every disbursement, by the loan's stream position: a loan disbursed in tranches has many.
+disbursements = Table(
+    "disbursements",
+    metadata,
+    Column("loan_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("product", String(20), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # fen
+    Column("disbursed_on", Date, nullable=False),
+)
+
+# Vocational certificates: valid on a day when issued by then, not revoked by then and
+# not expired. ``issued_on`` is empty while only the revocation has arrived.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("certificate_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("id_number_hash", String(128), nullable=False),
+    Column("issued_on", Date),
+    Column("valid_until", Date),
+    Column("revoked_on", Date),
+)
+
+# Completed trainings (结业): a person trained is one with at least one.
+completions = Table(
+    "completions",
+    metadata,
+    Column("enrolment_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("id_number_hash", String(128), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("completed_on", Date, nullable=False),
+)
+
+
+def programme_reach() -> Projection:
+    projection = Projection("evaluation.reach", tables=[disbursements, certificates, completions])
+
+    @projection.on(lo.LoanDisbursedV1)
+    async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "loan_id": str(e.data.loan_id),
+                "sequence": e.envelope.sequence,
+                "household_id": str(e.data.household_id),
+                "product": str(e.data.product),
+                "amount": e.data.amount,
+                "disbursed_on": e.data.disbursed_on,
+            }
+            for e in events
+        ]
+        await upsert(conn, disbursements, rows, keys=["loan_id", "sequence"])
+
+    @projection.on(tr.CertificateIssuedV1)
+    async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {**_holder(e), "issued_on": e.data.issued_on, "valid_until": e.data.valid_until}
+            for e in events
+        ]
+        # A revocation already there stays: only the issue's own columns are written.
+        await upsert(
+            conn, certificates, rows, keys=["certificate_id"], update=["issued_on", "valid_until"]
+        )
+
+    @projection.on(tr.CertificateRevokedV1)
+    async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [{**_holder(e), "revoked_on": e.data.revoked_on} for e in events]
+        await upsert(conn, certificates, rows, keys=["certificate_id"], update=["revoked_on"])
+
+    @projection.on(tr.CompletedV1)
+    async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "enrolment_id": str(e.data.enrolment_id),
+                "household_id": str(e.data.household_id),
+                "id_number_hash": e.data.id_number_hash,
+                "kind": str(e.data.kind),
+                "completed_on": e.data.completed_on,
+            }
+            for e in events
+        ]
+        await upsert(conn, completions, rows, keys=["enrolment_id"])
+
+    return projection
+
+
+def _holder(e: Delivered) -> dict[str, object]:
+    """The certificate and whose it is: both its issue and its revocation name them."""
+    return {
+        "certificate_id": str(e.data.certificate_id),
+        "household_id": str(e.data.household_id),
+        "id_number_hash": e.data.id_number_hash,
+    }
