@@ -13,8 +13,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.testing import bearer, client_for
 from tuopin_registry.application import bulk
 from tuopin_registry.application.people import people
 from tuopin_registry.config import RegistrySettings
@@ -243,13 +244,21 @@ async def test_a_spreadsheet_with_chinese_headers_and_values_imports(service, tm
 async def test_an_upload_answers_with_totals_and_its_error_report_downloads(
     service, tmp_path
 ) -> None:
-    client, _ = service
+    client, runtime = service
     records = rows(household("621121-0001"), person(), person("配偶"))
     records += rows(household("621121-0002", village_code="621122100201"), person())
     content = write_csv(tmp_path / "export.csv", records).read_bytes()
     upload = {"file": ("建档立卡.csv", content, "text/csv")}
 
-    answer = await client.post("/v1/imports", files=upload, headers={"X-Actor": "county:621121"})
+    # A file names households of many villages: importing is the province's act.
+    county = bearer(runtime.settings.auth, Principal("clerk", Role.COUNTY_OFFICER, region="621121"))
+    refused = await client.post("/v1/imports", files=upload, headers=county)
+    assert refused.status_code == 403 and await head_of_feed(client) == 0
+
+    clerk = Principal("import-clerk", Role.PROVINCE_ADMIN, region="62")
+    answer = await client.post(
+        "/v1/imports", files=upload, headers=bearer(runtime.settings.auth, clerk)
+    )
     assert answer.status_code == 201, answer.text
     body = answer.json()
     assert body["filename"] == "建档立卡.csv" and body["started_at"].endswith("+00:00")
@@ -276,7 +285,7 @@ async def test_an_upload_answers_with_totals_and_its_error_report_downloads(
     ]
 
     [event] = (await client.get("/v1/events")).json()["items"]
-    assert event["event"]["actor"] == "county:621121"
+    assert event["event"]["actor"] == clerk.actor == "province_admin:import-clerk@62"
     assert event["event"]["correlationid"] == body["import_id"]
 
     again = await client.post("/v1/imports", files=upload)

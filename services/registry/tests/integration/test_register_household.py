@@ -4,7 +4,8 @@ clear errors with nothing written."""
 import pytest
 from sqlalchemy import select
 
-from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.auth import Role
+from tuopin_eventkit.testing import as_, client_for
 from tuopin_registry.application.people import people
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
@@ -19,20 +20,26 @@ def settings(database_url: str, kafka_settings) -> RegistrySettings:
 
 
 @pytest.fixture
-async def client(settings):
-    async with client_for(app(settings)) as client:
-        yield client
+async def service(settings):
+    application = app(settings)
+    async with client_for(application) as client:
+        yield client, application
+
+
+@pytest.fixture
+async def client(service):
+    return service[0]
 
 
 async def head_of_feed(client) -> int:
     return (await client.get("/v1/events")).json()["head"]
 
 
-async def test_filing_appends_one_event_with_identity_hashed_and_masked(client) -> None:
+async def test_filing_appends_one_event_with_identity_hashed_and_masked(service) -> None:
+    client, application = service
     body = filing()
-    created = await client.post(
-        "/v1/households", json=body, headers={"X-Actor": "village:621121100201"}
-    )
+    cadre = as_(application, Role.VILLAGE_CADRE, region="621121100201")
+    created = await client.post("/v1/households", json=body, headers=cadre)
     assert created.status_code == 201, created.text
     household = created.json()
     assert household["status"] == "identified" and household["version"] == 1
@@ -45,7 +52,8 @@ async def test_filing_appends_one_event_with_identity_hashed_and_masked(client) 
     history = (await client.get(f"/v1/households/{household['household_id']}/history")).json()
     [event] = history["events"]
     assert event["type"] == "registry.household.registered.v2"
-    assert event["actor"] == "village:621121100201"
+    # The event records the authenticated caller, never a header the caller chose.
+    assert event["actor"] == "village_cadre:test-village_cadre@621121100201"
     assert len(event["data"]["members"]) == 3
     assert head_id not in created.text and head_id not in str(event)  # never in clear
     assert all(len(m["id_number_hash"]) == 64 for m in event["data"]["members"])
