@@ -48,6 +48,7 @@ class Access(StrEnum):
     """The kind of thing an endpoint does."""
 
     PUBLIC = "public"  # no token: health, metrics, public notices, certificate verification
+    SIGNED_IN = "signed_in"  # any verified caller: reference data (region codes)
     READ = "read"  # officers in region, evaluators for their counties, auditors, the partner
     WRITE = "write"  # officers in region: register, change, decide
     PROVINCE = "province"  # the province's own decisions (quotas, accreditation, funds)
@@ -86,7 +87,7 @@ def _within(region: str | None, scope: str | None) -> bool:
 
 def permits(who: Principal, access: Access, target: Target) -> bool:
     """The whole authorization policy."""
-    if access == Access.PUBLIC:
+    if access in (Access.PUBLIC, Access.SIGNED_IN):
         return True
     role = who.role
     if role == Role.AUDITOR:

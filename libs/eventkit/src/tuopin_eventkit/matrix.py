@@ -52,7 +52,7 @@ def expected(rule: Rule, role: Role, inside: bool, digits: int = 12) -> bool:
     access, by, org_role = rule.access, rule.scope.by, rule.scope.org_role
     if role in REGIONAL_DIGITS and REGIONAL_DIGITS[role] > digits:
         inside = False
-    if access == Access.PUBLIC:
+    if access in (Access.PUBLIC, Access.SIGNED_IN):
         return True
     if role == Role.AUDITOR:
         return access == Access.READ

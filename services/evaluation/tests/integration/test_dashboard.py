@@ -47,7 +47,7 @@ from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish
 
 REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
 INSTALL = "apt-get update && apt-get install -y chromium"
@@ -437,7 +437,14 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     settings = EvaluationSettings(
         database_url=database_url, kafka=kafka_settings, log_level="WARNING"
     )
-    async with serving(app(settings)) as base, httpx.AsyncClient(base_url=base) as client:
+    # The province's sign-in hands the page its token in the URL fragment (never sent to
+    # the server); the page then calls the API with it.
+    admin = bearer(settings.auth, ADMIN)
+    signed_in = "#access_token=" + admin["Authorization"].removeprefix("Bearer ")
+    async with (
+        serving(app(settings)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin) as client,
+    ):
 
         async def arrived() -> None:
             answer = await client.get("/v1/rollups", params={"level": "county"})
@@ -469,7 +476,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         exited_people = sum(u["people"] for u in sampled if u["status"] == "exited")
 
         # -- today's figures --
-        dom = await chromium(browser, tmp_path / "profile-now", f"{base}/dashboard", "--dump-dom")
+        dom = await chromium(
+            browser, tmp_path / "profile-now", f"{base}/dashboard{signed_in}", "--dump-dom"
+        )
         page = parse(dom)
         body = page.find("body")[0]
         assert body.attrs.get("data-state") == "ready", page.by_id("error").text() or dom[-3000:]
@@ -524,7 +533,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
 
         # -- as of an earlier day, as the date picker asks for it --
         counties, province = expected(AS_OF)
-        url = f"{base}/dashboard?as_of={AS_OF}"
+        url = f"{base}/dashboard?as_of={AS_OF}{signed_in}"
         page = parse(await chromium(browser, tmp_path / "profile-then", url, "--dump-dom"))
         assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
         assert f"数据截至 {AS_OF}" in page.by_id("status").text()
@@ -544,14 +553,14 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         )
 
         # -- a bad day in the address: the page says what went wrong --
-        url = f"{base}/dashboard?as_of=2016-13-01"
+        url = f"{base}/dashboard?as_of=2016-13-01{signed_in}"
         page = parse(await chromium(browser, tmp_path / "profile-bad", url, "--dump-dom"))
         assert page.find("body")[0].attrs.get("data-state") == "error"
         assert "422" in page.by_id("error").text()
 
         # -- and what it looks like --
         shot = tmp_path / "dash.png"
-        await chromium(browser, tmp_path / "profile-shot", f"{base}/dashboard",
+        await chromium(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
                        f"--screenshot={shot}", "--window-size=1280,900")  # fmt: skip
         assert shot.exists(), "chromium wrote no screenshot"
         png = shot.read_bytes()

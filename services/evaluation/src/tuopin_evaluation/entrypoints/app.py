@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_evaluation.adapters import assessments_api, counties_api, dashboard
+from tuopin_evaluation.adapters import assessments_api, counties_api, dashboard, policy
 from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
@@ -27,6 +27,7 @@ spec = ServiceSpec(
     # Verdicts are appended to evaluation's own streams, through a store like the service's.
     projections=[household_facts(EventStore(SOURCE)), programme_reach()],
     private_tables=[assessment_frames],  # third-party assessments by county and year
+    policy=policy.POLICY,
 )
 
 

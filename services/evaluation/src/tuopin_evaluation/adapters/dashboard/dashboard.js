@@ -58,9 +58,22 @@
     return url;
   }
 
+  // The caller's bearer token: the province's sign-in hands it over in the URL fragment
+  // (…/dashboard#access_token=…, never sent to a server); it is kept for this tab only.
+  const token = (() => {
+    const given = new URLSearchParams(location.hash.slice(1)).get("access_token");
+    if (given) {
+      sessionStorage.setItem("tuopin-token", given);
+      history.replaceState(null, "", location.pathname + location.search);
+    }
+    return sessionStorage.getItem("tuopin-token");
+  })();
+
   async function getJSON(path, params) {
     const url = apiUrl(path, params);
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(url, { headers });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const detail = body && (body.detail || body.title);

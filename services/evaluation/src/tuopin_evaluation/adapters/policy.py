@@ -1,0 +1,57 @@
+"""Who may call what in evaluation: one rule per route (the kernel checks them all).
+
+Officers read the figures of their own region (asking with an explicit ``region`` inside
+theirs; the province-wide default is the province's); evaluators draw samples and record
+findings for the counties assigned to them and read what they need there; the province
+records county standings and publishes assessment results; published results and the
+dashboard's page (not its data) are public (公开考核和验收结果).
+"""
+
+from sqlalchemy import select
+
+from tuopin_evaluation.application.assessments import frames
+from tuopin_evaluation.application.facts import households
+from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
+from tuopin_eventkit.service import Runtime
+
+READ, ASSESS, PROVINCE = Access.READ, Access.ASSESS, Access.PROVINCE
+
+
+async def _household(runtime: Runtime, household_id: str) -> Target | None:
+    query = select(households.c.village_code).where(households.c.household_id == household_id)
+    async with runtime.reader.connect() as conn:
+        village = (await conn.execute(query)).scalar()
+    return Target(region=village) if village else None
+
+
+async def _assessment(runtime: Runtime, assessment_id: str) -> Target | None:
+    query = select(frames.c.county_code).where(frames.c.assessment_id == assessment_id)
+    async with runtime.reader.connect() as conn:
+        county = (await conn.execute(query)).scalar()
+    return Target(region=county) if county else None
+
+
+region = region_of("region")
+household = looked_up("household_id", _household)
+assessment = looked_up("assessment_id", _assessment)
+
+POLICY: Policy = {
+    "GET /dashboard": public(),
+    "GET /dashboard/{name}": public(),
+    "GET /v1/stats": Rule(READ),
+    "GET /v1/rollups": Rule(READ, region),
+    "GET /v1/rollups.csv": Rule(READ, region),
+    "GET /v1/income-distribution": Rule(READ, region),
+    "GET /v1/targets": Rule(READ, region),
+    "GET /v1/households/{household_id}/exit-verdict": Rule(READ, household),
+    "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of("village_code")),
+    "GET /v1/counties/{county}/delisting": Rule(READ, region_of("county")),
+    "POST /v1/counties/{county}/delisting": Rule(PROVINCE),
+    "POST /v1/assessments": Rule(ASSESS, region_of("county_code")),
+    "GET /v1/assessments": public(),
+    "GET /v1/assessments/{assessment_id}": Rule(READ, assessment),
+    "GET /v1/assessments/{assessment_id}/history": Rule(READ, assessment),
+    "POST /v1/assessments/{assessment_id}/findings": Rule(ASSESS, assessment),
+    "POST /v1/assessments/{assessment_id}/survey": Rule(ASSESS, assessment),
+    "POST /v1/assessments/{assessment_id}/publication": Rule(PROVINCE),
+}
