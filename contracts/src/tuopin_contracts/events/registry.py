@@ -358,3 +358,12 @@ class VillageMeasurePlannedV1(VillageFact, MeasureItem):
 @event_type("registry.village.measure_progressed.v1", topic=Topic.REGISTRY)
 class VillageMeasureProgressedV1(VillageFact, ProgressItem):
     """Progress on one of the village's measures (工作台账)."""
+
+
+@event_type("registry.household.person_erased.v1", topic=Topic.REGISTRY)
+class PersonErasedV1(HouseholdFact):
+    """A former member's deletion request was honoured: the registry destroyed the key of
+    their clear resident ID number (crypto-shredding). Earlier events keep the keyed hash
+    and the masked form; no clear number can be read again. ``reason`` cites the request."""
+
+    person_id: UUID

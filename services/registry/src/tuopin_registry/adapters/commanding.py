@@ -16,6 +16,8 @@ from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, resp
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_registry.application.sealing import PeopleKey
+from tuopin_registry.config import RegistrySettings
 
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 # How an aggregate decides, given the request body, its own id and the item id in the path.
@@ -29,6 +31,12 @@ Route = tuple[str, type[BaseModel], str, str, Decide]
 
 def keys(runtime: Runtime) -> IdentityKeys:
     return IdentityKeys(runtime.settings.identity_key.get_secret_value())
+
+
+def vault(runtime: Runtime) -> PeopleKey:
+    """The people vault's master key, from the registry's settings."""
+    settings: RegistrySettings = runtime.settings  # type: ignore[assignment]
+    return settings.people()
 
 
 async def run(

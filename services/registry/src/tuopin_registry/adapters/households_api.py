@@ -21,7 +21,15 @@ from tuopin_eventkit.http import (
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.adapters import schemas as s
-from tuopin_registry.adapters.commanding import Route, command_route, keys, listed, recorded, run
+from tuopin_registry.adapters.commanding import (
+    Route,
+    command_route,
+    keys,
+    listed,
+    recorded,
+    run,
+    vault,
+)
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.mapping import households
 from tuopin_registry.domain import events as ev
@@ -45,7 +53,7 @@ async def register(
         filing = body.model_dump(exclude={"members"})
         members = [m.model_dump() for m in body.members]
         return await commands.register_household(
-            conn, runtime.store, keys(runtime), filing, members
+            conn, runtime.store, keys(runtime), vault(runtime), filing, members
         )
 
     outcome = await run(runtime, "register", idempotency_key, body.model_dump(mode="json"), command)
@@ -65,6 +73,7 @@ async def add_member(
             conn,
             runtime.store,
             keys(runtime),
+            vault(runtime),
             str(household_id),
             expected_version(if_match),
             body.member.model_dump(),

@@ -3,8 +3,8 @@ answer) and changes take If-Match with the version they were decided on (stale: 
 
 from fastapi import APIRouter
 
-from tuopin_registry.adapters import households_api, reports_api, villages_api
+from tuopin_registry.adapters import households_api, people_api, reports_api, villages_api
 
 router = APIRouter()
-for part in (households_api, villages_api, reports_api):
+for part in (households_api, villages_api, reports_api, people_api):
     router.include_router(part.router)

@@ -41,7 +41,7 @@ from tuopin_eventkit.http import IdempotencyKey, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep
-from tuopin_registry.adapters.commanding import keys
+from tuopin_registry.adapters.commanding import keys, vault
 from tuopin_registry.application import bulk
 
 metadata = MetaData()
@@ -181,6 +181,7 @@ async def upload(
                 filename=file.filename or "upload",
                 batch_size=batch,
                 actor=actor,
+                vault=vault(runtime),
             )
         except bulk.UnreadableFile as exc:
             return problem(422, "Unreadable file", str(exc), "unreadable-file")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
 from tuopin_eventkit.service import Runtime
+from tuopin_registry.application import people
 from tuopin_registry.application.household_index import households
 
 READ, WRITE, PROVINCE = Access.READ, Access.WRITE, Access.PROVINCE
@@ -30,6 +31,17 @@ village = region_of("village_code")  # path of village routes; body of the two f
 # Without it they cover the whole province, so a regional officer who leaves it out (or
 # names a region above or beside theirs) gets 403: they must ask for their own region.
 listing = region_of("region")
+
+
+async def _county_of_person(runtime: Runtime, person_id: str) -> Target | None:
+    """A person's county (their household's village, cut to six digits): an unmasked
+    identity is scoped no finer than the county office that keeps the file."""
+    async with runtime.reader.connect() as conn:
+        found = await people.person(conn, person_id)
+    return Target(region=found.village_code[:6]) if found else None
+
+
+person_county = looked_up("person_id", _county_of_person)
 
 POLICY: Policy = {
     # Filing names its village in the body: an officer files only into their region.
@@ -85,4 +97,13 @@ POLICY: Policy = {
     "POST /v1/imports": Rule(PROVINCE),
     "GET /v1/imports/{import_id}": Rule(READ),
     "GET /v1/imports/{import_id}/errors.csv": Rule(READ),
+    # The clear resident ID number (every other answer masks it): for the officers who keep
+    # the file and must verify a person with the police, civil affairs or a bank — the
+    # county office of the person's county, the city above it and the province. WRITE
+    # access (officers only, never auditors, evaluators or partners) at county precision,
+    # so township officers and village cadres, whose work needs only the masked form, are
+    # outside. The kernel logs the read; the route records it in identity_reads too.
+    "GET /v1/people/{person_id}/identity": Rule(WRITE, person_county, sees_personal_data=True),
+    # Erasure destroys the person's key for good: the province's decision alone.
+    "POST /v1/people/{person_id}/erasure": Rule(PROVINCE),
 }

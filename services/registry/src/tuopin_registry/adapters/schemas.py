@@ -167,3 +167,12 @@ class VillageProfile(Dated):
     rural_population: int = Field(ge=0)
     cooperatives: int = Field(ge=0)
     mutual_aid_fund: Fen
+
+
+class Erasure(Strict):
+    """A deletion request to honour (crypto-shredding of the person's clear identity)."""
+
+    effective_date: date = Field(description="The day the request was decided (business date)")
+    reason: str = Field(
+        min_length=1, max_length=500, description="The request it honours: reference and grounds"
+    )

@@ -40,6 +40,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from stdnum.cn import ric
 
 from tuopin_contracts.vocabulary import (
     Education,
@@ -54,13 +55,14 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import RuleViolation
 from tuopin_eventkit.db import is_postgres
-from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.identity import IdentityKeys, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
 from tuopin_registry.application import people
 from tuopin_registry.application.commands import new_member
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.mapping import EVENTS
 from tuopin_registry.application.mapping import households as household_repository
+from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 from tuopin_registry.reference.regions import gansu
@@ -647,16 +649,22 @@ class _Decided:
 
 
 async def file_batch(
-    conn: AsyncConnection, store: EventStore, keys: IdentityKeys, filings: Sequence[Filing]
+    conn: AsyncConnection,
+    store: EventStore,
+    keys: IdentityKeys,
+    filings: Sequence[Filing],
+    vault: PeopleKey | None = None,
 ) -> list[RowResult]:
     """File many households in the caller's transaction, in a handful of statements.
 
     A household is rejected whole (with every row's errors) when a row is bad, a domain
     rule fails, a person is already an active member of another household, or a person or
     file number appears twice in the batch; a household whose file number is already filed
-    is skipped as ``already filed``. The others are filed: the clear ID numbers into the
-    people vault, one ``HouseholdRegistered`` event each through one ``append_many``.
+    is skipped as ``already filed``. The others are filed: the clear ID numbers sealed
+    into the people vault (under ``vault``, the configured key by default), one
+    ``HouseholdRegistered`` event each through one ``append_many``.
     """
+    vault = vault or configured_vault()
     outcome: list[list[RowResult] | None] = [None] * len(filings)
     for i, filing in enumerate(filings):
         if filing.errors:
@@ -702,7 +710,7 @@ async def file_batch(
     active = await _active(conn, [m.id_number_hash for d in decided for _, m, _ in d.people])
     claimed: dict[str, tuple[str, int]] = {}  # identity → (file number, row) in this batch
     stream_type = household_repository(store).stream_type
-    appends, vault = [], []
+    appends, sealed = [], []
     for d in decided:
         filing = filings[d.index]
         if filing.file_number in filed:  # filed by another writer while this batch was read
@@ -737,13 +745,13 @@ async def file_batch(
             continue
         for row, member, number in d.people:
             claimed[member.id_number_hash or ""] = (filing.file_number, row)
-            vault.append({"person_id": member.person_id, "id_number": number})
+            sealed.append(people.sealed_row(vault, member.person_id, number))
         appends.append(Append(stream_type, d.household.id, 0, d.events))
         outcome[d.index] = [
             RowResult(row, filing.file_number, FILED, d.household.id) for row in filing.rows
         ]
-    if vault:
-        await conn.execute(insert(people.people), vault)
+    if sealed:
+        await conn.execute(insert(people.people), sealed)
         await store.append_many(conn, appends)
     return [result for results in outcome if results for result in results]
 
@@ -968,8 +976,21 @@ class Report:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["row", "file_number", "column", "message"])
         for e in self.errors:
-            writer.writerow([e.row, e.file_number, self.headers.get(e.column, e.column), e.message])
+            column = self.headers.get(e.column, e.column)
+            writer.writerow([e.row, e.file_number, column, masked_identities(e.message)])
         return out.getvalue()
+
+
+# An 18-character resident ID number standing alone in a message.
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def masked_identities(message: str) -> str:
+    """A message with every valid resident ID number in it masked. The identity checks
+    mask their own messages; this catches a number in a wrong column ("… is not a date"),
+    before the report is stored and downloaded. Only numbers passing the GB 11643 check
+    are masked, so long file numbers and codes stay readable."""
+    return _RESIDENT_ID.sub(lambda m: mask_id(m[0]) if ric.is_valid(m[0]) else m[0], message)
 
 
 def errors_path(path: Path) -> Path:
@@ -998,12 +1019,15 @@ async def import_file(
     progress: Callable[[Progress], None] | None = None,
     import_id: str | None = None,
     actor: str | None = None,
+    vault: PeopleKey | None = None,
 ) -> Report:
     """Import a file: read, check and file it batch by batch, each batch committed on its
     own. Run again after an interruption, it skips what was filed and goes on.
 
     Every event carries the import id as its correlation id. Raises :class:`UnreadableFile`
     when the file cannot be read as an export (batches already committed stay filed).
+    ``vault`` seals the clear ID numbers; by default the key the environment configures
+    (``TUOPIN_REGISTRY_PEOPLE_KEY``), as for the service itself.
     """
     if batch_size < 1:
         raise ValueError("a batch holds at least one household")
@@ -1014,7 +1038,7 @@ async def import_file(
     next_analyze = ANALYZE_FIRST
     with open_sheet(path) as sheet, context.caused_by(import_id, None, actor):
         for batch in _batches(read_filings(sheet), batch_size):
-            results = await _commit(engine, store, keys, batch)
+            results = await _commit(engine, store, keys, batch, vault or configured_vault())
             totals.add(results)
             if totals.filed >= next_analyze and is_postgres(engine):
                 await _analyze(engine)
@@ -1049,14 +1073,18 @@ async def _analyze(engine: AsyncEngine) -> None:
 
 
 async def _commit(
-    engine: AsyncEngine, store: EventStore, keys: IdentityKeys, batch: list[Filing]
+    engine: AsyncEngine,
+    store: EventStore,
+    keys: IdentityKeys,
+    batch: list[Filing],
+    vault: PeopleKey,
 ) -> list[RowResult]:
     """One batch in one transaction; once more if a concurrent writer got in the way (the
     second run sees what it filed)."""
     for attempt in (1, 2):
         try:
             async with engine.begin() as conn:
-                results = await file_batch(conn, store, keys, batch)
+                results = await file_batch(conn, store, keys, batch, vault)
             store.notify()
             return results
         except (IntegrityError, ConcurrencyConflict):
@@ -1074,6 +1102,12 @@ def _batches(filings: Iterator[Filing], size: int) -> Iterator[list[Filing]]:
             batch = []
     if batch:
         yield batch
+
+
+def configured_vault() -> PeopleKey:
+    from tuopin_registry.config import RegistrySettings  # the environment's, when not given
+
+    return RegistrySettings().people()
 
 
 def _see_other_rows(result: RowResult) -> RowError:

@@ -3,7 +3,7 @@
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import ConcurrencyConflict, EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.mapping import households, villages
+from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 from tuopin_registry.domain.ledger import Ledger
@@ -46,6 +47,7 @@ async def register_household(
     conn: AsyncConnection,
     store: EventStore,
     keys: IdentityKeys,
+    vault: PeopleKey,
     filing: dict[str, Any],
     members: list[dict[str, Any]],
 ) -> Outcome:
@@ -63,7 +65,7 @@ async def register_household(
         )
     )
     for member, number in entered:
-        await people.keep(conn, member.person_id, number)
+        await people.keep(conn, vault, member.person_id, number)
     await households(store).save(conn, household)
     return Outcome(201, view(household))
 
@@ -72,6 +74,7 @@ async def add_member(
     conn: AsyncConnection,
     store: EventStore,
     keys: IdentityKeys,
+    vault: PeopleKey,
     household_id: str,
     expected_version: int | None,
     details: dict[str, Any],
@@ -94,8 +97,48 @@ async def add_member(
             )
         ),
     )
-    await people.keep(conn, member.person_id, number)
+    await people.keep(conn, vault, member.person_id, number)
     return outcome
+
+
+async def erase_person(
+    conn: AsyncConnection,
+    store: EventStore,
+    person_id: str,
+    effective_date: date,
+    reason: str,
+) -> Outcome:
+    """Honour a deletion request in an immutable log: record the erasure in the person's
+    household stream, then destroy their data key in the same transaction."""
+    found = await people.person(conn, person_id)
+    if found is None:
+        raise NotFound(f"no person {person_id}")
+    outcome = await change_household(
+        conn,
+        store,
+        found.household_id,
+        None,
+        lambda h: h.erase_person(
+            ev.PersonErased(
+                household_id=found.household_id,
+                effective_date=effective_date,
+                reason=reason,
+                person_id=person_id,
+            )
+        ),
+    )
+    erased_at = datetime.now(UTC)
+    await people.erase(conn, person_id, erased_at)
+    return Outcome(
+        200,
+        {
+            "person_id": person_id,
+            "household_id": found.household_id,
+            "id_number_masked": found.id_number_masked,
+            "erased_at": erased_at.isoformat(),
+            "household_version": outcome.body["version"],
+        },
+    )
 
 
 async def change_household(

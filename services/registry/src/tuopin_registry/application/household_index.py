@@ -193,7 +193,13 @@ _sets(
 )
 _sets(c.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
 _sets(c.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
-for _fact in (c.MemberUpdatedV1, c.NeedListedV1, c.MeasurePlannedV1, c.MeasureProgressedV1):
+for _fact in (
+    c.MemberUpdatedV1,
+    c.NeedListedV1,
+    c.MeasurePlannedV1,
+    c.MeasureProgressedV1,
+    c.PersonErasedV1,  # the vault forgets; the index keeps only hash and mask anyway
+):
     _sets(_fact, lambda d: {})  # in the household's history and detail, not in the index
 for _step in (
     c.AssistanceStartedV1,

@@ -30,6 +30,7 @@ PAIRS: list[tuple[type, type[EventData]]] = [
     (domain.ExitRejected, contract.ExitRejectedV1),
     (domain.ReturnedToPoverty, contract.ReturnedToPovertyV1),
     (domain.HouseholdRemoved, contract.HouseholdRemovedV1),
+    (domain.PersonErased, contract.PersonErasedV1),
     (village.VillageRegistered, contract.VillageRegisteredV1),
     (village.VillageResponsibilityAssigned, contract.VillageResponsibilityAssignedV1),
     (village.VillageProfileRecorded, contract.VillageProfileRecordedV1),

@@ -1,22 +1,60 @@
-"""The people vault: the only place the clear resident ID number is kept.
+"""The people vault: the only place the clear resident ID number is kept, sealed.
 
 Written in the same transaction as the registering events; never projected, never
-published. (Encryption at rest and crypto-shredding arrive with the security work.)
+published. Each number is sealed under the person's own data key, wrapped under the
+master key (see ``sealing``); erasure drops that wrapped key (crypto-shredding), so the
+number is gone for good while the events, with their keyed hash and mask, stay as they
+were. Deduplication never needs the clear number: it runs on the keyed hash.
 """
 
-from sqlalchemy import Column, MetaData, String, Table, insert, literal_column, select
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import Conflict
 from tuopin_registry.application.household_index import household_members, households
+from tuopin_registry.application.sealing import PeopleKey, Sealed
 
 metadata = MetaData()
 
+# Mirrors migration r0004.
 people = Table(
     "people",
     metadata,
     Column("person_id", String(36), primary_key=True),
-    Column("id_number", String(18), nullable=False),
+    Column("id_number_sealed", LargeBinary, nullable=False),
+    Column("id_number_nonce", LargeBinary, nullable=False),
+    # The person's data key under the master key; NULL once erased (crypto-shredded).
+    Column("data_key_wrapped", LargeBinary),
+    Column("data_key_nonce", LargeBinary),
+    Column("erased_at", DateTime(timezone=True)),
+)
+
+# Every read of a clear number, kept in the transaction that reads it: who, whom, when.
+# Mirrors migration r0004.
+identity_reads = Table(
+    "identity_reads",
+    metadata,
+    Column("read_id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(64)),
 )
 
 
@@ -25,8 +63,81 @@ people = Table(
 ACTIVE = literal_column("household_members.active")
 
 
-async def keep(conn: AsyncConnection, person_id: str, id_number: str) -> None:
-    await conn.execute(insert(people).values(person_id=person_id, id_number=id_number))
+def sealed_row(key: PeopleKey, person_id: str, id_number: str) -> dict[str, Any]:
+    """A vault row, ready to insert (a bulk import inserts a batch of them at once)."""
+    return {"person_id": person_id, **asdict(key.seal(person_id, id_number))}
+
+
+async def keep(conn: AsyncConnection, key: PeopleKey, person_id: str, id_number: str) -> None:
+    await conn.execute(insert(people).values(sealed_row(key, person_id, id_number)))
+
+
+class Erased(Exception):
+    """The person's clear data was erased at their request; only hash and mask remain."""
+
+    def __init__(self, person_id: str, erased_at: datetime) -> None:
+        super().__init__(f"the identity of person {person_id} was erased on {erased_at:%Y-%m-%d}")
+        self.erased_at = erased_at
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who a person id is, from the household index (no clear number here)."""
+
+    person_id: str
+    household_id: str
+    village_code: str
+    name: str
+    id_number_masked: str | None
+    active: bool
+
+
+async def person(conn: AsyncConnection, person_id: str) -> Person | None:
+    m, h = household_members.c, households.c
+    row = (
+        await conn.execute(
+            select(
+                m.person_id, m.household_id, h.village_code, m.name, m.id_number_masked, m.active
+            )
+            .join(households, h.household_id == m.household_id)
+            .where(m.person_id == person_id)
+        )
+    ).first()
+    return None if row is None else Person(**row._mapping)
+
+
+SEALED_COLUMNS = tuple(Sealed.__dataclass_fields__)
+
+
+async def reveal(conn: AsyncConnection, key: PeopleKey, person_id: str) -> str | None:
+    """The clear number (None: nobody by that id in the vault); raises ``Erased``."""
+    row = (await conn.execute(select(people).where(people.c.person_id == person_id))).first()
+    if row is None:
+        return None
+    if row.data_key_wrapped is None:
+        raise Erased(person_id, row.erased_at)
+    fields = row._mapping
+    return key.open(person_id, Sealed(**{name: fields[name] for name in SEALED_COLUMNS}))
+
+
+async def record_read(
+    conn: AsyncConnection, person_id: str, actor: str, at: datetime, correlation_id: str | None
+) -> None:
+    await conn.execute(
+        insert(identity_reads).values(
+            person_id=person_id, actor=actor, read_at=at, correlation_id=correlation_id
+        )
+    )
+
+
+async def erase(conn: AsyncConnection, person_id: str, at: datetime) -> None:
+    """Crypto-shredding: forget the person's data key. The sealed number stays in its row,
+    as unreadable as random bytes; no master key opens it again."""
+    await conn.execute(
+        update(people)
+        .where(people.c.person_id == person_id)
+        .values(data_key_wrapped=None, data_key_nonce=None, erased_at=at)
+    )
 
 
 async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -> None:

@@ -69,6 +69,13 @@ class MemberRemoved(HouseholdEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PersonErased(HouseholdEvent):
+    """A former member's deletion request honoured; ``reason`` cites the request."""
+
+    person_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class MemberUpdated(HouseholdEvent):
     person_id: str
     education: Education | None = None

@@ -49,6 +49,8 @@ class Household(Aggregate):
     primary_cause: PovertyCause | None
     secondary_causes: tuple[PovertyCause, ...]
     members: dict[str, Member]  # the active members, by person id
+    former: set[str]  # person ids of members who left
+    erased: set[str]  # person ids whose clear identity was erased
     incomes: dict[int, ev.IncomeRecorded]
     housing_safe: bool | None
     drinking_water_safe: bool | None
@@ -63,6 +65,7 @@ class Household(Aggregate):
         self.poverty_attribute = self.primary_cause = None
         self.secondary_causes = ()
         self.members, self.incomes, self.ledger = {}, {}, Ledger()
+        self.former, self.erased = set(), set()
         self.housing_safe = self.drinking_water_safe = None
         self.cadre = None
         self.publicised_until = None
@@ -102,6 +105,24 @@ class Household(Aggregate):
         self._open()
         self._member(change.person_id)
         self.record(change)
+
+    def erase_person(self, erasure: ev.PersonErased) -> None:
+        """Honour a deletion request, for someone the register no longer serves: a member
+        who left, or anyone of a household removed as wrongly identified. A current
+        member's real-name identity is what their assistance rests on (实名制), so they
+        leave the household first. A removed household's file may still be erased from."""
+        person_id = erasure.person_id
+        if person_id in self.erased:
+            raise InvalidTransition("person's identity", "already erased", "erase it")
+        if person_id in self.members and self.status is not S.REMOVED:
+            raise InvalidTransition(
+                "person", "a current member of the household", "erase their identity"
+            )
+        if person_id not in self.members and person_id not in self.former:
+            raise RuleViolation(f"{person_id} was never a member of this household")
+        if not (erasure.reason or "").strip():
+            raise RuleViolation("an erasure cites the deletion request it honours (reason)")
+        self.record(erasure)
 
     def record_causes(self, change: ev.CausesRecorded) -> None:
         self._open()
@@ -260,6 +281,9 @@ class Household(Aggregate):
                 self.members[event.member.person_id] = event.member
             case ev.MemberRemoved():
                 del self.members[event.person_id]
+                self.former.add(event.person_id)
+            case ev.PersonErased():
+                self.erased.add(event.person_id)
             case ev.MemberUpdated():
                 changes = {k: v for k, v in event.changes().items() if v is not None}
                 self.members[event.person_id] = replace(self.members[event.person_id], **changes)

@@ -26,7 +26,7 @@ spec = ServiceSpec(
     # Verdicts append to the registry's own streams, through a store like the service's.
     projections=[exit_verifications(EventStore(SOURCE, inline=INLINE))],
     inline_projections=INLINE,
-    private_tables=[people.people, imports.imports],
+    private_tables=[people.people, people.identity_reads, imports.imports],
     policy=policy.POLICY,
 )
 

@@ -38,7 +38,7 @@ def import_(
     )
 
     from tuopin_registry.adapters import imports
-    from tuopin_registry.adapters.commanding import keys
+    from tuopin_registry.adapters.commanding import keys, vault
     from tuopin_registry.application import bulk
 
     report_path = errors or bulk.errors_path(file)
@@ -77,6 +77,7 @@ def import_(
                     batch_size=batch,
                     progress=advance,
                     actor=actor,
+                    vault=vault(runtime),
                 )
             await imports.record(runtime.engine, report, actor=actor)
             return report

@@ -1,0 +1,85 @@
+"""Envelope encryption of the people vault: every person's clear resident ID number is
+sealed (AES-256-GCM) under a data key of their own, and that data key is kept wrapped
+(AES-256-GCM again) under the registry's master key, ``TUOPIN_REGISTRY_PEOPLE_KEY``.
+
+A key per person is what makes erasure possible in an immutable system: dropping one
+wrapped data key (crypto-shredding) leaves that person's ciphertext unreadable for ever,
+while everyone else's stays readable under the same master key. The person's id is the
+associated data of both seals, so a sealed number or a wrapped key moved onto another
+person's row does not open.
+"""
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32  # AES-256
+NONCE_BYTES = 12  # the GCM standard nonce; random, never reused under one key
+
+
+class SealBroken(Exception):
+    """A sealed number did not open: wrong master key, or a tampered or swapped row."""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """One person's vault columns, as stored."""
+
+    id_number_sealed: bytes  # ciphertext and GCM tag
+    id_number_nonce: bytes
+    data_key_wrapped: bytes  # the person's data key, sealed under the master key
+    data_key_nonce: bytes
+
+
+class PeopleKey:
+    """The master key. It seals nothing but data keys; it never leaves this object (no
+    repr, no logging)."""
+
+    def __init__(self, master: bytes) -> None:
+        if len(master) != KEY_BYTES:
+            raise ValueError(f"the people key is {KEY_BYTES} bytes (AES-256), not {len(master)}")
+        self._master = AESGCM(master)
+
+    @classmethod
+    def from_base64(cls, text: str) -> "PeopleKey":
+        return cls(decode(text))
+
+    def __repr__(self) -> str:
+        return "PeopleKey(<secret>)"
+
+    def seal(self, person_id: str, id_number: str) -> Sealed:
+        data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        bound = person_id.encode()
+        number_nonce, key_nonce = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
+        return Sealed(
+            id_number_sealed=AESGCM(data_key).encrypt(number_nonce, id_number.encode(), bound),
+            id_number_nonce=number_nonce,
+            data_key_wrapped=self._master.encrypt(key_nonce, data_key, bound),
+            data_key_nonce=key_nonce,
+        )
+
+    def open(self, person_id: str, sealed: Sealed) -> str:
+        bound = person_id.encode()
+        try:
+            data_key = self._master.decrypt(sealed.data_key_nonce, sealed.data_key_wrapped, bound)
+            number = AESGCM(data_key).decrypt(
+                sealed.id_number_nonce, sealed.id_number_sealed, bound
+            )
+        except InvalidTag:
+            raise SealBroken(f"the vault row of person {person_id} does not open") from None
+        return number.decode()
+
+
+def decode(text: str) -> bytes:
+    """A base64 key as configuration holds it (the error never repeats the value)."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the people key is not valid base64") from None
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"the people key decodes to {len(key)} bytes, not {KEY_BYTES}")
+    return key
