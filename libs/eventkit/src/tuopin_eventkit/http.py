@@ -113,13 +113,19 @@ class History(BaseModel):
     events: list[Envelope]
 
 
+# Positions are 64-bit integers in the database; a larger one would be its error, a 500.
+MAX_POSITION = 2**63 - 1
+
+
 def feed_router() -> APIRouter:
     router = APIRouter(tags=["events"])
 
     @router.get("/v1/events", response_model=Feed, summary="The service's event stream")
     async def read_events(
         runtime: RuntimeDep,
-        after: Annotated[int, Query(ge=0, description="Last position already read")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_POSITION, description="Last position already read")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Feed:
         async with runtime.reader.connect() as conn:
@@ -231,6 +237,7 @@ async def authorize(
         log.error("no access rule for %s %s: refused", request.method, route)
         raise auth.Forbidden(f"{request.method} {route} has no access rule")
     if rule.access == auth.Access.PUBLIC:
+        await runtime.rate_limit.check(request, f"{request.method} {route}")
         return
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise auth.Unauthenticated("a bearer token is required")

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import auth, logs, migrate
 from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
+from tuopin_eventkit.hardening import PublicRateLimit
 from tuopin_eventkit.inbound import Intake, IntakeConsumer
 from tuopin_eventkit.projection import Projection, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
@@ -61,6 +62,7 @@ class Runtime:
     reader: AsyncEngine = field(init=False)
     verifier: auth.Verifier = field(init=False)
     policy: auth.Policy = field(init=False)
+    rate_limit: PublicRateLimit = field(init=False)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -69,6 +71,9 @@ class Runtime:
         self.reader = read_only(self.engine)
         self.verifier = auth.Verifier(self.settings.auth)
         self.policy = {**KERNEL_POLICY, **self.spec.policy}
+        self.rate_limit = PublicRateLimit(
+            self.settings.public_rate_limit, self.settings.rate_limit_storage
+        )
 
     @classmethod
     def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
@@ -122,7 +127,7 @@ class Runtime:
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
-    from tuopin_eventkit import http, problems
+    from tuopin_eventkit import hardening, http, problems
 
     settings = settings or spec.settings()  # type: ignore[call-arg]
 
@@ -146,8 +151,10 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     )  # fmt: skip
     problems.install(app)
     http.install(app, spec)
+    hardening.install(app, settings)
     for router in spec.routers:
         app.include_router(router)
+    problems.document(app)
     _check_policy(app, spec)
     return app
 

@@ -27,6 +27,18 @@ class ServiceSettings(BaseSettings):
     identity_key: SecretStr = SecretStr("embedded-development-identity-key")
     auth: AuthSettings = AuthSettings()
 
+    # HTTP hardening (tuopin_eventkit.hardening).
+    # Origins a browser may call from (CORS); empty: CORS closed, no CORS headers at all.
+    cors_origins: list[str] = []
+    max_body_bytes: int = 1024 * 1024  # a JSON body
+    max_upload_bytes: int = 64 * 1024 * 1024  # a file on routes that take one (bulk import)
+    # Per client IP over all public endpoints (notices, certificate checks), `limits` syntax.
+    public_rate_limit: str = "60/minute"
+    # Where the counts live: in process, or shared by the replicas ("async+redis://…").
+    rate_limit_storage: str = "async+memory://"
+    # Strict-Transport-Security, only where the service is reached over HTTPS (0: not sent).
+    hsts_max_age_seconds: int = 0
+
 
 def sqlite_url(service: str, var: Path = Path("var")) -> str:
     return f"sqlite+aiosqlite:///{var / f'{service}.db'}"

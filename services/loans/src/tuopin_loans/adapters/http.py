@@ -19,6 +19,7 @@ from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_loans.adapters.postings import MAX_FEN
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import lending, loan_book, programme, reports, settlement
 from tuopin_loans.application.mapping import funds, loans
@@ -27,7 +28,8 @@ from tuopin_loans.domain import rules
 
 router = APIRouter(prefix="/v1")
 
-Quarter = Annotated[str, Path(pattern=r"^\d{4}Q[1-4]$", examples=["2016Q3"])]
+# Years of this century and the last: a quarter of year 0 or 9999 is no calendar quarter.
+Quarter = Annotated[str, Path(pattern=r"^(19|20)\d{2}Q[1-4]$", examples=["2016Q3"])]
 FundId = Annotated[str, Path(pattern=r"^(county-\d{6}|province)$")]
 
 
@@ -131,7 +133,7 @@ async def eligibility(
 
 
 class Quota(Body):
-    amount: int = Field(ge=0, description="Fen")
+    amount: int = Field(ge=0, le=MAX_FEN, description="Fen")
     allocated_on: date
 
 
@@ -164,7 +166,7 @@ async def quota(county_code: CountyCode, runtime: RuntimeDep) -> dict[str, Any]:
 
 class Contribution(Body):
     contributor: str = Field(pattern=r"^(finance|bank:[\w-]{1,40})$", examples=["finance"])
-    amount: int = Field(gt=0, description="Fen")
+    amount: int = Field(gt=0, le=MAX_FEN, description="Fen")
     received_on: date
 
 

@@ -17,12 +17,13 @@ from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.http import Body, run
+from tuopin_loans.adapters.postings import MAX_FEN
 from tuopin_loans.application import mutual_aid, mutual_aid_book
 from tuopin_loans.domain.mutual_aid import Source, fund_id
 
 router = APIRouter(prefix="/v1", tags=["mutual-aid funds"])
 
-Positive = Annotated[int, Field(gt=0, description="Fen (分), more than zero")]
+Positive = Annotated[int, Field(gt=0, le=MAX_FEN, description="Fen (分), more than zero")]
 
 
 class Contribution(Body):

@@ -27,8 +27,11 @@ from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_loans.adapters.policy import POLICY
 from tuopin_loans.application import lending
 
-Fen = Annotated[int, Field(ge=0, description="Fen (分); money is never a float")]
-Positive = Annotated[int, Field(gt=0, description="Fen (分), more than zero")]
+# Ten trillion yuan: above any real amount, far below the databases' 64-bit integers, sums
+# of many included (a larger number would be a 500 from the database, not a 422).
+MAX_FEN = 10**15
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN, description="Fen (分); money is never a float")]
+Positive = Annotated[int, Field(gt=0, le=MAX_FEN, description="Fen (分), more than zero")]
 
 
 class Posting(BaseModel):
@@ -86,7 +89,7 @@ class Repaid(Posting):
 
 class Overdue(Posting):
     kind: Literal["overdue"]
-    days_past_due: int = Field(ge=0, description="0: current again")
+    days_past_due: int = Field(ge=0, le=36500, description="0: current again")
     as_of: date
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from tuopin_eventkit.aggregate import Aggregate, NotFound, RuleViolation
 from tuopin_loans.domain.fund import share
 from tuopin_loans.domain.loan import add_months
-from tuopin_loans.domain.rules import yuan
+from tuopin_loans.domain.rules import NoRulesInForce, yuan
 
 PREFIX = "mutual-aid-"
 
@@ -55,7 +55,7 @@ class MutualAidRule:
 def rule_on(rules: Sequence[MutualAidRule], on: date) -> MutualAidRule:
     in_force = [r for r in rules if r.effective_from <= on]
     if not in_force:
-        raise LookupError(f"no mutual-aid rules in force on {on}")
+        raise NoRulesInForce(f"no mutual-aid rules in force on {on}", on=on.isoformat())
     return max(in_force, key=lambda r: r.effective_from)
 
 

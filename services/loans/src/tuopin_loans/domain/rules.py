@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
+from tuopin_eventkit.aggregate import RuleViolation
 
 
 def yuan(fen: int) -> str:
@@ -55,6 +56,11 @@ class BenchmarkRate:
 Row = TypeVar("Row", ProductRule, BenchmarkRate)
 
 
+class NoRulesInForce(RuleViolation, LookupError):
+    """A day before the first rules of a kind took effect: the caller asked about a day
+    the programme does not cover (HTTP 422), not a fault of the service."""
+
+
 def in_force(rows: Sequence[Row], on: date) -> list[Row]:
     latest = max((r.effective_from for r in rows if r.effective_from <= on), default=None)
     return [r for r in rows if r.effective_from == latest]
@@ -63,7 +69,7 @@ def in_force(rows: Sequence[Row], on: date) -> list[Row]:
 def product_rule(rules: Sequence[ProductRule], product: LoanProduct, on: date) -> ProductRule:
     found = in_force([r for r in rules if r.product == product], on)
     if not found:
-        raise LookupError(f"no {product} rules in force on {on}")
+        raise NoRulesInForce(f"no {product} rules in force on {on}", on=on.isoformat())
     return found[0]
 
 
@@ -73,7 +79,7 @@ def benchmark(rates: Sequence[BenchmarkRate], term_months: int, on: date) -> Ben
     for row in rows:
         if term_months <= row.max_term_months:
             return row
-    raise LookupError(f"no benchmark rate for {term_months} months on {on}")
+    raise NoRulesInForce(f"no benchmark rate for {term_months} months on {on}", on=on.isoformat())
 
 
 @dataclass(frozen=True)

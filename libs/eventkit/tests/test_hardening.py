@@ -1,0 +1,191 @@
+"""The kernel's HTTP hardening, on a small service built like the real ones: security
+headers, CORS closed unless configured, body limits (JSON and uploads), rate limits on
+the public endpoints."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI, File, UploadFile
+from pydantic import BaseModel, ConfigDict
+
+from tuopin_eventkit import auth
+from tuopin_eventkit.hardening import docs_csp
+from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.testing import client_for
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+
+
+router = APIRouter()
+
+
+@router.post("/v1/notes")
+async def write(note: Note) -> dict[str, int]:
+    return {"length": len(note.text)}
+
+
+@router.post("/v1/files")
+async def upload(file: Annotated[UploadFile, File()]) -> dict[str, int]:
+    return {"size": len(await file.read())}
+
+
+@router.get("/v1/notices")
+async def notices() -> list[str]:
+    return ["公示"]
+
+
+POLICY = {
+    "POST /v1/notes": auth.Rule(auth.Access.WRITE),
+    "POST /v1/files": auth.Rule(auth.Access.WRITE),
+    "GET /v1/notices": auth.public(),
+}
+
+
+class Settings(ServiceSettings):
+    port: int = 8999
+    database_url: str = "sqlite+aiosqlite:///:memory:"
+
+
+def service(tmp_path: Path, **settings: Any) -> FastAPI:
+    (tmp_path / "versions").mkdir(exist_ok=True)
+    spec = ServiceSpec(
+        name="hardened", title="Hardened", settings=Settings,
+        migrations=tmp_path / "versions", routers=[router], policy=POLICY,
+    )  # fmt: skip
+    return create_app(
+        spec,
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
+            # Nothing here talks to Kafka: the service publishes nothing.
+            kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
+            run_projections=False,
+            **settings,
+        ),
+    )
+
+
+async def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:
+    async with client_for(service(tmp_path)) as client:
+        for response in [
+            await client.get("/v1/notices"),
+            await client.post("/v1/notes", json={"text": "x"}),
+            await client.post("/v1/notes", json={"nope": 1}),  # 422 problem
+            await client.get("/v1/events"),
+            await client.get("/openapi.json"),
+        ]:
+            h = response.headers
+            assert h["x-content-type-options"] == "nosniff"
+            assert h["x-frame-options"] == "DENY"
+            assert h["referrer-policy"] == "no-referrer"
+            assert h["cache-control"] == "no-store"
+            assert h["content-security-policy"].startswith("default-src 'none'")
+            assert "strict-transport-security" not in h  # not configured for HTTPS
+
+
+async def test_hsts_only_when_configured(tmp_path: Path) -> None:
+    async with client_for(service(tmp_path, hsts_max_age_seconds=31536000)) as client:
+        response = await client.get("/healthz")
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+async def test_the_docs_page_may_load_swagger_and_run_only_its_own_inline_script(
+    tmp_path: Path,
+) -> None:
+    async with client_for(service(tmp_path)) as client:
+        page = await client.get("/docs")
+    csp = page.headers["content-security-policy"]
+    assert page.status_code == 200
+    assert "script-src 'self' https://cdn.jsdelivr.net 'sha256-" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert csp == docs_csp(page.content)  # the hash is that of the script served
+
+
+async def test_cors_is_closed_by_default(tmp_path: Path) -> None:
+    async with client_for(service(tmp_path)) as client:
+        preflight = await client.options(
+            "/v1/notes",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        simple = await client.get("/v1/notices", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in preflight.headers
+    assert preflight.status_code == 405  # no CORS middleware: nothing answers OPTIONS
+    assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_cors_allows_only_the_configured_origins(tmp_path: Path) -> None:
+    app = service(tmp_path, cors_origins=["https://dashboard.gansu.example"])
+    async with client_for(app) as client:
+        allowed = await client.options(
+            "/v1/notes",
+            headers={
+                "Origin": "https://dashboard.gansu.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
+        other = await client.get("/v1/notices", headers={"Origin": "https://evil.example"})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://dashboard.gansu.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+async def test_a_json_body_over_the_limit_is_a_413_problem(tmp_path: Path) -> None:
+    async with client_for(service(tmp_path, max_body_bytes=1000)) as client:
+        fits = await client.post("/v1/notes", json={"text": "x" * 900})
+        announced = await client.post("/v1/notes", json={"text": "x" * 2000})
+
+        async def chunks():  # no Content-Length: the bytes are counted as they stream
+            for _ in range(10):
+                yield b'{"text": "' + b"x" * 200
+
+        streamed = await client.post(
+            "/v1/notes", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+    assert fits.status_code == 200
+    for response in (announced, streamed):
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["status"] == 413
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_file_route_has_its_own_larger_limit(tmp_path: Path) -> None:
+    app = service(tmp_path, max_body_bytes=1000, max_upload_bytes=10_000)
+    async with client_for(app) as client:
+        fits = await client.post("/v1/files", files={"file": ("a.csv", b"x" * 5000)})
+        too_big = await client.post("/v1/files", files={"file": ("a.csv", b"x" * 20_000)})
+        # A JSON route does not get the upload limit by sending a form.
+        form = await client.post("/v1/notes", files={"file": ("a.csv", b"x" * 5000)})
+    assert fits.status_code == 200 and fits.json() == {"size": 5000}
+    assert too_big.status_code == 413
+    assert form.status_code == 413
+
+
+@pytest.mark.parametrize("who", [None, "admin"])
+async def test_public_endpoints_are_rate_limited_per_client(tmp_path: Path, who) -> None:
+    app = service(tmp_path, public_rate_limit="3/minute")
+    async with client_for(app, **({"who": None} if who is None else {})) as client:
+        answers = [await client.get("/v1/notices") for _ in range(4)]
+        health = [await client.get("/healthz") for _ in range(10)]
+        private = await client.get("/v1/events")
+        other_client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("10.0.0.2", 1234)),
+            base_url="http://test",
+        )
+        async with other_client:
+            fresh = await other_client.get("/v1/notices")
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 0 < int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["type"].endswith("/rate-limited")
+    assert all(h.status_code == 200 for h in health)  # probes are never limited
+    assert private.status_code in (200, 401)  # authenticated routes are not counted
+    assert fresh.status_code == 200  # another client has its own budget

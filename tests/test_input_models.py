@@ -1,0 +1,102 @@
+"""Strict input models: every object a client sends in a JSON request body rejects unknown
+fields (pydantic ``extra="forbid"``, ``additionalProperties: false`` in the OpenAPI
+document), so a misspelt field is a 422, never silently dropped.
+
+Walks each service's OpenAPI document: every object schema with properties reachable
+from a JSON request body, through references, arrays, unions and nested objects. Maps
+(``dict[str, int]``, no properties) are data, not models, and pass. Multipart forms (the
+registry's bulk import) are FastAPI's own generated models and are not walked.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from tuopin_eventkit.service import ServiceSpec
+
+SERVICES = ["registry", "loans", "training", "evaluation"]
+
+# Services whose request models may still admit unknown fields, each an expected failure.
+# Empty: all four were strict when this test landed (training and evaluation, edited
+# elsewhere at the time, included). A name put here fails the run once its service is
+# strict again (strict xfail), so the list cannot go stale.
+NOT_YET_STRICT: set[str] = set()
+
+
+def spec_of(service: str) -> ServiceSpec:
+    module = __import__(f"tuopin_{service}.entrypoints.app", fromlist=["spec"])
+    return module.spec  # type: ignore[no-any-return]
+
+
+def openapi(spec: ServiceSpec) -> dict[str, Any]:
+    """The routes' document alone: the request models do not depend on the rest of the app."""
+    app = FastAPI(title=spec.title)
+    for router in spec.routers:
+        app.include_router(router)
+    return app.openapi()
+
+
+def loose_objects(doc: dict[str, Any]) -> Iterator[str]:
+    """Where a request body admits unknown fields: ``METHOD /path: Model.field…``."""
+    components = doc.get("components", {}).get("schemas", {})
+
+    def walk(schema: Any, where: str, seen: frozenset[str]) -> Iterator[str]:
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                yield from walk(components[name], name, seen | {name})
+            return
+        if schema.get("properties") and schema.get("additionalProperties") is not False:
+            yield where
+        for name, sub in schema.get("properties", {}).items():
+            yield from walk(sub, f"{where}.{name}", seen)
+        for key in ("items", "additionalProperties"):
+            yield from walk(schema.get(key), where, seen)
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for sub in schema.get(key, []):
+                yield from walk(sub, where, seen)
+
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                for where in walk(content["application/json"]["schema"], "body", frozenset()):
+                    yield f"{method.upper()} {path}: {where}"
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="models not strict yet"))
+        if s in NOT_YET_STRICT
+        else s
+        for s in SERVICES
+    ],
+)
+def test_request_bodies_reject_unknown_fields(service: str) -> None:
+    loose = sorted(set(loose_objects(openapi(spec_of(service)))))
+    assert not loose, f"{service}: request models without extra='forbid':\n" + "\n".join(loose)
+
+
+def test_the_walk_finds_a_loose_model() -> None:
+    """The walk itself: a nested model that admits extras is found through a list."""
+    from pydantic import BaseModel, ConfigDict
+
+    class Inner(BaseModel):
+        x: int
+
+    class Outer(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        items: list[Inner]
+        counts: dict[str, int] = {}
+
+    app = FastAPI()
+
+    @app.post("/things")
+    async def things(body: Outer) -> None: ...
+
+    assert list(loose_objects(app.openapi())) == ["POST /things: Inner"]
