@@ -114,7 +114,9 @@ class History(BaseModel):
 
 
 # Positions are 64-bit integers in the database; a larger one would be its error, a 500.
-MAX_POSITION = 2**63 - 1
+MAX_POSITION = 2**63 - 1  # databases count in signed 64-bit integers
+# How many rows a listing skips (bounded, or a huge number overflows the database).
+Offset = Annotated[int, Query(ge=0, le=MAX_POSITION)]
 
 
 def feed_router() -> APIRouter:

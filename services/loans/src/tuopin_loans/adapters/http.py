@@ -16,7 +16,7 @@ from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit import idempotency
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history, respond
+from tuopin_eventkit.http import History, IdempotencyKey, Offset, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_loans.adapters.postings import MAX_FEN
@@ -59,7 +59,7 @@ async def bank_loans(
     state: str | None = None,
     county_code: CountyCode | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     L = loan_book.loans.c
     query = select(loan_book.loans).where(L.bank_id == bank_id)

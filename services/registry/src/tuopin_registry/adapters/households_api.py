@@ -14,6 +14,7 @@ from tuopin_eventkit.http import (
     History,
     IdempotencyKey,
     IfMatch,
+    Offset,
     expected_version,
     history,
     respond,
@@ -152,7 +153,7 @@ async def list_households(
     attribute: PovertyAttribute | None = None,
     cadre: Annotated[str | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     where = queries.HouseholdFilter(region, status, cause, attribute, cadre)
     async with runtime.reader.connect() as conn:

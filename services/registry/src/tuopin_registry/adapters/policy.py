@@ -83,13 +83,9 @@ POLICY: Policy = {
     "GET /v1/summary": Rule(READ, listing),
     "GET /v1/reports/without-responsible": Rule(READ, listing),
     # Reference regions (GB/T 2260 names and the published 2016 poor-county list) hold
-    # nothing confidential and every authenticated role could well read them, but the
-    # kernel has no "any authenticated caller" kind, and PUBLIC would break the issue's
-    # promise that only notices and certificate checks go without a token. So: READ of
-    # the region asked for — city and county officers see their own subtree, evaluators
-    # their counties; township officers, cadres and partners get 403 until the kernel
-    # grows that kind.
-    "GET /v1/regions/{code}": Rule(READ, region_of("code")),
+    # nothing confidential: any signed-in caller reads them (not PUBLIC — only notices
+    # and certificate checks go without a token).
+    "GET /v1/regions/{code}": Rule(Access.SIGNED_IN),
     # An import file names households of many villages (and the upload says nothing about
     # which county it is for: there is no form field to scope by), so importing is the
     # province's act. Its totals and error report (file numbers, row messages) are read

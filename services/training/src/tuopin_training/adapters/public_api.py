@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from tuopin_contracts.dates import today
@@ -74,6 +74,9 @@ async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Res
 
 
 @router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
-async def yearly(year: int, runtime: RuntimeDep) -> dict[str, Any]:
+async def yearly(
+    year: Annotated[int, Path(ge=2013, le=2100, description="建档立卡 began in 2013")],
+    runtime: RuntimeDep,
+) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await coverage.yearly(conn, year)
