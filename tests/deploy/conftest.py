@@ -128,6 +128,7 @@ TEST_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
     "TUOPIN_DB_PASSWORD": "test-db-password",
     "TUOPIN_IDENTITY_KEY": "test-identity-key",
+    "TUOPIN_REGISTRY_PEOPLE_KEY": "dGVzdC1wZW9wbGUta2V5LTMyLWJ5dGVzLWxvbmchISE=",
     "TUOPIN_OIDC_ISSUER": "https://sso.test/realms/tuopin",
     "TUOPIN_OIDC_JWKS_URL": "https://sso.test/realms/tuopin/certs",
 }
