@@ -6,13 +6,13 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit import auth, logs, migrate
+from tuopin_eventkit import auth, idempotency, logs, migrate
 from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.hardening import PublicRateLimit
@@ -79,6 +79,14 @@ class Runtime:
     def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
         store = EventStore(spec.source, inline=spec.inline_projections)
         return cls(spec, settings, create_engine(settings.database_url), store)
+
+    async def execute(
+        self, scope: str, key: str | None, request: Any, command: idempotency.Command
+    ) -> idempotency.Outcome:
+        """Run a command in one transaction, at most once per idempotency key within
+        ``<service>.<scope>`` (a retry gets the first answer)."""
+        scoped = f"{self.spec.name}.{scope}"
+        return await idempotency.execute(self.engine, self.store, command, scoped, key, request)
 
     def relay(self) -> OutboxRelay | None:
         if self.spec.topic is None:

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode
 from tuopin_evaluation.application import assessments
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
     History,
@@ -22,7 +21,7 @@ from tuopin_eventkit.http import (
     respond,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.service import RuntimeDep
 
 router = APIRouter(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
 
@@ -69,14 +68,6 @@ class Survey(BaseModel):
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 
 
-async def _run(
-    runtime: Runtime, scope: str, key: str | None, request: Any, command: Command
-) -> Outcome:
-    return await idempotency.execute(
-        runtime.engine, runtime.store, command, f"evaluation.assessments.{scope}", key, request
-    )
-
-
 @router.post("", status_code=201, summary="Start an assessment: draw its stratified sample")
 async def draw(
     body: NewAssessment, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
@@ -86,7 +77,9 @@ async def draw(
     async def command(conn: AsyncConnection) -> Outcome:
         return await assessments.draw(conn, runtime.store, assessment_id, **body.model_dump())
 
-    outcome = await _run(runtime, "draw", idempotency_key, body.model_dump(mode="json"), command)
+    outcome = await runtime.execute(
+        "assessments.draw", idempotency_key, body.model_dump(mode="json"), command
+    )
     return respond(outcome, location=f"/v1/assessments/{outcome.body['assessment_id']}")
 
 
@@ -113,7 +106,7 @@ async def record_finding(
         )
 
     request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
-    return respond(await _run(runtime, "finding", idempotency_key, request, command))
+    return respond(await runtime.execute("assessments.finding", idempotency_key, request, command))
 
 
 @router.post(
@@ -137,7 +130,7 @@ async def record_survey(
         )
 
     request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
-    return respond(await _run(runtime, "survey", idempotency_key, request, command))
+    return respond(await runtime.execute("assessments.survey", idempotency_key, request, command))
 
 
 @router.post(
@@ -156,7 +149,9 @@ async def publish(
         )
 
     request = {"assessment": str(assessment_id)}
-    return respond(await _run(runtime, "publication", idempotency_key, request, command))
+    return respond(
+        await runtime.execute("assessments.publication", idempotency_key, request, command)
+    )
 
 
 @router.get("", summary="Published results per county and year (public)")

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_evaluation.application import delisting, targets
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import IdempotencyKey, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
@@ -44,9 +43,7 @@ async def record(
         return await delisting.record_standing(conn, runtime.store, county, as_of)
 
     request = {"county": county, "as_of": str(as_of)}
-    return respond(await idempotency.execute(
-        runtime.engine, runtime.store, command, "evaluation.delisting", idempotency_key, request
-    ))  # fmt: skip
+    return respond(await runtime.execute("delisting", idempotency_key, request, command))
 
 
 @router.get("/targets", tags=["targets"], summary="Progress on the seed's targets (目标精准)")

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import History, IdempotencyKey, Offset, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.postings import MAX_FEN
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import lending, loan_book, programme, reports, settlement
@@ -35,18 +34,6 @@ FundId = Annotated[str, Path(pattern=r"^(county-\d{6}|province)$")]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-async def run(
-    runtime: Runtime, scope: str, key: str | None, request: Any, command: Any
-) -> JSONResponse:
-    async def in_transaction(conn: AsyncConnection) -> Outcome:
-        return await command(conn)  # type: ignore[no-any-return]
-
-    outcome = await idempotency.execute(
-        runtime.engine, runtime.store, in_transaction, f"loans.{scope}", key, request
-    )
-    return respond(outcome)
 
 
 # --- loans --------------------------------------------------------------------------------
@@ -152,7 +139,7 @@ async def allocate(
         )
 
     request = {"county": county_code, **body.model_dump(mode="json")}
-    return await run(runtime, "quota", idempotency_key, request, command)
+    return respond(await runtime.execute("quota", idempotency_key, request, command))
 
 
 @router.get("/programme/quotas/{county_code}", tags=["programme"], summary="Quota and use")
@@ -186,7 +173,7 @@ async def contribute(
         )
 
     request = {"fund": fund_id, **body.model_dump(mode="json")}
-    return await run(runtime, "contribution", idempotency_key, request, command)
+    return respond(await runtime.execute("contribution", idempotency_key, request, command))
 
 
 @router.get("/funds", tags=["funds"], summary="Every fund's balance and totals")
@@ -249,7 +236,7 @@ async def issue(
         return await settlement.issue(conn, runtime.store, quarter, body.issued_on)
 
     request = {"quarter": quarter, **body.model_dump(mode="json")}
-    return await run(runtime, "statements", idempotency_key, request, command)
+    return respond(await runtime.execute("statements", idempotency_key, request, command))
 
 
 @router.get("/subsidy/{quarter}/statements", tags=["subsidy"], summary="Issued statements")
@@ -279,7 +266,7 @@ async def pay(
         return await settlement.pay(conn, runtime.store, str(statement_id), body.paid_on)
 
     request = {"statement": str(statement_id), **body.model_dump(mode="json")}
-    return await run(runtime, "payment", idempotency_key, request, command)
+    return respond(await runtime.execute("payment", idempotency_key, request, command))
 
 
 # --- reports ------------------------------------------------------------------------------

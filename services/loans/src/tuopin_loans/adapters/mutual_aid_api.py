@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history
+from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
-from tuopin_loans.adapters.http import Body, run
+from tuopin_loans.adapters.http import Body
 from tuopin_loans.adapters.postings import MAX_FEN
 from tuopin_loans.application import mutual_aid, mutual_aid_book
 from tuopin_loans.domain.mutual_aid import Source, fund_id
@@ -61,7 +61,9 @@ async def contribute(
         )
 
     request = {"village": village_code, **body.model_dump(mode="json")}
-    return await run(runtime, "mutual-aid.contribution", idempotency_key, request, command)
+    return respond(
+        await runtime.execute("mutual-aid.contribution", idempotency_key, request, command)
+    )
 
 
 @router.post(
@@ -80,7 +82,7 @@ async def lend(
         )  # fmt: skip
 
     request = {"village": village_code, **body.model_dump(mode="json")}
-    return await run(runtime, "mutual-aid.loan", idempotency_key, request, command)
+    return respond(await runtime.execute("mutual-aid.loan", idempotency_key, request, command))
 
 
 @router.post(
@@ -98,7 +100,7 @@ async def repay(
         )
 
     request = {"village": village_code, "loan": str(loan_id), **body.model_dump(mode="json")}
-    return await run(runtime, "mutual-aid.repayment", idempotency_key, request, command)
+    return respond(await runtime.execute("mutual-aid.repayment", idempotency_key, request, command))
 
 
 @router.get(

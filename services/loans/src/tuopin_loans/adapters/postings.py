@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import IdempotencyKey, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
@@ -180,9 +179,8 @@ async def post(runtime: Runtime, posting: Any, key: str | None) -> Outcome:
     async def command(conn: AsyncConnection) -> Outcome:
         return await _decide(conn, runtime, posting)
 
-    scope = f"loans.bank-postings.{posting.bank_id}"
-    request = posting.model_dump(mode="json")
-    return await idempotency.execute(runtime.engine, runtime.store, command, scope, key, request)
+    scope = f"bank-postings.{posting.bank_id}"
+    return await runtime.execute(scope, key, posting.model_dump(mode="json"), command)
 
 
 intake = Intake(

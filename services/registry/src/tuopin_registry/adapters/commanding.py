@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
@@ -37,14 +36,6 @@ def vault(runtime: Runtime) -> PeopleKey:
     """The people vault's master key, from the registry's settings."""
     settings: RegistrySettings = runtime.settings  # type: ignore[assignment]
     return settings.people()
-
-
-async def run(
-    runtime: Runtime, scope: str, key: str | None, request: Any, command: Command
-) -> Outcome:
-    return await idempotency.execute(
-        runtime.engine, runtime.store, command, f"registry.{scope}", key, request
-    )
 
 
 def _owner_field(kind: type) -> str:
@@ -92,8 +83,8 @@ def command_route(
             )  # fmt: skip
 
         request = {resource: owner_id, "item": item_id, **body.model_dump(mode="json")}
-        outcome = await run(
-            runtime, f"{resource}.{path}", args["idempotency_key"], request, command
+        outcome = await runtime.execute(
+            f"{resource}.{path}", args["idempotency_key"], request, command
         )
         return respond(outcome)
 

@@ -28,7 +28,6 @@ from tuopin_registry.adapters.commanding import (
     keys,
     listed,
     recorded,
-    run,
     vault,
 )
 from tuopin_registry.application import commands, queries
@@ -57,7 +56,9 @@ async def register(
             conn, runtime.store, keys(runtime), vault(runtime), filing, members
         )
 
-    outcome = await run(runtime, "register", idempotency_key, body.model_dump(mode="json"), command)
+    outcome = await runtime.execute(
+        "register", idempotency_key, body.model_dump(mode="json"), command
+    )
     return respond(outcome, location=f"/v1/households/{outcome.body['household_id']}")
 
 
@@ -83,7 +84,7 @@ async def add_member(
         )
 
     request = {"household": str(household_id), **body.model_dump(mode="json")}
-    return respond(await run(runtime, "add-member", idempotency_key, request, command))
+    return respond(await runtime.execute("add-member", idempotency_key, request, command))
 
 
 def income(h: Household, body: s.Income, household_id: str, _: str) -> None:

@@ -22,7 +22,7 @@ from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.adapters import schemas as s
-from tuopin_registry.adapters.commanding import run, vault
+from tuopin_registry.adapters.commanding import vault
 from tuopin_registry.application import commands, people
 
 router = APIRouter(prefix="/v1", tags=["people"])
@@ -92,4 +92,4 @@ async def erasure(
         )
 
     request = {"person": str(person_id), **body.model_dump(mode="json")}
-    return respond(await run(runtime, "erasure", idempotency_key, request, command))
+    return respond(await runtime.execute("erasure", idempotency_key, request, command))

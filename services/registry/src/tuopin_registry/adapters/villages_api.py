@@ -12,7 +12,7 @@ from tuopin_eventkit.http import IdempotencyKey, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.adapters import schemas as s
-from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, run
+from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.mapping import villages
 from tuopin_registry.domain import village as vi
@@ -29,7 +29,9 @@ async def register_village(
         registration = vi.VillageRegistered(**body.model_dump())
         return await commands.register_village(conn, runtime.store, registration)
 
-    outcome = await run(runtime, "village", idempotency_key, body.model_dump(mode="json"), command)
+    outcome = await runtime.execute(
+        "village", idempotency_key, body.model_dump(mode="json"), command
+    )
     return respond(outcome, location=f"/v1/villages/{body.village_code}")
 
 

@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
     History,
@@ -18,20 +17,14 @@ from tuopin_eventkit.http import (
     history,
     respond,
 )
-from tuopin_eventkit.idempotency import Command, Outcome
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.service import RuntimeDep
 from tuopin_training.adapters import schemas as s
 from tuopin_training.application import office, queries
 from tuopin_training.application.mapping import repository
 from tuopin_training.domain.centre import Centre
 
 router = APIRouter(prefix="/v1")
-
-
-async def run(runtime: Runtime, scope: str, key: str | None, request: Any, cmd: Command) -> Outcome:
-    return await idempotency.execute(
-        runtime.engine, runtime.store, cmd, f"training.office.{scope}", key, request
-    )
 
 
 @router.post("/centres", status_code=201, tags=["centres"], summary="Accredit a training centre")
@@ -41,7 +34,9 @@ async def accredit(
     async def command(conn: AsyncConnection) -> Outcome:
         return await office.accredit(conn, runtime.store, body.model_dump())
 
-    outcome = await run(runtime, "accredit", idempotency_key, body.model_dump(mode="json"), command)
+    outcome = await runtime.execute(
+        "office.accredit", idempotency_key, body.model_dump(mode="json"), command
+    )
     return respond(outcome, location=f"/v1/centres/{outcome.body['centre_id']}")
 
 
@@ -63,7 +58,7 @@ async def reaccredit(
         )
 
     request = {"centre": str(centre_id), **body.model_dump(mode="json")}
-    return respond(await run(runtime, "reaccredit", idempotency_key, request, command))
+    return respond(await runtime.execute("office.reaccredit", idempotency_key, request, command))
 
 
 @router.post(
@@ -83,7 +78,7 @@ async def withdraw(
         )  # fmt: skip
 
     request = {"centre": str(centre_id), **body.model_dump(mode="json")}
-    return respond(await run(runtime, "withdraw", idempotency_key, request, command))
+    return respond(await runtime.execute("office.withdraw", idempotency_key, request, command))
 
 
 @router.get("/centres", tags=["centres"], summary="Accredited centres, by county")
@@ -118,7 +113,7 @@ async def open_programme(
         return await office.open_programme(conn, runtime.store, body.model_dump())
 
     request = body.model_dump(mode="json")
-    outcome = await run(runtime, "open-programme", idempotency_key, request, command)
+    outcome = await runtime.execute("office.open-programme", idempotency_key, request, command)
     return respond(outcome, location=f"/v1/programmes/{outcome.body['programme_id']}")
 
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit import idempotency
 from tuopin_eventkit.http import respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
@@ -34,14 +33,8 @@ async def handle(runtime: Runtime, posting: Posting, key: str) -> Outcome:
     async def command(conn: AsyncConnection) -> Outcome:
         return await Recorder(conn, runtime.store, keys).record(posting)
 
-    return await idempotency.execute(
-        runtime.engine,
-        runtime.store,
-        command,
-        f"training.postings.{posting.centre_id}",
-        key,
-        posting.model_dump(mode="json"),
-    )
+    scope = f"postings.{posting.centre_id}"
+    return await runtime.execute(scope, key, posting.model_dump(mode="json"), command)
 
 
 @router.post(
