@@ -8,11 +8,12 @@ One projection, so a household's facts are always applied before its exit is jud
 they share its Kafka key, hence its partition and order.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
@@ -97,39 +98,39 @@ def household_facts(store: EventStore) -> Projection:
 
     @projection.on(r.MemberAddedV1)
     async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await upsert(
-                conn,
-                members,
-                member_row(str(e.data.household_id), e.data.member, e.data.effective_date),
-                keys=["person_id"],
-            )
-            await _resize(conn, str(e.data.household_id))
+        rows = [
+            member_row(str(e.data.household_id), e.data.member, e.data.effective_date)
+            for e in events
+        ]
+        await upsert(conn, members, rows, keys=["person_id"])
+        await _resize(conn, events)
 
     @projection.on(r.MemberRemovedV1)
     async def left(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await conn.execute(
-                update(members)
-                .where(members.c.person_id == str(e.data.person_id))
-                .values(active=False, left_on=e.data.effective_date)
-            )
-            await _resize(conn, str(e.data.household_id))
+        await conn.execute(
+            update(members)
+            .where(members.c.person_id == bindparam("person"))
+            .values(active=False, left_on=bindparam("on")),
+            [{"person": str(e.data.person_id), "on": e.data.effective_date} for e in events],
+        )
+        await _resize(conn, events)
 
     @projection.on(r.MemberUpdatedV1)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            values = {
-                k: getattr(e.data, k)
-                for k in ("schooling", "medical_insurance")
-                if getattr(e.data, k) is not None
-            }
-            if values:
-                await conn.execute(
-                    update(members)
-                    .where(members.c.person_id == str(e.data.person_id))
-                    .values(**values)
-                )
+        # One statement run for the batch; a field the change leaves out (None) stays.
+        fields = ("schooling", "medical_insurance")
+        await conn.execute(
+            update(members)
+            .where(members.c.person_id == bindparam("person"))
+            .values({f: func.coalesce(bindparam(f"new_{f}"), members.c[f]) for f in fields}),
+            [
+                {
+                    "person": str(e.data.person_id),
+                    **{f"new_{f}": getattr(e.data, f) for f in fields},
+                }
+                for e in events
+            ],
+        )
 
     @projection.on(r.IncomeRecordedV1)
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -155,17 +156,14 @@ def household_facts(store: EventStore) -> Projection:
 
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await _set(
-                conn,
-                e,
-                housing_safe=e.data.housing_safe,
-                drinking_water_safe=e.data.drinking_water_safe,
-            )
+        await _set(
+            conn, events,
+            housing_safe=lambda d: d.housing_safe,
+            drinking_water_safe=lambda d: d.drinking_water_safe,
+        )  # fmt: skip
 
     async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await _set(conn, e, status=e.data.status)
+        await _set(conn, events, status=lambda d: d.status)
         await _history(conn, [history_row(e, e.data.status) for e in events])
 
     for step in (
@@ -182,8 +180,8 @@ def household_facts(store: EventStore) -> Projection:
     async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         """Judge each exit put on notice, and publish the verdict for the registry."""
         await _history(conn, [history_row(e, e.data.status) for e in events])
+        await _set(conn, events, status=lambda d: d.status)
         for e in events:
-            await _set(conn, e, status=e.data.status)
             # One verdict per notice, whatever replays: its id derives from the notice's.
             verification_id = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{e.envelope.id}"))
             with e.provenance():
@@ -240,23 +238,36 @@ async def _history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None
     await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
-async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:
+async def _set(
+    conn: AsyncConnection, events: Sequence[Delivered], **columns: Callable[[Any], object]
+) -> None:
+    """Set columns of each event's household: one statement run for the whole batch, in
+    event order, so a household's last event wins."""
     await conn.execute(
         update(households)
-        .where(households.c.household_id == str(e.data.household_id))
-        .values(**values)
-    )
+        .where(households.c.household_id == bindparam("household"))
+        .values({name: bindparam(f"new_{name}") for name in columns}),
+        [
+            {"household": str(e.data.household_id),
+             **{f"new_{name}": value(e.data) for name, value in columns.items()}}
+            for e in events
+        ],
+    )  # fmt: skip
 
 
-async def _resize(conn: AsyncConnection, household_id: str) -> None:
+async def _resize(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    """Recount the active members of each household the events touched."""
     active = (
         select(func.count())
-        .where(members.c.household_id == household_id, members.c.active)
+        .where(members.c.household_id == bindparam("household"), members.c.active)
         .scalar_subquery()
     )
+    touched = dict.fromkeys(str(e.data.household_id) for e in events)
     await conn.execute(
-        update(households).where(households.c.household_id == household_id).values(size=active)
-    )
+        update(households).where(households.c.household_id == bindparam("household"))
+        .values(size=active),
+        [{"household": h} for h in touched],
+    )  # fmt: skip
 
 
 async def households_per_county(conn: AsyncConnection) -> list[dict[str, object]]:

@@ -34,11 +34,13 @@ def watches(store: EventStore) -> Repository[ReturnWatch]:
 async def warn_if_exited(
     conn: AsyncConnection, store: EventStore, cause: Delivered, reasons: list[str]
 ) -> None:
+    if not reasons:  # the common case, decided without a query
+        return
     household_id = str(cause.data.household_id)
     status = await conn.scalar(
         select(households.c.status).where(households.c.household_id == household_id)
     )
-    if status != "exited" or not reasons:
+    if status != "exited":
         return
     repository = watches(store)
     stream = f"return-watch-{household_id}"
