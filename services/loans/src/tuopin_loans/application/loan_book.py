@@ -4,7 +4,7 @@ transaction as the events, rebuilt from them on demand — so the settlement com
 it after a rebuild is the settlement computed live.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    bindparam,
+    case,
     func,
     select,
     update,
@@ -112,8 +114,24 @@ book = Projection("loans.loan_book", tables=[loans, movements, funds, claims, qu
 L = loans.c
 
 
-async def _set(conn: AsyncConnection, loan_id: Any, **values: Any) -> None:
-    await conn.execute(update(loans).where(L.loan_id == str(loan_id)).values(**values))
+async def _update(
+    conn: AsyncConnection,
+    events: Sequence[Delivered],
+    set_: Mapping[str, Callable[[Any], Any]],
+    add: Mapping[str, Callable[[Any], int]] | None = None,
+) -> None:
+    """Each event's loan: columns set, amounts added — one statement run for the whole
+    batch (executemany, in event order), not a round trip per event."""
+    add = add or {}
+    values = {col: bindparam(f"new_{col}") for col in set_}
+    values |= {col: L[col] + bindparam(f"add_{col}") for col in add}
+    params = [
+        {"loan": str(e.data.loan_id),
+         **{f"new_{col}": value(e.data) for col, value in set_.items()},
+         **{f"add_{col}": value(e.data) for col, value in add.items()}}
+        for e in events
+    ]  # fmt: skip
+    await conn.execute(update(loans).where(L.loan_id == bindparam("loan")).values(values), params)
 
 
 @book.on(c.LoanApprovedV1)
@@ -139,70 +157,74 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @book.on(c.ContractSignedV1)
 async def signed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        d = e.data
-        await _set(
-            conn, d.loan_id, state=LoanState.SIGNED, amount=d.amount, term_months=d.term_months,
-            annual_rate=str(d.annual_rate), signed_on=d.signed_on, maturity_date=d.maturity_date,
-            subsidy_until=d.subsidy_until,
-        )  # fmt: skip
+    await _update(conn, events, {
+        "state": lambda d: LoanState.SIGNED, "amount": lambda d: d.amount,
+        "term_months": lambda d: d.term_months, "annual_rate": lambda d: str(d.annual_rate),
+        "signed_on": lambda d: d.signed_on, "maturity_date": lambda d: d.maturity_date,
+        "subsidy_until": lambda d: d.subsidy_until,
+    })  # fmt: skip
 
 
-async def _move(conn: AsyncConnection, e: Delivered, on: Any, delta: int) -> None:
-    row = {"loan_id": str(e.data.loan_id), "sequence": e.envelope.sequence, "on": on,
-           "delta": delta}  # fmt: skip
-    await upsert(conn, movements, row, keys=["loan_id", "sequence"])
+async def _moved(conn: AsyncConnection, events: Sequence[Delivered], on: str, sign: int) -> None:
+    """Principal out (+) or back (−): the steps the subsidy accrues over."""
+    amount = "amount" if sign > 0 else "principal"
+    rows = [
+        {"loan_id": str(e.data.loan_id), "sequence": e.envelope.sequence,
+         "on": getattr(e.data, on), "delta": sign * getattr(e.data, amount)}
+        for e in events
+        if getattr(e.data, amount)
+    ]  # fmt: skip
+    if rows:
+        await upsert(conn, movements, rows, keys=["loan_id", "sequence"])
 
 
 @book.on(c.LoanDisbursedV1)
 async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        d = e.data
-        await _move(conn, e, d.disbursed_on, d.amount)
-        await _set(conn, d.loan_id, state=LoanState.ACTIVE, disbursed=L.disbursed + d.amount,
-                   outstanding=d.outstanding)  # fmt: skip
+    await _moved(conn, events, "disbursed_on", +1)
+    await _update(
+        conn, events,
+        {"state": lambda d: LoanState.ACTIVE, "outstanding": lambda d: d.outstanding},
+        add={"disbursed": lambda d: d.amount},
+    )  # fmt: skip
 
 
 @book.on(c.RepaymentReceivedV1)
 async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        d = e.data
-        if d.principal:
-            await _move(conn, e, d.received_on, -d.principal)
-        values: dict[str, Any] = {
-            "outstanding": d.outstanding,
-            "interest_received": L.interest_received + d.interest,
-        }
-        current = (await conn.execute(select(L.state).where(L.loan_id == str(d.loan_id)))).scalar()
-        if current == LoanState.ACTIVE and d.outstanding == 0:
-            values.update(state=LoanState.REPAID, days_past_due=0)
-        await _set(conn, d.loan_id, **values)
+    await _moved(conn, events, "received_on", -1)
+    # An active loan repaid to zero is closed (结清); a recovery leaves a default as it is.
+    closes = (L.state == LoanState.ACTIVE) & (bindparam("new_outstanding") == 0)
+    await conn.execute(
+        update(loans).where(L.loan_id == bindparam("loan")).values(
+            outstanding=bindparam("new_outstanding"),
+            interest_received=L.interest_received + bindparam("add_interest"),
+            state=case((closes, LoanState.REPAID), else_=L.state),
+            days_past_due=case((closes, 0), else_=L.days_past_due),
+        ),
+        [{"loan": str(e.data.loan_id), "new_outstanding": e.data.outstanding,
+          "add_interest": e.data.interest} for e in events],
+    )  # fmt: skip
 
 
 @book.on(c.LoanOverdueV1)
 async def overdue(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(conn, e.data.loan_id, days_past_due=e.data.days_past_due)
+    await _update(conn, events, {"days_past_due": lambda d: d.days_past_due})
 
 
 @book.on(c.LoanDefaultedV1)
 async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(
-            conn, e.data.loan_id, state=LoanState.DEFAULTED, defaulted_on=e.data.defaulted_on
-        )
+    await _update(conn, events, {"state": lambda d: LoanState.DEFAULTED,
+                                 "defaulted_on": lambda d: d.defaulted_on})  # fmt: skip
 
 
 @book.on(c.LoanWrittenOffV1)
 async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(conn, e.data.loan_id, state=LoanState.WRITTEN_OFF, written_off=e.data.amount)
+    await _update(conn, events, {"state": lambda d: LoanState.WRITTEN_OFF,
+                                 "written_off": lambda d: d.amount})  # fmt: skip
 
 
 @book.on(c.PremiumSubsidisedV1)
 async def premium(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(conn, e.data.loan_id, premium_subsidy=L.premium_subsidy + e.data.subsidy)
+    await _update(conn, events, {}, add={"premium_subsidy": lambda d: d.subsidy})
 
 
 async def _fund(conn: AsyncConnection, fund_id: str, **deltas: int) -> None:
