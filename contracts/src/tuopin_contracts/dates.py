@@ -13,3 +13,8 @@ def business_date(instant: datetime) -> date:
 
 def today() -> date:
     return datetime.now(SHANGHAI).date()
+
+
+def age_on(birth: date, day: date) -> int:
+    """Full years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from tuopin_contracts.dates import age_on
+
 # Schooling states that count as attending compulsory education (义务教育).
 IN_SCHOOL = frozenset(
     {"preschool", "primary", "junior_secondary", "senior_secondary", "vocational"}
@@ -148,7 +150,9 @@ def _income(facts: HouseholdFacts, year: int, rules: RuleSet, lines: PovertyLine
 
 def _schooling(facts: HouseholdFacts, on: date, rules: RuleSet) -> Criterion:
     low, high = rules.compulsory_school_age
-    children = [p for p in facts.members if p.birth_date and low <= _age(p.birth_date, on) <= high]
+    children = [
+        p for p in facts.members if p.birth_date and low <= age_on(p.birth_date, on) <= high
+    ]
     out = [p for p in children if p.schooling not in IN_SCHOOL]
     return Criterion(
         name="compulsory_education",
@@ -171,10 +175,6 @@ def _insured(facts: HouseholdFacts) -> Criterion:
 def _flag(name: str, value: bool | None) -> Criterion:
     shown = "not assessed" if value is None else str(value).lower()
     return Criterion(name=name, value=shown, threshold="true", passed=value is True)
-
-
-def _age(birth: date, on: date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def _yuan(fen: int) -> str:

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
+from tuopin_contracts.dates import age_on
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.aggregate import RuleViolation
 
@@ -91,10 +92,6 @@ class Borrower:
     birth_date: date | None
     schooling: Schooling | None
     outstanding: int  # fen the household already owes on this product (committed, unpaid)
-
-
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 # Still registered poor: until the exit is verified the household keeps its support.

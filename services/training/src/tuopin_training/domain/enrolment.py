@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from tuopin_contracts.dates import age_on
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain import events as ev
 from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.rules import Refused
-from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_AGE, WORKING_AGE, ProgrammeKind, age_on
+from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_AGE, WORKING_AGE, ProgrammeKind
 
 
 @dataclass(frozen=True)

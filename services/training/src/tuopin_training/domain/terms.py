@@ -3,6 +3,8 @@
 from datetime import date
 from enum import StrEnum
 
+from tuopin_contracts.dates import age_on
+
 
 class ProgrammeKind(StrEnum):
     TWO_AFTER_SCHOOL = "two_after_school"  # 两后生: 2–3 years of vocational education
@@ -27,11 +29,6 @@ WORKING_AGE = (16, 59)
 TWO_AFTER_SCHOOL_AGE = (14, 22)
 # The seed's "2–3 年职业技能教育培训", in months of programme length.
 TWO_AFTER_SCHOOL_MONTHS = (24, 36)
-
-
-def age_on(birth: date, day: date) -> int:
-    """Full years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def months_between(start: date, end: date) -> int:
