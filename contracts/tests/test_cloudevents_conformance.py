@@ -12,7 +12,7 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
 from tuopin_contracts import Envelope
-from tuopin_contracts.envelope import CONTENT_TYPE
+from tuopin_contracts.envelope import CONTENT_TYPE, KAFKA_HEADERS
 from tuopin_contracts.events.registry import HouseholdRegisteredV1
 
 HOUSEHOLD_ID = UUID("0b9c6a52-4f0e-4d2a-9a51-3c1f1f6f2a10")
@@ -105,9 +105,7 @@ def test_sdk_built_event_parses_into_the_same_envelope() -> None:
 
 def test_kafka_structured_mode_keys_by_subject() -> None:
     ours = envelope(datetime.now(UTC))
-    record = kafka.KafkaMessage(
-        headers={"content-type": CONTENT_TYPE.encode()}, key=ours.key, value=ours.to_json()
-    )
+    record = kafka.KafkaMessage(headers=dict(KAFKA_HEADERS), key=ours.key, value=ours.to_json())
 
     event = kafka.from_structured_event(record)
     assert event.get_extension("partitionkey") == ours.subject

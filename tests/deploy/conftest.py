@@ -55,8 +55,8 @@ class Service:
         return dict(pyproject["project"].get("scripts", {}))
 
     def topics_used(self) -> set[str]:
-        """The topic it publishes to, every topic its projections consume, its intake's."""
-        used = {t for p in self.spec.projections for t in p.topics}
+        """The topic it publishes to, every topic its projections and reactions consume, its intake's."""
+        used = {t for p in self.spec.subscriptions for t in p.topics}
         if self.spec.intake is not None:
             used.add(self.spec.intake.topic)
         return used | ({self.spec.topic} if self.spec.topic else set())

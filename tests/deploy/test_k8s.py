@@ -298,7 +298,7 @@ def test_autoscaling_stops_at_the_partition_count(rendered, service) -> None:
     partitions = {
         t["spec"]["topicName"]: t["spec"]["partitions"] for t in rendered.of("KafkaTopic")
     }
-    consumed = {t for p in service.spec.projections for t in p.topics}
+    consumed = {t for p in service.spec.subscriptions for t in p.topics}
     for topic in consumed:
         assert hpa["spec"]["maxReplicas"] <= partitions[topic]
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]

@@ -9,6 +9,8 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 CONTENT_TYPE = "application/cloudevents+json"
+# The Kafka protocol binding's structured mode names the format in this header.
+KAFKA_HEADERS = (("content-type", f"{CONTENT_TYPE}; charset=utf-8".encode()),)
 
 
 class Envelope(BaseModel):

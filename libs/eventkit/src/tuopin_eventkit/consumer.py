@@ -23,11 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import kafka, metrics
+from tuopin_eventkit.generation import LogGuard, fingerprint, position_of, reach
 from tuopin_eventkit.projection import (
     DeadLetter,
     Parsed,
     Projection,
+    Reaction,
+    StoredOffset,
     apply,
+    forget_offset,
+    has_applied,
     parse,
     reset,
     save_offset,
@@ -75,16 +80,32 @@ class DeadLetters:
             await producer.stop()
 
 
+class RebuildRefused(Exception):
+    """A rebuild that would replay less than the read model already holds; nothing changed."""
+
+
 class ProjectionConsumer:
+    """Feeds a projection (or a reaction) from Kafka, resuming where its database says.
+
+    Offsets count in one log (see ``generation.py``): resuming, the consumer first checks
+    that the log is the one it left (same cluster, the record before its offset unchanged)
+    and reads a replaced one from the beginning, its dedupe keeping every event applied
+    once. ``notify`` is called after a batch that applied events committed (a reaction's
+    store wakes its relay)."""
+
     def __init__(
         self,
         engine: AsyncEngine,
         projection: Projection,
         settings: kafka.KafkaSettings,
         max_records: int = 500,
+        notify: Callable[[], None] | None = None,
+        recheck_seconds: float = 30.0,
     ) -> None:
         self.engine, self.projection, self.settings = engine, projection, settings
-        self.max_records = max_records
+        self.max_records, self.notify, self.recheck_seconds = max_records, notify, recheck_seconds
+        self.generation: str | None = None
+        self.guard = LogGuard()
         self._dead_letters = DeadLetters(settings, projection.name)
 
     async def run(self) -> None:
@@ -96,11 +117,16 @@ class ProjectionConsumer:
             try:
                 await kafka.ensure_topics(self.settings, self.projection.topics)
                 await consumer.start()
+                recheck_at = time.monotonic() + self.recheck_seconds
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     for tp, records in batches.items():
                         await self._process(consumer, tp, records, in_group=True)
                         _record_lag(self.projection, consumer, tp, records)
+                    await self._watch_ends(consumer, list(consumer.assignment()))
+                    if time.monotonic() >= recheck_at:  # a topic recreated under us?
+                        self.guard.recheck(consumer, list(consumer.assignment()))
+                        recheck_at = time.monotonic() + self.recheck_seconds
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -134,13 +160,15 @@ class ProjectionConsumer:
             reported: tuple[int, int] | None = None
             while True:
                 ends.learn()
+                await self._watch_ends(consumer, partitions)
                 positions = {tp: await consumer.position(tp) for tp in partitions}
                 if progress is not None and ends.complete:
                     now = ends.progress(starts, positions)
                     if now != reported:
                         progress(*now)
                         reported = now
-                if ends.complete and all(positions[tp] >= ends[tp] for tp in partitions):
+                settled = ends.complete and not self.guard.expected
+                if settled and all(positions[tp] >= ends[tp] for tp in partitions):
                     break
                 batches = await consumer.getmany(timeout_ms=100, max_records=self.max_records)
                 for tp, records in batches.items():
@@ -151,22 +179,78 @@ class ProjectionConsumer:
         return applied
 
     async def rebuild(self, progress: ProgressCallback | None = None) -> int:
-        """Drop the read model and its checkpoint, then replay from the beginning."""
+        """Drop the read model and its checkpoint, then replay from the beginning — after
+        making sure the topics still hold everything it had applied (``RebuildRefused``)."""
+        if isinstance(self.projection, Reaction):
+            raise RebuildRefused(
+                f"{self.projection.name} is a reaction: what it did is in the event store "
+                "and is never done again"
+            )
+        await self.check_complete()
         await reset(self.engine, self.projection)
         return await self.catch_up(progress)
+
+    async def check_complete(self) -> None:
+        """Refuse (``RebuildRefused``) when a topic lost its first records or reaches less
+        far into its producer's history than this read model already did."""
+        stored = await stored_offsets(self.engine, self.projection)
+        name = self.projection.name
+        for topic in self.projection.topics:
+            held = await reach(self.settings, topic)
+            applied = max(
+                (s.position or 0 for (t, _), s in stored.items() if t == topic), default=0
+            )
+            if not held.starts_at_zero:
+                raise RebuildRefused(
+                    f"{topic} no longer starts at its first record (retention or deletion "
+                    f"dropped some): rebuilding {name} from it would lose them. Nothing changed."
+                )
+            short = applied > (held.last_position or 0)
+            if short or (held.records == 0 and await has_applied(self.engine, self.projection)):
+                raise RebuildRefused(
+                    f"{topic} reaches position {held.last_position or 0} of its producer's "
+                    f"event store, but {name} has already applied events up to position "
+                    f"{applied or 'unknown'}: the log is incomplete (a new broker that the "
+                    "producer's relay has not yet republished to?). Start the producer and let "
+                    "its relay catch up (`tuopin <service> status`), then rebuild. "
+                    "Nothing changed."
+                )
 
     async def seek_to_stored(
         self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]
     ) -> None:
+        """Resume each partition where the database says, if the log is still that one."""
+        self.generation = await kafka.cluster_id(self.settings)
         stored = await stored_offsets(self.engine, self.projection)
-        fresh = []
         for tp in partitions:
-            if (tp.topic, tp.partition) in stored:
-                consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            self.guard.forget(tp)
+            offset = stored.get((tp.topic, tp.partition))
+            if offset is None or offset.next_offset == 0:
+                await consumer.seek_to_beginning(tp)
+            elif offset.generation != self.generation or offset.anchor is None:
+                taken_in = offset.generation or "an unrecorded log"
+                await self._restart(consumer, tp, f"its offset was taken in {taken_in}")
             else:
-                fresh.append(tp)
-        if fresh:
-            await consumer.seek_to_beginning(*fresh)
+                self.guard.resume(consumer, tp, offset.next_offset, offset.anchor)
+
+    async def _restart(self, consumer: AIOKafkaConsumer, tp: TopicPartition, why: str) -> None:
+        """Read a replaced log from the beginning; dedupe skips what was applied."""
+        log.warning(
+            "consumer %s: %s/%d is not the log it left (%s); reading it from the beginning",
+            self.projection.name, tp.topic, tp.partition, why,
+        )  # fmt: skip
+        metrics.LOG_RESETS.labels(self.projection.name, tp.topic).inc()
+        self.guard.forget(tp)
+        await forget_offset(self.engine, self.projection, tp.topic, tp.partition, self.generation)
+        await consumer.seek_to_beginning(tp)
+
+    async def _watch_ends(
+        self, consumer: AIOKafkaConsumer, partitions: Sequence[TopicPartition]
+    ) -> None:
+        for tp in partitions:
+            position = await consumer.position(tp)
+            if self.guard.beyond_end(consumer, tp, position):
+                await self._restart(consumer, tp, f"it ends at {consumer.highwater(tp)}")
 
     async def _process(
         self,
@@ -178,7 +262,20 @@ class ProjectionConsumer:
         """Apply one partition's batch; dead letters first, then the database, then Kafka."""
         if not records:
             return 0
+        admitted = self.guard.admit(tp, records)
+        if admitted is None:
+            await self._restart(consumer, tp, "the record before its offset is gone or changed")
+            return 0
+        if not admitted:
+            return 0
+        records = admitted
         next_offset = records[-1].offset + 1
+        offset = StoredOffset(
+            next_offset,
+            self.generation,
+            fingerprint(records[-1].value),
+            max((p for r in records if (p := position_of(r)) is not None), default=None),
+        )
         parsed: list[Parsed] = []
         for record in records:
             try:
@@ -190,19 +287,23 @@ class ProjectionConsumer:
                 parsed.append(event)
         parsed = by_handler(parsed)
         try:
+            await self._await_read_model(tp, next_offset)
             try:
                 async with self.engine.begin() as conn:
                     applied = await apply(conn, self.projection, parsed)
-                    await save_offset(conn, self.projection, tp.topic, tp.partition, next_offset)
+                    await save_offset(conn, self.projection, tp.topic, tp.partition, offset)
             except TRANSIENT:
                 raise
             except Exception:
                 applied = await self._isolate_poison(parsed)
                 async with self.engine.begin() as conn:
-                    await save_offset(conn, self.projection, tp.topic, tp.partition, next_offset)
+                    await save_offset(conn, self.projection, tp.topic, tp.partition, offset)
         except BaseException:
+            self.guard.forget(tp)
             consumer.seek(tp, records[0].offset)  # nothing of this batch was kept
             raise
+        if applied and self.notify is not None:
+            self.notify()
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "applied").inc(applied)
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "skipped").inc(len(records) - applied)
         if in_group:
@@ -211,6 +312,22 @@ class ProjectionConsumer:
             except CommitFailedError:  # rebalanced meanwhile; the database offset rules
                 log.info("consumer %s: Kafka commit skipped after rebalance", self.projection.name)
         return applied
+
+    async def _await_read_model(self, tp: TopicPartition, next_offset: int) -> None:
+        """A reaction reading a read model waits until that one has applied this batch."""
+        after = getattr(self.projection, "after", None)
+        if after is None:
+            return
+        waited_since = time.monotonic()
+        while True:
+            done = (await stored_offsets(self.engine, after)).get((tp.topic, tp.partition))
+            if done is not None and done.generation == self.generation:
+                if done.next_offset >= next_offset:
+                    return
+            if time.monotonic() - waited_since > 30:
+                log.info("%s waits for %s to reach %s", self.projection.name, after, tp)
+                waited_since = time.monotonic()
+            await asyncio.sleep(0.1)
 
     async def _isolate_poison(self, parsed: Sequence[Parsed]) -> int:
         """Apply one event per transaction so a failing one is dead-lettered alone."""
@@ -313,7 +430,7 @@ class _SeekToStored(ConsumerRebalanceListener):
         return None
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
-        await self.runner.seek_to_stored(self.consumer, list(assigned))
+        await self.runner.seek_to_stored(self.consumer, list(assigned))  # another log?
 
 
 def _record_lag(

@@ -90,6 +90,17 @@ def consumer(settings: KafkaSettings, group_id: str | None, **options: object) -
     )
 
 
+async def cluster_id(settings: KafkaSettings) -> str:
+    """The id of the cluster the settings reach: a rebuilt cluster (or a restarted
+    in-memory broker) has a new one, and with it a new log."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **security(settings))
+    await admin.start()
+    try:
+        return str((await admin.describe_cluster())["cluster_id"])
+    finally:
+        await admin.close()
+
+
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str]) -> None:
     """Create each event topic and its dead-letter topic if missing."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, **security(settings))

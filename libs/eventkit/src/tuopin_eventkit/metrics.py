@@ -22,3 +22,18 @@ CONSUMER_LAG = Gauge(
     "Messages behind the partition end",
     ["consumer", "topic", "partition"],
 )
+RELAY_GENERATION = Counter(
+    "tuopin_relay_log_replaced_total",
+    "Times the relay found its topic's log replaced and began republishing the store",
+    ["relay"],
+)
+EVENTS_REPUBLISHED = Counter(
+    "tuopin_events_republished_total",
+    "Events published again into a replaced log (part of tuopin_events_published_total)",
+    ["relay"],
+)
+LOG_RESETS = Counter(
+    "tuopin_consumer_log_resets_total",
+    "Partitions a consumer read again from the beginning because the log was replaced",
+    ["consumer", "topic"],
+)

@@ -7,6 +7,10 @@ on assignment the consumer seeks to the stored offset (or the beginning), so wip
 read model and its checkpoint replays it from zero. Kafka offsets are committed after the
 database commit too, for lag monitoring.
 
+Offsets are kept with the log they were taken in (see ``generation.py``): a consumer that
+finds its log replaced reads the new one from the beginning, and the dedupe keeps every
+event applied once.
+
 A message that cannot be parsed, has an unknown type, or whose handler fails goes to
 ``<topic>.dlq`` with the reason and its original bytes; the partition keeps flowing.
 
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Table, and_, delete, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue
@@ -75,6 +79,21 @@ class Projection:
     @property
     def topics(self) -> list[str]:
         return sorted({str(model.TOPIC) for model in self.handlers})
+
+
+@dataclass
+class Reaction(Projection):
+    """A process manager (policy): another service's event causing a command here — an
+    exit verdict exiting a household, an exit put on notice being judged.
+
+    Consumed and deduplicated like a projection, so each source event is handled once;
+    what it does is appended to this service's own event store (``store``, the service's)
+    and so is history, not a read model: a rebuild never runs it again. ``after`` names a
+    read model of this service the reaction reads: each batch waits until that read model
+    has applied it (they consume the same partitions)."""
+
+    tables: Sequence[Table] = ()
+    after: str | None = None
 
 
 class DeadLetter(Exception):
@@ -180,25 +199,86 @@ async def rebuild_inline(
     return applied
 
 
+@dataclass(frozen=True)
+class StoredOffset:
+    """Where a consumer resumes a partition, and in which log (see ``generation.py``)."""
+
+    next_offset: int
+    generation: str | None  # the cluster's id
+    anchor: str | None  # fingerprint of the record at next_offset - 1
+    position: int | None  # highest producer store position applied from the partition
+
+
 async def save_offset(
-    conn: AsyncConnection, projection: Projection, topic: str, partition: int, next_offset: int
+    conn: AsyncConnection,
+    projection: Projection,
+    topic: str,
+    partition: int,
+    offset: StoredOffset,
 ) -> None:
-    """Record the next offset to read; never moves backwards (a late, stale owner loses)."""
+    """Record the next offset to read. In one log it never moves backwards (a late, stale
+    owner loses); the highest position applied only ever grows."""
     key = {"consumer": projection.name, "topic": topic, "partition": partition}
-    await upsert(conn, consumer_offsets, {**key, "next_offset": next_offset}, keys=list(key))
+    where = and_(*(consumer_offsets.c[k] == v for k, v in key.items()))
+    await upsert(conn, consumer_offsets, {**key, **vars(offset)}, keys=list(key))
     await conn.execute(
         update(consumer_offsets)
-        .where(and_(*(consumer_offsets.c[k] == v for k, v in key.items())))
-        .values(next_offset=greatest(conn, consumer_offsets.c.next_offset, next_offset))
+        .where(where)
+        .where(
+            or_(
+                consumer_offsets.c.generation.is_distinct_from(offset.generation),
+                consumer_offsets.c.next_offset < offset.next_offset,
+            )
+        )
+        .values(next_offset=offset.next_offset, generation=offset.generation, anchor=offset.anchor)
     )
+    if offset.position is not None:
+        reached = func.coalesce(consumer_offsets.c.position, 0)
+        await conn.execute(
+            update(consumer_offsets)
+            .where(where)
+            .values(position=greatest(conn, reached, offset.position))
+        )
 
 
-async def stored_offsets(engine: AsyncEngine, projection: Projection) -> dict[tuple[str, int], int]:
+async def forget_offset(
+    engine: AsyncEngine, projection: Projection, topic: str, partition: int, generation: str | None
+) -> None:
+    """Start a partition over in a new log; the highest position applied stays."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(consumer_offsets)
+            .where(
+                consumer_offsets.c.consumer == projection.name,
+                consumer_offsets.c.topic == topic,
+                consumer_offsets.c.partition == partition,
+            )
+            .values(next_offset=0, generation=generation, anchor=None)
+        )
+
+
+async def stored_offsets(
+    engine: AsyncEngine, projection: Projection | str
+) -> dict[tuple[str, int], StoredOffset]:
+    name = projection if isinstance(projection, str) else projection.name
     async with read_only(engine).connect() as conn:
         rows = await conn.execute(
-            select(consumer_offsets).where(consumer_offsets.c.consumer == projection.name)
+            select(consumer_offsets).where(consumer_offsets.c.consumer == name)
         )
-        return {(r.topic, r.partition): r.next_offset for r in rows}
+        return {
+            (r.topic, r.partition): StoredOffset(r.next_offset, r.generation, r.anchor, r.position)
+            for r in rows
+        }
+
+
+async def has_applied(engine: AsyncEngine, projection: Projection) -> bool:
+    async with read_only(engine).connect() as conn:
+        found = await conn.scalar(
+            select(processed_events.c.event_id)
+            .where(processed_events.c.consumer == projection.name)
+            .limit(1)
+        )
+    return found is not None
 
 
 async def reset(engine: AsyncEngine, projection: Projection) -> None:

@@ -5,27 +5,47 @@ every event up to it. Position order implies per-stream order; the Kafka key is 
 id, so one aggregate's events land on one partition in order. When the broker is down the
 relay backs off and catches up later; appends never depend on it.
 
+The checkpoint counts in one log (see ``generation.py``): with it the relay keeps the
+cluster's id and, per partition, the last record it published there. When the log is not
+the one it left — another cluster, a recreated topic (offsets handed out again), a record
+gone — it republishes the whole store from position 1, so the topic again holds the full
+history that consumers and rebuilds read. It checks when it connects, after every batch,
+and every ``check_seconds`` while idle.
+
 Only one relay per database publishes at a time: on PostgreSQL it holds a session-level
 advisory lock (a lease) on a dedicated connection; SQLite is embedded, one process.
 """
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import is_postgres, read_only, upsert
-from tuopin_eventkit.kafka import KafkaSettings, ensure_topics, producer
+from tuopin_eventkit.generation import POSITION_HEADER, Anchor, fingerprint, missing_anchors
+from tuopin_eventkit.kafka import KafkaSettings, cluster_id, ensure_topics, producer
 from tuopin_eventkit.schema import relay_checkpoints
 from tuopin_eventkit.store import EventStore
 
 log = logging.getLogger(__name__)
 
 RELAY_LEASE_KEY = 0x7265_6C79  # "rely"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """How far the store is published, and into which log."""
+
+    position: int = 0
+    generation: str | None = None
+    anchors: dict[int, Anchor] = field(default_factory=dict)
 
 
 class OutboxRelay:
@@ -38,56 +58,153 @@ class OutboxRelay:
         name: str = "outbox",
         batch_size: int = 1000,
         idle_seconds: float = 0.5,
+        check_seconds: float = 15.0,
     ) -> None:
         self.engine, self.store, self.kafka, self.topic = engine, store, kafka, topic
         self.name, self.batch_size, self.idle_seconds = name, batch_size, idle_seconds
+        self.check_seconds = check_seconds
         self._producer: AIOKafkaProducer | None = None
+        self._next_check = 0.0
+        self._republishing: tuple[int, float] | None = None  # (head to reach, started)
 
     async def checkpoint(self) -> int:
+        return (await self.state()).position
+
+    async def state(self) -> Checkpoint:
         async with read_only(self.engine).connect() as conn:
-            row = await conn.scalar(
-                select(relay_checkpoints.c.position).where(relay_checkpoints.c.relay == self.name)
-            )
-        return int(row or 0)
+            row = (
+                await conn.execute(
+                    select(relay_checkpoints).where(relay_checkpoints.c.relay == self.name)
+                )
+            ).first()
+        if row is None:
+            return Checkpoint()
+        anchors = {int(p): Anchor(*a) for p, a in (row.anchors or {}).items()}
+        return Checkpoint(int(row.position), row.generation, anchors)
 
     async def publish_pending(self) -> int:
         """Publish one batch after the checkpoint; return how many events went out."""
-        after = await self.checkpoint()
+        kafka = await self._started_producer()
+        state = await self.state()
         async with read_only(self.engine).connect() as conn:
-            batch = await self.store.read_all(conn, after=after, limit=self.batch_size)
+            batch = await self.store.read_all(conn, after=state.position, limit=self.batch_size)
             head = await self.store.head(conn)
             await conn.rollback()
         metrics.EVENTS_STORED.labels(self.name).set(head)
-        metrics.OUTBOX_LAG.labels(self.name).set(head - after)
+        metrics.OUTBOX_LAG.labels(self.name).set(head - state.position)
         if not batch:
             return 0
-        kafka = await self._started_producer()
+        values = [e.envelope(self.store.source).to_json() for e in batch]
         sent = [
             await kafka.send(
-                self.topic, e.envelope(self.store.source).to_json(), key=e.stream_id.encode()
+                self.topic,
+                value,
+                key=e.stream_id.encode(),
+                headers=[*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
             )
-            for e in batch
+            for e, value in zip(batch, values, strict=True)
         ]
-        await asyncio.gather(*sent)
+        acknowledged = await asyncio.gather(*sent)
+        anchors = dict(state.anchors)
+        for ack, value in zip(acknowledged, values, strict=True):
+            before = state.anchors.get(ack.partition)
+            if before is not None and ack.offset <= before.offset:
+                # Offsets handed out again: the topic was recreated under us.
+                reason = f"partition {ack.partition} gave offset {ack.offset} again"
+                await self._replace(state.generation, reason)
+                return len(batch)
+            if ack.offset >= anchors.get(ack.partition, Anchor(-1, "")).offset:
+                anchors[ack.partition] = Anchor(ack.offset, fingerprint(value))
         async with self.engine.begin() as conn:
-            await self._advance(conn, batch[-1].position)
+            await self._advance(conn, batch[-1].position, anchors)
         metrics.EVENTS_PUBLISHED.labels(self.name).inc(len(batch))
         metrics.OUTBOX_LAG.labels(self.name).set(head - batch[-1].position)
+        self._report_republish(batch[-1].position, len(batch))
         return len(batch)
 
-    async def _advance(self, conn: AsyncConnection, position: int) -> None:
+    async def check_log(self) -> None:
+        """Republish the store if the log is not the one the checkpoint counts in."""
+        self._next_check = time.monotonic() + self.check_seconds
+        state = await self.state()
+        current = await cluster_id(self.kafka)
+        if state.position == 0:
+            if state.generation != current:
+                await self._reset(current)
+            return
+        if state.generation != current:
+            reason = f"cluster {current}, not {state.generation or 'an unrecorded one'}"
+        else:
+            missing = await missing_anchors(self.kafka, self.topic, state.anchors)
+            reason = "; ".join(f"partition {p}: {why}" for p, why in sorted(missing.items()))
+        if reason:
+            await self._replace(current, reason)
+
+    async def _replace(self, generation: str | None, reason: str) -> None:
+        async with read_only(self.engine).connect() as conn:
+            head = await self.store.head(conn)
+        log.warning(
+            "relay %s: the log of %s is not the one it left (%s); republishing the event "
+            "store from position 1 (%d events)",
+            self.name,
+            self.topic,
+            reason,
+            head,
+        )
+        metrics.RELAY_GENERATION.labels(self.name).inc()
+        await self._reset(generation or await cluster_id(self.kafka))
+        self._republishing = (head, time.monotonic())
+
+    async def _reset(self, generation: str) -> None:
+        async with self.engine.begin() as conn:
+            await self._ensure_row(conn)
+            await conn.execute(
+                update(relay_checkpoints)
+                .where(relay_checkpoints.c.relay == self.name)
+                .values(position=0, generation=generation, anchors={}, updated_at=datetime.now(UTC))
+            )
+
+    def _report_republish(self, position: int, count: int) -> None:
+        if self._republishing is None:
+            return
+        metrics.EVENTS_REPUBLISHED.labels(self.name).inc(count)
+        head, started = self._republishing
+        every = max(self.batch_size, head // 10)
+        if position >= head:
+            seconds = max(time.monotonic() - started, 1e-6)
+            log.info(
+                "relay %s: republished %d events into %s in %.1f s (%.0f events/s)",
+                self.name,
+                head,
+                self.topic,
+                seconds,
+                head / seconds,
+            )
+            self._republishing = None
+        elif position // every != (position - count) // every:
+            log.info("relay %s: republished %d of %d events", self.name, position, head)
+
+    async def _ensure_row(self, conn: AsyncConnection) -> None:
         now = datetime.now(UTC)
         await upsert(
             conn,
             relay_checkpoints,
-            {"relay": self.name, "position": 0, "updated_at": now},
+            {"relay": self.name, "position": 0, "updated_at": now, "anchors": {}},
             keys=["relay"],
         )
+
+    async def _advance(
+        self, conn: AsyncConnection, position: int, anchors: dict[int, Anchor]
+    ) -> None:
+        await self._ensure_row(conn)
         await conn.execute(
             update(relay_checkpoints)
             .where(relay_checkpoints.c.relay == self.name)
             .where(relay_checkpoints.c.position < position)
-            .values(position=position, updated_at=now)
+            .values(
+                position=position,
+                anchors={str(p): [a.offset, a.fingerprint] for p, a in anchors.items()},
+                updated_at=datetime.now(UTC),
+            )
         )
 
     async def _started_producer(self) -> AIOKafkaProducer:
@@ -96,6 +213,7 @@ class OutboxRelay:
             candidate = producer(self.kafka)
             try:
                 await candidate.start()
+                await self.check_log()  # a new connection: perhaps to another log
             except BaseException:
                 await candidate.stop()
                 raise
@@ -118,6 +236,8 @@ class OutboxRelay:
                     try:
                         while await self.publish_pending() == self.batch_size:
                             pass
+                        if time.monotonic() >= self._next_check:
+                            await self.check_log()
                         backoff = 0.2
                     except Exception as exc:  # broker or database away: back off, retry
                         log.warning("relay %s paused: %r", self.name, exc)

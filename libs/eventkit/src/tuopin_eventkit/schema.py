@@ -47,6 +47,10 @@ relay_checkpoints = Table(
     Column("relay", String(64), primary_key=True),
     Column("position", Position, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The log the checkpoint counts in (see generation.py): the cluster's id, and by
+    # partition the offset and fingerprint of the last record published there.
+    Column("generation", String(128)),
+    Column("anchors", Json),
 )
 
 processed_events = Table(
@@ -65,6 +69,13 @@ consumer_offsets = Table(
     Column("topic", String(255), primary_key=True),
     Column("partition", Integer, primary_key=True),
     Column("next_offset", BigInteger, nullable=False),
+    # The log the offset belongs to (see generation.py): the cluster's id and the
+    # fingerprint of the record at next_offset - 1. An offset of another log is never used.
+    Column("generation", String(128)),
+    Column("anchor", String(64)),
+    # The highest store position of the producer applied from this partition, kept across
+    # generations: a rebuild refuses a log that no longer reaches it.
+    Column("position", BigInteger),
 )
 
 idempotency_keys = Table(

@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +17,7 @@ from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.hardening import PublicRateLimit
 from tuopin_eventkit.inbound import Intake, IntakeConsumer
-from tuopin_eventkit.projection import Projection, rebuild_inline
+from tuopin_eventkit.projection import Projection, Reaction, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store import EventStore
@@ -36,6 +36,9 @@ class ServiceSpec:
     topic: str | None = None  # where its outbox publishes; None while it publishes nothing
     routers: Sequence[APIRouter] = ()
     projections: Sequence[Projection] = ()  # fed by other services' events through Kafka
+    # Process managers: other services' events causing commands here, built on the
+    # runtime's own store (see projection.Reaction); never rebuilt.
+    reactions: Sequence[Callable[[EventStore], Reaction]] = ()
     inline_projections: Sequence[Projection] = ()  # its own events, in the same transaction
     private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
     intake: Intake | None = None  # partners' postings through Kafka (banks, centres)
@@ -45,10 +48,22 @@ class ServiceSpec:
     def source(self) -> str:
         return f"/tuopin/{self.name}"
 
+    @property
+    def subscriptions(self) -> list[Projection]:
+        """Everything it feeds from Kafka: projections, and reactions (here built on a
+        scratch store, for their names and topics)."""
+        return [*self.projections, *(react(EventStore(self.source)) for react in self.reactions)]
+
     def projection(self, name: str) -> Projection:
+        """A read model by name (reactions are not read models: nothing rebuilds them)."""
         for projection in [*self.projections, *self.inline_projections]:
             if projection.name == name:
                 return projection
+        if name in {r.name for r in self.subscriptions if isinstance(r, Reaction)}:
+            raise KeyError(
+                f"{name} is a reaction, not a read model: what it did is in {self.name}'s "
+                "event store, and a rebuild never does it again"
+            )
         known = ", ".join(p.name for p in [*self.projections, *self.inline_projections]) or "none"
         raise KeyError(f"{self.name} has no projection {name!r} (it has: {known})")
 
@@ -63,11 +78,13 @@ class Runtime:
     verifier: auth.Verifier = field(init=False)
     policy: auth.Policy = field(init=False)
     rate_limit: PublicRateLimit = field(init=False)
+    reactions: list[Reaction] = field(init=False)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from tuopin_eventkit.http import KERNEL_POLICY
 
+        self.reactions = [react(self.store) for react in self.spec.reactions]
         self.reader = read_only(self.engine)
         self.verifier = auth.Verifier(self.settings.auth)
         self.policy = {**KERNEL_POLICY, **self.spec.policy}
@@ -96,7 +113,9 @@ class Runtime:
         )
 
     def consumer(self, projection: Projection) -> ProjectionConsumer:
-        return ProjectionConsumer(self.engine, projection, self.settings.kafka)
+        """Its consumer; a reaction's wakes the relay after appending to the store."""
+        notify = self.store.notify if isinstance(projection, Reaction) else None
+        return ProjectionConsumer(self.engine, projection, self.settings.kafka, notify=notify)
 
     async def rebuild(
         self, projection: Projection, progress: ProgressCallback | None = None
@@ -117,7 +136,7 @@ class Runtime:
         if relay is not None and self.settings.run_relay:
             self.tasks.append(asyncio.create_task(relay.run(), name=f"{self.spec.name}-relay"))
         if self.settings.run_projections:
-            for projection in self.spec.projections:
+            for projection in [*self.spec.projections, *self.reactions]:
                 self.tasks.append(
                     asyncio.create_task(self.consumer(projection).run(), name=projection.name)
                 )

@@ -4,20 +4,18 @@ facts an exit is verified on, and the base of every roll-up — with the history
 status (each with the date it took effect, for "as of" counts), and the villages with
 their standing (poor village or not, rural population: the incidence denominator).
 
-One projection, so a household's facts are always applied before its exit is judged:
-they share its Kafka key, hence its partition and order.
+What these facts cause — an exit judged, a return warning raised — is the reaction
+``exit_judgement``, which waits for this read model to have applied each event first.
 """
 
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
-from tuopin_evaluation.application import policy
 from tuopin_evaluation.application.facts import (
     households,
     incomes,
@@ -26,12 +24,8 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
-from tuopin_evaluation.application.return_watch import warn_if_exited
-from tuopin_evaluation.application.verdicts import judge_exit
-from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.store import EventStore
 
 
 def member_row(household_id: str, m: r.Member, joined_on: date) -> dict[str, object]:
@@ -67,8 +61,7 @@ def standing_row(e: Delivered) -> dict[str, object]:
     }
 
 
-def household_facts(store: EventStore) -> Projection:
-    """The projection; ``store`` is evaluation's own, where verdicts are appended."""
+def household_facts() -> Projection:
     projection = Projection(
         "evaluation.households",
         tables=[incomes, members, households, status_history, villages, village_standing],
@@ -143,16 +136,6 @@ def household_facts(store: EventStore) -> Projection:
             for e in events
         ]
         await upsert(conn, incomes, rows, keys=["household_id", "year"], update=["per_head"])
-        for e in events:
-            line = policy.poverty_lines().fen(e.data.year)
-            shortfall = income_shortfall(e.data.per_head, line, e.data.year)
-            await warn_if_exited(conn, store, e, shortfall)
-
-    @projection.on(r.CausesRecordedV1)
-    async def causes(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            shocks = new_shocks([e.data.primary_cause, *e.data.secondary_causes])
-            await warn_if_exited(conn, store, e, shocks)
 
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -169,25 +152,13 @@ def household_facts(store: EventStore) -> Projection:
     for step in (
         r.AssistanceStartedV1,
         r.ExitProposedV1,
+        r.ExitPublicisedV1,
         r.HouseholdExitedV1,
         r.ExitRejectedV1,
         r.ReturnedToPovertyV1,
         r.HouseholdRemovedV1,
     ):
         projection.on(step)(status_changed)
-
-    @projection.on(r.ExitPublicisedV1)
-    async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        """Judge each exit put on notice, and publish the verdict for the registry."""
-        await _history(conn, [history_row(e, e.data.status) for e in events])
-        await _set(conn, events, status=lambda d: d.status)
-        for e in events:
-            # One verdict per notice, whatever replays: its id derives from the notice's.
-            verification_id = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{e.envelope.id}"))
-            with e.provenance():
-                await judge_exit(
-                    conn, store, verification_id, str(e.data.household_id), e.data.notice_from
-                )
 
     @projection.on(r.VillageRegisteredV1)
     async def village_registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:

@@ -9,13 +9,11 @@ from tuopin_evaluation.adapters import assessments_api, counties_api, dashboard,
 from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
+from tuopin_evaluation.application.exit_judgement import exit_judgement
 from tuopin_evaluation.application.households import household_facts
 from tuopin_evaluation.application.reach import programme_reach
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_eventkit.store import EventStore
-
-SOURCE = "/tuopin/evaluation"
 
 spec = ServiceSpec(
     name="evaluation",
@@ -24,8 +22,8 @@ spec = ServiceSpec(
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.EVALUATION,
     routers=[router, assessments_api.router, rollups_router, counties_api.router, dashboard.router],
-    # Verdicts are appended to evaluation's own streams, through a store like the service's.
-    projections=[household_facts(EventStore(SOURCE)), programme_reach()],
+    projections=[household_facts(), programme_reach()],
+    reactions=[exit_judgement],  # verdicts on exits put on notice, return warnings
     private_tables=[assessment_frames],  # third-party assessments by county and year
     policy=policy.POLICY,
 )

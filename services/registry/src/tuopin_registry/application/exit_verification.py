@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events.evaluation import ExitVerifiedV1
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.projection import Delivered, Reaction
 from tuopin_eventkit.store import EventStore
 from tuopin_registry.application.commands import change_household
 
 
-def exit_verifications(store: EventStore) -> Projection:
+def exit_verifications(store: EventStore) -> Reaction:
     """Applies verdicts to households; ``store`` is the registry's own event store."""
-    policy = Projection("registry.exit_verifications", tables=[])
+    policy = Reaction("registry.exit_verifications")
 
     @policy.on(ExitVerifiedV1)
     async def concluded(conn: AsyncConnection, events: Sequence[Delivered]) -> None:

@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_eventkit.store import EventStore
 from tuopin_registry.adapters import imports, policy
 from tuopin_registry.adapters.http import router
 from tuopin_registry.application import household_index, people, village_index
@@ -23,8 +22,7 @@ spec = ServiceSpec(
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.REGISTRY,
     routers=[router, imports.router],
-    # Verdicts append to the registry's own streams, through a store like the service's.
-    projections=[exit_verifications(EventStore(SOURCE, inline=INLINE))],
+    reactions=[exit_verifications],  # evaluation's verdicts exit households
     inline_projections=INLINE,
     private_tables=[people.people, people.identity_reads, imports.imports],
     policy=policy.POLICY,

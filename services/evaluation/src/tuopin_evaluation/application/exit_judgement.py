@@ -1,0 +1,52 @@
+"""What the registry's facts cause in evaluation: an exit put on notice is judged and the
+verdict published (for the registry to exit the household or send it back), and a fall
+back below the line or a new shock to an exited household raises a return warning
+(返贫预警).
+
+A reaction, not a read model: it runs once per source event and what it decides is in
+evaluation's event store; a rebuild of the household facts never judges again. It reads
+those facts, so each batch waits until ``evaluation.households`` has applied it.
+"""
+
+from collections.abc import Sequence
+from uuid import NAMESPACE_URL, uuid5
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tuopin_contracts.events import registry as r
+from tuopin_evaluation.application import policy
+from tuopin_evaluation.application.return_watch import warn_if_exited
+from tuopin_evaluation.application.verdicts import judge_exit
+from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
+from tuopin_eventkit.projection import Delivered, Reaction
+from tuopin_eventkit.store import EventStore
+
+
+def exit_judgement(store: EventStore) -> Reaction:
+    """The reaction; ``store`` is evaluation's own, where verdicts and warnings go."""
+    reaction = Reaction("evaluation.exit_judgement", after="evaluation.households")
+
+    @reaction.on(r.ExitPublicisedV1)
+    async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            # One verdict per notice, whatever redelivers it: its id derives from the notice's.
+            verification_id = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{e.envelope.id}"))
+            with e.provenance():
+                await judge_exit(
+                    conn, store, verification_id, str(e.data.household_id), e.data.notice_from
+                )
+
+    @reaction.on(r.IncomeRecordedV1)
+    async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            line = policy.poverty_lines().fen(e.data.year)
+            shortfall = income_shortfall(e.data.per_head, line, e.data.year)
+            await warn_if_exited(conn, store, e, shortfall)
+
+    @reaction.on(r.CausesRecordedV1)
+    async def causes(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            shocks = new_shocks([e.data.primary_cause, *e.data.secondary_causes])
+            await warn_if_exited(conn, store, e, shocks)
+
+    return reaction
