@@ -55,7 +55,8 @@ class Service:
         return dict(pyproject["project"].get("scripts", {}))
 
     def topics_used(self) -> set[str]:
-        """The topic it publishes to, every topic its projections and reactions consume, its intake's."""
+        """The topic it publishes to, the topics it consumes (projections, reactions), its
+        intake's."""
         used = {t for p in self.spec.subscriptions for t in p.topics}
         if self.spec.intake is not None:
             used.add(self.spec.intake.topic)
