@@ -7,43 +7,19 @@ its counts are still exact: nothing lost, nothing counted twice.
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tuopin_cli.stack import SERVICES, Stack
+from tuopin_cli.stack import Stack
 from tuopin_eventkit.auth import AuthSettings
-from tuopin_eventkit.broker import free_port
-from tuopin_eventkit.testing import ADMIN, DATABASES, bearer, eventually, fresh_postgres_database
+from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member
 
 # The embedded services share the local signing key: the province administrator calls.
 ADMIN_TOKEN = bearer(AuthSettings(), ADMIN)
 
 COUNTIES = {"621121": "621121100201", "620102": "620102001001", "623021": "623021200101"}
-
-
-@pytest.fixture(params=DATABASES)
-async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(
-        var=tmp_path / "var",
-        kafka_port=free_port(),
-        ports={service: free_port() for service in SERVICES},
-    )
-    async with AsyncExitStack() as databases:
-        if request.param == "postgres":
-            for service in SERVICES:
-                stack.database_urls[service] = await databases.enter_async_context(
-                    fresh_postgres_database()
-                )
-        try:
-            await asyncio.to_thread(stack.up)
-            yield stack
-        finally:
-            await asyncio.to_thread(stack.down)
 
 
 def households(n: int, start: int = 0) -> Iterator[dict[str, object]]:

@@ -1,0 +1,32 @@
+"""Fixtures of the cross-service tests."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+
+from tuopin_cli.stack import SERVICES, Stack
+from tuopin_eventkit.broker import free_port
+from tuopin_eventkit.testing import DATABASES, fresh_postgres_database
+
+
+@pytest.fixture(params=DATABASES)
+async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
+    stack = Stack(
+        var=tmp_path / "var",
+        kafka_port=free_port(),
+        ports={service: free_port() for service in SERVICES},
+    )
+    async with AsyncExitStack() as databases:
+        if request.param == "postgres":
+            for service in SERVICES:
+                stack.database_urls[service] = await databases.enter_async_context(
+                    fresh_postgres_database()
+                )
+        try:
+            await asyncio.to_thread(stack.up)
+            yield stack
+        finally:
+            await asyncio.to_thread(stack.down)
