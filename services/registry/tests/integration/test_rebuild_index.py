@@ -1,6 +1,7 @@
 """The registry's read models are derived data: rebuilt from the event store, they equal
 what the live inline projections wrote."""
 
+import pytest
 from sqlalchemy import select
 
 from tuopin_eventkit.db import read_only
@@ -56,3 +57,11 @@ async def test_rebuilding_the_household_index_from_the_store_equals_the_live_one
         assert [row[status] for row in live[0]].count("removed") == 1
     finally:
         await runtime.engine.dispose()
+
+
+def test_the_exit_handshake_is_a_reaction_that_no_rebuild_runs_again() -> None:
+    """Replaying verdicts would exit households twice (InvalidTransition on every one)."""
+    with pytest.raises(KeyError, match="is a reaction, not a read model"):
+        spec.projection("registry.exit_verifications")
+    (reaction,) = [r for r in spec.subscriptions if r.name == "registry.exit_verifications"]
+    assert reaction.topics == ["tuopin.evaluation.events"]
