@@ -70,18 +70,26 @@ def import_while_down(stack: Stack, numbers: range, tmp_path: Path) -> None:
         for i in numbers:
             writer.writerow(
                 {
-                    "file_number": f"621121-{i:05d}", "county_code": VILLAGE[:6],
-                    "village_code": VILLAGE, "poverty_attribute": "一般贫困户",
-                    "primary_cause": "因病", "identified_year": "2016",
-                    "effective_date": "2016-04-01", "name": f"户主{i}",
-                    "id_number": resident_id(born(i)), "relation": "户主",
+                    "file_number": f"621121-{i:05d}",
+                    "county_code": VILLAGE[:6],
+                    "village_code": VILLAGE,
+                    "poverty_attribute": "一般贫困户",
+                    "primary_cause": "因病",
+                    "identified_year": "2016",
+                    "effective_date": "2016-04-01",
+                    "name": f"户主{i}",
+                    "id_number": resident_id(born(i)),
+                    "relation": "户主",
                 }
-            )  # fmt: skip
+            )
     env = {**os.environ, "TUOPIN_REGISTRY_DATABASE_URL": database_url(stack, "registry")}
     done = subprocess.run(
         [sys.executable, "-m", "tuopin_registry", "import", str(path)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -150,9 +158,15 @@ async def rebuild_evaluation(stack: Stack) -> tuple[int, str]:
         "TUOPIN_EVALUATION_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{stack.kafka_port}",
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tuopin_evaluation", "rebuild", "evaluation.households",
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "tuopin_evaluation",
+        "rebuild",
+        "evaluation.households",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
 

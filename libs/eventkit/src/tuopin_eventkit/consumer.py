@@ -237,8 +237,11 @@ class ProjectionConsumer:
         """Read a replaced log from the beginning; dedupe skips what was applied."""
         log.warning(
             "consumer %s: %s/%d is not the log it left (%s); reading it from the beginning",
-            self.projection.name, tp.topic, tp.partition, why,
-        )  # fmt: skip
+            self.projection.name,
+            tp.topic,
+            tp.partition,
+            why,
+        )
         metrics.LOG_RESETS.labels(self.projection.name, tp.topic).inc()
         self.guard.forget(tp)
         await forget_offset(self.engine, self.projection, tp.topic, tp.partition, self.generation)

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 
 from tuopin_eventkit import auth, context, kafka, metrics, problems
 from tuopin_eventkit.consumer import TRANSIENT, DeadLetters
+from tuopin_eventkit.generation import LogGuard
 from tuopin_eventkit.idempotency import Outcome
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class IntakeConsumer:
         self.settings = runtime.settings.kafka
         self.group = f"{runtime.spec.name}.intake"
         self.dead_letters = DeadLetters(self.settings, self.group)
+        self.guard = LogGuard()
 
     async def run(self) -> None:
         backoff = 0.5
@@ -80,6 +82,7 @@ class IntakeConsumer:
                     batches = await consumer.getmany(timeout_ms=500, max_records=100)
                     for tp, records in batches.items():
                         await self._process(consumer, tp, records)
+                    await self._watch_ends(consumer)
                     backoff = 0.5
             except asyncio.CancelledError:
                 raise
@@ -90,6 +93,19 @@ class IntakeConsumer:
             finally:
                 await consumer.stop()
                 await self.dead_letters.stop()
+
+    async def _watch_ends(self, consumer: AIOKafkaConsumer) -> None:
+        """A committed offset past the end of a recreated topic: read it from the start
+        (the idempotency keys make that safe) rather than wait there for nothing."""
+        for tp in consumer.assignment():
+            if self.guard.beyond_end(consumer, tp, await consumer.position(tp)):
+                log.warning(
+                    "intake %s: %s/%d was replaced; reading it from the beginning",
+                    self.group,
+                    tp.topic,
+                    tp.partition,
+                )
+                await consumer.seek_to_beginning(tp)
 
     async def _process(
         self, consumer: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord]
