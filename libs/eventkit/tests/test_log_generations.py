@@ -80,6 +80,15 @@ async def topic_events(settings: KafkaSettings, count: int) -> Counter:
     return Counter(Envelope.from_json(r.value).id for r in records)
 
 
+async def published_and_applied(engine, store, settings, projection, count: int) -> None:
+    """``count`` households filed, published by the relay and applied by a catch-up."""
+    await append(engine, store, count)
+    async with running(relay_for(engine, store, settings)):
+        await topic_events(settings, count)
+        await ProjectionConsumer(engine, projection, settings).catch_up()
+    await applied_once(engine, projection, count)
+
+
 @pytest.fixture
 def second_broker():
     running_broker = tansu.start()
@@ -91,11 +100,7 @@ async def test_a_fresh_broker_gets_the_whole_store_and_consumers_apply_each_even
     engine, store, kafka_settings, second_broker
 ) -> None:
     projection = counting_projection()
-    await append(engine, store, 40)
-    async with running(relay_for(engine, store, kafka_settings)):
-        await topic_events(kafka_settings, 40)
-        await ProjectionConsumer(engine, projection, kafka_settings).catch_up()
-    await applied_once(engine, projection, 40)
+    await published_and_applied(engine, store, kafka_settings, projection, 40)
     first_generation = await cluster_id(kafka_settings)
 
     # The broker is replaced (an in-memory broker restarted); 25 more are written meanwhile.
@@ -169,11 +174,7 @@ async def test_rebuild_refuses_a_log_short_of_what_it_applied_and_changes_nothin
     engine, store, kafka_settings, second_broker
 ) -> None:
     projection = counting_projection()
-    await append(engine, store, 30)
-    async with running(relay_for(engine, store, kafka_settings)):
-        await topic_events(kafka_settings, 30)
-        await ProjectionConsumer(engine, projection, kafka_settings).catch_up()
-    await applied_once(engine, projection, 30)
+    await published_and_applied(engine, store, kafka_settings, projection, 30)
 
     fresh = KafkaSettings(bootstrap_servers=second_broker.bootstrap_servers)
     await ensure_topics(fresh, [TOPIC])  # a new broker the relay has not republished to
