@@ -82,6 +82,7 @@ async def topic_events(settings: KafkaSettings, count: int) -> Counter:
 
 async def published_and_applied(engine, store, settings, projection, count: int) -> None:
     """``count`` households filed, published by the relay and applied by a catch-up."""
+    await ensure_topics(settings, [TOPIC])  # before a reader's metadata request creates it
     await append(engine, store, count)
     async with running(relay_for(engine, store, settings)):
         await topic_events(settings, count)
