@@ -141,7 +141,7 @@ class DeadLetter:
             for name, value in without_credentials(self.headers)
             if name not in DIAGNOSTIC_HEADERS
         ]
-        headers.append((REDRIVEN_FROM, f"{self.topic}/{self.at}".encode()))
+        headers.append((REDRIVEN_FROM, f"{self.topic}/{self.partition}/{self.offset}".encode()))
         if authorization is not None:
             headers.append(("authorization", authorization.encode()))
         return headers

@@ -22,3 +22,8 @@ CONSUMER_LAG = Gauge(
     "Messages behind the partition end",
     ["consumer", "topic", "partition"],
 )
+DEAD_LETTERS = Gauge(
+    "tuopin_dead_letters",
+    "Messages on a dead-letter topic of a topic this service consumes (all its consumers')",
+    ["topic"],
+)
