@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import typer
 import uvicorn
 from rich.console import Console
+from rich.json import JSON
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -268,7 +270,8 @@ def _print_value(console: Console, label: str | Text, value: object) -> None:
         console.print(Text.assemble(label, f": {value}"))
     else:
         console.print(Text.assemble(label, ":"))
-        console.print_json(data=value, ensure_ascii=False, indent=2)
+        pretty = JSON.from_data(value, indent=2, ensure_ascii=False)
+        console.print(Padding(pretty, (0, 0, 0, 4), expand=False))
 
 
 def _print_status(figures: Status) -> None:
