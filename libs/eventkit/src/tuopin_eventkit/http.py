@@ -24,6 +24,7 @@ from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep, ServiceSpec
+from tuopin_eventkit.status import MetricsRefresh
 from tuopin_eventkit.store import RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ async def history(runtime: "RuntimeDep", subject: str, as_of: AwareDatetime | No
 
 def ops_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
+    refresh = MetricsRefresh()
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -168,7 +170,9 @@ def ops_router() -> APIRouter:
         return problem(503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks)
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def prometheus() -> Response:
+    async def prometheus(runtime: RuntimeDep) -> Response:
+        # Lag and dead-letter figures, measured at most every metrics_refresh_seconds.
+        await refresh(runtime)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -37,3 +37,8 @@ LOG_RESETS = Counter(
     "Partitions a consumer read again from the beginning because the log was replaced",
     ["consumer", "topic"],
 )
+DEAD_LETTERS = Gauge(
+    "tuopin_dead_letters",
+    "Messages on a dead-letter topic of a topic this service consumes (all its consumers')",
+    ["topic"],
+)

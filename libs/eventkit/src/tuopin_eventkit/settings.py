@@ -23,6 +23,8 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_projections: bool = True
     log_level: str = "INFO"
+    # /metrics measures lag and dead letters (database and broker) at most this often.
+    metrics_refresh_seconds: float = 15.0
     # Key of the resident-ID hash every service joins on; set one real secret when deployed.
     identity_key: SecretStr = SecretStr("embedded-development-identity-key")
     auth: AuthSettings = AuthSettings()

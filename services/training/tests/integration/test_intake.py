@@ -71,3 +71,33 @@ async def test_centre_postings_through_the_inbound_topic(service, kit, kafka_set
         enrolled = [e["event"]["data"]["enrolment_ref"] for e in events
                     if e["event"]["type"] == "training.enrolment.enrolled.v1"]  # fmt: skip
         assert sorted(enrolled) == ["K-1", "K-3"]
+
+
+async def test_a_refused_posting_reaches_the_dlq_without_its_credentials(
+    service, kit, kafka_settings
+) -> None:
+    """A centre's still-valid token must not be copied onto the DLQ, which is kept and read
+    long after; why it was refused is all there."""
+    async with service([]):
+        token = kit.centre_token(str(uuid4()))
+        producer = kafka.producer(kafka_settings)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                Inbound.CENTRE_POSTINGS, b'{"kind": "enrolment", not json', key=b"K-9",
+                headers=[("idempotency-key", b"K-9"), ("authorization", token.encode()),
+                         ("Proxy-Authorization", b"Basic c2VjcmV0"), ("cookie", b"s=1"),
+                         ("x-api-key", b"k"), ("correlation-id", b"c-9")],
+            )  # fmt: skip
+        finally:
+            await producer.stop()
+
+        [dead] = await read_topic(kafka_settings, Inbound.CENTRE_POSTINGS.dlq, 1)
+        names = [name.lower() for name, _ in dead.headers]
+        assert not {"authorization", "proxy-authorization", "cookie", "x-api-key"} & set(names)
+        headers = {name: value.decode() for name, value in dead.headers}
+        assert headers["idempotency-key"] == "K-9" and headers["correlation-id"] == "c-9"
+        assert json.loads(headers["problem"])["title"] == "Invalid request"
+        assert headers["error"] and headers["consumer"] == "training.intake"
+        assert headers["origin"].startswith(f"{Inbound.CENTRE_POSTINGS}/")
+        assert token.split()[-1] not in repr(dead)  # nowhere, not even in the reason

@@ -7,7 +7,14 @@ from pathlib import Path
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tuopin_cli.stack import Stack
+from tuopin_cli.stack import (
+    DEFAULT_PORT_BASE,
+    KAFKA_OFFSET,
+    SERVICES,
+    ProcessFailed,
+    Stack,
+    broker_port,
+)
 from tuopin_evaluation.entrypoints.cli import app as evaluation
 from tuopin_eventkit.auth import AuthSettings, Role, mint, principal
 from tuopin_loans.entrypoints.cli import app as loans
@@ -56,25 +63,52 @@ class TokenSettings(BaseSettings):
 @app.command()
 def up(
     var: Path = typer.Option(Path("var"), help="Folder for the SQLite files and logs"),
-    kafka_port: int = typer.Option(9092, help="Port of the embedded Tansu broker"),
+    port_base: int = typer.Option(
+        DEFAULT_PORT_BASE,
+        min=1,
+        max=65535 - KAFKA_OFFSET,
+        help=f"Services on N+1..N+4 (registry, loans, training, evaluation), Kafka on "
+        f"N+{KAFKA_OFFSET}: {DEFAULT_PORT_BASE} gives {SERVICES['registry']}–"
+        f"{SERVICES['evaluation']} and {broker_port()}. Another base (and another --var) "
+        "runs a second stack beside the first.",
+    ),
+    kafka_port: int | None = typer.Option(
+        None,
+        help=f"Port of the embedded Tansu broker (default: the port base + {KAFKA_OFFSET})",
+        show_default=False,
+    ),
 ) -> None:
-    """Run the whole system: Tansu broker, topics, the four services. Ctrl-C stops it all."""
-    stack = Stack(var=var, kafka_port=kafka_port)
+    """Run the whole system: Tansu broker, topics, the four services. Ctrl-C stops it all;
+    so does any of them stopping (named, with the end of its log)."""
+    stack = Stack.at(var, port_base, kafka_port)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         stack.up()
-        typer.echo(f"Kafka (Tansu, in memory): 127.0.0.1:{kafka_port}")
-        for service in stack.ports:
-            typer.echo(f"{service:<11} {stack.url(service)}   docs: {stack.url(service)}/docs")
+        typer.echo(f"Kafka (Tansu, in memory): 127.0.0.1:{stack.kafka_port}")
+        for service, process in stack.processes.items():
+            url = stack.url(service)
+            typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
-        while all(p.poll() is None for p in stack.processes.values()):
+        while (failed := stack.failed()) is None:
             time.sleep(0.5)
-        typer.echo(f"a service stopped; see its log in {var}/", err=True)
-        raise typer.Exit(1)
+        raise failed
     except KeyboardInterrupt:
         typer.echo("stopping…")
+    except ProcessFailed as failed:
+        _report(failed)
+        raise typer.Exit(1) from failed
     except (RuntimeError, TimeoutError) as exc:
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
         stack.down()
+
+
+def _report(failed: ProcessFailed, lines: int = 20) -> None:
+    """Which process stopped, how, where its log is, and the log's last lines (stderr)."""
+    typer.echo(f"{failed}; stopping the others", err=True)
+    tail = failed.tail(lines)
+    if tail:
+        typer.echo(f"--- last {len(tail)} lines of {failed.log} ---", err=True)
+        for line in tail:
+            typer.echo(line, err=True)

@@ -2,6 +2,10 @@
 
 Each service is its own process with its own SQLite file, exactly as it would be deployed,
 so the embedded mode exercises the same boundaries (HTTP, Kafka) as production.
+
+Ports come from one base N: the services on N+1..N+4 in the order of ``SERVICES``, the
+broker on N+1092 — the default base 8000 gives 8001–8004 and 9092, and another base (with
+another ``var`` folder) runs a second stack beside the first.
 """
 
 import asyncio
@@ -11,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,24 +25,75 @@ from tuopin_contracts import Topic
 from tuopin_eventkit import broker
 from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
 
-SERVICES = {"registry": 8001, "loans": 8002, "training": 8003, "evaluation": 8004}
+DEFAULT_PORT_BASE = 8000
+KAFKA_OFFSET = 1092  # the broker's port above the base: 9092 for the default base
+KAFKA = "kafka"  # the broker's name in reports and its log file's
+
+
+def service_ports(base: int = DEFAULT_PORT_BASE) -> dict[str, int]:
+    """registry, loans, training, evaluation on base+1 … base+4."""
+    names = ("registry", "loans", "training", "evaluation")
+    return {name: base + i for i, name in enumerate(names, start=1)}
+
+
+def broker_port(base: int = DEFAULT_PORT_BASE) -> int:
+    return base + KAFKA_OFFSET
+
+
+SERVICES = service_ports()
+
+
+class ProcessFailed(RuntimeError):
+    """A service (or the broker) exited or never became ready: which, how, and its log."""
+
+    def __init__(self, name: str, what: str, log: Path) -> None:
+        super().__init__(f"{name} {what}; its log: {log}")
+        self.name, self.what, self.log = name, what, log
+
+    def tail(self, lines: int = 20) -> list[str]:
+        """The log's last lines (none if it is missing)."""
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as text:
+                return [line.rstrip("\n") for line in deque(text, maxlen=lines)]
+        except OSError:
+            return []
+
+
+def _exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with code {returncode}"
 
 
 @dataclass
 class Stack:
     var: Path
-    kafka_port: int = 9092
+    kafka_port: int = broker_port()
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     database_urls: dict[str, str] = field(default_factory=dict)
     kafka: broker.Tansu | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
+    @classmethod
+    def at(cls, var: Path, port_base: int, kafka: int | None = None) -> "Stack":
+        """A stack on the ports of ``port_base`` (the broker's may be given apart)."""
+        return cls(var=var, kafka_port=kafka or broker_port(port_base),
+                   ports=service_ports(port_base))  # fmt: skip
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
+    def log(self, name: str) -> Path:
+        """Where a service's (or the broker's, ``kafka``) output goes."""
+        return self.var / f"{name}.log"
+
     def start_broker(self) -> None:
         _require_free(self.kafka_port, "the Kafka broker")
-        self.kafka = broker.start(self.kafka_port)
+        self.var.mkdir(parents=True, exist_ok=True)
+        self.kafka = broker.start(self.kafka_port, log=self.log(KAFKA))
         settings = KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers)
         asyncio.run(ensure_topics(settings, [t.value for t in Topic]))
 
@@ -55,26 +111,34 @@ class Stack:
             prefix + "DATABASE_URL": database,
             prefix + "KAFKA__BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
         }
-        log = open(self.var / f"{service}.log", "ab")
-        self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"tuopin_{service}", "serve"], env=env, stdout=log, stderr=log
-        )
+        with open(self.log(service), "ab") as log:  # the child keeps its own descriptor
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", f"tuopin_{service}", "serve"],
+                env=env, stdout=log, stderr=log,
+            )  # fmt: skip
 
     def wait_ready(self, service: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            process = self.processes[service]
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{service} exited with {process.returncode}; see {self.var}/{service}.log"
-                )
+            failed = self.failed()
+            if failed is not None:
+                raise failed
             try:
                 if httpx.get(self.url(service) + "/readyz", timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise TimeoutError(f"{service} not ready within {timeout}s; see {self.var}/{service}.log")
+        raise ProcessFailed(service, f"was not ready within {timeout:.0f} s", self.log(service))
+
+    def failed(self) -> ProcessFailed | None:
+        """The first process of the stack that has stopped, if any (the broker first)."""
+        if self.kafka is not None and self.kafka.process.poll() is not None:
+            return ProcessFailed(KAFKA, _exit(self.kafka.process.returncode), self.log(KAFKA))
+        for service, process in self.processes.items():
+            if process.poll() is not None:
+                return ProcessFailed(service, _exit(process.returncode), self.log(service))
+        return None
 
     def up(self) -> None:
         self.start_broker()
@@ -109,4 +173,7 @@ class Stack:
 def _require_free(port: int, what: str) -> None:
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise RuntimeError(f"port {port} for {what} is taken: is Tuopin already running?")
+            raise RuntimeError(
+                f"port {port} for {what} is taken: is Tuopin already running? "
+                "(--port-base runs another stack on other ports)"
+            )
