@@ -36,8 +36,7 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 # Operations known to fail, with why; the lead clears them. The test fails when one of
 # them passes again (so the list cannot go stale) as well as on any failure not listed.
 # "<service>: the app" stands for a service that does not start at all.
-KNOWN_FAILURES: dict[str, str] = {
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def spec_of(service: str) -> ServiceSpec:
