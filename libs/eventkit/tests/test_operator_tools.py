@@ -216,12 +216,15 @@ async def test_status_and_metrics_show_the_lag_that_was_produced(
 
     status = await cli.json("status")
     assert status["errors"] == []
+    generation = await kafka.cluster_id(kafka_settings)  # the log everything counts in
+    assert status["cluster"] == generation
     assert status["relay"] == {"relay": "opstest", "topic": OWN_TOPIC, "stored": 5,
-                               "published": 3, "lag": 2}  # fmt: skip
+                               "published": 3, "lag": 2, "generation": generation}  # fmt: skip
     lags = [c for c in status["consumers"] if c["consumer"] == "opstest.households"]
     assert len(lags) == 3 and {c["topic"] for c in lags} == {TOPIC}
     assert sum(c["end"] for c in lags) == 14 and sum(c["lag"] for c in lags) == 4
     assert all(c["lag"] == c["end"] - c["position"] for c in lags)
+    assert all(c["generation"] == generation for c in lags)
     intake = {c["partition"]: c for c in status["consumers"] if c["consumer"] == "opstest.intake"}
     assert (intake[0]["position"], intake[0]["end"], intake[0]["lag"]) == (3, 5, 2)
     assert intake[0]["checkpoint"] == "kafka"
@@ -229,6 +232,7 @@ async def test_status_and_metrics_show_the_lag_that_was_produced(
         TOPIC + ".dlq": 0, INTAKE_TOPIC + ".dlq": 0}  # fmt: skip
     table = await cli("status")
     assert "opstest.households" in table and "outbox relay" in table
+    assert f"cluster (the log's generation) is {generation}" in table
 
     # The same figures on /metrics, measured when scraped.
     settings = OpsSettings(database_url=database_url, kafka=kafka_settings, run_relay=False,

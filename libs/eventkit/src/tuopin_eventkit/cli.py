@@ -281,20 +281,27 @@ def _print_value(console: Console, label: str | Text, value: object) -> None:
 def _print_status(figures: Status) -> None:
     console = Console()
     name = figures.service
+    console.print(f"{name}: the broker's cluster (the log's generation) is {figures.cluster}")
+
+    def log(generation: str | None) -> str:  # is a checkpoint's log the one reached now?
+        return "this one" if generation == figures.cluster else "another: to be re-read"
+
     if figures.relay is not None:
-        relay = _table(f"{name}: outbox relay", ("relay", "topic", "stored", "published", "lag"),
-                       numeric=("stored", "published", "lag"))  # fmt: skip
+        columns = ("relay", "topic", "stored", "published", "lag", "log")
+        relay = _table(f"{name}: outbox relay", columns, numeric=("stored", "published", "lag"))
         r = figures.relay
-        relay.add_row(*_cells(r.relay, r.topic, r.stored, r.published, r.lag))
+        relay.add_row(*_cells(r.relay, r.topic, r.stored, r.published, r.lag, log(r.generation)))
         console.print(relay)
     else:
         console.print(f"{name}: publishes no events (no relay)")
     numeric = ("partition", "position", "end", "lag")
-    consumers = _table(f"{name}: consumer lag",
-                       ("consumer", "topic", *numeric, "checkpoint"), numeric)  # fmt: skip
+    columns = ("consumer", "topic", *numeric, "checkpoint", "log")
+    consumers = _table(f"{name}: consumer lag", columns, numeric)
     for c in figures.consumers:
-        consumers.add_row(*_cells(c.consumer, c.topic, c.partition, c.position, c.end, c.lag,
-                                  c.checkpoint))  # fmt: skip
+        kept = log(c.generation) if c.checkpoint == "database" else "this one"
+        consumers.add_row(
+            *_cells(c.consumer, c.topic, c.partition, c.position, c.end, c.lag, c.checkpoint, kept)
+        )
     console.print(consumers)
     dead = _table(f"{name}: dead letters (every consumer's)", ("topic", "depth"), ("depth",))
     for d in figures.dead_letters:

@@ -45,8 +45,8 @@ def without_credentials(headers: Iterable[tuple[str, bytes]]) -> list[tuple[str,
 
 
 def consumed_topics(spec: "ServiceSpec") -> list[str]:
-    """The topics the service's consumers read: its projections' and its intake's."""
-    topics = {topic for projection in spec.projections for topic in projection.topics}
+    """The topics the service's consumers read: its projections', reactions' and intake's."""
+    topics = {topic for projection in spec.subscriptions for topic in projection.topics}
     if spec.intake is not None:
         topics.add(str(spec.intake.topic))
     return sorted(topics)
@@ -54,7 +54,7 @@ def consumed_topics(spec: "ServiceSpec") -> list[str]:
 
 def consumer_names(spec: "ServiceSpec") -> set[str]:
     """The names its consumers sign dead letters with (the intake's is its group's)."""
-    names = {projection.name for projection in spec.projections}
+    names = {projection.name for projection in spec.subscriptions}
     if spec.intake is not None:
         names.add(f"{spec.name}.intake")  # as IntakeConsumer names its group
     return names

@@ -13,7 +13,7 @@
 import asyncio
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import TopicPartition
@@ -21,7 +21,7 @@ from aiokafka import TopicPartition
 from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import dlq, kafka, metrics, offsets
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.projection import stored_offsets
+from tuopin_eventkit.projection import StoredOffset, stored_offsets
 
 if TYPE_CHECKING:
     from tuopin_eventkit.service import Runtime
@@ -36,6 +36,7 @@ class RelayLag:
     stored: int  # the event store's head position
     published: int  # the relay's checkpoint
     lag: int
+    generation: str | None  # the cluster its checkpoint counts in (see generation.py)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ConsumerLag:
     end: int
     lag: int
     checkpoint: str  # where the position comes from: "database" or "kafka"
+    generation: str | None = None  # the cluster a stored offset was taken in
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class DeadLetterDepth:
 @dataclass
 class Status:
     service: str
+    cluster: str | None = None  # the id of the cluster reached now: the current generation
     relay: RelayLag | None = None
     consumers: list[ConsumerLag] = field(default_factory=list)
     dead_letters: list[DeadLetterDepth] = field(default_factory=list)
@@ -73,19 +76,23 @@ async def gather(runtime: "Runtime", timeout: float | None = None) -> Status:
     spec, settings = runtime.spec, runtime.settings.kafka
     timeout = timeout if timeout is not None else settings.request_timeout_ms / 1000
     status = Status(spec.name)
-    stored: dict[str, dict[tuple[str, int], int]] = {}
+    stored: dict[str, dict[tuple[str, int], StoredOffset]] = {}
     try:
         relay = runtime.relay()
         if relay is not None:
             async with read_only(runtime.engine).connect() as conn:
                 head = await runtime.store.head(conn)
-            published = await relay.checkpoint()
-            status.relay = RelayLag(relay.name, relay.topic, head, published, head - published)
-        for projection in spec.projections:
+            state = await relay.state()
+            lag = head - state.position
+            status.relay = RelayLag(
+                relay.name, relay.topic, head, state.position, lag, state.generation
+            )
+        for projection in spec.subscriptions:
             stored[projection.name] = await stored_offsets(runtime.engine, projection)
     except Exception as exc:
         status.errors.append(f"database: {exc!r}")
     try:
+        status.cluster = await asyncio.wait_for(kafka.cluster_id(settings), timeout)
         broker = _from_broker(runtime, stored, timeout / 2)
         status.consumers, status.dead_letters = await asyncio.wait_for(broker, timeout)
     except Exception as exc:
@@ -94,7 +101,7 @@ async def gather(runtime: "Runtime", timeout: float | None = None) -> Status:
 
 
 async def _from_broker(
-    runtime: "Runtime", stored: dict[str, dict[tuple[str, int], int]], wait: float
+    runtime: "Runtime", stored: dict[str, dict[tuple[str, int], StoredOffset]], wait: float
 ) -> tuple[list[ConsumerLag], list[DeadLetterDepth]]:
     """Consumer lags and DLQ depths; ``wait``: how long to wait for a high watermark."""
     spec, settings = runtime.spec, runtime.settings.kafka
@@ -106,14 +113,16 @@ async def _from_broker(
         tps = await offsets.partitions(consumer, [*consumed, *dead])
         ends = await offsets.ends(consumer, tps, wait)
         starts = await offsets.starts(consumer, tps)
-    for projection in spec.projections:
+    for projection in spec.subscriptions:
         if projection.name not in stored:
             continue  # the database was not reached
         for tp in tps:
             if tp.topic in projection.topics:
                 # No stored offset yet: the projection starts at the beginning.
-                position = stored[projection.name].get((tp.topic, tp.partition), starts[tp])
-                lags.append(_lag(projection.name, tp, position, ends[tp], "database"))
+                kept = stored[projection.name].get((tp.topic, tp.partition))
+                position = starts[tp] if kept is None else kept.next_offset
+                lag = _lag(projection.name, tp, position, ends[tp], "database")
+                lags.append(replace(lag, generation=kept and kept.generation))
     if spec.intake is not None:
         intake = str(spec.intake.topic)
         group = f"{spec.name}.intake"  # as IntakeConsumer names its group

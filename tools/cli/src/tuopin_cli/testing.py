@@ -1,4 +1,5 @@
-"""Fixtures of the cross-service tests."""
+"""Pytest plugin of the cross-service tests (``-p tuopin_cli.testing``): ``stack``, the whole
+system as ``tuopin up`` runs it, on SQLite and (when configured) on PostgreSQL."""
 
 import asyncio
 from collections.abc import AsyncIterator
