@@ -121,6 +121,9 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "e2e: end-to-end through real processes and the broker")
+    config.addinivalue_line(
+        "markers", "faults: failure injection — broker/database restarts, races, outages"
+    )
 
 
 async def read_topic(
