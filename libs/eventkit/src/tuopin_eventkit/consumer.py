@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import kafka, metrics
 from tuopin_eventkit.dlq import without_credentials
 from tuopin_eventkit.generation import LogGuard, fingerprint, position_of, reach
+from tuopin_eventkit.outage import transient
 from tuopin_eventkit.projection import (
     DeadLetter,
     Parsed,
@@ -41,9 +42,6 @@ from tuopin_eventkit.projection import (
 )
 
 log = logging.getLogger(__name__)
-
-# Failures that say nothing about the event itself: retry later, never dead-letter.
-TRANSIENT = (OperationalError, InterfaceError, OSError, asyncio.TimeoutError)
 
 # Called as ``progress(done, total)``: messages read so far, of those there were to read.
 ProgressCallback = Callable[[int, int], None]
@@ -299,9 +297,9 @@ class ProjectionConsumer:
                 async with self.engine.begin() as conn:
                     applied = await apply(conn, self.projection, parsed)
                     await save_offset(conn, self.projection, tp.topic, tp.partition, offset)
-            except TRANSIENT:
-                raise
-            except Exception:
+            except Exception as exc:
+                if transient(exc):  # says nothing about the events: take them again later
+                    raise
                 applied = await self._isolate_poison(parsed)
                 async with self.engine.begin() as conn:
                     await save_offset(conn, self.projection, tp.topic, tp.partition, offset)
@@ -345,14 +343,12 @@ class ProjectionConsumer:
                     async with self.engine.begin() as conn:
                         applied += await apply(conn, self.projection, [event])
                     break
-                except TRANSIENT:
-                    raise
-                except IntegrityError as exc:
-                    if attempt == 2:
-                        await self._dead_letter(event.record, f"handler failed: {exc!r}")
                 except Exception as exc:
-                    await self._dead_letter(event.record, f"handler failed: {exc!r}")
-                    break
+                    if transient(exc):
+                        raise
+                    if not isinstance(exc, IntegrityError) or attempt == 2:
+                        await self._dead_letter(event.record, f"handler failed: {exc!r}")
+                        break
         return applied
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:

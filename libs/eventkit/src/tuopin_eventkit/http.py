@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from tuopin_contracts import Envelope
-from tuopin_eventkit import auth, context, metrics
+from tuopin_eventkit import auth, context, metrics, outage
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
@@ -167,7 +167,11 @@ def ops_router() -> APIRouter:
         }
         if all(v == "ok" for v in checks.values()):
             return {"status": "ready", **checks}
-        return problem(503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks)
+        response = problem(
+            503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks
+        )
+        response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+        return response
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def prometheus(runtime: RuntimeDep) -> Response:

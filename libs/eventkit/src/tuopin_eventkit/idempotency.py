@@ -2,6 +2,8 @@
 
 The key, a fingerprint of the request and the response are stored in the same transaction
 as the command's events; a key reused for a different request is refused (HTTP 422).
+Requests with the same key are serialised on the key before anything else, so concurrent
+twins never run the command twice: the later ones wait, then recall the first answer.
 """
 
 import hashlib
@@ -12,12 +14,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.schema import idempotency_keys
 from tuopin_eventkit.store import EventStore
+
+# Names the idempotency-key locks among PostgreSQL's two-key advisory locks.
+KEY_LOCK_CLASS = 0x6964_656D  # "idem"
 
 
 class IdempotencyKeyReused(Exception):
@@ -59,17 +64,12 @@ async def execute(
             outcome = await command(conn)
         store.notify()
         return outcome
-    request_print = fingerprint(request)
-    try:
-        return await _execute_once(engine, store, command, scope, key, request_print)
-    except IntegrityError:  # a concurrent twin stored the key first: its answer is ours
-        return await _execute_once(engine, store, command, scope, key, request_print)
-
-
-async def _execute_once(
-    engine: AsyncEngine, store: EventStore, command: Command, scope: str, key: str, print_: str
-) -> Outcome:
+    print_ = fingerprint(request)
     async with engine.begin() as conn:
+        # Twins with one key wait here for each other, so a twin recalls the first answer
+        # instead of running the command against half of its effects (and answering, say,
+        # 409 "already a member of the household" this very key filed).
+        await _serialise(conn, scope, key)
         prior = await _recall(conn, scope, key, print_)
         if prior is not None:
             return prior
@@ -86,6 +86,23 @@ async def _execute_once(
         )
     store.notify()
     return outcome
+
+
+async def _serialise(conn: AsyncConnection, scope: str, key: str) -> None:
+    """Hold a lock on (scope, key) until this transaction ends. Taken first, before the
+    recall: the recall then reads whatever the key's previous holder committed (READ
+    COMMITTED takes a snapshot per statement; REPEATABLE READ at the first one).
+
+    PostgreSQL: a transaction-level advisory lock on a 32-bit hash of the key, in the
+    two-key space under ``KEY_LOCK_CLASS`` (apart from the append lock's one-key space and
+    the relay lease's class). Keys that share a hash merely wait for each other. SQLite:
+    nothing to do, ``BEGIN IMMEDIATE`` already holds the database's one write lock.
+    """
+    if is_postgres(conn):
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
+            {"class": KEY_LOCK_CLASS, "key": f"{scope}\n{key}"},
+        )
 
 
 async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> Outcome | None:

@@ -24,9 +24,10 @@ from aiokafka.errors import CommitFailedError
 from pydantic import TypeAdapter
 
 from tuopin_eventkit import auth, context, kafka, metrics, problems
-from tuopin_eventkit.consumer import TRANSIENT, DeadLetters
+from tuopin_eventkit.consumer import DeadLetters
 from tuopin_eventkit.generation import LogGuard
 from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.outage import transient
 
 if TYPE_CHECKING:
     from tuopin_eventkit.service import Runtime
@@ -127,8 +128,6 @@ class IntakeConsumer:
         key = headers.get(KEY_HEADER)
         try:
             outcome = await self._run(record.value, key, headers)
-        except TRANSIENT:
-            raise
         except Refused as refused:
             await self._dead_letter(record, refused)
             return None
@@ -147,9 +146,9 @@ class IntakeConsumer:
             correlation = headers.get("correlation-id") or key
             with context.caused_by(correlation, None, who.actor):
                 return await self.intake.handle(self.runtime, posting, key)
-        except TRANSIENT:
-            raise
         except Exception as exc:
+            if transient(exc):  # the database away: take this posting again later
+                raise
             problem = problems.describe(exc)
             if problem is None:
                 log.exception("intake %s: posting %s failed", self.group, key)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from tuopin_eventkit import auth
+from tuopin_eventkit import auth, outage
 from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
 from tuopin_eventkit.auth import Forbidden, Unauthenticated
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
@@ -126,10 +126,34 @@ def install(app: FastAPI) -> None:
     async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
         return problem(403, "Forbidden", str(exc), "forbidden")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _failed(request: Request, exc: Exception) -> JSONResponse:
+        if outage.transient(exc):
+            log.warning("outage on %s %s: %r", request.method, request.url.path, exc)
+            return unavailable()
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem(500, "Internal error", "The error was logged; nothing was written.")
+
+    # What an outage arrives as, handled inside the app; anything else (and an outage
+    # raised by a middleware) reaches the catch-all, which Starlette re-raises to the server.
+    for suspect in outage.SUSPECTS:
+        app.add_exception_handler(suspect, _failed)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _failed)  # type: ignore[arg-type]
+
+
+def unavailable(detail: str | None = None) -> JSONResponse:
+    """503 with Retry-After: the database (or another dependency) is unreachable."""
+    response = problem(
+        503,
+        "Service unavailable",
+        detail
+        or (
+            "The database is unreachable; retry after the Retry-After seconds (with the same "
+            "Idempotency-Key, a retry never writes twice)."
+        ),
+        "unavailable",
+    )
+    response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response
 
 
 # The shape of every error answer, for the OpenAPI documents (extensions such as

@@ -6,11 +6,17 @@ database as well when ``TUOPIN_TEST_POSTGRES_URL`` points at a server.
 """
 
 import asyncio
+import glob
 import os
+import pwd
+import shutil
+import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +77,90 @@ async def fresh_postgres_database(
                 await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server of the test's own (initdb into a temporary directory), on a
+    free port, that the test may stop and start again: failure injection."""
+
+    bin: Path
+    root: Path
+    port: int
+    as_user: list[str]  # run as the postgres OS user when root (initdb refuses root)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self.as_user, str(self.bin / program), *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        if done.returncode != 0:
+            log = self.root / "log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{program} {args[:1]} failed: {done.stderr}{done.stdout}{tail}")
+
+    def initdb(self) -> None:
+        self._run(
+            "initdb", "-D", str(self.root / "data"), "-U", "postgres", "-A", "trust",
+            "-E", "UTF8", "--no-sync", "--no-instructions",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        """Start and wait until it takes connections."""
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"
+            " -c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.root / "data"),
+            "-l", str(self.root / "log"), "-o", options,
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop (``fast``: sessions terminated, open transactions rolled back) and wait."""
+        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", mode, "-D", str(self.root / "data"))
+
+
+def postgres_binaries() -> Path | None:
+    """The newest installed PostgreSQL server's bin directory (Debian's layout, or PATH)."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name)
+    )
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A running PostgreSQL server of this test's own (skipped without server binaries)."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) in /usr/lib/postgresql/*/bin")
+    as_user: list[str] = []
+    root = Path(tempfile.mkdtemp(prefix="tuopin-pg-"))
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres OS user
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(root)
+            pytest.skip("running as root and there is no postgres OS user to run the server")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    server = PostgresServer(binaries, root, tansu.free_port(), as_user)
+    try:
+        server.initdb()
+        server.start()
+        yield server
+    finally:
+        try:
+            server.stop("immediate")
+        except RuntimeError:
+            pass  # already stopped (or never started)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 ADMIN = Principal("test-admin", Role.PROVINCE_ADMIN, region="62")

@@ -43,6 +43,16 @@ def new_member(keys: IdentityKeys, details: dict[str, Any]) -> tuple[ev.Member, 
     return member, resident.number
 
 
+async def _lock_before_checking(conn: AsyncConnection, store: EventStore) -> None:
+    """Take the append lock before checking uniqueness (file number, active membership, a
+    village's code), not only at the append: a concurrent writer filing the same thing has
+    then either committed — and the checks refuse with a 409 naming what it filed — or not
+    yet begun. Checked before it, two twins both pass and the slower one meets the unique
+    index (a 500). SQLite's ``BEGIN IMMEDIATE`` already holds the lock; bulk filing takes it
+    the same way (``bulk.file_batch``)."""
+    await store.lock_appends(conn)
+
+
 async def register_household(
     conn: AsyncConnection,
     store: EventStore,
@@ -53,6 +63,7 @@ async def register_household(
 ) -> Outcome:
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
     entered = [new_member(keys, m) for m in members]
+    await _lock_before_checking(conn, store)
     await people.refuse_known_file_number(conn, filing["file_number"])
     await people.refuse_duplicates(
         conn, {m.id_number_hash: m.id_number_masked for m, _ in entered if m.id_number_hash}
@@ -82,6 +93,7 @@ async def add_member(
     reason: str | None,
 ) -> Outcome:
     member, number = new_member(keys, details)
+    await _lock_before_checking(conn, store)
     await people.refuse_duplicates(conn, {member.id_number_hash: member.id_number_masked})
     outcome = await change_household(
         conn,
@@ -168,6 +180,7 @@ async def register_village(
 ) -> Outcome:
     known = gansu().county_of_village(registration.village_code) is not None
     repository = villages(store)
+    await _lock_before_checking(conn, store)
     if await repository.get(conn, registration.village_code) is not None:
         raise Conflict(f"village {registration.village_code} is already registered")
     village = Village.register(registration, county_known=known)
