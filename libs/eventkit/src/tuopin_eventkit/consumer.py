@@ -122,9 +122,17 @@ class ProjectionConsumer:
                 recheck_at = time.monotonic() + self.recheck_seconds
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
-                    for tp, records in batches.items():
-                        await self._process(consumer, tp, records, in_group=True)
-                        _record_lag(self.projection, consumer, tp, records)
+                    try:
+                        for tp, records in batches.items():
+                            await self._process(consumer, tp, records, in_group=True)
+                            _record_lag(self.projection, consumer, tp, records)
+                    except Exception as exc:
+                        if not transient(exc):
+                            raise
+                        backoff = await retry_later(
+                            consumer, batches, self.projection.name, exc, backoff
+                        )
+                        continue
                     await self._watch_ends(consumer, list(consumer.assignment()))
                     if time.monotonic() >= recheck_at:  # a topic recreated under us?
                         self.guard.recheck(consumer, list(consumer.assignment()))
@@ -353,6 +361,25 @@ class ProjectionConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         await self._dead_letters.send(record, reason)
+
+
+async def retry_later(
+    consumer: AIOKafkaConsumer,
+    batches: dict[TopicPartition, list[ConsumerRecord]],
+    name: str,
+    exc: Exception,
+    backoff: float,
+) -> float:
+    """The database is away: take the whole batch again after a pause (what of it was
+    already applied is skipped as a duplicate), and keep the partitions meanwhile — leaving
+    the group for every failed try would rebalance every member of it, again and again,
+    for as long as the outage lasts. Returns the next pause."""
+    log.warning("%s: database unreachable, retrying in %.1f s: %r", name, backoff, exc)
+    for tp, records in batches.items():
+        if records:
+            consumer.seek(tp, records[0].offset)
+    await asyncio.sleep(backoff)
+    return min(backoff * 2, 10.0)
 
 
 def by_handler(events: Sequence[Parsed]) -> list[Parsed]:

@@ -24,7 +24,7 @@ from aiokafka.errors import CommitFailedError
 from pydantic import TypeAdapter
 
 from tuopin_eventkit import auth, context, kafka, metrics, problems
-from tuopin_eventkit.consumer import DeadLetters
+from tuopin_eventkit.consumer import DeadLetters, retry_later
 from tuopin_eventkit.generation import LogGuard
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.outage import transient
@@ -81,8 +81,14 @@ class IntakeConsumer:
                 await consumer.start()
                 while True:
                     batches = await consumer.getmany(timeout_ms=500, max_records=100)
-                    for tp, records in batches.items():
-                        await self._process(consumer, tp, records)
+                    try:
+                        for tp, records in batches.items():
+                            await self._process(consumer, tp, records)
+                    except Exception as exc:
+                        if not transient(exc):
+                            raise
+                        backoff = await retry_later(consumer, batches, self.group, exc, backoff)
+                        continue
                     await self._watch_ends(consumer)
                     backoff = 0.5
             except asyncio.CancelledError:

@@ -140,18 +140,13 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _failed)  # type: ignore[arg-type]
 
 
-def unavailable(detail: str | None = None) -> JSONResponse:
-    """503 with Retry-After: the database (or another dependency) is unreachable."""
-    response = problem(
-        503,
-        "Service unavailable",
-        detail
-        or (
-            "The database is unreachable; retry after the Retry-After seconds (with the same "
-            "Idempotency-Key, a retry never writes twice)."
-        ),
-        "unavailable",
+def unavailable() -> JSONResponse:
+    """503 with Retry-After: the database is unreachable (an ``outage``), not a bug."""
+    detail = (
+        f"The database is unreachable; retry in {outage.RETRY_AFTER_SECONDS} s (with the same "
+        "Idempotency-Key a retry never writes twice)."
     )
+    response = problem(503, "Service unavailable", detail, "unavailable")
     response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
     return response
 
