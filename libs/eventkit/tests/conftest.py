@@ -11,7 +11,9 @@ from tuopin_eventkit.db import create_engine, upsert
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.store import EventStore
 
-SOURCE = "/tuopin/test"
+# The registry's source: the tests store and relay registry events onto its topic, and
+# consumers take an event only from its owner.
+SOURCE = "/tuopin/registry"
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue
 from tuopin_contracts.dates import business_date
+from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.db import greatest, read_only, upsert
 from tuopin_eventkit.schema import consumer_offsets, processed_events
@@ -109,13 +110,25 @@ class Parsed:
 
 
 def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
-    """The message as a typed event for this projection, ``None`` if not its concern."""
+    """The message as a typed event for this projection, ``None`` if not its concern.
+
+    Only the topic's owner may speak on it: an envelope whose ``source`` is not the owner's,
+    or whose type the owner does not publish, is a forgery (or a misrouted event) and a
+    dead letter, whatever handler would have taken it."""
     try:
         envelope = Envelope.from_json(record.value)
     except (ValidationError, ValueError, TypeError) as exc:
         raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
-    if catalogue.model_for(envelope.type) is None:
+    owner = owner_source(record.topic)
+    if envelope.source != owner:
+        raise DeadLetter(
+            f"source {envelope.source} is not {owner or 'a producer'}, the owner of {record.topic}"
+        )
+    model = catalogue.model_for(envelope.type)
+    if model is None:
         raise DeadLetter(f"unknown event type {envelope.type}")
+    if model.TOPIC != record.topic:
+        raise DeadLetter(f"{envelope.type} belongs on {model.TOPIC}, not on {record.topic}")
     try:
         payload = catalogue.read(envelope.type, envelope.data, business_date(envelope.time))
     except ValidationError as exc:
