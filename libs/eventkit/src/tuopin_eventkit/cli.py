@@ -29,7 +29,9 @@ from rich.text import Text
 from tuopin_eventkit import dlq
 from tuopin_eventkit import migrate as migrations
 from tuopin_eventkit.consumer import ProgressCallback, RebuildRefused
+from tuopin_eventkit.hardening import server_options
 from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.settings import DevelopmentKeys, refuse_development_keys
 from tuopin_eventkit.status import Status, gather
 
 T = TypeVar("T")
@@ -47,12 +49,18 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         settings = spec.settings()  # type: ignore[call-arg]
         settings.host = host or settings.host
         settings.port = port or settings.port
+        try:
+            refuse_development_keys(settings)
+        except DevelopmentKeys as refused:
+            typer.echo(f"{spec.name}: refusing to start: {refused}", err=True)
+            raise typer.Exit(2) from refused
         uvicorn.run(
             create_app(spec, settings),
             host=settings.host,
             port=settings.port,
             log_config=None,
             access_log=False,
+            **server_options(settings),
         )
 
     @app.command()

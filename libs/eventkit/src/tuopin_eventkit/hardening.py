@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -221,8 +221,8 @@ class PublicRateLimit:
     async def check(self, request: Request, route: str) -> None:
         if route in self.EXEMPT:
             return
-        # The peer address; behind a proxy, uvicorn's --forwarded-allow-ips makes it the
-        # client's (X-Forwarded-For from a trusted proxy only).
+        # The peer address; behind a proxy named in ``forwarded_allow_ips`` uvicorn makes it
+        # the client's (X-Forwarded-For from that proxy only; see ``server_options``).
         client = request.client.host if request.client else "unknown"
         if await self.limiter.hit(self.item, "public", client):
             return
@@ -251,6 +251,16 @@ CORS_RESPONSE_HEADERS = [
     "ETag", "Location", "Retry-After", "X-Correlation-ID", "Idempotent-Replayed",
     "Content-Disposition",
 ]  # fmt: skip
+
+
+def server_options(settings: "ServiceSettings") -> dict[str, Any]:
+    """uvicorn's proxy options from the settings. uvicorn on its own believes
+    X-Forwarded-For from 127.0.0.1, so on a laptop any local caller could name another
+    client address each time and never meet the rate limit; here only the proxies listed in
+    ``forwarded_allow_ips`` are believed, and none by default."""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.forwarded_allow_ips)}
 
 
 def install(app: FastAPI, settings: "ServiceSettings") -> None:

@@ -19,7 +19,7 @@ from tuopin_eventkit.hardening import PublicRateLimit
 from tuopin_eventkit.inbound import Intake, IntakeConsumer
 from tuopin_eventkit.projection import Projection, Reaction, rebuild_inline
 from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.settings import ServiceSettings, refuse_development_keys
 from tuopin_eventkit.store import EventStore
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(spec.name, settings.log_level)
+        refuse_development_keys(settings)
         runtime = Runtime.open(spec, settings)
         if settings.migrate_on_start:
             await migrate.upgrade(runtime.engine, spec.migrations)

@@ -1,8 +1,11 @@
 """Configuration by environment (pydantic-settings); each service sets its own prefix."""
 
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tuopin_eventkit.auth import AuthSettings
@@ -13,7 +16,12 @@ class ServiceSettings(BaseSettings):
     """Common settings. Nested ones use ``__``: ``TUOPIN_REGISTRY_KAFKA__BOOTSTRAP_SERVERS``."""
 
     model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+    # Secrets this service never reads: their development defaults are harmless here.
+    unused_secrets: ClassVar[frozenset[str]] = frozenset()
 
+    # "development" (embedded, tests) or anything else for a deployment ("production"): a
+    # deployment refuses to start on a development key (``refuse_development_keys``).
+    environment: str = "development"
     host: str = "127.0.0.1"
     port: int
     database_url: str
@@ -40,7 +48,80 @@ class ServiceSettings(BaseSettings):
     rate_limit_storage: str = "async+memory://"
     # Strict-Transport-Security, only where the service is reached over HTTPS (0: not sent).
     hsts_max_age_seconds: int = 0
+    # The reverse proxies (addresses or networks, e.g. ["10.244.0.0/16"]) whose
+    # X-Forwarded-For and X-Forwarded-Proto are believed: the client address the rate limit
+    # counts is then the one the proxy saw. Empty (the default): no proxy is believed and a
+    # client is its own peer address, so a caller on the machine cannot pick another.
+    forwarded_allow_ips: list[str] = []
 
 
 def sqlite_url(service: str, var: Path = Path("var")) -> str:
     return f"sqlite+aiosqlite:///{var / f'{service}.db'}"
+
+
+# --- a deployment never runs on a development key ---------------------------------------------
+
+DEPLOYMENT = "TUOPIN_ENVIRONMENT"  # unprefixed: marks every service of a machine at once
+
+
+class DevelopmentKeys(RuntimeError):
+    """A deployed service configured with a key published in this repository."""
+
+
+def refuse_development_keys(
+    settings: ServiceSettings, environ: Mapping[str, str] = os.environ
+) -> None:
+    """Refuse to start a deployment whose secrets include a built-in development value.
+
+    Deployed means ``environment`` (or ``TUOPIN_ENVIRONMENT``) is not ``development``, or
+    tokens come from an OIDC provider (an issuer or a JWKS URL is set). Each secret setting
+    still at its default then stops the start, named but never shown: the development
+    signing key (unless a JWKS verifies the tokens: then it is never used), identity key,
+    people key. Called by the app's start-up and by ``serve``."""
+    reasons = _deployed_because(settings, environ)
+    if not reasons:
+        return
+    found = [
+        name
+        for name, field, value, default in _secrets(settings, settings)
+        if value == default
+        and field not in settings.unused_secrets
+        and not (field == "auth.signing_key" and settings.auth.jwks_url)
+    ]
+    if found:
+        raise DevelopmentKeys(
+            f"deployed ({'; '.join(reasons)}) but still on the development value of "
+            f"{', '.join(found)}: set a secret of your own (deploy/README.md, Secrets)"
+        )
+
+
+def _deployed_because(settings: ServiceSettings, environ: Mapping[str, str]) -> list[str]:
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    reasons = []
+    if settings.environment != "development":
+        reasons.append(f"{prefix}ENVIRONMENT={settings.environment}")
+    if environ.get(DEPLOYMENT, "development") != "development":
+        reasons.append(f"{DEPLOYMENT}={environ[DEPLOYMENT]}")
+    default_auth = type(settings.auth)()
+    if settings.auth.issuer != default_auth.issuer:
+        reasons.append(f"an OIDC issuer ({prefix}AUTH__ISSUER)")
+    if settings.auth.jwks_url:
+        reasons.append(f"an OIDC JWKS ({prefix}AUTH__JWKS_URL)")
+    return reasons
+
+
+def _secrets(
+    settings: ServiceSettings, model: BaseModel, path: str = ""
+) -> Iterator[tuple[str, str, str | None, str | None]]:
+    """(variable, field path, value, default) of every secret setting, nested ones too."""
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        field = f"{path}{name}"
+        if isinstance(value, BaseModel):
+            yield from _secrets(settings, value, f"{field}.")
+        elif isinstance(value, SecretStr):
+            default = info.default if isinstance(info.default, SecretStr) else None
+            variable = prefix + field.replace(".", "__").upper()
+            shown = default.get_secret_value() if default is not None else None
+            yield variable, field, value.get_secret_value(), shown

@@ -8,3 +8,5 @@ class EvaluationSettings(ServiceSettings):
 
     port: int = 8004
     database_url: str = sqlite_url("evaluation")
+    # Evaluation never sees a resident-ID number: it needs no identity key, and gets none.
+    unused_secrets = frozenset({"identity_key"})
