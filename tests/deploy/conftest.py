@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import jsonpatch
 import pytest
@@ -61,6 +61,45 @@ class Service:
         if self.spec.intake is not None:
             used.add(self.spec.intake.topic)
         return used | ({self.spec.topic} if self.spec.topic else set())
+
+    def consumer_groups(self) -> set[str]:
+        """The Kafka consumer groups it joins, named as the kernel names them: each
+        projection's or reaction's consumer its name, the intake ``<service>.intake``."""
+        from tuopin_eventkit.inbound import IntakeConsumer
+        from tuopin_eventkit.kafka import KafkaSettings
+        from tuopin_eventkit.service import Runtime
+
+        groups = {p.name for p in self.spec.subscriptions}  # ProjectionConsumer's group_id
+        if self.spec.intake is not None:
+            settings = SimpleNamespace(kafka=KafkaSettings())
+            runtime = cast(Runtime, SimpleNamespace(spec=self.spec, settings=settings))
+            groups.add(IntakeConsumer(runtime, self.spec.intake).group)
+        return groups
+
+    def kafka_acls(self) -> set[tuple[str, str, str]]:
+        """(resource type, name, operation) it needs on the broker, and nothing more: its
+        relay writes its topic and reads it back (the log check); every projection and
+        reaction reads its topics in its own group and parks dead letters on their .dlq
+        (which ``status`` and ``dlq`` read); the intake reads its topic (and ``dlq
+        redrive`` writes a refused posting back) and its .dlq; ``ensure_topics`` describes
+        each topic it names and its .dlq."""
+        acls: set[tuple[str, str, str]] = set()
+
+        def allow(kind: str, name: str, *operations: str) -> None:
+            acls.update((kind, name, op) for op in operations)
+
+        if self.spec.topic:
+            allow("topic", self.spec.topic, "Describe", "Read", "Write")
+            allow("topic", f"{self.spec.topic}.dlq", "Describe")
+        for topic in {t for p in self.spec.subscriptions for t in p.topics}:
+            allow("topic", topic, "Describe", "Read")
+            allow("topic", f"{topic}.dlq", "Describe", "Read", "Write")
+        if self.spec.intake is not None:
+            allow("topic", self.spec.intake.topic, "Describe", "Read", "Write")
+            allow("topic", f"{self.spec.intake.topic}.dlq", "Describe", "Read", "Write")
+        for group in self.consumer_groups():
+            allow("group", group, "Describe", "Read")
+        return acls
 
     def settings_from(self, environment: Mapping[str, str]) -> BaseSettings:
         """Its settings as the service itself would read them from this environment."""
@@ -114,6 +153,20 @@ def all_topics() -> set[str]:
     from tuopin_contracts.topics import Inbound, Topic
 
     return {name for topic in [*Topic, *Inbound] for name in (topic.value, topic.dlq)}
+
+
+def event_topics() -> set[str]:
+    """The services' event topics: the history, kept forever."""
+    from tuopin_contracts.topics import Topic
+
+    return {topic.value for topic in Topic}
+
+
+def intake_topics() -> set[str]:
+    """Where partners post (clear resident-ID numbers): kept 30 days."""
+    from tuopin_contracts.topics import Inbound
+
+    return {topic.value for topic in Inbound}
 
 
 # --- compose -------------------------------------------------------------------------------
@@ -332,6 +385,8 @@ def deploy() -> SimpleNamespace:
         TEST_ENV=TEST_ENV,
         services=services(),
         topics=all_topics(),
+        event_topics=event_topics(),
+        intake_topics=intake_topics(),
         interpolate=interpolate,
         variables=variables,
         environment_of=environment_of,

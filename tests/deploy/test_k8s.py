@@ -6,6 +6,7 @@ published schemas (node; see tests/deploy/crd), then the wiring between them."""
 import base64
 import copy
 import hashlib
+import ipaddress
 import json
 import re
 import shutil
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import SchemaNotFoundError, latest_version
+
+from tuopin_eventkit.settings import refuse_development_keys
 
 # The oldest Kubernetes the manifests are meant for, and the newest the schemas know.
 KUBERNETES_VERSIONS = ("1.30", latest_version())
@@ -28,7 +31,7 @@ STANDARD_GROUPS = {
     "networking.k8s.io/v1",
 }
 CUSTOM = {
-    "kafka.strimzi.io/v1": {"Kafka", "KafkaNodePool", "KafkaTopic"},
+    "kafka.strimzi.io/v1": {"Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"},
     "postgresql.cnpg.io/v1": {"Cluster", "ScheduledBackup"},
     "barmancloud.cnpg.io/v1": {"ObjectStore"},
 }
@@ -144,7 +147,9 @@ def test_the_custom_resource_validation_is_not_vacuous(deploy) -> None:
     cluster["spec"]["instances"] = "three"
     store = prod.get("ObjectStore", "registry-backups")
     del store["spec"]["configuration"]["destinationPath"]
-    results = crd_validate([topic, pool, cluster, store])
+    user = prod.get("KafkaUser", "tuopin-loans")
+    user["spec"]["authorization"]["acls"][0]["operations"] = ["Produce"]
+    results = crd_validate([topic, pool, cluster, store, user])
     assert all(result["errors"] for result in results), results
 
 
@@ -163,6 +168,21 @@ def environment(rendered, container) -> dict[str, str]:
             ref = var["valueFrom"]["secretKeyRef"]
             env[var["name"]] = marker(ref["name"], ref["key"])
     return env
+
+
+def mounted_secret(doc, path) -> tuple[str, str]:
+    """(Secret, key) whose file a pod template mounts at ``path``."""
+    spec = pod_spec(doc)
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for mount in container["volumeMounts"]:
+        directory = Path(mount["mountPath"])
+        if Path(path).parent == directory and "secret" in volumes[mount["name"]]:
+            assert mount.get("readOnly") is True
+            secret = volumes[mount["name"]]["secret"]
+            (item,) = [i for i in secret["items"] if i["path"] == Path(path).name]
+            return secret["secretName"], item["key"]
+    raise AssertionError(f"nothing mounted at {path}")
 
 
 def marker(secret: str, key: str) -> str:
@@ -210,10 +230,34 @@ def test_settings_are_read_by_the_service_as_intended(rendered, service) -> None
         initdb = cluster["spec"]["bootstrap"]["initdb"]
         assert url.path == f"/{initdb['database']}" and url.username == initdb["owner"]
         assert url.password == f"secret-{cluster['metadata']['name']}-app-password"
-        # the broker: the Strimzi bootstrap service on a listener's port
+        if kind == "Job":  # a migration reaches no broker and is given no Kafka credential
+            assert settings.kafka == type(settings.kafka)()
+            assert not any("KAFKA" in name for name in env)
+            continue
+        # the broker: the Strimzi bootstrap service on its internal TLS listener, signed in
+        # as the service's KafkaUser with the password the User Operator keeps in its Secret,
+        # trusting the cluster CA's certificate mounted from the Cluster Operator's Secret
         host, port = settings.kafka.bootstrap_servers.split(":")
         assert host == f"{kafka['metadata']['name']}-kafka-bootstrap"
-        assert int(port) in {listener["port"] for listener in kafka["spec"]["kafka"]["listeners"]}
+        (listener,) = [
+            listener
+            for listener in kafka["spec"]["kafka"]["listeners"]
+            if listener["type"] == "internal"
+        ]
+        assert int(port) == listener["port"] and listener["tls"] is True
+        assert settings.kafka.security_protocol == "SASL_SSL"
+        assert settings.kafka.sasl_mechanism == "SCRAM-SHA-512"
+        assert listener["authentication"]["type"] == "scram-sha-512"
+        user = rendered.get("KafkaUser", settings.kafka.sasl_username)
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        assert user["metadata"]["labels"]["app.kubernetes.io/name"] == service.name
+        assert settings.kafka.sasl_password.get_secret_value() == marker(
+            user["metadata"]["name"], "password"
+        )
+        assert mounted_secret(rendered.get(kind, name), settings.kafka.ssl_cafile) == (
+            f"{kafka['metadata']['name']}-cluster-ca-cert",
+            "ca.crt",
+        )
         assert (
             settings.kafka.replication_factor
             <= rendered.get("KafkaNodePool", "combined")["spec"]["replicas"]
@@ -221,6 +265,13 @@ def test_settings_are_read_by_the_service_as_intended(rendered, service) -> None
         if kind == "Deployment":
             assert settings.port == service.port and settings.host == "0.0.0.0"
             assert settings.auth.jwks_url and settings.auth.jwks_url.startswith("https://")
+            # deployed: no development key gets through, and X-Forwarded-For is believed
+            # from the ingress controller's network only
+            assert settings.environment == "production"
+            refuse_development_keys(settings, environ={})
+            assert settings.forwarded_allow_ips
+            for network in settings.forwarded_allow_ips:
+                assert ipaddress.ip_network(network).prefixlen >= 8, network
             if service.name in ("registry", "loans", "training"):
                 identity = settings.identity_key.get_secret_value()
                 assert identity == "secret-tuopin-identity-identity-key"
@@ -247,7 +298,10 @@ def test_probes_resources_and_security(rendered, service) -> None:
         assert {"requests", "limits"} <= set(container["resources"])
         assert {"cpu", "memory"} <= set(container["resources"]["requests"])
         assert "memory" in container["resources"]["limits"]
-        assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+        mounts = container["volumeMounts"]
+        assert mounts[0] == {"name": "tmp", "mountPath": "/tmp"}
+        assert all(m.get("readOnly") is True for m in mounts[1:])  # the Kafka CA, API pods
+        assert len(mounts) == (2 if doc["kind"] == "Deployment" else 1)
         for var in container.get("env", []):
             if any(word in var["name"] for word in ("PASSWORD", "SECRET", "KEY")):
                 assert "valueFrom" in var, f"{var['name']} is a literal"
@@ -304,7 +358,7 @@ def test_autoscaling_stops_at_the_partition_count(rendered, service) -> None:
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
 
 
-def test_network_policies_let_in_only_the_ingress_and_out_only_to_kafka_own_db_dns(
+def test_network_policies_let_in_only_the_ingress_and_out_only_to_kafka_own_db_dns_oidc(
     rendered, service
 ) -> None:
     api = rendered.get("NetworkPolicy", f"{service.name}-api")
@@ -324,7 +378,11 @@ def test_network_policies_let_in_only_the_ingress_and_out_only_to_kafka_own_db_d
         allowed = set()
         for rule in policy["spec"]["egress"]:
             for peer in rule["to"]:
-                labels = tuple(sorted(peer["podSelector"]["matchLabels"].items()))
+                if "ipBlock" in peer:
+                    assert set(peer["ipBlock"]) == {"cidr"}
+                    labels = (("ipBlock", peer["ipBlock"]["cidr"]),)
+                else:
+                    labels = tuple(sorted(peer["podSelector"]["matchLabels"].items()))
                 for port in rule["ports"]:
                     allowed.add((labels, port["port"]))
         return allowed
@@ -332,7 +390,22 @@ def test_network_policies_let_in_only_the_ingress_and_out_only_to_kafka_own_db_d
     kafka = (("strimzi.io/cluster", "tuopin"), ("strimzi.io/kind", "Kafka"))
     db = (("cnpg.io/cluster", f"{service.name}-db"),)
     dns = (("k8s-app", "kube-dns"),)
-    assert egress(api) == {(kafka, 9092), (db, 5432), (dns, 53)}
+    (listener,) = [
+        listener
+        for listener in rendered.get("Kafka", "tuopin")["spec"]["kafka"]["listeners"]
+        if listener["type"] == "internal"
+    ]
+    broker = (kafka, listener["port"])
+    # the OIDC provider, where the API pods fetch the JWKS: one network, the URL's port
+    (container,) = pod_spec(rendered.get("Deployment", service.name))["containers"]
+    jwks = urlsplit(service.settings_from(environment(rendered, container)).auth.jwks_url)
+    oidc = {rule for rule in egress(api) if rule[0][0][0] == "ipBlock"}
+    ((((_, cidr),), port),) = oidc
+    assert port == (jwks.port or 443)
+    assert ipaddress.ip_network(cidr).prefixlen >= 8, cidr  # one provider, not the internet
+    assert egress(api) == {broker, (db, 5432), (dns, 53), *oidc}
+    task = rendered.get("NetworkPolicy", f"{service.name}-task")
+    assert egress(task) == {broker, (db, 5432), (dns, 53)}
     migrate = rendered.get("NetworkPolicy", f"{service.name}-migrate")
     assert "ingress" not in migrate["spec"] and "Ingress" in migrate["spec"]["policyTypes"]
     assert egress(migrate) == {(db, 5432), (dns, 53)}
@@ -359,6 +432,12 @@ def test_the_ingress_routes_to_services_that_exist(rendered, deploy) -> None:
             routed.add(backend["name"])
         assert rule["host"].startswith(f"{rule['http']['paths'][0]['backend']['service']['name']}.")
     assert routed == set(deploy.services)
+    # evaluation's leadership dashboard: its page and assets, on evaluation's host
+    (evaluation,) = [r for r in ingress["spec"]["rules"] if r["host"].startswith("evaluation.")]
+    dashboard = [p for p in evaluation["http"]["paths"] if p["path"] == "/dashboard"]
+    assert [(p["pathType"], p["backend"]["service"]["name"]) for p in dashboard] == [
+        ("Prefix", "evaluation")
+    ]
     if rendered.overlay == "prod":
         (tls,) = ingress["spec"]["tls"]
         assert set(tls["hosts"]) == {rule["host"] for rule in ingress["spec"]["rules"]}
@@ -384,15 +463,133 @@ def test_kafka_is_kraft_with_node_pools(rendered) -> None:
     assert "topicOperator" in kafka["spec"]["entityOperator"]
 
 
-def test_every_topic_and_its_dead_letters_exist_with_infinite_retention(rendered, deploy) -> None:
+THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000
+
+
+def test_every_topic_and_its_dead_letters_exist_events_kept_forever_postings_30_days(
+    rendered, deploy
+) -> None:
+    """Event topics are the history (kept forever); partners' postings (clear resident-ID
+    numbers) and dead letters are not, and go after 30 days, in daily segments."""
     topics = {t["spec"]["topicName"]: t for t in rendered.of("KafkaTopic")}
     assert set(topics) == deploy.topics
     replicas = rendered.get("KafkaNodePool", "combined")["spec"]["replicas"]
     for name, topic in topics.items():
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "tuopin"
-        assert topic["spec"]["config"]["retention.ms"] == -1, name
+        config = topic["spec"]["config"]
+        if name in deploy.event_topics:
+            assert config["retention.ms"] == -1 and config["retention.bytes"] == -1, name
+            assert "segment.ms" not in config, name
+        else:
+            assert name in deploy.intake_topics or name.endswith(".dlq"), name
+            assert config["retention.ms"] == THIRTY_DAYS_MS, name
+            assert config["segment.ms"] <= 24 * 3600 * 1000, name
         assert topic["spec"]["replicas"] <= replicas
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
+
+
+def test_no_plain_listener_every_client_signs_in_and_is_authorised(rendered) -> None:
+    kafka = rendered.get("Kafka", "tuopin")["spec"]
+    listeners = kafka["kafka"]["listeners"]
+    assert listeners
+    for listener in listeners:
+        assert listener["tls"] is True, listener["name"]
+        assert listener["authentication"]["type"] in ("scram-sha-512", "tls"), listener["name"]
+    internal = [item for item in listeners if item["type"] == "internal"]
+    assert [peer["podSelector"] for item in internal for peer in item["networkPolicyPeers"]] == [
+        {"matchLabels": {"app.kubernetes.io/part-of": "tuopin"}}
+    ]
+    assert kafka["kafka"]["authorization"]["type"] == "simple"
+    assert "superUsers" not in kafka["kafka"]["authorization"]
+    assert "userOperator" in kafka["entityOperator"]  # it turns KafkaUsers into credentials
+
+
+def acls(user) -> set[tuple[str, str, str]]:
+    """(resource type, name, operation) a KafkaUser is allowed: literal names only, no deny
+    rules to reason about, any host."""
+    found = set()
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        assert resource.get("patternType", "literal") == "literal", resource
+        assert acl.get("type", "allow") == "allow" and acl.get("host", "*") == "*", acl
+        assert "*" not in resource.get("name", "*"), resource
+        found.update((resource["type"], resource["name"], op) for op in acl["operations"])
+    return found
+
+
+def users(rendered) -> dict[str, dict]:
+    return {
+        u["metadata"]["name"]: u
+        for u in rendered.of("KafkaUser")
+        if u["metadata"]["labels"]["strimzi.io/cluster"] == "tuopin"
+    }
+
+
+def test_each_service_has_a_kafka_user_allowed_exactly_what_it_does(rendered, service) -> None:
+    """Its own topic, the topics its projections and reactions consume in the groups the
+    kernel names after them, its intake in `<service>.intake`, those topics' dead letters."""
+    (user,) = [
+        u
+        for u in users(rendered).values()
+        if u["metadata"]["labels"].get("app.kubernetes.io/name") == service.name
+    ]
+    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+    assert acls(user) == service.kafka_acls()
+    assert {name for kind, name, _ in acls(user) if kind == "group"} == service.consumer_groups()
+    assert {name for kind, name, _ in acls(user) if kind == "topic"} >= service.topics_used()
+
+
+def test_no_user_may_write_another_services_topic(rendered, deploy) -> None:
+    """An event topic is written by its owner alone, an intake topic by its owner and the
+    partners of its kind; dead letters only by the consumers of the topic they come from.
+    Nobody creates, alters or deletes a topic, nor touches the cluster itself."""
+    from tuopin_contracts.topics import Inbound, Topic
+
+    owners = {str(t): t.owner for t in Topic} | {str(t): t.owner for t in Inbound}
+    for name, user in users(rendered).items():
+        service = deploy.services.get(user["metadata"]["labels"].get("app.kubernetes.io/name"))
+        reads: set[str] = set()
+        if service is not None:
+            reads = {t for p in service.spec.subscriptions for t in p.topics}
+            reads |= {service.spec.intake.topic} if service.spec.intake else set()
+        for kind, topic, op in acls(user):
+            assert kind in ("topic", "group"), (name, kind)
+            assert op in ("Describe", "Read", "Write"), (name, topic, op)
+            if kind != "topic" or op != "Write":
+                continue
+            if topic.endswith(".dlq"):
+                assert topic.removesuffix(".dlq") in reads, (name, topic)
+            elif topic in deploy.event_topics:
+                assert service is not None and owners[topic] == service.name, (name, topic)
+            else:
+                assert topic in deploy.intake_topics, (name, topic)
+                assert service is None or owners[topic] == service.name, (name, topic)
+
+
+PARTNER_KINDS = {
+    "partner-bank": "tuopin.loans.bank-postings",
+    "partner-centre": "tuopin.training.centre-postings",
+}
+
+
+def test_partners_may_write_only_their_intake_topic(rendered, deploy) -> None:
+    partners = [
+        u
+        for u in users(rendered).values()
+        if u["metadata"]["labels"].get("app.kubernetes.io/component", "").startswith("partner")
+    ]
+    assert {p["metadata"]["labels"]["app.kubernetes.io/component"] for p in partners} == set(
+        PARTNER_KINDS
+    )
+    assert set(PARTNER_KINDS.values()) == deploy.intake_topics
+    for partner in partners:
+        intake = PARTNER_KINDS[partner["metadata"]["labels"]["app.kubernetes.io/component"]]
+        assert "app.kubernetes.io/name" not in partner["metadata"]["labels"]  # not a service
+        assert partner["spec"]["authentication"]["type"] == "scram-sha-512"
+        assert acls(partner) == {("topic", intake, "Write"), ("topic", intake, "Describe")}
+    # every user is a service's or a partner's
+    services = {f"tuopin-{name}" for name in deploy.services}
+    assert set(users(rendered)) == services | {p["metadata"]["name"] for p in partners}
 
 
 def test_every_topic_a_service_uses_exists(rendered, service) -> None:
@@ -457,4 +654,6 @@ def test_no_secret_values_only_references_documented_in_the_runbook(rendered, de
     section = runbook.split("## Secrets", 1)[1].split("\n## ", 1)[0]
     for name in referenced_secrets(rendered.docs):
         generic = re.sub(r"^(registry|loans|training|evaluation)-db-app$", "<service>-db-app", name)
+        kafka_user = r"^tuopin-(registry|loans|training|evaluation)$"  # its KafkaUser's Secret
+        generic = re.sub(kafka_user, "tuopin-<service>", generic)
         assert f"`{generic}`" in section, f"secret {name} is not in the runbook's Secrets section"

@@ -6,6 +6,7 @@
 import { Kafka } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1/Kafka";
 import { KafkaNodePool } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1/KafkaNodePool";
 import { KafkaTopic } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1/KafkaTopic";
+import { KafkaUser } from "@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1/KafkaUser";
 import { Cluster } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/Cluster";
 import { ScheduledBackup } from "@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1/ScheduledBackup";
 import { BarmanObjectStoreConfiguration } from "@kubernetes-models/cloudnative-pg/github.com/cloudnative-pg/barman-cloud/pkg/api/BarmanObjectStoreConfiguration";
@@ -14,6 +15,7 @@ const models = {
   "kafka.strimzi.io/v1/Kafka": Kafka,
   "kafka.strimzi.io/v1/KafkaNodePool": KafkaNodePool,
   "kafka.strimzi.io/v1/KafkaTopic": KafkaTopic,
+  "kafka.strimzi.io/v1/KafkaUser": KafkaUser,
   "postgresql.cnpg.io/v1/Cluster": Cluster,
   "postgresql.cnpg.io/v1/ScheduledBackup": ScheduledBackup,
 };
