@@ -185,6 +185,12 @@ TEST_ENV = {
     "TUOPIN_REGISTRY_PEOPLE_KEY": "dGVzdC1wZW9wbGUta2V5LTMyLWJ5dGVzLWxvbmchISE=",
     "TUOPIN_OIDC_ISSUER": "https://sso.test/realms/tuopin",
     "TUOPIN_OIDC_JWKS_URL": "https://sso.test/realms/tuopin/certs",
+    "TUOPIN_KAFKA_TLS_PASSWORD": "test-keystore-password",
+    "TUOPIN_KAFKA_ADMIN_PASSWORD": "test-kafka-admin-password",
+    "TUOPIN_KAFKA_REGISTRY_PASSWORD": "test-kafka-registry-password",
+    "TUOPIN_KAFKA_LOANS_PASSWORD": "test-kafka-loans-password",
+    "TUOPIN_KAFKA_TRAINING_PASSWORD": "test-kafka-training-password",
+    "TUOPIN_KAFKA_EVALUATION_PASSWORD": "test-kafka-evaluation-password",
 }
 
 

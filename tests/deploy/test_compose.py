@@ -1,9 +1,12 @@
 """docker-compose.yml, offline: the Compose Specification's JSON Schema, then the wiring —
 settings read by the services' own settings classes, dependencies, ports, topics, secrets."""
 
+import contextlib
 import json
 import os
-import shlex
+import re
+import shutil
+import socket
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +15,8 @@ import jsonschema
 import pytest
 import yaml
 from jsonschema.protocols import Validator
+
+from tuopin_eventkit.settings import refuse_development_keys
 
 SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
 LONG_RUNNING = {"kafka", "postgres"}
@@ -53,10 +58,12 @@ def test_every_secret_comes_from_the_environment(compose_raw, deploy) -> None:
     example = (deploy.DEPLOY / "compose.env.example").read_text()
     for name, service in compose_raw["services"].items():
         for key, value in deploy.environment_of(service).items():
-            if any(word in key for word in ("PASSWORD", "SECRET", "_KEY")):
+            if re.search(r"PASSWORD|SECRET|_KEY$", key) or "password=" in value:
                 found = list(deploy.variables(value))
                 assert found, f"{name}: {key} is a literal"
                 assert all(m.group("op") == ":?" for m in found), f"{name}: {key} has a default"
+                literal = re.sub(r"\$\{[^}]*\}", "", value)
+                assert not re.search(r'password="[^"]', literal), f"{name}: {key} has a literal"
     required = {m.group("name") for m in deploy.variables(compose_raw) if m.group("op") == ":?"}
     assert required == set(deploy.TEST_ENV)
     for name in required:
@@ -84,11 +91,42 @@ def test_settings_are_read_by_the_service_as_intended(compose, deploy, service) 
         assert settings.migrate_on_start is False
         assert settings.database_url.startswith("postgresql+asyncpg://")
         assert settings.kafka.bootstrap_servers == "kafka:9092"
+        # over TLS, verifying the broker against the CA kafka-tls made, signed in as the
+        # service's own user (the one kafka-setup creates, with its password from .env)
+        assert settings.kafka.security_protocol == "SASL_SSL"
+        assert settings.kafka.sasl_mechanism == "SCRAM-SHA-512"
+        assert settings.kafka.sasl_username == f"tuopin-{service.name}"
+        password = deploy.TEST_ENV[f"TUOPIN_KAFKA_{service.name.upper()}_PASSWORD"]
+        assert settings.kafka.sasl_password.get_secret_value() == password
+        setup = deploy.environment_of(compose["services"]["kafka-setup"])
+        assert setup[f"{service.name.upper()}_PASSWORD"] == password
+        assert service.name in setup["USERS"].split()
+        assert mounted_volume(compose["services"][name], settings.kafka.ssl_cafile) == (
+            "kafka-ca",
+            "ca.crt",
+        )
+        tls = compose["services"]["kafka-tls"]
+        ca_dir = deploy.environment_of(tls)["CA_DIR"]
+        assert mounted_volume(tls, f"{ca_dir}/ca.crt") == ("kafka-ca", "ca.crt")
+        # deployed: no development key gets through; no proxy in front, none believed
+        assert settings.environment == "production"
+        refuse_development_keys(settings, environ={})
+        assert settings.forwarded_allow_ips == []
         if service.name in ("registry", "loans", "training"):
             assert settings.identity_key.get_secret_value() == "test-identity-key"
         # Deployed, only the OIDC provider's keys are trusted, never the embedded one.
         assert settings.auth.jwks_url == "https://sso.test/realms/tuopin/certs"
         assert settings.auth.issuer == "https://sso.test/realms/tuopin"
+
+
+def mounted_volume(service, path) -> tuple[str, str]:
+    """(named volume, file in it) that a compose service sees at ``path``."""
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if str(path).startswith(target.rstrip("/") + "/"):
+            assert not source.startswith((".", "/")), volume
+            return source, str(path)[len(target.rstrip("/")) + 1 :]
+    raise AssertionError(f"nothing mounted at {path}")
 
 
 def test_the_database_url_points_at_the_service_own_database(compose, deploy, service) -> None:
@@ -121,6 +159,35 @@ def test_the_broker_address_is_a_kafka_listener(compose, deploy, service) -> Non
     assert listeners == set(protocols) >= {kafka["KAFKA_CONTROLLER_LISTENER_NAMES"], inter_broker}
 
 
+def test_no_plain_listener_every_connection_is_tls_and_signed_in(compose) -> None:
+    kafka = compose["services"]["kafka"]
+    env = compose["services"]["kafka"]["environment"]
+    listeners = env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    protocols = dict(item.split(":") for item in listeners)
+    assert set(protocols.values()) == {"SASL_SSL"}, protocols
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"].split(",") == ["SCRAM-SHA-512", "PLAIN"]
+    assert env["KAFKA_LISTENER_NAME_CONTROLLER_SASL_ENABLED_MECHANISMS"] == "PLAIN"
+    for listener in protocols:
+        # PLAIN knows one user, admin (the super user), on every listener
+        jaas = env[f"KAFKA_LISTENER_NAME_{listener}_PLAIN_SASL_JAAS_CONFIG"]
+        assert re.findall(r"user_(\w+)=", jaas) == ["admin"], listener
+        if listener != "CONTROLLER":  # SCRAM users: the services, created by kafka-setup
+            scram = env[f"KAFKA_LISTENER_NAME_{listener}_SCRAM___SHA___512_SASL_JAAS_CONFIG"]
+            assert scram.startswith("org.apache.kafka.common.security.scram.ScramLoginModule")
+    # ACLs decide: nothing is allowed that no ACL allows, except to the super user
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith(".StandardAuthorizer")
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    # the keystore kafka-tls made, in the volume it made it in
+    tls = compose["services"]["kafka-tls"]
+    tls_dir = tls["environment"]["TLS_DIR"]
+    for setting, name in (("KEYSTORE", "kafka.p12"), ("TRUSTSTORE", "ca.crt")):
+        location = env[f"KAFKA_SSL_{setting}_LOCATION"]
+        assert mounted_volume(kafka, location) == mounted_volume(tls, f"{tls_dir}/{name}")
+    assert kafka["depends_on"] == {"kafka-tls": {"condition": "service_completed_successfully"}}
+    assert "--command-config" in kafka["healthcheck"]["test"][-1]
+
+
 def test_dependencies_wait_for_what_each_service_needs(compose, deploy, service) -> None:
     services = compose["services"]
     for name, definition in services.items():
@@ -134,7 +201,7 @@ def test_dependencies_wait_for_what_each_service_needs(compose, deploy, service)
     assert main["image"] == migrate["image"] and main["environment"] == migrate["environment"]
     assert main["depends_on"] == {
         f"{service.name}-migrate": {"condition": "service_completed_successfully"},
-        "kafka-topics": {"condition": "service_completed_successfully"},
+        "kafka-setup": {"condition": "service_completed_successfully"},
         "postgres": {"condition": "service_healthy"},
         "kafka": {"condition": "service_healthy"},
     }
@@ -195,29 +262,42 @@ def test_named_volumes_are_declared(compose) -> None:
 
 
 @pytest.fixture(scope="module")
-def created_topics(compose, deploy, tmp_path_factory) -> dict[str, dict[str, str]]:
-    """Runs the topic job's script with a stand-in kafka-topics.sh that records each call."""
-    job = compose["services"]["kafka-topics"]
+def kafka_setup(compose, deploy, tmp_path_factory) -> list[list[str]]:
+    """Runs the setup job's script with stand-ins for the Kafka tools that record each
+    call (tool first, then its arguments)."""
+    job = compose["services"]["kafka-setup"]
     assert job["depends_on"] == {"kafka": {"condition": "service_healthy"}}
     assert job["restart"] == "no"
     script = job["entrypoint"][-1]
     mounts = dict(reversed(v.split(":")[:2]) for v in job["volumes"])
     source = deploy.ROOT / mounts[script]
-    tmp = tmp_path_factory.mktemp("topics")
+    tmp = tmp_path_factory.mktemp("setup")
     log = tmp / "calls"
-    stub = tmp / "kafka-topics.sh"
-    stub.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\n')
-    stub.chmod(0o755)
-    env = dict(deploy.environment_of(job), KAFKA_TOPICS=str(stub), PATH=os.environ["PATH"])
+    for tool in ("kafka-topics.sh", "kafka-configs.sh", "kafka-acls.sh"):
+        stub = tmp / tool
+        stub.write_text(f'#!/bin/sh\nprintf "%s\\0" {tool} "$@" >> {log}\nprintf "\\n" >> {log}\n')
+        stub.chmod(0o755)
+    env = dict(deploy.environment_of(job), KAFKA_BIN=str(tmp), PATH=os.environ["PATH"])
     subprocess.run([*job["entrypoint"][:-1], str(source)], env=env, check=True)
+    calls = [line.split("\0") for line in log.read_text().split("\0\n") if line]
+    config = env["COMMAND_CONFIG"]
+    for call in calls:  # each as admin, with the client configuration kafka-tls wrote
+        assert call[1:5] == ["--bootstrap-server", "kafka:9092", "--command-config", config]
+    tls = compose["services"]["kafka-tls"]
+    assert mounted_volume(job, config) == mounted_volume(
+        tls, f"{tls['environment']['TLS_DIR']}/admin.properties"
+    )
+    return [call[:1] + call[5:] for call in calls]
+
+
+@pytest.fixture(scope="module")
+def created_topics(kafka_setup) -> dict[str, dict[str, str]]:
     created: dict[str, dict[str, str]] = {}
-    for line in log.read_text().splitlines():
-        args = shlex.split(line)
-        if "--create" not in args:
+    for call in kafka_setup:
+        tool, args = call[0], call[1:]
+        if tool != "kafka-topics.sh" or "--create" not in args:
             continue
-        assert (
-            "--if-not-exists" in args and args[args.index("--bootstrap-server") + 1] == "kafka:9092"
-        )
+        assert "--if-not-exists" in args
         options = {
             a: args[i + 1] for i, a in enumerate(args) if a.startswith("--") and i + 1 < len(args)
         }
@@ -226,16 +306,160 @@ def created_topics(compose, deploy, tmp_path_factory) -> dict[str, dict[str, str
     return created
 
 
-def test_the_topic_job_creates_every_topic_and_its_dead_letters(created_topics, deploy) -> None:
+def test_the_setup_job_creates_every_topic_and_its_dead_letters(created_topics, deploy) -> None:
+    """Event topics kept forever; partners' postings (clear resident-ID numbers) and dead
+    letters 30 days, in daily segments."""
     assert set(created_topics) == deploy.topics
     for name, topic in created_topics.items():
-        assert topic["retention.ms"] == "-1", name  # the log is never deleted
+        if name in deploy.event_topics:
+            assert topic["retention.ms"] == "-1", name  # the log is never deleted
+            assert "segment.ms" not in topic, name
+        else:
+            assert name in deploy.intake_topics or name.endswith(".dlq"), name
+            assert topic["retention.ms"] == str(30 * 24 * 3600 * 1000), name
+            assert int(topic["segment.ms"]) <= 24 * 3600 * 1000, name
         if not name.endswith(".dlq"):
             assert int(topic["partitions"]) >= 6, name
 
 
 def test_every_topic_a_service_uses_is_created(created_topics, service) -> None:
     assert service.topics_used() <= set(created_topics)
+
+
+def granted(kafka_setup) -> dict[str, set[tuple[str, str, str]]]:
+    """What kafka-setup allows each principal: (resource type, name, operation)."""
+    acls: dict[str, set[tuple[str, str, str]]] = {}
+    for call in kafka_setup:
+        tool, args = call[0], call[1:]
+        if tool != "kafka-acls.sh":
+            continue
+        assert args[:5] == ["--add", "--allow-principal", args[2], "--allow-host", "*"]
+        assert "--deny-principal" not in args
+        assert args[args.index("--resource-pattern-type") + 1] == "literal"
+        kind = next(a for a in args if a in ("--topic", "--group", "--cluster"))
+        name = args[args.index(kind) + 1]
+        operations = [args[i + 1] for i, a in enumerate(args) if a == "--operation"]
+        principal = args[2].removeprefix("User:")
+        acls.setdefault(principal, set()).update((kind[2:], name, op) for op in operations)
+    return acls
+
+
+def test_each_service_has_a_user_allowed_exactly_what_it_does(kafka_setup, service) -> None:
+    """The same rule as the Kubernetes KafkaUsers: its topic, the topics its projections,
+    reactions and intake consume, in the groups the kernel names, and their dead letters."""
+    users = [
+        call[call.index("--entity-name") + 1]
+        for call in kafka_setup
+        if call[0] == "kafka-configs.sh" and "--add-config" in call
+    ]
+    assert users.count(f"tuopin-{service.name}") == 1
+    (scram,) = [c for c in kafka_setup if f"tuopin-{service.name}" in c and "--add-config" in c]
+    assert scram[scram.index("--add-config") + 1].startswith("SCRAM-SHA-512=[")
+    assert granted(kafka_setup)[f"tuopin-{service.name}"] == service.kafka_acls()
+
+
+def test_no_user_may_write_another_services_topic(kafka_setup, deploy) -> None:
+    from tuopin_contracts.topics import Inbound, Topic
+
+    owners = {str(t): t.owner for t in Topic} | {str(t): t.owner for t in Inbound}
+    acls = granted(kafka_setup)
+    assert set(acls) == {f"tuopin-{name}" for name in deploy.services}
+    for principal, allowed in acls.items():
+        service = deploy.services[principal.removeprefix("tuopin-")]
+        reads = {t for p in service.spec.subscriptions for t in p.topics}
+        reads |= {service.spec.intake.topic} if service.spec.intake else set()
+        for kind, name, op in allowed:
+            assert op in ("Describe", "Read", "Write"), (principal, name, op)
+            if kind != "topic" or op != "Write":
+                continue
+            if name.endswith(".dlq"):
+                assert name.removesuffix(".dlq") in reads, (principal, name)
+            else:
+                assert owners[name] == service.name, (principal, name)
+
+
+def test_the_tls_material_verifies_the_broker_by_its_names(compose, deploy, tmp_path) -> None:
+    """make-tls.sh, run here with the JDK's keytool: a broker certificate for the names the
+    clients use, signed by a CA whose certificate is all the services get; a handshake by the
+    services' own TLS context succeeds for those names only. A second run keeps it all."""
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        pkcs12,
+    )
+
+    from tuopin_eventkit.kafka import KafkaSettings, security
+
+    keytool = shutil.which("keytool")
+    if keytool is None:
+        pytest.skip("no keytool (a JDK) here")
+    job = compose["services"]["kafka-tls"]
+    mounts = dict(reversed(v.split(":")[:2]) for v in job["volumes"])
+    script = deploy.ROOT / mounts[job["entrypoint"][-1]]
+    env = dict(
+        deploy.environment_of(job),
+        TLS_DIR=str(tmp_path / "tls"),
+        CA_DIR=str(tmp_path / "ca"),
+        KEYTOOL=keytool,
+        BROKER_UID=str(os.getuid()),
+        PATH=os.environ["PATH"],
+    )
+    subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True)
+    assert sorted(p.name for p in (tmp_path / "ca").iterdir()) == ["ca.crt"]
+    keystore = (tmp_path / "tls" / "kafka.p12").read_bytes()
+    assert oct((tmp_path / "tls" / "kafka.p12").stat().st_mode & 0o777) == "0o400"
+    password = deploy.TEST_ENV["TUOPIN_KAFKA_TLS_PASSWORD"].encode()
+    key, cert, _ = pkcs12.load_key_and_certificates(keystore, password)
+    assert key is not None and cert is not None
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(names.get_values_for_type(x509.DNSName)) == {"kafka", "localhost"}
+    admin = (tmp_path / "tls" / "admin.properties").read_text()
+    assert 'username="admin"' in admin and deploy.TEST_ENV["TUOPIN_KAFKA_ADMIN_PASSWORD"] in admin
+
+    (tmp_path / "server.pem").write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        + cert.public_bytes(Encoding.PEM)
+    )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(tmp_path / "server.pem")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve(count: int) -> None:
+        for _ in range(count):
+            connection, _ = listener.accept()
+            with contextlib.suppress(ssl.SSLError, OSError):
+                with server.wrap_socket(connection, server_side=True) as tls:
+                    tls.recv(1)
+
+    thread = threading.Thread(target=serve, args=(3,), daemon=True)
+    thread.start()
+    settings = KafkaSettings(
+        security_protocol="SASL_SSL",
+        sasl_username="tuopin-loans",
+        sasl_password="x",
+        ssl_cafile=tmp_path / "ca" / "ca.crt",
+    )
+    client = security(settings)["ssl_context"]
+    for name, good in (("kafka", True), ("localhost", True), ("postgres", False)):
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            if good:
+                with client.wrap_socket(raw, server_hostname=name) as tls:
+                    assert tls.getpeercert()["subject"] == ((("commonName", "kafka"),),)
+            else:
+                with pytest.raises(ssl.SSLCertVerificationError):
+                    client.wrap_socket(raw, server_hostname=name)
+    thread.join(timeout=10)
+    listener.close()
+
+    again = subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True)
+    assert b"kept" in again.stdout
+    assert (tmp_path / "tls" / "kafka.p12").read_bytes() == keystore
 
 
 # --- Prometheus ----------------------------------------------------------------------------
