@@ -7,7 +7,8 @@
 #                               mount $CA_DIR (that file only) to verify the broker
 #   $TLS_DIR/admin.properties   a client configuration for the operator's Kafka tools inside
 #                               the kafka container (the super user `admin`, SASL PLAIN over
-#                               TLS; deploy/README.md)
+#                               TLS; deploy/README.md), written again on every run so a new
+#                               $ADMIN_PASSWORD takes effect
 # The CA's own key is thrown away once it has signed: nothing can be signed with it later.
 # To renew (or after a leak): `docker compose down`, delete the volumes kafka-tls and
 # kafka-ca, `docker compose up -d` (the services trust the new CA on their restart).
@@ -24,13 +25,25 @@ KEYTOOL="${KEYTOOL:-keytool}"
 NAMES="${NAMES:-dns:kafka,dns:localhost,ip:127.0.0.1}"
 DAYS="${DAYS:-825}"
 
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$TLS_DIR" "$CA_DIR"
+cat > "$work/admin.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$ADMIN_PASSWORD";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+EOF
+install -m 0400 "$work/admin.properties" "$TLS_DIR/admin.properties"
+if [[ "$(id -u)" == 0 ]]; then
+    chown "$BROKER_UID" "$TLS_DIR/admin.properties"
+fi
+
 if [[ -s "$TLS_DIR/kafka.p12" && -s "$TLS_DIR/ca.crt" && -s "$CA_DIR/ca.crt" ]]; then
     echo "TLS material already in $TLS_DIR: kept"
     exit 0
 fi
-
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 ca_pass="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # The CA: a fresh key pair that exists only for this run.
@@ -54,20 +67,10 @@ ca_pass="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 "$KEYTOOL" -importcert -alias kafka -file "$work/kafka.crt" -keystore "$work/kafka.p12" \
     -storepass "$KEYSTORE_PASSWORD" -noprompt
 
-cat > "$work/admin.properties" <<EOF
-security.protocol=SASL_SSL
-sasl.mechanism=PLAIN
-sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$ADMIN_PASSWORD";
-ssl.truststore.type=PEM
-ssl.truststore.location=$TLS_DIR/ca.crt
-EOF
-
-mkdir -p "$TLS_DIR" "$CA_DIR"
 install -m 0400 "$work/kafka.p12" "$TLS_DIR/kafka.p12"
-install -m 0400 "$work/admin.properties" "$TLS_DIR/admin.properties"
 install -m 0444 "$work/ca.crt" "$TLS_DIR/ca.crt"
 install -m 0444 "$work/ca.crt" "$CA_DIR/ca.crt"
 if [[ "$(id -u)" == 0 ]]; then
-    chown "$BROKER_UID" "$TLS_DIR/kafka.p12" "$TLS_DIR/admin.properties"
+    chown "$BROKER_UID" "$TLS_DIR/kafka.p12"
 fi
 echo "TLS material made in $TLS_DIR (CA certificate also in $CA_DIR)"

@@ -457,9 +457,11 @@ def test_the_tls_material_verifies_the_broker_by_its_names(compose, deploy, tmp_
     thread.join(timeout=10)
     listener.close()
 
+    env["ADMIN_PASSWORD"] = "a-new-admin-password"  # rotated: the tools follow, TLS stays
     again = subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True)
     assert b"kept" in again.stdout
     assert (tmp_path / "tls" / "kafka.p12").read_bytes() == keystore
+    assert 'password="a-new-admin-password"' in (tmp_path / "tls" / "admin.properties").read_text()
 
 
 # --- Prometheus ----------------------------------------------------------------------------
