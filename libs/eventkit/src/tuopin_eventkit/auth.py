@@ -11,10 +11,13 @@ Each service declares, for every route, one ``Rule``: what kind of access it is 
 find the region or organisation the request touches. ``permits`` is the whole policy.
 """
 
+import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -42,6 +45,10 @@ REGION_DIGITS = {
     Role.TOWNSHIP_OFFICER: 9, Role.VILLAGE_CADRE: 12,
 }  # fmt: skip
 OFFICERS = frozenset(REGION_DIGITS)
+PARTNERS = frozenset({Role.BANK, Role.TRAINING_CENTRE})
+# Where each level's own digits end in a region code (province 62, city 6211, county
+# 621121, township 621121100, village 621121100201).
+LEVEL_ENDS = (2, 4, 6, 9, 12)
 
 
 class Access(StrEnum):
@@ -97,8 +104,13 @@ def permits(who: Principal, access: Access, target: Target) -> bool:
         mine = who.org is not None and (target.org, target.org_role) == (who.org, role)
         return access in (Access.READ, Access.PARTNER) and mine
     if role == Role.EVALUATOR:
-        county = (target.region or "")[:6]
-        return access in (Access.READ, Access.ASSESS) and county in who.counties
+        # Something in one of its counties: a region of at least six digits.
+        region = target.region or ""
+        return (
+            access in (Access.READ, Access.ASSESS)
+            and len(region) >= 6
+            and region[:6] in who.counties
+        )
     if role == Role.PROVINCE_ADMIN:
         return access != Access.PARTNER
     # city, county, township officers and village cadres: their own region only
@@ -117,6 +129,9 @@ class AuthSettings(BaseModel):
     jwks_url: str | None = None
     algorithms: list[str] = ["RS256", "ES256"]
     leeway_seconds: int = 30
+    # The longest a token may live (exp − iat, or exp − now without iat): a stolen token
+    # is worth a working day at most, however the provider (or ``tuopin token``) minted it.
+    max_lifetime_minutes: int = 12 * 60
 
 
 class Unauthenticated(Exception):
@@ -131,7 +146,10 @@ def mint(
     settings: AuthSettings, subject: str, role: Role, *, region: str | None = None,
     org: str | None = None, counties: tuple[str, ...] = (), minutes: int = 480,
 ) -> str:  # fmt: skip
-    """A token signed with the local key (embedded mode, development, tests)."""
+    """A token signed with the local key (embedded mode, development, tests); never one
+    the services would refuse as too long-lived."""
+    if minutes > settings.max_lifetime_minutes:
+        raise ValueError(f"a token lives at most {settings.max_lifetime_minutes} minutes")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": settings.issuer, "aud": settings.audience, "sub": subject, "role": role,
@@ -163,22 +181,58 @@ class Verifier:
                 token, key, algorithms=algorithms, audience=s.audience, issuer=s.issuer,
                 leeway=s.leeway_seconds, options={"require": ["exp", "iss", "aud", "sub"]},
             )  # fmt: skip
+            lifetime = claims["exp"] - claims.get("iat", time.time())
+            if lifetime > s.max_lifetime_minutes * 60:
+                raise ValueError(f"the token lives longer than {s.max_lifetime_minutes} minutes")
             return principal(claims)
-        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
 
 
+def _real_region(code: object, digits: int) -> bool:
+    """A region code of exactly ``digits`` digits whose every level is a real one: a
+    padded code (620000, 621100) is the province or a city written longer, and as a
+    caller's scope it would reach further than its length says."""
+    if not isinstance(code, str) or not re.fullmatch(r"[0-9]+", code) or len(code) != digits:
+        return False
+    ends = [end for end in LEVEL_ENDS if end <= digits]
+    return all(int(code[start:end]) > 0 for start, end in pairwise(ends))
+
+
+ORG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+SCOPE_CLAIMS = ("region", "org", "counties")
+
+
 def principal(claims: Mapping[str, Any]) -> Principal:
-    role = Role(claims["role"])
-    region = claims.get("region")
-    if role in OFFICERS:
-        if not region or not region.isdigit() or len(region) != REGION_DIGITS[role]:
-            raise ValueError(f"a {role} token names a {REGION_DIGITS[role]}-digit region")
-    if role in (Role.BANK, Role.TRAINING_CENTRE) and not claims.get("org"):
+    """The caller a verified token names; any claim out of shape is a ValueError (401).
+    Each role carries its own scope claim and no other: officers a region of their
+    level's length, partners their organisation, evaluators one or more county codes,
+    auditors none."""
+    named, subject = claims.get("role"), claims.get("sub")
+    if not isinstance(named, str) or named not in set(Role):
+        raise ValueError(f"unknown role {named!r}")
+    if not isinstance(subject, str) or not subject:
+        raise ValueError("the token names no subject (sub)")
+    role = Role(named)
+    given = {name for name in SCOPE_CLAIMS if claims.get(name) not in (None, "", [])}
+    wanted = {"region"} if role in OFFICERS else {"org"} if role in PARTNERS else set()
+    if role == Role.EVALUATOR:
+        wanted = {"counties"}
+    if given != wanted:
+        raise ValueError(
+            f"a {role} token carries {sorted(wanted) or 'no scope'}, not {sorted(given)}"
+        )
+    region, org, counties = claims.get("region"), claims.get("org"), claims.get("counties")
+    if role in OFFICERS and not _real_region(region, REGION_DIGITS[role]):
+        raise ValueError(f"a {role} token names a {REGION_DIGITS[role]}-digit region")
+    if role in PARTNERS and not (isinstance(org, str) and ORG.fullmatch(org)):
         raise ValueError(f"a {role} token names its organisation (org)")
+    if role == Role.EVALUATOR and not (
+        isinstance(counties, list) and all(_real_region(c, 6) for c in counties)
+    ):
+        raise ValueError("an evaluator token names its counties: a list of 6-digit county codes")
     return Principal(
-        subject=str(claims["sub"]), role=role, region=region, org=claims.get("org"),
-        counties=frozenset(claims.get("counties", ())),
+        subject=subject, role=role, region=region, org=org, counties=frozenset(counties or ()),
     )  # fmt: skip
 
 
