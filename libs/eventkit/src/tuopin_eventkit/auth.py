@@ -378,8 +378,9 @@ def may_call(who: Principal, rule: Rule) -> bool:
 
 def refusal(who: Principal, action: str, target: Target | None = None) -> Forbidden:
     """A 403 naming the role, its scope and (when known) the scope asked for."""
-    asked = f" for {target}" if target is not None else f": not open to a {who.role}"
-    return Forbidden(f"a {who.role} of {who.scope or 'no scope'} may not {action}{asked}")
+    role = f"{'an' if who.role[0] in 'aeiou' else 'a'} {who.role}"
+    asked = f" for {target}" if target is not None else f": not open to {role}"
+    return Forbidden(f"{role} of {who.scope or 'no scope'} may not {action}{asked}")
 
 
 async def check(who: Principal, rule: Rule, call: Call, action: str) -> None:
