@@ -24,3 +24,16 @@ def test_an_evaluator_token_carries_its_counties() -> None:
 def test_a_county_officer_needs_a_county_code() -> None:
     result = CliRunner().invoke(app, ["token", "--role", "county_officer", "--region", "62"])
     assert result.exit_code == 2 and "6-digit region" in result.output
+
+
+def test_a_token_lives_no_longer_than_the_services_accept() -> None:
+    args = ["token", "--role", "auditor", "--minutes", str(80 * 365 * 24 * 60)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "at most 720 minutes" in result.output
+    longest = CliRunner().invoke(app, ["token", "--role", "auditor", "--minutes", "720"])
+    assert Verifier(AuthSettings()).verify(longest.output.strip()).role == Role.AUDITOR
+
+
+def test_an_evaluator_names_real_counties() -> None:
+    result = CliRunner().invoke(app, ["token", "--role", "evaluator", "--county", "620000"])
+    assert result.exit_code == 2 and "an evaluator token names its counties" in result.output

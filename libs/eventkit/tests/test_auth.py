@@ -125,3 +125,81 @@ HERE, THERE = frozenset({"621121"}), frozenset({"621122"})
 )  # fmt: skip
 def test_who_may_do_what(who, access, target, allowed) -> None:
     assert permits(who, access, target) is allowed
+
+
+def local(**claims: object) -> str:
+    """A token signed with the local key, with these claims over an auditor's."""
+    now = datetime.now(UTC)
+    base = {"iss": LOCAL.issuer, "aud": LOCAL.audience, "sub": "li", "role": "auditor"}
+    base |= {"iat": now, "exp": now + timedelta(minutes=5)}
+    token = {k: v for k, v in {**base, **claims}.items() if v is not None}
+    return jwt.encode(token, LOCAL.signing_key.get_secret_value(), algorithm="HS256")
+
+
+COUNTY_OFFICER = {"role": "county_officer"}
+EVALUATOR = {"role": "evaluator"}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {**COUNTY_OFFICER, "region": ["621121"]},  # a list, not a string (was a 500)
+        {**COUNTY_OFFICER, "region": 621121},
+        {**COUNTY_OFFICER, "region": "620000"},  # the province, padded to a county's length
+        {**COUNTY_OFFICER, "region": "621100"},  # a city, padded
+        {"role": "city_officer", "region": "6200"},
+        {"role": "village_cadre", "region": "621121100000"},
+        {**EVALUATOR, "counties": [""]},  # read province-wide before
+        {**EVALUATOR, "counties": ["620000"]},  # likewise
+        {**EVALUATOR, "counties": []},
+        {**EVALUATOR, "counties": "621121"},
+        {**EVALUATOR, "counties": ["6211"]},
+        {**EVALUATOR, "counties": ["621121"], "region": "621121"},  # not an evaluator's claim
+        {"role": "bank"},  # a bank names itself
+        {"role": "bank", "org": ["gansu-rcc"]},
+        {"role": "bank", "org": "gansu rcc"},
+        {"role": "bank", "org": "gansu-rcc", "region": "621121"},
+        {"role": "auditor", "region": "62"},  # an auditor has no scope to name
+        {"role": "province_admin"},
+        {"role": ["auditor"]},
+        {"role": "mayor"},
+        {"sub": 42},
+    ],
+)
+def test_claims_out_of_shape_do_not_verify(claims) -> None:
+    with pytest.raises(Unauthenticated):
+        Verifier(LOCAL).verify(local(**claims))
+
+
+def test_each_role_with_its_own_claims_verifies() -> None:
+    verify = Verifier(LOCAL).verify
+    assert verify(local(role="province_admin", region="62")).region == "62"
+    assert verify(local(role="village_cadre", region="621121100201")).region == "621121100201"
+    assert verify(local(role="bank", org="gansu-rcc")).org == "gansu-rcc"
+    counties = ["621121", "621122"]
+    assert verify(local(**EVALUATOR, counties=counties)).counties == set(counties)
+    assert verify(local()) == Principal("li", Role.AUDITOR)
+
+
+def test_a_token_living_longer_than_the_maximum_does_not_verify() -> None:
+    now = datetime.now(UTC)
+    eighty_years = local(exp=now + timedelta(days=80 * 365))
+    with pytest.raises(Unauthenticated, match="longer than 720 minutes"):
+        Verifier(LOCAL).verify(eighty_years)
+    # Without iat, the lifetime left counts.
+    with pytest.raises(Unauthenticated):
+        Verifier(LOCAL).verify(local(iat=None, exp=now + timedelta(hours=13)))
+    assert Verifier(LOCAL).verify(local(iat=None, exp=now + timedelta(hours=11)))
+    # Issued long ago, for long: refused even while it has little time left.
+    with pytest.raises(Unauthenticated):
+        Verifier(LOCAL).verify(local(iat=now - timedelta(days=30), exp=now + timedelta(hours=1)))
+    # Exactly the maximum verifies; the maximum is configurable.
+    assert Verifier(LOCAL).verify(mint(LOCAL, "li", Role.AUDITOR, minutes=720))
+    short = AuthSettings(max_lifetime_minutes=60)
+    with pytest.raises(Unauthenticated):
+        Verifier(short).verify(mint(LOCAL, "li", Role.AUDITOR, minutes=61))
+
+
+def test_mint_refuses_a_lifetime_the_services_would_refuse() -> None:
+    with pytest.raises(ValueError, match="at most 720 minutes"):
+        mint(LOCAL, "li", Role.AUDITOR, minutes=721)

@@ -7,18 +7,25 @@ mints them. Claims: ``sub``; ``role``; ``region`` (a region-code prefix: 62 the 
 6211 a city, 621121 a county, 9 digits a township, 12 a village); ``org`` (a bank's or a
 training centre's id); ``counties`` (an evaluator's assigned counties).
 
-Each service declares, for every route, one ``Rule``: what kind of access it is and how to
-find the region or organisation the request touches. ``permits`` is the whole policy.
+Each service declares, for every route, one ``Rule``: what kind of access it is and where
+the region or organisation the request touches is read — one declared place (a path
+parameter, a query parameter or a body field) of the validated request the handler is
+called with, never the raw request. ``permits`` is the whole policy.
 """
 
+import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import jwt
 from pydantic import BaseModel, SecretStr
+
+from tuopin_eventkit.aggregate import NotFound
 
 if TYPE_CHECKING:
     from tuopin_eventkit.service import Runtime
@@ -42,6 +49,10 @@ REGION_DIGITS = {
     Role.TOWNSHIP_OFFICER: 9, Role.VILLAGE_CADRE: 12,
 }  # fmt: skip
 OFFICERS = frozenset(REGION_DIGITS)
+PARTNERS = frozenset({Role.BANK, Role.TRAINING_CENTRE})
+# Where each level's own digits end in a region code (province 62, city 6211, county
+# 621121, township 621121100, village 621121100201).
+LEVEL_ENDS = (2, 4, 6, 9, 12)
 
 
 class Access(StrEnum):
@@ -65,20 +76,32 @@ class Principal:
     counties: frozenset[str] = frozenset()
 
     @property
+    def scope(self) -> str:
+        """Its region, organisation or counties ("" for the auditor's none)."""
+        return self.org or self.region or ",".join(sorted(self.counties))
+
+    @property
     def actor(self) -> str:
         """How events record who caused them."""
-        scope = self.org or self.region or ",".join(sorted(self.counties))
-        return f"{self.role}:{self.subject}" + (f"@{scope}" if scope else "")
+        return f"{self.role}:{self.subject}" + (f"@{self.scope}" if self.scope else "")
 
 
 @dataclass(frozen=True)
 class Target:
     """What a request touches: a region (code or prefix), or an organisation of a kind
-    (a bank's id never opens a training centre's records, whatever the strings)."""
+    (a bank's id never opens a training centre's records, whatever the strings).
+    ``unknown`` says what a lookup did not find: a caller the rule would otherwise
+    refuse is told 404 (the id names nothing), not 403."""
 
     region: str | None = None
     org: str | None = None
     org_role: Role | None = None
+    unknown: str | None = None
+
+    def __str__(self) -> str:
+        if self.org:
+            return f"{self.org_role} {self.org}"
+        return f"region {self.region}" if self.region else "the whole province"
 
 
 def _within(region: str | None, scope: str | None) -> bool:
@@ -97,8 +120,13 @@ def permits(who: Principal, access: Access, target: Target) -> bool:
         mine = who.org is not None and (target.org, target.org_role) == (who.org, role)
         return access in (Access.READ, Access.PARTNER) and mine
     if role == Role.EVALUATOR:
-        county = (target.region or "")[:6]
-        return access in (Access.READ, Access.ASSESS) and county in who.counties
+        # Something in one of its counties: a region of at least six digits.
+        region = target.region or ""
+        return (
+            access in (Access.READ, Access.ASSESS)
+            and len(region) >= 6
+            and region[:6] in who.counties
+        )
     if role == Role.PROVINCE_ADMIN:
         return access != Access.PARTNER
     # city, county, township officers and village cadres: their own region only
@@ -117,6 +145,9 @@ class AuthSettings(BaseModel):
     jwks_url: str | None = None
     algorithms: list[str] = ["RS256", "ES256"]
     leeway_seconds: int = 30
+    # The longest a token may live (exp − iat, or exp − now without iat): a stolen token
+    # is worth a working day at most, however the provider (or ``tuopin token``) minted it.
+    max_lifetime_minutes: int = 12 * 60
 
 
 class Unauthenticated(Exception):
@@ -131,7 +162,10 @@ def mint(
     settings: AuthSettings, subject: str, role: Role, *, region: str | None = None,
     org: str | None = None, counties: tuple[str, ...] = (), minutes: int = 480,
 ) -> str:  # fmt: skip
-    """A token signed with the local key (embedded mode, development, tests)."""
+    """A token signed with the local key (embedded mode, development, tests); never one
+    the services would refuse as too long-lived."""
+    if minutes > settings.max_lifetime_minutes:
+        raise ValueError(f"a token lives at most {settings.max_lifetime_minutes} minutes")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "iss": settings.issuer, "aud": settings.audience, "sub": subject, "role": role,
@@ -163,22 +197,58 @@ class Verifier:
                 token, key, algorithms=algorithms, audience=s.audience, issuer=s.issuer,
                 leeway=s.leeway_seconds, options={"require": ["exp", "iss", "aud", "sub"]},
             )  # fmt: skip
+            lifetime = claims["exp"] - claims.get("iat", time.time())
+            if lifetime > s.max_lifetime_minutes * 60:
+                raise ValueError(f"the token lives longer than {s.max_lifetime_minutes} minutes")
             return principal(claims)
-        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
 
 
+def _real_region(code: object, digits: int) -> bool:
+    """A region code of exactly ``digits`` digits whose every level is a real one: a
+    padded code (620000, 621100) is the province or a city written longer, and as a
+    caller's scope it would reach further than its length says."""
+    if not isinstance(code, str) or not re.fullmatch(r"[0-9]+", code) or len(code) != digits:
+        return False
+    ends = [end for end in LEVEL_ENDS if end <= digits]
+    return all(int(code[start:end]) > 0 for start, end in pairwise(ends))
+
+
+ORG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+SCOPE_CLAIMS = ("region", "org", "counties")
+
+
 def principal(claims: Mapping[str, Any]) -> Principal:
-    role = Role(claims["role"])
-    region = claims.get("region")
-    if role in OFFICERS:
-        if not region or not region.isdigit() or len(region) != REGION_DIGITS[role]:
-            raise ValueError(f"a {role} token names a {REGION_DIGITS[role]}-digit region")
-    if role in (Role.BANK, Role.TRAINING_CENTRE) and not claims.get("org"):
+    """The caller a verified token names; any claim out of shape is a ValueError (401).
+    Each role carries its own scope claim and no other: officers a region of their
+    level's length, partners their organisation, evaluators one or more county codes,
+    auditors none."""
+    named, subject = claims.get("role"), claims.get("sub")
+    if not isinstance(named, str) or named not in set(Role):
+        raise ValueError(f"unknown role {named!r}")
+    if not isinstance(subject, str) or not subject:
+        raise ValueError("the token names no subject (sub)")
+    role = Role(named)
+    given = {name for name in SCOPE_CLAIMS if claims.get(name) not in (None, "", [])}
+    wanted = {"region"} if role in OFFICERS else {"org"} if role in PARTNERS else set()
+    if role == Role.EVALUATOR:
+        wanted = {"counties"}
+    if given != wanted:
+        raise ValueError(
+            f"a {role} token carries {sorted(wanted) or 'no scope'}, not {sorted(given)}"
+        )
+    region, org, counties = claims.get("region"), claims.get("org"), claims.get("counties")
+    if role in OFFICERS and not _real_region(region, REGION_DIGITS[role]):
+        raise ValueError(f"a {role} token names a {REGION_DIGITS[role]}-digit region")
+    if role in PARTNERS and not (isinstance(org, str) and ORG.fullmatch(org)):
         raise ValueError(f"a {role} token names its organisation (org)")
+    if role == Role.EVALUATOR and not (
+        isinstance(counties, list) and all(_real_region(c, 6) for c in counties)
+    ):
+        raise ValueError("an evaluator token names its counties: a list of 6-digit county codes")
     return Principal(
-        subject=str(claims["sub"]), role=role, region=region, org=claims.get("org"),
-        counties=frozenset(claims.get("counties", ())),
+        subject=subject, role=role, region=region, org=org, counties=frozenset(counties or ()),
     )  # fmt: skip
 
 
@@ -187,36 +257,70 @@ def principal(claims: Mapping[str, Any]) -> Principal:
 
 @dataclass(frozen=True)
 class Call:
-    """What a scope resolver may look at: the route's path and query parameters, the JSON
-    body when there is one, and the service's runtime (for lookups in its read models)."""
+    """The validated request a handler is called with, as a scope resolver sees it: its
+    path parameters, its declared query parameters and its body (the model instance)
+    exactly as the handler gets them, and the service's runtime (for lookups)."""
 
-    path: Mapping[str, str]
-    query: Mapping[str, str]
+    path: Mapping[str, Any]
+    query: Mapping[str, Any]
     body: Any
     runtime: "Runtime"
 
 
-Resolve = Callable[[Call], Awaitable[Target]]
+class Place(StrEnum):
+    PATH = "path"
+    QUERY = "query"
+    BODY = "body"
+
+
+@dataclass(frozen=True)
+class At:
+    """The one place of a request a route's scope is read from."""
+
+    place: Place
+    name: str
+
+    def of(self, call: Call) -> Any:
+        if self.place == Place.BODY:
+            body = call.body
+            return (
+                body.get(self.name) if isinstance(body, Mapping) else getattr(body, self.name, None)
+            )
+        return (call.path if self.place == Place.PATH else call.query).get(self.name)
+
+
+def _at(path: str | None, query: str | None, body: str | None) -> At:
+    named = [(p, n) for p, n in ((Place.PATH, path), (Place.QUERY, query), (Place.BODY, body)) if n]
+    if len(named) != 1:
+        raise TypeError("a scope is read from exactly one place: path=, query= or body=")
+    return At(*named[0])
+
+
+Find = Callable[["Runtime", str], Awaitable[Target | None]]
 
 
 @dataclass(frozen=True)
 class Resolver:
-    """How a route finds what it touches; ``by`` says whether that is a region or an
-    organisation (None: province-wide, for roles bound to neither)."""
+    """How a route finds what it touches: the value at ``at`` made a target by ``find``
+    (None: not found). ``by`` says whether that is a region or an organisation (None:
+    province-wide, for roles bound to neither)."""
 
-    resolve: Resolve
+    at: At | None
+    find: Find | None
     by: str | None
     org_role: Role | None = None  # the kind of organisation, when ``by`` is "org"
 
     async def __call__(self, call: Call) -> Target:
-        return await self.resolve(call)
+        if self.at is None or self.find is None:
+            return Target()
+        value = self.at.of(call)
+        if value is None:  # an optional parameter left out: the whole province
+            return Target()
+        found = await self.find(call.runtime, str(value))
+        return found or Target(unknown=f"no {self.at.name.removesuffix('_id')} {value}")
 
 
-async def _province_wide(call: Call) -> Target:
-    return Target()
-
-
-unscoped = Resolver(_province_wide, None)
+unscoped = Resolver(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -230,47 +334,61 @@ def public() -> Rule:
     return Rule(Access.PUBLIC)
 
 
-def _pick(call: Call, name: str) -> Any:
-    for source in (call.path, call.query, call.body if isinstance(call.body, dict) else {}):
-        if name in source and source[name] is not None:
-            return source[name]
-    return None
+def region_of(
+    *, path: str | None = None, query: str | None = None, body: str | None = None
+) -> Resolver:
+    """The region is a request parameter: ``region_of(query="region")``."""
+
+    async def region(runtime: "Runtime", value: str) -> Target:
+        return Target(region=value)
+
+    return Resolver(_at(path, query, body), region, "region")
 
 
-def region_of(name: str) -> Resolver:
-    """The region is a request parameter (path, query or body field ``name``)."""
-
-    async def resolve(call: Call) -> Target:
-        value = _pick(call, name)
-        return Target(region=str(value) if value is not None else None)
-
-    return Resolver(resolve, "region")
-
-
-def org_of(name: str, role: Role) -> Resolver:
+def org_of(role: Role, *, path: str | None = None, body: str | None = None) -> Resolver:
     """The organisation is a request parameter (``bank_id`` of a bank, ``centre_id`` …)."""
 
-    async def resolve(call: Call) -> Target:
-        value = _pick(call, name)
-        return Target(org=str(value), org_role=role) if value is not None else Target()
+    async def org(runtime: "Runtime", value: str) -> Target:
+        return Target(org=value, org_role=role)
 
-    return Resolver(resolve, "org", role)
+    return Resolver(_at(path, None, body), org, "org", role)
 
 
-def looked_up(
-    name: str,
-    find: Callable[["Runtime", str], Awaitable[Target | None]],
-    org_role: Role | None = None,
-) -> Resolver:
-    """The target is found from a parameter (e.g. a household's village from its id, or a
-    loan's bank); an unknown one is province-wide, so only unscoped roles reach the 404."""
-
-    async def resolve(call: Call) -> Target:
-        value = _pick(call, name)
-        found = await find(call.runtime, str(value)) if value is not None else None
-        return found or Target()
-
-    return Resolver(resolve, "org" if org_role else "region", org_role)
+def looked_up(find: Find, *, path: str, org_role: Role | None = None) -> Resolver:
+    """The target is found from a path parameter (e.g. a household's village from its id,
+    or a loan's bank); an unknown one answers 404."""
+    return Resolver(_at(path, None, None), find, "org" if org_role else "region", org_role)
 
 
 Policy = Mapping[str, Rule]  # "METHOD /path/{template}" → rule
+
+
+def may_call(who: Principal, rule: Rule) -> bool:
+    """Whether ``who`` could pass ``rule`` anywhere at all: the policy applied to the
+    caller's own scope, of the kind the rule looks at. Checked before the request is
+    validated, so a role the route is not for is refused whatever it sends, and a role
+    it is for has its input validated (422, 404) before its scope is checked."""
+    own = Target()
+    if rule.scope.by == "region":
+        own = Target(region=who.region or min(who.counties, default=None))
+    elif rule.scope.by == "org":
+        own = Target(org=who.org, org_role=rule.scope.org_role)
+    return permits(who, rule.access, own)
+
+
+def refusal(who: Principal, action: str, target: Target | None = None) -> Forbidden:
+    """A 403 naming the role, its scope and (when known) the scope asked for."""
+    role = f"{'an' if who.role[0] in 'aeiou' else 'a'} {who.role}"
+    asked = f" for {target}" if target is not None else f": not open to {role}"
+    return Forbidden(f"{role} of {who.scope or 'no scope'} may not {action}{asked}")
+
+
+async def check(who: Principal, rule: Rule, call: Call, action: str) -> None:
+    """The rule on the validated request ``call``: nothing when it permits, else 404 for
+    an id that names nothing, else 403."""
+    target = await rule.scope(call)
+    if permits(who, rule.access, target):
+        return
+    if target.unknown:
+        raise NotFound(target.unknown)
+    raise refusal(who, action, target)

@@ -2,20 +2,28 @@
 
 import asyncio
 import csv
+import functools
+import inspect
 import io
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AwareDatetime, BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from tuopin_contracts import Envelope
@@ -23,7 +31,7 @@ from tuopin_eventkit import auth, context, metrics, outage
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
-from tuopin_eventkit.service import RuntimeDep, ServiceSpec
+from tuopin_eventkit.service import Runtime, RuntimeDep, ServiceSpec
 from tuopin_eventkit.status import MetricsRefresh
 from tuopin_eventkit.store import RecordedEvent
 
@@ -120,8 +128,73 @@ MAX_POSITION = 2**63 - 1  # databases count in signed 64-bit integers
 Offset = Annotated[int, Query(ge=0, le=MAX_POSITION)]
 
 
+@dataclass(frozen=True)
+class _Admitted:
+    """A caller ``authorize`` let through to a route whose scope is still to be checked,
+    on the validated request, by the route itself (``ScopedRoute``)."""
+
+    who: auth.Principal
+    rule: auth.Rule
+    action: str  # "METHOD /route/{template}"
+    asked: str  # "METHOD /the/path" asked for, for the personal-data log
+    runtime: Runtime
+
+
+# Handed from ``authorize`` (a dependency: it runs before the request is validated) to the
+# endpoint wrapper of ``ScopedRoute`` (it runs with the validated values), in one task.
+_admitted: ContextVar[_Admitted | None] = ContextVar("admitted", default=None)
+
+
+class ScopedRoute(APIRoute):
+    """A route that checks its access rule's scope on the validated request: the very
+    path parameters, query parameters and body model its endpoint is called with, so the
+    check and the handler can never read two different values. (No dependency sees the
+    endpoint's validated values, so the endpoint itself is wrapped; FastAPI reads the
+    endpoint's own signature through ``functools.wraps``.)"""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, self._checked(endpoint), **kwargs)
+
+    def _checked(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(endpoint)
+        async def checked(**values: Any) -> Any:
+            admitted = _admitted.get()
+            if admitted is not None:
+                _admitted.set(None)
+                call = self._call(values, admitted.runtime)
+                await auth.check(admitted.who, admitted.rule, call, admitted.action)
+                _log_personal_data(admitted)
+            if inspect.iscoroutinefunction(endpoint):
+                return await endpoint(**values)
+            return await run_in_threadpool(endpoint, **values)
+
+        return checked
+
+    def _call(self, values: dict[str, Any], runtime: Runtime) -> auth.Call:
+        own = self.dependant
+        bodies = {f.alias: values[f.name] for f in own.body_params}
+        body = next(iter(bodies.values())) if len(bodies) == 1 else bodies or None
+        path = {f.alias: values[f.name] for f in own.path_params}
+        query: dict[str, Any] = {}
+        for f in own.query_params:  # a query model's fields are the route's parameters
+            model = _query_model(f)
+            if model is None:
+                query[f.alias] = values[f.name]
+            else:
+                fields = model.model_fields.items()
+                query |= {i.alias or n: getattr(values[f.name], n) for n, i in fields}
+        return auth.Call(path, query, body, runtime)
+
+
+class Router(APIRouter):
+    """The router every service builds its API with: its routes are ``ScopedRoute``s."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(route_class=ScopedRoute, **kwargs)
+
+
 def feed_router() -> APIRouter:
-    router = APIRouter(tags=["events"])
+    router = Router(tags=["events"])
 
     @router.get("/v1/events", response_model=Feed, summary="The service's event stream")
     async def read_events(
@@ -152,7 +225,7 @@ async def history(runtime: "RuntimeDep", subject: str, as_of: AwareDatetime | No
 
 
 def ops_router() -> APIRouter:
-    router = APIRouter(tags=["operations"])
+    router = Router(tags=["operations"])
     refresh = MetricsRefresh()
 
     @router.get("/healthz", summary="The process is alive")
@@ -238,33 +311,77 @@ bearer = HTTPBearer(
 async def authorize(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
-    """Every route's one access rule, checked before the route runs; the caller becomes
-    the actor of the events the request causes. A route without a rule is refused."""
+    """Every route's one access rule, in two steps. Here, before the request is validated:
+    the token (401), whether the caller's role may call the route at all (403), and no
+    query parameter the route does not declare (422). Then, for a rule with a scope, the
+    route checks it on the validated request its endpoint gets (``ScopedRoute``): 403
+    naming the scope asked for, 404 for an id that names nothing. So a caller the route
+    is for has bad input answered 422 or 404 first. The caller becomes the actor of the
+    events the request causes. A route without a rule is refused."""
+    _admitted.set(None)  # nothing left over from an earlier request in this context
     runtime = request.app.state.runtime
-    route = getattr(request.scope.get("route"), "path", request.url.path)
-    rule = runtime.policy.get(f"{request.method} {route}")
+    route = request.scope.get("route")
+    action = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    rule = runtime.policy.get(action)
     if rule is None:
-        log.error("no access rule for %s %s: refused", request.method, route)
-        raise auth.Forbidden(f"{request.method} {route} has no access rule")
+        log.error("no access rule for %s: refused", action)
+        raise auth.Forbidden(f"{action} has no access rule")
     if rule.access == auth.Access.PUBLIC:
-        await runtime.rate_limit.check(request, f"{request.method} {route}")
+        await runtime.rate_limit.check(request, action)
+        _refuse_undeclared(request, route)
         return
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise auth.Unauthenticated("a bearer token is required")
     who = runtime.verifier.verify(credentials.credentials)
-    body = None
-    if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None  # the route's own validation answers 422
-    call = auth.Call(request.path_params, request.query_params, body, runtime)
-    if not auth.permits(who, rule.access, await rule.scope(call)):
-        raise auth.Forbidden(f"a {who.role} of {who.org or who.region or 'no scope'} may not")
+    if not auth.may_call(who, rule):
+        raise auth.refusal(who, action)
+    _refuse_undeclared(request, route)
     request.state.principal = who
     context.actor.set(who.actor)
-    if rule.sees_personal_data:
-        log.info("personal data read by %s: %s %s", who.actor, request.method, request.url.path)
+    admitted = _Admitted(who, rule, action, f"{request.method} {request.url.path}", runtime)
+    if rule.scope.at is None:  # unscoped: the role was the whole question
+        _log_personal_data(admitted)
+    elif isinstance(route, ScopedRoute):
+        _admitted.set(admitted)
+    else:  # fail closed: nothing would check the scope
+        log.error("%s is not a ScopedRoute (build it with http.Router): refused", action)
+        raise auth.Forbidden(f"{action} cannot check its scope")
+
+
+def _refuse_undeclared(request: Request, route: object) -> None:
+    """A query parameter the route does not declare is refused (422, naming it): nothing
+    reaches a route beside what it declares and validates, so no check and no handler
+    can read a value the other did not."""
+    declared = _query_names(route.dependant) if isinstance(route, APIRoute) else set()
+    undeclared = sorted(set(request.query_params) - declared)
+    if undeclared:
+        takes = ", ".join(sorted(declared)) or "none"
+        msg = f"not a parameter of this route (it takes: {takes})"
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": msg, "type": "undeclared"} for name in undeclared]
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    """The query parameters a route declares, its dependencies' included."""
+    names = set()
+    for f in dependant.query_params:
+        model = _query_model(f)
+        names |= {i.alias or n for n, i in model.model_fields.items()} if model else {f.alias}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _query_model(field: Any) -> type[BaseModel] | None:
+    """The model of a route's query parameters, when it takes them as one."""
+    kind = field.field_info.annotation
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+def _log_personal_data(admitted: _Admitted) -> None:
+    if admitted.rule.sees_personal_data:
+        log.info("personal data read by %s: %s", admitted.who.actor, admitted.asked)
 
 
 def install(app: FastAPI, spec: ServiceSpec) -> None:

@@ -147,8 +147,14 @@ class IntakeConsumer:
             )
         try:
             who = self.runtime.verifier.verify(_bearer(headers.get("authorization", "")))
+            # As over HTTP: the role first, then the posting validated, then its scope
+            # checked on the validated posting the handler is given.
+            action = f"post on {self.intake.topic}"
+            if not auth.may_call(who, self.intake.rule):
+                raise auth.refusal(who, action)
             posting = self.intake.adapter.validate_json(value)
-            await self._authorize(who, json.loads(value))
+            call = auth.Call({}, {}, posting, self.runtime)
+            await auth.check(who, self.intake.rule, call, action)
             correlation = headers.get("correlation-id") or key
             with context.caused_by(correlation, None, who.actor):
                 return await self.intake.handle(self.runtime, posting, key)
@@ -160,11 +166,6 @@ class IntakeConsumer:
                 log.exception("intake %s: posting %s failed", self.group, key)
                 problem = problems.body(500, "Internal error", repr(exc))
             raise Refused(problem) from exc
-
-    async def _authorize(self, who: auth.Principal, body: Any) -> None:
-        call = auth.Call({}, {}, body, self.runtime)
-        if not auth.permits(who, self.intake.rule.access, await self.intake.rule.scope(call)):
-            raise auth.Forbidden(f"a {who.role} of {who.org or who.region} may not post this")
 
     async def _dead_letter(self, record: ConsumerRecord, refused: Refused) -> None:
         problem = json.dumps(refused.problem, ensure_ascii=False).encode()

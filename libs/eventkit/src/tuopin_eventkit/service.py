@@ -188,19 +188,50 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
 
 
 def _check_policy(app: FastAPI, spec: ServiceSpec) -> None:
-    """Every route of the API document has its access rule: a route nobody thought about
-    would answer 403 to all — better to refuse to start. (Routes kept out of the document,
-    like static assets, are refused at request time unless they have a rule too.)"""
+    """Every route of the API document has its access rule, and every rule's scope names a
+    parameter or body field its route declares: a route nobody thought about would
+    answer 403 to all, a scope read from nowhere would refuse everyone — better to refuse
+    to start. (Routes kept out of the document, like static assets, are refused at request
+    time unless they have a rule too.)"""
     from tuopin_eventkit.http import KERNEL_POLICY
 
-    routes = {
-        f"{method.upper()} {path}"
-        for path, operations in app.openapi()["paths"].items()
-        for method in operations
+    document = app.openapi()
+    operations = {
+        f"{method.upper()} {path}": operation
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
     }
-    missing = sorted(routes - {*KERNEL_POLICY, *spec.policy})
+    missing = sorted(set(operations) - {*KERNEL_POLICY, *spec.policy})
     if missing:
         raise RuntimeError(f"{spec.name}: routes without an access rule {missing}")
+    schemas = document.get("components", {}).get("schemas", {})
+    nowhere = [
+        f"{key} (no {rule.scope.at.place} field {rule.scope.at.name})"
+        for key, rule in spec.policy.items()
+        if rule.scope.at is not None
+        and key in operations
+        and rule.scope.at.name not in _fields(operations[key], rule.scope.at.place, schemas)
+    ]
+    if nowhere:
+        raise RuntimeError(f"{spec.name}: scopes read from nowhere: {nowhere}")
+
+
+def _fields(operation: dict[str, Any], place: str, schemas: dict[str, Any]) -> set[str]:
+    """The names an operation of the API document takes in ``place``: its path or query
+    parameters, or the fields every form of its JSON body has."""
+    if place != "body":
+        return {p["name"] for p in operation.get("parameters", []) if p["in"] == place}
+    content = operation.get("requestBody", {}).get("content", {})
+    return _properties(content.get("application/json", {}).get("schema", {}), schemas)
+
+
+def _properties(schema: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    if "$ref" in schema:
+        return _properties(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas)
+    forms = schema.get("oneOf") or schema.get("anyOf")
+    if forms:  # a union of bodies (a bank's postings): a field all of them have
+        return set.intersection(*(_properties(form, schemas) for form in forms))
+    return set(schema.get("properties", {}))
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -7,10 +7,11 @@ from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit.auth import Role
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.matrix import Scope, walk
+from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.testing import as_, client_for, eventually, publish
 
 COUNTY = "621121"
+FAR = "620121"  # a county of another city
 VILLAGE = COUNTY + "100201"  # the examples' village
 
 # Routes whose region is the county, not a village: no township officer or cadre is inside.
@@ -26,15 +27,16 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:
     homes = [household_registered(COUNTY) for _ in range(3)]
+    far = household_registered(FAR)  # another city: outside every scoped caller
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
-    await publish(kafka_settings, Topic.REGISTRY, *homes)
+    await publish(kafka_settings, Topic.REGISTRY, *homes, far)
     service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings,
                                      log_level="WARNING"))  # fmt: skip
     async with client_for(service) as client:
 
         async def arrived() -> None:
             stats = (await client.get("/v1/stats")).json()
-            assert stats["total_households"] == len(homes)
+            assert stats["total_households"] == len(homes) + 1
 
         await eventually(arrived)
         # The evaluator assigned to the county draws the sample (and is recorded doing so).
@@ -54,3 +56,73 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             digits=dict.fromkeys(COUNTY_WIDE, 6),
         )  # fmt: skip
         assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        # Valid bodies now, aimed outside the caller (or with a parameter the route does
+        # not declare): only the scope stands between them and the handler.
+        there = await client.post("/v1/assessments", json={**order, "county_code": FAR})
+        assert there.status_code == 201, there.text
+        head = (await client.get("/v1/events")).json()["head"]
+        finding = {"household_id": homes[0].subject, "people": 1, "approves": True}
+        valid = {
+            "POST /v1/assessments": order,
+            "POST /v1/assessments/{assessment_id}/findings": finding,
+            "POST /v1/assessments/{assessment_id}/survey": {
+                "people_surveyed": 10,
+                "missed_poor_people": 0,
+            },
+        }
+        elsewhere = {"household_id": far.subject, "assessment_id": there.json()["assessment_id"]}
+        await disagree(
+            client,
+            service.state.runtime.settings.auth,
+            spec.policy,
+            Scope(village=VILLAGE, orgs={}),
+            path,
+            query={"region": COUNTY},
+            bodies=valid,
+            digits=dict.fromkeys(COUNTY_WIDE, 6),
+            elsewhere=elsewhere,
+        )
+        assert (await client.get("/v1/events")).json()["head"] == head  # nothing written
+
+
+async def test_an_evaluator_naming_its_county_in_the_query_never_draws_elsewhere(
+    database_url, kafka_settings
+) -> None:
+    """Issue 12, evaluation's attack: the check read ?county_code= (the evaluator's own)
+    and the handler drew a sample in the body's county, outside its assignment (201)."""
+    homes = [household_registered(COUNTY), household_registered("621122")]
+    await ensure_topics(kafka_settings, [Topic.REGISTRY])
+    await publish(kafka_settings, Topic.REGISTRY, *homes)
+    service = app(
+        EvaluationSettings(database_url=database_url, kafka=kafka_settings, log_level="WARNING")
+    )
+    async with client_for(service) as client:
+
+        async def arrived() -> None:
+            assert (await client.get("/v1/stats")).json()["total_households"] == len(homes)
+
+        await eventually(arrived)
+        evaluator = as_(service, Role.EVALUATOR, counties=[COUNTY])
+        order = {
+            "county_code": "621122",
+            "year": 2019,
+            "assessor": "兰州大学",
+            "sample_size": 1,
+            "seed": 7,
+        }
+        head = (await client.get("/v1/events")).json()["head"]
+        attack = await client.post(
+            "/v1/assessments", params={"county_code": COUNTY}, json=order, headers=evaluator
+        )
+        assert attack.status_code == 422, attack.text
+        assert attack.json()["errors"][0]["loc"] == ["query", "county_code"]
+        refused = await client.post("/v1/assessments", json=order, headers=evaluator)
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "an evaluator of 621121 may not POST /v1/assessments for region 621122"
+        )
+        assert (await client.get("/v1/events")).json()["head"] == head  # nothing drawn
+        mine = {**order, "county_code": COUNTY}
+        assert (
+            await client.post("/v1/assessments", json=mine, headers=evaluator)
+        ).status_code == 201

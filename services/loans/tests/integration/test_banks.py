@@ -27,7 +27,7 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit.auth import AuthSettings, Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.matrix import Scope, walk
+from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import bearer, client_for, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
@@ -53,7 +53,7 @@ def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
 class Household:
     """A filed household: an adult head, a spouse and a student at university."""
 
-    def __init__(self) -> None:
+    def __init__(self, county: str = COUNTY) -> None:
         self.id = uuid4()
         self.head = resident_id(date(1975, 3, 1))
         self.spouse = resident_id(date(1978, 6, 1))
@@ -75,8 +75,8 @@ class Household:
         self._add(
             reg.HouseholdRegisteredV2(
                 household_id=self.id, effective_date=date(2016, 4, 1),
-                file_number=f"F{self.id.hex[:10]}", county_code=COUNTY,
-                village_code=COUNTY + "100201", poverty_attribute=PovertyAttribute.GENERAL,
+                file_number=f"F{self.id.hex[:10]}", county_code=county,
+                village_code=county + "100201", poverty_attribute=PovertyAttribute.GENERAL,
                 primary_cause=PovertyCause.LACK_OF_FUNDS, members=members, identified_year=2016,
             )
         )  # fmt: skip
@@ -343,9 +343,10 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:
-    """The authorization matrix: 28 routes × 9 roles × inside/outside, and no token."""
-    home = Household()
-    async with loans_service(database_url, kafka_settings, home) as (client, service):
+    """The authorization matrix: 28 routes × 9 roles × inside/outside, and no token; then
+    requests whose parts disagree about the scope."""
+    home, elsewhere = Household(), Household(county="620121")  # another city
+    async with loans_service(database_url, kafka_settings, home, elsewhere) as (client, service):
         await posted(client, approval(home, "R-1"))
         path = {
             "household_id": str(home.id), "bank_id": "gansu-rcc", "loan_ref": "R-1",
@@ -364,3 +365,61 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             query={"county_code": COUNTY}, bodies=bodies, digits=dict.fromkeys(county_wide, 6),
         )  # fmt: skip
         assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        head = (await client.get("/v1/events")).json()["head"]
+        valid = {
+            "POST /v1/bank-postings": step("overdue", "R-1", days_past_due=30, as_of="2016-08-01"),
+            "POST /v1/villages/{village_code}/mutual-aid/contributions": {
+                "source": "finance",
+                "amount": 100,
+                "received_on": "2016-05-01",
+            },
+            "POST /v1/villages/{village_code}/mutual-aid/loans": {
+                "household_id": str(home.id),
+                "amount": 100,
+                "term_months": 12,
+                "lent_on": "2016-05-02",
+            },
+            "POST /v1/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments": {
+                "principal": 100,
+                "received_on": "2016-06-01",
+            },
+        }
+        await disagree(
+            client,
+            service.state.runtime.settings.auth,
+            spec.policy,
+            scope,
+            path,
+            query={"county_code": COUNTY},
+            bodies=valid,
+            digits=dict.fromkeys(county_wide, 6),
+            elsewhere={"household_id": str(elsewhere.id), "fund_id": "county-620121"},
+        )
+        assert (await client.get("/v1/events")).json()["head"] == head  # nothing written
+
+
+async def test_a_bank_naming_itself_in_the_query_never_posts_in_another_banks_book(
+    database_url, kafka_settings
+) -> None:
+    """Issue 12, the loans attack: the check read ?bank_id= (the caller's own) and the
+    handler posted the body's, so bank B approved and signed loans in A's book."""
+    home = Household()
+    async with loans_service(database_url, kafka_settings, home) as (client, _):
+        head = (await client.get("/v1/events")).json()["head"]
+        headers = {"Idempotency-Key": "b-1", "Authorization": bank_token("other-bank")}
+        for body in (
+            approval(home, "A-1"),
+            step("signed", "A-1", amount=5_000_000, term_months=36, signed_on="2016-05-04"),
+        ):
+            attack = await client.post(
+                "/v1/bank-postings", params={"bank_id": "other-bank"}, json=body, headers=headers
+            )
+            assert attack.status_code == 422, attack.text
+            assert attack.json()["errors"][0]["loc"] == ["query", "bank_id"]
+            refused = await client.post("/v1/bank-postings", json=body, headers=headers)
+            assert refused.status_code == 403
+            assert refused.json()["detail"] == (
+                "a bank of other-bank may not POST /v1/bank-postings for bank gansu-rcc"
+            )
+        assert (await client.get("/v1/events")).json()["head"] == head  # nothing posted
+        assert (await posted(client, approval(home, "A-1"))).status_code == 201  # A itself

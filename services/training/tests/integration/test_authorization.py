@@ -6,7 +6,7 @@ rules are checked as wired, read-model lookups included."""
 from datetime import date
 
 from tuopin_eventkit.auth import AuthSettings, Principal, Role
-from tuopin_eventkit.matrix import Scope, walk
+from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.testing import bearer
 from tuopin_training.entrypoints.app import spec
 
@@ -16,8 +16,10 @@ COUNTY = VILLAGE[:6]
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(service, kit) -> None:
     home = kit.Home(VILLAGE, [date(1985, 5, 17)])
-    async with service([home]) as client:
+    far = kit.Home("620121100201", [date(1985, 5, 17)])  # another city
+    async with service([home, far]) as client:
         office = await kit.Office(client).setup()
+        other = await kit.Office(client).setup()  # another centre, with its programme
         centre = office.centre_id
         path = {
             "centre_id": centre, "programme_id": office.programme_id,
@@ -62,3 +64,50 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
             assert answer.status_code == 200, (who.role, url, answer.text)
         # Nothing was written: refused calls never run, allowed writes lacked their fields.
         assert (await client.get("/v1/events")).json()["head"] == head
+        # A valid posting now, aimed at another centre (or with a parameter the route
+        # does not declare): only the scope stands between it and the handler.
+        await disagree(
+            client,
+            AuthSettings(),
+            spec.policy,
+            scope,
+            path,
+            query=query,
+            bodies={"POST /v1/centre-postings": office.enrolment("E-1", home.numbers[0])},
+            digits={"GET /v1/centres": 6},
+            elsewhere={
+                "centre_id": other.centre_id,
+                "programme_id": other.programme_id,
+                "household_id": str(far.id),
+            },
+        )
+        assert (await client.get("/v1/events")).json()["head"] == head
+
+
+async def test_a_centre_naming_itself_in_the_query_never_posts_for_another(service, kit) -> None:
+    """Issue 12, training's attack: the check read ?centre_id= (the caller's own) and the
+    handler recorded the body's posting at another centre (201)."""
+    home = kit.Home(VILLAGE, [date(1985, 5, 17)])
+    async with service([home]) as client:
+        office = await kit.Office(client).setup()
+        intruder = await kit.Office(client).setup()
+        head = (await client.get("/v1/events")).json()["head"]
+        enrolment = office.enrolment("E-1", home.numbers[0])  # at the office's centre
+        token = kit.centre_token(intruder.centre_id)
+        headers = {"Idempotency-Key": "E-1", "Authorization": token}
+        attack = await client.post(
+            "/v1/centre-postings",
+            params={"centre_id": intruder.centre_id},
+            json=enrolment,
+            headers=headers,
+        )
+        assert attack.status_code == 422, attack.text
+        assert attack.json()["errors"][0]["loc"] == ["query", "centre_id"]
+        refused = await office.post(enrolment, "E-1", token=token)
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            f"a training_centre of {intruder.centre_id} may not POST /v1/centre-postings "
+            f"for training_centre {office.centre_id}"
+        )
+        assert (await client.get("/v1/events")).json()["head"] == head  # nothing recorded
+        assert (await office.post(enrolment, "E-1")).status_code == 201  # the centre itself

@@ -35,7 +35,9 @@ def token(
     region: str | None = typer.Option(None, help="Region-code prefix of a regional role"),
     org: str | None = typer.Option(None, help="Bank or training-centre id of a partner"),
     county: list[str] = typer.Option([], help="An evaluator's assigned county (repeat)"),
-    minutes: int = typer.Option(480, help="Lifetime"),
+    minutes: int = typer.Option(
+        480, help="Lifetime, at most the services' maximum (TUOPIN_AUTH__MAX_LIFETIME_MINUTES)"
+    ),
 ) -> None:
     """Mint a bearer token with the embedded signing key (development and tests only;
     deployments take their tokens from the OIDC provider). The key is read like the
@@ -45,13 +47,12 @@ def token(
         principal(  # the same checks the services apply
             {"sub": subject, "role": role, "region": region, "org": org, "counties": county}
         )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    typer.echo(
-        mint(
+        token = mint(
             settings, subject, role, region=region, org=org, counties=tuple(county), minutes=minutes
         )
-    )
+    except ValueError as exc:  # a claim, or a lifetime, the services would refuse
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(token)
 
 
 class TokenSettings(BaseSettings):

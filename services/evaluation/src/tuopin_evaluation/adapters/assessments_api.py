@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +16,7 @@ from tuopin_eventkit.http import (
     History,
     IdempotencyKey,
     IfMatch,
+    Router,
     expected_version,
     history,
     respond,
@@ -23,7 +24,7 @@ from tuopin_eventkit.http import (
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 
-router = APIRouter(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
+router = Router(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
 
 Year = Annotated[int, Field(ge=2013, le=2100, description="The year assessed")]
 

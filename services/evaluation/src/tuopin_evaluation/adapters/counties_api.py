@@ -4,16 +4,16 @@ under another rule set), recording it (which publishes it), and progress on the 
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_evaluation.application import delisting, targets
-from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 
-router = APIRouter(prefix="/v1", tags=["delisting"])
+router = Router(prefix="/v1", tags=["delisting"])
 County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]
 
 

@@ -16,7 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import Header, HTTPException, Query, Response
+
+from tuopin_eventkit.http import Router
 
 ASSETS = Path(__file__).with_name("dashboard")
 
@@ -46,7 +48,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",  # revalidate with the ETag: a new release shows at once
 }
 
-router = APIRouter(tags=["dashboard"])
+router = Router(tags=["dashboard"])
 
 
 @cache
@@ -65,6 +67,9 @@ def _serve(name: str, if_none_match: str | None) -> Response:
 
 
 IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
+# The page reads it and passes it on to the JSON endpoints, which check it (a bad day is
+# the page's error message, not a 422 instead of the page).
+AsOfDay = Annotated[str | None, Query(max_length=40, description="A past day to show (YYYY-MM-DD)")]
 
 
 @router.get(
@@ -74,8 +79,8 @@ IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
     "third-party assessments; ?as_of=YYYY-MM-DD shows a past day",
     responses={200: {"content": {"text/html": {}}}},
 )
-async def dashboard(if_none_match: IfNoneMatch = None) -> Response:
-    # The page reads ?as_of= itself and passes it on to the JSON endpoints; they check it.
+async def dashboard(if_none_match: IfNoneMatch = None, as_of: AsOfDay = None) -> Response:
+    # ?as_of= is declared because a route refuses any query parameter it does not declare.
     return _serve("index.html", if_none_match)
 
 

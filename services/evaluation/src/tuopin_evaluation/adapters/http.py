@@ -5,16 +5,17 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
 from tuopin_evaluation.application.verdicts import recompute
+from tuopin_eventkit.http import Router
 from tuopin_eventkit.service import RuntimeDep
 
-router = APIRouter(prefix="/v1", tags=["statistics"])
+router = Router(prefix="/v1", tags=["statistics"])
 
 
 class CountyCount(BaseModel):

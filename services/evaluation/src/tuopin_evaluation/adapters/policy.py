@@ -31,9 +31,9 @@ async def _assessment(runtime: Runtime, assessment_id: str) -> Target | None:
     return Target(region=county) if county else None
 
 
-region = region_of("region")
-household = looked_up("household_id", _household)
-assessment = looked_up("assessment_id", _assessment)
+region = region_of(query="region")  # none named: province-wide
+household = looked_up(_household, path="household_id")
+assessment = looked_up(_assessment, path="assessment_id")
 
 POLICY: Policy = {
     "GET /dashboard": public(),
@@ -44,10 +44,10 @@ POLICY: Policy = {
     "GET /v1/income-distribution": Rule(READ, region),
     "GET /v1/targets": Rule(READ, region),
     "GET /v1/households/{household_id}/exit-verdict": Rule(READ, household),
-    "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of("village_code")),
-    "GET /v1/counties/{county}/delisting": Rule(READ, region_of("county")),
+    "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of(path="village_code")),
+    "GET /v1/counties/{county}/delisting": Rule(READ, region_of(path="county")),
     "POST /v1/counties/{county}/delisting": Rule(PROVINCE),
-    "POST /v1/assessments": Rule(ASSESS, region_of("county_code")),
+    "POST /v1/assessments": Rule(ASSESS, region_of(body="county_code")),
     "GET /v1/assessments": public(),
     "GET /v1/assessments/{assessment_id}": Rule(READ, assessment),
     "GET /v1/assessments/{assessment_id}/history": Rule(READ, assessment),

@@ -16,16 +16,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
+from tuopin_eventkit.http import Router
 from tuopin_eventkit.service import RuntimeDep
 
-router = APIRouter(prefix="/v1", tags=["roll-ups"])
+router = Router(prefix="/v1", tags=["roll-ups"])
 
 
 def _iso_date(value: Any) -> Any:

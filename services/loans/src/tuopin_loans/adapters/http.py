@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -15,7 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, Offset, csv_records, history, respond
+from tuopin_eventkit.http import (
+    History,
+    IdempotencyKey,
+    Offset,
+    Router,
+    csv_records,
+    history,
+    respond,
+)
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.postings import MAX_FEN
@@ -25,7 +33,7 @@ from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme as rules_data
 from tuopin_loans.domain import rules
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 
 # Years of this century and the last: a quarter of year 0 or 9999 is no calendar quarter.
 Quarter = Annotated[str, Path(pattern=r"^(19|20)\d{2}Q[1-4]$", examples=["2016Q3"])]

@@ -6,14 +6,13 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, csv_records, history, respond
+from tuopin_eventkit.http import History, IdempotencyKey, Router, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.http import Body
@@ -21,7 +20,7 @@ from tuopin_loans.adapters.postings import MAX_FEN
 from tuopin_loans.application import mutual_aid, mutual_aid_book
 from tuopin_loans.domain.mutual_aid import Source, fund_id
 
-router = APIRouter(prefix="/v1", tags=["mutual-aid funds"])
+router = Router(prefix="/v1", tags=["mutual-aid funds"])
 
 Positive = Annotated[int, Field(gt=0, le=MAX_FEN, description="Fen (分), more than zero")]
 

@@ -5,18 +5,7 @@ quotas and village funds, and cadres keep their village's mutual-aid fund; the p
 sets quotas, funds the risk funds and settles the subsidy; auditors read everything.
 """
 
-from tuopin_eventkit.auth import (
-    Access,
-    Call,
-    Policy,
-    Resolver,
-    Role,
-    Rule,
-    Target,
-    looked_up,
-    org_of,
-    region_of,
-)  # fmt: skip
+from tuopin_eventkit.auth import Access, Policy, Role, Rule, Target, looked_up, org_of, region_of
 from tuopin_eventkit.service import Runtime
 from tuopin_loans.application import borrower_households as registry
 
@@ -29,18 +18,25 @@ async def _household(runtime: Runtime, household_id: str) -> Target | None:
     return Target(region=str(home["village_code"])) if home else None
 
 
-async def _fund(call: Call) -> Target:
-    fund = str(call.path.get("fund_id", ""))
-    return Target(region=fund.removeprefix("county-")) if fund.startswith("county-") else Target()
+async def _fund(runtime: Runtime, fund_id: str) -> Target:
+    """A county's risk fund is that county's; any other is the province's."""
+    return (
+        Target(region=fund_id.removeprefix("county-"))
+        if fund_id.startswith("county-")
+        else Target()
+    )
 
 
-bank = org_of("bank_id", Role.BANK)
-household = looked_up("household_id", _household)
-fund = Resolver(_fund, "region")
-village, county = region_of("village_code"), region_of("county_code")
+bank = org_of(Role.BANK, path="bank_id")
+posting_bank = org_of(Role.BANK, body="bank_id")  # the Kafka intake applies it too
+household = looked_up(_household, path="household_id")
+fund = looked_up(_fund, path="fund_id")
+village = region_of(path="village_code")
+county = region_of(path="county_code")
+county_listed = region_of(query="county_code")  # none named: province-wide
 
 POLICY: Policy = {
-    "POST /v1/bank-postings": Rule(PARTNER, bank),
+    "POST /v1/bank-postings": Rule(PARTNER, posting_bank),
     "GET /v1/banks/{bank_id}/loans": Rule(READ, bank),
     "GET /v1/banks/{bank_id}/loans/{loan_ref}": Rule(READ, bank),
     "GET /v1/banks/{bank_id}/loans/{loan_ref}/history": Rule(READ, bank),
@@ -63,6 +59,6 @@ POLICY: Policy = {
     "POST /v1/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments": Rule(WRITE, village),
     "GET /v1/villages/{village_code}/mutual-aid": Rule(READ, village),
     "GET /v1/villages/{village_code}/mutual-aid/history": Rule(READ, village),
-    "GET /v1/mutual-aid": Rule(READ, county),
-    "GET /v1/mutual-aid.csv": Rule(READ, county),
+    "GET /v1/mutual-aid": Rule(READ, county_listed),
+    "GET /v1/mutual-aid.csv": Rule(READ, county_listed),
 }

@@ -11,14 +11,14 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException
+from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.inbound import Intake
@@ -188,7 +188,7 @@ intake = Intake(
     rule=POLICY["POST /v1/bank-postings"],
 )  # fmt: skip
 
-router = APIRouter(prefix="/v1", tags=["bank postings"])
+router = Router(prefix="/v1", tags=["bank postings"])
 
 
 @router.post(

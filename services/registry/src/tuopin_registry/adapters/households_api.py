@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +15,7 @@ from tuopin_eventkit.http import (
     IdempotencyKey,
     IfMatch,
     Offset,
+    Router,
     expected_version,
     history,
     respond,
@@ -35,7 +36,7 @@ from tuopin_registry.application.mapping import households
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 AsOf = Annotated[AwareDatetime | None, Query(description="State as it stood at this instant")]
 RegionCode = Annotated[
     str | None,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 from uuid import UUID
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import (
@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.http import IdempotencyKey, csv_attachment
+from tuopin_eventkit.http import IdempotencyKey, Router, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep
@@ -124,7 +124,7 @@ async def _find(engine: AsyncEngine, **where: str) -> Any:
         return (await conn.execute(query)).first()
 
 
-router = APIRouter(prefix="/v1", tags=["imports"])
+router = Router(prefix="/v1", tags=["imports"])
 
 
 @asynccontextmanager

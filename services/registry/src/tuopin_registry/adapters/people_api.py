@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import RuntimeDep
@@ -25,7 +25,7 @@ from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import vault
 from tuopin_registry.application import commands, people
 
-router = APIRouter(prefix="/v1", tags=["people"])
+router = Router(prefix="/v1", tags=["people"])
 audit = logging.getLogger("tuopin.audit")
 
 # An unmasked answer is kept by no cache, shared or private.

@@ -25,12 +25,13 @@ async def _village_of(runtime: Runtime, household_id: str) -> Target | None:
     return Target(region=village) if village else None
 
 
-household = looked_up("household_id", _village_of)
-village = region_of("village_code")  # path of village routes; body of the two filings
+household = looked_up(_village_of, path="household_id")
+village = region_of(path="village_code")  # the village routes
+filed_in = region_of(body="village_code")  # a filing names its village in the body
 # Lists and counts name the region they cover (620000, 621100, 621121, …) in ``region``.
 # Without it they cover the whole province, so a regional officer who leaves it out (or
 # names a region above or beside theirs) gets 403: they must ask for their own region.
-listing = region_of("region")
+listing = region_of(query="region")
 
 
 async def _county_of_person(runtime: Runtime, person_id: str) -> Target | None:
@@ -41,11 +42,11 @@ async def _county_of_person(runtime: Runtime, person_id: str) -> Target | None:
     return Target(region=found.village_code[:6]) if found else None
 
 
-person_county = looked_up("person_id", _county_of_person)
+person_county = looked_up(_county_of_person, path="person_id")
 
 POLICY: Policy = {
     # Filing names its village in the body: an officer files only into their region.
-    "POST /v1/households": Rule(WRITE, village),
+    "POST /v1/households": Rule(WRITE, filed_in),
     "GET /v1/households": Rule(READ, listing),
     "GET /v1/households/{household_id}": Rule(READ, household),
     # Auditors and evaluators reconstruct who changed what: READ, like the file.
@@ -70,7 +71,7 @@ POLICY: Policy = {
     "POST /v1/households/{household_id}/return-to-poverty": Rule(WRITE, household),
     "POST /v1/households/{household_id}/removal": Rule(WRITE, household),
     # Registering a village names it in the body.
-    "POST /v1/villages": Rule(WRITE, village),
+    "POST /v1/villages": Rule(WRITE, filed_in),
     "GET /v1/villages": Rule(READ, listing),
     "GET /v1/villages/{village_code}": Rule(READ, village),
     "POST /v1/villages/{village_code}/responsibility": Rule(WRITE, village),

@@ -3,14 +3,15 @@
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 
 from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.http import Router
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.application import queries
 from tuopin_registry.reference.regions import gansu
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 Region = Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$")]
 
 

@@ -3,12 +3,12 @@ public notice, and the village itself with its ledger."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import IdempotencyKey, respond
+from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_registry.adapters import schemas as s
@@ -17,7 +17,7 @@ from tuopin_registry.application import commands, queries
 from tuopin_registry.application.mapping import villages
 from tuopin_registry.domain import village as vi
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digit village code")]
 
 

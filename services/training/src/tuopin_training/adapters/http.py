@@ -1,9 +1,8 @@
 """The training service's REST API."""
 
-from fastapi import APIRouter
-
+from tuopin_eventkit.http import Router
 from tuopin_training.adapters import office_api, postings_api, public_api
 
-router = APIRouter()
+router = Router()
 for part in (office_api, postings_api, public_api):
     router.include_router(part.router)

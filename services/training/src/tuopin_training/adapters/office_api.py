@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +13,7 @@ from tuopin_eventkit.http import (
     History,
     IdempotencyKey,
     IfMatch,
+    Router,
     expected_version,
     history,
     respond,
@@ -24,7 +25,7 @@ from tuopin_training.application import office, queries
 from tuopin_training.application.mapping import repository
 from tuopin_training.domain.centre import Centre
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 
 
 @router.post("/centres", status_code=201, tags=["centres"], summary="Accredit a training centre")

@@ -35,25 +35,28 @@ async def _household_village(runtime: Runtime, household_id: str) -> Target | No
     return Target(region=village) if village else None
 
 
-centre = org_of("centre_id", Role.TRAINING_CENTRE)  # path, or the posting's body
-programme = looked_up("programme_id", _programme_centre, org_role=Role.TRAINING_CENTRE)
-household = looked_up("household_id", _household_village)
+centre = org_of(Role.TRAINING_CENTRE, path="centre_id")
+posting_centre = org_of(Role.TRAINING_CENTRE, body="centre_id")  # the Kafka intake's too
+programme = looked_up(_programme_centre, path="programme_id", org_role=Role.TRAINING_CENTRE)
+household = looked_up(_household_village, path="household_id")
+# Listings name the region they cover in the query; none named: province-wide.
+county_listed, code = region(query="county_code"), region(query="code")
 
 POLICY: Policy = {
-    "POST /v1/centre-postings": Rule(PARTNER, centre),  # the Kafka intake applies it too
+    "POST /v1/centre-postings": Rule(PARTNER, posting_centre),
     "POST /v1/centres": Rule(PROVINCE),
     "POST /v1/centres/{centre_id}/accreditations": Rule(PROVINCE),
     "POST /v1/centres/{centre_id}/withdrawal": Rule(PROVINCE),
-    "GET /v1/centres": Rule(READ, region("county_code")),  # none named: province-wide
+    "GET /v1/centres": Rule(READ, county_listed),
     "GET /v1/centres/{centre_id}": Rule(READ, centre),
     "GET /v1/centres/{centre_id}/history": Rule(READ, centre),
     "POST /v1/programmes": Rule(PROVINCE),
     "GET /v1/programmes/{programme_id}": Rule(READ, programme),
     "GET /v1/certificates/{issuer}/{number}": public(),  # 证书查询: holder masked
-    "GET /v1/coverage": Rule(READ, region("code")),  # none named: province-wide
+    "GET /v1/coverage": Rule(READ, code),
     "GET /v1/households/{household_id}": Rule(READ, household),
-    "GET /v1/work-list": Rule(READ, region("code")),
-    "GET /v1/work-list.csv": Rule(READ, region("code")),
+    "GET /v1/work-list": Rule(READ, code),
+    "GET /v1/work-list.csv": Rule(READ, code),
     # The seed's yearly targets are the province's: counted province-wide, no region.
     "GET /v1/yearly/{year}": Rule(READ),
 }

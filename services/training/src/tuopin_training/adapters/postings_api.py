@@ -2,18 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.http import respond
+from tuopin_eventkit.http import Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_training.application.postings import CentrePosting, Posting
 from tuopin_training.application.recording import Recorder
 
-router = APIRouter(prefix="/v1", tags=["centre postings"])
+router = Router(prefix="/v1", tags=["centre postings"])
 
 RecordKey = Annotated[
     str,

@@ -4,15 +4,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
 from tuopin_contracts.dates import today
-from tuopin_eventkit.http import csv_table
+from tuopin_eventkit.http import Router, csv_table
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_training.application import coverage, queries
 
-router = APIRouter(prefix="/v1")
+router = Router(prefix="/v1")
 
 On = Annotated[date | None, Query(description="The day reckoned (default: today, Beijing)")]
 Region = Annotated[

@@ -1,0 +1,189 @@
+"""Authorization on the request the handler executes, on a small service built like the
+real ones: the scope is read from one declared place of the validated request, a query
+parameter the route does not declare is refused, input is validated before the scope is
+checked, and a refusal names who asked for what."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, ConfigDict
+
+from tuopin_eventkit import auth
+from tuopin_eventkit.auth import Access, Principal, Role, Rule, Target, looked_up, region_of
+from tuopin_eventkit.http import Router
+from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.testing import bearer, client_for
+
+HERE, THERE = "621121100201", "621122100201"
+
+
+class Filing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    village_code: str
+    note: str
+
+
+router = Router()
+
+
+@router.post("/v1/filings")
+async def file(filing: Filing) -> dict[str, str]:
+    return {"filed_in": filing.village_code}  # what the handler acted on
+
+
+@router.get("/v1/listings")
+def listing(region: str | None = None) -> dict[str, str | None]:  # a sync endpoint too
+    return {"listed": region}
+
+
+@router.get("/v1/things/{thing_id}")
+async def thing(thing_id: str) -> dict[str, str]:
+    return {"thing": thing_id}
+
+
+THINGS = {"here": HERE, "there": THERE}
+
+
+async def _thing(runtime: Runtime, thing_id: str) -> Target | None:
+    return Target(region=THINGS[thing_id]) if thing_id in THINGS else None
+
+
+unchecked = APIRouter()  # not the kernel's Router: nothing would check its scope
+
+
+@unchecked.get("/v1/unchecked/{village_code}")
+async def unchecked_route(village_code: str) -> dict[str, str]:
+    return {"village": village_code}
+
+
+POLICY = {
+    "POST /v1/filings": Rule(Access.WRITE, region_of(body="village_code")),
+    "GET /v1/listings": Rule(Access.READ, region_of(query="region")),
+    "GET /v1/things/{thing_id}": Rule(Access.READ, looked_up(_thing, path="thing_id")),
+    "GET /v1/unchecked/{village_code}": Rule(Access.READ, region_of(path="village_code")),
+}
+
+
+class Settings(ServiceSettings):
+    port: int = 8998
+    database_url: str = "sqlite+aiosqlite:///:memory:"
+
+
+def service(tmp_path: Path, policy: auth.Policy = POLICY) -> FastAPI:
+    (tmp_path / "versions").mkdir(exist_ok=True)
+    spec = ServiceSpec(
+        name="scoped",
+        title="Scoped",
+        settings=Settings,
+        migrations=tmp_path / "versions",
+        routers=[router, unchecked],
+        policy=policy,
+    )
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
+        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # publishes nothing
+        run_projections=False,
+    )
+    return create_app(spec, settings)
+
+
+def as_(app: FastAPI, who: Principal) -> dict[str, str]:
+    return bearer(app.state.runtime.settings.auth, who)
+
+
+OFFICER = Principal("wang", Role.COUNTY_OFFICER, region=HERE[:6])
+BANK = Principal("rcc", Role.BANK, org="gansu-rcc")
+
+
+async def test_the_scope_is_the_body_the_handler_gets_never_the_query_string(tmp_path) -> None:
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        officer = as_(app, OFFICER)
+        there = {"village_code": THERE, "note": "x"}
+        # The attack: the query names the officer's village, the body another county's.
+        attack = await client.post(
+            "/v1/filings", params={"village_code": HERE}, json=there, headers=officer
+        )
+        assert attack.status_code == 422, attack.text
+        assert attack.json()["errors"][0]["loc"] == ["query", "village_code"]
+        refused = await client.post("/v1/filings", json=there, headers=officer)
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "a county_officer of 621121 may not POST /v1/filings for region 621122100201"
+        )
+        mine = await client.post(
+            "/v1/filings", json={**there, "village_code": HERE}, headers=officer
+        )
+        assert mine.json() == {"filed_in": HERE}
+
+
+async def test_a_declared_query_parameter_is_a_scope_and_validated_like_the_rest(tmp_path) -> None:
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        officer = as_(app, OFFICER)
+        mine = await client.get("/v1/listings", params={"region": "621121"}, headers=officer)
+        assert mine.json() == {"listed": "621121"}  # the sync endpoint ran, once checked
+        other = await client.get("/v1/listings", params={"region": "621122"}, headers=officer)
+        assert other.status_code == 403
+        # Left out: the whole province, the province's to read.
+        assert (await client.get("/v1/listings", headers=officer)).status_code == 403
+        assert (await client.get("/v1/listings")).json() == {"listed": None}
+
+
+@pytest.mark.parametrize("url", ["/v1/listings", "/v1/events", "/healthz"])
+async def test_an_undeclared_query_parameter_is_refused_on_every_route(tmp_path, url) -> None:
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        answer = await client.get(url, params={"debug": "1"})
+        assert answer.status_code == 422
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert [e["loc"] for e in answer.json()["errors"]] == [["query", "debug"]]
+
+
+async def test_bad_input_answers_422_or_404_to_a_role_the_route_is_for(tmp_path) -> None:
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        officer, bank = as_(app, OFFICER), as_(app, BANK)
+        # Malformed, whichever county it names: validated before the scope is checked.
+        malformed = await client.post("/v1/filings", json={"village_code": THERE}, headers=officer)
+        assert malformed.status_code == 422
+        # An id that names nothing: 404; one that names something elsewhere: 403.
+        assert (await client.get("/v1/things/nothing", headers=officer)).status_code == 404
+        assert (await client.get("/v1/things/here", headers=officer)).status_code == 200
+        assert (await client.get("/v1/things/there", headers=officer)).status_code == 403
+        # A role the route is not for is refused whatever it sends.
+        refused = await client.post("/v1/filings", json={}, headers=bank)
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "a bank of gansu-rcc may not POST /v1/filings: not open to a bank"
+        )
+
+
+async def test_a_scoped_route_not_built_with_the_kernels_router_is_refused(tmp_path) -> None:
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        answer = await client.get(f"/v1/unchecked/{HERE}")
+        assert answer.status_code == 403 and "cannot check its scope" in answer.text
+
+
+def test_a_service_whose_scope_is_read_from_nowhere_refuses_to_start(tmp_path) -> None:
+    wrong: dict[str, Any] = {
+        **POLICY,
+        "POST /v1/filings": Rule(Access.WRITE, region_of(body="code")),
+    }
+    with pytest.raises(RuntimeError, match="no body field code"):
+        service(tmp_path, wrong)
+    wrong["POST /v1/filings"] = Rule(Access.WRITE, region_of(query="village_code"))
+    with pytest.raises(RuntimeError, match="no query field village_code"):
+        service(tmp_path, wrong)
+
+
+def test_a_scope_is_read_from_exactly_one_place() -> None:
+    with pytest.raises(TypeError):
+        region_of(path="village_code", body="village_code")
+    with pytest.raises(TypeError):
+        region_of()
