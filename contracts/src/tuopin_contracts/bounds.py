@@ -44,20 +44,29 @@ FenTotal = Annotated[
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT, description="A count, at most 10^8")]
 Population = Annotated[Count, Field(description="A number of people, at most 10^8")]
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR, description="A year, 1900–2100")]
+# JSON Schema has no bounds for dates: ``formatMinimum``/``formatMaximum`` (the ajv-formats
+# keywords) say them in the published OpenAPI documents.
 BusinessDate = Annotated[
     date,
     Field(
         ge=FIRST_DAY,
         le=LAST_DAY,
         description="A business date (Asia/Shanghai), 1900-01-01 to 2100-12-31",
+        json_schema_extra={"formatMinimum": str(FIRST_DAY), "formatMaximum": str(LAST_DAY)},
     ),
 ]
+EARLIEST = datetime.combine(FIRST_DAY, time(), UTC)
+LATEST = datetime.combine(LAST_DAY, time.max, UTC)
 Instant = Annotated[
     AwareDatetime,
     Field(
-        ge=datetime.combine(FIRST_DAY, time(), UTC),
-        le=datetime.combine(LAST_DAY, time.max, UTC),
-        description="An instant with its UTC offset, within 1900–2100",
+        ge=EARLIEST,
+        le=LATEST,
+        description="An instant with its UTC offset, within 1900–2100 (UTC)",
+        json_schema_extra={
+            "formatMinimum": EARLIEST.isoformat(),
+            "formatMaximum": LATEST.isoformat(),
+        },
     ),
 ]
 # Any character but NUL, which PostgreSQL cannot store in text (lone surrogates, which
