@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from tuopin_contracts.bounds import BusinessDate, Text
+from tuopin_contracts.bounds import BusinessDate, Text, Year
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
@@ -51,7 +51,7 @@ async def exit_verdict(
     household_id: UUID,
     runtime: RuntimeDep,
     on: BusinessDate | None = None,
-    year: Annotated[int | None, Query(ge=2013, le=2100, description="Income year")] = None,
+    year: Annotated[Year | None, Query(ge=2013, description="Income year")] = None,
     rules: Annotated[Text | None, Query(max_length=100, description="What-if rule set")] = None,
 ) -> dict[str, Any]:
     day = on or today()

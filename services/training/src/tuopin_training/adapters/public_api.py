@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from tuopin_contracts.bounds import BusinessDate
+from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
 from tuopin_eventkit.http import csv_table
@@ -76,7 +76,7 @@ async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Res
 
 @router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
 async def yearly(
-    year: Annotated[int, Path(ge=2013, le=2100, description="建档立卡 began in 2013")],
+    year: Annotated[Year, Path(ge=2013, description="建档立卡 began in 2013")],
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
