@@ -8,6 +8,7 @@ from a JSON request body, through references, arrays, unions and nested objects.
 registry's bulk import) are FastAPI's own generated models and are not walked.
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,3 +101,76 @@ def test_the_walk_finds_a_loose_model() -> None:
     async def things(body: Outer) -> None: ...
 
     assert list(loose_objects(app.openapi())) == ["POST /things: Inner"]
+
+
+# --- bounds: every value a client sends is bounded (issue 12) -------------------------------
+
+
+def fixed_length(pattern: str) -> bool:
+    """An anchored pattern without unbounded repetition (``^62[0-9]{4}$``)."""
+    return (
+        pattern.startswith("^")
+        and pattern.endswith("$")
+        and not re.search(r"(?<!\\)[*+]|\{\d*,\}", pattern)
+    )
+
+
+def unbounded(doc: dict[str, Any]) -> Iterator[str]:
+    """Where a request admits an unbounded value: ``METHOD /path: where``. Numbers need both
+    bounds; strings a pattern (at least "no NUL") and a length, unless they are an enum, a
+    UUID, or a date or instant with its ``formatMinimum``/``formatMaximum`` (a pattern
+    anchored at both ends without unbounded repetition bounds the length itself); arrays a
+    length. Body, path, query and header values alike; uploaded files are bounded by the
+    kernel's body limit."""
+    components = doc.get("components", {}).get("schemas", {})
+
+    def walk(schema: Any, where: str, seen: frozenset[str]) -> Iterator[str]:
+        if not isinstance(schema, dict):
+            return
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                yield from walk(components[name], name, seen | {name})
+            return
+        for key in ("anyOf", "oneOf", "allOf"):
+            for sub in schema.get(key, []):
+                yield from walk(sub, where, seen)
+        for name, sub in schema.get("properties", {}).items():
+            yield from walk(sub, f"{where}.{name}", seen)
+        kind = schema.get("type")
+        if kind in ("integer", "number"):
+            low = {"minimum", "exclusiveMinimum"} & set(schema)
+            high = {"maximum", "exclusiveMaximum"} & set(schema)
+            if not (low and high):
+                yield f"{where} ({kind} without both bounds)"
+        elif kind == "string" and not {"enum", "const"} & set(schema):
+            form = schema.get("format")
+            if form in ("date", "date-time"):
+                if not {"formatMinimum", "formatMaximum"} <= set(schema):
+                    yield f"{where} ({form} without formatMinimum/formatMaximum)"
+            elif form == "uuid" or "contentMediaType" in schema:  # an id, an uploaded file
+                pass
+            elif "pattern" not in schema:
+                yield f"{where} (string without a pattern: NUL at least must be refused)"
+            elif "maxLength" not in schema and not fixed_length(schema["pattern"]):
+                yield f"{where} (string without maxLength)"
+        elif kind == "array":
+            if "maxItems" not in schema:
+                yield f"{where} (array without maxItems)"
+            yield from walk(schema.get("items"), f"{where}[]", seen)
+
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                where = f"{parameter['in']} {parameter['name']}"
+                for found in walk(parameter.get("schema"), where, frozenset()):
+                    yield f"{method.upper()} {path}: {found}"
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                for found in walk(content.get("schema"), "body", frozenset()):
+                    yield f"{method.upper()} {path}: {found}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_value_a_request_carries_is_bounded(service: str) -> None:
+    loose = sorted(set(unbounded(openapi(spec_of(service)))))
+    assert not loose, f"{service}: unbounded request values:\n" + "\n".join(loose)

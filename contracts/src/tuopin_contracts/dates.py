@@ -5,6 +5,12 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
+# The calendar the domain lives in: no business date, year or instant outside it is taken
+# in (``tuopin_contracts.bounds``), so date arithmetic on inputs (a loan's term, a day
+# before a withdrawal) stays far inside what ``date`` and the databases hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+
 
 def business_date(instant: datetime) -> date:
     """The calendar day an instant falls on in China (an event at 23:30 UTC is the next day)."""

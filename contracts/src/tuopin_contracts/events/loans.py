@@ -13,8 +13,8 @@ from uuid import UUID
 
 from pydantic import Field
 
+from tuopin_contracts.bounds import FenTotal
 from tuopin_contracts.catalogue import EventData, event_type
-from tuopin_contracts.events.registry import Fen
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
 from tuopin_contracts.vocabulary import LoanProduct as Product
@@ -40,7 +40,7 @@ class LoanApprovedV1(LoanFact):
     loan_ref: str = Field(min_length=1, max_length=60, description="The bank's loan number")
     borrower_hash: str = Field(description="Keyed hash of the borrower's resident ID")
     borrower_masked: str
-    amount: Fen
+    amount: FenTotal
     term_months: int = Field(ge=1, le=240)
     decided_on: date
 
@@ -58,7 +58,7 @@ class LoanRejectedV1(LoanFact):
 class ContractSignedV1(LoanFact):
     """The contract: amount, term and the benchmark rate in force at signing."""
 
-    amount: Fen
+    amount: FenTotal
     term_months: int = Field(ge=1, le=240)
     annual_rate: AnnualRate
     rate_effective_date: date = Field(description="The benchmark table row the rate comes from")
@@ -69,19 +69,19 @@ class ContractSignedV1(LoanFact):
 
 @event_type("loans.loan.disbursed.v1", topic=Topic.LOANS)
 class LoanDisbursedV1(LoanFact):
-    amount: Fen
+    amount: FenTotal
     disbursed_on: date
-    outstanding: Fen
+    outstanding: FenTotal
 
 
 @event_type("loans.loan.repayment_received.v1", topic=Topic.LOANS)
 class RepaymentReceivedV1(LoanFact):
     """A repayment, split into principal and interest; also a recovery after default."""
 
-    principal: Fen
-    interest: Fen
+    principal: FenTotal
+    interest: FenTotal
     received_on: date
-    outstanding: Fen
+    outstanding: FenTotal
 
 
 @event_type("loans.loan.overdue.v1", topic=Topic.LOANS)
@@ -93,13 +93,13 @@ class LoanOverdueV1(LoanFact):
 @event_type("loans.loan.defaulted.v1", topic=Topic.LOANS)
 class LoanDefaultedV1(LoanFact):
     defaulted_on: date
-    outstanding: Fen
+    outstanding: FenTotal
 
 
 @event_type("loans.loan.written_off.v1", topic=Topic.LOANS)
 class LoanWrittenOffV1(LoanFact):
     written_off_on: date
-    amount: Fen
+    amount: FenTotal
 
 
 @event_type("loans.loan.premium_subsidised.v1", topic=Topic.LOANS)
@@ -107,8 +107,8 @@ class PremiumSubsidisedV1(LoanFact):
     """A guarantee-insurance (保证保险) or accident-insurance (意外险) premium and its subsidy."""
 
     insurance: str = Field(pattern="^(guarantee|accident)$")
-    premium: Fen
-    subsidy: Fen
+    premium: FenTotal
+    subsidy: FenTotal
     paid_on: date
 
 
@@ -123,7 +123,7 @@ class SubsidyStatementIssuedV1(EventData):
     period_start: date
     period_end: date
     loans: int = Field(ge=0)
-    amount: Fen
+    amount: FenTotal
     issued_on: date
 
 
@@ -132,7 +132,7 @@ class SubsidyStatementPaidV1(EventData):
     statement_id: UUID
     bank_id: str
     county_code: CountyCode
-    amount: Fen
+    amount: FenTotal
     paid_on: date
 
 
@@ -145,9 +145,9 @@ class FundContributionReceivedV1(FundFact):
     """Money into a risk compensation fund (风险补偿基金) from finance or a bank."""
 
     contributor: str = Field(description="finance or bank:<bank id>")
-    amount: Fen
+    amount: FenTotal
     received_on: date
-    balance: Fen
+    balance: FenTotal
 
 
 @event_type("loans.fund.claim_lodged.v1", topic=Topic.LOANS)
@@ -158,9 +158,9 @@ class CompensationClaimLodgedV1(FundFact):
     loan_id: UUID
     bank_id: str
     product: Product
-    unrecovered: Fen
+    unrecovered: FenTotal
     ratio: Ratio
-    claimed: Fen
+    claimed: FenTotal
     lodged_on: date
 
 
@@ -169,9 +169,9 @@ class CompensationPaidV1(FundFact):
     claim_id: UUID
     loan_id: UUID
     bank_id: str
-    amount: Fen
+    amount: FenTotal
     paid_on: date
-    balance: Fen
+    balance: FenTotal
 
 
 @event_type("loans.fund.recovery_shared.v1", topic=Topic.LOANS)
@@ -180,19 +180,19 @@ class RecoveryReturnedV1(FundFact):
 
     claim_id: UUID
     loan_id: UUID
-    recovered: Fen
-    amount: Fen
+    recovered: FenTotal
+    amount: FenTotal
     returned_on: date
-    balance: Fen
+    balance: FenTotal
 
 
 @event_type("loans.fund.replenishment_needed.v1", topic=Topic.LOANS)
 class ReplenishmentNeededV1(FundFact):
     """The balance fell below the warning threshold, or claims wait for money."""
 
-    balance: Fen
-    threshold: Fen
-    claims_waiting: Fen
+    balance: FenTotal
+    threshold: FenTotal
+    claims_waiting: FenTotal
     as_of: date
 
 
@@ -201,7 +201,7 @@ class QuotaAllocatedV1(EventData):
     """The province sets a county's share of the microcredit programme's ceiling."""
 
     county_code: CountyCode
-    amount: Fen
+    amount: FenTotal
     allocated_on: date
 
 
@@ -220,9 +220,9 @@ class MutualAidContributionReceivedV1(MutualAidFact):
     source: Literal["finance", "collective", "member_shares", "donation"] = Field(
         description="财政扶贫资金, 村集体, 农户入股 or 社会捐赠"
     )
-    amount: Fen
+    amount: FenTotal
     received_on: date
-    balance: Fen
+    balance: FenTotal
 
 
 @event_type("loans.mutual_aid.loan_granted.v1", topic=Topic.LOANS)
@@ -231,12 +231,12 @@ class MutualAidLoanGrantedV1(MutualAidFact):
 
     loan_id: UUID
     household_id: UUID
-    amount: Fen
+    amount: FenTotal
     term_months: int = Field(ge=1, le=240)
     fee_rate: AnnualRate = Field(description="Occupancy fee (占用费) per year")
     lent_on: date
     due_on: date
-    balance: Fen
+    balance: FenTotal
 
 
 @event_type("loans.mutual_aid.repayment_received.v1", topic=Topic.LOANS)
@@ -245,8 +245,8 @@ class MutualAidRepaymentReceivedV1(MutualAidFact):
 
     loan_id: UUID
     household_id: UUID
-    principal: Fen
-    fee: Fen
+    principal: FenTotal
+    fee: FenTotal
     received_on: date
-    outstanding: Fen = Field(description="Still owed on this loan")
-    balance: Fen
+    outstanding: FenTotal = Field(description="Still owed on this loan")
+    balance: FenTotal

@@ -12,6 +12,7 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tuopin_contracts.bounds import FenTotal
 from tuopin_contracts.catalogue import EventData, catalogue, event_type
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
@@ -28,7 +29,6 @@ from tuopin_contracts.vocabulary import (
     Sex,
 )
 
-Fen = Annotated[int, Field(ge=0, description="An amount in fen (分); money is never a float.")]
 Reason = Annotated[str | None, Field(default=None, max_length=500, description="Why (理由).")]
 
 
@@ -172,12 +172,12 @@ class IncomeRecordedV1(HouseholdFact):
     """The household's net income of a year, by component, and per head (人均纯收入)."""
 
     year: int = Field(ge=2013, le=2100)
-    wages: Fen = Field(description="工资性收入")
-    production_and_business: Fen = Field(description="生产经营性收入")
-    property: Fen = Field(description="财产性收入")
-    transfers: Fen = Field(description="转移性收入")
+    wages: FenTotal = Field(description="工资性收入")
+    production_and_business: FenTotal = Field(description="生产经营性收入")
+    property: FenTotal = Field(description="财产性收入")
+    transfers: FenTotal = Field(description="转移性收入")
     members: int = Field(ge=1, description="Household size the per-head figure divides by")
-    per_head: Fen
+    per_head: FenTotal
 
 
 @event_type("registry.household.conditions_assessed.v1", topic=Topic.REGISTRY)
@@ -202,7 +202,7 @@ class MeasureItem(BaseModel):
     measure_id: UUID
     kind: MeasureKind
     plan: str = Field(min_length=1, max_length=1000)
-    funds: Fen
+    funds: FenTotal
     due_date: date
     need_id: UUID | None = None
 
@@ -212,7 +212,7 @@ class ProgressItem(BaseModel):
 
     measure_id: UUID
     progress_percent: int = Field(ge=0, le=100)
-    spent: Fen
+    spent: FenTotal
     note: str = Field(default="", max_length=1000)
     completed: bool
 
@@ -342,7 +342,7 @@ class VillageProfileRecordedV1(VillageFact):
     poor: bool
     rural_population: int = Field(ge=0)
     cooperatives: int = Field(ge=0, description="农民专业合作社 in the village")
-    mutual_aid_fund: Fen = Field(description="村级互助资金 (≥ 500,000 yuan per poor village)")
+    mutual_aid_fund: FenTotal = Field(description="村级互助资金 (≥ 500,000 yuan per poor village)")
 
 
 @event_type("registry.village.need_listed.v1", topic=Topic.REGISTRY)

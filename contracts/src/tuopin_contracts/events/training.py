@@ -21,6 +21,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tuopin_contracts.bounds import Text
 from tuopin_contracts.catalogue import EventData, event_type
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
@@ -40,8 +41,8 @@ IdHash = Annotated[
     str, Field(min_length=16, max_length=128, description="Keyed hash of the resident ID number")
 ]
 Masked = Annotated[str, Field(max_length=18, examples=["6211**********1234"])]
-Reason = Annotated[str, Field(min_length=1, max_length=500, description="Why (理由).")]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Reason = Annotated[Text, Field(min_length=1, max_length=500, description="Why (理由).")]
+Label = Annotated[Text, Field(min_length=1, max_length=200, description="A name, title or number")]
 
 
 class ProgrammeKind(StrEnum):
@@ -90,7 +91,7 @@ class Accreditation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     occupation: OccupationCode
-    occupation_name: Text
+    occupation_name: Label
     highest_level: Level = Field(description="The highest level it may certify (1 is highest)")
 
 
@@ -103,7 +104,7 @@ class CentreAccreditedV1(CentreFact):
     """A training centre was accredited, or its accreditation renewed or changed: the
     occupations and levels it may train and certify, and the period."""
 
-    name: Text
+    name: Label
     county_code: CountyCode
     valid_from: date
     valid_until: date
@@ -129,7 +130,7 @@ class ProgrammeOpenedV1(CentreFact):
     """A programme was opened at a centre: its kind, occupation, level, seats and dates."""
 
     programme_id: UUID
-    title: Text
+    title: Label
     kind: ProgrammeKind
     labour_brand: LabourBrand | None = None
     occupation: OccupationCode
@@ -155,7 +156,7 @@ class EnrolledV1(PersonFact):
     """A member of a registered household enrolled in a programme (the centre's record)."""
 
     enrolment_id: UUID
-    enrolment_ref: Text = Field(description="The centre's own record number")
+    enrolment_ref: Label = Field(description="The centre's own record number")
     programme_id: UUID
     kind: ProgrammeKind
     enrolled_on: date
@@ -198,7 +199,7 @@ class AppraisalRecordedV1(PersonFact):
     """A skill appraisal (职业技能鉴定) and its result."""
 
     appraisal_id: UUID
-    appraisal_ref: Text
+    appraisal_ref: Label
     occupation: OccupationCode
     level: Level
     appraised_on: date
@@ -211,9 +212,9 @@ class CertificateIssuedV1(PersonFact):
     ``number`` is unique per issuer."""
 
     certificate_id: UUID
-    number: Text
+    number: Label
     occupation: OccupationCode
-    occupation_name: Text
+    occupation_name: Label
     level: Level
     issued_on: date
     valid_until: date | None = None
@@ -226,7 +227,7 @@ class CertificateRevokedV1(CentreFact):
     """A certificate was revoked; verification answers "revoked" with the reason."""
 
     certificate_id: UUID
-    number: Text
+    number: Label
     household_id: UUID
     id_number_hash: IdHash
     revoked_on: date
@@ -238,9 +239,9 @@ class AcademicCertificateRecordedV1(PersonFact):
     """An academic certificate (学历证书) by a vocational school, for the 双证书 rule."""
 
     academic_id: UUID
-    number: Text
-    school: Text
-    speciality: Text
+    number: Label
+    school: Label
+    speciality: Label
     education: str = Field(pattern="^(secondary_vocational|higher_vocational)$")
     graduated_on: date
 
@@ -250,9 +251,9 @@ class PlacementRecordedV1(PersonFact):
     """A job placement after training (劳务输转): employer, place, start, months worked."""
 
     placement_id: UUID
-    placement_ref: Text
-    employer: Text
-    place: Text
+    placement_ref: Label
+    employer: Label
+    place: Label
     outside_province: bool = Field(description="输转到省外")
     start_date: date
     months_worked: int = Field(ge=0, le=600)

@@ -22,14 +22,15 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from tuopin_contracts import Envelope
+from tuopin_contracts.bounds import Text
 from tuopin_eventkit import auth, context, metrics, outage
 from tuopin_eventkit.db import ping
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.service import Runtime, RuntimeDep, ServiceSpec
 from tuopin_eventkit.status import MetricsRefresh
@@ -38,16 +39,13 @@ from tuopin_eventkit.store import RecordedEvent
 log = logging.getLogger(__name__)
 
 IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        max_length=255,
-        description="The caller's own transaction id; a retry gets the first answer.",
-    ),
+    Key | None,
+    Header(description="The caller's own transaction id; a retry gets the first answer."),
 ]
 
 
 IfMatch = Annotated[
-    str | None,
+    Annotated[Text, Field(max_length=40)] | None,
     Header(description='The version the change was decided on (ETag, e.g. "3"); else 409.'),
 ]
 

@@ -11,15 +11,27 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tuopin_contracts.bounds import Text
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.schema import idempotency_keys
 from tuopin_eventkit.store import EventStore
+
+# A key as the caller sends it, by HTTP header or Kafka header: what the keys table holds.
+Key = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=255,
+        description="The caller's own transaction id; a retry gets the first answer.",
+    ),
+]
 
 # Names the idempotency-key locks among PostgreSQL's two-key advisory locks.
 KEY_LOCK_CLASS = 0x6964_656D  # "idem"

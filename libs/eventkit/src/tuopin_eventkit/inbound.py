@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from tuopin_eventkit import auth, context, kafka, metrics, problems
 from tuopin_eventkit.consumer import DeadLetters, retry_later
 from tuopin_eventkit.generation import LogGuard
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.outage import transient
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "idempotency-key"
+KEYS: TypeAdapter[str] = TypeAdapter(Key)
+
 # Handles one posting: (runtime, validated body, idempotency key) → the command's outcome.
 PostingHandler = Callable[["Runtime", Any, str], Awaitable[Outcome]]
 
@@ -145,6 +147,11 @@ class IntakeConsumer:
             raise Refused(
                 problems.body(400, "Missing idempotency key", f"set the {KEY_HEADER} header")
             )
+        try:
+            key = KEYS.validate_python(key)
+        except ValidationError:
+            detail = f"the {KEY_HEADER} header must be 1 to 255 characters without NUL"
+            raise Refused(problems.body(400, "Invalid idempotency key", detail)) from None
         try:
             who = self.runtime.verifier.verify(_bearer(headers.get("authorization", "")))
             # As over HTTP: the role first, then the posting validated, then its scope

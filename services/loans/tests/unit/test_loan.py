@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_loans.application.reference import programme
@@ -152,3 +153,16 @@ def test_each_eligibility_rule_fails_on_its_own() -> None:
     pupil = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY, outstanding=800_000)
     assert failed(student, pupil, amount=800_000, term=120) == []  # per student-year
     assert failed(student, pupil, amount=800_001, term=120) == ["amount_limit"]
+
+
+def test_the_farthest_dates_the_bounds_allow_stay_within_the_calendar() -> None:
+    """Inputs stop at 2100-12-31 and 240 months (tuopin_contracts.bounds, the postings'
+    term): the farthest maturity is 2120, nowhere near the year 10000 that overflowed."""
+    assert add_months(LAST_DAY, 240) == date(2120, 12, 31)
+    assert add_months(FIRST_DAY, 240) == date(1920, 1, 1)
+    loan = approved(term=240, on=LAST_DAY)
+    rate = rules.benchmark(programme().rates, 36, LAST_DAY)
+    loan.sign(LAST_DAY, 5_000_000, 240, MICRO, rate)
+    assert loan.contract is not None
+    assert loan.contract.maturity_date == date(2120, 12, 31)
+    assert loan.contract.subsidy_until < loan.contract.maturity_date

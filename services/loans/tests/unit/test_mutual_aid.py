@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tuopin_contracts.dates import LAST_DAY
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
 from tuopin_loans.domain.mutual_aid import (
     MutualAidFund,
@@ -167,3 +168,12 @@ def test_the_rule_in_force_is_the_latest_that_has_started() -> None:
     assert rule_on([RULE, later], date(2018, 1, 1)) is later
     with pytest.raises(LookupError):
         rule_on([RULE], date(2014, 12, 31))
+
+
+def test_a_loan_lent_on_the_last_day_the_bounds_allow_is_due_within_the_calendar() -> None:
+    fund = MutualAidFund(fund_id(VILLAGE))
+    fund.contribute(Source.FINANCE, 2_000_000, LAST_DAY)
+    lend(fund, "a", 100, on=LAST_DAY)
+    granted = fund.pending[-1]
+    assert isinstance(granted, MutualAidLoanGranted)
+    assert granted.due_on == date(2101, 12, 31)

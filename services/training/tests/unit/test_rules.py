@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from tuopin_contracts.dates import FIRST_DAY
 from tuopin_eventkit.aggregate import InvalidTransition
 from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
@@ -234,3 +235,14 @@ def test_revocation_changes_what_verification_says_from_its_day_and_happens_once
     assert certificate.standing(date(2017, 1, 5)) == "revoked"
     with pytest.raises(InvalidTransition):
         certificate.revoke(revocation)
+
+
+def test_a_withdrawal_on_the_first_day_the_bounds_allow_ends_the_day_before() -> None:
+    """Withdrawals stop at 1900-01-01 (tuopin_contracts.bounds): the accreditation's last
+    day is 1899-12-31, where 0001-01-01 overflowed."""
+    accredited = Centre.accredit(replace(_decision(), valid_from=FIRST_DAY))
+    accredited.withdraw(
+        ev.AccreditationWithdrawn(centre_id="c1", withdrawn_on=FIRST_DAY, reason="撤销")
+    )
+    with refused("accreditation-period"):
+        accredited.authorise(COOK, 5, FIRST_DAY)

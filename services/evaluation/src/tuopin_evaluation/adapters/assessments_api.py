@@ -6,9 +6,10 @@ from uuid import UUID, uuid4
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import Count, Instant, Text, Year
 from tuopin_contracts.regions import CountyCode
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.aggregate import NotFound
@@ -26,7 +27,7 @@ from tuopin_eventkit.service import RuntimeDep
 
 router = Router(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
 
-Year = Annotated[int, Field(ge=2013, le=2100, description="The year assessed")]
+Assessed = Annotated[Year, Field(ge=2013, description="The year assessed")]
 
 
 class NewAssessment(BaseModel):
@@ -35,9 +36,13 @@ class NewAssessment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     county_code: CountyCode
-    year: Year
-    assessor: str = Field(min_length=1, max_length=200, examples=["兰州大学第三方评估组"])
-    sample_size: int = Field(ge=1, le=1_000_000, description="Households to sample")
+    year: Assessed
+    assessor: Annotated[Text, Field(min_length=1, max_length=200)] = Field(
+        examples=["兰州大学第三方评估组"]
+    )
+    sample_size: Annotated[Count, Field(ge=1, le=1_000_000)] = Field(
+        description="Households to sample"
+    )
     seed: int = Field(ge=0, le=2**63 - 1, description="Same seed + same households = same sample")
 
 
@@ -47,7 +52,7 @@ class Finding(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     household_id: UUID
-    people: int = Field(ge=1, le=100, description="People the finding covers")
+    people: Annotated[Count, Field(ge=1, le=100)] = Field(description="People the finding covers")
     wrongly_exited: bool | None = Field(
         default=None,
         description="错退: required for an exited household, never true for another",
@@ -62,8 +67,8 @@ class Survey(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    people_surveyed: int = Field(ge=1, le=10_000_000)
-    missed_poor_people: int = Field(ge=0, le=10_000_000)
+    people_surveyed: Annotated[Count, Field(ge=1, le=10_000_000)]
+    missed_poor_people: Annotated[Count, Field(le=10_000_000)]
 
 
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
@@ -159,7 +164,7 @@ async def publish(
 async def list_published(
     runtime: RuntimeDep,
     county: Annotated[str | None, Query(pattern=r"^62[0-9]{4}$", description="621121 …")] = None,
-    year: Annotated[int | None, Query(ge=2013, le=2100)] = None,
+    year: Annotated[Assessed | None, Query()] = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         items = await assessments.published(conn, runtime.store, county, year)
@@ -170,7 +175,7 @@ async def list_published(
 async def read(
     assessment_id: UUID,
     runtime: RuntimeDep,
-    as_of: Annotated[AwareDatetime | None, Query(description="As it stood then")] = None,
+    as_of: Annotated[Instant | None, Query(description="As it stood then")] = None,
 ) -> JSONResponse:
     async with runtime.reader.connect() as conn:
         assessment = await assessments.load(conn, runtime.store, str(assessment_id), as_of)
@@ -183,7 +188,7 @@ async def read(
 async def assessment_history(
     assessment_id: UUID,
     runtime: RuntimeDep,
-    as_of: Annotated[AwareDatetime | None, Query()] = None,
+    as_of: Instant | None = None,
 ) -> History:
     result = await history(runtime, str(assessment_id), as_of)
     if not result.events and as_of is None:

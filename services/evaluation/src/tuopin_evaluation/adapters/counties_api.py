@@ -1,13 +1,13 @@
 """County delisting (摘帽) and the seed's targets over HTTP: the standing as of a day (or
 under another rule set), recording it (which publishes it), and progress on the targets."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import BusinessDate, Text
 from tuopin_evaluation.application import delisting, targets
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -21,8 +21,8 @@ County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (
 async def standing(
     county: County,
     runtime: RuntimeDep,
-    as_of: date | None = None,
-    rules: Annotated[str | None, Query(max_length=100, description="What-if rule set")] = None,
+    as_of: BusinessDate | None = None,
+    rules: Annotated[Text | None, Query(max_length=100, description="What-if rule set")] = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await delisting.standing(conn, runtime.store, county, as_of, rules)
@@ -36,7 +36,7 @@ async def standing(
 async def record(
     county: County,
     runtime: RuntimeDep,
-    as_of: date | None = None,
+    as_of: BusinessDate | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:

@@ -1,13 +1,13 @@
 """The evaluation service's REST API: registered counts and household exit verdicts."""
 
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel
 
+from tuopin_contracts.bounds import BusinessDate, Text, Year
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
@@ -51,9 +51,9 @@ async def stats(runtime: RuntimeDep) -> Stats:
 async def exit_verdict(
     household_id: UUID,
     runtime: RuntimeDep,
-    on: date | None = None,
-    year: Annotated[int | None, Query(ge=2013, le=2100, description="Income year")] = None,
-    rules: Annotated[str | None, Query(max_length=100, description="What-if rule set")] = None,
+    on: BusinessDate | None = None,
+    year: Annotated[Year | None, Query(ge=2013, description="Income year")] = None,
+    rules: Annotated[Text | None, Query(max_length=100, description="What-if rule set")] = None,
 ) -> dict[str, Any]:
     day = on or today()
     chosen = choose_rules(day, rules)

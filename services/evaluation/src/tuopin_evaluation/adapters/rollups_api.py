@@ -20,6 +20,7 @@ from fastapi import HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
@@ -35,7 +36,7 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[BusinessDate, BeforeValidator(_iso_date)]
 RegionCode = Annotated[
     str,
     Field(
@@ -84,7 +85,9 @@ class EligibilityQuery(Strict):
 
 class DistributionQuery(Strict):
     region: RegionCode = "620000"
-    year: int | None = Field(default=None, ge=2010, le=2100, description="Default: the latest")
+    year: Annotated[Year, Field(ge=2010)] | None = Field(
+        default=None, description="Default: the latest"
+    )
     poor_only: bool = Field(default=False, description="Only households currently poor")
 
 

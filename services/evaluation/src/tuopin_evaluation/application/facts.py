@@ -46,7 +46,7 @@ incomes = Table(
     metadata,
     Column("household_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
-    Column("per_head", Integer, nullable=False),  # fen
+    Column("per_head", BigInteger, nullable=False),  # fen
 )
 
 # Every status a household has had, in its stream's order (``sequence``), from the date it

@@ -8,10 +8,11 @@ from uuid import UUID
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import BusinessDate, Fen, Instant, PositiveFen, Text
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
@@ -26,7 +27,7 @@ from tuopin_eventkit.http import (
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
-from tuopin_loans.adapters.postings import MAX_FEN
+from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import lending, loan_book, programme, reports, settlement
 from tuopin_loans.application.mapping import funds, loans
@@ -49,9 +50,9 @@ class Body(BaseModel):
 
 @router.get("/banks/{bank_id}/loans", tags=["loans"], summary="A bank's loans (its own only)")
 async def bank_loans(
-    bank_id: str,
+    bank_id: BankId,
     runtime: RuntimeDep,
-    state: str | None = None,
+    state: Annotated[Text, Query(max_length=20)] | None = None,
     county_code: CountyCode | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
@@ -68,7 +69,7 @@ async def bank_loans(
 
 
 @router.get("/banks/{bank_id}/loans/{loan_ref}", tags=["loans"], summary="One of a bank's loans")
-async def bank_loan(bank_id: str, loan_ref: str, runtime: RuntimeDep) -> dict[str, Any]:
+async def bank_loan(bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         loan = await loans(runtime.store).get(conn, lending.loan_id(bank_id, loan_ref))
     if loan is None:
@@ -83,7 +84,7 @@ async def bank_loan(bank_id: str, loan_ref: str, runtime: RuntimeDep) -> dict[st
     summary="Every posting of a loan, as events (who, what, when)",
 )
 async def loan_history(
-    bank_id: str, loan_ref: str, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+    bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep, as_of: Instant | None = None
 ) -> History:
     return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of)
 
@@ -97,7 +98,7 @@ async def eligibility(
     household_id: UUID,
     runtime: RuntimeDep,
     product: LoanProduct = LoanProduct.MICROCREDIT,
-    on: date | None = None,
+    on: BusinessDate | None = None,
 ) -> dict[str, Any]:
     day = on or date.today()
     rule = rules.product_rule(rules_data().products, product, day)
@@ -128,8 +129,8 @@ async def eligibility(
 
 
 class Quota(Body):
-    amount: int = Field(ge=0, le=MAX_FEN, description="Fen")
-    allocated_on: date
+    amount: Fen
+    allocated_on: BusinessDate
 
 
 @router.put(
@@ -161,8 +162,8 @@ async def quota(county_code: CountyCode, runtime: RuntimeDep) -> dict[str, Any]:
 
 class Contribution(Body):
     contributor: str = Field(pattern=r"^(finance|bank:[\w-]{1,40})$", examples=["finance"])
-    amount: int = Field(gt=0, le=MAX_FEN, description="Fen")
-    received_on: date
+    amount: PositiveFen
+    received_on: BusinessDate
 
 
 @router.post(
@@ -204,7 +205,7 @@ async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
     summary="Every yuan in and out of a fund, as events",
 )  # fmt: skip
 async def fund_history(
-    fund_id: FundId, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+    fund_id: FundId, runtime: RuntimeDep, as_of: Instant | None = None
 ) -> History:
     return await history(runtime, fund_id, as_of)
 
@@ -213,11 +214,11 @@ async def fund_history(
 
 
 class Issue(Body):
-    issued_on: date
+    issued_on: BusinessDate
 
 
 class Payment(Body):
-    paid_on: date
+    paid_on: BusinessDate
 
 
 @router.get(
@@ -250,7 +251,7 @@ async def issue(
 @router.get("/subsidy/{quarter}/statements", tags=["subsidy"], summary="Issued statements")
 async def issued(
     quarter: Quarter, runtime: RuntimeDep,
-    bank_id: str | None = None,
+    bank_id: BankId | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     S = loan_book.statements.c
     query = select(loan_book.statements).where(S.quarter == quarter)
@@ -284,7 +285,7 @@ async def pay(
 async def portfolio(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
-    bank_id: str | None = None,
+    bank_id: BankId | None = None,
 ) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
         return await reports.portfolio(conn, group, bank_id)
@@ -294,7 +295,7 @@ async def portfolio(
 async def portfolio_csv(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
-    bank_id: str | None = None,
+    bank_id: BankId | None = None,
 ) -> Response:
     rows = await portfolio(runtime, group, bank_id)
     return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])

@@ -3,46 +3,45 @@ contributions, loans to member households and repayments; counties and the provi
 each fund and every village's size against the 500,000-yuan target."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import BusinessDate, Instant, PositiveFen
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import History, IdempotencyKey, Router, csv_records, history, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.http import Body
-from tuopin_loans.adapters.postings import MAX_FEN
+from tuopin_loans.adapters.postings import Months
 from tuopin_loans.application import mutual_aid, mutual_aid_book
 from tuopin_loans.domain.mutual_aid import Source, fund_id
 
 router = Router(prefix="/v1", tags=["mutual-aid funds"])
 
-Positive = Annotated[int, Field(gt=0, le=MAX_FEN, description="Fen (分), more than zero")]
-
 
 class Contribution(Body):
     source: Source
-    amount: Positive
-    received_on: date
+    amount: PositiveFen
+    received_on: BusinessDate
 
 
 class MemberLoan(Body):
     household_id: UUID = Field(description="A registered household of this village")
-    amount: Positive
-    term_months: int = Field(ge=1, le=240)
-    lent_on: date
+    amount: PositiveFen
+    term_months: Months
+    lent_on: BusinessDate
 
 
 class Repayment(Body):
     """Principal returned; the occupancy fee (占用费) on it is computed and recorded."""
 
-    principal: Positive
-    received_on: date
+    principal: PositiveFen
+    received_on: BusinessDate
 
 
 @router.post(
@@ -108,7 +107,7 @@ async def repay(
     "overdue on a day, the target and whether it is met",
 )
 async def standing(
-    village_code: VillageCode, runtime: RuntimeDep, on: date | None = None
+    village_code: VillageCode, runtime: RuntimeDep, on: BusinessDate | None = None
 ) -> dict[str, Any]:
     day = on or date.today()
     async with runtime.reader.connect() as conn:
@@ -130,7 +129,7 @@ async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[d
     summary="Every yuan in and out of the fund, as events",
 )
 async def fund_history(
-    village_code: VillageCode, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+    village_code: VillageCode, runtime: RuntimeDep, as_of: Instant | None = None
 ) -> History:
     return await history(runtime, fund_id(village_code), as_of)
 

@@ -7,7 +7,6 @@ Every posting names its bank; a bank names its loans by its own loan number, and
 only its own (authentication will bind ``bank_id`` to the caller's token).
 """
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
@@ -26,18 +26,16 @@ from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_loans.adapters.policy import POLICY
 from tuopin_loans.application import lending
 
-# Ten trillion yuan: above any real amount, far below the databases' 64-bit integers, sums
-# of many included (a larger number would be a 500 from the database, not a 422).
-MAX_FEN = 10**15
-Fen = Annotated[int, Field(ge=0, le=MAX_FEN, description="Fen (分); money is never a float")]
-Positive = Annotated[int, Field(gt=0, le=MAX_FEN, description="Fen (分), more than zero")]
+BankId = Annotated[Text, Field(min_length=1, max_length=40, examples=["gansu-rcc"])]
+LoanRef = Annotated[Text, Field(min_length=1, max_length=60, description="The bank's loan number")]
+Months = Annotated[int, Field(ge=1, le=240, description="A term in months, at most 20 years")]
 
 
 class Posting(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    bank_id: str = Field(min_length=1, max_length=40, examples=["gansu-rcc"])
-    loan_ref: str = Field(min_length=1, max_length=60, description="The bank's loan number")
+    bank_id: BankId
+    loan_ref: LoanRef
 
 
 class Approved(Posting):
@@ -46,35 +44,35 @@ class Approved(Posting):
     kind: Literal["approved"]
     product: LoanProduct
     household_id: UUID
-    borrower_id_number: str = Field(
-        min_length=15, max_length=18, description="Resident ID; hashed at once, never stored"
+    borrower_id_number: Annotated[Text, Field(min_length=15, max_length=18)] = Field(
+        description="Resident ID; hashed at once, never stored"
     )
-    amount: Positive
-    term_months: int = Field(ge=1, le=240)
-    decided_on: date
+    amount: PositiveFen
+    term_months: Months
+    decided_on: BusinessDate
 
 
 class Rejected(Posting):
     kind: Literal["rejected"]
     product: LoanProduct
     household_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
-    decided_on: date
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]
+    decided_on: BusinessDate
 
 
 class Signed(Posting):
     """合同签订: amount and term; the rate is the benchmark in force that day."""
 
     kind: Literal["signed"]
-    amount: Positive
-    term_months: int = Field(ge=1, le=240)
-    signed_on: date
+    amount: PositiveFen
+    term_months: Months
+    signed_on: BusinessDate
 
 
 class Disbursed(Posting):
     kind: Literal["disbursed"]
-    amount: Positive
-    disbursed_on: date
+    amount: PositiveFen
+    disbursed_on: BusinessDate
 
 
 class Repaid(Posting):
@@ -83,30 +81,30 @@ class Repaid(Posting):
     kind: Literal["repaid"]
     principal: Fen
     interest: Fen
-    received_on: date
+    received_on: BusinessDate
 
 
 class Overdue(Posting):
     kind: Literal["overdue"]
     days_past_due: int = Field(ge=0, le=36500, description="0: current again")
-    as_of: date
+    as_of: BusinessDate
 
 
 class Defaulted(Posting):
     kind: Literal["defaulted"]
-    defaulted_on: date
+    defaulted_on: BusinessDate
 
 
 class WrittenOff(Posting):
     kind: Literal["written_off"]
-    written_off_on: date
+    written_off_on: BusinessDate
 
 
 class Claim(Posting):
     """The bank claims compensation from the county's risk fund for a defaulted loan."""
 
     kind: Literal["claim"]
-    lodged_on: date
+    lodged_on: BusinessDate
 
 
 class Premium(Posting):
@@ -114,9 +112,9 @@ class Premium(Posting):
 
     kind: Literal["premium"]
     insurance: Literal["guarantee", "accident"]
-    premium: Positive
+    premium: PositiveFen
     subsidy: Fen
-    paid_on: date
+    paid_on: BusinessDate
 
 
 BankPosting = Annotated[

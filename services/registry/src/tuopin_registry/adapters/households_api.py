@@ -5,9 +5,9 @@ from uuid import UUID
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import Instant, Text
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
@@ -37,7 +37,7 @@ from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
-AsOf = Annotated[AwareDatetime | None, Query(description="State as it stood at this instant")]
+AsOf = Annotated[Instant | None, Query(description="State as it stood at this instant")]
 RegionCode = Annotated[
     str | None,
     Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$", description="620000, 621100, 621121 …"),
@@ -153,7 +153,7 @@ async def list_households(
     status: HouseholdStatus | None = None,
     cause: PovertyCause | None = None,
     attribute: PovertyAttribute | None = None,
-    cadre: Annotated[str | None, Query(max_length=50)] = None,
+    cadre: Annotated[Text | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:

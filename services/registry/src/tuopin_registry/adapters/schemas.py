@@ -1,10 +1,10 @@
 """What offices send: strict request models (unknown fields refused)."""
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuopin_contracts.bounds import BusinessDate, Count, Fen, Population, Text, Year
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.vocabulary import (
     Education,
@@ -18,7 +18,10 @@ from tuopin_contracts.vocabulary import (
     Sex,
 )
 
-Fen = Annotated[int, Field(ge=0, le=10**12, description="Amount in fen (分)")]
+Name = Annotated[Text, Field(min_length=1, max_length=50, description="A person's name")]
+Reason = Annotated[Text, Field(max_length=500, description="Why (理由)")]
+Unit = Annotated[Text, Field(min_length=1, max_length=200)]
+Year2013 = Annotated[Year, Field(ge=2013, description="A year of 建档立卡 (from 2013)")]
 
 
 class Strict(BaseModel):
@@ -26,18 +29,20 @@ class Strict(BaseModel):
 
 
 class Dated(Strict):
-    effective_date: date = Field(description="When it takes effect (business date)")
-    reason: str | None = Field(default=None, max_length=500, description="Why (理由)")
+    effective_date: BusinessDate = Field(description="When it takes effect (business date)")
+    reason: Reason | None = None
 
 
 class MemberEntry(Strict):
     """A member as entered (real name, 实名制): the ID number is checked (GB 11643)."""
 
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(min_length=15, max_length=18, examples=["11010519491231002X"])
+    name: Name
+    id_number: Annotated[Text, Field(min_length=15, max_length=18)] = Field(
+        examples=["11010519491231002X"]
+    )
     relation: Relation
     sex: Sex | None = Field(default=None, description="Taken from the ID number when absent")
-    birth_date: date | None = Field(default=None, description="Taken from the ID number")
+    birth_date: BusinessDate | None = Field(default=None, description="Taken from the ID number")
     education: Education | None = None
     schooling: Schooling | None = None
     health: Health | None = None
@@ -50,13 +55,13 @@ class MemberEntry(Strict):
 class HouseholdFiling(Dated):
     """建档立卡: a poor household with its members and the causes of its poverty."""
 
-    file_number: str = Field(min_length=1, max_length=40)
+    file_number: Annotated[Text, Field(min_length=1, max_length=40)]
     county_code: CountyCode
     village_code: VillageCode
     poverty_attribute: PovertyAttribute
     primary_cause: PovertyCause
     secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
-    identified_year: int = Field(ge=2013, le=2100)
+    identified_year: Year2013
     members: list[MemberEntry] = Field(min_length=1, max_length=30)
 
 
@@ -82,7 +87,7 @@ class Causes(Dated):
 class Income(Dated):
     """人均纯收入 of a year, by component, in fen; the per-head figure is computed."""
 
-    year: int = Field(ge=2013, le=2100)
+    year: Year2013
     wages: Fen
     production_and_business: Fen
     property: Fen
@@ -96,47 +101,49 @@ class Conditions(Dated):
 
 class Need(Dated):
     kind: MeasureKind
-    description: str = Field(min_length=1, max_length=500)
+    description: Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 class MeasurePlan(Dated):
     kind: MeasureKind
-    plan: str = Field(min_length=1, max_length=1000)
+    plan: Annotated[Text, Field(min_length=1, max_length=1000)]
     funds: Fen
-    due_date: date
-    need_id: str | None = None
+    due_date: BusinessDate
+    need_id: Annotated[Text, Field(max_length=36)] | None = Field(
+        default=None, description="The need it answers (an id from the needs list)"
+    )
 
 
 class Progress(Dated):
-    progress_percent: int = Field(ge=0, le=100)
+    progress_percent: Annotated[Count, Field(le=100)]
     spent: Fen
-    note: str = Field(default="", max_length=1000)
+    note: Annotated[Text, Field(max_length=1000)] = ""
     completed: bool
 
 
 class Responsibility(Dated):
-    cadre_name: str = Field(min_length=1, max_length=50)
-    cadre_unit: str = Field(min_length=1, max_length=200)
+    cadre_name: Name
+    cadre_unit: Unit
 
 
 class Relocation(Dated):
     relocating: bool
-    resettlement_site: str | None = Field(default=None, max_length=200)
+    resettlement_site: Annotated[Text, Field(max_length=200)] | None = None
 
 
 class Cooperative(Dated):
-    cooperative: str = Field(min_length=1, max_length=200)
+    cooperative: Unit
 
 
 class ExitProposal(Strict):
-    appraisal_date: date = Field(description="Date of the village's democratic appraisal")
-    reason: str | None = Field(default=None, max_length=500)
+    appraisal_date: BusinessDate = Field(description="Date of the village's democratic appraisal")
+    reason: Reason | None = None
 
 
 class ExitNotice(Strict):
-    notice_from: date
-    notice_until: date
-    reason: str | None = Field(default=None, max_length=500)
+    notice_from: BusinessDate
+    notice_until: BusinessDate
+    reason: Reason | None = None
 
 
 class Return(Dated):
@@ -144,35 +151,39 @@ class Return(Dated):
 
 
 class Removal(Strict):
-    effective_date: date
-    reason: str = Field(min_length=1, max_length=500)
+    effective_date: BusinessDate
+    reason: Annotated[Reason, Field(min_length=1)]
 
 
 class VillageRegistration(Dated):
     village_code: VillageCode
-    name: str = Field(min_length=1, max_length=100)
+    name: Annotated[Text, Field(min_length=1, max_length=100)]
     poor: bool
-    rural_population: int = Field(ge=0)
-    hardship_belt: str | None = Field(default=None, max_length=100, description="特困片带")
+    rural_population: Population = Field(description="农村户籍人口")
+    hardship_belt: Annotated[Text, Field(max_length=100)] | None = Field(
+        default=None, description="特困片带"
+    )
 
 
 class VillageResponsibility(Dated):
-    first_secretary: str = Field(min_length=1, max_length=50)
-    work_team: list[str] = Field(min_length=1, max_length=20)
-    responsible_unit: str = Field(min_length=1, max_length=200)
+    first_secretary: Name
+    work_team: list[Name] = Field(min_length=1, max_length=20)
+    responsible_unit: Unit
 
 
 class VillageProfile(Dated):
     poor: bool
-    rural_population: int = Field(ge=0)
-    cooperatives: int = Field(ge=0)
+    rural_population: Population
+    cooperatives: Count = Field(description="农民专业合作社 in the village")
     mutual_aid_fund: Fen
 
 
 class Erasure(Strict):
     """A deletion request to honour (crypto-shredding of the person's clear identity)."""
 
-    effective_date: date = Field(description="The day the request was decided (business date)")
-    reason: str = Field(
-        min_length=1, max_length=500, description="The request it honours: reference and grounds"
+    effective_date: BusinessDate = Field(
+        description="The day the request was decided (business date)"
+    )
+    reason: Annotated[Reason, Field(min_length=1)] = Field(
+        description="The request it honours: reference and grounds"
     )

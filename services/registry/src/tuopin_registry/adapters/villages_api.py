@@ -7,6 +7,7 @@ from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import Text
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -60,7 +61,7 @@ for _route in ROUTES:
 async def list_villages(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3})?$")] = "620000",
-    belt: Annotated[str | None, Query(max_length=100, description="特困片带")] = None,
+    belt: Annotated[Text | None, Query(max_length=100, description="特困片带")] = None,
     poor: bool | None = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:

@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from stdnum.cn import ric
 
+from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
@@ -238,6 +239,8 @@ def _text(raw: Any) -> str | None:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = str(raw).strip()
+    if "\x00" in text:  # no database stores it in text (PostgreSQL refuses it)
+        raise Bad("a NUL character is not allowed")
     return text or None
 
 
@@ -302,19 +305,23 @@ _DATE = re.compile(r"(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*[-/.月]?\s*(\d{1,2})\s*�
 
 def _date(raw: Any) -> date | None:
     if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    text = _text(raw)
-    if text is None:
-        return None
-    match = _DATE.fullmatch(text)
-    try:
-        if match is None:
-            raise ValueError
-        return date(*map(int, match.groups()))
-    except ValueError:
-        raise Bad(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        day = raw.date()
+    elif isinstance(raw, date):
+        day = raw
+    else:
+        text = _text(raw)
+        if text is None:
+            return None
+        match = _DATE.fullmatch(text)
+        try:
+            if match is None:
+                raise ValueError
+            day = date(*map(int, match.groups()))
+        except ValueError:
+            raise Bad(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Bad(f"{day.isoformat()} is outside {FIRST_DAY.isoformat()}–{LAST_DAY.isoformat()}")
+    return day
 
 
 def _year(raw: Any) -> int | None:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -49,7 +50,7 @@ households = Table(
     Column("notice_from", Date),
     Column("notice_until", Date),
     Column("income_year", Integer),
-    Column("income_per_head", Integer),  # fen
+    Column("income_per_head", BigInteger),  # fen
     Column("housing_safe", Boolean),
     Column("drinking_water_safe", Boolean),
     Column("relocating", Boolean, nullable=False),

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.bounds import Instant
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
     History,
@@ -101,7 +101,7 @@ async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
 
 @router.get("/centres/{centre_id}/history", tags=["centres"], response_model=History)
 async def centre_history(
-    centre_id: UUID, runtime: RuntimeDep, as_of: AwareDatetime | None = None
+    centre_id: UUID, runtime: RuntimeDep, as_of: Instant | None = None
 ) -> History:
     return await history(runtime, str(centre_id), as_of)
 

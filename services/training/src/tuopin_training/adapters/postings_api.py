@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.http import Router, respond
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_training.application.postings import CentrePosting, Posting
@@ -16,11 +16,9 @@ from tuopin_training.application.recording import Recorder
 router = Router(prefix="/v1", tags=["centre postings"])
 
 RecordKey = Annotated[
-    str,
+    Key,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
         description="The centre's own record id; a retry gets the first answer.",
     ),
 ]

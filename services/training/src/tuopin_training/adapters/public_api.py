@@ -1,20 +1,21 @@
 """Certificate verification for anyone, and the coverage figures of the 2020 goal."""
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Path, Query
 from fastapi.responses import Response
 
+from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.dates import today
+from tuopin_contracts.events.training import Label
 from tuopin_eventkit.http import Router, csv_table
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_training.application import coverage, queries
 
 router = Router(prefix="/v1")
 
-On = Annotated[date | None, Query(description="The day reckoned (default: today, Beijing)")]
+On = Annotated[BusinessDate | None, Query(description="The day reckoned (default: today, Beijing)")]
 Region = Annotated[
     str, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$", description="County, township or village")
 ]
@@ -25,7 +26,7 @@ Region = Annotated[
     tags=["certificates"],
     summary="Verify a certificate (证书查询): masked holder, occupation, level, validity",
 )
-async def verify(issuer: UUID, number: str, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+async def verify(issuer: UUID, number: Label, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await queries.verify(conn, str(issuer), number, on or today())
 
@@ -75,7 +76,7 @@ async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Res
 
 @router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
 async def yearly(
-    year: Annotated[int, Path(ge=2013, le=2100, description="建档立卡 began in 2013")],
+    year: Annotated[Year, Path(ge=2013, description="建档立卡 began in 2013")],
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:

@@ -1,16 +1,19 @@
 """Request bodies of the office's endpoints."""
 
-from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuopin_contracts.bounds import BusinessDate, Count, Fen
 from tuopin_contracts.events.training import (
     Accreditation,
+    Label,
     LabourBrand,
     Level,
     OccupationCode,
     ProgrammeKind,
+    Reason,
 )
 from tuopin_contracts.regions import CountyCode
 
@@ -22,27 +25,27 @@ class Body(BaseModel):
 class AccreditationTerms(Body):
     """资质认定: what a centre may train and certify, and for how long."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Label
     county_code: CountyCode
-    valid_from: date
-    valid_until: date
+    valid_from: BusinessDate
+    valid_until: BusinessDate
     occupations: list[Accreditation] = Field(min_length=1, max_length=200)
 
 
 class Withdrawal(Body):
-    withdrawn_on: date
-    reason: str = Field(min_length=1, max_length=500)
+    withdrawn_on: BusinessDate
+    reason: Reason
 
 
 class ProgrammeOpening(Body):
     centre_id: UUID
-    title: str = Field(min_length=1, max_length=200)
+    title: Label
     kind: ProgrammeKind
     labour_brand: LabourBrand | None = None
     occupation: OccupationCode
     level: Level
-    capacity: int = Field(ge=1, le=10_000)
-    starts_on: date
-    ends_on: date
+    capacity: Annotated[Count, Field(ge=1, le=10_000)]
+    starts_on: BusinessDate
+    ends_on: BusinessDate
     free_for_poor_labour: bool = True
-    fee_fen: int = Field(default=0, ge=0, description="Fee for others, in fen (分)")
+    fee_fen: Fen = Field(default=0, description="Fee for others, in fen (分)")

@@ -8,25 +8,26 @@ certificates) are named by the centre's own references, scoped to that centre, s
 centre can only ever touch its own records.
 """
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuopin_contracts.bounds import BusinessDate, Count, Text
 from tuopin_contracts.events.training import (
     CertificateBasis,
     DropOutReason,
+    Label,
     Level,
     OccupationCode,
 )
 
-Ref = Annotated[str, Field(min_length=1, max_length=200, description="The centre's own number")]
+Ref = Annotated[Label, Field(description="The centre's own number")]
 IdNumber = Annotated[
-    str,
+    Text,
     Field(min_length=15, max_length=18, description="居民身份证号码; hashed, never stored"),
 ]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Sessions = Annotated[Count, Field(le=1000)]
 
 
 class Posting(BaseModel):
@@ -42,7 +43,7 @@ class EnrolmentPosting(Posting):
     enrolment_ref: Ref
     programme_id: UUID
     id_number: IdNumber
-    enrolled_on: date
+    enrolled_on: BusinessDate
 
 
 class AttendancePosting(Posting):
@@ -50,10 +51,10 @@ class AttendancePosting(Posting):
 
     kind: Literal["attendance"]
     enrolment_ref: Ref
-    period_from: date
-    period_to: date
-    sessions_held: int = Field(ge=1, le=1000)
-    sessions_attended: int = Field(ge=0, le=1000)
+    period_from: BusinessDate
+    period_to: BusinessDate
+    sessions_held: Annotated[Sessions, Field(ge=1)]
+    sessions_attended: Sessions
 
 
 class CompletionPosting(Posting):
@@ -61,7 +62,7 @@ class CompletionPosting(Posting):
 
     kind: Literal["completion"]
     enrolment_ref: Ref
-    completed_on: date
+    completed_on: BusinessDate
 
 
 class DropOutPosting(Posting):
@@ -69,9 +70,9 @@ class DropOutPosting(Posting):
 
     kind: Literal["drop_out"]
     enrolment_ref: Ref
-    left_on: date
+    left_on: BusinessDate
     reason: DropOutReason
-    note: str = Field(default="", max_length=500)
+    note: Annotated[Text, Field(max_length=500)] = ""
 
 
 class AppraisalPosting(Posting):
@@ -82,7 +83,7 @@ class AppraisalPosting(Posting):
     id_number: IdNumber
     occupation: OccupationCode
     level: Level
-    appraised_on: date
+    appraised_on: BusinessDate
     passed: bool
 
 
@@ -95,8 +96,8 @@ class CertificatePosting(Posting):
     id_number: IdNumber
     occupation: OccupationCode
     level: Level
-    issued_on: date
-    valid_until: date | None = None
+    issued_on: BusinessDate
+    valid_until: BusinessDate | None = None
     basis: CertificateBasis
     basis_ref: Ref = Field(description="The enrolment or appraisal, by its centre's reference")
     basis_centre_id: UUID | None = Field(default=None, description="Default: the issuer")
@@ -107,8 +108,8 @@ class RevocationPosting(Posting):
 
     kind: Literal["revocation"]
     number: Ref
-    revoked_on: date
-    reason: Text
+    revoked_on: BusinessDate
+    reason: Label
 
 
 class AcademicCertificatePosting(Posting):
@@ -117,10 +118,10 @@ class AcademicCertificatePosting(Posting):
     kind: Literal["academic_certificate"]
     number: Ref
     id_number: IdNumber
-    school: Text
-    speciality: Text
+    school: Label
+    speciality: Label
     education: Literal["secondary_vocational", "higher_vocational"]
-    graduated_on: date
+    graduated_on: BusinessDate
 
 
 class PlacementPosting(Posting):
@@ -129,11 +130,11 @@ class PlacementPosting(Posting):
     kind: Literal["placement"]
     placement_ref: Ref
     id_number: IdNumber
-    employer: Text
-    place: Text
+    employer: Label
+    place: Label
     outside_province: bool
-    start_date: date
-    months_worked: int = Field(ge=0, le=600)
+    start_date: BusinessDate
+    months_worked: Annotated[Count, Field(le=600)]
     enrolment_ref: Ref | None = None
 
 

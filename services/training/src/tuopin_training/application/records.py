@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -54,7 +55,7 @@ programmes = Table(
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date, nullable=False),
     Column("free_for_poor_labour", Boolean, nullable=False),
-    Column("fee_fen", Integer, nullable=False),
+    Column("fee_fen", BigInteger, nullable=False),
 )
 
 enrolments = Table(
