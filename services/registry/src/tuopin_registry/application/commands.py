@@ -295,9 +295,11 @@ async def household_view(
 
 
 def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
-    """A household's file as offices see it: identity numbers masked, and beside a mask
-    never a birth date — the birth year (with the county, a birth date and the last four
-    digits would narrow the number to a handful)."""
+    """A household's file as offices see it: members by name, sex and birth year, and
+    no digit of their ID numbers — not even masked. The events carry the identity hash
+    and the birth month, and with the county and the last four digits a handful of
+    candidates would remain; whoever needs the number reads it through the recorded
+    identity route (SECURITY.md)."""
     return {
         "household_id": household.id,
         "file_number": household.file_number,
@@ -334,7 +336,6 @@ def _member_view(member: ev.Member, keys: dict[str, PersonKey]) -> dict[str, Any
     return {
         "person_id": member.person_id,
         "name": opened.get("name"),
-        "id_number_masked": opened.get("id_number_masked"),
         "sex": opened.get("sex"),
         **fields,
         "health": opened.get("health"),

@@ -101,8 +101,8 @@ async def public_notice(
     conn: AsyncConnection, vault: PeopleKey, village_code: str
 ) -> dict[str, list[Any]]:
     """公告公示 for a village: newly identified households and exits on notice, with the
-    head's name partly and identity number always masked (opened from the sealed details
-    for the notice alone)."""
+    head's name partly masked (opened from the sealed details for the notice alone) and
+    the identity number wholly."""
     m = household_members.c
     rows = (
         await conn.execute(
@@ -125,7 +125,9 @@ async def public_notice(
         entry = {
             "file_number": r.file_number,
             "head_name": mask_name(head.get("name") or ""),
-            "head_id_number": head.get("id_number_masked"),
+            # Always masked, every digit: with the birth month and county the topic carries,
+            # even the last four would leave the number to a handful of guesses.
+            "head_id_number": "*" * 18,
             "size": r.size,
             "poverty_attribute": r.poverty_attribute,
             "primary_cause": r.primary_cause,
