@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.text import FreeText
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
@@ -35,7 +36,7 @@ class NewAssessment(BaseModel):
 
     county_code: CountyCode
     year: Year
-    assessor: str = Field(min_length=1, max_length=200, examples=["兰州大学第三方评估组"])
+    assessor: FreeText = Field(min_length=1, max_length=200, examples=["兰州大学第三方评估组"])
     sample_size: int = Field(ge=1, le=1_000_000, description="Households to sample")
     seed: int = Field(ge=0, le=2**63 - 1, description="Same seed + same households = same sample")
 

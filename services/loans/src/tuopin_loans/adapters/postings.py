@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.text import FreeText
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.http import IdempotencyKey, respond
@@ -58,7 +59,7 @@ class Rejected(Posting):
     kind: Literal["rejected"]
     product: LoanProduct
     household_id: UUID
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
     decided_on: date
 
 

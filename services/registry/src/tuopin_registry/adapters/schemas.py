@@ -1,4 +1,6 @@
-"""What offices send: strict request models (unknown fields refused)."""
+"""What offices send: strict request models (unknown fields refused). Every free-text field
+is ``FreeText``: a resident ID or mobile number typed into it is refused (422), since
+what is typed travels unmasked into the events and every copy of them."""
 
 from datetime import date
 from typing import Annotated
@@ -6,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuopin_contracts.regions import CountyCode, VillageCode
+from tuopin_contracts.text import FreeText
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
@@ -27,13 +30,13 @@ class Strict(BaseModel):
 
 class Dated(Strict):
     effective_date: date = Field(description="When it takes effect (business date)")
-    reason: str | None = Field(default=None, max_length=500, description="Why (理由)")
+    reason: FreeText | None = Field(default=None, max_length=500, description="Why (理由)")
 
 
 class MemberEntry(Strict):
     """A member as entered (real name, 实名制): the ID number is checked (GB 11643)."""
 
-    name: str = Field(min_length=1, max_length=50)
+    name: FreeText = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=15, max_length=18, examples=["11010519491231002X"])
     relation: Relation
     sex: Sex | None = Field(default=None, description="Taken from the ID number when absent")
@@ -96,12 +99,12 @@ class Conditions(Dated):
 
 class Need(Dated):
     kind: MeasureKind
-    description: str = Field(min_length=1, max_length=500)
+    description: FreeText = Field(min_length=1, max_length=500)
 
 
 class MeasurePlan(Dated):
     kind: MeasureKind
-    plan: str = Field(min_length=1, max_length=1000)
+    plan: FreeText = Field(min_length=1, max_length=1000)
     funds: Fen
     due_date: date
     need_id: str | None = None
@@ -110,33 +113,33 @@ class MeasurePlan(Dated):
 class Progress(Dated):
     progress_percent: int = Field(ge=0, le=100)
     spent: Fen
-    note: str = Field(default="", max_length=1000)
+    note: FreeText = Field(default="", max_length=1000)
     completed: bool
 
 
 class Responsibility(Dated):
-    cadre_name: str = Field(min_length=1, max_length=50)
-    cadre_unit: str = Field(min_length=1, max_length=200)
+    cadre_name: FreeText = Field(min_length=1, max_length=50)
+    cadre_unit: FreeText = Field(min_length=1, max_length=200)
 
 
 class Relocation(Dated):
     relocating: bool
-    resettlement_site: str | None = Field(default=None, max_length=200)
+    resettlement_site: FreeText | None = Field(default=None, max_length=200)
 
 
 class Cooperative(Dated):
-    cooperative: str = Field(min_length=1, max_length=200)
+    cooperative: FreeText = Field(min_length=1, max_length=200)
 
 
 class ExitProposal(Strict):
     appraisal_date: date = Field(description="Date of the village's democratic appraisal")
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
 
 class ExitNotice(Strict):
     notice_from: date
     notice_until: date
-    reason: str | None = Field(default=None, max_length=500)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
 
 class Return(Dated):
@@ -145,21 +148,21 @@ class Return(Dated):
 
 class Removal(Strict):
     effective_date: date
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class VillageRegistration(Dated):
     village_code: VillageCode
-    name: str = Field(min_length=1, max_length=100)
+    name: FreeText = Field(min_length=1, max_length=100)
     poor: bool
     rural_population: int = Field(ge=0)
-    hardship_belt: str | None = Field(default=None, max_length=100, description="特困片带")
+    hardship_belt: FreeText | None = Field(default=None, max_length=100, description="特困片带")
 
 
 class VillageResponsibility(Dated):
-    first_secretary: str = Field(min_length=1, max_length=50)
-    work_team: list[str] = Field(min_length=1, max_length=20)
-    responsible_unit: str = Field(min_length=1, max_length=200)
+    first_secretary: FreeText = Field(min_length=1, max_length=50)
+    work_team: list[FreeText] = Field(min_length=1, max_length=20)
+    responsible_unit: FreeText = Field(min_length=1, max_length=200)
 
 
 class VillageProfile(Dated):
@@ -173,6 +176,6 @@ class Erasure(Strict):
     """A deletion request to honour (crypto-shredding of the person's clear identity)."""
 
     effective_date: date = Field(description="The day the request was decided (business date)")
-    reason: str = Field(
+    reason: FreeText = Field(
         min_length=1, max_length=500, description="The request it honours: reference and grounds"
     )

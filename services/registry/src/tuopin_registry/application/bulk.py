@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from stdnum.cn import ric
 
+from tuopin_contracts.text import personal_number
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
@@ -355,6 +356,15 @@ def _limited(shortest: int, longest: int) -> Callable[[Any], str | None]:
     return parse
 
 
+def _name(raw: Any) -> str | None:
+    """A name, free text: refused when it holds a personal number (``FreeText``'s rule)."""
+    text = _limited(1, 50)(raw)
+    found = personal_number(text) if text else None
+    if found is not None:
+        raise Bad(f"a name must not hold {found}")
+    return text
+
+
 def _id_number(raw: Any) -> str | None:
     if isinstance(raw, int | float):  # an 18-digit number has already lost its last digits
         raise Bad("the ID number is stored as a number; format the column as text")
@@ -387,7 +397,7 @@ def _remembered(parse: Callable[[Any], Any], limit: int = 100_000) -> Callable[[
 # How each field is read; names, ID and file numbers are unique, the rest repeats.
 PARSE: Final[dict[str, Callable[[Any], Any]]] = {
     "file_number": _limited(1, 40),
-    "name": _limited(1, 50),
+    "name": _name,
     "id_number": _id_number,
 } | {
     name: _remembered(parse)

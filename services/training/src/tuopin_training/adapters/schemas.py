@@ -13,6 +13,7 @@ from tuopin_contracts.events.training import (
     ProgrammeKind,
 )
 from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.text import FreeText
 
 
 class Body(BaseModel):
@@ -22,7 +23,7 @@ class Body(BaseModel):
 class AccreditationTerms(Body):
     """资质认定: what a centre may train and certify, and for how long."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: FreeText = Field(min_length=1, max_length=200)
     county_code: CountyCode
     valid_from: date
     valid_until: date
@@ -31,12 +32,12 @@ class AccreditationTerms(Body):
 
 class Withdrawal(Body):
     withdrawn_on: date
-    reason: str = Field(min_length=1, max_length=500)
+    reason: FreeText = Field(min_length=1, max_length=500)
 
 
 class ProgrammeOpening(Body):
     centre_id: UUID
-    title: str = Field(min_length=1, max_length=200)
+    title: FreeText = Field(min_length=1, max_length=200)
     kind: ProgrammeKind
     labour_brand: LabourBrand | None = None
     occupation: OccupationCode

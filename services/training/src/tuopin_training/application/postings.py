@@ -20,13 +20,14 @@ from tuopin_contracts.events.training import (
     Level,
     OccupationCode,
 )
+from tuopin_contracts.text import FreeText
 
 Ref = Annotated[str, Field(min_length=1, max_length=200, description="The centre's own number")]
 IdNumber = Annotated[
     str,
     Field(min_length=15, max_length=18, description="居民身份证号码; hashed, never stored"),
 ]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[FreeText, Field(min_length=1, max_length=200)]  # a personal number refused
 
 
 class Posting(BaseModel):
@@ -71,7 +72,7 @@ class DropOutPosting(Posting):
     enrolment_ref: Ref
     left_on: date
     reason: DropOutReason
-    note: str = Field(default="", max_length=500)
+    note: FreeText = Field(default="", max_length=500)
 
 
 class AppraisalPosting(Posting):
