@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.db import shred
 from tuopin_eventkit.http import IdempotencyKey, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
@@ -94,4 +95,11 @@ async def erasure(
         )
 
     request = {"person": str(person_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("erasure", idempotency_key, request, command))
+    outcome = await runtime.execute("erasure", idempotency_key, request, command)
+    if not outcome.replayed and not await shred(runtime.engine):
+        # SQLite readers held part of the write-ahead log: its older pages (the destroyed
+        # key among them) go at the next checkpoint, not now.
+        audit.warning(
+            "erasure of person %s: the write-ahead log could not be emptied yet", person_id
+        )
+    return respond(outcome)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import Health
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.idempotency import Outcome, scrub
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import ConcurrencyConflict, EventStore
 from tuopin_registry.application import people
@@ -192,8 +192,12 @@ async def erase_person(
     effective_date: date,
     reason: str,
 ) -> Outcome:
-    """Honour a deletion request in an immutable log: record the erasure in the person's
-    household stream, then destroy their data key in the same transaction."""
+    """Honour a deletion request, all in one transaction: record the erasure in the
+    person's household stream (its event tells every service to forget them), destroy
+    their data key — their number and every sealed copy of their details, in the events,
+    on the topic and in the read model, can never be opened again — blank what the stored
+    events say of them in clear (identity hash, birth year and month), and scrub them from
+    the answers stored for idempotent replays. The read model drops them on the event."""
     found = await people.person(conn, person_id)
     if found is None:
         raise NotFound(f"no person {person_id}")
@@ -213,6 +217,8 @@ async def erase_person(
     )
     erased_at = datetime.now(UTC)
     await people.erase(conn, person_id, erased_at)
+    await store.rewrite(conn, found.household_id, lambda _, data: _blanked(data, person_id))
+    await scrub(conn, person_id, lambda answer: _scrubbed(answer, person_id))
     return Outcome(
         200,
         {
@@ -222,6 +228,43 @@ async def erase_person(
             "household_version": outcome.body["version"],
         },
     )
+
+
+# What the events say of a member in clear, blanked in place once they are erased.
+BLANKED = {"id_number_hash": None, "birth_year": None, "birth_month": None, "sealed": None}
+# What a stored answer says of a member, beyond their id and relation.
+PERSONAL = frozenset(
+    "name sex birth_year birth_month birth_date health id_number_masked has_disability "
+    "disabled education schooling labour_ability medical_insurance pension_insurance".split()
+)
+
+
+def _blanked(data: dict[str, Any], person_id: str) -> dict[str, Any]:
+    """An event's data with the person's clear facts blanked: in a filing's or a new
+    member's entry, and a change's re-sealed details."""
+
+    def blank(m: dict[str, Any]) -> dict[str, Any]:
+        return {**m, **BLANKED} if m.get("person_id") == person_id else m
+
+    if "members" in data:
+        return {**data, "members": [blank(m) for m in data["members"]]}
+    if isinstance(data.get("member"), dict):
+        return {**data, "member": blank(data["member"])}
+    if data.get("person_id") == person_id and data.get("sealed"):
+        return {**data, "sealed": None}
+    return data
+
+
+def _scrubbed(answer: Any, person_id: str) -> Any:
+    """A stored answer with everything it says of the person removed, but their id."""
+    if isinstance(answer, list):
+        return [_scrubbed(item, person_id) for item in answer]
+    if not isinstance(answer, dict):
+        return answer
+    if answer.get("person_id") == person_id and PERSONAL & answer.keys():
+        kept = {k: v for k, v in answer.items() if k not in PERSONAL}
+        return {**kept, "erased": True}
+    return {k: _scrubbed(v, person_id) for k, v in answer.items()}
 
 
 async def change_household(
@@ -309,7 +352,10 @@ def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
         "poverty_attribute": household.poverty_attribute,
         "primary_cause": household.primary_cause,
         "secondary_causes": list(household.secondary_causes),
-        "members": [_member_view(m, keys) for m in household.members.values()],
+        "members": [
+            _member_view(m, keys, m.person_id in household.erased)
+            for m in household.members.values()
+        ],
         "incomes": [_plain(i, drop=("household_id",)) for i in household.incomes.values()],
         "housing_safe": household.housing_safe,
         "drinking_water_safe": household.drinking_water_safe,
@@ -328,7 +374,7 @@ def ledger_view(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def _member_view(member: ev.Member, keys: dict[str, PersonKey]) -> dict[str, Any]:
+def _member_view(member: ev.Member, keys: dict[str, PersonKey], erased: bool) -> dict[str, Any]:
     opened = people.details(keys, member.person_id, member.sealed)
     fields = asdict(member)
     for hidden in ("id_number_hash", "sealed", "birth_month"):
@@ -339,8 +385,8 @@ def _member_view(member: ev.Member, keys: dict[str, PersonKey]) -> dict[str, Any
         "sex": opened.get("sex"),
         **fields,
         "health": opened.get("health"),
-        # Unreadable details: the person was erased (a removed household's member).
-        **({} if opened or member.sealed is None else {"erased": True}),
+        # A removed household's member may be erased: nothing of them opens any more.
+        **({"erased": True} if erased else {}),
     }
 
 
