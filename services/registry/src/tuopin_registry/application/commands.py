@@ -155,6 +155,8 @@ async def update_member(
     health, disabled = changes.pop("health", None), changes.pop("disabled", None)
     if health is Health.DISABLED:
         disabled = True
+    # The person's key, to re-seal their details with the new health (none if erased).
+    keys = await people.person_keys(conn, vault, [person_id]) if health is not None else {}
 
     def decide(h: Household) -> None:
         sealed = None
@@ -174,7 +176,6 @@ async def update_member(
             )
         )
 
-    keys = await people.person_keys(conn, vault, [person_id]) if health is not None else {}
     return await change_household(conn, store, household_id, expected_version, decide, vault=vault)
 
 
