@@ -47,7 +47,7 @@ from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import HouseholdRegisteredV2
+from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import broker, context, kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
@@ -236,7 +236,7 @@ households = Table(
 registered_households = Projection("bench.households", tables=[households])
 
 
-@registered_households.on(HouseholdRegisteredV2)
+@registered_households.on(HouseholdRegisteredV3)
 async def _registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {"household_id": str(e.data.household_id), "county_code": e.data.county_code}

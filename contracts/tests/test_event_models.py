@@ -55,17 +55,84 @@ def test_catalogue_type_is_versioned_and_on_its_producers_topic(name: str) -> No
 
 
 def test_an_old_version_is_upcast_on_read() -> None:
-    """A v1 filing recorded in 2016 reads as v2: the head named, the others not yet."""
+    """A v1 filing recorded in 2016 reads as the newest version (through v2): the members
+    are there, and the head's name, personal data, is not carried into v3."""
     from datetime import date
 
     from tuopin_contracts import catalogue
-    from tuopin_contracts.events.registry import HouseholdRegisteredV2
+    from tuopin_contracts.events.registry import HouseholdRegisteredV3
 
     v1 = household() | {"size": 3}
     read = catalogue.read(HouseholdRegisteredV1.TYPE, v1, date(2016, 5, 1))
-    assert isinstance(read, HouseholdRegisteredV2)
+    assert isinstance(read, HouseholdRegisteredV3)
     assert [m.relation for m in read.members] == ["head", "other", "other"]
-    assert read.members[0].name == v1["head_name"]
+    assert v1["head_name"] not in read.model_dump_json()
     assert read.effective_date == date(2016, 5, 1)
     again = catalogue.read(HouseholdRegisteredV1.TYPE, v1, date(2016, 5, 1))
     assert [m.person_id for m in again.members] == [m.person_id for m in read.members]
+
+
+def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
+    """v2 filings and v1 member events carried name, sex, birth date, health and a mask;
+    read today they carry the facts other services need and nothing that names anyone."""
+    from datetime import date
+
+    from tuopin_contracts.events import registry as r
+
+    person = {
+        "person_id": str(uuid4()),
+        "name": "王建国",
+        "relation": "head",
+        "id_number_hash": "ab" * 32,
+        "id_number_masked": "6201**********0039",
+        "sex": "male",
+        "birth_date": "1985-03-02",
+        "health": "disabled",
+        "disabled": False,
+        "schooling": "not_in_school",
+        "medical_insurance": True,
+    }
+    filing = {
+        "household_id": str(uuid4()),
+        "effective_date": "2016-04-01",
+        "file_number": "621121-0001",
+        "county_code": "621121",
+        "village_code": "621121100201",
+        "poverty_attribute": "general",
+        "primary_cause": "illness",
+        "members": [person],
+        "identified_year": 2016,
+    }
+    read = catalogue.read(r.HouseholdRegisteredV2.TYPE, filing, date(2016, 4, 1))
+    assert isinstance(read, r.HouseholdRegisteredV3)
+    [member] = read.members
+    assert (member.birth_year, member.birth_month, member.has_disability) == (1985, 3, True)
+    assert (member.id_number_hash, member.schooling, member.medical_insurance) == (
+        "ab" * 32,
+        "not_in_school",
+        True,
+    )
+    clear = read.model_dump_json()
+    for personal in ("王建国", "0039", "1985-03-02", "male", 'disabled"', "name", "sex"):
+        assert personal not in clear, personal
+
+    added = catalogue.read(
+        r.MemberAddedV1.TYPE,
+        {"household_id": filing["household_id"], "effective_date": "2017-01-01", "member": person},
+        date(2017, 1, 1),
+    )
+    assert isinstance(added, r.MemberAddedV2) and "王建国" not in added.model_dump_json()
+    changed = catalogue.read(
+        r.MemberUpdatedV1.TYPE,
+        {
+            "household_id": filing["household_id"],
+            "effective_date": "2017-01-01",
+            "person_id": person["person_id"],
+            "health": "serious_illness",
+        },
+        date(2017, 1, 1),
+    )
+    assert isinstance(changed, r.MemberUpdatedV2)
+    assert "serious_illness" not in changed.model_dump_json() and changed.has_disability is None
+    with pytest.raises(ValidationError, match="come together"):
+        r.SealedMember(person_id=uuid4(), relation="head", birth_year=1985)

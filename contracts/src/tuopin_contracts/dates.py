@@ -24,3 +24,14 @@ def today() -> date:
 def age_on(birth: date, day: date) -> int:
     """Full years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def born(year: int | None, month: int | None) -> date | None:
+    """The day age rules count from when only a birth year and month are known: the first
+    of the month. Events never carry a birth day (a birth date is personal data, and with
+    the county and a masked number it gives the ID number back), so an age on a date is
+    exact except within the birth month, where a person counts a year older up to 30 days
+    early."""
+    if year is None or month is None:
+        return None
+    return date(year, month, 1)

@@ -4,25 +4,22 @@ from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from tuopin_contracts.envelope import Envelope
-from tuopin_contracts.events.registry import HouseholdRegisteredV2, Member
+from tuopin_contracts.events.registry import HouseholdRegisteredV3, SealedMember
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 
 
 def household_registered(
-    county_code: str = "621121", head_name: str = "李明", size: int = 3
+    county_code: str = "621121", size: int = 3, reason: str | None = None
 ) -> Envelope:
     household_id = uuid4()
     members = [
-        Member(
-            person_id=uuid4(),
-            name=head_name if i == 0 else f"成员{i}",
-            relation=Relation.HEAD if i == 0 else Relation.CHILD,
-        )
+        SealedMember(person_id=uuid4(), relation=Relation.HEAD if i == 0 else Relation.CHILD)
         for i in range(size)
     ]
-    data = HouseholdRegisteredV2(
+    data = HouseholdRegisteredV3(
         household_id=household_id,
         effective_date=date(2016, 4, 1),
+        reason=reason,
         file_number=f"F{household_id.hex[:10]}",
         county_code=county_code,
         village_code=county_code + "100201",

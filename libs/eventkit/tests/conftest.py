@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_contracts.events.registry import HouseholdRegisteredV2
+from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, upsert
 from tuopin_eventkit.projection import Delivered, Projection
@@ -46,9 +46,9 @@ households_per_county = Table(
 def counting_projection(name: str = "test.households") -> Projection:
     projection = Projection(name, tables=[households_per_county])
 
-    @projection.on(HouseholdRegisteredV2)
+    @projection.on(HouseholdRegisteredV3)
     async def registered(conn, events: Sequence[Delivered]) -> None:
-        if any(e.data.members[0].name == "POISON" for e in events):
+        if any(e.data.reason == "POISON" for e in events):
             raise ValueError("this handler cannot cope with poison")
         rows = [
             {"household_id": str(e.data.household_id), "county_code": e.data.county_code}

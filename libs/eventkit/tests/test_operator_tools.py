@@ -45,14 +45,14 @@ class OpsSettings(ServiceSettings):
 
 
 def fixable_projection(broken: dict[str, bool]) -> Projection:
-    """Counts households; refuses a head named POISON while ``broken["now"]`` (the bug)."""
-    from tuopin_contracts.events.registry import HouseholdRegisteredV2
+    """Counts households; refuses a POISON filing (its reason) while ``broken["now"]``."""
+    from tuopin_contracts.events.registry import HouseholdRegisteredV3
 
     projection = Projection("opstest.households", tables=[households_per_county])
 
-    @projection.on(HouseholdRegisteredV2)
+    @projection.on(HouseholdRegisteredV3)
     async def registered(conn, events: Sequence[Delivered]) -> None:
-        if broken["now"] and any(e.data.members[0].name == "POISON" for e in events):
+        if broken["now"] and any(e.data.reason == "POISON" for e in events):
             raise ValueError("[bug] cannot cope with poison")
         rows = [{"household_id": str(e.data.household_id), "county_code": e.data.county_code}
                 for e in events]  # fmt: skip
@@ -117,7 +117,7 @@ async def test_a_dead_letter_is_listed_shown_and_redriven_once_after_the_fix(
     await ensure_topics(kafka_settings, [TOPIC])
     good, poison = (
         [household_registered(), household_registered()],
-        household_registered(head_name="POISON"),
+        household_registered(reason="POISON"),
     )
     await publish(kafka_settings, TOPIC, good[0], poison, good[1])
     consumer = ProjectionConsumer(engine, projection, kafka_settings)

@@ -18,8 +18,8 @@ from .conftest import counting_projection, households_per_county
 TOPIC = Topic.REGISTRY.value
 
 
-def registered(county: str = "621121", head: str = "李明") -> Envelope:
-    return household_registered(county_code=county, head_name=head)
+def registered(county: str = "621121", reason: str | None = None) -> Envelope:
+    return household_registered(county_code=county, reason=reason)
 
 
 async def publish(settings, *values: bytes | Envelope) -> None:
@@ -62,7 +62,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_
     await ensure_topics(kafka_settings, [TOPIC])
     unknown = registered().model_copy(update={"type": "registry.household.teleported.v1"})
     invalid = registered().model_copy(update={"data": {"household_id": "not-a-uuid"}})
-    poison = registered(head="POISON")
+    poison = registered(reason="POISON")
     good = [registered(), registered(), registered()]
     await publish(
         kafka_settings, b"\xff not json", good[0], unknown, invalid, good[1], poison, good[2]
@@ -82,7 +82,7 @@ async def test_bad_messages_go_to_the_dead_letter_topic_and_the_partition_keeps_
     reasons = {r.value: dict(r.headers)["error"].decode() for r in dead}
     assert "not a valid CloudEvents envelope" in reasons[b"\xff not json"]
     assert "unknown event type" in reasons[unknown.to_json()]
-    assert "invalid registry.household.registered.v2 payload" in reasons[invalid.to_json()]
+    assert "invalid registry.household.registered.v3 payload" in reasons[invalid.to_json()]
     assert "handler failed" in reasons[poison.to_json()]
     assert all(dict(r.headers)["consumer"] == b"test.households" for r in dead)
 

@@ -1,9 +1,14 @@
 """Events the registry (建档立卡) publishes on ``tuopin.registry.events``.
 
 Every household fact names the household, the date it takes effect (business date,
-Asia/Shanghai) and, where a person decided it, the reason. Personal identity travels only
-as a keyed hash (for joins and deduplication) and a masked form; the clear resident ID
-number never leaves the registry.
+Asia/Shanghai) and, where a person decided it, the reason. The clear resident ID number
+never leaves the registry. Since v3 of the filing (v2 of a member added or changed) a
+member travels as facts other services need — the keyed hash of the ID number to join on,
+birth year and month for age rules, schooling, disability yes/no, insurance — and nothing
+that names them: name, sex, birth date, health and the masked number are ``sealed`` under
+the person's own data key in the registry's vault, so erasing that key blinds every copy
+(the event store, the topic, the read models). Older versions are upcast on read, their
+personal fields dropped. See SECURITY.md for where each personal field may appear.
 """
 
 from datetime import date
@@ -131,6 +136,95 @@ def _legacy_person(household_id: UUID, index: int) -> UUID:
 catalogue.upcaster(HouseholdRegisteredV1, HouseholdRegisteredV2.from_v1)
 
 
+class SealedMember(BaseModel):
+    """A household member as other services may know them: no name, no birth date, no
+    health, no masked number in clear — those are ``sealed`` for the registry alone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_id: UUID
+    id_number_hash: str | None = Field(
+        default=None, description="Keyed hash of the resident ID number; None on legacy records."
+    )
+    relation: Relation
+    birth_year: int | None = Field(default=None, ge=1880, le=2100)
+    birth_month: int | None = Field(
+        default=None,
+        ge=1,
+        le=12,
+        description="Age rules count from the 1st of this month; the day is never published.",
+    )
+    education: Education | None = None
+    schooling: Schooling | None = None
+    has_disability: bool = False
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool = Field(default=False, description="新农合/城乡居民医保 participation")
+    pension_insurance: bool = Field(default=False, description="城乡居民养老保险 participation")
+    sealed: str | None = Field(
+        default=None,
+        max_length=4096,
+        description=(
+            "Name, sex, birth date, health and masked ID number, AES-256-GCM under the "
+            "person's own data key in the registry's vault (base64); opaque to everyone "
+            "else, unreadable by anyone once the person is erased."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _year_and_month_together(self) -> "SealedMember":
+        if (self.birth_year is None) != (self.birth_month is None):
+            raise ValueError("birth_year and birth_month come together")
+        return self
+
+    @classmethod
+    def from_v2(cls, old: Member) -> "SealedMember":
+        """What a v2 member may still say: its personal fields are dropped, not carried."""
+        born = old.birth_date
+        return cls(
+            person_id=old.person_id,
+            id_number_hash=old.id_number_hash,
+            relation=old.relation,
+            birth_year=born.year if born else None,
+            birth_month=born.month if born else None,
+            education=old.education,
+            schooling=old.schooling,
+            has_disability=old.disabled or old.health is Health.DISABLED,
+            labour_ability=old.labour_ability,
+            medical_insurance=old.medical_insurance,
+            pension_insurance=old.pension_insurance,
+        )
+
+
+@event_type("registry.household.registered.v3", topic=Topic.REGISTRY)
+class HouseholdRegisteredV3(HouseholdFact):
+    """A poor household was filed (建档立卡) with its members (personal details sealed)."""
+
+    file_number: str = Field(min_length=1, max_length=40, description="建档立卡 file number")
+    county_code: CountyCode
+    village_code: VillageCode
+    poverty_attribute: PovertyAttribute
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
+    members: list[SealedMember] = Field(min_length=1, max_length=30)
+    identified_year: int = Field(ge=2013, le=2100)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "HouseholdRegisteredV3":
+        if not self.village_code.startswith(self.county_code):
+            raise ValueError("village_code must lie within county_code")
+        if sum(m.relation is Relation.HEAD for m in self.members) != 1:
+            raise ValueError("exactly one member is the head of household")
+        return self
+
+    @classmethod
+    def from_v2(cls, old: HouseholdRegisteredV2, _: date) -> "HouseholdRegisteredV3":
+        fields = old.model_dump(exclude={"members"})
+        return cls(**fields, members=[SealedMember.from_v2(m) for m in old.members])
+
+
+catalogue.upcaster(HouseholdRegisteredV2, HouseholdRegisteredV3.from_v2)
+
+
 @event_type("registry.household.member_added.v1", topic=Topic.REGISTRY)
 class MemberAddedV1(HouseholdFact):
     """Someone joined the household (birth, marriage in, …)."""
@@ -157,6 +251,46 @@ class MemberUpdatedV1(HouseholdFact):
     labour_ability: LabourAbility | None = None
     medical_insurance: bool | None = None
     pension_insurance: bool | None = None
+
+
+@event_type("registry.household.member_added.v2", topic=Topic.REGISTRY)
+class MemberAddedV2(HouseholdFact):
+    """Someone joined the household (birth, marriage in, …); personal details sealed."""
+
+    member: SealedMember
+
+    @classmethod
+    def from_v1(cls, old: MemberAddedV1, _: date) -> "MemberAddedV2":
+        return cls(**old.model_dump(exclude={"member"}), member=SealedMember.from_v2(old.member))
+
+
+catalogue.upcaster(MemberAddedV1, MemberAddedV2.from_v1)
+
+
+@event_type("registry.household.member_updated.v2", topic=Topic.REGISTRY)
+class MemberUpdatedV2(HouseholdFact):
+    """A member's circumstances changed; only the fields given changed. A change of health
+    travels only inside ``sealed`` (the member's personal details, sealed anew)."""
+
+    person_id: UUID
+    education: Education | None = None
+    schooling: Schooling | None = None
+    has_disability: bool | None = None
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool | None = None
+    pension_insurance: bool | None = None
+    sealed: str | None = Field(default=None, max_length=4096)
+
+    @classmethod
+    def from_v1(cls, old: MemberUpdatedV1, _: date) -> "MemberUpdatedV2":
+        disabled = old.disabled
+        if disabled is None and old.health is not None:
+            disabled = old.health is Health.DISABLED or None
+        fields = old.model_dump(exclude={"health", "disabled"})
+        return cls(**fields, has_disability=disabled)
+
+
+catalogue.upcaster(MemberUpdatedV1, MemberUpdatedV2.from_v1)
 
 
 @event_type("registry.household.causes_recorded.v1", topic=Topic.REGISTRY)
@@ -362,8 +496,10 @@ class VillageMeasureProgressedV1(VillageFact, ProgressItem):
 
 @event_type("registry.household.person_erased.v1", topic=Topic.REGISTRY)
 class PersonErasedV1(HouseholdFact):
-    """A former member's deletion request was honoured: the registry destroyed the key of
-    their clear resident ID number (crypto-shredding). Earlier events keep the keyed hash
-    and the masked form; no clear number can be read again. ``reason`` cites the request."""
+    """A former member's deletion request was honoured: the registry destroyed the person's
+    data key (crypto-shredding), so their number and every sealed detail in every event are
+    unreadable for good. Every service forgets the person on this event: it drops what it
+    keeps of them (identity hash, birth year and month, schooling, …) and keeps at most
+    anonymous counts. ``reason`` cites the request."""
 
     person_id: UUID

@@ -3,6 +3,11 @@
 SQLite runs in WAL mode and every writing transaction as ``BEGIN IMMEDIATE``: the write
 lock is taken up front, so read-then-write transactions never deadlock on lock upgrade.
 Reads go through :func:`read_only`, a plain deferred ``BEGIN`` that never waits for writers.
+
+SQLite also runs with ``secure_delete``: what a transaction deletes or overwrites is
+zeroed in the file, not left in free space — an erased person's destroyed data key must
+not be readable from the file. :func:`shred` empties the write-ahead log after such a
+transaction, which still holds the page as it was before.
 """
 
 from collections.abc import Sequence
@@ -38,6 +43,7 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted content zeroed, never left behind
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -49,6 +55,22 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
 def read_only(engine: AsyncEngine) -> AsyncEngine:
     """The same pool, for transactions that only read (on SQLite they take no write lock)."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+async def shred(engine: AsyncEngine) -> bool:
+    """After a transaction that destroyed something for good (an erasure): on SQLite, copy
+    the write-ahead log into the database and truncate it, so no older copy of the pages
+    stays in the ``-wal`` file. False when readers kept part of it (retry later); always
+    True on PostgreSQL, whose WAL and dead row versions SECURITY.md deals with."""
+    if engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as conn:
+        # On the driver's connection itself: a checkpoint wants no transaction open, and
+        # every transaction here begins with BEGIN IMMEDIATE.
+        driver = (await conn.get_raw_connection()).driver_connection
+        async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            busy, _, _ = await cursor.fetchone()
+    return not busy
 
 
 def is_postgres(conn: AsyncConnection | AsyncEngine) -> bool:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from pydantic_core import to_jsonable_python
-from sqlalchemy import insert, select, text
+from sqlalchemy import String, cast, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
@@ -130,3 +130,29 @@ async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> O
     if row.fingerprint != print_:
         raise IdempotencyKeyReused(key)
     return Outcome(row.status_code, row.response, replayed=True)
+
+
+async def scrub(conn: AsyncConnection, mentioning: str, rewrite: Callable[[Any], Any]) -> int:
+    """Rewrite every stored answer whose text mentions ``mentioning`` — a person's id, when
+    the person is erased: a replay of the key then answers what ``rewrite`` left of it, and
+    the first answer is gone from the table. Returns how many answers changed.
+
+    Scans the table (erasures are rare); the fingerprint of the request stays, so a retry
+    of the same request is still recognised."""
+    k = idempotency_keys.c
+    rows = await conn.execute(
+        select(k.scope, k.key, k.response).where(
+            cast(k.response, String).contains(mentioning, autoescape=True)
+        )
+    )
+    changed = 0
+    for row in rows.all():
+        scrubbed = rewrite(row.response)
+        if scrubbed != row.response:
+            await conn.execute(
+                update(idempotency_keys)
+                .where(k.scope == row.scope, k.key == row.key)
+                .values(response=scrubbed)
+            )
+            changed += 1
+    return changed

@@ -69,11 +69,17 @@ def _birth_place_known(region: str, year: int) -> None:
 
 
 def mask_id(number: str) -> str:
-    """Keep the first four and last four characters: 6211**********123X."""
+    """Keep only the last four characters: **************123X.
+
+    Never more: the first six digits are the birth place (for most people the county of
+    their household, which every record names) and the next eight the birth date, so a
+    mask that kept the region, beside a published birth date, gave the whole number back.
+    The last four (sequence and check digit) leave the region and the birth date to guess,
+    which is why no output carries a full birth date beside a mask (SECURITY.md)."""
     number = number.strip()
-    if len(number) <= 8:
+    if len(number) <= 4:
         return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    return "*" * (len(number) - 4) + number[-4:]
 
 
 def mask_name(name: str) -> str:

@@ -9,13 +9,13 @@ without skipping an event committed out of order.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -178,6 +178,32 @@ class EventStore:
         if self.inline:
             await project_inline(conn, self.inline, recorded, self.source)
         return recorded
+
+    async def rewrite(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        change: Callable[[str, dict[str, Any]], dict[str, Any] | None],
+    ) -> int:
+        """For erasure only: rewrite stored events of one stream in place — same id,
+        position, time and type — where ``change(type, data)`` returns new data (None
+        leaves the event). The log is immutable otherwise; a person's erasure may still
+        blank what of them an event says in clear. Copies already published are not
+        recalled: the erasure event tells consumers to forget. Returns how many changed."""
+        rows = await conn.execute(
+            select(events.c.position, events.c.type, events.c.data).where(
+                events.c.stream_id == stream_id
+            )
+        )
+        changed = 0
+        for row in rows.all():
+            data = change(row.type, row.data)
+            if data is not None and data != row.data:
+                await conn.execute(
+                    update(events).where(events.c.position == row.position).values(data=data)
+                )
+                changed += 1
+        return changed
 
     async def lock_appends(self, conn: AsyncConnection) -> None:
         """Hold the append lock until this transaction ends (SQLite: BEGIN IMMEDIATE holds it)."""

@@ -101,7 +101,7 @@ async def test_verdicts_from_evaluation_exit_or_return_the_household(
         catalogue.read(envelope.type, envelope.data, business_date(envelope.time))
         assert record.key == envelope.subject.encode()
     assert {Envelope.from_json(r.value).type for r in records} >= {
-        "registry.household.registered.v2",
+        "registry.household.registered.v3",
         "registry.household.exited.v1",
         "registry.household.exit_rejected.v1",
     }

@@ -138,7 +138,7 @@ async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
 
     errors = {(e.row, e.column): e for e in report.errors}
     assert "checksum" in errors[8, "id_number"].message
-    assert "6201**********0010" in errors[8, "id_number"].message  # masked, never in clear
+    assert "**************0010" in errors[8, "id_number"].message  # masked, never in clear
     assert errors[9, "village_code"].message == (
         "village 621122100201 does not lie in county 621121"
     )

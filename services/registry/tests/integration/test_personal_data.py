@@ -102,7 +102,7 @@ async def test_the_clear_number_is_read_by_the_officers_who_keep_the_file_and_re
     assert read.status_code == 200, read.text
     assert read.json() == {
         "person_id": head, "household_id": household["household_id"], "name": "王建国",
-        "id_number": number, "id_number_masked": number[:4] + "*" * 10 + number[-4:],
+        "id_number": number, "id_number_masked": "*" * 14 + number[-4:],
     }  # fmt: skip
     assert read.headers["cache-control"] == "no-store"
     assert (await client.get(url)).status_code == 200  # the province
@@ -162,18 +162,22 @@ async def test_erasure_shreds_the_number_for_good_and_leaves_the_events_as_they_
 
     gone = await client.get(f"/v1/people/{spouse}/identity")
     assert gone.status_code == 410 and gone.json()["type"].endswith("identity-erased")
-    assert gone.json()["id_number_masked"] == number[:4] + "*" * 10 + number[-4:]
-    assert number not in gone.text
+    assert number not in gone.text and number[-4:] not in gone.text  # not even the mask
 
-    # The log is immutable: every earlier event exactly as it was, the erasure appended.
+    # Every earlier event kept, same ids and facts, but what it said of the spouse in clear
+    # (identity hash, birth year and month; their sealed details) is blanked; the erasure
+    # appended.
     after = (await client.get(f"/v1/households/{household_id}/history")).json()["events"]
+    blank = {"id_number_hash": None, "birth_year": None, "birth_month": None, "sealed": None}
+    for m in before[0]["data"]["members"]:
+        if m["person_id"] == spouse:
+            m.update(blank)
     assert after[: len(before)] == before
     [erasure] = after[len(before) :]
     assert erasure["type"] == "registry.household.person_erased.v1"
     assert erasure["data"]["person_id"] == spouse and erasure["data"]["reason"] == request["reason"]
     assert erasure["actor"] == "province_admin:test-admin@62"
-    registered = before[0]["data"]["members"]
-    assert any(m["id_number_masked"] == number[:4] + "*" * 10 + number[-4:] for m in registered)
+    assert "李秀英" not in str(after) and number[-4:] not in str(after)
 
     # In the database: the key is gone, the sealed bytes stay and open no more.
     row = await vault_row(application, spouse)
@@ -276,6 +280,55 @@ async def test_every_answer_that_names_people_masks_their_numbers(service, tmp_p
         assert not CLEAR_ID.search(answer.text), f"{answer.request.url} shows a clear number"
         assert not any(n in answer.text for n in numbers), answer.request.url
     errors = answers[-2].text
-    assert misplaced[:4] + "*" * 10 + misplaced[-4:] in errors  # masked, still telling
+    assert "*" * 14 + misplaced[-4:] in errors  # masked, still telling
     notice = answers[2].json()["identified"]
     assert notice and all("*" in e["head_id_number"] and "*" in e["head_name"] for e in notice)
+
+
+async def test_events_name_no_one_and_seal_what_is_personal(service) -> None:
+    """Name, sex, birth date, health and mask travel sealed under the person's own key;
+    other services read birth year and month, has_disability, schooling, insurance."""
+    from tuopin_registry.application import people as vault_people
+
+    client, application = service
+    members = [
+        member(name="王建国", id_number=resident_id(male=True)),
+        member("spouse", name="李秀英", id_number=resident_id(male=False), health="disabled"),
+    ]
+    _, household = await file_household(client, members=members)
+    hid = household["household_id"]
+    head, spouse = person_of(household, "head"), person_of(household, "spouse")
+    change = {"effective_date": "2017-03-01", "health": "serious_illness"}
+    changed = await client.post(f"/v1/households/{hid}/members/{head}/changes", json=change)
+    assert changed.status_code == 200, changed.text
+    assert {m["person_id"]: m["health"] for m in changed.json()["members"]} == {
+        head: "serious_illness",
+        spouse: "disabled",
+    }
+
+    runtime = application.state.runtime
+    async with runtime.engine.connect() as conn:
+        recorded = await runtime.store.read_all(conn, 0, 100)
+        keys = await vault_people.person_keys(conn, runtime.settings.people(), [head, spouse])
+    topic = " ".join(e.envelope(runtime.store.source).to_json().decode() for e in recorded)
+    for personal in ("王建国", "李秀英", "serious_illness", '"disabled"', "male", "1985-05-17"):
+        assert personal not in topic, personal
+    filed, update = recorded[0].data, recorded[-1].data
+    by_person = {m["person_id"]: m for m in filed["members"]}
+    assert (
+        by_person[spouse]["has_disability"] is True and by_person[head]["has_disability"] is False
+    )
+    assert (by_person[head]["birth_year"], by_person[head]["birth_month"]) == (1985, 5)
+    assert recorded[-1].type == "registry.household.member_updated.v2" and "health" not in update
+
+    opened = keys[head].open(update["sealed"])
+    assert opened == {
+        "name": "王建国",
+        "sex": "male",
+        "birth_date": "1985-05-17",
+        "health": "serious_illness",
+        "id_number_masked": "*" * 14 + members[0]["id_number"][-4:],
+    }
+    assert keys[spouse].open(by_person[spouse]["sealed"])["name"] == "李秀英"
+    with pytest.raises(SealBroken):  # one person's details never open with another's key
+        keys[spouse].open(by_person[head]["sealed"])

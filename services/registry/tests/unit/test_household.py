@@ -14,7 +14,7 @@ DAY = date(2016, 4, 1)
 
 
 def person(pid: str, relation: Relation = Relation.CHILD, identity: str | None = None) -> ev.Member:
-    return ev.Member(person_id=pid, name=pid, relation=relation, id_number_hash=identity or pid)
+    return ev.Member(person_id=pid, relation=relation, id_number_hash=identity or pid)
 
 
 def filed(**changes) -> Household:

@@ -26,7 +26,7 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
         # A legal enrolment, then the same posting again: the first answer, once.
         first = await office.post(office.enrolment("E-1", head_), "E-1")
         assert first.status_code == 201, first.text
-        assert first.json()["id_number_masked"].count("*") == 10
+        assert first.json()["id_number_masked"] == "*" * 14 + head_[-4:]
         again = await office.post(office.enrolment("E-1", head_), "E-1")
         assert (again.status_code, again.json()) == (201, first.json())
         assert again.headers["Idempotent-Replayed"] == "true"

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import Count, Instant, Text, Year
+from tuopin_contracts.bounds import Count, Instant, Year
 from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.text import FreeText
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
@@ -37,7 +38,7 @@ class NewAssessment(BaseModel):
 
     county_code: CountyCode
     year: Assessed
-    assessor: Annotated[Text, Field(min_length=1, max_length=200)] = Field(
+    assessor: Annotated[FreeText, Field(min_length=1, max_length=200)] = Field(
         examples=["兰州大学第三方评估组"]
     )
     sample_size: Annotated[Count, Field(ge=1, le=1_000_000)] = Field(

@@ -32,7 +32,9 @@ members = Table(
     metadata,
     Column("person_id", String(36), primary_key=True),
     Column("household_id", String(36), nullable=False, index=True),
-    Column("birth_date", Date),
+    # Birth year and month: ages count from the 1st of the month (no birth day is published).
+    Column("birth_year", Integer),
+    Column("birth_month", Integer),
     Column("schooling", String(30)),
     Column("medical_insurance", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),

@@ -28,11 +28,12 @@ from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
 
-def member_row(household_id: str, m: r.Member, joined_on: date) -> dict[str, object]:
+def member_row(household_id: str, m: r.SealedMember, joined_on: date) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
         "household_id": household_id,
-        "birth_date": m.birth_date,
+        "birth_year": m.birth_year,
+        "birth_month": m.birth_month,
         "schooling": m.schooling,
         "medical_insurance": m.medical_insurance,
         "active": True,
@@ -67,7 +68,7 @@ def household_facts() -> Projection:
         tables=[incomes, members, households, status_history, villages, village_standing],
     )
 
-    @projection.on(r.HouseholdRegisteredV2)
+    @projection.on(r.HouseholdRegisteredV3)
     async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -89,7 +90,7 @@ def household_facts() -> Projection:
         await upsert(conn, members, people, keys=["person_id"])
         await _history(conn, [history_row(e, "identified") for e in events])
 
-    @projection.on(r.MemberAddedV1)
+    @projection.on(r.MemberAddedV2)
     async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             member_row(str(e.data.household_id), e.data.member, e.data.effective_date)
@@ -108,7 +109,18 @@ def household_facts() -> Projection:
         )
         await _resize(conn, events)
 
-    @projection.on(r.MemberUpdatedV1)
+    @projection.on(r.PersonErasedV1)
+    async def forgotten(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        # Erased by the registry: only an anonymous row stays, for the counts of people
+        # by day (joined, left); nothing that describes the person.
+        await conn.execute(
+            update(members)
+            .where(members.c.person_id == bindparam("person"))
+            .values(birth_year=None, birth_month=None, schooling=None, medical_insurance=False),
+            [{"person": str(e.data.person_id)} for e in events],
+        )
+
+    @projection.on(r.MemberUpdatedV2)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # One statement run for the batch; a field the change leaves out (None) stays.
         fields = ("schooling", "medical_insurance")

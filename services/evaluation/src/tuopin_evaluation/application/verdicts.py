@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
+from tuopin_contracts.dates import born
 from tuopin_contracts.events.evaluation import ExitVerifiedV1
 from tuopin_evaluation.application import policy
 from tuopin_evaluation.application.facts import households, incomes, members
@@ -50,7 +51,10 @@ async def facts_of(conn: AsyncConnection, household_id: str) -> HouseholdFacts:
     )
     earned = await conn.execute(select(incomes).where(incomes.c.household_id == household_id))
     return HouseholdFacts(
-        members=tuple(Person(p.birth_date, p.schooling, p.medical_insurance) for p in people),
+        members=tuple(
+            Person(born(p.birth_year, p.birth_month), p.schooling, p.medical_insurance)
+            for p in people
+        ),
         income_per_head={row.year: row.per_head for row in earned},
         housing_safe=home.housing_safe,
         drinking_water_safe=home.drinking_water_safe,

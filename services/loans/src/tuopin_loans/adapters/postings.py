@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
+from tuopin_contracts.text import FreeText
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
@@ -56,7 +57,7 @@ class Rejected(Posting):
     kind: Literal["rejected"]
     product: LoanProduct
     household_id: UUID
-    reason: Annotated[Text, Field(min_length=1, max_length=500)]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=500)]
     decided_on: BusinessDate
 
 

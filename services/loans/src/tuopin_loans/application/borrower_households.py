@@ -3,15 +3,30 @@
 Loans never asks the registry; it keeps its own copy from the registry's events — each
 household's status through time (so an application is judged by the status on its own
 date), whether it is relocating, and its members by the keyed hash of their resident ID
-(the bank sends the number; loans hashes it with the shared key and never stores it).
+(the bank sends the number; loans hashes it with the shared key and never stores it),
+with what the rules need of them: birth year and month (the age rule counts from the 1st
+of the month; the registry publishes no birth day) and schooling. A person the registry
+erases is forgotten here too.
 """
 
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Boolean, Column, Date, MetaData, String, Table, delete, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
 from tuopin_eventkit.db import upsert
@@ -40,7 +55,8 @@ borrower_members = Table(
     Column("person_id", String(36), primary_key=True),
     Column("household_id", String(36), nullable=False, index=True),
     Column("id_hash", String(64), index=True),
-    Column("birth_date", Date),
+    Column("birth_year", Integer),
+    Column("birth_month", Integer),
     Column("schooling", String(24)),
 )
 
@@ -49,17 +65,18 @@ projection = Projection(
 )
 
 
-def _member(household_id: str, m: reg.Member) -> dict[str, object]:
+def _member(household_id: str, m: reg.SealedMember) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
         "household_id": household_id,
         "id_hash": m.id_number_hash,
-        "birth_date": m.birth_date,
+        "birth_year": m.birth_year,
+        "birth_month": m.birth_month,
         "schooling": m.schooling,
     }
 
 
-@projection.on(reg.HouseholdRegisteredV2)
+@projection.on(reg.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     homes = [
         {"household_id": str(e.data.household_id), "county_code": e.data.county_code,
@@ -104,7 +121,7 @@ async def relocation(conn: AsyncConnection, events: Sequence[Delivered]) -> None
         )
 
 
-@projection.on(reg.MemberAddedV1)
+@projection.on(reg.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [_member(str(e.data.household_id), e.data.member) for e in events]
     await upsert(conn, borrower_members, rows, keys=["person_id"])
@@ -116,7 +133,12 @@ async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> 
     await conn.execute(delete(borrower_members).where(borrower_members.c.person_id.in_(ids)))
 
 
-@projection.on(reg.MemberUpdatedV1)
+# Erased by the registry: nothing of the person stays (a member who left is already gone;
+# one of a removed household is still here).
+projection.on(reg.PersonErasedV1)(member_removed)
+
+
+@projection.on(reg.MemberUpdatedV2)
 async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         if e.data.schooling is not None:
@@ -152,14 +174,17 @@ async def status_on(conn: AsyncConnection, household_id: str, day: date) -> Hous
 async def member(
     conn: AsyncConnection, household_id: str, id_hash: str
 ) -> tuple[date | None, Schooling | None] | None:
+    """The member's birth (the 1st of their birth month) and schooling; None: no such member."""
     m = borrower_members.c
     row = (
         await conn.execute(
-            select(m.birth_date, m.schooling).where(
+            select(m.birth_year, m.birth_month, m.schooling).where(
                 m.household_id == household_id, m.id_hash == id_hash
             )
         )
     ).first()
     if row is None:
         return None
-    return row.birth_date, Schooling(row.schooling) if row.schooling else None
+    return born(row.birth_year, row.birth_month), Schooling(
+        row.schooling
+    ) if row.schooling else None

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.events import loans as c
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.identity import mask_id
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_loans.domain.loan import LoanState
 
@@ -146,7 +147,8 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
             "household_id": str(d.household_id), "county_code": d.county_code,
             "product": d.product, "decided_on": d.decided_on,
             "state": LoanState.APPROVED if approved else LoanState.REJECTED,
-            "borrower_masked": d.borrower_masked if approved else None,
+            # As masked today: events recorded before keep the region digits (SECURITY.md).
+            "borrower_masked": mask_id(d.borrower_masked) if approved else None,
             "amount": d.amount if approved else 0,
             "term_months": d.term_months if approved else 0,
             "disbursed": 0, "outstanding": 0, "interest_received": 0, "days_past_due": 0,

@@ -21,9 +21,10 @@ from tuopin_registry.config import RegistrySettings
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 # How an aggregate decides, given the request body, its own id and the item id in the path.
 Decide = Callable[[Any, Any, str, str], None]
-# Load the aggregate, check the expected version, let it decide, save.
+# Load the aggregate, check the expected version, let it decide, save (given the runtime:
+# its store, and the people vault's key where the answer opens members' details).
 Change = Callable[
-    [AsyncConnection, Any, str, int | None, Callable[[Any], None]], Awaitable[Outcome]
+    [AsyncConnection, Runtime, str, int | None, Callable[[Any], None]], Awaitable[Outcome]
 ]
 Route = tuple[str, type[BaseModel], str, str, Decide]
 
@@ -78,7 +79,7 @@ def command_route(
 
         async def command(conn: AsyncConnection) -> Outcome:
             return await change(
-                conn, runtime.store, owner_id, expected_version(args["if_match"]),
+                conn, runtime, owner_id, expected_version(args["if_match"]),
                 lambda aggregate: decide(aggregate, body, owner_id, item_id),
             )  # fmt: skip
 

@@ -21,7 +21,7 @@ from tuopin_eventkit.http import (
     respond,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import (
     Route,
@@ -102,13 +102,47 @@ def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
     )
 
 
+@router.post(
+    "/households/{household_id}/members/{item_id}/changes",
+    tags=["households"],
+    summary="A member's schooling, health, labour or insurance changed",
+)
+async def households_members_item_changes(
+    household_id: UUID,
+    item_id: UUID,
+    body: s.MemberChanges,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await commands.update_member(
+            conn,
+            runtime.store,
+            vault(runtime),
+            str(household_id),
+            str(item_id),
+            expected_version(if_match),
+            body.model_dump(exclude={"effective_date", "reason"}),
+            body.effective_date,
+            body.reason,
+        )
+
+    request = {
+        "households": str(household_id),
+        "item": str(item_id),
+        **body.model_dump(mode="json"),
+    }
+    outcome = await runtime.execute(
+        "households.members/{item_id}/changes", idempotency_key, request, command
+    )
+    return respond(outcome)
+
+
 ROUTES: list[Route] = [
     ("members/{item_id}/removal", s.Dated, "households",
      "A member leaves (death, marriage out, separate household …)",
      recorded(ev.MemberRemoved, "remove_member", "person_id")),
-    ("members/{item_id}/changes", s.MemberChanges, "households",
-     "A member's schooling, health, labour or insurance changed",
-     recorded(ev.MemberUpdated, "update_member", "person_id")),
     ("causes", s.Causes, "households", "Record the causes (致贫原因)",
      recorded(ev.CausesRecorded, "record_causes")),
     ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
@@ -142,8 +176,13 @@ ROUTES: list[Route] = [
      lambda h, b, _, __: h.remove(b.effective_date, b.reason)),
 ]  # fmt: skip
 
+
+async def _change_household(conn: AsyncConnection, runtime: Runtime, *change: Any) -> Outcome:
+    return await commands.change_household(conn, runtime.store, *change, vault=vault(runtime))
+
+
 for _route in ROUTES:
-    command_route(router, "households", ("household_id", UUID), commands.change_household, _route)
+    command_route(router, "households", ("household_id", UUID), _change_household, _route)
 
 
 @router.get("/households", tags=["households"], summary="List and filter households")
@@ -171,9 +210,10 @@ async def list_households(
 async def read(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> JSONResponse:
     async with runtime.reader.connect() as conn:
         household = await households(runtime.store).get(conn, str(household_id), as_of)
-    if household is None:
-        raise NotFound(f"no household {household_id}" + (f" as of {as_of}" if as_of else ""))
-    return respond(Outcome(200, commands.view(household)))
+        if household is None:
+            raise NotFound(f"no household {household_id}" + (f" as of {as_of}" if as_of else ""))
+        answer = await commands.household_view(conn, vault(runtime), household)
+    return respond(Outcome(200, answer))
 
 
 @router.get(

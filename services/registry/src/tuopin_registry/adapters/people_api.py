@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.db import shred
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
@@ -49,11 +50,12 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
         except people.Erased as erased:
             return problem(
                 410, "Identity erased", str(erased), "identity-erased",
-                person_id=pid, id_number_masked=found.id_number_masked,
-                erased_at=erased.erased_at.isoformat(),
+                person_id=pid, erased_at=erased.erased_at.isoformat(),
             )  # fmt: skip
         if number is None:  # a legacy member filed without a number
             raise NotFound(f"no resident ID number on file for person {pid}")
+        keys = await people.person_keys(conn, vault(runtime), [pid])
+        details = people.details(keys, pid, found.sealed)
         now = datetime.now(UTC)
         await people.record_read(conn, pid, actor, now, context.correlation_id.get())
     audit.info(
@@ -63,9 +65,9 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
     body: dict[str, Any] = {
         "person_id": pid,
         "household_id": found.household_id,
-        "name": found.name,
+        "name": details.get("name"),
         "id_number": number,
-        "id_number_masked": found.id_number_masked,
+        "id_number_masked": details.get("id_number_masked"),
     }
     return JSONResponse(body, headers=NO_STORE)
 
@@ -75,9 +77,10 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
     summary="Honour a deletion request: crypto-shred the person's clear identity",
     description=(
         "For a member who left the household, or anyone of a household removed as wrongly "
-        "identified. The person's data key is destroyed: the clear ID number can never be "
-        "read again. The household's events stay as they are (they hold only the keyed "
-        "hash and the masked number) and a `person_erased` event records the erasure."
+        "identified. The person's data key is destroyed: the clear ID number and every "
+        "sealed copy of their name, sex, birth date, health and masked number can never "
+        "be read again. The household's events stay as they are, and a `person_erased` "
+        "event records the erasure and tells every service to forget the person."
     ),
 )
 async def erasure(
@@ -92,4 +95,11 @@ async def erasure(
         )
 
     request = {"person": str(person_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("erasure", idempotency_key, request, command))
+    outcome = await runtime.execute("erasure", idempotency_key, request, command)
+    if not outcome.replayed and not await shred(runtime.engine):
+        # SQLite readers held part of the write-ahead log: its older pages (the destroyed
+        # key among them) go at the next checkpoint, not now.
+        audit.warning(
+            "erasure of person %s: the write-ahead log could not be emptied yet", person_id
+        )
+    return respond(outcome)

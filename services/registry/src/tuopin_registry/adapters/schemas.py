@@ -1,4 +1,6 @@
-"""What offices send: strict request models (unknown fields refused)."""
+"""What offices send: strict request models (unknown fields refused). Every free-text field
+is ``FreeText``: a resident ID or mobile number typed into it is refused (422), since
+what is typed travels unmasked into the events and every copy of them."""
 
 from typing import Annotated
 
@@ -6,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tuopin_contracts.bounds import BusinessDate, Count, Fen, Population, Text, Year
 from tuopin_contracts.regions import CountyCode, VillageCode
+from tuopin_contracts.text import FreeText
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
@@ -101,12 +104,12 @@ class Conditions(Dated):
 
 class Need(Dated):
     kind: MeasureKind
-    description: Annotated[Text, Field(min_length=1, max_length=500)]
+    description: Annotated[FreeText, Field(min_length=1, max_length=500)]
 
 
 class MeasurePlan(Dated):
     kind: MeasureKind
-    plan: Annotated[Text, Field(min_length=1, max_length=1000)]
+    plan: Annotated[FreeText, Field(min_length=1, max_length=1000)]
     funds: Fen
     due_date: BusinessDate
     need_id: Annotated[Text, Field(max_length=36)] | None = Field(
@@ -117,7 +120,7 @@ class MeasurePlan(Dated):
 class Progress(Dated):
     progress_percent: Annotated[Count, Field(le=100)]
     spent: Fen
-    note: Annotated[Text, Field(max_length=1000)] = ""
+    note: Annotated[FreeText, Field(max_length=1000)] = ""
     completed: bool
 
 
@@ -128,7 +131,7 @@ class Responsibility(Dated):
 
 class Relocation(Dated):
     relocating: bool
-    resettlement_site: Annotated[Text, Field(max_length=200)] | None = None
+    resettlement_site: Annotated[FreeText, Field(max_length=200)] | None = None
 
 
 class Cooperative(Dated):
@@ -157,10 +160,10 @@ class Removal(Strict):
 
 class VillageRegistration(Dated):
     village_code: VillageCode
-    name: Annotated[Text, Field(min_length=1, max_length=100)]
+    name: Annotated[FreeText, Field(min_length=1, max_length=100)]
     poor: bool
     rural_population: Population = Field(description="农村户籍人口")
-    hardship_belt: Annotated[Text, Field(max_length=100)] | None = Field(
+    hardship_belt: Annotated[FreeText, Field(max_length=100)] | None = Field(
         default=None, description="特困片带"
     )
 

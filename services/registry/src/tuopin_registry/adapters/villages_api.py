@@ -11,9 +11,9 @@ from tuopin_contracts.bounds import Text
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
-from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded
+from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.mapping import villages
 from tuopin_registry.domain import village as vi
@@ -51,10 +51,13 @@ ROUTES: list[Route] = [
      recorded(vi.VillageMeasureProgressed, "record_progress", "measure_id")),
 ]  # fmt: skip
 
+
+async def _change_village(conn: AsyncConnection, runtime: Runtime, *change: Any) -> Outcome:
+    return await commands.change_village(conn, runtime.store, *change)
+
+
 for _route in ROUTES:
-    command_route(
-        router, "villages", ("village_code", VillageCode), commands.change_village, _route
-    )
+    command_route(router, "villages", ("village_code", VillageCode), _change_village, _route)
 
 
 @router.get("/villages", tags=["villages"], summary="Villages by region, hardship belt, standing")
@@ -85,4 +88,7 @@ async def read_village(village_code: VillageCode, runtime: RuntimeDep) -> dict[s
 )
 async def public_notice(village_code: VillageCode, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        return {"village_code": village_code, **await queries.public_notice(conn, village_code)}
+        return {
+            "village_code": village_code,
+            **await queries.public_notice(conn, vault(runtime), village_code),
+        }

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from stdnum.cn import ric
 
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
+from tuopin_contracts.text import personal_number
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
@@ -59,7 +60,7 @@ from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
 from tuopin_registry.application import people
-from tuopin_registry.application.commands import new_member
+from tuopin_registry.application.commands import Entered, new_member
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.mapping import EVENTS
 from tuopin_registry.application.mapping import households as household_repository
@@ -362,6 +363,15 @@ def _limited(shortest: int, longest: int) -> Callable[[Any], str | None]:
     return parse
 
 
+def _name(raw: Any) -> str | None:
+    """A name, free text: refused when it holds a personal number (``FreeText``'s rule)."""
+    text = _limited(1, 50)(raw)
+    found = personal_number(text) if text else None
+    if found is not None:
+        raise Bad(f"a name must not hold {found}")
+    return text
+
+
 def _id_number(raw: Any) -> str | None:
     if isinstance(raw, int | float):  # an 18-digit number has already lost its last digits
         raise Bad("the ID number is stored as a number; format the column as text")
@@ -394,7 +404,7 @@ def _remembered(parse: Callable[[Any], Any], limit: int = 100_000) -> Callable[[
 # How each field is read; names, ID and file numbers are unique, the rest repeats.
 PARSE: Final[dict[str, Callable[[Any], Any]]] = {
     "file_number": _limited(1, 40),
-    "name": _limited(1, 50),
+    "name": _name,
     "id_number": _id_number,
 } | {
     name: _remembered(parse)
@@ -651,7 +661,7 @@ class _Decided:
 
     index: int
     household: Household
-    people: list[tuple[int, ev.Member, str]]  # (row, member, clear ID number)
+    people: list[tuple[int, Entered]]  # (row, member with their vault row)
     events: list[NewEvent]
 
 
@@ -704,7 +714,7 @@ async def file_batch(
         if i % 50 == 49:
             await asyncio.sleep(0)  # a service's other requests go on during an upload
         if outcome[i] is None:
-            done = _decide(keys, i, filing)
+            done = _decide(keys, vault, i, filing)
             if isinstance(done, _Decided):
                 decided.append(done)
             else:
@@ -714,7 +724,7 @@ async def file_batch(
     # file number or person between these checks and the insert.
     await store.lock_appends(conn)
     filed = await _filed(conn, [filings[d.index].file_number for d in decided])
-    active = await _active(conn, [m.id_number_hash for d in decided for _, m, _ in d.people])
+    active = await _active(conn, [e.member.id_number_hash for d in decided for _, e in d.people])
     claimed: dict[str, tuple[str, int]] = {}  # identity → (file number, row) in this batch
     stream_type = household_repository(store).stream_type
     appends, sealed = [], []
@@ -724,8 +734,8 @@ async def file_batch(
             outcome[d.index] = _skipped(filing, filed[filing.file_number])
             continue
         errors = []
-        for row, member, _ in d.people:
-            identity = member.id_number_hash or ""
+        for row, entered in d.people:
+            identity = entered.member.id_number_hash or ""
             if identity in active:
                 household_id, file_number = active[identity]
                 errors.append(
@@ -733,7 +743,7 @@ async def file_batch(
                         row,
                         filing.file_number,
                         "id_number",
-                        f"person {member.id_number_masked} is already a member of household "
+                        f"person {entered.masked} is already a member of household "
                         f"{file_number} ({household_id})",
                     )
                 )
@@ -743,16 +753,16 @@ async def file_batch(
                         row,
                         filing.file_number,
                         "id_number",
-                        f"person {member.id_number_masked} is also a member of household "
+                        f"person {entered.masked} is also a member of household "
                         f"{claimed[identity][0]} (row {claimed[identity][1]}) in this file",
                     )
                 )
         if errors:
             outcome[d.index] = _rejected(filing, errors)
             continue
-        for row, member, number in d.people:
-            claimed[member.id_number_hash or ""] = (filing.file_number, row)
-            sealed.append(people.sealed_row(vault, member.person_id, number))
+        for row, entered in d.people:
+            claimed[entered.member.id_number_hash or ""] = (filing.file_number, row)
+            sealed.append(entered.vault_row)
         appends.append(Append(stream_type, d.household.id, 0, d.events))
         outcome[d.index] = [
             RowResult(row, filing.file_number, FILED, d.household.id) for row in filing.rows
@@ -763,20 +773,22 @@ async def file_batch(
     return [result for results in outcome if results for result in results]
 
 
-def _decide(keys: IdentityKeys, index: int, filing: Filing) -> _Decided | list[RowError]:
-    """Members from their rows (ID numbers checked, hashed, masked) and the household from
-    the domain's rules; or every error found."""
+def _decide(
+    keys: IdentityKeys, vault: PeopleKey, index: int, filing: Filing
+) -> _Decided | list[RowError]:
+    """Members from their rows (ID numbers checked, hashed, masked, sealed) and the
+    household from the domain's rules; or every error found."""
     errors: list[RowError] = []
-    entered: list[tuple[int, ev.Member, str]] = []
+    entered: list[tuple[int, Entered]] = []
     for row, details in zip(filing.rows, filing.members, strict=True):
         try:
-            member, number = new_member(keys, details)
+            person = new_member(keys, vault, details)
         except RuleViolation as exc:
             message = str(exc)
             column = next((c for c in ("sex", "birth_date") if message.startswith(c)), "id_number")
             errors.append(RowError(row, filing.file_number, column, message))
             continue
-        entered.append((row, member, number))
+        entered.append((row, person))
     errors += _household_rules(filing, entered)
     if errors:
         return errors
@@ -785,7 +797,7 @@ def _decide(keys: IdentityKeys, index: int, filing: Filing) -> _Decided | list[R
             ev.HouseholdRegistered(
                 household_id=str(uuid4()),
                 file_number=filing.file_number,
-                members=[m for _, m, _ in entered],
+                members=[e.member for _, e in entered],
                 **filing.household,
             )
         )
@@ -803,7 +815,7 @@ def _to_contract(event: ev.HouseholdRegistered) -> Any:
     return EVENTS.contract_of[type(event)].model_validate(fields)
 
 
-def _household_rules(filing: Filing, entered: list[tuple[int, ev.Member, str]]) -> list[RowError]:
+def _household_rules(filing: Filing, entered: list[tuple[int, Entered]]) -> list[RowError]:
     """The domain's filing rules, checked first here to point at the row and column."""
     file_number, first = filing.file_number, filing.rows[0]
     errors = []
@@ -833,15 +845,15 @@ def _household_rules(filing: Filing, entered: list[tuple[int, ev.Member, str]]) 
             )
         )
     rows_of: dict[str, int] = {}
-    for row, member, _ in entered:
-        before = rows_of.setdefault(member.id_number_hash or "", row)
+    for row, person in entered:
+        before = rows_of.setdefault(person.member.id_number_hash or "", row)
         if before != row:
             errors.append(
                 RowError(
                     row,
                     file_number,
                     "id_number",
-                    f"person {member.id_number_masked} is already in this household (row {before})",
+                    f"person {person.masked} is already in this household (row {before})",
                 )
             )
     primary, secondary = filing.household["primary_cause"], filing.household["secondary_causes"]

@@ -2,20 +2,21 @@
 (and the read models with them) in the caller's transaction."""
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.vocabulary import Health
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.idempotency import Outcome, scrub
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import ConcurrencyConflict, EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.mapping import households, villages
-from tuopin_registry.application.sealing import PeopleKey
+from tuopin_registry.application.sealing import PeopleKey, PersonKey
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 from tuopin_registry.domain.ledger import Ledger
@@ -23,24 +24,47 @@ from tuopin_registry.domain.village import Village, VillageRegistered
 from tuopin_registry.reference.regions import gansu
 
 
-def new_member(keys: IdentityKeys, details: dict[str, Any]) -> tuple[ev.Member, str]:
-    """A member from what an office entered: the ID number checked, hashed and masked, and
-    birth date and sex taken from it (they must agree when also entered)."""
+@dataclass(frozen=True)
+class Entered:
+    """A member as an office entered them: the member for the household, the person's
+    vault row (their number sealed), and the masked number for messages."""
+
+    member: ev.Member
+    vault_row: dict[str, Any]
+    masked: str
+
+
+def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) -> Entered:
+    """A member from what an office entered: the ID number checked, hashed, masked and
+    sealed in a new vault row; birth date and sex taken from it (they must agree when also
+    entered); name, sex, birth date, health and mask sealed under the person's own key.
+    In clear only what other services need: birth year and month, disability yes/no."""
     details = dict(details)
     resident = keys.resident(details.pop("id_number"))
     for name, derived in (("birth_date", resident.birth_date), ("sex", resident.sex)):
         entered = details.pop(name, None)
-        if entered is not None and entered != derived:
-            raise RuleViolation(f"{name} {entered} disagrees with ID number {resident.masked}")
-    member = ev.Member(
-        person_id=str(uuid4()),
-        id_number_hash=resident.hash,
-        id_number_masked=resident.masked,
-        birth_date=resident.birth_date,
+        if entered is not None and entered != derived:  # the entered value is not repeated
+            raise RuleViolation(f"{name} disagrees with ID number {resident.masked}")
+    person_id = str(uuid4())
+    row, key = people.enrol(vault, person_id, resident.number)
+    personal = ev.Details(
+        name=details.pop("name"),
         sex=resident.sex,
+        birth_date=resident.birth_date,
+        health=details.pop("health", None),
+        id_number_masked=resident.masked,
+    )
+    disabled = bool(details.pop("disabled", False)) or personal.health is Health.DISABLED
+    member = ev.Member(
+        person_id=person_id,
+        id_number_hash=resident.hash,
+        birth_year=resident.birth_date.year,
+        birth_month=resident.birth_date.month,
+        has_disability=disabled,
+        sealed=key.seal(asdict(personal)),
         **details,
     )
-    return member, resident.number
+    return Entered(member, row, resident.masked)
 
 
 async def _lock_before_checking(conn: AsyncConnection, store: EventStore) -> None:
@@ -62,23 +86,23 @@ async def register_household(
     members: list[dict[str, Any]],
 ) -> Outcome:
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
-    entered = [new_member(keys, m) for m in members]
+    entered = [new_member(keys, vault, m) for m in members]
     await _lock_before_checking(conn, store)
     await people.refuse_known_file_number(conn, filing["file_number"])
     await people.refuse_duplicates(
-        conn, {m.id_number_hash: m.id_number_masked for m, _ in entered if m.id_number_hash}
+        conn, {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash}
     )
     household = Household.register(
         ev.HouseholdRegistered(
             household_id=str(filing.pop("household_id", None) or uuid4()),
-            members=[m for m, _ in entered],
+            members=[e.member for e in entered],
             **filing,
         )
     )
-    for member, number in entered:
-        await people.keep(conn, vault, member.person_id, number)
+    for e in entered:
+        await people.keep(conn, e.vault_row)
     await households(store).save(conn, household)
-    return Outcome(201, view(household))
+    return Outcome(201, await household_view(conn, vault, household))
 
 
 async def add_member(
@@ -92,10 +116,12 @@ async def add_member(
     effective_date: date,
     reason: str | None,
 ) -> Outcome:
-    member, number = new_member(keys, details)
+    entered = new_member(keys, vault, details)
+    member = entered.member
     await _lock_before_checking(conn, store)
-    await people.refuse_duplicates(conn, {member.id_number_hash: member.id_number_masked})
-    outcome = await change_household(
+    await people.refuse_duplicates(conn, {member.id_number_hash: entered.masked})
+    await people.keep(conn, entered.vault_row)  # before the view, which opens the details
+    return await change_household(
         conn,
         store,
         household_id,
@@ -108,9 +134,56 @@ async def add_member(
                 member=member,
             )
         ),
+        vault=vault,
     )
-    await people.keep(conn, vault, member.person_id, number)
-    return outcome
+
+
+async def update_member(
+    conn: AsyncConnection,
+    store: EventStore,
+    vault: PeopleKey,
+    household_id: str,
+    person_id: str,
+    expected_version: int | None,
+    changes: dict[str, Any],
+    effective_date: date,
+    reason: str | None,
+) -> Outcome:
+    """A member's circumstances changed. Health is personal: a change of it re-seals the
+    member's details under their own key; only ``has_disability`` is said in clear."""
+    changes = dict(changes)
+    health, disabled = changes.pop("health", None), changes.pop("disabled", None)
+    if health is Health.DISABLED:
+        disabled = True
+    # The person's key, to re-seal their details with the new health (none if erased).
+    keys = await people.person_keys(conn, vault, [person_id]) if health is not None else {}
+
+    def decide(h: Household) -> None:
+        sealed = None
+        if health is not None:
+            member = h.members.get(person_id)
+            if member is not None:  # otherwise the household refuses below
+                sealed = _resealed(keys, member, {"health": health})
+        h.update_member(
+            ev.MemberUpdated(
+                household_id=household_id,
+                effective_date=effective_date,
+                reason=reason,
+                person_id=person_id,
+                has_disability=disabled,
+                sealed=sealed,
+                **changes,
+            )
+        )
+
+    return await change_household(conn, store, household_id, expected_version, decide, vault=vault)
+
+
+def _resealed(keys: dict[str, PersonKey], member: ev.Member, new: dict[str, Any]) -> str:
+    key = keys.get(member.person_id)
+    if key is None:
+        raise RuleViolation(f"the details of person {member.person_id} were erased")
+    return key.seal({**people.details(keys, member.person_id, member.sealed), **new})
 
 
 async def erase_person(
@@ -120,8 +193,12 @@ async def erase_person(
     effective_date: date,
     reason: str,
 ) -> Outcome:
-    """Honour a deletion request in an immutable log: record the erasure in the person's
-    household stream, then destroy their data key in the same transaction."""
+    """Honour a deletion request, all in one transaction: record the erasure in the
+    person's household stream (its event tells every service to forget them), destroy
+    their data key — their number and every sealed copy of their details, in the events,
+    on the topic and in the read model, can never be opened again — blank what the stored
+    events say of them in clear (identity hash, birth year and month), and scrub them from
+    the answers stored for idempotent replays. The read model drops them on the event."""
     found = await people.person(conn, person_id)
     if found is None:
         raise NotFound(f"no person {person_id}")
@@ -141,16 +218,54 @@ async def erase_person(
     )
     erased_at = datetime.now(UTC)
     await people.erase(conn, person_id, erased_at)
+    await store.rewrite(conn, found.household_id, lambda _, data: _blanked(data, person_id))
+    await scrub(conn, person_id, lambda answer: _scrubbed(answer, person_id))
     return Outcome(
         200,
         {
             "person_id": person_id,
             "household_id": found.household_id,
-            "id_number_masked": found.id_number_masked,
             "erased_at": erased_at.isoformat(),
             "household_version": outcome.body["version"],
         },
     )
+
+
+# What the events say of a member in clear, blanked in place once they are erased.
+BLANKED = {"id_number_hash": None, "birth_year": None, "birth_month": None, "sealed": None}
+# What a stored answer says of a member, beyond their id and relation.
+PERSONAL = frozenset(
+    "name sex birth_year birth_month birth_date health id_number_masked has_disability "
+    "disabled education schooling labour_ability medical_insurance pension_insurance".split()
+)
+
+
+def _blanked(data: dict[str, Any], person_id: str) -> dict[str, Any]:
+    """An event's data with the person's clear facts blanked: in a filing's or a new
+    member's entry, and a change's re-sealed details."""
+
+    def blank(m: dict[str, Any]) -> dict[str, Any]:
+        return {**m, **BLANKED} if m.get("person_id") == person_id else m
+
+    if "members" in data:
+        return {**data, "members": [blank(m) for m in data["members"]]}
+    if isinstance(data.get("member"), dict):
+        return {**data, "member": blank(data["member"])}
+    if data.get("person_id") == person_id and data.get("sealed"):
+        return {**data, "sealed": None}
+    return data
+
+
+def _scrubbed(answer: Any, person_id: str) -> Any:
+    """A stored answer with everything it says of the person removed, but their id."""
+    if isinstance(answer, list):
+        return [_scrubbed(item, person_id) for item in answer]
+    if not isinstance(answer, dict):
+        return answer
+    if answer.get("person_id") == person_id and PERSONAL & answer.keys():
+        kept = {k: v for k, v in answer.items() if k not in PERSONAL}
+        return {**kept, "erased": True}
+    return {k: _scrubbed(v, person_id) for k, v in answer.items()}
 
 
 async def change_household(
@@ -159,8 +274,10 @@ async def change_household(
     household_id: str,
     expected_version: int | None,
     decide: Callable[[Household], None],
+    vault: PeopleKey | None = None,
 ) -> Outcome:
-    """Load, let the household decide (it records events or refuses), save."""
+    """Load, let the household decide (it records events or refuses), save. The answer
+    shows the members' details when given the vault's key (a reaction needs none)."""
     repository = households(store)
     household = await repository.get(conn, household_id)
     if household is None:
@@ -169,7 +286,9 @@ async def change_household(
         raise ConcurrencyConflict(household_id, expected_version, household.version)
     decide(household)
     await repository.save(conn, household)
-    return Outcome(200, view(household))
+    if vault is None:
+        return Outcome(200, view(household, {}))
+    return Outcome(200, await household_view(conn, vault, household))
 
 
 # --- villages ---------------------------------------------------------------------------
@@ -212,8 +331,19 @@ async def change_village(
 # --- the household as a response ---------------------------------------------------------
 
 
-def view(household: Household) -> dict[str, Any]:
-    """A household's file as offices see it; identity numbers masked."""
+async def household_view(
+    conn: AsyncConnection, vault: PeopleKey, household: Household
+) -> dict[str, Any]:
+    """The file, with its members' sealed details opened by the vault."""
+    return view(household, await people.person_keys(conn, vault, household.members))
+
+
+def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
+    """A household's file as offices see it: members by name, sex and birth year, and
+    no digit of their ID numbers — not even masked. The events carry the identity hash
+    and the birth month, and with the county and the last four digits a handful of
+    candidates would remain; whoever needs the number reads it through the recorded
+    identity route (SECURITY.md)."""
     return {
         "household_id": household.id,
         "file_number": household.file_number,
@@ -223,7 +353,10 @@ def view(household: Household) -> dict[str, Any]:
         "poverty_attribute": household.poverty_attribute,
         "primary_cause": household.primary_cause,
         "secondary_causes": list(household.secondary_causes),
-        "members": [_member_view(m) for m in household.members.values()],
+        "members": [
+            _member_view(m, keys, m.person_id in household.erased)
+            for m in household.members.values()
+        ],
         "incomes": [_plain(i, drop=("household_id",)) for i in household.incomes.values()],
         "housing_safe": household.housing_safe,
         "drinking_water_safe": household.drinking_water_safe,
@@ -242,10 +375,20 @@ def ledger_view(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def _member_view(member: ev.Member) -> dict[str, Any]:
+def _member_view(member: ev.Member, keys: dict[str, PersonKey], erased: bool) -> dict[str, Any]:
+    opened = people.details(keys, member.person_id, member.sealed)
     fields = asdict(member)
-    del fields["id_number_hash"]
-    return fields
+    for hidden in ("id_number_hash", "sealed", "birth_month"):
+        del fields[hidden]
+    return {
+        "person_id": member.person_id,
+        "name": opened.get("name"),
+        "sex": opened.get("sex"),
+        **fields,
+        "health": opened.get("health"),
+        # A removed household's member may be erased: nothing of them opens any more.
+        **({"erased": True} if erased else {}),
+    }
 
 
 def _plain(event: Any, drop: tuple[str, ...]) -> dict[str, Any]:

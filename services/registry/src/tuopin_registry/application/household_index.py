@@ -2,7 +2,10 @@
 transaction (an inline projection), for lists, filters, counts, notices and deduplication.
 
 ``household_members`` holds each person's active membership; a unique index on the
-identity hash of active members is the last guard of "one person, one household".
+identity hash of active members is the last guard of "one person, one household". No
+column holds a name or a masked number in clear: a member's personal details are kept
+``sealed`` as the events carry them, opened by the people vault when an answer needs
+them, and unreadable once the person is erased (and then dropped from the row too).
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     insert,
     update,
 )
@@ -41,8 +45,6 @@ households = Table(
     Column("poverty_attribute", String(30), nullable=False),
     Column("primary_cause", String(30), nullable=False),
     Column("causes", String(300), nullable=False),  # ",illness,disability," for any-cause filters
-    Column("head_name", String(50), nullable=False),
-    Column("head_id_masked", String(18)),
     Column("size", Integer, nullable=False),
     Column("identified_year", Integer, nullable=False),
     Column("cadre_name", String(50)),
@@ -63,10 +65,9 @@ household_members = Table(
     metadata,
     Column("person_id", String(36), primary_key=True),
     Column("household_id", String(36), nullable=False, index=True),
-    Column("name", String(50), nullable=False),
     Column("relation", String(20), nullable=False),
     Column("id_number_hash", String(64)),
-    Column("id_number_masked", String(18)),
+    Column("sealed", Text),  # name, sex, birth date, health, mask: see sealing.PersonKey
     Column("active", Boolean, nullable=False),
 )
 Index(
@@ -84,24 +85,22 @@ def causes_text(primary: str, secondary: Sequence[str]) -> str:
     return "," + ",".join([primary, *secondary]) + ","
 
 
-def member_row(household_id: str, member: c.Member) -> dict[str, Any]:
+def member_row(household_id: str, member: c.SealedMember) -> dict[str, Any]:
     return {
         "person_id": str(member.person_id),
         "household_id": household_id,
-        "name": member.name,
         "relation": member.relation,
         "id_number_hash": member.id_number_hash,
-        "id_number_masked": member.id_number_masked,
+        "sealed": member.sealed,
         "active": True,
     }
 
 
-@index.on(c.HouseholdRegisteredV2)
+@index.on(c.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows, members = [], []
     for e in events:
-        data: c.HouseholdRegisteredV2 = e.data
-        head = next(m for m in data.members if m.relation == "head")
+        data: c.HouseholdRegisteredV3 = e.data
         rows.append(
             {
                 "household_id": str(data.household_id),
@@ -113,8 +112,6 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
                 "poverty_attribute": data.poverty_attribute,
                 "primary_cause": data.primary_cause,
                 "causes": causes_text(data.primary_cause, data.secondary_causes),
-                "head_name": head.name,
-                "head_id_masked": head.id_number_masked,
                 "size": len(data.members),
                 "identified_year": data.identified_year,
                 "relocating": False,
@@ -150,8 +147,27 @@ def _sets(
     index.on(model)(handler)
 
 
-async def _join(conn: AsyncConnection, data: c.MemberAddedV1) -> None:
+async def _join(conn: AsyncConnection, data: c.MemberAddedV2) -> None:
     await conn.execute(insert(household_members), member_row(str(data.household_id), data.member))
+
+
+async def _reseal(conn: AsyncConnection, data: c.MemberUpdatedV2) -> None:
+    if data.sealed is not None:
+        await conn.execute(
+            update(household_members)
+            .where(household_members.c.person_id == str(data.person_id))
+            .values(sealed=data.sealed)
+        )
+
+
+async def _forget(conn: AsyncConnection, data: c.PersonErasedV1) -> None:
+    """The sealed details no longer open (the key is gone): drop even the ciphertext, and
+    the identity hash (only active members are deduplicated on it)."""
+    await conn.execute(
+        update(household_members)
+        .where(household_members.c.person_id == str(data.person_id))
+        .values(sealed=None, id_number_hash=None)
+    )
 
 
 async def _leave(conn: AsyncConnection, data: c.MemberRemovedV1) -> None:
@@ -175,7 +191,9 @@ def _status(data: c.StatusChanged) -> dict[str, Any]:
     return {"status": data.status, "status_since": data.effective_date}
 
 
-_sets(c.MemberAddedV1, lambda d: {"size": households.c.size + 1}, members=_join)
+_sets(c.MemberAddedV2, lambda d: {"size": households.c.size + 1}, members=_join)
+_sets(c.MemberUpdatedV2, lambda d: {}, members=_reseal)
+_sets(c.PersonErasedV1, lambda d: {}, members=_forget)
 _sets(c.MemberRemovedV1, lambda d: {"size": households.c.size - 1}, members=_leave)
 _sets(
     c.CausesRecordedV1,
@@ -194,13 +212,7 @@ _sets(
 )
 _sets(c.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
 _sets(c.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
-for _fact in (
-    c.MemberUpdatedV1,
-    c.NeedListedV1,
-    c.MeasurePlannedV1,
-    c.MeasureProgressedV1,
-    c.PersonErasedV1,  # the vault forgets; the index keeps only hash and mask anyway
-):
+for _fact in (c.NeedListedV1, c.MeasurePlannedV1, c.MeasureProgressedV1):
     _sets(_fact, lambda d: {})  # in the household's history and detail, not in the index
 for _step in (
     c.AssistanceStartedV1,

@@ -10,10 +10,10 @@ from tuopin_registry.domain.household import Household
 from tuopin_registry.domain.village import Village
 
 PAIRS: list[tuple[type, type[EventData]]] = [
-    (domain.HouseholdRegistered, contract.HouseholdRegisteredV2),
-    (domain.MemberAdded, contract.MemberAddedV1),
+    (domain.HouseholdRegistered, contract.HouseholdRegisteredV3),
+    (domain.MemberAdded, contract.MemberAddedV2),
     (domain.MemberRemoved, contract.MemberRemovedV1),
-    (domain.MemberUpdated, contract.MemberUpdatedV1),
+    (domain.MemberUpdated, contract.MemberUpdatedV2),
     (domain.CausesRecorded, contract.CausesRecordedV1),
     (domain.IncomeRecorded, contract.IncomeRecordedV1),
     (domain.ConditionsAssessed, contract.ConditionsAssessedV1),

@@ -2,11 +2,14 @@
 
 Written in the same transaction as the registering events; never projected, never
 published. Each number is sealed under the person's own data key, wrapped under the
-master key (see ``sealing``); erasure drops that wrapped key (crypto-shredding), so the
-number is gone for good while the events, with their keyed hash and mask, stay as they
-were. Deduplication never needs the clear number: it runs on the keyed hash.
+master key (see ``sealing``), and the same key seals the person's other details (name,
+sex, birth date, health, mask) where events and read models carry them. Erasure drops
+the wrapped key (crypto-shredding): the number and every sealed copy of the details are
+gone for good while the events stay as they were. Deduplication never needs the clear
+number: it runs on the keyed hash.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import Conflict
 from tuopin_registry.application.household_index import household_members, households
-from tuopin_registry.application.sealing import PeopleKey, Sealed
+from tuopin_registry.application.sealing import PeopleKey, PersonKey, Sealed
 
 metadata = MetaData()
 
@@ -63,13 +66,39 @@ identity_reads = Table(
 ACTIVE = literal_column("household_members.active")
 
 
-def sealed_row(key: PeopleKey, person_id: str, id_number: str) -> dict[str, Any]:
-    """A vault row, ready to insert (a bulk import inserts a batch of them at once)."""
-    return {"person_id": person_id, **asdict(key.seal(person_id, id_number))}
+def enrol(key: PeopleKey, person_id: str, id_number: str) -> tuple[dict[str, Any], PersonKey]:
+    """A new person's vault row, ready to insert (a bulk import inserts a batch at once),
+    and their data key to seal their details with."""
+    sealed, person_key = key.enrol(person_id, id_number)
+    return {"person_id": person_id, **asdict(sealed)}, person_key
 
 
-async def keep(conn: AsyncConnection, key: PeopleKey, person_id: str, id_number: str) -> None:
-    await conn.execute(insert(people).values(sealed_row(key, person_id, id_number)))
+async def keep(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(insert(people).values(row))
+
+
+async def person_keys(
+    conn: AsyncConnection, key: PeopleKey, person_ids: Iterable[str]
+) -> dict[str, PersonKey]:
+    """The data keys of those people the vault still holds (none for the erased)."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    p = people.c
+    rows = await conn.execute(
+        select(p.person_id, p.data_key_wrapped, p.data_key_nonce).where(
+            p.person_id.in_(ids), p.data_key_wrapped.is_not(None)
+        )
+    )
+    return {
+        r.person_id: key.unwrap(r.person_id, r.data_key_wrapped, r.data_key_nonce) for r in rows
+    }
+
+
+def details(keys: dict[str, PersonKey], person_id: str, sealed: str | None) -> dict[str, Any]:
+    """A member's personal details opened ({} when nothing is sealed or the key is gone)."""
+    key = keys.get(person_id)
+    return key.open(sealed) if key is not None and sealed is not None else {}
 
 
 class Erased(Exception):
@@ -82,13 +111,12 @@ class Erased(Exception):
 
 @dataclass(frozen=True)
 class Person:
-    """Who a person id is, from the household index (no clear number here)."""
+    """Who a person id is, from the household index (details sealed, no clear number)."""
 
     person_id: str
     household_id: str
     village_code: str
-    name: str
-    id_number_masked: str | None
+    sealed: str | None
     active: bool
 
 
@@ -96,9 +124,7 @@ async def person(conn: AsyncConnection, person_id: str) -> Person | None:
     m, h = household_members.c, households.c
     row = (
         await conn.execute(
-            select(
-                m.person_id, m.household_id, h.village_code, m.name, m.id_number_masked, m.active
-            )
+            select(m.person_id, m.household_id, h.village_code, m.sealed, m.active)
             .join(households, h.household_id == m.household_id)
             .where(m.person_id == person_id)
         )

@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_eventkit.identity import mask_name
-from tuopin_registry.application.household_index import households
+from tuopin_registry.application import people
+from tuopin_registry.application.household_index import household_members, households
+from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.application.village_index import villages
 
 # Region codes by level: how many leading digits of a 12-digit village code identify it.
@@ -95,23 +97,37 @@ async def summary(conn: AsyncConnection, region: str, level: str) -> list[dict[s
     return list(counts.values())
 
 
-async def public_notice(conn: AsyncConnection, village_code: str) -> dict[str, list[Any]]:
-    """公告公示 for a village: newly identified households and exits on notice, with names
-    partly and identity numbers always masked."""
-    rows = await conn.execute(
-        select(households)
-        .where(households.c.village_code == village_code)
-        .where(
-            households.c.status.in_([HouseholdStatus.IDENTIFIED, HouseholdStatus.EXIT_PUBLICISED])
+async def public_notice(
+    conn: AsyncConnection, vault: PeopleKey, village_code: str
+) -> dict[str, list[Any]]:
+    """公告公示 for a village: newly identified households and exits on notice, with the
+    head's name partly masked (opened from the sealed details for the notice alone) and
+    the identity number wholly."""
+    m = household_members.c
+    rows = (
+        await conn.execute(
+            select(households, m.person_id, m.sealed)
+            .join(household_members, m.household_id == households.c.household_id)
+            .where(m.relation == "head")
+            .where(households.c.village_code == village_code)
+            .where(
+                households.c.status.in_(
+                    [HouseholdStatus.IDENTIFIED, HouseholdStatus.EXIT_PUBLICISED]
+                )
+            )
+            .order_by(households.c.file_number)
         )
-        .order_by(households.c.file_number)
-    )
+    ).all()
+    keys = await people.person_keys(conn, vault, [r.person_id for r in rows])
     notice: dict[str, list[Any]] = {"identified": [], "exit_publicised": []}
     for r in rows:
+        head = people.details(keys, r.person_id, r.sealed)
         entry = {
             "file_number": r.file_number,
-            "head_name": mask_name(r.head_name),
-            "head_id_number": r.head_id_masked,
+            "head_name": mask_name(head.get("name") or ""),
+            # Always masked, every digit: with the birth month and county the topic carries,
+            # even the last four would leave the number to a handful of guesses.
+            "head_id_number": "*" * 18,
             "size": r.size,
             "poverty_attribute": r.poverty_attribute,
             "primary_cause": r.primary_cause,

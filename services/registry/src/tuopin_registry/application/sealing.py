@@ -7,12 +7,20 @@ wrapped data key (crypto-shredding) leaves that person's ciphertext unreadable f
 while everyone else's stays readable under the same master key. The person's id is the
 associated data of both seals, so a sealed number or a wrapped key moved onto another
 person's row does not open.
+
+The same data key seals the person's other personal details — name, sex, birth date,
+health, masked number — into the events that name them (``PersonKey.seal``): once the key
+is dropped, those copies, on the topic and in every read model, are as unreadable as the
+number. The details are bound to the person and to their purpose, so neither a number
+nor another person's details open in their place.
 """
 
 import base64
 import binascii
+import json
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -52,26 +60,66 @@ class PeopleKey:
         return "PeopleKey(<secret>)"
 
     def seal(self, person_id: str, id_number: str) -> Sealed:
+        return self.enrol(person_id, id_number)[0]
+
+    def enrol(self, person_id: str, id_number: str) -> "tuple[Sealed, PersonKey]":
+        """A new person's vault row, and their data key to seal their details with."""
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
         bound = person_id.encode()
         number_nonce, key_nonce = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
-        return Sealed(
+        sealed = Sealed(
             id_number_sealed=AESGCM(data_key).encrypt(number_nonce, id_number.encode(), bound),
             id_number_nonce=number_nonce,
             data_key_wrapped=self._master.encrypt(key_nonce, data_key, bound),
             data_key_nonce=key_nonce,
         )
+        return sealed, PersonKey(person_id, data_key)
+
+    def unwrap(self, person_id: str, wrapped: bytes, nonce: bytes) -> "PersonKey":
+        """The person's data key, from their vault row's wrapped key."""
+        try:
+            return PersonKey(person_id, self._master.decrypt(nonce, wrapped, person_id.encode()))
+        except InvalidTag:
+            raise SealBroken(f"the vault row of person {person_id} does not open") from None
 
     def open(self, person_id: str, sealed: Sealed) -> str:
         bound = person_id.encode()
+        data_key = self.unwrap(person_id, sealed.data_key_wrapped, sealed.data_key_nonce)
         try:
-            data_key = self._master.decrypt(sealed.data_key_nonce, sealed.data_key_wrapped, bound)
-            number = AESGCM(data_key).decrypt(
+            number = AESGCM(data_key.secret).decrypt(
                 sealed.id_number_nonce, sealed.id_number_sealed, bound
             )
         except InvalidTag:
             raise SealBroken(f"the vault row of person {person_id} does not open") from None
         return number.decode()
+
+
+class PersonKey:
+    """One person's data key, opened: seals and opens their personal details, as base64
+    text fit for an event (nonce and ciphertext with its tag)."""
+
+    def __init__(self, person_id: str, secret: bytes) -> None:
+        self.person_id, self.secret = person_id, secret
+        # Bound to the person and the purpose: never opens as someone else's, nor as a number.
+        self._bound = f"{person_id}/details".encode()
+
+    def __repr__(self) -> str:
+        return f"PersonKey({self.person_id}, <secret>)"
+
+    def seal(self, details: dict[str, Any]) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        clear = json.dumps(details, ensure_ascii=False, separators=(",", ":"), default=str)
+        box = AESGCM(self.secret).encrypt(nonce, clear.encode(), self._bound)
+        return base64.b64encode(nonce + box).decode()
+
+    def open(self, sealed: str) -> dict[str, Any]:
+        try:
+            raw = base64.b64decode(sealed, validate=True)
+            clear = AESGCM(self.secret).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], self._bound)
+        except (InvalidTag, binascii.Error, ValueError):
+            raise SealBroken(f"sealed details of person {self.person_id} do not open") from None
+        details: dict[str, Any] = json.loads(clear)
+        return details
 
 
 def decode(text: str) -> bytes:

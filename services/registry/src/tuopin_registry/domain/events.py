@@ -21,22 +21,33 @@ S = HouseholdStatus
 
 @dataclass(frozen=True, kw_only=True)
 class Member:
-    """家庭成员. Identity is a keyed hash and a masked number; the clear number is elsewhere."""
+    """家庭成员, as the household's rules need them: identity is a keyed hash; name, sex,
+    birth date, health and the masked number are ``sealed`` (opaque here) under the
+    person's data key, and only the vault opens them."""
 
     person_id: str
-    name: str
     relation: Relation
     id_number_hash: str | None = None
-    id_number_masked: str | None = None
-    sex: Sex | None = None
-    birth_date: date | None = None
+    birth_year: int | None = None
+    birth_month: int | None = None
     education: Education | None = None
     schooling: Schooling | None = None
-    health: Health | None = None
-    disabled: bool = False
+    has_disability: bool = False
     labour_ability: LabourAbility | None = None
     medical_insurance: bool = False
     pension_insurance: bool = False
+    sealed: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Details:
+    """The personal details a member's ``sealed`` holds, as an office entered them."""
+
+    name: str
+    sex: Sex | None = None
+    birth_date: date | None = None
+    health: Health | None = None
+    id_number_masked: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,11 +91,11 @@ class MemberUpdated(HouseholdEvent):
     person_id: str
     education: Education | None = None
     schooling: Schooling | None = None
-    health: Health | None = None
-    disabled: bool | None = None
+    has_disability: bool | None = None
     labour_ability: LabourAbility | None = None
     medical_insurance: bool | None = None
     pension_insurance: bool | None = None
+    sealed: str | None = None  # the member's details sealed anew (a change of health)
 
     def changes(self) -> dict[str, object]:
         fields = asdict(self)

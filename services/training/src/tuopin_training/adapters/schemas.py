@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from tuopin_contracts.bounds import BusinessDate, Count, Fen
 from tuopin_contracts.events.training import (
     Accreditation,
-    Label,
     LabourBrand,
     Level,
     OccupationCode,
@@ -16,6 +15,7 @@ from tuopin_contracts.events.training import (
     Reason,
 )
 from tuopin_contracts.regions import CountyCode
+from tuopin_contracts.text import FreeText
 
 
 class Body(BaseModel):
@@ -25,7 +25,7 @@ class Body(BaseModel):
 class AccreditationTerms(Body):
     """资质认定: what a centre may train and certify, and for how long."""
 
-    name: Label
+    name: Annotated[FreeText, Field(min_length=1, max_length=200)]
     county_code: CountyCode
     valid_from: BusinessDate
     valid_until: BusinessDate
@@ -39,7 +39,7 @@ class Withdrawal(Body):
 
 class ProgrammeOpening(Body):
     centre_id: UUID
-    title: Label
+    title: Annotated[FreeText, Field(min_length=1, max_length=200)]
     kind: ProgrammeKind
     labour_brand: LabourBrand | None = None
     occupation: OccupationCode

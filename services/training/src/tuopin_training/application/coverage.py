@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from tuopin_contracts.dates import born
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_training.application.records import (
     academic_certificates,
@@ -87,7 +88,7 @@ async def household(conn: AsyncConnection, household_id: str, day: date) -> dict
     if found is None:
         raise NotFound(f"household {household_id} is not registered (未建档立卡)")
     rows = await conn.execute(
-        select(m.c.id_number_masked, c.c.centre_id, c.c.number, c.c.occupation,
+        select(c.c.id_number_masked, c.c.centre_id, c.c.number, c.c.occupation,
                c.c.occupation_name, c.c.level, c.c.issued_on)
         .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
         .where(m.c.household_id == household_id, valid_on(day))
@@ -106,24 +107,27 @@ async def household(conn: AsyncConnection, household_id: str, day: date) -> dict
 
 async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[str, Any]]:
     """工作清单: households with a working-age member able to work and no certificate yet,
-    each with those members (masked), in village and file order."""
+    each with those members — by the registry's person id (training holds no name nor
+    masked number of anyone it has not trained) — in village and file order."""
     rows = await conn.execute(
         select(h.c.household_id, h.c.file_number, h.c.village_code, h.c.status,
-               m.c.id_number_masked, m.c.birth_date, m.c.labour_ability)
+               m.c.person_id, m.c.birth_year, m.c.birth_month, m.c.labour_ability)
         .select_from(h.join(m, m.c.household_id == h.c.household_id))
         .where(h.c.status != "removed", h.c.village_code.startswith(code), ~covered(day))
-        .order_by(h.c.village_code, h.c.file_number, m.c.birth_date)
+        .order_by(h.c.village_code, h.c.file_number, m.c.birth_year, m.c.birth_month,
+                  m.c.person_id)
     )  # fmt: skip
     listed: dict[str, dict[str, Any]] = {}
     for r in rows:
-        if r.labour_ability == "none" or not working_age(r.birth_date, day):
+        birth = born(r.birth_year, r.birth_month)
+        if r.labour_ability == "none" or not working_age(birth, day):
             continue
         entry = listed.setdefault(
             r.household_id,
             {"household_id": r.household_id, "file_number": r.file_number,
              "village_code": r.village_code, "status": r.status, "working_age_members": []},
         )  # fmt: skip
-        entry["working_age_members"].append(r.id_number_masked or "(未登记身份证号)")
+        entry["working_age_members"].append(r.person_id)
     return list(listed.values())
 
 

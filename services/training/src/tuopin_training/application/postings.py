@@ -21,6 +21,7 @@ from tuopin_contracts.events.training import (
     Level,
     OccupationCode,
 )
+from tuopin_contracts.text import FreeText
 
 Ref = Annotated[Label, Field(description="The centre's own number")]
 IdNumber = Annotated[
@@ -28,6 +29,8 @@ IdNumber = Annotated[
     Field(min_length=15, max_length=18, description="居民身份证号码; hashed, never stored"),
 ]
 Sessions = Annotated[Count, Field(le=1000)]
+# What a centre types: screened, a personal number refused.
+Typed = Annotated[FreeText, Field(min_length=1, max_length=200)]
 
 
 class Posting(BaseModel):
@@ -72,7 +75,7 @@ class DropOutPosting(Posting):
     enrolment_ref: Ref
     left_on: BusinessDate
     reason: DropOutReason
-    note: Annotated[Text, Field(max_length=500)] = ""
+    note: Annotated[FreeText, Field(max_length=500)] = ""
 
 
 class AppraisalPosting(Posting):
@@ -109,7 +112,7 @@ class RevocationPosting(Posting):
     kind: Literal["revocation"]
     number: Ref
     revoked_on: BusinessDate
-    reason: Label
+    reason: Typed
 
 
 class AcademicCertificatePosting(Posting):
@@ -118,8 +121,8 @@ class AcademicCertificatePosting(Posting):
     kind: Literal["academic_certificate"]
     number: Ref
     id_number: IdNumber
-    school: Label
-    speciality: Label
+    school: Typed
+    speciality: Typed
     education: Literal["secondary_vocational", "higher_vocational"]
     graduated_on: BusinessDate
 
@@ -130,8 +133,8 @@ class PlacementPosting(Posting):
     kind: Literal["placement"]
     placement_ref: Ref
     id_number: IdNumber
-    employer: Label
-    place: Label
+    employer: Typed
+    place: Typed
     outside_province: bool
     start_date: BusinessDate
     months_worked: Annotated[Count, Field(le=600)]

@@ -49,7 +49,7 @@ class Recorder:
     async def person(self, id_number: str) -> tuple[Trainee, dict[str, str]]:
         """The registered member with this ID number, and their identity for events."""
         resident = self.keys.resident(id_number)
-        found = await trainee(self.conn, resident.hash)
+        found = await trainee(self.conn, resident.hash, resident.masked)
         if found is None:
             raise Refused(
                 "registered-member",
@@ -59,7 +59,7 @@ class Recorder:
             "household_id": found.household_id,
             "village_code": found.village_code,
             "id_number_hash": found.id_number_hash,
-            "id_number_masked": found.id_number_masked or resident.masked,
+            "id_number_masked": found.id_number_masked,
         }
 
     async def fresh(self, kind: type, centre_id: str, what: str, ref: str) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import training as t
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.identity import mask_id
 from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -135,8 +136,11 @@ projection = Projection(
 
 
 def _columns(table: Table, data: t.EventData) -> dict[str, object]:
-    """The event's fields that are columns of ``table``, ids as text."""
+    """The event's fields that are columns of ``table``, ids as text; a masked number
+    as masked today (events recorded before keep the region digits: SECURITY.md)."""
     values = data.model_dump()
+    if values.get("id_number_masked"):
+        values["id_number_masked"] = mask_id(values["id_number_masked"])
     return {c: (str(v) if isinstance(v, UUID | StrEnum) else v) for c, v in values.items()
             if c in table.c}  # fmt: skip
 

@@ -4,15 +4,19 @@ registry's events: who may enrol, and the households the 2020 goal counts.
 Training never asks the registry. A person is found by the keyed hash of their resident
 ID number, the same hash the registry publishes. A person who moves between households
 appears in the new one possibly before leaving the old (their events are on different
-partitions); the membership with the latest effective date wins.
+partitions); the membership with the latest effective date wins. Of each person only what
+the rules need is kept: birth year and month (ages count from the 1st of the month; the
+registry publishes no birth day, nor a masked number) and labour ability. A person the
+registry erases is forgotten here too.
 """
 
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Column, Date, MetaData, String, Table, delete, select, update
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as r
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
@@ -36,8 +40,8 @@ trainee_members = Table(
     Column("person_id", String(36), primary_key=True),
     Column("household_id", String(36), nullable=False, index=True),
     Column("id_number_hash", String(128), index=True),
-    Column("id_number_masked", String(18)),
-    Column("birth_date", Date),
+    Column("birth_year", Integer),
+    Column("birth_month", Integer),
     Column("labour_ability", String(20)),
     Column("member_since", Date, nullable=False),
 )
@@ -45,19 +49,19 @@ trainee_members = Table(
 projection = Projection("training.trainee_households", tables=[trainee_households, trainee_members])
 
 
-def _member(household_id: object, member: r.Member, since: date) -> dict[str, object]:
+def _member(household_id: object, member: r.SealedMember, since: date) -> dict[str, object]:
     return {
         "person_id": str(member.person_id),
         "household_id": str(household_id),
         "id_number_hash": member.id_number_hash,
-        "id_number_masked": member.id_number_masked,
-        "birth_date": member.birth_date,
+        "birth_year": member.birth_year,
+        "birth_month": member.birth_month,
         "labour_ability": member.labour_ability,
         "member_since": since,
     }
 
 
-@projection.on(r.HouseholdRegisteredV2)
+@projection.on(r.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     households = [
         {
@@ -78,7 +82,7 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     await upsert(conn, trainee_members, members, keys=["person_id"])
 
 
-@projection.on(r.MemberAddedV1)
+@projection.on(r.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [_member(e.data.household_id, e.data.member, e.data.effective_date) for e in events]
     await upsert(conn, trainee_members, rows, keys=["person_id"])
@@ -90,7 +94,11 @@ async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> 
     await conn.execute(delete(trainee_members).where(trainee_members.c.person_id.in_(gone)))
 
 
-@projection.on(r.MemberUpdatedV1)
+# Erased by the registry: nothing of the person stays here.
+projection.on(r.PersonErasedV1)(member_removed)
+
+
+@projection.on(r.MemberUpdatedV2)
 async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         if e.data.labour_ability is not None:
@@ -131,8 +139,9 @@ async def household(conn: AsyncConnection, household_id: str) -> dict[str, objec
     return None if row is None else dict(row._mapping)
 
 
-async def trainee(conn: AsyncConnection, id_number_hash: str) -> Trainee | None:
-    """The person with this identity hash, in their latest household; None if unknown."""
+async def trainee(conn: AsyncConnection, id_number_hash: str, masked: str) -> Trainee | None:
+    """The person with this identity hash, in their latest household; None if unknown.
+    ``masked`` is their number masked, from the number the centre sent."""
     m, h = trainee_members, trainee_households
     row = (
         await conn.execute(
@@ -149,7 +158,7 @@ async def trainee(conn: AsyncConnection, id_number_hash: str) -> Trainee | None:
         household_id=row.household_id,
         village_code=row.village_code,
         id_number_hash=id_number_hash,
-        id_number_masked=row.id_number_masked,
-        birth_date=row.birth_date,
+        id_number_masked=masked,
+        birth_date=born(row.birth_year, row.birth_month),
         household_status=row.status,
     )

@@ -5,7 +5,7 @@ SQLite's integers were always 64-bit; batch mode rebuilds its table to the new d
 type all the same.
 
 Revision ID: eb001
-Revises: e0004
+Revises: e0005
 Create Date: 2026-12-03
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "eb001"
-down_revision = "e0004"
+down_revision = "e0005"
 branch_labels = None
 depends_on = None
 

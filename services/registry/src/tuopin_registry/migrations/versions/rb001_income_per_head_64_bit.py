@@ -4,7 +4,7 @@ yuan, and PostgreSQL refused more with an error (a 500). SQLite's integers were 
 64-bit; batch mode rebuilds its table to the new declared type all the same.
 
 Revision ID: rb001
-Revises: r0004
+Revises: r0005
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "rb001"
-down_revision = "r0004"
+down_revision = "r0005"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ refused more with an error (a 500). SQLite's integers were always 64-bit; batch 
 rebuilds its table to the new declared type all the same.
 
 Revision ID: tb001
-Revises: t0002
+Revises: t0003
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "tb001"
-down_revision = "t0002"
+down_revision = "t0003"
 branch_labels = None
 depends_on = None
 
