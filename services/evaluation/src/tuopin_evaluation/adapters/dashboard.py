@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Header, HTTPException, Query, Response
 
+from tuopin_contracts.bounds import NO_NUL
 from tuopin_eventkit.http import Router
 
 ASSETS = Path(__file__).with_name("dashboard")
@@ -69,7 +70,10 @@ def _serve(name: str, if_none_match: str | None) -> Response:
 IfNoneMatch = Annotated[str | None, Header(include_in_schema=False)]
 # The page reads it and passes it on to the JSON endpoints, which check it (a bad day is
 # the page's error message, not a 422 instead of the page).
-AsOfDay = Annotated[str | None, Query(max_length=40, description="A past day to show (YYYY-MM-DD)")]
+AsOfDay = Annotated[
+    str | None,
+    Query(max_length=40, pattern=NO_NUL, description="A past day to show (YYYY-MM-DD)"),
+]
 
 
 @router.get(

@@ -21,9 +21,9 @@ from tuopin_contracts.vocabulary import (
     Sex,
 )
 
-Name = Annotated[Text, Field(min_length=1, max_length=50, description="A person's name")]
-Reason = Annotated[Text, Field(max_length=500, description="Why (理由)")]
-Unit = Annotated[Text, Field(min_length=1, max_length=200)]
+Name = Annotated[FreeText, Field(min_length=1, max_length=50, description="A person's name")]
+Reason = Annotated[FreeText, Field(max_length=500, description="Why (理由)")]
+Unit = Annotated[FreeText, Field(min_length=1, max_length=200)]
 Year2013 = Annotated[Year, Field(ge=2013, description="A year of 建档立卡 (from 2013)")]
 
 
