@@ -39,8 +39,6 @@ def personal_number(text: str) -> str | None:
 
 
 def _screened(text: str) -> str:
-    if "\x00" in text:  # as bounds.Text: PostgreSQL cannot store it
-        raise PydanticCustomError("no_nul", "text must not contain NUL characters")
     found = personal_number(text)
     if found is not None:
         raise PydanticCustomError(
@@ -56,8 +54,9 @@ def _screened(text: str) -> str:
 # free-text field that is not screened.
 MARK = "x-free-text"
 
-# No length inside: each field states its own (an inner max_length would override it).
+# Text's pattern (no NUL; lone surrogates fail it too) but no length inside: each field
+# states its own, and an inner max_length would override it.
 FreeText = Annotated[
-    str, AfterValidator(_screened), Field(json_schema_extra={MARK: True, "pattern": NO_NUL})
+    str, Field(pattern=NO_NUL), AfterValidator(_screened), Field(json_schema_extra={MARK: True})
 ]
 """A ``str`` field people type into; refused when it holds a personal number."""

@@ -247,7 +247,7 @@ def _blanked(data: dict[str, Any], person_id: str) -> dict[str, Any]:
     def blank(m: dict[str, Any]) -> dict[str, Any]:
         return {**m, **BLANKED} if m.get("person_id") == person_id else m
 
-    if "members" in data:
+    if isinstance(data.get("members"), list):  # elsewhere "members" may be a count
         return {**data, "members": [blank(m) for m in data["members"]]}
     if isinstance(data.get("member"), dict):
         return {**data, "member": blank(data["member"])}
