@@ -777,7 +777,7 @@ async def test_the_registry_refuses_the_observed_hostile_values(
         # Query strings too: an instant before year 1 in UTC, a NUL in a filter.
         read = "/v1/households/{household_id}"
         at = {"household_id": str(uuid4())}
-        for query in [{"as_of": "0001-01-01T00:00:00+08:00"}, {"as_of": "9999-12-31T23:59:59Z"}]:
+        for query in [{"known_at": "0001-01-01T00:00:00+08:00"}, {"as_of": "9999-12-31"}]:
             await refused(w, Request("get", read, at, query=query))
         await refused(w, Request("get", "/v1/households", query={"cadre": "张\x00伟"}))
         await refused(w, Request("get", "/v1/villages", query={"belt": "\x00"}))

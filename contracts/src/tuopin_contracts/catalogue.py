@@ -15,12 +15,26 @@ from tuopin_contracts.topics import Topic
 
 
 class EventData(BaseModel):
-    """Base of every event payload. ``TYPE`` and ``TOPIC`` are set by :func:`event_type`."""
+    """Base of every event payload. ``TYPE``, ``TOPIC`` and ``EFFECTIVE`` are set by
+    :func:`event_type`.
+
+    A fact has two times. The recording instant is the envelope's ``time``. The business
+    date (业务日期) is the day the fact is true from, which can be long before it was
+    recorded, as when a county back-fills last year's exits. ``EFFECTIVE`` names the
+    payload field that holds the business date (``effective_date``, ``decided_on``, ...).
+    It is None for acts the system performs itself, such as drawing a sample, whose
+    business date is the day they were recorded.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     TYPE: ClassVar[str]
     TOPIC: ClassVar[Topic]
+    EFFECTIVE: ClassVar[str | None]
+
+    def business_date(self) -> date | None:
+        """The day this fact is true from; None means the day it was recorded."""
+        return getattr(self, self.EFFECTIVE) if self.EFFECTIVE else None
 
 
 Upcaster = Callable[[Any, date], EventData]
@@ -57,14 +71,25 @@ catalogue = Catalogue(types={})
 E = TypeVar("E", bound=type[EventData])
 
 
-def event_type(name: str, topic: Topic):
-    """Register a payload model under its versioned type name, e.g. ``x.y.happened.v1``."""
+def event_type(name: str, topic: Topic, effective: str | None = "effective_date"):
+    """Register a payload model under its versioned type name, e.g. ``x.y.happened.v1``.
+
+    ``effective`` names the field holding the business date. The default,
+    ``effective_date``, is used when the model has that field; otherwise the default means
+    the model has no business date of its own."""
 
     def register(model: E) -> E:
         if name in catalogue.types:
             raise ValueError(f"event type {name} registered twice")
+        field_name = effective if effective in model.model_fields else None
+        if effective not in (None, "effective_date") and field_name is None:
+            raise ValueError(f"{name} has no business-date field {effective}")
         model.TYPE = name
         model.TOPIC = topic
+        model.EFFECTIVE = field_name
+        if field_name:  # the published JSON Schema says which field is the business date
+            model.model_config["json_schema_extra"] = {"x-business-date": field_name}
+            model.model_rebuild(force=True)
         catalogue.types[name] = model
         return model
 

@@ -3,6 +3,7 @@
 Kafka key = ``subject`` (the aggregate id), so one aggregate's events stay ordered.
 """
 
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
@@ -27,6 +28,11 @@ class Envelope(BaseModel):
     )
     subject: str = Field(min_length=1, description="The aggregate id; also the Kafka key.")
     time: AwareDatetime = Field(description="When the fact was recorded (UTC).")
+    effectivedate: date | None = Field(
+        default=None,
+        description="The business date the fact is true from (Asia/Shanghai), which may be "
+        "long before it was recorded; absent, the day of ``time``.",
+    )
     datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any]
     sequence: int = Field(ge=1, description="Version of the aggregate after this event.")

@@ -80,7 +80,7 @@ async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then
     async with engine.begin() as conn:
         await store.append(conn, "thing", "a", 1, [event(2)])
     async with engine.connect() as conn:
-        assert [e.data["n"] for e in await store.load(conn, "a", as_of=cut)] == [1]
+        assert [e.data["n"] for e in await store.load(conn, "a", known_at=cut)] == [1]
         assert [e.data["n"] for e in await store.load(conn, "a")] == [1, 2]
 
 

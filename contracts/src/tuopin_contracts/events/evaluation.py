@@ -39,7 +39,9 @@ class ExitVerifiedV1(EventData):
     criteria: list[Criterion] = Field(min_length=1)
 
 
-@event_type("evaluation.household.return_warning_raised.v1", topic=Topic.EVALUATION)
+@event_type(
+    "evaluation.household.return_warning_raised.v1", topic=Topic.EVALUATION, effective="raised_on"
+)
 class ReturnWarningRaisedV1(EventData):
     """返贫预警: an exited household shows signs of falling back (income below the line,
     a new illness or disaster cause)."""
@@ -118,7 +120,7 @@ class AssessmentPublishedV1(EventData):
     answering_households: int = Field(ge=0)
 
 
-@event_type("evaluation.county.status_assessed.v1", topic=Topic.EVALUATION)
+@event_type("evaluation.county.status_assessed.v1", topic=Topic.EVALUATION, effective="assessed_on")
 class CountyStatusAssessedV1(EventData):
     """A county's standing against the delisting standard (摘帽) on a date, every test shown."""
 

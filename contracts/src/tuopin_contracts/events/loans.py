@@ -33,7 +33,7 @@ class LoanFact(EventData):
     product: Product
 
 
-@event_type("loans.loan.approved.v1", topic=Topic.LOANS)
+@event_type("loans.loan.approved.v1", topic=Topic.LOANS, effective="decided_on")
 class LoanApprovedV1(LoanFact):
     """The bank approved an application that passed the eligibility rules."""
 
@@ -45,7 +45,7 @@ class LoanApprovedV1(LoanFact):
     decided_on: date
 
 
-@event_type("loans.loan.rejected.v1", topic=Topic.LOANS)
+@event_type("loans.loan.rejected.v1", topic=Topic.LOANS, effective="decided_on")
 class LoanRejectedV1(LoanFact):
     """The bank turned an application down."""
 
@@ -54,7 +54,7 @@ class LoanRejectedV1(LoanFact):
     decided_on: date
 
 
-@event_type("loans.loan.contract_signed.v1", topic=Topic.LOANS)
+@event_type("loans.loan.contract_signed.v1", topic=Topic.LOANS, effective="signed_on")
 class ContractSignedV1(LoanFact):
     """The contract: amount, term and the benchmark rate in force at signing."""
 
@@ -67,14 +67,14 @@ class ContractSignedV1(LoanFact):
     subsidy_until: date = Field(description="Last day the province subsidises interest (贴息)")
 
 
-@event_type("loans.loan.disbursed.v1", topic=Topic.LOANS)
+@event_type("loans.loan.disbursed.v1", topic=Topic.LOANS, effective="disbursed_on")
 class LoanDisbursedV1(LoanFact):
     amount: FenTotal
     disbursed_on: date
     outstanding: FenTotal
 
 
-@event_type("loans.loan.repayment_received.v1", topic=Topic.LOANS)
+@event_type("loans.loan.repayment_received.v1", topic=Topic.LOANS, effective="received_on")
 class RepaymentReceivedV1(LoanFact):
     """A repayment, split into principal and interest; also a recovery after default."""
 
@@ -84,25 +84,25 @@ class RepaymentReceivedV1(LoanFact):
     outstanding: FenTotal
 
 
-@event_type("loans.loan.overdue.v1", topic=Topic.LOANS)
+@event_type("loans.loan.overdue.v1", topic=Topic.LOANS, effective="as_of")
 class LoanOverdueV1(LoanFact):
     days_past_due: int = Field(ge=0, description="0: current again")
     as_of: date
 
 
-@event_type("loans.loan.defaulted.v1", topic=Topic.LOANS)
+@event_type("loans.loan.defaulted.v1", topic=Topic.LOANS, effective="defaulted_on")
 class LoanDefaultedV1(LoanFact):
     defaulted_on: date
     outstanding: FenTotal
 
 
-@event_type("loans.loan.written_off.v1", topic=Topic.LOANS)
+@event_type("loans.loan.written_off.v1", topic=Topic.LOANS, effective="written_off_on")
 class LoanWrittenOffV1(LoanFact):
     written_off_on: date
     amount: FenTotal
 
 
-@event_type("loans.loan.premium_subsidised.v1", topic=Topic.LOANS)
+@event_type("loans.loan.premium_subsidised.v1", topic=Topic.LOANS, effective="paid_on")
 class PremiumSubsidisedV1(LoanFact):
     """A guarantee-insurance (保证保险) or accident-insurance (意外险) premium and its subsidy."""
 
@@ -112,7 +112,7 @@ class PremiumSubsidisedV1(LoanFact):
     paid_on: date
 
 
-@event_type("loans.subsidy.statement_issued.v1", topic=Topic.LOANS)
+@event_type("loans.subsidy.statement_issued.v1", topic=Topic.LOANS, effective="issued_on")
 class SubsidyStatementIssuedV1(EventData):
     """A quarter's interest subsidy (贴息) one bank is owed for one county's loans."""
 
@@ -127,7 +127,7 @@ class SubsidyStatementIssuedV1(EventData):
     issued_on: date
 
 
-@event_type("loans.subsidy.statement_paid.v1", topic=Topic.LOANS)
+@event_type("loans.subsidy.statement_paid.v1", topic=Topic.LOANS, effective="paid_on")
 class SubsidyStatementPaidV1(EventData):
     statement_id: UUID
     bank_id: str
@@ -140,7 +140,7 @@ class FundFact(EventData):
     fund_id: str = Field(description="county-<code> or province", examples=["county-621121"])
 
 
-@event_type("loans.fund.contribution_received.v1", topic=Topic.LOANS)
+@event_type("loans.fund.contribution_received.v1", topic=Topic.LOANS, effective="received_on")
 class FundContributionReceivedV1(FundFact):
     """Money into a risk compensation fund (风险补偿基金) from finance or a bank."""
 
@@ -150,7 +150,7 @@ class FundContributionReceivedV1(FundFact):
     balance: FenTotal
 
 
-@event_type("loans.fund.claim_lodged.v1", topic=Topic.LOANS)
+@event_type("loans.fund.claim_lodged.v1", topic=Topic.LOANS, effective="lodged_on")
 class CompensationClaimLodgedV1(FundFact):
     """A bank claims the fund's share of a defaulted loan's unrecovered principal."""
 
@@ -164,7 +164,7 @@ class CompensationClaimLodgedV1(FundFact):
     lodged_on: date
 
 
-@event_type("loans.fund.claim_paid.v1", topic=Topic.LOANS)
+@event_type("loans.fund.claim_paid.v1", topic=Topic.LOANS, effective="paid_on")
 class CompensationPaidV1(FundFact):
     claim_id: UUID
     loan_id: UUID
@@ -174,7 +174,7 @@ class CompensationPaidV1(FundFact):
     balance: FenTotal
 
 
-@event_type("loans.fund.recovery_shared.v1", topic=Topic.LOANS)
+@event_type("loans.fund.recovery_shared.v1", topic=Topic.LOANS, effective="returned_on")
 class RecoveryReturnedV1(FundFact):
     """Money recovered on a compensated loan, returned to the fund in the claim's ratio."""
 
@@ -186,7 +186,7 @@ class RecoveryReturnedV1(FundFact):
     balance: FenTotal
 
 
-@event_type("loans.fund.replenishment_needed.v1", topic=Topic.LOANS)
+@event_type("loans.fund.replenishment_needed.v1", topic=Topic.LOANS, effective="as_of")
 class ReplenishmentNeededV1(FundFact):
     """The balance fell below the warning threshold, or claims wait for money."""
 
@@ -196,7 +196,7 @@ class ReplenishmentNeededV1(FundFact):
     as_of: date
 
 
-@event_type("loans.programme.quota_allocated.v1", topic=Topic.LOANS)
+@event_type("loans.programme.quota_allocated.v1", topic=Topic.LOANS, effective="allocated_on")
 class QuotaAllocatedV1(EventData):
     """The province sets a county's share of the microcredit programme's ceiling."""
 
@@ -213,7 +213,7 @@ class MutualAidFact(EventData):
     village_code: VillageCode
 
 
-@event_type("loans.mutual_aid.contribution_received.v1", topic=Topic.LOANS)
+@event_type("loans.mutual_aid.contribution_received.v1", topic=Topic.LOANS, effective="received_on")
 class MutualAidContributionReceivedV1(MutualAidFact):
     """Money into a village's mutual-aid fund."""
 
@@ -225,7 +225,7 @@ class MutualAidContributionReceivedV1(MutualAidFact):
     balance: FenTotal
 
 
-@event_type("loans.mutual_aid.loan_granted.v1", topic=Topic.LOANS)
+@event_type("loans.mutual_aid.loan_granted.v1", topic=Topic.LOANS, effective="lent_on")
 class MutualAidLoanGrantedV1(MutualAidFact):
     """The fund lent to a registered household of its village."""
 
@@ -239,7 +239,7 @@ class MutualAidLoanGrantedV1(MutualAidFact):
     balance: FenTotal
 
 
-@event_type("loans.mutual_aid.repayment_received.v1", topic=Topic.LOANS)
+@event_type("loans.mutual_aid.repayment_received.v1", topic=Topic.LOANS, effective="received_on")
 class MutualAidRepaymentReceivedV1(MutualAidFact):
     """Principal back with its occupancy fee, which stays in the fund."""
 

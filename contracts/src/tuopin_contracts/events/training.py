@@ -99,7 +99,7 @@ class CentreFact(EventData):
     centre_id: UUID
 
 
-@event_type("training.centre.accredited.v1", topic=Topic.TRAINING)
+@event_type("training.centre.accredited.v1", topic=Topic.TRAINING, effective="valid_from")
 class CentreAccreditedV1(CentreFact):
     """A training centre was accredited, or its accreditation renewed or changed: the
     occupations and levels it may train and certify, and the period."""
@@ -117,7 +117,9 @@ class CentreAccreditedV1(CentreFact):
         return self
 
 
-@event_type("training.centre.accreditation_withdrawn.v1", topic=Topic.TRAINING)
+@event_type(
+    "training.centre.accreditation_withdrawn.v1", topic=Topic.TRAINING, effective="withdrawn_on"
+)
 class AccreditationWithdrawnV1(CentreFact):
     """The office withdrew the centre's accreditation from a day on (撤销资质)."""
 
@@ -125,7 +127,7 @@ class AccreditationWithdrawnV1(CentreFact):
     reason: Reason
 
 
-@event_type("training.programme.opened.v1", topic=Topic.TRAINING)
+@event_type("training.programme.opened.v1", topic=Topic.TRAINING, effective="starts_on")
 class ProgrammeOpenedV1(CentreFact):
     """A programme was opened at a centre: its kind, occupation, level, seats and dates."""
 
@@ -151,7 +153,7 @@ class PersonFact(CentreFact):
     id_number_masked: Masked
 
 
-@event_type("training.enrolment.enrolled.v1", topic=Topic.TRAINING)
+@event_type("training.enrolment.enrolled.v1", topic=Topic.TRAINING, effective="enrolled_on")
 class EnrolledV1(PersonFact):
     """A member of a registered household enrolled in a programme (the centre's record)."""
 
@@ -162,7 +164,9 @@ class EnrolledV1(PersonFact):
     enrolled_on: date
 
 
-@event_type("training.enrolment.attendance_recorded.v1", topic=Topic.TRAINING)
+@event_type(
+    "training.enrolment.attendance_recorded.v1", topic=Topic.TRAINING, effective="period_to"
+)
 class AttendanceRecordedV1(CentreFact):
     """Attendance over a period (考勤), as sessions held and attended."""
 
@@ -173,7 +177,7 @@ class AttendanceRecordedV1(CentreFact):
     sessions_attended: int = Field(ge=0, le=1000)
 
 
-@event_type("training.enrolment.completed.v1", topic=Topic.TRAINING)
+@event_type("training.enrolment.completed.v1", topic=Topic.TRAINING, effective="completed_on")
 class CompletedV1(CentreFact):
     """The trainee completed the programme (结业)."""
 
@@ -184,7 +188,7 @@ class CompletedV1(CentreFact):
     completed_on: date
 
 
-@event_type("training.enrolment.dropped_out.v1", topic=Topic.TRAINING)
+@event_type("training.enrolment.dropped_out.v1", topic=Topic.TRAINING, effective="left_on")
 class DroppedOutV1(CentreFact):
     """The trainee left before completing, with the reason."""
 
@@ -194,7 +198,7 @@ class DroppedOutV1(CentreFact):
     note: str = Field(default="", max_length=500)
 
 
-@event_type("training.appraisal.recorded.v1", topic=Topic.TRAINING)
+@event_type("training.appraisal.recorded.v1", topic=Topic.TRAINING, effective="appraised_on")
 class AppraisalRecordedV1(PersonFact):
     """A skill appraisal (职业技能鉴定) and its result."""
 
@@ -206,7 +210,7 @@ class AppraisalRecordedV1(PersonFact):
     passed: bool
 
 
-@event_type("training.certificate.issued.v1", topic=Topic.TRAINING)
+@event_type("training.certificate.issued.v1", topic=Topic.TRAINING, effective="issued_on")
 class CertificateIssuedV1(PersonFact):
     """A vocational qualification certificate was issued; ``centre_id`` is the issuer and
     ``number`` is unique per issuer."""
@@ -222,7 +226,7 @@ class CertificateIssuedV1(PersonFact):
     basis_id: UUID = Field(description="The enrolment completed or the appraisal passed")
 
 
-@event_type("training.certificate.revoked.v1", topic=Topic.TRAINING)
+@event_type("training.certificate.revoked.v1", topic=Topic.TRAINING, effective="revoked_on")
 class CertificateRevokedV1(CentreFact):
     """A certificate was revoked; verification answers "revoked" with the reason."""
 
@@ -234,7 +238,9 @@ class CertificateRevokedV1(CentreFact):
     reason: Reason
 
 
-@event_type("training.academic_certificate.recorded.v1", topic=Topic.TRAINING)
+@event_type(
+    "training.academic_certificate.recorded.v1", topic=Topic.TRAINING, effective="graduated_on"
+)
 class AcademicCertificateRecordedV1(PersonFact):
     """An academic certificate (学历证书) by a vocational school, for the 双证书 rule."""
 
@@ -246,7 +252,7 @@ class AcademicCertificateRecordedV1(PersonFact):
     graduated_on: date
 
 
-@event_type("training.placement.recorded.v1", topic=Topic.TRAINING)
+@event_type("training.placement.recorded.v1", topic=Topic.TRAINING, effective="start_date")
 class PlacementRecordedV1(PersonFact):
     """A job placement after training (劳务输转): employer, place, start, months worked."""
 

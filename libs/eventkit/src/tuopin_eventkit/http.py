@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -22,12 +22,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from tuopin_contracts import Envelope
-from tuopin_contracts.bounds import Text
+from tuopin_contracts.bounds import BusinessDate, Instant, Text
 from tuopin_eventkit import auth, context, metrics, outage
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Key, Outcome
@@ -113,11 +113,30 @@ class Feed(BaseModel):
 
 
 class History(BaseModel):
-    """One aggregate's events, oldest first (replayed up to ``as_of`` when given)."""
+    """One aggregate's events in the order they were recorded: those true by the business
+    date ``as_of`` and recorded by the instant ``known_at``, when given."""
 
     subject: str
-    as_of: datetime | None
+    as_of: date | None = None
+    known_at: datetime | None = None
     events: list[Envelope]
+
+
+# The two times every "what was true then" query takes, named alike in every service.
+AsOf = Annotated[
+    BusinessDate | None,
+    Query(
+        description="Business date: the facts true by this day (业务日期), however late "
+        "they were recorded"
+    ),
+]
+KnownAt = Annotated[
+    Instant | None,
+    Query(
+        description="Recording instant: only what had been recorded by then (the audit "
+        "view); with as_of, what the books said on that date as known at that instant"
+    ),
+]
 
 
 # Positions are 64-bit integers in the database; a larger one would be its error, a 500.
@@ -213,12 +232,17 @@ def feed_router() -> APIRouter:
     return router
 
 
-async def history(runtime: "RuntimeDep", subject: str, as_of: AwareDatetime | None) -> History:
+async def history(
+    runtime: "RuntimeDep", subject: str, as_of: date | None = None, known_at: datetime | None = None
+) -> History:
     """The history of one stream, for a service's ``/v1/<things>/{id}/history`` route."""
     async with runtime.reader.connect() as conn:
-        recorded: list[RecordedEvent] = await runtime.store.load(conn, subject, as_of)
+        recorded: list[RecordedEvent] = await runtime.store.load(conn, subject, known_at, as_of)
     return History(
-        subject=subject, as_of=as_of, events=[e.envelope(runtime.store.source) for e in recorded]
+        subject=subject,
+        as_of=as_of,
+        known_at=known_at,
+        events=[e.envelope(runtime.store.source) for e in recorded],
     )
 
 

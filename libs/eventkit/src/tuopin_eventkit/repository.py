@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -34,10 +34,15 @@ class Repository(Generic[A]):
         return self.to_domain(catalogue.read(recorded.type, recorded.data, day))
 
     async def get(
-        self, conn: AsyncConnection, aggregate_id: str, as_of: datetime | None = None
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        known_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> A | None:
-        """The aggregate now, or as it stood at ``as_of`` (replaying what was recorded by then)."""
-        recorded = await self.store.load(conn, aggregate_id, as_of)
+        """The aggregate now; or as it stood on the business date ``as_of`` (the facts true
+        by then), as recorded by the instant ``known_at`` (the audit view). Either or both."""
+        recorded = await self.store.load(conn, aggregate_id, known_at, as_of)
         if not recorded:
             return None
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))

@@ -11,7 +11,7 @@ without skipping an event committed out of order.
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -19,7 +19,8 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope
+from tuopin_contracts import Envelope, catalogue
+from tuopin_contracts.dates import business_date
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.projection import Projection, project_inline
@@ -72,6 +73,15 @@ class RecordedEvent:
     causation_id: str | None
     actor: str | None
 
+    @property
+    def effective_date(self) -> date:
+        """The business date: the one its type names in the payload, else the recording day."""
+        model = catalogue.model_for(self.type)
+        named = model.EFFECTIVE if model else None
+        if named and self.data.get(named):
+            return date.fromisoformat(self.data[named])
+        return business_date(self.recorded_at)
+
     def envelope(self, source: str) -> Envelope:
         return Envelope(
             id=self.event_id,
@@ -79,6 +89,7 @@ class RecordedEvent:
             type=self.type,
             subject=self.stream_id,
             time=self.recorded_at,
+            effectivedate=self.effective_date,
             data=self.data,
             sequence=self.version,
             correlationid=self.correlation_id,
@@ -218,14 +229,22 @@ class EventStore:
         return int(await conn.scalar(select(_head())))
 
     async def load(
-        self, conn: AsyncConnection, stream_id: str, as_of: datetime | None = None
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        known_at: datetime | None = None,
+        as_of: date | None = None,
     ) -> list[RecordedEvent]:
-        """One stream in version order; ``as_of`` replays only what was recorded by then."""
+        """One stream in version order. ``known_at`` keeps what had been recorded by that
+        instant (the audit view); ``as_of`` keeps the facts true by that business date."""
         query = select(events).where(events.c.stream_id == stream_id)
-        if as_of is not None:
-            query = query.where(events.c.recorded_at <= as_of)
+        if known_at is not None:
+            query = query.where(events.c.recorded_at <= known_at)
         result = await conn.execute(query.order_by(events.c.version))
-        return [_recorded(row) for row in result]
+        recorded = [_recorded(row) for row in result]
+        if as_of is not None:
+            recorded = [e for e in recorded if e.effective_date <= as_of]
+        return recorded
 
     async def read_all(self, conn: AsyncConnection, after: int, limit: int) -> list[RecordedEvent]:
         """The global feed: events with position > ``after``, in position order."""

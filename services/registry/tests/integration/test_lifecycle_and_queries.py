@@ -203,20 +203,20 @@ async def test_lists_filter_by_region_status_cause_attribute_and_cadre(client) -
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
 
 
-async def test_state_as_of_a_past_instant(client) -> None:
+async def test_state_as_known_at_a_past_instant(client) -> None:
     h = await file(client)
     await asyncio.sleep(0.02)
     cut = datetime.now(UTC).isoformat()
     await asyncio.sleep(0.02)
     await post(client, h, "assistance", {"effective_date": "2016-05-01", "reason": "开始帮扶"})
-    then = (await client.get(f"/v1/households/{h['household_id']}", params={"as_of": cut})).json()
+    then = (await client.get(f"/v1/households/{h['household_id']}", params={"known_at": cut})).json()
     now = (await client.get(f"/v1/households/{h['household_id']}")).json()
     assert (then["status"], then["version"]) == ("identified", 1)
     assert (now["status"], now["version"]) == ("assisting", 2)
     history = (await client.get(f"/v1/households/{h['household_id']}/history")).json()
     assert [e["data"].get("reason") for e in history["events"]] == [None, "开始帮扶"]
     before = await client.get(
-        f"/v1/households/{h['household_id']}", params={"as_of": "2000-01-01T00:00:00Z"}
+        f"/v1/households/{h['household_id']}", params={"known_at": "2000-01-01T00:00:00Z"}
     )
     assert before.status_code == 404
 

@@ -261,7 +261,7 @@ async def test_every_answer_that_names_people_masks_their_numbers(service, tmp_p
     )
     for url in (
         f"/v1/households/{household_id}",
-        f"/v1/households/{household_id}?as_of=2030-01-01T00:00:00Z",
+        f"/v1/households/{household_id}?known_at=2030-01-01T00:00:00Z",
         f"/v1/households/{household_id}/history",
         f"/v1/households?region={COUNTY}",
         "/v1/events",

@@ -195,7 +195,7 @@ async def test_what_the_registry_publishes_does_not_give_the_number_back(setting
         )
         for url in (
             f"/v1/households/{hid}",
-            f"/v1/households/{hid}?as_of=2030-01-01T00:00:00Z",
+            f"/v1/households/{hid}?known_at=2030-01-01T00:00:00Z",
             f"/v1/households/{hid}/history",
             f"/v1/households?region={COUNTY}",
             f"/v1/villages/{VILLAGE}/public-notice",

@@ -15,9 +15,11 @@ from tuopin_contracts.text import FreeText
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    AsOf,
     History,
     IdempotencyKey,
     IfMatch,
+    KnownAt,
     Router,
     expected_version,
     history,
@@ -189,9 +191,10 @@ async def read(
 async def assessment_history(
     assessment_id: UUID,
     runtime: RuntimeDep,
-    as_of: Instant | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> History:
-    result = await history(runtime, str(assessment_id), as_of)
+    result = await history(runtime, str(assessment_id), as_of, known_at)
     if not result.events and as_of is None:
         raise NotFound(f"no assessment {assessment_id}")
     return result

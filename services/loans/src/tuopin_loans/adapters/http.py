@@ -12,13 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import BusinessDate, Fen, Instant, PositiveFen, Text
+from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    AsOf,
     History,
     IdempotencyKey,
+    KnownAt,
     Offset,
     Router,
     csv_records,
@@ -84,9 +86,13 @@ async def bank_loan(bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep) -> 
     summary="Every posting of a loan, as events (who, what, when)",
 )
 async def loan_history(
-    bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep, as_of: Instant | None = None
+    bank_id: BankId,
+    loan_ref: LoanRef,
+    runtime: RuntimeDep,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> History:
-    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of)
+    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of, known_at)
 
 
 @router.get(
@@ -205,9 +211,9 @@ async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
     summary="Every yuan in and out of a fund, as events",
 )  # fmt: skip
 async def fund_history(
-    fund_id: FundId, runtime: RuntimeDep, as_of: Instant | None = None
+    fund_id: FundId, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, fund_id, as_of)
+    return await history(runtime, fund_id, as_of, known_at)
 
 
 # --- interest subsidy ---------------------------------------------------------------------

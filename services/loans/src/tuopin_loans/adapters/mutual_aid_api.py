@@ -10,10 +10,19 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import BusinessDate, Instant, PositiveFen
+from tuopin_contracts.bounds import BusinessDate, PositiveFen
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import History, IdempotencyKey, Router, csv_records, history, respond
+from tuopin_eventkit.http import (
+    AsOf,
+    History,
+    IdempotencyKey,
+    KnownAt,
+    Router,
+    csv_records,
+    history,
+    respond,
+)
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_loans.adapters.http import Body
@@ -129,9 +138,9 @@ async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[d
     summary="Every yuan in and out of the fund, as events",
 )
 async def fund_history(
-    village_code: VillageCode, runtime: RuntimeDep, as_of: Instant | None = None
+    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, fund_id(village_code), as_of)
+    return await history(runtime, fund_id(village_code), as_of, known_at)
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """Households over HTTP: filing, every change as a command, lists and the file itself."""
 
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -7,13 +8,15 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import Instant, Text
+from tuopin_contracts.bounds import Text
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    AsOf,
     History,
     IdempotencyKey,
     IfMatch,
+    KnownAt,
     Offset,
     Router,
     expected_version,
@@ -37,7 +40,6 @@ from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
-AsOf = Annotated[Instant | None, Query(description="State as it stood at this instant")]
 RegionCode = Annotated[
     str | None,
     Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$", description="620000, 621100, 621121 …"),
@@ -205,15 +207,22 @@ async def list_households(
 @router.get(
     "/households/{household_id}",
     tags=["households"],
-    summary="A household's file, now or as of a past instant",
+    summary="A household's file, now or as of a business date, as known at an instant",
 )
-async def read(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> JSONResponse:
+async def read(
+    household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> JSONResponse:
     async with runtime.reader.connect() as conn:
-        household = await households(runtime.store).get(conn, str(household_id), as_of)
+        household = await households(runtime.store).get(conn, str(household_id), known_at, as_of)
         if household is None:
-            raise NotFound(f"no household {household_id}" + (f" as of {as_of}" if as_of else ""))
+            raise NotFound(f"no household {household_id}" + _when(as_of, known_at))
         answer = await commands.household_view(conn, vault(runtime), household)
+    answer |= {"as_of": as_of, "known_at": known_at}
     return respond(Outcome(200, answer))
+
+
+def _when(as_of: date | None, known_at: datetime | None) -> str:
+    return (f" as of {as_of}" if as_of else "") + (f" as known at {known_at}" if known_at else "")
 
 
 @router.get(
@@ -222,8 +231,10 @@ async def read(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> J
     tags=["households"],
     summary="Every event of a household with actor, reason and time",
 )
-async def household_history(household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None) -> History:
-    result = await history(runtime, str(household_id), as_of)
-    if not result.events and as_of is None:
-        raise NotFound(f"no household {household_id}")
+async def household_history(
+    household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> History:
+    result = await history(runtime, str(household_id), as_of, known_at)
+    if not result.events:
+        raise NotFound(f"no household {household_id}" + _when(as_of, known_at))
     return result

@@ -7,12 +7,13 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import Instant
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    AsOf,
     History,
     IdempotencyKey,
     IfMatch,
+    KnownAt,
     Router,
     expected_version,
     history,
@@ -101,9 +102,9 @@ async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
 
 @router.get("/centres/{centre_id}/history", tags=["centres"], response_model=History)
 async def centre_history(
-    centre_id: UUID, runtime: RuntimeDep, as_of: Instant | None = None
+    centre_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, str(centre_id), as_of)
+    return await history(runtime, str(centre_id), as_of, known_at)
 
 
 @router.post("/programmes", status_code=201, tags=["programmes"], summary="Open a programme")
