@@ -209,13 +209,16 @@ class Household(Aggregate):
     def conclude_verification(
         self, verification_id: str, passed: bool, failed_criteria: list[str], on: date
     ) -> None:
-        """Exit happens only on the evaluation service's verdict (脱贫销号)."""
+        """Exit happens only on the evaluation service's verdict (脱贫销号), and takes
+        effect on the day the verdict judged the household as of (``on``): the last day of
+        its public notice, when the notice has passed without objection (公示无异议后公告
+        退出). It is that day's fact, in that year's figures, however late it is processed."""
         self._transition("confirm or reject exit")
         if passed:
             self.record(
                 ev.HouseholdExited(
                     household_id=self.id,
-                    effective_date=max(on, self.publicised_until or on),
+                    effective_date=on,
                     reason="exit verified by evaluation",
                     verification_id=verification_id,
                 )
