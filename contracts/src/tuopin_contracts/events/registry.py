@@ -314,6 +314,16 @@ class IncomeRecordedV1(HouseholdFact):
     per_head: FenTotal
 
 
+@event_type("registry.household.income_corrected.v1", topic=Topic.REGISTRY)
+class IncomeCorrectedV1(IncomeRecordedV1):
+    """A year's income recorded wrongly, corrected (更正): it replaces the year's figure
+    from its effective date; the original stays in the history. ``reason`` is required."""
+
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why, on what evidence (更正理由)"
+    )
+
+
 @event_type("registry.household.conditions_assessed.v1", topic=Topic.REGISTRY)
 class ConditionsAssessedV1(HouseholdFact):
     """Safe housing (住房安全) and safe drinking water (饮水安全) as last assessed."""
@@ -430,6 +440,16 @@ class ExitRejectedV1(StatusChanged):
     failed_criteria: list[str]
 
 
+@event_type("registry.household.exit_annulled.v1", topic=Topic.REGISTRY)
+class ExitAnnulledV1(StatusChanged):
+    """A correction: an exit recorded by mistake never took effect. Dated the exit's own
+    day, from which the household is assisted again; ``reason`` is required."""
+
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why, on what evidence (更正理由)"
+    )
+
+
 @event_type("registry.household.returned_to_poverty.v1", topic=Topic.REGISTRY)
 class ReturnedToPovertyV1(StatusChanged):
     """An exited household fell back (返贫) and is listed again, with the cause."""
@@ -503,3 +523,12 @@ class PersonErasedV1(HouseholdFact):
     anonymous counts. ``reason`` cites the request."""
 
     person_id: UUID
+
+
+# Every lifecycle step, corrections included: a consumer keeping a household's status
+# subscribes to all of them, so a new step reaches every one (one list, not four).
+STATUS_CHANGES: tuple[type[StatusChanged], ...] = tuple(
+    m for m in catalogue.types.values() if isinstance(m, type) and issubclass(m, StatusChanged)
+)
+# A year's income, as first recorded or as corrected.
+INCOMES: tuple[type[IncomeRecordedV1], ...] = (IncomeRecordedV1, IncomeCorrectedV1)

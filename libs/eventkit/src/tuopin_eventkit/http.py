@@ -232,6 +232,11 @@ def feed_router() -> APIRouter:
     return router
 
 
+def when(as_of: date | None, known_at: datetime | None) -> str:
+    """Which view found nothing, for a 404: " as of <day> as known at <instant>"."""
+    return (f" as of {as_of}" if as_of else "") + (f" as known at {known_at}" if known_at else "")
+
+
 async def history(
     runtime: "RuntimeDep", subject: str, as_of: date | None = None, known_at: datetime | None = None
 ) -> History:

@@ -209,7 +209,9 @@ async def test_state_as_known_at_a_past_instant(client) -> None:
     cut = datetime.now(UTC).isoformat()
     await asyncio.sleep(0.02)
     await post(client, h, "assistance", {"effective_date": "2016-05-01", "reason": "开始帮扶"})
-    then = (await client.get(f"/v1/households/{h['household_id']}", params={"known_at": cut})).json()
+    then = (
+        await client.get(f"/v1/households/{h['household_id']}", params={"known_at": cut})
+    ).json()
     now = (await client.get(f"/v1/households/{h['household_id']}")).json()
     assert (then["status"], then["version"]) == ("identified", 1)
     assert (now["status"], now["version"]) == ("assisting", 2)

@@ -1,6 +1,6 @@
 """The household aggregate's rules and its state machine, without any I/O."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -84,13 +84,15 @@ def test_filing_rules(changes, message) -> None:
         filed(**changes)
 
 
+LATER = date(2019, 1, 1)  # after every step of ``at``: each command is in date order
 COMMANDS = {
-    "start assistance": lambda h: h.start_assistance(DAY, None),
-    "propose exit": lambda h: h.propose_exit(DAY, None),
-    "publicise exit": lambda h: h.publicise_exit(DAY, date(2016, 4, 7), None),
-    "confirm or reject exit": lambda h: h.conclude_verification("v", True, [], DAY),
-    "return to poverty": lambda h: h.return_to_poverty(PovertyCause.ILLNESS, DAY, None),
-    "remove as wrongly identified": lambda h: h.remove(DAY, "wrongly identified"),
+    "start assistance": lambda h: h.start_assistance(LATER, None),
+    "propose exit": lambda h: h.propose_exit(LATER, None),
+    "publicise exit": lambda h: h.publicise_exit(LATER, date(2019, 1, 7), None),
+    "confirm or reject exit": lambda h: h.conclude_verification("v", True, [], LATER),
+    "return to poverty": lambda h: h.return_to_poverty(PovertyCause.ILLNESS, LATER, None),
+    "annul a mistaken exit": lambda h: h.annul_exit("verdict on the wrong household"),
+    "remove as wrongly identified": lambda h: h.remove(LATER, "wrongly identified"),
 }
 
 
@@ -205,3 +207,46 @@ def test_replay_rebuilds_the_same_state() -> None:
     h = at(S.RETURNED)
     again = Household.replay("h1", h.pending)
     assert (again.status, again.version, again.size) == (h.status, h.version, h.size)
+
+
+def test_a_lifecycle_step_cannot_predate_the_status_it_leaves() -> None:
+    """Back-filled years are entered late, never out of order: an exit proposed before
+    the assistance it would end began is refused, naming the date it may not precede."""
+    h = at(S.ASSISTING)  # assisting since DAY
+    with pytest.raises(RuleViolation, match=f"assisting since {DAY}"):
+        h.propose_exit(DAY - timedelta(days=1), None)
+    h.propose_exit(DAY, "appraised the same day")
+    assert (h.status, h.status_since) == (S.EXIT_PROPOSED, DAY)
+
+
+def test_an_exit_takes_effect_on_the_day_the_verdict_judged_as_of() -> None:
+    h = at(S.EXIT_PUBLICISED)
+    h.conclude_verification("v", True, [], date(2017, 10, 8))
+    assert h.pending[-1].effective_date == date(2017, 10, 8)
+    assert h.status_since == date(2017, 10, 8)
+
+
+def test_a_mistaken_exit_is_annulled_from_its_own_date_with_a_reason() -> None:
+    h = at(S.EXITED)  # exited 2017-10-09
+    with pytest.raises(RuleViolation, match="reason"):
+        h.annul_exit("  ")
+    h.annul_exit("the verdict was for another household")
+    annulled = h.pending[-1]
+    assert isinstance(annulled, ev.ExitAnnulled)
+    assert (annulled.effective_date, h.status) == (date(2017, 10, 9), S.ASSISTING)
+    with pytest.raises(InvalidTransition, match="assisting"):
+        h.annul_exit("again")
+
+
+def test_an_income_correction_replaces_the_year_and_needs_a_recorded_year_and_reason() -> None:
+    h = filed()
+    income = dict(household_id="h1", effective_date=date(2016, 12, 31), year=2016, wages=600000,
+                  production_and_business=0, property=0, transfers=0, members=2, per_head=300000)  # fmt: skip
+    with pytest.raises(RuleViolation, match="no income of 2016"):
+        h.correct_income(ev.IncomeCorrected(**income, reason="typo"))
+    h.record_income(ev.IncomeRecorded(**income))
+    with pytest.raises(RuleViolation, match="reason"):
+        h.correct_income(ev.IncomeCorrected(**income))
+    fixed = income | {"wages": 500000, "per_head": 250000, "reason": "bank statement"}
+    h.correct_income(ev.IncomeCorrected(**fixed))
+    assert h.incomes[2016].per_head == 250000

@@ -1,6 +1,5 @@
 """Households over HTTP: filing, every change as a command, lists and the file itself."""
 
-from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from tuopin_eventkit.http import (
     expected_version,
     history,
     respond,
+    when,
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import Runtime, RuntimeDep
@@ -104,6 +104,22 @@ def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
     )
 
 
+def income_correction(h: Household, body: s.IncomeCorrection, household_id: str, _: str) -> None:
+    """The year's figure divided by the members it was recorded for, unless the members
+    themselves were the error (then the household is as it is now)."""
+    recorded = h.incomes.get(body.year)
+    members = recorded.members if recorded else max(h.size, 1)
+    total = body.wages + body.production_and_business + body.property + body.transfers
+    h.correct_income(
+        ev.IncomeCorrected(
+            household_id=household_id,
+            members=members,
+            per_head=total // members,
+            **body.model_dump(),
+        )
+    )
+
+
 @router.post(
     "/households/{household_id}/members/{item_id}/changes",
     tags=["households"],
@@ -148,6 +164,8 @@ ROUTES: list[Route] = [
     ("causes", s.Causes, "households", "Record the causes (致贫原因)",
      recorded(ev.CausesRecorded, "record_causes")),
     ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
+    ("income-corrections", s.IncomeCorrection, "households",
+     "Correct a year's income (更正); the original stays in the history", income_correction),
     ("conditions", s.Conditions, "households", "Assess housing and drinking-water safety",
      recorded(ev.ConditionsAssessed, "assess_conditions")),
     ("needs", s.Need, "households", "List a need (需求清单)",
@@ -174,6 +192,9 @@ ROUTES: list[Route] = [
      lambda h, b, _, __: h.publicise_exit(b.notice_from, b.notice_until, b.reason)),
     ("return-to-poverty", s.Return, "lifecycle", "An exited household returned to poverty (返贫)",
      lambda h, b, _, __: h.return_to_poverty(b.cause, b.effective_date, b.reason)),
+    ("exit-annulment", s.Correction, "lifecycle",
+     "Annul an exit recorded by mistake (更正): assisted again from the exit's date",
+     lambda h, b, _, __: h.annul_exit(b.reason)),
     ("removal", s.Removal, "lifecycle", "Remove a wrongly identified household (清退)",
      lambda h, b, _, __: h.remove(b.effective_date, b.reason)),
 ]  # fmt: skip
@@ -215,14 +236,10 @@ async def read(
     async with runtime.reader.connect() as conn:
         household = await households(runtime.store).get(conn, str(household_id), known_at, as_of)
         if household is None:
-            raise NotFound(f"no household {household_id}" + _when(as_of, known_at))
+            raise NotFound(f"no household {household_id}" + when(as_of, known_at))
         answer = await commands.household_view(conn, vault(runtime), household)
     answer |= {"as_of": as_of, "known_at": known_at}
     return respond(Outcome(200, answer))
-
-
-def _when(as_of: date | None, known_at: datetime | None) -> str:
-    return (f" as of {as_of}" if as_of else "") + (f" as known at {known_at}" if known_at else "")
 
 
 @router.get(
@@ -236,5 +253,5 @@ async def household_history(
 ) -> History:
     result = await history(runtime, str(household_id), as_of, known_at)
     if not result.events:
-        raise NotFound(f"no household {household_id}" + _when(as_of, known_at))
+        raise NotFound(f"no household {household_id}" + when(as_of, known_at))
     return result

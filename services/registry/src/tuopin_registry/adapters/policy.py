@@ -56,6 +56,8 @@ POLICY: Policy = {
     "POST /v1/households/{household_id}/members/{item_id}/changes": Rule(WRITE, household),
     "POST /v1/households/{household_id}/causes": Rule(WRITE, household),
     "POST /v1/households/{household_id}/incomes": Rule(WRITE, household),
+    # Corrections (更正) are the same office's act, recorded with reason and actor.
+    "POST /v1/households/{household_id}/income-corrections": Rule(WRITE, household),
     "POST /v1/households/{household_id}/conditions": Rule(WRITE, household),
     "POST /v1/households/{household_id}/needs": Rule(WRITE, household),
     "POST /v1/households/{household_id}/measures": Rule(WRITE, household),
@@ -69,11 +71,13 @@ POLICY: Policy = {
     "POST /v1/households/{household_id}/exit-proposal": Rule(WRITE, household),
     "POST /v1/households/{household_id}/exit-notice": Rule(WRITE, household),
     "POST /v1/households/{household_id}/return-to-poverty": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/exit-annulment": Rule(WRITE, household),
     "POST /v1/households/{household_id}/removal": Rule(WRITE, household),
     # Registering a village names it in the body.
     "POST /v1/villages": Rule(WRITE, filed_in),
     "GET /v1/villages": Rule(READ, listing),
     "GET /v1/villages/{village_code}": Rule(READ, village),
+    "GET /v1/villages/{village_code}/history": Rule(READ, village),
     "POST /v1/villages/{village_code}/responsibility": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/profile": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/needs": Rule(WRITE, village),

@@ -138,6 +138,20 @@ class Cooperative(Dated):
     cooperative: Unit
 
 
+class IncomeCorrection(Income):
+    """A year's income recorded wrongly, corrected: effective from ``effective_date``."""
+
+    reason: Annotated[Reason, Field(min_length=1)] = Field(
+        description="What was wrong, on what evidence (更正理由)"
+    )
+
+
+class Correction(Strict):
+    reason: Annotated[Reason, Field(min_length=1)] = Field(
+        description="What was wrong, on what evidence (更正理由)"
+    )
+
+
 class ExitProposal(Strict):
     appraisal_date: BusinessDate = Field(description="Date of the village's democratic appraisal")
     reason: Reason | None = None

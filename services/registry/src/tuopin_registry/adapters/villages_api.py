@@ -9,7 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import IdempotencyKey, Router, respond
+from tuopin_eventkit.http import (
+    AsOf,
+    History,
+    IdempotencyKey,
+    KnownAt,
+    Router,
+    history,
+    respond,
+    when,
+)
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
@@ -71,14 +80,42 @@ async def list_villages(
         return {"items": await queries.list_villages(conn, region, belt, poor)}
 
 
-@router.get("/villages/{village_code}", tags=["villages"], summary="A village and its ledger")
-async def read_village(village_code: VillageCode, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/villages/{village_code}",
+    tags=["villages"],
+    summary="A village and its ledger, now or as of a business date, as known at an instant",
+)
+async def read_village(
+    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         found = await queries.village(conn, village_code)
-        village = await villages(runtime.store).get(conn, village_code)
+        village = await villages(runtime.store).get(conn, village_code, known_at, as_of)
     if found is None or village is None:
-        raise NotFound(f"no village {village_code}")
-    return {**found, **commands.ledger_view(village.ledger)}
+        raise NotFound(f"no village {village_code}" + when(as_of, known_at))
+    standing = {"poor": village.poor, "rural_population": village.rural_population}
+    return {
+        **found,
+        **standing,
+        **commands.ledger_view(village.ledger),
+        "as_of": as_of,
+        "known_at": known_at,
+    }
+
+
+@router.get(
+    "/villages/{village_code}/history",
+    response_model=History,
+    tags=["villages"],
+    summary="Every event of a village with actor, reason and time",
+)
+async def village_history(
+    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> History:
+    result = await history(runtime, village_code, as_of, known_at)
+    if not result.events:
+        raise NotFound(f"no village {village_code}" + when(as_of, known_at))
+    return result
 
 
 @router.get(

@@ -350,6 +350,7 @@ def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
         "county_code": household.county_code,
         "village_code": household.village_code,
         "status": household.status,
+        "status_since": household.status_since,
         "poverty_attribute": household.poverty_attribute,
         "primary_cause": household.primary_cause,
         "secondary_causes": list(household.secondary_causes),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     insert,
     update,
 )
@@ -203,6 +204,14 @@ _sets(
     },
 )
 _sets(c.IncomeRecordedV1, lambda d: {"income_year": d.year, "income_per_head": d.per_head})
+_sets(  # a correction of an earlier year leaves the latest year's figure shown
+    c.IncomeCorrectedV1,
+    lambda d: {
+        "income_per_head": case(
+            (households.c.income_year == d.year, d.per_head), else_=households.c.income_per_head
+        )
+    },
+)
 _sets(
     c.ConditionsAssessedV1,
     lambda d: {"housing_safe": d.housing_safe, "drinking_water_safe": d.drinking_water_safe},
@@ -214,13 +223,7 @@ _sets(c.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
 _sets(c.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
 for _fact in (c.NeedListedV1, c.MeasurePlannedV1, c.MeasureProgressedV1):
     _sets(_fact, lambda d: {})  # in the household's history and detail, not in the index
-for _step in (
-    c.AssistanceStartedV1,
-    c.ExitProposedV1,
-    c.HouseholdExitedV1,
-    c.ExitRejectedV1,
-    c.ReturnedToPovertyV1,
-):
+for _step in [s for s in c.STATUS_CHANGES if s not in (c.HouseholdRemovedV1, c.ExitPublicisedV1)]:
     _sets(_step, _status)
 _sets(c.HouseholdRemovedV1, _status, members=_release_all)
 _sets(

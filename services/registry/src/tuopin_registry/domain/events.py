@@ -124,6 +124,12 @@ class IncomeRecorded(HouseholdEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncomeCorrected(IncomeRecorded):
+    """A year's income recorded wrongly, corrected (更正): replaces it from its effective
+    date; ``reason`` says what was wrong and on what evidence."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class ConditionsAssessed(HouseholdEvent):
     housing_safe: bool
     drinking_water_safe: bool
@@ -196,6 +202,14 @@ class HouseholdExited(StatusChanged):
 class ExitRejected(StatusChanged):
     verification_id: str
     failed_criteria: list[str]
+    status: HouseholdStatus = S.ASSISTING
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExitAnnulled(StatusChanged):
+    """A correction: an exit recorded by mistake never took effect; the household is
+    assisted again from the exit's date (dated so)."""
+
     status: HouseholdStatus = S.ASSISTING
 
 

@@ -32,6 +32,7 @@ LIFECYCLE: dict[str, frozenset[HouseholdStatus]] = {
     "publicise exit": frozenset({S.EXIT_PROPOSED}),
     "confirm or reject exit": frozenset({S.EXIT_PUBLICISED}),
     "return to poverty": frozenset({S.EXITED}),
+    "annul a mistaken exit": frozenset({S.EXITED}),
     "remove as wrongly identified": frozenset(
         {S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED}
     ),
@@ -56,7 +57,7 @@ class Household(Aggregate):
     drinking_water_safe: bool | None
     ledger: Ledger  # needs, measures and their work ledger
     cadre: tuple[str, str] | None  # (name, unit)
-    publicised_until: date | None
+    status_since: date | None  # the business date the current status took effect
 
     def __init__(self, aggregate_id: str) -> None:
         Aggregate.__init__(self, aggregate_id)
@@ -68,7 +69,7 @@ class Household(Aggregate):
         self.former, self.erased = set(), set()
         self.housing_safe = self.drinking_water_safe = None
         self.cadre = None
-        self.publicised_until = None
+        self.status_since = None
 
     # --- filing ---------------------------------------------------------------------
 
@@ -135,10 +136,14 @@ class Household(Aggregate):
             raise RuleViolation(
                 f"income is per head of {len(self.members)} members, not {income.members}"
             )
-        total = income.wages + income.production_and_business + income.property + income.transfers
-        if income.per_head != total // income.members:
-            raise RuleViolation("per-head income must be the total divided by the members")
+        self._check_income(income)
         self.record(income)
+
+    @staticmethod
+    def _check_income(income: ev.IncomeRecorded) -> None:
+        total = income.wages + income.production_and_business + income.property + income.transfers
+        if income.members < 1 or income.per_head != total // income.members:
+            raise RuleViolation("per-head income must be the total divided by the members")
 
     def assess_conditions(self, change: ev.ConditionsAssessed) -> None:
         self._open()
@@ -176,11 +181,11 @@ class Household(Aggregate):
     # --- dynamic management (有进有出) -----------------------------------------------
 
     def start_assistance(self, on: date, reason: str | None) -> None:
-        self._transition("start assistance")
+        self._transition("start assistance", on)
         self.record(ev.AssistanceStarted(household_id=self.id, effective_date=on, reason=reason))
 
     def propose_exit(self, appraisal_date: date, reason: str | None) -> None:
-        self._transition("propose exit")
+        self._transition("propose exit", appraisal_date)
         self.record(
             ev.ExitProposed(
                 household_id=self.id,
@@ -191,7 +196,7 @@ class Household(Aggregate):
         )
 
     def publicise_exit(self, notice_from: date, notice_until: date, reason: str | None) -> None:
-        self._transition("publicise exit")
+        self._transition("publicise exit", notice_from)
         if notice_until - notice_from < timedelta(days=MINIMUM_NOTICE_DAYS - 1):
             raise RuleViolation(
                 f"the public notice (公示) lasts at least {MINIMUM_NOTICE_DAYS} days"
@@ -213,7 +218,7 @@ class Household(Aggregate):
         effect on the day the verdict judged the household as of (``on``): the last day of
         its public notice, when the notice has passed without objection (公示无异议后公告
         退出). It is that day's fact, in that year's figures, however late it is processed."""
-        self._transition("confirm or reject exit")
+        self._transition("confirm or reject exit", on)
         if passed:
             self.record(
                 ev.HouseholdExited(
@@ -235,15 +240,38 @@ class Household(Aggregate):
             )
 
     def return_to_poverty(self, cause: PovertyCause, on: date, reason: str | None) -> None:
-        self._transition("return to poverty")
+        self._transition("return to poverty", on)
         self.record(
             ev.ReturnedToPoverty(
                 household_id=self.id, effective_date=on, reason=reason, cause=cause
             )
         )
 
+    def annul_exit(self, reason: str) -> None:
+        """A correction: the exit was recorded by mistake (a wrong verdict, the wrong
+        household), so it never took effect. The household is assisted again from the
+        exit's own date; the exit stays in the history beside this."""
+        if not reason.strip():
+            raise RuleViolation("annulling an exit is a correction: it needs a reason")
+        exited_on = self.status_since
+        self._transition("annul a mistaken exit", exited_on or date.min)
+        self.record(ev.ExitAnnulled(household_id=self.id, effective_date=exited_on, reason=reason))
+
+    def correct_income(self, correction: ev.IncomeCorrected) -> None:
+        """A correction of a year's income already recorded: the figures of that year
+        change from the correction's effective date, and the original stays in the
+        history (the audit view as known before still shows it)."""
+        self._open()
+        recorded = self.incomes.get(correction.year)
+        if recorded is None:
+            raise RuleViolation(f"no income of {correction.year} is recorded to correct")
+        if not (correction.reason or "").strip():
+            raise RuleViolation("a correction gives its reason")
+        self._check_income(correction)
+        self.record(correction)
+
     def remove(self, on: date, reason: str) -> None:
-        self._transition("remove as wrongly identified")
+        self._transition("remove as wrongly identified", on)
         if not reason.strip():
             raise RuleViolation("removing a household from the register needs a reason")
         self.record(ev.HouseholdRemoved(household_id=self.id, effective_date=on, reason=reason))
@@ -254,9 +282,17 @@ class Household(Aggregate):
     def size(self) -> int:
         return len(self.members)
 
-    def _transition(self, command: str) -> None:
+    def _transition(self, command: str, on: date) -> None:
+        """A step follows the one before in business time too: a back-filled history is
+        entered late, never out of order (an exit cannot predate the assistance it ends)."""
         if self.status not in LIFECYCLE[command]:
             raise InvalidTransition("household", str(self.status), command)
+        if self.status_since and on < self.status_since:
+            raise RuleViolation(
+                f"cannot {command} as of {on}: the household is {self.status} "
+                f"since {self.status_since}",
+                status_since=str(self.status_since),
+            )
 
     def _open(self) -> None:
         if self.status is S.REMOVED:
@@ -271,7 +307,7 @@ class Household(Aggregate):
     def apply(self, event: Any) -> None:
         match event:
             case ev.HouseholdRegistered():
-                self.status = S.IDENTIFIED
+                self.status, self.status_since = S.IDENTIFIED, event.effective_date
                 self.file_number, self.county_code = event.file_number, event.county_code
                 self.village_code, self.poverty_attribute = (
                     event.village_code,
@@ -305,9 +341,7 @@ class Household(Aggregate):
             case ev.RelocationRecorded() | ev.CooperativeJoined():
                 pass  # kept in the read models; no rule depends on them yet
             case ev.StatusChanged():
-                self.status = event.status
-                if isinstance(event, ev.ExitPublicised):
-                    self.publicised_until = event.notice_until
+                self.status, self.status_since = event.status, event.effective_date
             case _:
                 raise TypeError(f"Household cannot apply {type(event).__name__}")
 
