@@ -53,8 +53,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -224,18 +224,19 @@ PHASES = {
 
 
 class Stream:
-    """Serialises the registry's envelopes for the steps of one phase."""
+    """Serialises the registry's envelopes for the steps of one phase: recorded on the
+    morning of their business date (entered on time), or all at ``recorded`` (back-filled
+    late, ``bench.backfill``)."""
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    def __init__(self, rng: random.Random, recorded: datetime | None = None) -> None:
+        self.rng, self.recorded = rng, recorded
 
     def envelope(
         self, event_id: UUID, subject: str, sequence: int, model: type, data: dict[str, Any]
     ) -> tuple[bytes, bytes]:
         on = date.fromisoformat(data["effective_date"])
-        when = datetime(on.year, on.month, on.day, 2, tzinfo=UTC) + timedelta(
-            seconds=self.rng.randrange(36_000)
-        )
+        when = self.recorded or datetime(on.year, on.month, on.day, 2, tzinfo=UTC)
+        when += timedelta(seconds=self.rng.randrange(36_000))
         envelope = {
             "specversion": "1.0",
             "id": str(event_id),
@@ -412,10 +413,12 @@ class Stream:
         raise ValueError(step)
 
 
-def village_messages(all_villages: list[Village], phase: int) -> Iterator[tuple[bytes, bytes]]:
+def village_messages(
+    all_villages: list[Village], phase: int, recorded: datetime | None = None
+) -> Iterator[tuple[bytes, bytes]]:
     """Phase 1: every village registered; phase 6: a profile for a third of them."""
     rng = random.Random(f"{SEED}:village-events:{phase}")
-    stream = Stream(rng)
+    stream = Stream(rng, recorded)
     for n, v in enumerate(all_villages):
         if phase == 1:
             yield stream.envelope(
@@ -450,9 +453,9 @@ def village_messages(all_villages: list[Village], phase: int) -> Iterator[tuple[
 
 
 def household_messages(
-    chunk: range, by_index: list[Village], phase: int
+    chunk: range, by_index: list[Village], phase: int, recorded: datetime | None = None
 ) -> list[tuple[bytes, bytes]]:
-    stream = Stream(random.Random(f"{SEED}:events:{chunk.start}:{phase}"))
+    stream = Stream(random.Random(f"{SEED}:events:{chunk.start}:{phase}"), recorded)
     return [
         stream.step(h, sequence, step)
         for h in fates(chunk, by_index)
@@ -483,10 +486,27 @@ class Produced:
         return self.messages / self.seconds
 
 
-async def produce(settings: kafka.KafkaSettings, households: int) -> Produced:
-    await kafka.ensure_topics(settings, [Topic.REGISTRY])
+def on_time(households: int) -> Iterator[tuple[str, list[tuple[bytes, bytes]]]]:
+    """The registry's messages as the years brought them: phase by phase, each event
+    recorded on its business date. Yields (phase name, a chunk of messages)."""
     all_villages = villages(households)
     by_index = [v for v in all_villages for _ in range(v.households)]
+    for phase, name in PHASES.items():
+        if phase in (1, 6):
+            villages_now = list(village_messages(all_villages, phase))
+            for first in range(0, len(villages_now), CHUNK):
+                yield name, villages_now[first : first + CHUNK]
+        for first in range(0, households, CHUNK):
+            chunk = range(first, min(first + CHUNK, households))
+            yield name, household_messages(chunk, by_index, phase)
+
+
+async def produce(
+    settings: kafka.KafkaSettings,
+    households: int,
+    source: Callable[[int], Iterator[tuple[str, list[tuple[bytes, bytes]]]]] = on_time,
+) -> Produced:
+    await kafka.ensure_topics(settings, [Topic.REGISTRY])
     result = Produced(households=households)
     producer = kafka.producer(settings)
     await producer.start()
@@ -501,16 +521,12 @@ async def produce(settings: kafka.KafkaSettings, households: int) -> Produced:
         result.bytes += sum(len(value) for _, value in messages)
 
     try:
-        for phase, name in PHASES.items():
-            before = result.messages
-            if phase in (1, 6):
-                villages_now = list(village_messages(all_villages, phase))
-                for first in range(0, len(villages_now), CHUNK):
-                    await send(villages_now[first : first + CHUNK])
-            for first in range(0, households, CHUNK):
-                chunk = range(first, min(first + CHUNK, households))
-                await send(household_messages(chunk, by_index, phase))
-            print(f"  phase {phase} ({name}): {result.messages - before:,} events", flush=True)
+        counts: dict[str, int] = {}
+        for name, messages in source(households):
+            await send(messages)
+            counts[name] = counts.get(name, 0) + len(messages)
+        for name, count in counts.items():
+            print(f"  {name}: {count:,} events", flush=True)
     finally:
         await producer.stop()
     return result
@@ -563,9 +579,24 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
             if engine.dialect.name == "postgresql":
                 size = await conn.scalar(select(func.pg_database_size(func.current_database())))
                 counted["database_mib"] = size / 2**20
+            counted["yearly"] = await yearly_figures(conn)
         return {"applied": applied, "seconds": seconds, "peak_rss_mib": peak_rss_mib(), **counted}
     finally:
         await engine.dispose()
+
+
+YEAR_ENDS = [date(year, 12, 31) for year in range(2014, 2019)]
+
+
+async def yearly_figures(conn: Any) -> dict[str, list[dict[str, Any]]]:
+    """The province's figures by city at each year's end: what a back-fill must reproduce."""
+    from tuopin_evaluation.application.rollups import rollups
+
+    figures = {}
+    for day in YEAR_ENDS:
+        found = await rollups(conn, "620000", "city", day)
+        figures[str(day)] = json.loads(json.dumps([asdict(r) for r in found.rows], default=str))
+    return figures
 
 
 def child(args: argparse.Namespace) -> None:
