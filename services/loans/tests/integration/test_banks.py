@@ -398,6 +398,54 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         assert csv_text[1:].splitlines()[0].startswith("bank,loans_disbursed,disbursed")
 
 
+async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_shows_the_old_view(
+    database_url, kafka_settings
+) -> None:
+    """The subsidy and the portfolio as of a day go by the date the money moved; the
+    portfolio as known at an instant shows only what had been posted by then."""
+    home = Household()
+    async with loans_service(database_url, kafka_settings, home) as (client, service):
+        await posted(client, approval(home, "L-1"))
+        await posted(client, step("signed", "L-1", amount=5_000_000, term_months=36,
+                                  signed_on="2016-05-04"))  # fmt: skip
+        await posted(client, step("disbursed", "L-1", amount=5_000_000,
+                                  disbursed_on="2016-05-05"))  # fmt: skip
+        cut = datetime.now(UTC)
+
+        def subsidy(fen_days: int) -> int:
+            exact = Decimal(fen_days) * Decimal("0.0475") / 360
+            return int(exact.quantize(Decimal(1), ROUND_HALF_UP))
+
+        async def q3() -> int:
+            (line,) = (await client.get("/v1/subsidy/2016Q3/preview")).json()
+            return line["amount"]
+
+        assert await q3() == subsidy(92 * 5_000_000)
+        # Long after the quarter, the bank posts a repayment received on 20 August.
+        late = await posted(client, step("repaid", "L-1", principal=1_000_000, interest=0,
+                                         received_on="2016-08-20"))  # fmt: skip
+        assert late.status_code == 200
+        assert await q3() == subsidy(50 * 5_000_000 + 42 * 4_000_000)
+
+        async def outstanding(**params: str) -> int:
+            report = "/v1/reports/portfolio"
+            rows = (await client.get(report, params={"group": "bank", **params})).json()
+            return sum(r["outstanding"] for r in rows)
+
+        assert await outstanding() == 4_000_000
+        assert await outstanding(known_at=cut.isoformat()) == 5_000_000
+        assert await outstanding(as_of="2016-08-19") == 5_000_000
+        assert await outstanding(as_of="2016-08-20") == 4_000_000
+        assert await outstanding(as_of="2016-05-04") == 0  # signed, not yet disbursed
+        then = {"as_of": "2016-09-30", "known_at": cut.isoformat()}
+        assert await outstanding(**then) == 5_000_000
+        # Rebuilt from the event store, the history keeps the same recording instants.
+        runtime = service.state.runtime
+        await runtime.rebuild(runtime.spec.projection("loans.loan_book"))
+        assert await outstanding(known_at=cut.isoformat()) == 5_000_000
+        assert await outstanding() == 4_000_000
+
+
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:

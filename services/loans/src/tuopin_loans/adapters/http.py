@@ -294,14 +294,20 @@ async def pay(
 # --- reports ------------------------------------------------------------------------------
 
 
-@router.get("/reports/portfolio", tags=["reports"], summary="Portfolio by bank, county or product")
+@router.get(
+    "/reports/portfolio",
+    tags=["reports"],
+    summary="Portfolio by bank, county or product; as of a business day, as known at an instant",
+)
 async def portfolio(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
     bank_id: BankId | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return await reports.portfolio(conn, group, bank_id)
+        return await reports.portfolio(conn, group, bank_id, as_of, known_at)
 
 
 @router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
@@ -309,6 +315,8 @@ async def portfolio_csv(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
     bank_id: BankId | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> Response:
-    rows = await portfolio(runtime, group, bank_id)
+    rows = await portfolio(runtime, group, bank_id, as_of, known_at)
     return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])
