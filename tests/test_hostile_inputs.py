@@ -696,7 +696,7 @@ async def arrived(w: World, homes: list[Household]) -> None:
         match w.service:
             case "loans":
                 answer = await w.client.get(
-                    f"/v1/borrowers/{home.id}/eligibility", params={"on": "2016-05-03"}
+                    f"/v1/borrowers/{home.id}/eligibility", params={"as_of": "2016-05-03"}
                 )
                 assert answer.json().get("status") == "identified", answer.text
             case "training":

@@ -53,7 +53,7 @@ def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
 class Household:
     """A filed household: an adult head, a spouse and a student at university."""
 
-    def __init__(self, county: str = COUNTY) -> None:
+    def __init__(self, county: str = COUNTY, identified: date = date(2016, 4, 1)) -> None:
         self.id = uuid4()
         self.head = resident_id(date(1975, 3, 1))
         self.spouse = resident_id(date(1978, 6, 1))
@@ -74,10 +74,11 @@ class Household:
         ]  # fmt: skip
         self._add(
             reg.HouseholdRegisteredV2(
-                household_id=self.id, effective_date=date(2016, 4, 1),
+                household_id=self.id, effective_date=identified,
                 file_number=f"F{self.id.hex[:10]}", county_code=county,
                 village_code=county + "100201", poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.LACK_OF_FUNDS, members=members, identified_year=2016,
+                primary_cause=PovertyCause.LACK_OF_FUNDS, members=members,
+                identified_year=identified.year,
             )
         )  # fmt: skip
 
@@ -94,6 +95,15 @@ class Household:
             reg.HouseholdExitedV1(
                 household_id=self.id, effective_date=on, status=HouseholdStatus.EXITED,
                 verification_id=uuid4(),
+            )
+        )  # fmt: skip
+        return self
+
+    def returned(self, on: date) -> "Household":
+        self._add(
+            reg.ReturnedToPovertyV1(
+                household_id=self.id, effective_date=on, status=HouseholdStatus.RETURNED,
+                cause=PovertyCause.ILLNESS,
             )
         )  # fmt: skip
         return self
@@ -124,7 +134,7 @@ async def loans_service(database_url: str, kafka_settings, *homes: Household):
         async def arrived() -> None:
             for home in homes:
                 answer = await client.get(f"/v1/borrowers/{home.id}/eligibility",
-                                          params={"on": "2018-12-31"})  # fmt: skip
+                                          params={"as_of": "2018-12-31"})  # fmt: skip
                 assert answer.json()["status"] == home.events[-1].data.get("status", "identified")
 
         await eventually(arrived)
@@ -203,6 +213,54 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
         disbursed = [Envelope.from_json(r.value) for r in records]
         disbursed = [e for e in disbursed if e.type == "loans.loan.disbursed.v1"]
         assert disbursed[0].data["household_id"] == str(home.id)
+
+
+async def test_eligibility_is_judged_on_the_decision_date_however_late_the_county_recorded(
+    database_url, kafka_settings
+) -> None:
+    """A 2016 exit recorded later, a household identified in 2017 entered later, a return
+    to poverty: each application is judged by the household on its own decision date."""
+    before = datetime.now(UTC)
+    gone = Household().exited(date(2016, 11, 8))
+    late = Household(identified=date(2017, 3, 1))
+    back = Household().exited(date(2016, 11, 8)).returned(date(2017, 6, 1))
+    async with loans_service(database_url, kafka_settings, gone, late, back) as (client, _):
+        refused = await posted(client, approval(gone, "T-1", decided_on="2017-01-10"))
+        assert refused.status_code == 422
+        problem = refused.json()
+        assert problem["rules"] == ["poor_on_application_date"]
+        assert problem["decided_on"] == "2017-01-10"
+        assert "on 2017-01-10 the household is exited (since 2016-11-08)" in problem["detail"]
+        assert (
+            await posted(client, approval(gone, "T-1", decided_on="2016-11-07"))
+        ).status_code == 201
+
+        early = await posted(client, approval(late, "T-2", decided_on="2017-01-10"))
+        assert early.json()["rules"] == ["registered_household"]
+        assert "identified from 2017-03-01" in early.json()["detail"]
+        assert (
+            await posted(client, approval(late, "T-2", decided_on="2017-03-01"))
+        ).status_code == 201
+
+        still_out = await posted(client, approval(back, "T-3", decided_on="2017-05-31"))
+        assert still_out.json()["rules"] == ["poor_on_application_date"]
+        assert (
+            await posted(client, approval(back, "T-3", decided_on="2017-06-01"))
+        ).status_code == 201
+
+        # The office's view answers the same business-date question, and the audit view
+        # what loans knew at an instant: before the registry's events, nothing.
+        def standing(home: Household, **params: str):
+            url = f"/v1/borrowers/{home.id}/eligibility"
+            return client.get(url, params=params)
+
+        on_day = (await standing(gone, as_of="2016-12-01")).json()
+        assert on_day["status"] == "exited" and on_day["status_since"] == "2016-11-08"
+        assert not on_day["eligible"]
+        assert (await standing(back, as_of="2017-06-01")).json()["status"] == "returned"
+        assert (await standing(late, as_of="2017-02-28")).json()["status"] is None
+        unknown = (await standing(late, as_of="2017-06-01", known_at=before.isoformat())).json()
+        assert unknown["status"] is None and not unknown["eligible"]
 
 
 async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_the_dlq(
@@ -338,6 +396,54 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         csv_text = (await client.get("/v1/reports/portfolio.csv", params={"group": "bank"})).text
         assert csv_text.startswith("\ufeff")  # spreadsheets read the UTF-8 right
         assert csv_text[1:].splitlines()[0].startswith("bank,loans_disbursed,disbursed")
+
+
+async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_shows_the_old_view(
+    database_url, kafka_settings
+) -> None:
+    """The subsidy and the portfolio as of a day go by the date the money moved; the
+    portfolio as known at an instant shows only what had been posted by then."""
+    home = Household()
+    async with loans_service(database_url, kafka_settings, home) as (client, service):
+        await posted(client, approval(home, "L-1"))
+        await posted(client, step("signed", "L-1", amount=5_000_000, term_months=36,
+                                  signed_on="2016-05-04"))  # fmt: skip
+        await posted(client, step("disbursed", "L-1", amount=5_000_000,
+                                  disbursed_on="2016-05-05"))  # fmt: skip
+        cut = datetime.now(UTC)
+
+        def subsidy(fen_days: int) -> int:
+            exact = Decimal(fen_days) * Decimal("0.0475") / 360
+            return int(exact.quantize(Decimal(1), ROUND_HALF_UP))
+
+        async def q3() -> int:
+            (line,) = (await client.get("/v1/subsidy/2016Q3/preview")).json()
+            return line["amount"]
+
+        assert await q3() == subsidy(92 * 5_000_000)
+        # Long after the quarter, the bank posts a repayment received on 20 August.
+        late = await posted(client, step("repaid", "L-1", principal=1_000_000, interest=0,
+                                         received_on="2016-08-20"))  # fmt: skip
+        assert late.status_code == 200
+        assert await q3() == subsidy(50 * 5_000_000 + 42 * 4_000_000)
+
+        async def outstanding(**params: str) -> int:
+            report = "/v1/reports/portfolio"
+            rows = (await client.get(report, params={"group": "bank", **params})).json()
+            return sum(r["outstanding"] for r in rows)
+
+        assert await outstanding() == 4_000_000
+        assert await outstanding(known_at=cut.isoformat()) == 5_000_000
+        assert await outstanding(as_of="2016-08-19") == 5_000_000
+        assert await outstanding(as_of="2016-08-20") == 4_000_000
+        assert await outstanding(as_of="2016-05-04") == 0  # signed, not yet disbursed
+        then = {"as_of": "2016-09-30", "known_at": cut.isoformat()}
+        assert await outstanding(**then) == 5_000_000
+        # Rebuilt from the event store, the history keeps the same recording instants.
+        runtime = service.state.runtime
+        await runtime.rebuild(runtime.spec.projection("loans.loan_book"))
+        assert await outstanding(known_at=cut.isoformat()) == 5_000_000
+        assert await outstanding() == 4_000_000
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(

@@ -120,8 +120,9 @@ def test_add_months_keeps_the_day_or_takes_the_months_last() -> None:
 
 
 def borrower(**changes) -> rules.Borrower:
-    facts = dict(household_status=HouseholdStatus.ASSISTING, relocating=False,
-                 birth_date=date(1980, 1, 1), schooling=None, outstanding=0)  # fmt: skip
+    facts = dict(household_status=HouseholdStatus.ASSISTING, status_since=date(2016, 4, 1),
+                 identified_on=date(2016, 4, 1), relocating=False, birth_date=date(1980, 1, 1),
+                 schooling=None, outstanding=0)  # fmt: skip
     return rules.Borrower(**{**facts, **changes})
 
 
@@ -138,7 +139,9 @@ def test_each_eligibility_rule_fails_on_its_own() -> None:
     relocation = rules.product_rule(p, LoanProduct.RELOCATION, on)
     student = rules.product_rule(p, LoanProduct.STUDENT, on)
     assert failed(MICRO, borrower()) == []
-    assert failed(MICRO, borrower(household_status=None)) == ["registered_household"]
+    assert failed(MICRO, borrower(household_status=None, identified_on=None)) == [
+        "registered_household"
+    ]
     assert failed(MICRO, borrower(household_status=HouseholdStatus.EXITED)) == [
         "poor_on_application_date"
     ]
@@ -153,6 +156,19 @@ def test_each_eligibility_rule_fails_on_its_own() -> None:
     pupil = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY, outstanding=800_000)
     assert failed(student, pupil, amount=800_000, term=120) == []  # per student-year
     assert failed(student, pupil, amount=800_001, term=120) == ["amount_limit"]
+
+
+def test_a_refusal_names_the_decision_date_and_the_date_that_decides_it() -> None:
+    on = date(2017, 1, 10)
+    exited = borrower(household_status=HouseholdStatus.EXITED, status_since=date(2016, 11, 8))
+    assert rules.ineligibility(MICRO, exited, 5_000_000, 36, on) == [
+        "poor_on_application_date: on 2017-01-10 the household is exited (since 2016-11-08)"
+    ]
+    later = borrower(household_status=None, status_since=None, identified_on=date(2017, 3, 1))
+    assert rules.ineligibility(MICRO, later, 5_000_000, 36, on) == [
+        "registered_household: on 2017-01-10 the household was not yet identified "
+        "(identified from 2017-03-01)"
+    ]
 
 
 def test_the_farthest_dates_the_bounds_allow_stay_within_the_calendar() -> None:

@@ -6,7 +6,7 @@ and which households still have a working-age member without one."""
 import csv
 import io
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 DAY = date(2017, 1, 1)
@@ -58,7 +58,7 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
         counted = [h for h in homes if h.status != "removed"]
         for level, digits in (("village", 12), ("township", 9), ("county", 6)):
             report = (await client.get("/v1/coverage", params={
-                "level": level, "code": "621121", "on": DAY.isoformat()})).json()  # fmt: skip
+                "level": level, "code": "621121", "as_of": DAY.isoformat()})).json()  # fmt: skip
             expected = {}
             for home in counted:
                 region = expected.setdefault(home.village[:digits], [0, 0])
@@ -71,13 +71,13 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
                 assert r["coverage"] == str(share.quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
         for home in homes:
-            answer = await client.get(f"/v1/households/{home.id}", params={"on": "2017-01-01"})
+            answer = await client.get(f"/v1/households/{home.id}", params={"as_of": "2017-01-01"})
             assert answer.json()["has_certified_member"] == (covered(home) and
                                                              home.status != "removed")  # fmt: skip
 
         # The work list of the first township: working-age members, no certificate.
         township = "621121100"
-        on_day = {"code": township, "on": DAY.isoformat()}
+        on_day = {"code": township, "as_of": DAY.isoformat()}
         listed = (await client.get("/v1/work-list", params=on_day)).json()
         expected_list = {
             str(h.id): sorted(str(h.person_ids[i])  # by person id: no mask is published
@@ -96,3 +96,30 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
         assert yearly["certificates_issued"] == len(certify)
         assert yearly["certificates_revoked"] == (1 if revoked else 0)
         assert yearly["new_professional_farmers"]["target"] == 15_000
+
+
+async def test_coverage_as_of_a_past_day_and_as_known_at_an_instant(service, kit) -> None:
+    """Households count from their filing date until their removal date, a certificate
+    from its issue date; known_at leaves out what was recorded after that instant."""
+    home = kit.Home(VILLAGES[0], [date(1980, 1, 1)])
+    wrong = kit.Home(VILLAGES[0], [date(1981, 1, 1)]).remove()  # removed on 2016-06-01
+    async with service([home, wrong]) as client:
+        office = await kit.Office(client).setup()
+        before = datetime.now(UTC).isoformat()
+        assert (await office.certify(home.numbers[0], "GS-P1")).status_code == 201  # 06-10
+
+        async def figures(**params: str) -> tuple[int, int]:
+            report = await client.get("/v1/coverage", params={"level": "county", **params})
+            return report.json()["households"], report.json()["certified_households"]
+
+        assert await figures(as_of="2016-03-31") == (0, 0)  # none filed yet
+        assert await figures(as_of="2016-05-01") == (2, 0)  # not yet removed, none certified
+        assert await figures(as_of="2016-06-10") == (1, 1)
+        assert await figures(as_of="2016-06-10", known_at=before) == (1, 0)
+
+        async def certified(as_of: str) -> bool:
+            answer = await client.get(f"/v1/households/{home.id}", params={"as_of": as_of})
+            return answer.json()["has_certified_member"]
+
+        assert not await certified("2016-06-09")
+        assert await certified("2016-06-10")

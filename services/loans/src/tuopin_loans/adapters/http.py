@@ -2,7 +2,6 @@
 ``postings``): loans, eligibility, the programme's quotas, the risk funds, the interest
 subsidy's quarterly statements and the portfolio reports."""
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
+from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
@@ -98,21 +98,26 @@ async def loan_history(
 @router.get(
     "/borrowers/{household_id}/eligibility",
     tags=["loans"],
-    summary="Where a household stands for a product on a day: status, what it owes, the limit",
+    summary="Where a household stands for a product on a business day: status, what it owes, "
+    "the limit",
 )
 async def eligibility(
     household_id: UUID,
     runtime: RuntimeDep,
     product: LoanProduct = LoanProduct.MICROCREDIT,
-    on: BusinessDate | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> dict[str, Any]:
-    day = on or date.today()
+    day = as_of or today()
     rule = rules.product_rule(rules_data().products, product, day)
+    the_id = str(household_id)
     async with runtime.reader.connect() as conn:
-        home = await registry.household(conn, str(household_id))
-        status = await registry.status_on(conn, str(household_id), day)
-        owed = await loan_book.household_outstanding(conn, str(household_id), product)
-    facts = rules.Borrower(status, bool(home and home["relocating"]), day, None, owed)
+        standing = await registry.standing(conn, the_id, day, known_at)
+        relocating = await registry.relocating_on(conn, the_id, day, known_at)
+        owed = await loan_book.household_outstanding(conn, the_id, product)
+    facts = rules.Borrower(
+        standing.status, standing.since, standing.identified_on, relocating, day, None, owed
+    )
     failed = [
         f
         for f in rules.ineligibility(rule, facts, 0, 1, day)
@@ -121,8 +126,10 @@ async def eligibility(
     return {
         "household_id": household_id,
         "product": product,
-        "on": day,
-        "status": status,
+        "as_of": day,
+        "known_at": known_at,
+        "status": standing.status,
+        "status_since": standing.since,
         "outstanding": owed,
         "limit": rule.max_amount,
         "available": max(rule.max_amount - owed, 0) if not rule.student else rule.max_amount,
@@ -287,14 +294,20 @@ async def pay(
 # --- reports ------------------------------------------------------------------------------
 
 
-@router.get("/reports/portfolio", tags=["reports"], summary="Portfolio by bank, county or product")
+@router.get(
+    "/reports/portfolio",
+    tags=["reports"],
+    summary="Portfolio by bank, county or product; as of a business day, as known at an instant",
+)
 async def portfolio(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
     bank_id: BankId | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return await reports.portfolio(conn, group, bank_id)
+        return await reports.portfolio(conn, group, bank_id, as_of, known_at)
 
 
 @router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
@@ -302,6 +315,8 @@ async def portfolio_csv(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,
     bank_id: BankId | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> Response:
-    rows = await portfolio(runtime, group, bank_id)
+    rows = await portfolio(runtime, group, bank_id, as_of, known_at)
     return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])

@@ -1,30 +1,38 @@
 """Local read model of the registry's households and members: who may borrow (贷款对象).
 
-Loans never asks the registry; it keeps its own copy from the registry's events — each
-household's status through time (so an application is judged by the status on its own
-date), whether it is relocating, and its members by the keyed hash of their resident ID
-(the bank sends the number; loans hashes it with the shared key and never stores it),
-with what the rules need of them: birth year and month (the age rule counts from the 1st
-of the month; the registry publishes no birth day) and schooling. A person the registry
-erases is forgotten here too.
+Loans never asks the registry; it keeps its own copy from the registry's events. What can
+change is kept through business time, so an application is judged by the household as it
+stood on the decision date however late the county recorded a change: every status with
+the date it took effect, whether it was relocating from when, and its members with the
+dates they joined and left. Each change keeps its recording instant too (the audit view:
+what loans knew when it decided). Members are known by the keyed hash of their resident ID
+(the bank sends the number; loans hashes it with the shared key and never stores it), with
+what the rules need of them: birth year and month (the age rule counts from the 1st of the
+month; the registry publishes no birth day) and schooling (current only: the registry's
+schooling changes are not a rule of the past). A person the registry erases is forgotten.
 """
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     Integer,
     MetaData,
     String,
     Table,
     delete,
+    or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
@@ -40,14 +48,26 @@ borrower_households = Table(
     Column("household_id", String(36), primary_key=True),
     Column("county_code", String(6), nullable=False, index=True),
     Column("village_code", String(12), nullable=False, index=True),  # whose mutual-aid fund
-    Column("relocating", Boolean, nullable=False, default=False),
 )
+# One row per dated change of the household (its stream's sequence orders same-day ones):
+# a status, or relocation marked or unmarked.
 status_history = Table(
     "borrower_status_history",
     metadata,
     Column("household_id", String(36), primary_key=True),
-    Column("effective_date", Date, primary_key=True),
-    Column("status", String(16), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("effective_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+relocation_history = Table(
+    "borrower_relocation_history",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("effective_date", Date, nullable=False),
+    Column("relocating", Boolean, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 borrower_members = Table(
     "borrower_members",
@@ -58,14 +78,17 @@ borrower_members = Table(
     Column("birth_year", Integer),
     Column("birth_month", Integer),
     Column("schooling", String(24)),
+    Column("joined_on", Date),  # None: filed with the household
+    Column("left_on", Date),  # None: still a member
 )
 
 projection = Projection(
-    "loans.borrower_households", tables=[borrower_households, status_history, borrower_members]
+    "loans.borrower_households",
+    tables=[borrower_households, status_history, relocation_history, borrower_members],
 )
 
 
-def _member(household_id: str, m: reg.SealedMember) -> dict[str, object]:
+def _member(household_id: str, m: reg.SealedMember, joined_on: date | None) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
         "household_id": household_id,
@@ -73,35 +96,37 @@ def _member(household_id: str, m: reg.SealedMember) -> dict[str, object]:
         "birth_year": m.birth_year,
         "birth_month": m.birth_month,
         "schooling": m.schooling,
+        "joined_on": joined_on,
+        "left_on": None,
     }
+
+
+def _dated(e: Delivered, **values: object) -> dict[str, object]:
+    """A change's row: whose, where in its stream, true from when, recorded when."""
+    return {
+        "household_id": str(e.data.household_id), "sequence": e.envelope.sequence,
+        "effective_date": e.data.effective_date, "recorded_at": e.envelope.time, **values,
+    }  # fmt: skip
 
 
 @projection.on(reg.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     homes = [
         {"household_id": str(e.data.household_id), "county_code": e.data.county_code,
-         "village_code": e.data.village_code, "relocating": False}
+         "village_code": e.data.village_code}
         for e in events
     ]  # fmt: skip
     await upsert(conn, borrower_households, homes, keys=["household_id"])
-    statuses = [
-        {"household_id": h["household_id"], "effective_date": e.data.effective_date,
-         "status": HouseholdStatus.IDENTIFIED}
-        for h, e in zip(homes, events, strict=True)
-    ]  # fmt: skip
-    await upsert(conn, status_history, statuses, keys=["household_id", "effective_date", "status"])
-    members = [_member(str(e.data.household_id), m) for e in events for m in e.data.members]
+    statuses = [_dated(e, status=HouseholdStatus.IDENTIFIED) for e in events]
+    await upsert(conn, status_history, statuses, keys=["household_id", "sequence"])
+    members = [_member(str(e.data.household_id), m, None) for e in events for m in e.data.members]
     if members:
         await upsert(conn, borrower_members, members, keys=["person_id"])
 
 
 async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [
-        {"household_id": str(e.data.household_id), "effective_date": e.data.effective_date,
-         "status": e.data.status}
-        for e in events
-    ]  # fmt: skip
-    await upsert(conn, status_history, rows, keys=["household_id", "effective_date", "status"])
+    rows = [_dated(e, status=e.data.status) for e in events]
+    await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
 for _kind in (
@@ -113,29 +138,33 @@ for _kind in (
 
 @projection.on(reg.RelocationRecordedV1)
 async def relocation(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(borrower_households)
-            .where(borrower_households.c.household_id == str(e.data.household_id))
-            .values(relocating=e.data.relocating)
-        )
+    rows = [_dated(e, relocating=e.data.relocating) for e in events]
+    await upsert(conn, relocation_history, rows, keys=["household_id", "sequence"])
 
 
 @projection.on(reg.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [_member(str(e.data.household_id), e.data.member) for e in events]
-    await upsert(conn, borrower_members, rows, keys=["person_id"])
+    rows = [_member(str(e.data.household_id), e.data.member, e.data.effective_date) for e in events]
+    again = ["household_id", "joined_on", "left_on"]  # one who left may come back
+    await upsert(conn, borrower_members, rows, keys=["person_id"], update=again)
 
 
 @projection.on(reg.MemberRemovedV1)
 async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    """A member who left stays, with the day: a decision dated before it still finds them."""
+    for e in events:
+        await conn.execute(
+            update(borrower_members)
+            .where(borrower_members.c.person_id == str(e.data.person_id))
+            .values(left_on=e.data.effective_date)
+        )
+
+
+@projection.on(reg.PersonErasedV1)
+async def person_erased(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    """Erased by the registry: nothing of the person stays."""
     ids = [str(e.data.person_id) for e in events]
     await conn.execute(delete(borrower_members).where(borrower_members.c.person_id.in_(ids)))
-
-
-# Erased by the registry: nothing of the person stays (a member who left is already gone;
-# one of a removed household is still here).
-projection.on(reg.PersonErasedV1)(member_removed)
 
 
 @projection.on(reg.MemberUpdatedV2)
@@ -158,28 +187,73 @@ async def household(conn: AsyncConnection, household_id: str) -> dict[str, objec
     return None if row is None else dict(row._mapping)
 
 
-async def status_on(conn: AsyncConnection, household_id: str, day: date) -> HouseholdStatus | None:
-    """The household's status on a day: its latest change dated on or before it."""
+@dataclass(frozen=True)
+class Standing:
+    """A household's status on a day, from when, and when it was first identified."""
+
+    status: HouseholdStatus | None  # None: not yet identified on that day
+    since: date | None
+    identified_on: date | None  # None: the registry never filed it
+
+
+def _known(recorded_at: Column[datetime], known_at: datetime | None) -> ColumnElement[bool]:
+    return true() if known_at is None else recorded_at <= known_at
+
+
+async def standing(
+    conn: AsyncConnection, household_id: str, day: date, known_at: datetime | None = None
+) -> Standing:
+    """The household's status on a day: its latest change dated on or before it (the later
+    recorded of two on the same day); with ``known_at``, only as recorded by that instant."""
     h = status_history.c
+    rows = (
+        await conn.execute(
+            select(h.status, h.effective_date)
+            .where(h.household_id == household_id, _known(h.recorded_at, known_at))
+            .order_by(h.effective_date, h.sequence)
+        )
+    ).all()
+    if not rows:
+        return Standing(None, None, None)
+    in_force = [r for r in rows if r.effective_date <= day]
+    first = min(r.effective_date for r in rows)
+    if not in_force:
+        return Standing(None, None, first)
+    last = in_force[-1]
+    return Standing(HouseholdStatus(last.status), last.effective_date, first)
+
+
+async def relocating_on(
+    conn: AsyncConnection, household_id: str, day: date, known_at: datetime | None = None
+) -> bool:
+    r = relocation_history.c
     row = (
         await conn.execute(
-            select(h.status)
-            .where(h.household_id == household_id, h.effective_date <= day)
-            .order_by(h.effective_date.desc())
+            select(r.relocating)
+            .where(
+                r.household_id == household_id,
+                r.effective_date <= day,
+                _known(r.recorded_at, known_at),
+            )
+            .order_by(r.effective_date.desc(), r.sequence.desc())
         )
     ).first()
-    return None if row is None else HouseholdStatus(row.status)
+    return bool(row and row.relocating)
 
 
 async def member(
-    conn: AsyncConnection, household_id: str, id_hash: str
+    conn: AsyncConnection, household_id: str, id_hash: str, day: date
 ) -> tuple[date | None, Schooling | None] | None:
-    """The member's birth (the 1st of their birth month) and schooling; None: no such member."""
+    """The member's birth (the 1st of their birth month) and schooling; None: not a member
+    of the household on that day."""
     m = borrower_members.c
     row = (
         await conn.execute(
             select(m.birth_year, m.birth_month, m.schooling).where(
-                m.household_id == household_id, m.id_hash == id_hash
+                m.household_id == household_id,
+                m.id_hash == id_hash,
+                or_(m.joined_on.is_(None), m.joined_on <= day),
+                or_(m.left_on.is_(None), m.left_on > day),
             )
         )
     ).first()

@@ -80,13 +80,16 @@ async def approve(
     borrower = keys.resident(a.borrower_id_number)
     home = await registry.household(conn, a.household_id)
     rule = rules.product_rule(programme().products, a.product, a.decided_on)
-    member = await registry.member(conn, a.household_id, borrower.hash)
+    member = await registry.member(conn, a.household_id, borrower.hash, a.decided_on)
+    standing = await registry.standing(conn, a.household_id, a.decided_on)
     outstanding = 0
     if not rule.student:
         outstanding = await loan_book.household_outstanding(conn, a.household_id, a.product)
     facts = rules.Borrower(
-        household_status=await registry.status_on(conn, a.household_id, a.decided_on),
-        relocating=bool(home and home["relocating"]),
+        household_status=standing.status,
+        status_since=standing.since,
+        identified_on=standing.identified_on,
+        relocating=await registry.relocating_on(conn, a.household_id, a.decided_on),
         birth_date=member[0] if member else None,
         schooling=member[1] if member else None,
         outstanding=outstanding,
@@ -98,6 +101,7 @@ async def approve(
         raise RuleViolation(
             f"the application fails {len(failed)} rule(s): " + "; ".join(failed),
             rules=[f.split(":")[0] for f in failed],
+            decided_on=a.decided_on.isoformat(),
         )
     assert home is not None
     loan = Loan.approve(

@@ -2,15 +2,22 @@
 statements as loans' own events say they are. An inline projection — written in the same
 transaction as the events, rebuilt from them on demand — so the settlement computed from
 it after a rebuild is the settlement computed live.
+
+Beside each loan's current row, its row as it stood after every posting, with the
+posting's business date and recording instant: the portfolio as of a business day, as
+known at an instant, is read from there. Claims and statements keep their recording
+instants for the same reason.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import wraps
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    DateTime,
     Integer,
     MetaData,
     String,
@@ -19,6 +26,7 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
+    insert,
     select,
     update,
 )
@@ -60,6 +68,25 @@ loans = Table(
     Column("premium_subsidy", BigInteger, nullable=False, default=0),
     UniqueConstraint("bank_id", "loan_ref"),
 )
+# What a portfolio report needs of a loan, after each of its postings.
+history = Table(
+    "loan_book_history",
+    metadata,
+    Column("loan_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("on", Date, nullable=False, index=True),  # the posting's business date
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("bank_id", String(40), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("product", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("disbursed", BigInteger, nullable=False),
+    Column("outstanding", BigInteger, nullable=False),
+    Column("days_past_due", Integer, nullable=False),
+    Column("written_off", BigInteger, nullable=False),
+    Column("premium_subsidy", BigInteger, nullable=False),
+)
+SNAPSHOT = [c.name for c in history.columns][4:]
 movements = Table(
     "principal_movements",
     metadata,
@@ -90,6 +117,8 @@ claims = Table(
     Column("claimed", BigInteger, nullable=False),
     Column("lodged_on", Date, nullable=False),
     Column("paid_on", Date),
+    Column("lodged_at", DateTime(timezone=True)),  # recording instants (None: before l0006)
+    Column("paid_at", DateTime(timezone=True)),
 )
 quotas = Table(
     "county_quotas",
@@ -108,11 +137,47 @@ statements = Table(
     Column("amount", BigInteger, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("paid_on", Date),
+    Column("issued_at", DateTime(timezone=True)),  # recording instants (None: before l0006)
+    Column("paid_at", DateTime(timezone=True)),
     UniqueConstraint("quarter", "bank_id", "county_code"),
 )
 
-book = Projection("loans.loan_book", tables=[loans, movements, funds, claims, quotas, statements])
+book = Projection(
+    "loans.loan_book", tables=[loans, history, movements, funds, claims, quotas, statements]
+)
 L = loans.c
+Handler = Callable[[AsyncConnection, Sequence[Delivered]], Any]
+
+
+def _snapshotted(handler: Handler) -> Handler:
+    """Run a loan posting's handler, then keep each loan's row as it now stands; a run that
+    posts twice to one loan is applied in parts, so each posting gets its own row."""
+
+    @wraps(handler)
+    async def run(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        part: list[Delivered] = []
+        for e in events:
+            if any(p.data.loan_id == e.data.loan_id for p in part):
+                await _apply(conn, handler, part)
+                part = []
+            part.append(e)
+        if part:
+            await _apply(conn, handler, part)
+
+    return run
+
+
+async def _apply(conn: AsyncConnection, handler: Handler, events: Sequence[Delivered]) -> None:
+    await handler(conn, events)
+    row = select(
+        L.loan_id, bindparam("sequence", type_=Integer), bindparam("on", type_=Date),
+        bindparam("recorded_at", type_=DateTime(timezone=True)), *(L[c] for c in SNAPSHOT),
+    ).where(L.loan_id == bindparam("loan"))  # fmt: skip
+    await conn.execute(
+        insert(history).from_select([c.name for c in history.columns], row),
+        [{"loan": str(e.data.loan_id), "sequence": e.envelope.sequence,
+          "on": e.data.business_date(), "recorded_at": e.envelope.time} for e in events],
+    )  # fmt: skip
 
 
 async def _update(
@@ -137,6 +202,7 @@ async def _update(
 
 @book.on(c.LoanApprovedV1)
 @book.on(c.LoanRejectedV1)
+@_snapshotted
 async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = []
     for e in events:
@@ -158,6 +224,7 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 
 @book.on(c.ContractSignedV1)
+@_snapshotted
 async def signed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {
         "state": lambda d: LoanState.SIGNED, "amount": lambda d: d.amount,
@@ -181,6 +248,7 @@ async def _moved(conn: AsyncConnection, events: Sequence[Delivered], on: str, si
 
 
 @book.on(c.LoanDisbursedV1)
+@_snapshotted
 async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _moved(conn, events, "disbursed_on", +1)
     await _update(
@@ -191,6 +259,7 @@ async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 
 @book.on(c.RepaymentReceivedV1)
+@_snapshotted
 async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _moved(conn, events, "received_on", -1)
     # An active loan repaid to zero is closed (结清); a recovery leaves a default as it is.
@@ -208,23 +277,27 @@ async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 
 @book.on(c.LoanOverdueV1)
+@_snapshotted
 async def overdue(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {"days_past_due": lambda d: d.days_past_due})
 
 
 @book.on(c.LoanDefaultedV1)
+@_snapshotted
 async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {"state": lambda d: LoanState.DEFAULTED,
                                  "defaulted_on": lambda d: d.defaulted_on})  # fmt: skip
 
 
 @book.on(c.LoanWrittenOffV1)
+@_snapshotted
 async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {"state": lambda d: LoanState.WRITTEN_OFF,
                                  "written_off": lambda d: d.amount})  # fmt: skip
 
 
 @book.on(c.PremiumSubsidisedV1)
+@_snapshotted
 async def premium(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {}, add={"premium_subsidy": lambda d: d.subsidy})
 
@@ -253,7 +326,7 @@ async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         row = {"claim_id": str(d.claim_id), "fund_id": d.fund_id, "county_code": county,
                "loan_id": str(d.loan_id),
                "bank_id": d.bank_id, "product": d.product, "claimed": d.claimed,
-               "lodged_on": d.lodged_on}  # fmt: skip
+               "lodged_on": d.lodged_on, "lodged_at": e.envelope.time}  # fmt: skip
         await upsert(conn, claims, row, keys=["claim_id"])
 
 
@@ -263,7 +336,9 @@ async def paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         d = e.data
         await _fund(conn, d.fund_id, balance=-d.amount, paid=d.amount)
         await conn.execute(
-            update(claims).where(claims.c.claim_id == str(d.claim_id)).values(paid_on=d.paid_on)
+            update(claims)
+            .where(claims.c.claim_id == str(d.claim_id))
+            .values(paid_on=d.paid_on, paid_at=e.envelope.time)
         )
 
 
@@ -284,8 +359,8 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {"statement_id": str(d.statement_id), "quarter": d.quarter, "bank_id": d.bank_id,
          "county_code": d.county_code, "loans": d.loans, "amount": d.amount,
-         "issued_on": d.issued_on}
-        for d in (e.data for e in events)
+         "issued_on": d.issued_on, "issued_at": e.envelope.time}
+        for e, d in ((e, e.data) for e in events)
     ]  # fmt: skip
     await upsert(conn, statements, rows, keys=["statement_id"])
 
@@ -296,7 +371,7 @@ async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> 
         await conn.execute(
             update(statements)
             .where(statements.c.statement_id == str(e.data.statement_id))
-            .values(paid_on=e.data.paid_on)
+            .values(paid_on=e.data.paid_on, paid_at=e.envelope.time)
         )
 
 

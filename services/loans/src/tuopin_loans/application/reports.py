@@ -1,15 +1,21 @@
 """Portfolio reports for offices and banks: per bank, county or product — loans and money
 disbursed, outstanding, overdue and non-performing ratios, PAR30, subsidy issued and paid,
-compensation claimed and paid — and the funds' balances."""
+compensation claimed and paid — and the funds' balances.
 
+The portfolio is today's, or as of a business day (the postings dated on or before it,
+however late the bank sent them), or as known at an instant (only the postings recorded
+by then: what the report said at that time), or both."""
+
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
-from tuopin_loans.application.loan_book import claims, funds, loans, statements
+from tuopin_loans.application.loan_book import claims, funds, history, loans, statements
 from tuopin_loans.domain.loan import LoanState
 
 
@@ -28,10 +34,41 @@ def ratio(part: int, whole: int) -> str:
     return str((Decimal(part) / whole).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
+def _by(column: Any, day: date | None, instant_column: Any, instant: datetime | None) -> Any:
+    """Dated on or before ``day`` and recorded by ``instant``, where given."""
+    return and_(
+        true() if day is None else column <= day,
+        true() if instant is None else instant_column <= instant,
+    )
+
+
+def _loans_then(as_of: date | None, known_at: datetime | None) -> Any:
+    """Each loan's row after its last posting dated by ``as_of`` and recorded by
+    ``known_at`` (a loan's postings never go back in date, so that is a prefix of them)."""
+    H = history.c
+    seen = _by(H.on, as_of, H.recorded_at, known_at)
+    last = (
+        select(H.loan_id, func.max(H.sequence).label("sequence"))
+        .where(seen)
+        .group_by(H.loan_id)
+        .subquery()
+    )
+    return (
+        select(history)
+        .join(last, and_(H.loan_id == last.c.loan_id, H.sequence == last.c.sequence))
+        .subquery("loans_then")
+    )
+
+
 async def portfolio(
-    conn: AsyncConnection, group: GroupBy, bank_id: str | None = None
+    conn: AsyncConnection,
+    group: GroupBy,
+    bank_id: str | None = None,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    L = loans.c
+    now = as_of is None and known_at is None
+    L = loans.c if now else _loans_then(as_of, known_at).c
     key = L[COLUMN[group]]
     bad = L.state == LoanState.DEFAULTED
 
@@ -56,8 +93,15 @@ async def portfolio(
         r.key: {k: int(v) for k, v in r._mapping.items() if k != "key"}
         for r in await conn.execute(query.order_by(key))
     }
-    subsidy = await _sums(conn, statements, COLUMN.get(group), bank_id, "amount", "paid_on")
-    compensation = await _sums(conn, claims, COLUMN.get(group), bank_id, "claimed", "paid_on")
+    column = COLUMN[group]
+    t = statements.c
+    issued = _by(t.issued_on, as_of, t.issued_at, known_at)
+    paid = _by(t.paid_on, as_of, t.paid_at, known_at)
+    subsidy = await _sums(conn, statements, column, bank_id, "amount", issued, paid)
+    t = claims.c
+    lodged = _by(t.lodged_on, as_of, t.lodged_at, known_at)
+    paid = _by(t.paid_on, as_of, t.paid_at, known_at)
+    compensation = await _sums(conn, claims, column, bank_id, "claimed", lodged, paid)
     report = []
     for key_value, row in rows.items():
         out = row["outstanding"]
@@ -76,18 +120,22 @@ async def portfolio(
 
 
 async def _sums(
-    conn: AsyncConnection, table: Any, column: str | None, bank_id: str | None, amount: str,
-    paid: str,
+    conn: AsyncConnection, table: Any, column: str, bank_id: str | None, amount: str,
+    issued: ColumnElement[bool], paid: ColumnElement[bool],
 ) -> dict[Any, tuple[int, int]]:  # fmt: skip
     """Amount issued (claimed) and amount paid, by the report's key where the table has it."""
     t = table.c
     if column not in t:
         return {}
-    query = select(
-        t[column].label("key"),
-        func.coalesce(func.sum(t[amount]), 0),
-        func.coalesce(func.sum(case((t[paid].is_not(None), t[amount]), else_=0)), 0),
-    ).group_by(t[column])
+    query = (
+        select(
+            t[column].label("key"),
+            func.coalesce(func.sum(t[amount]), 0),
+            func.coalesce(func.sum(case((t.paid_on.is_not(None) & paid, t[amount]), else_=0)), 0),
+        )
+        .where(issued)
+        .group_by(t[column])
+    )
     if bank_id is not None:
         query = query.where(t.bank_id == bank_id)
     return {r[0]: (int(r[1]), int(r[2])) for r in await conn.execute(query)}

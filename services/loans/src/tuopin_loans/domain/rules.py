@@ -85,11 +85,14 @@ def benchmark(rates: Sequence[BenchmarkRate], term_months: int, on: date) -> Ben
 
 @dataclass(frozen=True)
 class Borrower:
-    """The facts eligibility needs, from loans' read model of the registry's events."""
+    """The facts eligibility needs, as they stood on the decision date, from loans' read
+    model of the registry's events."""
 
-    household_status: HouseholdStatus | None  # None: the registry never filed it
+    household_status: HouseholdStatus | None  # None: not filed, or not yet on that day
+    status_since: date | None  # when that status took effect
+    identified_on: date | None  # the household's first filing date; None: never filed
     relocating: bool
-    birth_date: date | None
+    birth_date: date | None  # None: not a member of the household on that day
     schooling: Schooling | None
     outstanding: int  # fen the household already owes on this product (committed, unpaid)
 
@@ -102,18 +105,27 @@ STUDYING = {Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, Schooling.TERTIARY
 def ineligibility(
     rule: ProductRule, borrower: Borrower, amount: int, term_months: int, on: date
 ) -> list[str]:
-    """Every rule the application fails, named (empty when eligible)."""
+    """Every rule the application decided ``on`` fails, named, with the dates that decide
+    it (empty when eligible)."""
     failed = []
-    if borrower.household_status is None:
+    if borrower.identified_on is None:
         failed.append("registered_household: not a registered poor household (未建档立卡)")
+    elif borrower.household_status is None:
+        failed.append(
+            f"registered_household: on {on} the household was not yet identified "
+            f"(identified from {borrower.identified_on})"
+        )
     elif borrower.household_status not in POOR:
-        failed.append(f"poor_on_application_date: the household is {borrower.household_status}")
+        failed.append(
+            f"poor_on_application_date: on {on} the household is {borrower.household_status} "
+            f"(since {borrower.status_since})"
+        )
     if rule.requires_relocating and not borrower.relocating:
         failed.append(
-            "relocating_household: the registry does not mark it as relocating (易地搬迁)"
+            f"relocating_household: on {on} the registry does not mark it as relocating (易地搬迁)"
         )
     if borrower.birth_date is None:
-        failed.append("borrower_member: the borrower is not a member of the household")
+        failed.append(f"borrower_member: on {on} the borrower is not a member of the household")
     elif rule.student:
         if borrower.schooling not in STUDYING:
             failed.append(

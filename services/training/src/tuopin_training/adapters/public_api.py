@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
-from tuopin_eventkit.http import Router, csv_table
+from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
 from tuopin_eventkit.service import RuntimeDep
 from tuopin_training.application import coverage, queries
 
@@ -36,10 +36,11 @@ async def by_region(
     runtime: RuntimeDep,
     level: Literal["county", "township", "village"] = "village",
     code: Annotated[str | None, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$")] = None,
-    on: On = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        return await coverage.by_region(conn, level, code, on or today())
+        return await coverage.by_region(conn, level, code, as_of or today(), known_at)
 
 
 @router.get(
@@ -47,9 +48,11 @@ async def by_region(
     tags=["coverage"],
     summary="Whether a registered household has a member with a valid certificate",
 )
-async def household(household_id: UUID, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+async def household(
+    household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        return await coverage.household(conn, str(household_id), on or today())
+        return await coverage.household(conn, str(household_id), as_of or today(), known_at)
 
 
 @router.get(
@@ -57,17 +60,17 @@ async def household(household_id: UUID, runtime: RuntimeDep, on: On = None) -> d
     tags=["coverage"],
     summary="Households with working-age members and no certificate yet (工作清单)",
 )
-async def work_list(code: Region, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
-    day = on or today()
+async def work_list(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> dict[str, Any]:
+    day = as_of or today()
     async with runtime.reader.connect() as conn:
         rows = await coverage.work_list(conn, code, day)
-    return {"within": code, "on": day, "households": len(rows), "rows": rows}
+    return {"within": code, "as_of": day, "households": len(rows), "rows": rows}
 
 
 @router.get("/work-list.csv", tags=["coverage"], summary="The work list as CSV")
-async def work_list_csv(code: Region, runtime: RuntimeDep, on: On = None) -> Response:
+async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> Response:
     async with runtime.reader.connect() as conn:
-        rows = await coverage.work_list(conn, code, on or today())
+        rows = await coverage.work_list(conn, code, as_of or today())
     header = ["village_code", "file_number", "household_id", "status", "working_age_members"]
     table = ([r["village_code"], r["file_number"], r["household_id"], r["status"],
               ";".join(r["working_age_members"])] for r in rows)  # fmt: skip

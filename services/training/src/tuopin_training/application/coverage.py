@@ -1,12 +1,15 @@
 """The 2020 goal (item 8(3)): "每个贫困家庭至少有1人取得职业资格证书、掌握1门致富技能".
 
-A household counts as covered on a day when one of its current members holds a
-vocational certificate valid that day (issued, not revoked, not expired). The households
-counted are those filed (建档立卡) and not removed as wrongly identified — households that
-have exited poverty stay in the goal. Members are the registry's current ones.
+A household counts as covered on a business day when one of its members (a member since
+on or before that day) holds a vocational certificate valid that day (issued on or before
+it, not revoked by then, not expired). The households counted are those filed (建档立卡) by
+that day and not removed as wrongly identified by then — households that have exited
+poverty stay in the goal. With ``known_at``, only what had been recorded by that instant
+counts: a certificate issued or a removal recorded later is not yet known (the audit
+view). Members who left the registry's households are not kept (not dated yet).
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,20 +32,48 @@ LEVEL_DIGITS = {"county": 6, "township": 9, "village": 12}
 h, m, c = trainee_households, trainee_members, certificates
 
 
-def valid_on(day: date) -> ColumnElement[bool]:
+def _known(recorded_at: Any, known_at: datetime | None) -> ColumnElement[bool]:
+    return true() if known_at is None else recorded_at <= known_at
+
+
+def _until(on: Any, recorded_at: Any, day: date, known_at: datetime | None) -> ColumnElement[bool]:
+    """Not (yet) the case on ``day`` as known at ``known_at``: no date, a later one, or
+    recorded later."""
+    later = [on.is_(None), on > day]
+    if known_at is not None:
+        later.append(recorded_at > known_at)
+    return or_(*later)
+
+
+def valid_on(day: date, known_at: datetime | None = None) -> ColumnElement[bool]:
     return and_(
         c.c.issued_on <= day,
-        or_(c.c.revoked_on.is_(None), c.c.revoked_on > day),
+        _known(c.c.issued_at, known_at),
+        _until(c.c.revoked_on, c.c.revoked_at, day, known_at),
         or_(c.c.valid_until.is_(None), c.c.valid_until >= day),
     )
 
 
-def covered(day: date) -> ColumnElement[bool]:
-    """The household has a current member with a certificate valid on ``day``."""
+def counted(day: date, known_at: datetime | None = None) -> ColumnElement[bool]:
+    """The household is in the goal on ``day``: filed by then, not removed by then."""
+    return and_(
+        h.c.identified_on <= day,
+        _known(h.c.identified_at, known_at),
+        _until(h.c.removed_on, h.c.removed_at, day, known_at),
+    )
+
+
+def covered(day: date, known_at: datetime | None = None) -> ColumnElement[bool]:
+    """The household has a member (since on or before ``day``) with a certificate valid
+    on ``day``."""
     return exists(
         select(1)
         .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
-        .where(m.c.household_id == h.c.household_id, valid_on(day))
+        .where(
+            m.c.household_id == h.c.household_id,
+            m.c.member_since <= day,
+            valid_on(day, known_at),
+        )
     )
 
 
@@ -56,12 +87,15 @@ def _in_region(code: str | None) -> ColumnElement[bool]:
     return h.c.village_code.startswith(code) if code else true()
 
 
-async def by_region(conn: AsyncConnection, level: str, code: str | None, day: date) -> dict:
+async def by_region(
+    conn: AsyncConnection, level: str, code: str | None, day: date,
+    known_at: datetime | None = None,
+) -> dict:  # fmt: skip
     region = func.substr(h.c.village_code, 1, LEVEL_DIGITS[level]).label("code")
-    is_covered = func.coalesce(func.sum(case((covered(day), 1), else_=0)), 0)
+    is_covered = func.coalesce(func.sum(case((covered(day, known_at), 1), else_=0)), 0)
     rows = await conn.execute(
         select(region, func.count().label("households"), is_covered.label("certified"))
-        .where(h.c.status != "removed", _in_region(code))
+        .where(counted(day, known_at), _in_region(code))
         .group_by(region)
         .order_by(region)
     )
@@ -75,7 +109,8 @@ async def by_region(conn: AsyncConnection, level: str, code: str | None, day: da
     return {
         "level": level,
         "within": code,
-        "on": day,
+        "as_of": day,
+        "known_at": known_at,
         "households": households,
         "certified_households": certified,
         "coverage": share(certified, households),
@@ -83,24 +118,30 @@ async def by_region(conn: AsyncConnection, level: str, code: str | None, day: da
     }
 
 
-async def household(conn: AsyncConnection, household_id: str, day: date) -> dict[str, Any]:
-    found = (await conn.execute(select(h).where(h.c.household_id == household_id))).first()
+async def household(
+    conn: AsyncConnection, household_id: str, day: date, known_at: datetime | None = None
+) -> dict[str, Any]:
+    in_goal = counted(day, known_at).label("in_goal")
+    query = select(h, in_goal).where(h.c.household_id == household_id)
+    found = (await conn.execute(query)).first()
     if found is None:
         raise NotFound(f"household {household_id} is not registered (未建档立卡)")
     rows = await conn.execute(
         select(c.c.id_number_masked, c.c.centre_id, c.c.number, c.c.occupation,
                c.c.occupation_name, c.c.level, c.c.issued_on)
         .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
-        .where(m.c.household_id == household_id, valid_on(day))
+        .where(m.c.household_id == household_id, m.c.member_since <= day,
+               valid_on(day, known_at))
         .order_by(c.c.issued_on)
     )  # fmt: skip
     held = [dict(r._mapping) for r in rows]
     members = await conn.scalar(select(func.count()).where(m.c.household_id == household_id))
     return {
-        **found._mapping,
+        **{k: v for k, v in found._mapping.items() if k != "in_goal"},
         "members": members,
-        "on": day,
-        "has_certified_member": bool(held) and found.status != "removed",
+        "as_of": day,
+        "known_at": known_at,
+        "has_certified_member": bool(held) and bool(found.in_goal),
         "certificates": held,
     }
 
@@ -113,7 +154,7 @@ async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[st
         select(h.c.household_id, h.c.file_number, h.c.village_code, h.c.status,
                m.c.person_id, m.c.birth_year, m.c.birth_month, m.c.labour_ability)
         .select_from(h.join(m, m.c.household_id == h.c.household_id))
-        .where(h.c.status != "removed", h.c.village_code.startswith(code), ~covered(day))
+        .where(counted(day), h.c.village_code.startswith(code), ~covered(day))
         .order_by(h.c.village_code, h.c.file_number, m.c.birth_year, m.c.birth_month,
                   m.c.person_id)
     )  # fmt: skip

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    DateTime,
     Integer,
     MetaData,
     String,
@@ -97,6 +98,8 @@ certificates = Table(
     Column("basis", String(20), nullable=False),
     Column("revoked_on", Date),
     Column("revocation_reason", String(500)),
+    Column("issued_at", DateTime(timezone=True)),  # recording instants, for known_at
+    Column("revoked_at", DateTime(timezone=True)),
     UniqueConstraint("centre_id", "number", name="uq_certificates_issuer_number"),
 )
 
@@ -216,7 +219,8 @@ async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> Non
 
 @projection.on(t.CertificateIssuedV1)
 async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await conn.execute(certificates.insert(), [_columns(certificates, e.data) for e in events])
+    rows = [{**_columns(certificates, e.data), "issued_at": e.envelope.time} for e in events]
+    await conn.execute(certificates.insert(), rows)
 
 
 @projection.on(t.CertificateRevokedV1)
@@ -225,7 +229,11 @@ async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await conn.execute(
             update(certificates)
             .where(certificates.c.certificate_id == str(e.data.certificate_id))
-            .values(revoked_on=e.data.revoked_on, revocation_reason=e.data.reason)
+            .values(
+                revoked_on=e.data.revoked_on,
+                revocation_reason=e.data.reason,
+                revoked_at=e.envelope.time,
+            )
         )
 
 

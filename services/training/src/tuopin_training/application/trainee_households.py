@@ -13,7 +13,18 @@ registry erases is forgotten here too.
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, select, update
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
@@ -32,6 +43,11 @@ trainee_households = Table(
     Column("county_code", String(6), nullable=False),
     Column("village_code", String(12), nullable=False, index=True),
     Column("status", String(20), nullable=False),
+    # When it counts for the 2020 goal by business date, and when training learnt so.
+    Column("identified_on", Date),
+    Column("identified_at", DateTime(timezone=True)),
+    Column("removed_on", Date),  # removed as wrongly identified (清退)
+    Column("removed_at", DateTime(timezone=True)),
 )
 
 trainee_members = Table(
@@ -70,6 +86,8 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
             "county_code": e.data.county_code,
             "village_code": e.data.village_code,
             "status": "identified",
+            "identified_on": e.data.effective_date,
+            "identified_at": e.envelope.time,
         }
         for e in events
     ]
@@ -125,9 +143,19 @@ for _lifecycle in (
     r.HouseholdExitedV1,
     r.ExitRejectedV1,
     r.ReturnedToPovertyV1,
-    r.HouseholdRemovedV1,
 ):
     projection.on(_lifecycle)(_status_changed)
+
+
+@projection.on(r.HouseholdRemovedV1)
+async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await _status_changed(conn, events)
+    for e in events:
+        await conn.execute(
+            update(trainee_households)
+            .where(trainee_households.c.household_id == str(e.data.household_id))
+            .values(removed_on=e.data.effective_date, removed_at=e.envelope.time)
+        )
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
