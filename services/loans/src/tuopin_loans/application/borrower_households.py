@@ -129,10 +129,7 @@ async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) ->
     await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
-for _kind in (
-    reg.AssistanceStartedV1, reg.ExitProposedV1, reg.ExitPublicisedV1, reg.HouseholdExitedV1,
-    reg.ExitRejectedV1, reg.ReturnedToPovertyV1, reg.HouseholdRemovedV1,
-):  # fmt: skip
+for _kind in reg.STATUS_CHANGES:
     projection.on(_kind)(_status_changed)
 
 

@@ -136,15 +136,9 @@ async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) ->
         )
 
 
-for _lifecycle in (
-    r.AssistanceStartedV1,
-    r.ExitProposedV1,
-    r.ExitPublicisedV1,
-    r.HouseholdExitedV1,
-    r.ExitRejectedV1,
-    r.ReturnedToPovertyV1,
-):
-    projection.on(_lifecycle)(_status_changed)
+for _lifecycle in r.STATUS_CHANGES:
+    if _lifecycle is not r.HouseholdRemovedV1:  # removal ends membership too, below
+        projection.on(_lifecycle)(_status_changed)
 
 
 @projection.on(r.HouseholdRemovedV1)
