@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-loans clean deploy-tools validate-deploy
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans clean deploy-tools validate-deploy
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -43,6 +43,9 @@ bench-import: sync ## Registry bulk import (建档立卡 records) on a generated
 
 bench-evaluation: sync ## Rebuild of evaluation's read model from the topics for a generated province; HOUSEHOLDS=970000
 	$(VENV)/python -m bench.evaluation_rebuild --households $(or $(HOUSEHOLDS),970000)
+
+bench-backfill: sync ## The same province history entered on time and years late: rebuild rates and yearly figures compared; HOUSEHOLDS=20000
+	$(VENV)/python -m bench.backfill --households $(or $(HOUSEHOLDS),20000)
 
 bench-loans: sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
 	$(VENV)/python -m bench.loans_settlement --loans $(or $(LOANS),800000)
