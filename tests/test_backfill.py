@@ -27,7 +27,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     stack = Stack(
         var=tmp_path / "var",
         kafka_port=free_port(),
-        ports={"registry": free_port(), "evaluation": free_port()},
+        ports={"registry": free_port(), "evaluation": free_port(), "loans": free_port()},
     )
     try:
         await asyncio.to_thread(stack.start_broker)
@@ -150,3 +150,22 @@ async def test_a_back_filled_history_gives_each_year_its_own_figures(stack: Stac
         late = await registry.get(f"/v1/households/{ids['621121-0003']}",
                                   params={"as_of": "2015-12-31"})  # fmt: skip
         assert late.status_code == 404
+
+    # A bank deciding a microcredit loan judges the household as it stood that day.
+    async with httpx.AsyncClient(base_url=stack.url("loans"), timeout=15, headers=headers) as loans:
+
+        async def standing(number: str, day: str) -> dict:
+            answer = await loans.get(f"/v1/borrowers/{ids[number]}/eligibility",
+                                     params={"as_of": day})  # fmt: skip
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        async def known_exit() -> None:
+            after = await standing("621121-0001", "2017-01-10")
+            assert after["eligible"] is False and "2016-11-08" in " ".join(after["reasons"])
+
+        await eventually(known_exit, timeout=60)
+        assert (await standing("621121-0001", "2016-11-07"))["eligible"] is True
+        before = await standing("621121-0003", "2016-05-31")
+        assert before["eligible"] is False  # identified only on 2016-06-01
+        assert (await standing("621121-0003", "2016-06-01"))["eligible"] is True

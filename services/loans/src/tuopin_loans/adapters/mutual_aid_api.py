@@ -2,7 +2,6 @@
 contributions, loans to member households and repayments; counties and the province read
 each fund and every village's size against the 500,000-yuan target."""
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, PositiveFen
+from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
@@ -118,7 +118,7 @@ async def repay(
 async def standing(
     village_code: VillageCode, runtime: RuntimeDep, on: BusinessDate | None = None
 ) -> dict[str, Any]:
-    day = on or date.today()
+    day = on or today()
     async with runtime.reader.connect() as conn:
         found = await mutual_aid_book.standing(conn, village_code, day, mutual_aid.rule(day))
     if found is None:
@@ -148,7 +148,7 @@ async def fund_history(
     summary="Village funds of a county (or the province) against the 500,000-yuan target",
 )
 async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -> dict[str, Any]:
-    rule = mutual_aid.rule(date.today())
+    rule = mutual_aid.rule(today())
     async with runtime.reader.connect() as conn:
         rows = await mutual_aid_book.villages(conn, county_code, rule)
     return {
