@@ -4,7 +4,6 @@ removal. Each year's figures must be what they would have been had every fact be
 entered on time: an exit counts in the year its notice ended, not the year it was
 entered, and a household identified in 2016 was not poor in 2015."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -13,8 +12,8 @@ import httpx
 import pytest
 
 from tuopin_cli.stack import Stack
+from tuopin_cli.testing import some_of
 from tuopin_eventkit.auth import AuthSettings
-from tuopin_eventkit.broker import free_port
 from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member, resident_id
 
@@ -24,20 +23,8 @@ VILLAGE = "621121100201"
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(
-        var=tmp_path / "var",
-        kafka_port=free_port(),
-        ports={"registry": free_port(), "evaluation": free_port(), "loans": free_port()},
-    )
-    try:
-        await asyncio.to_thread(stack.start_broker)
-        for service in stack.ports:
-            await asyncio.to_thread(stack.start, service)
-        for service in stack.ports:
-            await asyncio.to_thread(stack.wait_ready, service)
+    async with some_of(tmp_path, "registry", "evaluation", "loans") as stack:
         yield stack
-    finally:
-        await asyncio.to_thread(stack.down)
 
 
 def family(number: str) -> dict:

@@ -3,7 +3,6 @@ puts an exit on public notice, evaluation judges it from the facts it received a
 events, and the registry exits the household — or returns it to assistance with the
 criteria it failed."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -12,8 +11,8 @@ import httpx
 import pytest
 
 from tuopin_cli.stack import Stack
+from tuopin_cli.testing import some_of
 from tuopin_eventkit.auth import AuthSettings
-from tuopin_eventkit.broker import free_port
 from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member, resident_id
 
@@ -23,20 +22,8 @@ ADMIN_TOKEN = bearer(AuthSettings(), ADMIN)
 
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    stack = Stack(
-        var=tmp_path / "var",
-        kafka_port=free_port(),
-        ports={"registry": free_port(), "evaluation": free_port()},
-    )
-    try:
-        await asyncio.to_thread(stack.start_broker)
-        for service in stack.ports:
-            await asyncio.to_thread(stack.start, service)
-        for service in stack.ports:
-            await asyncio.to_thread(stack.wait_ready, service)
+    async with some_of(tmp_path, "registry", "evaluation") as stack:
         yield stack
-    finally:
-        await asyncio.to_thread(stack.down)
 
 
 def insured(relation: str, **more) -> dict:

@@ -3,7 +3,7 @@ system as ``tuopin up`` runs it, on SQLite and (when configured) on PostgreSQL."
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -31,3 +31,22 @@ async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
             yield stack
         finally:
             await asyncio.to_thread(stack.down)
+
+
+@asynccontextmanager
+async def some_of(tmp_path: Path, *services: str) -> AsyncIterator[Stack]:
+    """The broker and only the named services (SQLite), for a test about how they meet."""
+    stack = Stack(
+        var=tmp_path / "var",
+        kafka_port=free_port(),
+        ports={service: free_port() for service in services},
+    )
+    try:
+        await asyncio.to_thread(stack.start_broker)
+        for service in services:
+            await asyncio.to_thread(stack.start, service)
+        for service in services:
+            await asyncio.to_thread(stack.wait_ready, service)
+        yield stack
+    finally:
+        await asyncio.to_thread(stack.down)
