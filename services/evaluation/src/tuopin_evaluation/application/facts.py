@@ -1,5 +1,8 @@
 """Evaluation's tables of household and village facts (filled by the households projection)."""
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -10,6 +13,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
+    or_,
 )
 
 metadata = MetaData()
@@ -42,6 +47,16 @@ members = Table(
     Column("joined_on", Date),
     Column("left_on", Date),
 )
+
+
+def member_on(day: date) -> Any:
+    """A member of their household on ``day``: joined by then, not yet left."""
+    m = members.c
+    return and_(
+        or_(m.joined_on.is_(None), m.joined_on <= day),
+        or_(m.left_on > day, and_(m.left_on.is_(None), m.active)),
+    )
+
 
 incomes = Table(
     "incomes",

@@ -29,6 +29,7 @@ from tuopin_evaluation.application import policy
 from tuopin_evaluation.application.facts import (
     households,
     incomes,
+    member_on,
     members,
     status_history,
     village_standing,
@@ -71,15 +72,11 @@ def _status_on(on: date) -> Any:
 
 
 def _size_on(on: date) -> Any:
-    """A household's members on ``on``: joined by then, not yet left."""
+    """A household's members on ``on``."""
     h, m = households.c, members.c
     return (
         select(func.count())
-        .where(
-            m.household_id == h.household_id,
-            or_(m.joined_on.is_(None), m.joined_on <= on),
-            or_(m.left_on > on, and_(m.left_on.is_(None), m.active)),
-        )
+        .where(m.household_id == h.household_id, member_on(on))
         .scalar_subquery()
     )
 
