@@ -13,10 +13,12 @@ from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
@@ -30,15 +32,15 @@ CUT = NOW - timedelta(hours=2)  # an auditor's "as known then": before the later
 
 
 class Stream:
-    """One aggregate's events as the registry recorded them, each at its instant."""
+    """One aggregate's events as its service recorded them, each at its instant."""
 
-    def __init__(self, subject: str) -> None:
-        self.subject, self.events = subject, []
+    def __init__(self, subject: str, source: str = "/tuopin/registry") -> None:
+        self.subject, self.source, self.events = subject, source, []
 
     def add(self, data: EventData, at: datetime = BACKFILLED) -> Envelope:
         envelope = Envelope(
             id=uuid4(),
-            source="/tuopin/registry",
+            source=self.source,
             type=data.TYPE,
             subject=self.subject,
             time=at,
@@ -280,3 +282,56 @@ async def test_an_income_correction_shows_only_as_known_after_it(
             answer = await client.get(path, params=params)
             assert answer.status_code == 422, (path, params, answer.text)
             assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_what_the_programmes_reached_as_known_at_an_instant(
+    database_url, kafka_settings
+) -> None:
+    """A loan disbursed in 2016 is recorded late; a certificate issued in 2016 is revoked,
+    back to 2016-06-01, later still: as known at the cut, the household was certified and
+    had no credit."""
+    b = corrected()
+    hid, holder = UUID(b.subject), "a" * 64
+    loan = Stream(str(uuid4()), "/tuopin/loans")
+    disbursed = lo.LoanDisbursedV1(
+        loan_id=UUID(loan.subject), bank_id="gsrcu", household_id=hid, county_code=COUNTY,
+        product=LoanProduct.MICROCREDIT, amount=5_000_000, disbursed_on=date(2016, 3, 1),
+        outstanding=5_000_000,
+    )  # fmt: skip
+    loan.add(disbursed, at=NOW)
+    certificate = Stream(str(uuid4()), "/tuopin/training")
+    person = {"centre_id": uuid4(), "household_id": hid, "id_number_hash": holder}
+    issued = tr.CertificateIssuedV1(
+        **person, village_code=VILLAGE, id_number_masked="6211**********0001",
+        certificate_id=UUID(certificate.subject), number="C0001", occupation="4-03-02-01",
+        occupation_name="中式烹调师", level=5, issued_on=date(2016, 5, 1), valid_until=None,
+        basis=tr.CertificateBasis.APPRAISAL, basis_id=uuid4(),
+    )  # fmt: skip
+    certificate.add(issued)
+    revoked = tr.CertificateRevokedV1(
+        **person, certificate_id=UUID(certificate.subject), number="C0001",
+        revoked_on=date(2016, 6, 1), reason="鉴定材料不实",
+    )  # fmt: skip
+    certificate.add(revoked, at=NOW)
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.TRAINING])
+    await publish(kafka_settings, Topic.REGISTRY, village(), *b.events)
+    await publish(kafka_settings, Topic.LOANS, *loan.events)
+    await publish(kafka_settings, Topic.TRAINING, *certificate.events)
+
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    async with client_for(app(settings)) as client:
+
+        async def reached(**params: str) -> tuple[int, int]:
+            query = {"level": "village", "as_of": "2016-12-31", **params}
+            answer = await client.get("/v1/rollups", params=query)
+            assert answer.status_code == 200, answer.text
+            rows = answer.json()["rows"]
+            assert len(rows) == 1, rows
+            return rows[0]["credit_households"], rows[0]["certified_households"]
+
+        async def known_today() -> None:
+            assert await reached() == (1, 0)
+
+        await eventually(known_today)
+        assert await reached(known_at=CUT.isoformat()) == (0, 1)
+        assert await reached(known_at=NOW.isoformat()) == (1, 0)

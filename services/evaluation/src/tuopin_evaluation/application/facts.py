@@ -17,6 +17,8 @@ from sqlalchemy import (
     or_,
 )
 
+from tuopin_eventkit.projection import Delivered
+
 metadata = MetaData()
 
 households = Table(
@@ -50,6 +52,11 @@ members = Table(
     Column("joined_recorded_at", DateTime(timezone=True), nullable=False),
     Column("left_recorded_at", DateTime(timezone=True)),
 )
+
+
+def recorded(e: Delivered) -> datetime:
+    """When the producer recorded the fact (its envelope's ``time``), in UTC."""
+    return e.envelope.time.astimezone(UTC)
 
 
 def recorded_by(column: Any, known_at: datetime) -> Any:

@@ -9,7 +9,7 @@ What these facts cause — an exit judged, a return warning raised — is the re
 """
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -21,17 +21,13 @@ from tuopin_evaluation.application.facts import (
     income_history,
     incomes,
     members,
+    recorded,
     status_history,
     village_standing,
     villages,
 )
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
-
-
-def recorded(e: Delivered) -> datetime:
-    """When the registry recorded the fact (its envelope's ``time``), in UTC."""
-    return e.envelope.time.astimezone(UTC)
 
 
 def member_row(

@@ -9,8 +9,7 @@ returns effective by then. Without a day, the current state is counted.
 "Known at" an instant counts only the facts recorded by then (the audit view): the same
 day's figures as the books stood at that instant, before later back-dated facts and
 corrections arrived. Without a day, everything recorded by then counts, whatever its
-business date. What the programmes reached is not yet kept with its recording instant
-and is counted as known now.
+business date.
 
 What the loans and training programmes reached is counted per village over the registered
 poor households (on the register then, not removed) from the reach projection's tables:
@@ -197,8 +196,13 @@ async def _reach_by_village(
     conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """village → what the programmes reached among its registered households by ``as_of``
-    (default today: a certificate expires on its own), as ``ru.Reach`` fields."""
+    (default today: a certificate expires on its own), as recorded by ``known_at``, as
+    ``ru.Reach`` fields."""
     on = as_of or today()
+
+    def known(column: Any) -> Any:
+        return true() if known_at is None else recorded_by(column, known_at)
+
     scope = (
         _registered(as_of, known_at).where(households.c.village_code.startswith(prefix)).subquery()
     )
@@ -216,7 +220,7 @@ async def _reach_by_village(
 
     d, c, t = disbursements.c, certificates.c, completions.c
     reached: dict[str, dict[str, Any]] = defaultdict(dict)
-    credit = d.disbursed_on <= on
+    credit = and_(d.disbursed_on <= on, known(d.recorded_at))
     borrowers = func.count(d.household_id.distinct())
     for code, n, fen in await per_village(disbursements, credit, borrowers, func.sum(d.amount)):
         reached[code].update(credit_households=int(n), credit_disbursed_fen=int(fen))
@@ -224,13 +228,19 @@ async def _reach_by_village(
         reached[code].setdefault("credit_households_by_product", {})[product] = int(n)
     valid = and_(
         c.issued_on <= on,
-        or_(c.revoked_on.is_(None), c.revoked_on > on),
+        known(c.issued_recorded_at),
+        # A revocation recorded after ``known_at`` had not happened yet.
+        or_(c.revoked_on.is_(None), c.revoked_on > on, ~known(c.revoked_recorded_at)),
         or_(c.valid_until.is_(None), c.valid_until >= on),
     )
     for code, n in await per_village(certificates, valid, func.count(c.household_id.distinct())):
         reached[code]["certified_households"] = int(n)
     # A person once per household, however many trainings they completed.
-    people = select(t.household_id, t.id_number_hash).where(t.completed_on <= on).distinct()
+    people = (
+        select(t.household_id, t.id_number_hash)
+        .where(t.completed_on <= on, known(t.recorded_at))
+        .distinct()
+    )
     for code, n in await per_village(people.subquery(), true(), func.count()):
         reached[code]["people_trained"] = int(n)
     return reached
