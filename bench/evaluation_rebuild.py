@@ -67,7 +67,7 @@ from sqlalchemy.engine import make_url
 from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as r
-from tuopin_contracts.events.evaluation import ExitVerifiedV1
+from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_eventkit import broker, kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
@@ -573,7 +573,7 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
                 "members": await conn.scalar(select(func.count()).select_from(members)),
                 "own_events": await conn.scalar(select(func.count()).select_from(event_store)),
                 "verdicts": await conn.scalar(
-                    select(func.count()).where(event_store.c.type == ExitVerifiedV1.TYPE)
+                    select(func.count()).where(event_store.c.type == ExitVerifiedV2.TYPE)
                 ),
             }
             if engine.dialect.name == "postgresql":

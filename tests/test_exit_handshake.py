@@ -86,6 +86,8 @@ async def test_evaluation_decides_exits_and_the_registry_follows(stack: Stack) -
         assert rejected["data"]["failed_criteria"] == ["housing_safe"]
         exited = (await registry.get(f"/v1/households/{ready}/history")).json()["events"][-1]
         assert exited["type"] == "registry.household.exited.v1"
+        # In force from the notice's last day, the day evaluation judged it as of.
+        assert exited["data"]["effective_date"] == "2017-10-08"
 
     async with httpx.AsyncClient(
         base_url=stack.url("evaluation"), timeout=10, headers=ADMIN_TOKEN
@@ -94,6 +96,7 @@ async def test_evaluation_decides_exits_and_the_registry_follows(stack: Stack) -
         by_household = {v["data"]["household_id"]: v["data"] for v in verdicts}
         assert len(verdicts) == 2
         assert by_household[ready]["passed"] is True
+        assert by_household[ready]["as_of"] == "2017-10-08"
         income = next(c for c in by_household[ready]["criteria"] if c["name"] == "income_per_head")
         assert income == {
             "name": "income_per_head",

@@ -136,3 +136,23 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
     assert "serious_illness" not in changed.model_dump_json() and changed.has_disability is None
     with pytest.raises(ValidationError, match="come together"):
         r.SealedMember(person_id=uuid4(), relation="head", birth_year=1985)
+
+
+def test_a_v1_exit_verdict_reads_as_judged_on_the_day_it_was_recorded() -> None:
+    """v1 verdicts named no day; the registry exited on the day it recorded them, so that
+    is the day a v1 verdict reads as judged as of (and its business date)."""
+    from datetime import date
+
+    from tuopin_contracts.events.evaluation import ExitVerifiedV1, ExitVerifiedV2
+
+    v1 = {
+        "verification_id": str(uuid4()),
+        "household_id": str(uuid4()),
+        "year": 2017,
+        "passed": True,
+        "criteria": [{"name": "income_per_head", "value": "4100.00", "passed": True}],
+    }
+    read = catalogue.read(ExitVerifiedV1.TYPE, v1, date(2017, 10, 9))
+    assert isinstance(read, ExitVerifiedV2)
+    assert read.as_of == date(2017, 10, 9) and read.business_date() == date(2017, 10, 9)
+    assert read.criteria[0].name == "income_per_head" and read.year == 2017

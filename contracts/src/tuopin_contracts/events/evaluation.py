@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tuopin_contracts.catalogue import EventData, event_type
+from tuopin_contracts.catalogue import EventData, catalogue, event_type
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.topics import Topic
 from tuopin_contracts.vocabulary import HouseholdStatus
@@ -37,6 +37,29 @@ class ExitVerifiedV1(EventData):
     year: int = Field(ge=2013, le=2100)
     passed: bool
     criteria: list[Criterion] = Field(min_length=1)
+
+
+@event_type("evaluation.household.exit_verified.v2", topic=Topic.EVALUATION, effective="as_of")
+class ExitVerifiedV2(EventData):
+    """The verdict on a publicised household exit, judged as of the last day of its public
+    notice (公示无异议后公告退出): the exit, if passed, is that day's fact."""
+
+    verification_id: UUID
+    household_id: UUID
+    year: int = Field(ge=2013, le=2100)
+    as_of: date = Field(
+        description="The day the verdict judged the household as of; the exit takes effect on it"
+    )
+    passed: bool
+    criteria: list[Criterion] = Field(min_length=1)
+
+    @classmethod
+    def from_v1(cls, old: ExitVerifiedV1, recorded: date) -> "ExitVerifiedV2":
+        """A v1 verdict said no day: the registry exited on the day it was recorded."""
+        return cls(**old.model_dump(), as_of=recorded)
+
+
+catalogue.upcaster(ExitVerifiedV1, ExitVerifiedV2.from_v1)
 
 
 @event_type(

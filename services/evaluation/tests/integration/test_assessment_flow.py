@@ -224,6 +224,7 @@ async def test_an_assessment_is_drawn_recorded_published_and_announced(
         ).status_code == 422
 
         # -- publication: the 2017 formulas --
+        unpublished = datetime.now(UTC).isoformat()
         stale = await client.post(f"{base}/publication", headers={"If-Match": '"3"'})
         assert stale.status_code == 409
         published = await client.post(f"{base}/publication", headers={"Idempotency-Key": "p1"})
@@ -265,6 +266,9 @@ async def test_an_assessment_is_drawn_recorded_published_and_announced(
         assert whole["status"] == "published" and whole["outstanding"] == 0
         assert whole["results"] == {k: rates[k] for k in whole["results"]}
         assert (await client.get(f"/v1/assessments/{uuid4()}")).status_code == 404
+        then = (await client.get(base, params={"known_at": unpublished})).json()
+        assert then["status"] != "published" and then["version"] == 14
+        assert (await client.get(base, params={"known_at": "2017-01-01"})).status_code == 422
         history = (await client.get(f"{base}/history")).json()["events"]
         assert len(history) == 15 and history[-1]["type"] == "evaluation.assessment.published.v1"
 

@@ -33,7 +33,7 @@ from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.events import training as tr
-from tuopin_contracts.events.evaluation import ExitVerifiedV1, ReturnWarningRaisedV1
+from tuopin_contracts.events.evaluation import ExitVerifiedV2, ReturnWarningRaisedV1
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
@@ -503,7 +503,7 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
         async def judged() -> dict[str, dict[str, Any]]:
             feed = (await client.get("/v1/events")).json()["items"]
             verdicts = [i["event"]["data"] for i in feed
-                        if i["event"]["type"] == ExitVerifiedV1.TYPE]  # fmt: skip
+                        if i["event"]["type"] == ExitVerifiedV2.TYPE]  # fmt: skip
             assert len(verdicts) == 3, verdicts
             return {v["household_id"]: v for v in verdicts}
 
@@ -537,7 +537,7 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     assert counties["622926"]["certified_households"] == 0  # one revoked, one expired
     assert {row["code"]: row["certified_households"] for row in reports[2]["rows"]}[V4] == 1
     kinds = Counter(row[3] for row in stream)
-    assert kinds[ExitVerifiedV1.TYPE] == 3 and kinds[ReturnWarningRaisedV1.TYPE] >= 1, kinds
+    assert kinds[ExitVerifiedV2.TYPE] == 3 and kinds[ReturnWarningRaisedV1.TYPE] >= 1, kinds
 
     # In process, with the service stopped: what `tuopin-evaluation rebuild` runs.
     calls: list[tuple[int, int]] = []
@@ -567,7 +567,7 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
         await eventually(lambda: relayed(restarted.state.runtime.engine))
     out = await topic(kafka_settings, Topic.EVALUATION)
     assert {e.id for e in out} == {row[1] for row in stream}
-    verdicts_out = {e.data["verification_id"] for e in out if e.type == ExitVerifiedV1.TYPE}
+    verdicts_out = {e.data["verification_id"] for e in out if e.type == ExitVerifiedV2.TYPE}
     assert verdicts_out == {v["verification_id"] for v in verdicts.values()}
 
     # Through the command line, as ops run it: a progress bar, the count, the same state.

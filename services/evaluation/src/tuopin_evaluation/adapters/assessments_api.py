@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import Count, Instant, Year
+from tuopin_contracts.bounds import Count, Year
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
 from tuopin_evaluation.application import assessments
@@ -178,10 +178,13 @@ async def list_published(
 async def read(
     assessment_id: UUID,
     runtime: RuntimeDep,
-    as_of: Annotated[Instant | None, Query(description="As it stood then")] = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
 ) -> JSONResponse:
     async with runtime.reader.connect() as conn:
-        assessment = await assessments.load(conn, runtime.store, str(assessment_id), as_of)
+        assessment = await assessments.load(
+            conn, runtime.store, str(assessment_id), known_at, as_of
+        )
     return respond(Outcome(200, assessments.view(assessment)))
 
 

@@ -7,9 +7,9 @@ from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.bounds import BusinessDate, Text
+from tuopin_contracts.bounds import Text
 from tuopin_evaluation.application import delisting, targets
-from tuopin_eventkit.http import IdempotencyKey, Router, respond
+from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
 
@@ -21,11 +21,12 @@ County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (
 async def standing(
     county: County,
     runtime: RuntimeDep,
-    as_of: BusinessDate | None = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
     rules: Annotated[Text | None, Query(max_length=100, description="What-if rule set")] = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        return await delisting.standing(conn, runtime.store, county, as_of, rules)
+        return await delisting.standing(conn, runtime.store, county, as_of, rules, known_at)
 
 
 @router.post(
@@ -36,7 +37,7 @@ async def standing(
 async def record(
     county: County,
     runtime: RuntimeDep,
-    as_of: BusinessDate | None = None,
+    as_of: AsOf = None,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:

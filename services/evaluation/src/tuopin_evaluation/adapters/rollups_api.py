@@ -5,14 +5,19 @@ Each row also says what the loans and training programmes reached among its regi
 poor households: households with credit (all products and each), fen disbursed, households
 with a certified member and the coverage, people trained.
 
-Query strings are strict: unknown parameters, malformed codes and dates, and a level
-above the region asked about are answered 422 (RFC 9457), before anything is read.
+Each takes the two times of every fact: ``as_of`` (business date: what was true on that
+day) and ``known_at`` (recording instant: only what had been recorded by then), alone or
+together — "as of 2016-12-31, as known on 2017-03-01" is what the books said then, and its
+difference from "as of 2016-12-31" known today is what an audit looks at.
+
+Query strings are strict: unknown parameters, malformed codes, dates and instants, and a
+level above the region asked about are answered 422 (RFC 9457), before anything is read.
 """
 
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -24,7 +29,7 @@ from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
-from tuopin_eventkit.http import Router
+from tuopin_eventkit.http import KnownAt, Router
 from tuopin_eventkit.service import RuntimeDep
 
 router = Router(prefix="/v1", tags=["roll-ups"])
@@ -70,6 +75,7 @@ class RollupQuery(Strict):
     region: RegionCode = "620000"
     level: Level = "county"
     as_of: AsOf = None
+    known_at: KnownAt = None
     rules: RuleSetName = None
 
     @model_validator(mode="after")
@@ -80,6 +86,7 @@ class RollupQuery(Strict):
 
 class EligibilityQuery(Strict):
     as_of: AsOf = None
+    known_at: KnownAt = None
     rules: RuleSetName = None
 
 
@@ -89,6 +96,7 @@ class DistributionQuery(Strict):
         default=None, description="Default: the latest"
     )
     poor_only: bool = Field(default=False, description="Only households currently poor")
+    known_at: KnownAt = None
 
 
 class RollupRow(BaseModel):
@@ -136,6 +144,7 @@ class RollupReport(BaseModel):
     region: str
     level: Level
     as_of: date | None
+    known_at: datetime | None
     rule_set: str | None
     rows: list[RollupRow]
 
@@ -154,6 +163,7 @@ class EligibilityOut(BaseModel):
     village_code: str
     name: str | None
     as_of: date | None
+    known_at: datetime | None
     rule_set: str
     what_if: bool = Field(description="Judged under a rule set named in the request")
     eligible: bool
@@ -183,6 +193,7 @@ class DistributionOut(BaseModel):
     year: int
     poverty_line_fen: int
     scope: Literal["register", "poor"]
+    known_at: datetime | None
     households: int
     households_without_income: int
     bands: list[BandOut]
@@ -227,13 +238,14 @@ def _row(r: ru.Rollup) -> RollupRow:
 async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
     try:
         async with runtime.reader.connect() as conn:
-            found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules)
+            found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at)
     except app.PolicyUnavailable as exc:
         raise HTTPException(422, str(exc)) from None
     return RollupReport(
         region=found.region,
         level=q.level,
         as_of=found.as_of,
+        known_at=found.known_at,
         rule_set=found.rule_set,
         rows=[_row(r) for r in found.rows],
     )
@@ -323,7 +335,7 @@ async def exit_eligibility(
 ) -> EligibilityOut:
     try:
         async with runtime.reader.connect() as conn:
-            found = await app.village_eligibility(conn, village_code, q.as_of, q.rules)
+            found = await app.village_eligibility(conn, village_code, q.as_of, q.rules, q.known_at)
     except app.PolicyUnavailable as exc:
         raise HTTPException(422, str(exc)) from None
     v, verdict, rules = found.village, found.verdict, found.rule_set
@@ -331,7 +343,8 @@ async def exit_eligibility(
     return EligibilityOut(
         village_code=v.code,
         name=v.name,
-        as_of=q.as_of,
+        as_of=found.as_of,
+        known_at=found.known_at,
         rule_set=rules.name,
         what_if=q.rules is not None,
         eligible=verdict.eligible,
@@ -370,7 +383,7 @@ async def income_distribution(
 ) -> DistributionOut:
     try:
         async with runtime.reader.connect() as conn:
-            found = await app.income_distribution(conn, q.region, q.year, q.poor_only)
+            found = await app.income_distribution(conn, q.region, q.year, q.poor_only, q.known_at)
     except app.PolicyUnavailable as exc:
         raise HTTPException(422, str(exc)) from None
     return DistributionOut(
@@ -378,6 +391,7 @@ async def income_distribution(
         year=found.year,
         poverty_line_fen=found.line_fen,
         scope="poor" if found.poor_only else "register",
+        known_at=found.known_at,
         households=found.households,
         households_without_income=found.without_income,
         bands=[

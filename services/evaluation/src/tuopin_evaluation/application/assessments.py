@@ -8,7 +8,7 @@ replays from its events alone.
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -191,11 +191,20 @@ async def draw(
 
 
 async def load(
-    conn: AsyncConnection, store: EventStore, assessment_id: str, as_of: datetime | None = None
+    conn: AsyncConnection,
+    store: EventStore,
+    assessment_id: str,
+    known_at: datetime | None = None,
+    as_of: date | None = None,
 ) -> Assessment:
-    assessment = await repository(store).get(conn, assessment_id, as_of)
+    """The assessment now, or as it stood on a business date and/or as recorded by an
+    instant (what had been published by then)."""
+    assessment = await repository(store).get(conn, assessment_id, known_at, as_of)
     if assessment is None:
-        raise NotFound(f"no assessment {assessment_id}" + (f" as of {as_of}" if as_of else ""))
+        when = (f" as of {as_of}" if as_of else "") + (
+            f" as known at {known_at}" if known_at else ""
+        )
+        raise NotFound(f"no assessment {assessment_id}{when}")
     return assessment
 
 

@@ -1,8 +1,10 @@
 """A county's standing against the delisting standard (摘帽), as of a day and under the
-rule set in force then (or a named one, what-if); recorded standings are published."""
+rule set in force then (or a named one, what-if), as known now or at an instant (the
+incidence from the facts recorded by then, the assessment published by then); recorded
+standings are published."""
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from tuopin_contracts import EventData
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.evaluation import CountyStatusAssessedV1
 from tuopin_evaluation.application import assessments
+from tuopin_evaluation.application.facts import recorded_by
 from tuopin_evaluation.application.rollups import PolicyUnavailable, choose_rules, rollups
 from tuopin_evaluation.domain.delisting import (
     Assessed,
@@ -41,17 +44,21 @@ def standings(store: EventStore) -> Repository[CountyStanding]:
 
 
 async def latest_assessment(
-    conn: AsyncConnection, store: EventStore, county: str, year: int
+    conn: AsyncConnection,
+    store: EventStore,
+    county: str,
+    year: int,
+    known_at: datetime | None = None,
 ) -> Assessed | None:
-    """The most recent published assessment of the county for ``year`` or before."""
+    """The most recent published assessment of the county for ``year`` or before (as it
+    stood at ``known_at``, when given)."""
     f = assessments.frames.c
-    ids = await conn.scalars(
-        select(f.assessment_id)
-        .where(f.county_code == county, f.year <= year)
-        .order_by(f.year.desc(), f.drawn_at.desc())
-    )
+    query = select(f.assessment_id).where(f.county_code == county, f.year <= year)
+    if known_at is not None:
+        query = query.where(recorded_by(f.drawn_at, known_at))
+    ids = await conn.scalars(query.order_by(f.year.desc(), f.drawn_at.desc()))
     for assessment_id in ids.all():
-        assessment = await assessments.load(conn, store, assessment_id)
+        assessment = await assessments.load(conn, store, assessment_id, known_at)
         if assessment.publication is not None:
             return Assessed(assessment.id, assessment.year, assessment.publication.results)
     return None
@@ -63,20 +70,22 @@ async def standing(
     county: str,
     on: date | None = None,
     rules_name: str | None = None,
+    known_at: datetime | None = None,
 ) -> dict[str, Any]:
     day = on or today()
     rules = choose_rules(day, rules_name)
     if rules.county_delisting is None:
         raise PolicyUnavailable(f"rule set {rules.name} has no county delisting rules")
-    rows = (await rollups(conn, county, "county", on, rules_name)).rows
+    rows = (await rollups(conn, county, "county", on, rules_name, known_at)).rows
     row = next((r for r in rows if r.code == county), None)
     incidence = row.incidence if row else None
     note = row.incidence_note if row else "no household of the county is known"
-    assessed = await latest_assessment(conn, store, county, day.year)
+    assessed = await latest_assessment(conn, store, county, day.year, known_at)
     criteria = delisting(incidence, note, assessed, rules.county_delisting)
     return {
         "county_code": county,
         "as_of": day,
+        "known_at": known_at,
         "rule_set": rules.name,
         "eligible": all(c.passed for c in criteria),
         "assessment_id": assessed.assessment_id if assessed else None,

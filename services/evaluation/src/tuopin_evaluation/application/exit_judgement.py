@@ -31,9 +31,11 @@ def exit_judgement(store: EventStore) -> Reaction:
         for e in events:
             # One verdict per notice, whatever redelivers it: its id derives from the notice's.
             verification_id = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{e.envelope.id}"))
+            # Judged as of the notice's last day: the exit takes effect once the notice has
+            # passed without objection (公示无异议后公告退出), however late this runs.
             with e.provenance():
                 await judge_exit(
-                    conn, store, verification_id, str(e.data.household_id), e.data.notice_from
+                    conn, store, verification_id, str(e.data.household_id), e.data.notice_until
                 )
 
     @reaction.on(r.IncomeRecordedV1)

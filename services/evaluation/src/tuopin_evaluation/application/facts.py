@@ -1,5 +1,8 @@
 """Evaluation's tables of household and village facts (filled by the households projection)."""
 
+from datetime import UTC, date, datetime
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -10,7 +13,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
+    or_,
 )
+
+from tuopin_eventkit.projection import Delivered
 
 metadata = MetaData()
 
@@ -38,11 +45,42 @@ members = Table(
     Column("schooling", String(30)),
     Column("medical_insurance", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
-    # Business dates of joining and leaving the household: its size as of any day.
+    # Business dates of joining and leaving the household: its size as of any day; and
+    # when each was recorded, for the size as known at an instant.
     Column("joined_on", Date),
     Column("left_on", Date),
+    Column("joined_recorded_at", DateTime(timezone=True), nullable=False),
+    Column("left_recorded_at", DateTime(timezone=True)),
 )
 
+
+def recorded(e: Delivered) -> datetime:
+    """When the producer recorded the fact (its envelope's ``time``), in UTC."""
+    return e.envelope.time.astimezone(UTC)
+
+
+def recorded_by(column: Any, known_at: datetime) -> Any:
+    """Recorded by the instant ``known_at``; instants are kept in UTC (SQLite keeps no zone,
+    so both sides must be in the same one)."""
+    return column <= known_at.astimezone(UTC)
+
+
+def member_on(day: date, known_at: datetime | None = None) -> Any:
+    """A member of their household on ``day``: joined by then, not yet left — as recorded
+    by ``known_at`` when given (a joining recorded later is not known yet, a leaving
+    recorded later has not happened yet)."""
+    m = members.c
+    joined = or_(m.joined_on.is_(None), m.joined_on <= day)
+    if known_at is None:
+        return and_(joined, or_(m.left_on > day, and_(m.left_on.is_(None), m.active)))
+    return and_(
+        joined,
+        recorded_by(m.joined_recorded_at, known_at),
+        or_(m.left_on.is_(None), m.left_on > day, ~recorded_by(m.left_recorded_at, known_at)),
+    )
+
+
+# The latest income recorded for each year (what a verdict and today's figures read) ...
 incomes = Table(
     "incomes",
     metadata,
@@ -51,8 +89,21 @@ incomes = Table(
     Column("per_head", BigInteger, nullable=False),  # fen
 )
 
+# ... and every recording of one, in the stream's order: a year's income is corrected by
+# recording it again, and "as known at" an instant reads the latest recorded by then.
+income_history = Table(
+    "income_history",
+    metadata,
+    Column("household_id", String(36), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("per_head", BigInteger, nullable=False),  # fen
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 # Every status a household has had, in its stream's order (``sequence``), from the date it
-# took effect: the status in force on a day is the latest one effective by then.
+# took effect and when it was recorded: the status in force on a day is the latest one
+# effective by then (as known at an instant: among those recorded by then).
 status_history = Table(
     "status_history",
     metadata,
@@ -61,6 +112,7 @@ status_history = Table(
     Column("status", String(20), nullable=False),
     Column("effective_date", Date, nullable=False, index=True),
     Column("year", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 # Villages as registered (name, poor village or not, the incidence denominator, belt).
@@ -88,4 +140,5 @@ village_standing = Table(
     Column("effective_date", Date, nullable=False),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )

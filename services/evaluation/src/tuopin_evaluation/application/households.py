@@ -9,7 +9,7 @@ What these facts cause — an exit judged, a return warning raised — is the re
 """
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -18,8 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.events import registry as r
 from tuopin_evaluation.application.facts import (
     households,
+    income_history,
     incomes,
     members,
+    recorded,
     status_history,
     village_standing,
     villages,
@@ -28,7 +30,9 @@ from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
 
-def member_row(household_id: str, m: r.SealedMember, joined_on: date) -> dict[str, object]:
+def member_row(
+    household_id: str, m: r.SealedMember, joined_on: date, joined_recorded_at: datetime
+) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
         "household_id": household_id,
@@ -39,6 +43,8 @@ def member_row(household_id: str, m: r.SealedMember, joined_on: date) -> dict[st
         "active": True,
         "joined_on": joined_on,
         "left_on": None,
+        "joined_recorded_at": joined_recorded_at,
+        "left_recorded_at": None,
     }
 
 
@@ -49,6 +55,7 @@ def history_row(e: Delivered, status: str) -> dict[str, object]:
         "status": status,
         "effective_date": e.data.effective_date,
         "year": e.data.effective_date.year,
+        "recorded_at": recorded(e),
     }
 
 
@@ -59,13 +66,22 @@ def standing_row(e: Delivered) -> dict[str, object]:
         "effective_date": e.data.effective_date,
         "poor": e.data.poor,
         "rural_population": e.data.rural_population,
+        "recorded_at": recorded(e),
     }
 
 
 def household_facts() -> Projection:
     projection = Projection(
         "evaluation.households",
-        tables=[incomes, members, households, status_history, villages, village_standing],
+        tables=[
+            incomes,
+            income_history,
+            members,
+            households,
+            status_history,
+            villages,
+            village_standing,
+        ],
     )
 
     @projection.on(r.HouseholdRegisteredV3)
@@ -83,7 +99,7 @@ def household_facts() -> Projection:
         ]
         await upsert(conn, households, rows, keys=["household_id"])
         people = [
-            member_row(str(e.data.household_id), m, e.data.effective_date)
+            member_row(str(e.data.household_id), m, e.data.effective_date, recorded(e))
             for e in events
             for m in e.data.members
         ]
@@ -93,7 +109,7 @@ def household_facts() -> Projection:
     @projection.on(r.MemberAddedV2)
     async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
-            member_row(str(e.data.household_id), e.data.member, e.data.effective_date)
+            member_row(str(e.data.household_id), e.data.member, e.data.effective_date, recorded(e))
             for e in events
         ]
         await upsert(conn, members, rows, keys=["person_id"])
@@ -104,8 +120,11 @@ def household_facts() -> Projection:
         await conn.execute(
             update(members)
             .where(members.c.person_id == bindparam("person"))
-            .values(active=False, left_on=bindparam("on")),
-            [{"person": str(e.data.person_id), "on": e.data.effective_date} for e in events],
+            .values(active=False, left_on=bindparam("on"), left_recorded_at=bindparam("at")),
+            [
+                {"person": str(e.data.person_id), "on": e.data.effective_date, "at": recorded(e)}
+                for e in events
+            ],
         )
         await _resize(conn, events)
 
@@ -148,6 +167,11 @@ def household_facts() -> Projection:
             for e in events
         ]
         await upsert(conn, incomes, rows, keys=["household_id", "year"], update=["per_head"])
+        recordings = [
+            {**row, "sequence": e.envelope.sequence, "recorded_at": recorded(e)}
+            for row, e in zip(rows, events, strict=True)
+        ]
+        await upsert(conn, income_history, recordings, keys=["household_id", "sequence"])
 
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:

@@ -10,15 +10,19 @@ may come before its certificate's issue — the certificate's row then waits, re
 not yet issued, and the issue fills in the rest without undoing the revocation. A loan or
 certificate of a household evaluation has not heard of yet counts once the household's
 registration arrives, as the roll-ups join on it when they count.
+
+Each fact keeps the instant its producer recorded it (its envelope's ``time``), so the
+roll-ups can count what the programmes had reached as known at an instant.
 """
 
 from collections.abc import Sequence
 
-from sqlalchemy import BigInteger, Column, Date, Integer, MetaData, String, Table
+from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import training as tr
+from tuopin_evaluation.application.facts import recorded
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
@@ -34,6 +38,7 @@ disbursements = Table(
     Column("product", String(20), nullable=False),
     Column("amount", BigInteger, nullable=False),  # fen
     Column("disbursed_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 # Vocational certificates: valid on a day when issued by then, not revoked by then and
@@ -47,6 +52,8 @@ certificates = Table(
     Column("issued_on", Date),
     Column("valid_until", Date),
     Column("revoked_on", Date),
+    Column("issued_recorded_at", DateTime(timezone=True)),
+    Column("revoked_recorded_at", DateTime(timezone=True)),
 )
 
 # Completed trainings (结业): a person trained is one with at least one.
@@ -58,6 +65,7 @@ completions = Table(
     Column("id_number_hash", String(128), nullable=False),
     Column("kind", String(30), nullable=False),
     Column("completed_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -74,6 +82,7 @@ def programme_reach() -> Projection:
                 "product": str(e.data.product),
                 "amount": e.data.amount,
                 "disbursed_on": e.data.disbursed_on,
+                "recorded_at": recorded(e),
             }
             for e in events
         ]
@@ -82,18 +91,26 @@ def programme_reach() -> Projection:
     @projection.on(tr.CertificateIssuedV1)
     async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
-            {**_holder(e), "issued_on": e.data.issued_on, "valid_until": e.data.valid_until}
+            {
+                **_holder(e),
+                "issued_on": e.data.issued_on,
+                "valid_until": e.data.valid_until,
+                "issued_recorded_at": recorded(e),
+            }
             for e in events
         ]
         # A revocation already there stays: only the issue's own columns are written.
-        await upsert(
-            conn, certificates, rows, keys=["certificate_id"], update=["issued_on", "valid_until"]
-        )
+        issue = ["issued_on", "valid_until", "issued_recorded_at"]
+        await upsert(conn, certificates, rows, keys=["certificate_id"], update=issue)
 
     @projection.on(tr.CertificateRevokedV1)
     async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [{**_holder(e), "revoked_on": e.data.revoked_on} for e in events]
-        await upsert(conn, certificates, rows, keys=["certificate_id"], update=["revoked_on"])
+        rows = [
+            {**_holder(e), "revoked_on": e.data.revoked_on, "revoked_recorded_at": recorded(e)}
+            for e in events
+        ]
+        revocation = ["revoked_on", "revoked_recorded_at"]
+        await upsert(conn, certificates, rows, keys=["certificate_id"], update=revocation)
 
     @projection.on(tr.CompletedV1)
     async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -104,6 +121,7 @@ def programme_reach() -> Projection:
                 "id_number_hash": e.data.id_number_hash,
                 "kind": str(e.data.kind),
                 "completed_on": e.data.completed_on,
+                "recorded_at": recorded(e),
             }
             for e in events
         ]

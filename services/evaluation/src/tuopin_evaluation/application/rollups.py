@@ -3,8 +3,13 @@ their villages (由户到村), the domain sums villages upwards (由村到乡、
 
 "As of" a day counts each household under the status in force then (its latest status
 effective by that day, in its stream's order), with the members it had then, each village
-under the standing (poor or not, rural population) recorded by then, and the exits and
+under the standing (poor or not, rural population) in force then, and the exits and
 returns effective by then. Without a day, the current state is counted.
+
+"Known at" an instant counts only the facts recorded by then (the audit view): the same
+day's figures as the books stood at that instant, before later back-dated facts and
+corrections arrived. Without a day, everything recorded by then counts, whatever its
+business date.
 
 What the loans and training programmes reached is counted per village over the registered
 poor households (on the register then, not removed) from the reach projection's tables:
@@ -17,19 +22,22 @@ rule set by name (what-if).
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.dates import today
+from tuopin_contracts.dates import LAST_DAY, today
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_evaluation.application import policy
 from tuopin_evaluation.application.facts import (
     households,
+    income_history,
     incomes,
+    member_on,
     members,
+    recorded_by,
     status_history,
     village_standing,
     villages,
@@ -57,39 +65,39 @@ def choose_rules(as_of: date | None, name: str | None) -> RuleSet:
 # --- the household → village step, in the database --------------------------------------
 
 
-def _status_on(on: date) -> Any:
-    """A household's status in force on ``on``: its latest one effective by then (a
-    correlated subquery, read along the history's primary key)."""
+def _day(as_of: date | None) -> date:
+    """The business date counted on from the histories: without one (but with an instant),
+    every fact recorded, whatever day it takes effect — the current state as then known."""
+    return as_of or LAST_DAY
+
+
+def _status_on(on: date, known_at: datetime | None) -> Any:
+    """A household's status in force on ``on``: its latest one effective by then, among
+    those recorded by ``known_at`` (a correlated subquery, read along the history's primary
+    key)."""
     h, sh = households.c, status_history.c
-    return (
-        select(sh.status)
-        .where(sh.household_id == h.household_id, sh.effective_date <= on)
-        .order_by(sh.sequence.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    query = select(sh.status).where(sh.household_id == h.household_id, sh.effective_date <= on)
+    if known_at is not None:
+        query = query.where(recorded_by(sh.recorded_at, known_at))
+    return query.order_by(sh.sequence.desc()).limit(1).scalar_subquery()
 
 
-def _size_on(on: date) -> Any:
-    """A household's members on ``on``: joined by then, not yet left."""
+def _size_on(on: date, known_at: datetime | None) -> Any:
+    """A household's members on ``on``, as recorded by ``known_at``."""
     h, m = households.c, members.c
     return (
         select(func.count())
-        .where(
-            m.household_id == h.household_id,
-            or_(m.joined_on.is_(None), m.joined_on <= on),
-            or_(m.left_on > on, and_(m.left_on.is_(None), m.active)),
-        )
+        .where(m.household_id == h.household_id, member_on(on, known_at))
         .scalar_subquery()
     )
 
 
 async def _households_by_village(
-    conn: AsyncConnection, prefix: str, as_of: date | None
+    conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, tuple[int, int]]]:
     """village → status → (households, people), counted in the database."""
     h = households.c
-    if as_of is None:
+    if as_of is None and known_at is None:
         query = (
             select(h.village_code, h.status, func.count(), func.sum(h.size))
             .where(h.village_code.startswith(prefix))
@@ -99,8 +107,8 @@ async def _households_by_village(
         then = (
             select(
                 h.village_code,
-                _status_on(as_of).label("status"),
-                _size_on(as_of).label("people"),
+                _status_on(_day(as_of), known_at).label("status"),
+                _size_on(_day(as_of), known_at).label("people"),
             )
             .where(h.village_code.startswith(prefix))
             .subquery()
@@ -117,7 +125,7 @@ async def _households_by_village(
 
 
 async def _moves_by_village(
-    conn: AsyncConnection, prefix: str, as_of: date | None
+    conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, dict[int, int]]]:
     """village → "exited" / "returned" → year → households."""
     h, sh = households.c, status_history.c
@@ -129,6 +137,8 @@ async def _moves_by_village(
     )
     if as_of is not None:
         query = query.where(sh.effective_date <= as_of)
+    if known_at is not None:
+        query = query.where(recorded_by(sh.recorded_at, known_at))
     found: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for village, state, year, count in await conn.execute(query):
         found[village][state][int(year)] = int(count)
@@ -136,11 +146,12 @@ async def _moves_by_village(
 
 
 async def _villages(
-    conn: AsyncConnection, prefix: str, as_of: date | None
+    conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, Any]]:
-    """village → its registered standing (name, poor, rural population), as of a day."""
+    """village → its registered standing (name, poor, rural population), as of a day and
+    as known at an instant."""
     v = villages.c
-    if as_of is None:
+    if as_of is None and known_at is None:
         rows = await conn.execute(
             select(v.village_code, v.name, v.poor, v.rural_population).where(
                 v.village_code.startswith(prefix)
@@ -150,13 +161,12 @@ async def _villages(
     vs = village_standing.c
 
     def latest(column: Any) -> Any:
-        return (
-            select(column)
-            .where(vs.village_code == v.village_code, vs.effective_date <= as_of)
-            .order_by(vs.sequence.desc())
-            .limit(1)
-            .scalar_subquery()
+        query = select(column).where(
+            vs.village_code == v.village_code, vs.effective_date <= _day(as_of)
         )
+        if known_at is not None:
+            query = query.where(recorded_by(vs.recorded_at, known_at))
+        return query.order_by(vs.sequence.desc()).limit(1).scalar_subquery()
 
     then = (
         select(
@@ -172,22 +182,30 @@ async def _villages(
     return {r.village_code: dict(r._mapping) for r in rows}
 
 
-def _registered(as_of: date | None) -> Any:
+def _registered(as_of: date | None, known_at: datetime | None) -> Any:
     """The households on the register (poor or exited, not removed), then or now, with
     their village."""
     h = households.c
     # Not yet registered then: no status, which compares as neither equal nor unequal.
-    status = h.status if as_of is None else _status_on(as_of)
+    current = as_of is None and known_at is None
+    status = h.status if current else _status_on(_day(as_of), known_at)
     return select(h.household_id, h.village_code).where(status != S.REMOVED)
 
 
 async def _reach_by_village(
-    conn: AsyncConnection, prefix: str, as_of: date | None
+    conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """village → what the programmes reached among its registered households by ``as_of``
-    (default today: a certificate expires on its own), as ``ru.Reach`` fields."""
+    (default today: a certificate expires on its own), as recorded by ``known_at``, as
+    ``ru.Reach`` fields."""
     on = as_of or today()
-    scope = _registered(as_of).where(households.c.village_code.startswith(prefix)).subquery()
+
+    def known(column: Any) -> Any:
+        return true() if known_at is None else recorded_by(column, known_at)
+
+    scope = (
+        _registered(as_of, known_at).where(households.c.village_code.startswith(prefix)).subquery()
+    )
 
     async def per_village(table: Any, where: Any, *figures: Any, by: Any = None) -> list[Any]:
         keys = [scope.c.village_code, *([] if by is None else [by])]
@@ -202,7 +220,7 @@ async def _reach_by_village(
 
     d, c, t = disbursements.c, certificates.c, completions.c
     reached: dict[str, dict[str, Any]] = defaultdict(dict)
-    credit = d.disbursed_on <= on
+    credit = and_(d.disbursed_on <= on, known(d.recorded_at))
     borrowers = func.count(d.household_id.distinct())
     for code, n, fen in await per_village(disbursements, credit, borrowers, func.sum(d.amount)):
         reached[code].update(credit_households=int(n), credit_disbursed_fen=int(fen))
@@ -210,27 +228,36 @@ async def _reach_by_village(
         reached[code].setdefault("credit_households_by_product", {})[product] = int(n)
     valid = and_(
         c.issued_on <= on,
-        or_(c.revoked_on.is_(None), c.revoked_on > on),
+        known(c.issued_recorded_at),
+        # A revocation recorded after ``known_at`` had not happened yet.
+        or_(c.revoked_on.is_(None), c.revoked_on > on, ~known(c.revoked_recorded_at)),
         or_(c.valid_until.is_(None), c.valid_until >= on),
     )
     for code, n in await per_village(certificates, valid, func.count(c.household_id.distinct())):
         reached[code]["certified_households"] = int(n)
     # A person once per household, however many trainings they completed.
-    people = select(t.household_id, t.id_number_hash).where(t.completed_on <= on).distinct()
+    people = (
+        select(t.household_id, t.id_number_hash)
+        .where(t.completed_on <= on, known(t.recorded_at))
+        .distinct()
+    )
     for code, n in await per_village(people.subquery(), true(), func.count()):
         reached[code]["people_trained"] = int(n)
     return reached
 
 
 async def village_figures(
-    conn: AsyncConnection, region: str, as_of: date | None = None
+    conn: AsyncConnection,
+    region: str,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
 ) -> list[ru.VillageFigures]:
     """Every village of the region that is registered or has households on the register."""
     prefix = ru.region_prefix(region)
-    counted = await _households_by_village(conn, prefix, as_of)
-    moves = await _moves_by_village(conn, prefix, as_of)
-    standing = await _villages(conn, prefix, as_of)
-    reach = await _reach_by_village(conn, prefix, as_of)
+    counted = await _households_by_village(conn, prefix, as_of, known_at)
+    moves = await _moves_by_village(conn, prefix, as_of, known_at)
+    standing = await _villages(conn, prefix, as_of, known_at)
+    reach = await _reach_by_village(conn, prefix, as_of, known_at)
     on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
     figures = []
     for code in sorted(on_register | set(standing)):
@@ -261,6 +288,7 @@ class Rollups:
     region: str
     level: str
     as_of: date | None
+    known_at: datetime | None
     rule_set: str | None
     rows: list[ru.Rollup]
 
@@ -271,6 +299,7 @@ async def rollups(
     level: str,
     as_of: date | None = None,
     rules_name: str | None = None,
+    known_at: datetime | None = None,
 ) -> Rollups:
     """The regions of ``level`` inside ``region`` with their figures. Poor villages eligible
     to exit are counted under the named rule set, else the one in force (none: not counted)."""
@@ -282,8 +311,9 @@ async def rollups(
             raise
         rules = None
     village_rules = rules.village_exit if rules else None
-    rows = ru.roll_up(await village_figures(conn, region, as_of), level, village_rules)
-    return Rollups(region, level, as_of, rules.name if village_rules else None, rows)
+    figures = await village_figures(conn, region, as_of, known_at)
+    rows = ru.roll_up(figures, level, village_rules)
+    return Rollups(region, level, as_of, known_at, rules.name if village_rules else None, rows)
 
 
 @dataclass(frozen=True)
@@ -292,19 +322,27 @@ class Eligibility:
     verdict: ru.VillageExit
     rule_set: RuleSet
     as_of: date | None
+    known_at: datetime | None
 
 
 async def village_eligibility(
-    conn: AsyncConnection, code: str, as_of: date | None = None, rules_name: str | None = None
+    conn: AsyncConnection,
+    code: str,
+    as_of: date | None = None,
+    rules_name: str | None = None,
+    known_at: datetime | None = None,
 ) -> Eligibility:
     rules = choose_rules(as_of, rules_name)
     if rules.village_exit is None:
         raise PolicyUnavailable(f"rule set {rules.name} has no village exit rules")
-    found = [v for v in await village_figures(conn, code, as_of) if v.code == code]
+    found = [v for v in await village_figures(conn, code, as_of, known_at) if v.code == code]
     if not found:
-        when = f" as of {as_of}" if as_of else ""
+        when = (f" as of {as_of}" if as_of else "") + (
+            f" as known at {known_at}" if known_at else ""
+        )
         raise NotFound(f"evaluation knows no village {code}{when}")
-    return Eligibility(found[0], ru.village_exit(found[0], rules.village_exit), rules, as_of)
+    verdict = ru.village_exit(found[0], rules.village_exit)
+    return Eligibility(found[0], verdict, rules, as_of, known_at)
 
 
 @dataclass(frozen=True)
@@ -313,27 +351,55 @@ class IncomeDistribution:
     year: int
     line_fen: int
     poor_only: bool
+    known_at: datetime | None
     households: int  # in scope: on the register (or poor), with or without an income
     without_income: int
     bands: list[ru.BandCount]
 
 
+def _incomes_known_at(known_at: datetime) -> Any:
+    """Each household's income per year as known at ``known_at``: its latest recording by
+    then (a correction recorded later is not known yet)."""
+    ih = income_history.c
+    latest = (
+        select(ih.household_id, func.max(ih.sequence).label("sequence"))
+        .where(recorded_by(ih.recorded_at, known_at))
+        .group_by(ih.household_id, ih.year)
+        .subquery()
+    )
+    return (
+        select(ih.household_id, ih.year, ih.per_head)
+        .join(
+            latest,
+            and_(ih.household_id == latest.c.household_id, ih.sequence == latest.c.sequence),
+        )
+        .subquery()
+    )
+
+
 async def income_distribution(
-    conn: AsyncConnection, region: str, year: int | None = None, poor_only: bool = False
+    conn: AsyncConnection,
+    region: str,
+    year: int | None = None,
+    poor_only: bool = False,
+    known_at: datetime | None = None,
 ) -> IncomeDistribution:
     """Households' income per head in the year (default: the latest recorded in the region)
     in bands around that year's poverty line. In scope: households on the register (not
-    removed), or only those currently poor."""
-    h, i = households.c, incomes.c
+    removed), or only those currently poor — now, or as known at ``known_at`` (statuses and
+    incomes recorded by then)."""
+    earned = incomes if known_at is None else _incomes_known_at(known_at)
+    h, i = households.c, earned.c
     prefix = ru.region_prefix(region)
+    status = h.status if known_at is None else _status_on(LAST_DAY, known_at)
     scope = and_(
         h.village_code.startswith(prefix),
-        h.status.in_(POOR) if poor_only else h.status != S.REMOVED,
+        status.in_(POOR) if poor_only else status != S.REMOVED,
     )
     if year is None:
         latest = await conn.scalar(
             select(func.max(i.year))
-            .select_from(incomes.join(households, h.household_id == i.household_id))
+            .select_from(earned.join(households, h.household_id == i.household_id))
             .where(scope)
         )
         if latest is None:
@@ -349,7 +415,7 @@ async def income_distribution(
     ).label("band")
     banded = (
         select(which)
-        .select_from(incomes.join(households, h.household_id == i.household_id))
+        .select_from(earned.join(households, h.household_id == i.household_id))
         .where(scope, i.year == year)
         .subquery()
     )
@@ -367,6 +433,7 @@ async def income_distribution(
         year=year,
         line_fen=line,
         poor_only=poor_only,
+        known_at=known_at,
         households=in_scope,
         without_income=in_scope - sum(counts.values()),
         bands=ru.distribution(bands, counts),

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_contracts.dates import born
-from tuopin_contracts.events.evaluation import ExitVerifiedV1
+from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_evaluation.application import policy
-from tuopin_evaluation.application.facts import households, incomes, members
+from tuopin_evaluation.application.facts import households, incomes, member_on, members
 from tuopin_evaluation.domain.exit_standard import (
     Criterion,
     HouseholdFacts,
@@ -27,12 +27,13 @@ from tuopin_eventkit.store import EventStore
 
 
 def _to_contract(event: ExitVerified) -> EventData:
-    return ExitVerifiedV1.model_validate(asdict(event))
+    return ExitVerifiedV2.model_validate(asdict(event))
 
 
 def _to_domain(event: EventData) -> Any:
     data = event.model_dump(mode="json")
     data["criteria"] = [Criterion(**c) for c in data["criteria"]]
+    data["as_of"] = date.fromisoformat(data["as_of"])
     return ExitVerified(**data)
 
 
@@ -40,14 +41,15 @@ def verifications(store: EventStore) -> Repository[ExitVerification]:
     return Repository(store, "exit-verification", ExitVerification, _to_contract, _to_domain)
 
 
-async def facts_of(conn: AsyncConnection, household_id: str) -> HouseholdFacts:
+async def facts_of(conn: AsyncConnection, household_id: str, on: date) -> HouseholdFacts:
+    """What evaluation holds of a household, with the members it had on ``on``."""
     home = (
         await conn.execute(select(households).where(households.c.household_id == household_id))
     ).first()
     if home is None:
         raise NotFound(f"evaluation has no facts of household {household_id}")
     people = await conn.execute(
-        select(members).where(members.c.household_id == household_id, members.c.active)
+        select(members).where(members.c.household_id == household_id, member_on(on))
     )
     earned = await conn.execute(select(incomes).where(incomes.c.household_id == household_id))
     return HouseholdFacts(
@@ -73,17 +75,20 @@ async def recompute(
     conn: AsyncConnection, household_id: str, on: date, year: int, rules: RuleSet | None
 ) -> list[Criterion]:
     """A household's exit verdict recomputed from the facts evaluation holds now (incomes are
-    kept by year), under the rules in force on ``on`` or another rule set."""
-    return criteria_for(await facts_of(conn, household_id), on, year, rules)
+    kept by year, members by the days they joined and left), as of ``on``, under the rules
+    in force then or another rule set."""
+    return criteria_for(await facts_of(conn, household_id, on), on, year, rules)
 
 
 async def judge_exit(
     conn: AsyncConnection, store: EventStore, verification_id: str, household_id: str, on: date
 ) -> None:
+    """Judge the household as of ``on`` — its members then, their ages then, the income of
+    that year, the rules in force then — whenever the notice is processed."""
     repository = verifications(store)
     if await repository.get(conn, verification_id) is not None:
         return  # already judged (a replay of the notice)
-    criteria = criteria_for(await facts_of(conn, household_id), on, on.year)
+    criteria = criteria_for(await facts_of(conn, household_id, on), on, on.year)
     await repository.save(
-        conn, ExitVerification.conclude(verification_id, household_id, on.year, criteria)
+        conn, ExitVerification.conclude(verification_id, household_id, on, criteria)
     )

@@ -1,6 +1,7 @@
 """An exit verification (脱贫验收): one verdict on one publicised exit, recorded once."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from tuopin_evaluation.domain.exit_standard import Criterion
@@ -12,6 +13,7 @@ class ExitVerified:
     verification_id: str
     household_id: str
     year: int
+    as_of: date  # the day judged: the last day of the notice, when the exit takes effect
     passed: bool
     criteria: list[Criterion]
 
@@ -25,14 +27,16 @@ class ExitVerification(Aggregate):
 
     @classmethod
     def conclude(
-        cls, verification_id: str, household_id: str, year: int, criteria: list[Criterion]
+        cls, verification_id: str, household_id: str, as_of: date, criteria: list[Criterion]
     ) -> "ExitVerification":
+        """The verdict as of ``as_of``, on the income of that day's year."""
         verification = cls(verification_id)
         verification.record(
             ExitVerified(
                 verification_id=verification_id,
                 household_id=household_id,
-                year=year,
+                year=as_of.year,
+                as_of=as_of,
                 passed=all(c.passed for c in criteria),
                 criteria=criteria,
             )
