@@ -238,8 +238,8 @@ class EventStore:
         """One stream in version order. ``known_at`` keeps what had been recorded by that
         instant (the audit view); ``as_of`` keeps the facts true by that business date."""
         query = select(events).where(events.c.stream_id == stream_id)
-        if known_at is not None:
-            query = query.where(events.c.recorded_at <= known_at)
+        if known_at is not None:  # in UTC, as stored: SQLite compares the text as written
+            query = query.where(events.c.recorded_at <= known_at.astimezone(UTC))
         result = await conn.execute(query.order_by(events.c.version))
         recorded = [_recorded(row) for row in result]
         if as_of is not None:

@@ -78,9 +78,15 @@ def registered(home: Stream, size: int) -> None:
     )
 
 
-def income_2016(home: Stream, per_head: int, at: datetime = BACKFILLED) -> None:
+def income_2016(
+    home: Stream, per_head: int, at: datetime = BACKFILLED, correction: str | None = None
+) -> None:
+    """The year's income, first recorded, or corrected (更正) with its reason."""
+    kind, why = (
+        (r.IncomeCorrectedV1, {"reason": correction}) if correction else (r.IncomeRecordedV1, {})
+    )
     home.add(
-        r.IncomeRecordedV1(
+        kind(
             household_id=UUID(home.subject),
             effective_date=date(2016, 12, 31),
             year=2016,
@@ -90,6 +96,7 @@ def income_2016(home: Stream, per_head: int, at: datetime = BACKFILLED) -> None:
             transfers=0,
             members=2,
             per_head=per_head,
+            **why,
         ),
         at,
     )
@@ -139,7 +146,7 @@ def corrected() -> Stream:
     home = Stream(str(uuid4()))
     registered(home, 3)
     income_2016(home, 250_000)  # below the line ...
-    income_2016(home, 350_000, at=NOW)  # ... corrected above it, after the cut
+    income_2016(home, 350_000, at=NOW, correction="银行流水核实")  # ... corrected, after the cut
     return home
 
 
@@ -240,6 +247,27 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
             await client.get(delisting, params={"as_of": "2016-12-31", "known_at": cut})
         ).json()
         assert audited["criteria"][0]["value"] == "0.0500"
+
+        # The exit was a mistake: annulled now, from its own day. 2016 ends with A poor
+        # again and no exit; as known before the annulment, the exit stands.
+        before_annulment = datetime.now(UTC)
+        annulled = r.ExitAnnulledV1(
+            household_id=UUID(a.subject), status=S.ASSISTING, effective_date=date(2016, 11, 8),
+            reason="验收错把邻户收入记入本户",
+        )  # fmt: skip
+        await publish(
+            kafka_settings,
+            Topic.REGISTRY,
+            a.add(annulled, at=before_annulment + timedelta(milliseconds=1)),
+        )
+
+        async def annulled_exit() -> None:
+            row = await village_row(as_of="2016-12-31")
+            assert (row["exits"], row["poor_households"], row["poor_people"]) == ({}, 2, 5)
+
+        await eventually(annulled_exit)
+        as_known = await village_row(as_of="2016-12-31", known_at=before_annulment.isoformat())
+        assert (as_known["exits"], as_known["poor_households"]) == ({"2016": 1}, 1)
 
 
 async def test_an_income_correction_shows_only_as_known_after_it(

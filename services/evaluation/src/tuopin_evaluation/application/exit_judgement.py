@@ -38,12 +38,14 @@ def exit_judgement(store: EventStore) -> Reaction:
                     conn, store, verification_id, str(e.data.household_id), e.data.notice_until
                 )
 
-    @reaction.on(r.IncomeRecordedV1)
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
             line = policy.poverty_lines().fen(e.data.year)
             shortfall = income_shortfall(e.data.per_head, line, e.data.year)
             await warn_if_exited(conn, store, e, shortfall)
+
+    for kind in r.INCOMES:  # a correction can reveal a fall below the line, too
+        reaction.on(kind)(earned)
 
     @reaction.on(r.CausesRecordedV1)
     async def causes(conn: AsyncConnection, events: Sequence[Delivered]) -> None:

@@ -156,7 +156,6 @@ def household_facts() -> Projection:
             ],
         )
 
-    @projection.on(r.IncomeRecordedV1)
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -173,6 +172,9 @@ def household_facts() -> Projection:
         ]
         await upsert(conn, income_history, recordings, keys=["household_id", "sequence"])
 
+    for kind in r.INCOMES:  # as first recorded, or corrected (the latest recording counts)
+        projection.on(kind)(earned)
+
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await _set(
@@ -185,15 +187,7 @@ def household_facts() -> Projection:
         await _set(conn, events, status=lambda d: d.status)
         await _history(conn, [history_row(e, e.data.status) for e in events])
 
-    for step in (
-        r.AssistanceStartedV1,
-        r.ExitProposedV1,
-        r.ExitPublicisedV1,
-        r.HouseholdExitedV1,
-        r.ExitRejectedV1,
-        r.ReturnedToPovertyV1,
-        r.HouseholdRemovedV1,
-    ):
+    for step in r.STATUS_CHANGES:
         projection.on(step)(status_changed)
 
     @projection.on(r.VillageRegisteredV1)

@@ -127,8 +127,17 @@ async def _households_by_village(
 async def _moves_by_village(
     conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, dict[int, int]]]:
-    """village → "exited" / "returned" → year → households."""
+    """village → "exited" / "returned" → year → households. An exit annulled as a mistake
+    (assisted again from the exit's own day, ``exit_annulled``) never counted."""
     h, sh = households.c, status_history.c
+    later = status_history.alias("later")
+    annulled = select(later.c.sequence).where(
+        later.c.household_id == sh.household_id,
+        later.c.sequence > sh.sequence,
+        later.c.effective_date == sh.effective_date,
+        later.c.status == S.ASSISTING,
+        sh.status == S.EXITED,
+    )
     query = (
         select(h.village_code, sh.status, sh.year, func.count())
         .select_from(status_history.join(households, h.household_id == sh.household_id))
@@ -139,6 +148,8 @@ async def _moves_by_village(
         query = query.where(sh.effective_date <= as_of)
     if known_at is not None:
         query = query.where(recorded_by(sh.recorded_at, known_at))
+        annulled = annulled.where(recorded_by(later.c.recorded_at, known_at))
+    query = query.where(~annulled.exists())
     found: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: defaultdict(dict))
     for village, state, year, count in await conn.execute(query):
         found[village][state][int(year)] = int(count)
