@@ -54,7 +54,7 @@ async def test_recomputed_verdicts(database_url, kafka_settings) -> None:
         url = f"/v1/households/{hid}/exit-verdict"
 
         async def known() -> dict:
-            answer = await client.get(url, params={"on": "2017-10-02", "year": 2017})
+            answer = await client.get(url, params={"as_of": "2017-10-02", "year": 2017})
             assert answer.status_code == 200, answer.text
             return answer.json()
 
@@ -65,14 +65,15 @@ async def test_recomputed_verdicts(database_url, kafka_settings) -> None:
         income_2017 = next(c for c in verdict["criteria"] if c["name"] == "income_per_head")
         assert income_2017["value"] == "3500.00" and income_2017["passed"]  # 2017 line: 3,335
 
-        later_line = await client.get(url, params={"on": "2018-10-02", "year": 2018})
+        later_line = await client.get(url, params={"as_of": "2018-10-02", "year": 2018})
         assert "income_per_head" in [
             c["name"] for c in later_line.json()["criteria"] if not c["passed"]
         ]  # no 2018 income recorded
         what_if = await client.get(
-            url, params={"on": "2017-10-02", "year": 2017, "rules": "national-2016-central-eastern"}
+            url,
+            params={"as_of": "2017-10-02", "year": 2017, "rules": "national-2016-central-eastern"},
         )
         assert what_if.json()["rule_set"] == "national-2016-central-eastern"
-        too_early = await client.get(url, params={"on": "2015-06-01"})
+        too_early = await client.get(url, params={"as_of": "2015-06-01"})
         assert too_early.status_code == 422
         assert (await client.get(f"/v1/households/{uuid4()}/exit-verdict")).status_code == 404

@@ -64,7 +64,7 @@ def fund(village: str = VILLAGE) -> str:
 async def written(client) -> tuple[int, dict]:
     """Everything a refused command must leave alone: the event log and the fund."""
     head = (await client.get("/v1/events")).json()["head"]
-    return head, (await client.get(fund(), params={"on": "2016-06-01"})).json()
+    return head, (await client.get(fund(), params={"as_of": "2016-06-01"})).json()
 
 
 async def test_a_village_fund_lends_to_its_own_households_and_counts_fees_back(
@@ -127,16 +127,26 @@ async def test_a_village_fund_lends_to_its_own_households_and_counts_fees_back(
         )
         assert too_much.status_code == 422 and "owes" in too_much.json()["detail"]
 
-        standing = (await client.get(fund(), params={"on": "2017-06-01"})).json()
+        standing = (await client.get(fund(), params={"as_of": "2017-06-01"})).json()
         assert standing["balance"] == 47_000_000 - 800_000 + 300_000 + fee
         assert standing["lent"] == 800_000 and standing["outstanding"] == 500_000
         assert standing["households_served"] == 1 and standing["fees"] == fee
         assert (standing["overdue_loans"], standing["overdue_principal"]) == (1, 500_000)
         # The collective's money brings the fund over the target (fee income counts too).
+        history_cut = datetime.now(UTC).isoformat()
         collective = {"source": "collective", "amount": 3_000_000, "received_on": "2016-09-01"}
         await client.post(f"{fund()}/contributions", json=collective)
         standing = (await client.get(fund())).json()
         assert standing["capital"] == 50_000_000 + fee and standing["target_met"] is True
+        # The book as it stood on a past day, and as it was known before the collective's
+        # money was entered (business date 2016-09-01, recorded just now).
+        before_repayment = (await client.get(fund(), params={"as_of": "2016-08-10"})).json()
+        assert (before_repayment["outstanding"], before_repayment["fees"]) == (800_000, 0)
+        assert before_repayment["overdue_loans"] == 0 and before_repayment["lent"] == 800_000
+        known = {"as_of": "2017-06-01", "known_at": history_cut}
+        assert (await client.get(fund(), params=known)).json()["capital"] == 47_000_000 + fee
+        empty = await client.get(fund(), params={"as_of": "2015-12-31"})
+        assert empty.status_code == 404 and "as of 2015-12-31" in empty.json()["detail"]
 
         history = (await client.get(f"{fund()}/history")).json()["events"]
         assert [e["type"].split(".")[2] for e in history] == [

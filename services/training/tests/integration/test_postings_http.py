@@ -71,14 +71,14 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
         assert (await office.post(twin, "C-1c")).status_code == 409  # number taken at issuer
 
         url = f"/v1/certificates/{office.centre_id}/C-1"
-        verified = (await client.get(url, params={"on": "2016-09-01"})).json()
+        verified = (await client.get(url, params={"as_of": "2016-09-01"})).json()
         assert verified["status"] == "valid" and verified["level"] == 4
         assert verified["holder"] == issued.json()["id_number_masked"]
         assert head_ not in json.dumps(verified)
         revoke = {"kind": "revocation", "centre_id": office.centre_id, "number": "C-1",
                   "revoked_on": "2016-10-01", "reason": "鉴定成绩作假"}  # fmt: skip
         assert (await office.post(revoke, "R-1")).status_code == 201
-        now = (await client.get(url, params={"on": "2016-10-02"})).json()
+        now = (await client.get(url, params={"as_of": "2016-10-02"})).json()
         assert (now["status"], now["revocation_reason"]) == ("revoked", "鉴定成绩作假")
         assert (await client.get(f"/v1/certificates/{office.centre_id}/C-404")).status_code == 404
 

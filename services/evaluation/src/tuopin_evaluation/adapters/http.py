@@ -7,12 +7,12 @@ from uuid import UUID
 from fastapi import Query
 from pydantic import BaseModel
 
-from tuopin_contracts.bounds import BusinessDate, Text, Year
+from tuopin_contracts.bounds import Text, Year
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
 from tuopin_evaluation.application.verdicts import recompute
-from tuopin_eventkit.http import Router
+from tuopin_eventkit.http import AsOf, Router
 from tuopin_eventkit.service import RuntimeDep
 
 router = Router(prefix="/v1", tags=["statistics"])
@@ -51,17 +51,17 @@ async def stats(runtime: RuntimeDep) -> Stats:
 async def exit_verdict(
     household_id: UUID,
     runtime: RuntimeDep,
-    on: BusinessDate | None = None,
+    as_of: AsOf = None,
     year: Annotated[Year | None, Query(ge=2013, description="Income year")] = None,
     rules: Annotated[Text | None, Query(max_length=100, description="What-if rule set")] = None,
 ) -> dict[str, Any]:
-    day = on or today()
+    day = as_of or today()
     chosen = choose_rules(day, rules)
     async with runtime.reader.connect() as conn:
         criteria = await recompute(conn, str(household_id), day, year or day.year, chosen)
     return {
         "household_id": household_id,
-        "on": day,
+        "as_of": day,
         "income_year": year or day.year,
         "rule_set": chosen.name,
         "passed": all(c.passed for c in criteria),

@@ -22,6 +22,7 @@ from tuopin_eventkit.http import (
     csv_records,
     history,
     respond,
+    when,
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
@@ -116,13 +117,14 @@ async def repay(
     "overdue on a day, the target and whether it is met",
 )
 async def standing(
-    village_code: VillageCode, runtime: RuntimeDep, on: BusinessDate | None = None
+    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> dict[str, Any]:
-    day = on or today()
     async with runtime.reader.connect() as conn:
-        found = await mutual_aid_book.standing(conn, village_code, day, mutual_aid.rule(day))
+        found = await mutual_aid.standing(
+            conn, runtime.store, village_code, as_of or today(), known_at
+        )
     if found is None:
-        raise NotFound(f"village {village_code} has no mutual-aid fund")
+        raise NotFound(f"village {village_code} has no mutual-aid fund" + when(as_of, known_at))
     return found
 
 

@@ -4,7 +4,7 @@ of its events or none."""
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -61,6 +61,43 @@ def view(fund: MutualAidFund) -> dict[str, Any]:
         "capital": fund.capital,
         "outstanding": fund.outstanding,
         "version": fund.version,
+    }
+
+
+async def standing(
+    conn: AsyncConnection,
+    store: EventStore,
+    village_code: str,
+    as_of: date,
+    known_at: datetime | None = None,
+) -> dict[str, Any] | None:
+    """A fund as its office and the province see it on the business date ``as_of`` (its
+    cash book runs in date order, so the replay up to a day is the book on that day), as
+    recorded by ``known_at``; None if it had no posting by then."""
+    fund = await funds(store).get(conn, fund_id(village_code), known_at, as_of)
+    if fund is None:
+        return None
+    in_force = rule(as_of)
+    overdue = fund.overdue(as_of)
+    return {
+        "village_code": village_code,
+        "county_code": village_code[:6],
+        "opened_on": fund.opened_on,
+        "balance": fund.balance,
+        "capital": fund.capital,
+        "contributed": sum(fund.contributed.values()),
+        "contributed_by_source": dict(fund.contributed),
+        "lent": fund.lent,
+        "repaid": fund.lent - fund.outstanding,
+        "fees": fund.fees,
+        "outstanding": fund.outstanding,
+        "households_served": len({m.granted.household_id for m in fund.loans.values()}),
+        "as_of": as_of,
+        "known_at": known_at,
+        "overdue_loans": len(overdue),
+        "overdue_principal": sum(m.outstanding for m in overdue),
+        "target": in_force.target,
+        "target_met": fund.capital >= in_force.target,
     }
 
 

@@ -15,8 +15,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    distinct,
-    func,
     select,
     update,
 )
@@ -122,47 +120,6 @@ async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 def _capital(row: Any) -> int:
     """资金规模: contributions plus fee income (what is lent out is still the fund's)."""
     return int(row.contributed + row.fees)
-
-
-async def standing(
-    conn: AsyncConnection, village_code: str, on: date, rule: MutualAidRule
-) -> dict[str, Any] | None:
-    """A village fund as its office and the province see it on a day, or None."""
-    row = (await conn.execute(select(funds).where(F.village_code == village_code))).first()
-    if row is None:
-        return None
-    L = loans.c
-    sources = await conn.execute(
-        select(by_source.c.source, by_source.c.amount).where(
-            by_source.c.village_code == village_code
-        )
-    )
-    mine = L.village_code == village_code
-    served = select(func.count(distinct(L.household_id))).where(mine)
-    overdue = select(func.count(), func.coalesce(func.sum(L.outstanding), 0)).where(
-        mine, L.outstanding > 0, L.due_on < on
-    )
-    overdue_loans, overdue_principal = (await conn.execute(overdue)).one()
-    capital = _capital(row)
-    return {
-        "village_code": village_code,
-        "county_code": row.county_code,
-        "opened_on": row.opened_on,
-        "balance": row.balance,
-        "capital": capital,
-        "contributed": row.contributed,
-        "contributed_by_source": {r.source: r.amount for r in sources},
-        "lent": row.lent,
-        "repaid": row.repaid,
-        "fees": row.fees,
-        "outstanding": row.lent - row.repaid,
-        "households_served": (await conn.execute(served)).scalar_one(),
-        "as_of": on,
-        "overdue_loans": overdue_loans,
-        "overdue_principal": int(overdue_principal),
-        "target": rule.target,
-        "target_met": capital >= rule.target,
-    }
 
 
 async def villages(

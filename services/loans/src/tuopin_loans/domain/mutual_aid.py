@@ -110,6 +110,7 @@ class MutualAidFund(Aggregate):
         self.contributed: dict[Source, int] = {}
         self.fees = 0
         self.loans: dict[str, MemberLoan] = {}
+        self.opened_on: date | None = None  # the first posting's day
         self.last_posted: date | None = None
 
     @property
@@ -120,6 +121,14 @@ class MutualAidFund(Aggregate):
     @property
     def outstanding(self) -> int:
         return sum(loan.outstanding for loan in self.loans.values())
+
+    @property
+    def lent(self) -> int:
+        return sum(loan.granted.amount for loan in self.loans.values())
+
+    def overdue(self, on: date) -> list[MemberLoan]:
+        """Loans past their due date on ``on`` with principal still owed."""
+        return [m for m in self.loans.values() if m.outstanding > 0 and m.granted.due_on < on]
 
     def owed_by(self, household_id: str) -> int:
         return sum(
@@ -219,6 +228,7 @@ class MutualAidFund(Aggregate):
     def apply(self, event: Any) -> None:
         match event:
             case MutualAidContributionReceived():
+                self.opened_on = self.opened_on or event.received_on  # money comes in first
                 self.contributed[event.source] = (
                     self.contributed.get(event.source, 0) + event.amount
                 )

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import Path, Query
 from fastapi.responses import Response
 
-from tuopin_contracts.bounds import BusinessDate, Year
+from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
 from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
@@ -15,7 +15,6 @@ from tuopin_training.application import coverage, queries
 
 router = Router(prefix="/v1")
 
-On = Annotated[BusinessDate | None, Query(description="The day reckoned (default: today, Beijing)")]
 Region = Annotated[
     str, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$", description="County, township or village")
 ]
@@ -26,9 +25,12 @@ Region = Annotated[
     tags=["certificates"],
     summary="Verify a certificate (证书查询): masked holder, occupation, level, validity",
 )
-async def verify(issuer: UUID, number: Label, runtime: RuntimeDep, on: On = None) -> dict[str, Any]:
+async def verify(
+    issuer: UUID, number: Label, runtime: RuntimeDep, as_of: AsOf = None
+) -> dict[str, Any]:
+    """Valid, expired or revoked on the business date ``as_of`` (default: today, Beijing)."""
     async with runtime.reader.connect() as conn:
-        return await queries.verify(conn, str(issuer), number, on or today())
+        return await queries.verify(conn, str(issuer), number, as_of or today())
 
 
 @router.get("/coverage", tags=["coverage"], summary="Households with a certified member, by region")
