@@ -293,6 +293,22 @@ class MemberUpdatedV2(HouseholdFact):
 catalogue.upcaster(MemberUpdatedV1, MemberUpdatedV2.from_v1)
 
 
+@event_type("registry.household.identity_corrected.v1", topic=Topic.REGISTRY)
+class IdentityCorrectedV1(HouseholdFact):
+    """A member's resident ID number was entered wrongly (更正), and with it the birth date
+    and sex it carries: the new keyed hash, birth year and month, and the member's details
+    re-sealed. ``reason`` (required) names the evidence."""
+
+    person_id: UUID
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why, on what evidence (更正理由)"
+    )
+    id_number_hash: str = Field(min_length=1, max_length=128)
+    birth_year: int = Field(ge=1900, le=2100)
+    birth_month: int = Field(ge=1, le=12)
+    sealed: str = Field(max_length=4096, description="Details sealed under the person's key")
+
+
 @event_type("registry.household.causes_recorded.v1", topic=Topic.REGISTRY)
 class CausesRecordedV1(HouseholdFact):
     """The causes of poverty (致贫原因) were established anew."""

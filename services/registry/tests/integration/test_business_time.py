@@ -12,7 +12,7 @@ from tuopin_eventkit.testing import client_for
 from tuopin_registry.application.commands import change_household
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
-from tuopin_registry.examples import filing
+from tuopin_registry.examples import filing, resident_id
 
 INCOME_2016 = {
     "effective_date": "2016-12-31",
@@ -154,3 +154,46 @@ async def test_a_village_as_of_a_past_date_and_its_history(service) -> None:
     assert (now["poor"], now["rural_population"]) == (False, 480)
     history = await client.get(f"/v1/villages/{village}/history", params={"as_of": "2018-12-31"})
     assert [e["effectivedate"] for e in history.json()["events"]] == ["2014-01-01"]
+
+
+async def test_a_wrong_id_number_is_corrected_with_the_birth_date_it_carries(service) -> None:
+    """The child was entered as born 2008 (a digit wrong in the ID number); the 户口簿 says
+    2009. Ages, and what evaluation judges on them, follow the correction from now on; the
+    audit view as known before still shows what the books said."""
+    client, _ = service
+    head_number = resident_id()
+    family = filing()
+    family["members"][0]["id_number"] = head_number
+    filed = (await client.post("/v1/households", json=family)).json()
+    hid = filed["household_id"]
+    child = next(m for m in filed["members"] if m["relation"] == "child")
+    assert child["birth_year"] == 2008
+    await asyncio.sleep(0.02)
+    before = datetime.now(UTC).isoformat()
+    await asyncio.sleep(0.02)
+    url = f"members/{child['person_id']}/identity-correction"
+    right = resident_id(date(2009, 9, 1))
+    body = {
+        "id_number": right,
+        "effective_date": "2017-03-01",
+        "reason": "户口簿核对: 出生年份录错",
+    }
+    for wrong, status in [
+        ({**body, "reason": ""}, 422),  # a correction cites its evidence
+        (
+            {**body, "id_number": right[:-1] + ("0" if right[-1] != "0" else "1")},
+            422,
+        ),  # check digit
+        ({**body, "id_number": head_number}, 409),  # someone else's number
+    ]:
+        await post(client, hid, url, wrong, status)
+    corrected = await post(client, hid, url, body)
+    child_now = next(m for m in corrected["members"] if m["person_id"] == child["person_id"])
+    assert child_now["birth_year"] == 2009 and corrected["version"] == 2
+    audit = await state(client, hid, known_at=before)
+    assert next(m for m in audit["members"] if m["relation"] == "child")["birth_year"] == 2008
+    clear = await client.get(f"/v1/people/{child['person_id']}/identity")
+    assert clear.json()["id_number"] == right
+    history = (await client.get(f"/v1/households/{hid}/history")).json()["events"]
+    assert history[-1]["type"] == "registry.household.identity_corrected.v1"
+    assert right not in str(history)  # a hash, birth year and month, sealed details: no number

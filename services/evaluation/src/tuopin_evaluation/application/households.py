@@ -139,6 +139,17 @@ def household_facts() -> Projection:
             [{"person": str(e.data.person_id)} for e in events],
         )
 
+    @projection.on(r.IdentityCorrectedV1)
+    async def reidentified(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        # A corrected ID number carries a corrected birth: ages are counted from it.
+        await conn.execute(
+            update(members)
+            .where(members.c.person_id == bindparam("person"))
+            .values(birth_year=bindparam("year"), birth_month=bindparam("month")),
+            [{"person": str(e.data.person_id), "year": e.data.birth_year,
+              "month": e.data.birth_month} for e in events],
+        )  # fmt: skip
+
     @projection.on(r.MemberUpdatedV2)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # One statement run for the batch; a field the change leaves out (None) stays.

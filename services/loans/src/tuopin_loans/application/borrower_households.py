@@ -25,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     or_,
     select,
@@ -162,6 +163,19 @@ async def person_erased(conn: AsyncConnection, events: Sequence[Delivered]) -> N
     """Erased by the registry: nothing of the person stays."""
     ids = [str(e.data.person_id) for e in events]
     await conn.execute(delete(borrower_members).where(borrower_members.c.person_id.in_(ids)))
+
+
+@projection.on(reg.IdentityCorrectedV1)
+async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    """A wrong ID number corrected: the borrower is matched on the right one from now on."""
+    await conn.execute(
+        update(borrower_members)
+        .where(borrower_members.c.person_id == bindparam("person"))
+        .values(id_hash=bindparam("hash"), birth_year=bindparam("year"),
+                birth_month=bindparam("month")),
+        [{"person": str(e.data.person_id), "hash": e.data.id_number_hash,
+          "year": e.data.birth_year, "month": e.data.birth_month} for e in events],
+    )  # fmt: skip
 
 
 @projection.on(reg.MemberUpdatedV2)

@@ -157,6 +157,41 @@ async def households_members_item_changes(
     return respond(outcome)
 
 
+@router.post(
+    "/households/{household_id}/members/{item_id}/identity-correction",
+    tags=["households"],
+    summary="Correct a member's ID number entered wrongly, and the birth date and sex with it",
+)
+async def households_members_item_identity_correction(
+    household_id: UUID,
+    item_id: UUID,
+    body: s.IdentityCorrection,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    async def command(conn: AsyncConnection) -> Outcome:
+        return await commands.correct_identity(
+            conn,
+            runtime.store,
+            keys(runtime),
+            vault(runtime),
+            str(household_id),
+            str(item_id),
+            expected_version(if_match),
+            body.id_number,
+            body.effective_date,
+            body.reason or "",
+        )
+
+    request = {"households": str(household_id), "item": str(item_id),
+               **body.model_dump(mode="json")}  # fmt: skip
+    outcome = await runtime.execute(
+        "households.members/{item_id}/identity-correction", idempotency_key, request, command
+    )
+    return respond(outcome)
+
+
 ROUTES: list[Route] = [
     ("members/{item_id}/removal", s.Dated, "households",
      "A member leaves (death, marriage out, separate household …)",

@@ -54,6 +54,9 @@ POLICY: Policy = {
     "POST /v1/households/{household_id}/members": Rule(WRITE, household),
     "POST /v1/households/{household_id}/members/{item_id}/removal": Rule(WRITE, household),
     "POST /v1/households/{household_id}/members/{item_id}/changes": Rule(WRITE, household),
+    "POST /v1/households/{household_id}/members/{item_id}/identity-correction": Rule(
+        WRITE, household
+    ),
     "POST /v1/households/{household_id}/causes": Rule(WRITE, household),
     "POST /v1/households/{household_id}/incomes": Rule(WRITE, household),
     # Corrections (更正) are the same office's act, recorded with reason and actor.

@@ -82,6 +82,18 @@ class MemberChanges(Dated):
     pension_insurance: bool | None = None
 
 
+class IdentityCorrection(Strict):
+    """A member's resident ID number entered wrongly, and the birth date and sex with it."""
+
+    id_number: Annotated[Text, Field(min_length=15, max_length=18)] = Field(
+        description="The correct number (GB 11643 checked)"
+    )
+    effective_date: BusinessDate = Field(description="When the correction was decided")
+    reason: Annotated[Reason, Field(min_length=1)] = Field(
+        description="The evidence: 户口簿, 身份证 (更正理由)"
+    )
+
+
 class Causes(Dated):
     primary_cause: PovertyCause
     secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)

@@ -179,6 +179,53 @@ async def update_member(
     return await change_household(conn, store, household_id, expected_version, decide, vault=vault)
 
 
+async def correct_identity(
+    conn: AsyncConnection,
+    store: EventStore,
+    keys: IdentityKeys,
+    vault: PeopleKey,
+    household_id: str,
+    person_id: str,
+    expected_version: int | None,
+    id_number: str,
+    effective_date: date,
+    reason: str,
+) -> Outcome:
+    """A member's ID number was entered wrongly: checked (GB 11643) and unique like a new
+    one; the vault keeps the corrected number, the details are re-sealed with the birth
+    date and sex it carries, and the event says both in clear as any member's do. The
+    earlier events keep what they said — the audit view as known before still shows it."""
+    resident = keys.resident(id_number)
+    await _lock_before_checking(conn, store)
+    await people.refuse_duplicates(conn, {resident.hash: resident.masked})
+    person_keys = await people.person_keys(conn, vault, [person_id])
+
+    def decide(h: Household) -> None:
+        member = h.member(person_id)
+        sealed = _resealed(person_keys, member, {
+            "birth_date": resident.birth_date, "sex": resident.sex,
+            "id_number_masked": resident.masked,
+        })  # fmt: skip
+        h.correct_identity(
+            ev.IdentityCorrected(
+                household_id=household_id,
+                effective_date=effective_date,
+                reason=reason,
+                person_id=person_id,
+                id_number_hash=resident.hash,
+                birth_year=resident.birth_date.year,
+                birth_month=resident.birth_date.month,
+                sealed=sealed,
+            )
+        )
+
+    outcome = await change_household(
+        conn, store, household_id, expected_version, decide, vault=vault
+    )
+    await people.correct_number(conn, person_keys[person_id], resident.number)
+    return outcome
+
+
 def _resealed(keys: dict[str, PersonKey], member: ev.Member, new: dict[str, Any]) -> str:
     key = keys.get(member.person_id)
     if key is None:

@@ -161,6 +161,15 @@ async def _reseal(conn: AsyncConnection, data: c.MemberUpdatedV2) -> None:
         )
 
 
+async def _reidentify(conn: AsyncConnection, data: c.IdentityCorrectedV1) -> None:
+    """The corrected number is the one a person is known (and deduplicated) by."""
+    await conn.execute(
+        update(household_members)
+        .where(household_members.c.person_id == str(data.person_id))
+        .values(id_number_hash=data.id_number_hash, sealed=data.sealed)
+    )
+
+
 async def _forget(conn: AsyncConnection, data: c.PersonErasedV1) -> None:
     """The sealed details no longer open (the key is gone): drop even the ciphertext, and
     the identity hash (only active members are deduplicated on it)."""
@@ -195,6 +204,7 @@ def _status(data: c.StatusChanged) -> dict[str, Any]:
 _sets(c.MemberAddedV2, lambda d: {"size": households.c.size + 1}, members=_join)
 _sets(c.MemberUpdatedV2, lambda d: {}, members=_reseal)
 _sets(c.PersonErasedV1, lambda d: {}, members=_forget)
+_sets(c.IdentityCorrectedV1, lambda d: {}, members=_reidentify)
 _sets(c.MemberRemovedV1, lambda d: {"size": households.c.size - 1}, members=_leave)
 _sets(
     c.CausesRecordedV1,

@@ -14,6 +14,7 @@ PAIRS: list[tuple[type, type[EventData]]] = [
     (domain.MemberAdded, contract.MemberAddedV2),
     (domain.MemberRemoved, contract.MemberRemovedV1),
     (domain.MemberUpdated, contract.MemberUpdatedV2),
+    (domain.IdentityCorrected, contract.IdentityCorrectedV1),
     (domain.CausesRecorded, contract.CausesRecordedV1),
     (domain.IncomeRecorded, contract.IncomeRecordedV1),
     (domain.IncomeCorrected, contract.IncomeCorrectedV1),

@@ -95,6 +95,16 @@ async def person_keys(
     }
 
 
+async def correct_number(conn: AsyncConnection, key: PersonKey, id_number: str) -> None:
+    """The vault keeps the corrected number in place of the wrong one, under the same key."""
+    sealed, nonce = key.seal_number(id_number)
+    await conn.execute(
+        update(people)
+        .where(people.c.person_id == key.person_id)
+        .values(id_number_sealed=sealed, id_number_nonce=nonce)
+    )
+
+
 def details(keys: dict[str, PersonKey], person_id: str, sealed: str | None) -> dict[str, Any]:
     """A member's personal details opened ({} when nothing is sealed or the key is gone)."""
     key = keys.get(person_id)

@@ -106,6 +106,14 @@ class PersonKey:
     def __repr__(self) -> str:
         return f"PersonKey({self.person_id}, <secret>)"
 
+    def seal_number(self, id_number: str) -> tuple[bytes, bytes]:
+        """A corrected ID number sealed under the same key (sealed copies of the details
+        the person's history holds still open): (ciphertext, nonce) for the vault row."""
+        nonce = os.urandom(NONCE_BYTES)
+        return AESGCM(self.secret).encrypt(
+            nonce, id_number.encode(), self.person_id.encode()
+        ), nonce
+
     def seal(self, details: dict[str, Any]) -> str:
         nonce = os.urandom(NONCE_BYTES)
         clear = json.dumps(details, ensure_ascii=False, separators=(",", ":"), default=str)

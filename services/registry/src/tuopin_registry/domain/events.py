@@ -105,6 +105,18 @@ class MemberUpdated(HouseholdEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IdentityCorrected(HouseholdEvent):
+    """A member's resident ID number was entered wrongly (更正): with it their birth date
+    and sex, which the number carries. ``reason`` names the evidence (户口簿, 身份证)."""
+
+    person_id: str
+    id_number_hash: str
+    birth_year: int
+    birth_month: int
+    sealed: str  # the details re-sealed with the corrected birth date, sex and mask
+
+
+@dataclass(frozen=True, kw_only=True)
 class CausesRecorded(HouseholdEvent):
     primary_cause: PovertyCause
     secondary_causes: list[PovertyCause]

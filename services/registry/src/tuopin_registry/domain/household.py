@@ -97,15 +97,26 @@ class Household(Aggregate):
 
     def remove_member(self, change: ev.MemberRemoved) -> None:
         self._open()
-        member = self._member(change.person_id)
+        member = self.member(change.person_id)
         if member.relation is Relation.HEAD:
             raise RuleViolation("the head of household cannot be removed")
         self.record(change)
 
     def update_member(self, change: ev.MemberUpdated) -> None:
         self._open()
-        self._member(change.person_id)
+        self.member(change.person_id)
         self.record(change)
+
+    def correct_identity(self, correction: ev.IdentityCorrected) -> None:
+        self._open()
+        member = self.member(correction.person_id)
+        if not (correction.reason or "").strip():
+            raise RuleViolation("a correction gives its reason")
+        if correction.id_number_hash == member.id_number_hash:
+            raise RuleViolation("the corrected ID number is the one already recorded")
+        others = [m for m in self.members.values() if m.person_id != member.person_id]
+        _no_repeated_people([*others, replace(member, id_number_hash=correction.id_number_hash)])
+        self.record(correction)
 
     def erase_person(self, erasure: ev.PersonErased) -> None:
         """Honour a deletion request, for someone the register no longer serves: a member
@@ -298,7 +309,8 @@ class Household(Aggregate):
         if self.status is S.REMOVED:
             raise InvalidTransition("household", str(self.status), "change a removed file")
 
-    def _member(self, person_id: str) -> Member:
+    def member(self, person_id: str) -> Member:
+        """An active member, or the rule that they are not one."""
         try:
             return self.members[person_id]
         except KeyError:
@@ -321,6 +333,14 @@ class Household(Aggregate):
             case ev.MemberRemoved():
                 del self.members[event.person_id]
                 self.former.add(event.person_id)
+            case ev.IdentityCorrected():
+                self.members[event.person_id] = replace(
+                    self.members[event.person_id],
+                    id_number_hash=event.id_number_hash,
+                    birth_year=event.birth_year,
+                    birth_month=event.birth_month,
+                    sealed=event.sealed,
+                )
             case ev.PersonErased():
                 self.erased.add(event.person_id)
             case ev.MemberUpdated():

@@ -21,6 +21,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     select,
     update,
@@ -114,6 +115,19 @@ async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> 
 
 # Erased by the registry: nothing of the person stays here.
 projection.on(r.PersonErasedV1)(member_removed)
+
+
+@projection.on(r.IdentityCorrectedV1)
+async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    """A wrong ID number corrected: the trainee is matched on the right one from now on."""
+    await conn.execute(
+        update(trainee_members)
+        .where(trainee_members.c.person_id == bindparam("person"))
+        .values(id_number_hash=bindparam("hash"), birth_year=bindparam("year"),
+                birth_month=bindparam("month")),
+        [{"person": str(e.data.person_id), "hash": e.data.id_number_hash,
+          "year": e.data.birth_year, "month": e.data.birth_month} for e in events],
+    )  # fmt: skip
 
 
 @projection.on(r.MemberUpdatedV2)
