@@ -363,3 +363,35 @@ async def test_what_the_programmes_reached_as_known_at_an_instant(
         await eventually(known_today)
         assert await reached(known_at=CUT.isoformat()) == (0, 1)
         assert await reached(known_at=NOW.isoformat()) == (1, 0)
+
+
+async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
+    database_url, kafka_settings
+) -> None:
+    """A county back-fills a 2015 exit; no exit standard was in force before 2016: the
+    verdict fails naming that, rather than leaving the household on notice for ever."""
+    home = Stream(str(uuid4()))
+    hid = UUID(home.subject)
+    registered(home, 2)
+    home.add(r.AssistanceStartedV1(household_id=hid, effective_date=date(2014, 5, 1),
+                                   status=S.ASSISTING))  # fmt: skip
+    proposed = date(2015, 11, 1)
+    home.add(r.ExitProposedV1(household_id=hid, effective_date=proposed,
+                              status=S.EXIT_PROPOSED, appraisal_date=proposed))  # fmt: skip
+    home.add(r.ExitPublicisedV1(household_id=hid, effective_date=date(2015, 11, 1),
+                                status=S.EXIT_PUBLICISED, notice_from=date(2015, 11, 1),
+                                notice_until=date(2015, 11, 8)))  # fmt: skip
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(kafka_settings, Topic.REGISTRY, village(), *home.events)
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    async with client_for(app(settings)) as client:
+
+        async def judged() -> dict:
+            feed = (await client.get("/v1/events")).json()["items"]
+            assert len(feed) == 1
+            return feed[0]["event"]["data"]
+
+        verdict = await eventually(judged)
+        assert verdict["passed"] is False and verdict["as_of"] == "2015-11-08"
+        (criterion,) = verdict["criteria"]
+        assert criterion["name"] == "exit_standard" and "2015-11-08" in criterion["value"]

@@ -88,7 +88,13 @@ async def judge_exit(
     repository = verifications(store)
     if await repository.get(conn, verification_id) is not None:
         return  # already judged (a replay of the notice)
-    criteria = criteria_for(await facts_of(conn, household_id, on), on, on.year)
+    facts = await facts_of(conn, household_id, on)
+    try:
+        criteria = criteria_for(facts, on, on.year)
+    except LookupError as unjudgeable:  # e.g. a back-filled exit before any standard
+        # A verdict all the same, so the household does not wait on notice forever: the
+        # county sees why, and evaluation can judge a new notice once the rules say how.
+        criteria = [Criterion("exit_standard", str(unjudgeable), "a standard in force", False)]
     await repository.save(
         conn, ExitVerification.conclude(verification_id, household_id, on, criteria)
     )
