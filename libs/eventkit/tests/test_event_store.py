@@ -1,7 +1,7 @@
 """The event store on SQLite and PostgreSQL: optimistic concurrency, order, replay."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -82,6 +82,10 @@ async def test_state_as_of_a_past_instant_replays_only_what_was_recorded_by_then
     async with engine.connect() as conn:
         assert [e.data["n"] for e in await store.load(conn, "a", known_at=cut)] == [1]
         assert [e.data["n"] for e in await store.load(conn, "a")] == [1, 2]
+        # The same instant written in Beijing time: SQLite compares text, so it must be
+        # put in UTC first (8 hours "later" as text would wrongly admit the second event).
+        beijing = cut.astimezone(timezone(timedelta(hours=8)))
+        assert [e.data["n"] for e in await store.load(conn, "a", known_at=beijing)] == [1]
 
 
 async def test_a_later_append_waits_for_an_open_one_so_commits_follow_positions(

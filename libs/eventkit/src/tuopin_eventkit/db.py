@@ -11,10 +11,11 @@ transaction, which still holds the page as it was before.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, func, text
+from sqlalchemy import ColumnElement, Table, event, func, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -114,3 +115,10 @@ def greatest(conn: AsyncConnection, a: Any, b: Any) -> Any:
 async def ping(engine: AsyncEngine) -> None:
     async with read_only(engine).connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+def recorded_by(column: Any, known_at: datetime | None) -> ColumnElement[bool]:
+    """A read model's row recorded by the instant ``known_at`` (always, when None): the
+    audit view. Instants are kept in UTC, and SQLite compares them as written, so
+    ``known_at`` is put in UTC first."""
+    return true() if known_at is None else column <= known_at.astimezone(UTC)

@@ -14,7 +14,6 @@ from tuopin_contracts import EventData
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.evaluation import CountyStatusAssessedV1
 from tuopin_evaluation.application import assessments
-from tuopin_evaluation.application.facts import recorded_by
 from tuopin_evaluation.application.rollups import PolicyUnavailable, choose_rules, rollups
 from tuopin_evaluation.domain.delisting import (
     Assessed,
@@ -23,6 +22,7 @@ from tuopin_evaluation.domain.delisting import (
     delisting,
 )
 from tuopin_evaluation.domain.exit_standard import Criterion
+from tuopin_eventkit.db import recorded_by
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore

@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
 )
 
+from tuopin_eventkit.db import recorded_by
 from tuopin_eventkit.projection import Delivered
 
 metadata = MetaData()
@@ -57,12 +58,6 @@ members = Table(
 def recorded(e: Delivered) -> datetime:
     """When the producer recorded the fact (its envelope's ``time``), in UTC."""
     return e.envelope.time.astimezone(UTC)
-
-
-def recorded_by(column: Any, known_at: datetime) -> Any:
-    """Recorded by the instant ``known_at``; instants are kept in UTC (SQLite keeps no zone,
-    so both sides must be in the same one)."""
-    return column <= known_at.astimezone(UTC)
 
 
 def member_on(day: date, known_at: datetime | None = None) -> Any:

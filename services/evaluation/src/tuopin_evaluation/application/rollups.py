@@ -37,7 +37,6 @@ from tuopin_evaluation.application.facts import (
     incomes,
     member_on,
     members,
-    recorded_by,
     status_history,
     village_standing,
     villages,
@@ -46,6 +45,7 @@ from tuopin_evaluation.application.reach import certificates, completions, disbu
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
+from tuopin_eventkit.db import recorded_by
 
 POOR = sorted(str(s) for s in ru.POOR)
 

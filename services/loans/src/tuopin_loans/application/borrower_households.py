@@ -29,16 +29,14 @@ from sqlalchemy import (
     delete,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.db import recorded_by, upsert
 from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -207,10 +205,6 @@ class Standing:
     identified_on: date | None  # None: the registry never filed it
 
 
-def _known(recorded_at: Column[datetime], known_at: datetime | None) -> ColumnElement[bool]:
-    return true() if known_at is None else recorded_at <= known_at
-
-
 async def standing(
     conn: AsyncConnection, household_id: str, day: date, known_at: datetime | None = None
 ) -> Standing:
@@ -220,7 +214,7 @@ async def standing(
     rows = (
         await conn.execute(
             select(h.status, h.effective_date)
-            .where(h.household_id == household_id, _known(h.recorded_at, known_at))
+            .where(h.household_id == household_id, recorded_by(h.recorded_at, known_at))
             .order_by(h.effective_date, h.sequence)
         )
     ).all()
@@ -244,7 +238,7 @@ async def relocating_on(
             .where(
                 r.household_id == household_id,
                 r.effective_date <= day,
-                _known(r.recorded_at, known_at),
+                recorded_by(r.recorded_at, known_at),
             )
             .order_by(r.effective_date.desc(), r.sequence.desc())
         )

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from tuopin_eventkit.db import recorded_by
 from tuopin_loans.application.loan_book import claims, funds, history, loans, statements
 from tuopin_loans.domain.loan import LoanState
 
@@ -38,7 +39,7 @@ def _by(column: Any, day: date | None, instant_column: Any, instant: datetime | 
     """Dated on or before ``day`` and recorded by ``instant``, where given."""
     return and_(
         true() if day is None else column <= day,
-        true() if instant is None else instant_column <= instant,
+        recorded_by(instant_column, instant),
     )
 
 

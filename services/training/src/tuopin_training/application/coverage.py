@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
 from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.db import recorded_by
 from tuopin_training.application.records import (
     academic_certificates,
     certificates,
@@ -32,23 +33,16 @@ LEVEL_DIGITS = {"county": 6, "township": 9, "village": 12}
 h, m, c = trainee_households, trainee_members, certificates
 
 
-def _known(recorded_at: Any, known_at: datetime | None) -> ColumnElement[bool]:
-    return true() if known_at is None else recorded_at <= known_at
-
-
 def _until(on: Any, recorded_at: Any, day: date, known_at: datetime | None) -> ColumnElement[bool]:
     """Not (yet) the case on ``day`` as known at ``known_at``: no date, a later one, or
     recorded later."""
-    later = [on.is_(None), on > day]
-    if known_at is not None:
-        later.append(recorded_at > known_at)
-    return or_(*later)
+    return or_(on.is_(None), on > day, ~recorded_by(recorded_at, known_at))
 
 
 def valid_on(day: date, known_at: datetime | None = None) -> ColumnElement[bool]:
     return and_(
         c.c.issued_on <= day,
-        _known(c.c.issued_at, known_at),
+        recorded_by(c.c.issued_at, known_at),
         _until(c.c.revoked_on, c.c.revoked_at, day, known_at),
         or_(c.c.valid_until.is_(None), c.c.valid_until >= day),
     )
@@ -58,7 +52,7 @@ def counted(day: date, known_at: datetime | None = None) -> ColumnElement[bool]:
     """The household is in the goal on ``day``: filed by then, not removed by then."""
     return and_(
         h.c.identified_on <= day,
-        _known(h.c.identified_at, known_at),
+        recorded_by(h.c.identified_at, known_at),
         _until(h.c.removed_on, h.c.removed_at, day, known_at),
     )
 
