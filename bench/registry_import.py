@@ -101,6 +101,7 @@ def generate(path: Path, households: int, seed: int = 2016) -> int:
                 "、".join(others),
                 str(year),
                 f"{year}-{rng.randint(3, 10):02d}-{rng.randint(1, 28):02d}",
+                *("" for _ in bulk.HISTORY_FIELDS),  # filed only: no later history
             ]
             size = rng.choices(sizes, weights)[0]
             members = [("户主", True, born(1945, 1985))]

@@ -349,3 +349,49 @@ def test_the_command_line_imports_reports_and_exits_2_on_an_unreadable_file(
     unreadable = CliRunner().invoke(cli, ["import", str(tmp_path / "notes.csv")])
     assert unreadable.exit_code == 2
     assert "no header row" in unreadable.output
+
+
+async def test_a_back_filled_export_carries_each_households_history(service, tmp_path) -> None:
+    """Issue 13: an export of 2015–2017 records with assistance, exits (verified in the old
+    system) and returns lands dated as it happened; a step out of order, or a return
+    without its cause, keeps its household out with the column named."""
+    client, runtime = service
+    history = {
+        "621121-0101": {"effective_date": "2015-03-01", "assisted_on": "2015-04-01",
+                        "exited_on": "2016-11-08"},
+        "621121-0102": {"effective_date": "2015-05-01", "assisted_on": "2015-06-01",
+                        "exited_on": "2016-10-08", "returned_on": "2017-12-01",
+                        "return_cause": "因病"},
+        "621121-0103": {"effective_date": "2016-06-01", "assisted_on": "2016-05-01"},
+        "621121-0104": {"effective_date": "2015-06-01", "returned_on": "2016-01-01"},
+    }  # fmt: skip
+    records = [
+        r for number, steps in history.items()
+        for r in rows(household(number, **steps), person(), person("之子", name="王小明"))
+    ]  # fmt: skip
+    report = await run_import(runtime, write_csv(tmp_path / "backfill.csv", records))
+    assert report.totals.filed == 2
+    errors = {(e.file_number, e.column): e.message for e in report.errors if e.column}
+    assert "identified since 2016-06-01" in errors[("621121-0103", "assisted_on")]
+    assert "date and its cause" in errors[("621121-0104", "returned_on")]
+
+    ids = {h["file_number"]: h["household_id"]
+           for h in (await client.get("/v1/households")).json()["items"]}  # fmt: skip
+
+    async def status(number: str, day: str) -> str:
+        found = await client.get(f"/v1/households/{ids[number]}", params={"as_of": day})
+        return found.json()["status"]
+
+    assert [await status("621121-0101", d) for d in ("2015-12-31", "2016-12-31")] == [
+        "assisting", "exited",
+    ]  # fmt: skip
+    assert [await status("621121-0102", d) for d in ("2016-12-31", "2017-12-31")] == [
+        "exited", "returned",
+    ]  # fmt: skip
+    events = (await client.get(f"/v1/households/{ids['621121-0101']}/history")).json()["events"]
+    exited = events[-1]
+    assert exited["effectivedate"] == "2016-11-08"
+    assert "verified before the register" in exited["data"]["reason"]
+    # Importing the file again changes nothing.
+    again = await run_import(runtime, write_csv(tmp_path / "backfill.csv", records))
+    assert again.totals.filed == 0

@@ -101,6 +101,7 @@ def test_chinese_headers_and_values_map_onto_the_vocabulary(tmp_path) -> None:
         ],
         "identified_year": 2016,
         "effective_date": date(2016, 4, 1),
+        **dict.fromkeys(bulk.HISTORY_FIELDS),  # no history in this export
     }
     head, son, daughter = filing.members
     assert head == {

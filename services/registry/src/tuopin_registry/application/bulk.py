@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
-from uuid import uuid4
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import ValidationError
 from sqlalchemy import Text, func, insert, literal, select
@@ -55,7 +55,7 @@ from tuopin_contracts.vocabulary import (
     Sex,
 )
 from tuopin_eventkit import context
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
@@ -82,6 +82,11 @@ COLUMNS: Final[dict[str, str]] = {
     "secondary_causes": "其他致贫原因 次要致贫原因",
     "identified_year": "识别年度 识别年份",
     "effective_date": "建档日期 识别日期",
+    # A back-filled household's history, when the export carries it (each optional).
+    "assisted_on": "帮扶日期 开始帮扶日期",
+    "exited_on": "脱贫日期 脱贫时间",
+    "returned_on": "返贫日期 返贫时间",
+    "return_cause": "返贫原因",
     "name": "姓名",
     "id_number": "证件号码 身份证号码 身份证号",
     "relation": "与户主关系",
@@ -95,14 +100,17 @@ COLUMNS: Final[dict[str, str]] = {
     "medical_insurance": "是否参加新农合/医保 是否参加新农合 是否参加城乡居民基本医疗保险",
     "pension_insurance": "是否参加养老保险 是否参加城乡居民基本养老保险",
 }
+# What happened to a household after it was filed, in the order it happens.
+HISTORY_FIELDS: Final = ("assisted_on", "exited_on", "returned_on", "return_cause")
 OPTIONAL: Final = frozenset(
     "county_code secondary_causes sex birth_date education schooling health disabled "
     "labour_ability medical_insurance pension_insurance".split()
-)  # the county is then taken from the village's code, which begins with it
+) | set(HISTORY_FIELDS)  # the county is then taken from the village's code, which begins with it
 REQUIRED: Final = frozenset(COLUMNS) - OPTIONAL
-HOUSEHOLD_FIELDS: Final = tuple(
-    "county_code village_code poverty_attribute primary_cause secondary_causes "
-    "identified_year effective_date".split()
+HOUSEHOLD_FIELDS: Final = (
+    *"county_code village_code poverty_attribute primary_cause secondary_causes "
+    "identified_year effective_date".split(),
+    *HISTORY_FIELDS,
 )
 MEMBER_FIELDS: Final = tuple(f for f in COLUMNS if f not in HOUSEHOLD_FIELDS and f != "file_number")
 
@@ -416,6 +424,10 @@ PARSE: Final[dict[str, Callable[[Any], Any]]] = {
         "secondary_causes": _causes,
         "identified_year": _year,
         "effective_date": _date,
+        "assisted_on": _date,
+        "exited_on": _date,
+        "returned_on": _date,
+        "return_cause": _cause,
         "relation": _choice(Relation),
         "sex": _choice(Sex),
         "birth_date": _date,
@@ -792,20 +804,57 @@ def _decide(
     errors += _household_rules(filing, entered)
     if errors:
         return errors
+    filed = {k: v for k, v in filing.household.items() if k not in HISTORY_FIELDS}
     try:
         household = Household.register(
             ev.HouseholdRegistered(
                 household_id=str(uuid4()),
                 file_number=filing.file_number,
                 members=[e.member for _, e in entered],
-                **filing.household,
+                **filed,
             )
         )
-        contract = [_to_contract(e) for e in household.pending]
+        registered = _to_contract(household.pending[0])
     except (RuleViolation, ValidationError) as exc:  # the rules below missed a case
         return [RowError(filing.rows[0], filing.file_number, "", str(exc))]
+    history_errors = _history(household, filing)
+    if history_errors:
+        return history_errors
+    contract = [registered, *(EVENTS.to_contract(e) for e in household.pending[1:])]
     events = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in contract]
     return _Decided(index, household, entered, events)
+
+
+def _history(household: Household, filing: Filing) -> list[RowError]:
+    """A back-filled household's later steps, dated as they happened, through the
+    household's own rules (a step before the one it follows, or a return without an
+    exit, is refused): assistance, an exit verified in the old records, a return."""
+    h, row, number = filing.household, filing.rows[0], filing.file_number
+    steps: list[tuple[str, Callable[[], None]]] = []
+    if h.get("assisted_on"):
+        steps.append(("assisted_on", lambda: household.start_assistance(h["assisted_on"], None)))
+    if h.get("exited_on"):
+        verification = str(uuid5(NAMESPACE_URL, f"tuopin:earlier-exit:{household.id}"))
+        source = f"the import of file number {number}"
+        steps.append(
+            (
+                "exited_on",
+                lambda: household.record_earlier_exit(verification, h["exited_on"], source),
+            )
+        )
+    if h.get("returned_on") or h.get("return_cause"):
+        if not (h.get("returned_on") and h.get("return_cause")):
+            return [RowError(row, number, "returned_on", "a return gives its date and its cause")]
+        steps.append(
+            ("returned_on",
+             lambda: household.return_to_poverty(h["return_cause"], h["returned_on"], None))
+        )  # fmt: skip
+    for column, step in steps:
+        try:
+            step()
+        except (RuleViolation, InvalidTransition) as exc:
+            return [RowError(row, number, column, str(exc))]
+    return []
 
 
 def _to_contract(event: ev.HouseholdRegistered) -> Any:

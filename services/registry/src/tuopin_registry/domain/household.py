@@ -31,6 +31,7 @@ LIFECYCLE: dict[str, frozenset[HouseholdStatus]] = {
     "propose exit": frozenset({S.ASSISTING}),
     "publicise exit": frozenset({S.EXIT_PROPOSED}),
     "confirm or reject exit": frozenset({S.EXIT_PUBLICISED}),
+    "record an exit verified before the register": frozenset({S.ASSISTING}),
     "return to poverty": frozenset({S.EXITED}),
     "annul a mistaken exit": frozenset({S.EXITED}),
     "remove as wrongly identified": frozenset(
@@ -249,6 +250,21 @@ class Household(Aggregate):
                     failed_criteria=failed_criteria,
                 )
             )
+
+    def record_earlier_exit(self, verification_id: str, on: date, source: str) -> None:
+        """An exit verified before this register existed, as the county's old records
+        (the national 建档立卡 system's exports) show it: a fact of the record being
+        back-filled, dated as it happened, with where it comes from. Only the import of
+        such records does this; over HTTP a household exits on evaluation's verdict."""
+        self._transition("record an exit verified before the register", on)
+        self.record(
+            ev.HouseholdExited(
+                household_id=self.id,
+                effective_date=on,
+                reason=f"exit verified before the register, as recorded in {source}",
+                verification_id=verification_id,
+            )
+        )
 
     def return_to_poverty(self, cause: PovertyCause, on: date, reason: str | None) -> None:
         self._transition("return to poverty", on)
