@@ -313,6 +313,7 @@ async def registry_world(w: World) -> World:
         "property": 0,
         "transfers": 100_000,
     }
+    await w.ok(household("incomes", income))  # so that its correction reaches the rules
     progress = {
         **dated,
         "progress_percent": 50,
@@ -330,6 +331,12 @@ async def registry_world(w: World) -> World:
             "causes", {**dated, "primary_cause": "illness", "secondary_causes": ["disaster"]}
         ),
         household("incomes", income),
+        household("income-corrections", {**income, "reason": "银行流水核实"}),
+        household(
+            "members/{item_id}/identity-correction",
+            {"id_number": resident_id(date(1985, 5, 18)), **dated},
+            item_id=head,
+        ),
         household("conditions", {**dated, "housing_safe": True, "drinking_water_safe": True}),
         household("needs", need),
         household("measures", plan),
@@ -347,6 +354,7 @@ async def registry_world(w: World) -> World:
             at=life,
         ),
         household("return-to-poverty", {**dated, "cause": "disaster"}, at=life),
+        household("exit-annulment", {"reason": "验收时错记"}, at=life),
         household("removal", {"effective_date": "2016-06-01", "reason": "识别不准"}, at=gone),
         Request(
             "post",
