@@ -51,18 +51,21 @@ def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
 
 
 class Household:
-    """A filed household: an adult head, a spouse and a student at university."""
+    """A filed household: an adult head, a spouse, a student at university and a pupil
+    at senior-secondary school (高中)."""
 
     def __init__(self, county: str = COUNTY, identified: date = date(2016, 4, 1)) -> None:
         self.id = uuid4()
         self.head = resident_id(date(1975, 3, 1))
         self.spouse = resident_id(date(1978, 6, 1))
         self.student = resident_id(date(1998, 9, 1))
+        self.pupil = resident_id(date(2001, 3, 1))
         self.events: list[Envelope] = []
         people = [
             (self.head, Relation.HEAD, date(1975, 3, 1), None),
             (self.spouse, Relation.SPOUSE, date(1978, 6, 1), None),
             (self.student, Relation.CHILD, date(1998, 9, 1), Schooling.TERTIARY),
+            (self.pupil, Relation.CHILD, date(2001, 3, 1), Schooling.SENIOR_SECONDARY),
         ]
         members = [
             reg.Member(
@@ -213,6 +216,35 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
         disbursed = [Envelope.from_json(r.value) for r in records]
         disbursed = [e for e in disbursed if e.type == "loans.loan.disbursed.v1"]
         assert disbursed[0].data["household_id"] == str(home.id)
+
+
+async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_banks(
+    database_url, kafka_settings
+) -> None:
+    """Seed 9(1): 对贫困家庭本科、高职(专科)学生每生每学年解决8000元以内生源地信用助学贴息贷款.
+    The cap is the student's (the ID number's keyed hash) for the academic year, 1 September
+    to 31 August, however many loans and banks it is split over; a 高中 pupil gets none."""
+    home = Household()
+
+    def student_loan(ref: str, amount: int, on: str, bank: str = "gansu-rcc", who: str = ""):
+        return approval(home, ref, amount, product="student", borrower=who or home.student,
+                        decided_on=on, bank_id=bank)  # fmt: skip
+
+    async with loans_service(database_url, kafka_settings, home) as (client, _):
+        first = await posted(client, student_loan("ST-1", 500_000, "2016-09-05"))
+        assert first.status_code == 201, first.text
+        rest = await posted(client, student_loan("ST-2", 300_000, "2017-03-01", bank="psbc"))
+        assert rest.status_code == 201, rest.text
+        over = await posted(client, student_loan("ST-3", 1, "2017-08-31", bank="abc"))
+        assert over.status_code == 422
+        problem = over.json()
+        assert problem["rules"] == ["student_year_limit"]
+        assert "academic year 2016-09-01 – 2017-08-31" in problem["detail"]
+        next_year = await posted(client, student_loan("ST-3", 800_000, "2017-09-01", bank="abc"))
+        assert next_year.status_code == 201, next_year.text
+
+        pupil = await posted(client, student_loan("ST-4", 100_000, "2016-09-05", who=home.pupil))
+        assert pupil.status_code == 422 and pupil.json()["rules"] == ["student_level"]
 
 
 async def test_eligibility_is_judged_on_the_decision_date_however_late_the_county_recorded(
