@@ -478,6 +478,59 @@ async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_sho
         assert await outstanding() == 4_000_000
 
 
+async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its_date(
+    database_url, kafka_settings
+) -> None:
+    """Seed 13 (风险补偿基金 … 损失给予补偿): a loss written off is off the books. After default
+    and write-off, outstanding, NPL and PAR30 exclude the written-off principal — not 10,000
+    yuan outstanding with NPL 0 — and it is reported as written off, and what comes back
+    after as recovered; as of a day before the write-off the loan is still non-performing."""
+    good, bad = Household(), Household()
+    async with loans_service(database_url, kafka_settings, good, bad) as (client, _):
+        for home, ref in ((good, "W-1"), (bad, "W-2")):
+            await posted(client, approval(home, ref, amount=1_000_000))
+            await posted(client, step("signed", ref, amount=1_000_000, term_months=36,
+                                      signed_on="2016-05-04"))  # fmt: skip
+            await posted(client, step("disbursed", ref, amount=1_000_000,
+                                      disbursed_on="2016-05-05"))  # fmt: skip
+        for kind, fields in (
+            ("overdue", {"days_past_due": 45, "as_of": "2016-09-01"}),
+            ("defaulted", {"defaulted_on": "2016-12-01"}),
+        ):
+            assert (await posted(client, step(kind, "W-2", **fields))).status_code == 200
+        before = datetime.now(UTC)
+        for kind, fields in (
+            ("written_off", {"written_off_on": "2017-06-30"}),
+            ("repaid", {"principal": 200_000, "interest": 0, "received_on": "2017-09-01"}),
+        ):
+            assert (await posted(client, step(kind, "W-2", **fields))).status_code == 200
+
+        async def report(**params: str) -> dict:
+            rows = (await client.get("/v1/reports/portfolio", params=params)).json()
+            (row,) = rows
+            keys = ("outstanding", "par30", "non_performing", "written_off",
+                    "recovered_after_write_off", "par30_ratio", "npl_ratio")  # fmt: skip
+            return {k: row[k] for k in keys}
+
+        overdue = await report(as_of="2016-10-01")
+        assert overdue["par30_ratio"] == "0.5000" and overdue["npl_ratio"] == "0.0000"
+        assert await report(as_of="2017-06-29") == {
+            "outstanding": 2_000_000, "par30": 1_000_000, "non_performing": 1_000_000,
+            "written_off": 0, "recovered_after_write_off": 0,
+            "par30_ratio": "0.5000", "npl_ratio": "0.5000",
+        }  # fmt: skip
+        written_off = {
+            "outstanding": 1_000_000, "par30": 0, "non_performing": 0,
+            "written_off": 1_000_000, "recovered_after_write_off": 0,
+            "par30_ratio": "0.0000", "npl_ratio": "0.0000",
+        }  # fmt: skip
+        assert await report(as_of="2017-06-30") == written_off
+        assert await report() == {**written_off, "recovered_after_write_off": 200_000}
+        # As known before the bank posted the write-off: still defaulted on the books.
+        known = await report(known_at=before.isoformat())
+        assert known["outstanding"] == 2_000_000 and known["npl_ratio"] == "0.5000"
+
+
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:

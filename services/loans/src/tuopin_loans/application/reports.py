@@ -1,6 +1,12 @@
 """Portfolio reports for offices and banks: per bank, county or product — loans and money
-disbursed, outstanding, overdue and non-performing ratios, PAR30, subsidy issued and paid,
-compensation claimed and paid — and the funds' balances.
+disbursed, outstanding, overdue and non-performing ratios, PAR30, written off and recovered
+after write-off, subsidy issued and paid, compensation claimed and paid — and the funds'
+balances.
+
+Outstanding is the gross principal on the books: written-off principal leaves it (and so
+every ratio, which is a part of it) on the write-off's date and is reported on its own
+lines. NPL = defaulted or more than 90 days past due; PAR30 = at least 30 days past due
+or defaulted.
 
 The portfolio is today's, or as of a business day (the postings dated on or before it,
 however late the bank sent them), or as known at an instant (only the postings recorded
@@ -72,19 +78,25 @@ async def portfolio(
     L = loans.c if now else _loans_then(as_of, known_at).c
     key = L[COLUMN[group]]
     bad = L.state == LoanState.DEFAULTED
+    # Written-off principal is off the books: its own lines, in no outstanding or ratio.
+    gone = L.state == LoanState.WRITTEN_OFF
 
     def outstanding_where(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, L.outstanding), else_=0)), 0)
+        return func.coalesce(func.sum(case((condition & ~gone, L.outstanding), else_=0)), 0)
 
     query = select(
         key.label("key"),
         func.count().filter(L.disbursed > 0).label("loans_disbursed"),
         func.coalesce(func.sum(L.disbursed), 0).label("disbursed"),
-        func.coalesce(func.sum(L.outstanding), 0).label("outstanding"),
+        outstanding_where(true()).label("outstanding"),
         outstanding_where((L.days_past_due > 0) | bad).label("overdue"),
-        outstanding_where((L.days_past_due > 30) | bad).label("par30"),
+        outstanding_where((L.days_past_due >= 30) | bad).label("par30"),
         outstanding_where((L.days_past_due > 90) | bad).label("non_performing"),
         func.coalesce(func.sum(L.written_off), 0).label("written_off"),
+        # A written-off loan's outstanding is what is still unrecovered of the write-off.
+        func.coalesce(func.sum(case((gone, L.written_off - L.outstanding), else_=0)), 0).label(
+            "recovered_after_write_off"
+        ),
         func.coalesce(func.sum(L.premium_subsidy), 0).label("premium_subsidy"),
     ).group_by(key)
     if bank_id is not None:
