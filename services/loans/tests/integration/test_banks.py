@@ -531,6 +531,68 @@ async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its
         assert known["outstanding"] == 2_000_000 and known["npl_ratio"] == "0.5000"
 
 
+async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_other(
+    database_url, kafka_settings
+) -> None:
+    """Seed 19: 强化县级主体责任 … 责任、权力、资金、任务"四到县" — the county office answers
+    for its loans and funds, so it reads its own county's portfolio, risk fund, subsidy
+    statements and village mutual-aid funds (403 for a neighbour's, and for the province's
+    whole view); the province reads every county."""
+    home, neighbour = Household(), Household(county="621122")
+    async with loans_service(database_url, kafka_settings, home, neighbour) as (client, _):
+        quota = {"amount": 100_000_000, "allocated_on": "2016-04-01"}
+        assert (await client.put("/v1/programme/quotas/621122", json=quota)).status_code == 200
+        for house, ref, amount in ((home, "C-1", 1_000_000), (neighbour, "C-2", 3_000_000)):
+            await posted(client, approval(house, ref, amount=amount))
+            await posted(client, step("signed", ref, amount=amount, term_months=36,
+                                      signed_on="2016-05-04"))  # fmt: skip
+            disbursed = await posted(client, step("disbursed", ref, amount=amount,
+                                                  disbursed_on="2016-05-05"))  # fmt: skip
+            assert disbursed.status_code == 200, disbursed.text
+            money = {"contributor": "finance", "amount": amount, "received_on": "2016-06-01"}
+            fund = f"/v1/funds/county-{house.events[0].data['county_code']}/contributions"
+            assert (await client.post(fund, json=money)).status_code == 201
+        statements = await client.post("/v1/subsidy/2016Q2/statements",
+                                       json={"issued_on": "2016-07-05"})  # fmt: skip
+        assert statements.status_code == 201
+        village = {"source": "finance", "amount": 10_000_000, "received_on": "2016-05-01"}
+        contributed = await client.post(f"/v1/villages/{COUNTY}100201/mutual-aid/contributions",
+                                        json=village)  # fmt: skip
+        assert contributed.status_code == 201
+        province = (await client.get("/v1/reports/portfolio")).json()
+        assert [r["county"] for r in province] == [COUNTY, "621122"]
+
+        officer = bearer(AuthSettings(), Principal("county-office", Role.COUNTY_OFFICER,
+                                                   region=COUNTY))  # fmt: skip
+
+        async def read(url: str, county: str | None = COUNTY, **params: str):
+            if county:
+                params["county_code"] = county
+            return await client.get(url, params=params, headers=officer)
+
+        own = (await read("/v1/reports/portfolio", group="bank")).json()
+        assert [(r["bank"], r["outstanding"]) for r in own] == [("gansu-rcc", 1_000_000)]
+        assert own[0]["subsidy_issued"] == statements.json()["statements"][0]["amount"]
+        csv_text = (await read("/v1/reports/portfolio.csv")).text
+        assert f"\n{COUNTY}," in csv_text and "621122" not in csv_text
+        (fund,) = (await read("/v1/funds")).json()
+        assert fund["fund_id"] == f"county-{COUNTY}" and fund["balance"] == 1_000_000
+        assert (await read(f"/v1/funds/county-{COUNTY}", None)).status_code == 200
+        lines = (await read("/v1/subsidy/2016Q2/preview")).json()
+        assert [line["county_code"] for line in lines] == [COUNTY]
+        issued = (await read("/v1/subsidy/2016Q2/statements")).json()
+        assert [line["county_code"] for line in issued] == [COUNTY]
+        villages = (await read("/v1/mutual-aid")).json()
+        assert [v["village_code"] for v in villages["villages"]] == [f"{COUNTY}100201"]
+
+        for url in ("/v1/reports/portfolio", "/v1/reports/portfolio.csv", "/v1/funds",
+                    "/v1/subsidy/2016Q2/preview", "/v1/subsidy/2016Q2/statements",
+                    "/v1/mutual-aid"):  # fmt: skip
+            assert (await read(url, "621122")).status_code == 403, url
+            assert (await read(url, None)).status_code == 403, url
+        assert (await read("/v1/funds/county-621122", None)).status_code == 403
+
+
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:
@@ -550,6 +612,9 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         county_wide = [
             "GET /v1/programme/quotas/{county_code}", "GET /v1/funds/{fund_id}",
             "GET /v1/funds/{fund_id}/history", "GET /v1/mutual-aid", "GET /v1/mutual-aid.csv",
+            "GET /v1/funds", "GET /v1/subsidy/{quarter}/preview",
+            "GET /v1/subsidy/{quarter}/statements", "GET /v1/reports/portfolio",
+            "GET /v1/reports/portfolio.csv",
         ]  # fmt: skip
         calls = await walk(
             client, service.state.runtime.settings.auth, spec.policy, scope, path,

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_eventkit.db import recorded_by
+from tuopin_loans.application.lending import county_fund
 from tuopin_loans.application.loan_book import claims, funds, history, loans, statements
 from tuopin_loans.domain.loan import LoanState
 
@@ -73,7 +74,9 @@ async def portfolio(
     bank_id: str | None = None,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    county_code: str | None = None,
 ) -> list[dict[str, Any]]:
+    """The portfolio by ``group``, of one bank or one county when named."""
     now = as_of is None and known_at is None
     L = loans.c if now else _loans_then(as_of, known_at).c
     key = L[COLUMN[group]]
@@ -101,6 +104,8 @@ async def portfolio(
     ).group_by(key)
     if bank_id is not None:
         query = query.where(L.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(L.county_code == county_code)
     # PostgreSQL sums bigints as numeric: back to whole fen.
     rows = {
         r.key: {k: int(v) for k, v in r._mapping.items() if k != "key"}
@@ -110,11 +115,11 @@ async def portfolio(
     t = statements.c
     issued = _by(t.issued_on, as_of, t.issued_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    subsidy = await _sums(conn, statements, column, bank_id, "amount", issued, paid)
+    subsidy = await _sums(conn, statements, column, bank_id, county_code, "amount", issued, paid)
     t = claims.c
     lodged = _by(t.lodged_on, as_of, t.lodged_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    compensation = await _sums(conn, claims, column, bank_id, "claimed", lodged, paid)
+    compensation = await _sums(conn, claims, column, bank_id, county_code, "claimed", lodged, paid)
     report = []
     for key_value, row in rows.items():
         out = row["outstanding"]
@@ -133,8 +138,8 @@ async def portfolio(
 
 
 async def _sums(
-    conn: AsyncConnection, table: Any, column: str, bank_id: str | None, amount: str,
-    issued: ColumnElement[bool], paid: ColumnElement[bool],
+    conn: AsyncConnection, table: Any, column: str, bank_id: str | None,
+    county_code: str | None, amount: str, issued: ColumnElement[bool], paid: ColumnElement[bool],
 ) -> dict[Any, tuple[int, int]]:  # fmt: skip
     """Amount issued (claimed) and amount paid, by the report's key where the table has it."""
     t = table.c
@@ -151,9 +156,17 @@ async def _sums(
     )
     if bank_id is not None:
         query = query.where(t.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(t.county_code == county_code)
     return {r[0]: (int(r[1]), int(r[2])) for r in await conn.execute(query)}
 
 
-async def fund_accounts(conn: AsyncConnection) -> list[dict[str, Any]]:
-    rows = await conn.execute(select(funds).order_by(funds.c.fund_id))
+async def fund_accounts(
+    conn: AsyncConnection, county_code: str | None = None
+) -> list[dict[str, Any]]:
+    """Every fund's account, or one county's fund's."""
+    query = select(funds).order_by(funds.c.fund_id)
+    if county_code is not None:
+        query = query.where(funds.c.fund_id == county_fund(county_code))
+    rows = await conn.execute(query)
     return [dict(r._mapping) for r in rows]
