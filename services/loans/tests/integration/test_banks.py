@@ -51,18 +51,21 @@ def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
 
 
 class Household:
-    """A filed household: an adult head, a spouse and a student at university."""
+    """A filed household: an adult head, a spouse, a student at university and a pupil
+    at senior-secondary school (高中)."""
 
     def __init__(self, county: str = COUNTY, identified: date = date(2016, 4, 1)) -> None:
         self.id = uuid4()
         self.head = resident_id(date(1975, 3, 1))
         self.spouse = resident_id(date(1978, 6, 1))
         self.student = resident_id(date(1998, 9, 1))
+        self.pupil = resident_id(date(2001, 3, 1))
         self.events: list[Envelope] = []
         people = [
             (self.head, Relation.HEAD, date(1975, 3, 1), None),
             (self.spouse, Relation.SPOUSE, date(1978, 6, 1), None),
             (self.student, Relation.CHILD, date(1998, 9, 1), Schooling.TERTIARY),
+            (self.pupil, Relation.CHILD, date(2001, 3, 1), Schooling.SENIOR_SECONDARY),
         ]
         members = [
             reg.Member(
@@ -213,6 +216,35 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
         disbursed = [Envelope.from_json(r.value) for r in records]
         disbursed = [e for e in disbursed if e.type == "loans.loan.disbursed.v1"]
         assert disbursed[0].data["household_id"] == str(home.id)
+
+
+async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_banks(
+    database_url, kafka_settings
+) -> None:
+    """Seed 9(1): 对贫困家庭本科、高职(专科)学生每生每学年解决8000元以内生源地信用助学贴息贷款.
+    The cap is the student's (the ID number's keyed hash) for the academic year, 1 September
+    to 31 August, however many loans and banks it is split over; a 高中 pupil gets none."""
+    home = Household()
+
+    def student_loan(ref: str, amount: int, on: str, bank: str = "gansu-rcc", who: str = ""):
+        return approval(home, ref, amount, product="student", borrower=who or home.student,
+                        decided_on=on, bank_id=bank)  # fmt: skip
+
+    async with loans_service(database_url, kafka_settings, home) as (client, _):
+        first = await posted(client, student_loan("ST-1", 500_000, "2016-09-05"))
+        assert first.status_code == 201, first.text
+        rest = await posted(client, student_loan("ST-2", 300_000, "2017-03-01", bank="psbc"))
+        assert rest.status_code == 201, rest.text
+        over = await posted(client, student_loan("ST-3", 1, "2017-08-31", bank="abc"))
+        assert over.status_code == 422
+        problem = over.json()
+        assert problem["rules"] == ["student_year_limit"]
+        assert "academic year 2016-09-01 – 2017-08-31" in problem["detail"]
+        next_year = await posted(client, student_loan("ST-3", 800_000, "2017-09-01", bank="abc"))
+        assert next_year.status_code == 201, next_year.text
+
+        pupil = await posted(client, student_loan("ST-4", 100_000, "2016-09-05", who=home.pupil))
+        assert pupil.status_code == 422 and pupil.json()["rules"] == ["student_level"]
 
 
 async def test_eligibility_is_judged_on_the_decision_date_however_late_the_county_recorded(
@@ -446,6 +478,121 @@ async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_sho
         assert await outstanding() == 4_000_000
 
 
+async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its_date(
+    database_url, kafka_settings
+) -> None:
+    """Seed 13 (风险补偿基金 … 损失给予补偿): a loss written off is off the books. After default
+    and write-off, outstanding, NPL and PAR30 exclude the written-off principal — not 10,000
+    yuan outstanding with NPL 0 — and it is reported as written off, and what comes back
+    after as recovered; as of a day before the write-off the loan is still non-performing."""
+    good, bad = Household(), Household()
+    async with loans_service(database_url, kafka_settings, good, bad) as (client, _):
+        for home, ref in ((good, "W-1"), (bad, "W-2")):
+            await posted(client, approval(home, ref, amount=1_000_000))
+            await posted(client, step("signed", ref, amount=1_000_000, term_months=36,
+                                      signed_on="2016-05-04"))  # fmt: skip
+            await posted(client, step("disbursed", ref, amount=1_000_000,
+                                      disbursed_on="2016-05-05"))  # fmt: skip
+        for kind, fields in (
+            ("overdue", {"days_past_due": 45, "as_of": "2016-09-01"}),
+            ("defaulted", {"defaulted_on": "2016-12-01"}),
+        ):
+            assert (await posted(client, step(kind, "W-2", **fields))).status_code == 200
+        before = datetime.now(UTC)
+        for kind, fields in (
+            ("written_off", {"written_off_on": "2017-06-30"}),
+            ("repaid", {"principal": 200_000, "interest": 0, "received_on": "2017-09-01"}),
+        ):
+            assert (await posted(client, step(kind, "W-2", **fields))).status_code == 200
+
+        async def report(**params: str) -> dict:
+            rows = (await client.get("/v1/reports/portfolio", params=params)).json()
+            (row,) = rows
+            keys = ("outstanding", "par30", "non_performing", "written_off",
+                    "recovered_after_write_off", "par30_ratio", "npl_ratio")  # fmt: skip
+            return {k: row[k] for k in keys}
+
+        overdue = await report(as_of="2016-10-01")
+        assert overdue["par30_ratio"] == "0.5000" and overdue["npl_ratio"] == "0.0000"
+        assert await report(as_of="2017-06-29") == {
+            "outstanding": 2_000_000, "par30": 1_000_000, "non_performing": 1_000_000,
+            "written_off": 0, "recovered_after_write_off": 0,
+            "par30_ratio": "0.5000", "npl_ratio": "0.5000",
+        }  # fmt: skip
+        written_off = {
+            "outstanding": 1_000_000, "par30": 0, "non_performing": 0,
+            "written_off": 1_000_000, "recovered_after_write_off": 0,
+            "par30_ratio": "0.0000", "npl_ratio": "0.0000",
+        }  # fmt: skip
+        assert await report(as_of="2017-06-30") == written_off
+        assert await report() == {**written_off, "recovered_after_write_off": 200_000}
+        # As known before the bank posted the write-off: still defaulted on the books.
+        known = await report(known_at=before.isoformat())
+        assert known["outstanding"] == 2_000_000 and known["npl_ratio"] == "0.5000"
+
+
+async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_other(
+    database_url, kafka_settings
+) -> None:
+    """Seed 19: 强化县级主体责任 … 责任、权力、资金、任务"四到县" — the county office answers
+    for its loans and funds, so it reads its own county's portfolio, risk fund, subsidy
+    statements and village mutual-aid funds (403 for a neighbour's, and for the province's
+    whole view); the province reads every county."""
+    home, neighbour = Household(), Household(county="621122")
+    async with loans_service(database_url, kafka_settings, home, neighbour) as (client, _):
+        quota = {"amount": 100_000_000, "allocated_on": "2016-04-01"}
+        assert (await client.put("/v1/programme/quotas/621122", json=quota)).status_code == 200
+        for house, ref, amount in ((home, "C-1", 1_000_000), (neighbour, "C-2", 3_000_000)):
+            await posted(client, approval(house, ref, amount=amount))
+            await posted(client, step("signed", ref, amount=amount, term_months=36,
+                                      signed_on="2016-05-04"))  # fmt: skip
+            disbursed = await posted(client, step("disbursed", ref, amount=amount,
+                                                  disbursed_on="2016-05-05"))  # fmt: skip
+            assert disbursed.status_code == 200, disbursed.text
+            money = {"contributor": "finance", "amount": amount, "received_on": "2016-06-01"}
+            fund = f"/v1/funds/county-{house.events[0].data['county_code']}/contributions"
+            assert (await client.post(fund, json=money)).status_code == 201
+        statements = await client.post("/v1/subsidy/2016Q2/statements",
+                                       json={"issued_on": "2016-07-05"})  # fmt: skip
+        assert statements.status_code == 201
+        village = {"source": "finance", "amount": 10_000_000, "received_on": "2016-05-01"}
+        contributed = await client.post(f"/v1/villages/{COUNTY}100201/mutual-aid/contributions",
+                                        json=village)  # fmt: skip
+        assert contributed.status_code == 201
+        province = (await client.get("/v1/reports/portfolio")).json()
+        assert [r["county"] for r in province] == [COUNTY, "621122"]
+
+        officer = bearer(AuthSettings(), Principal("county-office", Role.COUNTY_OFFICER,
+                                                   region=COUNTY))  # fmt: skip
+
+        async def read(url: str, county: str | None = COUNTY, **params: str):
+            if county:
+                params["county_code"] = county
+            return await client.get(url, params=params, headers=officer)
+
+        own = (await read("/v1/reports/portfolio", group="bank")).json()
+        assert [(r["bank"], r["outstanding"]) for r in own] == [("gansu-rcc", 1_000_000)]
+        assert own[0]["subsidy_issued"] == statements.json()["statements"][0]["amount"]
+        csv_text = (await read("/v1/reports/portfolio.csv")).text
+        assert f"\n{COUNTY}," in csv_text and "621122" not in csv_text
+        (fund,) = (await read("/v1/funds")).json()
+        assert fund["fund_id"] == f"county-{COUNTY}" and fund["balance"] == 1_000_000
+        assert (await read(f"/v1/funds/county-{COUNTY}", None)).status_code == 200
+        lines = (await read("/v1/subsidy/2016Q2/preview")).json()
+        assert [line["county_code"] for line in lines] == [COUNTY]
+        issued = (await read("/v1/subsidy/2016Q2/statements")).json()
+        assert [line["county_code"] for line in issued] == [COUNTY]
+        villages = (await read("/v1/mutual-aid")).json()
+        assert [v["village_code"] for v in villages["villages"]] == [f"{COUNTY}100201"]
+
+        for url in ("/v1/reports/portfolio", "/v1/reports/portfolio.csv", "/v1/funds",
+                    "/v1/subsidy/2016Q2/preview", "/v1/subsidy/2016Q2/statements",
+                    "/v1/mutual-aid"):  # fmt: skip
+            assert (await read(url, "621122")).status_code == 403, url
+            assert (await read(url, None)).status_code == 403, url
+        assert (await read("/v1/funds/county-621122", None)).status_code == 403
+
+
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     database_url, kafka_settings
 ) -> None:
@@ -465,6 +612,9 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         county_wide = [
             "GET /v1/programme/quotas/{county_code}", "GET /v1/funds/{fund_id}",
             "GET /v1/funds/{fund_id}/history", "GET /v1/mutual-aid", "GET /v1/mutual-aid.csv",
+            "GET /v1/funds", "GET /v1/subsidy/{quarter}/preview",
+            "GET /v1/subsidy/{quarter}/statements", "GET /v1/reports/portfolio",
+            "GET /v1/reports/portfolio.csv",
         ]  # fmt: skip
         calls = await walk(
             client, service.state.runtime.settings.auth, spec.policy, scope, path,

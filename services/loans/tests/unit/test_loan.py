@@ -152,10 +152,27 @@ def test_each_eligibility_rule_fails_on_its_own() -> None:
     assert failed(MICRO, borrower(outstanding=1_000_000), amount=4_000_000) == []
     assert failed(relocation, borrower()) == ["relocating_household"]
     assert failed(relocation, borrower(relocating=True)) == []
-    assert failed(student, borrower(), amount=800_000, term=120) == ["student_in_school"]
+    assert failed(student, borrower(), amount=800_000, term=120) == ["student_level"]
     pupil = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY, outstanding=800_000)
-    assert failed(student, pupil, amount=800_000, term=120) == []  # per student-year
-    assert failed(student, pupil, amount=800_001, term=120) == ["amount_limit"]
+    assert failed(student, pupil, amount=800_000, term=120) == []  # not the household's
+    assert failed(student, pupil, amount=800_001, term=120) == ["student_year_limit"]
+
+
+def test_student_loans_are_for_undergraduate_and_higher_vocational_students_8000_a_year() -> None:
+    """Seed 9(1): 对贫困家庭本科、高职(专科)学生每生每学年解决8000元以内生源地信用助学贴息贷款
+    — the cap is the student's for the academic year (1 September – 31 August), whatever
+    loans and banks it is split over; senior-secondary and 中职 pupils get no such loan."""
+    student = rules.product_rule(programme().products, LoanProduct.STUDENT, date(2016, 9, 1))
+    at = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY)
+    assert failed(student, at, amount=800_000, term=120) == []
+    assert failed(student, borrower(**{**at.__dict__, "student_year": 500_000}),
+                  amount=300_001, term=120) == ["student_year_limit"]  # fmt: skip
+    for level in (Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, None):
+        pupil = borrower(birth_date=date(2000, 1, 1), schooling=level)
+        assert failed(student, pupil, amount=100_000, term=120) == ["student_level"]
+    assert rules.academic_year(date(2016, 8, 31)) == (date(2015, 9, 1), date(2016, 8, 31))
+    assert rules.academic_year(date(2016, 9, 1)) == (date(2016, 9, 1), date(2017, 8, 31))
+    assert rules.academic_year(date(2017, 1, 15)) == (date(2016, 9, 1), date(2017, 8, 31))
 
 
 def test_a_refusal_names_the_decision_date_and_the_date_that_decides_it() -> None:

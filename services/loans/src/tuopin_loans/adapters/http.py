@@ -198,10 +198,14 @@ async def contribute(
     return respond(await runtime.execute("contribution", idempotency_key, request, command))
 
 
-@router.get("/funds", tags=["funds"], summary="Every fund's balance and totals")
-async def fund_list(runtime: RuntimeDep) -> list[dict[str, Any]]:
+@router.get(
+    "/funds", tags=["funds"], summary="Every fund's balance and totals, or one county's fund's"
+)
+async def fund_list(
+    runtime: RuntimeDep, county_code: CountyCode | None = None
+) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return await reports.fund_accounts(conn)
+        return await reports.fund_accounts(conn, county_code)
 
 
 @router.get("/funds/{fund_id}", tags=["funds"], summary="A fund with its waiting claims")
@@ -237,11 +241,14 @@ class Payment(Body):
 @router.get(
     "/subsidy/{quarter}/preview",
     tags=["subsidy"],
-    summary="The quarter's subsidy per bank and county, computed now (not issued)",
+    summary="The quarter's subsidy per bank and county (or one county's), computed now "
+    "(not issued)",
 )
-async def preview(quarter: Quarter, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def preview(
+    quarter: Quarter, runtime: RuntimeDep, county_code: CountyCode | None = None
+) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return [line.__dict__ for line in await settlement.compute(conn, quarter)]
+        return [line.__dict__ for line in await settlement.compute(conn, quarter, county_code)]
 
 
 @router.post(
@@ -264,12 +271,14 @@ async def issue(
 @router.get("/subsidy/{quarter}/statements", tags=["subsidy"], summary="Issued statements")
 async def issued(
     quarter: Quarter, runtime: RuntimeDep,
-    bank_id: BankId | None = None,
+    bank_id: BankId | None = None, county_code: CountyCode | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     S = loan_book.statements.c
     query = select(loan_book.statements).where(S.quarter == quarter)
     if bank_id is not None:
         query = query.where(S.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(S.county_code == county_code)
     async with runtime.reader.connect() as conn:
         rows = await conn.execute(query.order_by(S.bank_id, S.county_code))
         return [dict(r._mapping) for r in rows]
@@ -297,7 +306,8 @@ async def pay(
 @router.get(
     "/reports/portfolio",
     tags=["reports"],
-    summary="Portfolio by bank, county or product; as of a business day, as known at an instant",
+    summary="Portfolio by bank, county or product, of the province or one county; as of a "
+    "business day, as known at an instant",
 )
 async def portfolio(
     runtime: RuntimeDep,
@@ -305,9 +315,10 @@ async def portfolio(
     bank_id: BankId | None = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    county_code: CountyCode | None = None,
 ) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return await reports.portfolio(conn, group, bank_id, as_of, known_at)
+        return await reports.portfolio(conn, group, bank_id, as_of, known_at, county_code)
 
 
 @router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
@@ -317,6 +328,7 @@ async def portfolio_csv(
     bank_id: BankId | None = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    county_code: CountyCode | None = None,
 ) -> Response:
-    rows = await portfolio(runtime, group, bank_id, as_of, known_at)
+    rows = await portfolio(runtime, group, bank_id, as_of, known_at, county_code)
     return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])

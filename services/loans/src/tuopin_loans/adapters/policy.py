@@ -3,6 +3,9 @@
 Banks read and post only their own loans; officers read their region's households,
 quotas and village funds, and cadres keep their village's mutual-aid fund; the province
 sets quotas, funds the risk funds and settles the subsidy; auditors read everything.
+County-wide views (portfolio, risk funds, subsidy, mutual-aid funds) name their county in
+``county_code``: without it they are the province's, so a city or county officer must
+ask for their own county (403 for another, or for none).
 """
 
 from tuopin_eventkit.auth import Access, Policy, Role, Rule, Target, looked_up, org_of, region_of
@@ -44,15 +47,15 @@ POLICY: Policy = {
     "PUT /v1/programme/quotas/{county_code}": Rule(PROVINCE),
     "GET /v1/programme/quotas/{county_code}": Rule(READ, county),
     "POST /v1/funds/{fund_id}/contributions": Rule(PROVINCE),
-    "GET /v1/funds": Rule(READ),
+    "GET /v1/funds": Rule(READ, county_listed),
     "GET /v1/funds/{fund_id}": Rule(READ, fund),
     "GET /v1/funds/{fund_id}/history": Rule(READ, fund),
-    "GET /v1/subsidy/{quarter}/preview": Rule(READ),
+    "GET /v1/subsidy/{quarter}/preview": Rule(READ, county_listed),
     "POST /v1/subsidy/{quarter}/statements": Rule(PROVINCE),
-    "GET /v1/subsidy/{quarter}/statements": Rule(READ),
+    "GET /v1/subsidy/{quarter}/statements": Rule(READ, county_listed),
     "POST /v1/subsidy/statements/{statement_id}/payment": Rule(PROVINCE),
-    "GET /v1/reports/portfolio": Rule(READ),
-    "GET /v1/reports/portfolio.csv": Rule(READ),
+    "GET /v1/reports/portfolio": Rule(READ, county_listed),
+    "GET /v1/reports/portfolio.csv": Rule(READ, county_listed),
     "POST /v1/villages/{village_code}/mutual-aid/contributions": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/mutual-aid/loans": Rule(WRITE, village),
     "GET /v1/villages/{village_code}/mutual-aid/loans": Rule(READ, village),

@@ -82,8 +82,11 @@ async def approve(
     rule = rules.product_rule(programme().products, a.product, a.decided_on)
     member = await registry.member(conn, a.household_id, borrower.hash, a.decided_on)
     standing = await registry.standing(conn, a.household_id, a.decided_on)
-    outstanding = 0
-    if not rule.student:
+    outstanding = student_year = 0
+    if rule.student:
+        year = rules.academic_year(a.decided_on)
+        student_year = await loan_book.student_year_approved(conn, borrower.hash, *year)
+    else:
         outstanding = await loan_book.household_outstanding(conn, a.household_id, a.product)
     facts = rules.Borrower(
         household_status=standing.status,
@@ -93,6 +96,7 @@ async def approve(
         birth_date=member[0] if member else None,
         schooling=member[1] if member else None,
         outstanding=outstanding,
+        student_year=student_year,
     )
     failed = rules.ineligibility(rule, facts, a.amount, a.term_months, a.decided_on)
     if home is not None and a.product == LoanProduct.MICROCREDIT:

@@ -10,6 +10,7 @@ instants for the same reason.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -52,6 +53,7 @@ loans = Table(
     Column("product", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("borrower_masked", String(24)),
+    Column("borrower_hash", String(64), index=True),  # keyed hash: a student's loans per year
     Column("decided_on", Date, nullable=False),
     Column("amount", BigInteger, nullable=False),  # approved, then contracted (fen)
     Column("term_months", Integer, nullable=False),
@@ -215,6 +217,7 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
             "state": LoanState.APPROVED if approved else LoanState.REJECTED,
             # As masked today: events recorded before keep the region digits (SECURITY.md).
             "borrower_masked": mask_id(d.borrower_masked) if approved else None,
+            "borrower_hash": d.borrower_hash if approved else None,
             "amount": d.amount if approved else 0,
             "term_months": d.term_months if approved else 0,
             "disbursed": 0, "outstanding": 0, "interest_received": 0, "days_past_due": 0,
@@ -396,6 +399,20 @@ async def household_outstanding(
     live = [LoanState.APPROVED, LoanState.SIGNED, LoanState.ACTIVE, LoanState.DEFAULTED]
     query = select(func.coalesce(func.sum(L.amount - L.disbursed + L.outstanding), 0)).where(
         L.household_id == household_id, L.product == product, L.state.in_(live)
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def student_year_approved(
+    conn: AsyncConnection, borrower_hash: str, first: date, last: date
+) -> int:
+    """Student loans approved to one student (by any bank) with a decision date in
+    ``first``…``last``, an academic year: the 8,000 yuan is per student and year, not per loan."""
+    query = select(func.coalesce(func.sum(L.amount), 0)).where(
+        L.borrower_hash == borrower_hash,
+        L.product == LoanProduct.STUDENT,
+        L.state != LoanState.REJECTED,
+        L.decided_on.between(first, last),
     )
     return int((await conn.execute(query)).scalar_one())
 

@@ -1,6 +1,12 @@
 """Portfolio reports for offices and banks: per bank, county or product — loans and money
-disbursed, outstanding, overdue and non-performing ratios, PAR30, subsidy issued and paid,
-compensation claimed and paid — and the funds' balances.
+disbursed, outstanding, overdue and non-performing ratios, PAR30, written off and recovered
+after write-off, subsidy issued and paid, compensation claimed and paid — and the funds'
+balances.
+
+Outstanding is the gross principal on the books: written-off principal leaves it (and so
+every ratio, which is a part of it) on the write-off's date and is reported on its own
+lines. NPL = defaulted or more than 90 days past due; PAR30 = at least 30 days past due
+or defaulted.
 
 The portfolio is today's, or as of a business day (the postings dated on or before it,
 however late the bank sent them), or as known at an instant (only the postings recorded
@@ -16,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_eventkit.db import recorded_by
+from tuopin_loans.application.lending import county_fund
 from tuopin_loans.application.loan_book import claims, funds, history, loans, statements
 from tuopin_loans.domain.loan import LoanState
 
@@ -67,28 +74,38 @@ async def portfolio(
     bank_id: str | None = None,
     as_of: date | None = None,
     known_at: datetime | None = None,
+    county_code: str | None = None,
 ) -> list[dict[str, Any]]:
+    """The portfolio by ``group``, of one bank or one county when named."""
     now = as_of is None and known_at is None
     L = loans.c if now else _loans_then(as_of, known_at).c
     key = L[COLUMN[group]]
     bad = L.state == LoanState.DEFAULTED
+    # Written-off principal is off the books: its own lines, in no outstanding or ratio.
+    gone = L.state == LoanState.WRITTEN_OFF
 
     def outstanding_where(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, L.outstanding), else_=0)), 0)
+        return func.coalesce(func.sum(case((condition & ~gone, L.outstanding), else_=0)), 0)
 
     query = select(
         key.label("key"),
         func.count().filter(L.disbursed > 0).label("loans_disbursed"),
         func.coalesce(func.sum(L.disbursed), 0).label("disbursed"),
-        func.coalesce(func.sum(L.outstanding), 0).label("outstanding"),
+        outstanding_where(true()).label("outstanding"),
         outstanding_where((L.days_past_due > 0) | bad).label("overdue"),
-        outstanding_where((L.days_past_due > 30) | bad).label("par30"),
+        outstanding_where((L.days_past_due >= 30) | bad).label("par30"),
         outstanding_where((L.days_past_due > 90) | bad).label("non_performing"),
         func.coalesce(func.sum(L.written_off), 0).label("written_off"),
+        # A written-off loan's outstanding is what is still unrecovered of the write-off.
+        func.coalesce(func.sum(case((gone, L.written_off - L.outstanding), else_=0)), 0).label(
+            "recovered_after_write_off"
+        ),
         func.coalesce(func.sum(L.premium_subsidy), 0).label("premium_subsidy"),
     ).group_by(key)
     if bank_id is not None:
         query = query.where(L.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(L.county_code == county_code)
     # PostgreSQL sums bigints as numeric: back to whole fen.
     rows = {
         r.key: {k: int(v) for k, v in r._mapping.items() if k != "key"}
@@ -98,11 +115,11 @@ async def portfolio(
     t = statements.c
     issued = _by(t.issued_on, as_of, t.issued_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    subsidy = await _sums(conn, statements, column, bank_id, "amount", issued, paid)
+    subsidy = await _sums(conn, statements, column, bank_id, county_code, "amount", issued, paid)
     t = claims.c
     lodged = _by(t.lodged_on, as_of, t.lodged_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    compensation = await _sums(conn, claims, column, bank_id, "claimed", lodged, paid)
+    compensation = await _sums(conn, claims, column, bank_id, county_code, "claimed", lodged, paid)
     report = []
     for key_value, row in rows.items():
         out = row["outstanding"]
@@ -121,8 +138,8 @@ async def portfolio(
 
 
 async def _sums(
-    conn: AsyncConnection, table: Any, column: str, bank_id: str | None, amount: str,
-    issued: ColumnElement[bool], paid: ColumnElement[bool],
+    conn: AsyncConnection, table: Any, column: str, bank_id: str | None,
+    county_code: str | None, amount: str, issued: ColumnElement[bool], paid: ColumnElement[bool],
 ) -> dict[Any, tuple[int, int]]:  # fmt: skip
     """Amount issued (claimed) and amount paid, by the report's key where the table has it."""
     t = table.c
@@ -139,9 +156,17 @@ async def _sums(
     )
     if bank_id is not None:
         query = query.where(t.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(t.county_code == county_code)
     return {r[0]: (int(r[1]), int(r[2])) for r in await conn.execute(query)}
 
 
-async def fund_accounts(conn: AsyncConnection) -> list[dict[str, Any]]:
-    rows = await conn.execute(select(funds).order_by(funds.c.fund_id))
+async def fund_accounts(
+    conn: AsyncConnection, county_code: str | None = None
+) -> list[dict[str, Any]]:
+    """Every fund's account, or one county's fund's."""
+    query = select(funds).order_by(funds.c.fund_id)
+    if county_code is not None:
+        query = query.where(funds.c.fund_id == county_fund(county_code))
+    rows = await conn.execute(query)
     return [dict(r._mapping) for r in rows]

@@ -39,9 +39,12 @@ def _subsidised(rows: list[Any]) -> Subsidised:
     return Subsidised(Decimal(first.annual_rate), moves, first.subsidy_until, first.defaulted_on)
 
 
-async def _loans_in(conn: AsyncConnection, start: date) -> AsyncIterator[tuple[Any, Subsidised]]:
-    """Every loan subsidised on or after ``start``: its row and what its accrual needs,
-    streamed loan by loan (a province's 800,000 loans never sit in memory at once)."""
+async def _loans_in(
+    conn: AsyncConnection, start: date, county_code: str | None
+) -> AsyncIterator[tuple[Any, Subsidised]]:
+    """Every loan subsidised on or after ``start`` (in one county, when named): its row and
+    what its accrual needs, streamed loan by loan (a province's 800,000 loans never sit in
+    memory at once)."""
     L, M = loans.c, movements.c
     query = (
         select(
@@ -59,6 +62,8 @@ async def _loans_in(conn: AsyncConnection, start: date) -> AsyncIterator[tuple[A
         .order_by(L.loan_id, M.sequence)
         .execution_options(yield_per=10_000)
     )
+    if county_code is not None:
+        query = query.where(L.county_code == county_code)
     loan: list[Any] = []
     async for rows in (await conn.stream(query)).partitions():
         for row in rows:
@@ -70,11 +75,14 @@ async def _loans_in(conn: AsyncConnection, start: date) -> AsyncIterator[tuple[A
         yield loan[0], _subsidised(loan)
 
 
-async def compute(conn: AsyncConnection, quarter: str) -> list[Line]:
-    """The quarter's statements, per bank and county, from the loan book as it stands."""
+async def compute(
+    conn: AsyncConnection, quarter: str, county_code: str | None = None
+) -> list[Line]:
+    """The quarter's statements, per bank and county (one county's, when named), from the
+    loan book as it stands."""
     start, end = quarter_bounds(quarter)
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    async for row, loan in _loans_in(conn, start):
+    async for row, loan in _loans_in(conn, start, county_code):
         fen = to_fen(accrued(loan, start, end))
         if fen:
             line = totals[(row.bank_id, row.county_code)]

@@ -95,11 +95,23 @@ class Borrower:
     birth_date: date | None  # None: not a member of the household on that day
     schooling: Schooling | None
     outstanding: int  # fen the household already owes on this product (committed, unpaid)
+    # Student loans: fen already approved to this student (any bank) in the academic year.
+    student_year: int = 0
 
 
 # Still registered poor: until the exit is verified the household keeps its support.
 POOR = set(HouseholdStatus) - {HouseholdStatus.EXITED, HouseholdStatus.REMOVED}
-STUDYING = {Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, Schooling.TERTIARY}
+# Seed 9(1): 生源地信用助学贷款 for 本科 and 高职(专科) students only. The registry files both
+# (and postgraduates) as tertiary; senior-secondary and secondary-vocational pupils are not
+# covered (their aid is the 中职 grant, not a loan).
+LOAN_LEVELS = {Schooling.TERTIARY}
+
+
+def academic_year(day: date) -> tuple[date, date]:
+    """The academic year (学年, 1 September to 31 August) a day falls in, first and last
+    day: seed 9(1) caps student loans at 8,000 yuan 每生每学年."""
+    start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+    return start, date(start.year + 1, 8, 31)
 
 
 def ineligibility(
@@ -127,9 +139,10 @@ def ineligibility(
     if borrower.birth_date is None:
         failed.append(f"borrower_member: on {on} the borrower is not a member of the household")
     elif rule.student:
-        if borrower.schooling not in STUDYING:
+        if borrower.schooling not in LOAN_LEVELS:
             failed.append(
-                "student_in_school: the borrower is not in senior, vocational or tertiary study"
+                f"student_level: the borrower's schooling is {borrower.schooling or 'unknown'}, "
+                "not undergraduate or higher-vocational (本科, 高职专科)"
             )
     else:
         age = age_on(borrower.birth_date, on)
@@ -138,10 +151,18 @@ def ineligibility(
             failed.append(f"borrower_age: {age} is outside {span}")
     if term_months > rule.max_term_months:
         failed.append(f"term_limit: {term_months} months exceeds {rule.max_term_months}")
-    limit = rule.max_amount if rule.student else rule.max_amount - borrower.outstanding
-    if amount > limit:
+    if rule.student:
+        first, last = academic_year(on)
+        left = rule.max_amount - borrower.student_year
+        if amount > left:
+            failed.append(
+                f"student_year_limit: {yuan(amount)} yuan exceeds the {yuan(max(left, 0))} yuan "
+                f"left of {yuan(rule.max_amount)} for this student in the academic year "
+                f"{first} – {last}"
+            )
+    elif amount > (left := rule.max_amount - borrower.outstanding):
         failed.append(
-            f"amount_limit: {yuan(amount)} yuan exceeds the {yuan(max(limit, 0))} yuan left "
+            f"amount_limit: {yuan(amount)} yuan exceeds the {yuan(max(left, 0))} yuan left "
             f"of {yuan(rule.max_amount)}"
         )
     return failed
