@@ -5,6 +5,7 @@ offices allocate quotas, fund the risk funds and settle the subsidy.
 The households are built here with members whose resident ID numbers the tests know
 (banks send the clear number; loans hashes it with the shared key)."""
 
+import asyncio
 import json
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -245,6 +246,14 @@ async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_
 
         pupil = await posted(client, student_loan("ST-4", 100_000, "2016-09-05", who=home.pupil))
         assert pupil.status_code == 422 and pupil.json()["rules"] == ["student_level"]
+
+        # Two banks approving the same student at the same moment: the second is decided
+        # after the first is counted, so the year's cap holds (one of them is refused).
+        both = await asyncio.gather(
+            posted(client, student_loan("ST-5", 500_000, "2018-09-03", bank="ccb")),
+            posted(client, student_loan("ST-6", 500_000, "2018-09-03", bank="boc")),
+        )
+        assert sorted(answer.status_code for answer in both) == [201, 422]
 
 
 async def test_eligibility_is_judged_on_the_decision_date_however_late_the_county_recorded(

@@ -76,6 +76,10 @@ async def approve(
     conn: AsyncConnection, store: EventStore, keys: IdentityKeys, application: Application
 ) -> Outcome:
     a = application
+    # The limits span loans (a household's outstanding, a student's year, a county's
+    # quota), kept by the loan book in the appending transaction: take the append lock
+    # before reading them, so two approvals at once are decided one after the other.
+    await store.lock_appends(conn)
     the_id = await _new_loan_id(conn, store, a.bank_id, a.loan_ref)
     borrower = keys.resident(a.borrower_id_number)
     home = await registry.household(conn, a.household_id)
