@@ -10,7 +10,8 @@ _serial = count(1)
 
 
 def resident_id(birth: date = date(1985, 5, 17), male: bool = True, region: str = "620102") -> str:
-    """A valid resident ID number (GB 11643; the region code must exist at birth)."""
+    """A valid resident ID number (GB 11643) for any birth date from 1900 to today: the
+    region may be any code GB/T 2260 ever issued, whether or not it existed at birth."""
     serial = next(_serial) % 500 * 2 + (1 if male else 0)
     body = f"{region}{birth:%Y%m%d}{serial:03d}"
     return body + ric.calc_check_digit(body + "0")  # it expects a placeholder check digit

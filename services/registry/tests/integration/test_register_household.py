@@ -1,6 +1,8 @@
 """Filing households over HTTP: events, identity protection, deduplication, idempotency,
 clear errors with nothing written."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
@@ -57,6 +59,19 @@ async def test_filing_appends_one_event_with_identity_hashed_and_masked(service)
     assert len(event["data"]["members"]) == 3
     assert head_id not in created.text and head_id not in str(event)  # never in clear
     assert all(len(m["id_number_hash"]) == 64 for m in event["data"]["members"])
+
+
+async def test_a_number_under_a_code_renamed_since_is_filed(client) -> None:
+    """issue 14.1: a 通渭 head born in 1980 carries 621121, a code in force only from 2003
+    (stdnum's check refused him), and a wife born in 1950 the example's 620102, in force
+    from 1983: both codes were issued, so both numbers are taken."""
+    head = member(id_number="621121198001010113")
+    wife = member("spouse", name="李秀英", id_number=resident_id(date(1950, 3, 8), male=False))
+    created = await client.post("/v1/households", json=filing(members=[head, wife]))
+    assert created.status_code == 201, created.text
+    members = {m["relation"]: m for m in created.json()["members"]}
+    assert (members["head"]["birth_year"], members["head"]["sex"]) == (1980, "male")
+    assert (members["spouse"]["birth_year"], members["spouse"]["sex"]) == (1950, "female")
 
 
 async def test_the_clear_number_is_kept_only_in_the_people_vault(client, settings) -> None:
