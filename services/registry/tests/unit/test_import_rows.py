@@ -229,3 +229,12 @@ def test_xlsx_cells_numbers_and_dates_are_read(tmp_path) -> None:
     [error] = filing.errors
     assert (error.row, error.file_number, error.column) == (3, "1001", "id_number")
     assert "stored as a number" in error.message
+
+
+def test_an_id_number_in_an_error_message_is_masked_whatever_its_area_code() -> None:
+    """Issue 14.1: a valid number under a code renamed since (通渭's 621121, born 1980) is a
+    number all the same: masked in the downloadable error report, not left in clear."""
+    message = "'621121198001010113' is not a date"
+    assert bulk.masked_identities(message) == "'**************0113' is not a date"
+    not_a_number = "'123456789012345678' is not a date"  # no such area code: left as written
+    assert bulk.masked_identities(not_a_number) == not_a_number

@@ -40,7 +40,6 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from stdnum.cn import ric
 
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
 from tuopin_contracts.text import personal_number
@@ -57,7 +56,7 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.db import is_postgres
-from tuopin_eventkit.identity import IdentityKeys, mask_id
+from tuopin_eventkit.identity import IdentityKeys, is_resident_id, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
 from tuopin_registry.application import people
 from tuopin_registry.application.commands import Entered, new_member
@@ -1058,7 +1057,7 @@ def masked_identities(message: str) -> str:
     mask their own messages; this catches a number in a wrong column ("… is not a date"),
     before the report is stored and downloaded. Only numbers passing the GB 11643 check
     are masked, so long file numbers and codes stay readable."""
-    return _RESIDENT_ID.sub(lambda m: mask_id(m[0]) if ric.is_valid(m[0]) else m[0], message)
+    return _RESIDENT_ID.sub(lambda m: mask_id(m[0]) if is_resident_id(m[0]) else m[0], message)
 
 
 def errors_path(path: Path) -> Path:
