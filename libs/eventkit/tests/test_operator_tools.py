@@ -224,7 +224,8 @@ async def test_status_and_metrics_show_the_lag_that_was_produced(
     assert len(lags) == 3 and {c["topic"] for c in lags} == {TOPIC}
     assert sum(c["end"] for c in lags) == 14 and sum(c["lag"] for c in lags) == 4
     assert all(c["lag"] == c["end"] - c["position"] for c in lags)
-    assert all(c["generation"] == generation for c in lags)
+    # A partition the ten keys happened to miss (1 run in 20) has no offset stored yet.
+    assert all(c["generation"] == generation for c in lags if c["position"])
     intake = {c["partition"]: c for c in status["consumers"] if c["consumer"] == "opstest.intake"}
     assert (intake[0]["position"], intake[0]["end"], intake[0]["lag"]) == (3, 5, 2)
     assert intake[0]["checkpoint"] == "kafka"
