@@ -29,6 +29,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from tuopin_contracts import Envelope
 from tuopin_contracts.bounds import BusinessDate, Instant, Text
 from tuopin_eventkit import auth, context, metrics, outage
+from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.problems import problem
@@ -238,11 +239,19 @@ def when(as_of: date | None, known_at: datetime | None) -> str:
 
 
 async def history(
-    runtime: "RuntimeDep", subject: str, as_of: date | None = None, known_at: datetime | None = None
+    runtime: "RuntimeDep",
+    subject: str,
+    as_of: date | None = None,
+    known_at: datetime | None = None,
+    *,
+    of: str,
 ) -> History:
-    """The history of one stream, for a service's ``/v1/<things>/{id}/history`` route."""
+    """The history of one stream, for a service's ``/v1/<things>/{id}/history`` route; a
+    404 naming the ``of`` thing (and the view) when it has none."""
     async with runtime.reader.connect() as conn:
         recorded: list[RecordedEvent] = await runtime.store.load(conn, subject, known_at, as_of)
+    if not recorded:
+        raise NotFound(f"no {of} {subject}" + when(as_of, known_at))
     return History(
         subject=subject,
         as_of=as_of,

@@ -13,7 +13,6 @@ from tuopin_contracts.bounds import Count, Year
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
 from tuopin_evaluation.application import assessments
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
     AsOf,
     History,
@@ -197,7 +196,4 @@ async def assessment_history(
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> History:
-    result = await history(runtime, str(assessment_id), as_of, known_at)
-    if not result.events and as_of is None:
-        raise NotFound(f"no assessment {assessment_id}")
-    return result
+    return await history(runtime, str(assessment_id), as_of, known_at, of="assessment")

@@ -92,7 +92,7 @@ async def loan_history(
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> History:
-    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of, known_at)
+    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of, known_at, of="loan")
 
 
 @router.get(
@@ -224,7 +224,7 @@ async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
 async def fund_history(
     fund_id: FundId, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, fund_id, as_of, known_at)
+    return await history(runtime, fund_id, as_of, known_at, of="fund")
 
 
 # --- interest subsidy ---------------------------------------------------------------------

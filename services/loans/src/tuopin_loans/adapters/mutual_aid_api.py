@@ -142,7 +142,7 @@ async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[d
 async def fund_history(
     village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, fund_id(village_code), as_of, known_at)
+    return await history(runtime, fund_id(village_code), as_of, known_at, of="mutual-aid fund")
 
 
 @router.get(

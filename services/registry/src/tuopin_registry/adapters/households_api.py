@@ -286,7 +286,4 @@ async def read(
 async def household_history(
     household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    result = await history(runtime, str(household_id), as_of, known_at)
-    if not result.events:
-        raise NotFound(f"no household {household_id}" + when(as_of, known_at))
-    return result
+    return await history(runtime, str(household_id), as_of, known_at, of="household")

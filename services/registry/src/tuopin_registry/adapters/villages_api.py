@@ -112,10 +112,7 @@ async def read_village(
 async def village_history(
     village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    result = await history(runtime, village_code, as_of, known_at)
-    if not result.events:
-        raise NotFound(f"no village {village_code}" + when(as_of, known_at))
-    return result
+    return await history(runtime, village_code, as_of, known_at, of="village")
 
 
 @router.get(

@@ -104,7 +104,7 @@ async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
 async def centre_history(
     centre_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
-    return await history(runtime, str(centre_id), as_of, known_at)
+    return await history(runtime, str(centre_id), as_of, known_at, of="centre")
 
 
 @router.post("/programmes", status_code=201, tags=["programmes"], summary="Open a programme")
