@@ -381,6 +381,17 @@ async def registry_world(w: World) -> World:
                 "mutual_aid_fund": 50_000_000,
             },
         ),
+        village_(
+            "conditions",
+            {
+                **dated,
+                "source": "通渭县扶贫办 验收表 2016-12",
+                "road_access": True,
+                "collective_income": 3_000_000,
+                "dangerous_houses": 12,
+                "dangerous_houses_renovated": 12,
+            },
+        ),
         village_("needs", need),
         village_("measures", v_plan),
         village_("measures/{item_id}/progress", progress, item_id=v_measure),

@@ -5,6 +5,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from importlib.resources import files
 
@@ -300,14 +301,19 @@ def test_villages_without_poor_households_still_count_in_the_denominator() -> No
 
 def test_eligible_poor_villages_are_counted_when_rules_are_given() -> None:
     rules = policy.rule_set("gansu-2016").village_exit
+    assessed = ru.Condition(1, date(2017, 6, 30), "县扶贫办")  # a yes, 1 fen, 1 house
+    all_met = dict.fromkeys(
+        [*(c.name for c in rules.criteria if c.name != "housing_safety"), *ru.HOUSING], assessed
+    )
     figures = [
-        ru.VillageFigures("621121100201", 1, 3, 100, True),  # 0.0300: eligible
-        ru.VillageFigures("621121100202", 1, 4, 100, True),  # 0.0400
+        replace(ru.VillageFigures("621121100201", 1, 3, 100, True), conditions=all_met),  # 0.03
+        ru.VillageFigures("621121100202", 1, 3, 100, True),  # 0.0300, nothing assessed
+        replace(ru.VillageFigures("621121100203", 1, 4, 100, True), conditions=all_met),  # 0.04
         ru.VillageFigures("621121101201", 0, 0, 100, False),  # not a poor village
         ru.VillageFigures("621121101202", 1, 1),  # not registered
     ]
     (county,) = ru.roll_up(figures, "county", rules)
-    assert county.poor_villages == 2 and county.eligible_poor_villages == 1
+    assert county.poor_villages == 3 and county.eligible_poor_villages == 1
     assert ru.roll_up(figures, "county")[0].eligible_poor_villages is None
 
 

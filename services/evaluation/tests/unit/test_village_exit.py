@@ -1,17 +1,29 @@
 """Village exit (贫困村退出): every criterion with its value and reason, the bound included,
-missing denominators, and what-if under another rule set."""
+missing denominators, the conditions the county recorded (the seed's 四 7 and 9 goals for
+poor villages, accepted by the county: 六 15 村由县负责验收), and what-if under another
+rule set."""
 
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
+
+import pytest
 
 from tuopin_evaluation.application import policy
 from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
-from tuopin_evaluation.domain.rollup import VillageFigures, village_exit
+from tuopin_evaluation.domain.rollup import Condition, VillageFigures, village_exit
 
 RULES = policy.rule_set("gansu-2016").village_exit
 WHAT_IF = policy.rule_set("national-2016-central-eastern").village_exit
-VILLAGE = VillageFigures("621121100201", poor_households=1, poor_people=3,
-                         rural_population=100, poor_village=True, name="红崖村")  # fmt: skip
+FLAGS = ("road_access", "safe_drinking_water", "power_supply", "broadband", "village_clinic",
+         "school_access", "cultural_venue", "industry")  # fmt: skip
+FIGURES = {"collective_income": 2_000_000, "dangerous_houses": 4, "dangerous_houses_renovated": 4}
+ALL_MET = {
+    name: Condition(value, date(2017, 6, 30), "县扶贫办 验收表")
+    for name, value in {**dict.fromkeys(FLAGS, 1), **FIGURES}.items()
+}
+VILLAGE = VillageFigures("621121100201", poor_households=1, poor_people=3, rural_population=100,
+                         poor_village=True, name="红崖村", conditions=ALL_MET)  # fmt: skip
 
 
 def by_name(verdict) -> dict:
@@ -27,15 +39,47 @@ def test_incidence_at_the_bound_is_eligible() -> None:
     assert by_name(verdict)["poor_village"].passed is True
 
 
-def test_infrastructure_and_services_are_named_and_not_assessed() -> None:
-    verdict = village_exit(VILLAGE, RULES)
+def test_infrastructure_and_services_not_assessed_block_the_exit() -> None:
+    verdict = village_exit(replace(VILLAGE, conditions={}), RULES)
     named = [c.name for c in RULES.criteria]
-    assert verdict.not_assessed == named and len(named) >= 4
+    assert not verdict.eligible
+    assert verdict.not_assessed == named and len(named) == 10
     for name in named:
         check = by_name(verdict)[name]
         assert (check.value, check.status, check.passed) == ("not assessed", "not_assessed", None)
         assert check.description
-    assert verdict.reasons == [f"{n} not assessed: evaluation has no data on it" for n in named]
+    assert verdict.reasons == [f"{n} not assessed: no record of it in force" for n in named]
+
+
+def test_one_condition_missing_is_named() -> None:
+    held = {n: c for n, c in ALL_MET.items() if n != "village_clinic"}
+    verdict = village_exit(replace(VILLAGE, conditions=held), RULES)
+    assert not verdict.eligible and verdict.not_assessed == ["village_clinic"]
+    assert verdict.reasons == ["village_clinic not assessed: no record of it in force"]
+
+
+@pytest.mark.parametrize(
+    ("recorded", "reason"),
+    [
+        ({"broadband": 0}, "broadband fails: no, needs yes (县扶贫办 验收表)"),
+        ({"collective_income": 0}, "collective_income fails: 0, needs >= 1 (县扶贫办 验收表)"),
+        ({"dangerous_houses_renovated": 3},
+         "housing_safety fails: 0.7500 (3 / 4), needs >= 1 (县扶贫办 验收表)"),
+    ],
+)  # fmt: skip
+def test_a_condition_below_its_minimum_fails_with_its_source(recorded, reason) -> None:
+    held = {**ALL_MET, **{n: replace(ALL_MET[n], value=v) for n, v in recorded.items()}}
+    verdict = village_exit(replace(VILLAGE, conditions=held), RULES)
+    assert not verdict.eligible and verdict.reasons == [reason]
+
+
+def test_no_dangerous_house_is_full_coverage() -> None:
+    none = {
+        n: replace(ALL_MET[n], value=0) for n in ("dangerous_houses", "dangerous_houses_renovated")
+    }
+    check = by_name(village_exit(replace(VILLAGE, conditions={**ALL_MET, **none}), RULES))
+    assert check["housing_safety"].passed
+    assert check["housing_safety"].value == "1.0000 (0 / 0) from 2017-06-30 (县扶贫办 验收表)"
 
 
 def test_above_the_bound_fails_with_the_reason() -> None:
@@ -91,4 +135,5 @@ def test_rules_without_other_criteria_judge_on_incidence_alone() -> None:
     verdict = village_exit(VILLAGE, bare)
     assert verdict.eligible and verdict.reasons == [] and verdict.not_assessed == []
     named = VillageExitRules(Decimal("0.03"), (NamedCriterion("road_access", "通村硬化路"),))
-    assert village_exit(VILLAGE, named).not_assessed == ["road_access"]
+    unassessed = village_exit(replace(VILLAGE, conditions={}), named)
+    assert not unassessed.eligible and unassessed.not_assessed == ["road_access"]

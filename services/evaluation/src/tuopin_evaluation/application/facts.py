@@ -126,6 +126,21 @@ villages = Table(
     Column("registered_on", Date),
 )
 
+# Each condition of a village as the registry recorded it (the county's assessment): a
+# flag as 1 or 0, a sum in fen, a count; in force from its effective date, known from its
+# recording instant, on the named source.
+village_conditions = Table(
+    "village_conditions",
+    metadata,
+    Column("village_code", String(12), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("condition", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(200), nullable=False),
+)
+
 # Each recorded standing of a village (poor or not, rural population), for "as of" a day.
 village_standing = Table(
     "village_standing",

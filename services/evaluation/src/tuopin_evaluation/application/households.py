@@ -2,7 +2,8 @@
 place, status, members (age, schooling, insurance), incomes and living conditions — the
 facts an exit is verified on, and the base of every roll-up — with the history of its
 status (each with the date it took effect, for "as of" counts), and the villages with
-their standing (poor village or not, rural population: the incidence denominator).
+their standing (poor village or not, rural population: the incidence denominator) and
+their conditions as the county assessed them (what village exit is judged on).
 
 What these facts cause — an exit judged, a return warning raised — is the reaction
 ``exit_judgement``, which waits for this read model to have applied each event first.
@@ -23,6 +24,7 @@ from tuopin_evaluation.application.facts import (
     members,
     recorded,
     status_history,
+    village_conditions,
     village_standing,
     villages,
 )
@@ -81,6 +83,7 @@ def household_facts() -> Projection:
             status_history,
             villages,
             village_standing,
+            village_conditions,
         ],
     )
 
@@ -237,6 +240,24 @@ def household_facts() -> Projection:
         changing = ["poor", "rural_population", "cooperatives", "mutual_aid_fund"]
         await upsert(conn, villages, rows, keys=["village_code"], update=changing)
         await _standing(conn, events)
+
+    @projection.on(r.VillageConditionsRecordedV1)
+    async def village_assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        rows = [
+            {
+                "village_code": e.data.village_code,
+                "sequence": e.envelope.sequence,
+                "condition": name,
+                "value": int(value),
+                "effective_date": e.data.effective_date,
+                "recorded_at": recorded(e),
+                "source": e.data.source,
+            }
+            for e in events
+            for name in r.VILLAGE_CONDITIONS
+            if (value := getattr(e.data, name)) is not None
+        ]
+        await upsert(conn, village_conditions, rows, keys=["village_code", "sequence", "condition"])
 
     return projection
 

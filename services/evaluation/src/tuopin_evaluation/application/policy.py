@@ -65,7 +65,10 @@ def parse_rule_set(r: dict[str, Any]) -> RuleSet:
 def _village(section: dict[str, Any]) -> VillageExitRules:
     return VillageExitRules(
         max_incidence=_fraction(section, "max_incidence"),
-        criteria=tuple(NamedCriterion(c["name"], c["description"]) for c in section["criteria"]),
+        criteria=tuple(
+            NamedCriterion(c["name"], c["description"], _minimum(c) if "minimum" in c else None)
+            for c in section["criteria"]
+        ),
         source=section.get("source", ""),
     )
 
@@ -79,6 +82,21 @@ def _county(section: dict[str, Any]) -> CountyDelistingRules:
         strict_maxima=bool(section.get("strict_maxima", False)),
         source=section.get("source", ""),
     )
+
+
+def _minimum(criterion: dict[str, Any]) -> Decimal:
+    """A criterion's least passing figure: a decimal string, not negative (a sum in fen, a
+    coverage as a fraction)."""
+    raw = criterion["minimum"]
+    if not isinstance(raw, str):
+        raise ValueError(f'minimum must be a decimal string such as "1", not {raw!r}')
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"minimum: {raw!r} is not a decimal") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"minimum: {raw} is not a figure of zero or more")
+    return value
 
 
 def _fraction(section: dict[str, Any], key: str) -> Decimal:

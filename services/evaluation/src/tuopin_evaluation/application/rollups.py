@@ -17,7 +17,7 @@ a loan counts from its disbursement day, a certificate while valid (issued, not 
 not expired), a training from its completion — on the day asked, or today.
 
 Village exit eligibility is judged under the rule set in force on that day, or under any
-rule set by name (what-if).
+rule set by name (what-if), on the village's conditions in force that day as known then.
 """
 
 from collections import defaultdict
@@ -38,6 +38,7 @@ from tuopin_evaluation.application.facts import (
     member_on,
     members,
     status_history,
+    village_conditions,
     village_standing,
     villages,
 )
@@ -193,6 +194,26 @@ async def _villages(
     return {r.village_code: dict(r._mapping) for r in rows}
 
 
+async def _conditions(
+    conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
+) -> dict[str, dict[str, ru.Condition]]:
+    """village → its conditions in force on the day: of each, the latest record effective
+    by then (of a day, the last recorded), among those recorded by ``known_at``."""
+    c = village_conditions.c
+    query = select(c.village_code, c.condition, c.value, c.effective_date, c.source).where(
+        c.village_code.startswith(prefix), c.effective_date <= _day(as_of)
+    )
+    if known_at is not None:
+        query = query.where(recorded_by(c.recorded_at, known_at))
+    held: dict[str, dict[str, ru.Condition]] = defaultdict(dict)
+    order = (c.effective_date, c.recorded_at, c.sequence)
+    for row in await conn.execute(query.order_by(*order)):
+        held[row.village_code][row.condition] = ru.Condition(
+            row.value, row.effective_date, row.source
+        )
+    return held
+
+
 def _registered(as_of: date | None, known_at: datetime | None) -> Any:
     """The households on the register (poor or exited, not removed), then or now, with
     their village."""
@@ -269,6 +290,7 @@ async def village_figures(
     moves = await _moves_by_village(conn, prefix, as_of, known_at)
     standing = await _villages(conn, prefix, as_of, known_at)
     reach = await _reach_by_village(conn, prefix, as_of, known_at)
+    conditions = await _conditions(conn, prefix, as_of, known_at)
     on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
     figures = []
     for code in sorted(on_register | set(standing)):
@@ -286,6 +308,7 @@ async def village_figures(
                 exits=moves[code][str(S.EXITED)] if code in moves else {},
                 returns=moves[code][str(S.RETURNED)] if code in moves else {},
                 reach=ru.Reach(registered_households=registered, **reach.get(code, {})),
+                conditions=conditions.get(code, {}),
             )
         )
     return figures

@@ -24,6 +24,7 @@ class NamedCriterion:
 
     name: str
     description: str
+    minimum: Decimal | None = None  # a figure's least passing value; None: a yes/no
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ vocabulary only.
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TypeVar
 
 from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_evaluation.domain.exit_standard import VillageExitRules
+from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
 
 # Who counts as poor: on the register and not (yet) out of poverty.
 POOR = frozenset({S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED})
@@ -144,6 +145,16 @@ class Reach:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """One of a village's conditions as recorded (the county's assessment): a flag as 1 or 0,
+    a sum in fen or a count, in force from ``effective_date``, on ``source``."""
+
+    value: int
+    effective_date: date
+    source: str
+
+
+@dataclass(frozen=True)
 class VillageFigures:
     """What is counted in one village (由户到村): its poor households and people, its
     registered standing, and its exits and returns by year (households)."""
@@ -157,6 +168,7 @@ class VillageFigures:
     exits: Mapping[int, int] = field(default_factory=dict)
     returns: Mapping[int, int] = field(default_factory=dict)
     reach: Reach = field(default_factory=Reach)
+    conditions: Mapping[str, Condition] = field(default_factory=dict)  # those in force
 
 
 @dataclass(frozen=True)
@@ -315,8 +327,8 @@ INCIDENCE = "poor people / registered rural population"
 
 def village_exit(v: VillageFigures, rules: VillageExitRules) -> VillageExit:
     """A village may exit when it is a poor village whose poverty incidence is at most the
-    rule's bound and no assessed criterion fails. Infrastructure and services criteria
-    without data are reported as not assessed; they do not block, but are listed."""
+    rule's bound and every infrastructure and services criterion passes on the conditions
+    in force: one without a record is not assessed, and an exit cannot rest on it."""
     if v.poor_village is None:
         poor = Check("poor_village", POOR_VILLAGE, "not registered", "true", None,
                      "village not registered")  # fmt: skip
@@ -340,24 +352,39 @@ def village_exit(v: VillageFigures, rules: VillageExitRules) -> VillageExit:
         else:
             share = Check("poverty_incidence", INCIDENCE, value, bound, False,
                           f"poverty incidence {rate} is above {rules.max_incidence}")  # fmt: skip
-    others = [
-        Check(
-            c.name,
-            c.description,
-            "not assessed",
-            None,
-            None,
-            f"{c.name} not assessed: evaluation has no data on it",
-        )
-        for c in rules.criteria
-    ]
-    criteria = (poor, share, *others)
-    eligible = (
-        poor.passed is True
-        and share.passed is True
-        and not any(c.passed is False for c in criteria)
-    )
+    criteria = (poor, share, *(_condition(c, v.conditions) for c in rules.criteria))
+    eligible = all(c.passed is True for c in criteria)
     return VillageExit(v.code, eligible, rate, criteria)
+
+
+HOUSING = ("dangerous_houses_renovated", "dangerous_houses")
+
+
+def _condition(criterion: NamedCriterion, held: Mapping[str, Condition]) -> Check:
+    """A criterion judged on the condition of its name in force (housing: renovated ÷
+    dangerous houses). A yes/no passes on yes; a figure when it reaches the minimum."""
+    name, least = criterion.name, criterion.minimum
+    needed = HOUSING if name == "housing_safety" else (name,)
+    threshold = "yes" if least is None else f">= {least}"
+    if any(n not in held for n in needed):
+        return Check(name, criterion.description, "not assessed", threshold, None,
+                     f"{name} not assessed: no record of it in force")  # fmt: skip
+    recorded = [held[n] for n in needed]
+    if name == "housing_safety":
+        renovated, dangerous = (c.value for c in recorded)
+        passed = renovated >= (1 if least is None else least) * dangerous
+        coverage = (
+            ratio(renovated, dangerous) if dangerous else Decimal("1.0000")
+        )  # none to renovate
+        shown = f"{coverage} ({renovated} / {dangerous})"
+    elif least is None:
+        passed, shown = recorded[0].value == 1, "yes" if recorded[0].value == 1 else "no"
+    else:
+        passed, shown = recorded[0].value >= least, str(recorded[0].value)
+    latest = max(recorded, key=lambda c: c.effective_date)
+    value = f"{shown} from {latest.effective_date} ({latest.source})"
+    reason = None if passed else f"{name} fails: {shown}, needs {threshold} ({latest.source})"
+    return Check(name, criterion.description, value, threshold, passed, reason)
 
 
 # --- income per head around the poverty line --------------------------------------------

@@ -83,6 +83,7 @@ POLICY: Policy = {
     "GET /v1/villages/{village_code}/history": Rule(READ, village),
     "POST /v1/villages/{village_code}/responsibility": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/profile": Rule(WRITE, village),
+    "POST /v1/villages/{village_code}/conditions": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/needs": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/measures": Rule(WRITE, village),
     "POST /v1/villages/{village_code}/measures/{item_id}/progress": Rule(WRITE, village),

@@ -207,6 +207,26 @@ class VillageProfile(Dated):
     mutual_aid_fund: Fen
 
 
+class VillageConditions(Dated):
+    """The county's assessment (村由县负责验收) of some of the village's conditions; those
+    left out keep their earlier record."""
+
+    source: Unit = Field(description="Who assessed, in which document (验收依据)")
+    road_access: bool | None = Field(default=None, description="通村硬化路")
+    safe_drinking_water: bool | None = Field(default=None, description="安全饮水")
+    power_supply: bool | None = Field(default=None, description="通动力电")
+    broadband: bool | None = Field(default=None, description="宽带")
+    village_clinic: bool | None = Field(default=None, description="标准化卫生室 and 村医")
+    school_access: bool | None = Field(default=None, description="就学")
+    cultural_venue: bool | None = Field(default=None, description="综合性文化中心")
+    industry: bool | None = Field(default=None, description="产业合作组织")
+    collective_income: Fen | None = Field(default=None, description="村集体经济收入, fen")
+    dangerous_houses: Count | None = Field(default=None, description="危房 of poor households")
+    dangerous_houses_renovated: Count | None = Field(
+        default=None, description="of those, renovated"
+    )
+
+
 class Erasure(Strict):
     """A deletion request to honour (crypto-shredding of the person's clear identity)."""
 

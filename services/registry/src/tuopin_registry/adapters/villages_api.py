@@ -1,6 +1,7 @@
 """Villages over HTTP: registration, responsibility, profile, needs and measures, the
 public notice, and the village itself with its ledger."""
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -52,6 +53,9 @@ ROUTES: list[Route] = [
     ("profile", s.VillageProfile, "villages",
      "Record poverty standing, population, cooperatives, mutual-aid fund",
      recorded(vi.VillageProfileRecorded, "record_profile")),
+    ("conditions", s.VillageConditions, "villages",
+     "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
+     recorded(vi.VillageConditionsRecorded, "record_conditions")),
     ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
      listed(vi.VillageNeedListed, "list_need", "need_id")),
     ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
@@ -94,9 +98,11 @@ async def read_village(
     if found is None or village is None:
         raise NotFound(f"no village {village_code}" + when(as_of, known_at))
     standing = {"poor": village.poor, "rural_population": village.rural_population}
+    conditions = {name: asdict(held) for name, held in village.conditions.items()}
     return {
         **found,
         **standing,
+        "conditions": conditions,
         **commands.ledger_view(village.ledger),
         "as_of": as_of,
         "known_at": known_at,

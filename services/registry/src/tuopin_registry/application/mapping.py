@@ -37,6 +37,7 @@ PAIRS: list[tuple[type, type[EventData]]] = [
     (village.VillageRegistered, contract.VillageRegisteredV1),
     (village.VillageResponsibilityAssigned, contract.VillageResponsibilityAssignedV1),
     (village.VillageProfileRecorded, contract.VillageProfileRecordedV1),
+    (village.VillageConditionsRecorded, contract.VillageConditionsRecordedV1),
     (village.VillageNeedListed, contract.VillageNeedListedV1),
     (village.VillageMeasurePlanned, contract.VillageMeasurePlannedV1),
     (village.VillageMeasureProgressed, contract.VillageMeasureProgressedV1),

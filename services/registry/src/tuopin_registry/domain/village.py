@@ -1,5 +1,6 @@
-"""The village (行政村): its place in the hierarchy, its poverty standing and who answers
-for it (第一书记, 驻村工作队, 帮扶单位 — 不脱贫不脱钩)."""
+"""The village (行政村): its place in the hierarchy, its poverty standing, who answers
+for it (第一书记, 驻村工作队, 帮扶单位 — 不脱贫不脱钩) and its infrastructure and services
+as the county assessed them (村由县负责验收), which the village's exit is judged on."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -40,6 +41,40 @@ class VillageProfileRecorded(VillageEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VillageConditionsRecorded(VillageEvent):
+    """Some of the village's conditions, each in force from ``effective_date``; None: not
+    assessed this time (the earlier record stands)."""
+
+    source: str
+    road_access: bool | None = None
+    safe_drinking_water: bool | None = None
+    power_supply: bool | None = None
+    broadband: bool | None = None
+    village_clinic: bool | None = None
+    school_access: bool | None = None
+    cultural_venue: bool | None = None
+    industry: bool | None = None
+    collective_income: int | None = None  # fen
+    dangerous_houses: int | None = None
+    dangerous_houses_renovated: int | None = None
+
+
+CONDITIONS = tuple(
+    f for f in VillageConditionsRecorded.__dataclass_fields__ if f not in {
+        *VillageEvent.__dataclass_fields__, "source"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition as recorded: its value, from when, on whose assessment."""
+
+    value: bool | int
+    effective_date: date
+    source: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class VillageNeedListed(VillageEvent, NeedItem):
     pass
 
@@ -59,11 +94,13 @@ class Village(Aggregate):
     poor: bool
     rural_population: int
     ledger: Ledger
+    conditions: dict[str, Condition]
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.registered, self.poor, self.rural_population = False, False, 0
         self.ledger = Ledger()
+        self.conditions = {}
 
     @classmethod
     def register(cls, event: VillageRegistered, county_known: bool) -> "Village":
@@ -83,6 +120,20 @@ class Village(Aggregate):
         self._registered()
         self.record(event)
 
+    def record_conditions(self, event: VillageConditionsRecorded) -> None:
+        self._registered()
+        given = {name: getattr(event, name) for name in CONDITIONS}
+        if all(value is None for value in given.values()):
+            raise RuleViolation("record at least one condition")
+        dangerous, renovated = event.dangerous_houses, event.dangerous_houses_renovated
+        if (dangerous is None) != (renovated is None):
+            raise RuleViolation("dangerous_houses and dangerous_houses_renovated come together")
+        if dangerous is not None and renovated is not None and renovated > dangerous:
+            raise RuleViolation(
+                f"{renovated} dangerous houses renovated of only {dangerous} (危房改造)"
+            )
+        self.record(event)
+
     def list_need(self, need: VillageNeedListed) -> None:
         self._registered()
         self.ledger.check_need(need)
@@ -98,6 +149,14 @@ class Village(Aggregate):
         self.ledger.check_progress(progress)
         self.record(progress)
 
+    def _condition(self, event: VillageConditionsRecorded) -> None:
+        """A back-dated record, applied after a later-dated one, does not replace it: the
+        condition in force is the latest effective one (the last recorded of a day)."""
+        for name in CONDITIONS:
+            value, held = getattr(event, name), self.conditions.get(name)
+            if value is not None and (held is None or held.effective_date <= event.effective_date):
+                self.conditions[name] = Condition(value, event.effective_date, event.source)
+
     def _registered(self) -> None:
         if not self.registered:
             raise InvalidTransition("village", "unregistered", "change it")
@@ -109,6 +168,8 @@ class Village(Aggregate):
                 self.poor, self.rural_population = event.poor, event.rural_population
             case VillageResponsibilityAssigned():
                 pass
+            case VillageConditionsRecorded():
+                self._condition(event)
             case VillageNeedListed() | VillageMeasurePlanned() | VillageMeasureProgressed():
                 self.ledger.apply(event)
             case _:
