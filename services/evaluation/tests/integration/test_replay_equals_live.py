@@ -323,6 +323,9 @@ class Scenario:
             reg.village(V1, r.VillageProfileRecordedV1(
                 village_code=V1, effective_date=date(2018, 1, 1), poor=False,
                 rural_population=830, cooperatives=3, mutual_aid_fund=60_000_000)),
+            reg.village(V1, r.VillageConditionsRecordedV1(
+                village_code=V1, effective_date=date(2018, 6, 30), source="县扶贫办 验收表",
+                road_access=True, broadband=False, collective_income=5_000_000)),
         ]  # fmt: skip
         return [*later, later[0], later[5]]  # two more redeliveries
 
