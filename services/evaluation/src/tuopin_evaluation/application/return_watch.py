@@ -99,13 +99,16 @@ async def close_on_return(conn: AsyncConnection, store: EventStore, cause: Deliv
 # --- the county's commands ----------------------------------------------------------------
 
 
-async def _watch_of(conn: AsyncConnection, store: EventStore, warning_id: str) -> rw.ReturnWatch:
+async def _watch_of(
+    conn: AsyncConnection, store: EventStore, warning_id: str
+) -> tuple[rw.ReturnWatch, str]:
+    """The household's watch that holds the warning, and the household."""
     w = warnings.c
     household_id = await conn.scalar(select(w.household_id).where(w.warning_id == warning_id))
     watch = household_id and await watches(store).get(conn, _stream(household_id))
     if not watch:
         raise NotFound(f"no return warning {warning_id}")
-    return watch
+    return watch, household_id
 
 
 async def acknowledge(
@@ -117,8 +120,7 @@ async def acknowledge(
     cadre_unit: str,
     measures: list[str],
 ) -> Outcome:
-    watch = await _watch_of(conn, store, warning_id)
-    household_id = watch.aggregate_id.removeprefix("return-watch-")
+    watch, household_id = await _watch_of(conn, store, warning_id)
     watch.acknowledge(warning_id, household_id, acknowledged_on, cadre_name, cadre_unit, measures)
     await watches(store).save(conn, watch)
     return Outcome(200, await _view(conn, warning_id))
@@ -127,8 +129,7 @@ async def acknowledge(
 async def close(
     conn: AsyncConnection, store: EventStore, warning_id: str, closed_on: date, reason: str
 ) -> Outcome:
-    watch = await _watch_of(conn, store, warning_id)
-    household_id = watch.aggregate_id.removeprefix("return-watch-")
+    watch, household_id = await _watch_of(conn, store, warning_id)
     watch.resolve(warning_id, household_id, closed_on, reason)
     await watches(store).save(conn, watch)
     return Outcome(200, await _view(conn, warning_id))
