@@ -295,6 +295,7 @@ async def work_list(
 
 
 async def _view(conn: AsyncConnection, warning_id: str) -> dict[str, Any]:
+    """The warning as it stands after a command: every step taken, whatever its date."""
     query = _list_query(date.max, None).where(warnings.c.warning_id == warning_id)
     return _item((await conn.execute(query)).one())
 
