@@ -650,8 +650,26 @@ async def training_world(w: World, home: Household) -> World:
     return w
 
 
-async def evaluation_world(w: World) -> World:
-    """An assessment of the county drawn over two households, one finding recorded."""
+async def evaluation_world(w: World, kafka: KafkaSettings, home: Household) -> World:
+    """An assessment of the county drawn over two households, one finding recorded; a
+    household exited in 2017 and fallen below the line in 2018, its return warning open."""
+    fallen = [
+        reg.HouseholdExitedV1(household_id=home.id, effective_date=date(2017, 12, 1),
+                              status="exited", verification_id=uuid4()),
+        reg.IncomeRecordedV1(household_id=home.id, effective_date=date(2018, 12, 31), year=2018,
+                             wages=200_000, production_and_business=0, property=0, transfers=0,
+                             members=2, per_head=100_000),
+    ]  # fmt: skip
+    await publish(
+        kafka, Topic.REGISTRY, *(envelope(f, home.id, n) for n, f in enumerate(fallen, 2))
+    )
+
+    async def warned() -> str:
+        items = (await w.client.get("/v1/return-warnings")).json()["items"]
+        assert len(items) == 1, items
+        return str(items[0]["warning_id"])
+
+    warning = {"warning_id": await eventually(warned)}
     draw = {
         "county_code": COUNTY,
         "year": 2017,
@@ -685,6 +703,23 @@ async def evaluation_world(w: World) -> World:
             {"county": COUNTY},
             query={"as_of": "2017-12-31"},
         ),
+        Request(
+            "post",
+            "/v1/return-warnings/{warning_id}/acknowledgement",
+            warning,
+            body={
+                "acknowledged_on": "2019-01-05",
+                "cadre_name": "王明",
+                "cadre_unit": "县扶贫办",
+                "measures": ["临时救助"],
+            },
+        ),
+        Request(
+            "post",
+            "/v1/return-warnings/{warning_id}/closure",
+            warning,
+            body={"closed_on": "2019-03-01", "reason": "收入回升"},
+        ),
     ]:
         w.seed(request)
     return w
@@ -706,7 +741,7 @@ async def world_of(service: str, database_url: str, kafka: KafkaSettings) -> Asy
             case "training":
                 yield await training_world(w, homes[0])
             case "evaluation":
-                yield await evaluation_world(w)
+                yield await evaluation_world(w, kafka, homes[0])
 
 
 async def arrived(w: World, homes: list[Household]) -> None:

@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -73,6 +73,35 @@ class ReturnWarningRaisedV1(EventData):
     household_id: UUID
     raised_on: date
     reasons: list[str] = Field(min_length=1)
+
+
+@event_type(
+    "evaluation.return_warning.acknowledged.v1",
+    topic=Topic.EVALUATION,
+    effective="acknowledged_on",
+)
+class ReturnWarningAcknowledgedV1(EventData):
+    """The county took up a return warning: the cadre who answers for it and what is to be
+    done (帮扶措施), from the day it was acknowledged."""
+
+    warning_id: UUID
+    household_id: UUID
+    acknowledged_on: date
+    cadre_name: str = Field(min_length=1, max_length=50)
+    cadre_unit: str = Field(min_length=1, max_length=200)
+    measures: list[str] = Field(min_length=1)
+
+
+@event_type("evaluation.return_warning.closed.v1", topic=Topic.EVALUATION, effective="closed_on")
+class ReturnWarningClosedV1(EventData):
+    """A return warning ended: ``resolved`` when the county found the household stable
+    again, ``returned`` when the registry listed it again as returned to poverty (返贫)."""
+
+    warning_id: UUID
+    household_id: UUID
+    closed_on: date
+    outcome: Literal["resolved", "returned"]
+    reason: str = Field(min_length=1)
 
 
 class VillageStratum(BaseModel):

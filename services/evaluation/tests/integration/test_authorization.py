@@ -1,7 +1,11 @@
 """Evaluation's authorization matrix: every route × role × inside/outside its scope, and
 no token — over HTTP, with a household and a drawn assessment to be in or out of."""
 
-from tuopin_contracts import Topic
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events.registry import HouseholdExitedV1, IncomeRecordedV1
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
@@ -20,7 +24,25 @@ COUNTY_WIDE = [
     "GET /v1/counties/{county}/delisting", "POST /v1/assessments",
     "GET /v1/assessments/{assessment_id}", "GET /v1/assessments/{assessment_id}/history",
     "POST /v1/assessments/{assessment_id}/findings", "POST /v1/assessments/{assessment_id}/survey",
+    "GET /v1/return-warnings",
 ]  # fmt: skip
+
+
+def fallen_back(household: Envelope) -> list[Envelope]:
+    """The household exited in 2017 and earned at most the line in 2018: a return warning."""
+    household_id = UUID(household.subject)
+    facts = [
+        HouseholdExitedV1(household_id=household_id, effective_date=date(2017, 12, 1),
+                          status="exited", verification_id=uuid4()),
+        IncomeRecordedV1(household_id=household_id, effective_date=date(2018, 12, 31), year=2018,
+                         wages=300_000, production_and_business=0, property=0, transfers=0,
+                         members=3, per_head=100_000),
+    ]  # fmt: skip
+    return [
+        Envelope(id=uuid4(), source="/tuopin/registry", type=f.TYPE, subject=household.subject,
+                 time=datetime.now(UTC), data=f.model_dump(mode="json"), sequence=n)
+        for n, f in enumerate(facts, start=2)
+    ]  # fmt: skip
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
@@ -28,17 +50,21 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
 ) -> None:
     homes = [household_registered(COUNTY) for _ in range(3)]
     far = household_registered(FAR)  # another city: outside every scoped caller
-    await ensure_topics(kafka_settings, [Topic.REGISTRY])
-    await publish(kafka_settings, Topic.REGISTRY, *homes, far)
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(kafka_settings, Topic.REGISTRY, *homes, far,
+                  *fallen_back(homes[0]), *fallen_back(far))  # fmt: skip
     service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings,
                                      log_level="WARNING"))  # fmt: skip
     async with client_for(service) as client:
 
-        async def arrived() -> None:
+        async def arrived() -> dict[str, str]:
             stats = (await client.get("/v1/stats")).json()
             assert stats["total_households"] == len(homes) + 1
+            listed = (await client.get("/v1/return-warnings")).json()["items"]
+            assert len(listed) == 2
+            return {w["household_id"]: w["warning_id"] for w in listed}
 
-        await eventually(arrived)
+        warnings = await eventually(arrived)
         # The evaluator assigned to the county draws the sample (and is recorded doing so).
         order = {"county_code": COUNTY, "year": 2019, "assessor": "兰州大学", "sample_size": 1,
                  "seed": 7}  # fmt: skip
@@ -48,6 +74,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         path = {
             "household_id": homes[0].subject, "village_code": VILLAGE, "county": COUNTY,
             "assessment_id": drawn.json()["assessment_id"], "name": "dashboard.js",
+            "warning_id": warnings[homes[0].subject],
         }  # fmt: skip
         bodies = {"POST /v1/assessments": {"county_code": COUNTY}}
         calls = await walk(
@@ -69,8 +96,19 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
                 "people_surveyed": 10,
                 "missed_poor_people": 0,
             },
+            "POST /v1/return-warnings/{warning_id}/acknowledgement": {
+                "acknowledged_on": "2019-01-05", "cadre_name": "王明", "cadre_unit": "县扶贫办",
+                "measures": ["临时救助"],
+            },
+            "POST /v1/return-warnings/{warning_id}/closure": {
+                "closed_on": "2019-01-05", "reason": "收入回升",
+            },
+        }  # fmt: skip
+        elsewhere = {
+            "household_id": far.subject,
+            "assessment_id": there.json()["assessment_id"],
+            "warning_id": warnings[far.subject],
         }
-        elsewhere = {"household_id": far.subject, "assessment_id": there.json()["assessment_id"]}
         await disagree(
             client,
             service.state.runtime.settings.auth,

@@ -45,6 +45,7 @@ from tuopin_contracts.vocabulary import (
     Schooling,
     Sex,
 )
+from tuopin_evaluation.application.exit_judgement import exit_judgement
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit import kafka
@@ -518,6 +519,9 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
         await eventually(lambda: caught_up(engine, PROJECTION, len(scenario.first) + len(second)))
         reach_events = [e for envelopes in reached.values() for e in envelopes]
         await eventually(lambda: caught_up(engine, REACH, len(reach_events)))
+        # The reaction too, so every warning it raises and closes is in the stream.
+        reaction = exit_judgement(live.state.runtime.store)
+        await eventually(lambda: caught_up(engine, reaction, len(scenario.first) + len(second)))
         before = await tables(engine)
         reports = await rollups(client)
         stream = await own_events(engine)

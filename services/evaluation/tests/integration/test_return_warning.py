@@ -9,12 +9,14 @@ from tuopin_contracts.events.registry import (
     CausesRecordedV1,
     HouseholdExitedV1,
     IncomeRecordedV1,
+    ReturnedToPovertyV1,
 )
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit.auth import Role
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import as_, client_for, eventually, publish
 
 
 def fact(data, household: Envelope, sequence: int) -> Envelope:
@@ -106,3 +108,154 @@ async def test_exited_households_fallen_back_raise_one_warning_each(
         ]
         assert warnings[thriving.subject]["reasons"] == ["new cause: illness"]
         assert still_poor.subject not in warnings  # not exited: not a return
+
+
+def exited(household: Envelope) -> Envelope:
+    data = HouseholdExitedV1(
+        household_id=UUID(household.subject),
+        effective_date=date(2017, 12, 1),
+        status="exited",
+        verification_id=uuid4(),
+    )
+    return fact(data, household, 2)
+
+
+async def test_counties_work_their_return_warnings_to_closure(database_url, kafka_settings) -> None:
+    """Seed 二.1 规范建档立卡 "将返贫人口及时列为扶贫对象,做到有进有出、动态管理" and 五.11
+    融合双联行动 (a named cadre answers for the household): a county lists its open
+    warnings, a cadre takes one up with measures, another is closed as resolved, and the
+    registry's re-listing (返贫) closes the rest as returned — each step on its business
+    date, so the list and the roll-ups' counts answer as of a day and as known then."""
+    fallen, ill, far = (
+        household_registered("621121"),
+        household_registered("621121"),
+        household_registered("620121"),
+    )
+    sick = fact(
+        CausesRecordedV1(
+            household_id=UUID(ill.subject), effective_date=date(2018, 3, 1), primary_cause="illness"
+        ),
+        ill,
+        3,
+    )
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(
+        kafka_settings,
+        Topic.REGISTRY,
+        fallen, ill, far,
+        *(exited(h) for h in (fallen, ill, far)),
+        income(fallen, 3_000, 3), sick, income(far, 3_000, 3),
+    )  # fmt: skip
+    service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
+    async with client_for(service) as client:
+        officer = as_(service, Role.COUNTY_OFFICER, region="621121")
+
+        async def listed() -> dict[str, dict]:
+            answer = await client.get("/v1/return-warnings", params={"region": "621121"})
+            items = answer.json()["items"]
+            assert len(items) == 2, items
+            return {i["household_id"]: i for i in items}
+
+        mine = await eventually(listed)
+        assert {(w["status"], w["since"], w["county_code"]) for w in mine.values()} == {
+            ("open", "2018-12-31", "621121"),
+            ("open", "2018-03-01", "621121"),
+        }
+        assert mine[ill.subject]["reasons"] == ["new cause: illness"]
+        first, second = mine[fallen.subject]["warning_id"], mine[ill.subject]["warning_id"]
+        everywhere = (await client.get("/v1/return-warnings")).json()["items"]
+        elsewhere = next(w for w in everywhere if w["household_id"] == far.subject)
+
+        # A county officer works only its own county's warnings.
+        assert (
+            await client.get("/v1/return-warnings", params={"region": "620121"}, headers=officer)
+        ).status_code == 403
+        ack = {
+            "acknowledged_on": "2019-01-05",
+            "cadre_name": "王明",
+            "cadre_unit": "县扶贫办",
+            "measures": ["申请临时救助", "安排公益岗位"],
+        }
+        outside = f"/v1/return-warnings/{elsewhere['warning_id']}/acknowledgement"
+        assert (await client.post(outside, json=ack, headers=officer)).status_code == 403
+
+        # Acknowledged once; a retry with the same key gets the first answer.
+        path = f"/v1/return-warnings/{first}/acknowledgement"
+        keyed = {**officer, "Idempotency-Key": "ack-1"}
+        taken = await client.post(path, json=ack, headers=keyed)
+        assert taken.status_code == 200, taken.text
+        assert taken.json()["status"] == "acknowledged"
+        assert taken.json()["acknowledgement"]["measures"] == ack["measures"]
+        assert (await client.post(path, json=ack, headers=keyed)).json() == taken.json()
+        again = await client.post(path, json=ack, headers=officer)
+        assert again.status_code == 409, again.text
+        no_measures = await client.post(path, json={**ack, "measures": []}, headers=officer)
+        assert no_measures.status_code == 422
+
+        closure = f"/v1/return-warnings/{second}/closure"
+        assert (
+            await client.post(
+                closure, json={"closed_on": "2018-06-01", "reason": ""}, headers=officer
+            )
+        ).status_code == 422
+        before = (await client.get("/v1/events")).json()["head"]
+        resolved = await client.post(
+            closure,
+            json={"closed_on": "2018-06-01", "reason": "医保报销后收入稳定"},
+            headers={**officer, "Idempotency-Key": "close-1"},
+        )
+        assert resolved.status_code == 200, resolved.text
+        assert resolved.json()["closure"] == {
+            "closed_on": "2018-06-01",
+            "outcome": "resolved",
+            "reason": "医保报销后收入稳定",
+        }
+        early = {"closed_on": "2018-02-01", "reason": "before the raise"}
+        assert (
+            await client.post(f"/v1/return-warnings/{first}/closure", json=early)
+        ).status_code == 422
+
+        # The registry lists the fallen household again: its warning closes as returned.
+        returned = ReturnedToPovertyV1(
+            household_id=UUID(fallen.subject),
+            effective_date=date(2019, 3, 1),
+            status="returned",
+            cause="illness",
+        )
+        await publish(kafka_settings, Topic.REGISTRY, fact(returned, fallen, 4))
+
+        async def closed() -> dict:
+            answer = await client.get(
+                "/v1/return-warnings", params={"region": "621121", "status": "closed"}
+            )
+            items = {i["warning_id"]: i for i in answer.json()["items"]}
+            assert set(items) == {first, second}
+            return items[first]
+
+        assert (await eventually(closed))["closure"] == {
+            "closed_on": "2019-03-01",
+            "outcome": "returned",
+            "reason": "returned to poverty: illness",
+        }
+
+        async def statuses(**params: str) -> dict[str, str]:
+            answer = await client.get(
+                "/v1/return-warnings", params={"region": "621121", **params}, headers=officer
+            )
+            return {i["warning_id"]: i["status"] for i in answer.json()["items"]}
+
+        async def open_in_county(**params: str) -> int:
+            rows = (await client.get("/v1/rollups", params={"region": "621121", **params})).json()
+            return rows["rows"][0]["open_return_warnings"]
+
+        assert await statuses(as_of="2018-12-31") == {first: "open", second: "closed"}
+        assert await statuses(as_of="2019-02-01") == {first: "acknowledged", second: "closed"}
+        assert await statuses(as_of="2018-03-01") == {second: "open"}
+        assert await open_in_county(as_of="2018-03-01") == 1
+        assert await open_in_county(as_of="2019-02-01") == 1
+        assert await open_in_county(as_of="2019-03-01") == 0
+        # As known before the closure was recorded, the resolved warning was still open.
+        known = (await client.get("/v1/events")).json()["items"]
+        at = next(i["event"]["time"] for i in known if i["position"] == before)
+        assert await statuses(as_of="2018-12-31", known_at=at) == {first: "open", second: "open"}
+        assert await open_in_county(as_of="2018-12-31", known_at=at) == 2

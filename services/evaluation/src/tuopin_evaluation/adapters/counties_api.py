@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
+from tuopin_contracts.dates import today
 from tuopin_evaluation.application import delisting, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -51,6 +52,9 @@ async def record(
 async def target_progress(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}$")] = "620000",
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
+    on = as_of or today()
     async with runtime.reader.connect() as conn:
-        return {"region": region, "targets": await targets.progress(conn, runtime.store, region)}
+        found = await targets.progress(conn, runtime.store, region, on)
+    return {"region": region, "as_of": on, "targets": found}

@@ -4,17 +4,19 @@ Officers read the figures of their own region (asking with an explicit ``region`
 theirs; the province-wide default is the province's); evaluators draw samples and record
 findings for the counties assigned to them and read what they need there; the province
 records county standings and publishes assessment results; published results and the
-dashboard's page (not its data) are public (公开考核和验收结果).
+dashboard's page (not its data) are public (公开考核和验收结果). A county's officers see and
+work the return warnings of their own county's households only.
 """
 
 from sqlalchemy import select
 
 from tuopin_evaluation.application.assessments import frames
 from tuopin_evaluation.application.facts import households
+from tuopin_evaluation.application.return_watch import warnings
 from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
 from tuopin_eventkit.service import Runtime
 
-READ, ASSESS, PROVINCE = Access.READ, Access.ASSESS, Access.PROVINCE
+READ, WRITE, ASSESS, PROVINCE = Access.READ, Access.WRITE, Access.ASSESS, Access.PROVINCE
 
 
 async def _household(runtime: Runtime, household_id: str) -> Target | None:
@@ -31,9 +33,23 @@ async def _assessment(runtime: Runtime, assessment_id: str) -> Target | None:
     return Target(region=county) if county else None
 
 
+async def _warning(runtime: Runtime, warning_id: str) -> Target | None:
+    query = (
+        select(households.c.village_code)
+        .select_from(
+            warnings.join(households, households.c.household_id == warnings.c.household_id)
+        )
+        .where(warnings.c.warning_id == warning_id)
+    )
+    async with runtime.reader.connect() as conn:
+        village = (await conn.execute(query)).scalar()
+    return Target(region=village) if village else None
+
+
 region = region_of(query="region")  # none named: province-wide
 household = looked_up(_household, path="household_id")
 assessment = looked_up(_assessment, path="assessment_id")
+warning = looked_up(_warning, path="warning_id")
 
 POLICY: Policy = {
     "GET /dashboard": public(),
@@ -43,6 +59,9 @@ POLICY: Policy = {
     "GET /v1/rollups.csv": Rule(READ, region),
     "GET /v1/income-distribution": Rule(READ, region),
     "GET /v1/targets": Rule(READ, region),
+    "GET /v1/return-warnings": Rule(READ, region),
+    "POST /v1/return-warnings/{warning_id}/acknowledgement": Rule(WRITE, warning),
+    "POST /v1/return-warnings/{warning_id}/closure": Rule(WRITE, warning),
     "GET /v1/households/{household_id}/exit-verdict": Rule(READ, household),
     "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of(path="village_code")),
     "GET /v1/counties/{county}/delisting": Rule(READ, region_of(path="county")),

@@ -118,6 +118,9 @@ class RollupRow(BaseModel):
     incidence_note: str | None = Field(description="Why there is no incidence, if none")
     exits: dict[str, int] = Field(description="Households exited, by year")
     returns: dict[str, int] = Field(description="Households returned to poverty, by year")
+    open_return_warnings: int = Field(
+        description="Return warnings (返贫预警) raised and not yet closed: open or acknowledged"
+    )
     registered_households: int = Field(
         description="Poor households on the register (建档立卡户): poor or exited, not removed"
     )
@@ -224,6 +227,7 @@ def _row(r: ru.Rollup) -> RollupRow:
         incidence_note=r.incidence_note,
         exits=_years(r.exits),
         returns=_years(r.returns),
+        open_return_warnings=r.open_return_warnings,
         registered_households=reach.registered_households,
         credit_households=reach.credit_households,
         credit_share=_fraction(reach.credit_share),
@@ -281,6 +285,7 @@ COLUMNS = [
     "certified_households",
     "certified_coverage",
     "people_trained",
+    "open_return_warnings",
 ]
 PRODUCTS = [str(p) for p in LoanProduct]  # every product a column, reached or not
 

@@ -1,7 +1,7 @@
 """What the registry's facts cause in evaluation: an exit put on notice is judged and the
 verdict published (for the registry to exit the household or send it back), and a fall
 back below the line or a new shock to an exited household raises a return warning
-(返贫预警).
+(返贫预警), which the household's return to poverty closes.
 
 A reaction, not a read model: it runs once per source event and what it decides is in
 evaluation's event store; a rebuild of the household facts never judges again. It reads
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
 from tuopin_evaluation.application import policy
-from tuopin_evaluation.application.return_watch import warn_if_exited
+from tuopin_evaluation.application.return_watch import close_on_return, warn_if_exited
 from tuopin_evaluation.application.verdicts import judge_exit
 from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
 from tuopin_eventkit.projection import Delivered, Reaction
@@ -52,5 +52,10 @@ def exit_judgement(store: EventStore) -> Reaction:
         for e in events:
             shocks = new_shocks([e.data.primary_cause, *e.data.secondary_causes])
             await warn_if_exited(conn, store, e, shocks)
+
+    @reaction.on(r.ReturnedToPovertyV1)
+    async def returned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        for e in events:
+            await close_on_return(conn, store, e)
 
     return reaction

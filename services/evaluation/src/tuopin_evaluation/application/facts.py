@@ -82,6 +82,7 @@ incomes = Table(
     Column("household_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("per_head", BigInteger, nullable=False),  # fen
+    Column("members", Integer, nullable=False),  # the people it was divided among
 )
 
 # ... and every recording of one, in the stream's order: a year's income is corrected by

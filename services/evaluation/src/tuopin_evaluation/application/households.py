@@ -176,12 +176,21 @@ def household_facts() -> Projection:
                 "household_id": str(e.data.household_id),
                 "year": e.data.year,
                 "per_head": e.data.per_head,
+                "members": e.data.members,
             }
             for e in events
         ]
-        await upsert(conn, incomes, rows, keys=["household_id", "year"], update=["per_head"])
+        await upsert(
+            conn, incomes, rows, keys=["household_id", "year"], update=["per_head", "members"]
+        )
         recordings = [
-            {**row, "sequence": e.envelope.sequence, "recorded_at": recorded(e)}
+            {
+                "household_id": row["household_id"],
+                "year": row["year"],
+                "per_head": row["per_head"],
+                "sequence": e.envelope.sequence,
+                "recorded_at": recorded(e),
+            }
             for row, e in zip(rows, events, strict=True)
         ]
         await upsert(conn, income_history, recordings, keys=["household_id", "sequence"])

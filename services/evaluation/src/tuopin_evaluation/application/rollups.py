@@ -43,6 +43,7 @@ from tuopin_evaluation.application.facts import (
     villages,
 )
 from tuopin_evaluation.application.reach import certificates, completions, disbursements
+from tuopin_evaluation.application.return_watch import open_by_village
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
@@ -291,6 +292,7 @@ async def village_figures(
     standing = await _villages(conn, prefix, as_of, known_at)
     reach = await _reach_by_village(conn, prefix, as_of, known_at)
     conditions = await _conditions(conn, prefix, as_of, known_at)
+    warned = await open_by_village(conn, prefix, as_of, known_at)
     on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
     figures = []
     for code in sorted(on_register | set(standing)):
@@ -309,6 +311,7 @@ async def village_figures(
                 returns=moves[code][str(S.RETURNED)] if code in moves else {},
                 reach=ru.Reach(registered_households=registered, **reach.get(code, {})),
                 conditions=conditions.get(code, {}),
+                open_return_warnings=warned.get(code, 0),
             )
         )
     return figures

@@ -169,6 +169,7 @@ class VillageFigures:
     returns: Mapping[int, int] = field(default_factory=dict)
     reach: Reach = field(default_factory=Reach)
     conditions: Mapping[str, Condition] = field(default_factory=dict)  # those in force
+    open_return_warnings: int = 0  # raised, not yet closed (返贫预警)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ class Rollup:
     eligible_poor_villages: int | None = None  # None: no village exit rules applied
     name: str | None = None
     reach: Reach = field(default_factory=Reach)
+    open_return_warnings: int = 0
 
     @property
     def incidence(self) -> Decimal | None:
@@ -224,6 +226,7 @@ def village_rollup(v: VillageFigures, rules: VillageExitRules | None = None) -> 
         eligible_poor_villages=eligible,
         name=v.name,
         reach=v.reach,
+        open_return_warnings=v.open_return_warnings,
     )
 
 
@@ -259,6 +262,7 @@ def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
                 returns=dict(row.returns),
                 eligible_poor_villages=row.eligible_poor_villages,
                 reach=row.reach,
+                open_return_warnings=row.open_return_warnings,
             )
             continue
         eligible = (
@@ -281,6 +285,7 @@ def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
             returns=_add(seen.returns, row.returns),
             eligible_poor_villages=eligible,
             reach=seen.reach + row.reach,
+            open_return_warnings=seen.open_return_warnings + row.open_return_warnings,
         )
     return list(parents.values())
 

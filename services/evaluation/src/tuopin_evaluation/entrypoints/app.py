@@ -5,13 +5,20 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_evaluation.adapters import assessments_api, counties_api, dashboard, policy
+from tuopin_evaluation.adapters import (
+    assessments_api,
+    counties_api,
+    dashboard,
+    policy,
+    return_warnings_api,
+)
 from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
 from tuopin_evaluation.application.exit_judgement import exit_judgement
 from tuopin_evaluation.application.households import household_facts
 from tuopin_evaluation.application.reach import programme_reach
+from tuopin_evaluation.application.return_watch import warning_list
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_eventkit.service import ServiceSpec, create_app
 
@@ -21,9 +28,17 @@ spec = ServiceSpec(
     settings=EvaluationSettings,
     migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.EVALUATION,
-    routers=[router, assessments_api.router, rollups_router, counties_api.router, dashboard.router],
+    routers=[
+        router,
+        assessments_api.router,
+        rollups_router,
+        counties_api.router,
+        return_warnings_api.router,
+        dashboard.router,
+    ],
     projections=[household_facts(), programme_reach()],
     reactions=[exit_judgement],  # verdicts on exits put on notice, return warnings
+    inline_projections=[warning_list()],  # the counties' work list of return warnings
     private_tables=[assessment_frames],  # third-party assessments by county and year
     policy=policy.POLICY,
 )

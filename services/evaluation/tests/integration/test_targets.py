@@ -1,0 +1,87 @@
+"""The seed's 2017 targets over HTTP (三、4 明确阶段目标): "前三年集中攻坚,每年稳定减少贫困人口
+100万人以上,到2017年底贫困地区农村居民人均可支配收入达到7000元以上,其中扶贫对象人均可支配收入
+达到4000元以上" — each target with its quote, its figure, whether on track, per region and
+as of a day."""
+
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events.registry import IncomeRecordedV1
+from tuopin_contracts.examples import household_registered
+from tuopin_evaluation.config import EvaluationSettings
+from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.testing import client_for, eventually, publish
+
+
+def income_2017(household: Envelope, per_head_yuan: int, members: int) -> Envelope:
+    data = IncomeRecordedV1(
+        household_id=UUID(household.subject),
+        effective_date=date(2017, 12, 31),
+        year=2017,
+        wages=per_head_yuan * 100 * members,
+        production_and_business=0,
+        property=0,
+        transfers=0,
+        members=members,
+        per_head=per_head_yuan * 100,
+    )
+    return Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE,
+                    subject=household.subject, time=datetime.now(UTC),
+                    data=data.model_dump(mode="json"), sequence=2)  # fmt: skip
+
+
+async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
+    database_url, kafka_settings
+) -> None:
+    """扶贫对象人均可支配收入 is the beneficiaries' income over their people: a household of
+    four at 3,000 yuan and one of one at 5,000 make 3,400 yuan a head, short of 4,000 —
+    not the 4,000 a mean of the two households' figures would claim."""
+    big, small = household_registered(size=4), household_registered(size=1)
+    far = household_registered("620121", size=2)
+    await ensure_topics(kafka_settings, [Topic.REGISTRY])
+    await publish(
+        kafka_settings, Topic.REGISTRY, big, small, far,
+        income_2017(big, 3_000, 4), income_2017(small, 5_000, 1), income_2017(far, 10_000, 2),
+    )  # fmt: skip
+    service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
+    async with client_for(service) as client:
+
+        async def targets(**params: str) -> dict[str, dict]:
+            answer = (await client.get("/v1/targets", params=params)).json()
+            found = {t["name"]: t for t in answer["targets"]}
+            assert found["beneficiary_income_2017"].get("people") == (
+                5 if params.get("region") == "621121" else 7
+            )
+            return answer | {"by_name": found}
+
+        county = await eventually(lambda: targets(region="621121"))
+        income = county["by_name"]["beneficiary_income_2017"]
+        assert (income["value"], income["met"]) == ("3400.00", False)
+        assert "扶贫对象人均可支配收入达到4000元以上" in income["quote"]
+        # The province: (4 × 3,000 + 5,000 + 2 × 10,000) / 7 people.
+        province = (await targets())["by_name"]
+        assert (province["beneficiary_income_2017"]["value"],
+                province["beneficiary_income_2017"]["met"]) == ("5285.71", True)  # fmt: skip
+
+        # 7,000 yuan for all rural residents of the poor areas: stated, not measured here.
+        rural = province["rural_income_poor_areas_2017"]
+        assert (rural["value"], rural["met"]) == (None, None)
+        assert "7000元以上" in rural["quote"] and "survey" in rural["note"]
+
+        # ≥ 1 million fewer poor people a year: the years ended by as_of, from the roll-ups
+        # as of consecutive year ends (filed April 2016: 7 more poor people in 2016).
+        dated = await targets(as_of="2016-12-31")
+        assert dated["as_of"] == "2016-12-31"
+        reduction = dated["by_name"]["poor_people_reduction"]
+        assert (reduction["value"], reduction["met"]) == ({"2015": 0, "2016": -7}, False)
+        assert "每年稳定减少贫困人口100万人以上" in reduction["quote"]
+        early = (await targets(as_of="2015-06-30"))["by_name"]
+        reduced = early["poor_people_reduction"]
+        assert (reduced["value"], reduced["met"]) == ({}, None)
+        # Before any exit rule set was in force, no county's delisting is judged.
+        assert early["counties_delisted_2020"]["met"] is None
+        # A county is not held to the province's yearly reduction.
+        assert county["by_name"]["poor_people_reduction"]["met"] is None
+        assert all(t["quote"] and t["source"] for t in county["targets"])
