@@ -130,6 +130,7 @@ placements = Table(
     Column("outside_province", Boolean, nullable=False),
     Column("start_date", Date, nullable=False),
     Column("months_worked", Integer, nullable=False),
+    Column("recorded_at", DateTime(timezone=True)),  # the recording instant, for known_at
 )
 
 projection = Projection(
@@ -245,4 +246,5 @@ async def academic(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(t.PlacementRecordedV1)
 async def placed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await conn.execute(placements.insert(), [_columns(placements, e.data) for e in events])
+    rows = [{**_columns(placements, e.data), "recorded_at": e.envelope.time} for e in events]
+    await conn.execute(placements.insert(), rows)
