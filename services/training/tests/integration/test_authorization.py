@@ -28,7 +28,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         }  # fmt: skip
         # ``code`` scopes coverage and the work list (a village), ``county_code`` the list
         # of centres; each route reads only its own.
-        query = {"code": VILLAGE, "county_code": COUNTY}
+        query = {"code": VILLAGE, "county_code": COUNTY, "region": VILLAGE, "year": "2016"}
         # The posting's rule reads the centre from the body; the province's writes are
         # unscoped, their bodies only need to exist (a 422 is still "allowed").
         bodies = {

@@ -41,6 +41,7 @@ programme = looked_up(_programme_centre, path="programme_id", org_role=Role.TRAI
 household = looked_up(_household_village, path="household_id")
 # Listings name the region they cover in the query; none named: province-wide.
 county_listed, code = region(query="county_code"), region(query="code")
+within = region(query="region")  # "62": the province's own officers and auditors
 
 POLICY: Policy = {
     "POST /v1/centre-postings": Rule(PARTNER, posting_centre),
@@ -57,6 +58,8 @@ POLICY: Policy = {
     "GET /v1/households/{household_id}": Rule(READ, household),
     "GET /v1/work-list": Rule(READ, code),
     "GET /v1/work-list.csv": Rule(READ, code),
+    "GET /v1/labour-transfer": Rule(READ, within),
+    "GET /v1/labour-transfer.csv": Rule(READ, within),
     # The seed's yearly targets are the province's: counted province-wide, no region.
     "GET /v1/yearly/{year}": Rule(READ),
 }

@@ -11,10 +11,16 @@ from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
 from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
 from tuopin_eventkit.service import RuntimeDep
-from tuopin_training.application import coverage, queries
+from tuopin_training.application import coverage, labour, queries
 
 router = Router(prefix="/v1")
 
+Within = Annotated[
+    str,
+    Query(pattern=r"^62(\d{4}(\d{3}(\d{3})?)?)?$",
+          description="62 for the province, or a county, township or village code"),
+]  # fmt: skip
+InYear = Annotated[Year, Query(ge=2013, description="The year the placements started in")]
 Region = Annotated[
     str, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$", description="County, township or village")
 ]
@@ -86,3 +92,30 @@ async def yearly(
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await coverage.yearly(conn, year)
+
+
+@router.get(
+    "/labour-transfer",
+    tags=["labour transfer"],
+    summary="Labour transfer (劳务输转): people placed, households, destinations, months",
+)
+async def labour_transfer(
+    region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Placements that started in ``year``, by ``as_of`` (default today, Beijing), by the
+    next level down within ``region``; within and outside the province and by place as
+    recorded. No income: the placement records none (see ``application.labour``)."""
+    async with runtime.reader.connect() as conn:
+        return await labour.report(conn, region, year, as_of or today(), known_at)
+
+
+@router.get("/labour-transfer.csv", tags=["labour transfer"], summary="Labour transfer as CSV")
+async def labour_transfer_csv(
+    region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
+    known_at: KnownAt = None,
+) -> Response:  # fmt: skip
+    async with runtime.reader.connect() as conn:
+        answer = await labour.report(conn, region, year, as_of or today(), known_at)
+    return csv_table(labour.CSV_HEADER, labour.csv_rows(answer),
+                     f"labour-transfer-{region}-{year}.csv")  # fmt: skip
