@@ -28,7 +28,13 @@ def test_half_of_the_exits_at_year_end_is_not_more_than_half() -> None:
 def test_a_jump_needs_consecutive_years_and_more_than_the_factor() -> None:
     incomes = {"x3": {2015: 100, 2016: 300}, "gap": {2014: 100, 2016: 900},
                "x4": {2015: 100, 2016: 400}}  # fmt: skip
-    assert sg.income_jump(incomes, Decimal("3")).households == ["x4"]
+    assert sg.income_jump(incomes, Decimal("3"), {}).households == ["x4"]
+
+
+def test_a_measure_that_year_or_the_year_before_explains_a_jump() -> None:
+    incomes = {h: {2015: 100, 2016: 400} for h in ("loan-2015", "loan-2016", "loan-2014")}
+    measures = {"loan-2015": {2015}, "loan-2016": {2016}, "loan-2014": {2014}}
+    assert sg.income_jump(incomes, Decimal("3"), measures).households == ["loan-2014"]
 
 
 def test_removal_within_the_days_includes_the_last_day() -> None:

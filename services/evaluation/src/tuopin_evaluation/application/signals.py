@@ -1,6 +1,7 @@
 """A county's falsification signals (弄虚作假的迹象, seed 六 17) from evaluation's read
-models, rebuilt from the registry's events: the status history (filing, exits, removals,
-each by its business date and recording instant) and the incomes' recordings. Business
+models, rebuilt from the registry's, loans' and training's events: the status history
+(filing, exits, removals, each by its business date and recording instant), the incomes'
+recordings, and the measures evaluation knows of (loans disbursed, trainings completed). Business
 time: the facts effective by ``as_of`` (an income counts from its year's end, so a year
 after ``as_of``'s is left out); recording time: only what was recorded by ``known_at``."""
 
@@ -18,6 +19,7 @@ from tuopin_contracts.dates import today
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_evaluation.application.facts import households, income_history, status_history
 from tuopin_evaluation.application.policy import poverty_lines
+from tuopin_evaluation.application.reach import completions, disbursements
 from tuopin_evaluation.domain import signals as sg
 from tuopin_eventkit.db import recorded_by
 
@@ -36,9 +38,11 @@ async def county_signals(
     data = reference()
     registered, exits, removed = await _statuses(conn, county, on, known_at)
     incomes = await _incomes(conn, county, on, known_at)
+    measures = await _measures(conn, county, on, known_at)
     lines = poverty_lines()
     line_fen = {y: fen for y in lines.yuan if (fen := lines.fen(y)) is not None}
-    found = sg.all_signals(sg.Thresholds.parse(data), exits, incomes, line_fen, registered, removed)
+    thresholds = sg.Thresholds.parse(data)
+    found = sg.all_signals(thresholds, exits, incomes, line_fen, registered, removed, measures)
     return {
         "county": county,
         "as_of": on,
@@ -95,4 +99,23 @@ async def _incomes(
     found: dict[str, dict[int, int]] = {}
     for household, year, per_head in await conn.execute(query):
         found.setdefault(household, {})[int(year)] = int(per_head)
+    return found
+
+
+async def _measures(
+    conn: AsyncConnection, county: str, on: date, known_at: datetime | None
+) -> dict[str, set[int]]:
+    """household → the years it had a loan disbursed or a training completed, by ``on``,
+    as recorded by ``known_at``."""
+    h = households.c
+    found: dict[str, set[int]] = {}
+    for table, day in ((disbursements, "disbursed_on"), (completions, "completed_on")):
+        t = table.c
+        query = (
+            select(t.household_id, t[day])
+            .select_from(table.join(households, h.household_id == t.household_id))
+            .where(h.county_code == county, t[day] <= on, recorded_by(t.recorded_at, known_at))
+        )
+        for household, when in await conn.execute(query):
+            found.setdefault(household, set()).add(when.year)
     return found

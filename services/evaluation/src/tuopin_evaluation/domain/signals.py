@@ -5,6 +5,7 @@ A signal is a reason to look, never a finding."""
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -92,21 +93,33 @@ def year_end_exits(
     )
 
 
-def income_jump(incomes: Incomes, factor: Decimal) -> Signal:
+def income_jump(
+    incomes: Incomes, factor: Decimal, measures: Mapping[str, AbstractSet[int]]
+) -> Signal:
     """Households whose income per head rose by more than ``factor`` from one year to the
-    next. Measures (帮扶措施) are not consulted: the jump alone is flagged."""
+    next with no measure recorded (``measures``: household → the years it had one) in that
+    year or the year before."""
     flagged = [
         household
         for household, years in incomes.items()
         if any(
-            y - 1 in years and years[y - 1] > 0 and years[y] > factor * years[y - 1] for y in years
+            y - 1 in years
+            and years[y - 1] > 0
+            and years[y] > factor * years[y - 1]
+            and not {y - 1, y} & measures.get(household, frozenset())
+            for y in years
         )
     ]
     return Signal(
         "income_jump",
-        "收入异常跳升: income per head rose by more than the factor from one year to the "
-        "next (the jump alone: the measures that could explain it are not consulted).",
-        {"factor": str(factor)},
+        "收入异常跳升而无帮扶措施: income per head rose by more than the factor from one year "
+        "to the next, with no loan disbursed (贴息贷款) nor training completed (培训结业) "
+        "recorded that year or the year before; other measures (产业, 转移就业 …) are not "
+        "in evaluation's records and are not consulted.",
+        {
+            "factor": str(factor),
+            "measures": "loan disbursed or training completed, same or previous year",
+        },
         sorted(flagged),
     )
 
@@ -133,11 +146,12 @@ def all_signals(
     line_fen: Mapping[int, int],
     registered: Mapping[str, date],
     removed: Mapping[str, date],
+    measures: Mapping[str, AbstractSet[int]],
 ) -> Sequence[Signal]:
     t = thresholds
     return [
         near_line_at_exit(exits, incomes, line_fen, t.near_line_margin),
         year_end_exits(exits, t.year_end_days, t.year_end_max_share, t.year_end_min_exits),
-        income_jump(incomes, t.income_jump_factor),
+        income_jump(incomes, t.income_jump_factor, measures),
         quick_removal(registered, removed, t.quick_removal_days),
     ]
