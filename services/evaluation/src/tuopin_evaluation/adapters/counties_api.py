@@ -1,5 +1,6 @@
 """County delisting (摘帽) and the seed's targets over HTTP: the standing as of a day (or
-under another rule set), recording it (which publishes it), and progress on the targets."""
+under another rule set), recording it (which publishes it), progress on the targets, and
+the county's falsification signals (弄虚作假的迹象)."""
 
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
-from tuopin_evaluation.application import delisting, targets
+from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.service import RuntimeDep
@@ -28,6 +29,18 @@ async def standing(
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await delisting.standing(conn, runtime.store, county, as_of, rules, known_at)
+
+
+@router.get(
+    "/counties/{county}/signals",
+    tags=["signals"],
+    summary="Falsification signals (弄虚作假, seed 六 17), each with the households it flags",
+)
+async def county_signals(
+    county: County, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
+) -> dict[str, Any]:
+    async with runtime.reader.connect() as conn:
+        return await signals.county_signals(conn, county, as_of, known_at)
 
 
 @router.post(

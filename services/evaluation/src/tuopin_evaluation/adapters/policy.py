@@ -66,6 +66,7 @@ POLICY: Policy = {
     "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of(path="village_code")),
     "GET /v1/counties/{county}/delisting": Rule(READ, region_of(path="county")),
     "POST /v1/counties/{county}/delisting": Rule(PROVINCE),
+    "GET /v1/counties/{county}/signals": Rule(READ, region_of(path="county")),
     "POST /v1/assessments": Rule(ASSESS, region_of(body="county_code")),
     "GET /v1/assessments": public(),
     "GET /v1/assessments/{assessment_id}": Rule(READ, assessment),
