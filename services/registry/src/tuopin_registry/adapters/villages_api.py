@@ -49,19 +49,19 @@ async def register_village(
 ROUTES: list[Route] = [
     ("responsibility", s.VillageResponsibility, "villages",
      "Assign first secretary (第一书记), resident work team and responsible unit",
-     recorded(vi.VillageResponsibilityAssigned, "assign_responsibility")),
+     recorded(vi.VillageResponsibilityAssigned, vi.Village.assign_responsibility)),
     ("profile", s.VillageProfile, "villages",
      "Record poverty standing, population, cooperatives, mutual-aid fund",
-     recorded(vi.VillageProfileRecorded, "record_profile")),
+     recorded(vi.VillageProfileRecorded, vi.Village.record_profile)),
     ("conditions", s.VillageConditions, "villages",
      "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
-     recorded(vi.VillageConditionsRecorded, "record_conditions")),
+     recorded(vi.VillageConditionsRecorded, vi.Village.record_conditions)),
     ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
-     listed(vi.VillageNeedListed, "list_need", "need_id")),
+     listed(vi.VillageNeedListed, vi.Village.list_need, "need_id")),
     ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
-     listed(vi.VillageMeasurePlanned, "plan_measure", "measure_id")),
+     listed(vi.VillageMeasurePlanned, vi.Village.plan_measure, "measure_id")),
     ("measures/{item_id}/progress", s.Progress, "villages", "Enter progress in the work ledger",
-     recorded(vi.VillageMeasureProgressed, "record_progress", "measure_id")),
+     recorded(vi.VillageMeasureProgressed, vi.Village.record_progress, "measure_id")),
 ]  # fmt: skip
 
 
