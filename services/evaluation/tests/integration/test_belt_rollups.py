@@ -35,11 +35,9 @@ def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
 
 def village(code: str, poor: bool, people: int, on: date, **belt: str) -> Envelope:
     # As a producer wrote it: a legacy event has no hardship_belt_code key at all.
-    data = r.VillageRegisteredV1.model_validate(
-        {"village_code": code, "effective_date": on, "name": f"村{code[-3:]}", "poor": poor,
-         "rural_population": people, **belt}  # fmt: skip
-    )
-    return envelope(code, 1, data)
+    fields = {"village_code": code, "effective_date": on, "name": f"村{code[-3:]}",
+              "poor": poor, "rural_population": people, **belt}  # fmt: skip
+    return envelope(code, 1, r.VillageRegisteredV1.model_validate(fields))
 
 
 def household(code: str, size: int, on: date, exited: date | None = None) -> list[Envelope]:
