@@ -232,7 +232,6 @@ async def registry_world(w: World) -> World:
         "name": "石门村",
         "poor": True,
         "rural_population": 1200,
-        "hardship_belt": "六盘山片区",
         "effective_date": "2016-01-01",
         "reason": "建档",
     }
