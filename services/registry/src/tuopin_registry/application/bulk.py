@@ -58,7 +58,7 @@ from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys, is_resident_id, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
-from tuopin_registry.application import people
+from tuopin_registry.application import import_messages, people
 from tuopin_registry.application.commands import Entered, new_member
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.mapping import EVENTS
@@ -1038,14 +1038,25 @@ class Report:
     headers: dict[str, str]  # field → the header as the file writes it
 
     def errors_csv(self) -> str:
-        """The error report: row, file number, column (as the file names it), message."""
+        """The error report: row, file number, column (as the file names it), and the
+        message in Chinese with the English beside it; headers in both."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["row", "file_number", "column", "message"])
+        writer.writerow(ERRORS_HEADER)
         for e in self.errors:
             column = self.headers.get(e.column, e.column)
-            writer.writerow([e.row, e.file_number, column, masked_identities(e.message)])
+            message = masked_identities(e.message)
+            writer.writerow([e.row, e.file_number, column, import_messages.zh(message), message])
         return out.getvalue()
+
+
+ERRORS_HEADER: Final = (
+    "行号 row",
+    "户编号 file_number",
+    "列 column",
+    "错误 message (zh-CN)",
+    "message (en)",
+)
 
 
 # An 18-character resident ID number standing alone in a message.
@@ -1110,9 +1121,7 @@ async def import_file(
             if totals.filed >= next_analyze and is_postgres(engine):
                 await _analyze(engine)
                 next_analyze *= 2
-            for result in results:
-                if result.outcome == REJECTED:
-                    errors.extend(result.errors or [_see_other_rows(result)])
+            errors += _real_errors_first(results)
             if progress is not None:
                 progress(Progress(totals.rows, sheet.expected_rows, totals))
     return Report(
@@ -1175,6 +1184,25 @@ def configured_vault() -> PeopleKey:
     from tuopin_registry.config import RegistrySettings  # the environment's, when not given
 
     return RegistrySettings().people()
+
+
+def _real_errors_first(results: Sequence[RowResult]) -> list[RowError]:
+    """The rejected rows' errors, each household's own errors first and then one line for
+    each of its rows without errors, so that the reason is read before the rows it kept out."""
+    errors: list[RowError] = []
+    others: list[RowError] = []
+    household: str | None = None
+    for result in results:
+        if result.outcome != REJECTED:
+            continue
+        if result.file_number != household:
+            errors += others
+            others, household = [], result.file_number
+        if result.errors:
+            errors.extend(result.errors)
+        else:
+            others.append(_see_other_rows(result))
+    return errors + others
 
 
 def _see_other_rows(result: RowResult) -> RowError:
