@@ -592,7 +592,7 @@ def read_filings(sheet: Sheet) -> Iterator[Filing]:
     columns = list(sheet.columns.items())
     for number, row in sheet.rows:
         cells = {name: row[i] for name, i in columns if i < len(row)}
-        if not any(v is not None and v != "" for v in cells.values()):
+        if _blank(cells):
             continue  # blank rows, common at the end of spreadsheets
         file_number = _text(cells.get("file_number")) or ""
         if group and file_number != current:
@@ -603,6 +603,21 @@ def read_filings(sheet: Sheet) -> Iterator[Filing]:
         group.append((number, cells))
     if group:
         yield _filing(current or "", group, seen)
+
+
+def _blank(cells: dict[str, Any]) -> bool:
+    try:  # a CSV row: text only, joined at C speed
+        return not "".join(cells.values())
+    except TypeError:  # XLSX cells: numbers, dates, None
+        return not any(v is not None and v != "" for v in cells.values())
+
+
+def _garbled(cells: dict[str, Any]) -> bool:
+    """Whether a cell holds U+FFFD, what decoding put in place of bytes it could not read."""
+    try:
+        return "\ufffd" in "".join(cells.values())
+    except TypeError:
+        return any(isinstance(v, str) and "\ufffd" in v for v in cells.values())
 
 
 def _filing(
@@ -627,15 +642,15 @@ def _filing(
     household["secondary_causes"] = list(household.get("secondary_causes") or ())
     members = []
     for number, cells in group:
-        if any(isinstance(v, str) and "\ufffd" in v for v in cells.values()):
+        if _garbled(cells):
             errors.append(
                 RowError(number, file_number, "", "the row's text is not valid UTF-8 or GB18030")
             )
         if number != first_row:
             for name in HOUSEHOLD_FIELDS:
                 raw = cells.get(name)
-                if _text(raw) is None or raw == first.get(name):
-                    continue  # blank on members' rows, or repeated: both are fine
+                if raw == first.get(name) or _text(raw) is None:
+                    continue  # repeated, or blank on members' rows: both are fine
                 try:
                     same = PARSE[name](raw) == PARSE[name](first.get(name))
                 except Bad:
