@@ -62,7 +62,7 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         birth_year=resident.birth_date.year,
         birth_month=resident.birth_date.month,
         has_disability=disabled,
-        sealed=key.seal(asdict(personal)),
+        sealed=key.seal(vars(personal)),  # flat values: asdict's deep copy is not needed
         **details,
     )
     return Entered(member, row, resident.masked)
