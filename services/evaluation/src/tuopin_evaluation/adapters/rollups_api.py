@@ -214,7 +214,7 @@ def _row(r: ru.Rollup) -> RollupRow:
     rate, reach = r.incidence, r.reach
     return RollupRow(
         code=r.code,
-        level=r.level,  # type: ignore[arg-type]
+        level=r.level,
         name=r.name,
         villages=r.villages,
         poor_villages=r.poor_villages,
@@ -365,7 +365,7 @@ async def exit_eligibility(
                 description=c.description,
                 value=c.value,
                 threshold=c.threshold,
-                status=c.status,  # type: ignore[arg-type]
+                status=c.status,
                 passed=c.passed,
                 reason=c.reason,
             )

@@ -350,7 +350,8 @@ async def rollups(
     village_rules = rules.village_exit if rules else None
     figures = await village_figures(conn, region, as_of, known_at)
     rows = ru.roll_up(figures, level, village_rules)
-    return Rollups(region, level, as_of, known_at, rules.name if village_rules else None, rows)
+    named = rules.name if rules and village_rules else None
+    return Rollups(region, level, as_of, known_at, named, rows)
 
 
 @dataclass(frozen=True)
