@@ -23,9 +23,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-lint: sync ## Style, layering (import-linter), generated contract files up to date
+lint: sync ## Style, layering (import-linter), types (mypy), generated contract files up to date
 	$(VENV)/ruff check .
 	$(VENV)/lint-imports
+	$(VENV)/mypy libs/eventkit/src/tuopin_eventkit contracts/src/tuopin_contracts services/*/src tools/cli/src
 	$(VENV)/tuopin-contracts --check
 
 format: sync

@@ -68,17 +68,19 @@ class Catalogue:
 
 catalogue = Catalogue(types={})
 
-E = TypeVar("E", bound=type[EventData])
+E = TypeVar("E", bound=EventData)
 
 
-def event_type(name: str, topic: Topic, effective: str | None = "effective_date"):
+def event_type(
+    name: str, topic: Topic, effective: str | None = "effective_date"
+) -> Callable[[type[E]], type[E]]:
     """Register a payload model under its versioned type name, e.g. ``x.y.happened.v1``.
 
     ``effective`` names the field holding the business date. The default,
     ``effective_date``, is used when the model has that field; otherwise the default means
     the model has no business date of its own."""
 
-    def register(model: E) -> E:
+    def register(model: type[E]) -> type[E]:
         if name in catalogue.types:
             raise ValueError(f"event type {name} registered twice")
         field_name = effective if effective in model.model_fields else None

@@ -46,7 +46,7 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         port: int | None = typer.Option(None, help="Overrides the configured port"),
     ) -> None:
         """Run the HTTP API with its outbox relay and projections."""
-        settings = spec.settings()  # type: ignore[call-arg]
+        settings = spec.settings()
         settings.host = host or settings.host
         settings.port = port or settings.port
         try:
@@ -68,7 +68,7 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         """Bring the database schema up to a revision (all heads by default)."""
 
         async def run() -> None:
-            runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
+            runtime = Runtime.open(spec, spec.settings())
             try:
                 await migrations.upgrade(runtime.engine, spec.migrations, revision)
             finally:
@@ -86,7 +86,7 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
             raise typer.BadParameter(str(exc.args[0])) from exc
 
         async def run(progress: ProgressCallback) -> int:
-            runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
+            runtime = Runtime.open(spec, spec.settings())
             try:
                 return await runtime.rebuild(chosen, progress)
             finally:
@@ -113,7 +113,7 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         """Relay lag, consumer lag per partition, dead letters per DLQ (service may run)."""
 
         async def run() -> Status:
-            runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
+            runtime = Runtime.open(spec, spec.settings())
             try:
                 return await gather(runtime)
             finally:
@@ -144,7 +144,7 @@ def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
     )
 
     def settings() -> Any:
-        return spec.settings().kafka  # type: ignore[call-arg]
+        return spec.settings().kafka
 
     def letters(topic: str | None) -> list[dlq.DeadLetter]:
         try:
@@ -295,7 +295,7 @@ def _print_status(figures: Status) -> None:
         return "this one" if generation == figures.cluster else "another: to be re-read"
 
     if figures.relay is not None:
-        columns = ("relay", "topic", "stored", "published", "lag", "log")
+        columns: tuple[str, ...] = ("relay", "topic", "stored", "published", "lag", "log")
         relay = _table(f"{name}: outbox relay", columns, numeric=("stored", "published", "lag"))
         r = figures.relay
         relay.add_row(*_cells(r.relay, r.topic, r.stored, r.published, r.lag, log(r.generation)))

@@ -452,7 +452,7 @@ class _Ends:
         return done, total
 
 
-class _SeekToStored(ConsumerRebalanceListener):
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
     def __init__(self, runner: ProjectionConsumer, consumer: AIOKafkaConsumer) -> None:
         self.runner, self.consumer = runner, consumer
 

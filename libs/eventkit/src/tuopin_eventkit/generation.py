@@ -133,9 +133,9 @@ async def missing_anchors(
                 raise TimeoutError(f"no answer for {sorted(pending)} of {topic}")
             batches = await consumer.getmany(*pending, timeout_ms=200)
             for tp, records in batches.items():
-                anchor = pending.pop(tp, None)
-                if anchor is not None and Anchor.of(records[0]) != anchor:
-                    missing[tp.partition] = f"offset {anchor.offset} holds another record"
+                sent = pending.pop(tp, None)
+                if sent is not None and Anchor.of(records[0]) != sent:
+                    missing[tp.partition] = f"offset {sent.offset} holds another record"
             for tp, anchor in list(pending.items()):
                 highwater = consumer.highwater(tp)
                 if highwater is not None and highwater <= anchor.offset:

@@ -7,7 +7,7 @@ import inspect
 import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp
 
 from tuopin_contracts import Envelope
 from tuopin_contracts.bounds import BusinessDate, Instant, Text
@@ -291,9 +292,9 @@ def ops_router() -> APIRouter:
     return router
 
 
-async def _check(probe: object) -> str:
+async def _check(probe: Awaitable[object]) -> str:
     try:
-        await asyncio.wait_for(probe, timeout=2.0)  # type: ignore[arg-type]
+        await asyncio.wait_for(probe, timeout=2.0)
         return "ok"
     except Exception as exc:
         return f"unreachable: {exc!r}"
@@ -317,8 +318,8 @@ async def _reach(bootstrap_servers: str) -> None:
 class _Telemetry(BaseHTTPMiddleware):
     """Request latency by route template."""
 
-    def __init__(self, app: object, service: str) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        super().__init__(app)
         self.service = service
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:

@@ -4,10 +4,12 @@ The kernel's tables live on the ``eventkit`` branch; each service's first revisi
 depends on it, so ``upgrade heads`` builds a service database from nothing.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 KERNEL_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,10 +33,12 @@ async def downgrade(engine: AsyncEngine, service_versions: Path, target: str = "
     await _run(engine, service_versions, command.downgrade, target)
 
 
-async def _run(engine: AsyncEngine, service_versions: Path, action, target: str) -> None:  # type: ignore[no-untyped-def]
+async def _run(
+    engine: AsyncEngine, service_versions: Path, action: Callable[[Config, str], None], target: str
+) -> None:
     config = alembic_config(service_versions)
 
-    def run(sync_connection) -> None:  # type: ignore[no-untyped-def]
+    def run(sync_connection: Connection) -> None:
         config.attributes["connection"] = sync_connection
         action(config, target)
 

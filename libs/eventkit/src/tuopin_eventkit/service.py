@@ -156,7 +156,7 @@ class Runtime:
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     from tuopin_eventkit import hardening, http, problems
 
-    settings = settings or spec.settings()  # type: ignore[call-arg]
+    settings = settings or spec.settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -235,7 +235,8 @@ def _properties(schema: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
 
 
 def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    runtime: Runtime = request.app.state.runtime  # set by the lifespan
+    return runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -122,13 +122,13 @@ async def _from_broker(
                 kept = stored[projection.name].get((tp.topic, tp.partition))
                 position = starts[tp] if kept is None else kept.next_offset
                 lag = _lag(projection.name, tp, position, ends[tp], "database")
-                lags.append(replace(lag, generation=kept and kept.generation))
+                lags.append(replace(lag, generation=None if kept is None else kept.generation))
     if spec.intake is not None:
         intake = str(spec.intake.topic)
         group = f"{spec.name}.intake"  # as IntakeConsumer names its group
         committed = await _committed(settings, group, [tp for tp in tps if tp.topic == intake])
-        for tp, position in committed.items():
-            start = starts[tp] if position is None else position
+        for tp, at in committed.items():
+            start = starts[tp] if at is None else at
             lags.append(_lag(group, tp, start, ends[tp], "kafka"))
     for topic in dead:
         here = [tp for tp in tps if tp.topic == topic]

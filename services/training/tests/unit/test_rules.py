@@ -13,6 +13,7 @@ from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.certificate import Basis, Certificate
 from tuopin_training.domain.enrolment import Enrolment, Stage, Trainee
 from tuopin_training.domain.programme import Programme
+from tuopin_training.domain.records import Placement
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import CertificateBasis, ProgrammeKind
 
@@ -246,3 +247,23 @@ def test_a_withdrawal_on_the_first_day_the_bounds_allow_ends_the_day_before() ->
     )
     with refused("accreditation-period"):
         accredited.authorise(COOK, 5, FIRST_DAY)
+
+
+def test_a_record_holds_only_its_own_kind_of_fact() -> None:
+    """A placement's stream never turns into an appraisal: a record refuses another fact."""
+    person = {"centre_id": "c1", "household_id": "h", "village_code": "621121100001",
+              "id_number_hash": "h1", "id_number_masked": "6211**********0011"}  # fmt: skip
+    placement = Placement.record_placement(
+        ev.PlacementRecorded(
+            placement_id="pl1", placement_ref="L-1", employer="兰州拉面馆", place="上海",
+            outside_province=True, start_date=date(2017, 3, 1), months_worked=6, **person,
+        )
+    )  # fmt: skip
+    appraisal = ev.AppraisalRecorded(
+        appraisal_id="a1", appraisal_ref="J-1", occupation=COOK, level=4,
+        appraised_on=date(2017, 1, 5), passed=True, **person,
+    )  # fmt: skip
+    with pytest.raises(TypeError, match="Placement cannot apply AppraisalRecorded"):
+        placement.record(appraisal)
+    assert placement.recorded.placement_id == "pl1"
+    assert placement.version == 1

@@ -428,7 +428,7 @@ async def exit_eligibility(
                 description=c.description,
                 value=c.value,
                 threshold=c.threshold,
-                status=c.status,  # type: ignore[arg-type]
+                status=c.status,
                 passed=c.passed,
                 reason=c.reason,
             )

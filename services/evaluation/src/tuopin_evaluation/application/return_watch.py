@@ -106,7 +106,7 @@ async def _watch_of(
     w = warnings.c
     household_id = await conn.scalar(select(w.household_id).where(w.warning_id == warning_id))
     watch = household_id and await watches(store).get(conn, _stream(household_id))
-    if not watch:
+    if not household_id or not watch:
         raise NotFound(f"no return warning {warning_id}")
     return watch, household_id
 

@@ -2,6 +2,8 @@
 assessment's wrong-exit rate, missed-identification rate and public approval — failing
 any one blocks. Pure: figures and thresholds in, every test with its value out."""
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +30,7 @@ def delisting(
     rules: CountyDelistingRules,
 ) -> list[Criterion]:
     below = "<" if rules.strict_maxima else "≤"
-    within = (lambda v, m: v < m) if rules.strict_maxima else (lambda v, m: v <= m)
+    within: Callable[[Decimal, Decimal], bool] = operator.lt if rules.strict_maxima else operator.le
     criteria = [
         Criterion(
             name="comprehensive_incidence",
@@ -56,7 +58,9 @@ def delisting(
     ]  # fmt: skip
 
 
-def _rate(name: str, rate: Rate, threshold: str, ok: Any, undefined_passes: bool) -> Criterion:
+def _rate(
+    name: str, rate: Rate, threshold: str, ok: Callable[[Decimal], bool], undefined_passes: bool
+) -> Criterion:
     if rate.undefined:
         return Criterion(name, f"{rate.value} (nothing to measure)", threshold, undefined_passes)
     return Criterion(name, f"{rate.value} ({rate.numerator}/{rate.denominator})", threshold,

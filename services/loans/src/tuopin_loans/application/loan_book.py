@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     Integer,
@@ -191,7 +192,7 @@ async def _update(
     """Each event's loan: columns set, amounts added — one statement run for the whole
     batch (executemany, in event order), not a round trip per event."""
     add = add or {}
-    values = {col: bindparam(f"new_{col}") for col in set_}
+    values: dict[str, ColumnElement[Any]] = {col: bindparam(f"new_{col}") for col in set_}
     values |= {col: L[col] + bindparam(f"add_{col}") for col in add}
     params = [
         {"loan": str(e.data.loan_id),

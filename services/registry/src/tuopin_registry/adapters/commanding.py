@@ -2,7 +2,7 @@
 "change this household / village" endpoint, so each endpoint is a line of data."""
 
 from collections.abc import Awaitable, Callable
-from inspect import Parameter, Signature
+from inspect import Parameter, Signature, signature
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -35,12 +35,13 @@ def keys(runtime: Runtime) -> IdentityKeys:
 
 def vault(runtime: Runtime) -> PeopleKey:
     """The people vault's master key, from the registry's settings."""
+    # The registry's runtime is started with RegistrySettings; Runtime types its base.
     settings: RegistrySettings = runtime.settings  # type: ignore[assignment]
     return settings.people()
 
 
 def _owner_field(kind: type) -> str:
-    return "household_id" if "household_id" in kind.__dataclass_fields__ else "village_code"
+    return "household_id" if "household_id" in signature(kind).parameters else "village_code"
 
 
 # The aggregate's command that records an event, e.g. ``Household.record_causes``.
@@ -103,6 +104,7 @@ def command_route(
         Parameter("if_match", keyword, annotation=IfMatch, default=None),
         Parameter("idempotency_key", keyword, annotation=IdempotencyKey, default=None),
     ]
+    # FastAPI reads the parameters from this signature (a function has no such attribute).
     endpoint.__signature__ = Signature(params, return_annotation=JSONResponse)  # type: ignore[attr-defined]
     name = f"{resource}_{path}".replace("{item_id}", "item")
     endpoint.__name__ = name.replace("/", "_").replace("-", "_")

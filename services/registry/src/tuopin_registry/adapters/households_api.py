@@ -1,5 +1,6 @@
 """Households over HTTP: filing, every change as a command, lists and the file itself."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -235,8 +236,16 @@ ROUTES: list[Route] = [
 ]  # fmt: skip
 
 
-async def _change_household(conn: AsyncConnection, runtime: Runtime, *change: Any) -> Outcome:
-    return await commands.change_household(conn, runtime.store, *change, vault=vault(runtime))
+async def _change_household(
+    conn: AsyncConnection,
+    runtime: Runtime,
+    household_id: str,
+    expected: int | None,
+    decide: Callable[[Household], None],
+) -> Outcome:
+    return await commands.change_household(
+        conn, runtime.store, household_id, expected, decide, vault=vault(runtime)
+    )
 
 
 for _route in ROUTES:

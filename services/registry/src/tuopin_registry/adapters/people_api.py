@@ -57,7 +57,7 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
         keys = await people.person_keys(conn, vault(runtime), [pid])
         details = people.details(keys, pid, found.sealed)
         now = datetime.now(UTC)
-        await people.record_read(conn, pid, actor, now, context.correlation_id.get())
+        await people.record_read(conn, pid, actor, now, context.current().correlation_id)
     audit.info(
         "resident ID number read in clear by %s: person %s of household %s at %s",
         actor, pid, found.household_id, now.isoformat(),

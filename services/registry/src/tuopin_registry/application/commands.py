@@ -120,7 +120,8 @@ async def add_member(
     entered = new_member(keys, vault, details)
     member = entered.member
     await _lock_before_checking(conn, store)
-    await people.refuse_duplicates(conn, {member.id_number_hash: entered.masked})
+    hashed = member.id_number_hash  # always set for a member entered now
+    await people.refuse_duplicates(conn, {hashed: entered.masked} if hashed else {})
     await people.keep(conn, entered.vault_row)  # before the view, which opens the details
     return await change_household(
         conn,

@@ -3,7 +3,7 @@ service's verdict, which arrives as an event; a failed verdict returns it to ass
 with the criteria it failed. The exit takes effect on the day the verdict judged the
 household as of (the last day of its notice), not the day the verdict arrives."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -11,6 +11,7 @@ from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_eventkit.projection import Delivered, Reaction
 from tuopin_eventkit.store import EventStore
 from tuopin_registry.application.commands import change_household
+from tuopin_registry.domain.household import Household
 
 
 def exit_verifications(store: EventStore) -> Reaction:
@@ -21,16 +22,17 @@ def exit_verifications(store: EventStore) -> Reaction:
     async def concluded(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for event in events:
             verdict: ExitVerifiedV2 = event.data
-            failed = [c.name for c in verdict.criteria if not c.passed]
             with event.provenance():
                 await change_household(
-                    conn,
-                    store,
-                    str(verdict.household_id),
-                    None,
-                    lambda h, v=verdict, f=failed: h.conclude_verification(
-                        str(v.verification_id), v.passed, f, v.as_of
-                    ),
+                    conn, store, str(verdict.household_id), None, _conclusion(verdict)
                 )
 
     return policy
+
+
+def _conclusion(verdict: ExitVerifiedV2) -> Callable[[Household], None]:
+    """The household concludes its verification: passed, or with the criteria it failed."""
+    failed = [c.name for c in verdict.criteria if not c.passed]
+    return lambda h: h.conclude_verification(
+        str(verdict.verification_id), verdict.passed, failed, verdict.as_of
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    ColumnClause,
     DateTime,
     Integer,
     LargeBinary,
@@ -63,7 +64,7 @@ identity_reads = Table(
 
 # Written as the partial unique index's own predicate, so SQLite can use that index
 # (``active = 1`` would not match ``WHERE active``).
-ACTIVE = literal_column("household_members.active")
+ACTIVE: ColumnClause[bool] = literal_column("household_members.active")
 
 
 def enrol(key: PeopleKey, person_id: str, id_number: str) -> tuple[dict[str, Any], PersonKey]:

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from tuopin_contracts.vocabulary import (
     Education,
@@ -97,7 +98,7 @@ class MemberUpdated(HouseholdEvent):
     pension_insurance: bool | None = None
     sealed: str | None = None  # the member's details sealed anew (a change of health)
 
-    def changes(self) -> dict[str, object]:
+    def changes(self) -> dict[str, Any]:  # keyword arguments for the member's replace()
         fields = asdict(self)
         for name in ("household_id", "effective_date", "reason", "person_id"):
             del fields[name]

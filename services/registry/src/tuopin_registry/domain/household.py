@@ -280,8 +280,9 @@ class Household(Aggregate):
         exit's own date; the exit stays in the history beside this."""
         if not reason.strip():
             raise RuleViolation("annulling an exit is a correction: it needs a reason")
-        exited_on = self.status_since
-        self._transition("annul a mistaken exit", exited_on or date.min)
+        # An exited household always has its exit's date; _transition refuses any other.
+        exited_on = self.status_since or date.min
+        self._transition("annul a mistaken exit", exited_on)
         self.record(ev.ExitAnnulled(household_id=self.id, effective_date=exited_on, reason=reason))
 
     def correct_income(self, correction: ev.IncomeCorrected) -> None:
@@ -389,7 +390,9 @@ def _no_repeated_people(members: list[Member] | tuple[Member, ...]) -> None:
         raise RuleViolation("the same person appears twice in the household")
 
 
-def _valid_causes(primary: PovertyCause, secondary: list[PovertyCause] | tuple) -> None:
+def _valid_causes(
+    primary: PovertyCause, secondary: list[PovertyCause] | tuple[PovertyCause, ...]
+) -> None:
     if primary in secondary:
         raise RuleViolation(f"{primary} is the primary cause; it cannot be secondary too")
     if len(set(secondary)) != len(secondary):

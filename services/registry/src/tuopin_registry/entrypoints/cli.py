@@ -45,7 +45,7 @@ def import_(
     report_path = errors or bulk.errors_path(file)
 
     async def run() -> bulk.Report:
-        runtime = Runtime.open(spec, spec.settings())  # type: ignore[call-arg]
+        runtime = Runtime.open(spec, spec.settings())
         try:
             if runtime.settings.migrate_on_start:
                 await migrate.upgrade(runtime.engine, spec.migrations)

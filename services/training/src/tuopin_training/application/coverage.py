@@ -176,7 +176,7 @@ async def yearly(conn: AsyncConnection, year: int) -> dict[str, Any]:
 
     async def by_kind(*where: ColumnElement[bool]) -> dict[str, int]:
         rows = await conn.execute(select(e.c.kind, func.count()).where(*where).group_by(e.c.kind))
-        return dict(rows.all())  # type: ignore[arg-type]
+        return dict(rows.all())
 
     enrolled = await by_kind(_year(e.c.enrolled_on, year))
     completed = await by_kind(e.c.stage == "completed", _year(e.c.finished_on, year))

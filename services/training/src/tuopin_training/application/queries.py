@@ -23,7 +23,7 @@ async def programme(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:
             enrolments.c.programme_id == programme_id, enrolments.c.stage != "dropped_out"
         )
     )
-    by_stage = dict(
+    by_stage: dict[str, int] = dict(
         (
             await conn.execute(
                 select(enrolments.c.stage, func.count())

@@ -5,7 +5,7 @@ read exactly what they decide on. A refusal writes nothing."""
 
 from dataclasses import asdict, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +26,9 @@ from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.records import AcademicCertificate, Appraisal, Placement
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import CertificateBasis
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 class Recorder:
@@ -84,10 +87,11 @@ class Recorder:
         await self.store.lock_appends(self.conn)
         centre_id = str(posting.centre_id)
         centre = await self.centre(centre_id)
+        # Every concrete posting has its ``kind`` (a Literal); the base model has none.
         handler = getattr(self, f"_{posting.kind}")  # type: ignore[attr-defined]
         aggregate, event = await handler(posting, centre_id, centre)
         await self.save(aggregate)
-        return Outcome(201, view(posting.kind, event))  # type: ignore[attr-defined]
+        return Outcome(201, view(posting.kind, event))  # type: ignore[attr-defined]  # as above
 
     async def _enrolment(self, post: p.EnrolmentPosting, centre_id: str, _: Centre) -> Any:
         person, identity = await self.person(post.id_number)
@@ -213,7 +217,7 @@ class Recorder:
         return certificate, event
 
     async def _academic_certificate(
-        self, post: p.AcademicCertificatePosting, centre_id: str, _: Centre
+        self, post: p.AcademicCertificatePosting, centre_id: str, _centre: Centre
     ) -> Any:
         _, identity = await self.person(post.id_number)
         academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
@@ -224,7 +228,7 @@ class Recorder:
         )  # fmt: skip
         return AcademicCertificate.record_certificate(event), event
 
-    async def _placement(self, post: p.PlacementPosting, centre_id: str, _: Centre) -> Any:
+    async def _placement(self, post: p.PlacementPosting, centre_id: str, _centre: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         placement_id = await self.fresh(Placement, centre_id, "placement", post.placement_ref)
         trained = None
@@ -239,7 +243,7 @@ class Recorder:
         return Placement.record_placement(event, trained), event
 
 
-def view(kind: str, event: object) -> dict[str, Any]:
+def view(kind: str, event: "DataclassInstance") -> dict[str, Any]:
     """The answer to a posting: what was recorded, without the identity hash."""
-    recorded = {k: v for k, v in asdict(event).items() if k != "id_number_hash"}  # type: ignore[call-overload]
+    recorded = {k: v for k, v in asdict(event).items() if k != "id_number_hash"}
     return {"kind": kind, **recorded}

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts import EventData
 from tuopin_contracts.events import training as t
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.identity import mask_id
@@ -139,7 +140,7 @@ projection = Projection(
 )
 
 
-def _columns(table: Table, data: t.EventData) -> dict[str, object]:
+def _columns(table: Table, data: EventData) -> dict[str, object]:
     """The event's fields that are columns of ``table``, ids as text; a masked number
     as masked today (events recorded before keep the region digits: SECURITY.md)."""
     values = data.model_dump()

@@ -20,7 +20,9 @@ class Appraisal(Aggregate):
         return appraisal
 
     def apply(self, event: object) -> None:
-        self.recorded = event  # type: ignore[assignment]
+        if not isinstance(event, ev.AppraisalRecorded):
+            raise TypeError(f"Appraisal cannot apply {type(event).__name__}")
+        self.recorded = event
 
 
 class AcademicCertificate(Aggregate):
@@ -33,7 +35,9 @@ class AcademicCertificate(Aggregate):
         return certificate
 
     def apply(self, event: object) -> None:
-        self.recorded = event  # type: ignore[assignment]
+        if not isinstance(event, ev.AcademicCertificateRecorded):
+            raise TypeError(f"AcademicCertificate cannot apply {type(event).__name__}")
+        self.recorded = event
 
 
 class Placement(Aggregate):
@@ -54,4 +58,6 @@ class Placement(Aggregate):
         return placement
 
     def apply(self, event: object) -> None:
-        self.recorded = event  # type: ignore[assignment]
+        if not isinstance(event, ev.PlacementRecorded):
+            raise TypeError(f"Placement cannot apply {type(event).__name__}")
+        self.recorded = event

@@ -44,8 +44,8 @@ def upgrade() -> None:
     with op.batch_alter_table("members") as table:
         table.add_column(_instant("joined_recorded_at"))
         table.add_column(_instant("left_recorded_at", nullable=True))
-    for table in ("disbursements", "completions"):
-        with op.batch_alter_table(table) as batch:
+    for name in ("disbursements", "completions"):
+        with op.batch_alter_table(name) as batch:
             batch.add_column(_instant("recorded_at"))
     with op.batch_alter_table("certificates") as table:
         table.add_column(_instant("issued_recorded_at", nullable=True))
@@ -66,8 +66,8 @@ def downgrade() -> None:
     with op.batch_alter_table("certificates") as table:
         table.drop_column("revoked_recorded_at")
         table.drop_column("issued_recorded_at")
-    for table in ("completions", "disbursements"):
-        with op.batch_alter_table(table) as batch:
+    for name in ("completions", "disbursements"):
+        with op.batch_alter_table(name) as batch:
             batch.drop_column("recorded_at")
     with op.batch_alter_table("members") as table:
         table.drop_column("left_recorded_at")

@@ -31,8 +31,8 @@ def upgrade() -> None:
         op.execute(
             sa.text(f"DELETE FROM {table} WHERE consumer = :name").bindparams(name=PROJECTION)
         )
-    with op.batch_alter_table("incomes") as table:
-        table.add_column(sa.Column("members", sa.Integer, nullable=False))
+    with op.batch_alter_table("incomes") as batch:
+        batch.add_column(sa.Column("members", sa.Integer, nullable=False))
 
 
 def downgrade() -> None:

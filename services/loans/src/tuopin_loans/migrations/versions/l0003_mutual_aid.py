@@ -23,7 +23,7 @@ PROJECTION = "loans.borrower_households"
 def _replay_borrowers(village: bool) -> None:
     """Rebuild the households' table with or without the village, and empty the rest of
     that read model so the registry's topic replays into it."""
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column("household_id", sa.String(36), primary_key=True),
         sa.Column("county_code", sa.String(6), nullable=False, index=True),
         sa.Column("relocating", sa.Boolean, nullable=False),

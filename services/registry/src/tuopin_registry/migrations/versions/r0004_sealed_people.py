@@ -13,11 +13,15 @@ Revises: r0003
 Create Date: 2026-11-29
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic import op
+
+if TYPE_CHECKING:
+    from tuopin_registry.application.sealing import PeopleKey
 
 revision = "r0004"
 down_revision = "r0003"
@@ -28,13 +32,13 @@ BATCH = 5_000
 SEALED = ("id_number_sealed", "id_number_nonce", "data_key_wrapped", "data_key_nonce")
 
 
-def _key():  # type: ignore[no-untyped-def]
+def _key() -> "PeopleKey":
     from tuopin_registry.config import RegistrySettings
 
     return RegistrySettings().people()
 
 
-def _batches(columns: str, where: str) -> Iterator[list[sa.Row]]:
+def _batches(columns: str, where: str) -> Iterator[Sequence[sa.Row[Any]]]:
     """Vault rows in person-id order, a batch at a time (keyset pagination)."""
     conn, last = op.get_bind(), ""
     while True:

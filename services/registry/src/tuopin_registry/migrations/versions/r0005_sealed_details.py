@@ -19,13 +19,14 @@ Revises: r0004
 Create Date: 2026-12-06
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
+from tuopin_contracts import EventData
 from tuopin_contracts.events import registry as c
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
 
@@ -72,7 +73,10 @@ def _vault() -> PeopleKey:
     return RegistrySettings().people()
 
 
-def _streams(types: tuple[str, ...]) -> Iterator[list[sa.Row]]:
+Rows = Sequence[sa.Row[Any, Any, Any]]  # position, type, data
+
+
+def _streams(types: tuple[str, ...]) -> Iterator[Rows]:
     """Events of these types, a batch of households at a time (keyset pagination), each
     household's in its order."""
     conn, last = op.get_bind(), ""
@@ -94,7 +98,7 @@ def _streams(types: tuple[str, ...]) -> Iterator[list[sa.Row]]:
         last = ids[-1]
 
 
-def _keys(vault: PeopleKey, rows: list[sa.Row]) -> dict[str, PersonKey]:
+def _keys(vault: PeopleKey, rows: Rows) -> dict[str, PersonKey]:
     """The data keys of the people these events name (the erased have none)."""
     named = set()
     for row in rows:
@@ -112,7 +116,7 @@ def _keys(vault: PeopleKey, rows: list[sa.Row]) -> dict[str, PersonKey]:
     }
 
 
-def _rewrite(position: int, new: c.EventData) -> None:
+def _rewrite(position: int, new: EventData) -> None:
     op.get_bind().execute(
         events.update()
         .where(events.c.position == position)
@@ -124,7 +128,7 @@ def _mask(masked: str | None) -> str | None:
     return None if masked is None else "*" * (len(masked) - 4) + masked[-4:]
 
 
-def _seal_batch(keys: dict[str, PersonKey], rows: list[sa.Row]) -> None:
+def _seal_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
     """Rewrite a batch of households' events with their members' details sealed."""
     sealed: dict[str, str | None] = {}  # person → their details sealed, latest
     details: dict[str, Details] = {}  # person → their details, latest
@@ -147,7 +151,7 @@ def _seal_batch(keys: dict[str, PersonKey], rows: list[sa.Row]) -> None:
         return c.SealedMember.from_v2(old).model_copy(update={"sealed": blob})
 
     for row in rows:
-        new: c.EventData
+        new: EventData
         if row.type == c.HouseholdRegisteredV2.TYPE:
             filed = c.HouseholdRegisteredV2.model_validate(row.data)
             new = c.HouseholdRegisteredV3.from_v2(filed, ANY_DAY).model_copy(
@@ -187,7 +191,7 @@ def upgrade() -> None:
         batch.drop_column("head_id_masked")
 
 
-def _open_batch(keys: dict[str, PersonKey], rows: list[sa.Row]) -> None:
+def _open_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
     """Rewrite a batch of households' events as the older versions, details opened."""
     details: dict[str, Details] = {}
 
@@ -217,7 +221,7 @@ def _open_batch(keys: dict[str, PersonKey], rows: list[sa.Row]) -> None:
         )
 
     for row in rows:
-        old: c.EventData
+        old: EventData
         if row.type == c.HouseholdRegisteredV3.TYPE:
             filed = c.HouseholdRegisteredV3.model_validate(row.data)
             fields = filed.model_dump(exclude={"members"})

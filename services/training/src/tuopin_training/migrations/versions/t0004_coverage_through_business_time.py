@@ -12,6 +12,8 @@ Revises: tb001
 Create Date: 2026-12-08
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,7 +23,7 @@ branch_labels = None
 depends_on = None
 
 PROJECTION = "training.trainee_households"
-COLUMNS = {
+COLUMNS: dict[str, dict[str, Any]] = {  # a type or a type instance, as sa.Column takes
     "trainee_households": {
         "identified_on": sa.Date, "identified_at": sa.DateTime(timezone=True),
         "removed_on": sa.Date, "removed_at": sa.DateTime(timezone=True),
