@@ -750,7 +750,8 @@ async def file_batch(
     # file number or person between these checks and the insert.
     await store.lock_appends(conn)
     filed = await _filed(conn, [filings[d.index].file_number for d in decided])
-    active = await _active(conn, [e.member.id_number_hash for d in decided for _, e in d.people])
+    hashes = [e.member.id_number_hash for d in decided for _, e in d.people]
+    active = await _active(conn, [h for h in hashes if h])  # every filed member has one
     claimed: dict[str, tuple[str, int]] = {}  # identity → (file number, row) in this batch
     stream_type = household_repository(store).stream_type
     appends, sealed = [], []
