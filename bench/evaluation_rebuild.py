@@ -19,6 +19,10 @@ chunk of households (memory stays bounded) and produced with ``producer.send`` g
 per chunk, with the kernel's producer settings: the time of the sends alone is the raw
 produce figure of this run, which the rebuild is compared with.
 
+Then the topic is read back with raw aiokafka, every envelope parsed
+(``Envelope.from_json``): the consume + parse baseline a rebuild is judged against, since
+a rebuild can never be faster than reading and parsing what it replays.
+
 Then ``ProjectionConsumer(...).rebuild()`` of ``evaluation.households`` is timed into a
 fresh SQLite file and, when a server is given, a fresh PostgreSQL database, each migrated
 with ``tuopin_eventkit.migrate.upgrade(engine, spec.migrations)`` first (not timed). Each
@@ -26,16 +30,21 @@ rebuild runs in a child process of its own, so that its peak memory is its own: 
 resident set size of that process (``resource.getrusage(RUSAGE_SELF).ru_maxrss``:
 interpreter, imports, migration and rebuild), not a tracemalloc figure.
 
-It prints events/s, households/s, total seconds, the peak RSS and the ratio to the raw
-produce rate. Nothing is asserted.
+Every figure is taken in a child process of its own: events per CPU-second of that process
+(``time.process_time()``, every thread of it: aiosqlite runs SQLite in a thread), which
+stays steady on a shared machine, and wall seconds; its peak RSS; and the ratio of its
+CPU rate to the consume + parse baseline. The figures go to ``bench/results/`` as JSON
+(``--results``) so that the next change can be compared. Nothing is asserted.
 
 Run from the workspace root:
 
     .venv/bin/python -m bench.evaluation_rebuild [--households N]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--only sqlite|postgres]
-        [--profile]
+        [--kafka-port PORT] [--db-prefix tuopin_bench] [--results PATH] [--profile]
 
 ``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
+``--kafka-port`` is the port Tansu listens on (default: a free one); ``--db-prefix`` starts
+the names of the temporary directory and PostgreSQL database it creates (and drops).
 ``--profile`` runs the SQLite rebuild under cProfile and prints where the time goes (the
 event loop's thread only: aiosqlite runs SQLite in a thread of its own, whose time shows
 as waiting in the loop).
@@ -46,6 +55,7 @@ import asyncio
 import cProfile
 import json
 import os
+import platform
 import pstats
 import random
 import resource
@@ -61,6 +71,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pydantic_core
+from aiokafka import TopicPartition
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -75,6 +86,7 @@ from tuopin_eventkit.schema import events as event_store
 from tuopin_eventkit.testing import fresh_postgres_database
 
 PROVINCE_HOUSEHOLDS = 970_000
+RESULTS = Path(__file__).parent / "results"
 SEED = 2016
 CHUNK = 5_000  # households generated, serialised and produced at a time
 VILLAGE_SIZE = (100, 200)  # households per village, uniformly: ~150
@@ -561,9 +573,9 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         applied = await consumer.rebuild(progress)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         if profiler:
             profiler.disable()
             profiler.dump_stats(profile)  # type: ignore[arg-type]
@@ -580,7 +592,13 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
                 size = await conn.scalar(select(func.pg_database_size(func.current_database())))
                 counted["database_mib"] = size / 2**20
             counted["yearly"] = await yearly_figures(conn)
-        return {"applied": applied, "seconds": seconds, "peak_rss_mib": peak_rss_mib(), **counted}
+        return {
+            "applied": applied,
+            "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
+            "peak_rss_mib": peak_rss_mib(),
+            **counted,
+        }
     finally:
         await engine.dispose()
 
@@ -599,7 +617,49 @@ async def yearly_figures(conn: Any) -> dict[str, list[dict[str, Any]]]:
     return figures
 
 
+async def consume_and_parse(bootstrap: str) -> dict[str, Any]:
+    """The baseline: every message of the topic read with raw aiokafka (the settings a
+    catch-up uses) and its envelope parsed, nothing else."""
+    settings = kafka.KafkaSettings(bootstrap_servers=bootstrap)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        partitions = [
+            TopicPartition(Topic.REGISTRY, p)
+            for p in sorted(consumer.partitions_for_topic(Topic.REGISTRY) or ())
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        started, cpu = time.perf_counter(), time.process_time()
+        read = 0
+        while True:
+            # Tansu's ListOffsets may fall short of the end (see consumer._Ends): the
+            # high watermark of the fetches is the end.
+            for tp in partitions:
+                ends[tp] = max(ends[tp], consumer.highwater(tp) or 0)
+            positions = [await consumer.position(tp) for tp in partitions]
+            if all(p >= ends[tp] for p, tp in zip(positions, partitions, strict=True)) and all(
+                consumer.highwater(tp) is not None or ends[tp] == 0 for tp in partitions
+            ):
+                break
+            batches = await consumer.getmany(timeout_ms=100, max_records=500)
+            for records in batches.values():
+                for record in records:
+                    Envelope.from_json(record.value)
+                read += len(records)
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        await consumer.stop()
+    return {"applied": read, "seconds": seconds, "cpu_seconds": cpu_seconds,
+            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
+
+
 def child(args: argparse.Namespace) -> None:
+    if args.database_url == "-":
+        print(json.dumps(asyncio.run(consume_and_parse(args.bootstrap))))
+        return
     result = asyncio.run(rebuild(args.bootstrap, args.database_url, args.profile_to))
     path = make_url(args.database_url).database
     if args.database_url.startswith("sqlite") and path:
@@ -644,32 +704,57 @@ def tansu_rss_mib(pid: int) -> float | None:
     return None
 
 
-def report(produced: Produced, rows: list[tuple[str, dict[str, Any]]]) -> None:
-    n = produced.households
+def figures(produced: Produced, rows: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Every figure of the run, as written to ``bench/results/``: per CPU-second of the
+    measuring process and per wall second, and the ratio to consume + parse (CPU)."""
+    n, baseline = produced.households, dict(rows)["consume + parse"]
+    base_rate = produced.messages / baseline["cpu_seconds"]
+    out: dict[str, Any] = {
+        "bench": "evaluation_rebuild",
+        "households": n,
+        "events": produced.messages,
+        "bytes": produced.bytes,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_at_end": os.getloadavg(),
+        "raw_produce": {"seconds": produced.seconds, "events_per_s": produced.rate},
+        "runs": {},
+    }
+    for name, row in rows:
+        rate = produced.messages / row["cpu_seconds"]
+        out["runs"][name] = {
+            **row,
+            "events_per_cpu_s": rate,
+            "events_per_wall_s": produced.messages / row["seconds"],
+            "households_per_cpu_s": n / row["cpu_seconds"],
+            "ratio_to_consume_parse": rate / base_rate,
+        }
+    return out
+
+
+def report(result: dict[str, Any]) -> None:
     print()
     print(
-        f"households {n:,}, events on the topic {produced.messages:,} "
-        f"({produced.bytes / produced.messages:,.0f} B average, "
-        f"{produced.bytes / 2**20:,.0f} MiB)"
+        f"households {result['households']:,}, events on the topic {result['events']:,} "
+        f"({result['bytes'] / result['events']:,.0f} B average, "
+        f"{result['bytes'] / 2**20:,.0f} MiB); raw produce "
+        f"{result['raw_produce']['events_per_s']:,.0f} events/s (wall)"
     )
     header = (
-        f"{'figure':<22} {'seconds':>9} {'events/s':>10} {'households/s':>13} "
-        f"{'peak RSS':>10} {'vs raw':>7}"
+        f"{'figure':<22} {'CPU s':>8} {'events/CPU-s':>13} {'wall s':>8} {'events/s':>10} "
+        f"{'peak RSS':>10} {'vs c+p':>7}"
     )
     print(header)
     print("-" * len(header))
-    print(
-        f"{'raw produce':<22} {produced.seconds:>9.1f} {produced.rate:>10,.0f} "
-        f"{n / produced.seconds:>13,.0f} {'-':>10} {1:>7.3f}"
-    )
-    for name, row in rows:
-        rate = produced.messages / row["seconds"]
+    for name, row in result["runs"].items():
+        label = name if name == "consume + parse" else f"rebuild {name}"
         print(
-            f"{'rebuild ' + name:<22} {row['seconds']:>9.1f} {rate:>10,.0f} "
-            f"{n / row['seconds']:>13,.0f} {row['peak_rss_mib']:>7,.0f} MiB "
-            f"{rate / produced.rate:>7.3f}"
+            f"{label:<22} {row['cpu_seconds']:>8.1f} {row['events_per_cpu_s']:>13,.0f} "
+            f"{row['seconds']:>8.1f} {row['events_per_wall_s']:>10,.0f} "
+            f"{row['peak_rss_mib']:>6,.0f} MiB {row['ratio_to_consume_parse']:>7.3f}"
         )
-    for name, row in rows:
+    for name, row in result["runs"].items():
+        if name == "consume + parse":
+            continue
         print(
             f"  {name}: {row['applied']:,} events applied, {row['households']:,} households, "
             f"{row['members']:,} members, {row['verdicts']:,} exit verdicts appended "
@@ -677,8 +762,10 @@ def report(produced: Produced, rows: list[tuple[str, dict[str, Any]]]) -> None:
             f"database {row.get('database_mib', 0):,.0f} MiB"
         )
     print(
-        "events/s counts every message read (applied, or skipped as not the projection's);"
-        " peak RSS is ru_maxrss of the rebuilding process."
+        "events/CPU-s counts every message read (applied, or skipped as not the projection's)"
+        " per CPU-second of the measuring process (all its threads); vs c+p is its ratio to"
+        " raw aiokafka consume + envelope parse; peak RSS is ru_maxrss of that process;"
+        f" load average at the end {', '.join(f'{x:.2f}' for x in result['load_average_at_end'])}."
     )
 
 
@@ -697,6 +784,18 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument("--only", choices=["sqlite", "postgres"], help="one database only")
     parser.add_argument("--profile", action="store_true", help="cProfile the SQLite rebuild")
+    parser.add_argument("--kafka-port", type=int, help="Tansu's port (default: a free one)")
+    parser.add_argument(
+        "--db-prefix",
+        default="tuopin_bench",
+        help="start of the temporary directory's and PostgreSQL database's names",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="where to write the figures as JSON "
+        "(default: bench/results/evaluation_rebuild-<households>.json)",
+    )
     # Internal: the rebuild in its child process.
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bootstrap", help=argparse.SUPPRESS)
@@ -706,7 +805,7 @@ def arguments() -> argparse.Namespace:
 
 
 async def main(args: argparse.Namespace) -> None:
-    tansu = broker.start()
+    tansu = broker.start(args.kafka_port)
     try:
         settings = kafka.KafkaSettings(bootstrap_servers=tansu.bootstrap_servers)
         print(
@@ -721,8 +820,14 @@ async def main(args: argparse.Namespace) -> None:
             f" Tansu RSS {tansu_rss_mib(tansu.process.pid) or 0:,.0f} MiB",
             flush=True,
         )
-        rows = []
-        with tempfile.TemporaryDirectory(prefix="tuopin_bench_") as directory:
+        print("consuming and parsing the topic (the baseline)", flush=True)
+        rows = [
+            (
+                "consume + parse",
+                await asyncio.to_thread(rebuild_in_child, settings.bootstrap_servers, "-", None),
+            )
+        ]
+        with tempfile.TemporaryDirectory(prefix=f"{args.db_prefix}_") as directory:
             if args.only in (None, "sqlite"):
                 profile = str(Path(directory) / "rebuild.prof") if args.profile else None
                 url = f"sqlite+aiosqlite:///{directory}/evaluation.db"
@@ -734,13 +839,18 @@ async def main(args: argparse.Namespace) -> None:
                 if profile:
                     print_profile(profile)
             if args.postgres and args.only in (None, "postgres"):
-                async with fresh_postgres_database(args.postgres, prefix="tuopin_bench") as url:
+                async with fresh_postgres_database(args.postgres, prefix=args.db_prefix) as url:
                     print("rebuilding into PostgreSQL", flush=True)
                     row = await asyncio.to_thread(
                         rebuild_in_child, settings.bootstrap_servers, url, None
                     )
                     rows.append(("postgres", row))
-        report(produced, rows)
+        result = figures(produced, rows)
+        report(result)
+        path = args.results or RESULTS / f"evaluation_rebuild-{args.households}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(f"figures written to {path}")
     finally:
         tansu.stop()
 

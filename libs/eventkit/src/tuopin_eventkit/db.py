@@ -12,10 +12,11 @@ transaction, which still holds the page as it was before.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, event, func, text, true
+from sqlalchemy import ColumnElement, Insert, Table, event, func, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -89,6 +90,10 @@ async def upsert(
 
     Rows repeating a key collapse first, as applying them in order would: the last one
     wins when updating, the first when not.
+
+    One statement per (table, keys, update, dialect), built once and run with executemany:
+    a statement with the rows in its VALUES is a new statement to compile for every batch,
+    which cost a rebuild more than everything else together.
     """
     if isinstance(rows, dict):
         rows = [rows]
@@ -96,15 +101,34 @@ async def upsert(
     rows = list({tuple(row[k] for k in keys): row for row in ordered}.values())
     if not rows:
         return
-    insert = pg_insert if is_postgres(conn) else sqlite_insert
-    stmt = insert(table).values(rows)
+    if not update:
+        rows.reverse()  # back in the order they came
+    stmt = upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update or ()))
+    columns = rows[0].keys()
+    if all(row.keys() == columns for row in rows):
+        await conn.execute(stmt, rows)
+        return
+    # executemany takes one set of columns: rows naming different ones go separately,
+    # in their order (keys are unique by now, so the order between them cannot matter).
+    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_columns.setdefault(frozenset(row), []).append(row)
+    for same in by_columns.values():
+        await conn.execute(stmt, same)
+
+
+@lru_cache(maxsize=1024)
+def upsert_statement(
+    dialect: str, table: Table, keys: tuple[str, ...], update: tuple[str, ...]
+) -> Insert:
+    """``INSERT … ON CONFLICT (keys) DO UPDATE SET update`` (or ``DO NOTHING``), without
+    values: its rows come as executemany parameters, so its compiled form is cached."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
     if update:
-        stmt = stmt.on_conflict_do_update(
+        return stmt.on_conflict_do_update(
             index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
         )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-    await conn.execute(stmt)
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
 def greatest(conn: AsyncConnection, a: Any, b: Any) -> Any:

@@ -143,14 +143,22 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
     """Apply events not yet processed by this projection; return how many were new."""
     if not events:
         return 0
-    ids = {(e.envelope.source, str(e.envelope.id)) for e in events}
-    seen_rows = await conn.execute(
-        select(processed_events.c.source, processed_events.c.event_id).where(
-            processed_events.c.consumer == projection.name,
-            processed_events.c.event_id.in_([i for _, i in ids]),
+    by_source: dict[str, list[str]] = {}
+    for e in events:
+        by_source.setdefault(e.envelope.source, []).append(str(e.envelope.id))
+    seen: set[tuple[str, str]] = set()
+    for source, ids in by_source.items():
+        # The whole key (consumer, source, event_id), so that the primary key's index is
+        # used: without the source, the lookup scanned every event the consumer had
+        # applied, for every batch — a replay slowing down as it went.
+        seen_rows = await conn.execute(
+            select(processed_events.c.event_id).where(
+                processed_events.c.consumer == projection.name,
+                processed_events.c.source == source,
+                processed_events.c.event_id.in_(ids),
+            )
         )
-    )
-    seen = {(row.source, row.event_id) for row in seen_rows}
+        seen.update((source, event_id) for (event_id,) in seen_rows)
     fresh: list[Parsed] = []
     for event in events:
         key = (event.envelope.source, str(event.envelope.id))

@@ -148,12 +148,12 @@ async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> No
 @projection.on(reg.MemberRemovedV1)
 async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     """A member who left stays, with the day: a decision dated before it still finds them."""
-    for e in events:
-        await conn.execute(
-            update(borrower_members)
-            .where(borrower_members.c.person_id == str(e.data.person_id))
-            .values(left_on=e.data.effective_date)
-        )
+    await conn.execute(
+        update(borrower_members)
+        .where(borrower_members.c.person_id == bindparam("person"))
+        .values(left_on=bindparam("on")),
+        [{"person": str(e.data.person_id), "on": e.data.effective_date} for e in events],
+    )
 
 
 @projection.on(reg.PersonErasedV1)
@@ -178,13 +178,18 @@ async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered])
 
 @projection.on(reg.MemberUpdatedV2)
 async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        if e.data.schooling is not None:
-            await conn.execute(
-                update(borrower_members)
-                .where(borrower_members.c.person_id == str(e.data.person_id))
-                .values(schooling=e.data.schooling)
-            )
+    rows = [
+        {"person": str(e.data.person_id), "new_schooling": e.data.schooling}
+        for e in events
+        if e.data.schooling is not None
+    ]
+    if rows:  # one statement run for the batch, in event order
+        await conn.execute(
+            update(borrower_members)
+            .where(borrower_members.c.person_id == bindparam("person"))
+            .values(schooling=bindparam("new_schooling")),
+            rows,
+        )
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:

@@ -132,22 +132,27 @@ async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered])
 
 @projection.on(r.MemberUpdatedV2)
 async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        if e.data.labour_ability is not None:
-            await conn.execute(
-                update(trainee_members)
-                .where(trainee_members.c.person_id == str(e.data.person_id))
-                .values(labour_ability=e.data.labour_ability)
-            )
+    rows = [
+        {"person": str(e.data.person_id), "ability": e.data.labour_ability}
+        for e in events
+        if e.data.labour_ability is not None
+    ]
+    if rows:  # one statement run for the batch, in event order
+        await conn.execute(
+            update(trainee_members)
+            .where(trainee_members.c.person_id == bindparam("person"))
+            .values(labour_ability=bindparam("ability")),
+            rows,
+        )
 
 
 async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(trainee_households)
-            .where(trainee_households.c.household_id == str(e.data.household_id))
-            .values(status=e.data.status)
-        )
+    await conn.execute(
+        update(trainee_households)
+        .where(trainee_households.c.household_id == bindparam("household"))
+        .values(status=bindparam("new_status")),
+        [{"household": str(e.data.household_id), "new_status": e.data.status} for e in events],
+    )
 
 
 for _lifecycle in r.STATUS_CHANGES:
@@ -158,12 +163,13 @@ for _lifecycle in r.STATUS_CHANGES:
 @projection.on(r.HouseholdRemovedV1)
 async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _status_changed(conn, events)
-    for e in events:
-        await conn.execute(
-            update(trainee_households)
-            .where(trainee_households.c.household_id == str(e.data.household_id))
-            .values(removed_on=e.data.effective_date, removed_at=e.envelope.time)
-        )
+    await conn.execute(
+        update(trainee_households)
+        .where(trainee_households.c.household_id == bindparam("household"))
+        .values(removed_on=bindparam("on"), removed_at=bindparam("at")),
+        [{"household": str(e.data.household_id), "on": e.data.effective_date,
+          "at": e.envelope.time} for e in events],
+    )  # fmt: skip
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
