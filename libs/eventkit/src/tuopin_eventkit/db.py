@@ -70,6 +70,7 @@ async def shred(engine: AsyncEngine) -> bool:
         # On the driver's connection itself: a checkpoint wants no transaction open, and
         # every transaction here begins with BEGIN IMMEDIATE.
         driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection always has one
         async with driver.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
             busy, _, _ = await cursor.fetchone()
     return not busy
