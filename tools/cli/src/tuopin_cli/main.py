@@ -84,6 +84,12 @@ def up(
         for service, process in stack.processes.items():
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
+        # The dashboard, signed in as the province admin with a fresh token (embedded key).
+        admin = mint(TokenSettings().auth, "developer", Role.PROVINCE_ADMIN, region="62")
+        typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
+        typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
+        typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
+        typer.echo("            (any role and region: .venv/bin/tuopin token --help)")
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
         while (failed := stack.failed()) is None:
             time.sleep(0.5)
