@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from tuopin_eventkit import auth
 from tuopin_eventkit.hardening import docs_csp
 from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.problems import prefers_chinese
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import client_for
@@ -214,3 +215,52 @@ async def test_public_endpoints_are_rate_limited_per_client(tmp_path: Path, who)
     assert all(h.status_code == 200 for h in health)  # probes are never limited
     assert private.status_code in (200, 401)  # authenticated routes are not counted
     assert fresh.status_code == 200  # another client has its own budget
+
+
+async def test_problem_titles_are_in_chinese_with_the_english_when_the_caller_prefers_it(
+    tmp_path: Path,
+) -> None:
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    async with client_for(service(tmp_path, max_body_bytes=1000)) as client:
+        invalid = await client.post("/v1/notes", json={"nope": 1}, headers=zh)
+        large = await client.post("/v1/notes", json={"text": "x" * 2000}, headers=zh)
+        anonymous = await client.get(
+            "/v1/events", headers={**zh, "Authorization": "Bearer not-a-token"}
+        )
+        english = await client.post(
+            "/v1/notes", json={"nope": 1}, headers={"Accept-Language": "en-GB,zh;q=0.5"}
+        )
+        unsaid = await client.post("/v1/notes", json={"nope": 1})
+        fine = await client.get("/v1/notices", headers=zh)
+    assert invalid.status_code == 422
+    assert invalid.json()["title"] == "请求无效（Invalid request）"
+    assert invalid.json()["errors"][0]["loc"] == ["body", "text"]  # the rest as it was
+    assert invalid.headers["content-language"] == "zh-CN"
+    assert invalid.headers["content-type"] == "application/problem+json"
+    # Made by the kernel's middlewares and its auth, not by a route: the same.
+    assert (large.status_code, large.json()["title"]) == (413, "请求体过大（Content too large）")
+    assert anonymous.status_code == 401 and "www-authenticate" in anonymous.headers
+    assert anonymous.json()["title"] == "未认证（Not authenticated）"
+    for answer in (english, unsaid):
+        assert answer.json()["title"] == "Invalid request"
+        assert "content-language" not in answer.headers
+        assert "Accept-Language" in answer.headers["vary"]  # caches keep the two apart
+    assert fine.json() == ["公示"] and "content-language" not in fine.headers
+
+
+@pytest.mark.parametrize(
+    ("header", "chinese"),
+    [
+        ("zh-CN", True),
+        ("zh", True),
+        ("zh-Hans-CN,en;q=0.5", True),
+        ("en;q=0.4,zh-CN;q=0.8", True),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", False),
+        ("", False),
+        (None, False),
+        ("zhx, fr", False),
+        ("zh;q=bad,en;q=0.1", False),
+    ],
+)
+def test_which_callers_prefer_chinese(header: str | None, chinese: bool) -> None:
+    assert prefers_chinese(header) is chinese

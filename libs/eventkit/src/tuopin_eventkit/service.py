@@ -185,6 +185,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     for router in spec.routers:
         app.include_router(router)
     problems.document(app)
+    app.add_middleware(problems.Localised)  # outermost: every problem, whoever made it
     _check_policy(app, spec)
     return app
 
