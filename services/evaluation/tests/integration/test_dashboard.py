@@ -52,6 +52,7 @@ from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish
 
 REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
+ARTEFACTS = "TUOPIN_TEST_ARTEFACTS"  # a folder to keep the screenshots in (CI's artefacts)
 INSTALL = "apt-get update && apt-get install -y chromium"
 
 VILLAGES = {  # code: (poor village, rural population)
@@ -318,6 +319,20 @@ async def chromium(browser: str, profile: Path, url: str, *extra: str) -> str:
         raise
     assert process.returncode == 0, f"chromium exited {process.returncode}: {err.decode()[-2000:]}"
     return out.decode()
+
+
+async def screenshot(browser: str, profile: Path, url: str, shot: Path, size: str) -> bytes:
+    """A PNG of the page at a window size ("1280,900"), kept in $TUOPIN_TEST_ARTEFACTS too."""
+    await chromium(browser, profile, url, f"--screenshot={shot}", f"--window-size={size}")
+    return keep(shot)
+
+
+def keep(shot: Path) -> bytes:
+    assert shot.exists(), "chromium wrote no screenshot"
+    if os.environ.get(ARTEFACTS):
+        Path(os.environ[ARTEFACTS]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(os.environ[ARTEFACTS]) / shot.name)
+    return shot.read_bytes()
 
 
 # --- reading the dumped DOM ------------------------------------------------------------------
@@ -603,6 +618,10 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert page.by_id("csv-link").attrs["href"] == (
             "/v1/rollups.csv?region=621121&level=township"
         )
+        phone = tmp_path / "dashboard-county-officer-phone.png"
+        png = await screenshot(browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}",
+                               phone, "390,844")  # fmt: skip
+        assert struct.unpack(">II", png[16:24]) == (390, 844) and len(png) > 10_000
 
         # -- a bad day in the address: the page says what went wrong --
         url = f"{base}/dashboard?as_of=2016-13-01{signed_in}"
@@ -611,11 +630,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert "422" in page.by_id("error").text()
 
         # -- and what it looks like --
-        shot = tmp_path / "dash.png"
-        await chromium(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
-                       f"--screenshot={shot}", "--window-size=1280,900")  # fmt: skip
-        assert shot.exists(), "chromium wrote no screenshot"
-        png = shot.read_bytes()
+        png = await screenshot(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
+                               tmp_path / "dashboard-province-admin.png", "1280,900")  # fmt: skip
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (1280, 900)
         assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"
