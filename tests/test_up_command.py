@@ -23,6 +23,7 @@ from tuopin_cli.stack import (
     broker_port,
     service_ports,
 )
+from tuopin_eventkit.auth import AuthSettings, Role, Verifier
 
 
 def test_ports_come_from_one_base() -> None:
@@ -142,6 +143,13 @@ def test_two_stacks_side_by_side_and_a_killed_service_is_named(tmp_path: Path) -
             first.banner
         )
         assert all(ready(s.base, name) for s in (first, second) for name in SERVICES)
+        # The banner says where the dashboard is, signed in, and how to mint other tokens.
+        (link,) = [line.split()[1] for line in first.banner if line.startswith("dashboard")]
+        page, token = link.split("#access_token=")
+        assert page == f"http://127.0.0.1:{service_ports(first.base)['evaluation']}/dashboard"
+        assert Verifier(AuthSettings()).verify(token).role == Role.PROVINCE_ADMIN
+        assert httpx.get(page, timeout=5).status_code == 200
+        assert "tuopin token --role" in "".join(first.banner)
 
         os.kill(pids["evaluation"], signal.SIGKILL)  # a crash, in the first stack
         code, _, err = first.finish()

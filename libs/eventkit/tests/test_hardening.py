@@ -2,6 +2,7 @@
 headers, CORS closed unless configured, body limits (JSON and uploads), rate limits on
 the public endpoints."""
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from tuopin_eventkit import auth
 from tuopin_eventkit.hardening import docs_csp
 from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.problems import prefers_chinese
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import client_for
@@ -102,9 +104,33 @@ async def test_the_docs_page_may_load_swagger_and_run_only_its_own_inline_script
         page = await client.get("/docs")
     csp = page.headers["content-security-policy"]
     assert page.status_code == 200
-    assert "script-src 'self' https://cdn.jsdelivr.net 'sha256-" in csp
+    assert "script-src 'self' 'sha256-" in csp
     assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert "https:" not in csp  # nothing may be loaded from another host
     assert csp == docs_csp(page.content)  # the hash is that of the script served
+
+
+URL = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url:\s*['"]([^'"]+)['"]""")
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_docs_pages_work_without_internet(tmp_path: Path, page: str) -> None:
+    """Closed government networks reach no CDN: every script, style and icon the pages
+    name is served by the service itself, and answers."""
+    async with client_for(service(tmp_path)) as client:
+        html = (await client.get(page)).text
+        urls = {a or b for a, b in URL.findall(html)}
+        assert urls, html
+        assert not [u for u in urls if "//" in u], urls  # no absolute (other host) URL
+        scripts = [u for u in urls if u.endswith(".js")]
+        assert scripts
+        for url in urls:
+            asset = await client.get(url)
+            assert asset.status_code == 200, url
+        for url in scripts:
+            asset = await client.get(url)
+            assert "javascript" in asset.headers["content-type"]
+            assert len(asset.content) > 100_000  # the real bundle, not a stub
 
 
 async def test_cors_is_closed_by_default(tmp_path: Path) -> None:
@@ -189,3 +215,52 @@ async def test_public_endpoints_are_rate_limited_per_client(tmp_path: Path, who)
     assert all(h.status_code == 200 for h in health)  # probes are never limited
     assert private.status_code in (200, 401)  # authenticated routes are not counted
     assert fresh.status_code == 200  # another client has its own budget
+
+
+async def test_problem_titles_are_in_chinese_with_the_english_when_the_caller_prefers_it(
+    tmp_path: Path,
+) -> None:
+    zh = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    async with client_for(service(tmp_path, max_body_bytes=1000)) as client:
+        invalid = await client.post("/v1/notes", json={"nope": 1}, headers=zh)
+        large = await client.post("/v1/notes", json={"text": "x" * 2000}, headers=zh)
+        anonymous = await client.get(
+            "/v1/events", headers={**zh, "Authorization": "Bearer not-a-token"}
+        )
+        english = await client.post(
+            "/v1/notes", json={"nope": 1}, headers={"Accept-Language": "en-GB,zh;q=0.5"}
+        )
+        unsaid = await client.post("/v1/notes", json={"nope": 1})
+        fine = await client.get("/v1/notices", headers=zh)
+    assert invalid.status_code == 422
+    assert invalid.json()["title"] == "请求无效（Invalid request）"
+    assert invalid.json()["errors"][0]["loc"] == ["body", "text"]  # the rest as it was
+    assert invalid.headers["content-language"] == "zh-CN"
+    assert invalid.headers["content-type"] == "application/problem+json"
+    # Made by the kernel's middlewares and its auth, not by a route: the same.
+    assert (large.status_code, large.json()["title"]) == (413, "请求体过大（Content too large）")
+    assert anonymous.status_code == 401 and "www-authenticate" in anonymous.headers
+    assert anonymous.json()["title"] == "未认证（Not authenticated）"
+    for answer in (english, unsaid):
+        assert answer.json()["title"] == "Invalid request"
+        assert "content-language" not in answer.headers
+        assert "Accept-Language" in answer.headers["vary"]  # caches keep the two apart
+    assert fine.json() == ["公示"] and "content-language" not in fine.headers
+
+
+@pytest.mark.parametrize(
+    ("header", "chinese"),
+    [
+        ("zh-CN", True),
+        ("zh", True),
+        ("zh-Hans-CN,en;q=0.5", True),
+        ("en;q=0.4,zh-CN;q=0.8", True),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", False),
+        ("", False),
+        (None, False),
+        ("zhx, fr", False),
+        ("zh;q=bad,en;q=0.1", False),
+    ],
+)
+def test_which_callers_prefer_chinese(header: str | None, chinese: bool) -> None:
+    assert prefers_chinese(header) is chinese

@@ -24,6 +24,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tuopin_eventkit.docs import PAGES
 from tuopin_eventkit.problems import MEDIA_TYPE, body, problem
 
 if TYPE_CHECKING:
@@ -34,18 +35,18 @@ if TYPE_CHECKING:
 # An API answer is data, never a page: it may load nothing and be framed by nobody.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-# FastAPI's /docs (Swagger UI) and /redoc load their bundles and styles from the jsDelivr
-# CDN, Redoc its fonts from Google Fonts and a search worker from a blob: URL, and both set
-# inline styles. Their one inline <script> (Swagger UI's start-up) is allowed by its hash,
-# computed from the page actually served (it names the OpenAPI URL, which depends on the
-# proxy's root path), so no 'unsafe-inline' script is ever allowed.
+# The /docs (Swagger UI) and /redoc pages load their bundles and styles from the service
+# itself (see docs.py), ReDoc a search worker from a blob: URL, and both set inline styles.
+# Their one inline <script> (Swagger UI's start-up) is allowed by its hash, computed from
+# the page actually served (it names the OpenAPI URL, which depends on the proxy's root
+# path), so no 'unsafe-inline' script is ever allowed. Nothing is loaded from elsewhere.
 DOCS_CSP = "; ".join(
     [
         "default-src 'none'",
-        "script-src 'self' https://cdn.jsdelivr.net {hashes}",
-        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
-        "font-src https://fonts.gstatic.com",
-        "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+        "script-src 'self' {hashes}",
+        "style-src 'self' 'unsafe-inline'",
+        "font-src 'self' data:",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "worker-src blob:",
         "base-uri 'none'",
@@ -281,8 +282,7 @@ def install(app: FastAPI, settings: "ServiceSettings") -> None:
             allow_credentials=False,
             max_age=600,
         )
-    docs = [app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
     hsts = None
     if settings.hsts_max_age_seconds:
         hsts = f"max-age={settings.hsts_max_age_seconds}; includeSubDomains"
-    app.add_middleware(SecurityHeaders, docs_paths=[p for p in docs if p], hsts=hsts)
+    app.add_middleware(SecurityHeaders, docs_paths=PAGES, hsts=hsts)

@@ -1,5 +1,6 @@
 """RFC 9457 problem details for every error a service answers."""
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -8,7 +9,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuopin_eventkit import auth, outage
 from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
@@ -96,6 +99,114 @@ def invalid(errors: list[dict[str, Any]]) -> dict[str, Any]:
         422, "Invalid request", "The request does not match the schema.", "invalid-request",
         errors=errors,
     )  # fmt: skip
+
+
+# --- Chinese first: the title in zh-CN, the English beside it ------------------------------
+
+# Every title a problem is answered with (the kernel's and the HTTP phrases the framework
+# uses), in Chinese. A caller whose Accept-Language prefers Chinese gets "未找到（Not
+# found）"; anyone else the English alone, as before. The detail stays as written.
+TITLES_ZH = {
+    "Concurrent modification": "并发修改冲突",
+    "Not allowed in the current state": "当前状态下不允许此操作",
+    "Not found": "未找到",
+    "Conflict": "冲突",
+    "Rule violated": "违反业务规则",
+    "Idempotency key reused": "幂等键已用于另一请求",
+    "Not authenticated": "未认证",
+    "Forbidden": "无权访问",
+    "Invalid request": "请求无效",
+    "Internal error": "内部错误",
+    "Service unavailable": "服务暂不可用",
+    "Not ready": "服务未就绪",
+    "Content too large": "请求体过大",
+    "Too many requests": "请求过于频繁",
+    "Unreadable file": "文件无法读取",
+    "Bad Request": "请求错误",
+    "Unauthorized": "未认证",
+    "Not Found": "未找到",
+    "Method Not Allowed": "不允许的请求方法",
+    "Not Acceptable": "无法提供所要求的格式",
+    "Unsupported Media Type": "不支持的媒体类型",
+    "Unprocessable Content": "请求无法处理",
+    "Unprocessable Entity": "请求无法处理",
+    "Gone": "已不存在",
+    "Precondition Failed": "前提条件不满足",
+}
+
+
+def prefers_chinese(accept_language: str | None) -> bool:
+    """Whether the caller's most wanted language (highest q, first on a tie) is Chinese."""
+    best, best_q = "", 0.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag and q > best_q:
+            best, best_q = tag.lower(), q
+    return best == "zh" or best.startswith("zh-")
+
+
+def localise(problem: dict[str, Any]) -> dict[str, Any]:
+    title = problem.get("title")
+    zh = TITLES_ZH.get(title) if isinstance(title, str) else None
+    return {**problem, "title": f"{zh}（{title}）"} if zh else problem
+
+
+class Localised:
+    """Every problem answer (whoever made it: a route, the kernel, a middleware) in the
+    caller's language: its title in Chinese with the English beside it when Accept-Language
+    prefers Chinese. Problems say ``Vary: Accept-Language`` either way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chinese = prefers_chinese(Headers(scope=scope).get("accept-language"))
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def translate(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not headers.get("content-type", "").startswith(MEDIA_TYPE):
+                    await send(message)
+                    return
+                headers.append("Vary", "Accept-Language")
+                if not chinese:
+                    await send(message)
+                    return
+                start = message  # held until the whole (small) body is read
+                return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            try:
+                page = json.dumps(localise(json.loads(b"".join(chunks))), ensure_ascii=False)
+                body, language = page.encode(), "zh-CN"
+            except ValueError:  # not JSON after all: passed on as it came
+                body, language = b"".join(chunks), None
+            headers = MutableHeaders(scope=start)
+            headers["Content-Length"] = str(len(body))
+            if language:
+                headers["Content-Language"] = language
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, translate)
 
 
 def install(app: FastAPI) -> None:

@@ -154,7 +154,7 @@ class Runtime:
 
 
 def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
-    from tuopin_eventkit import hardening, http, problems
+    from tuopin_eventkit import docs, hardening, http, problems
 
     settings = settings or spec.settings()
 
@@ -176,13 +176,16 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     app = FastAPI(
         title=spec.title, version="0.1.0", lifespan=lifespan,
         dependencies=[Depends(http.authorize)],
+        docs_url=None, redoc_url=None,  # served offline by docs.install
     )  # fmt: skip
+    docs.install(app)
     problems.install(app)
     http.install(app, spec)
     hardening.install(app, settings)
     for router in spec.routers:
         app.include_router(router)
     problems.document(app)
+    app.add_middleware(problems.Localised)  # outermost: every problem, whoever made it
     _check_policy(app, spec)
     return app
 

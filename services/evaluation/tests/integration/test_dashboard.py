@@ -42,14 +42,17 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as r
+from tuopin_contracts.reference.regions import gansu
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, envelope, eventually, publish
 
 REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
+ARTEFACTS = "TUOPIN_TEST_ARTEFACTS"  # a folder to keep the screenshots in (CI's artefacts)
 INSTALL = "apt-get update && apt-get install -y chromium"
 
 VILLAGES = {  # code: (poor village, rural population)
@@ -166,26 +169,40 @@ class Figures:
     households: int
     people: int
     rural: int
-    incidence: str  # as the page should print it: "1.47%", or "—" when there is none
+    # As the page should print it: "1.47%", or "—" when there is none. Where a village has
+    # no registered population, over the villages that have one, and the table says so.
+    incidence: str
+    missing: int  # villages without a registered population
     exits: Counter[int]
     returns: Counter[int]
+
+    @property
+    def cell(self) -> str:
+        """The incidence cell of the table: the rate, and the villages it leaves out."""
+        if self.incidence == "—" or not self.missing:
+            return self.incidence
+        n = self.missing
+        return (f"{self.incidence} （{n} 个村未登记人口，未计入） "
+                f"({n} village{'s' if n > 1 else ''} without population left out)")  # fmt: skip
 
 
 def figures(homes: list[Home], villages: set[str], day: date) -> Figures:
     """One region's figures, counted here from the scenario (not by the service's code)."""
     poor = [h for h in homes if h.poor(day)]
     people = sum(h.people for h in poor)
+    counted = sum(h.people for h in poor if h.village in VILLAGES)
     rural = sum(VILLAGES[v][1] for v in villages if v in VILLAGES)
-    if any(v not in VILLAGES for v in villages) or not rural:
+    if not rural:
         incidence = "—"
     else:
-        fraction = (Decimal(people) / rural).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        fraction = (Decimal(counted) / rural).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         incidence = f"{fraction * 100:.2f}%"
     return Figures(
         households=len(poor),
         people=people,
         rural=rural,
         incidence=incidence,
+        missing=sum(v not in VILLAGES for v in villages),
         exits=Counter(h.exited.year for h in homes if h.exited and h.exited <= day),
         returns=Counter(h.returned.year for h in homes if h.returned and h.returned <= day),
     )
@@ -206,13 +223,19 @@ def expected(day: date) -> tuple[dict[str, Figures], Figures]:
     return counties, figures(homes, villages, day)
 
 
-def row_cells(code: str, f: Figures, years: list[int]) -> list[str]:
+def named(code: str) -> str:
+    """A region as the page labels it: its name from the shared table, then its code."""
+    region = gansu().get(code)
+    return f"{region.name} {code}" if region else code
+
+
+def row_cells(label: str, f: Figures, years: list[int]) -> list[str]:
     return [
-        code,
+        label,
         f"{f.households:,}",
         f"{f.people:,}",
         f"{f.rural:,}",
-        f.incidence,
+        f.cell,
         *(str(f.exits[y]) for y in years),
         *(str(f.returns[y]) for y in years),
     ]
@@ -286,6 +309,20 @@ async def chromium(browser: str, profile: Path, url: str, *extra: str) -> str:
         raise
     assert process.returncode == 0, f"chromium exited {process.returncode}: {err.decode()[-2000:]}"
     return out.decode()
+
+
+async def screenshot(browser: str, profile: Path, url: str, shot: Path, size: str) -> bytes:
+    """A PNG of the page at a window size ("1280,900"), kept in $TUOPIN_TEST_ARTEFACTS too."""
+    await chromium(browser, profile, url, f"--screenshot={shot}", f"--window-size={size}")
+    return keep(shot)
+
+
+def keep(shot: Path) -> bytes:
+    assert shot.exists(), "chromium wrote no screenshot"
+    if os.environ.get(ARTEFACTS):
+        Path(os.environ[ARTEFACTS]).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(os.environ[ARTEFACTS]) / shot.name)
+    return shot.read_bytes()
 
 
 # --- reading the dumped DOM ------------------------------------------------------------------
@@ -392,6 +429,7 @@ async def test_the_page_and_its_files_are_served_under_a_strict_policy(
             ("dashboard.js", "text/javascript; charset=utf-8"),
             ("dashboard.css", "text/css; charset=utf-8"),
             ("icon.svg", "image/svg+xml"),
+            ("regions.json", "application/json"),
         ]:
             asset = await client.get(f"/dashboard/{name}")
             assert asset.status_code == 200, name
@@ -401,6 +439,9 @@ async def test_the_page_and_its_files_are_served_under_a_strict_policy(
                 f"/dashboard/{name}", headers={"If-None-Match": asset.headers["etag"]}
             )
             assert again.status_code == 304 and not again.content
+        names = (await client.get("/dashboard/regions.json")).json()
+        assert len(names) == 101  # the province, 14 prefectures, 86 counties: one table
+        assert names["620000"] == "甘肃省" and names["621121"] == "通渭县"
         script = (await client.get("/dashboard/dashboard.js")).text
         assert "https://" not in script and "innerHTML" not in script
 
@@ -479,22 +520,25 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         table = page.by_id("counties")
         (thead,) = table.find("thead")
         header = [cell for line in rows(thead) for cell in line]
-        assert header[0].startswith("县代码") and "贫困发生率 Incidence" in header
+        assert header[0].startswith("地区") and "贫困发生率 Incidence" in header
         assert [h for h in header if h.isdigit()] == [str(y) for y in years] * 2
         (tbody,) = table.find("tbody")
-        assert rows(tbody) == [row_cells(code, f, years) for code, f in counties.items()]
-        assert rows(tbody)[0][:5] == ["620102", "2", "9", "500", "1.80%"]  # spelled out
-        assert rows(tbody)[1][:5] == ["621121", "3", "11", "750", "1.47%"]
-        assert rows(tbody)[2][:5] == ["621123", "1", "3", "0", "—"]
+        assert rows(tbody) == [row_cells(named(code), f, years) for code, f in counties.items()]
+        assert rows(tbody)[0][:5] == ["城关区 620102", "2", "9", "500", "1.80%"]  # spelled out
+        assert rows(tbody)[1][:5] == ["通渭县 621121", "3", "11", "750", "1.47%"]
+        assert rows(tbody)[2][:5] == ["渭源县 621123", "1", "3", "0", "—"]
         (tfoot,) = table.find("tfoot")
         assert rows(tfoot) == [row_cells("全省 Province", province, years)]
 
         assert page.by_id("province-households").text() == f"{province.households:,}"
         assert page.by_id("province-people").text() == f"{province.people:,}"
         assert page.by_id("province-rural").text() == f"{province.rural:,}"
-        assert page.by_id("province-incidence").text() == province.incidence == "—"
-        assert "rural population not registered for 1 village" in page.by_id(
-            "province-note").text()  # fmt: skip
+        # One village without a population no longer blanks the province: 20 / 1250 over
+        # the villages that registered one, and the note says one village is left out.
+        assert page.by_id("province-incidence").text() == province.incidence == "1.60%"
+        assert "1 个村未登记人口，未计入" in page.by_id("province-note").text()
+        assert "1 village without one left out" in page.by_id("province-note").text()
+        assert rows(tfoot)[0][4] == province.cell != province.incidence
         assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
         assert page.by_id("province-returns").text() == "1"
         # No bank or training centre has posted anything here: reached none, yet measured.
@@ -518,7 +562,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
 
         (assessment,) = rows(page.by_id("assessments-table").find("tbody")[0])
         wrong_exits = percent(0, exited_people) if exited_people else "—"
-        assert assessment == ["621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
+        assert assessment == ["通渭县 621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
                               percent(1, 200), percent(1, 2)]  # fmt: skip
 
         # -- as of an earlier day, as the date picker asks for it --
@@ -531,16 +575,43 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert years == [2016]
         table = page.by_id("counties")
         assert rows(table.find("tbody")[0]) == [
-            row_cells(code, f, years) for code, f in counties.items()
+            row_cells(named(code), f, years) for code, f in counties.items()
         ]
         assert list(counties) == ["620102", "621121"]  # 621123 had nobody yet
         assert rows(table.find("tbody")[0])[1][4] == "1.20%"  # 9 / 750
         assert page.by_id("province-incidence").text() == province.incidence == "1.52%"
+        assert province.missing == 0
         assert page.by_id("province-note").attrs.get("hidden") is not None
         assert page.by_id("register").attrs.get("hidden") is not None  # the register has no as-of
         assert page.by_id("csv-link").attrs["href"] == (
             f"/v1/rollups.csv?region=620000&level=county&as_of={AS_OF}"
         )
+
+        # -- a county officer sees their own county, its townships beneath: not a 403 --
+        officer = Principal("county-officer", Role.COUNTY_OFFICER, region="621121")
+        own = "#access_token=" + bearer(settings.auth, officer)["Authorization"][7:]
+        counties, _ = expected(today)
+        county = counties["621121"]
+        page = parse(await chromium(browser, tmp_path / "profile-county",
+                                    f"{base}/dashboard{own}", "--dump-dom"))  # fmt: skip
+        assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
+        assert page.by_id("summary-title").text().startswith("通渭县概况")
+        assert page.by_id("province-households").text() == str(county.households)
+        assert page.by_id("province-incidence").text() == county.incidence == "1.47%"
+        assert page.by_id("counties-title").text() == "各乡镇 Townships"
+        table = page.by_id("counties")
+        years = sorted({*county.exits, *county.returns})
+        # One township (621121100) holds both villages: its figures are the county's.
+        assert rows(table.find("tbody")[0]) == [row_cells("621121100", county, years)]
+        assert rows(table.find("tfoot")[0]) == [row_cells(named("621121"), county, years)]
+        assert page.by_id("register").attrs.get("hidden") is not None  # province-wide only
+        assert page.by_id("csv-link").attrs["href"] == (
+            "/v1/rollups.csv?region=621121&level=township"
+        )
+        phone = tmp_path / "dashboard-county-officer-phone.png"
+        png = await screenshot(browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}",
+                               phone, "390,844")  # fmt: skip
+        assert struct.unpack(">II", png[16:24]) == (390, 844) and len(png) > 10_000
 
         # -- a bad day in the address: the page says what went wrong --
         url = f"{base}/dashboard?as_of=2016-13-01{signed_in}"
@@ -549,11 +620,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert "422" in page.by_id("error").text()
 
         # -- and what it looks like --
-        shot = tmp_path / "dash.png"
-        await chromium(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
-                       f"--screenshot={shot}", "--window-size=1280,900")  # fmt: skip
-        assert shot.exists(), "chromium wrote no screenshot"
-        png = shot.read_bytes()
+        png = await screenshot(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
+                               tmp_path / "dashboard-province-admin.png", "1280,900")  # fmt: skip
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (1280, 900)
         assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"

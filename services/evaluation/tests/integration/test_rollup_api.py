@@ -315,6 +315,14 @@ async def test_the_figures_that_matter_spelled_out(service) -> None:
     assert counties["621122"]["incidence"] is None
     (city,) = (await rows(level="city")).values()
     assert city["code"] == "621100" and city["poor_people"] == 11 and city["incidence"] is None
+    # Where the population is known: 621121's 8 of 600; V4's 3 poor people are left out.
+    assert city["incidence_where_known"] == "0.0133"
+    assert city["villages_without_population"] == 1
+    assert counties["621122"]["incidence_where_known"] is None  # no village registered one
+    # Names from the shared region table, at every level it holds; townships have none.
+    assert (city["name"], counties["621121"]["name"]) == ("定西市", "通渭县")
+    (province,) = (await rows(level="province")).values()
+    assert province["name"] == "甘肃省"
 
     then = await rows(level="village", as_of="2016-12-31")
     assert (then[V1]["poor_people"], then[V1]["incidence"]) == (6, "0.0600")
@@ -325,6 +333,7 @@ async def test_the_figures_that_matter_spelled_out(service) -> None:
     inside = await rows(region="621121", level="township")
     assert sorted(inside) == ["621121100", "621121101"]
     assert inside["621121100"]["incidence"] == "0.0267"  # 8 / 300
+    assert inside["621121100"]["name"] is None  # the region table stops at counties
 
 
 async def test_a_village_becomes_eligible_after_its_exits(service) -> None:

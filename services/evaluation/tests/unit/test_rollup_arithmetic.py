@@ -280,6 +280,19 @@ def test_a_missing_denominator_withholds_the_incidence_up_the_chain() -> None:
     assert city.incidence is None
 
 
+def test_the_incidence_where_known_leaves_out_the_unregistered_villages() -> None:
+    known = ru.VillageFigures("621121100201", 5, 20, 1000, True)
+    unknown = ru.VillageFigures("621121100202", 3, 9, None, True)
+    (county,) = ru.roll_up([known, unknown], "county")
+    assert county.incidence is None and county.villages_without_population == 1
+    assert county.poor_people == 29  # every poor person is still counted
+    assert county.incidence_where_known == ru.incidence(20, 1000) == Decimal("0.0200")
+    (alone,) = ru.roll_up([unknown], "county")
+    assert alone.incidence_where_known is None  # no denominator at all
+    (whole,) = ru.roll_up([known], "county")
+    assert whole.incidence_where_known == whole.incidence  # complete: the same figure
+
+
 def test_a_registered_population_of_zero_has_no_incidence() -> None:
     (row,) = ru.roll_up([ru.VillageFigures("621121100201", 0, 0, 0, False)], "county")
     assert row.incidence is None and row.incidence_note == "no rural population registered"

@@ -3,29 +3,22 @@
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tuopin_cli.stack import (
-    DEFAULT_PORT_BASE,
-    KAFKA_OFFSET,
-    SERVICES,
-    ProcessFailed,
-    Stack,
-    broker_port,
-)
-from tuopin_evaluation.entrypoints.cli import app as evaluation
+from tuopin_cli.lazy import TuopinGroup
+from tuopin_cli.ports import DEFAULT_PORT_BASE, KAFKA_OFFSET, SERVICES, broker_port
 from tuopin_eventkit.auth import AuthSettings, Role, mint, principal
-from tuopin_loans.entrypoints.cli import app as loans
-from tuopin_registry.entrypoints.cli import app as registry
-from tuopin_training.entrypoints.cli import app as training
 
-app = typer.Typer(help="Tuopin (脱贫): targeted poverty alleviation", no_args_is_help=True)
-app.add_typer(registry, name="registry")
-app.add_typer(loans, name="loans")
-app.add_typer(training, name="training")
-app.add_typer(evaluation, name="evaluation")
+if TYPE_CHECKING:
+    from tuopin_cli.stack import ProcessFailed
+
+# `tuopin registry|loans|training|evaluation …` are added by TuopinGroup, imported lazily.
+app = typer.Typer(
+    cls=TuopinGroup, help="Tuopin (脱贫): targeted poverty alleviation", no_args_is_help=True
+)
 
 
 @app.command()
@@ -81,6 +74,8 @@ def up(
 ) -> None:
     """Run the whole system: Tansu broker, topics, the four services. Ctrl-C stops it all;
     so does any of them stopping (named, with the end of its log)."""
+    from tuopin_cli.stack import ProcessFailed, Stack  # httpx, Kafka: only `up` needs them
+
     stack = Stack.at(var, port_base, kafka_port)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
@@ -89,6 +84,12 @@ def up(
         for service, process in stack.processes.items():
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
+        # The dashboard, signed in as the province admin with a fresh token (embedded key).
+        admin = mint(TokenSettings().auth, "developer", Role.PROVINCE_ADMIN, region="62")
+        typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
+        typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
+        typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
+        typer.echo("            (any role and region: .venv/bin/tuopin token --help)")
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
         while (failed := stack.failed()) is None:
             time.sleep(0.5)
@@ -105,7 +106,7 @@ def up(
         stack.down()
 
 
-def _report(failed: ProcessFailed, lines: int = 20) -> None:
+def _report(failed: "ProcessFailed", lines: int = 20) -> None:
     """Which process stopped, how, where its log is, and the log's last lines (stderr)."""
     typer.echo(f"{failed}; stopping the others", err=True)
     tail = failed.tail(lines)

@@ -21,26 +21,20 @@ from pathlib import Path
 
 import httpx
 
+from tuopin_cli.ports import (  # re-exported: the stack's callers name them from here
+    DEFAULT_PORT_BASE,
+    KAFKA_OFFSET,
+    SERVICES,
+    broker_port,
+    service_ports,
+)
 from tuopin_contracts import Topic
 from tuopin_eventkit import broker
 from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
 
-DEFAULT_PORT_BASE = 8000
-KAFKA_OFFSET = 1092  # the broker's port above the base: 9092 for the default base
+__all__ = ["DEFAULT_PORT_BASE", "KAFKA_OFFSET", "SERVICES", "broker_port", "service_ports"]
+
 KAFKA = "kafka"  # the broker's name in reports and its log file's
-
-
-def service_ports(base: int = DEFAULT_PORT_BASE) -> dict[str, int]:
-    """registry, loans, training, evaluation on base+1 … base+4."""
-    names = ("registry", "loans", "training", "evaluation")
-    return {name: base + i for i, name in enumerate(names, start=1)}
-
-
-def broker_port(base: int = DEFAULT_PORT_BASE) -> int:
-    return base + KAFKA_OFFSET
-
-
-SERVICES = service_ports()
 
 
 class ProcessFailed(RuntimeError):

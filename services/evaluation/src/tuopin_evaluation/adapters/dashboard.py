@@ -1,7 +1,8 @@
 """The leadership dashboard (领导看板): one static page with its script and stylesheet,
 served by the service itself. There is no build step and no CDN. Plain JavaScript fetches
-the JSON endpoints (/v1/rollups, /v1/stats, /v1/assessments), fills in the summary and the
-county table, and draws the incidence chart as inline SVG.
+the JSON endpoints (/v1/rollups, /v1/stats, /v1/assessments) for the viewer's own region,
+fills in the summary and the table of the regions below it, and draws the incidence chart
+as inline SVG; regions are named from the shared region table (``regions.json``).
 
 The page, script and stylesheet sit in the ``dashboard/`` folder beside this module. Only
 the files named here are served, and every response carries a strict
@@ -12,6 +13,7 @@ the dashboard also works when the service sits behind a proxy under a path prefi
 """
 
 import hashlib
+import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,7 @@ from typing import Annotated
 from fastapi import Header, HTTPException, Query, Response
 
 from tuopin_contracts.bounds import NO_NUL
+from tuopin_contracts.reference.regions import gansu
 from tuopin_eventkit.http import Router
 
 ASSETS = Path(__file__).with_name("dashboard")
@@ -28,6 +31,7 @@ CONTENT_TYPES = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    "regions.json": "application/json",  # made from the shared region table, not a file
 }
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -52,10 +56,16 @@ SECURITY_HEADERS = {
 router = Router(tags=["dashboard"])
 
 
+def _region_names() -> bytes:
+    """Code -> name of the province, its cities and counties: the page names every region
+    from the one table every service reads (tuopin_contracts.reference)."""
+    return json.dumps({r.code: r.name for r in gansu()}, ensure_ascii=False).encode()
+
+
 @cache
 def _asset(name: str) -> tuple[bytes, str]:
     """A file's bytes and a strong ETag, read once per process."""
-    body = (ASSETS / name).read_bytes()
+    body = _region_names() if name == "regions.json" else (ASSETS / name).read_bytes()
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 

@@ -29,6 +29,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from tuopin_contracts.bounds import BusinessDate, Year
+from tuopin_contracts.reference.regions import gansu
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
@@ -112,7 +113,10 @@ class DistributionQuery(Strict):
 class RollupRow(BaseModel):
     code: str
     level: Level
-    name: str | None = Field(description="Known for villages (as registered)")
+    name: str | None = Field(
+        description="The province's, a city's or a county's official name (the shared region "
+        "table); a village's as registered; null for a township"
+    )
     villages: int
     poor_villages: int
     poor_villages_eligible_for_exit: int | None = Field(
@@ -126,6 +130,10 @@ class RollupRow(BaseModel):
         description="Poor people / rural population, a fraction to 4 places (0.0250 = 2.5 %)"
     )
     incidence_note: str | None = Field(description="Why there is no incidence, if none")
+    incidence_where_known: str | None = Field(
+        description="Poor people / rural population over the villages that registered one "
+        "(villages_without_population left out), to 4 places; null when none did"
+    )
     exits: dict[str, int] = Field(description="Households exited, by year")
     returns: dict[str, int] = Field(description="Households returned to poverty, by year")
     open_return_warnings: int = Field(
@@ -241,9 +249,14 @@ def _fraction(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _name(code: str) -> str | None:
+    region = gansu().get(code)
+    return region.name if region else None
+
+
 def _row(r: ru.Rollup) -> RollupRow:
     level: Any = r.level  # one of Level: the domain sums regions into regions
-    return RollupRow(code=r.code, level=level, name=r.name, **_figures(r))
+    return RollupRow(code=r.code, level=level, name=r.name or _name(r.code), **_figures(r))
 
 
 def _figures(r: ru.Rollup) -> dict[str, Any]:
@@ -259,6 +272,7 @@ def _figures(r: ru.Rollup) -> dict[str, Any]:
         rural_population=r.rural_population,
         incidence=None if rate is None else str(rate),
         incidence_note=r.incidence_note,
+        incidence_where_known=_fraction(r.incidence_where_known),
         exits=_years(r.exits),
         returns=_years(r.returns),
         open_return_warnings=r.open_return_warnings,
@@ -312,6 +326,7 @@ COLUMNS = [
     "rural_population",
     "incidence",
     "incidence_note",
+    "incidence_where_known",
     "registered_households",
     "credit_households",
     "credit_share",

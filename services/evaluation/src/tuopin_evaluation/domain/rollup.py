@@ -6,7 +6,9 @@ organisation units — so every level's figures are the sum of the level below.
 Poverty incidence (贫困发生率) is poor people over the registered rural population (农村户籍
 人口), a ``Decimal`` fraction rounded half up to four places (0.0250 is 2.5 %). A region
 whose villages' rural population is not all registered has no incidence, and says why: a
-figure over an incomplete denominator would overstate it.
+figure over an incomplete denominator would overstate it. Beside it, the incidence where
+the population is known (over the villages that registered one, their poor people only),
+with the count of villages left out: one unregistered village no longer blanks a province.
 
 What the loans and training programmes reached (households with credit, money disbursed,
 households with a certified member, people trained) is counted into villages alongside
@@ -194,6 +196,7 @@ class Rollup:
     exits: dict[int, int]
     returns: dict[int, int]
     eligible_poor_villages: int | None = None  # None: no village exit rules applied
+    poor_people_counted: int = 0  # of the villages that registered a rural population
     name: str | None = None
     reach: Reach = field(default_factory=Reach)
     open_return_warnings: int = 0
@@ -203,6 +206,14 @@ class Rollup:
         if self.villages_without_population or self.rural_population == 0:
             return None
         return incidence(self.poor_people, self.rural_population)
+
+    @property
+    def incidence_where_known(self) -> Decimal | None:
+        """Over the villages that registered a rural population (``incidence`` when every
+        village did); None when none did."""
+        if self.rural_population == 0:
+            return None
+        return incidence(self.poor_people_counted, self.rural_population)
 
     @property
     def incidence_note(self) -> str | None:
@@ -228,6 +239,7 @@ def village_rollup(v: VillageFigures, rules: VillageExitRules | None = None) -> 
         poor_households=v.poor_households,
         poor_people=v.poor_people,
         rural_population=v.rural_population or 0,
+        poor_people_counted=0 if v.rural_population is None else v.poor_people,
         exits=dict(sorted(v.exits.items())),
         returns=dict(sorted(v.returns.items())),
         eligible_poor_villages=eligible,
@@ -302,6 +314,7 @@ def _sum_into(
                 poor_households=row.poor_households,
                 poor_people=row.poor_people,
                 rural_population=row.rural_population,
+                poor_people_counted=row.poor_people_counted,
                 exits=dict(row.exits),
                 returns=dict(row.returns),
                 eligible_poor_villages=row.eligible_poor_villages,
@@ -325,6 +338,7 @@ def _sum_into(
             poor_households=seen.poor_households + row.poor_households,
             poor_people=seen.poor_people + row.poor_people,
             rural_population=seen.rural_population + row.rural_population,
+            poor_people_counted=seen.poor_people_counted + row.poor_people_counted,
             exits=_add(seen.exits, row.exits),
             returns=_add(seen.returns, row.returns),
             eligible_poor_villages=eligible,

@@ -1,12 +1,14 @@
 // Tuopin evaluation dashboard (精准扶贫考评看板).
-// Reads this service's JSON endpoints and draws the page: the province summary, the county
-// table, an SVG bar chart of incidence and the published third-party assessments.
+// Reads this service's JSON endpoints and draws the page for the viewer's own region (the
+// province for its staff, a county for a county officer, …): the summary, the table of the
+// regions one level down, an SVG bar chart of incidence and the published assessments.
+// Regions are named from the shared region table (dashboard/regions.json).
 // No libraries and nothing inline: the page runs under a strict Content-Security-Policy.
 // Text goes in through textContent only, never as markup.
 "use strict";
 
 (() => {
-  const REGION = "620000"; // Gansu
+  const PROVINCE = "620000"; // Gansu
   const SVG_NS = "http://www.w3.org/2000/svg";
   const NUMBER = new Intl.NumberFormat("zh-CN");
   const $ = (id) => document.getElementById(id);
@@ -83,16 +85,64 @@
     return body;
   }
 
+  // The viewer's region, read from the token's claims to pick what to ask for (the service
+  // checks the token; this only spares a county officer a 403 for the whole province).
+  // A region prefix (62, 6211, 621121, 9 or 12 digits) becomes a region code.
+  function viewerRegion() {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+      const prefix = typeof claims.region === "string" ? claims.region : "";
+      if (!/^62\d*$/.test(prefix) || ![2, 4, 6, 9, 12].includes(prefix.length)) return PROVINCE;
+      return prefix.length < 6 ? prefix.padEnd(6, "0") : prefix;
+    } catch {
+      return PROVINCE;
+    }
+  }
+
+  function levelOf(code) {
+    if (code.length === 12) return "village";
+    if (code.length === 9) return "township";
+    if (code.endsWith("0000")) return "province";
+    return code.endsWith("00") ? "city" : "county";
+  }
+  const BELOW = { province: "county", city: "county", county: "township", township: "village", village: "village" };
+  const LISTED = {
+    county: ["各县（市、区）", "Counties"],
+    township: ["各乡镇", "Townships"],
+    village: ["各村", "Villages"],
+  };
+
+  // Names from the shared region table (province, cities, counties), then as the rows carry
+  // them (villages as registered); a township has none: its code alone.
+  let NAMES = {};
+  const nameOf = (code, given) => given || NAMES[code] || null;
+  const label = (code, given) => {
+    const name = nameOf(code, given);
+    return name ? [name, " ", el("span", { class: "code" }, code)] : [code];
+  };
+  const plainLabel = (code, given) => (nameOf(code, given) ? `${nameOf(code, given)} ${code}` : code);
+
+  // Incidence: over the whole population when every village registered one; otherwise
+  // over the villages that did, saying how many did not (not a blank for one village).
+  const rateOf = (r) => (r ? r.incidence ?? r.incidence_where_known ?? null : null);
+  function missingNote(r) {
+    const n = r ? r.villages_without_population : 0;
+    return n ? bilingual(`（${n} 个村未登记人口，未计入）`, `(${n} village${n > 1 ? "s" : ""} without population left out)`) : [];
+  }
+
   const total = (byYear) => Object.values(byYear || {}).reduce((a, b) => a + b, 0);
 
   // ---- province summary ------------------------------------------------------------------
 
-  function renderSummary(report, stats) {
+  function renderSummary(report, stats, region) {
     const row = report.rows[0];
+    const title = nameOf(region, row && row.name) || region;
+    $("summary-title").replaceChildren(`${title}概况 `, el("span", { lang: "en" }, region === PROVINCE ? "Province summary" : `Summary of ${region}`));
     $("province-households").textContent = count(row ? row.poor_households : 0);
     $("province-people").textContent = count(row ? row.poor_people : 0);
     $("province-rural").textContent = count(row ? row.rural_population : 0);
-    $("province-incidence").textContent = (row && percent(row.incidence)) || "—";
+    $("province-incidence").textContent = percent(rateOf(row)) || "—";
     $("province-exits").textContent = count(row ? total(row.exits) : 0);
     $("province-returns").textContent = count(row ? total(row.returns) : 0);
     // Loans and training reached, among the registered households (exits included).
@@ -101,9 +151,22 @@
     $("province-trained").textContent = count(row ? row.people_trained : 0);
 
     const note = $("province-note");
-    const why = row ? row.incidence_note : "no data yet";
-    note.hidden = !why;
-    if (why) note.replaceChildren(...bilingual("全省贫困发生率暂无法计算：", why));
+    if (!row) {
+      note.replaceChildren(...bilingual("贫困发生率暂无法计算：", "no data yet"));
+    } else if (rateOf(row) === null) {
+      note.replaceChildren(...bilingual("贫困发生率暂无法计算：", row.incidence_note || ""));
+    } else if (row.villages_without_population) {
+      const n = row.villages_without_population;
+      note.replaceChildren(
+        ...bilingual(
+          `贫困发生率按已登记农村户籍人口的村计算；${n} 个村未登记人口，未计入。`,
+          `Incidence over the villages with a registered rural population; ${n} village${n > 1 ? "s" : ""} without one left out.`,
+        ),
+      );
+    } else {
+      note.replaceChildren();
+    }
+    note.hidden = !note.childNodes.length;
 
     const register = $("register");
     register.hidden = !stats;
@@ -120,7 +183,7 @@
   // ---- county table ----------------------------------------------------------------------
 
   const COLUMNS = [
-    ["县代码", "County code", ""],
+    ["地区", "Region", ""],
     ["贫困户", "Poor households", "num"],
     ["贫困人口", "Poor people", "num"],
     ["农村户籍人口", "Rural population", "num"],
@@ -131,7 +194,9 @@
     return el("th", attrs, zh, el("br"), el("span", { lang: "en" }, en));
   }
 
-  function renderCounties(report, province) {
+  function renderCounties(report, province, level) {
+    const [zh, en] = LISTED[level];
+    $("counties-title").replaceChildren(`${zh} `, el("span", { lang: "en" }, en));
     const table = $("counties");
     const rows = report.rows;
     const years = [...new Set(rows.flatMap((r) => [...Object.keys(r.exits), ...Object.keys(r.returns)]))].sort();
@@ -154,8 +219,9 @@
       const tr = el("tr", attrs, head);
       const num = (value) => el("td", { class: "num" }, value);
       tr.append(num(count(r.poor_households)), num(count(r.poor_people)), num(count(r.rural_population)));
-      const rate = percent(r.incidence);
+      const rate = percent(rateOf(r));
       const cell = num(rate || "—");
+      if (rate) cell.append(...(r.villages_without_population ? [el("br"), el("small", {}, ...missingNote(r))] : []));
       if (!rate && r.incidence_note) {
         cell.title = r.incidence_note;
         cell.classList.add("na");
@@ -167,7 +233,7 @@
       return tr;
     };
 
-    const body = rows.map((r) => line(el("th", { scope: "row" }, r.code), r, { "data-code": r.code }));
+    const body = rows.map((r) => line(el("th", { scope: "row" }, ...label(r.code, r.name)), r, { "data-code": r.code }));
     if (!body.length) {
       const width = String(COLUMNS.length + 2 * yearCols.length);
       body.push(el("tr", {}, el("td", { colspan: width, class: "empty" }, ...bilingual("暂无数据", "No data"))));
@@ -176,7 +242,7 @@
 
     const sum = province.rows[0];
     table.tFoot.replaceChildren(
-      ...(sum ? [line(el("th", { scope: "row" }, ...bilingual("全省", "Province")), sum, { id: "province-total" })] : []),
+      ...(sum ? [line(el("th", { scope: "row" }, ...(sum.code === PROVINCE ? bilingual("全省", "Province") : label(sum.code, sum.name))), sum, { id: "province-total" })] : []),
     );
   }
 
@@ -196,12 +262,12 @@
       figure.prepend(el("p", { class: "empty" }, ...bilingual("暂无数据", "No data")));
       return;
     }
-    const values = rows.map((r) => basisPoints(r.incidence));
+    const values = rows.map((r) => basisPoints(rateOf(r)));
     const highest = Math.max(1, ...values.filter((v) => v !== null));
     const step = niceStep(highest);
     const top = Math.ceil(highest / step) * step;
 
-    const W = 960, LABEL = 90, VALUE = 110, BAR = 22, GAP = 10, AXIS = 26;
+    const W = 960, LABEL = 150, VALUE = 110, BAR = 22, GAP = 10, AXIS = 26;
     const plot = W - LABEL - VALUE;
     const H = AXIS + rows.length * (BAR + GAP) + 4;
     const x = (bp) => LABEL + (bp / top) * plot;
@@ -215,12 +281,12 @@
       "aria-labelledby": "chart-svg-title chart-svg-desc",
       preserveAspectRatio: "xMinYMin meet",
     });
-    chart.append(svg("title", { id: "chart-svg-title" }, "各县贫困发生率 Poverty incidence by county"));
+    chart.append(svg("title", { id: "chart-svg-title" }, "贫困发生率 Poverty incidence"));
     chart.append(
       svg(
         "desc",
         { id: "chart-svg-desc" },
-        rows.map((r) => `${r.code}: ${percent(r.incidence) || "无数据 n/a"}`).join("; "),
+        rows.map((r) => `${plainLabel(r.code, r.name)}: ${percent(rateOf(r)) || "无数据 n/a"}`).join("; "),
       ),
     );
 
@@ -232,15 +298,15 @@
       const y = AXIS + i * (BAR + GAP);
       const middle = y + BAR / 2;
       const group = svg("g", { class: "bar-row", "data-code": r.code });
-      group.append(svg("text", { class: "label", x: LABEL - 8, y: middle, "text-anchor": "end", "dominant-baseline": "central" }, r.code));
+      group.append(svg("text", { class: "label", x: LABEL - 8, y: middle, "text-anchor": "end", "dominant-baseline": "central" }, nameOf(r.code, r.name) || r.code));
       const bp = values[i];
       if (bp === null) {
         group.append(svg("text", { class: "na", x: LABEL + 6, y: middle, "dominant-baseline": "central" }, "无数据 n/a"));
       } else {
         const bar = svg("rect", { class: "bar", x: LABEL, y, width: Math.max(x(bp) - LABEL, 0), height: BAR, rx: 2 });
-        bar.append(svg("title", {}, `${r.code}: ${percent(r.incidence)}`));
+        bar.append(svg("title", {}, `${plainLabel(r.code, r.name)}: ${percent(rateOf(r))}`));
         group.append(bar);
-        group.append(svg("text", { class: "value", x: x(bp) + 6, y: middle, "dominant-baseline": "central" }, percent(r.incidence)));
+        group.append(svg("text", { class: "value", x: x(bp) + 6, y: middle, "dominant-baseline": "central" }, percent(rateOf(r))));
       }
       chart.append(group);
     });
@@ -265,7 +331,7 @@
     }
     const head = el("tr");
     for (const [zh, en, kind] of [
-      ["县代码", "County", ""],
+      ["县", "County", ""],
       ["年度", "Year", "num"],
       ["评估机构", "Assessor", ""],
       ["抽样户数", "Sampled households", "num"],
@@ -279,7 +345,7 @@
       el(
         "tr",
         { "data-assessment": a.assessment_id },
-        el("th", { scope: "row" }, a.county_code),
+        el("th", { scope: "row" }, ...label(a.county_code)),
         el("td", { class: "num" }, String(a.year)),
         el("td", {}, a.assessor),
         el("td", { class: "num" }, count(a.sample_size)),
@@ -309,18 +375,23 @@
   async function main() {
     const asOf = new URLSearchParams(window.location.search).get("as_of") || null;
     $("as-of").value = asOf && /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? asOf : "";
-    const scope = (level) => ({ region: REGION, level, as_of: asOf });
-    const csv = apiUrl("v1/rollups.csv", scope("county"));
+    const region = viewerRegion();
+    const [own, below] = [levelOf(region), BELOW[levelOf(region)]];
+    const scope = (level) => ({ region, level, as_of: asOf });
+    const csv = apiUrl("v1/rollups.csv", scope(below));
     $("csv-link").href = csv.pathname + csv.search;
     try {
-      const [province, counties, stats, assessments] = await Promise.all([
-        getJSON("v1/rollups", scope("province")),
-        getJSON("v1/rollups", scope("county")),
-        asOf ? null : getJSON("v1/stats"), // the register as it stands: no as-of
+      const [names, province, counties, stats, assessments] = await Promise.all([
+        getJSON("dashboard/regions.json"),
+        getJSON("v1/rollups", scope(own)),
+        getJSON("v1/rollups", scope(below)),
+        // The register as it stands (no as-of), province-wide: for the province's staff.
+        asOf || region !== PROVINCE ? null : getJSON("v1/stats"),
         getJSON("v1/assessments"),
       ]);
-      renderSummary(province, stats);
-      renderCounties(counties, province);
+      NAMES = names;
+      renderSummary(province, stats, region);
+      renderCounties(counties, province, below);
       renderChart(counties.rows);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);

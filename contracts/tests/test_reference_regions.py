@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from tuopin_registry.reference.regions import (
+from tuopin_contracts.reference.regions import (
     POVERTY_AREAS,
     Region,
     RegionTable,

@@ -1,0 +1,1 @@
+"""Reference data every service reads (one source): Gansu's region table."""

@@ -1,0 +1,46 @@
+"""The services' command groups, imported only when one is called: importing a service's
+CLI imports its whole app (FastAPI, SQLAlchemy models, …), seconds each, which `tuopin
+--help` and `tuopin token` have no use for."""
+
+import importlib
+
+import click
+import typer
+from typer.core import TyperGroup
+
+# name -> (module holding the service's Typer ``app``, the line `tuopin --help` shows)
+SERVICES = {
+    "registry": ("tuopin_registry.entrypoints.cli", "Tuopin registry (建档立卡)"),
+    "loans": (
+        "tuopin_loans.entrypoints.cli",
+        "Tuopin loans (精准扶贫专项贷款, 贴息, 风险补偿基金)",
+    ),
+    "training": ("tuopin_training.entrypoints.cli", "Tuopin training (技能培训)"),
+    "evaluation": ("tuopin_evaluation.entrypoints.cli", "Tuopin evaluation (考评)"),
+}
+
+
+class ServiceGroup(click.Group):
+    """Stands in for a service's command group in the listing; called, it imports the
+    real one and hands it the arguments (click invokes ``sub_ctx.command``, the real one)."""
+
+    def __init__(self, name: str, module: str, help: str) -> None:
+        super().__init__(name=name, help=help)
+        self.module = module
+
+    def load(self) -> click.Command:
+        command = typer.main.get_command(importlib.import_module(self.module).app)
+        command.name = self.name
+        return command
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        return self.load().make_context(info_name, args, parent=parent, **extra)
+
+
+class TuopinGroup(TyperGroup):
+    """`tuopin`'s own commands, then one lazy group per service."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for name, (module, help) in SERVICES.items():
+            self.add_command(ServiceGroup(name, module, help))
