@@ -3,8 +3,8 @@ CLI imports its whole app (FastAPI, SQLAlchemy models, …), seconds each, which
 --help` and `tuopin token` have no use for."""
 
 import importlib
+from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,7 +20,7 @@ SERVICES = {
 }
 
 
-class ServiceGroup(click.Group):
+class ServiceGroup(TyperGroup):
     """Stands in for a service's command group in the listing; called, it imports the
     real one and hands it the arguments (click invokes ``sub_ctx.command``, the real one)."""
 
@@ -28,19 +28,20 @@ class ServiceGroup(click.Group):
         super().__init__(name=name, help=help)
         self.module = module
 
-    def load(self) -> click.Command:
+    def load(self) -> TyperGroup:
         command = typer.main.get_command(importlib.import_module(self.module).app)
+        assert isinstance(command, TyperGroup)  # a service's CLI has several commands
         command.name = self.name
         return command
 
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+    def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
         return self.load().make_context(info_name, args, parent=parent, **extra)
 
 
 class TuopinGroup(TyperGroup):
     """`tuopin`'s own commands, then one lazy group per service."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, (module, help) in SERVICES.items():
             self.add_command(ServiceGroup(name, module, help))
