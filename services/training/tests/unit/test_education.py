@@ -47,6 +47,7 @@ def test_seed_4_9_1_grant_is_2000_yuan_for_secondary_vocational_once_a_year() ->
         ({"amount_fen": 150_000}, "grant-amount"),
         ({"county_code": "621122"}, "county"),
         ({"decided_on": date(2016, 3, 31)}, "registered-poor-household"),
+        ({"decided_on": date(2019, 1, 2)}, "academic-year"),  # 2017–18 is long over
     ],
 )
 def test_seed_4_9_1_refusals(changes: dict, rule: str) -> None:

@@ -46,6 +46,13 @@ def check_eligible(event: ev.EducationAssistanceRecorded, pupil: Pupil) -> None:
             "registered-poor-household",
             f"the student's household is not a registered poor household (建档立卡) on {day}",
         )
+    # A school year runs from autumn to summer: decided in its first or second calendar year.
+    if not event.academic_year <= day.year <= event.academic_year + 1:
+        raise Refused(
+            "academic-year",
+            f"a decision of {day} is not within academic year {event.academic_year}–"
+            f"{(event.academic_year + 1) % 100:02d}",
+        )
     if event.kind == AssistanceKind.GRANT and event.amount_fen != SECONDARY_VOCATIONAL_GRANT_FEN:
         raise Refused(
             "grant-amount",
