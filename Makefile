@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans clean deploy-tools validate-deploy
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -46,6 +46,9 @@ bench-evaluation: sync ## Rebuild of evaluation's read model from the topics for
 
 bench-backfill: sync ## The same province history entered on time and years late: rebuild rates and yearly figures compared; HOUSEHOLDS=20000
 	$(VENV)/python -m bench.backfill --households $(or $(HOUSEHOLDS),20000)
+
+bench-load: sync ## Open-loop registrations over HTTP, timed to counted in evaluation, invariants checked; RATE=50 SECONDS=30 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
+	$(VENV)/python -m bench.load --rate $(or $(RATE),50) --seconds $(or $(SECONDS),30)
 
 bench-loans: sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
 	$(VENV)/python -m bench.loans_settlement --loans $(or $(LOANS),800000)

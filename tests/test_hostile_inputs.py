@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -47,7 +47,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from stdnum.cn import ric
 
-from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
@@ -56,7 +56,15 @@ from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.service import ServiceSpec, create_app
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import (
+    ADMIN,
+    bearer,
+    client_for,
+    envelope,
+    eventually,
+    publish,
+    read_topic,
+)
 from tuopin_registry.examples import filing, member, resident_id
 
 SERVICES = ["registry", "loans", "training", "evaluation"]
@@ -151,16 +159,6 @@ class World:
         return int(answer.json()["head"])
 
 
-def envelope(data: EventData, subject: UUID, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(subject),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
 
 
 def born(year: int, serial: int) -> str:
@@ -234,7 +232,6 @@ async def registry_world(w: World) -> World:
         "name": "石门村",
         "poor": True,
         "rural_population": 1200,
-        "hardship_belt": "六盘山片区",
         "effective_date": "2016-01-01",
         "reason": "建档",
     }

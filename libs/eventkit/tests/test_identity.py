@@ -88,3 +88,9 @@ def test_a_birth_date_of_today_in_china_is_taken() -> None:
 def test_the_same_number_hashes_alike_however_written() -> None:
     number = "62242219800101015X"
     assert KEYS.resident(" 62242219800101015x ").hash == KEYS.resident(number).hash
+    # Already compact (the quick path) or full-width digits (stdnum's clean-up): alike.
+    fullwidth = number[:-1].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + "X"
+    for written in ("62242219800101015x", fullwidth):
+        resident = KEYS.resident(written)
+        assert (resident.number, resident.hash) == (number, KEYS.resident(number).hash)
+        assert str(resident.birth_date) == "1980-01-01" and resident.sex == "male"

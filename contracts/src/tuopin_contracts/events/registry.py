@@ -494,6 +494,13 @@ class VillageRegisteredV1(VillageFact):
     hardship_belt: str | None = Field(
         default=None, max_length=100, description="The special-hardship belt (特困片带) it is in"
     )
+    hardship_belt_code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$",
+        description="The belt's code in the provincial list, its name in hardship_belt. "
+        "Absent with a hardship_belt: a name entered as free text before belts were "
+        "reference data (legacy)",
+    )
 
 
 @event_type("registry.village.responsibility_assigned.v1", topic=Topic.REGISTRY)

@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData, catalogue
 from tuopin_contracts.dates import business_date
-from tuopin_eventkit.aggregate import Aggregate
-from tuopin_eventkit.store import EventStore, NewEvent, RecordedEvent
+from tuopin_eventkit.aggregate import Aggregate, NotFound
+from tuopin_eventkit.store import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 
 
 class Repository(Generic[A]):
@@ -46,6 +47,31 @@ class Repository(Generic[A]):
         if not recorded:
             return None
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))
+
+    async def change(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        decide: Callable[[A], T],
+        *,
+        expected: int | None = None,
+        missing: str | None = None,
+        opening: Callable[[], A] | None = None,
+    ) -> tuple[A, T]:
+        """The one command loop: load the aggregate, refuse a stale ``If-Match`` version,
+        let the pure ``decide`` record its events (or refuse), save them. Absent, it is
+        made by ``opening`` when given (a first contribution opens a fund), else NotFound
+        with ``missing`` as the message."""
+        aggregate = await self.get(conn, aggregate_id)
+        if aggregate is None:
+            if opening is None:
+                raise NotFound(missing or f"no {self.stream_type} {aggregate_id}")
+            aggregate = opening()
+        if expected is not None and expected != aggregate.version:
+            raise ConcurrencyConflict(aggregate_id, expected, aggregate.version)
+        answer = decide(aggregate)
+        await self.save(conn, aggregate)
+        return aggregate, answer
 
     async def save(self, conn: AsyncConnection, aggregate: A) -> list[RecordedEvent]:
         contract_events = [self.to_contract(e) for e in aggregate.pending]

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,7 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tuopin_contracts import Envelope
+from tuopin_contracts import Envelope, EventData
+from tuopin_contracts.dates import business_date
 from tuopin_eventkit import broker as tansu
 from tuopin_eventkit.auth import AuthSettings, Principal, Role, mint
 from tuopin_eventkit.kafka import KafkaSettings
@@ -259,3 +261,21 @@ async def publish(
             await producer.send_and_wait(topic, raw, key=key, headers=encoded)
     finally:
         await producer.stop()
+
+
+def envelope(
+    data: EventData, subject: object, sequence: int, *, source: str = "/tuopin/registry"
+) -> Envelope:
+    """An event as its owner's relay would publish it (by default the registry's), recorded
+    now: for tests that feed a service another service's events."""
+    now = datetime.now(UTC)
+    return Envelope(
+        id=uuid.uuid4(),
+        source=source,
+        type=data.TYPE,
+        subject=str(subject),
+        time=now,
+        effectivedate=data.business_date() or business_date(now),
+        data=data.model_dump(mode="json"),
+        sequence=sequence,
+    )

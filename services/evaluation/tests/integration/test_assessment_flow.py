@@ -22,22 +22,12 @@ from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish, read_topic
 
 COUNTY = "621121"
 VILLAGES = {f"{COUNTY}100201": 12, f"{COUNTY}100202": 8, f"{COUNTY}100203": 4}
 
 
-def envelope(data, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(data.household_id),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
 
 
 def registered(village_code: str, size: int) -> Envelope:
@@ -61,7 +51,7 @@ def registered(village_code: str, size: int) -> Envelope:
         members=members,
         identified_year=2016,
     )
-    return envelope(data, 1)
+    return envelope(data, data.household_id, 1)
 
 
 def exited(household_id: UUID) -> Envelope:
@@ -71,7 +61,7 @@ def exited(household_id: UUID) -> Envelope:
         status="exited",
         verification_id=uuid4(),
     )
-    return envelope(data, 2)
+    return envelope(data, data.household_id, 2)
 
 
 def removed(household_id: UUID) -> Envelope:
@@ -81,7 +71,7 @@ def removed(household_id: UUID) -> Envelope:
         status="removed",
         reason="识别不准",
     )
-    return envelope(data, 2)
+    return envelope(data, data.household_id, 2)
 
 
 def rate(numerator: int, denominator: int) -> Decimal:

@@ -20,7 +20,8 @@ VILLAGE = COUNTY + "100201"  # the examples' village
 
 # Routes whose region is the county, not a village: no township officer or cadre is inside.
 COUNTY_WIDE = [
-    "GET /v1/rollups", "GET /v1/rollups.csv", "GET /v1/income-distribution", "GET /v1/targets",
+    "GET /v1/rollups", "GET /v1/rollups.csv", "GET /v1/rollups/belts",
+    "GET /v1/income-distribution", "GET /v1/targets",
     "GET /v1/counties/{county}/delisting", "GET /v1/counties/{county}/signals",
     "POST /v1/assessments",
     "GET /v1/assessments/{assessment_id}", "GET /v1/assessments/{assessment_id}/history",

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -47,7 +47,7 @@ from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish
+from tuopin_eventkit.testing import ADMIN, bearer, client_for, envelope, eventually, publish
 
 REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
 INSTALL = "apt-get update && apt-get install -y chromium"
@@ -64,16 +64,6 @@ AS_OF = date(2016, 12, 31)
 # --- the scenario, and what it should show ---------------------------------------------------
 
 
-def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
 
 
 @dataclass
@@ -129,7 +119,7 @@ class Home:
                     cause=PovertyCause.ILLNESS,
                 )
             )
-        return [envelope(str(self.id), n, data) for n, data in enumerate(facts, start=1)]
+        return [envelope(data, self.id, n) for n, data in enumerate(facts, start=1)]
 
     def known(self, day: date) -> bool:
         return self.registered <= day
@@ -157,8 +147,6 @@ HOMES = [
 def village_events() -> list[Envelope]:
     return [
         envelope(
-            code,
-            1,
             r.VillageRegisteredV1(
                 village_code=code,
                 effective_date=REGISTERED_ON,
@@ -166,6 +154,8 @@ def village_events() -> list[Envelope]:
                 poor=poor,
                 rural_population=population,
             ),
+            code,
+            1,
         )
         for code, (poor, population) in VILLAGES.items()
     ]

@@ -2,7 +2,7 @@
 a third-party assessment over HTTP, then the four tests — and the recorded standing goes
 out on ``tuopin.evaluation.events``."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import UUID, uuid4
 
 from tuopin_contracts import Envelope, Topic
@@ -11,22 +11,12 @@ from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish, read_topic
 
 COUNTY = "621121"
 VILLAGE = COUNTY + "100201"
 
 
-def envelope(data, subject: str, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
 
 
 def village(population: int) -> Envelope:

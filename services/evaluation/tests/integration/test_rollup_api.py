@@ -22,7 +22,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from uuid import UUID, uuid4
 
@@ -34,7 +34,7 @@ from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, Pover
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 V1, V2, V3 = "621121100201", "621121100202", "621121101201"
 V4 = "621122100201"
@@ -42,16 +42,6 @@ LEVELS = ("village", "township", "county", "city", "province")
 POOR = {"identified", "assisting", "exit_proposed", "exit_publicised", "returned"}
 
 
-def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
 
 
 @dataclass
@@ -94,7 +84,7 @@ class Home:
         self.sizes.append((self.registered_on, self.people))
 
     def _add(self, data: EventData) -> None:
-        self.events.append(envelope(str(self.id), len(self.events) + 1, data))
+        self.events.append(envelope(data, self.id, len(self.events) + 1))
 
     def step(self, kind: type[r.StatusChanged], on: date, **extra: object) -> "Home":
         status = {
@@ -163,7 +153,7 @@ def village_events() -> list[Envelope]:
         data = r.VillageRegisteredV1(village_code=code, effective_date=on, name=f"村{code[-3:]}",
                                      poor=poor, rural_population=population,
                                      hardship_belt="定西特困片带")  # fmt: skip
-        return envelope(code, seq, data)
+        return envelope(data, code, seq)
 
     def assessed(code: str, on: date, source: str, **conditions: object) -> EventData:
         return r.VillageConditionsRecordedV1(
@@ -177,12 +167,12 @@ def village_events() -> list[Envelope]:
     return [
         registered(V1, 1, True, 100, date(2016, 1, 1)),
         registered(V2, 1, True, 250, date(2016, 1, 1)),
-        envelope(V2, 2, profile),
-        envelope(V2, 3, assessed(V2, date(2016, 1, 1), "县扶贫办 2016 验收", **ALL_MET)),
+        envelope(profile, V2, 2),
+        envelope(assessed(V2, date(2016, 1, 1), "县扶贫办 2016 验收", **ALL_MET), V2, 3),
         registered(V3, 1, False, 300, date(2016, 1, 1)),
-        envelope(V1, 2, assessed(V1, date(2017, 6, 30), "县扶贫办 验收表", **no_broadband)),
-        envelope(V1, 3, assessed(V1, date(2018, 1, 10), "县工信局", broadband=True)),
-        envelope(V1, 4, assessed(V1, date(2018, 6, 30), "县交通局", road_access=False)),
+        envelope(assessed(V1, date(2017, 6, 30), "县扶贫办 验收表", **no_broadband), V1, 2),
+        envelope(assessed(V1, date(2018, 1, 10), "县工信局", broadband=True), V1, 3),
+        envelope(assessed(V1, date(2018, 6, 30), "县交通局", road_access=False), V1, 4),
     ]
 
 

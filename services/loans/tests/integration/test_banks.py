@@ -30,7 +30,7 @@ from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.testing import bearer, client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
 from tuopin_loans.entrypoints.app import app, spec
 
@@ -44,11 +44,6 @@ def resident_id(birth: date) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def envelope(data: reg.HouseholdFact, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(data.household_id),
-        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=sequence,
-    )  # fmt: skip
 
 
 class Household:
@@ -87,7 +82,7 @@ class Household:
         )  # fmt: skip
 
     def _add(self, data: reg.HouseholdFact) -> None:
-        self.events.append(envelope(data, len(self.events) + 1))
+        self.events.append(envelope(data, data.household_id, len(self.events) + 1))
 
     def relocating(self) -> "Household":
         self._add(reg.RelocationRecordedV1(household_id=self.id, effective_date=date(2016, 4, 2),

@@ -1,8 +1,11 @@
+from pathlib import Path
+
 from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from tuopin_eventkit.settings import ServiceSettings, sqlite_url
 from tuopin_registry.application import sealing
+from tuopin_registry.reference.belts import BeltTable, load_belts
 
 # base64 of b"embedded-development-people-key!": embedded mode and tests only.
 DEVELOPMENT_PEOPLE_KEY = "ZW1iZWRkZWQtZGV2ZWxvcG1lbnQtcGVvcGxlLWtleSE="
@@ -20,6 +23,19 @@ class RegistrySettings(ServiceSettings):
     # It wraps each person's own data key; set a real secret in every deployment, and keep
     # it: without it no clear ID number can be read again.
     people_key: SecretStr = SecretStr(DEVELOPMENT_PEOPLE_KEY)
+
+    # The provincial office's list of special-hardship belts (特困片带), in the format of
+    # reference/README.md; unset: the shipped file. A bad file refuses the start.
+    hardship_belts_file: Path | None = None
+
+    @field_validator("hardship_belts_file")
+    @classmethod
+    def _a_valid_belts_file(cls, path: Path | None) -> Path | None:
+        load_belts(path)
+        return path
+
+    def belts(self) -> BeltTable:
+        return load_belts(self.hardship_belts_file)
 
     @field_validator("people_key")
     @classmethod

@@ -61,6 +61,7 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     county_wide = [
         "GET /v1/households", "GET /v1/villages", "GET /v1/summary",
         "GET /v1/reports/without-responsible", "GET /v1/regions/{code}",
+        "GET /v1/hardship-belts", "GET /v1/hardship-belts/{code}",
         "GET /v1/people/{person_id}/identity",
     ]  # fmt: skip
     # What lies elsewhere, for the requests whose parts disagree about the scope.

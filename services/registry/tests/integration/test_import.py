@@ -145,12 +145,32 @@ async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
     assert "unknown value '因懒'" in errors[10, "primary_cause"].message
     assert "is already a member of household 621121-0900" in errors[13, "id_number"].message
     assert "used again (first at row 2)" in errors[14, "file_number"].message
-    # Every row of a rejected household is in the report, those without errors of their own too.
+    # Every row of a rejected household is in the report, those without errors of their own too,
+    # after the household's real errors: row 8's bad number comes before row 7's pointer to it.
     assert errors[7, ""].message == "not filed: another row of this household has errors"
     assert {e.row for e in report.errors} == set(range(7, 15))
-    text = report.errors_csv()
-    assert text.splitlines()[0] == "row,file_number,column,message"
-    assert "620102198505170010" not in text
+    assert [(e.row, e.column) for e in report.errors][:2] == [(8, "id_number"), (7, "")]
+    report_rows = list(csv.reader(report.errors_csv().splitlines()))
+    assert report_rows[0] == [
+        "行号 row",
+        "户编号 file_number",
+        "列 column",
+        "错误 message (zh-CN)",
+        "message (en)",
+    ]
+    # The message in Chinese first, the English beside it.
+    assert report_rows[1][:4] == [
+        "8",
+        "621121-0003",
+        "id_number",
+        "身份证号码（**************0010）无效：校验码错误",
+    ]
+    assert "checksum" in report_rows[1][4]
+    assert report_rows[2][3:] == [
+        "未建档：本户其他行有错误（见上）",
+        "not filed: another row of this household has errors",
+    ]
+    assert "620102198505170010" not in report.errors_csv()
 
 
 async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:
@@ -282,8 +302,14 @@ async def test_an_upload_answers_with_totals_and_its_error_report_downloads(
     assert "attachment" in report.headers["content-disposition"]
     lines = list(csv.reader(report.text.lstrip("\ufeff").splitlines()))
     assert lines == [
-        ["row", "file_number", "column", "message"],
-        ["4", "621121-0002", "village_code", "village 621122100201 does not lie in county 621121"],
+        ["行号 row", "户编号 file_number", "列 column", "错误 message (zh-CN)", "message (en)"],
+        [
+            "4",
+            "621121-0002",
+            "village_code",
+            "村 621122100201 不属于县 621121",
+            "village 621122100201 does not lie in county 621121",
+        ],
     ]
 
     [event] = (await client.get("/v1/events")).json()["items"]
@@ -324,7 +350,7 @@ async def test_an_unreadable_upload_or_an_unknown_import_is_a_problem(service) -
     assert missing.headers["content-type"] == "application/problem+json"
 
 
-def test_the_command_line_imports_reports_and_exits_2_on_an_unreadable_file(
+def test_the_command_line_imports_reports_and_exits_1_on_rejections_2_on_an_unreadable_file(
     tmp_path, monkeypatch
 ) -> None:
     from tuopin_registry.entrypoints.cli import app as cli
@@ -334,16 +360,27 @@ def test_the_command_line_imports_reports_and_exits_2_on_an_unreadable_file(
     records += rows(household("621121-0002", primary_cause="因懒"), person())
     path = write_csv(tmp_path / "export.csv", records)
 
+    # A household rejected: the good one is filed, and the import fails with the counts.
     ran = CliRunner().invoke(cli, ["import", str(path), "--batch", "1"])
-    assert ran.exit_code == 0, ran.output
+    assert ran.exit_code == 1, ran.output
     assert re.search(r"filed +1 households, 2 people", ran.output)
     assert re.search(r"rejected +1 households, 1 rows", ran.output)
+    assert "1 户被拒绝，未建档（接受 1 户）" in ran.output
+    assert "1 households rejected, 1 accepted" in ran.output
     report = (tmp_path / "export.errors.csv").read_text(encoding="utf-8-sig")
-    assert "4,621121-0002,primary_cause,unknown value '因懒'" in report
+    assert "4,621121-0002,primary_cause,无法识别的值 '因懒'；应为以下之一：因病、" in report
+    assert ",unknown value '因懒'; expected one of 因病、" in report
 
     again = CliRunner().invoke(cli, ["import", str(path), "--errors", str(tmp_path / "again.csv")])
-    assert again.exit_code == 0 and re.search(r"already filed +1 households", again.output)
+    assert again.exit_code == 1 and re.search(r"already filed +1 households", again.output)
     assert (tmp_path / "again.csv").exists()
+
+    # Every household accepted (filed now or before): success.
+    good = write_csv(tmp_path / "good.csv", rows(household("621121-0003"), person()))
+    accepted = CliRunner().invoke(cli, ["import", str(good)])
+    assert accepted.exit_code == 0, accepted.output
+    assert re.search(r"filed +1 households, 1 people", accepted.output)
+    assert re.search(r"rejected +0 households", accepted.output)
 
     (tmp_path / "notes.csv").write_text("just,some\nnotes,here\n")
     unreadable = CliRunner().invoke(cli, ["import", str(tmp_path / "notes.csv")])

@@ -3,6 +3,7 @@ reports, state as of a past instant, villages."""
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -12,12 +13,17 @@ from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
 
 VILLAGE = "621121100201"
+BELTS = Path(__file__).parents[1] / "data" / "hardship_belts.json"  # invented test belts
 
 
 @pytest.fixture
 async def client(database_url, kafka_settings):
     settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
+        database_url=database_url,
+        kafka=kafka_settings,
+        run_relay=False,
+        run_projections=False,
+        hardship_belts_file=BELTS,
     )
     async with client_for(app(settings)) as client:
         yield client
@@ -323,8 +329,8 @@ async def test_reference_regions(client) -> None:
 
 async def test_village_needs_measures_and_hardship_belts(client) -> None:
     for code, belt in [
-        (VILLAGE, "华家岭特困片带"),
-        ("621121100202", "华家岭特困片带"),
+        (VILLAGE, "T-HJL"),
+        ("621121100202", "T-HJL"),
         ("621121200101", None),
     ]:
         answer = await client.post(
@@ -334,12 +340,12 @@ async def test_village_needs_measures_and_hardship_belts(client) -> None:
                 "name": code[-3:] + "村",
                 "poor": belt is not None,
                 "rural_population": 500,
-                "hardship_belt": belt,
+                "hardship_belt_code": belt,
                 "effective_date": "2016-01-01",
             },
         )
         assert answer.status_code == 201, answer.text
-    belt = (await client.get("/v1/villages", params={"belt": "华家岭特困片带"})).json()["items"]
+    belt = (await client.get("/v1/villages", params={"belt": "T-HJL"})).json()["items"]
     assert [v["village_code"] for v in belt] == [VILLAGE, "621121100202"]
     not_poor = (await client.get("/v1/villages", params={"region": "621121", "poor": False})).json()
     assert [v["village_code"] for v in not_poor["items"]] == ["621121200101"]
@@ -390,7 +396,8 @@ async def test_village_needs_measures_and_hardship_belts(client) -> None:
     )
     assert done.status_code == 200, done.text
     village = (await client.get(f"/v1/villages/{VILLAGE}")).json()
-    assert village["hardship_belt"] == "华家岭特困片带"
+    assert village["hardship_belt_code"] == "T-HJL"
+    assert village["hardship_belt"] == "华家岭特困片带(测试)"
     assert village["measures"][0] | {"measure_id": None} == {
         "measure_id": None,
         "kind": "infrastructure",

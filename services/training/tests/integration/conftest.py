@@ -5,7 +5,7 @@ registry publishes them, and a running training service over the given database 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import count
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,7 +21,7 @@ from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, Pover
 from tuopin_eventkit.auth import AuthSettings, Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import bearer, client_for, eventually, publish
+from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app
 
@@ -34,10 +34,6 @@ def resident_id(birth: date, region: str = "620121") -> str:  # 榆中县, known
     return body + ric.calc_check_digit(body + "0")
 
 
-def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
-    return Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=subject,
-                    time=datetime.now(UTC), data=data.model_dump(mode="json"),
-                    sequence=sequence)  # fmt: skip
 
 
 @dataclass
@@ -73,7 +69,7 @@ class Home:
         )  # fmt: skip
 
     def _add(self, data: EventData) -> None:
-        self.events.append(envelope(str(self.id), len(self.events) + 1, data))
+        self.events.append(envelope(data, self.id, len(self.events) + 1))
 
     def remove(self) -> "Home":
         removal = r.HouseholdRemovedV1(

@@ -57,6 +57,7 @@ POLICY: Policy = {
     "GET /v1/stats": Rule(READ),
     "GET /v1/rollups": Rule(READ, region),
     "GET /v1/rollups.csv": Rule(READ, region),
+    "GET /v1/rollups/belts": Rule(READ, region),
     "GET /v1/income-distribution": Rule(READ, region),
     "GET /v1/targets": Rule(READ, region),
     "GET /v1/return-warnings": Rule(READ, region),

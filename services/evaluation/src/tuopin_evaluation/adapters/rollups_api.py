@@ -5,6 +5,9 @@ Each row also says what the loans and training programmes reached among its regi
 poor households: households with credit (all products and each), fen disbursed, households
 with a certified member and the coverage, people trained.
 
+The same figures by special-hardship belt (特困片带, seed 一.1) at /rollups/belts: one row
+per belt holding villages of the region asked about.
+
 Each takes the two times of every fact: ``as_of`` (business date: what was true on that
 day) and ``known_at`` (recording instant: only what had been recorded by then), alone or
 together — "as of 2016-12-31, as known on 2017-03-01" is what the books said then, and its
@@ -84,6 +87,13 @@ class RollupQuery(Strict):
         return self
 
 
+class BeltRollupQuery(Strict):
+    region: RegionCode = "620000"
+    as_of: AsOf = None
+    known_at: KnownAt = None
+    rules: RuleSetName = None
+
+
 class EligibilityQuery(Strict):
     as_of: AsOf = None
     known_at: KnownAt = None
@@ -160,6 +170,27 @@ class RollupReport(BaseModel):
     rows: list[RollupRow]
 
 
+class BeltRollupRow(RollupRow):
+    code: str | None = Field(  # type: ignore[assignment]
+        description="The belt's code in the provincial list; null for a legacy name"
+    )
+    level: Literal["belt"]  # type: ignore[assignment]
+    name: str | None = Field(description="The belt's name (legacy: as entered, free text)")
+    legacy: bool = Field(
+        description="Named by free text in villages registered before belts were reference "
+        "data, not by a code of the list"
+    )
+
+
+class BeltRollupReport(BaseModel):
+    region: str
+    as_of: date | None
+    known_at: datetime | None
+    rule_set: str | None
+    villages_outside_belts: int = Field(description="Villages of the region in no belt")
+    rows: list[BeltRollupRow]
+
+
 class CriterionOut(BaseModel):
     name: str
     description: str
@@ -219,11 +250,14 @@ def _fraction(value: Decimal | None) -> str | None:
 
 
 def _row(r: ru.Rollup) -> RollupRow:
+    level: Any = r.level  # one of Level: the domain sums regions into regions
+    return RollupRow(code=r.code, level=level, name=r.name, **_figures(r))
+
+
+def _figures(r: ru.Rollup) -> dict[str, Any]:
+    """A row's figures, whatever it is a row of (a region, a belt)."""
     rate, reach = r.incidence, r.reach
-    return RollupRow(
-        code=r.code,
-        level=r.level,  # type: ignore[arg-type]
-        name=r.name,
+    return dict(
         villages=r.villages,
         poor_villages=r.poor_villages,
         poor_villages_eligible_for_exit=r.eligible_poor_villages,
@@ -339,6 +373,35 @@ async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/rollups/belts",
+    response_model=BeltRollupReport,
+    summary="The same figures by special-hardship belt (特困片带): the villages of the "
+    "region in each belt, summed",
+)
+async def belt_rollups(
+    runtime: RuntimeDep, q: Annotated[BeltRollupQuery, Query()]
+) -> BeltRollupReport:
+    try:
+        async with runtime.reader.connect() as conn:
+            found = await app.belt_rollups(conn, q.region, q.as_of, q.rules, q.known_at)
+    except app.PolicyUnavailable as exc:
+        raise HTTPException(422, str(exc)) from None
+    return BeltRollupReport(
+        region=found.region,
+        as_of=found.as_of,
+        known_at=found.known_at,
+        rule_set=found.rule_set,
+        villages_outside_belts=found.villages_outside_belts,
+        rows=[
+            BeltRollupRow(
+                code=b.code, level="belt", name=b.name, legacy=b.legacy, **_figures(b.figures)
+            )
+            for b in found.rows
+        ],
     )
 
 

@@ -45,7 +45,7 @@ from tuopin_evaluation.domain.assessment import (
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore
+from tuopin_eventkit.store import EventStore
 
 STREAM_TYPE = "assessment"
 
@@ -216,12 +216,10 @@ async def change(
     decide: Callable[[Assessment], Any],
 ) -> tuple[Assessment, Any]:
     """Load, let the assessment decide (it records events or refuses), save."""
-    assessment = await load(conn, store, assessment_id)
-    if expected_version is not None and expected_version != assessment.version:
-        raise ConcurrencyConflict(assessment_id, expected_version, assessment.version)
-    answer = decide(assessment)
-    await repository(store).save(conn, assessment)
-    return assessment, answer
+    return await repository(store).change(
+        conn, assessment_id, decide, expected=expected_version,
+        missing=f"no assessment {assessment_id}",
+    )  # fmt: skip
 
 
 async def record_finding(

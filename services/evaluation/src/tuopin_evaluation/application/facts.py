@@ -121,7 +121,8 @@ villages = Table(
     Column("name", String(100)),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
-    Column("hardship_belt", String(100)),
+    Column("hardship_belt", String(100)),  # the belt's name (legacy events: free text)
+    Column("hardship_belt_code", String(20), index=True),  # its code in the provincial list
     Column("cooperatives", Integer),
     Column("mutual_aid_fund", BigInteger),  # fen
     Column("registered_on", Date),

@@ -224,11 +224,13 @@ def household_facts() -> Projection:
                 "poor": e.data.poor,
                 "rural_population": e.data.rural_population,
                 "hardship_belt": e.data.hardship_belt,
+                "hardship_belt_code": e.data.hardship_belt_code,
                 "registered_on": e.data.effective_date,
             }
             for e in events
         ]
-        changing = ["name", "poor", "rural_population", "hardship_belt", "registered_on"]
+        changing = ["name", "poor", "rural_population", "hardship_belt", "hardship_belt_code",
+                    "registered_on"]  # fmt: skip
         await upsert(conn, villages, rows, keys=["village_code"], update=changing)
         await _standing(conn, events)
 

@@ -51,7 +51,7 @@ from tuopin_evaluation.application.reach import (
 )
 from tuopin_evaluation.application.return_watch import open_by_village
 from tuopin_evaluation.domain import rollup as ru
-from tuopin_evaluation.domain.exit_standard import RuleSet
+from tuopin_evaluation.domain.exit_standard import RuleSet, VillageExitRules
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
 from tuopin_eventkit.db import recorded_by
 
@@ -168,11 +168,12 @@ async def _villages(
     conn: AsyncConnection, prefix: str, as_of: date | None, known_at: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """village → its registered standing (name, poor, rural population), as of a day and
-    as known at an instant."""
+    as known at an instant, and its hardship belt (as registered: it does not change)."""
     v = villages.c
+    belt = (v.hardship_belt_code, v.hardship_belt)
     if as_of is None and known_at is None:
         rows = await conn.execute(
-            select(v.village_code, v.name, v.poor, v.rural_population).where(
+            select(v.village_code, v.name, v.poor, v.rural_population, *belt).where(
                 v.village_code.startswith(prefix)
             )
         )
@@ -193,6 +194,7 @@ async def _villages(
             v.name,
             latest(vs.poor).label("poor"),
             latest(vs.rural_population).label("rural_population"),
+            *belt,
         )
         .where(v.village_code.startswith(prefix))
         .subquery()
@@ -330,12 +332,28 @@ async def village_figures(
                 reach=ru.Reach(registered_households=registered, **reach.get(code, {})),
                 conditions=conditions.get(code, {}),
                 open_return_warnings=warned.get(code, 0),
+                belt_code=None if known is None else known["hardship_belt_code"],
+                belt_name=None if known is None else known["hardship_belt"],
             )
         )
     return figures
 
 
 # --- what the API answers ------------------------------------------------------------------
+
+
+def _counting_rules(
+    as_of: date | None, rules_name: str | None
+) -> tuple[RuleSet | None, VillageExitRules | None]:
+    """The rule set to count eligible poor villages under: the named one, else the one in
+    force (none in force: they are not counted, the rest still is)."""
+    try:
+        rules = choose_rules(as_of, rules_name)
+    except PolicyUnavailable:
+        if rules_name:
+            raise
+        return None, None
+    return rules, rules.village_exit
 
 
 @dataclass(frozen=True)
@@ -359,16 +377,37 @@ async def rollups(
     """The regions of ``level`` inside ``region`` with their figures. Poor villages eligible
     to exit are counted under the named rule set, else the one in force (none: not counted)."""
     ru.check_level(region, level)
-    try:
-        rules: RuleSet | None = choose_rules(as_of, rules_name)
-    except PolicyUnavailable:
-        if rules_name:
-            raise
-        rules = None
-    village_rules = rules.village_exit if rules else None
+    rules, village_rules = _counting_rules(as_of, rules_name)
     figures = await village_figures(conn, region, as_of, known_at)
     rows = ru.roll_up(figures, level, village_rules)
-    return Rollups(region, level, as_of, known_at, rules.name if village_rules else None, rows)
+    name = rules.name if rules and village_rules else None
+    return Rollups(region, level, as_of, known_at, name, rows)
+
+
+@dataclass(frozen=True)
+class BeltRollups:
+    region: str
+    as_of: date | None
+    known_at: datetime | None
+    rule_set: str | None
+    rows: list[ru.BeltRollup]
+    villages_outside_belts: int
+
+
+async def belt_rollups(
+    conn: AsyncConnection,
+    region: str,
+    as_of: date | None = None,
+    rules_name: str | None = None,
+    known_at: datetime | None = None,
+) -> BeltRollups:
+    """The villages of ``region`` summed by special-hardship belt (特困片带), on the same
+    figures, days and rule sets as the regional roll-ups."""
+    rules, village_rules = _counting_rules(as_of, rules_name)
+    figures = await village_figures(conn, region, as_of, known_at)
+    rows, outside = ru.roll_up_belts(figures, village_rules)
+    name = rules.name if rules and village_rules else None
+    return BeltRollups(region, as_of, known_at, name, rows, outside)
 
 
 @dataclass(frozen=True)

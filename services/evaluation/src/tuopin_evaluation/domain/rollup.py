@@ -13,13 +13,18 @@ households with a certified member, people trained) is counted into villages alo
 and summed upwards the same way; its shares are over the registered poor households
 (建档立卡户: poor or exited, not removed), as the seed's coverage goals count them.
 
+The same figures are summed by special-hardship belt (特困片带, seed 一.1): a belt's row is
+the sum of its villages (those of the region asked about), a belt named by code in the
+provincial list, or — for villages registered before belts were reference data — by the
+free-text name their event carried (legacy).
+
 Also: village exit eligibility with every criterion and its reason, and the bands of
 income per head around the year's poverty line. Pure: standard library and the shared
 vocabulary only.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -178,6 +183,8 @@ class VillageFigures:
     reach: Reach = field(default_factory=Reach)
     conditions: Mapping[str, Condition] = field(default_factory=dict)  # those in force
     open_return_warnings: int = 0  # raised, not yet closed (返贫预警)
+    belt_code: str | None = None  # 特困片带, by its code in the provincial list
+    belt_name: str | None = None  # its name; alone: free text of a legacy event
 
 
 @dataclass(frozen=True)
@@ -251,10 +258,47 @@ def roll_up(
     return sorted(rows, key=lambda r: r.code)
 
 
-def _sum_into(rows: Iterable[Rollup], level: str) -> list[Rollup]:
+@dataclass(frozen=True)
+class BeltRollup:
+    """One belt's figures: ``code`` None for a legacy free-text name."""
+
+    code: str | None
+    name: str | None
+    figures: Rollup
+
+    @property
+    def legacy(self) -> bool:
+        return self.code is None
+
+
+def roll_up_belts(
+    villages: Iterable[VillageFigures], rules: VillageExitRules | None = None
+) -> tuple[list[BeltRollup], int]:
+    """Villages summed by the belt they are in (coded belts by code, then legacy names),
+    and the number of villages in no belt."""
+    group: dict[str, str] = {}  # village → its belt's code, or "legacy:" + the free text
+    belts: dict[str, tuple[str | None, str | None]] = {}  # group → (code, name)
+    rows, outside = [], 0
+    for v in villages:
+        if v.belt_code is None and v.belt_name is None:
+            outside += 1
+            continue
+        # A code never holds ":" (A-Z, 0-9, -), so a legacy name cannot pass for one.
+        group[v.code] = v.belt_code if v.belt_code is not None else f"legacy:{v.belt_name}"
+        belts.setdefault(group[v.code], (v.belt_code, v.belt_name))
+        rows.append(village_rollup(v, rules))
+    summed = _sum_into(rows, "belt", lambda r: group[r.code])
+    found = [BeltRollup(*belts[r.code], r) for r in summed]
+    return sorted(found, key=lambda b: (b.legacy, b.code or "", b.name or "")), outside
+
+
+def _sum_into(
+    rows: Iterable[Rollup], level: str, key: Callable[[Rollup], str] | None = None
+) -> list[Rollup]:
+    """Rows summed into the regions of ``level`` (or into the groups ``key`` names)."""
     parents: dict[str, Rollup] = {}
     for row in rows:
-        code = region_at(row.code, level)
+        code = region_at(row.code, level) if key is None else key(row)
         seen = parents.get(code)
         if seen is None:
             parents[code] = Rollup(

@@ -172,11 +172,9 @@ async def change(
     decide: Callable[[Loan], None],
 ) -> Outcome:  # fmt: skip
     """Load the bank's loan, let it decide, save what it recorded."""
-    loan = await loans(store).get(conn, loan_id(bank_id, loan_ref))
-    if loan is None:
-        raise NotFound(f"bank {bank_id} has no loan {loan_ref}")
-    decide(loan)
-    await loans(store).save(conn, loan)
+    loan, _ = await loans(store).change(
+        conn, loan_id(bank_id, loan_ref), decide, missing=f"bank {bank_id} has no loan {loan_ref}"
+    )
     return Outcome(200, view(loan))
 
 

@@ -12,7 +12,6 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
@@ -123,13 +122,10 @@ async def _change(
 ) -> MutualAidFund:  # fmt: skip
     """Load the village's fund (a first contribution opens it), let it decide, save."""
     the_id = fund_id(village_code)
-    fund = await funds(store).get(conn, the_id)
-    if fund is None:
-        if not opening:
-            raise NotFound(f"village {village_code} has no mutual-aid fund")
-        fund = MutualAidFund(the_id)
-    decide(fund)
-    await funds(store).save(conn, fund)
+    fund, _ = await funds(store).change(
+        conn, the_id, decide, missing=f"village {village_code} has no mutual-aid fund",
+        opening=(lambda: MutualAidFund(the_id)) if opening else None,
+    )  # fmt: skip
     return fund
 
 

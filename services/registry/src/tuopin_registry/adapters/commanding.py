@@ -43,25 +43,29 @@ def _owner_field(kind: type) -> str:
     return "household_id" if "household_id" in kind.__dataclass_fields__ else "village_code"
 
 
-def recorded(kind: type, method: str, item: str | None = None) -> Decide:
-    """Record the request body as event ``kind`` through the aggregate's ``method``; the
+# The aggregate's command that records an event, e.g. ``Household.record_causes``.
+Records = Callable[[Any, Any], None]
+
+
+def recorded(kind: type, command: Records, item: str | None = None) -> Decide:
+    """Record the request body as event ``kind`` through the aggregate's ``command``; the
     owner (household_id or village_code) and the path's item id are filled in."""
     owner = _owner_field(kind)
 
     def decide(aggregate: Any, body: Any, owner_id: str, item_id: str) -> None:
         extra = {item: item_id} if item else {}
-        getattr(aggregate, method)(kind(**{owner: owner_id}, **extra, **body.model_dump()))
+        command(aggregate, kind(**{owner: owner_id}, **extra, **body.model_dump()))
 
     return decide
 
 
-def listed(kind: type, method: str, id_field: str) -> Decide:
+def listed(kind: type, command: Records, id_field: str) -> Decide:
     """Like ``recorded``, for things listed under a new id (needs, measures)."""
     owner = _owner_field(kind)
 
     def decide(aggregate: Any, body: Any, owner_id: str, _: str) -> None:
         new = {owner: owner_id, id_field: str(uuid4())}
-        getattr(aggregate, method)(kind(**new, **body.model_dump()))
+        command(aggregate, kind(**new, **body.model_dump()))
 
     return decide
 

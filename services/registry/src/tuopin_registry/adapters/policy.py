@@ -95,6 +95,8 @@ POLICY: Policy = {
     # nothing confidential: any signed-in caller reads them (not PUBLIC — only notices
     # and certificate checks go without a token).
     "GET /v1/regions/{code}": Rule(Access.SIGNED_IN),
+    "GET /v1/hardship-belts": Rule(Access.SIGNED_IN),
+    "GET /v1/hardship-belts/{code}": Rule(Access.SIGNED_IN),
     # An import file names households of many villages (and the upload says nothing about
     # which county it is for: there is no form field to scope by), so importing is the
     # province's act. Its totals and error report (file numbers, row messages) are read

@@ -1,4 +1,4 @@
-"""Counts and reports for leaders, and the reference regions."""
+"""Counts and reports for leaders, and the reference data: regions, hardship belts."""
 
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -8,7 +8,9 @@ from fastapi import Path, Query
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import Router
 from tuopin_eventkit.service import RuntimeDep
+from tuopin_registry.adapters.villages_api import belts
 from tuopin_registry.application import queries
+from tuopin_registry.reference.belts import EXPECTED_TOTAL, Belt
 from tuopin_registry.reference.regions import gansu
 
 router = Router(prefix="/v1")
@@ -43,3 +45,34 @@ async def region(code: Annotated[str, Path(pattern=r"^62[0-9]{4}$")]) -> dict[st
     if found is None:
         raise NotFound(f"no region {code}")
     return {**asdict(found), "children": [asdict(c) for c in table.children(code)]}
+
+
+def _belt(b: Belt) -> dict[str, Any]:
+    return {**asdict(b), "counties": list(b.counties), "townships": list(b.townships)}
+
+
+@router.get(
+    "/hardship-belts",
+    tags=["reference"],
+    summary="The special-hardship belts (特困片带) villages are assigned to, with their source",
+)
+async def hardship_belts(runtime: RuntimeDep) -> dict[str, Any]:
+    table = belts(runtime)
+    return {
+        "version": table.version,
+        "source": table.source,
+        "expected": EXPECTED_TOTAL,  # seed 一.1
+        "loaded": len(table),
+        "complete": table.complete,
+        "items": [_belt(b) for b in table],
+    }
+
+
+@router.get("/hardship-belts/{code}", tags=["reference"], summary="One special-hardship belt")
+async def hardship_belt(
+    code: Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")], runtime: RuntimeDep
+) -> dict[str, Any]:
+    found = belts(runtime).get(code)
+    if found is None:
+        raise NotFound(f"no hardship belt {code}")
+    return {**_belt(found), "version": belts(runtime).version}

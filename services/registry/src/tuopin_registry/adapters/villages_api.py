@@ -26,9 +26,18 @@ from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.mapping import villages
+from tuopin_registry.config import RegistrySettings
 from tuopin_registry.domain import village as vi
+from tuopin_registry.reference.belts import BeltTable
 
 router = Router(prefix="/v1")
+
+
+def belts(runtime: Runtime) -> BeltTable:
+    """The belts the service was started with (the provincial file, or the shipped one)."""
+    settings = runtime.settings
+    assert isinstance(settings, RegistrySettings)
+    return settings.belts()
 VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digit village code")]
 
 
@@ -38,7 +47,7 @@ async def register_village(
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         registration = vi.VillageRegistered(**body.model_dump())
-        return await commands.register_village(conn, runtime.store, registration)
+        return await commands.register_village(conn, runtime.store, registration, belts(runtime))
 
     outcome = await runtime.execute(
         "village", idempotency_key, body.model_dump(mode="json"), command
@@ -49,19 +58,19 @@ async def register_village(
 ROUTES: list[Route] = [
     ("responsibility", s.VillageResponsibility, "villages",
      "Assign first secretary (第一书记), resident work team and responsible unit",
-     recorded(vi.VillageResponsibilityAssigned, "assign_responsibility")),
+     recorded(vi.VillageResponsibilityAssigned, vi.Village.assign_responsibility)),
     ("profile", s.VillageProfile, "villages",
      "Record poverty standing, population, cooperatives, mutual-aid fund",
-     recorded(vi.VillageProfileRecorded, "record_profile")),
+     recorded(vi.VillageProfileRecorded, vi.Village.record_profile)),
     ("conditions", s.VillageConditions, "villages",
      "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
-     recorded(vi.VillageConditionsRecorded, "record_conditions")),
+     recorded(vi.VillageConditionsRecorded, vi.Village.record_conditions)),
     ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
-     listed(vi.VillageNeedListed, "list_need", "need_id")),
+     listed(vi.VillageNeedListed, vi.Village.list_need, "need_id")),
     ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
-     listed(vi.VillageMeasurePlanned, "plan_measure", "measure_id")),
+     listed(vi.VillageMeasurePlanned, vi.Village.plan_measure, "measure_id")),
     ("measures/{item_id}/progress", s.Progress, "villages", "Enter progress in the work ledger",
-     recorded(vi.VillageMeasureProgressed, "record_progress", "measure_id")),
+     recorded(vi.VillageMeasureProgressed, vi.Village.record_progress, "measure_id")),
 ]  # fmt: skip
 
 
@@ -77,7 +86,10 @@ for _route in ROUTES:
 async def list_villages(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3})?$")] = "620000",
-    belt: Annotated[Text | None, Query(max_length=100, description="特困片带")] = None,
+    belt: Annotated[
+        Text | None,
+        Query(max_length=100, description="特困片带: its code, or a legacy free-text name"),
+    ] = None,
     poor: bool | None = None,
 ) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:

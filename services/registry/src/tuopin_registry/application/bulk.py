@@ -58,7 +58,7 @@ from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys, is_resident_id, mask_id
 from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent
-from tuopin_registry.application import people
+from tuopin_registry.application import import_messages, people
 from tuopin_registry.application.commands import Entered, new_member
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.mapping import EVENTS
@@ -592,7 +592,7 @@ def read_filings(sheet: Sheet) -> Iterator[Filing]:
     columns = list(sheet.columns.items())
     for number, row in sheet.rows:
         cells = {name: row[i] for name, i in columns if i < len(row)}
-        if not any(v is not None and v != "" for v in cells.values()):
+        if _blank(cells):
             continue  # blank rows, common at the end of spreadsheets
         file_number = _text(cells.get("file_number")) or ""
         if group and file_number != current:
@@ -603,6 +603,21 @@ def read_filings(sheet: Sheet) -> Iterator[Filing]:
         group.append((number, cells))
     if group:
         yield _filing(current or "", group, seen)
+
+
+def _blank(cells: dict[str, Any]) -> bool:
+    try:  # a CSV row: text only, joined at C speed
+        return not "".join(cells.values())
+    except TypeError:  # XLSX cells: numbers, dates, None
+        return not any(v is not None and v != "" for v in cells.values())
+
+
+def _garbled(cells: dict[str, Any]) -> bool:
+    """Whether a cell holds U+FFFD, what decoding put in place of bytes it could not read."""
+    try:
+        return "\ufffd" in "".join(cells.values())
+    except TypeError:
+        return any(isinstance(v, str) and "\ufffd" in v for v in cells.values())
 
 
 def _filing(
@@ -627,15 +642,15 @@ def _filing(
     household["secondary_causes"] = list(household.get("secondary_causes") or ())
     members = []
     for number, cells in group:
-        if any(isinstance(v, str) and "\ufffd" in v for v in cells.values()):
+        if _garbled(cells):
             errors.append(
                 RowError(number, file_number, "", "the row's text is not valid UTF-8 or GB18030")
             )
         if number != first_row:
             for name in HOUSEHOLD_FIELDS:
                 raw = cells.get(name)
-                if _text(raw) is None or raw == first.get(name):
-                    continue  # blank on members' rows, or repeated: both are fine
+                if raw == first.get(name) or _text(raw) is None:
+                    continue  # repeated, or blank on members' rows: both are fine
                 try:
                     same = PARSE[name](raw) == PARSE[name](first.get(name))
                 except Bad:
@@ -1038,14 +1053,25 @@ class Report:
     headers: dict[str, str]  # field → the header as the file writes it
 
     def errors_csv(self) -> str:
-        """The error report: row, file number, column (as the file names it), message."""
+        """The error report: row, file number, column (as the file names it), and the
+        message in Chinese with the English beside it; headers in both."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["row", "file_number", "column", "message"])
+        writer.writerow(ERRORS_HEADER)
         for e in self.errors:
             column = self.headers.get(e.column, e.column)
-            writer.writerow([e.row, e.file_number, column, masked_identities(e.message)])
+            message = masked_identities(e.message)
+            writer.writerow([e.row, e.file_number, column, import_messages.zh(message), message])
         return out.getvalue()
+
+
+ERRORS_HEADER: Final = (
+    "行号 row",
+    "户编号 file_number",
+    "列 column",
+    "错误 message (zh-CN)",
+    "message (en)",
+)
 
 
 # An 18-character resident ID number standing alone in a message.
@@ -1110,9 +1136,7 @@ async def import_file(
             if totals.filed >= next_analyze and is_postgres(engine):
                 await _analyze(engine)
                 next_analyze *= 2
-            for result in results:
-                if result.outcome == REJECTED:
-                    errors.extend(result.errors or [_see_other_rows(result)])
+            errors += _real_errors_first(results)
             if progress is not None:
                 progress(Progress(totals.rows, sheet.expected_rows, totals))
     return Report(
@@ -1175,6 +1199,25 @@ def configured_vault() -> PeopleKey:
     from tuopin_registry.config import RegistrySettings  # the environment's, when not given
 
     return RegistrySettings().people()
+
+
+def _real_errors_first(results: Sequence[RowResult]) -> list[RowError]:
+    """The rejected rows' errors, each household's own errors first and then one line for
+    each of its rows without errors, so that the reason is read before the rows it kept out."""
+    errors: list[RowError] = []
+    others: list[RowError] = []
+    household: str | None = None
+    for result in results:
+        if result.outcome != REJECTED:
+            continue
+        if result.file_number != household:
+            errors += others
+            others, household = [], result.file_number
+        if result.errors:
+            errors.extend(result.errors)
+        else:
+            others.append(_see_other_rows(result))
+    return errors + others
 
 
 def _see_other_rows(result: RowResult) -> RowError:

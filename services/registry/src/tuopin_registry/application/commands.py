@@ -2,7 +2,7 @@
 (and the read models with them) in the caller's transaction."""
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
@@ -21,6 +21,7 @@ from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.household import Household
 from tuopin_registry.domain.ledger import Ledger
 from tuopin_registry.domain.village import Village, VillageRegistered
+from tuopin_registry.reference.belts import Belt, BeltTable, load_belts
 from tuopin_registry.reference.regions import gansu
 
 
@@ -61,7 +62,7 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         birth_year=resident.birth_date.year,
         birth_month=resident.birth_date.month,
         has_disability=disabled,
-        sealed=key.seal(asdict(personal)),
+        sealed=key.seal(vars(personal)),  # flat values: asdict's deep copy is not needed
         **details,
     )
     return Entered(member, row, resident.masked)
@@ -341,10 +342,30 @@ async def change_household(
 # --- villages ---------------------------------------------------------------------------
 
 
+def _belt_holding(belts: BeltTable, registration: VillageRegistered) -> Belt:
+    code, village = registration.hardship_belt_code, registration.village_code
+    belt = belts.get(code or "")
+    if belt is None:
+        raise RuleViolation(
+            f"no special-hardship belt (特困片带) {code} in reference list {belts.version}"
+        )
+    if not belt.covers(village):
+        raise RuleViolation(f"village {village} lies outside belt {code} ({belt.name})")
+    return belt
+
+
 async def register_village(
-    conn: AsyncConnection, store: EventStore, registration: VillageRegistered
+    conn: AsyncConnection,
+    store: EventStore,
+    registration: VillageRegistered,
+    belts: BeltTable | None = None,
 ) -> Outcome:
+    """Register a village; a belt is named by code and must hold the village (its name is
+    taken from the reference data, so the event says both)."""
     known = gansu().county_of_village(registration.village_code) is not None
+    if registration.hardship_belt_code is not None:
+        belt = _belt_holding(belts or load_belts(), registration)
+        registration = replace(registration, hardship_belt=belt.name)
     repository = villages(store)
     await _lock_before_checking(conn, store)
     if await repository.get(conn, registration.village_code) is not None:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
@@ -175,7 +175,8 @@ async def list_villages(
     """Villages of a region, of a special-hardship belt (特困片带), poor or not."""
     query = select(villages).where(villages.c.village_code.startswith(region_prefix(region)))
     if belt is not None:
-        query = query.where(villages.c.hardship_belt == belt)
+        v = villages.c  # a code, or a name as legacy events carry it
+        query = query.where(or_(v.hardship_belt_code == belt, v.hardship_belt == belt))
     if poor is not None:
         query = query.where(villages.c.poor == poor)
     rows = await conn.execute(query.order_by(villages.c.village_code))

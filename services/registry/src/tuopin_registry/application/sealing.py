@@ -65,15 +65,16 @@ class PeopleKey:
     def enrol(self, person_id: str, id_number: str) -> "tuple[Sealed, PersonKey]":
         """A new person's vault row, and their data key to seal their details with."""
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        person = PersonKey(person_id, data_key)
         bound = person_id.encode()
         number_nonce, key_nonce = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
         sealed = Sealed(
-            id_number_sealed=AESGCM(data_key).encrypt(number_nonce, id_number.encode(), bound),
+            id_number_sealed=person.cipher.encrypt(number_nonce, id_number.encode(), bound),
             id_number_nonce=number_nonce,
             data_key_wrapped=self._master.encrypt(key_nonce, data_key, bound),
             data_key_nonce=key_nonce,
         )
-        return sealed, PersonKey(person_id, data_key)
+        return sealed, person
 
     def unwrap(self, person_id: str, wrapped: bytes, nonce: bytes) -> "PersonKey":
         """The person's data key, from their vault row's wrapped key."""
@@ -100,6 +101,7 @@ class PersonKey:
 
     def __init__(self, person_id: str, secret: bytes) -> None:
         self.person_id, self.secret = person_id, secret
+        self.cipher = AESGCM(secret)  # built once: a filing seals the number and the details
         # Bound to the person and the purpose: never opens as someone else's, nor as a number.
         self._bound = f"{person_id}/details".encode()
 
@@ -117,7 +119,7 @@ class PersonKey:
     def seal(self, details: dict[str, Any]) -> str:
         nonce = os.urandom(NONCE_BYTES)
         clear = json.dumps(details, ensure_ascii=False, separators=(",", ":"), default=str)
-        box = AESGCM(self.secret).encrypt(nonce, clear.encode(), self._bound)
+        box = self.cipher.encrypt(nonce, clear.encode(), self._bound)
         return base64.b64encode(nonce + box).decode()
 
     def open(self, sealed: str) -> dict[str, Any]:

@@ -19,7 +19,8 @@ villages = Table(
     Column("county_code", String(6), nullable=False, index=True),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
-    Column("hardship_belt", String(100), index=True),
+    Column("hardship_belt", String(100), index=True),  # the name (legacy: free text)
+    Column("hardship_belt_code", String(20), index=True),
     Column("first_secretary", String(50)),
     Column("work_team", JSON),
     Column("responsible_unit", String(200)),
@@ -41,6 +42,7 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
             "poor": e.data.poor,
             "rural_population": e.data.rural_population,
             "hardship_belt": e.data.hardship_belt,
+            "hardship_belt_code": e.data.hardship_belt_code,
             "cooperatives": 0,
             "mutual_aid_fund": 0,
             "version": e.envelope.sequence,

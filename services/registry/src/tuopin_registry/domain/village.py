@@ -22,7 +22,8 @@ class VillageRegistered(VillageEvent):
     name: str
     poor: bool
     rural_population: int
-    hardship_belt: str | None = None  # 特困片带
+    hardship_belt: str | None = None  # 特困片带: its name (free text in legacy events)
+    hardship_belt_code: str | None = None  # its code in the provincial list
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,8 +25,9 @@ def import_(
     """Import existing 建档立卡 records (CSV or XLSX; English or Chinese headers).
 
     Valid households are filed; a household with any bad row is rejected whole and its rows
-    go to the error report. Run it again after an interruption or with the same file: what
-    was filed is skipped as already filed.
+    go to the error report (messages in Chinese and English). Run it again after an
+    interruption or with the same file: what was filed is skipped as already filed. Exits 1
+    when any household was rejected, 2 when the file cannot be read.
     """
     from rich.progress import (
         BarColumn,
@@ -93,10 +94,18 @@ def import_(
     t = report.totals
     seconds = (report.finished_at - report.started_at).total_seconds()
     typer.echo(
-        f"{file.name}: {t.rows:,} rows, {t.households:,} households in {seconds:,.1f} s\n"
-        f"  filed          {t.filed:>10,} households, {t.people:,} people\n"
-        f"  already filed  {t.already_filed:>10,} households\n"
-        f"  rejected       {t.rejected:>10,} households, {t.rejected_rows:,} rows\n"
-        f"error report: {report_path}\n"
-        f"import id: {report.import_id} (GET /v1/imports/{report.import_id}/errors.csv)"
+        f"{file.name}: {t.rows:,} 行 rows, {t.households:,} 户 households, {seconds:,.1f} s\n"
+        f"  已建档 filed            {t.filed:>10,} households, {t.people:,} people\n"
+        f"  此前已建档 already filed {t.already_filed:>10,} households\n"
+        f"  被拒绝 rejected          {t.rejected:>10,} households, {t.rejected_rows:,} rows\n"
+        f"错误报告 error report: {report_path}\n"
+        f"导入编号 import id: {report.import_id} (GET /v1/imports/{report.import_id}/errors.csv)"
     )
+    if t.rejected:  # a script or an operator must not take a partial import for a whole one
+        typer.echo(
+            f"{t.rejected:,} 户被拒绝，未建档（接受 {t.filed + t.already_filed:,} 户）；"
+            f"请按错误报告改正后再次导入。 {t.rejected:,} households rejected, "
+            f"{t.filed + t.already_filed:,} accepted: correct them and import the file again.",
+            err=True,
+        )
+        raise typer.Exit(1)

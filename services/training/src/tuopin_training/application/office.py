@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore
+from tuopin_eventkit.store import EventStore
 from tuopin_training.application.mapping import repository
 from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
@@ -46,17 +46,6 @@ async def accredit(conn: AsyncConnection, store: EventStore, terms: dict[str, An
     return Outcome(201, centre_view(centre))
 
 
-async def _change(
-    conn: AsyncConnection, store: EventStore, centre_id: str, expected: int | None
-) -> Centre:
-    centre = await repository(store, Centre).get(conn, centre_id)
-    if centre is None:
-        raise NotFound(f"no training centre {centre_id}")
-    if expected is not None and expected != centre.version:
-        raise ConcurrencyConflict(centre_id, expected, centre.version)
-    return centre
-
-
 async def reaccredit(
     conn: AsyncConnection,
     store: EventStore,
@@ -64,9 +53,10 @@ async def reaccredit(
     expected: int | None,
     terms: dict[str, Any],
 ) -> Outcome:
-    centre = await _change(conn, store, centre_id, expected)
-    centre.reaccredit(_decision(centre_id, dict(terms)))
-    await repository(store, Centre).save(conn, centre)
+    centre, _ = await repository(store, Centre).change(
+        conn, centre_id, lambda c: c.reaccredit(_decision(centre_id, dict(terms))),
+        expected=expected, missing=f"no training centre {centre_id}",
+    )  # fmt: skip
     return Outcome(200, centre_view(centre))
 
 
@@ -78,11 +68,13 @@ async def withdraw(
     withdrawn_on: date,
     reason: str,
 ) -> Outcome:
-    centre = await _change(conn, store, centre_id, expected)
-    centre.withdraw(
-        ev.AccreditationWithdrawn(centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason)
+    withdrawal = ev.AccreditationWithdrawn(
+        centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason
     )
-    await repository(store, Centre).save(conn, centre)
+    centre, _ = await repository(store, Centre).change(
+        conn, centre_id, lambda c: c.withdraw(withdrawal),
+        expected=expected, missing=f"no training centre {centre_id}",
+    )  # fmt: skip
     return Outcome(200, centre_view(centre))
 
 
