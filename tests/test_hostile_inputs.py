@@ -642,6 +642,20 @@ async def training_world(w: World, home: Household) -> World:
             months_worked=3,
             enrolment_ref="E-0",
         ),
+        # Seed 四.9(1): the county records a 中职 student's 2,000-yuan grant for a year.
+        Request(
+            "post",
+            "/v1/education-assistance",
+            body={
+                "county_code": COUNTY,
+                "id_number": two,
+                "academic_year": 2017,
+                "level": "secondary_vocational",
+                "kind": "grant",
+                "school": "定西职校",
+                "decided_on": "2017-10-15",
+            },
+        ),
     ]:
         w.seed(request)
     return w

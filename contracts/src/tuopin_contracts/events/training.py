@@ -264,3 +264,42 @@ class PlacementRecordedV1(PersonFact):
     start_date: date
     months_worked: int = Field(ge=0, le=600)
     enrolment_id: UUID | None = None
+
+
+class SchoolingLevel(StrEnum):
+    """The schooling a student is in when assistance is decided (seed 四.9(1))."""
+
+    PRESCHOOL = "preschool"  # 学前教育: 免收保教费
+    SECONDARY_VOCATIONAL = "secondary_vocational"  # 中等职业学校 (中职)
+    HIGHER_VOCATIONAL = "higher_vocational"  # 高职(专科)院校
+
+
+class AssistanceKind(StrEnum):
+    """What the student receives (seed 四.9(1))."""
+
+    GRANT = "grant"  # 中职助学金, 2,000 yuan per student-year
+    TUITION_WAIVER = "tuition_waiver"  # 免除学费 (中职, 高职)
+    BOOK_FEE_WAIVER = "book_fee_waiver"  # 免除书本费 (中职, 高职)
+    CARE_FEE_WAIVER = "care_fee_waiver"  # 免收保教费 (学前)
+
+
+@event_type(
+    "training.education_assistance.recorded.v1", topic=Topic.TRAINING, effective="decided_on"
+)
+class EducationAssistanceRecordedV1(EventData):
+    """The county's education bureau recorded assistance for a member of a registered poor
+    household (教育扶贫, seed 四.9(1)) for an academic year: a 中职 grant, or a fee waived.
+    ``academic_year`` is the year the school year starts (2017 = 2017–18 学年)."""
+
+    assistance_id: UUID
+    county_code: CountyCode
+    household_id: UUID
+    village_code: VillageCode
+    id_number_hash: IdHash
+    id_number_masked: Masked
+    academic_year: int = Field(ge=2013, le=2100)
+    level: SchoolingLevel
+    kind: AssistanceKind
+    school: Label
+    amount_fen: int = Field(ge=1, description="Granted or waived, in fen (分)")
+    decided_on: date

@@ -371,6 +371,15 @@ def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
             centre_id=centre_id, enrolment_id=enrolment, household_id=hid,
             id_number_hash=holder, kind=kind, completed_on=on))  # fmt: skip
 
+    def assisted(hid: UUID, village: str, holder: str, kind: str, fen: int) -> Envelope:
+        """Seed 四.9(1): a 中职 student's grant or fee waived for 2017–18."""
+        aid = uuid4()
+        return centre.event(str(aid), tr.EducationAssistanceRecordedV1(
+            assistance_id=aid, county_code=village[:6], household_id=hid, village_code=village,
+            id_number_hash=holder, id_number_masked="6211**********0002", academic_year=2017,
+            level=tr.SchoolingLevel.SECONDARY_VOCATIONAL, kind=tr.AssistanceKind(kind),
+            school="职业中专", amount_fen=fen, decided_on=date(2017, 10, 15)))  # fmt: skip
+
     head_b, child_e, head_e = (s.b_members[0].id_number_hash, s.e_members[2].id_number_hash,
                                s.e_members[0].id_number_hash)  # fmt: skip
     M, H = LoanProduct.MICROCREDIT, LoanProduct.HOUSING
@@ -388,6 +397,8 @@ def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
         certificate(s.e, V4, head_e, date(2017, 3, 1), valid_until=date(2017, 12, 31)),
         completed(s.b, head_b, date(2017, 4, 1)),
         completed(s.g, "g" * 64, date(2016, 12, 1)),
+        assisted(s.e, V4, child_e, "grant", 200_000),
+        assisted(s.e, V4, child_e, "tuition_waiver", 180_000),
     ]
     return {Topic.LOANS: [*loans, loans[1]], Topic.TRAINING: [*training, training[0]]}
 

@@ -14,6 +14,13 @@ VILLAGE = "621121100201"
 COUNTY = VILLAGE[:6]
 
 
+def decision(county: str, number: str) -> dict[str, object]:
+    """A 中职 grant (seed 四.9(1)) decided by ``county``."""
+    return {"county_code": county, "id_number": number, "academic_year": 2017,
+            "level": "secondary_vocational", "kind": "grant", "school": "职业中专",
+            "decided_on": "2017-10-15"}  # fmt: skip
+
+
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(service, kit) -> None:
     home = kit.Home(VILLAGE, [date(1985, 5, 17)])
     far = kit.Home("620121100201", [date(1985, 5, 17)])  # another city
@@ -36,12 +43,16 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
             "POST /v1/centres": {}, "POST /v1/programmes": {"centre_id": centre},
             "POST /v1/centres/{centre_id}/accreditations": {},
             "POST /v1/centres/{centre_id}/withdrawal": {},
+            # Valid in shape (a township's 422 would hide its 403), for nobody registered.
+            "POST /v1/education-assistance": decision(COUNTY, "110101199003078515"),
         }  # fmt: skip
         head = (await client.get("/v1/events")).json()["head"]
         scope = Scope(village=VILLAGE, orgs={Role.TRAINING_CENTRE: centre})
+        # Centres are listed, and education assistance decided, by county.
+        digits = {"GET /v1/centres": 6, "POST /v1/education-assistance": 6}
         calls = await walk(
             client, AuthSettings(), spec.policy, scope, path, query=query, bodies=bodies,
-            digits={"GET /v1/centres": 6},
+            digits=digits,
         )  # fmt: skip
         assert calls == len(spec.policy) * (1 + 2 * len(Role))
         # The walk derives "inside" from each rule's own scope kind, so a rule made
@@ -73,8 +84,11 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
             scope,
             path,
             query=query,
-            bodies={"POST /v1/centre-postings": office.enrolment("E-1", home.numbers[0])},
-            digits={"GET /v1/centres": 6},
+            bodies={
+                "POST /v1/centre-postings": office.enrolment("E-1", home.numbers[0]),
+                "POST /v1/education-assistance": decision(COUNTY, home.numbers[0]),
+            },
+            digits=digits,
             elsewhere={
                 "centre_id": other.centre_id,
                 "programme_id": other.programme_id,

@@ -64,6 +64,7 @@ POLICY: Policy = {
     "POST /v1/return-warnings/{warning_id}/acknowledgement": Rule(WRITE, warning),
     "POST /v1/return-warnings/{warning_id}/closure": Rule(WRITE, warning),
     "GET /v1/households/{household_id}/exit-verdict": Rule(READ, household),
+    "GET /v1/households/{household_id}/education": Rule(READ, household),
     "GET /v1/villages/{village_code}/exit-eligibility": Rule(READ, region_of(path="village_code")),
     "GET /v1/counties/{county}/delisting": Rule(READ, region_of(path="county")),
     "POST /v1/counties/{county}/delisting": Rule(PROVINCE),

@@ -159,6 +159,14 @@ class RollupRow(BaseModel):
     people_trained: int = Field(
         description="Members of registered households who completed a training (once each)"
     )
+    students_assisted: int = Field(
+        description="Members of registered households with education assistance decided "
+        "(教育扶贫, seed 四.9(1): 中职助学金, fees waived), once each"
+    )
+    education_granted_fen: int = Field(description="中职助学金 granted to them, fen")
+    education_waived_fen: int = Field(
+        description="Tuition, book and preschool care fees waived for them, fen"
+    )
 
 
 class RollupReport(BaseModel):
@@ -284,6 +292,9 @@ def _figures(r: ru.Rollup) -> dict[str, Any]:
         certified_households=reach.certified_households,
         certified_coverage=_fraction(reach.certified_coverage),
         people_trained=reach.people_trained,
+        students_assisted=reach.students_assisted,
+        education_granted_fen=reach.education_granted_fen,
+        education_waived_fen=reach.education_waived_fen,
     )
 
 
@@ -334,6 +345,9 @@ COLUMNS = [
     "certified_households",
     "certified_coverage",
     "people_trained",
+    "students_assisted",
+    "education_granted_fen",
+    "education_waived_fen",
     "open_return_warnings",
 ]
 PRODUCTS = [str(p) for p in LoanProduct]  # every product a column, reached or not

@@ -1,8 +1,9 @@
 """What the loans and training programmes reached, from their services' events: each loan
 disbursement, each vocational certificate with its issue and revocation, each completed
-training — one row per fact, keyed by the fact's own id, so the roll-ups derive their
-counts (households reached by credit, households with a certified member, people trained)
-by querying, never by keeping running totals.
+training, each education assistance (教育扶贫, seed 四.9(1)) — one row per fact, keyed by
+the fact's own id, so the roll-ups derive their counts (households reached by credit,
+households with a certified member, people trained, students assisted) by querying,
+never by keeping running totals.
 
 Events of the two topics, and of different partitions, arrive in no particular order
 against each other and against the registry's: nothing here depends on it. A revocation
@@ -56,6 +57,24 @@ certificates = Table(
     Column("revoked_recorded_at", DateTime(timezone=True)),
 )
 
+# Education assistance (教育扶贫, seed 四.9(1)): one row per student, academic year and
+# kind — the 中职 grant, a tuition, book-fee or preschool care-fee waiver.
+education_assistance = Table(
+    "education_assistance",
+    metadata,
+    Column("assistance_id", String(36), primary_key=True),
+    Column("household_id", String(36), nullable=False, index=True),
+    Column("id_number_hash", String(128), nullable=False),
+    Column("id_number_masked", String(18), nullable=False),
+    Column("academic_year", Integer, nullable=False),
+    Column("level", String(30), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("school", String(200), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("decided_on", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
 # Completed trainings (结业): a person trained is one with at least one.
 completions = Table(
     "completions",
@@ -70,7 +89,10 @@ completions = Table(
 
 
 def programme_reach() -> Projection:
-    projection = Projection("evaluation.reach", tables=[disbursements, certificates, completions])
+    projection = Projection(
+        "evaluation.reach",
+        tables=[disbursements, certificates, completions, education_assistance],
+    )
 
     @projection.on(lo.LoanDisbursedV1)
     async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -126,6 +148,23 @@ def programme_reach() -> Projection:
             for e in events
         ]
         await upsert(conn, completions, rows, keys=["enrolment_id"])
+
+    @projection.on(tr.EducationAssistanceRecordedV1)
+    async def assisted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+        fields = ["household_id", "id_number_hash", "id_number_masked", "academic_year",
+                  "level", "kind", "school", "amount_fen", "decided_on"]  # fmt: skip
+        rows = [
+            {
+                "assistance_id": str(e.data.assistance_id),
+                **{f: getattr(e.data, f) for f in fields},
+                "household_id": str(e.data.household_id),
+                "level": str(e.data.level),
+                "kind": str(e.data.kind),
+                "recorded_at": recorded(e),
+            }
+            for e in events
+        ]
+        await upsert(conn, education_assistance, rows, keys=["assistance_id"])
 
     return projection
 

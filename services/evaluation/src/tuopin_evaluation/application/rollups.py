@@ -14,7 +14,8 @@ business date.
 What the loans and training programmes reached is counted per village over the registered
 poor households (on the register then, not removed) from the reach projection's tables:
 a loan counts from its disbursement day, a certificate while valid (issued, not revoked,
-not expired), a training from its completion — on the day asked, or today.
+not expired), a training from its completion, education assistance from its decision —
+on the day asked, or today.
 
 Village exit eligibility is judged under the rule set in force on that day, or under any
 rule set by name (what-if), on the village's conditions in force that day as known then.
@@ -42,7 +43,12 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
-from tuopin_evaluation.application.reach import certificates, completions, disbursements
+from tuopin_evaluation.application.reach import (
+    certificates,
+    completions,
+    disbursements,
+    education_assistance,
+)
 from tuopin_evaluation.application.return_watch import open_by_village
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet, VillageExitRules
@@ -278,6 +284,18 @@ async def _reach_by_village(
     )
     for code, n in await per_village(people.subquery(), true(), func.count()):
         reached[code]["people_trained"] = int(n)
+    # Education assistance decided by then: a student once per household, every year's
+    # grants and waivers summed.
+    a = education_assistance.c
+    decided = and_(a.decided_on <= on, known(a.recorded_at))
+    students = func.count(func.distinct(a.household_id + ":" + a.id_number_hash))
+    granted = func.sum(case((a.kind == "grant", a.amount_fen), else_=0))
+    waived = func.sum(case((a.kind != "grant", a.amount_fen), else_=0))
+    for code, n, grant, waiver in await per_village(
+        education_assistance, decided, students, granted, waived
+    ):
+        reached[code].update(students_assisted=int(n), education_granted_fen=int(grant),
+                             education_waived_fen=int(waiver))  # fmt: skip
     return reached
 
 

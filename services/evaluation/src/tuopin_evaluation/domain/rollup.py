@@ -116,7 +116,9 @@ class Reach:
     """What the programmes reached among a region's registered poor households (建档立卡户,
     exited ones included: they stay in the seed's coverage goals): households with a loan
     disbursed (in all and by product), the fen disbursed to them, households with a member
-    holding a valid vocational certificate, and their members who completed a training."""
+    holding a valid vocational certificate, their members who completed a training, and the
+    education assistance (教育扶贫, seed 四.9(1)) decided for their members: students assisted
+    (once each), fen granted (中职助学金) and fen of fees waived."""
 
     registered_households: int = 0
     credit_households: int = 0
@@ -124,6 +126,9 @@ class Reach:
     credit_disbursed_fen: int = 0
     certified_households: int = 0
     people_trained: int = 0
+    students_assisted: int = 0
+    education_granted_fen: int = 0
+    education_waived_fen: int = 0
 
     def __add__(self, other: "Reach") -> "Reach":
         return Reach(
@@ -135,6 +140,9 @@ class Reach:
             credit_disbursed_fen=self.credit_disbursed_fen + other.credit_disbursed_fen,
             certified_households=self.certified_households + other.certified_households,
             people_trained=self.people_trained + other.people_trained,
+            students_assisted=self.students_assisted + other.students_assisted,
+            education_granted_fen=self.education_granted_fen + other.education_granted_fen,
+            education_waived_fen=self.education_waived_fen + other.education_waived_fen,
         )
 
     @property

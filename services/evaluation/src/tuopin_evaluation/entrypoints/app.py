@@ -9,6 +9,7 @@ from tuopin_evaluation.adapters import (
     assessments_api,
     counties_api,
     dashboard,
+    education_api,
     policy,
     return_warnings_api,
 )
@@ -34,6 +35,7 @@ spec = ServiceSpec(
         rollups_router,
         counties_api.router,
         return_warnings_api.router,
+        education_api.router,
         dashboard.router,
     ],
     projections=[household_facts(), programme_reach()],

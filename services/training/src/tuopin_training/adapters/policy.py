@@ -2,7 +2,8 @@
 
 Centres post and read only their own records; officers read the coverage of their region
 and its households; the province accredits centres and opens programmes; anyone verifies
-a certificate; auditors read everything.
+a certificate; auditors read everything. A county's officers (its education bureau works
+through the county's account) record education assistance for their county's students.
 
 Accreditation (资质认定) and programmes are PROVINCE, not WRITE scoped by the centre's
 county. The officers' roles are the poverty offices (扶贫办); accrediting a training
@@ -20,7 +21,7 @@ from tuopin_eventkit.auth import region_of as region
 from tuopin_eventkit.service import Runtime
 from tuopin_training.application import queries
 
-READ, PROVINCE, PARTNER = Access.READ, Access.PROVINCE, Access.PARTNER
+READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER
 
 
 async def _programme_centre(runtime: Runtime, programme_id: str) -> Target | None:
@@ -41,10 +42,14 @@ programme = looked_up(_programme_centre, path="programme_id", org_role=Role.TRAI
 household = looked_up(_household_village, path="household_id")
 # Listings name the region they cover in the query; none named: province-wide.
 county_listed, code = region(query="county_code"), region(query="code")
-within = region(query="region")  # "62": the province's own officers and auditors
+within = region(query="region")
+# County-level and above (a township's or village's code does not contain the county's).
+deciding_county = region(body="county_code")  # "62": the province's own officers and auditors
 
 POLICY: Policy = {
     "POST /v1/centre-postings": Rule(PARTNER, posting_centre),
+    # The deciding county names itself; the handler refuses a student of another county.
+    "POST /v1/education-assistance": Rule(WRITE, deciding_county),
     "POST /v1/centres": Rule(PROVINCE),
     "POST /v1/centres/{centre_id}/accreditations": Rule(PROVINCE),
     "POST /v1/centres/{centre_id}/withdrawal": Rule(PROVINCE),

@@ -23,6 +23,7 @@ EVENTS = EventMap(
         (domain.CertificateRevoked, contract.CertificateRevokedV1),
         (domain.AcademicCertificateRecorded, contract.AcademicCertificateRecordedV1),
         (domain.PlacementRecorded, contract.PlacementRecordedV1),
+        (domain.EducationAssistanceRecorded, contract.EducationAssistanceRecordedV1),
     ]
 )
 

@@ -3,7 +3,12 @@
 from dataclasses import dataclass
 from datetime import date
 
-from tuopin_training.domain.terms import CertificateBasis, ProgrammeKind
+from tuopin_training.domain.terms import (
+    AssistanceKind,
+    CertificateBasis,
+    ProgrammeKind,
+    SchoolingLevel,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,3 +152,19 @@ class PlacementRecorded(PersonFact):
     start_date: date
     months_worked: int
     enrolment_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EducationAssistanceRecorded:
+    assistance_id: str
+    county_code: str
+    household_id: str
+    village_code: str
+    id_number_hash: str
+    id_number_masked: str
+    academic_year: int
+    level: SchoolingLevel
+    kind: AssistanceKind
+    school: str
+    amount_fen: int
+    decided_on: date

@@ -48,3 +48,32 @@ NEW_PROFESSIONAL_FARMERS_PER_YEAR = 15_000
 
 def working_age(birth: date | None, day: date) -> bool:
     return birth is not None and WORKING_AGE[0] <= age_on(birth, day) <= WORKING_AGE[1]
+
+
+class SchoolingLevel(StrEnum):
+    PRESCHOOL = "preschool"  # 学前教育
+    SECONDARY_VOCATIONAL = "secondary_vocational"  # 中等职业学校 (中职)
+    HIGHER_VOCATIONAL = "higher_vocational"  # 高职(专科)院校
+
+
+class AssistanceKind(StrEnum):
+    GRANT = "grant"  # 助学金
+    TUITION_WAIVER = "tuition_waiver"  # 免除学费
+    BOOK_FEE_WAIVER = "book_fee_waiver"  # 免除书本费
+    CARE_FEE_WAIVER = "care_fee_waiver"  # 免收保教费
+
+
+# Seed 四.9(1): "对贫困家庭学生就读中等职业学校、高职(专科)院校免除学费和书本费，并给中职学生
+# 每生每学年发放2000元助学金" and "对贫困家庭子女免收保教费": the schooling each kind is for.
+ASSISTANCE_LEVELS = {
+    AssistanceKind.GRANT: frozenset({SchoolingLevel.SECONDARY_VOCATIONAL}),
+    AssistanceKind.TUITION_WAIVER: frozenset(
+        {SchoolingLevel.SECONDARY_VOCATIONAL, SchoolingLevel.HIGHER_VOCATIONAL}
+    ),
+    AssistanceKind.BOOK_FEE_WAIVER: frozenset(
+        {SchoolingLevel.SECONDARY_VOCATIONAL, SchoolingLevel.HIGHER_VOCATIONAL}
+    ),
+    AssistanceKind.CARE_FEE_WAIVER: frozenset({SchoolingLevel.PRESCHOOL}),
+}
+# 中职助学金: 2,000 yuan per student per academic year, in fen.
+SECONDARY_VOCATIONAL_GRANT_FEN = 200_000

@@ -1,0 +1,170 @@
+"""Education assistance for poor students (教育扶贫, seed 四.9(1)) across two services and
+the real broker: the registry's events file the households, training learns their members
+from them, the county records a 中职 student's 2,000-yuan grant (助学金) and the fees
+waived (免除学费和书本费) in training, training's relay publishes them, and evaluation shows
+them in the household's 教育保障 and counts them in the roll-ups of every region above it.
+
+Both services run in process (their lifespans: migrations, relay, consumers) on their own
+SQLite files; the registry's part is its published events, as a registry would send them.
+"""
+
+from contextlib import AsyncExitStack
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+from stdnum.cn import ric
+
+from tuopin_contracts import Envelope, Topic
+from tuopin_contracts.events import registry as r
+from tuopin_contracts.topics import Inbound
+from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_evaluation.config import EvaluationSettings
+from tuopin_evaluation.entrypoints.app import app as evaluation_app
+from tuopin_eventkit.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
+from tuopin_eventkit.testing import bearer, client_for, eventually, publish
+from tuopin_training.config import TrainingSettings
+from tuopin_training.entrypoints.app import app as training_app
+
+KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_secret_value())
+TONGWEI, LONGXI = "621121", "621122"  # 通渭县, 陇西县 (定西市)
+
+
+def resident_id(birth: date, serial: int) -> str:
+    body = f"620121{birth:%Y%m%d}{serial:03d}"  # 榆中县
+    return body + ric.calc_check_digit(body + "0")
+
+
+def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
+    """A household registered in the county's village …100201, as the registry publishes it."""
+    household = uuid4()
+    members = [
+        r.Member(person_id=uuid4(), name=f"成员{i}", birth_date=KEYS.resident(n).birth_date,
+                 relation=Relation.HEAD if i == 0 else Relation.CHILD,
+                 id_number_hash=KEYS.resident(n).hash, id_number_masked=KEYS.resident(n).masked)
+        for i, n in enumerate(numbers)
+    ]  # fmt: skip
+    data = r.HouseholdRegisteredV2(
+        household_id=household, effective_date=date(2016, 4, 1),
+        file_number=f"{county}-{household.hex[:6]}", county_code=county,
+        village_code=f"{county}100201", poverty_attribute=PovertyAttribute.GENERAL,
+        primary_cause=PovertyCause.SCHOOLING, members=members, identified_year=2016,
+    )  # fmt: skip
+    return household, Envelope(
+        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(household),
+        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=1,
+    )  # fmt: skip
+
+
+def officer(county: str) -> dict[str, str]:
+    """The county's account (its education bureau records through it)."""
+    return bearer(AuthSettings(), Principal(f"edu-{county}", Role.COUNTY_OFFICER, region=county))
+
+
+def grant(county: str, number: str, **changes: object) -> dict[str, object]:
+    return {"county_code": county, "id_number": number, "academic_year": 2017,
+            "level": "secondary_vocational", "kind": "grant", "school": "通渭县职业中专",
+            "decided_on": "2017-10-15", **changes}  # fmt: skip
+
+
+async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
+    tmp_path: Path, kafka_settings: KafkaSettings
+) -> None:
+    """Seed 四.9(1) "给中职学生每生每学年发放2000元助学金": posted once in training (a
+    second grant for the same student-year refused), shown in evaluation's household view
+    and counted — students assisted, yuan granted and waived — in the roll-ups."""
+    students = {
+        TONGWEI: resident_id(date(2001, 9, 1), 11),
+        LONGXI: resident_id(date(2002, 3, 1), 12),
+    }
+    homes, filings = {}, []
+    for n, county in enumerate((TONGWEI, LONGXI)):
+        homes[county], envelope = filed(
+            county, [resident_id(date(1975, 1, 1), n), students[county]]
+        )
+        filings.append(envelope)
+    topics = [
+        Topic.REGISTRY,
+        Topic.LOANS,
+        Topic.TRAINING,
+        Topic.EVALUATION,
+        Inbound.CENTRE_POSTINGS,
+    ]
+    await ensure_topics(kafka_settings, topics)
+    await publish(kafka_settings, Topic.REGISTRY, *filings)
+    async with AsyncExitStack() as running:
+        training, evaluation = [
+            await running.enter_async_context(client_for(
+                app(settings(database_url=f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}",
+                             kafka=kafka_settings))))
+            for name, settings, app in [("training", TrainingSettings, training_app),
+                                        ("evaluation", EvaluationSettings, evaluation_app)]
+        ]  # fmt: skip
+
+        async def known_to_training() -> None:
+            for home in homes.values():
+                assert (await training.get(f"/v1/households/{home}")).status_code == 200
+
+        await eventually(known_to_training, timeout=60)
+
+        student = students[TONGWEI]
+        for county, key, body, status in [
+            (TONGWEI, "TW-2017-001", grant(TONGWEI, student), 201),
+            (TONGWEI, "TW-2017-001", grant(TONGWEI, student), 201),  # a retry: the first answer
+            (TONGWEI, "TW-2017-002", grant(TONGWEI, student, decided_on="2018-03-01"), 409),
+            (TONGWEI, "TW-2017-003", grant(TONGWEI, student, level="higher_vocational"), 422),
+            (LONGXI, "LX-2017-001", grant(TONGWEI, student), 403),  # another county's token
+            (TONGWEI, "TW-2017-004", grant(TONGWEI, student, kind="tuition_waiver",
+                                           amount_fen=180_000), 201),
+            (LONGXI, "LX-2017-002", grant(LONGXI, students[LONGXI], school="陇西县职专"), 201),
+        ]:  # fmt: skip
+            headers = {"Idempotency-Key": key, **officer(county)}
+            answer = await training.post("/v1/education-assistance", json=body, headers=headers)
+            assert answer.status_code == status, answer.text
+
+        async def shown() -> dict:
+            view = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education")
+            assert view.status_code == 200, view.text
+            assert view.json()["students_assisted"] == 1 and view.json()["waived_fen"] == 180_000
+            return view.json()
+
+        view = await eventually(shown, timeout=60)
+        assert (view["granted_fen"], view["waived_fen"]) == (200_000, 180_000)
+        (pupil,) = view["members"]
+        assert pupil["member"].endswith(student[-4:]) and student not in str(view)
+        (year,) = pupil["years"]
+        assert (year["academic_year"], year["level"], year["granted_fen"]) == (
+            2017, "secondary_vocational", 200_000)  # fmt: skip
+        assert sorted(a["kind"] for a in year["assistance"]) == ["grant", "tuition_waiver"]
+        before = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
+                                      params={"as_of": "2017-10-14"})  # fmt: skip
+        assert (before.json()["students_assisted"], before.json()["members"]) == (0, [])
+
+        async def counted() -> dict:
+            answer = await evaluation.get(
+                "/v1/rollups", params={"region": "621100", "level": "county"}
+            )
+            rows = answer.json()["rows"]
+            by = {r["code"]: r for r in rows}
+            assert by[LONGXI]["students_assisted"] == 1
+            return by
+
+        by = await eventually(counted, timeout=60)
+        assert [(by[c]["students_assisted"], by[c]["education_granted_fen"],
+                 by[c]["education_waived_fen"]) for c in (TONGWEI, LONGXI)] == [
+            (1, 200_000, 180_000), (1, 200_000, 0)]  # fmt: skip
+        city = await evaluation.get("/v1/rollups", params={"region": "620000", "level": "city"})
+        (dingxi,) = [r for r in city.json()["rows"] if r["code"] == "621100"]
+        assert (dingxi["students_assisted"], dingxi["education_granted_fen"]) == (2, 400_000)
+        early = await evaluation.get("/v1/rollups", params={"region": "621100", "level": "county",
+                                                            "as_of": "2017-09-30"})  # fmt: skip
+        assert [r["students_assisted"] for r in early.json()["rows"]] == [0, 0], early.text
+        # A county officer sees its own county's figures, not the neighbour's household.
+        mine = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
+                                    headers=officer(TONGWEI))  # fmt: skip
+        assert mine.status_code == 200
+        theirs = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
+                                      headers=officer(LONGXI))  # fmt: skip
+        assert theirs.status_code == 403
