@@ -43,11 +43,11 @@ async def household(
         year["assistance"].append(
             {"kind": r.kind, "amount_fen": r.amount_fen, "decided_on": r.decided_on}
         )
+    every_year = [y for by_year in years.values() for y in by_year.values()]
     members = [
         {"member": masked[person], "years": list(by_year.values())}
         for person, by_year in years.items()
     ]
-    every_year = [y for m in members for y in m["years"]]
     return {
         "household_id": household_id,
         "as_of": as_of,
