@@ -49,7 +49,7 @@ def spec(tmp_path: Path) -> ServiceSpec:
         settings=Settings,
         migrations=tmp_path / "versions",
         routers=[router],
-        policy={"GET /v1/notices": auth.public()},
+        access={"GET /v1/notices": auth.public()},
     )
 
 

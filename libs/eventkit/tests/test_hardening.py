@@ -43,7 +43,7 @@ async def notices() -> list[str]:
     return ["公示"]
 
 
-POLICY = {
+ACCESS = {
     "POST /v1/notes": auth.Rule(auth.Access.WRITE),
     "POST /v1/files": auth.Rule(auth.Access.WRITE),
     "GET /v1/notices": auth.public(),
@@ -59,7 +59,7 @@ def service(tmp_path: Path, **settings: Any) -> FastAPI:
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec = ServiceSpec(
         name="hardened", title="Hardened", settings=Settings,
-        migrations=tmp_path / "versions", routers=[router], policy=POLICY,
+        migrations=tmp_path / "versions", routers=[router], access=ACCESS,
     )  # fmt: skip
     return create_app(
         spec,

@@ -118,7 +118,7 @@ async def test_http_answers_an_unreachable_database_503_and_a_bug_500(tmp_path: 
         database_url=refused.url.render_as_string(), migrate_on_start=False,
         kafka=kafka.KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # nothing talks to Kafka
     )  # fmt: skip
-    app = service(tmp_path, settings, routers=[router], policy=policy)
+    app = service(tmp_path, settings, routers=[router], access=policy)
     try:
         async with client_for(app) as client, pool.connect():
             assert_unavailable(await client.get("/v1/refused"))

@@ -60,7 +60,7 @@ async def unchecked_route(village_code: str) -> dict[str, str]:
     return {"village": village_code}
 
 
-POLICY = {
+ACCESS = {
     "POST /v1/filings": Rule(Access.WRITE, region_of(body="village_code")),
     "GET /v1/listings": Rule(Access.READ, region_of(query="region")),
     "GET /v1/things/{thing_id}": Rule(Access.READ, looked_up(_thing, path="thing_id")),
@@ -73,7 +73,7 @@ class Settings(ServiceSettings):
     database_url: str = "sqlite+aiosqlite:///:memory:"
 
 
-def service(tmp_path: Path, policy: auth.Policy = POLICY) -> FastAPI:
+def service(tmp_path: Path, access: auth.AccessRules = ACCESS) -> FastAPI:
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec = ServiceSpec(
         name="scoped",
@@ -81,7 +81,7 @@ def service(tmp_path: Path, policy: auth.Policy = POLICY) -> FastAPI:
         settings=Settings,
         migrations=tmp_path / "versions",
         routers=[router, unchecked],
-        policy=policy,
+        access=access,
     )
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
@@ -172,7 +172,7 @@ async def test_a_scoped_route_not_built_with_the_kernels_router_is_refused(tmp_p
 
 def test_a_service_whose_scope_is_read_from_nowhere_refuses_to_start(tmp_path) -> None:
     wrong: dict[str, Any] = {
-        **POLICY,
+        **ACCESS,
         "POST /v1/filings": Rule(Access.WRITE, region_of(body="code")),
     }
     with pytest.raises(RuntimeError, match="no body field code"):

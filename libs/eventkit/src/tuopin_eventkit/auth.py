@@ -360,7 +360,7 @@ def looked_up(find: Find, *, path: str, org_role: Role | None = None) -> Resolve
     return Resolver(_at(path, None, None), find, "org" if org_role else "region", org_role)
 
 
-Policy = Mapping[str, Rule]  # "METHOD /path/{template}" → rule
+AccessRules = Mapping[str, Rule]  # "METHOD /path/{template}" → rule
 
 
 def may_call(who: Principal, rule: Rule) -> bool:

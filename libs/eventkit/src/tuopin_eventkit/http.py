@@ -333,7 +333,7 @@ class _Telemetry(BaseHTTPMiddleware):
         return response
 
 
-KERNEL_POLICY: auth.Policy = {
+KERNEL_ACCESS: auth.AccessRules = {
     "GET /healthz": auth.public(),
     "GET /readyz": auth.public(),
     "GET /metrics": auth.public(),
@@ -359,7 +359,7 @@ async def authorize(
     runtime = request.app.state.runtime
     route = request.scope.get("route")
     action = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    rule = runtime.policy.get(action)
+    rule = runtime.access.get(action)
     if rule is None:
         log.error("no access rule for %s: refused", action)
         raise auth.Forbidden(f"{action} has no access rule")

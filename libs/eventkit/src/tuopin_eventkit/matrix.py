@@ -20,7 +20,7 @@ from uuid import uuid4
 
 import httpx
 
-from tuopin_eventkit.auth import Access, AuthSettings, Place, Policy, Principal, Role, Rule
+from tuopin_eventkit.auth import Access, AccessRules, AuthSettings, Place, Principal, Role, Rule
 from tuopin_eventkit.testing import bearer
 
 REGIONAL_DIGITS = {Role.CITY_OFFICER: 4, Role.COUNTY_OFFICER: 6, Role.TOWNSHIP_OFFICER: 9,
@@ -75,7 +75,7 @@ def expected(rule: Rule, role: Role, inside: bool, digits: int = 12) -> bool:
 async def walk(
     client: httpx.AsyncClient,
     settings: AuthSettings,
-    policy: Policy,
+    access: AccessRules,
     scope: Scope,
     path: Mapping[str, str],
     query: Mapping[str, str] | None = None,
@@ -88,7 +88,7 @@ async def walk(
     Returns the number of calls made."""
     mismatches, calls = [], 0
     declared = await query_parameters(client)
-    for key, rule in policy.items():
+    for key, rule in access.items():
         method, template = key.split(" ", 1)
         url = template.format(**path)
         body = (bodies or {}).get(key)
@@ -143,7 +143,7 @@ def beside(code: str, digits: int) -> str:
 async def disagree(
     client: httpx.AsyncClient,
     settings: AuthSettings,
-    policy: Policy,
+    access: AccessRules,
     scope: Scope,
     path: Mapping[str, str],
     query: Mapping[str, str] | None = None,
@@ -170,7 +170,7 @@ async def disagree(
     organisation becomes "other-org"."""
     mismatches, calls = [], 0
     declared = await query_parameters(client)
-    for key, rule in policy.items():
+    for key, rule in access.items():
         precision = (digits or {}).get(key, 12)
         params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
         body = (bodies or {}).get(key)

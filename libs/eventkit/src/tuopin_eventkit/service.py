@@ -42,7 +42,7 @@ class ServiceSpec:
     inline_projections: Sequence[Projection] = ()  # its own events, in the same transaction
     private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
     intake: Intake | None = None  # partners' postings through Kafka (banks, centres)
-    policy: auth.Policy = field(default_factory=dict)  # "METHOD /route" → who may call it
+    access: auth.AccessRules = field(default_factory=dict)  # "METHOD /route" → who may call it
 
     @property
     def source(self) -> str:
@@ -76,18 +76,18 @@ class Runtime:
     store: EventStore
     reader: AsyncEngine = field(init=False)
     verifier: auth.Verifier = field(init=False)
-    policy: auth.Policy = field(init=False)
+    access: auth.AccessRules = field(init=False)
     rate_limit: PublicRateLimit = field(init=False)
     reactions: list[Reaction] = field(init=False)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from tuopin_eventkit.http import KERNEL_POLICY
+        from tuopin_eventkit.http import KERNEL_ACCESS
 
         self.reactions = [react(self.store) for react in self.spec.reactions]
         self.reader = read_only(self.engine)
         self.verifier = auth.Verifier(self.settings.auth)
-        self.policy = {**KERNEL_POLICY, **self.spec.policy}
+        self.access = {**KERNEL_ACCESS, **self.spec.access}
         self.rate_limit = PublicRateLimit(
             self.settings.public_rate_limit, self.settings.rate_limit_storage
         )
@@ -186,17 +186,17 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.include_router(router)
     problems.document(app)
     app.add_middleware(problems.Localised)  # outermost: every problem, whoever made it
-    _check_policy(app, spec)
+    _check_access(app, spec)
     return app
 
 
-def _check_policy(app: FastAPI, spec: ServiceSpec) -> None:
+def _check_access(app: FastAPI, spec: ServiceSpec) -> None:
     """Every route of the API document has its access rule, and every rule's scope names a
     parameter or body field its route declares: a route nobody thought about would
     answer 403 to all, a scope read from nowhere would refuse everyone — better to refuse
     to start. (Routes kept out of the document, like static assets, are refused at request
     time unless they have a rule too.)"""
-    from tuopin_eventkit.http import KERNEL_POLICY
+    from tuopin_eventkit.http import KERNEL_ACCESS
 
     document = app.openapi()
     operations = {
@@ -204,13 +204,13 @@ def _check_policy(app: FastAPI, spec: ServiceSpec) -> None:
         for path, methods in document["paths"].items()
         for method, operation in methods.items()
     }
-    missing = sorted(set(operations) - {*KERNEL_POLICY, *spec.policy})
+    missing = sorted(set(operations) - {*KERNEL_ACCESS, *spec.access})
     if missing:
         raise RuntimeError(f"{spec.name}: routes without an access rule {missing}")
     schemas = document.get("components", {}).get("schemas", {})
     nowhere = [
         f"{key} (no {rule.scope.at.place} field {rule.scope.at.name})"
-        for key, rule in spec.policy.items()
+        for key, rule in spec.access.items()
         if rule.scope.at is not None
         and key in operations
         and rule.scope.at.name not in _fields(operations[key], rule.scope.at.place, schemas)

@@ -80,11 +80,11 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         }  # fmt: skip
         bodies = {"POST /v1/assessments": {"county_code": COUNTY}}
         calls = await walk(
-            client, service.state.runtime.settings.auth, spec.policy,
+            client, service.state.runtime.settings.auth, spec.access,
             Scope(village=VILLAGE, orgs={}), path, query={"region": COUNTY}, bodies=bodies,
             digits=dict.fromkeys(COUNTY_WIDE, 6),
         )  # fmt: skip
-        assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        assert calls == len(spec.access) * (1 + 2 * len(Role))
         # Valid bodies now, aimed outside the caller (or with a parameter the route does
         # not declare): only the scope stands between them and the handler.
         there = await client.post("/v1/assessments", json={**order, "county_code": FAR})
@@ -114,7 +114,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         await disagree(
             client,
             service.state.runtime.settings.auth,
-            spec.policy,
+            spec.access,
             Scope(village=VILLAGE, orgs={}),
             path,
             query={"region": COUNTY},

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tuopin_evaluation.application.policy import rule_set
+from tuopin_evaluation.application.reference import rule_set
 from tuopin_evaluation.domain.assessment import Rate, Results
 from tuopin_evaluation.domain.delisting import Assessed, delisting
 

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tuopin_evaluation.application.policy import poverty_lines, rule_sets
+from tuopin_evaluation.application.reference import poverty_lines, rule_sets
 from tuopin_evaluation.domain.exit_standard import (
     HouseholdFacts,
     Person,

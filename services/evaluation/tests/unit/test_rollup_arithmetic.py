@@ -11,7 +11,7 @@ from importlib.resources import files
 
 import pytest
 
-from tuopin_evaluation.application import policy
+from tuopin_evaluation.application import reference
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet
 
@@ -313,7 +313,7 @@ def test_villages_without_poor_households_still_count_in_the_denominator() -> No
 
 
 def test_eligible_poor_villages_are_counted_when_rules_are_given() -> None:
-    rules = policy.rule_set("gansu-2016").village_exit
+    rules = reference.rule_set("gansu-2016").village_exit
     assessed = ru.Condition(1, date(2017, 6, 30), "县扶贫办")  # a yes, 1 fen, 1 house
     all_met = dict.fromkeys(
         [*(c.name for c in rules.criteria if c.name != "housing_safety"), *ru.HOUSING], assessed
@@ -334,7 +334,7 @@ def test_eligible_poor_villages_are_counted_when_rules_are_given() -> None:
 
 
 def test_bands_around_the_line_in_fen() -> None:
-    line = policy.poverty_lines().fen(2016)
+    line = reference.poverty_lines().fen(2016)
     assert line == 295_200
     bands = ru.income_bands(line)
     assert [(b.name, b.above_fen, b.up_to_fen) for b in bands] == [
@@ -387,7 +387,7 @@ def test_distribution_shares() -> None:
 
 
 def test_rule_sets_carry_village_and_county_thresholds_as_decimals() -> None:
-    rules = policy.rule_set("gansu-2016")
+    rules = reference.rule_set("gansu-2016")
     assert rules.village_exit is not None and rules.county_delisting is not None
     assert rules.village_exit.max_incidence == Decimal("0.03")
     assert isinstance(rules.village_exit.max_incidence, Decimal)
@@ -403,25 +403,25 @@ def test_rule_sets_carry_village_and_county_thresholds_as_decimals() -> None:
 
 
 def test_a_what_if_rule_set_is_never_in_force() -> None:
-    what_if = policy.rule_set("national-2016-central-eastern")
+    what_if = reference.rule_set("national-2016-central-eastern")
     assert what_if.what_if_only and what_if.village_exit.max_incidence == Decimal("0.02")
     from datetime import date
 
-    assert policy.rule_set_in_force(date(2030, 1, 1)).name == "gansu-2016"
+    assert reference.rule_set_in_force(date(2030, 1, 1)).name == "gansu-2016"
     with pytest.raises(LookupError, match="no rule set named"):
-        policy.rule_set("gansu-1999")
+        reference.rule_set("gansu-1999")
 
 
 def test_thresholds_written_as_numbers_are_refused() -> None:
     data = json.loads((files("tuopin_evaluation") / "reference" / "rule_sets.json").read_text())
     raw = data["rule_sets"][0]
-    assert isinstance(policy.parse_rule_set(raw), RuleSet)
+    assert isinstance(reference.parse_rule_set(raw), RuleSet)
     floating = {**raw, "village_exit": {**raw["village_exit"], "max_incidence": 0.03}}
     with pytest.raises(ValueError, match="decimal string"):
-        policy.parse_rule_set(floating)
+        reference.parse_rule_set(floating)
     too_big = {**raw, "county_delisting": {**raw["county_delisting"], "min_approval_rate": "90"}}
     with pytest.raises(ValueError, match="between 0 and 1"):
-        policy.parse_rule_set(too_big)
+        reference.parse_rule_set(too_big)
 
 
 def test_every_threshold_in_the_file_is_a_string() -> None:
@@ -434,5 +434,5 @@ def test_every_threshold_in_the_file_is_a_string() -> None:
 
 
 def test_replace_keeps_the_sections() -> None:
-    rules = policy.rule_set("gansu-2016")
+    rules = reference.rule_set("gansu-2016")
     assert replace(rules, income_years_above_line=2).village_exit == rules.village_exit

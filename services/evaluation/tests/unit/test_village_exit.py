@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from tuopin_evaluation.application import policy
+from tuopin_evaluation.application import reference
 from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
 from tuopin_evaluation.domain.rollup import Condition, VillageFigures, village_exit
 
-RULES = policy.rule_set("gansu-2016").village_exit
-WHAT_IF = policy.rule_set("national-2016-central-eastern").village_exit
+RULES = reference.rule_set("gansu-2016").village_exit
+WHAT_IF = reference.rule_set("national-2016-central-eastern").village_exit
 FLAGS = ("road_access", "safe_drinking_water", "power_supply", "broadband", "village_clinic",
          "school_access", "cultural_venue", "industry")  # fmt: skip
 FIGURES = {"collective_income": 2_000_000, "dangerous_houses": 4, "dangerous_houses_renovated": 4}

@@ -621,10 +621,10 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             "GET /v1/reports/portfolio.csv",
         ]  # fmt: skip
         calls = await walk(
-            client, service.state.runtime.settings.auth, spec.policy, scope, path,
+            client, service.state.runtime.settings.auth, spec.access, scope, path,
             query={"county_code": COUNTY}, bodies=bodies, digits=dict.fromkeys(county_wide, 6),
         )  # fmt: skip
-        assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        assert calls == len(spec.access) * (1 + 2 * len(Role))
         head = (await client.get("/v1/events")).json()["head"]
         valid = {
             "POST /v1/bank-postings": step("overdue", "R-1", days_past_due=30, as_of="2016-08-01"),
@@ -647,7 +647,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
         await disagree(
             client,
             service.state.runtime.settings.auth,
-            spec.policy,
+            spec.access,
             scope,
             path,
             query={"county_code": COUNTY},

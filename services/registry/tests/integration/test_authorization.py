@@ -73,17 +73,17 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     head = await head_of_feed(client)
     auth, digits = application.state.runtime.settings.auth, dict.fromkeys(county_wide, 6)
     calls = await walk(
-        client, auth, spec.policy, Scope(VILLAGE, {}), path,
+        client, auth, spec.access, Scope(VILLAGE, {}), path,
         query={"region": COUNTY}, bodies=bodies, digits=digits,
     )  # fmt: skip
-    assert calls == len(spec.policy) * (1 + 2 * len(Role))
+    assert calls == len(spec.access) * (1 + 2 * len(Role))
     assert await head_of_feed(client) == head  # no call of the walk wrote anything
     # Valid bodies now, each aimed outside the caller (or inside, with a parameter the
     # route does not declare): only the scope stands between them and the handler.
     await disagree(
         client,
         auth,
-        spec.policy,
+        spec.access,
         Scope(VILLAGE, {}),
         path,
         query={"region": COUNTY},

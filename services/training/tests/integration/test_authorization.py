@@ -51,10 +51,10 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         # Centres are listed, and education assistance decided, by county.
         digits = {"GET /v1/centres": 6, "POST /v1/education-assistance": 6}
         calls = await walk(
-            client, AuthSettings(), spec.policy, scope, path, query=query, bodies=bodies,
+            client, AuthSettings(), spec.access, scope, path, query=query, bodies=bodies,
             digits=digits,
         )  # fmt: skip
-        assert calls == len(spec.policy) * (1 + 2 * len(Role))
+        assert calls == len(spec.access) * (1 + 2 * len(Role))
         # The walk derives "inside" from each rule's own scope kind, so a rule made
         # province-only by mistake would pass it: what each scope is for, pinned here.
         county = Principal("c", Role.COUNTY_OFFICER, region=COUNTY)
@@ -80,7 +80,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         await disagree(
             client,
             AuthSettings(),
-            spec.policy,
+            spec.access,
             scope,
             path,
             query=query,

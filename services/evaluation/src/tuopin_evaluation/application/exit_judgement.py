@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, uuid5
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
-from tuopin_evaluation.application import policy
+from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.return_watch import close_on_return, warn_if_exited
 from tuopin_evaluation.application.verdicts import judge_exit
 from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
@@ -40,7 +40,7 @@ def exit_judgement(store: EventStore) -> Reaction:
 
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
-            line = policy.poverty_lines().fen(e.data.year)
+            line = reference.poverty_lines().fen(e.data.year)
             shortfall = income_shortfall(e.data.per_head, line, e.data.year)
             await warn_if_exited(conn, store, e, shortfall)
 

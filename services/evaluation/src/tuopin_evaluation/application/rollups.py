@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import LAST_DAY, today
 from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_evaluation.application import policy
+from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.facts import (
     households,
     income_history,
@@ -65,7 +65,7 @@ class PolicyUnavailable(RuleViolation):
 def choose_rules(as_of: date | None, name: str | None) -> RuleSet:
     """The named rule set (what-if), else the one in force on ``as_of`` (default today)."""
     try:
-        return policy.rule_set(name) if name else policy.rule_set_in_force(as_of or today())
+        return reference.rule_set(name) if name else reference.rule_set_in_force(as_of or today())
     except LookupError as exc:
         raise PolicyUnavailable(str(exc)) from None
 
@@ -499,7 +499,7 @@ async def income_distribution(
         if latest is None:
             raise NotFound(f"no income recorded for households in {region}")
         year = int(latest)
-    line = policy.poverty_lines().fen(year)
+    line = reference.poverty_lines().fen(year)
     if line is None:
         raise PolicyUnavailable(f"no poverty line for {year} in the reference table")
     bands = ru.income_bands(line)

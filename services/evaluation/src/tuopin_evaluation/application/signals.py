@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import today
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_evaluation.application.facts import households, income_history, status_history
-from tuopin_evaluation.application.policy import poverty_lines
 from tuopin_evaluation.application.reach import completions, disbursements
+from tuopin_evaluation.application.reference import poverty_lines
 from tuopin_evaluation.domain import signals as sg
 from tuopin_eventkit.db import recorded_by
 

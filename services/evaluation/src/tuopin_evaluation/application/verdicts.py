@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import EventData
 from tuopin_contracts.dates import born
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
-from tuopin_evaluation.application import policy
+from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.facts import households, incomes, member_on, members
 from tuopin_evaluation.domain.exit_standard import (
     Criterion,
@@ -67,8 +67,8 @@ def criteria_for(
     facts: HouseholdFacts, on: date, year: int, rules: RuleSet | None = None
 ) -> list[Criterion]:
     """The exit standard in force on ``on`` (or ``rules``, what-if), on the income of ``year``."""
-    chosen = rules or rule_set_on(list(policy.rule_sets()), on)
-    return verify(facts, on, year, chosen, policy.poverty_lines())
+    chosen = rules or rule_set_on(list(reference.rule_sets()), on)
+    return verify(facts, on, year, chosen, reference.poverty_lines())
 
 
 async def recompute(

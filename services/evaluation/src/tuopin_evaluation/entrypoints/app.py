@@ -6,11 +6,11 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_evaluation.adapters import (
+    access,
     assessments_api,
     counties_api,
     dashboard,
     education_api,
-    policy,
     return_warnings_api,
 )
 from tuopin_evaluation.adapters.http import router
@@ -42,7 +42,7 @@ spec = ServiceSpec(
     reactions=[exit_judgement],  # verdicts on exits put on notice, return warnings
     inline_projections=[warning_list()],  # the counties' work list of return warnings
     private_tables=[assessment_frames],  # third-party assessments by county and year
-    policy=policy.POLICY,
+    access=access.ACCESS,
 )
 
 

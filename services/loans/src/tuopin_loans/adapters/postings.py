@@ -24,7 +24,7 @@ from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.service import Runtime, RuntimeDep
-from tuopin_loans.adapters.policy import POLICY
+from tuopin_loans.adapters.access import ACCESS
 from tuopin_loans.application import lending
 
 BankId = Annotated[Text, Field(min_length=1, max_length=40, examples=["gansu-rcc"])]
@@ -184,7 +184,7 @@ async def post(runtime: Runtime, posting: Any, key: str | None) -> Outcome:
 
 intake = Intake(
     topic=Inbound.BANK_POSTINGS, body=BankPosting, handle=post,
-    rule=POLICY["POST /v1/bank-postings"],
+    rule=ACCESS["POST /v1/bank-postings"],
 )  # fmt: skip
 
 router = Router(prefix="/v1", tags=["bank postings"])

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_loans.adapters import http, mutual_aid_api, policy, postings
+from tuopin_loans.adapters import access, http, mutual_aid_api, postings
 from tuopin_loans.application.borrower_households import projection
 from tuopin_loans.application.loan_book import book
 from tuopin_loans.application.mutual_aid_book import ledger
@@ -22,7 +22,7 @@ spec = ServiceSpec(
     projections=[projection],
     inline_projections=[book, ledger],
     intake=postings.intake,
-    policy=policy.POLICY,
+    access=access.ACCESS,
 )
 
 

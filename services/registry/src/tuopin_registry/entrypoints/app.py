@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_registry.adapters import imports, policy
+from tuopin_registry.adapters import access, imports
 from tuopin_registry.adapters.http import router
 from tuopin_registry.application import household_index, people, village_index
 from tuopin_registry.application.exit_verification import exit_verifications
@@ -25,7 +25,7 @@ spec = ServiceSpec(
     reactions=[exit_verifications],  # evaluation's verdicts exit households
     inline_projections=INLINE,
     private_tables=[people.people, people.identity_reads, imports.imports],
-    policy=policy.POLICY,
+    access=access.ACCESS,
 )
 
 

@@ -8,7 +8,7 @@ from tuopin_contracts import Topic
 from tuopin_contracts.topics import Inbound
 from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.service import ServiceSpec, create_app
-from tuopin_training.adapters import policy
+from tuopin_training.adapters import access
 from tuopin_training.adapters.http import router
 from tuopin_training.adapters.postings_api import handle
 from tuopin_training.application import records, trainee_households
@@ -29,9 +29,9 @@ spec = ServiceSpec(
         topic=Inbound.CENTRE_POSTINGS,
         body=CentrePosting,
         handle=handle,
-        rule=policy.POLICY["POST /v1/centre-postings"],
+        rule=access.ACCESS["POST /v1/centre-postings"],
     ),
-    policy=policy.POLICY,
+    access=access.ACCESS,
 )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tuopin_evaluation.application.assessments import frames
 from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.application.return_watch import warnings
-from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
+from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
 from tuopin_eventkit.service import Runtime
 
 READ, WRITE, ASSESS, PROVINCE = Access.READ, Access.WRITE, Access.ASSESS, Access.PROVINCE
@@ -51,7 +51,7 @@ household = looked_up(_household, path="household_id")
 assessment = looked_up(_assessment, path="assessment_id")
 warning = looked_up(_warning, path="warning_id")
 
-POLICY: Policy = {
+ACCESS: AccessRules = {
     "GET /dashboard": public(),
     "GET /dashboard/{name}": public(),
     "GET /v1/stats": Rule(READ),

@@ -8,7 +8,7 @@ included; the public notice (公告公示) is open to all, with personal data ma
 
 from sqlalchemy import select
 
-from tuopin_eventkit.auth import Access, Policy, Rule, Target, looked_up, public, region_of
+from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
 from tuopin_eventkit.service import Runtime
 from tuopin_registry.application import people
 from tuopin_registry.application.household_index import households
@@ -44,7 +44,7 @@ async def _county_of_person(runtime: Runtime, person_id: str) -> Target | None:
 
 person_county = looked_up(_county_of_person, path="person_id")
 
-POLICY: Policy = {
+ACCESS: AccessRules = {
     # Filing names its village in the body: an officer files only into their region.
     "POST /v1/households": Rule(WRITE, filed_in),
     "GET /v1/households": Rule(READ, listing),

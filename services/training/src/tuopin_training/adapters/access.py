@@ -16,7 +16,7 @@ the centre's county looked up for renewal, withdrawal and programmes); moving to
 one-line change per rule if the province delegates accreditation to its counties.
 """
 
-from tuopin_eventkit.auth import Access, Policy, Role, Rule, Target, looked_up, org_of, public
+from tuopin_eventkit.auth import Access, AccessRules, Role, Rule, Target, looked_up, org_of, public
 from tuopin_eventkit.auth import region_of as region
 from tuopin_eventkit.service import Runtime
 from tuopin_training.application import queries
@@ -46,7 +46,7 @@ within = region(query="region")
 # County-level and above (a township's or village's code does not contain the county's).
 deciding_county = region(body="county_code")  # "62": the province's own officers and auditors
 
-POLICY: Policy = {
+ACCESS: AccessRules = {
     "POST /v1/centre-postings": Rule(PARTNER, posting_centre),
     # The deciding county names itself; the handler refuses a student of another county.
     "POST /v1/education-assistance": Rule(WRITE, deciding_county),

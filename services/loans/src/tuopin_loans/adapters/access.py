@@ -8,7 +8,16 @@ County-wide views (portfolio, risk funds, subsidy, mutual-aid funds) name their 
 ask for their own county (403 for another, or for none).
 """
 
-from tuopin_eventkit.auth import Access, Policy, Role, Rule, Target, looked_up, org_of, region_of
+from tuopin_eventkit.auth import (
+    Access,
+    AccessRules,
+    Role,
+    Rule,
+    Target,
+    looked_up,
+    org_of,
+    region_of,
+)
 from tuopin_eventkit.service import Runtime
 from tuopin_loans.application import borrower_households as registry
 
@@ -38,7 +47,7 @@ village = region_of(path="village_code")
 county = region_of(path="county_code")
 county_listed = region_of(query="county_code")  # none named: province-wide
 
-POLICY: Policy = {
+ACCESS: AccessRules = {
     "POST /v1/bank-postings": Rule(PARTNER, posting_bank),
     "GET /v1/banks/{bank_id}/loans": Rule(READ, bank),
     "GET /v1/banks/{bank_id}/loans/{loan_ref}": Rule(READ, bank),
