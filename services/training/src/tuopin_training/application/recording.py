@@ -87,11 +87,34 @@ class Recorder:
         await self.store.lock_appends(self.conn)
         centre_id = str(posting.centre_id)
         centre = await self.centre(centre_id)
-        # Every concrete posting has its ``kind`` (a Literal); the base model has none.
-        handler = getattr(self, f"_{posting.kind}")  # type: ignore[attr-defined]
-        aggregate, event = await handler(posting, centre_id, centre)
+        kind, (aggregate, event) = await self._decide(posting, centre_id, centre)
         await self.save(aggregate)
-        return Outcome(201, view(posting.kind, event))  # type: ignore[attr-defined]  # as above
+        return Outcome(201, view(kind, event))
+
+    async def _decide(self, posting: p.Posting, centre_id: str, centre: Centre) -> Any:
+        """The posting's kind, and the record it changes with the event it records."""
+        match posting:
+            case p.EnrolmentPosting():
+                decided = await self._enrolment(posting, centre_id, centre)
+            case p.AttendancePosting():
+                decided = await self._attendance(posting, centre_id, centre)
+            case p.CompletionPosting():
+                decided = await self._completion(posting, centre_id, centre)
+            case p.DropOutPosting():
+                decided = await self._drop_out(posting, centre_id, centre)
+            case p.AppraisalPosting():
+                decided = await self._appraisal(posting, centre_id, centre)
+            case p.CertificatePosting():
+                decided = await self._certificate(posting, centre_id, centre)
+            case p.RevocationPosting():
+                decided = await self._revocation(posting, centre_id, centre)
+            case p.AcademicCertificatePosting():
+                decided = await self._academic_certificate(posting, centre_id, centre)
+            case p.PlacementPosting():
+                decided = await self._placement(posting, centre_id, centre)
+            case _:
+                raise TypeError(f"no rule records a {type(posting).__name__}")
+        return posting.kind, decided
 
     async def _enrolment(self, post: p.EnrolmentPosting, centre_id: str, _: Centre) -> Any:
         person, identity = await self.person(post.id_number)
