@@ -13,7 +13,7 @@ from tuopin_contracts.vocabulary import Health
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
 from tuopin_eventkit.idempotency import Outcome, scrub
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore
+from tuopin_eventkit.store import EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.mapping import households, villages
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
@@ -327,14 +327,10 @@ async def change_household(
 ) -> Outcome:
     """Load, let the household decide (it records events or refuses), save. The answer
     shows the members' details when given the vault's key (a reaction needs none)."""
-    repository = households(store)
-    household = await repository.get(conn, household_id)
-    if household is None:
-        raise NotFound(f"no household {household_id}")
-    if expected_version is not None and expected_version != household.version:
-        raise ConcurrencyConflict(household_id, expected_version, household.version)
-    decide(household)
-    await repository.save(conn, household)
+    household, _ = await households(store).change(
+        conn, household_id, decide, expected=expected_version,
+        missing=f"no household {household_id}",
+    )  # fmt: skip
     if vault is None:
         return Outcome(200, view(household, {}))
     return Outcome(200, await household_view(conn, vault, household))
@@ -384,14 +380,9 @@ async def change_village(
     decide: Callable[[Village], None],
 ) -> Outcome:
     """Load, let the village decide (it records events or refuses), save."""
-    repository = villages(store)
-    village = await repository.get(conn, village_code)
-    if village is None:
-        raise NotFound(f"no village {village_code}")
-    if expected_version is not None and expected_version != village.version:
-        raise ConcurrencyConflict(village_code, expected_version, village.version)
-    decide(village)
-    await repository.save(conn, village)
+    village, _ = await villages(store).change(
+        conn, village_code, decide, expected=expected_version, missing=f"no village {village_code}"
+    )
     return Outcome(
         200, {"village_code": village.id, "version": village.version, **ledger_view(village.ledger)}
     )
