@@ -25,7 +25,7 @@ def registering(store: EventStore, stream: str, runs: list[int]) -> idempotency.
         await asyncio.sleep(0.01)  # widen the window a concurrent twin could slip into
         event = NewEvent("test.registered.v1", {"stream": stream})
         [recorded] = await store.append(conn, "household", stream, version, [event])
-        return Outcome(201, {"stream": stream, "position": recorded.position})
+        return Outcome({"stream": stream, "position": recorded.position}, created=True)
 
     return command
 

@@ -147,7 +147,7 @@ async def take_posting(runtime: Runtime, posting: Posting, key: str) -> Outcome:
     async def command(conn) -> Outcome:
         event = NewEvent("test.posted.v1", {"ref": posting.ref})
         await runtime.store.append(conn, "posting", posting.ref, 0, [event])
-        return Outcome(201, {"ref": posting.ref})
+        return Outcome({"ref": posting.ref}, created=True)
 
     return await runtime.execute("posting", key, posting.model_dump(), command)
 

@@ -44,11 +44,17 @@ class IdempotencyKeyReused(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """A command's answer; its body is made JSON-ready at once, so a replay is identical."""
+    """A command's answer: what it says, and whether it made something new (the web layer
+    answers 201 Created, else 200). The body is made JSON-ready at once, so a replay is
+    identical."""
 
-    status_code: int
     body: dict[str, Any]
+    created: bool = False
     replayed: bool = False
+
+    @property
+    def status_code(self) -> int:
+        return 201 if self.created else 200
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "body", to_jsonable_python(self.body))
@@ -129,7 +135,7 @@ async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> O
         return None
     if row.fingerprint != print_:
         raise IdempotencyKeyReused(key)
-    return Outcome(row.status_code, row.response, replayed=True)
+    return Outcome(row.response, created=row.status_code == 201, replayed=True)
 
 
 async def scrub(conn: AsyncConnection, mentioning: str, rewrite: Callable[[Any], Any]) -> int:

@@ -184,7 +184,7 @@ async def read(
         assessment = await assessments.load(
             conn, runtime.store, str(assessment_id), known_at, as_of
         )
-    return respond(Outcome(200, assessments.view(assessment)))
+    return respond(Outcome(assessments.view(assessment)))
 
 
 @router.get(

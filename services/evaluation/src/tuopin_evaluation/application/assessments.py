@@ -187,7 +187,7 @@ async def draw(
         )
     )
     await repository(store).save(conn, assessment)
-    return Outcome(201, view(assessment))
+    return Outcome(view(assessment), created=True)
 
 
 async def load(
@@ -240,7 +240,6 @@ async def record_finding(
     )  # fmt: skip
     finding = assessment.findings[household_id]
     return Outcome(
-        201,
         {
             **progress(assessment),
             "finding": {
@@ -250,6 +249,7 @@ async def record_finding(
                 "approves": finding.approves,
             },
         },
+        created=True,
     )
 
 
@@ -267,14 +267,14 @@ async def record_survey(
             people_surveyed=people_surveyed, missed_poor_people=missed_poor_people
         ),
     )  # fmt: skip
-    return Outcome(201, {**progress(assessment), "survey": survey_view(assessment)})
+    return Outcome({**progress(assessment), "survey": survey_view(assessment)}, created=True)
 
 
 async def publish(
     conn: AsyncConnection, store: EventStore, assessment_id: str, expected_version: int | None
 ) -> Outcome:
     assessment, _ = await change(conn, store, assessment_id, expected_version, Assessment.publish)
-    return Outcome(200, result_view(assessment))
+    return Outcome(result_view(assessment))
 
 
 # --- reads ----------------------------------------------------------------------------------

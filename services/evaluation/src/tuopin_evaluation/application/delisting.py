@@ -103,4 +103,4 @@ async def record_standing(
     record = await repository.get(conn, stream) or CountyStanding(stream)
     record.assess(found["as_of"], [Criterion(**c) for c in found["criteria"]])
     await repository.save(conn, record)
-    return Outcome(201, found)
+    return Outcome(found, created=True)

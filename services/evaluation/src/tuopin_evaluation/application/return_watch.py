@@ -123,7 +123,7 @@ async def acknowledge(
     watch, household_id = await _watch_of(conn, store, warning_id)
     watch.acknowledge(warning_id, household_id, acknowledged_on, cadre_name, cadre_unit, measures)
     await watches(store).save(conn, watch)
-    return Outcome(200, await _view(conn, warning_id))
+    return Outcome(await _view(conn, warning_id))
 
 
 async def close(
@@ -132,7 +132,7 @@ async def close(
     watch, household_id = await _watch_of(conn, store, warning_id)
     watch.resolve(warning_id, household_id, closed_on, reason)
     await watches(store).save(conn, watch)
-    return Outcome(200, await _view(conn, warning_id))
+    return Outcome(await _view(conn, warning_id))
 
 
 # --- the work list (inline read model) ----------------------------------------------------

@@ -121,7 +121,7 @@ async def approve(
         )
     )  # fmt: skip
     await loans(store).save(conn, loan)
-    return Outcome(201, view(loan))
+    return Outcome(view(loan), created=True)
 
 
 async def reject(
@@ -140,7 +140,7 @@ async def reject(
         )
     )  # fmt: skip
     await loans(store).save(conn, loan)
-    return Outcome(201, view(loan))
+    return Outcome(view(loan), created=True)
 
 
 async def _new_loan_id(conn: AsyncConnection, store: EventStore, bank: str, ref: str) -> str:
@@ -175,7 +175,7 @@ async def change(
     loan, _ = await loans(store).change(
         conn, loan_id(bank_id, loan_ref), decide, missing=f"bank {bank_id} has no loan {loan_ref}"
     )
-    return Outcome(200, view(loan))
+    return Outcome(view(loan))
 
 
 def sign(signed_on: date, amount: int, term_months: int) -> Callable[[Loan], None]:
@@ -239,7 +239,7 @@ async def claim(
         p.fund_warning_ratio,
     )  # fmt: skip
     await funds(store).save(conn, fund)
-    return Outcome(201, fund_view(fund))
+    return Outcome(fund_view(fund), created=True)
 
 
 async def contribute(
@@ -249,7 +249,7 @@ async def contribute(
     fund = await funds(store).get(conn, fund_id) or RiskFund(fund_id)
     fund.contribute(contributor, amount, on, programme().fund_warning_ratio)
     await funds(store).save(conn, fund)
-    return Outcome(201, fund_view(fund))
+    return Outcome(fund_view(fund), created=True)
 
 
 def fund_view(fund: RiskFund) -> dict[str, Any]:

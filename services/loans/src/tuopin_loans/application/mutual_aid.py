@@ -136,7 +136,7 @@ async def contribute(
     fund = await _change(
         conn, store, village_code, lambda f: f.contribute(source, amount, on), opening=True
     )
-    return Outcome(201, view(fund))
+    return Outcome(view(fund), created=True)
 
 
 async def lend(
@@ -151,7 +151,7 @@ async def lend(
         lambda f: f.lend(loan_id, household_id, household_village, amount, term_months, on,
                          rule(on)),
     )  # fmt: skip
-    return Outcome(201, loan_view(fund, loan_id))
+    return Outcome(loan_view(fund, loan_id), created=True)
 
 
 async def repay(
@@ -166,4 +166,4 @@ async def repay(
 
     fund = await _change(conn, store, village_code, decide)
     repayment = {"principal": principal, "fee": received[0].fee, "received_on": on}
-    return Outcome(201, {**loan_view(fund, loan_id), "repayment": repayment})
+    return Outcome({**loan_view(fund, loan_id), "repayment": repayment}, created=True)

@@ -38,7 +38,7 @@ async def allocate(
     version = len(await store.load(conn, STREAM))
     new = [NewEvent(type=event.TYPE, data=event.model_dump(mode="json"))]
     await store.append(conn, "programme", STREAM, version, new)
-    return Outcome(200, await standing(conn, county_code))
+    return Outcome(await standing(conn, county_code))
 
 
 async def standing(conn: AsyncConnection, county_code: str) -> dict[str, Any]:

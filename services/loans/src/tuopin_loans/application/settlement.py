@@ -118,7 +118,7 @@ async def issue(conn: AsyncConnection, store: EventStore, quarter: str, issued_o
             f"the statements of {quarter} were already issued", quarter=quarter
         ) from None
     body = [e.model_dump(mode="json") for e in events]
-    return Outcome(201, {"quarter": quarter, "statements": body})
+    return Outcome({"quarter": quarter, "statements": body}, created=True)
 
 
 async def pay(conn: AsyncConnection, store: EventStore, statement: str, paid_on: date) -> Outcome:
@@ -138,4 +138,4 @@ async def pay(conn: AsyncConnection, store: EventStore, statement: str, paid_on:
     version = len(await store.load(conn, stream))
     new = [NewEvent(type=event.TYPE, data=event.model_dump(mode="json"))]
     await store.append(conn, STREAM_TYPE, stream, version, new)
-    return Outcome(200, {**event.model_dump(mode="json"), "quarter": row.quarter})
+    return Outcome({**event.model_dump(mode="json"), "quarter": row.quarter})

@@ -283,7 +283,7 @@ async def read(
             raise NotFound(f"no household {household_id}" + when(as_of, known_at))
         answer = await commands.household_view(conn, vault(runtime), household)
     answer |= {"as_of": as_of, "known_at": known_at}
-    return respond(Outcome(200, answer))
+    return respond(Outcome(answer))
 
 
 @router.get(

@@ -103,7 +103,7 @@ async def register_household(
     for e in entered:
         await people.keep(conn, e.vault_row)
     await households(store).save(conn, household)
-    return Outcome(201, await household_view(conn, vault, household))
+    return Outcome(await household_view(conn, vault, household), created=True)
 
 
 async def add_member(
@@ -270,7 +270,6 @@ async def erase_person(
     await store.rewrite(conn, found.household_id, lambda _, data: _blanked(data, person_id))
     await scrub(conn, person_id, lambda answer: _scrubbed(answer, person_id))
     return Outcome(
-        200,
         {
             "person_id": person_id,
             "household_id": found.household_id,
@@ -332,8 +331,8 @@ async def change_household(
         missing=f"no household {household_id}",
     )  # fmt: skip
     if vault is None:
-        return Outcome(200, view(household, {}))
-    return Outcome(200, await household_view(conn, vault, household))
+        return Outcome(view(household, {}))
+    return Outcome(await household_view(conn, vault, household))
 
 
 # --- villages ---------------------------------------------------------------------------
@@ -369,7 +368,7 @@ async def register_village(
         raise Conflict(f"village {registration.village_code} is already registered")
     village = Village.register(registration, county_known=known)
     await repository.save(conn, village)
-    return Outcome(201, {"village_code": village.id, "version": village.version})
+    return Outcome({"village_code": village.id, "version": village.version}, created=True)
 
 
 async def change_village(
@@ -383,9 +382,8 @@ async def change_village(
     village, _ = await villages(store).change(
         conn, village_code, decide, expected=expected_version, missing=f"no village {village_code}"
     )
-    return Outcome(
-        200, {"village_code": village.id, "version": village.version, **ledger_view(village.ledger)}
-    )
+    ledger = ledger_view(village.ledger)
+    return Outcome({"village_code": village.id, "version": village.version, **ledger})
 
 
 # --- the household as a response ---------------------------------------------------------

@@ -97,7 +97,7 @@ async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
         found = await repository(runtime.store, Centre).get(conn, str(centre_id))
     if found is None:
         raise NotFound(f"no training centre {centre_id}")
-    return respond(Outcome(200, office.centre_view(found)))
+    return respond(Outcome(office.centre_view(found)))
 
 
 @router.get("/centres/{centre_id}/history", tags=["centres"], response_model=History)

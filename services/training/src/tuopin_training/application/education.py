@@ -83,7 +83,7 @@ async def record(
     student_year = await repo.get(conn, stream) or StudentYear(stream)
     student_year.grant(event, pupil)
     await repo.save(conn, student_year)
-    return Outcome(201, view(event))
+    return Outcome(view(event), created=True)
 
 
 def view(event: ev.EducationAssistanceRecorded) -> dict[str, Any]:

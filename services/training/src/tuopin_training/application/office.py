@@ -43,7 +43,7 @@ def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccredited:
 async def accredit(conn: AsyncConnection, store: EventStore, terms: dict[str, Any]) -> Outcome:
     centre = Centre.accredit(_decision(str(uuid4()), dict(terms)))
     await repository(store, Centre).save(conn, centre)
-    return Outcome(201, centre_view(centre))
+    return Outcome(centre_view(centre), created=True)
 
 
 async def reaccredit(
@@ -57,7 +57,7 @@ async def reaccredit(
         conn, centre_id, lambda c: c.reaccredit(_decision(centre_id, dict(terms))),
         expected=expected, missing=f"no training centre {centre_id}",
     )  # fmt: skip
-    return Outcome(200, centre_view(centre))
+    return Outcome(centre_view(centre))
 
 
 async def withdraw(
@@ -75,7 +75,7 @@ async def withdraw(
         conn, centre_id, lambda c: c.withdraw(withdrawal),
         expected=expected, missing=f"no training centre {centre_id}",
     )  # fmt: skip
-    return Outcome(200, centre_view(centre))
+    return Outcome(centre_view(centre))
 
 
 async def open_programme(
@@ -91,4 +91,4 @@ async def open_programme(
     )
     programme = Programme.open(opening, centre)
     await repository(store, Programme).save(conn, programme)
-    return Outcome(201, {**vars(programme.opened), "version": programme.version})
+    return Outcome({**vars(programme.opened), "version": programme.version}, created=True)

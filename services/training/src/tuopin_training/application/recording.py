@@ -89,7 +89,7 @@ class Recorder:
         centre = await self.centre(centre_id)
         kind, (aggregate, event) = await self._decide(posting, centre_id, centre)
         await self.save(aggregate)
-        return Outcome(201, view(kind, event))
+        return Outcome(view(kind, event), created=True)
 
     async def _decide(self, posting: p.Posting, centre_id: str, centre: Centre) -> Any:
         """The posting's kind, and the record it changes with the event it records."""
