@@ -6,7 +6,9 @@ Starts its own Tansu broker and measures, in events per second:
    sent with ``producer.send`` and awaited together, with the kernel's producer settings;
 2. ``EventStore.append`` on SQLite (a temp file) and on PostgreSQL (a throwaway database,
    if a server URL is given): (a) ``--batch`` events per transaction by each of
-   ``--writers`` concurrent writers (1 and 8 by default), (b) ``--batched`` events per
+   ``--writers`` concurrent writers (1 and 8 by default), each in its own transaction,
+   then the same through ``GroupCommit`` (the appends waiting at once share one
+   transaction and one statement), (b) ``--batched`` events per
    transaction, one writer; on PostgreSQL also (a') the same small appends by the
    ``eventsourcing`` library (the baseline for appends: its PostgreSQL recorder, one
    event per transaction, threads as writers) when it is installed (``make bench``
@@ -60,6 +62,7 @@ from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import broker, context, kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.groupcommit import GroupCommit
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.store import EventStore, NewEvent
@@ -169,6 +172,24 @@ async def append_concurrently(
     )
 
 
+async def group_appends(
+    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int, writers: int
+) -> None:
+    """As ``append_concurrently``, each append committed through ``GroupCommit``: the
+    writers' appends waiting at the same time share a transaction."""
+    group = GroupCommit(engine, store)
+
+    async def writer(streams: range) -> None:
+        versions = dict.fromkeys(streams, 0)
+        for i, first in enumerate(range(0, n // writers, per_tx)):
+            stream = streams[i % len(streams)]
+            batch = new_events(first, per_tx)
+            await group.append("household", f"{prefix}-{stream:04d}", versions[stream], batch)
+            versions[stream] += per_tx
+
+    await asyncio.gather(*(writer(range(w, STREAMS, writers)) for w in range(writers)))
+
+
 def small_appends(args: argparse.Namespace, writers: int) -> int:
     whole = writers * args.batch  # every writer appends whole transactions
     return max(whole, args.events // 4 // whole * whole)
@@ -191,6 +212,16 @@ async def append_figures(
                 name,
                 n,
                 append_concurrently(engine, store, f"w{writers}", n, args.batch, writers),
+            )
+        )
+    for writers in args.writers:
+        n = small_appends(args, writers)
+        rows.append(
+            await timed(
+                f"group {args.batch}/tx, {writers_label(writers)}",
+                name,
+                n,
+                group_appends(engine, store, f"g{writers}", n, args.batch, writers),
             )
         )
     return [
@@ -396,14 +427,12 @@ async def database_figures(
 
 
 def baseline_of(row: Row, rows: list[Row]) -> Row | None:
-    """The eventsourcing row with as many writers, for a small-append row."""
+    """The eventsourcing row with as many events per transaction and writers, for an
+    append row on PostgreSQL."""
     if row.database != "postgres" or "/tx, " not in row.figure:
         return None
-    writers = row.figure.split("/tx, ")[1]
-    for other in rows:
-        if other.figure.startswith("eventsourcing") and other.figure.endswith(writers):
-            return other
-    return None
+    shape = row.figure.split(" ", 1)[1]  # "1/tx, 8 writers"
+    return next((r for r in rows if r.figure == f"eventsourcing {shape}"), None)
 
 
 def print_table(rows: list[Row], raw: Row) -> None:
