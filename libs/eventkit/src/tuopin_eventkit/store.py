@@ -251,6 +251,8 @@ class EventStore:
                 done[c.stream_id] = ConcurrencyConflict(
                     c.stream_id, c.expected, actual.get(c.stream_id, 0)
                 )
+            if all(actual.get(c.stream_id, 0) == c.expected for c in refused):
+                raise RuntimeError("events_head has no row: the kernel's migrations did not run")
         if recorded and self.inline:
             await project_inline(
                 conn, self.inline, sorted(recorded, key=lambda e: e.position), self.source
