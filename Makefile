@@ -35,7 +35,7 @@ format: sync
 contracts: sync ## Regenerate JSON Schemas and the AsyncAPI document from the event models
 	$(VENV)/tuopin-contracts
 
-bench: sync ## Kernel throughput next to raw aiokafka produce, measured in the same run
+bench: sync ## Kernel throughput next to raw aiokafka produce and the eventsourcing library, measured in the same run
 	$(UV) sync --all-packages --frozen --quiet --group bench
 	$(VENV)/python -m bench.kernel
 
