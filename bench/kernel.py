@@ -242,9 +242,15 @@ def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
     """``n`` events appended through eventsourcing's PostgreSQL application recorder
     (optimistic on (stream, version), commit-ordered notification ids under a table
     lock, as its applications save), ``per_tx`` per transaction, by ``writers`` threads."""
-    from concurrent.futures import ThreadPoolExecutor
+    datastore, recorder = eventsourcing_recorder(url, writers)
+    try:
+        eventsourcing_run(recorder, n, per_tx, writers)
+    finally:
+        datastore.close()
 
-    from eventsourcing.persistence import StoredEvent
+
+def eventsourcing_recorder(url: str, writers: int) -> tuple[Any, Any]:
+    """eventsourcing's datastore (a pool of ``writers`` connections) and its recorder."""
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
     parsed = make_url(url)
@@ -259,6 +265,14 @@ def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
     table = f"es_events_{writers}"
     recorder = PostgresApplicationRecorder(datastore, events_table_name=table)
     recorder.create_table()
+    return datastore, recorder
+
+
+def eventsourcing_run(recorder: Any, n: int, per_tx: int, writers: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eventsourcing.persistence import StoredEvent
+
     topic = "bench:HouseholdVisited"
 
     def writer(w: int) -> None:
@@ -275,11 +289,8 @@ def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
             recorder.insert_events(batch)
             versions[stream] += per_tx
 
-    try:
-        with ThreadPoolExecutor(writers) as pool:
-            list(pool.map(writer, range(writers)))
-    finally:
-        datastore.close()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(writer, range(writers)))
 
 
 async def eventsourcing_figures(url: str, args: argparse.Namespace) -> list[Row]:
