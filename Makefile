@@ -36,7 +36,8 @@ format: sync
 contracts: sync ## Regenerate JSON Schemas and the AsyncAPI document from the event models
 	$(VENV)/tuopin-contracts
 
-bench: sync ## Kernel throughput next to raw aiokafka produce, measured in the same run
+bench: sync ## Kernel throughput next to raw aiokafka produce and the eventsourcing library, measured in the same run
+	$(UV) sync --all-packages --frozen --quiet --group bench
 	$(VENV)/python -m bench.kernel
 
 bench-import: sync ## Registry bulk import (建档立卡 records) on a generated file; HOUSEHOLDS=20000

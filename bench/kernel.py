@@ -5,8 +5,14 @@ Starts its own Tansu broker and measures, in events per second:
 1. raw aiokafka produce (the baseline): N pre-serialised ~300-byte CloudEvents envelopes
    sent with ``producer.send`` and awaited together, with the kernel's producer settings;
 2. ``EventStore.append`` on SQLite (a temp file) and on PostgreSQL (a throwaway database,
-   if a server URL is given): (a) ``--batch`` events per transaction, one writer,
-   (b) the same with 4 concurrent writers, (c) ``--batched`` events per transaction;
+   if a server URL is given): (a) ``--batch`` events per transaction by each of
+   ``--writers`` concurrent writers (1 and 8 by default), each in its own transaction,
+   then the same through ``GroupCommit`` (the appends waiting at once share one
+   transaction and one statement), (b) ``--batched`` events per
+   transaction, one writer; on PostgreSQL also (a') the same small appends by the
+   ``eventsourcing`` library (the baseline for appends: its PostgreSQL recorder, one
+   event per transaction, threads as writers) when it is installed (``make bench``
+   installs the workspace's ``bench`` dependency group);
 3. the outbox relay: ``OutboxRelay.publish_pending()`` (batch_size 1000) looped until it
    has drained everything the append figures wrote, to the broker (its time includes
    starting the relay's producer and serialising the envelopes; the raw figure's doesn't).
@@ -17,14 +23,16 @@ Starts its own Tansu broker and measures, in events per second:
 4. a projection catching up from the registry topic (N household registrations), applied
    with dedupe records and offsets in the same transactions, as a replay would run.
 
-Each figure is also shown as a ratio to the raw produce rate of the same run. The small
-transaction figures (a, b) use N/4 events to keep the run short; each row prints its N.
+Each figure is also shown as a ratio to the raw produce rate of the same run, and the small
+appends as a ratio to the ``eventsourcing`` row with as many writers. Rates are per wall
+second and per CPU-second of this process (the database server's CPU is in neither). The
+small transaction figures (a, a') use N/4 events to keep the run short; each row prints its N.
 The append figures write into one database per backend (distinct streams per figure),
 which the relay figure then drains. Nothing is asserted: it only prints.
 
 Run from the workspace root:
 
-    .venv/bin/python -m bench.kernel [--events N] [--batch B] [--batched B]
+    .venv/bin/python -m bench.kernel [--events N] [--batch B] [--batched B] [--writers 1,8]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 ``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
@@ -32,6 +40,7 @@ Run from the workspace root:
 
 import argparse
 import asyncio
+import json
 import os
 import tempfile
 import time
@@ -44,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, Topic
@@ -52,6 +62,7 @@ from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import broker, context, kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.groupcommit import GroupCommit
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.relay import OutboxRelay
 from tuopin_eventkit.store import EventStore, NewEvent
@@ -60,7 +71,6 @@ from tuopin_eventkit.testing import fresh_postgres_database
 SOURCE = "/tuopin/bench"
 EVENT_TYPE = "bench.household.visited.v1"
 STREAMS = 1000
-WRITERS = 4
 RELAY_BATCH = 1000
 
 Database = Callable[[], AbstractAsyncContextManager[str]]  # yields a database URL
@@ -72,10 +82,15 @@ class Row:
     database: str
     events: int
     seconds: float
+    cpu: float  # CPU-seconds of this process
 
     @property
     def rate(self) -> float:
         return self.events / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.events / max(self.cpu, 1e-9)
 
 
 def payload(n: int) -> dict[str, Any]:
@@ -104,10 +119,10 @@ def raw_message(n: int) -> tuple[bytes, bytes]:
 
 
 async def timed(figure: str, database: str, events: int, work: Awaitable[Any]) -> Row:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await work
-    row = Row(figure, database, events, time.perf_counter() - start)
-    print(f"  {figure:<28} {database:<9} {row.rate:>10,.0f} events/s", flush=True)
+    row = Row(figure, database, events, time.perf_counter() - start, time.process_time() - cpu)
+    print(f"  {figure:<30} {database:<9} {row.rate:>10,.0f} events/s", flush=True)
     return row
 
 
@@ -148,34 +163,69 @@ async def append_streams(
 
 
 async def append_concurrently(
-    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int
+    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int, writers: int
 ) -> None:
-    """``WRITERS`` writers, each on its own share of the streams and of the events."""
-    shares = [range(w, STREAMS, WRITERS) for w in range(WRITERS)]
+    """``writers`` writers, each on its own share of the streams and of the events."""
+    shares = [range(w, STREAMS, writers) for w in range(writers)]
     await asyncio.gather(
-        *(append_streams(engine, store, prefix, s, n // WRITERS, per_tx) for s in shares)
+        *(append_streams(engine, store, prefix, s, n // writers, per_tx) for s in shares)
     )
+
+
+async def group_appends(
+    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int, writers: int
+) -> None:
+    """As ``append_concurrently``, each append committed through ``GroupCommit``: the
+    writers' appends waiting at the same time share a transaction."""
+    group = GroupCommit(engine, store)
+
+    async def writer(streams: range) -> None:
+        versions = dict.fromkeys(streams, 0)
+        for i, first in enumerate(range(0, n // writers, per_tx)):
+            stream = streams[i % len(streams)]
+            batch = new_events(first, per_tx)
+            await group.append("household", f"{prefix}-{stream:04d}", versions[stream], batch)
+            versions[stream] += per_tx
+
+    await asyncio.gather(*(writer(range(w, STREAMS, writers)) for w in range(writers)))
+
+
+def small_appends(args: argparse.Namespace, writers: int) -> int:
+    whole = writers * args.batch  # every writer appends whole transactions
+    return max(whole, args.events // 4 // whole * whole)
+
+
+def writers_label(writers: int) -> str:
+    return f"{writers} writer{'s' if writers > 1 else ''}"
 
 
 async def append_figures(
     engine: AsyncEngine, store: EventStore, name: str, args: argparse.Namespace
 ) -> list[Row]:
-    whole = WRITERS * args.batch  # every writer appends whole transactions
-    small = max(whole, args.events // 4 // whole * whole)
     all_streams = range(STREAMS)
+    rows = []
+    for writers in args.writers:
+        n = small_appends(args, writers)
+        rows.append(
+            await timed(
+                f"append {args.batch}/tx, {writers_label(writers)}",
+                name,
+                n,
+                append_concurrently(engine, store, f"w{writers}", n, args.batch, writers),
+            )
+        )
+    for writers in args.writers:
+        n = small_appends(args, writers)
+        rows.append(
+            await timed(
+                f"group {args.batch}/tx, {writers_label(writers)}",
+                name,
+                n,
+                group_appends(engine, store, f"g{writers}", n, args.batch, writers),
+            )
+        )
     return [
-        await timed(
-            f"append {args.batch}/tx, 1 writer",
-            name,
-            small,
-            append_streams(engine, store, "seq", all_streams, small, args.batch),
-        ),
-        await timed(
-            f"append {args.batch}/tx, {WRITERS} writers",
-            name,
-            small,
-            append_concurrently(engine, store, "conc", small, args.batch),
-        ),
+        *rows,
         await timed(
             f"append {args.batched}/tx, 1 writer",
             name,
@@ -183,6 +233,82 @@ async def append_figures(
             append_streams(engine, store, "batch", all_streams, args.events, args.batched),
         ),
     ]
+
+
+# --- the eventsourcing library, the baseline for appends ------------------------------
+
+
+def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
+    """``n`` events appended through eventsourcing's PostgreSQL application recorder
+    (optimistic on (stream, version), commit-ordered notification ids under a table
+    lock, as its applications save), ``per_tx`` per transaction, by ``writers`` threads."""
+    datastore, recorder = eventsourcing_recorder(url, writers)
+    try:
+        eventsourcing_run(recorder, n, per_tx, writers)
+    finally:
+        datastore.close()
+
+
+def eventsourcing_recorder(url: str, writers: int) -> tuple[Any, Any]:
+    """eventsourcing's datastore (a pool of ``writers`` connections) and its recorder."""
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    parsed = make_url(url)
+    datastore = PostgresDatastore(
+        parsed.database or "",
+        parsed.host or "127.0.0.1",
+        parsed.port or 5432,
+        parsed.username or "postgres",
+        parsed.password or "",
+        pool_size=writers,
+    )
+    table = f"es_events_{writers}"
+    recorder = PostgresApplicationRecorder(datastore, events_table_name=table)
+    recorder.create_table()
+    return datastore, recorder
+
+
+def eventsourcing_run(recorder: Any, n: int, per_tx: int, writers: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from eventsourcing.persistence import StoredEvent
+
+    topic = "bench:HouseholdVisited"
+
+    def writer(w: int) -> None:
+        streams = [uuid.uuid4() for _ in range(w, STREAMS, writers)]
+        versions = dict.fromkeys(streams, 0)
+        for i, first in enumerate(range(0, n // writers, per_tx)):
+            stream = streams[i % len(streams)]
+            batch = [
+                StoredEvent(
+                    stream, versions[stream] + k + 1, topic, json.dumps(payload(e)).encode()
+                )
+                for k, e in enumerate(range(first, first + per_tx))
+            ]
+            recorder.insert_events(batch)
+            versions[stream] += per_tx
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(writer, range(writers)))
+
+
+async def eventsourcing_figures(url: str, args: argparse.Namespace) -> list[Row]:
+    try:
+        import eventsourcing.postgres  # noqa: F401
+    except ImportError:
+        print("  (eventsourcing not installed: no baseline for appends)")
+        return []
+    rows = []
+    for writers in args.writers:
+        n = small_appends(args, writers)
+        work = asyncio.to_thread(eventsourcing_appends, url, n, args.batch, writers)
+        rows.append(
+            await timed(
+                f"eventsourcing {args.batch}/tx, {writers_label(writers)}", "postgres", n, work
+            )
+        )
+    return rows
 
 
 # --- relay ----------------------------------------------------------------------------
@@ -300,7 +426,8 @@ async def database_figures(
 ) -> list[Row]:
     async with database() as url, migrated(url) as engine:
         store = EventStore(SOURCE)
-        rows = await append_figures(engine, store, name, args)
+        rows = await eventsourcing_figures(url, args) if name == "postgres" else []
+        rows += await append_figures(engine, store, name, args)
         rows.append(await relay_figure(engine, store, settings, name))
         rows.append(await republish_figure(engine, store, name))
         rows.append(await projection_figure(engine, settings, name, args.events))
@@ -310,28 +437,48 @@ async def database_figures(
 # --- report ---------------------------------------------------------------------------
 
 
+def baseline_of(row: Row, rows: list[Row]) -> Row | None:
+    """The eventsourcing row with as many events per transaction and writers, for an
+    append row on PostgreSQL."""
+    if row.database != "postgres" or "/tx, " not in row.figure:
+        return None
+    shape = row.figure.split(" ", 1)[1]  # "1/tx, 8 writers"
+    return next((r for r in rows if r.figure == f"eventsourcing {shape}"), None)
+
+
 def print_table(rows: list[Row], raw: Row) -> None:
     header = (
-        f"{'figure':<28} {'database':<9} {'N':>7} {'seconds':>8} {'events/s':>10} {'vs raw':>7}"
+        f"{'figure':<30} {'database':<9} {'N':>7} {'seconds':>8} {'CPU-s':>6}"
+        f" {'events/s':>9} {'per CPU-s':>9} {'vs raw':>7} {'vs es wall/CPU':>14}"
     )
     print()
     print(header)
     print("-" * len(header))
     for row in rows:
+        base = baseline_of(row, rows)
+        versus = f"{row.rate / base.rate:.2f} / {row.cpu_rate / base.cpu_rate:.2f}" if base else ""
         print(
-            f"{row.figure:<28} {row.database:<9} {row.events:>7} {row.seconds:>8.2f}"
-            f" {row.rate:>10,.0f} {row.rate / raw.rate:>7.3f}"
+            f"{row.figure:<30} {row.database:<9} {row.events:>7} {row.seconds:>8.2f}"
+            f" {row.cpu:>6.2f} {row.rate:>9,.0f} {row.cpu_rate:>9,.0f}"
+            f" {row.rate / raw.rate:>7.3f} {versus:>14}"
         )
+    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20000, help="N (default 20000)")
     parser.add_argument(
-        "--batch", type=int, default=1, help="events per transaction, figures a and b (1)"
+        "--batch", type=int, default=1, help="events per transaction, figures a and a' (1)"
     )
     parser.add_argument(
-        "--batched", type=int, default=100, help="events per transaction, figure c (100)"
+        "--batched", type=int, default=100, help="events per transaction, figure b (100)"
+    )
+    parser.add_argument(
+        "--writers",
+        type=lambda text: [int(w) for w in text.split(",")],
+        default=[1, 8],
+        help="concurrent writers for the small appends, comma-separated (1,8)",
     )
     parser.add_argument(
         "--postgres",

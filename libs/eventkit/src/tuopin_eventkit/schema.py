@@ -41,6 +41,15 @@ events = Table(
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
 )
 
+# One row (id 1): the last position handed out. Appends update it, which both hands out
+# the next positions and holds the append lock (the row's) until commit; see store.py.
+events_head = Table(
+    "events_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", Position, nullable=False),
+)
+
 relay_checkpoints = Table(
     "relay_checkpoints",
     metadata,

@@ -1,14 +1,22 @@
 """The event store: append with an expected version, read a stream, read the global feed.
 
-Appends are serialised by a lock held until commit (a PostgreSQL transaction-level
-advisory lock; SQLite's ``BEGIN IMMEDIATE`` write lock). Positions are taken as
-``max(position) + 1`` under that lock, so they are gap-free and become visible strictly
-in position order: a reader that has seen position N can never later find N-1 appear.
-That is what lets the outbox relay follow a simple ``position > checkpoint`` cursor
-without skipping an event committed out of order.
+Appends are serialised by a lock held until commit: on PostgreSQL the row of
+``events_head`` (the last position handed out), which an append updates; SQLite's
+``BEGIN IMMEDIATE`` write lock. Positions are handed out from that row under that lock,
+so they are gap-free (a rolled-back append rolls the row back too) and become visible
+strictly in position order: a reader that has seen position N can never later find N-1
+appear. That is what lets the outbox relay follow a simple ``position > checkpoint``
+cursor without skipping an event committed out of order.
+
+On PostgreSQL an append is one statement (one round trip): check the expected versions,
+take the lock and the positions, insert (``_APPEND``). Its version check reads the
+snapshot taken when the statement began, before it waited for the lock; a writer that
+committed in between is caught by the unique (stream, version) index instead — a
+conflict either way, never a lost write.
 """
 
 import asyncio
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,10 +32,46 @@ from tuopin_contracts.dates import business_date
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.projection import Projection, project_inline
-from tuopin_eventkit.schema import events
+from tuopin_eventkit.schema import events, events_head
 
-# An arbitrary constant naming the append lock among PostgreSQL advisory locks.
-APPEND_LOCK_KEY = 0x7475_6F70  # "tuop"
+# Check, lock, number and insert in one statement. ``appends`` are the streams with their
+# expected versions; ``rows`` the new events in order. With ``partial`` the streams whose
+# version is off are left out (the others are appended); without, nothing is appended
+# if any is off. The head row is only updated (locked) when something is appended.
+_APPEND = text(
+    """
+WITH appends AS (
+    SELECT a.stream_id, a.expected,
+           coalesce((SELECT max(e.version) FROM events e WHERE e.stream_id = a.stream_id), 0)
+               AS actual
+    FROM unnest(CAST(:streams AS text[]), CAST(:expected AS int[])) AS a(stream_id, expected)
+), ok AS (
+    SELECT stream_id FROM appends WHERE actual = expected
+), rows AS (
+    SELECT r.*, row_number() OVER (ORDER BY r.n) AS k
+    FROM unnest(CAST(:event_ids AS uuid[]), CAST(:stream_types AS text[]),
+                CAST(:stream_ids AS text[]), CAST(:versions AS int[]),
+                CAST(:types AS text[]), CAST(:datas AS text[]),
+                CAST(:correlation_ids AS text[]), CAST(:causation_ids AS text[]),
+                CAST(:actors AS text[]))
+         WITH ORDINALITY AS r(event_id, stream_type, stream_id, version, type, data,
+                              correlation_id, causation_id, actor, n)
+    WHERE r.stream_id IN (SELECT stream_id FROM ok)
+      AND (CAST(:partial AS boolean) OR (SELECT count(*) FROM ok) = cardinality(:streams))
+), head AS (
+    UPDATE events_head SET position = position + (SELECT count(*) FROM rows)
+    WHERE id = 1 AND EXISTS (SELECT 1 FROM rows)
+    RETURNING position - (SELECT count(*) FROM rows) AS base
+)
+INSERT INTO events (position, event_id, stream_type, stream_id, version, type, data,
+                    recorded_at, correlation_id, causation_id, actor)
+SELECT head.base + rows.k, rows.event_id, rows.stream_type, rows.stream_id, rows.version,
+       rows.type, CAST(rows.data AS jsonb), :recorded_at, rows.correlation_id,
+       rows.causation_id, rows.actor
+FROM head, rows
+RETURNING stream_id, position
+"""
+)
 
 
 class ConcurrencyConflict(Exception):
@@ -57,6 +101,9 @@ class Append:
     stream_id: str
     expected_version: int
     events: Sequence[NewEvent]
+    # Who caused it; the current context's when not given (group commit passes each
+    # caller's own).
+    provenance: context.Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -136,59 +183,151 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """Append to many streams at once (bulk filing, imports): one version check, one
         insert; all or nothing, like a single append."""
+        done = await self._append(conn, appends, partial=False)
+        for a in appends:
+            if isinstance(done.get(a.stream_id), ConcurrencyConflict):
+                raise done[a.stream_id]  # type: ignore[misc]
+        return [e for a in appends if a.events for e in done[a.stream_id]]  # type: ignore[union-attr]
+
+    async def append_each(
+        self, conn: AsyncConnection, appends: Sequence["Append"]
+    ) -> dict[str, list[RecordedEvent] | ConcurrencyConflict]:
+        """Append to many streams in one statement, each on its own: a stream whose
+        expected version is off gets its ``ConcurrencyConflict`` and the others are
+        appended (group commit, see groupcommit.py). By stream id."""
+        return await self._append(conn, appends, partial=True)
+
+    async def _append(
+        self, conn: AsyncConnection, appends: Sequence["Append"], partial: bool
+    ) -> dict[str, list[RecordedEvent] | ConcurrencyConflict]:
         appends = [a for a in appends if a.events]
         if not appends:
-            return []
-        await self.lock_appends(conn)
+            return {}
         ids = [a.stream_id for a in appends]
         if len(set(ids)) != len(ids):
-            raise ValueError("append_many takes each stream once")
-        actual = dict(
-            (
-                await conn.execute(
-                    select(events.c.stream_id, func.max(events.c.version))
-                    .where(events.c.stream_id.in_(ids))
-                    .group_by(events.c.stream_id)
-                )
-            ).all()
-        )
-        for a in appends:
-            if actual.get(a.stream_id, 0) != a.expected_version:
-                raise ConcurrencyConflict(
-                    a.stream_id, a.expected_version, actual.get(a.stream_id, 0)
-                )
-        position = await self.head(conn)
-        provenance = context.current()
+            raise ValueError("an append takes each stream once")
+        here = context.current()
         now = datetime.now(UTC)
-        rows = []
-        for a in appends:
-            for version, new in enumerate(a.events, start=a.expected_version + 1):
-                position += 1
-                rows.append(
-                    {
-                        "position": position,
-                        "event_id": new.event_id,
-                        "stream_type": a.stream_type,
-                        "stream_id": a.stream_id,
-                        "version": version,
-                        "type": new.type,
-                        "data": new.data,
-                        "recorded_at": now,
-                        "correlation_id": provenance.correlation_id,
-                        "causation_id": provenance.causation_id,
-                        "actor": provenance.actor,
-                    }
-                )
+        rows = [
+            {
+                "event_id": new.event_id,
+                "stream_type": a.stream_type,
+                "stream_id": a.stream_id,
+                "version": version,
+                "type": new.type,
+                "data": new.data,
+                "recorded_at": now,
+                "correlation_id": (a.provenance or here).correlation_id,
+                "causation_id": (a.provenance or here).causation_id,
+                "actor": (a.provenance or here).actor,
+            }
+            for a in appends
+            for version, new in enumerate(a.events, start=a.expected_version + 1)
+        ]
         try:
-            await conn.execute(insert(events), rows)
-        except IntegrityError as exc:  # a writer that bypassed the lock; never overwrite
-            raise ConcurrencyConflict(
-                appends[0].stream_id, appends[0].expected_version, -1
-            ) from exc
-        recorded = [RecordedEvent(**row) for row in rows]
-        if self.inline:
-            await project_inline(conn, self.inline, recorded, self.source)
-        return recorded
+            if is_postgres(conn):
+                first = await self._insert_postgres(conn, appends, rows, partial)
+            else:
+                first = await self._insert_sqlite(conn, appends, rows, partial)
+        except IntegrityError as exc:  # committed between our snapshot and our lock
+            raise ConcurrencyConflict(ids[0], appends[0].expected_version, -1) from exc
+        done: dict[str, list[RecordedEvent] | ConcurrencyConflict] = {}
+        recorded: list[RecordedEvent] = []
+        position = None
+        for a in appends:
+            mine = [r for r in rows if r["stream_id"] == a.stream_id]
+            if a.stream_id not in first:
+                done[a.stream_id] = ConcurrencyConflict(a.stream_id, a.expected_version, -1)
+                continue
+            position = first[a.stream_id]
+            done[a.stream_id] = [
+                RecordedEvent(position=position + i, **r) for i, r in enumerate(mine)
+            ]
+            recorded += done[a.stream_id]  # type: ignore[arg-type]
+        refused = [c for c in done.values() if isinstance(c, ConcurrencyConflict)]
+        if refused:  # say which version the stream is at (still the snapshot's)
+            actual = await self._versions(conn, [c.stream_id for c in refused])
+            for c in refused:
+                done[c.stream_id] = ConcurrencyConflict(
+                    c.stream_id, c.expected, actual.get(c.stream_id, 0)
+                )
+            if all(actual.get(c.stream_id, 0) == c.expected for c in refused):
+                raise RuntimeError("events_head has no row: the kernel's migrations did not run")
+        if recorded and self.inline:
+            await project_inline(
+                conn, self.inline, sorted(recorded, key=lambda e: e.position), self.source
+            )
+        return done
+
+    async def _insert_postgres(
+        self,
+        conn: AsyncConnection,
+        appends: Sequence["Append"],
+        rows: list[dict[str, Any]],
+        partial: bool,
+    ) -> dict[str, int]:
+        """One statement; the first position of each stream appended."""
+        result = await conn.execute(
+            _APPEND,
+            {
+                "streams": [a.stream_id for a in appends],
+                "expected": [a.expected_version for a in appends],
+                "event_ids": [r["event_id"] for r in rows],
+                "stream_types": [r["stream_type"] for r in rows],
+                "stream_ids": [r["stream_id"] for r in rows],
+                "versions": [r["version"] for r in rows],
+                "types": [r["type"] for r in rows],
+                "datas": [json.dumps(r["data"]) for r in rows],
+                "correlation_ids": [r["correlation_id"] for r in rows],
+                "causation_ids": [r["causation_id"] for r in rows],
+                "actors": [r["actor"] for r in rows],
+                "partial": partial,
+                "recorded_at": rows[0]["recorded_at"],
+            },
+        )
+        positions: dict[str, int] = {}
+        for stream_id, position in result.all():
+            positions[stream_id] = min(position, positions.get(stream_id, position))
+        return positions
+
+    async def _insert_sqlite(
+        self,
+        conn: AsyncConnection,
+        appends: Sequence["Append"],
+        rows: list[dict[str, Any]],
+        partial: bool,
+    ) -> dict[str, int]:
+        """SQLite holds its write lock already (``BEGIN IMMEDIATE``): statements are cheap
+        in-process calls, so plainly: check, number, insert."""
+        actual = await self._versions(conn, [a.stream_id for a in appends])
+        ok = {a.stream_id for a in appends if actual.get(a.stream_id, 0) == a.expected_version}
+        if not partial and len(ok) < len(appends):
+            return {}
+        rows = [r for r in rows if r["stream_id"] in ok]
+        if not rows:
+            return {}
+        base = int(
+            await conn.scalar(
+                update(events_head)
+                .where(events_head.c.id == 1)
+                .values(position=events_head.c.position + len(rows))
+                .returning(events_head.c.position)
+            )
+        ) - len(rows)
+        numbered = [{"position": base + k, **r} for k, r in enumerate(rows, start=1)]
+        await conn.execute(insert(events), numbered)
+        positions: dict[str, int] = {}
+        for r in numbered:
+            positions.setdefault(r["stream_id"], r["position"])
+        return positions
+
+    async def _versions(self, conn: AsyncConnection, ids: list[str]) -> dict[str, int]:
+        query = (
+            select(events.c.stream_id, func.max(events.c.version))
+            .where(events.c.stream_id.in_(ids))
+            .group_by(events.c.stream_id)
+        )
+        return dict((await conn.execute(query)).all())  # type: ignore[arg-type]
 
     async def rewrite(
         self,
@@ -217,9 +356,12 @@ class EventStore:
         return changed
 
     async def lock_appends(self, conn: AsyncConnection) -> None:
-        """Hold the append lock until this transaction ends (SQLite: BEGIN IMMEDIATE holds it)."""
+        """Hold the append lock until this transaction ends, before an append (to check
+        uniqueness first, or replay under it); SQLite's BEGIN IMMEDIATE holds it already."""
         if is_postgres(conn):
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
+            await conn.execute(
+                select(events_head.c.position).where(events_head.c.id == 1).with_for_update()
+            )
 
     def notify(self) -> None:
         """Call after the appending transaction committed."""

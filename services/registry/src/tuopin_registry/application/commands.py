@@ -28,11 +28,13 @@ from tuopin_registry.reference.regions import gansu
 @dataclass(frozen=True)
 class Entered:
     """A member as an office entered them: the member for the household, the person's
-    vault row (their number sealed), and the masked number for messages."""
+    vault row (their number sealed), the masked number for messages, and their new data
+    key (to open their details in the answer without reading the vault back)."""
 
     member: ev.Member
     vault_row: dict[str, Any]
     masked: str
+    key: PersonKey
 
 
 def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) -> Entered:
@@ -65,7 +67,7 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         sealed=key.seal(vars(personal)),  # flat values: asdict's deep copy is not needed
         **details,
     )
-    return Entered(member, row, resident.masked)
+    return Entered(member, row, resident.masked, key)
 
 
 async def _lock_before_checking(conn: AsyncConnection, store: EventStore) -> None:
@@ -100,10 +102,9 @@ async def register_household(
             **filing,
         )
     )
-    for e in entered:
-        await people.keep(conn, e.vault_row)
+    await people.keep(conn, *(e.vault_row for e in entered))
     await households(store).save(conn, household)
-    return Outcome(await household_view(conn, vault, household), created=True)
+    return Outcome(view(household, {e.member.person_id: e.key for e in entered}), created=True)
 
 
 async def add_member(

@@ -74,8 +74,10 @@ def enrol(key: PeopleKey, person_id: str, id_number: str) -> tuple[dict[str, Any
     return {"person_id": person_id, **vars(sealed)}, person_key  # bytes: no deep copy
 
 
-async def keep(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(insert(people).values(row))
+async def keep(conn: AsyncConnection, *rows: dict[str, Any]) -> None:
+    """New vault rows, in one statement (one round trip for a whole household)."""
+    if rows:
+        await conn.execute(insert(people), list(rows))
 
 
 async def person_keys(

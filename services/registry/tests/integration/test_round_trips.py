@@ -1,0 +1,46 @@
+"""How many statements a registration sends: each is a round trip on PostgreSQL, most of
+them under the append lock, so they bound the registry's write rate. Counted, not timed."""
+
+import pytest
+from sqlalchemy import event
+
+from tuopin_eventkit.auth import Role
+from tuopin_eventkit.testing import as_, client_for
+from tuopin_registry.config import RegistrySettings
+from tuopin_registry.entrypoints.app import app
+from tuopin_registry.examples import filing
+
+
+@pytest.fixture
+def settings(database_url: str, kafka_settings) -> RegistrySettings:
+    return RegistrySettings(
+        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
+    )
+
+
+async def test_a_registration_is_ten_statements(settings) -> None:
+    application = app(settings)
+    async with client_for(application) as client:
+        cadre = as_(application, Role.VILLAGE_CADRE, region="621121100201")
+        engine = application.state.runtime.engine
+        sent: list[str] = []
+
+        def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+            if not statement.startswith("BEGIN"):
+                sent.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            created = await client.post(
+                "/v1/households", json=filing(), headers={**cadre, "Idempotency-Key": "k-1"}
+            )
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", count)
+        assert created.status_code == 201, created.text
+        assert len(created.json()["members"]) == 3
+    # PostgreSQL: key lock, recall, append lock, file number, duplicates, the vault rows
+    # (one statement for all three), the events (versions checked, positions taken,
+    # inserted: one), the read model (two), the key's record. The answer opens the details
+    # with the data keys just made, without reading the vault back. SQLite holds its lock
+    # from BEGIN and takes the events in three in-process calls: as many statements.
+    assert len(sent) == 10
