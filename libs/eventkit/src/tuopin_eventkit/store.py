@@ -208,7 +208,7 @@ class EventStore:
             raise ValueError("an append takes each stream once")
         here = context.current()
         now = datetime.now(UTC)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "event_id": new.event_id,
                 "stream_type": a.stream_type,
@@ -240,10 +240,9 @@ class EventStore:
                 done[a.stream_id] = ConcurrencyConflict(a.stream_id, a.expected_version, -1)
                 continue
             position = first[a.stream_id]
-            done[a.stream_id] = [
-                RecordedEvent(position=position + i, **r) for i, r in enumerate(mine)
-            ]
-            recorded += done[a.stream_id]  # type: ignore[arg-type]
+            stream = [RecordedEvent(position=position + i, **r) for i, r in enumerate(mine)]
+            done[a.stream_id] = stream
+            recorded += stream
         refused = [c for c in done.values() if isinstance(c, ConcurrencyConflict)]
         if refused:  # say which version the stream is at (still the snapshot's)
             actual = await self._versions(conn, [c.stream_id for c in refused])
@@ -327,7 +326,7 @@ class EventStore:
             .where(events.c.stream_id.in_(ids))
             .group_by(events.c.stream_id)
         )
-        return dict((await conn.execute(query)).all())  # type: ignore[arg-type]
+        return dict((await conn.execute(query)).tuples().all())
 
     async def rewrite(
         self,
@@ -368,7 +367,7 @@ class EventStore:
         self.appended.set()
 
     async def head(self, conn: AsyncConnection) -> int:
-        return int(await conn.scalar(select(_head())))
+        return int(await conn.scalar(select(_head())) or 0)
 
     async def load(
         self,
