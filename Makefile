@@ -25,6 +25,7 @@ $(UV):
 
 lint: sync ## Style, layering (import-linter), types (mypy), generated contract files up to date
 	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
 	$(VENV)/lint-imports
 	$(VENV)/mypy libs/eventkit/src/tuopin_eventkit contracts/src/tuopin_contracts services/*/src tools/cli/src
 	$(VENV)/tuopin-contracts --check

@@ -159,8 +159,6 @@ class World:
         return int(answer.json()["head"])
 
 
-
-
 def born(year: int, serial: int) -> str:
     """A valid resident ID number of someone born on 1 March of ``year`` (榆中县)."""
     body = f"620121{year}0301{serial % 999 + 1:03d}"

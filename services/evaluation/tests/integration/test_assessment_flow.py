@@ -28,8 +28,6 @@ COUNTY = "621121"
 VILLAGES = {f"{COUNTY}100201": 12, f"{COUNTY}100202": 8, f"{COUNTY}100203": 4}
 
 
-
-
 def registered(village_code: str, size: int) -> Envelope:
     household_id = uuid4()
     members = [

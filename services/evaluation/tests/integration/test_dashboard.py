@@ -67,8 +67,6 @@ AS_OF = date(2016, 12, 31)
 # --- the scenario, and what it should show ---------------------------------------------------
 
 
-
-
 @dataclass
 class Home:
     village: str

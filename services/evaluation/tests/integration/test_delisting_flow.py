@@ -17,8 +17,6 @@ COUNTY = "621121"
 VILLAGE = COUNTY + "100201"
 
 
-
-
 def village(population: int) -> Envelope:
     data = VillageRegisteredV1(
         village_code=VILLAGE,

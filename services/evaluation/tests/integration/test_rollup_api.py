@@ -42,8 +42,6 @@ LEVELS = ("village", "township", "county", "city", "province")
 POOR = {"identified", "assisting", "exit_proposed", "exit_publicised", "returned"}
 
 
-
-
 @dataclass
 class Home:
     """A household of the scenario: its events, and what the test expects of it."""

@@ -44,8 +44,6 @@ def resident_id(birth: date) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-
-
 class Household:
     """A filed household: an adult head, a spouse, a student at university and a pupil
     at senior-secondary school (高中)."""

@@ -34,8 +34,6 @@ def resident_id(birth: date, region: str = "620121") -> str:  # 榆中县, known
     return body + ric.calc_check_digit(body + "0")
 
 
-
-
 @dataclass
 class Home:
     """A registered household: its members' ID numbers by birth date, and its events."""

@@ -189,12 +189,10 @@ class VillageRegistration(Dated):
     name: Annotated[FreeText, Field(min_length=1, max_length=100)]
     poor: bool
     rural_population: Population = Field(description="农村户籍人口")
-    hardship_belt_code: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")] | None = (
-        Field(
-            default=None,
-            description="特困片带: a code of GET /v1/hardship-belts whose counties (and "
-            "townships, where listed) hold the village",
-        )
+    hardship_belt_code: Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")] | None = Field(
+        default=None,
+        description="特困片带: a code of GET /v1/hardship-belts whose counties (and "
+        "townships, where listed) hold the village",
     )
 
 

@@ -38,6 +38,8 @@ def belts(runtime: Runtime) -> BeltTable:
     settings = runtime.settings
     assert isinstance(settings, RegistrySettings)
     return settings.belts()
+
+
 VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digit village code")]
 
 
