@@ -24,7 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -299,11 +299,8 @@ def _figures(r: ru.Rollup) -> dict[str, Any]:
 
 
 async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
-    try:
-        async with runtime.reader.connect() as conn:
-            found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at)
-    except app.PolicyUnavailable as exc:
-        raise HTTPException(422, str(exc)) from None
+    async with runtime.reader.connect() as conn:
+        found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at)
     return RollupReport(
         region=found.region,
         level=q.level,
@@ -400,11 +397,8 @@ async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -
 async def belt_rollups(
     runtime: RuntimeDep, q: Annotated[BeltRollupQuery, Query()]
 ) -> BeltRollupReport:
-    try:
-        async with runtime.reader.connect() as conn:
-            found = await app.belt_rollups(conn, q.region, q.as_of, q.rules, q.known_at)
-    except app.PolicyUnavailable as exc:
-        raise HTTPException(422, str(exc)) from None
+    async with runtime.reader.connect() as conn:
+        found = await app.belt_rollups(conn, q.region, q.as_of, q.rules, q.known_at)
     return BeltRollupReport(
         region=found.region,
         as_of=found.as_of,
@@ -430,11 +424,8 @@ async def exit_eligibility(
     runtime: RuntimeDep,
     q: Annotated[EligibilityQuery, Query()],
 ) -> EligibilityOut:
-    try:
-        async with runtime.reader.connect() as conn:
-            found = await app.village_eligibility(conn, village_code, q.as_of, q.rules, q.known_at)
-    except app.PolicyUnavailable as exc:
-        raise HTTPException(422, str(exc)) from None
+    async with runtime.reader.connect() as conn:
+        found = await app.village_eligibility(conn, village_code, q.as_of, q.rules, q.known_at)
     v, verdict, rules = found.village, found.verdict, found.rule_set
     assert rules.village_exit is not None
     return EligibilityOut(
@@ -478,11 +469,8 @@ async def exit_eligibility(
 async def income_distribution(
     runtime: RuntimeDep, q: Annotated[DistributionQuery, Query()]
 ) -> DistributionOut:
-    try:
-        async with runtime.reader.connect() as conn:
-            found = await app.income_distribution(conn, q.region, q.year, q.poor_only, q.known_at)
-    except app.PolicyUnavailable as exc:
-        raise HTTPException(422, str(exc)) from None
+    async with runtime.reader.connect() as conn:
+        found = await app.income_distribution(conn, q.region, q.year, q.poor_only, q.known_at)
     return DistributionOut(
         region=found.region,
         year=found.year,
