@@ -59,7 +59,7 @@ from stdnum.cn import ric
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.service import Runtime
+from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.testing import fresh_postgres_database
 from tuopin_registry.application import bulk
 from tuopin_registry.config import RegistrySettings

@@ -25,7 +25,8 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.testing import ADMIN, bearer
 
 SERVICES = ["registry", "loans", "training", "evaluation"]

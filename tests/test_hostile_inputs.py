@@ -54,7 +54,8 @@ from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import (
     ADMIN,

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from tuopin_eventkit.service import ServiceSpec
+from tuopin_eventkit.runtime import ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -67,7 +67,7 @@ class Service:
         projection's or reaction's consumer its name, the intake ``<service>.intake``."""
         from tuopin_eventkit.inbound import IntakeConsumer
         from tuopin_eventkit.kafka import KafkaSettings
-        from tuopin_eventkit.service import Runtime
+        from tuopin_eventkit.runtime import Runtime
 
         groups = {p.name for p in self.spec.subscriptions}  # ProjectionConsumer's group_id
         if self.spec.intake is not None:

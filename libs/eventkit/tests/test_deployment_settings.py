@@ -17,7 +17,8 @@ from tuopin_eventkit import auth
 from tuopin_eventkit.cli import service_cli
 from tuopin_eventkit.hardening import server_options
 from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import DevelopmentKeys, ServiceSettings, refuse_development_keys
 
 OIDC = auth.AuthSettings(

@@ -15,7 +15,8 @@ from tuopin_eventkit import auth
 from tuopin_eventkit.hardening import docs_csp
 from tuopin_eventkit.kafka import KafkaSettings
 from tuopin_eventkit.problems import prefers_chinese
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import client_for
 

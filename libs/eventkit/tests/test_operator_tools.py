@@ -25,7 +25,8 @@ from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store import NewEvent
 from tuopin_eventkit.testing import client_for, publish, read_topic

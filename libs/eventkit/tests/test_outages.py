@@ -29,7 +29,8 @@ from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.outage import transient
-from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store import NewEvent
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish

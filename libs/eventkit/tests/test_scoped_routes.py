@@ -14,7 +14,8 @@ from tuopin_eventkit import auth
 from tuopin_eventkit.auth import Access, Principal, Role, Rule, Target, looked_up, region_of
 from tuopin_eventkit.http import Router
 from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import bearer, client_for
 

@@ -28,7 +28,7 @@ from pydantic import BaseModel, SecretStr
 from tuopin_eventkit.aggregate import NotFound
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.service import Runtime
+    from tuopin_eventkit.runtime import Runtime
 
 
 class Role(StrEnum):
@@ -392,3 +392,13 @@ async def check(who: Principal, rule: Rule, call: Call, action: str) -> None:
     if target.unknown:
         raise NotFound(target.unknown)
     raise refusal(who, action, target)
+
+
+# The kernel's own routes, beside every service's.
+KERNEL_ACCESS: AccessRules = {
+    "GET /healthz": public(),
+    "GET /readyz": public(),
+    "GET /metrics": public(),
+    # The whole stream, every region: the province and auditors.
+    "GET /v1/events": Rule(Access.READ),
+}

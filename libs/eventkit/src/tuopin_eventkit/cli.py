@@ -30,7 +30,8 @@ from tuopin_eventkit import dlq
 from tuopin_eventkit import migrate as migrations
 from tuopin_eventkit.consumer import ProgressCallback, RebuildRefused
 from tuopin_eventkit.hardening import server_options
-from tuopin_eventkit.service import Runtime, ServiceSpec, create_app
+from tuopin_eventkit.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import DevelopmentKeys, refuse_development_keys
 from tuopin_eventkit.status import Status, gather
 

@@ -24,7 +24,7 @@ from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import kafka, offsets
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.service import ServiceSpec
+    from tuopin_eventkit.runtime import ServiceSpec
 
 Headers = Sequence[tuple[str, bytes]]
 

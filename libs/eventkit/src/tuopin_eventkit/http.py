@@ -34,7 +34,7 @@ from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.problems import problem
-from tuopin_eventkit.service import Runtime, RuntimeDep, ServiceSpec
+from tuopin_eventkit.runtime import Runtime, RuntimeDep, ServiceSpec
 from tuopin_eventkit.status import MetricsRefresh
 from tuopin_eventkit.store import RecordedEvent
 
@@ -333,13 +333,6 @@ class _Telemetry(BaseHTTPMiddleware):
         return response
 
 
-KERNEL_ACCESS: auth.AccessRules = {
-    "GET /healthz": auth.public(),
-    "GET /readyz": auth.public(),
-    "GET /metrics": auth.public(),
-    # The whole stream, every region: the province and auditors.
-    "GET /v1/events": auth.Rule(auth.Access.READ),
-}
 bearer = HTTPBearer(
     auto_error=False, description="A JWT from the OIDC provider (or `tuopin token`)"
 )

@@ -30,7 +30,7 @@ from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.outage import transient
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.service import Runtime
+    from tuopin_eventkit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

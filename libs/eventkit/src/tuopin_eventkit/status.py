@@ -24,7 +24,7 @@ from tuopin_eventkit.db import read_only
 from tuopin_eventkit.projection import StoredOffset, stored_offsets
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.service import Runtime
+    from tuopin_eventkit.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

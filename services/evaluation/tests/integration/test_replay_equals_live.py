@@ -51,9 +51,9 @@ from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit import kafka
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.projection import Projection, stored_offsets
+from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.schema import events as event_store
 from tuopin_eventkit.schema import relay_checkpoints
-from tuopin_eventkit.service import Runtime
 from tuopin_eventkit.testing import client_for, eventually, publish
 
 PROJECTION = spec.projection("evaluation.households")

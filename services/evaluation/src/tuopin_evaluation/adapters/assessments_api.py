@@ -25,7 +25,7 @@ from tuopin_eventkit.http import (
     respond,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
 

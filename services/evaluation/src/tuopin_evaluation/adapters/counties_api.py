@@ -13,7 +13,7 @@ from tuopin_contracts.dates import today
 from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["delisting"])
 County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]

@@ -6,7 +6,7 @@ from uuid import UUID
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application import education
 from tuopin_eventkit.http import AsOf, KnownAt, Router
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["education assistance"])
 

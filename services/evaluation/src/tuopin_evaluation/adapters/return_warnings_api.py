@@ -18,7 +18,7 @@ from tuopin_evaluation.adapters.rollups_api import RegionCode
 from tuopin_evaluation.application import return_watch as app
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1/return-warnings", tags=["return warnings (返贫预警)"])
 

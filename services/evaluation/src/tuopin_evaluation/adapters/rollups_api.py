@@ -34,7 +34,7 @@ from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_eventkit.http import KnownAt, Router
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["roll-ups"])
 

@@ -18,7 +18,7 @@ from tuopin_eventkit.auth import (
     org_of,
     region_of,
 )
-from tuopin_eventkit.service import Runtime
+from tuopin_eventkit.runtime import Runtime
 from tuopin_loans.application import borrower_households as registry
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER

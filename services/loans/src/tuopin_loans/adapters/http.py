@@ -28,7 +28,7 @@ from tuopin_eventkit.http import (
     respond,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import lending, loan_book, programme, reports, settlement

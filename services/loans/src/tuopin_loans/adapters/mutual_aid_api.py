@@ -25,7 +25,7 @@ from tuopin_eventkit.http import (
     when,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_loans.adapters.http import Body
 from tuopin_loans.adapters.postings import Months
 from tuopin_loans.application import mutual_aid, mutual_aid_book

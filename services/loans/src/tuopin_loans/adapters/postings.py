@@ -23,7 +23,7 @@ from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.inbound import Intake
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_loans.adapters.access import ACCESS
 from tuopin_loans.application import lending
 

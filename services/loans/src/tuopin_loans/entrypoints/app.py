@@ -5,7 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_loans.adapters import access, http, mutual_aid_api, postings
 from tuopin_loans.application.borrower_households import projection
 from tuopin_loans.application.loan_book import book

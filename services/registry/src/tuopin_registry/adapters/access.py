@@ -9,7 +9,7 @@ included; the public notice (公告公示) is open to all, with personal data ma
 from sqlalchemy import select
 
 from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
-from tuopin_eventkit.service import Runtime
+from tuopin_eventkit.runtime import Runtime
 from tuopin_registry.application import people
 from tuopin_registry.application.household_index import households
 

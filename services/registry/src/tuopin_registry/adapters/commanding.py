@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.config import RegistrySettings
 

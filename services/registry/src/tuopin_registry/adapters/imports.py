@@ -40,7 +40,7 @@ from tuopin_eventkit.db import read_only
 from tuopin_eventkit.http import IdempotencyKey, Router, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters.commanding import keys, vault
 from tuopin_registry.application import bulk
 

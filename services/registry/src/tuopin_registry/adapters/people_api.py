@@ -21,7 +21,7 @@ from tuopin_eventkit.db import shred
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import vault
 from tuopin_registry.application import commands, people

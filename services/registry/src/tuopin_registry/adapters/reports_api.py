@@ -7,7 +7,7 @@ from fastapi import Path, Query
 
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import Router
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters.villages_api import belts
 from tuopin_registry.application import queries
 from tuopin_registry.reference.belts import EXPECTED_TOTAL, Belt

@@ -21,7 +21,7 @@ from tuopin_eventkit.http import (
     when,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault
 from tuopin_registry.application import commands, queries

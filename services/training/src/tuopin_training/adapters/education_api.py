@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_training.application import education
 
 router = Router(prefix="/v1", tags=["education assistance"])

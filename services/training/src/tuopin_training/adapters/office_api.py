@@ -20,7 +20,7 @@ from tuopin_eventkit.http import (
     respond,
 )
 from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_training.adapters import schemas as s
 from tuopin_training.application import office, queries
 from tuopin_training.application.mapping import repository

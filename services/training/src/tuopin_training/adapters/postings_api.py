@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_eventkit.http import Router, respond
 from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.service import Runtime, RuntimeDep
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_training.application.postings import CentrePosting, Posting
 from tuopin_training.application.recording import Recorder
 

@@ -10,7 +10,7 @@ from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
 from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
-from tuopin_eventkit.service import RuntimeDep
+from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_training.application import coverage, labour, queries
 
 router = Router(prefix="/v1")

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from tuopin_contracts import Topic
 from tuopin_contracts.topics import Inbound
 from tuopin_eventkit.inbound import Intake
-from tuopin_eventkit.service import ServiceSpec, create_app
+from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.service import create_app
 from tuopin_training.adapters import access
 from tuopin_training.adapters.http import router
 from tuopin_training.adapters.postings_api import handle
