@@ -779,6 +779,11 @@ async def test_the_map_colours_each_county_and_leads_to_it(
         assert "无法计算" in links["621123"].attrs["aria-label"]
         assert "无数据" in links["620902"].attrs["aria-label"]  # 肃州区: nobody registered
 
+        shot = tmp_path / "dashboard-map-province-admin.png"
+        png = await screenshot(browser, tmp_path / "profile-map-shot",
+                               f"{base}/dashboard{signed_in}", shot, "1280,1200")  # fmt: skip
+        assert struct.unpack(">II", png[16:24]) == (1280, 1200) and len(png) > 20_000
+
         # -- in the browser: a click on a county opens its page; Enter on a focused one too --
         async with devtools(browser, tmp_path / "profile-click") as tab:
             await tab.send("Page.enable")
