@@ -779,6 +779,16 @@ async def test_the_map_colours_each_county_and_leads_to_it(
         assert "无法计算" in links["621123"].attrs["aria-label"]
         assert "无数据" in links["620902"].attrs["aria-label"]  # 肃州区: nobody registered
 
+        # A city officer's map is their city's counties: 定西市 (6211), 通渭县 coloured.
+        officer = Principal("city-officer", Role.CITY_OFFICER, region="6211")
+        own = "#access_token=" + bearer(settings.auth, officer)["Authorization"][7:]
+        page = parse(await chromium(browser, tmp_path / "profile-map-city",
+                                    f"{base}/dashboard{own}", "--dump-dom"))  # fmt: skip
+        assert page.find("body")[0].attrs.get("data-map") == "ready", page.by_id("error").text()
+        drawn = {a.attrs["data-code"]: a for a in page.by_id("map-svg").find("a")}
+        assert sorted(drawn) == sorted(r.code for r in gansu() if r.parent_code == "621100")
+        assert drawn["621121"].find("path")[0].attrs["data-class"] != "none"
+
         shot = tmp_path / "dashboard-map-province-admin.png"
         png = await screenshot(browser, tmp_path / "profile-map-shot",
                                f"{base}/dashboard{signed_in}", shot, "1280,1200")  # fmt: skip
