@@ -463,8 +463,13 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     )
     today = date.today()
     counties, province = expected(today)
+    # Each fresh browser loads the page and its files anew (a viewer's drill-down only
+    # fetches figures); this test opens it a score of times a minute from one address.
     settings = EvaluationSettings(
-        database_url=database_url, kafka=kafka_settings, log_level="WARNING"
+        database_url=database_url,
+        kafka=kafka_settings,
+        log_level="WARNING",
+        public_rate_limit="600/minute",
     )
     # The province's sign-in hands the page its token in the URL fragment (never sent to
     # the server); the page then calls the API with it.
@@ -611,6 +616,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
                                phone, "390,844")  # fmt: skip
         assert struct.unpack(">II", png[16:24]) == (390, 844) and len(png) > 10_000
 
+        # -- drill-down: province → county → township, and back up by the breadcrumb --
+        await drill_down(browser, tmp_path, base, signed_in, own)
+
         # -- a bad day in the address: the page says what went wrong --
         url = f"{base}/dashboard?as_of=2016-13-01{signed_in}"
         page = parse(await chromium(browser, tmp_path / "profile-bad", url, "--dump-dom"))
@@ -623,3 +631,79 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (1280, 900)
         assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"
+
+
+def crumbs(page: Node) -> list[tuple[str, str | None]]:
+    """The breadcrumb: each step's text and link (None for the page shown)."""
+    nav = page.by_id("breadcrumb")
+    return [
+        (li.text(), (li.find("a") or [Node("a", {})])[0].attrs.get("href")) for li in nav.find("li")
+    ]
+
+
+async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, officer: str) -> None:
+    """Each region row is a link one level down; the address holds the region and the day,
+    and the breadcrumb leads back up, never above the viewer's own region."""
+    counties, _ = expected(date.today())
+    county = counties["621121"]
+    years = sorted({*county.exits, *county.returns})
+
+    async def load(query: str, token: str, profile: str) -> Node:
+        page = parse(await chromium(browser, tmp_path / profile,
+                                    f"{base}/dashboard{query}{token}", "--dump-dom"))  # fmt: skip
+        assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
+        return page
+
+    # The province's page: every county row links to the county's page.
+    page = await load("", admin, "profile-drill-province")
+    links = {a.attrs["data-code"]: a.attrs["href"] for a in page.by_id("counties").find("a")}
+    assert links == {code: f"dashboard?region={code}" for code in counties}
+    assert page.by_id("breadcrumb").attrs.get("hidden") is not None  # the top: nothing above
+
+    # The county's page (the link followed): its townships, each a link.
+    page = await load("?region=621121", admin, "profile-drill-county")
+    assert page.by_id("summary-title").text().startswith("通渭县概况")
+    assert page.by_id("counties-title").text() == "各乡镇 Townships"
+    (tbody,) = page.by_id("counties").find("tbody")
+    assert rows(tbody) == [row_cells("621121100", county, years)]
+    (link,) = tbody.find("a")
+    assert link.attrs["href"] == "dashboard?region=621121100"
+
+    # The township's page: its two villages, and the breadcrumb back up to the province.
+    page = await load("?region=621121100", admin, "profile-drill-township")
+    assert page.by_id("counties-title").text() == "各村 Villages"
+    (tbody,) = page.by_id("counties").find("tbody")
+    assert [r[0] for r in rows(tbody)] == ["村201 621121100201", "村202 621121100202"]
+    assert [r[2] for r in rows(tbody)] == ["9", "2"]  # poor people: a1 + a3 (returned), a4
+    assert crumbs(page) == [
+        ("甘肃省 620000", "dashboard?region=620000"),
+        ("定西市 621100", "dashboard?region=621100"),
+        ("通渭县 621121", "dashboard?region=621121"),
+        ("621121100", None),
+    ]
+    assert page.by_id("csv-link").attrs["href"] == (
+        "/v1/rollups.csv?region=621121100&level=village"
+    )
+    shot = tmp_path / "dashboard-province-admin-township.png"
+    url = f"{base}/dashboard?region=621121100{admin}"
+    png = await screenshot(browser, tmp_path / "profile-drill-shot", url, shot, "1280,900")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Back up by the breadcrumb to the city, keeping the day shown.
+    page = await load(f"?region=621100&as_of={AS_OF}", admin, "profile-drill-city")
+    assert f"数据截至 {AS_OF}" in page.by_id("status").text()
+    assert page.by_id("summary-title").text().startswith("定西市概况")
+    assert [a.attrs["href"] for a in page.by_id("counties").find("a")] == [
+        f"dashboard?region=621121&as_of={AS_OF}"
+    ]
+    assert crumbs(page) == [
+        ("甘肃省 620000", f"dashboard?region=620000&as_of={AS_OF}"),
+        ("定西市 621100", None),
+    ]
+
+    # A county officer asking for the province gets their county, and no way above it.
+    page = await load("?region=620000", officer, "profile-drill-officer")
+    assert page.by_id("summary-title").text().startswith("通渭县概况")
+    assert page.by_id("breadcrumb").attrs.get("hidden") is not None
+    page = await load("?region=621121100", officer, "profile-drill-officer-township")
+    assert crumbs(page) == [("通渭县 621121", "dashboard?region=621121"), ("621121100", None)]

@@ -106,6 +106,30 @@
     if (code.endsWith("0000")) return "province";
     return code.endsWith("00") ? "city" : "county";
   }
+  // Drill-down: the region asked for in the address (?region=…), if it lies within the
+  // viewer's own; otherwise their own. The server refuses anything above it anyway.
+  const CODE = /^62\d{4}(?:\d{3}(?:\d{3})?)?$/;
+  function prefixOf(code) {
+    const level = levelOf(code);
+    return level === "province" ? code.slice(0, 2) : level === "city" ? code.slice(0, 4) : code;
+  }
+  const within = (code, scope) => CODE.test(code || "") && code.startsWith(prefixOf(scope));
+
+  // The regions from the viewer's own down to this one (province, city, county, township,
+  // village), for the breadcrumb.
+  function trail(code, scope) {
+    const chain = [`${code.slice(0, 2)}0000`, `${code.slice(0, 4)}00`, code.slice(0, 6), code.slice(0, 9), code.slice(0, 12)];
+    const seen = [...new Set(chain.filter((c) => CODE.test(c)))];
+    return seen.filter((c) => within(c, scope));
+  }
+
+  // The page for a region, keeping the day shown: a plain link, so Back and sharing work.
+  function regionHref(code, asOf) {
+    const params = new URLSearchParams({ region: code });
+    if (asOf) params.set("as_of", asOf);
+    return `dashboard?${params}`;
+  }
+
   const BELOW = { province: "county", city: "county", county: "township", township: "village", village: "village" };
   const LISTED = {
     county: ["各县（市、区）", "Counties"],
@@ -132,6 +156,21 @@
   }
 
   const total = (byYear) => Object.values(byYear || {}).reduce((a, b) => a + b, 0);
+
+  // ---- breadcrumb ------------------------------------------------------------------------
+
+  function renderBreadcrumb(region, scope, asOf, ownRow) {
+    const nav = $("breadcrumb");
+    const steps = trail(region, scope);
+    const items = steps.map((code) => {
+      const name = code === region ? nameOf(code, ownRow && ownRow.name) : nameOf(code);
+      const text = name ? [name, " ", el("span", { class: "code" }, code)] : [code];
+      if (code === region) return el("li", {}, el("span", { "aria-current": "page" }, ...text));
+      return el("li", {}, el("a", { href: regionHref(code, asOf), "data-code": code }, ...text));
+    });
+    nav.querySelector("ol").replaceChildren(...items);
+    nav.hidden = steps.length < 2;
+  }
 
   // ---- province summary ------------------------------------------------------------------
 
@@ -194,7 +233,7 @@
     return el("th", attrs, zh, el("br"), el("span", { lang: "en" }, en));
   }
 
-  function renderCounties(report, province, level) {
+  function renderCounties(report, province, level, asOf) {
     const [zh, en] = LISTED[level];
     $("counties-title").replaceChildren(`${zh} `, el("span", { lang: "en" }, en));
     const table = $("counties");
@@ -233,14 +272,21 @@
       return tr;
     };
 
-    const body = rows.map((r) => line(el("th", { scope: "row" }, ...label(r.code, r.name)), r, { "data-code": r.code }));
+    // Each region one level down is a link to its own page (drill-down), unless it is the
+    // region itself (a village's page lists the village).
+    const sum = province.rows[0];
+    const head = (r) => {
+      if (sum && r.code === sum.code) return el("th", { scope: "row" }, ...label(r.code, r.name));
+      const link = el("a", { href: regionHref(r.code, asOf), class: "drill", "data-code": r.code }, ...label(r.code, r.name));
+      return el("th", { scope: "row" }, link);
+    };
+    const body = rows.map((r) => line(head(r), r, { "data-code": r.code }));
     if (!body.length) {
       const width = String(COLUMNS.length + 2 * yearCols.length);
       body.push(el("tr", {}, el("td", { colspan: width, class: "empty" }, ...bilingual("暂无数据", "No data"))));
     }
     table.tBodies[0].replaceChildren(...body);
 
-    const sum = province.rows[0];
     table.tFoot.replaceChildren(
       ...(sum ? [line(el("th", { scope: "row" }, ...(sum.code === PROVINCE ? bilingual("全省", "Province") : label(sum.code, sum.name))), sum, { id: "province-total" })] : []),
     );
@@ -372,31 +418,46 @@
     $("status").replaceChildren(...when, ...rules);
   }
 
-  async function main() {
-    const asOf = new URLSearchParams(window.location.search).get("as_of") || null;
+  // Loaded once per page: region names and the published assessments (both region-free).
+  let shared = null;
+
+  // Draw the page for the address: ?region= (within the viewer's own) and ?as_of=.
+  async function show() {
+    const params = new URLSearchParams(window.location.search);
+    const asOf = params.get("as_of") || null;
     $("as-of").value = asOf && /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? asOf : "";
-    const region = viewerRegion();
+    const scope = viewerRegion();
+    const asked = params.get("region");
+    const region = asked && within(asked, scope) ? asked : scope;
+    // The day picker and "latest" keep the region chosen.
+    $("region-field").value = region;
+    $("region-field").disabled = region === scope;
+    $("latest").href = region === scope ? "dashboard" : regionHref(region, null);
     const [own, below] = [levelOf(region), BELOW[levelOf(region)]];
-    const scope = (level) => ({ region, level, as_of: asOf });
-    const csv = apiUrl("v1/rollups.csv", scope(below));
+    const query = (level) => ({ region, level, as_of: asOf });
+    const csv = apiUrl("v1/rollups.csv", query(below));
     $("csv-link").href = csv.pathname + csv.search;
+    document.body.dataset.state = "loading";
+    $("error").hidden = true;
     try {
-      const [names, province, counties, stats, assessments] = await Promise.all([
-        getJSON("dashboard/regions.json"),
-        getJSON("v1/rollups", scope(own)),
-        getJSON("v1/rollups", scope(below)),
+      shared = shared || Promise.all([getJSON("dashboard/regions.json"), getJSON("v1/assessments")]);
+      const [[names, assessments], province, counties, stats] = await Promise.all([
+        shared,
+        getJSON("v1/rollups", query(own)),
+        getJSON("v1/rollups", query(below)),
         // The register as it stands (no as-of), province-wide: for the province's staff.
         asOf || region !== PROVINCE ? null : getJSON("v1/stats"),
-        getJSON("v1/assessments"),
       ]);
       NAMES = names;
       renderSummary(province, stats, region);
-      renderCounties(counties, province, below);
+      renderBreadcrumb(region, scope, asOf, province.rows[0]);
+      renderCounties(counties, province, below, asOf);
       renderChart(counties.rows);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";
     } catch (error) {
+      shared = null;
       const box = $("error");
       box.replaceChildren(...bilingual("数据加载失败：", "Could not load the figures:"), " ", String(error.message || error));
       box.hidden = false;
@@ -405,5 +466,18 @@
     }
   }
 
-  main();
+  // Drill-down links and the breadcrumb are real links (new tab, copy, share all work); a
+  // plain click or Enter stays on the page: the address changes (Back returns) and only the
+  // figures are fetched again, not the page and its files.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.drill, #breadcrumb a");
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    history.pushState(null, "", link.href);
+    show().then(() => $("summary-title").focus());
+  });
+  window.addEventListener("popstate", () => show());
+
+  show();
 })();
