@@ -568,6 +568,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert assessment == ["通渭县 621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
                               percent(1, 200), percent(1, 2)]  # fmt: skip
 
+        await check_trends(page, client, None)
+
         # -- as of an earlier day, as the date picker asks for it --
         counties, province = expected(AS_OF)
         url = f"{base}/dashboard?as_of={AS_OF}{signed_in}"
@@ -589,6 +591,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert page.by_id("csv-link").attrs["href"] == (
             f"/v1/rollups.csv?region=620000&level=county&as_of={AS_OF}"
         )
+        await check_trends(page, client, AS_OF)
 
         # -- a county officer sees their own county, its townships beneath: not a 403 --
         officer = Principal("county-officer", Role.COUNTY_OFFICER, region="621121")
@@ -707,3 +710,61 @@ async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, office
     assert page.by_id("breadcrumb").attrs.get("hidden") is not None
     page = await load("?region=621121100", officer, "profile-drill-officer-township")
     assert crumbs(page) == [("通渭县 621121", "dashboard?region=621121"), ("621121100", None)]
+
+
+async def check_trends(page: Node, client: httpx.AsyncClient, as_of: date | None) -> None:
+    """The trend charts' points are the province's roll-ups at each year end from 2014 (up
+    to the day shown), the table beneath says the same, and the targets are the service's."""
+    last = min(2020, (as_of or date.today()).year)
+    years = list(range(2014, last + 1))
+    ends = {y: min(date(y, 12, 31), as_of or date(y, 12, 31)) for y in years}
+    served = {}
+    for year, day in ends.items():
+        answer = await client.get(
+            "/v1/rollups", params={"region": "620000", "level": "province", "as_of": str(day)}
+        )
+        assert answer.status_code == 200, answer.text
+        served[year] = (answer.json()["rows"] or [None])[0]
+
+    def points(chart: str) -> dict[int, str]:
+        dots = page.by_id(chart).find("circle")
+        return {int(c.attrs["data-year"]): c.attrs["data-value"] for c in dots}
+
+    people = {y: str(row["poor_people"] if row else 0) for y, row in served.items()}
+    assert points("trend-people") == people
+    # Counted from the scenario too, not only read back from the service.
+    assert people == {y: str(expected(day)[1].people) for y, day in ends.items()}
+    rates = {y: row["incidence_where_known"] for y, row in served.items() if row}
+    assert points("trend-incidence") == {y: r for y, r in rates.items() if r is not None}
+    bars = {
+        (int(b.attrs["data-year"]), b.attrs["data-kind"]): int(b.attrs["data-value"])
+        for b in page.by_id("trend-flows").find("rect")
+    }
+    for year in years:
+        f = expected(ends[year])[1]
+        assert bars[year, "exits"] == f.exits[year], year
+        assert bars[year, "returns"] == f.returns[year], year
+        row = served[year]
+        assert f.exits[year] == (int(row["exits"].get(str(year), 0)) if row else 0)
+
+    table = rows(page.by_id("trend-table").find("tbody")[0])
+    assert [r[0] for r in table] == [str(y) for y in years]
+    assert [r[1] for r in table] == [f"{int(people[y]):,}" for y in years]
+    # The seed's ≥ 1,000,000 fewer a year, 2015–2017, against the year's fall: not met here.
+    falls = {y: int(people[y - 1]) - int(people[y]) for y in years[1:]}
+    assert [r[2] for r in table] == ["—", *(f"{falls[y]:,}" for y in years[1:])]
+    assert [r[3] for r in table] == [
+        "≥ 1,000,000 ✗" if y in (2015, 2016, 2017) else "—" for y in years
+    ]
+
+    params = {"region": "620000", **({"as_of": str(as_of)} if as_of else {})}
+    targets = (await client.get("/v1/targets", params=params)).json()["targets"]
+    table = page.by_id("targets-table").find("tbody")[0]
+    shown = {tr.attrs["data-target"]: tr.cells() for tr in table.find("tr")}
+    assert list(shown) == [t["name"] for t in targets]
+    for t in targets:
+        description, source, _, met = shown[t["name"]]
+        assert (description, source) == (t["description"], t["source"])
+        assert met == {True: "是 yes", False: "否 no", None: "未评估 not judged"}[t["met"]]
+    income = shown["rural_income_poor_areas_2017"][2]
+    assert "statistics bureau" in income  # stated, not measured: said so

@@ -360,6 +360,194 @@
     figure.prepend(chart);
   }
 
+  // ---- trends 2014–2020 (inline SVG) ------------------------------------------------------
+  // One roll-up per year end (as_of=YYYY-12-31, or the day shown if earlier) of the region
+  // itself: poor people and incidence on that day, the year's exits and returns.
+
+  const YEARS = [2014, 2015, 2016, 2017, 2018, 2019, 2020];
+
+  async function loadTrends(region, asOf) {
+    const end = asOf || new Date().toISOString().slice(0, 10);
+    const years = YEARS.filter((y) => `${y}-01-01` <= end);
+    return Promise.all(
+      years.map(async (year) => {
+        const day = `${year}-12-31` < end ? `${year}-12-31` : end;
+        const report = await getJSON("v1/rollups", { region, level: levelOf(region), as_of: day });
+        const row = report.rows[0];
+        return {
+          year,
+          day,
+          people: row ? row.poor_people : 0,
+          incidence: rateOf(row),
+          exits: row ? row.exits[year] || 0 : 0,
+          returns: row ? row.returns[year] || 0 : 0,
+        };
+      }),
+    );
+  }
+
+  // The seed's yearly fall (≥ 1,000,000 fewer poor people a year), where it applies: the
+  // most poor people each target year may end with, given the year before.
+  function ceilings(points, target, region) {
+    if (!target || levelOf(region) !== target.applies_to) return {};
+    const out = {};
+    for (const p of points) {
+      const before = points.find((q) => q.year === p.year - 1);
+      if (before && target.years.includes(p.year)) out[p.year] = before.people - target.at_least;
+    }
+    return out;
+  }
+
+  const W = 640, H = 240, LEFT = 70, RIGHT = 16, TOP = 16, BOTTOM = 30;
+
+  function frame(id, title, desc) {
+    const chart = svg("svg", {
+      id,
+      class: "trend",
+      viewBox: `0 0 ${W} ${H}`,
+      role: "img",
+      "aria-labelledby": `${id}-title ${id}-desc`,
+      preserveAspectRatio: "xMidYMid meet",
+    });
+    chart.append(svg("title", { id: `${id}-title` }, title), svg("desc", { id: `${id}-desc` }, desc));
+    return chart;
+  }
+
+  // Axes for the years along x and 0…top along y; returns the two scales.
+  function axes(chart, years, top, tick) {
+    const step = (W - LEFT - RIGHT) / Math.max(years.length, 1);
+    const x = (i) => LEFT + step * (i + 0.5);
+    const y = (v) => H - BOTTOM - (v / top) * (H - TOP - BOTTOM);
+    for (let k = 0; k <= 4; k += 1) {
+      const v = (top * k) / 4;
+      chart.append(svg("line", { class: "grid", x1: LEFT, x2: W - RIGHT, y1: y(v), y2: y(v) }));
+      chart.append(svg("text", { class: "tick", x: LEFT - 6, y: y(v), "text-anchor": "end", "dominant-baseline": "central" }, tick(v)));
+    }
+    years.forEach((year, i) => chart.append(svg("text", { class: "tick", x: x(i), y: H - 10, "text-anchor": "middle" }, String(year))));
+    chart.append(svg("line", { class: "axis", x1: LEFT, x2: W - RIGHT, y1: y(0), y2: y(0) }));
+    return [x, y, step];
+  }
+
+  function lineChart(id, title, points, value, shown, goals = {}) {
+    const values = points.map(value);
+    const highest = Math.max(1, ...values.filter((v) => v !== null), ...Object.values(goals).filter((v) => v > 0));
+    const top = Math.ceil(highest / niceStep(highest)) * niceStep(highest);
+    const desc = points.map((p, i) => `${p.year}: ${values[i] === null ? "无数据 n/a" : shown(p)}`).join("; ");
+    const chart = frame(id, title, desc);
+    const [x, y] = axes(chart, points.map((p) => p.year), top, (v) => shown({ tick: v }));
+    const known = points.map((p, i) => [i, values[i]]).filter(([, v]) => v !== null);
+    if (known.length > 1) chart.append(svg("polyline", { class: "line", points: known.map(([i, v]) => `${x(i)},${y(v)}`).join(" ") }));
+    points.forEach((p, i) => {
+      if (values[i] === null) return;
+      const dot = svg("circle", { class: "point", cx: x(i), cy: y(values[i]), r: 4, "data-year": p.year, "data-value": shown(p, true) });
+      dot.append(svg("title", {}, `${p.year}: ${shown(p)}`));
+      chart.append(dot);
+      const goal = goals[p.year];
+      if (goal !== undefined && goal >= 0) {
+        const mark = svg("rect", { class: "goal", x: x(i) - 6, y: y(goal) - 1.5, width: 12, height: 3, "data-year": p.year, "data-value": goal });
+        mark.append(svg("title", {}, `${p.year} 目标上限 target at most: ${count(goal)}`));
+        chart.append(mark);
+      }
+    });
+    return chart;
+  }
+
+  function flowChart(points) {
+    const highest = Math.max(1, ...points.flatMap((p) => [p.exits, p.returns]));
+    const top = Math.ceil(highest / niceStep(highest)) * niceStep(highest);
+    const desc = points.map((p) => `${p.year}: 脱贫 exits ${p.exits}, 返贫 returns ${p.returns}`).join("; ");
+    const chart = frame("trend-flows", "脱贫户与返贫户 Households exited and returned", desc);
+    const [x, y, step] = axes(chart, points.map((p) => p.year), top, (v) => (Number.isInteger(v) ? count(v) : ""));
+    const bar = Math.min(18, step / 3);
+    points.forEach((p, i) => {
+      for (const [kind, n, dx] of [["exits", p.exits, -bar], ["returns", p.returns, 0]]) {
+        const rect = svg("rect", { class: `bar ${kind}`, x: x(i) + dx, y: y(n), width: bar, height: y(0) - y(n), "data-year": p.year, "data-kind": kind, "data-value": n });
+        rect.append(svg("title", {}, `${p.year} ${kind === "exits" ? "脱贫 exits" : "返贫 returns"}: ${n}`));
+        chart.append(rect);
+      }
+    });
+    return chart;
+  }
+
+  function renderTrends(points, targets, region) {
+    const box = $("trends");
+    if (!points.length) {
+      box.replaceChildren(el("p", { class: "empty" }, ...bilingual("所选日期早于 2014 年。", "The day shown is before 2014.")));
+      return;
+    }
+    const reduction = (targets || []).find((t) => t.name === "poor_people_reduction");
+    const goals = ceilings(points, reduction, region);
+    const people = lineChart("trend-people", "贫困人口 Poor people", points, (p) => p.people,
+      (p, raw) => (raw ? String(p.people) : count(p.tick ?? p.people)), goals);
+    const incidence = lineChart("trend-incidence", "贫困发生率 Poverty incidence", points,
+      (p) => basisPoints(p.incidence),
+      (p, raw) => (p.tick !== undefined ? `${p.tick / 100}%` : raw ? p.incidence : percent(p.incidence)));
+    const legend = el("p", { class: "legend" },
+      el("span", { class: "key exits" }), ...bilingual("脱贫户", "exits"), " ",
+      el("span", { class: "key returns" }), ...bilingual("返贫户", "returns"),
+      ...(Object.keys(goals).length ? [" ", el("span", { class: "key goal" }), ...bilingual(`目标上限：上年贫困人口减 ${count(reduction.at_least)}`, "target: last year's poor people less the yearly fall")] : []));
+
+    // The same figures as a table: the charts' text alternative, and the target's test.
+    const head = el("tr");
+    for (const [zh, en, kind] of [["年份", "Year", ""], ["年末贫困人口", "Poor people, year end", "num"],
+      ["比上年减少", "Fall on the year before", "num"], ["目标（减少）", "Target fall", "num"],
+      ["贫困发生率", "Incidence", "num"], ["脱贫户", "Exits", "num"], ["返贫户", "Returns", "num"]]) {
+      head.append(headerCell(zh, en, { scope: "col", class: kind }));
+    }
+    const body = points.map((p, i) => {
+      const fall = i ? points[i - 1].people - p.people : null;
+      const goal = goals[p.year] !== undefined ? reduction.at_least : null;
+      const met = goal === null || fall === null ? "" : fall >= goal ? " ✓" : " ✗";
+      return el("tr", { "data-year": p.year },
+        el("th", { scope: "row" }, p.day === `${p.year}-12-31` ? String(p.year) : `${p.year}（至 ${p.day}）`),
+        el("td", { class: "num" }, count(p.people)),
+        el("td", { class: "num" }, fall === null ? "—" : count(fall)),
+        el("td", { class: "num" }, goal === null ? "—" : `≥ ${count(goal)}${met}`),
+        el("td", { class: "num" }, percent(p.incidence) || "—"),
+        el("td", { class: "num" }, count(p.exits)),
+        el("td", { class: "num" }, count(p.returns)));
+    });
+    const table = el("table", { id: "trend-table" },
+      el("caption", {}, ...bilingual("各年年末数据（截至所选日期）", "Figures at each year end (up to the day shown)")),
+      el("thead", {}, head), el("tbody", {}, ...body));
+    box.replaceChildren(
+      el("div", { class: "charts" }, people, incidence, flowChart(points)),
+      legend,
+      el("div", { class: "scroll", role: "region", "aria-label": "历年数据 Figures by year", tabindex: "0" }, table),
+    );
+  }
+
+  // ---- the seed's targets ----------------------------------------------------------------
+
+  function figure(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "number") return count(value);
+    if (typeof value !== "object") return String(value);
+    return Object.entries(value).map(([k, v]) => `${k}: ${typeof v === "number" ? count(v) : v ?? "—"}`).join("；");
+  }
+
+  function renderTargets(targets) {
+    const box = $("targets");
+    if (!targets) {
+      box.replaceChildren(el("p", { class: "empty" }, ...bilingual("目标按省、市、县计算。", "Targets are measured for the province, a city or a county.")));
+      return;
+    }
+    const head = el("tr");
+    for (const [zh, en] of [["目标", "Target"], ["出处", "Source"], ["当前", "Figure"], ["达成", "Met"]]) {
+      head.append(headerCell(zh, en, { scope: "col" }));
+    }
+    const verdict = (met) => (met === true ? bilingual("是", "yes") : met === false ? bilingual("否", "no") : bilingual("未评估", "not judged"));
+    const rows = targets.map((t) =>
+      el("tr", { "data-target": t.name },
+        el("th", { scope: "row" }, t.description),
+        el("td", {}, t.source),
+        el("td", {}, figure(t.value), ...(t.note ? [el("br"), el("small", {}, t.note)] : [])),
+        el("td", { class: `met-${t.met}` }, ...verdict(t.met))));
+    box.replaceChildren(el("div", { class: "scroll", role: "region", "aria-label": "目标 Targets", tabindex: "0" },
+      el("table", { id: "targets-table" }, el("caption", {}, ...bilingual("精准扶贫目标（种子文件）及进展", "The seed's targets and progress")),
+        el("thead", {}, head), el("tbody", {}, ...rows))));
+  }
+
   // ---- third-party assessments -----------------------------------------------------------
 
   function rateCell(rate) {
@@ -448,11 +636,18 @@
         // The register as it stands (no as-of), province-wide: for the province's staff.
         asOf || region !== PROVINCE ? null : getJSON("v1/stats"),
       ]);
+      const [trends, targets] = await Promise.all([
+        loadTrends(region, asOf),
+        // The targets are measured for the province, a city or a county (6 digits).
+        region.length === 6 ? getJSON("v1/targets", { region, as_of: asOf }).then((t) => t.targets) : null,
+      ]);
       NAMES = names;
       renderSummary(province, stats, region);
       renderBreadcrumb(region, scope, asOf, province.rows[0]);
       renderCounties(counties, province, below, asOf);
       renderChart(counties.rows);
+      renderTrends(trends, targets, region);
+      renderTargets(targets);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";
