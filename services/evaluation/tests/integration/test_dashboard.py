@@ -41,9 +41,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.reference.regions import gansu
-from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    LoanProduct,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+)
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -143,6 +150,28 @@ HOMES = [
     Home("620102001001", 1, exited=date(2017, 5, 10)),
     Home("621123100201", 3, registered=date(2017, 6, 1)),
 ]
+
+
+LOAN_FEN = 3_000_050  # 30,000.50 yuan, disbursed to the first household (county 621121)
+
+
+def loan_events(home: Home) -> list[Envelope]:
+    """A microcredit loan approved and disbursed to the household, as the loans service
+    publishes it: the dashboard's credit panel counts it."""
+    loan_id = uuid4()
+    fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": home.id,
+            "county_code": home.county, "product": LoanProduct.MICROCREDIT}  # fmt: skip
+    approved = lo.LoanApprovedV1(
+        **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash="b" * 64,
+        borrower_masked="6211**********0001", amount=LOAN_FEN, term_months=36,
+        decided_on=date(2017, 3, 1))  # fmt: skip
+    paid = lo.LoanDisbursedV1(
+        **fact, amount=LOAN_FEN, disbursed_on=date(2017, 3, 5), outstanding=LOAN_FEN
+    )
+    return [
+        envelope(data, loan_id, n, source="/tuopin/loans")
+        for n, data in enumerate([approved, paid], start=1)
+    ]
 
 
 def village_events() -> list[Envelope]:
@@ -454,13 +483,14 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     database_url, kafka_settings, tmp_path
 ) -> None:
     browser = chromium_or_skip()
-    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.EVALUATION])
     await publish(
         kafka_settings,
         Topic.REGISTRY,
         *village_events(),
         *(e for h in HOMES for e in h.events()),
     )
+    await publish(kafka_settings, Topic.LOANS, *loan_events(HOMES[0]))
     today = date.today()
     counties, province = expected(today)
     # Each fresh browser loads the page and its files anew (a viewer's drill-down only
@@ -487,6 +517,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             assert got == {code: f.households for code, f in counties.items()}
             stats = (await client.get("/v1/stats")).json()
             assert stats["total_households"] == len(HOMES)
+            province = (await client.get("/v1/rollups", params={"level": "province"})).json()
+            assert province["rows"][0]["credit_disbursed_fen"] == LOAN_FEN
 
         await eventually(arrived)
 
@@ -544,8 +576,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert rows(tfoot)[0][4] == province.cell != province.incidence
         assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
         assert page.by_id("province-returns").text() == "1"
-        # No bank or training centre has posted anything here: reached none, yet measured.
-        assert page.by_id("province-credit").text() == page.by_id("province-trained").text() == "0"
+        # One loan disbursed; no training centre has posted anything: none, yet measured.
+        assert page.by_id("province-credit").text() == "1"
+        assert page.by_id("province-trained").text() == "0"
         assert page.by_id("province-certified").text() == "0.00%"
         people_on_file = sum(h.people for h in HOMES)
         assert f"{len(HOMES)} 户、{people_on_file} 人" in page.by_id("register").text()
@@ -569,6 +602,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
                               percent(1, 200), percent(1, 2)]  # fmt: skip
 
         await check_trends(page, client, None)
+        await check_panels(page, client, {})
 
         # -- as of an earlier day, as the date picker asks for it --
         counties, province = expected(AS_OF)
@@ -614,6 +648,10 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert page.by_id("csv-link").attrs["href"] == (
             "/v1/rollups.csv?region=621121&level=township"
         )
+        await check_panels(page, client, {"region": "621121"})
+        big = tmp_path / "dashboard-county-officer-trends.png"
+        await screenshot(browser, tmp_path / "profile-county-tall", f"{base}/dashboard{own}",
+                         big, "1280,3200")  # fmt: skip
         phone = tmp_path / "dashboard-county-officer-phone.png"
         png = await screenshot(browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}",
                                phone, "390,844")  # fmt: skip
@@ -768,3 +806,30 @@ async def check_trends(page: Node, client: httpx.AsyncClient, as_of: date | None
         assert met == {True: "是 yes", False: "否 no", None: "未评估 not judged"}[t["met"]]
     income = shown["rural_income_poor_areas_2017"][2]
     assert "statistics bureau" in income  # stated, not measured: said so
+
+
+async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, str]) -> None:
+    """The panels show the viewer's own region's row of the roll-up, and the one loan."""
+    region = scope.get("region", "620000")
+    level = "province" if region == "620000" else "county"
+    row = (await client.get("/v1/rollups", params={**scope, "level": level})).json()["rows"][0]
+    text = {key: page.by_id(f"panel-{key}").text() for key in (
+        "credit-households", "credit-share", "credit-disbursed", "certified",
+        "certified-coverage", "trained", "students", "education-granted", "education-waived",
+        "warnings")}  # fmt: skip
+    assert row["credit_households"] == 1 and row["registered_households"] > 1
+    assert text == {
+        "credit-households": "1",
+        "credit-share": percent(1, row["registered_households"]).split("（")[0],
+        "credit-disbursed": "30,000.50 元",
+        "certified": f"0 / {row['registered_households']}",
+        "certified-coverage": "0.00%",
+        "trained": "0",
+        "students": str(row["students_assisted"]),
+        "education-granted": "0.00 元",
+        "education-waived": "0.00 元",
+        "warnings": str(row["open_return_warnings"]),
+    }
+    assert "microcredit: 1" in page.by_id("panel-credit-products").text()
+    assert "未达成" in page.by_id("panel-certified-goal").text()  # no certificate anywhere
+    assert "PAR30" in page.by_id("panels-not-shown").text()

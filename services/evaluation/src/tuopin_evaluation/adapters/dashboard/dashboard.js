@@ -517,6 +517,60 @@
     );
   }
 
+  // ---- panels: credit, training, education, return warnings ------------------------------
+  // From the region's own roll-up row (evaluation's read models, the viewer's scope). The
+  // loans' balances, PAR30/NPL, subsidies and fund balances are the loans service's
+  // records, not evaluation's: named as not shown rather than fetched from elsewhere.
+
+  // Integer fen as yuan ("1,234.50 元"), exactly: integer arithmetic only.
+  function yuan(fen) {
+    const n = Number(fen) || 0;
+    return `${NUMBER.format(Math.trunc(n / 100))}.${String(Math.abs(n % 100)).padStart(2, "0")} 元`;
+  }
+
+  function panel(id, zh, en, items, extra = []) {
+    const list = el("dl", { class: "cards" });
+    for (const [key, dzh, den, value] of items) {
+      list.append(el("div", {}, el("dt", {}, ...bilingual(dzh, den)), el("dd", { id: `panel-${key}` }, value)));
+    }
+    return el("section", { class: "panel", id, "aria-labelledby": `${id}-title` },
+      el("h3", { id: `${id}-title` }, ...bilingual(zh, en)), list, ...extra);
+  }
+
+  function renderPanels(row, targets) {
+    const r = row || {};
+    const n = (key) => count(r[key] || 0);
+    const goal = (targets || []).find((t) => t.name === "certified_member_2020");
+    const goalText = goal && goal.value
+      ? [...bilingual(`2020 年目标：每户至少 1 人持证；至 ${goal.value.as_of} 覆盖 ${percent(goal.value.coverage) || "—"}，`, "2020 goal: a certified member in every household;"),
+        " ", ...(goal.met ? bilingual("已达成", "met") : bilingual("未达成", "not met"))]
+      : bilingual("2020 年目标：每户至少 1 人持证（按省、市、县计算）。", "2020 goal: a certified member in every household (measured for a province, city or county).");
+    const products = Object.entries(r.credit_households_by_product || {}).map(([p, k]) => `${p}: ${count(k)}`).join("；");
+    $("panels").replaceChildren(
+      panel("credit-panel", "金融扶贫", "Credit", [
+        ["credit-households", "获贷建档立卡户", "Households with credit", n("credit_households")],
+        ["credit-share", "占建档立卡户", "Share of registered households", percent(r.credit_share) || "—"],
+        ["credit-disbursed", "累计发放", "Disbursed", yuan(r.credit_disbursed_fen)],
+      ], products ? [el("p", { class: "note", id: "panel-credit-products" }, ...bilingual(`按产品：${products}`, "by product"))] : []),
+      panel("training-panel", "劳务培训", "Training", [
+        ["certified", "有持证成员户", "Households with a certificate", `${n("certified_households")} / ${n("registered_households")}`],
+        ["certified-coverage", "持证覆盖率", "Certificate coverage", percent(r.certified_coverage) || "—"],
+        ["trained", "培训结业人数", "People trained", n("people_trained")],
+      ], [el("p", { class: "note", id: "panel-certified-goal" }, ...goalText)]),
+      panel("education-panel", "教育扶贫", "Education assistance", [
+        ["students", "受助学生", "Students assisted", n("students_assisted")],
+        ["education-granted", "助学金", "Grants", yuan(r.education_granted_fen)],
+        ["education-waived", "免除费用", "Fees waived", yuan(r.education_waived_fen)],
+      ]),
+      panel("warnings-panel", "返贫预警", "Return warnings", [
+        ["warnings", "未关闭预警", "Open warnings", n("open_return_warnings")],
+      ]),
+      el("p", { class: "note", id: "panels-not-shown" }, ...bilingual(
+        "贷款余额、逾期率（PAR30/不良）、贴息和资金余额由贷款服务记录，本看板不显示。",
+        "Loan balances, PAR30/NPL, interest subsidies and fund balances are the loans service's records and are not shown here.")),
+    );
+  }
+
   // ---- the seed's targets ----------------------------------------------------------------
 
   function figure(value) {
@@ -648,6 +702,7 @@
       renderChart(counties.rows);
       renderTrends(trends, targets, region);
       renderTargets(targets);
+      renderPanels(province.rows[0], targets);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";
