@@ -511,7 +511,10 @@
       el("caption", {}, ...bilingual("各年年末数据（截至所选日期）", "Figures at each year end (up to the day shown)")),
       el("thead", {}, head), el("tbody", {}, ...body));
     box.replaceChildren(
-      el("div", { class: "charts" }, people, incidence, flowChart(points)),
+      el("div", { class: "charts" },
+        el("figure", {}, people, el("figcaption", {}, ...bilingual("年末贫困人口", "Poor people at year end"))),
+        el("figure", {}, incidence, el("figcaption", {}, ...bilingual("年末贫困发生率", "Incidence at year end"))),
+        el("figure", {}, flowChart(points), el("figcaption", {}, ...bilingual("当年脱贫户与返贫户", "Exits and returns in the year")))),
       legend,
       el("div", { class: "scroll", role: "region", "aria-label": "历年数据 Figures by year", tabindex: "0" }, table),
     );
