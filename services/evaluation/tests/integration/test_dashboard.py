@@ -42,9 +42,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.reference.regions import gansu
-from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    LoanProduct,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+)
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -144,6 +151,28 @@ HOMES = [
     Home("620102001001", 1, exited=date(2017, 5, 10)),
     Home("621123100201", 3, registered=date(2017, 6, 1)),
 ]
+
+
+LOAN_FEN = 3_000_050  # 30,000.50 yuan, disbursed to the first household (county 621121)
+
+
+def loan_events(home: Home) -> list[Envelope]:
+    """A microcredit loan approved and disbursed to the household, as the loans service
+    publishes it: the dashboard's credit panel counts it."""
+    loan_id = uuid4()
+    fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": home.id,
+            "county_code": home.county, "product": LoanProduct.MICROCREDIT}  # fmt: skip
+    approved = lo.LoanApprovedV1(
+        **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash="b" * 64,
+        borrower_masked="6211**********0001", amount=LOAN_FEN, term_months=36,
+        decided_on=date(2017, 3, 1))  # fmt: skip
+    paid = lo.LoanDisbursedV1(
+        **fact, amount=LOAN_FEN, disbursed_on=date(2017, 3, 5), outstanding=LOAN_FEN
+    )
+    return [
+        envelope(data, loan_id, n, source="/tuopin/loans")
+        for n, data in enumerate([approved, paid], start=1)
+    ]
 
 
 def village_events() -> list[Envelope]:
@@ -455,17 +484,23 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     database_url, kafka_settings, tmp_path
 ) -> None:
     browser = chromium_or_skip()
-    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.EVALUATION])
     await publish(
         kafka_settings,
         Topic.REGISTRY,
         *village_events(),
         *(e for h in HOMES for e in h.events()),
     )
+    await publish(kafka_settings, Topic.LOANS, *loan_events(HOMES[0]))
     today = date.today()
     counties, province = expected(today)
+    # Each fresh browser loads the page and its files anew (a viewer's drill-down only
+    # fetches figures); this test opens it a score of times a minute from one address.
     settings = EvaluationSettings(
-        database_url=database_url, kafka=kafka_settings, log_level="WARNING"
+        database_url=database_url,
+        kafka=kafka_settings,
+        log_level="WARNING",
+        public_rate_limit="600/minute",
     )
     # The province's sign-in hands the page its token in the URL fragment (never sent to
     # the server); the page then calls the API with it.
@@ -483,6 +518,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             assert got == {code: f.households for code, f in counties.items()}
             stats = (await client.get("/v1/stats")).json()
             assert stats["total_households"] == len(HOMES)
+            province = (await client.get("/v1/rollups", params={"level": "province"})).json()
+            assert province["rows"][0]["credit_disbursed_fen"] == LOAN_FEN
 
         await eventually(arrived)
 
@@ -540,8 +577,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert rows(tfoot)[0][4] == province.cell != province.incidence
         assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
         assert page.by_id("province-returns").text() == "1"
-        # No bank or training centre has posted anything here: reached none, yet measured.
-        assert page.by_id("province-credit").text() == page.by_id("province-trained").text() == "0"
+        # One loan disbursed; no training centre has posted anything: none, yet measured.
+        assert page.by_id("province-credit").text() == "1"
+        assert page.by_id("province-trained").text() == "0"
         assert page.by_id("province-certified").text() == "0.00%"
         people_on_file = sum(h.people for h in HOMES)
         assert f"{len(HOMES)} 户、{people_on_file} 人" in page.by_id("register").text()
@@ -564,6 +602,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert assessment == ["通渭县 621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
                               percent(1, 200), percent(1, 2)]  # fmt: skip
 
+        await check_trends(page, client, None)
+        await check_panels(page, client, {})
+
         # -- as of an earlier day, as the date picker asks for it --
         counties, province = expected(AS_OF)
         url = f"{base}/dashboard?as_of={AS_OF}{signed_in}"
@@ -585,6 +626,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert page.by_id("csv-link").attrs["href"] == (
             f"/v1/rollups.csv?region=620000&level=county&as_of={AS_OF}"
         )
+        await check_trends(page, client, AS_OF)
 
         # -- a county officer sees their own county, its townships beneath: not a 403 --
         officer = Principal("county-officer", Role.COUNTY_OFFICER, region="621121")
@@ -607,10 +649,17 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert page.by_id("csv-link").attrs["href"] == (
             "/v1/rollups.csv?region=621121&level=township"
         )
+        await check_panels(page, client, {"region": "621121"})
+        big = tmp_path / "dashboard-county-officer-trends.png"
+        await screenshot(browser, tmp_path / "profile-county-tall", f"{base}/dashboard{own}",
+                         big, "1280,3200")  # fmt: skip
         phone = tmp_path / "dashboard-county-officer-phone.png"
         png = await screenshot(browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}",
                                phone, "390,844")  # fmt: skip
         assert struct.unpack(">II", png[16:24]) == (390, 844) and len(png) > 10_000
+
+        # -- drill-down: province → county → township, and back up by the breadcrumb --
+        await drill_down(browser, tmp_path, base, signed_in, own)
 
         # -- a bad day in the address: the page says what went wrong --
         url = f"{base}/dashboard?as_of=2016-13-01{signed_in}"
@@ -827,3 +876,164 @@ async def test_the_map_colours_each_county_and_leads_to_it(
                 await tab.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
                                windowsVirtualKeyCode=13, text="\r")  # fmt: skip
             await eventually(lambda: navigated("?region=620102"))
+
+
+def crumbs(page: Node) -> list[tuple[str, str | None]]:
+    """The breadcrumb: each step's text and link (None for the page shown)."""
+    nav = page.by_id("breadcrumb")
+    return [
+        (li.text(), (li.find("a") or [Node("a", {})])[0].attrs.get("href")) for li in nav.find("li")
+    ]
+
+
+async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, officer: str) -> None:
+    """Each region row is a link one level down; the address holds the region and the day,
+    and the breadcrumb leads back up, never above the viewer's own region."""
+    counties, _ = expected(date.today())
+    county = counties["621121"]
+    years = sorted({*county.exits, *county.returns})
+
+    async def load(query: str, token: str, profile: str) -> Node:
+        page = parse(await chromium(browser, tmp_path / profile,
+                                    f"{base}/dashboard{query}{token}", "--dump-dom"))  # fmt: skip
+        assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
+        return page
+
+    # The province's page: every county row links to the county's page.
+    page = await load("", admin, "profile-drill-province")
+    links = {a.attrs["data-code"]: a.attrs["href"] for a in page.by_id("counties").find("a")}
+    assert links == {code: f"dashboard?region={code}" for code in counties}
+    assert page.by_id("breadcrumb").attrs.get("hidden") is not None  # the top: nothing above
+
+    # The county's page (the link followed): its townships, each a link.
+    page = await load("?region=621121", admin, "profile-drill-county")
+    assert page.by_id("summary-title").text().startswith("通渭县概况")
+    assert page.by_id("counties-title").text() == "各乡镇 Townships"
+    (tbody,) = page.by_id("counties").find("tbody")
+    assert rows(tbody) == [row_cells("621121100", county, years)]
+    (link,) = tbody.find("a")
+    assert link.attrs["href"] == "dashboard?region=621121100"
+
+    # The township's page: its two villages, and the breadcrumb back up to the province.
+    page = await load("?region=621121100", admin, "profile-drill-township")
+    assert page.by_id("counties-title").text() == "各村 Villages"
+    (tbody,) = page.by_id("counties").find("tbody")
+    assert [r[0] for r in rows(tbody)] == ["村201 621121100201", "村202 621121100202"]
+    assert [r[2] for r in rows(tbody)] == ["9", "2"]  # poor people: a1 + a3 (returned), a4
+    assert crumbs(page) == [
+        ("甘肃省 620000", "dashboard?region=620000"),
+        ("定西市 621100", "dashboard?region=621100"),
+        ("通渭县 621121", "dashboard?region=621121"),
+        ("621121100", None),
+    ]
+    assert page.by_id("csv-link").attrs["href"] == (
+        "/v1/rollups.csv?region=621121100&level=village"
+    )
+    shot = tmp_path / "dashboard-province-admin-township.png"
+    url = f"{base}/dashboard?region=621121100{admin}"
+    png = await screenshot(browser, tmp_path / "profile-drill-shot", url, shot, "1280,900")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Back up by the breadcrumb to the city, keeping the day shown.
+    page = await load(f"?region=621100&as_of={AS_OF}", admin, "profile-drill-city")
+    assert f"数据截至 {AS_OF}" in page.by_id("status").text()
+    assert page.by_id("summary-title").text().startswith("定西市概况")
+    assert [a.attrs["href"] for a in page.by_id("counties").find("a")] == [
+        f"dashboard?region=621121&as_of={AS_OF}"
+    ]
+    assert crumbs(page) == [
+        ("甘肃省 620000", f"dashboard?region=620000&as_of={AS_OF}"),
+        ("定西市 621100", None),
+    ]
+
+    # A county officer asking for the province gets their county, and no way above it.
+    page = await load("?region=620000", officer, "profile-drill-officer")
+    assert page.by_id("summary-title").text().startswith("通渭县概况")
+    assert page.by_id("breadcrumb").attrs.get("hidden") is not None
+    page = await load("?region=621121100", officer, "profile-drill-officer-township")
+    assert crumbs(page) == [("通渭县 621121", "dashboard?region=621121"), ("621121100", None)]
+
+
+async def check_trends(page: Node, client: httpx.AsyncClient, as_of: date | None) -> None:
+    """The trend charts' points are the province's roll-ups at each year end from 2014 (up
+    to the day shown), the table beneath says the same, and the targets are the service's."""
+    last = min(2020, (as_of or date.today()).year)
+    years = list(range(2014, last + 1))
+    ends = {y: min(date(y, 12, 31), as_of or date(y, 12, 31)) for y in years}
+    served = {}
+    for year, day in ends.items():
+        answer = await client.get(
+            "/v1/rollups", params={"region": "620000", "level": "province", "as_of": str(day)}
+        )
+        assert answer.status_code == 200, answer.text
+        served[year] = (answer.json()["rows"] or [None])[0]
+
+    def points(chart: str) -> dict[int, str]:
+        dots = page.by_id(chart).find("circle")
+        return {int(c.attrs["data-year"]): c.attrs["data-value"] for c in dots}
+
+    people = {y: str(row["poor_people"] if row else 0) for y, row in served.items()}
+    assert points("trend-people") == people
+    # Counted from the scenario too, not only read back from the service.
+    assert people == {y: str(expected(day)[1].people) for y, day in ends.items()}
+    rates = {y: row["incidence_where_known"] for y, row in served.items() if row}
+    assert points("trend-incidence") == {y: r for y, r in rates.items() if r is not None}
+    bars = {
+        (int(b.attrs["data-year"]), b.attrs["data-kind"]): int(b.attrs["data-value"])
+        for b in page.by_id("trend-flows").find("rect")
+    }
+    for year in years:
+        f = expected(ends[year])[1]
+        assert bars[year, "exits"] == f.exits[year], year
+        assert bars[year, "returns"] == f.returns[year], year
+        row = served[year]
+        assert f.exits[year] == (int(row["exits"].get(str(year), 0)) if row else 0)
+
+    table = rows(page.by_id("trend-table").find("tbody")[0])
+    assert [r[0] for r in table] == [str(y) for y in years]
+    assert [r[1] for r in table] == [f"{int(people[y]):,}" for y in years]
+    # The seed's ≥ 1,000,000 fewer a year, 2015–2017, against the year's fall: not met here.
+    falls = {y: int(people[y - 1]) - int(people[y]) for y in years[1:]}
+    assert [r[2] for r in table] == ["—", *(f"{falls[y]:,}" for y in years[1:])]
+    assert [r[3] for r in table] == [
+        "≥ 1,000,000 ✗" if y in (2015, 2016, 2017) else "—" for y in years
+    ]
+
+    params = {"region": "620000", **({"as_of": str(as_of)} if as_of else {})}
+    targets = (await client.get("/v1/targets", params=params)).json()["targets"]
+    table = page.by_id("targets-table").find("tbody")[0]
+    shown = {tr.attrs["data-target"]: tr.cells() for tr in table.find("tr")}
+    assert list(shown) == [t["name"] for t in targets]
+    for t in targets:
+        description, source, _, met = shown[t["name"]]
+        assert (description, source) == (t["description"], t["source"])
+        assert met == {True: "是 yes", False: "否 no", None: "未评估 not judged"}[t["met"]]
+    income = shown["rural_income_poor_areas_2017"][2]
+    assert "statistics bureau" in income  # stated, not measured: said so
+
+
+async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, str]) -> None:
+    """The panels show the viewer's own region's row of the roll-up, and the one loan."""
+    region = scope.get("region", "620000")
+    level = "province" if region == "620000" else "county"
+    row = (await client.get("/v1/rollups", params={**scope, "level": level})).json()["rows"][0]
+    text = {key: page.by_id(f"panel-{key}").text() for key in (
+        "credit-households", "credit-share", "credit-disbursed", "certified",
+        "certified-coverage", "trained", "students", "education-granted", "education-waived",
+        "warnings")}  # fmt: skip
+    assert row["credit_households"] == 1 and row["registered_households"] > 1
+    assert text == {
+        "credit-households": "1",
+        "credit-share": percent(1, row["registered_households"]).split("（")[0],
+        "credit-disbursed": "30,000.50 元",
+        "certified": f"0 / {row['registered_households']}",
+        "certified-coverage": "0.00%",
+        "trained": "0",
+        "students": str(row["students_assisted"]),
+        "education-granted": "0.00 元",
+        "education-waived": "0.00 元",
+        "warnings": str(row["open_return_warnings"]),
+    }
+    assert "microcredit: 1" in page.by_id("panel-credit-products").text()
+    assert "未达成" in page.by_id("panel-certified-goal").text()  # no certificate anywhere
+    assert "PAR30" in page.by_id("panels-not-shown").text()

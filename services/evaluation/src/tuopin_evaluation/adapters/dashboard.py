@@ -91,16 +91,27 @@ AsOfDay = Annotated[
     Query(max_length=40, pattern=NO_NUL, description="A past day to show (YYYY-MM-DD)"),
 ]
 
+# The region shown (drill-down); the page checks it is within the viewer's own region and
+# the JSON endpoints enforce that.
+RegionShown = Annotated[
+    str | None,
+    Query(max_length=40, pattern=NO_NUL, description="A region within the viewer's own"),
+]
+
 
 @router.get(
     "/dashboard",
     response_class=Response,
-    summary="Leadership dashboard (领导看板): province summary, counties, incidence chart, "
+    summary="Leadership dashboard (领导看板): the viewer's region, the regions beneath "
+    "(?region= drills down), incidence chart, trends 2014–2020 against the targets, "
     "third-party assessments; ?as_of=YYYY-MM-DD shows a past day",
     responses={200: {"content": {"text/html": {}}}},
 )
-async def dashboard(if_none_match: IfNoneMatch = None, as_of: AsOfDay = None) -> Response:
-    # ?as_of= is declared because a route refuses any query parameter it does not declare.
+async def dashboard(
+    if_none_match: IfNoneMatch = None, as_of: AsOfDay = None, region: RegionShown = None
+) -> Response:
+    # ?as_of= and ?region= are declared because a route refuses any query parameter it does
+    # not declare.
     return _serve("index.html", if_none_match)
 
 

@@ -106,6 +106,30 @@
     if (code.endsWith("0000")) return "province";
     return code.endsWith("00") ? "city" : "county";
   }
+  // Drill-down: the region asked for in the address (?region=…), if it lies within the
+  // viewer's own; otherwise their own. The server refuses anything above it anyway.
+  const CODE = /^62\d{4}(?:\d{3}(?:\d{3})?)?$/;
+  function prefixOf(code) {
+    const level = levelOf(code);
+    return level === "province" ? code.slice(0, 2) : level === "city" ? code.slice(0, 4) : code;
+  }
+  const within = (code, scope) => CODE.test(code || "") && code.startsWith(prefixOf(scope));
+
+  // The regions from the viewer's own down to this one (province, city, county, township,
+  // village), for the breadcrumb.
+  function trail(code, scope) {
+    const chain = [`${code.slice(0, 2)}0000`, `${code.slice(0, 4)}00`, code.slice(0, 6), code.slice(0, 9), code.slice(0, 12)];
+    const seen = [...new Set(chain.filter((c) => CODE.test(c)))];
+    return seen.filter((c) => within(c, scope));
+  }
+
+  // The page for a region, keeping the day shown: a plain link, so Back and sharing work.
+  function regionHref(code, asOf) {
+    const params = new URLSearchParams({ region: code });
+    if (asOf) params.set("as_of", asOf);
+    return `dashboard?${params}`;
+  }
+
   const BELOW = { province: "county", city: "county", county: "township", township: "village", village: "village" };
   const LISTED = {
     county: ["各县（市、区）", "Counties"],
@@ -132,6 +156,21 @@
   }
 
   const total = (byYear) => Object.values(byYear || {}).reduce((a, b) => a + b, 0);
+
+  // ---- breadcrumb ------------------------------------------------------------------------
+
+  function renderBreadcrumb(region, scope, asOf, ownRow) {
+    const nav = $("breadcrumb");
+    const steps = trail(region, scope);
+    const items = steps.map((code) => {
+      const name = code === region ? nameOf(code, ownRow && ownRow.name) : nameOf(code);
+      const text = name ? [name, " ", el("span", { class: "code" }, code)] : [code];
+      if (code === region) return el("li", {}, el("span", { "aria-current": "page" }, ...text));
+      return el("li", {}, el("a", { href: regionHref(code, asOf), "data-code": code }, ...text));
+    });
+    nav.querySelector("ol").replaceChildren(...items);
+    nav.hidden = steps.length < 2;
+  }
 
   // ---- province summary ------------------------------------------------------------------
 
@@ -194,7 +233,7 @@
     return el("th", attrs, zh, el("br"), el("span", { lang: "en" }, en));
   }
 
-  function renderCounties(report, province, level) {
+  function renderCounties(report, province, level, asOf) {
     const [zh, en] = LISTED[level];
     $("counties-title").replaceChildren(`${zh} `, el("span", { lang: "en" }, en));
     const table = $("counties");
@@ -233,14 +272,21 @@
       return tr;
     };
 
-    const body = rows.map((r) => line(el("th", { scope: "row" }, ...label(r.code, r.name)), r, { "data-code": r.code }));
+    // Each region one level down is a link to its own page (drill-down), unless it is the
+    // region itself (a village's page lists the village).
+    const sum = province.rows[0];
+    const head = (r) => {
+      if (sum && r.code === sum.code) return el("th", { scope: "row" }, ...label(r.code, r.name));
+      const link = el("a", { href: regionHref(r.code, asOf), class: "drill", "data-code": r.code }, ...label(r.code, r.name));
+      return el("th", { scope: "row" }, link);
+    };
+    const body = rows.map((r) => line(head(r), r, { "data-code": r.code }));
     if (!body.length) {
       const width = String(COLUMNS.length + 2 * yearCols.length);
       body.push(el("tr", {}, el("td", { colspan: width, class: "empty" }, ...bilingual("暂无数据", "No data"))));
     }
     table.tBodies[0].replaceChildren(...body);
 
-    const sum = province.rows[0];
     table.tFoot.replaceChildren(
       ...(sum ? [line(el("th", { scope: "row" }, ...(sum.code === PROVINCE ? bilingual("全省", "Province") : label(sum.code, sum.name))), sum, { id: "province-total" })] : []),
     );
@@ -314,6 +360,251 @@
     figure.prepend(chart);
   }
 
+  // ---- trends 2014–2020 (inline SVG) ------------------------------------------------------
+  // One roll-up per year end (as_of=YYYY-12-31, or the day shown if earlier) of the region
+  // itself: poor people and incidence on that day, the year's exits and returns.
+
+  const YEARS = [2014, 2015, 2016, 2017, 2018, 2019, 2020];
+
+  async function loadTrends(region, asOf) {
+    const end = asOf || new Date().toISOString().slice(0, 10);
+    const years = YEARS.filter((y) => `${y}-01-01` <= end);
+    return Promise.all(
+      years.map(async (year) => {
+        const day = `${year}-12-31` < end ? `${year}-12-31` : end;
+        const report = await getJSON("v1/rollups", { region, level: levelOf(region), as_of: day });
+        const row = report.rows[0];
+        return {
+          year,
+          day,
+          people: row ? row.poor_people : 0,
+          incidence: rateOf(row),
+          exits: row ? row.exits[year] || 0 : 0,
+          returns: row ? row.returns[year] || 0 : 0,
+        };
+      }),
+    );
+  }
+
+  // The seed's yearly fall (≥ 1,000,000 fewer poor people a year), where it applies: the
+  // most poor people each target year may end with, given the year before.
+  function ceilings(points, target, region) {
+    if (!target || levelOf(region) !== target.applies_to) return {};
+    const out = {};
+    for (const p of points) {
+      const before = points.find((q) => q.year === p.year - 1);
+      if (before && target.years.includes(p.year)) out[p.year] = before.people - target.at_least;
+    }
+    return out;
+  }
+
+  const W = 640, H = 240, LEFT = 70, RIGHT = 16, TOP = 16, BOTTOM = 30;
+
+  function frame(id, title, desc) {
+    const chart = svg("svg", {
+      id,
+      class: "trend",
+      viewBox: `0 0 ${W} ${H}`,
+      role: "img",
+      "aria-labelledby": `${id}-title ${id}-desc`,
+      preserveAspectRatio: "xMidYMid meet",
+    });
+    chart.append(svg("title", { id: `${id}-title` }, title), svg("desc", { id: `${id}-desc` }, desc));
+    return chart;
+  }
+
+  // Axes for the years along x and 0…top along y; returns the two scales.
+  function axes(chart, years, top, tick) {
+    const step = (W - LEFT - RIGHT) / Math.max(years.length, 1);
+    const x = (i) => LEFT + step * (i + 0.5);
+    const y = (v) => H - BOTTOM - (v / top) * (H - TOP - BOTTOM);
+    for (let k = 0; k <= 4; k += 1) {
+      const v = (top * k) / 4;
+      chart.append(svg("line", { class: "grid", x1: LEFT, x2: W - RIGHT, y1: y(v), y2: y(v) }));
+      chart.append(svg("text", { class: "tick", x: LEFT - 6, y: y(v), "text-anchor": "end", "dominant-baseline": "central" }, tick(v)));
+    }
+    years.forEach((year, i) => chart.append(svg("text", { class: "tick", x: x(i), y: H - 10, "text-anchor": "middle" }, String(year))));
+    chart.append(svg("line", { class: "axis", x1: LEFT, x2: W - RIGHT, y1: y(0), y2: y(0) }));
+    return [x, y, step];
+  }
+
+  function lineChart(id, title, points, value, shown, goals = {}) {
+    const values = points.map(value);
+    const highest = Math.max(1, ...values.filter((v) => v !== null), ...Object.values(goals).filter((v) => v > 0));
+    const top = Math.ceil(highest / niceStep(highest)) * niceStep(highest);
+    const desc = points.map((p, i) => `${p.year}: ${values[i] === null ? "无数据 n/a" : shown(p)}`).join("; ");
+    const chart = frame(id, title, desc);
+    const [x, y] = axes(chart, points.map((p) => p.year), top, (v) => shown({ tick: v }));
+    const known = points.map((p, i) => [i, values[i]]).filter(([, v]) => v !== null);
+    if (known.length > 1) chart.append(svg("polyline", { class: "line", points: known.map(([i, v]) => `${x(i)},${y(v)}`).join(" ") }));
+    points.forEach((p, i) => {
+      if (values[i] === null) return;
+      const dot = svg("circle", { class: "point", cx: x(i), cy: y(values[i]), r: 4, "data-year": p.year, "data-value": shown(p, true) });
+      dot.append(svg("title", {}, `${p.year}: ${shown(p)}`));
+      chart.append(dot);
+      const goal = goals[p.year];
+      if (goal !== undefined && goal >= 0) {
+        const mark = svg("rect", { class: "goal", x: x(i) - 6, y: y(goal) - 1.5, width: 12, height: 3, "data-year": p.year, "data-value": goal });
+        mark.append(svg("title", {}, `${p.year} 目标上限 target at most: ${count(goal)}`));
+        chart.append(mark);
+      }
+    });
+    return chart;
+  }
+
+  function flowChart(points) {
+    const highest = Math.max(1, ...points.flatMap((p) => [p.exits, p.returns]));
+    const top = Math.ceil(highest / niceStep(highest)) * niceStep(highest);
+    const desc = points.map((p) => `${p.year}: 脱贫 exits ${p.exits}, 返贫 returns ${p.returns}`).join("; ");
+    const chart = frame("trend-flows", "脱贫户与返贫户 Households exited and returned", desc);
+    const [x, y, step] = axes(chart, points.map((p) => p.year), top, (v) => (Number.isInteger(v) ? count(v) : ""));
+    const bar = Math.min(18, step / 3);
+    points.forEach((p, i) => {
+      for (const [kind, n, dx] of [["exits", p.exits, -bar], ["returns", p.returns, 0]]) {
+        const rect = svg("rect", { class: `bar ${kind}`, x: x(i) + dx, y: y(n), width: bar, height: y(0) - y(n), "data-year": p.year, "data-kind": kind, "data-value": n });
+        rect.append(svg("title", {}, `${p.year} ${kind === "exits" ? "脱贫 exits" : "返贫 returns"}: ${n}`));
+        chart.append(rect);
+      }
+    });
+    return chart;
+  }
+
+  function renderTrends(points, targets, region) {
+    const box = $("trends");
+    if (!points.length) {
+      box.replaceChildren(el("p", { class: "empty" }, ...bilingual("所选日期早于 2014 年。", "The day shown is before 2014.")));
+      return;
+    }
+    const reduction = (targets || []).find((t) => t.name === "poor_people_reduction");
+    const goals = ceilings(points, reduction, region);
+    const people = lineChart("trend-people", "贫困人口 Poor people", points, (p) => p.people,
+      (p, raw) => (raw ? String(p.people) : count(p.tick ?? p.people)), goals);
+    const incidence = lineChart("trend-incidence", "贫困发生率 Poverty incidence", points,
+      (p) => basisPoints(p.incidence),
+      (p, raw) => (p.tick !== undefined ? `${p.tick / 100}%` : raw ? p.incidence : percent(p.incidence)));
+    const legend = el("p", { class: "legend" },
+      el("span", { class: "key exits" }), ...bilingual("脱贫户", "exits"), " ",
+      el("span", { class: "key returns" }), ...bilingual("返贫户", "returns"),
+      ...(Object.keys(goals).length ? [" ", el("span", { class: "key goal" }), ...bilingual(`目标上限：上年贫困人口减 ${count(reduction.at_least)}`, "target: last year's poor people less the yearly fall")] : []));
+
+    // The same figures as a table: the charts' text alternative, and the target's test.
+    const head = el("tr");
+    for (const [zh, en, kind] of [["年份", "Year", ""], ["年末贫困人口", "Poor people, year end", "num"],
+      ["比上年减少", "Fall on the year before", "num"], ["目标（减少）", "Target fall", "num"],
+      ["贫困发生率", "Incidence", "num"], ["脱贫户", "Exits", "num"], ["返贫户", "Returns", "num"]]) {
+      head.append(headerCell(zh, en, { scope: "col", class: kind }));
+    }
+    const body = points.map((p, i) => {
+      const fall = i ? points[i - 1].people - p.people : null;
+      const goal = goals[p.year] !== undefined ? reduction.at_least : null;
+      const met = goal === null || fall === null ? "" : fall >= goal ? " ✓" : " ✗";
+      return el("tr", { "data-year": p.year },
+        el("th", { scope: "row" }, p.day === `${p.year}-12-31` ? String(p.year) : `${p.year}（至 ${p.day}）`),
+        el("td", { class: "num" }, count(p.people)),
+        el("td", { class: "num" }, fall === null ? "—" : count(fall)),
+        el("td", { class: "num" }, goal === null ? "—" : `≥ ${count(goal)}${met}`),
+        el("td", { class: "num" }, percent(p.incidence) || "—"),
+        el("td", { class: "num" }, count(p.exits)),
+        el("td", { class: "num" }, count(p.returns)));
+    });
+    const table = el("table", { id: "trend-table" },
+      el("caption", {}, ...bilingual("各年年末数据（截至所选日期）", "Figures at each year end (up to the day shown)")),
+      el("thead", {}, head), el("tbody", {}, ...body));
+    box.replaceChildren(
+      el("div", { class: "charts" },
+        el("figure", {}, people, el("figcaption", {}, ...bilingual("年末贫困人口", "Poor people at year end"))),
+        el("figure", {}, incidence, el("figcaption", {}, ...bilingual("年末贫困发生率", "Incidence at year end"))),
+        el("figure", {}, flowChart(points), el("figcaption", {}, ...bilingual("当年脱贫户与返贫户", "Exits and returns in the year")))),
+      legend,
+      el("div", { class: "scroll", role: "region", "aria-label": "历年数据 Figures by year", tabindex: "0" }, table),
+    );
+  }
+
+  // ---- panels: credit, training, education, return warnings ------------------------------
+  // From the region's own roll-up row (evaluation's read models, the viewer's scope). The
+  // loans' balances, PAR30/NPL, subsidies and fund balances are the loans service's
+  // records, not evaluation's: named as not shown rather than fetched from elsewhere.
+
+  // Integer fen as yuan ("1,234.50 元"), exactly: integer arithmetic only.
+  function yuan(fen) {
+    const n = Number(fen) || 0;
+    return `${NUMBER.format(Math.trunc(n / 100))}.${String(Math.abs(n % 100)).padStart(2, "0")} 元`;
+  }
+
+  function panel(id, zh, en, items, extra = []) {
+    const list = el("dl", { class: "cards" });
+    for (const [key, dzh, den, value] of items) {
+      list.append(el("div", {}, el("dt", {}, ...bilingual(dzh, den)), el("dd", { id: `panel-${key}` }, value)));
+    }
+    return el("section", { class: "panel", id, "aria-labelledby": `${id}-title` },
+      el("h3", { id: `${id}-title` }, ...bilingual(zh, en)), list, ...extra);
+  }
+
+  function renderPanels(row, targets) {
+    const r = row || {};
+    const n = (key) => count(r[key] || 0);
+    const goal = (targets || []).find((t) => t.name === "certified_member_2020");
+    const goalText = goal && goal.value
+      ? [...bilingual(`2020 年目标：每户至少 1 人持证；至 ${goal.value.as_of} 覆盖 ${percent(goal.value.coverage) || "—"}，`, "2020 goal: a certified member in every household;"),
+        " ", ...(goal.met ? bilingual("已达成", "met") : bilingual("未达成", "not met"))]
+      : bilingual("2020 年目标：每户至少 1 人持证（按省、市、县计算）。", "2020 goal: a certified member in every household (measured for a province, city or county).");
+    const products = Object.entries(r.credit_households_by_product || {}).map(([p, k]) => `${p}: ${count(k)}`).join("；");
+    $("panels").replaceChildren(
+      panel("credit-panel", "金融扶贫", "Credit", [
+        ["credit-households", "获贷建档立卡户", "Households with credit", n("credit_households")],
+        ["credit-share", "占建档立卡户", "Share of registered households", percent(r.credit_share) || "—"],
+        ["credit-disbursed", "累计发放", "Disbursed", yuan(r.credit_disbursed_fen)],
+      ], products ? [el("p", { class: "note", id: "panel-credit-products" }, ...bilingual(`按产品：${products}`, "by product"))] : []),
+      panel("training-panel", "劳务培训", "Training", [
+        ["certified", "有持证成员户", "Households with a certificate", `${n("certified_households")} / ${n("registered_households")}`],
+        ["certified-coverage", "持证覆盖率", "Certificate coverage", percent(r.certified_coverage) || "—"],
+        ["trained", "培训结业人数", "People trained", n("people_trained")],
+      ], [el("p", { class: "note", id: "panel-certified-goal" }, ...goalText)]),
+      panel("education-panel", "教育扶贫", "Education assistance", [
+        ["students", "受助学生", "Students assisted", n("students_assisted")],
+        ["education-granted", "助学金", "Grants", yuan(r.education_granted_fen)],
+        ["education-waived", "免除费用", "Fees waived", yuan(r.education_waived_fen)],
+      ]),
+      panel("warnings-panel", "返贫预警", "Return warnings", [
+        ["warnings", "未关闭预警", "Open warnings", n("open_return_warnings")],
+      ]),
+      el("p", { class: "note", id: "panels-not-shown" }, ...bilingual(
+        "贷款余额、逾期率（PAR30/不良）、贴息和资金余额由贷款服务记录，本看板不显示。",
+        "Loan balances, PAR30/NPL, interest subsidies and fund balances are the loans service's records and are not shown here.")),
+    );
+  }
+
+  // ---- the seed's targets ----------------------------------------------------------------
+
+  function figure(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "number") return count(value);
+    if (typeof value !== "object") return String(value);
+    return Object.entries(value).map(([k, v]) => `${k}: ${typeof v === "number" ? count(v) : v ?? "—"}`).join("；");
+  }
+
+  function renderTargets(targets) {
+    const box = $("targets");
+    if (!targets) {
+      box.replaceChildren(el("p", { class: "empty" }, ...bilingual("目标按省、市、县计算。", "Targets are measured for the province, a city or a county.")));
+      return;
+    }
+    const head = el("tr");
+    for (const [zh, en] of [["目标", "Target"], ["出处", "Source"], ["当前", "Figure"], ["达成", "Met"]]) {
+      head.append(headerCell(zh, en, { scope: "col" }));
+    }
+    const verdict = (met) => (met === true ? bilingual("是", "yes") : met === false ? bilingual("否", "no") : bilingual("未评估", "not judged"));
+    const rows = targets.map((t) =>
+      el("tr", { "data-target": t.name },
+        el("th", { scope: "row" }, t.description),
+        el("td", {}, t.source),
+        el("td", {}, figure(t.value), ...(t.note ? [el("br"), el("small", {}, t.note)] : [])),
+        el("td", { class: `met-${t.met}` }, ...verdict(t.met))));
+    box.replaceChildren(el("div", { class: "scroll", role: "region", "aria-label": "目标 Targets", tabindex: "0" },
+      el("table", { id: "targets-table" }, el("caption", {}, ...bilingual("精准扶贫目标（种子文件）及进展", "The seed's targets and progress")),
+        el("thead", {}, head), el("tbody", {}, ...rows))));
+  }
+
   // ---- third-party assessments -----------------------------------------------------------
 
   function rateCell(rate) {
@@ -372,33 +663,56 @@
     $("status").replaceChildren(...when, ...rules);
   }
 
-  async function main() {
-    const asOf = new URLSearchParams(window.location.search).get("as_of") || null;
+  // Loaded once per page: region names and the published assessments (both region-free).
+  let shared = null;
+
+  // Draw the page for the address: ?region= (within the viewer's own) and ?as_of=.
+  async function show() {
+    const params = new URLSearchParams(window.location.search);
+    const asOf = params.get("as_of") || null;
     $("as-of").value = asOf && /^\d{4}-\d{2}-\d{2}$/.test(asOf) ? asOf : "";
-    const region = viewerRegion();
+    const scope = viewerRegion();
+    const asked = params.get("region");
+    const region = asked && within(asked, scope) ? asked : scope;
+    // The day picker and "latest" keep the region chosen.
+    $("region-field").value = region;
+    $("region-field").disabled = region === scope;
+    $("latest").href = region === scope ? "dashboard" : regionHref(region, null);
     const [own, below] = [levelOf(region), BELOW[levelOf(region)]];
-    const scope = (level) => ({ region, level, as_of: asOf });
-    const csv = apiUrl("v1/rollups.csv", scope(below));
+    const query = (level) => ({ region, level, as_of: asOf });
+    const csv = apiUrl("v1/rollups.csv", query(below));
     $("csv-link").href = csv.pathname + csv.search;
+    document.body.dataset.state = "loading";
+    $("error").hidden = true;
     try {
-      const [names, province, counties, stats, assessments] = await Promise.all([
-        getJSON("dashboard/regions.json"),
-        getJSON("v1/rollups", scope(own)),
-        getJSON("v1/rollups", scope(below)),
+      shared = shared || Promise.all([getJSON("dashboard/regions.json"), getJSON("v1/assessments")]);
+      const [[names, assessments], province, counties, stats] = await Promise.all([
+        shared,
+        getJSON("v1/rollups", query(own)),
+        getJSON("v1/rollups", query(below)),
         // The register as it stands (no as-of), province-wide: for the province's staff.
         asOf || region !== PROVINCE ? null : getJSON("v1/stats"),
-        getJSON("v1/assessments"),
+      ]);
+      const [trends, targets] = await Promise.all([
+        loadTrends(region, asOf),
+        // The targets are measured for the province, a city or a county (6 digits).
+        region.length === 6 ? getJSON("v1/targets", { region, as_of: asOf }).then((t) => t.targets) : null,
       ]);
       NAMES = names;
       renderSummary(province, stats, region);
-      renderCounties(counties, province, below);
+      renderBreadcrumb(region, scope, asOf, province.rows[0]);
+      renderCounties(counties, province, below, asOf);
       renderChart(counties.rows);
       // map.js draws the same roll-ups on the map of counties.
       document.dispatchEvent(new CustomEvent("tuopin:rollups", { detail: { region, level: below, rows: counties.rows } }));
+      renderTrends(trends, targets, region);
+      renderTargets(targets);
+      renderPanels(province.rows[0], targets);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";
     } catch (error) {
+      shared = null;
       const box = $("error");
       box.replaceChildren(...bilingual("数据加载失败：", "Could not load the figures:"), " ", String(error.message || error));
       box.hidden = false;
@@ -407,5 +721,18 @@
     }
   }
 
-  main();
+  // Drill-down links and the breadcrumb are real links (new tab, copy, share all work); a
+  // plain click or Enter stays on the page: the address changes (Back returns) and only the
+  // figures are fetched again, not the page and its files.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a.drill, #breadcrumb a");
+    if (!link || event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    history.pushState(null, "", link.href);
+    show().then(() => $("summary-title").focus());
+  });
+  window.addEventListener("popstate", () => show());
+
+  show();
 })();
