@@ -326,7 +326,7 @@ class EventStore:
             .where(events.c.stream_id.in_(ids))
             .group_by(events.c.stream_id)
         )
-        return dict((await conn.execute(query)).tuples().all())
+        return {stream: version for stream, version in (await conn.execute(query)).all()}
 
     async def rewrite(
         self,
