@@ -14,7 +14,7 @@ run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); 
 	$(VENV)/tuopin up
 
 test: sync lint deploy-tools ## Every test (SQLite; PostgreSQL too when TUOPIN_TEST_POSTGRES_URL is set)
-	$(VENV)/pytest
+	$(VENV)/pytest -n 4 --dist load
 
 sync: $(UV)
 	$(UV) sync --all-packages --frozen --quiet
