@@ -223,7 +223,17 @@ async def databases(server: str, prefix: str, services: list[str]) -> dict[str, 
     return urls
 
 
-async def invariants(stack: Stack, accepted: int) -> dict[str, bool]:
+async def invariants(stack: Stack, accepted: int, patience: float = 60) -> dict[str, bool]:
+    """Each checked until it holds or ``patience`` runs out: consumers apply at their pace."""
+    deadline = time.perf_counter() + patience
+    while True:
+        checks = await _invariants(stack, accepted)
+        if all(checks.values()) or time.perf_counter() > deadline:
+            return checks
+        await asyncio.sleep(1)
+
+
+async def _invariants(stack: Stack, accepted: int) -> dict[str, bool]:
     headers = bearer(AuthSettings(), ADMIN)
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         head = (await client.get(f"{stack.url('registry')}/v1/events?limit=1")).json()["head"]
