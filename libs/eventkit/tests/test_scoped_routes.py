@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
+from prometheus_client import REGISTRY
 from pydantic import BaseModel, ConfigDict
 
 from tuopin_eventkit import auth
@@ -188,3 +189,29 @@ def test_a_scope_is_read_from_exactly_one_place() -> None:
         region_of(path="village_code", body="village_code")
     with pytest.raises(TypeError):
         region_of()
+
+
+async def test_each_request_is_timed_under_its_route_template_and_status(tmp_path) -> None:
+    """Latency by route template (an id in the path must not become a label), with the
+    status answered — refusals and unmatched paths included."""
+
+    def count(route: str, status: int) -> float:
+        labels = {"service": "scoped", "method": "GET", "route": route, "status": str(status)}
+        return REGISTRY.get_sample_value("tuopin_http_request_seconds_count", labels) or 0.0
+
+    template = "/v1/things/{thing_id}"
+    before = {s: count(template, s) for s in (200, 401, 404)} | {0: count("unmatched", 404)}
+    app = service(tmp_path)
+    async with client_for(app) as client:
+        officer = as_(app, OFFICER)
+        assert (await client.get("/v1/things/here", headers=officer)).status_code == 200
+        assert (await client.get("/v1/things/nowhere", headers=officer)).status_code == 404
+        assert (
+            await client.get("/v1/things/here", headers={"Authorization": "Bearer forged"})
+        ).status_code == 401
+        assert (await client.get("/v1/nothing-here")).status_code == 404
+    assert count(template, 200) == before[200] + 1
+    assert count(template, 404) == before[404] + 1
+    assert count(template, 401) == before[401] + 1
+    assert count("unmatched", 404) == before[0] + 1
+    assert count("/v1/things/here", 200) == 0.0

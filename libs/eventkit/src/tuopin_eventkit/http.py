@@ -24,8 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuopin_contracts import Envelope
 from tuopin_contracts.bounds import BusinessDate, Instant, Text
@@ -315,22 +314,32 @@ async def _reach(bootstrap_servers: str) -> None:
     raise ConnectionError(errors)
 
 
-class _Telemetry(BaseHTTPMiddleware):
-    """Request latency by route template."""
+class _Telemetry:
+    """Request latency by route template. Plain ASGI: Starlette's ``BaseHTTPMiddleware``
+    runs each request in a task group with memory streams, a cost on every request."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
-        super().__init__(app)
-        self.service = service
+        self.app, self.service = app, service
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        # The route template, not the raw path: ids must not explode the label set.
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.REQUEST_SECONDS.labels(
-            self.service, request.method, route, str(response.status_code)
-        ).observe(time.perf_counter() - started)
-        return response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), 500  # an exception is answered 500 outside
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            # The route template, not the raw path: ids must not explode the label set.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.REQUEST_SECONDS.labels(
+                self.service, scope["method"], route, str(status)
+            ).observe(time.perf_counter() - started)
 
 
 bearer = HTTPBearer(
