@@ -24,8 +24,8 @@ class Repository(Generic[A]):
         store: EventStore,
         stream_type: str,
         aggregate: type[A],
-        to_contract: Callable[[Any], EventData],
-        to_domain: Callable[[EventData], Any],
+        to_contract: Callable[[Any], EventData] = lambda event: event,
+        to_domain: Callable[[EventData], Any] = lambda event: event,
     ) -> None:
         self.store, self.stream_type, self.aggregate = store, stream_type, aggregate
         self.to_contract, self.to_domain = to_contract, to_domain

@@ -2,23 +2,25 @@
 
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
+from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain import rules
-from tuopin_loans.domain.loan import Loan, LoanApproved, LoanState, add_months
+from tuopin_loans.domain.loan import Loan, LoanState, add_months
 
 MICRO = rules.product_rule(programme().products, LoanProduct.MICROCREDIT, date(2016, 5, 1))
 
 
 def approved(amount: int = 5_000_000, term: int = 36, on: date = date(2016, 5, 1)) -> Loan:
     return Loan.approve(
-        LoanApproved(
-            loan_id="l1", bank_id="rcc", household_id="h1", county_code="621121",
+        ev.LoanApprovedV1(
+            loan_id=uuid4(), bank_id="rcc", household_id=uuid4(), county_code="621121",
             product=LoanProduct.MICROCREDIT, loan_ref="R1", borrower_hash="x",
             borrower_masked="6211**********1234", amount=amount, term_months=term,
             decided_on=on,

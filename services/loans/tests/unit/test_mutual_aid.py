@@ -5,15 +5,15 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
 from tuopin_contracts.dates import LAST_DAY
+from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
 from tuopin_loans.domain.mutual_aid import (
     MutualAidFund,
-    MutualAidLoanGranted,
-    MutualAidRepaymentReceived,
     MutualAidRule,
     Source,
     fund_id,
@@ -28,6 +28,11 @@ RULE = MutualAidRule(
 DAY = date(2016, 5, 1)
 
 
+def uid(name: str) -> str:
+    """The id of the loan (or household) a test calls ``name``."""
+    return str(uuid5(NAMESPACE_URL, name))
+
+
 def funded(amount: int = 2_000_000) -> MutualAidFund:
     fund = MutualAidFund(fund_id(VILLAGE))
     fund.contribute(Source.FINANCE, amount, DAY)
@@ -38,7 +43,7 @@ def lend(
     fund: MutualAidFund, loan: str, amount: int, household: str = "h1",
     village: str | None = VILLAGE, term: int = 12, on: date = DAY,
 ) -> None:  # fmt: skip
-    fund.lend(loan, household, village, amount, term, on, RULE)
+    fund.lend(uid(loan), uid(household), village, amount, term, on, RULE)
 
 
 def refused_rules(fund: MutualAidFund, loan: str, amount: int, **more: Any) -> list[str]:
@@ -67,7 +72,7 @@ def test_a_loan_within_every_rule_is_granted_and_due_after_its_term() -> None:
     fund = funded()
     lend(fund, "a", 800_000)
     granted = fund.pending[-1]
-    assert isinstance(granted, MutualAidLoanGranted)
+    assert isinstance(granted, ev.MutualAidLoanGrantedV1)
     assert granted.due_on == date(2017, 5, 1) and granted.fee_rate == Decimal("0.06")
     assert fund.balance == 1_200_000 and fund.outstanding == 800_000
     assert fund.capital == 2_000_000  # lent money is still the fund's
@@ -104,31 +109,31 @@ def test_the_cap_counts_what_the_household_owes_and_the_balance_never_goes_negat
 def test_a_repayment_brings_principal_and_the_fee_for_the_days_held() -> None:
     fund = funded()
     lend(fund, "a", 1_000_000)
-    fund.repay("a", 400_000, DAY + timedelta(days=100))
-    fund.repay("a", 600_000, DAY + timedelta(days=182))
-    fees = [e.fee for e in fund.pending if isinstance(e, MutualAidRepaymentReceived)]
+    fund.repay(uid("a"), 400_000, DAY + timedelta(days=100))
+    fund.repay(uid("a"), 600_000, DAY + timedelta(days=182))
+    fees = [e.fee for e in fund.pending if isinstance(e, ev.MutualAidRepaymentReceivedV1)]
     # 400,000 × 6 % × 100/365 = 6,575.34; 600,000 × 6 % × 182/365 = 17,950.68
     assert fees == [6_575, 17_951]
-    assert fund.loans["a"].outstanding == 0
+    assert fund.loans[uid("a")].outstanding == 0
     assert fund.balance == 2_000_000 + 6_575 + 17_951 == fund.capital
-    assert fund.owed_by("h1") == 0  # the household may borrow again
+    assert fund.owed_by(uid("h1")) == 0  # the household may borrow again
 
 
 def test_impossible_repayments_are_refused() -> None:
     fund = funded()
     lend(fund, "a", 500_000, on=DAY + timedelta(days=10))
     with pytest.raises(RuleViolation, match=r"exceeds the 5000\.00 yuan"):
-        fund.repay("a", 500_001, DAY + timedelta(days=20))
+        fund.repay(uid("a"), 500_001, DAY + timedelta(days=20))
     with pytest.raises(RuleViolation, match="earlier than the loan"):
-        fund.repay("a", 1, DAY)
+        fund.repay(uid("a"), 1, DAY)
     with pytest.raises(RuleViolation, match="some principal"):
-        fund.repay("a", 0, DAY + timedelta(days=20))
+        fund.repay(uid("a"), 0, DAY + timedelta(days=20))
     with pytest.raises(NotFound):
-        fund.repay("nope", 1, DAY + timedelta(days=20))
+        fund.repay(uid("nope"), 1, DAY + timedelta(days=20))
     fund.contribute(Source.COLLECTIVE, 100, DAY + timedelta(days=30))
     with pytest.raises(RuleViolation, match="date order"):
-        fund.repay("a", 1, DAY + timedelta(days=20))
-    assert fund.loans["a"].outstanding == 500_000
+        fund.repay(uid("a"), 1, DAY + timedelta(days=20))
+    assert fund.loans[uid("a")].outstanding == 500_000
 
 
 def test_under_any_run_of_postings_the_balance_stays_whole_and_replay_equals_state() -> None:
@@ -151,7 +156,7 @@ def test_under_any_run_of_postings_the_balance_stays_whole_and_replay_equals_sta
             pass
         assert fund.balance >= 0
         assert fund.balance == fund.capital - fund.outstanding
-    assert any(isinstance(e, MutualAidLoanGranted) for e in fund.pending)
+    assert any(isinstance(e, ev.MutualAidLoanGrantedV1) for e in fund.pending)
     replayed = MutualAidFund.replay(fund.id, fund.pending)
     assert replayed.version == fund.version == len(fund.pending)
     assert (replayed.balance, replayed.contributed, replayed.fees) == (
@@ -175,5 +180,5 @@ def test_a_loan_lent_on_the_last_day_the_bounds_allow_is_due_within_the_calendar
     fund.contribute(Source.FINANCE, 2_000_000, LAST_DAY)
     lend(fund, "a", 100, on=LAST_DAY)
     granted = fund.pending[-1]
-    assert isinstance(granted, MutualAidLoanGranted)
+    assert isinstance(granted, ev.MutualAidLoanGrantedV1)
     assert granted.due_on == date(2101, 12, 31)

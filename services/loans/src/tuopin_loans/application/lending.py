@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound, RuleViolation
 from tuopin_eventkit.idempotency import Outcome
@@ -19,8 +20,8 @@ from tuopin_loans.application import loan_book
 from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain import rules
-from tuopin_loans.domain.fund import ClaimLodged, RiskFund, share
-from tuopin_loans.domain.loan import Loan, LoanApproved, LoanRejected, LoanState
+from tuopin_loans.domain.fund import RiskFund, share
+from tuopin_loans.domain.loan import Loan, LoanState
 
 LOANS = uuid5(NAMESPACE_URL, "https://tuopin.gov.cn/loans")
 
@@ -113,7 +114,7 @@ async def approve(
         )
     assert home is not None
     loan = Loan.approve(
-        LoanApproved(
+        ev.LoanApprovedV1(
             loan_id=the_id, bank_id=a.bank_id, household_id=a.household_id,
             county_code=str(home["county_code"]), product=a.product, loan_ref=a.loan_ref,
             borrower_hash=borrower.hash, borrower_masked=borrower.masked, amount=a.amount,
@@ -133,7 +134,7 @@ async def reject(
     if home is None:
         raise NotFound(f"household {household_id} is not in the register")
     loan = Loan.reject(
-        LoanRejected(
+        ev.LoanRejectedV1(
             loan_id=the_id, bank_id=bank_id, household_id=household_id,
             county_code=str(home["county_code"]),
             product=product, loan_ref=loan_ref, reason=reason, decided_on=decided_on,
@@ -206,8 +207,8 @@ async def repay(
         facts = recovering[0].facts
         assert facts is not None
         fund = await funds(store).get(conn, county_fund(facts.county_code))
-        if fund is not None and fund.compensated(facts.loan_id):
-            fund.return_recovery(facts.loan_id, principal, on, programme().fund_warning_ratio)
+        if fund is not None and fund.compensated(str(facts.loan_id)):
+            fund.return_recovery(str(facts.loan_id), principal, on, programme().fund_warning_ratio)
             await funds(store).save(conn, fund)
     return outcome
 
@@ -231,7 +232,7 @@ async def claim(
     fund_id = county_fund(facts.county_code)
     fund = await funds(store).get(conn, fund_id) or RiskFund(fund_id)
     fund.lodge(
-        ClaimLodged(
+        ev.CompensationClaimLodgedV1(
             fund_id=fund_id, claim_id=str(uuid4()), loan_id=loan.id, bank_id=bank_id,
             product=facts.product, unrecovered=loan.outstanding, ratio=ratio,
             claimed=share(loan.outstanding, ratio), lodged_on=lodged_on,

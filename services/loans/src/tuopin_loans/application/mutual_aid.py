@@ -12,15 +12,14 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
 from tuopin_loans.application import borrower_households as registry
-from tuopin_loans.application.mapping import EVENTS
 from tuopin_loans.application.reference import REFERENCE
 from tuopin_loans.domain.mutual_aid import (
     MutualAidFund,
-    MutualAidRepaymentReceived,
     MutualAidRule,
     Source,
     fund_id,
@@ -49,7 +48,7 @@ def rule(on: date) -> MutualAidRule:
 
 
 def funds(store: EventStore) -> Repository[MutualAidFund]:
-    return EVENTS.repository(store, "mutual_aid_fund", MutualAidFund)
+    return Repository(store, "mutual_aid_fund", MutualAidFund)
 
 
 def view(fund: MutualAidFund) -> dict[str, Any]:
@@ -158,7 +157,7 @@ async def repay(
     conn: AsyncConnection, store: EventStore, village_code: str, loan_id: str, principal: int,
     on: date,
 ) -> Outcome:  # fmt: skip
-    received: list[MutualAidRepaymentReceived] = []
+    received: list[ev.MutualAidRepaymentReceivedV1] = []
 
     def decide(fund: MutualAidFund) -> None:
         fund.repay(loan_id, principal, on)

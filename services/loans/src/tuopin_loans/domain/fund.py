@@ -12,61 +12,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.aggregate import Aggregate, Conflict, NotFound, RuleViolation
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContributionReceived:
-    fund_id: str
-    contributor: str
-    amount: int
-    received_on: date
-    balance: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClaimLodged:
-    fund_id: str
-    claim_id: str
-    loan_id: str
-    bank_id: str
-    product: LoanProduct
-    unrecovered: int
-    ratio: Decimal
-    claimed: int
-    lodged_on: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class CompensationPaid:
-    fund_id: str
-    claim_id: str
-    loan_id: str
-    bank_id: str
-    amount: int
-    paid_on: date
-    balance: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecoveryReturned:
-    fund_id: str
-    claim_id: str
-    loan_id: str
-    recovered: int
-    amount: int
-    returned_on: date
-    balance: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReplenishmentNeeded:
-    fund_id: str
-    balance: int
-    threshold: int
-    claims_waiting: int
-    as_of: date
 
 
 def share(amount: int, ratio: Decimal) -> int:
@@ -75,7 +22,7 @@ def share(amount: int, ratio: Decimal) -> int:
 
 @dataclass
 class Claim:
-    lodged: ClaimLodged
+    lodged: ev.CompensationClaimLodgedV1
     paid: bool = False
     returned: int = 0
 
@@ -104,18 +51,17 @@ class RiskFund(Aggregate):
             raise RuleViolation("a contribution is a positive amount")
         was_low = self.low(warning_ratio)
         self.record(
-            ContributionReceived(
+            ev.FundContributionReceivedV1(
                 fund_id=self.id, contributor=contributor, amount=amount, received_on=on,
                 balance=self.balance + amount,
             )
         )  # fmt: skip
         self._settle(on, warning_ratio, was_low)
 
-    def lodge(self, claim: ClaimLodged, warning_ratio: Decimal) -> None:
-        if claim.loan_id in self.by_loan:
-            raise Conflict(
-                f"loan {claim.loan_id} already has a claim", claim_id=self.by_loan[claim.loan_id]
-            )
+    def lodge(self, claim: ev.CompensationClaimLodgedV1, warning_ratio: Decimal) -> None:
+        earlier = self.by_loan.get(str(claim.loan_id))
+        if earlier is not None:
+            raise Conflict(f"loan {claim.loan_id} already has a claim", claim_id=earlier)
         if claim.unrecovered <= 0:
             raise RuleViolation("nothing is unrecovered on this loan: there is nothing to claim")
         was_low = self.low(warning_ratio)
@@ -136,7 +82,7 @@ class RiskFund(Aggregate):
             return
         was_low = self.low(warning_ratio)
         self.record(
-            RecoveryReturned(
+            ev.RecoveryReturnedV1(
                 fund_id=self.id, claim_id=claim_id, loan_id=loan_id, recovered=recovered,
                 amount=amount, returned_on=on, balance=self.balance + amount,
             )
@@ -154,7 +100,7 @@ class RiskFund(Aggregate):
             if claim.claimed > self.balance:
                 break
             self.record(
-                CompensationPaid(
+                ev.CompensationPaidV1(
                     fund_id=self.id, claim_id=claim.claim_id, loan_id=claim.loan_id,
                     bank_id=claim.bank_id, amount=claim.claimed, paid_on=on,
                     balance=self.balance - claim.claimed,
@@ -162,7 +108,7 @@ class RiskFund(Aggregate):
             )  # fmt: skip
         if self.low(warning_ratio) and not was_low:
             self.record(
-                ReplenishmentNeeded(
+                ev.ReplenishmentNeededV1(
                     fund_id=self.id, balance=self.balance,
                     threshold=share(self.contributed, warning_ratio),
                     claims_waiting=self.waiting_amount, as_of=on,
@@ -173,20 +119,21 @@ class RiskFund(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ContributionReceived():
+            case ev.FundContributionReceivedV1():
                 self.balance, self.contributed = event.balance, self.contributed + event.amount
-            case ClaimLodged():
-                self.claims[event.claim_id] = Claim(event)
-                self.by_loan[event.loan_id] = event.claim_id
-                self.waiting.append(event.claim_id)
-            case CompensationPaid():
+            case ev.CompensationClaimLodgedV1():
+                claim_id = str(event.claim_id)
+                self.claims[claim_id] = Claim(event)
+                self.by_loan[str(event.loan_id)] = claim_id
+                self.waiting.append(claim_id)
+            case ev.CompensationPaidV1():
                 self.balance = event.balance
-                self.claims[event.claim_id].paid = True
-                self.waiting.remove(event.claim_id)
-            case RecoveryReturned():
+                self.claims[str(event.claim_id)].paid = True
+                self.waiting.remove(str(event.claim_id))
+            case ev.RecoveryReturnedV1():
                 self.balance = event.balance
-                self.claims[event.claim_id].returned += event.amount
-            case ReplenishmentNeeded():
+                self.claims[str(event.claim_id)].returned += event.amount
+            case ev.ReplenishmentNeededV1():
                 pass
             case _:
                 raise TypeError(f"RiskFund cannot apply {type(event).__name__}")

@@ -8,13 +8,11 @@ whole when it does not fit.
 """
 
 import calendar
-from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_loans.domain.rules import BenchmarkRate, ProductRule, yuan
 
@@ -27,84 +25,6 @@ class LoanState(StrEnum):
     REPAID = "repaid"  # 结清
     DEFAULTED = "defaulted"  # 违约
     WRITTEN_OFF = "written_off"  # 核销
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanFact:
-    loan_id: str
-    bank_id: str
-    household_id: str
-    county_code: str
-    product: LoanProduct
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanApproved(LoanFact):
-    loan_ref: str
-    borrower_hash: str
-    borrower_masked: str
-    amount: int
-    term_months: int
-    decided_on: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanRejected(LoanFact):
-    loan_ref: str
-    reason: str
-    decided_on: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContractSigned(LoanFact):
-    amount: int
-    term_months: int
-    annual_rate: Decimal
-    rate_effective_date: date
-    signed_on: date
-    maturity_date: date
-    subsidy_until: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanDisbursed(LoanFact):
-    amount: int
-    disbursed_on: date
-    outstanding: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class RepaymentReceived(LoanFact):
-    principal: int
-    interest: int
-    received_on: date
-    outstanding: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanOverdue(LoanFact):
-    days_past_due: int
-    as_of: date
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanDefaulted(LoanFact):
-    defaulted_on: date
-    outstanding: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoanWrittenOff(LoanFact):
-    written_off_on: date
-    amount: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class PremiumSubsidised(LoanFact):
-    insurance: str
-    premium: int
-    subsidy: int
-    paid_on: date
 
 
 def add_months(day: date, months: int) -> date:
@@ -121,9 +41,9 @@ class Loan(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.state: LoanState | None = None
-        self.facts: LoanFact | None = None
-        self.approved: LoanApproved | None = None
-        self.contract: ContractSigned | None = None
+        self.facts: ev.LoanFact | None = None
+        self.approved: ev.LoanApprovedV1 | None = None
+        self.contract: ev.ContractSignedV1 | None = None
         self.disbursed = 0
         self.outstanding = 0
         self.days_past_due = 0
@@ -132,14 +52,14 @@ class Loan(Aggregate):
     # --- decisions -------------------------------------------------------------------------
 
     @classmethod
-    def approve(cls, approval: LoanApproved) -> "Loan":
-        loan = cls(approval.loan_id)
+    def approve(cls, approval: ev.LoanApprovedV1) -> "Loan":
+        loan = cls(str(approval.loan_id))
         loan.record(approval)
         return loan
 
     @classmethod
-    def reject(cls, rejection: LoanRejected) -> "Loan":
-        loan = cls(rejection.loan_id)
+    def reject(cls, rejection: ev.LoanRejectedV1) -> "Loan":
+        loan = cls(str(rejection.loan_id))
         loan.record(rejection)
         return loan
 
@@ -160,7 +80,7 @@ class Loan(Aggregate):
         if rule.subsidy_months is not None:
             subsidy_end = min(maturity, add_months(signed_on, rule.subsidy_months))
         self.record(
-            ContractSigned(
+            ev.ContractSignedV1(
                 **self._fact(),
                 amount=amount,
                 term_months=term_months,
@@ -189,7 +109,7 @@ class Loan(Aggregate):
                 f" ({yuan(self.disbursed)} already disbursed)"
             )
         self.record(
-            LoanDisbursed(
+            ev.LoanDisbursedV1(
                 **self._fact(),
                 amount=amount,
                 disbursed_on=on,
@@ -213,7 +133,7 @@ class Loan(Aggregate):
                 f"{yuan(self.outstanding)} yuan outstanding"
             )
         self.record(
-            RepaymentReceived(
+            ev.RepaymentReceivedV1(
                 **self._fact(),
                 principal=principal,
                 interest=interest,
@@ -226,24 +146,26 @@ class Loan(Aggregate):
         """Days past due as of a day; 0 says the loan is current again."""
         self._expect("report it overdue", S.ACTIVE)
         self._not_before(as_of, "an overdue report")
-        self.record(LoanOverdue(**self._fact(), days_past_due=days_past_due, as_of=as_of))
+        self.record(ev.LoanOverdueV1(**self._fact(), days_past_due=days_past_due, as_of=as_of))
 
     def default(self, on: date) -> None:
         self._expect("declare a default", S.ACTIVE)
         self._not_before(on, "a default")
-        self.record(LoanDefaulted(**self._fact(), defaulted_on=on, outstanding=self.outstanding))
+        self.record(
+            ev.LoanDefaultedV1(**self._fact(), defaulted_on=on, outstanding=self.outstanding)
+        )
 
     def write_off(self, on: date) -> None:
         self._expect("write it off", S.DEFAULTED)
         self._not_before(on, "a write-off")
-        self.record(LoanWrittenOff(**self._fact(), written_off_on=on, amount=self.outstanding))
+        self.record(ev.LoanWrittenOffV1(**self._fact(), written_off_on=on, amount=self.outstanding))
 
     def subsidise_premium(self, insurance: str, premium: int, subsidy: int, on: date) -> None:
         self._expect("subsidise a premium", S.SIGNED, S.ACTIVE, S.REPAID)
         if subsidy > premium:
             raise RuleViolation("a premium subsidy cannot exceed the premium")
         self.record(
-            PremiumSubsidised(
+            ev.PremiumSubsidisedV1(
                 **self._fact(), insurance=insurance, premium=premium, subsidy=subsidy, paid_on=on
             )
         )
@@ -252,41 +174,37 @@ class Loan(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case LoanApproved():
+            case ev.LoanApprovedV1():
                 self.state, self.approved = S.APPROVED, event
-                self.facts = LoanFact(
-                    **{k: getattr(event, k) for k in LoanFact.__dataclass_fields__}
-                )
+                self.facts = event
                 self.last_posted = event.decided_on
-            case LoanRejected():
+            case ev.LoanRejectedV1():
                 self.state, self.last_posted = S.REJECTED, event.decided_on
-                self.facts = LoanFact(
-                    **{k: getattr(event, k) for k in LoanFact.__dataclass_fields__}
-                )
-            case ContractSigned():
+                self.facts = event
+            case ev.ContractSignedV1():
                 self.state, self.contract, self.last_posted = S.SIGNED, event, event.signed_on
-            case LoanDisbursed():
+            case ev.LoanDisbursedV1():
                 self.state, self.last_posted = S.ACTIVE, event.disbursed_on
                 self.disbursed += event.amount
                 self.outstanding = event.outstanding
-            case RepaymentReceived():
+            case ev.RepaymentReceivedV1():
                 self.outstanding, self.last_posted = event.outstanding, event.received_on
                 if self.state == S.ACTIVE and self.outstanding == 0:
                     self.state, self.days_past_due = S.REPAID, 0
-            case LoanOverdue():
+            case ev.LoanOverdueV1():
                 self.days_past_due, self.last_posted = event.days_past_due, event.as_of
-            case LoanDefaulted():
+            case ev.LoanDefaultedV1():
                 self.state, self.last_posted = S.DEFAULTED, event.defaulted_on
-            case LoanWrittenOff():
+            case ev.LoanWrittenOffV1():
                 self.state, self.last_posted = S.WRITTEN_OFF, event.written_off_on
-            case PremiumSubsidised():
+            case ev.PremiumSubsidisedV1():
                 pass
             case _:
                 raise TypeError(f"Loan cannot apply {type(event).__name__}")
 
     def _fact(self) -> dict[str, Any]:
         assert self.facts is not None
-        return {k: getattr(self.facts, k) for k in LoanFact.__dataclass_fields__}
+        return {k: getattr(self.facts, k) for k in ev.LoanFact.model_fields}
 
     def _expect(self, command: str, *states: LoanState) -> None:
         if self.state not in states:

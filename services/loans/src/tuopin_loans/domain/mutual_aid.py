@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.aggregate import Aggregate, NotFound, RuleViolation
 from tuopin_loans.domain.fund import share
 from tuopin_loans.domain.loan import add_months
@@ -59,46 +60,9 @@ def rule_on(rules: Sequence[MutualAidRule], on: date) -> MutualAidRule:
     return max(in_force, key=lambda r: r.effective_from)
 
 
-@dataclass(frozen=True, kw_only=True)
-class MutualAidFact:
-    fund_id: str
-    village_code: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class MutualAidContributionReceived(MutualAidFact):
-    source: Source
-    amount: int
-    received_on: date
-    balance: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class MutualAidLoanGranted(MutualAidFact):
-    loan_id: str
-    household_id: str
-    amount: int
-    term_months: int
-    fee_rate: Decimal
-    lent_on: date
-    due_on: date
-    balance: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class MutualAidRepaymentReceived(MutualAidFact):
-    loan_id: str
-    household_id: str
-    principal: int
-    fee: int
-    received_on: date
-    outstanding: int  # on the loan, after this repayment
-    balance: int
-
-
 @dataclass
 class MemberLoan:
-    granted: MutualAidLoanGranted
+    granted: ev.MutualAidLoanGrantedV1
     outstanding: int
 
 
@@ -134,7 +98,7 @@ class MutualAidFund(Aggregate):
         return sum(
             loan.outstanding
             for loan in self.loans.values()
-            if loan.granted.household_id == household_id
+            if str(loan.granted.household_id) == household_id
         )
 
     # --- commands --------------------------------------------------------------------------
@@ -144,7 +108,7 @@ class MutualAidFund(Aggregate):
             raise RuleViolation("a contribution is a positive amount")
         self._not_before(on, "a contribution")
         self.record(
-            MutualAidContributionReceived(
+            ev.MutualAidContributionReceivedV1(
                 **self._fact(), source=source, amount=amount, received_on=on,
                 balance=self.balance + amount,
             )
@@ -186,7 +150,7 @@ class MutualAidFund(Aggregate):
                 rules=[f.split(":")[0] for f in failed],
             )
         self.record(
-            MutualAidLoanGranted(
+            ev.MutualAidLoanGrantedV1(
                 **self._fact(), loan_id=loan_id, household_id=household_id, amount=amount,
                 term_months=term_months, fee_rate=rule.fee_rate, lent_on=on,
                 due_on=add_months(on, term_months), balance=self.balance - amount,
@@ -216,7 +180,7 @@ class MutualAidFund(Aggregate):
         days = (on - granted.lent_on).days
         fee = share(principal, granted.fee_rate * days / 365)
         self.record(
-            MutualAidRepaymentReceived(
+            ev.MutualAidRepaymentReceivedV1(
                 **self._fact(), loan_id=loan_id, household_id=granted.household_id,
                 principal=principal, fee=fee, received_on=on,
                 outstanding=loan.outstanding - principal, balance=self.balance + principal + fee,
@@ -227,17 +191,16 @@ class MutualAidFund(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case MutualAidContributionReceived():
+            case ev.MutualAidContributionReceivedV1():
                 self.opened_on = self.opened_on or event.received_on  # money comes in first
-                self.contributed[event.source] = (
-                    self.contributed.get(event.source, 0) + event.amount
-                )
+                source = Source(event.source)
+                self.contributed[source] = self.contributed.get(source, 0) + event.amount
                 self.balance, self.last_posted = event.balance, event.received_on
-            case MutualAidLoanGranted():
-                self.loans[event.loan_id] = MemberLoan(event, event.amount)
+            case ev.MutualAidLoanGrantedV1():
+                self.loans[str(event.loan_id)] = MemberLoan(event, event.amount)
                 self.balance, self.last_posted = event.balance, event.lent_on
-            case MutualAidRepaymentReceived():
-                loan = self.loans[event.loan_id]
+            case ev.MutualAidRepaymentReceivedV1():
+                loan = self.loans[str(event.loan_id)]
                 loan.outstanding = event.outstanding
                 self.fees += event.fee
                 self.balance, self.last_posted = event.balance, event.received_on

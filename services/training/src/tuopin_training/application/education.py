@@ -3,7 +3,6 @@ bureau's word: find the student among the registered households' members by the 
 of their ID number (never stored), let the student-year decide, save — in the caller's
 transaction, under the append lock. A refusal writes nothing."""
 
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import uuid5
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, PositiveFen, Year
+from tuopin_contracts.events import training as ev
 from tuopin_contracts.events.training import AssistanceKind, SchoolingLevel
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
@@ -21,7 +21,6 @@ from tuopin_eventkit.store import EventStore
 from tuopin_training.application.mapping import NAMESPACE, repository
 from tuopin_training.application.postings import IdNumber
 from tuopin_training.application.trainee_households import household, trainee
-from tuopin_training.domain import events as ev
 from tuopin_training.domain import terms
 from tuopin_training.domain.education import Pupil, StudentYear
 from tuopin_training.domain.rules import Refused
@@ -67,12 +66,12 @@ async def record(
             raise Refused("amount-required", "a waiver states the fees waived (amount_fen)")
         amount = terms.SECONDARY_VOCATIONAL_GRANT_FEN
     stream = student_year_id(resident.hash, decision.academic_year)
-    event = ev.EducationAssistanceRecorded(
+    event = ev.EducationAssistanceRecordedV1(
         assistance_id=str(uuid5(NAMESPACE, f"{stream}/{decision.kind}")),
         county_code=decision.county_code, household_id=person.household_id,
         village_code=person.village_code, id_number_hash=resident.hash,
         id_number_masked=resident.masked, academic_year=decision.academic_year,
-        level=terms.SchoolingLevel(decision.level), kind=terms.AssistanceKind(decision.kind),
+        level=decision.level, kind=decision.kind,
         school=decision.school, amount_fen=amount, decided_on=decision.decided_on,
     )  # fmt: skip
     pupil = Pupil(
@@ -86,7 +85,7 @@ async def record(
     return Outcome(view(event), created=True)
 
 
-def view(event: ev.EducationAssistanceRecorded) -> dict[str, Any]:
+def view(event: ev.EducationAssistanceRecordedV1) -> dict[str, Any]:
     """The answer: what was recorded, without the identity hash; yuan as a decimal string."""
-    recorded = {k: v for k, v in asdict(event).items() if k != "id_number_hash"}
+    recorded = event.model_dump(exclude={"id_number_hash"})
     return {**recorded, "amount_yuan": str(Decimal(event.amount_fen).scaleb(-2))}

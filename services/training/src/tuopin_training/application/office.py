@@ -7,14 +7,13 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.store import EventStore
 from tuopin_training.application.mapping import repository
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.programme import Programme
-from tuopin_training.domain.terms import ProgrammeKind
 
 
 def centre_view(centre: Centre) -> dict[str, Any]:
@@ -35,9 +34,9 @@ def centre_view(centre: Centre) -> dict[str, Any]:
     }
 
 
-def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccredited:
+def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccreditedV1:
     occupations = [ev.Accreditation(**o) for o in terms.pop("occupations")]
-    return ev.CentreAccredited(centre_id=centre_id, occupations=occupations, **terms)
+    return ev.CentreAccreditedV1(centre_id=centre_id, occupations=occupations, **terms)
 
 
 async def accredit(conn: AsyncConnection, store: EventStore, terms: dict[str, Any]) -> Outcome:
@@ -68,7 +67,7 @@ async def withdraw(
     withdrawn_on: date,
     reason: str,
 ) -> Outcome:
-    withdrawal = ev.AccreditationWithdrawn(
+    withdrawal = ev.AccreditationWithdrawnV1(
         centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason
     )
     centre, _ = await repository(store, Centre).change(
@@ -85,8 +84,8 @@ async def open_programme(
     centre = await repository(store, Centre).get(conn, centre_id)
     if centre is None:
         raise NotFound(f"no training centre {centre_id}")
-    kind = ProgrammeKind(details.pop("kind"))
-    opening = ev.ProgrammeOpened(
+    kind = ev.ProgrammeKind(details.pop("kind"))
+    opening = ev.ProgrammeOpenedV1(
         centre_id=centre_id, programme_id=str(uuid4()), kind=kind, **details
     )
     programme = Programme.open(opening, centre)

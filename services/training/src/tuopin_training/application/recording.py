@@ -3,13 +3,14 @@ let the aggregates decide, save — all in the caller's transaction, under the a
 so the rules that look across streams (seats, overlapping enrolments, certificate numbers)
 read exactly what they decide on. A refusal writes nothing."""
 
-from dataclasses import asdict, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts import EventData
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Conflict, NotFound
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
@@ -18,17 +19,12 @@ from tuopin_training.application import postings as p
 from tuopin_training.application.mapping import record_id, repository
 from tuopin_training.application.records import enrolments, programmes
 from tuopin_training.application.trainee_households import trainee
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.certificate import Basis, Certificate
 from tuopin_training.domain.enrolment import Enrolment, Trainee
 from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.records import AcademicCertificate, Appraisal, Placement
 from tuopin_training.domain.rules import Refused
-from tuopin_training.domain.terms import CertificateBasis
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 
 class Recorder:
@@ -122,7 +118,7 @@ class Recorder:
         if programme is None:
             raise NotFound(f"no programme {post.programme_id}")
         enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
-        event = ev.Enrolled(
+        event = ev.EnrolledV1(
             centre_id=centre_id, enrolment_id=enrolment_id, enrolment_ref=post.enrolment_ref,
             programme_id=programme.id, kind=programme.kind, enrolled_on=post.enrolled_on,
             **identity,
@@ -155,7 +151,7 @@ class Recorder:
 
     async def _attendance(self, post: p.AttendancePosting, centre_id: str, _: Centre) -> Any:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
-        event = ev.AttendanceRecorded(
+        event = ev.AttendanceRecordedV1(
             centre_id=centre_id, enrolment_id=enrolment.id, period_from=post.period_from,
             period_to=post.period_to, sessions_held=post.sessions_held,
             sessions_attended=post.sessions_attended,
@@ -166,7 +162,7 @@ class Recorder:
     async def _completion(self, post: p.CompletionPosting, centre_id: str, _: Centre) -> Any:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
         enrolled = enrolment.enrolled
-        event = ev.Completed(
+        event = ev.CompletedV1(
             centre_id=centre_id, enrolment_id=enrolment.id, household_id=enrolled.household_id,
             id_number_hash=enrolled.id_number_hash, kind=enrolled.kind,
             completed_on=post.completed_on,
@@ -176,7 +172,7 @@ class Recorder:
 
     async def _drop_out(self, post: p.DropOutPosting, centre_id: str, _: Centre) -> Any:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
-        event = ev.DroppedOut(
+        event = ev.DroppedOutV1(
             centre_id=centre_id, enrolment_id=enrolment.id, left_on=post.left_on,
             reason=post.reason, note=post.note,
         )  # fmt: skip
@@ -186,7 +182,7 @@ class Recorder:
     async def _appraisal(self, post: p.AppraisalPosting, centre_id: str, centre: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         appraisal_id = await self.fresh(Appraisal, centre_id, "appraisal", post.appraisal_ref)
-        event = ev.AppraisalRecorded(
+        event = ev.AppraisalRecordedV1(
             centre_id=centre_id, appraisal_id=appraisal_id, appraisal_ref=post.appraisal_ref,
             occupation=post.occupation, level=post.level, appraised_on=post.appraised_on,
             passed=post.passed, **identity,
@@ -196,25 +192,25 @@ class Recorder:
     async def _certificate(self, post: p.CertificatePosting, centre_id: str, issuer: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         certificate_id = await self.fresh(Certificate, centre_id, "certificate", post.number)
-        event = ev.CertificateIssued(
-            centre_id=centre_id, certificate_id=certificate_id, number=post.number,
-            occupation=post.occupation, occupation_name="", level=post.level,
-            issued_on=post.issued_on, valid_until=post.valid_until,
-            basis=CertificateBasis(post.basis), basis_id="", **identity,
-        )  # fmt: skip
         basis = await self._basis(post)
-        certificate = Certificate.issue(replace(event, basis_id=basis.basis_id), issuer, basis)
+        event = ev.CertificateIssuedV1(
+            centre_id=centre_id, certificate_id=certificate_id, number=post.number,
+            occupation=post.occupation, occupation_name="-", level=post.level,  # named on issue
+            issued_on=post.issued_on, valid_until=post.valid_until,
+            basis=post.basis, basis_id=basis.basis_id, **identity,
+        )  # fmt: skip
+        certificate = Certificate.issue(event, issuer, basis)
         return certificate, certificate.issued
 
     async def _basis(self, post: p.CertificatePosting) -> Basis:
         at = str(post.basis_centre_id or post.centre_id)
-        if post.basis == CertificateBasis.COMPLETION:
+        if post.basis == ev.CertificateBasis.COMPLETION:
             enrolment = await self.load(Enrolment, record_id(at, "enrolment", post.basis_ref))
             if enrolment is None:
                 raise Refused("certificate-basis", f"centre {at} has no enrolment {post.basis_ref}")
-            programme = await self.load(Programme, enrolment.enrolled.programme_id)
+            programme = await self.load(Programme, str(enrolment.enrolled.programme_id))
             return Basis(
-                CertificateBasis.COMPLETION, enrolment.id, enrolment.enrolled.id_number_hash,
+                ev.CertificateBasis.COMPLETION, enrolment.id, enrolment.enrolled.id_number_hash,
                 programme.opened.occupation, programme.opened.level, enrolment.completed_on,
             )  # fmt: skip
         appraisal = await self.load(Appraisal, record_id(at, "appraisal", post.basis_ref))
@@ -222,7 +218,7 @@ class Recorder:
             raise Refused("certificate-basis", f"centre {at} has no appraisal {post.basis_ref}")
         done = appraisal.recorded
         return Basis(
-            CertificateBasis.APPRAISAL, appraisal.id, done.id_number_hash, done.occupation,
+            ev.CertificateBasis.APPRAISAL, appraisal.id, done.id_number_hash, done.occupation,
             done.level, done.appraised_on if done.passed else None,
         )  # fmt: skip
 
@@ -231,7 +227,7 @@ class Recorder:
         if certificate is None:
             raise NotFound(f"centre {centre_id} issued no certificate {post.number}")
         issued = certificate.issued
-        event = ev.CertificateRevoked(
+        event = ev.CertificateRevokedV1(
             centre_id=centre_id, certificate_id=certificate.id, number=post.number,
             household_id=issued.household_id, id_number_hash=issued.id_number_hash,
             revoked_on=post.revoked_on, reason=post.reason,
@@ -244,7 +240,7 @@ class Recorder:
     ) -> Any:
         _, identity = await self.person(post.id_number)
         academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
-        event = ev.AcademicCertificateRecorded(
+        event = ev.AcademicCertificateRecordedV1(
             centre_id=centre_id, academic_id=academic_id, number=post.number,
             school=post.school, speciality=post.speciality, education=post.education,
             graduated_on=post.graduated_on, **identity,
@@ -257,7 +253,7 @@ class Recorder:
         trained = None
         if post.enrolment_ref is not None:
             trained = (await self.enrolment(centre_id, post.enrolment_ref)).enrolled
-        event = ev.PlacementRecorded(
+        event = ev.PlacementRecordedV1(
             centre_id=centre_id, placement_id=placement_id, placement_ref=post.placement_ref,
             employer=post.employer, place=post.place, outside_province=post.outside_province,
             start_date=post.start_date, months_worked=post.months_worked,
@@ -266,7 +262,7 @@ class Recorder:
         return Placement.record_placement(event, trained), event
 
 
-def view(kind: str, event: "DataclassInstance") -> dict[str, Any]:
+def view(kind: str, event: EventData) -> dict[str, Any]:
     """The answer to a posting: what was recorded, without the identity hash."""
-    recorded = {k: v for k, v in asdict(event).items() if k != "id_number_hash"}
+    recorded = event.model_dump(exclude={"id_number_hash"})
     return {"kind": kind, **recorded}

@@ -2,21 +2,20 @@
 eligible programme or a passed appraisal (鉴定), within the issuer's accreditation on the
 day of issue; verifiable by anyone by issuer and number; revocable with a reason."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
-from tuopin_training.domain.terms import CertificateBasis
 
 
 @dataclass(frozen=True)
 class Basis:
     """What the certificate rests on: an enrolment or an appraisal, as it stands."""
 
-    kind: CertificateBasis
+    kind: ev.CertificateBasis
     basis_id: str
     id_number_hash: str
     occupation: str
@@ -25,16 +24,16 @@ class Basis:
 
 
 class Certificate(Aggregate):
-    issued: ev.CertificateIssued
-    revoked: ev.CertificateRevoked | None
+    issued: ev.CertificateIssuedV1
+    revoked: ev.CertificateRevokedV1 | None
 
     @classmethod
-    def issue(cls, event: ev.CertificateIssued, issuer: Centre, basis: Basis) -> "Certificate":
+    def issue(cls, event: ev.CertificateIssuedV1, issuer: Centre, basis: Basis) -> "Certificate":
         accreditation = issuer.authorise(event.occupation, event.level, event.issued_on)
         if basis.id_number_hash != event.id_number_hash:
             raise Refused("basis-holder", f"the {basis.kind} is another person's")
         if basis.achieved_on is None:
-            what = "completed" if basis.kind == CertificateBasis.COMPLETION else "passed"
+            what = "completed" if basis.kind == ev.CertificateBasis.COMPLETION else "passed"
             raise Refused("basis-achieved", f"the {basis.kind} was not {what}")
         if basis.occupation != event.occupation:
             raise Refused(
@@ -50,12 +49,14 @@ class Certificate(Aggregate):
             raise Refused("issue-date", f"issued before the {basis.kind} ({basis.achieved_on})")
         if event.valid_until is not None and event.valid_until <= event.issued_on:
             raise Refused("validity", "valid_until must follow the issue date")
-        certificate = cls(event.certificate_id)
+        certificate = cls(str(event.certificate_id))
         # The occupation's name on the certificate is the one the issuer is accredited for.
-        certificate.record(replace(event, occupation_name=accreditation.occupation_name))
+        certificate.record(
+            event.model_copy(update={"occupation_name": accreditation.occupation_name})
+        )
         return certificate
 
-    def revoke(self, event: ev.CertificateRevoked) -> None:
+    def revoke(self, event: ev.CertificateRevokedV1) -> None:
         if self.revoked is not None:
             raise InvalidTransition("certificate", "revoked", "revoke")
         if event.centre_id != self.issued.centre_id:
@@ -76,7 +77,7 @@ class Certificate(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.CertificateIssued():
+            case ev.CertificateIssuedV1():
                 self.issued, self.revoked = event, None
-            case ev.CertificateRevoked():
+            case ev.CertificateRevokedV1():
                 self.revoked = event

@@ -6,14 +6,10 @@ once per student-year, for a member of a household on the register on the decisi
 from dataclasses import dataclass
 from datetime import date
 
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Aggregate, Conflict
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.rules import Refused
-from tuopin_training.domain.terms import (
-    ASSISTANCE_LEVELS,
-    SECONDARY_VOCATIONAL_GRANT_FEN,
-    AssistanceKind,
-)
+from tuopin_training.domain.terms import ASSISTANCE_LEVELS, SECONDARY_VOCATIONAL_GRANT_FEN
 
 
 @dataclass(frozen=True)
@@ -26,7 +22,7 @@ class Pupil:
     removed_on: date | None  # removed as wrongly identified (清退) from
 
 
-def check_eligible(event: ev.EducationAssistanceRecorded, pupil: Pupil) -> None:
+def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
     """Raise the first rule the assistance breaks."""
     allowed = ASSISTANCE_LEVELS[event.kind]
     if event.level not in allowed:
@@ -53,7 +49,7 @@ def check_eligible(event: ev.EducationAssistanceRecorded, pupil: Pupil) -> None:
             f"a decision of {day} is not within academic year {event.academic_year}–"
             f"{(event.academic_year + 1) % 100:02d}",
         )
-    if event.kind == AssistanceKind.GRANT and event.amount_fen != SECONDARY_VOCATIONAL_GRANT_FEN:
+    if event.kind == ev.AssistanceKind.GRANT and event.amount_fen != SECONDARY_VOCATIONAL_GRANT_FEN:
         raise Refused(
             "grant-amount",
             f"the 中职 grant is {SECONDARY_VOCATIONAL_GRANT_FEN // 100} yuan per student-year",
@@ -63,20 +59,20 @@ def check_eligible(event: ev.EducationAssistanceRecorded, pupil: Pupil) -> None:
 class StudentYear(Aggregate):
     """A student's assistance in one academic year, by kind."""
 
-    received: dict[AssistanceKind, ev.EducationAssistanceRecorded]
+    received: dict[ev.AssistanceKind, ev.EducationAssistanceRecordedV1]
 
     def __init__(self, aggregate_id: str) -> None:
         Aggregate.__init__(self, aggregate_id)
         self.received = {}
 
-    def grant(self, event: ev.EducationAssistanceRecorded, pupil: Pupil) -> None:
+    def grant(self, event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
         check_eligible(event, pupil)
         earlier = self.received.get(event.kind)
         if earlier is not None:
             raise Conflict(
                 f"{event.kind} for academic year {event.academic_year} is already recorded "
                 f"for this student (decided {earlier.decided_on})",
-                assistance_id=earlier.assistance_id,
+                assistance_id=str(earlier.assistance_id),
             )
         levels = {r.level for r in self.received.values()}
         if levels and event.level not in levels:
@@ -89,5 +85,5 @@ class StudentYear(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.EducationAssistanceRecorded():
+            case ev.EducationAssistanceRecordedV1():
                 self.received[event.kind] = event

@@ -3,22 +3,23 @@ seats and dates. Its centre must be accredited for the occupation and level on t
 starts."""
 
 from datetime import date
+from uuid import UUID
 
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Aggregate
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
-from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_MONTHS, ProgrammeKind, months_between
+from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_MONTHS, months_between
 
 
 class Programme(Aggregate):
-    opened: ev.ProgrammeOpened
+    opened: ev.ProgrammeOpenedV1
 
     @classmethod
-    def open(cls, opening: ev.ProgrammeOpened, centre: Centre) -> "Programme":
+    def open(cls, opening: ev.ProgrammeOpenedV1, centre: Centre) -> "Programme":
         if opening.ends_on < opening.starts_on:
             raise Refused("programme-dates", "ends_on precedes starts_on")
-        if opening.kind == ProgrammeKind.TWO_AFTER_SCHOOL:
+        if opening.kind == ev.ProgrammeKind.TWO_AFTER_SCHOOL:
             low, high = TWO_AFTER_SCHOOL_MONTHS
             months = months_between(opening.starts_on, opening.ends_on)
             if not low <= months <= high:
@@ -26,19 +27,19 @@ class Programme(Aggregate):
                     "two-after-school-duration",
                     f"两后生 vocational education lasts {low}–{high} months, not {months}",
                 )
-        if (opening.kind == ProgrammeKind.LABOUR_BRAND) != (opening.labour_brand is not None):
+        if (opening.kind == ev.ProgrammeKind.LABOUR_BRAND) != (opening.labour_brand is not None):
             raise Refused("labour-brand", "a labour-brand programme, and only one, names its brand")
         centre.authorise(opening.occupation, opening.level, opening.starts_on)
-        programme = cls(opening.programme_id)
+        programme = cls(str(opening.programme_id))
         programme.record(opening)
         return programme
 
     @property
-    def centre_id(self) -> str:
+    def centre_id(self) -> UUID:
         return self.opened.centre_id
 
     @property
-    def kind(self) -> ProgrammeKind:
+    def kind(self) -> ev.ProgrammeKind:
         return self.opened.kind
 
     def period(self) -> tuple[date, date]:
@@ -46,5 +47,5 @@ class Programme(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.ProgrammeOpened():
+            case ev.ProgrammeOpenedV1():
                 self.opened = event

@@ -1,8 +1,8 @@
 """Facts recorded once on a centre's word: skill appraisals (职业技能鉴定), academic
 certificates (学历证书, for 双证书) and job placements (劳务输转)."""
 
+from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Aggregate
-from tuopin_training.domain import events as ev
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
 
@@ -10,42 +10,42 @@ from tuopin_training.domain.rules import Refused
 class Appraisal(Aggregate):
     """Only a centre accredited for the occupation and level may appraise it."""
 
-    recorded: ev.AppraisalRecorded
+    recorded: ev.AppraisalRecordedV1
 
     @classmethod
-    def record_result(cls, event: ev.AppraisalRecorded, centre: Centre) -> "Appraisal":
+    def record_result(cls, event: ev.AppraisalRecordedV1, centre: Centre) -> "Appraisal":
         centre.authorise(event.occupation, event.level, event.appraised_on)
-        appraisal = cls(event.appraisal_id)
+        appraisal = cls(str(event.appraisal_id))
         appraisal.record(event)
         return appraisal
 
     def apply(self, event: object) -> None:
-        if not isinstance(event, ev.AppraisalRecorded):
+        if not isinstance(event, ev.AppraisalRecordedV1):
             raise TypeError(f"Appraisal cannot apply {type(event).__name__}")
         self.recorded = event
 
 
 class AcademicCertificate(Aggregate):
-    recorded: ev.AcademicCertificateRecorded
+    recorded: ev.AcademicCertificateRecordedV1
 
     @classmethod
-    def record_certificate(cls, event: ev.AcademicCertificateRecorded) -> "AcademicCertificate":
-        certificate = cls(event.academic_id)
+    def record_certificate(cls, event: ev.AcademicCertificateRecordedV1) -> "AcademicCertificate":
+        certificate = cls(str(event.academic_id))
         certificate.record(event)
         return certificate
 
     def apply(self, event: object) -> None:
-        if not isinstance(event, ev.AcademicCertificateRecorded):
+        if not isinstance(event, ev.AcademicCertificateRecordedV1):
             raise TypeError(f"AcademicCertificate cannot apply {type(event).__name__}")
         self.recorded = event
 
 
 class Placement(Aggregate):
-    recorded: ev.PlacementRecorded
+    recorded: ev.PlacementRecordedV1
 
     @classmethod
     def record_placement(
-        cls, event: ev.PlacementRecorded, trained: ev.Enrolled | None = None
+        cls, event: ev.PlacementRecordedV1, trained: ev.EnrolledV1 | None = None
     ) -> "Placement":
         """A placement that follows a named enrolment is the same person's, after it began."""
         if trained is not None:
@@ -53,11 +53,11 @@ class Placement(Aggregate):
                 raise Refused("placement-enrolment", "the enrolment named is another person's")
             if event.start_date < trained.enrolled_on:
                 raise Refused("placement-enrolment", "the placement starts before the training")
-        placement = cls(event.placement_id)
+        placement = cls(str(event.placement_id))
         placement.record(event)
         return placement
 
     def apply(self, event: object) -> None:
-        if not isinstance(event, ev.PlacementRecorded):
+        if not isinstance(event, ev.PlacementRecordedV1):
             raise TypeError(f"Placement cannot apply {type(event).__name__}")
         self.recorded = event

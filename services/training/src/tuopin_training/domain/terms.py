@@ -1,26 +1,9 @@
 """The words of vocational training the rules depend on."""
 
 from datetime import date
-from enum import StrEnum
 
 from tuopin_contracts.dates import age_on
-
-
-class ProgrammeKind(StrEnum):
-    TWO_AFTER_SCHOOL = "two_after_school"  # 两后生: 2–3 years of vocational education
-    EMPLOYMENT_SKILLS = "employment_skills"  # 就业技能培训, about 3 months
-    ON_THE_JOB_UPGRADE = "on_the_job_upgrade"  # 岗位技能提升培训
-    ENTREPRENEURSHIP = "entrepreneurship"  # 创业培训
-    LEADER = "leader"  # 带头人示范培训
-    NEW_PROFESSIONAL_FARMER = "new_professional_farmer"  # 新型职业农民
-    LABOUR_BRAND = "labour_brand"  # 陇原妹, 陇原月嫂, 陇原巧手, 兰州牛肉拉面
-    AGRICULTURAL_TECHNOLOGY = "agricultural_technology"  # 科技扶贫
-
-
-class CertificateBasis(StrEnum):
-    COMPLETION = "completion"
-    APPRAISAL = "appraisal"  # 职业技能鉴定
-
+from tuopin_contracts.events.training import AssistanceKind, SchoolingLevel
 
 # 劳动年龄: who may enrol in training for labour (inclusive, age on the day of enrolment).
 WORKING_AGE = (16, 59)
@@ -48,19 +31,6 @@ NEW_PROFESSIONAL_FARMERS_PER_YEAR = 15_000
 
 def working_age(birth: date | None, day: date) -> bool:
     return birth is not None and WORKING_AGE[0] <= age_on(birth, day) <= WORKING_AGE[1]
-
-
-class SchoolingLevel(StrEnum):
-    PRESCHOOL = "preschool"  # 学前教育
-    SECONDARY_VOCATIONAL = "secondary_vocational"  # 中等职业学校 (中职)
-    HIGHER_VOCATIONAL = "higher_vocational"  # 高职(专科)院校
-
-
-class AssistanceKind(StrEnum):
-    GRANT = "grant"  # 助学金
-    TUITION_WAIVER = "tuition_waiver"  # 免除学费
-    BOOK_FEE_WAIVER = "book_fee_waiver"  # 免除书本费
-    CARE_FEE_WAIVER = "care_fee_waiver"  # 免收保教费
 
 
 # Seed 四.9(1): "对贫困家庭学生就读中等职业学校、高职(专科)院校免除学费和书本费，并给中职学生
