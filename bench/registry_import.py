@@ -6,7 +6,7 @@ them, one row per person (≈4.3 a household), valid and unique resident ID numb
 poor counties with villages in each — into a temp folder, then, on SQLite (a temp file) and
 on PostgreSQL (a throwaway database) when a server is given:
 
-1. imports it with ``tuopin_registry.application.bulk.import_file`` (what
+1. imports it with ``tuopin_registry.adapters.sheets.import_file`` (what
    ``tuopin registry import`` runs) into an empty database (everything filed);
 2. imports the same file again (everything ``already filed``: the cost of re-importing, or
    of resuming an interrupted import);
@@ -61,6 +61,7 @@ from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.testing import fresh_postgres_database
+from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import spec
@@ -226,13 +227,13 @@ async def import_once(
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    report = await bulk.import_file(
+    report = await sheets.import_file(
         runtime.engine,
         runtime.store,
         keys,
+        runtime.settings.people(),
         path,
         batch_size=batch,
-        vault=runtime.settings.people(),
         progress=lambda _: memory.append(rss_mib()),
     )
     if profiler:

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.testing import bearer, client_for
+from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
+from tuopin_registry.application.bulk import filing as batch_filing
 from tuopin_registry.application.people import people, reveal
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
@@ -82,7 +84,8 @@ async def service(settings):
 
 async def run_import(runtime, path: Path, **options) -> bulk.Report:
     keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
-    return await bulk.import_file(runtime.engine, runtime.store, keys, path, **options)
+    vault = runtime.settings.people()
+    return await sheets.import_file(runtime.engine, runtime.store, keys, vault, path, **options)
 
 
 async def head_of_feed(client) -> int:
@@ -200,7 +203,7 @@ async def test_an_interrupted_import_resumes_where_it_stopped(
         records += rows(household(f"621121-{n:04d}"), person(), person("配偶"))
     path = write_csv(tmp_path / "export.csv", records)
 
-    real = bulk.file_batch
+    real = batch_filing.file_batch
     batches = 0
 
     async def fails_on_the_third_batch(*args, **kwargs):
@@ -210,11 +213,11 @@ async def test_an_interrupted_import_resumes_where_it_stopped(
             raise ConnectionError("the database went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(bulk, "file_batch", fails_on_the_third_batch)
+    monkeypatch.setattr(batch_filing, "file_batch", fails_on_the_third_batch)
     with pytest.raises(ConnectionError):
         await run_import(runtime, path, batch_size=2)
     assert len(await filed_numbers(client)) == 4  # two batches committed
-    monkeypatch.setattr(bulk, "file_batch", real)
+    monkeypatch.setattr(batch_filing, "file_batch", real)
 
     resumed = await run_import(runtime, path, batch_size=2)
     assert (resumed.totals.already_filed, resumed.totals.filed) == (4, 2)
