@@ -59,8 +59,8 @@ async def file_batch(
     rule fails, a person is already an active member of another household, or a person or
     file number appears twice in the batch; a household whose file number is already filed
     is skipped as ``already filed``. The others are filed: the clear ID numbers sealed
-    into the people vault (under ``vault``), one
-    ``HouseholdRegistered`` event each through one ``append_many``.
+    into the people vault (under ``vault``), one ``HouseholdRegistered`` event each
+    through one ``append_many``.
     """
     outcome: list[list[RowResult] | None] = [None] * len(filings)
     for i, filing in enumerate(filings):
