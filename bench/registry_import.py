@@ -63,6 +63,7 @@ from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.testing import fresh_postgres_database
 from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
+from tuopin_registry.application.bulk.columns import HISTORY_FIELDS
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import spec
 
@@ -121,7 +122,7 @@ def generate(path: Path, households: int, seed: int = 2016) -> int:
                 "、".join(others),
                 str(year),
                 f"{year}-{rng.randint(3, 10):02d}-{rng.randint(1, 28):02d}",
-                *("" for _ in bulk.HISTORY_FIELDS),  # filed only: no later history
+                *("" for _ in HISTORY_FIELDS),  # filed only: no later history
             ]
             size = rng.choices(sizes, weights)[0]
             members = [("户主", True, born(1945, 1985))]

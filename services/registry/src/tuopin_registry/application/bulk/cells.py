@@ -35,6 +35,7 @@ class Bad(ValueError):
 
 
 def as_text(raw: Any) -> str | None:
+    """A cell's text, stripped; ``None`` when blank (XLSX whole numbers without ".0")."""
     if raw is None:
         return None
     if isinstance(raw, float) and raw.is_integer():
@@ -46,6 +47,7 @@ def as_text(raw: Any) -> str | None:
 
 
 def folded(text: str) -> str:
+    """Text as headers and labels are matched: no spaces (ASCII or full-width), lower case."""
     return text.replace(" ", "").replace("\u3000", "").lower()
 
 
