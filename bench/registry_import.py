@@ -6,7 +6,7 @@ them, one row per person (≈4.3 a household), valid and unique resident ID numb
 poor counties with villages in each — into a temp folder, then, on SQLite (a temp file) and
 on PostgreSQL (a throwaway database) when a server is given:
 
-1. imports it with ``tuopin_registry.application.bulk.import_file`` (what
+1. imports it with ``tuopin_registry.adapters.sheets.import_file`` (what
    ``tuopin registry import`` runs) into an empty database (everything filed);
 2. imports the same file again (everything ``already filed``: the cost of re-importing, or
    of resuming an interrupted import);
@@ -61,7 +61,9 @@ from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.testing import fresh_postgres_database
+from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
+from tuopin_registry.application.bulk.columns import HISTORY_FIELDS
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import spec
 
@@ -120,7 +122,7 @@ def generate(path: Path, households: int, seed: int = 2016) -> int:
                 "、".join(others),
                 str(year),
                 f"{year}-{rng.randint(3, 10):02d}-{rng.randint(1, 28):02d}",
-                *("" for _ in bulk.HISTORY_FIELDS),  # filed only: no later history
+                *("" for _ in HISTORY_FIELDS),  # filed only: no later history
             ]
             size = rng.choices(sizes, weights)[0]
             members = [("户主", True, born(1945, 1985))]
@@ -226,13 +228,13 @@ async def import_once(
     wall, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
-    report = await bulk.import_file(
+    report = await sheets.import_file(
         runtime.engine,
         runtime.store,
         keys,
+        runtime.settings.people(),
         path,
         batch_size=batch,
-        vault=runtime.settings.people(),
         progress=lambda _: memory.append(rss_mib()),
     )
     if profiler:
@@ -289,6 +291,9 @@ async def raw_load(
     engine = create_async_engine(url)
     try:
         await migrate.upgrade(engine, spec.migrations)
+        async with engine.begin() as conn:  # rows the migrations seed (events_head) come back
+            for table in rows:
+                await conn.exec_driver_sql(f'DELETE FROM "{table}"')
         parts = max(1, -(-households // batch))
         wall, cpu = time.perf_counter(), time.process_time()
         for part in range(parts):

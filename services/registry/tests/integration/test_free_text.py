@@ -99,9 +99,9 @@ async def test_free_text_holding_a_personal_number_is_refused(client) -> None:
 
 
 def test_an_imported_name_holding_a_personal_number_is_a_row_error() -> None:
-    from tuopin_registry.application import bulk
+    from tuopin_registry.application.bulk import cells
 
-    with pytest.raises(bulk.Bad, match="must not hold a mobile phone number") as refused:
-        bulk.PARSE["name"](f"王五{PHONE}")
+    with pytest.raises(cells.Bad, match="must not hold a mobile phone number") as refused:
+        cells.PARSE["name"](f"王五{PHONE}")
     assert PHONE not in str(refused.value)
-    assert bulk.PARSE["name"]("欧阳春") == "欧阳春"
+    assert cells.PARSE["name"]("欧阳春") == "欧阳春"

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.testing import bearer, client_for
+from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
+from tuopin_registry.application.bulk import filing as batch_filing
 from tuopin_registry.application.people import people, reveal
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
@@ -82,7 +84,8 @@ async def service(settings):
 
 async def run_import(runtime, path: Path, **options) -> bulk.Report:
     keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
-    return await bulk.import_file(runtime.engine, runtime.store, keys, path, **options)
+    vault = runtime.settings.people()
+    return await sheets.import_file(runtime.engine, runtime.store, keys, vault, path, **options)
 
 
 async def head_of_feed(client) -> int:
@@ -173,6 +176,40 @@ async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
     assert "620102198505170010" not in report.errors_csv()
 
 
+async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_words(
+    service, tmp_path
+) -> None:
+    """One definition of the household's rules: each broken rule at its row and column in
+    the import's report, and the very message the API answers for the same household."""
+    client, runtime = service
+    second_head = {"id_number": resident_id(date(1988, 3, 2), male=False)}
+    over_http = await client.post(
+        "/v1/households",
+        json=filing(
+            members=[member(), member("head", **second_head)], secondary_causes=["illness"]
+        ),
+    )
+    assert over_http.status_code == 422
+
+    home = household("621121-0001", secondary_causes="因病")
+    path = write_csv(tmp_path / "export.csv", rows(home, person(), person("户主", **second_head)))
+    report = await run_import(runtime, path)
+
+    assert report.totals.rejected == 1
+    errors = {(e.row, e.column): e.message for e in report.errors}
+    assert errors == {
+        (3, "relation"): "a household has exactly one head, not 2",
+        (2, "secondary_causes"): "illness is the primary cause; it cannot be secondary too",
+    }
+    assert over_http.json()["detail"] == "; ".join(
+        [errors[3, "relation"], errors[2, "secondary_causes"]]
+    )
+    assert [line[3] for line in csv.reader(report.errors_csv().splitlines()[1:])] == [
+        "illness 已是主要致贫原因，不能再列为其他致贫原因",
+        "一户须有且只有一名户主，此户有 2 名",
+    ]
+
+
 async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:
     client, runtime = service
     records = rows(household("621121-0001"), person(), person("配偶"))
@@ -200,7 +237,7 @@ async def test_an_interrupted_import_resumes_where_it_stopped(
         records += rows(household(f"621121-{n:04d}"), person(), person("配偶"))
     path = write_csv(tmp_path / "export.csv", records)
 
-    real = bulk.file_batch
+    real = batch_filing.file_batch
     batches = 0
 
     async def fails_on_the_third_batch(*args, **kwargs):
@@ -210,11 +247,11 @@ async def test_an_interrupted_import_resumes_where_it_stopped(
             raise ConnectionError("the database went away")
         return await real(*args, **kwargs)
 
-    monkeypatch.setattr(bulk, "file_batch", fails_on_the_third_batch)
+    monkeypatch.setattr(batch_filing, "file_batch", fails_on_the_third_batch)
     with pytest.raises(ConnectionError):
         await run_import(runtime, path, batch_size=2)
     assert len(await filed_numbers(client)) == 4  # two batches committed
-    monkeypatch.setattr(bulk, "file_batch", real)
+    monkeypatch.setattr(batch_filing, "file_batch", real)
 
     resumed = await run_import(runtime, path, batch_size=2)
     assert (resumed.totals.already_filed, resumed.totals.filed) == (4, 2)

@@ -8,6 +8,7 @@ from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_registry.domain import events as ev
+from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import LIFECYCLE, Household
 
 DAY = date(2016, 4, 1)
@@ -17,20 +18,22 @@ def person(pid: str, relation: Relation = Relation.CHILD, identity: str | None =
     return ev.Member(person_id=pid, relation=relation, id_number_hash=identity or pid)
 
 
+VALUES = dict(
+    household_id="h1",
+    effective_date=DAY,
+    file_number="F1",
+    county_code="621121",
+    village_code="621121100201",
+    poverty_attribute=PovertyAttribute.GENERAL,
+    primary_cause=PovertyCause.ILLNESS,
+    secondary_causes=[PovertyCause.LACK_OF_FUNDS],
+    members=[person("p1", Relation.HEAD), person("p2")],
+    identified_year=2016,
+)
+
+
 def filed(**changes) -> Household:
-    values = dict(
-        household_id="h1",
-        effective_date=DAY,
-        file_number="F1",
-        county_code="621121",
-        village_code="621121100201",
-        poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.ILLNESS,
-        secondary_causes=[PovertyCause.LACK_OF_FUNDS],
-        members=[person("p1", Relation.HEAD), person("p2")],
-        identified_year=2016,
-    )
-    return Household.register(ev.HouseholdRegistered(**{**values, **changes}))
+    return Household.register(ev.HouseholdRegistered(**{**VALUES, **changes}))
 
 
 def at(status: S) -> Household:
@@ -82,6 +85,44 @@ def test_filing_records_one_event_and_identifies_the_household() -> None:
 def test_filing_rules(changes, message) -> None:
     with pytest.raises(RuleViolation, match=message):
         filed(**changes)
+
+
+def test_a_filing_is_told_every_rule_it_breaks_with_the_field_and_the_member() -> None:
+    """As loans' eligibility names every rule an application fails: the import reports
+    each at its row and column, the API in one message naming each rule once."""
+    members = [
+        person("p1", Relation.HEAD),
+        person("p2", Relation.HEAD),
+        person("p3", identity="p1"),
+        person("p4", Relation.HEAD),
+    ]
+    changes = dict(
+        village_code="621122100201",
+        members=members,
+        secondary_causes=[PovertyCause.ILLNESS, PovertyCause.DISASTER, PovertyCause.DISASTER],
+    )
+    heads = "a household has exactly one head, not 3"
+    assert filing_violations(ev.HouseholdRegistered(**{**VALUES, **changes})) == [
+        Violation("village_code", "village 621122100201 does not lie in county 621121"),
+        Violation("relation", heads, 1),
+        Violation("relation", heads, 3),
+        Violation("id_number", "the same person appears twice in the household", 2),
+        Violation("secondary_causes", "illness is the primary cause; it cannot be secondary too"),
+        Violation("secondary_causes", "a secondary cause is listed twice"),
+    ]
+    with pytest.raises(RuleViolation) as refused:
+        filed(**changes)
+    assert str(refused.value) == (
+        "village 621122100201 does not lie in county 621121; "
+        f"{heads}; the same person appears twice in the household; "
+        "illness is the primary cause; it cannot be secondary too; "
+        "a secondary cause is listed twice"
+    )
+    no_head = [person("p1"), person("p2")]
+    assert filing_violations(ev.HouseholdRegistered(**{**VALUES, "members": no_head})) == [
+        Violation("relation", "a household has exactly one head, not 0")
+    ]
+    assert filing_violations(ev.HouseholdRegistered(**VALUES)) == []
 
 
 LATER = date(2019, 1, 1)  # after every step of ``at``: each command is in date order

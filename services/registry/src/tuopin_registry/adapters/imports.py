@@ -41,6 +41,7 @@ from tuopin_eventkit.http import IdempotencyKey, Router, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_registry.adapters import sheets
 from tuopin_registry.adapters.commanding import keys, vault
 from tuopin_registry.application import bulk
 
@@ -173,15 +174,15 @@ async def upload(
             if first is not None:
                 return _replay(first, idempotency_key, sha256)
         try:
-            report = await bulk.import_file(
+            report = await sheets.import_file(
                 runtime.engine,
                 runtime.store,
                 keys(runtime),
+                vault(runtime),
                 path,
                 filename=file.filename or "upload",
                 batch_size=batch,
                 actor=actor,
-                vault=vault(runtime),
             )
         except bulk.UnreadableFile as exc:
             return problem(422, "Unreadable file", str(exc), "unreadable-file")

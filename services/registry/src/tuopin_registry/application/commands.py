@@ -76,7 +76,7 @@ async def _lock_before_checking(conn: AsyncConnection, store: EventStore) -> Non
     then either committed — and the checks refuse with a 409 naming what it filed — or not
     yet begun. Checked before it, two twins both pass and the slower one meets the unique
     index (a 500). SQLite's ``BEGIN IMMEDIATE`` already holds the lock; bulk filing takes it
-    the same way (``bulk.file_batch``)."""
+    the same way (``bulk.filing.file_batch``)."""
     await store.lock_appends(conn)
 
 

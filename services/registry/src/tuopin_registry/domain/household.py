@@ -18,6 +18,12 @@ from tuopin_contracts.vocabulary import (
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.events import Member
+from tuopin_registry.domain.filing import (
+    cause_violations,
+    filing_violations,
+    refuse,
+    repeated_people,
+)
 from tuopin_registry.domain.ledger import Ledger
 
 S = HouseholdStatus
@@ -76,15 +82,7 @@ class Household(Aggregate):
 
     @classmethod
     def register(cls, filing: ev.HouseholdRegistered) -> "Household":
-        if not filing.village_code.startswith(filing.county_code):
-            raise RuleViolation(
-                f"village {filing.village_code} does not lie in county {filing.county_code}"
-            )
-        heads = [m for m in filing.members if m.relation is Relation.HEAD]
-        if len(heads) != 1:
-            raise RuleViolation(f"a household has exactly one head, not {len(heads)}")
-        _no_repeated_people(filing.members)
-        _valid_causes(filing.primary_cause, filing.secondary_causes)
+        refuse(filing_violations(filing))
         household = cls(filing.household_id)
         household.record(filing)
         return household
@@ -93,7 +91,7 @@ class Household(Aggregate):
         self._open()
         if change.member.relation is Relation.HEAD:
             raise RuleViolation("the household already has a head")
-        _no_repeated_people([*self.members.values(), change.member])
+        refuse(repeated_people([*self.members.values(), change.member]))
         self.record(change)
 
     def remove_member(self, change: ev.MemberRemoved) -> None:
@@ -116,7 +114,9 @@ class Household(Aggregate):
         if correction.id_number_hash == member.id_number_hash:
             raise RuleViolation("the corrected ID number is the one already recorded")
         others = [m for m in self.members.values() if m.person_id != member.person_id]
-        _no_repeated_people([*others, replace(member, id_number_hash=correction.id_number_hash)])
+        refuse(
+            repeated_people([*others, replace(member, id_number_hash=correction.id_number_hash)])
+        )
         self.record(correction)
 
     def erase_person(self, erasure: ev.PersonErased) -> None:
@@ -139,7 +139,7 @@ class Household(Aggregate):
 
     def record_causes(self, change: ev.CausesRecorded) -> None:
         self._open()
-        _valid_causes(change.primary_cause, change.secondary_causes)
+        refuse(cause_violations(change.primary_cause, change.secondary_causes))
         self.record(change)
 
     def record_income(self, income: ev.IncomeRecorded) -> None:
@@ -381,19 +381,3 @@ class Household(Aggregate):
                 self.status, self.status_since = event.status, event.effective_date
             case _:
                 raise TypeError(f"Household cannot apply {type(event).__name__}")
-
-
-def _no_repeated_people(members: list[Member] | tuple[Member, ...]) -> None:
-    ids = [m.person_id for m in members]
-    hashes = [m.id_number_hash for m in members if m.id_number_hash]
-    if len(set(ids)) != len(ids) or len(set(hashes)) != len(hashes):
-        raise RuleViolation("the same person appears twice in the household")
-
-
-def _valid_causes(
-    primary: PovertyCause, secondary: list[PovertyCause] | tuple[PovertyCause, ...]
-) -> None:
-    if primary in secondary:
-        raise RuleViolation(f"{primary} is the primary cause; it cannot be secondary too")
-    if len(set(secondary)) != len(secondary):
-        raise RuleViolation("a secondary cause is listed twice")

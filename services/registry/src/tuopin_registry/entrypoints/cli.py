@@ -38,11 +38,11 @@ def import_(
         TimeRemainingColumn,
     )
 
-    from tuopin_registry.adapters import imports
+    from tuopin_registry.adapters import imports, sheets
     from tuopin_registry.adapters.commanding import keys, vault
     from tuopin_registry.application import bulk
 
-    report_path = errors or bulk.errors_path(file)
+    report_path = errors or sheets.errors_path(file)
 
     async def run() -> bulk.Report:
         runtime = Runtime.open(spec, spec.settings())
@@ -70,15 +70,15 @@ def import_(
                         f"rejected {t.rejected:,}",
                     )
 
-                report = await bulk.import_file(
+                report = await sheets.import_file(
                     runtime.engine,
                     runtime.store,
                     keys(runtime),
+                    vault(runtime),
                     file,
                     batch_size=batch,
                     progress=advance,
                     actor=actor,
-                    vault=vault(runtime),
                 )
             await imports.record(runtime.engine, report, actor=actor)
             return report
@@ -90,7 +90,7 @@ def import_(
     except bulk.UnreadableFile as exc:
         typer.echo(f"{file}: {exc}", err=True)
         raise typer.Exit(2) from None
-    bulk.write_errors(report, report_path)
+    sheets.write_errors(report, report_path)
     t = report.totals
     seconds = (report.finished_at - report.started_at).total_seconds()
     typer.echo(

@@ -92,7 +92,7 @@ def upgrade() -> None:
 
 def _mask_stored_error_reports() -> None:
     """Reports stored before imports masked a number found in a wrong column."""
-    from tuopin_registry.application.bulk import masked_identities
+    from tuopin_registry.application.bulk.report import masked_identities
 
     conn = op.get_bind()
     imports = sa.table("imports", sa.column("import_id"), sa.column("errors_csv"))

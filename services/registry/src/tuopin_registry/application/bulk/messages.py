@@ -1,9 +1,9 @@
 """The import's error messages in Chinese (zh-CN), for the error report beside the English.
 
-The messages are written in English where they are raised (tests, logs and the domain's
-rules share them); this table gives each its Chinese form, one pattern a message, with the
-variable parts carried over. A message no pattern knows (a rare domain rule) is given in
-English in both columns rather than dropped.
+The messages are written in English where they are raised (tests, logs, the API and the
+domain's rules share them); this table gives each its Chinese form, one pattern a message,
+with the variable parts carried over. A message no pattern knows (a rare domain rule) is
+given in English in both columns rather than dropped.
 """
 
 import re
@@ -70,20 +70,16 @@ _PATTERNS: Final[list[tuple[str, str]]] = [
         r" in this file",
         "此人（{p}）在本文件中也是户 {f}（第 {r} 行）的成员",
     ),
-    (
-        r"person (?P<p>\S+) is already in this household \(row (?P<r>\d+)\)",
-        "此人（{p}）已在本户中（第 {r} 行）",
-    ),
+    (r"the same person appears twice in the household", "同一人在本户中出现两次"),
     (r"a return gives its date and its cause", "返贫须同时填写返贫日期和返贫原因"),
     (r"no county (?P<c>\S+) in Gansu", "甘肃省没有代码为 {c} 的县"),
     (r"village (?P<v>\S+) does not lie in county (?P<c>\S+)", "村 {v} 不属于县 {c}"),
-    (r"the household has no head \(户主\)", "本户没有户主"),
-    (r"a second head \(户主\); the first is row (?P<r>\d+)", "户主重复；第一个户主在第 {r} 行"),
+    (r"a household has exactly one head, not (?P<n>\d+)", "一户须有且只有一名户主，此户有 {n} 名"),
     (
-        r"(?P<c>\S+) is the primary cause; it cannot be another cause too",
+        r"(?P<c>\S+) is the primary cause; it cannot be secondary too",
         "{c} 已是主要致贫原因，不能再列为其他致贫原因",
     ),
-    (r"a cause is listed twice", "致贫原因重复列出"),
+    (r"a secondary cause is listed twice", "其他致贫原因重复列出"),
     (r"(?P<f>sex|birth_date) disagrees with ID number (?P<p>\S+)", "{f}与身份证号码（{p}）不符"),
     (r"invalid resident ID number (?P<p>\S*): (?P<why>.+)", "身份证号码（{p}）无效：{why}"),
 ]

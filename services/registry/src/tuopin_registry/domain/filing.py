@@ -1,0 +1,83 @@
+"""The rules a household's filing keeps, each broken one reported with the field it
+concerns and the member it is about, as loans' eligibility reports every rule it fails.
+
+A filing over HTTP and the bulk import both check a new household with
+:func:`filing_violations`, so a rule is worded once and both say the same. Standard
+library only.
+"""
+
+from dataclasses import dataclass
+
+from tuopin_contracts.vocabulary import PovertyCause, Relation
+from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_registry.domain import events as ev
+from tuopin_registry.domain.events import Member
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One filing rule broken: the field it concerns and, when it is one member's, that
+    member's index in the filing (the import turns it into the member's row)."""
+
+    field: str
+    message: str
+    member: int | None = None
+
+
+def filing_violations(filing: ev.HouseholdRegistered) -> list[Violation]:
+    """Every rule a new household's filing breaks (empty when it may be filed): one
+    definition for a filing over HTTP and for the import, so both say the same."""
+    found = []
+    if not filing.village_code.startswith(filing.county_code):
+        found.append(
+            Violation(
+                "village_code",
+                f"village {filing.village_code} does not lie in county {filing.county_code}",
+            )
+        )
+    heads = [i for i, m in enumerate(filing.members) if m.relation is Relation.HEAD]
+    if len(heads) != 1:
+        message = f"a household has exactly one head, not {len(heads)}"
+        found += [Violation("relation", message, i) for i in heads[1:]] or [
+            Violation("relation", message)
+        ]
+    found += repeated_people(filing.members)
+    found += cause_violations(filing.primary_cause, filing.secondary_causes)
+    return found
+
+
+def refuse(violations: list[Violation]) -> None:
+    """Raise the violations, if any, as one rule violation naming each rule once."""
+    if violations:
+        raise RuleViolation("; ".join(dict.fromkeys(v.message for v in violations)))
+
+
+def repeated_people(members: list[Member] | tuple[Member, ...]) -> list[Violation]:
+    """Each member who is someone already listed before them (same person, same number)."""
+    ids: set[str] = set()
+    hashes: set[str] = set()
+    found = []
+    for i, m in enumerate(members):
+        if m.person_id in ids or (m.id_number_hash and m.id_number_hash in hashes):
+            found.append(
+                Violation("id_number", "the same person appears twice in the household", i)
+            )
+        ids.add(m.person_id)
+        if m.id_number_hash:
+            hashes.add(m.id_number_hash)
+    return found
+
+
+def cause_violations(
+    primary: PovertyCause, secondary: list[PovertyCause] | tuple[PovertyCause, ...]
+) -> list[Violation]:
+    found = []
+    if primary in secondary:
+        found.append(
+            Violation(
+                "secondary_causes", f"{primary} is the primary cause; it cannot be secondary too"
+            )
+        )
+    if len(set(secondary)) != len(secondary):
+        found.append(Violation("secondary_causes", "a secondary cause is listed twice"))
+    return found
