@@ -26,10 +26,10 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in watched)))
 """
 
 
-def loaded_by(*args: str) -> list[str]:
-    """The service (and server-side) modules a fresh `tuopin ARGS` process imported."""
+def loaded_by(*args: str, watch: list[str] = SERVICE_PACKAGES + SERVER_SIDE) -> list[str]:
+    """The modules of ``watch`` a fresh `tuopin ARGS` process imported."""
     run = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(SERVICE_PACKAGES + SERVER_SIDE)],
+        [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(watch)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -37,6 +37,8 @@ def loaded_by(*args: str) -> list[str]:
 
 def test_help_and_token_import_no_service() -> None:
     assert loaded_by("--help") == []
+    # Nor, for the listing, the token machinery (PyJWT, cryptography, pydantic-settings).
+    assert loaded_by("--help", watch=["jwt", "cryptography", "pydantic_settings"]) == []
     assert loaded_by("token", "--role", "province_admin", "--region", "62") == []
 
 

@@ -26,21 +26,10 @@ import jwt
 from pydantic import BaseModel, SecretStr
 
 from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.roles import Role as Role  # the roles access rules are written in
 
 if TYPE_CHECKING:
     from tuopin_eventkit.runtime import Runtime
-
-
-class Role(StrEnum):
-    PROVINCE_ADMIN = "province_admin"  # 省扶贫办
-    CITY_OFFICER = "city_officer"  # 市
-    COUNTY_OFFICER = "county_officer"  # 县
-    TOWNSHIP_OFFICER = "township_officer"  # 乡镇
-    VILLAGE_CADRE = "village_cadre"  # 村干部, 驻村工作队
-    BANK = "bank"  # a bank's service account
-    TRAINING_CENTRE = "training_centre"  # a training centre's service account
-    EVALUATOR = "evaluator"  # 第三方评估: reads and records findings for its counties
-    AUDITOR = "auditor"  # reads everything, history included, changes nothing
 
 
 # How many digits of a region code each regional role is bound to.

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tuopin_cli.lazy import TuopinGroup
 from tuopin_cli.ports import DEFAULT_PORT_BASE, KAFKA_OFFSET, SERVICES, broker_port
-from tuopin_eventkit.auth import AuthSettings, Role, mint, principal
+from tuopin_eventkit.roles import Role
 
 if TYPE_CHECKING:
     from tuopin_cli.stack import ProcessFailed
+    from tuopin_eventkit.auth import AuthSettings
 
 # `tuopin registry|loans|training|evaluation …` are added by TuopinGroup, imported lazily.
 app = typer.Typer(
@@ -35,7 +35,9 @@ def token(
     """Mint a bearer token with the embedded signing key (development and tests only;
     deployments take their tokens from the OIDC provider). The key is read like the
     services read it: TUOPIN_AUTH__SIGNING_KEY or the embedded default."""
-    settings = TokenSettings().auth
+    from tuopin_eventkit.auth import mint, principal  # PyJWT, pydantic: only a token needs them
+
+    settings = signing_settings()
     try:
         principal(  # the same checks the services apply
             {"sub": subject, "role": role, "region": region, "org": org, "counties": county}
@@ -48,10 +50,18 @@ def token(
     typer.echo(token)
 
 
-class TokenSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TUOPIN_", env_nested_delimiter="__")
+def signing_settings() -> "AuthSettings":
+    """The signing key as the services read it: TUOPIN_AUTH__… or the embedded default."""
+    from pydantic_settings import BaseSettings, SettingsConfigDict
 
-    auth: AuthSettings = AuthSettings()
+    from tuopin_eventkit.auth import AuthSettings
+
+    class TokenSettings(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="TUOPIN_", env_nested_delimiter="__")
+
+        auth: AuthSettings = AuthSettings()
+
+    return TokenSettings().auth
 
 
 @app.command()
@@ -85,7 +95,9 @@ def up(
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
         # The dashboard, signed in as the province admin with a fresh token (embedded key).
-        admin = mint(TokenSettings().auth, "developer", Role.PROVINCE_ADMIN, region="62")
+        from tuopin_eventkit.auth import mint
+
+        admin = mint(signing_settings(), "developer", Role.PROVINCE_ADMIN, region="62")
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
         typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
         typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
