@@ -48,8 +48,11 @@ def problem(
 
 
 # A command refused for the caller's reasons (not a bug, not an outage), answered 4xx.
+# ValidationError: the event the caller's input makes breaks its contract (a period that
+# ends before it starts) — the domains record the contracts' events as they are.
 REFUSALS = (
     ConcurrencyConflict, InvalidTransition, NotFound, Conflict, RuleViolation, IdempotencyKeyReused,
+    ValidationError,
 )  # fmt: skip
 
 

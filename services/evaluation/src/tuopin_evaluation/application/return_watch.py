@@ -41,20 +41,12 @@ from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by, upsert
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.repository import EventMap, Repository
+from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
-
-EVENTS = EventMap(
-    [
-        (rw.ReturnWarningRaised, ev.ReturnWarningRaisedV1),
-        (rw.ReturnWarningAcknowledged, ev.ReturnWarningAcknowledgedV1),
-        (rw.ReturnWarningClosed, ev.ReturnWarningClosedV1),
-    ]
-)
 
 
 def watches(store: EventStore) -> Repository[rw.ReturnWatch]:
-    return EVENTS.repository(store, "return-watch", rw.ReturnWatch)
+    return Repository(store, "return-watch", rw.ReturnWatch)
 
 
 def _stream(household_id: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tuopin_contracts.events import evaluation as ev
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, NotFound, RuleViolation
 
 SHOCKS = frozenset({"illness", "disaster"})
@@ -19,33 +20,6 @@ def income_shortfall(per_head: int, line: int | None, year: int) -> list[str]:
 
 def new_shocks(causes: list[str]) -> list[str]:
     return [f"new cause: {c}" for c in causes if c in SHOCKS]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReturnWarningRaised:
-    warning_id: str
-    household_id: str
-    raised_on: date
-    reasons: list[str]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReturnWarningAcknowledged:
-    warning_id: str
-    household_id: str
-    acknowledged_on: date
-    cadre_name: str
-    cadre_unit: str
-    measures: list[str]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReturnWarningClosed:
-    warning_id: str
-    household_id: str
-    closed_on: date
-    outcome: str  # RESOLVED or RETURNED
-    reason: str
 
 
 OPEN, ACKNOWLEDGED, CLOSED = "open", "acknowledged", "closed"
@@ -74,7 +48,7 @@ class ReturnWatch(Aggregate):
         """Each cause raises at most one warning."""
         if reasons and warning_id not in self.warnings:
             self.record(
-                ReturnWarningRaised(
+                ev.ReturnWarningRaisedV1(
                     warning_id=warning_id, household_id=household_id, raised_on=on, reasons=reasons
                 )
             )
@@ -96,7 +70,7 @@ class ReturnWatch(Aggregate):
         if not (cadre_name.strip() and cadre_unit.strip() and planned):
             raise RuleViolation("an acknowledgement names the cadre, the unit and the measures")
         self.record(
-            ReturnWarningAcknowledged(
+            ev.ReturnWarningAcknowledgedV1(
                 warning_id=warning_id,
                 household_id=household_id,
                 acknowledged_on=on,
@@ -114,7 +88,7 @@ class ReturnWatch(Aggregate):
         if not reason.strip():
             raise RuleViolation("a closure says why the warning is resolved")
         self.record(
-            ReturnWarningClosed(
+            ev.ReturnWarningClosedV1(
                 warning_id=warning_id,
                 household_id=household_id,
                 closed_on=on,
@@ -129,7 +103,7 @@ class ReturnWatch(Aggregate):
         for warning_id, warning in sorted(self.warnings.items()):
             if warning.status != CLOSED:
                 self.record(
-                    ReturnWarningClosed(
+                    ev.ReturnWarningClosedV1(
                         warning_id=warning_id,
                         household_id=household_id,
                         closed_on=max(on, warning.raised_on),
@@ -150,11 +124,11 @@ class ReturnWatch(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ReturnWarningRaised():
-                self.warnings[event.warning_id] = WarningState(event.raised_on)
-            case ReturnWarningAcknowledged():
-                self.warnings[event.warning_id].status = ACKNOWLEDGED
-            case ReturnWarningClosed():
-                self.warnings[event.warning_id].status = CLOSED
+            case ev.ReturnWarningRaisedV1():
+                self.warnings[str(event.warning_id)] = WarningState(event.raised_on)
+            case ev.ReturnWarningAcknowledgedV1():
+                self.warnings[str(event.warning_id)].status = ACKNOWLEDGED
+            case ev.ReturnWarningClosedV1():
+                self.warnings[str(event.warning_id)].status = CLOSED
             case _:
                 raise TypeError(f"ReturnWatch cannot apply {type(event).__name__}")
