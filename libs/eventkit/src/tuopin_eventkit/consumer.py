@@ -103,9 +103,14 @@ class ProjectionConsumer:
         max_records: int = 500,
         notify: Callable[[], None] | None = None,
         recheck_seconds: float = 30.0,
+        catch_up_records: int = 5000,
     ) -> None:
         self.engine, self.projection, self.settings = engine, projection, settings
         self.max_records, self.notify, self.recheck_seconds = max_records, notify, recheck_seconds
+        # A catch-up (a rebuild above all) takes bigger batches: nobody waits on one event
+        # there, and each partition's batch is a transaction with its dedupe lookup and
+        # offset — at 500 a fetch, a replay spent most of its time on those.
+        self.catch_up_records = catch_up_records
         self.generation: str | None = None
         self.guard = LogGuard()
         self._dead_letters = DeadLetters(settings, projection.name)
@@ -180,7 +185,7 @@ class ProjectionConsumer:
                 settled = ends.complete and not self.guard.expected
                 if settled and all(positions[tp] >= ends[tp] for tp in partitions):
                     break
-                batches = await consumer.getmany(timeout_ms=100, max_records=self.max_records)
+                batches = await consumer.getmany(timeout_ms=100, max_records=self.catch_up_records)
                 for tp, records in batches.items():
                     applied += await self._process(consumer, tp, records, in_group=False)
         finally:
