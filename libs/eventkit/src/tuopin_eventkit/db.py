@@ -178,16 +178,18 @@ class _Many:
 @lru_cache(maxsize=1024)
 def _compiled(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Many | None:
     """None for what only SQLAlchemy's own execute can run: named parameters (a driver
-    other than aiosqlite's or asyncpg's), parameters expanded at execution, defaults
-    computed in Python."""
+    other than aiosqlite's or asyncpg's), parameters expanded or computed at execution,
+    escaped parameter names."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = compiled.positiontup
     if (
-        names is None
+        not names
         or compiled.literal_execute_params
         or compiled.post_compile_params
         or compiled.insert_prefetch
         or compiled.update_prefetch
+        or compiled.escaped_bind_names
+        or any(compiled.binds[name].callable for name in names)
     ):
         return None
     # A parameter no row names is one the statement fixes (``.values(active=False)``).
@@ -197,7 +199,7 @@ def _compiled(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Man
             bind = compiled.binds[name]
             if bind.required:
                 raise ArgumentError(f"a value is required for bind parameter {name!r}")
-            fixed[name] = bind.effective_value
+            fixed[name] = bind.value
     pick = itemgetter(*names)
     values = (lambda row: pick({**fixed, **row})) if fixed else pick
     if len(names) == 1:
