@@ -1,6 +1,7 @@
 """Kafka topic names. Each service publishes its own stream to exactly one topic."""
 
 from enum import StrEnum
+from functools import cache
 
 
 class Topic(StrEnum):
@@ -57,6 +58,7 @@ INTAKE_OWNERS: dict[Inbound, str] = {
 }
 
 
+@cache  # asked for every message a consumer reads, of a handful of topics
 def owner_source(topic: str) -> str | None:
     """The CloudEvents source an event arriving on ``topic`` must carry; ``None`` when
     ``topic`` is no service's event topic (then no event on it is genuine)."""

@@ -1,10 +1,13 @@
 """The kernel's upsert, which every read model writes through: one cached statement run
-with executemany, with the semantics of applying the rows in order."""
+with executemany, with the semantics of applying the rows in order; and ``executemany``
+itself, which runs a statement's compiled SQL over rows as the driver's tuples."""
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.db import executemany, upsert
 
 from .conftest import households_per_county as t
 
@@ -51,3 +54,41 @@ async def test_rows_naming_different_columns_each_get_their_own(engine: AsyncEng
         await upsert(conn, t, batch, ["household_id"])
         await upsert(conn, t, [], ["household_id"])  # nothing to write: no statement
     assert await rows(engine) == [("h1", "620102", 5), ("h2", "620103", 0), ("h3", "620104", 6)]
+
+
+# A parameter used twice (repeated on SQLite, one $n on PostgreSQL) and a value fixed by
+# the statement itself, next to the rows' own.
+RECODE = (
+    update(t)
+    .where(t.c.household_id == bindparam("household"))
+    .values(county_code=bindparam("code"), poison=func.length(bindparam("code")) + 1)
+)
+
+
+async def test_executemany_applies_each_row_in_order(engine: AsyncEngine) -> None:
+    rows_in = [{"household_id": h, "county_code": "620102"} for h in ("h1", "h2")]
+    async with engine.begin() as conn:
+        await upsert(conn, t, rows_in, ["household_id"])
+        await executemany(
+            conn,
+            RECODE,
+            [
+                {"household": "h1", "code": "6201"},
+                {"household": "h2", "code": "62010"},
+                {"household": "h1", "code": "620"},  # later: wins
+                {"household": "h9", "code": "620199"},  # no such row: nothing
+            ],
+        )
+        await executemany(conn, RECODE, [])  # nothing to run
+        await executemany(
+            conn, update(t).where(t.c.household_id == "h2").values(poison=0), [{}]
+        )  # nothing from the rows: the statement's own values
+    assert await rows(engine) == [("h1", "620", 4), ("h2", "62010", 0)]
+
+
+async def test_executemany_refuses_a_row_without_a_required_parameter(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        with pytest.raises(ArgumentError, match="code"):
+            await executemany(conn, RECODE, [{"household": "h1"}])

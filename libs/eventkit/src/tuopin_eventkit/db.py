@@ -10,17 +10,19 @@ not be readable from the file. :func:`shred` empties the write-ahead log after s
 transaction, which still holds the page as it was before.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, event, func, text, true
+from sqlalchemy import ColumnElement, Insert, Table, UpdateBase, event, func, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 READ_ONLY = "tuopin_read_only"
@@ -108,30 +110,107 @@ async def upsert(
     Rows repeating a key collapse first, as applying them in order would: the last one
     wins when updating, the first when not.
 
-    One statement per (table, keys, update, dialect), built once and run with executemany:
-    a statement with the rows in its VALUES is a new statement to compile for every batch,
-    which cost a rebuild more than everything else together.
+    One statement per (table, keys, update, dialect), built once and run with
+    :func:`executemany`: a statement with the rows in its VALUES is a new statement to
+    compile for every batch, which cost a rebuild more than everything else together.
     """
     if isinstance(rows, dict):
         rows = [rows]
-    ordered = rows if update else list(reversed(rows))
-    rows = list({tuple(row[k] for k in keys): row for row in ordered}.values())
+    key = itemgetter(*keys)
+    ordered = rows if update else reversed(rows)
+    rows = list({key(row): row for row in ordered}.values())
     if not rows:
         return
     if not update:
         rows.reverse()  # back in the order they came
     stmt = upsert_statement(conn.dialect.name, table, tuple(keys), tuple(update or ()))
-    columns = rows[0].keys()
-    if all(row.keys() == columns for row in rows):
-        await conn.execute(stmt, rows)
+    await executemany(conn, stmt, rows)
+
+
+async def executemany(
+    conn: AsyncConnection, stmt: UpdateBase, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Run ``stmt`` (built once, at import or cached) for each row, as one executemany.
+
+    The statement is compiled once per dialect and set of row keys, and the rows go to the
+    driver as tuples, through the bind processors of the compiled form (dates as text on
+    SQLite, …): what ``conn.execute(stmt, rows)`` does, less its Python work for every
+    parameter of every row, which cost a replay as much as the database's own.
+
+    Rows naming different keys go separately, in their order (executemany takes one set).
+    """
+    if not rows:
         return
-    # executemany takes one set of columns: rows naming different ones go separately,
-    # in their order (keys are unique by now, so the order between them cannot matter).
-    by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for row in rows:
-        by_columns.setdefault(frozenset(row), []).append(row)
-    for same in by_columns.values():
-        await conn.execute(stmt, same)
+    first = rows[0].keys()
+    if all(row.keys() == first for row in rows):
+        runs: Sequence[Sequence[Mapping[str, Any]]] = [rows]
+    else:
+        by_keys: dict[frozenset[str], list[Mapping[str, Any]]] = {}
+        for row in rows:
+            by_keys.setdefault(frozenset(row), []).append(row)
+        runs = list(by_keys.values())
+    for run in runs:
+        many = _compiled(conn.dialect, stmt, tuple(sorted(run[0].keys())))
+        if many is None:
+            await conn.execute(stmt, run)
+        else:
+            await conn.exec_driver_sql(many.sql, [many.parameters(row) for row in run])
+
+
+@dataclass(frozen=True)
+class _Many:
+    """A statement compiled for executemany: its SQL and how a row becomes its parameters."""
+
+    sql: str
+    values: Callable[[Mapping[str, Any]], Any]  # the row's values in the statement's order
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # by position
+
+    def parameters(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = self.values(row)
+        if not self.processors:
+            return values  # type: ignore[no-any-return]
+        out = list(values)
+        for i, process in self.processors:
+            out[i] = process(out[i])
+        return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Many | None:
+    """None for what only SQLAlchemy's own execute can run: named parameters (a driver
+    other than aiosqlite's or asyncpg's), parameters expanded or computed at execution,
+    escaped parameter names."""
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    names = compiled.positiontup
+    if (
+        not names
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.escaped_bind_names
+        or any(compiled.binds[name].callable for name in names)
+    ):
+        return None
+    # A parameter no row names is one the statement fixes (``.values(active=False)``).
+    fixed = {}
+    for name in names:
+        if name not in keys:
+            bind = compiled.binds[name]
+            if bind.required:
+                raise ArgumentError(f"a value is required for bind parameter {name!r}")
+            fixed[name] = bind.value
+    pick = itemgetter(*names)
+    values = (lambda row: pick({**fixed, **row})) if fixed else pick
+    if len(names) == 1:
+        one = values
+        values = lambda row: (one(row),)  # noqa: E731
+    processors = tuple(
+        (i, process)
+        for i, name in enumerate(names)
+        if (process := compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+    )
+    return _Many(compiled.string, values, processors)
 
 
 @lru_cache(maxsize=1024)

@@ -37,7 +37,7 @@ from tuopin_contracts import Envelope, EventData, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
-from tuopin_eventkit.db import greatest, read_only, upsert
+from tuopin_eventkit.db import executemany, greatest, read_only, upsert
 from tuopin_eventkit.schema import consumer_offsets, processed_events
 
 if TYPE_CHECKING:
@@ -139,13 +139,17 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
     return Parsed(record, envelope, payload, handler)
 
 
+_MARK_PROCESSED = processed_events.insert()
+
+
 async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[Parsed]) -> int:
     """Apply events not yet processed by this projection; return how many were new."""
     if not events:
         return 0
+    keys = [(e.envelope.source, str(e.envelope.id)) for e in events]
     by_source: dict[str, list[str]] = {}
-    for e in events:
-        by_source.setdefault(e.envelope.source, []).append(str(e.envelope.id))
+    for source, event_id in keys:
+        by_source.setdefault(source, []).append(event_id)
     seen: set[tuple[str, str]] = set()
     for source, ids in by_source.items():
         # The whole key (consumer, source, event_id), so that the primary key's index is
@@ -160,27 +164,19 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
         )
         seen.update((source, event_id) for (event_id,) in seen_rows)
     fresh: list[Parsed] = []
-    for event in events:
-        key = (event.envelope.source, str(event.envelope.id))
+    marks: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for event, key in zip(events, keys, strict=True):
         if key not in seen:
             seen.add(key)
             fresh.append(event)
+            marks.append(
+                {"consumer": projection.name, "source": key[0], "event_id": key[1],
+                 "processed_at": now}
+            )  # fmt: skip
     for handler, run in groupby(fresh, key=lambda e: e.handler):
         await handler(conn, [Delivered(e.envelope, e.payload) for e in run])
-    if fresh:
-        now = datetime.now(UTC)
-        await conn.execute(
-            processed_events.insert(),
-            [
-                {
-                    "consumer": projection.name,
-                    "source": e.envelope.source,
-                    "event_id": str(e.envelope.id),
-                    "processed_at": now,
-                }
-                for e in fresh
-            ],
-        )
+    await executemany(conn, _MARK_PROCESSED, marks)
     return len(fresh)
 
 

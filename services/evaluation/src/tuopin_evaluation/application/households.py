@@ -11,9 +11,10 @@ What these facts cause — an exit judged, a return warning raised — is the re
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as r
@@ -28,8 +29,41 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.db import executemany, upsert
 from tuopin_eventkit.projection import Delivered, Projection
+
+# The handlers' statements, built once: each runs with executemany over a batch's rows.
+_LEFT = (
+    update(members)
+    .where(members.c.person_id == bindparam("person"))
+    .values(active=False, left_on=bindparam("on"), left_recorded_at=bindparam("at"))
+)
+_ERASED = (
+    update(members)
+    .where(members.c.person_id == bindparam("person"))
+    .values(birth_year=None, birth_month=None, schooling=None, medical_insurance=False)
+)
+_REIDENTIFIED = (
+    update(members)
+    .where(members.c.person_id == bindparam("person"))
+    .values(birth_year=bindparam("year"), birth_month=bindparam("month"))
+)
+_MEMBER_FIELDS = ("schooling", "medical_insurance")
+_CHANGED = (  # a field the change leaves out (None) stays
+    update(members)
+    .where(members.c.person_id == bindparam("person"))
+    .values({f: func.coalesce(bindparam(f"new_{f}"), members.c[f]) for f in _MEMBER_FIELDS})
+)
+_ACTIVE = (
+    select(func.count())
+    .where(members.c.household_id == bindparam("household"), members.c.active)
+    .scalar_subquery()
+)
+_RESIZE = (
+    update(households)
+    .where(households.c.household_id == bindparam("household"))
+    .values(size=_ACTIVE)
+)
 
 
 def member_row(
@@ -102,8 +136,9 @@ def household_facts() -> Projection:
         ]
         await upsert(conn, households, rows, keys=["household_id"])
         people = [
-            member_row(str(e.data.household_id), m, e.data.effective_date, recorded(e))
+            member_row(household_id, m, e.data.effective_date, at)
             for e in events
+            for household_id, at in [(str(e.data.household_id), recorded(e))]
             for m in e.data.members
         ]
         await upsert(conn, members, people, keys=["person_id"])
@@ -120,10 +155,9 @@ def household_facts() -> Projection:
 
     @projection.on(r.MemberRemovedV1)
     async def left(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        await conn.execute(
-            update(members)
-            .where(members.c.person_id == bindparam("person"))
-            .values(active=False, left_on=bindparam("on"), left_recorded_at=bindparam("at")),
+        await executemany(
+            conn,
+            _LEFT,
             [
                 {"person": str(e.data.person_id), "on": e.data.effective_date, "at": recorded(e)}
                 for e in events
@@ -135,40 +169,28 @@ def household_facts() -> Projection:
     async def forgotten(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # Erased by the registry: only an anonymous row stays, for the counts of people
         # by day (joined, left); nothing that describes the person.
-        await conn.execute(
-            update(members)
-            .where(members.c.person_id == bindparam("person"))
-            .values(birth_year=None, birth_month=None, schooling=None, medical_insurance=False),
-            [{"person": str(e.data.person_id)} for e in events],
-        )
+        await executemany(conn, _ERASED, [{"person": str(e.data.person_id)} for e in events])
 
     @projection.on(r.IdentityCorrectedV1)
     async def reidentified(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # A corrected ID number carries a corrected birth: ages are counted from it.
-        await conn.execute(
-            update(members)
-            .where(members.c.person_id == bindparam("person"))
-            .values(birth_year=bindparam("year"), birth_month=bindparam("month")),
+        await executemany(
+            conn,
+            _REIDENTIFIED,
             [{"person": str(e.data.person_id), "year": e.data.birth_year,
               "month": e.data.birth_month} for e in events],
         )  # fmt: skip
 
     @projection.on(r.MemberUpdatedV2)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        # One statement run for the batch; a field the change leaves out (None) stays.
-        fields = ("schooling", "medical_insurance")
-        await conn.execute(
-            update(members)
-            .where(members.c.person_id == bindparam("person"))
-            .values({f: func.coalesce(bindparam(f"new_{f}"), members.c[f]) for f in fields}),
-            [
-                {
-                    "person": str(e.data.person_id),
-                    **{f"new_{f}": getattr(e.data, f) for f in fields},
-                }
-                for e in events
-            ],
-        )
+        rows = [
+            {
+                "person": str(e.data.person_id),
+                **{f"new_{f}": getattr(e.data, f) for f in _MEMBER_FIELDS},
+            }
+            for e in events
+        ]
+        await executemany(conn, _CHANGED, rows)
 
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
@@ -287,31 +309,27 @@ async def _set(
 ) -> None:
     """Set columns of each event's household: one statement run for the whole batch, in
     event order, so a household's last event wins."""
-    await conn.execute(
+    rows = [
+        {"household": str(e.data.household_id),
+         **{f"new_{name}": value(e.data) for name, value in columns.items()}}
+        for e in events
+    ]  # fmt: skip
+    await executemany(conn, _setting(tuple(columns)), rows)
+
+
+@cache
+def _setting(names: tuple[str, ...]) -> Update:
+    return (
         update(households)
         .where(households.c.household_id == bindparam("household"))
-        .values({name: bindparam(f"new_{name}") for name in columns}),
-        [
-            {"household": str(e.data.household_id),
-             **{f"new_{name}": value(e.data) for name, value in columns.items()}}
-            for e in events
-        ],
-    )  # fmt: skip
+        .values({name: bindparam(f"new_{name}") for name in names})
+    )
 
 
 async def _resize(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     """Recount the active members of each household the events touched."""
-    active = (
-        select(func.count())
-        .where(members.c.household_id == bindparam("household"), members.c.active)
-        .scalar_subquery()
-    )
     touched = dict.fromkeys(str(e.data.household_id) for e in events)
-    await conn.execute(
-        update(households).where(households.c.household_id == bindparam("household"))
-        .values(size=active),
-        [{"household": h} for h in touched],
-    )  # fmt: skip
+    await executemany(conn, _RESIZE, [{"household": h} for h in touched])
 
 
 async def households_per_county(conn: AsyncConnection) -> list[dict[str, object]]:
