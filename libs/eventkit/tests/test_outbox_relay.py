@@ -123,3 +123,26 @@ async def test_two_relays_on_one_postgres_database_publish_each_event_once(
             records = await read_topic(kafka_settings, TOPIC, 100)
         await engine.dispose()
     assert_exactly_once_in_stream_order(records, 10, 10)
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+async def test_a_relay_stops_when_cancelled_as_an_append_wakes_it(
+    engine, store, kafka_settings, turns
+) -> None:
+    """A service stopping just after a write: the relay's cancellation meets the append's
+    wake-up. On Python 3.11 ``asyncio.wait_for`` could swallow that cancellation and the
+    relay (and the service's shutdown) never ended; an operator's restart hung."""
+    await ensure_topics(kafka_settings, [TOPIC])
+    relay = OutboxRelay(engine, store, kafka_settings, TOPIC, idle_seconds=60)
+    task = asyncio.create_task(relay.run())
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "stream-1", 0, [event(0)])
+    store.notify()
+    assert len(await read_topic(kafka_settings, TOPIC, 1)) == 1  # published: now idle
+    await asyncio.sleep(0.2)  # the relay is idle again, waiting on the next append
+    store.notify()
+    for _ in range(turns):  # let the wake-up reach the relay's wait by this many steps
+        await asyncio.sleep(0)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=10)
+    assert done, "the relay did not stop"

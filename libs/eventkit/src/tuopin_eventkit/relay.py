@@ -246,8 +246,11 @@ class OutboxRelay:
                         backoff = min(backoff * 2, 5.0)
                         continue
                     self.store.appended.clear()
+                    # Not wait_for: on Python 3.11 it swallows a cancellation that meets the
+                    # append's wake-up (CPython gh-86296), and the relay never stopped.
                     try:
-                        await asyncio.wait_for(self.store.appended.wait(), self.idle_seconds)
+                        async with asyncio.timeout(self.idle_seconds):
+                            await self.store.appended.wait()
                     except TimeoutError:
                         pass
             finally:
