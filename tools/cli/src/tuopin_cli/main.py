@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tuopin_cli.lazy import TuopinGroup
 from tuopin_cli.ports import DEFAULT_PORT_BASE, KAFKA_OFFSET, SERVICES, broker_port
-from tuopin_eventkit.auth import AuthSettings, Role, mint, principal
+from tuopin_eventkit.auth import AuthSettings, Role, development_token
 
 if TYPE_CHECKING:
     from tuopin_cli.stack import ProcessFailed
@@ -36,11 +36,8 @@ def token(
     deployments take their tokens from the OIDC provider). The key is read like the
     services read it: TUOPIN_AUTH__SIGNING_KEY or the embedded default."""
     settings = TokenSettings().auth
-    try:
-        principal(  # the same checks the services apply
-            {"sub": subject, "role": role, "region": region, "org": org, "counties": county}
-        )
-        token = mint(
+    try:  # the same checks the services apply
+        token = development_token(
             settings, subject, role, region=region, org=org, counties=tuple(county), minutes=minutes
         )
     except ValueError as exc:  # a claim, or a lifetime, the services would refuse
@@ -85,7 +82,9 @@ def up(
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
         # The dashboard, signed in as the province admin with a fresh token (embedded key).
-        admin = mint(TokenSettings().auth, "developer", Role.PROVINCE_ADMIN, region="62")
+        admin = development_token(
+            TokenSettings().auth, "developer", Role.PROVINCE_ADMIN, region="62"
+        )
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
         typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
         typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
