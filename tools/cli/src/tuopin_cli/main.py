@@ -87,6 +87,8 @@ def up(
         )
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
         typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
+        typer.echo(f"sign-in     {stack.url('evaluation')}/signin")
+        typer.echo("            (development only: a token for any role and region)")
         typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
         typer.echo("            (any role and region: .venv/bin/tuopin token --help)")
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
