@@ -1051,6 +1051,17 @@ async def page_at(tab: Devtools, path: str, state: str) -> None:
     assert shown == [path, state], shown
 
 
+async def shoot(tab: Devtools, shot: Path) -> None:
+    """A PNG of what the tab shows, kept in $TUOPIN_TEST_ARTEFACTS too."""
+    data = (await tab.send("Page.captureScreenshot"))["data"]
+    assert written(shot, base64.b64decode(data))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def written(shot: Path, png: bytes) -> bytes:
+    shot.write_bytes(png)
+    return keep(shot)
+
+
 async def load_anew(tab: Devtools, url: str) -> None:
     """Open ``url`` as a new document: from the same page, another fragment alone would
     not load it again."""
@@ -1099,6 +1110,7 @@ async def test_signing_in_through_the_page_in_embedded_mode(
             "[...document.getElementById('region').options].map(o => o.value)"
         )
         assert "621121" in counties and len(counties) == 86
+        await shoot(tab, tmp_path / "signin-embedded-form.png")
         # A county officer of 通渭县 signs in; the dashboard shows that county, not the province.
         await tab.evaluate("""(() => {
           document.getElementById("role").value = "county_officer";
@@ -1112,10 +1124,7 @@ async def test_signing_in_through_the_page_in_embedded_mode(
         token = await tab.evaluate("sessionStorage.getItem('tuopin-token')")
         who = Verifier(settings.auth).verify(str(token))
         assert who == Principal("developer", Role.COUNTY_OFFICER, region="621121")
-        shot = await tab.send("Page.captureScreenshot", format="png")
-        png = tmp_path / "signin-embedded-county-officer.png"
-        png.write_bytes(base64.b64decode(shot["data"]))
-        assert keep(png)[:8] == b"\x89PNG\r\n\x1a\n"
+        await shoot(tab, tmp_path / "signin-embedded-county-officer.png")
 
         # Signing out forgets the token; the dashboard then asks for a sign-in again.
         await tab.evaluate("document.getElementById('sign-out').click()")
