@@ -3,7 +3,6 @@ services accept for the dashboard's roles and regions, refuses anything else (42
 off (404) wherever a deployment is configured, where the page is told to sign in at the
 OIDC provider instead."""
 
-import pytest
 from pydantic import SecretStr
 
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
@@ -20,72 +19,70 @@ PROVIDER = AuthSettings(
 )
 
 
-@pytest.mark.parametrize(
-    ("role", "region"),
-    [
-        (Role.PROVINCE_ADMIN, "62"),
-        (Role.CITY_OFFICER, "6211"),
-        (Role.COUNTY_OFFICER, "621121"),
-        (Role.TOWNSHIP_OFFICER, "621121100"),
-        (Role.VILLAGE_CADRE, "621121100201"),
-        (Role.AUDITOR, None),
-    ],
-)
+# The dashboard's roles, each with a region of its level (the auditor has none).
+ALLOWED = [
+    (Role.PROVINCE_ADMIN, "62"),
+    (Role.CITY_OFFICER, "6211"),
+    (Role.COUNTY_OFFICER, "621121"),
+    (Role.TOWNSHIP_OFFICER, "621121100"),
+    (Role.VILLAGE_CADRE, "621121100201"),
+    (Role.AUDITOR, None),
+]
+REFUSED = [  # (request body, what the problem's errors say)
+    ({"role": "bank", "region": "62"}, "role"),  # a partner has no dashboard by region
+    ({"role": "evaluator", "region": "621121"}, "role"),
+    ({"role": "root"}, "role"),
+    ({"role": "county_officer", "region": "62"}, "6-digit region"),
+    ({"role": "county_officer"}, "carries ['region']"),
+    ({"role": "county_officer", "region": "629999"}, "no region 629999"),
+    ({"role": "city_officer", "region": "6299"}, "no region 6299"),
+    ({"role": "city_officer", "region": "621100"}, "4-digit region"),
+    ({"role": "township_officer", "region": "621121000"}, "9-digit region"),
+    ({"role": "auditor", "region": "62"}, "no scope"),
+    ({"role": "county_officer", "region": "62112a"}, "pattern"),
+    ({"role": "county_officer", "region": "621121", "org": "x"}, "extra"),
+    ({"role": "province_admin", "region": "62", "subject": "a b"}, "pattern"),
+]
+
+
 async def test_embedded_sign_in_mints_a_token_for_the_chosen_role_and_region(
-    database_url, kafka_settings, role, region
+    database_url, kafka_settings
 ) -> None:
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
     async with client_for(app(settings), who=None) as client:
         config = await client.get("/signin/config")
         assert config.json() == {"mode": "development", "issuer": None, "client_id": None,
                                  "scope": None}  # fmt: skip
-        answer = await client.post("/signin/development", json={"role": role, "region": region})
-        assert answer.status_code == 200, answer.text
-        body = answer.json()
-        assert (body["token_type"], body["expires_in"]) == ("Bearer", 8 * 3600)
-        who = Verifier(settings.auth).verify(body["access_token"])
-        assert who == Principal("developer", role, region=region)
-        # The token opens the viewer's own region, and no more.
-        signed_in = {"Authorization": f"Bearer {body['access_token']}"}
-        if region is None or len(region) <= 6:  # the roll-ups go down to the county
-            own = (region or "62").ljust(6, "0")
-            rollups = await client.get("/v1/rollups", params={"region": own}, headers=signed_in)
-            assert rollups.status_code == 200, rollups.text
-        if region and len(region) >= 4:
-            other = await client.get("/v1/rollups", params={"region": "620100"}, headers=signed_in)
-            assert other.status_code == 403
+        for role, region in ALLOWED:
+            answer = await client.post("/signin/development", json={"role": role, "region": region})
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            assert (body["token_type"], body["expires_in"]) == ("Bearer", 8 * 3600)
+            who = Verifier(settings.auth).verify(body["access_token"])
+            assert who == Principal("developer", role, region=region)
+            # The token opens the viewer's own region, and no more.
+            signed_in = {"Authorization": f"Bearer {body['access_token']}"}
+            if region is None or len(region) <= 6:  # the roll-ups go down to the county
+                own = {"region": (region or "62").ljust(6, "0")}
+                rollups = await client.get("/v1/rollups", params=own, headers=signed_in)
+                assert rollups.status_code == 200, (role, rollups.text)
+            if region and len(region) >= 4:
+                other = {"region": "620100"}
+                refused = await client.get("/v1/rollups", params=other, headers=signed_in)
+                assert refused.status_code == 403, role
 
 
-@pytest.mark.parametrize(
-    ("request_body", "why"),
-    [
-        ({"role": "bank", "region": "62"}, "role"),  # a partner has no dashboard by region
-        ({"role": "evaluator", "region": "621121"}, "role"),
-        ({"role": "root"}, "role"),
-        ({"role": "county_officer", "region": "62"}, "6-digit region"),
-        ({"role": "county_officer"}, "carries ['region']"),
-        ({"role": "county_officer", "region": "629999"}, "no region 629999"),
-        ({"role": "city_officer", "region": "6299"}, "no region 6299"),
-        ({"role": "city_officer", "region": "621100"}, "4-digit region"),
-        ({"role": "township_officer", "region": "621121000"}, "9-digit region"),
-        ({"role": "auditor", "region": "62"}, "no scope"),
-        ({"role": "county_officer", "region": "62112a"}, "pattern"),
-        ({"role": "county_officer", "region": "621121", "org": "x"}, "extra"),
-        ({"role": "province_admin", "region": "62", "subject": "a b"}, "pattern"),
-    ],
-)
-async def test_a_bad_role_or_region_is_refused_with_a_problem(
-    database_url, kafka_settings, request_body, why
-) -> None:
+async def test_a_bad_role_or_region_is_refused_with_a_problem(database_url, kafka_settings) -> None:
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
     async with client_for(app(settings), who=None) as client:
-        answer = await client.post("/signin/development", json=request_body)
-        assert answer.status_code == 422, answer.text
-        assert answer.headers["content-type"] == PROBLEM
-        problem = answer.json()
-        assert problem["title"] == "Invalid request"
-        assert why in str(problem["errors"]), problem["errors"]
-        assert "access_token" not in answer.text
+        for request_body, why in REFUSED:
+            answer = await client.post("/signin/development", json=request_body)
+            assert answer.status_code == 422, (request_body, answer.text)
+            assert answer.headers["content-type"] == PROBLEM
+            problem = answer.json()
+            assert problem["title"] == "Invalid request"
+            assert why in str(problem["errors"]), (request_body, problem["errors"])
+            assert "access_token" not in answer.text
 
 
 async def test_development_sign_in_is_refused_when_a_production_issuer_is_configured(
@@ -115,9 +112,12 @@ async def test_development_sign_in_is_refused_when_a_production_issuer_is_config
 async def test_development_sign_in_is_off_in_a_production_environment_too(
     database_url, kafka_settings, monkeypatch
 ) -> None:
-    # No issuer, but a deployment all the same: no sign-in at all until a client is set.
+    # No issuer, but a deployment all the same: no sign-in at all, a client id without a
+    # provider to sign in at included.
     monkeypatch.setenv("TUOPIN_ENVIRONMENT", "production")
-    own_key = AuthSettings(signing_key=SecretStr("a-deployment-s-own-signing-key-" * 2))
+    own_key = AuthSettings(
+        signing_key=SecretStr("a-deployment-s-own-signing-key-" * 2), client_id="tuopin-dashboard"
+    )
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings, auth=own_key)
     async with client_for(app(settings), who=None) as client:
         answer = await client.post("/signin/development", json={"role": "auditor"})

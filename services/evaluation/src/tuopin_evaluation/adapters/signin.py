@@ -24,7 +24,7 @@ from tuopin_evaluation.adapters.dashboard import IfNoneMatch, content_security_p
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.auth import Role, development_token, principal
 from tuopin_eventkit.http import Router
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_eventkit.settings import deployed_because
 
 router = Router(tags=["sign-in"])
@@ -42,11 +42,11 @@ class SignInConfig(BaseModel):
     scope: str | None = None
 
 
-def _config(runtime: RuntimeDep) -> SignInConfig:
+def _config(runtime: Runtime) -> SignInConfig:
     auth = runtime.settings.auth
     if not deployed_because(runtime.settings):
         return SignInConfig(mode="development")
-    if auth.client_id:
+    if auth.client_id and urlsplit(auth.issuer).scheme in ("https", "http"):
         return SignInConfig(
             mode="oidc", issuer=auth.issuer, client_id=auth.client_id, scope="openid"
         )
