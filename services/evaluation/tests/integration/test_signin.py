@@ -3,15 +3,27 @@ services accept for the dashboard's roles and regions, refuses anything else (42
 off (404) wherever a deployment is configured, where the page is told to sign in at the
 OIDC provider instead."""
 
+from typing import Any
+
 from pydantic import SecretStr
 
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.auth import AuthSettings, Principal, Role, Verifier
+from tuopin_eventkit.kafka import KafkaSettings
 from tuopin_eventkit.testing import client_for
 
 PROBLEM = "application/problem+json"
+
+
+def quiet(database_url: str, kafka: KafkaSettings) -> dict[str, Any]:
+    """Settings of a service that only answers HTTP: signing in reads no topic, and an app
+    stopped while its consumers still join their groups can wait a long time to stop."""
+    return {"database_url": database_url, "kafka": kafka, "run_projections": False,
+            "run_relay": False}  # fmt: skip
+
+
 PROVIDER = AuthSettings(
     issuer="https://sso.tuopin.example/realms/tuopin",
     jwks_url="https://sso.tuopin.example/realms/tuopin/protocol/openid-connect/certs",
@@ -48,7 +60,7 @@ REFUSED = [  # (request body, what the problem's errors say)
 async def test_embedded_sign_in_mints_a_token_for_the_chosen_role_and_region(
     database_url, kafka_settings
 ) -> None:
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    settings = EvaluationSettings(**quiet(database_url, kafka_settings))
     async with client_for(app(settings), who=None) as client:
         config = await client.get("/signin/config")
         assert config.json() == {"mode": "development", "issuer": None, "client_id": None,
@@ -73,7 +85,7 @@ async def test_embedded_sign_in_mints_a_token_for_the_chosen_role_and_region(
 
 
 async def test_a_bad_role_or_region_is_refused_with_a_problem(database_url, kafka_settings) -> None:
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    settings = EvaluationSettings(**quiet(database_url, kafka_settings))
     async with client_for(app(settings), who=None) as client:
         for request_body, why in REFUSED:
             answer = await client.post("/signin/development", json=request_body)
@@ -88,7 +100,7 @@ async def test_a_bad_role_or_region_is_refused_with_a_problem(database_url, kafk
 async def test_development_sign_in_is_refused_when_a_production_issuer_is_configured(
     database_url, kafka_settings
 ) -> None:
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings, auth=PROVIDER)
+    settings = EvaluationSettings(**quiet(database_url, kafka_settings), auth=PROVIDER)
     async with client_for(app(settings), who=None) as client:
         answer = await client.post(
             "/signin/development", json={"role": "province_admin", "region": "62"}
@@ -118,7 +130,7 @@ async def test_development_sign_in_is_off_in_a_production_environment_too(
     own_key = AuthSettings(
         signing_key=SecretStr("a-deployment-s-own-signing-key-" * 2), client_id="tuopin-dashboard"
     )
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings, auth=own_key)
+    settings = EvaluationSettings(**quiet(database_url, kafka_settings), auth=own_key)
     async with client_for(app(settings), who=None) as client:
         answer = await client.post("/signin/development", json={"role": "auditor"})
         assert answer.status_code == 404 and answer.headers["content-type"] == PROBLEM
@@ -128,7 +140,7 @@ async def test_development_sign_in_is_off_in_a_production_environment_too(
 async def test_the_sign_in_page_and_its_scripts_come_from_the_service(
     database_url, kafka_settings
 ) -> None:
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
+    settings = EvaluationSettings(**quiet(database_url, kafka_settings))
     async with client_for(app(settings), who=None) as client:
         page = await client.get("/signin")
         assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
