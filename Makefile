@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy vendor-map
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy vendor-map vendor-oidc
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -32,6 +32,9 @@ lint: sync ## Style, layering (import-linter), types (mypy), generated contract 
 
 vendor-map: sync ## Re-vendor the dashboard's county boundaries from the pinned npm tarball (network; the result is committed)
 	$(VENV)/python tools/vendor_map.py
+
+vendor-oidc: sync ## Re-vendor the sign-in page's OIDC client (oauth4webapi) from the pinned npm tarball (network; the result is committed)
+	$(VENV)/python tools/vendor_oidc.py
 
 format: sync
 	$(VENV)/ruff format .

@@ -730,6 +730,8 @@ async def evaluation_world(w: World, kafka: KafkaSettings, home: Household) -> W
             warning,
             body={"closed_on": "2019-03-01", "reason": "收入回升"},
         ),
+        # The dashboard's development sign-in (embedded mode): it mints, it writes nothing.
+        Request("post", "/signin/development", body={"role": "county_officer", "region": COUNTY}),
     ]:
         w.seed(request)
     return w

@@ -64,13 +64,14 @@ PREFECTURES = {
 }
 
 
-def download() -> bytes:
-    with urllib.request.urlopen(TARBALL, timeout=300) as answer:
+def download(tarball: str = TARBALL, integrity: str = INTEGRITY) -> bytes:
+    """An npm tarball, refused unless it matches its pinned integrity (vendor_oidc.py too)."""
+    with urllib.request.urlopen(tarball, timeout=300) as answer:
         body: bytes = answer.read()
-    algorithm, expected = INTEGRITY.split("-", 1)
+    algorithm, expected = integrity.split("-", 1)
     got = base64.b64encode(hashlib.new(algorithm, body).digest()).decode()
     if got != expected:
-        sys.exit(f"{TARBALL}: integrity {algorithm}-{got}, expected {INTEGRITY}")
+        sys.exit(f"{tarball}: integrity {algorithm}-{got}, expected {integrity}")
     return body
 
 

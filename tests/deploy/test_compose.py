@@ -117,6 +117,8 @@ def test_settings_are_read_by_the_service_as_intended(compose, deploy, service) 
         # Deployed, only the OIDC provider's keys are trusted, never the embedded one.
         assert settings.auth.jwks_url == "https://sso.test/realms/tuopin/certs"
         assert settings.auth.issuer == "https://sso.test/realms/tuopin"
+        if service.name == "evaluation":  # the dashboard's sign-in page, a public client
+            assert settings.auth.client_id == "tuopin-dashboard"
 
 
 def mounted_volume(service, path) -> tuple[str, str]:

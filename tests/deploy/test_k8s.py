@@ -434,10 +434,10 @@ def test_the_ingress_routes_to_services_that_exist(rendered, deploy) -> None:
     assert routed == set(deploy.services)
     # evaluation's leadership dashboard: its page and assets, on evaluation's host
     (evaluation,) = [r for r in ingress["spec"]["rules"] if r["host"].startswith("evaluation.")]
-    dashboard = [p for p in evaluation["http"]["paths"] if p["path"] == "/dashboard"]
+    dashboard = [p for p in evaluation["http"]["paths"] if p["path"] in ("/dashboard", "/signin")]
     assert [(p["pathType"], p["backend"]["service"]["name"]) for p in dashboard] == [
         ("Prefix", "evaluation")
-    ]
+    ] * 2  # and its sign-in page
     if rendered.overlay == "prod":
         (tls,) = ingress["spec"]["tls"]
         assert set(tls["hosts"]) == {rule["host"] for rule in ingress["spec"]["rules"]}

@@ -20,6 +20,7 @@ from tuopin_eventkit.auth import (
     Target,
     Unauthenticated,
     Verifier,
+    development_token,
     mint,
     permits,
 )  # fmt: skip
@@ -203,3 +204,11 @@ def test_a_token_living_longer_than_the_maximum_does_not_verify() -> None:
 def test_mint_refuses_a_lifetime_the_services_would_refuse() -> None:
     with pytest.raises(ValueError, match="at most 720 minutes"):
         mint(LOCAL, "li", Role.AUDITOR, minutes=721)
+
+
+def test_a_development_token_is_minted_only_for_a_caller_the_services_accept() -> None:
+    token = development_token(LOCAL, "wang", Role.COUNTY_OFFICER, region="621121")
+    assert Verifier(LOCAL).verify(token) == Principal("wang", Role.COUNTY_OFFICER, region="621121")
+    for role, region in [(Role.COUNTY_OFFICER, "62"), (Role.AUDITOR, "62"), (Role.BANK, None)]:
+        with pytest.raises(ValueError):
+            development_token(LOCAL, "wang", role, region=region)

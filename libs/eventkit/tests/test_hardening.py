@@ -12,9 +12,11 @@ from fastapi import APIRouter, FastAPI, File, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from tuopin_eventkit import auth
+from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.auth import Principal, Role, Target, refusal
 from tuopin_eventkit.hardening import docs_csp
 from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.problems import prefers_chinese
+from tuopin_eventkit.problems import detail_in_chinese, prefers_chinese
 from tuopin_eventkit.runtime import ServiceSpec
 from tuopin_eventkit.service import create_app
 from tuopin_eventkit.settings import ServiceSettings
@@ -235,6 +237,9 @@ async def test_problem_titles_are_in_chinese_with_the_english_when_the_caller_pr
         fine = await client.get("/v1/notices", headers=zh)
     assert invalid.status_code == 422
     assert invalid.json()["title"] == "请求无效（Invalid request）"
+    assert invalid.json()["detail"] == (
+        "请求不符合接口定义，详见 errors。（The request does not match the schema.）"
+    )
     assert invalid.json()["errors"][0]["loc"] == ["body", "text"]  # the rest as it was
     assert invalid.headers["content-language"] == "zh-CN"
     assert invalid.headers["content-type"] == "application/problem+json"
@@ -242,8 +247,13 @@ async def test_problem_titles_are_in_chinese_with_the_english_when_the_caller_pr
     assert (large.status_code, large.json()["title"]) == (413, "请求体过大（Content too large）")
     assert anonymous.status_code == 401 and "www-authenticate" in anonymous.headers
     assert anonymous.json()["title"] == "未认证（Not authenticated）"
+    assert large.json()["detail"] == (
+        "请求体不得超过 1000 字节。（The request body is limited to 1000 bytes.）"
+    )
+    assert anonymous.json()["detail"].startswith("令牌无效：Not enough segments（invalid token:")
     for answer in (english, unsaid):
         assert answer.json()["title"] == "Invalid request"
+        assert answer.json()["detail"] == "The request does not match the schema."
         assert "content-language" not in answer.headers
         assert "Accept-Language" in answer.headers["vary"]  # caches keep the two apart
     assert fine.json() == ["公示"] and "content-language" not in fine.headers
@@ -265,3 +275,33 @@ async def test_problem_titles_are_in_chinese_with_the_english_when_the_caller_pr
 )
 def test_which_callers_prefer_chinese(header: str | None, chinese: bool) -> None:
     assert prefers_chinese(header) is chinese
+
+
+@pytest.mark.parametrize(
+    ("detail", "chinese"),
+    [
+        (
+            refusal(Principal("w", Role.COUNTY_OFFICER, region="621121"), "GET /v1/rollups",
+                    Target(region="620100")),
+            "县级扶贫干部（621121）无权对 地区 620100 执行 GET /v1/rollups",
+        ),
+        (
+            refusal(Principal("w", Role.COUNTY_OFFICER, region="621121"), "POST /v1/quotas"),
+            "县级扶贫干部（621121）不能调用 POST /v1/quotas",
+        ),
+        (
+            refusal(Principal("rcc", Role.BANK, org="gansu-rcc"), "GET /v1/loans",
+                    Target(org="other", org_role=Role.BANK)),
+            "银行（gansu-rcc）无权对 银行 other 执行 GET /v1/loans",
+        ),
+        (NotFound("no household 42"), "未找到贫困户 42"),
+        (NotFound("no village 621121100201 as of 2016-01-01"),
+         "未找到村 621121100201 as of 2016-01-01"),
+        ("a bearer token is required", "请求须携带 Bearer 令牌"),
+        ("at most 60/minute per client on the public endpoints",
+         "公开接口每个客户端最多 60/minute，请稍后再试"),
+        ("a service's own rule, said in English", None),  # left as written
+    ],
+)  # fmt: skip
+def test_the_kernel_s_details_are_said_in_chinese(detail: object, chinese: str | None) -> None:
+    assert detail_in_chinese(str(detail)) == chinese

@@ -125,8 +125,11 @@ def permits(who: Principal, access: Access, target: Target) -> bool:
 # --- tokens --------------------------------------------------------------------------------
 
 
+EMBEDDED_ISSUER = "tuopin-embedded"
+
+
 class AuthSettings(BaseModel):
-    issuer: str = "tuopin-embedded"
+    issuer: str = EMBEDDED_ISSUER
     audience: str = "tuopin"
     # Embedded mode signs and checks with this key (HS256); replace it in any deployment.
     signing_key: SecretStr = SecretStr("embedded-development-signing-key-not-for-deployment")
@@ -137,6 +140,10 @@ class AuthSettings(BaseModel):
     # The longest a token may live (exp − iat, or exp − now without iat): a stolen token
     # is worth a working day at most, however the provider (or ``tuopin token``) minted it.
     max_lifetime_minutes: int = 12 * 60
+    # Deployment: the dashboard's own client at the OIDC provider, a public one (no
+    # secret): the sign-in page runs the authorization code flow with PKCE against the
+    # issuer. None: the page offers no provider sign-in.
+    client_id: str | None = None
 
 
 class Unauthenticated(Exception):
@@ -167,6 +174,18 @@ def mint(
     if counties:
         claims["counties"] = list(counties)
     return jwt.encode(claims, settings.signing_key.get_secret_value(), algorithm="HS256")
+
+
+def development_token(
+    settings: AuthSettings, subject: str, role: Role, *, region: str | None = None,
+    org: str | None = None, counties: tuple[str, ...] = (), minutes: int = 480,
+) -> str:  # fmt: skip
+    """A token of the local key for a caller the services accept: its claims checked as
+    the services check them (``principal``), then minted. ``tuopin token`` and the
+    dashboard's development sign-in both mint here; a ValueError says what is wrong."""
+    claims = {"sub": subject, "role": role, "region": region, "org": org, "counties": counties}
+    principal({**claims, "counties": list(counties)})
+    return mint(settings, subject, role, region=region, org=org, counties=counties, minutes=minutes)
 
 
 class Verifier:

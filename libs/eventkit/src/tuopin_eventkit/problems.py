@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -108,7 +109,7 @@ def invalid(errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 # Every title a problem is answered with (the kernel's and the HTTP phrases the framework
 # uses), in Chinese. A caller whose Accept-Language prefers Chinese gets "未找到（Not
-# found）"; anyone else the English alone, as before. The detail stays as written.
+# found）"; anyone else the English alone, as before. Details: DETAILS_ZH below.
 TITLES_ZH = {
     "Concurrent modification": "并发修改冲突",
     "Not allowed in the current state": "当前状态下不允许此操作",
@@ -138,6 +139,57 @@ TITLES_ZH = {
 }
 
 
+# Every detail the kernel itself writes, in Chinese, the English kept beside it as for the
+# titles: (pattern of the whole English detail, Chinese with the pattern's groups). A
+# detail no pattern matches (a service's own rule text) stays as written.
+DETAILS_ZH = [
+    (re.compile(pattern), chinese)
+    for pattern, chinese in [
+        (r"a bearer token is required", "请求须携带 Bearer 令牌"),
+        (r"invalid token: (?P<why>.+)", "令牌无效：{why}"),
+        (r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?) for (?P<target>.+)",
+         "{role}（{scope}）无权对 {target} 执行 {action}"),
+        (r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?): not open to .+",
+         "{role}（{scope}）不能调用 {action}"),
+        (r"(?P<action>[A-Z]+ \S+) has no access rule", "{action} 未声明访问规则，一律拒绝"),
+        (r"The request does not match the schema\.", "请求不符合接口定义，详见 errors。"),
+        (r"The request body is limited to (?P<limit>\d+) bytes\.", "请求体不得超过 {limit} 字节。"),
+        (r"at most (?P<limit>.+) per client on the public endpoints",
+         "公开接口每个客户端最多 {limit}，请稍后再试"),
+        (r"The error was logged; nothing was written\.", "错误已记录，未写入任何数据。"),
+        (r"The database is unreachable; retry in (?P<seconds>\d+) s .*",
+         "数据库暂时无法连接，请 {seconds} 秒后重试"
+         "（带同一 Idempotency-Key 的重试不会重复写入）。"),
+        (r"no (?P<thing>[a-z_]+) (?P<id>\S+)(?P<rest>.*)", "未找到{thing} {id}{rest}"),
+    ]
+]  # fmt: skip
+# The words those details carry: roles, what a request touches, what was not found.
+WORDS_ZH = {
+    "province_admin": "省扶贫办", "city_officer": "市级扶贫干部",
+    "county_officer": "县级扶贫干部", "township_officer": "乡镇干部", "village_cadre": "村干部",
+    "bank": "银行", "training_centre": "培训机构", "evaluator": "第三方评估机构",
+    "auditor": "审计", "no scope": "无范围", "the whole province": "全省",
+    "household": "贫困户", "village": "村", "county": "县", "assessment": "评估",
+    "warning": "返贫预警", "loan": "贷款", "certificate": "证书", "centre": "培训机构",
+}  # fmt: skip
+WORDED = {"role", "scope", "target", "thing"}  # groups said in WORDS_ZH's words
+
+
+def _word(value: str) -> str:
+    if value in WORDS_ZH:
+        return WORDS_ZH[value]
+    kind, _, code = value.partition(" ")  # "region 621121", "bank gansu-rcc"
+    return f"{WORDS_ZH.get(kind, '地区' if kind == 'region' else kind)} {code}" if code else value
+
+
+def detail_in_chinese(detail: str) -> str | None:
+    for pattern, chinese in DETAILS_ZH:
+        if found := pattern.fullmatch(detail):
+            said = found.groupdict()
+            return chinese.format(**{k: _word(v) if k in WORDED else v for k, v in said.items()})
+    return None
+
+
 def prefers_chinese(accept_language: str | None) -> bool:
     """Whether the caller's most wanted language (highest q, first on a tie) is Chinese."""
     best, best_q = "", 0.0
@@ -157,15 +209,21 @@ def prefers_chinese(accept_language: str | None) -> bool:
 
 
 def localise(problem: dict[str, Any]) -> dict[str, Any]:
-    title = problem.get("title")
+    title, detail = problem.get("title"), problem.get("detail")
     zh = TITLES_ZH.get(title) if isinstance(title, str) else None
-    return {**problem, "title": f"{zh}（{title}）"} if zh else problem
+    said = detail_in_chinese(detail) if isinstance(detail, str) else None
+    return (
+        problem
+        | ({"title": f"{zh}（{title}）"} if zh else {})
+        | ({"detail": f"{said}（{detail}）"} if said else {})
+    )
 
 
 class Localised:
     """Every problem answer (whoever made it: a route, the kernel, a middleware) in the
-    caller's language: its title in Chinese with the English beside it when Accept-Language
-    prefers Chinese. Problems say ``Vary: Accept-Language`` either way."""
+    caller's language: its title, and its detail where the kernel wrote it, in Chinese with
+    the English beside it when Accept-Language prefers Chinese. Problems say
+    ``Vary: Accept-Language`` either way."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -78,7 +78,7 @@ def refuse_development_keys(
     still at its default then stops the start, named but never shown: the development
     signing key (unless a JWKS verifies the tokens: then it is never used), identity key,
     people key. Called by the app's start-up and by ``serve``."""
-    reasons = _deployed_because(settings, environ)
+    reasons = deployed_because(settings, environ)
     if not reasons:
         return
     found = [
@@ -95,7 +95,10 @@ def refuse_development_keys(
         )
 
 
-def _deployed_because(settings: ServiceSettings, environ: Mapping[str, str]) -> list[str]:
+def deployed_because(
+    settings: ServiceSettings, environ: Mapping[str, str] = os.environ
+) -> list[str]:
+    """Why this is a deployment (none: embedded development), each reason naming its setting."""
     prefix = str(settings.model_config.get("env_prefix", ""))
     reasons = []
     if settings.environment != "development":

@@ -21,6 +21,7 @@ The scenario (rural population in brackets):
 """
 
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -34,9 +35,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 import httpx
+import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -55,7 +58,7 @@ from tuopin_contracts.vocabulary import (
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.auth import Principal, Role
+from tuopin_eventkit.auth import AuthSettings, Principal, Role, Verifier
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, envelope, eventually, publish
 
@@ -1037,3 +1040,165 @@ async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, s
     assert "microcredit: 1" in page.by_id("panel-credit-products").text()
     assert "未达成" in page.by_id("panel-certified-goal").text()  # no certificate anywhere
     assert "PAR30" in page.by_id("panels-not-shown").text()
+
+
+# --- signing in through the page -------------------------------------------------------------
+
+
+async def page_at(tab: Devtools, path: str, state: str) -> None:
+    """The tab shows ``path`` (a sign-in redirects) and its script has finished (``state``)."""
+    shown = await tab.evaluate("[location.pathname, document.body && document.body.dataset.state]")
+    assert shown == [path, state], shown
+
+
+async def shoot(tab: Devtools, shot: Path) -> None:
+    """A PNG of what the tab shows, kept in $TUOPIN_TEST_ARTEFACTS too."""
+    data = (await tab.send("Page.captureScreenshot"))["data"]
+    assert written(shot, base64.b64decode(data))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def written(shot: Path, png: bytes) -> bytes:
+    shot.write_bytes(png)
+    return keep(shot)
+
+
+async def load_anew(tab: Devtools, url: str) -> None:
+    """Open ``url`` as a new document: from the same page, another fragment alone would
+    not load it again."""
+    await tab.send("Page.navigate", url="about:blank")
+    await tab.send("Page.navigate", url=url)
+
+
+async def signed_in_scenario(kafka_settings, client: httpx.AsyncClient) -> None:
+    """The scenario's events, arrived (``client`` calls as the province's staff)."""
+    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
+    await publish(
+        kafka_settings, Topic.REGISTRY, *village_events(), *(e for h in HOMES for e in h.events())
+    )
+    counties, _ = expected(date.today())
+
+    async def arrived() -> None:
+        answer = await client.get("/v1/rollups", params={"level": "county"})
+        assert answer.status_code == 200, answer.text
+        got = {row["code"]: row["poor_households"] for row in answer.json()["rows"]}
+        assert got == {code: f.households for code, f in counties.items()}
+
+    await eventually(arrived)
+
+
+@pytest.mark.e2e
+async def test_signing_in_through_the_page_in_embedded_mode(
+    database_url, kafka_settings, tmp_path
+) -> None:
+    browser = chromium_or_skip()
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings,
+                                  log_level="WARNING", public_rate_limit="600/minute")  # fmt: skip
+    async with (
+        serving(app(settings)) as base,
+        httpx.AsyncClient(base_url=base, headers=bearer(settings.auth, ADMIN)) as client,
+        devtools(browser, tmp_path / "profile-signin") as tab,
+    ):
+        await signed_in_scenario(kafka_settings, client)
+        # No token: the dashboard sends the viewer to the sign-in page, in development mode.
+        await tab.send("Page.navigate", url=f"{base}/dashboard")
+        await eventually(lambda: page_at(tab, "/signin", "ready"))
+        note = await tab.evaluate(
+            "document.querySelector('#development .development-only').textContent"
+        )
+        assert "仅限开发环境" in note and "Development only" in note
+        counties = await tab.evaluate(
+            "[...document.getElementById('region').options].map(o => o.value)"
+        )
+        assert "621121" in counties and len(counties) == 86
+        await shoot(tab, tmp_path / "signin-embedded-form.png")
+        # A county officer of 通渭县 signs in; the dashboard shows that county, not the province.
+        await tab.evaluate("""(() => {
+          document.getElementById("role").value = "county_officer";
+          document.getElementById("role").dispatchEvent(new Event("change"));
+          document.getElementById("region").value = "621121";
+          document.getElementById("development-form").requestSubmit();
+        })()""")
+        await eventually(lambda: page_at(tab, "/dashboard", "ready"))
+        title = await tab.evaluate("document.getElementById('summary-title').textContent")
+        assert str(title).startswith("通渭县概况"), title
+        token = await tab.evaluate("sessionStorage.getItem('tuopin-token')")
+        who = Verifier(settings.auth).verify(str(token))
+        assert who == Principal("developer", Role.COUNTY_OFFICER, region="621121")
+        await shoot(tab, tmp_path / "signin-embedded-county-officer.png")
+
+        # Signing out forgets the token; the dashboard then asks for a sign-in again.
+        await tab.evaluate("document.getElementById('sign-out').click()")
+        await eventually(lambda: page_at(tab, "/signin", "ready"))
+        assert await tab.evaluate("sessionStorage.getItem('tuopin-token')") is None
+        await tab.send("Page.navigate", url=f"{base}/dashboard")
+        await eventually(lambda: page_at(tab, "/signin", "ready"))
+
+
+@pytest.mark.e2e
+async def test_signing_in_at_an_oidc_provider_with_code_and_pkce(
+    database_url, kafka_settings, tmp_path, oidc_provider
+) -> None:
+    browser = chromium_or_skip()
+    provider = oidc_provider
+    auth = AuthSettings(
+        issuer=provider.issuer, jwks_url=provider.jwks_url, client_id=provider.client_id
+    )
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings, auth=auth,
+                                  log_level="WARNING", public_rate_limit="600/minute")  # fmt: skip
+    staff = provider.access_token(sub="admin", role="province_admin", region="62")
+    async with (
+        serving(app(settings)) as base,
+        httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {staff}"}) as client,
+        devtools(browser, tmp_path / "profile-oidc") as tab,
+    ):
+        await signed_in_scenario(kafka_settings, client)
+        provider.redirect_uri = f"{base}/signin"
+        # No token: the sign-in page, which offers the provider (no development form).
+        await tab.send("Page.navigate", url=f"{base}/dashboard")
+        await eventually(lambda: page_at(tab, "/signin", "ready"))
+        assert await tab.evaluate("document.getElementById('development').hidden") is True
+        assert await tab.evaluate("document.getElementById('issuer').textContent") == (
+            provider.issuer
+        )
+        # To the provider and back: the code for a token, and the dashboard of 通渭县.
+        await tab.evaluate("document.getElementById('oidc-signin').click()")
+        await eventually(lambda: page_at(tab, "/dashboard", "ready"))
+        title = await tab.evaluate("document.getElementById('summary-title').textContent")
+        assert str(title).startswith("通渭县概况"), title
+        (asked,) = provider.authorized
+        assert asked["code_challenge_method"] == "S256" and len(asked["code_challenge"]) == 43
+        assert asked["scope"] == "openid" and asked["response_mode"] == "fragment"
+        assert len(asked["state"]) >= 22 and len(asked["nonce"]) >= 22
+        (exchange,) = provider.exchanged
+        assert exchange["client_id"] == provider.client_id and len(exchange["code_verifier"]) >= 43
+        assert provider.refused == [] and provider.pending == {}
+        token = str(await tab.evaluate("sessionStorage.getItem('tuopin-token')"))
+        assert jwt.get_unverified_header(token)["kid"] == provider.kid  # the provider's own
+
+        # The code was used once: the same answer again is refused by the page (no flow
+        # under way in this tab) and would be by the provider.
+        answer = urlencode({"code": "replayed", "state": asked["state"], "iss": provider.issuer})
+        await tab.send("Page.navigate", url=f"{base}/signin#{answer}")
+        await eventually(lambda: page_at(tab, "/signin", "error"))
+        assert "no sign-in was started" in str(await tab.evaluate("error.textContent"))
+        assert await tab.evaluate("location.hash") == ""  # the answer leaves the address bar
+
+        # An answer for another sign-in (its state not this tab's) is refused.
+        await tab.evaluate("""sessionStorage.setItem("tuopin-signin", JSON.stringify(
+            {verifier: "v".repeat(43), state: "this-tab", nonce: "n"}))""")
+        answer = urlencode({"code": "x", "state": "another", "iss": provider.issuer})
+        await load_anew(tab, f"{base}/signin#{answer}")
+        await eventually(lambda: page_at(tab, "/signin", "error"))
+        assert 'unexpected "state"' in str(await tab.evaluate("error.textContent"))
+
+        # Signed out, then an ID token whose nonce is not the one sent: no token kept.
+        await tab.evaluate("sessionStorage.setItem('tuopin-token', 'stale')")
+        await load_anew(tab, f"{base}/signin#signed_out")
+        await eventually(lambda: page_at(tab, "/signin", "ready"))
+        assert await tab.evaluate("sessionStorage.getItem('tuopin-token')") is None
+        provider.forged_nonce = "forged-nonce-of-another-sign-in"
+        await tab.evaluate("document.getElementById('oidc-signin').click()")
+        await eventually(lambda: page_at(tab, "/signin", "error"))
+        assert 'unexpected ID Token "nonce"' in str(await tab.evaluate("error.textContent"))
+        assert await tab.evaluate("sessionStorage.getItem('tuopin-token')") is None
+        assert len(provider.exchanged) == 2

@@ -35,14 +35,11 @@ def token(
     """Mint a bearer token with the embedded signing key (development and tests only;
     deployments take their tokens from the OIDC provider). The key is read like the
     services read it: TUOPIN_AUTH__SIGNING_KEY or the embedded default."""
-    from tuopin_eventkit.auth import mint, principal  # PyJWT, pydantic: only a token needs them
+    from tuopin_eventkit.auth import development_token  # PyJWT, pydantic: only a token needs them
 
     settings = signing_settings()
-    try:
-        principal(  # the same checks the services apply
-            {"sub": subject, "role": role, "region": region, "org": org, "counties": county}
-        )
-        token = mint(
+    try:  # the same checks the services apply
+        token = development_token(
             settings, subject, role, region=region, org=org, counties=tuple(county), minutes=minutes
         )
     except ValueError as exc:  # a claim, or a lifetime, the services would refuse
@@ -95,11 +92,13 @@ def up(
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
         # The dashboard, signed in as the province admin with a fresh token (embedded key).
-        from tuopin_eventkit.auth import mint
+        from tuopin_eventkit.auth import development_token
 
-        admin = mint(signing_settings(), "developer", Role.PROVINCE_ADMIN, region="62")
+        admin = development_token(signing_settings(), "developer", Role.PROVINCE_ADMIN, region="62")
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
         typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
+        typer.echo(f"sign-in     {stack.url('evaluation')}/signin")
+        typer.echo("            (development only: a token for any role and region)")
         typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
         typer.echo("            (any role and region: .venv/bin/tuopin token --help)")
         typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")

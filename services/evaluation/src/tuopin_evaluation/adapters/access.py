@@ -54,6 +54,10 @@ warning = looked_up(_warning, path="warning_id")
 ACCESS: AccessRules = {
     "GET /dashboard": public(),
     "GET /dashboard/{name}": public(),
+    # Signing in is for those not signed in yet; the development form is off when deployed.
+    "GET /signin": public(),
+    "GET /signin/config": public(),
+    "POST /signin/development": public(),
     "GET /v1/stats": Rule(READ),
     "GET /v1/rollups": Rule(READ, region),
     "GET /v1/rollups.csv": Rule(READ, region),

@@ -37,23 +37,34 @@ CONTENT_TYPES = {
     "gansu-counties.json": "application/json",
     "gansu-counties.NOTICE.txt": "text/plain; charset=utf-8",
     "icon.svg": "image/svg+xml",
+    # The sign-in page (signin.py) and its OIDC client, vendored by tools/vendor_oidc.py.
+    "signin.html": "text/html; charset=utf-8",
+    "signin.js": "text/javascript; charset=utf-8",
+    "oauth4webapi.js": "text/javascript; charset=utf-8",
+    "oauth4webapi.NOTICE.txt": "text/plain; charset=utf-8",
     "regions.json": "application/json",  # made from the shared region table, not a file
 }
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(*connect: str) -> str:
+    """Everything from this origin; ``connect`` adds origins the script may fetch from (the
+    sign-in page's OIDC provider)."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            " ".join(["connect-src 'self'", *connect]),
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",  # revalidate with the ETag: a new release shows at once
@@ -75,9 +86,9 @@ def _asset(name: str) -> tuple[bytes, str]:
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
-def _serve(name: str, if_none_match: str | None) -> Response:
+def serve(name: str, if_none_match: str | None, policy: str = CONTENT_SECURITY_POLICY) -> Response:
     body, etag = _asset(name)
-    headers = {**SECURITY_HEADERS, "ETag": etag}
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy, "ETag": etag}
     if if_none_match is not None and etag in {t.strip() for t in if_none_match.split(",")}:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=CONTENT_TYPES[name], headers=headers)
@@ -112,11 +123,11 @@ async def dashboard(
 ) -> Response:
     # ?as_of= and ?region= are declared because a route refuses any query parameter it does
     # not declare.
-    return _serve("index.html", if_none_match)
+    return serve("index.html", if_none_match)
 
 
 @router.get("/dashboard/{name}", include_in_schema=False)
 async def dashboard_asset(name: str, if_none_match: IfNoneMatch = None) -> Response:
-    if name not in CONTENT_TYPES or name == "index.html":
+    if name not in CONTENT_TYPES or name.endswith(".html"):
         raise HTTPException(404, f"no dashboard file {name}")
-    return _serve(name, if_none_match)
+    return serve(name, if_none_match)

@@ -12,6 +12,7 @@ from tuopin_evaluation.adapters import (
     dashboard,
     education_api,
     return_warnings_api,
+    signin,
 )
 from tuopin_evaluation.adapters.http import router
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
@@ -38,6 +39,7 @@ spec = ServiceSpec(
         return_warnings_api.router,
         education_api.router,
         dashboard.router,
+        signin.router,
     ],
     projections=[household_facts(), programme_reach()],
     reactions=[exit_judgement],  # verdicts on exits put on notice, return warnings

@@ -60,8 +60,9 @@
     return url;
   }
 
-  // The caller's bearer token: the province's sign-in hands it over in the URL fragment
-  // (…/dashboard#access_token=…, never sent to a server); it is kept for this tab only.
+  // The caller's bearer token, kept for this tab only: the sign-in page (signin.js) puts
+  // it there, or a link hands it over in the URL fragment (…/dashboard#access_token=…, as
+  // `make run` prints; never sent to a server). None, or one refused (401): sign in.
   const token = (() => {
     const given = new URLSearchParams(location.hash.slice(1)).get("access_token");
     if (given) {
@@ -70,12 +71,17 @@
     }
     return sessionStorage.getItem("tuopin-token");
   })();
+  const signIn = () => location.replace(new URL("signin", document.baseURI));
 
   async function getJSON(path, params) {
     const url = apiUrl(path, params);
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
     const response = await fetch(url, { headers });
+    if (response.status === 401) {
+      sessionStorage.removeItem("tuopin-token");
+      signIn();
+    }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const detail = body && (body.detail || body.title);
@@ -734,5 +740,6 @@
   });
   window.addEventListener("popstate", () => show());
 
-  show();
+  if (token) show();
+  else signIn();
 })();
