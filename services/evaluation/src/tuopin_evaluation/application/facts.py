@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -109,6 +110,11 @@ status_history = Table(
     Column("effective_date", Date, nullable=False, index=True),
     Column("year", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # Covering the roll-ups' exits and returns, and the later status that annuls an exit.
+    Index(
+        "ix_status_history_moves",
+        "status", "household_id", "sequence", "effective_date", "year", "recorded_at",
+    ),  # fmt: skip
 )
 
 # Villages as registered (name, poor village or not, the incidence denominator, belt).
