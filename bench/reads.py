@@ -110,9 +110,9 @@ def records(households: int) -> Iterator[list[ConsumerRecord]]:
     for _, messages in province.on_time(households):
         chunk = []
         for key, value in messages:
+            sizes = (len(key), len(value))
             chunk.append(
-                ConsumerRecord(Topic.REGISTRY, 0, offset, 0, 0, key, value, None,
-                               len(key), len(value), ())  # fmt: skip
+                ConsumerRecord(Topic.REGISTRY, 0, offset, 0, 0, key, value, None, *sizes, ())
             )
             offset += 1
         yield chunk
@@ -147,7 +147,7 @@ async def fill_evaluation(url: str, households: int) -> dict[str, str]:
                 .order_by(func.count().desc())
                 .limit(1)
             )
-        return {"city": f"{largest_city}00", "county": county}
+        return {"city": f"{largest_city}00", "county": str(county)}
     finally:
         await engine.dispose()
 
@@ -182,7 +182,9 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(service: str, url: str, kafka_port: int) -> AsyncIterator[Server]:
+async def serve(
+    service: str, url: str, kafka_port: int, python: str = sys.executable
+) -> AsyncIterator[Server]:
     """``python -m tuopin_<service> serve`` on a free loopback port, reads only."""
     port, prefix = free_port(), f"TUOPIN_{service.upper()}_"
     env = os.environ | {
@@ -193,8 +195,8 @@ async def serve(service: str, url: str, kafka_port: int) -> AsyncIterator[Server
         f"{prefix}LOG_LEVEL": "WARNING",
         f"{prefix}KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka_port}",
     }
-    command = [sys.executable, "-m", f"tuopin_{service}", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)
+    command = [python, "-m", f"tuopin_{service}", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env)  # noqa: ASYNC220  # started once, not awaited
     server = Server(service, process, f"http://127.0.0.1:{port}")
     try:
         async with httpx.AsyncClient(base_url=server.base) as client:
@@ -219,6 +221,7 @@ async def serve(service: str, url: str, kafka_port: int) -> AsyncIterator[Server
 @dataclass
 class Figure:
     server: str
+    code: str  # "this" checkout, or the one compared with
     name: str
     requests: int
     failed: int
@@ -235,7 +238,7 @@ class Figure:
 
 
 async def hammer(
-    server: Server, name: str, paths: Callable[[], str], clients: int, seconds: float
+    server: Server, code: str, name: str, paths: Callable[[], str], clients: int, seconds: float
 ) -> Figure:
     """``clients`` clients sending back to back for ``seconds`` after a warm-up."""
     headers = bearer(AuthSettings(), ADMIN)
@@ -258,9 +261,9 @@ async def hammer(
     wall, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu
     mine = time.process_time() - mine
     rss, peak = server.memory_mib()
-    n = len(latencies)
+    n, ok = len(latencies), sum(v for k, v in statuses.items() if k.startswith("2"))
     figure = Figure(
-        server.name, name, n, n - sum(v for k, v in statuses.items() if k.startswith("2")), wall,
+        server.name, code, name, n, n - ok, wall,
         round(percentile(latencies, 0.5) * 1000, 1), round(percentile(latencies, 0.99) * 1000, 1),
         round(n / wall, 1), round(cpu / n * 1000, 2), round(mine / n * 1000, 2),
         round(rss, 1), round(peak, 1),
@@ -271,30 +274,33 @@ async def hammer(
 
 
 HEADING = (
-    f"{'server':<11} {'figure':<34} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} "
-    f"{'vs healthz':>10} {'CPU ms/req':>10} {'client':>6} {'RSS MiB':>8} {'peak':>6} {'failed':>6}"
+    f"{'server':<11} {'code':<6} {'figure':<34} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} "
+    f"{'req/s':>8} {'vs healthz':>10} {'CPU ms/req':>10} {'client':>6} {'RSS MiB':>8} "
+    f"{'peak':>6} {'failed':>6}"
 )
 
 
 def line(f: Figure) -> str:
     ratio = "" if f.ratio_to_healthz is None else f"{f.ratio_to_healthz:.3f}"
     return (
-        f"{f.server:<11} {f.name:<34} {f.requests:>8,} {f.p50_ms:>8.1f} {f.p99_ms:>8.1f} "
-        f"{f.per_s:>8,.1f} {ratio:>10} {f.cpu_ms_per_request:>10.2f} "
+        f"{f.server:<11} {f.code:<6} {f.name:<34} {f.requests:>8,} {f.p50_ms:>8.1f} "
+        f"{f.p99_ms:>8.1f} {f.per_s:>8,.1f} {ratio:>10} {f.cpu_ms_per_request:>10.2f} "
         f"{f.client_cpu_ms_per_request:>6.2f} {f.rss_mib:>8.0f} "
         f"{f.peak_rss_mib:>6.0f} {f.failed:>6}"
     )
 
 
 async def measure(
-    registry: Server, evaluation: Server, ids: list[str], where: dict[str, str],
+    servers: dict[str, tuple[Server, Server]], ids: list[str], where: dict[str, str],
     clients: int, seconds: float,
 ) -> list[Figure]:  # fmt: skip
+    """Each figure on each code in turn (interleaved, so that a shared machine's load
+    drifts alike for both), each server's /healthz first."""
     rng, instants = random.Random(15), itertools.count()
     city, county = where["city"], where["county"]
     asked = [
-        (registry, [("household by id", lambda: f"/v1/households/{rng.choice(ids)}")]),
-        (evaluation, [
+        [("household by id", lambda: f"/v1/households/{rng.choice(ids)}")],
+        [
             ("roll-ups province by city", lambda: "/v1/rollups?region=620000&level=city"),
             ("roll-ups city by county", lambda: f"/v1/rollups?region={city}&level=county"),
             ("roll-ups county by village", lambda: f"/v1/rollups?region={county}&level=village"),
@@ -303,16 +309,19 @@ async def measure(
             # A different instant each time: never answered from memory.
             ("roll-ups province, cold (known_at)", lambda: "/v1/rollups?region=620000&level="
              f"county&known_at=2025-01-01T00:00:00.{next(instants):06d}Z"),
-        ]),
+        ],
     ]  # fmt: skip
     figures = []
-    for server, targets in asked:
-        baseline = await hammer(server, "/healthz", lambda: "/healthz", clients, seconds)
-        figures.append(baseline)
-        for name, path in targets:
-            figure = await hammer(server, name, path, clients, seconds)
-            figure.ratio_to_healthz = round(figure.per_s / baseline.per_s, 3)
-            figures.append(figure)
+    for side, targets in enumerate(asked):
+        baselines = {}
+        for name, path in [("/healthz", lambda: "/healthz"), *targets]:
+            for code, pair in servers.items():
+                figure = await hammer(pair[side], code, name, path, clients, seconds)
+                if name == "/healthz":
+                    baselines[code] = figure
+                else:
+                    figure.ratio_to_healthz = round(figure.per_s / baselines[code].per_s, 3)
+                figures.append(figure)
     return figures
 
 
@@ -342,16 +351,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for name in ("registry", "evaluation")
             ]
         else:
-            urls = [f"sqlite+aiosqlite:///{folder / name}.db" for name in ("registry", "evaluation")]
+            urls = [f"sqlite+aiosqlite:///{folder / n}.db" for n in ("registry", "evaluation")]
         print(f"filling {args.households:,} households", flush=True)
         with timed("registry filled"):
             ids = await fill_registry(urls[0], args.households, folder)
         with timed("evaluation filled"):
             where = await fill_evaluation(urls[1], args.households)
-        registry = await stack.enter_async_context(serve("registry", urls[0], args.kafka_port))
-        evaluation = await stack.enter_async_context(serve("evaluation", urls[1], args.kafka_port))
+        pythons = {"this": sys.executable}
+        if args.compare:
+            pythons["other"] = str(args.compare / ".venv" / "bin" / "python")
+        servers = {
+            code: (
+                await stack.enter_async_context(serve("registry", urls[0], args.kafka_port, py)),
+                await stack.enter_async_context(serve("evaluation", urls[1], args.kafka_port, py)),
+            )
+            for code, py in pythons.items()
+        }
         print(f"{args.clients} clients, {args.seconds:g} s a figure\n  {HEADING}", flush=True)
-        figures = await measure(registry, evaluation, ids, where, args.clients, args.seconds)
+        figures = await measure(servers, ids, where, args.clients, args.seconds)
     return {
         "bench": "reads",
         "backend": "postgresql" if args.postgres else "sqlite",
@@ -359,10 +376,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "clients": args.clients,
         "seconds_per_figure": args.seconds,
         "regions": where,
+        "compared_with": None if args.compare is None else commit(args.compare),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "load_average": {"before": load, "after": os.getloadavg()},
         "figures": [asdict(f) for f in figures],
     }
+
+
+def commit(checkout: Path) -> str:
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.strip()
 
 
 def arguments() -> argparse.Namespace:
@@ -374,6 +398,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--db-prefix", default="tuopin_bench", help="temp folder, PostgreSQL")
     parser.add_argument("--kafka-port", type=int, default=9092, help="configured, not started")
     parser.add_argument("--results", type=Path, help="where to write the figures (JSON)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another checkout (with its .venv) whose services are measured on the same "
+        "databases, figure by figure with this one's",
+    )
     return parser.parse_args()
 
 
