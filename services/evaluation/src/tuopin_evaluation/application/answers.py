@@ -64,9 +64,7 @@ class Answers:
         self.kept: LRUCache[Hashable, Any] = LRUCache(maxsize=rows, getsizeof=_size)
         self.counting: dict[Hashable, asyncio.Task[Any]] = {}
 
-    async def get(
-        self, question: Hashable, count: Callable[[AsyncConnection], Awaitable[C]]
-    ) -> C:
+    async def get(self, question: Hashable, count: Callable[[AsyncConnection], Awaitable[C]]) -> C:
         """The answer to ``question`` on the state the read model is in now: kept, being
         counted by another request, or counted by ``count`` on a connection of its own."""
         async with self.engine.connect() as conn:
@@ -78,7 +76,7 @@ class Answers:
         if task is None:
             task = self.counting[key] = asyncio.create_task(self._count(key, count))
         # A request that goes away does not cancel the count the others wait for.
-        return await asyncio.shield(task)  # type: ignore[no-any-return]
+        return await asyncio.shield(task)
 
     async def _count(self, key: Hashable, count: Callable[[AsyncConnection], Awaitable[C]]) -> C:
         try:

@@ -98,6 +98,8 @@ income_history = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+MOVES = ["status", "household_id", "sequence", "effective_date", "year", "recorded_at"]
+
 # Every status a household has had, in its stream's order (``sequence``), from the date it
 # took effect and when it was recorded: the status in force on a day is the latest one
 # effective by then (as known at an instant: among those recorded by then).
@@ -111,10 +113,7 @@ status_history = Table(
     Column("year", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     # Covering the roll-ups' exits and returns, and the later status that annuls an exit.
-    Index(
-        "ix_status_history_moves",
-        "status", "household_id", "sequence", "effective_date", "year", "recorded_at",
-    ),  # fmt: skip
+    Index("ix_status_history_moves", *MOVES),
 )
 
 # Villages as registered (name, poor village or not, the incidence denominator, belt).
