@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tuopin_contracts.dates import today
 from tuopin_eventkit.schema import consumer_offsets, events
 
-ROWS = 100_000  # roll-up rows kept: a province's villages a dozen times over
+ROWS = 20_000  # roll-up rows kept (~2.5 KB each, ~50 MiB): a province's villages three times
 
 
 class Counted(Protocol):
