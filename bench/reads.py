@@ -3,7 +3,7 @@ evaluation, over N households, against ``/healthz`` of the same server in the sa
 
 Fills both services' databases for a generated province of N households (default 10,000):
 
-- the registry through its bulk import (``tuopin_registry.application.bulk.import_file``,
+- the registry through its bulk import (``tuopin_registry.adapters.sheets.import_file``,
   what ``tuopin registry import`` runs) of the export ``bench.registry_import`` generates:
   events, vault and index tables as in production;
 - evaluation's households read model through the projection's own parse and apply
@@ -81,7 +81,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 async def fill_registry(url: str, households: int, folder: Path) -> list[str]:
     """The registry after importing a generated export; the ids of its households."""
-    from tuopin_registry.application import bulk
+    from tuopin_registry.adapters import sheets
     from tuopin_registry.application.household_index import households as index
     from tuopin_registry.config import RegistrySettings
     from tuopin_registry.entrypoints.app import spec
@@ -93,8 +93,8 @@ async def fill_registry(url: str, households: int, folder: Path) -> list[str]:
     try:
         await migrate.upgrade(runtime.engine, spec.migrations)
         keys = IdentityKeys(settings.identity_key.get_secret_value())
-        report = await bulk.import_file(
-            runtime.engine, runtime.store, keys, path, vault=settings.people()
+        report = await sheets.import_file(
+            runtime.engine, runtime.store, keys, settings.people(), path
         )
         print(f"  registry: {report.totals.filed:,} households filed", flush=True)
         async with runtime.engine.connect() as conn:
