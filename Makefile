@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load clean deploy-tools validate-deploy vendor-map vendor-oidc
+.PHONY: run test sync lint format contracts bench bench-import bench-evaluation bench-backfill bench-loans bench-load bench-reads clean deploy-tools validate-deploy vendor-map vendor-oidc
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -58,6 +58,9 @@ bench-backfill: sync ## The same province history entered on time and years late
 
 bench-load: sync ## Open-loop registrations over HTTP, timed to counted in evaluation, invariants checked; RATE=50 SECONDS=30 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
 	$(VENV)/python -m bench.load --rate $(or $(RATE),50) --seconds $(or $(SECONDS),30)
+
+bench-reads: sync ## Household by id and roll-ups under 20 concurrent clients, against /healthz; HOUSEHOLDS=10000 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
+	$(VENV)/python -m bench.reads --households $(or $(HOUSEHOLDS),10000)
 
 bench-loans: sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
 	$(VENV)/python -m bench.loans_settlement --loans $(or $(LOANS),800000)

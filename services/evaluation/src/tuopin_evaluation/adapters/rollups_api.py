@@ -32,6 +32,7 @@ from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.reference.regions import gansu
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
+from tuopin_evaluation.application.answers import answers
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_eventkit.http import KnownAt, Router
 from tuopin_eventkit.runtime import RuntimeDep
@@ -299,8 +300,10 @@ def _figures(r: ru.Rollup) -> dict[str, Any]:
 
 
 async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
-    async with runtime.reader.connect() as conn:
-        found = await app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at)
+    found = await answers(runtime.reader).get(
+        ("rollups", q.region, q.level, q.as_of, q.rules, q.known_at),
+        lambda conn: app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at),
+    )
     return RollupReport(
         region=found.region,
         level=q.level,
@@ -397,8 +400,10 @@ async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -
 async def belt_rollups(
     runtime: RuntimeDep, q: Annotated[BeltRollupQuery, Query()]
 ) -> BeltRollupReport:
-    async with runtime.reader.connect() as conn:
-        found = await app.belt_rollups(conn, q.region, q.as_of, q.rules, q.known_at)
+    found = await answers(runtime.reader).get(
+        ("belts", q.region, q.as_of, q.rules, q.known_at),
+        lambda conn: app.belt_rollups(conn, q.region, q.as_of, q.rules, q.known_at),
+    )
     return BeltRollupReport(
         region=found.region,
         as_of=found.as_of,

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -97,6 +98,8 @@ income_history = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+MOVES = ["status", "household_id", "sequence", "effective_date", "year", "recorded_at"]
+
 # Every status a household has had, in its stream's order (``sequence``), from the date it
 # took effect and when it was recorded: the status in force on a day is the latest one
 # effective by then (as known at an instant: among those recorded by then).
@@ -109,6 +112,8 @@ status_history = Table(
     Column("effective_date", Date, nullable=False, index=True),
     Column("year", Integer, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    # Covering the roll-ups' exits and returns, and the later status that annuls an exit.
+    Index("ix_status_history_moves", *MOVES),
 )
 
 # Villages as registered (name, poor village or not, the incidence denominator, belt).
