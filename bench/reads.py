@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -65,6 +64,7 @@ from bench.load import percentile
 from tuopin_contracts import Topic
 from tuopin_eventkit import migrate
 from tuopin_eventkit.auth import AuthSettings
+from tuopin_eventkit.broker import free_port
 from tuopin_eventkit.consumer import by_handler
 from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.identity import IdentityKeys
@@ -153,12 +153,6 @@ async def fill_evaluation(url: str, households: int) -> dict[str, str]:
 
 
 # --- the servers ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
