@@ -55,8 +55,13 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
     await publish(kafka_settings, Topic.REGISTRY, *homes, far,
                   *fallen_back(homes[0]), *fallen_back(far))  # fmt: skip
-    service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings,
-                                     log_level="WARNING"))  # fmt: skip
+    # The walk asks each public route (dashboard, sign-in, notices) several times within a
+    # minute: above the public rate limit, which test_hardening checks on its own.
+    settings = EvaluationSettings(
+        database_url=database_url, kafka=kafka_settings, log_level="WARNING",
+        public_rate_limit="100000/minute",
+    )  # fmt: skip
+    service = app(settings)
     async with client_for(service) as client:
 
         async def arrived() -> dict[str, str]:
