@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import IncomeRecordedV1
+from tuopin_contracts.events.registry import HouseholdRemovedV1, IncomeRecordedV1
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 
 def income_2017(household: Envelope, per_head_yuan: int, members: int) -> Envelope:
@@ -51,9 +51,10 @@ async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
         async def targets(**params: str) -> dict[str, dict]:
             answer = (await client.get("/v1/targets", params=params)).json()
             found = {t["name"]: t for t in answer["targets"]}
-            assert found["beneficiary_income_2017"].get("people") == (
-                5 if params.get("region") == "621121" else 7
-            )
+            if "as_of" not in params:  # before the filing, nobody is a beneficiary yet
+                assert found["beneficiary_income_2017"].get("people") == (
+                    5 if params.get("region") == "621121" else 7
+                )
             return answer | {"by_name": found}
 
         county = await eventually(lambda: targets(region="621121"))
@@ -80,8 +81,48 @@ async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
         early = (await targets(as_of="2015-06-30"))["by_name"]
         reduced = early["poor_people_reduction"]
         assert (reduced["value"], reduced["met"]) == ({}, None)
+        assert early["beneficiary_income_2017"]["value"] is None
         # Before any exit rule set was in force, no county's delisting is judged.
         assert early["counties_delisted_2020"]["met"] is None
         # A county is not held to the province's yearly reduction.
         assert county["by_name"]["poor_people_reduction"]["met"] is None
         assert all(t["quote"] and t["source"] for t in county["targets"])
+
+
+def removed(household: Envelope, on: date) -> Envelope:
+    data = HouseholdRemovedV1(household_id=UUID(household.subject), effective_date=on,
+                              status="removed", reason="识别不准")  # fmt: skip
+    return envelope(data, household.subject, 3)
+
+
+async def test_the_2017_income_counts_the_register_as_it_stood_then(
+    database_url, kafka_settings
+) -> None:
+    """扶贫对象 of 2017 are the households on the register at the end of 2017: one removed
+    (清退) in 2018 still counts in 2017's figure, one removed in 2017 does not — whatever
+    the register says today."""
+    kept, later, gone = (household_registered("620421", size=1) for _ in range(3))
+    await ensure_topics(kafka_settings, [Topic.REGISTRY])
+    await publish(
+        kafka_settings, Topic.REGISTRY, kept, later, gone,
+        income_2017(kept, 3_000, 1), income_2017(later, 5_000, 1), income_2017(gone, 9_000, 1),
+        removed(later, date(2018, 3, 1)), removed(gone, date(2017, 6, 1)),
+    )  # fmt: skip
+    service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
+    async with client_for(service) as client:
+
+        async def income(**params: str) -> dict:
+            answer = await client.get("/v1/targets", params={"region": "620421", **params})
+            found = {t["name"]: t for t in answer.json()["targets"]}["beneficiary_income_2017"]
+            assert found.get("people") == 2, found
+            return found
+
+        # (3,000 + 5,000) / 2 people: the household removed in 2017 is not a beneficiary.
+        assert (await eventually(income))["value"] == "4000.00"
+        # As of mid-2017 the household removed in June is gone already, the other not yet.
+        assert (await income(as_of="2017-07-01"))["value"] == "4000.00"
+        before = (
+            await client.get("/v1/targets", params={"region": "620421", "as_of": "2016-01-01"})
+        ).json()
+        early = {t["name"]: t for t in before["targets"]}["beneficiary_income_2017"]
+        assert early["value"] is None  # nobody was filed yet on that day

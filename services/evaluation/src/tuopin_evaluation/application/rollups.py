@@ -79,7 +79,7 @@ def _day(as_of: date | None) -> date:
     return as_of or LAST_DAY
 
 
-def _status_on(on: date, known_at: datetime | None) -> Any:
+def status_on(on: date, known_at: datetime | None) -> Any:
     """A household's status in force on ``on``: its latest one effective by then, among
     those recorded by ``known_at`` (a correlated subquery, read along the history's primary
     key)."""
@@ -115,7 +115,7 @@ async def _households_by_village(
         then = (
             select(
                 h.village_code,
-                _status_on(_day(as_of), known_at).label("status"),
+                status_on(_day(as_of), known_at).label("status"),
                 _size_on(_day(as_of), known_at).label("people"),
             )
             .where(h.village_code.startswith(prefix))
@@ -229,7 +229,7 @@ def _registered(as_of: date | None, known_at: datetime | None) -> Any:
     h = households.c
     # Not yet registered then: no status, which compares as neither equal nor unequal.
     current = as_of is None and known_at is None
-    status = h.status if current else _status_on(_day(as_of), known_at)
+    status = h.status if current else status_on(_day(as_of), known_at)
     return select(h.household_id, h.village_code).where(status != S.REMOVED)
 
 
@@ -485,7 +485,7 @@ async def income_distribution(
     earned = incomes if known_at is None else _incomes_known_at(known_at)
     h, i = households.c, earned.c
     prefix = ru.region_prefix(region)
-    status = h.status if known_at is None else _status_on(LAST_DAY, known_at)
+    status = h.status if known_at is None else status_on(LAST_DAY, known_at)
     scope = and_(
         h.village_code.startswith(prefix),
         status.in_(POOR) if poor_only else status != S.REMOVED,

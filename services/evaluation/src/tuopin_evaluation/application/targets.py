@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application import delisting
 from tuopin_evaluation.application.facts import households, incomes, villages
-from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
+from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups, status_on
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_eventkit.store import EventStore
 
@@ -87,14 +87,16 @@ async def _income(
 ) -> dict:
     """Income per head of the beneficiaries (扶贫对象) in the target year: their total
     income over their total people, each household weighted by the members its income
-    was divided among."""
+    was divided among. A beneficiary is a household on the register at the end of the
+    year (or on ``on``, before then): filed by that day and not removed as of it."""
     h, i = households.c, incomes.c
+    status = status_on(min(date(t["year"], 12, 31), on), None)
     fen, people = (
         await conn.execute(
             select(func.sum(i.per_head * i.members), func.sum(i.members))
             .select_from(incomes.join(households, h.household_id == i.household_id))
-            .where(h.village_code.startswith(ru.region_prefix(region)), h.status != "removed")
-            .where(i.year == t["year"])
+            .where(h.village_code.startswith(ru.region_prefix(region)))
+            .where(status.is_not(None), status != "removed", i.year == t["year"])
         )
     ).one()
     if not people:
