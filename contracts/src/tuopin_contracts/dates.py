@@ -21,6 +21,24 @@ def today() -> date:
     return datetime.now(SHANGHAI).date()
 
 
+def school_year(year: int) -> tuple[date, date]:
+    """The school year (学年) that starts in ``year``, first and last day: 2017 is
+    1 September 2017 – 31 August 2018."""
+    return date(year, 9, 1), date(year + 1, 8, 31)
+
+
+def school_year_of(day: date) -> int:
+    """The school year a day falls in, by the year it starts."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+def decided_for(day: date, year: int) -> bool:
+    """Whether a decision of ``day`` can be for the school year starting in ``year``: it is
+    decided in its first or second calendar year (a loan or grant approved in the summer
+    before the year starts, or during it)."""
+    return year <= day.year <= year + 1
+
+
 def age_on(birth: date, day: date) -> int:
     """Full years of age on ``day`` (a birthday on 29 February counts from 1 March)."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

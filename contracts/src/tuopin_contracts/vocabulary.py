@@ -80,8 +80,9 @@ class Schooling(StrEnum):
     PRIMARY = "primary"
     JUNIOR_SECONDARY = "junior_secondary"
     SENIOR_SECONDARY = "senior_secondary"
-    VOCATIONAL = "vocational"
-    TERTIARY = "tertiary"
+    VOCATIONAL = "vocational"  # 中职
+    TERTIARY = "tertiary"  # 本科, 高职(专科)
+    POSTGRADUATE = "postgraduate"  # 研究生
     DROPPED_OUT = "dropped_out"  # 辍学
 
 

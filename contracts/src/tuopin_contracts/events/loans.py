@@ -43,6 +43,14 @@ class LoanApprovedV1(LoanFact):
     amount: FenTotal
     term_months: int = Field(ge=1, le=240)
     decided_on: date
+    academic_year: int | None = Field(
+        default=None,
+        ge=1900,
+        le=2100,
+        description="Student loans: the school year (学年) it pays for, by the year it starts "
+        "(2016 = 2016–17). Absent on approvals recorded before it was asked for: the school "
+        "year their decision date falls in",
+    )
 
 
 @event_type("loans.loan.rejected.v1", topic=Topic.LOANS, effective="decided_on")

@@ -217,12 +217,16 @@ async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_
 ) -> None:
     """Seed 9(1): 对贫困家庭本科、高职(专科)学生每生每学年解决8000元以内生源地信用助学贴息贷款.
     The cap is the student's (the ID number's keyed hash) for the academic year, 1 September
-    to 31 August, however many loans and banks it is split over; a 高中 pupil gets none."""
+    to 31 August, however many loans and banks it is split over; a 高中 pupil gets none.
+    Each loan names the school year it pays for: one approved in August is for the year
+    that starts in September, not the one ending."""
     home = Household()
 
-    def student_loan(ref: str, amount: int, on: str, bank: str = "gansu-rcc", who: str = ""):
+    def student_loan(ref: str, amount: int, on: str, bank: str = "gansu-rcc", who: str = "",
+                     year: int | None = None):  # fmt: skip
         return approval(home, ref, amount, product="student", borrower=who or home.student,
-                        decided_on=on, bank_id=bank)  # fmt: skip
+                        decided_on=on, bank_id=bank,
+                        academic_year=year or int(on[:4]) - (on[5:7] < "09"))  # fmt: skip
 
     async with loans_service(database_url, kafka_settings, home) as (client, _):
         first = await posted(client, student_loan("ST-1", 500_000, "2016-09-05"))
@@ -234,8 +238,14 @@ async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_
         problem = over.json()
         assert problem["rules"] == ["student_year_limit"]
         assert "academic year 2016-09-01 – 2017-08-31" in problem["detail"]
-        next_year = await posted(client, student_loan("ST-3", 800_000, "2017-09-01", bank="abc"))
-        assert next_year.status_code == 201, next_year.text
+        # Approved in August 2017 for 2017–18: that year's own 8,000 yuan.
+        ahead = student_loan("ST-3", 800_000, "2017-08-20", bank="abc", year=2017)
+        assert (next_year := await posted(client, ahead)).status_code == 201, next_year.text
+        unnamed = student_loan("ST-7", 100_000, "2018-09-03")
+        del unnamed["academic_year"]
+        assert (await posted(client, unnamed)).json()["rules"] == ["academic_year"]
+        named = (await client.get("/v1/banks/abc/loans/ST-3/history")).json()["events"][0]
+        assert named["data"]["academic_year"] == 2017
 
         pupil = await posted(client, student_loan("ST-4", 100_000, "2016-09-05", who=home.pupil))
         assert pupil.status_code == 422 and pupil.json()["rules"] == ["student_level"]

@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
+from tuopin_contracts.dates import FIRST_DAY, LAST_DAY, school_year, school_year_of
 from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
@@ -129,9 +129,13 @@ def borrower(**changes) -> rules.Borrower:
 
 
 def failed(rule: rules.ProductRule, facts: rules.Borrower, amount: int = 5_000_000,
-           term: int = 36) -> list[str]:  # fmt: skip
+           term: int = 36, **year: int | None) -> list[str]:  # fmt: skip
+    """The rules failed on 1 May 2016; a student loan for the 2015–16 school year unless
+    ``academic_year`` says otherwise."""
+    academic_year = year.get("academic_year", 2015 if rule.student else None)
+    day = date(2016, 5, 1)
     return [
-        f.split(":")[0] for f in rules.ineligibility(rule, facts, amount, term, date(2016, 5, 1))
+        f.split(":")[0] for f in rules.ineligibility(rule, facts, amount, term, day, academic_year)
     ]
 
 
@@ -158,23 +162,32 @@ def test_each_eligibility_rule_fails_on_its_own() -> None:
     pupil = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY, outstanding=800_000)
     assert failed(student, pupil, amount=800_000, term=120) == []  # not the household's
     assert failed(student, pupil, amount=800_001, term=120) == ["student_year_limit"]
+    # A student loan names its school year, decided in the year's first or second calendar
+    # year (May 2016: for 2015–16, or for 2016–17 ahead of it; not for 2017–18 or 2014–15).
+    assert failed(student, pupil, amount=800_000, term=120, academic_year=None) == ["academic_year"]
+    assert failed(student, pupil, amount=800_000, term=120, academic_year=2016) == []
+    for too_far in (2014, 2017):
+        assert failed(student, pupil, amount=1, term=120, academic_year=too_far) == [
+            "academic_year"
+        ]
+    assert failed(MICRO, borrower(), academic_year=2015) == ["academic_year"]
 
 
 def test_student_loans_are_for_undergraduate_and_higher_vocational_students_8000_a_year() -> None:
     """Seed 9(1): 对贫困家庭本科、高职(专科)学生每生每学年解决8000元以内生源地信用助学贴息贷款
     — the cap is the student's for the academic year (1 September – 31 August), whatever
-    loans and banks it is split over; senior-secondary and 中职 pupils get no such loan."""
+    loans and banks it is split over; senior-secondary and 中职 pupils, and postgraduates,
+    get no such loan."""
     student = rules.product_rule(programme().products, LoanProduct.STUDENT, date(2016, 9, 1))
     at = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY)
     assert failed(student, at, amount=800_000, term=120) == []
     assert failed(student, borrower(**{**at.__dict__, "student_year": 500_000}),
                   amount=300_001, term=120) == ["student_year_limit"]  # fmt: skip
-    for level in (Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, None):
+    for level in (Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, Schooling.POSTGRADUATE, None):
         pupil = borrower(birth_date=date(2000, 1, 1), schooling=level)
         assert failed(student, pupil, amount=100_000, term=120) == ["student_level"]
-    assert rules.academic_year(date(2016, 8, 31)) == (date(2015, 9, 1), date(2016, 8, 31))
-    assert rules.academic_year(date(2016, 9, 1)) == (date(2016, 9, 1), date(2017, 8, 31))
-    assert rules.academic_year(date(2017, 1, 15)) == (date(2016, 9, 1), date(2017, 8, 31))
+    assert school_year(2016) == (date(2016, 9, 1), date(2017, 8, 31))
+    assert [school_year_of(date(2016, 8, 31)), school_year_of(date(2016, 9, 1))] == [2015, 2016]
 
 
 def test_a_refusal_names_the_decision_date_and_the_date_that_decides_it() -> None:

@@ -51,6 +51,14 @@ class Approved(Posting):
     amount: PositiveFen
     term_months: Months
     decided_on: BusinessDate
+    academic_year: int | None = Field(
+        default=None,
+        ge=1900,
+        le=2100,
+        description="Student loans only, and required for them: the school year (学年) the "
+        "loan pays for, by the year it starts (2016 = 2016–17)",
+        examples=[2016],
+    )
 
 
 class Rejected(Posting):
@@ -132,7 +140,7 @@ async def _decide(conn: AsyncConnection, runtime: Runtime, p: Any) -> Outcome:
             keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
             application = lending.Application(
                 bank, ref, p.product, str(p.household_id), p.borrower_id_number, p.amount,
-                p.term_months, p.decided_on,
+                p.term_months, p.decided_on, p.academic_year,
             )  # fmt: skip
             return await lending.approve(conn, store, keys, application)
         case Rejected():

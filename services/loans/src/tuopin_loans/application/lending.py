@@ -71,6 +71,7 @@ class Application:
     amount: int
     term_months: int
     decided_on: date
+    academic_year: int | None = None  # student loans: the school year it pays for
 
 
 async def approve(
@@ -88,10 +89,9 @@ async def approve(
     member = await registry.member(conn, a.household_id, borrower.hash, a.decided_on)
     standing = await registry.standing(conn, a.household_id, a.decided_on)
     outstanding = student_year = 0
-    if rule.student:
-        year = rules.academic_year(a.decided_on)
-        student_year = await loan_book.student_year_approved(conn, borrower.hash, *year)
-    else:
+    if rule.student and a.academic_year is not None:
+        student_year = await loan_book.student_year_approved(conn, borrower.hash, a.academic_year)
+    elif not rule.student:
         outstanding = await loan_book.household_outstanding(conn, a.household_id, a.product)
     facts = rules.Borrower(
         household_status=standing.status,
@@ -103,7 +103,9 @@ async def approve(
         outstanding=outstanding,
         student_year=student_year,
     )
-    failed = rules.ineligibility(rule, facts, a.amount, a.term_months, a.decided_on)
+    failed = rules.ineligibility(
+        rule, facts, a.amount, a.term_months, a.decided_on, a.academic_year
+    )
     if home is not None and a.product == LoanProduct.MICROCREDIT:
         failed += await _within_quota(conn, str(home["county_code"]), a.amount)
     if failed:
@@ -118,7 +120,7 @@ async def approve(
             loan_id=the_id, bank_id=a.bank_id, household_id=a.household_id,
             county_code=str(home["county_code"]), product=a.product, loan_ref=a.loan_ref,
             borrower_hash=borrower.hash, borrower_masked=borrower.masked, amount=a.amount,
-            term_months=a.term_months, decided_on=a.decided_on,
+            term_months=a.term_months, decided_on=a.decided_on, academic_year=a.academic_year,
         )
     )  # fmt: skip
     await loans(store).save(conn, loan)

@@ -10,7 +10,6 @@ instants for the same reason.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -34,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.dates import school_year_of
 from tuopin_contracts.events import loans as c
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
@@ -56,6 +56,7 @@ loans = Table(
     Column("borrower_masked", String(24)),
     Column("borrower_hash", String(64), index=True),  # keyed hash: a student's loans per year
     Column("decided_on", Date, nullable=False),
+    Column("academic_year", Integer),  # student loans: the school year it pays for (学年)
     Column("amount", BigInteger, nullable=False),  # approved, then contracted (fen)
     Column("term_months", Integer, nullable=False),
     Column("annual_rate", String(12)),  # a Decimal as text: SQLite has no exact numeric
@@ -203,6 +204,14 @@ async def _update(
     await conn.execute(update(loans).where(L.loan_id == bindparam("loan")).values(values), params)
 
 
+def _school_year(approval: c.LoanApprovedV1) -> int | None:
+    """A student loan's school year; for an approval recorded before loans named it, the
+    one its decision date falls in (how the cap was counted then)."""
+    if approval.product != LoanProduct.STUDENT:
+        return None
+    return approval.academic_year or school_year_of(approval.decided_on)
+
+
 @book.on(c.LoanApprovedV1)
 @book.on(c.LoanRejectedV1)
 @_snapshotted
@@ -221,6 +230,7 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
             "borrower_hash": d.borrower_hash if approved else None,
             "amount": d.amount if approved else 0,
             "term_months": d.term_months if approved else 0,
+            "academic_year": _school_year(d) if approved else None,
             "disbursed": 0, "outstanding": 0, "interest_received": 0, "days_past_due": 0,
             "written_off": 0, "premium_subsidy": 0,
         })  # fmt: skip
@@ -404,16 +414,14 @@ async def household_outstanding(
     return int((await conn.execute(query)).scalar_one())
 
 
-async def student_year_approved(
-    conn: AsyncConnection, borrower_hash: str, first: date, last: date
-) -> int:
-    """Student loans approved to one student (by any bank) with a decision date in
-    ``first``…``last``, an academic year: the 8,000 yuan is per student and year, not per loan."""
+async def student_year_approved(conn: AsyncConnection, borrower_hash: str, year: int) -> int:
+    """Student loans approved to one student (by any bank) for the school year starting in
+    ``year``: the 8,000 yuan is per student and year, not per loan."""
     query = select(func.coalesce(func.sum(L.amount), 0)).where(
         L.borrower_hash == borrower_hash,
         L.product == LoanProduct.STUDENT,
         L.state != LoanState.REJECTED,
-        L.decided_on.between(first, last),
+        L.academic_year == year,
     )
     return int((await conn.execute(query)).scalar_one())
 

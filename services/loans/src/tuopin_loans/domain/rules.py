@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from tuopin_contracts.dates import age_on
+from tuopin_contracts.dates import age_on, decided_for, school_year
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.aggregate import RuleViolation
 
@@ -101,24 +101,23 @@ class Borrower:
 
 # Still registered poor: until the exit is verified the household keeps its support.
 POOR = set(HouseholdStatus) - {HouseholdStatus.EXITED, HouseholdStatus.REMOVED}
-# Seed 9(1): 生源地信用助学贷款 for 本科 and 高职(专科) students only. The registry files both
-# (and postgraduates) as tertiary; senior-secondary and secondary-vocational pupils are not
-# covered (their aid is the 中职 grant, not a loan).
+# Seed 9(1): 生源地信用助学贷款 for 本科 and 高职(专科) students only, which the registry files
+# as tertiary; postgraduates (研究生), senior-secondary and secondary-vocational pupils are
+# not covered (the 中职 pupils' aid is their grant, not a loan).
 LOAN_LEVELS = {Schooling.TERTIARY}
 
 
-def academic_year(day: date) -> tuple[date, date]:
-    """The academic year (学年, 1 September to 31 August) a day falls in, first and last
-    day: seed 9(1) caps student loans at 8,000 yuan 每生每学年."""
-    start = date(day.year if day.month >= 9 else day.year - 1, 9, 1)
-    return start, date(start.year + 1, 8, 31)
-
-
 def ineligibility(
-    rule: ProductRule, borrower: Borrower, amount: int, term_months: int, on: date
+    rule: ProductRule,
+    borrower: Borrower,
+    amount: int,
+    term_months: int,
+    on: date,
+    academic_year: int | None = None,
 ) -> list[str]:
     """Every rule the application decided ``on`` fails, named, with the dates that decide
-    it (empty when eligible)."""
+    it (empty when eligible). ``academic_year``: the school year a student loan pays for
+    (seed 9(1) caps student loans at 8,000 yuan 每生每学年)."""
     failed = []
     if borrower.identified_on is None:
         failed.append("registered_household: not a registered poor household (未建档立卡)")
@@ -152,17 +151,35 @@ def ineligibility(
     if term_months > rule.max_term_months:
         failed.append(f"term_limit: {term_months} months exceeds {rule.max_term_months}")
     if rule.student:
-        first, last = academic_year(on)
-        left = rule.max_amount - borrower.student_year
-        if amount > left:
-            failed.append(
-                f"student_year_limit: {yuan(amount)} yuan exceeds the {yuan(max(left, 0))} yuan "
-                f"left of {yuan(rule.max_amount)} for this student in the academic year "
-                f"{first} – {last}"
-            )
+        failed += _student_year(rule, borrower.student_year, amount, on, academic_year)
+    elif academic_year is not None:
+        failed.append("academic_year: only a student loan pays for a school year (学年)")
     elif amount > (left := rule.max_amount - borrower.outstanding):
         failed.append(
             f"amount_limit: {yuan(amount)} yuan exceeds the {yuan(max(left, 0))} yuan left "
             f"of {yuan(rule.max_amount)}"
         )
     return failed
+
+
+def _student_year(
+    rule: ProductRule, approved: int, amount: int, on: date, year: int | None
+) -> list[str]:
+    """A student loan names the school year it pays for, decided in that year's first or
+    second calendar year, within the 8,000 yuan left of it (``approved``: already
+    approved to this student for it, by any bank)."""
+    if year is None:
+        return [
+            "academic_year: a student loan names the school year it pays for (学年), by the "
+            "year it starts (2016 = 2016–17)"
+        ]
+    first, last = school_year(year)
+    if not decided_for(on, year):
+        return [f"academic_year: a decision of {on} is not for the school year {first} – {last}"]
+    if amount > (left := rule.max_amount - approved):
+        return [
+            f"student_year_limit: {yuan(amount)} yuan exceeds the {yuan(max(left, 0))} yuan "
+            f"left of {yuan(rule.max_amount)} for this student in the academic year "
+            f"{first} – {last}"
+        ]
+    return []

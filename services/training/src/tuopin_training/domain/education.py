@@ -6,6 +6,7 @@ once per student-year, for a member of a household on the register on the decisi
 from dataclasses import dataclass
 from datetime import date
 
+from tuopin_contracts.dates import decided_for
 from tuopin_contracts.events import training as ev
 from tuopin_eventkit.aggregate import Aggregate, Conflict
 from tuopin_training.domain.rules import Refused
@@ -42,8 +43,7 @@ def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> Non
             "registered-poor-household",
             f"the student's household is not a registered poor household (建档立卡) on {day}",
         )
-    # A school year runs from autumn to summer: decided in its first or second calendar year.
-    if not event.academic_year <= day.year <= event.academic_year + 1:
+    if not decided_for(day, event.academic_year):
         raise Refused(
             "academic-year",
             f"a decision of {day} is not within academic year {event.academic_year}–"

@@ -107,7 +107,8 @@ LABELS: Final[dict[type[StrEnum], dict[Any, str]]] = {
         Schooling.JUNIOR_SECONDARY: "初中 七年级 八年级 九年级",
         Schooling.SENIOR_SECONDARY: "高中",
         Schooling.VOCATIONAL: "中职 中专 技校",
-        Schooling.TERTIARY: "高职 大专 本科 研究生",
+        Schooling.TERTIARY: "高职 大专 本科",
+        Schooling.POSTGRADUATE: "研究生 硕士 博士",
         Schooling.DROPPED_OUT: "辍学",
     },
     Health: {
