@@ -366,7 +366,8 @@ async def authorize(
         log.error("no access rule for %s: refused", action)
         raise auth.Forbidden(f"{action} has no access rule")
     if rule.access == auth.Access.PUBLIC:
-        await runtime.rate_limit.check(request, action)
+        if rule.rate_limited:
+            await runtime.rate_limit.check(request)
         _refuse_undeclared(request, route)
         return
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -482,6 +482,25 @@ async def test_the_page_and_its_files_are_served_under_a_strict_policy(
             assert missing.headers["content-type"] == "application/problem+json"
 
 
+async def test_an_office_behind_one_address_opens_the_page_without_meeting_the_rate_limit(
+    database_url, kafka_settings
+) -> None:
+    """The page and its files are served from memory: a county office behind one NAT
+    address opening the dashboard on a dozen desks a minute is not throttled, while the
+    public data routes keep their per-client limit."""
+    settings = EvaluationSettings(
+        database_url=database_url, kafka=kafka_settings, public_rate_limit="3/minute"
+    )
+    files = ["dashboard.js", "dashboard.css", "map.js", "map.css", "icon.svg", "regions.json"]
+    async with client_for(app(settings), who=None) as client:
+        for _ in range(12):
+            pages = [await client.get("/dashboard"), await client.get("/signin")]
+            pages += [await client.get(f"/dashboard/{name}") for name in files]
+            assert [p.status_code for p in pages] == [200] * len(pages)
+        listed = [(await client.get("/v1/assessments")).status_code for _ in range(4)]
+    assert listed == [200, 200, 200, 429]
+
+
 @pytest.mark.e2e
 async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     database_url, kafka_settings, tmp_path
