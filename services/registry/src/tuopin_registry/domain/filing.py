@@ -24,10 +24,14 @@ class Violation:
     member: int | None = None
 
 
-def filing_violations(filing: ev.HouseholdRegistered) -> list[Violation]:
+def filing_violations(filing: ev.HouseholdRegistered, county_known: bool = True) -> list[Violation]:
     """Every rule a new household's filing breaks (empty when it may be filed): one
-    definition for a filing over HTTP and for the import, so both say the same."""
+    definition for a filing over HTTP and for the import, so both say the same.
+    ``county_known``: the county code is one of Gansu's in the region table (a code of the
+    right shape can still name no county)."""
     found = []
+    if not county_known:
+        found.append(Violation("county_code", f"no county {filing.county_code} in Gansu"))
     if not filing.village_code.startswith(filing.county_code):
         found.append(
             Violation(

@@ -81,8 +81,8 @@ class Household(Aggregate):
     # --- filing ---------------------------------------------------------------------
 
     @classmethod
-    def register(cls, filing: ev.HouseholdRegistered) -> "Household":
-        refuse(filing_violations(filing))
+    def register(cls, filing: ev.HouseholdRegistered, county_known: bool = True) -> "Household":
+        refuse(filing_violations(filing, county_known))
         household = cls(filing.household_id)
         household.record(filing)
         return household

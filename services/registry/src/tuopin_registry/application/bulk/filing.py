@@ -33,7 +33,7 @@ from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import Household
-from tuopin_registry.reference.regions import gansu
+from tuopin_registry.reference.regions import county_known
 
 
 @dataclass
@@ -180,11 +180,11 @@ def _decide(
         members=members,
         **{k: v for k, v in filing.household.items() if k not in HISTORY_FIELDS},
     )
-    errors += _unknown_county(filing)
-    errors += [_at_row(filing, v) for v in filing_violations(registered)]
+    known = county_known(registered.county_code)
+    errors += [_at_row(filing, v) for v in filing_violations(registered, known)]
     if errors:
         return errors
-    household = Household.register(registered)
+    household = Household.register(registered, known)
     try:
         contract = [_to_contract(household.pending[0])]
     except ValidationError as exc:  # the checks of the cells missed a case
@@ -195,17 +195,6 @@ def _decide(
     contract += [EVENTS.to_contract(e) for e in household.pending[1:]]
     events = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in contract]
     return _Decided(index, household, entered, events)
-
-
-def _unknown_county(filing: Filing) -> list[RowError]:
-    """A county code not in Gansu's table: the import checks it against the reference data
-    (the county of an old export is not always in the village's code)."""
-    county = filing.household["county_code"]
-    if gansu().county_of_village(county + "000000") is not None:
-        return []
-    return [
-        RowError(filing.rows[0], filing.file_number, "county_code", f"no county {county} in Gansu")
-    ]
 
 
 def _at_row(filing: Filing, violation: Violation) -> RowError:
