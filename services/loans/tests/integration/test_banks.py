@@ -195,6 +195,10 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
                                              disbursed_on="2016-06-01"))  # fmt: skip
         assert stranger.status_code == 404
         assert (await client.get("/v1/banks/other-bank/loans")).json() == []
+        # The bank's book shows the masked number, never the service's keyed hash of it.
+        [booked] = (await client.get("/v1/banks/gansu-rcc/loans")).json()
+        assert booked["loan_ref"] == "R-1" and booked["borrower_masked"]
+        assert "borrower_hash" not in booked
 
         repaid = await posted(client, step("repaid", "R-1", principal=1_000_000, interest=59_375,
                                            received_on="2016-08-20"))  # fmt: skip

@@ -1,0 +1,158 @@
+"""What the loans service's read endpoints answer: one model per answer, so the API
+document says each field and a change that drops one fails the schema tests. Money is
+integer fen; rates and ratios are decimal strings, never floats."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct
+
+
+class View(BaseModel):
+    # An answer holding a field its model does not name fails (500 in the tests), rather
+    # than losing the field without a word.
+    model_config = ConfigDict(extra="forbid")
+
+
+class BookedLoan(View):
+    """A loan as the loan book holds it (the bank's own only)."""
+
+    loan_id: UUID
+    bank_id: str
+    loan_ref: str
+    household_id: UUID
+    county_code: str
+    product: LoanProduct
+    state: str
+    borrower_masked: str | None
+    decided_on: date
+    academic_year: int | None = Field(description="Student loans: the school year (学年)")
+    amount: int = Field(description="Approved, then contracted (fen)")
+    term_months: int
+    annual_rate: str | None
+    signed_on: date | None
+    maturity_date: date | None
+    subsidy_until: date | None
+    disbursed: int
+    outstanding: int
+    interest_received: int
+    days_past_due: int
+    defaulted_on: date | None
+    written_off: int
+    premium_subsidy: int
+
+
+class Loan(View):
+    """A loan as its postings left it."""
+
+    loan_ref: str | None
+    loan_id: UUID
+    bank_id: str
+    household_id: UUID
+    county_code: str
+    product: LoanProduct
+    state: str
+    contract_amount: int | None
+    annual_rate: str | None
+    maturity_date: date | None
+    subsidy_until: date | None
+    disbursed: int
+    outstanding: int
+    days_past_due: int
+    version: int = Field(description="For If-Match")
+
+
+class Eligibility(View):
+    """Where a household stands for a product on a business day (the borrower's own
+    rules — age, schooling — are judged when a bank posts the approval)."""
+
+    household_id: UUID
+    product: LoanProduct
+    as_of: date
+    known_at: datetime | None
+    status: HouseholdStatus | None
+    status_since: date | None
+    outstanding: int
+    limit: int
+    available: int
+    eligible: bool
+    reasons: list[str]
+
+
+class QuotaStanding(View):
+    county_code: str
+    quota: int | None = Field(description="None: no quota allocated to the county yet")
+    committed: int
+    programme_ceiling: int
+    programme_committed: int
+
+
+class FundAccount(View):
+    fund_id: str
+    balance: int
+    contributed: int
+    claimed: int
+    paid: int
+    returned: int
+
+
+class WaitingClaim(View):
+    claim_id: UUID
+    loan_id: UUID
+    claimed: int
+
+
+class Fund(View):
+    fund_id: str
+    balance: int
+    contributed: int
+    claims_waiting: list[WaitingClaim] = Field(description="In the order they are paid")
+    claims_paid: int
+    version: int
+
+
+class SubsidyLine(View):
+    """One settlement line: a bank, a county, a quarter."""
+
+    bank_id: str
+    county_code: str
+    loans: int
+    amount: int
+
+
+class Statement(SubsidyLine):
+    """贴息结算单, as issued (and paid)."""
+
+    statement_id: UUID
+    quarter: str
+    issued_on: date
+    paid_on: date | None
+    issued_at: datetime | None
+    paid_at: datetime | None
+
+
+class PortfolioRow(View):
+    """One bank, county or product (the one grouped by is set); amounts in fen, ratios of
+    outstanding as decimal strings (README: the definitions)."""
+
+    bank: str | None = None
+    county: str | None = None
+    product: LoanProduct | None = None
+    loans_disbursed: int
+    disbursed: int
+    outstanding: int
+    overdue: int
+    par30: int
+    non_performing: int
+    written_off: int
+    recovered_after_write_off: int
+    premium_subsidy: int
+    overdue_ratio: str
+    par30_ratio: str
+    npl_ratio: str
+    subsidy_issued: int
+    subsidy_paid: int
+    compensation_claimed: int
+    compensation_paid: int
