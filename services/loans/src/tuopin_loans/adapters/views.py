@@ -5,18 +5,13 @@ integer fen; rates and ratios are decimal strings, never floats."""
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct
+from tuopin_eventkit.http import Answer
 
 
-class View(BaseModel):
-    # An answer holding a field its model does not name fails (500 in the tests), rather
-    # than losing the field without a word.
-    model_config = ConfigDict(extra="forbid")
-
-
-class BookedLoan(View):
+class BookedLoan(Answer):
     """A loan as the loan book holds it (the bank's own only)."""
 
     loan_id: UUID
@@ -44,7 +39,7 @@ class BookedLoan(View):
     premium_subsidy: int
 
 
-class Loan(View):
+class Loan(Answer):
     """A loan as its postings left it."""
 
     loan_ref: str | None
@@ -64,7 +59,7 @@ class Loan(View):
     version: int = Field(description="For If-Match")
 
 
-class Eligibility(View):
+class Eligibility(Answer):
     """Where a household stands for a product on a business day (the borrower's own
     rules — age, schooling — are judged when a bank posts the approval)."""
 
@@ -81,7 +76,7 @@ class Eligibility(View):
     reasons: list[str]
 
 
-class QuotaStanding(View):
+class QuotaStanding(Answer):
     county_code: str
     quota: int | None = Field(description="None: no quota allocated to the county yet")
     committed: int
@@ -89,7 +84,7 @@ class QuotaStanding(View):
     programme_committed: int
 
 
-class FundAccount(View):
+class FundAccount(Answer):
     fund_id: str
     balance: int
     contributed: int
@@ -98,13 +93,13 @@ class FundAccount(View):
     returned: int
 
 
-class WaitingClaim(View):
+class WaitingClaim(Answer):
     claim_id: UUID
     loan_id: UUID
     claimed: int
 
 
-class Fund(View):
+class Fund(Answer):
     fund_id: str
     balance: int
     contributed: int
@@ -113,7 +108,7 @@ class Fund(View):
     version: int
 
 
-class SubsidyLine(View):
+class SubsidyLine(Answer):
     """One settlement line: a bank, a county, a quarter."""
 
     bank_id: str
@@ -133,7 +128,7 @@ class Statement(SubsidyLine):
     paid_at: datetime | None
 
 
-class PortfolioRow(View):
+class PortfolioRow(Answer):
     """One bank, county or product (the one grouped by is set); amounts in fen, ratios of
     outstanding as decimal strings (README: the definitions)."""
 

@@ -5,18 +5,14 @@ decimal strings to four places (``"0.8125"``), never floats; money is integer fe
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from tuopin_eventkit.http import Answer
 
 Share = str | None  # a decimal to four places; None where there is nothing to divide by
 
 
-class View(BaseModel):
-    # An answer holding a field its model does not name fails (500 in the tests), rather
-    # than losing the field without a word.
-    model_config = ConfigDict(extra="forbid")
-
-
-class CentreRow(View):
+class CentreRow(Answer):
     centre_id: str
     name: str
     county_code: str
@@ -27,7 +23,7 @@ class CentreRow(View):
     withdrawal_reason: str | None
 
 
-class Programme(View):
+class Programme(Answer):
     programme_id: str
     centre_id: str
     title: str
@@ -44,7 +40,7 @@ class Programme(View):
     enrolments: dict[str, int] = Field(description="Enrolments by stage")
 
 
-class CertificateCheck(View):
+class CertificateCheck(Answer):
     """证书查询: what anyone may learn of a certificate."""
 
     issuer: str
@@ -62,14 +58,14 @@ class CertificateCheck(View):
     checked_on: date
 
 
-class RegionCoverage(View):
+class RegionCoverage(Answer):
     code: str
     households: int
     certified_households: int
     coverage: Share
 
 
-class Coverage(View):
+class Coverage(Answer):
     """Registered households with a member holding a valid certificate (the 2020 goal)."""
 
     level: Literal["county", "township", "village"]
@@ -82,7 +78,7 @@ class Coverage(View):
     regions: list[RegionCoverage]
 
 
-class HeldCertificate(View):
+class HeldCertificate(Answer):
     id_number_masked: str
     centre_id: str
     number: str
@@ -92,7 +88,7 @@ class HeldCertificate(View):
     issued_on: date
 
 
-class HouseholdCoverage(View):
+class HouseholdCoverage(Answer):
     household_id: str
     file_number: str
     county_code: str
@@ -109,7 +105,7 @@ class HouseholdCoverage(View):
     certificates: list[HeldCertificate]
 
 
-class WorkListRow(View):
+class WorkListRow(Answer):
     household_id: str
     file_number: str
     village_code: str
@@ -117,7 +113,7 @@ class WorkListRow(View):
     working_age_members: list[str] = Field(description="The registry's person ids")
 
 
-class WorkList(View):
+class WorkList(Answer):
     """工作清单: households with working-age members and no certificate yet."""
 
     within: str
@@ -126,19 +122,19 @@ class WorkList(View):
     rows: list[WorkListRow]
 
 
-class FarmersTrained(View):
+class FarmersTrained(Answer):
     trained: int
     target: int
     share_of_target: Share
 
 
-class LabourExport(View):
+class LabourExport(Answer):
     placements: int
     outside_province: int
     months_worked: int
 
 
-class Yearly(View):
+class Yearly(Answer):
     year: int
     enrolled: dict[str, int] = Field(description="Enrolments in the year, by programme kind")
     completed: dict[str, int]
@@ -150,7 +146,7 @@ class Yearly(View):
     labour_export: LabourExport
 
 
-class Figures(View):
+class Figures(Answer):
     people: int
     households: int
     placements: int
