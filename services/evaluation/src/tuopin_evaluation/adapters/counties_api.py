@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
+from tuopin_evaluation.adapters.views import CountySignals
 from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -34,6 +35,7 @@ async def standing(
 @router.get(
     "/counties/{county}/signals",
     tags=["signals"],
+    response_model=CountySignals,
     summary="Falsification signals (弄虚作假, seed 六 17), each with the households it flags",
 )
 async def county_signals(

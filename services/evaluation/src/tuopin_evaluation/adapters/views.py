@@ -57,3 +57,20 @@ class HouseholdEducation(Answer):
     granted_fen: int
     waived_fen: int
     members: list[Student]
+
+
+class Signal(Answer):
+    name: str
+    explanation: str = Field(description="What the pattern is and why assessors look for it")
+    threshold: dict[str, str | int] = Field(description="As set in reference/signals.json")
+    households: list[str] = Field(description="The households it flags")
+
+
+class CountySignals(Answer):
+    """弄虚作假的迹象 (seed 六.17): patterns assessors look for, reproducible from the log."""
+
+    county: str
+    as_of: date
+    known_at: datetime | None
+    source: str = Field(description="Where the thresholds come from")
+    signals: list[Signal]
