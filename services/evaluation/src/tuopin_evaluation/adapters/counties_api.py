@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
-from tuopin_evaluation.adapters.views import CountySignals
+from tuopin_evaluation.adapters.views import CountySignals, Targets
 from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -63,7 +63,13 @@ async def record(
     return respond(await runtime.execute("delisting", idempotency_key, request, command))
 
 
-@router.get("/targets", tags=["targets"], summary="Progress on the seed's targets (目标精准)")
+@router.get(
+    "/targets",
+    tags=["targets"],
+    response_model=Targets,
+    response_model_exclude_unset=True,  # each target's own terms only
+    summary="Progress on the seed's targets (目标精准)",
+)
 async def target_progress(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}$")] = "620000",

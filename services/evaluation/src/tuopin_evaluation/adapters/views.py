@@ -74,3 +74,30 @@ class CountySignals(Answer):
     known_at: datetime | None
     source: str = Field(description="Where the thresholds come from")
     signals: list[Signal]
+
+
+class TargetProgress(Answer):
+    """One of the seed's targets (reference/targets.json) and where the region stands."""
+
+    name: str
+    description: str
+    quote: str = Field(description="The seed's own sentence")
+    source: str
+    year: int | None = None
+    years: list[int] | None = None
+    by: int | None = Field(None, description="The year it is due by")
+    at_least: int | None = None
+    at_least_yuan: str | None = None
+    applies_to: str | None = Field(None, description="The level it is judged for")
+    value: int | str | dict[str, int | str | None] | None = Field(
+        description="The figure: a number, a yuan amount, or figures by name or year"
+    )
+    met: bool | None = Field(description="None: not judged (too early, or not this level)")
+    people: int | None = None
+    note: str | None = None
+
+
+class Targets(Answer):
+    region: str
+    as_of: date
+    targets: list[TargetProgress]
