@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
-from tuopin_evaluation.adapters.views import CountySignals, Targets
+from tuopin_evaluation.adapters.views import CountySignals, DelistingStanding, Targets
 from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -20,7 +20,11 @@ router = Router(prefix="/v1", tags=["delisting"])
 County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]
 
 
-@router.get("/counties/{county}/delisting", summary="Delisting standing (摘帽), every test shown")
+@router.get(
+    "/counties/{county}/delisting",
+    response_model=DelistingStanding,
+    summary="Delisting standing (摘帽), every test shown",
+)
 async def standing(
     county: County,
     runtime: RuntimeDep,

@@ -101,3 +101,15 @@ class Targets(Answer):
     region: str
     as_of: date
     targets: list[TargetProgress]
+
+
+class DelistingStanding(Answer):
+    """A county's delisting (摘帽) standing on a day: every test, passed or not."""
+
+    county_code: str
+    as_of: date
+    known_at: datetime | None
+    rule_set: str
+    eligible: bool
+    assessment_id: UUID | None = Field(description="The third-party assessment it rests on")
+    criteria: list[Criterion]
