@@ -26,6 +26,7 @@ from tuopin_eventkit.http import (
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.http import Body
 from tuopin_loans.adapters.postings import Months
 from tuopin_loans.application import mutual_aid, mutual_aid_book
@@ -113,6 +114,7 @@ async def repay(
 
 @router.get(
     "/villages/{village_code}/mutual-aid",
+    response_model=v.MutualAidFund,
     summary="The fund: balance, size by source, lent and outstanding, households served, "
     "overdue on a day, the target and whether it is met",
 )
@@ -128,7 +130,11 @@ async def standing(
     return found
 
 
-@router.get("/villages/{village_code}/mutual-aid/loans", summary="The fund's loans (借款台账)")
+@router.get(
+    "/villages/{village_code}/mutual-aid/loans",
+    response_model=list[v.MutualAidLoan],
+    summary="The fund's loans (借款台账)",
+)
 async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
         return await mutual_aid_book.member_loans(conn, village_code)
@@ -147,6 +153,7 @@ async def fund_history(
 
 @router.get(
     "/mutual-aid",
+    response_model=v.MutualAidFunds,
     summary="Village funds of a county (or the province) against the 500,000-yuan target",
 )
 async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -> dict[str, Any]:

@@ -151,3 +151,63 @@ class PortfolioRow(Answer):
     subsidy_paid: int
     compensation_claimed: int
     compensation_paid: int
+
+
+class MutualAidFund(Answer):
+    """村级互助资金: a village's fund on a day, against the 500,000-yuan target."""
+
+    village_code: str
+    county_code: str
+    opened_on: date
+    balance: int
+    capital: int
+    contributed: int
+    contributed_by_source: dict[str, int]
+    lent: int
+    repaid: int
+    fees: int
+    outstanding: int
+    households_served: int
+    as_of: date
+    known_at: datetime | None
+    overdue_loans: int
+    overdue_principal: int
+    target: int
+    target_met: bool
+
+
+class MutualAidLoan(Answer):
+    """One line of the fund's 借款台账."""
+
+    loan_id: UUID
+    village_code: str
+    household_id: UUID
+    amount: int
+    term_months: int
+    fee_rate: str
+    lent_on: date
+    due_on: date
+    outstanding: int
+    fees_paid: int
+
+
+class VillageFund(Answer):
+    village_code: str
+    county_code: str
+    capital: int
+    balance: int
+    outstanding: int
+    target: int
+    shortfall: int
+    target_met: bool
+
+
+class MutualAidFunds(Answer):
+    """The village funds of a county (or the province) against the target."""
+
+    county_code: str | None
+    target: int
+    funds: int
+    meeting_target: int
+    capital: int
+    villages: list[VillageFund]
