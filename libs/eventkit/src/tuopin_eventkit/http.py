@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -267,15 +267,27 @@ async def history(
     )
 
 
+class Health(Answer):
+    status: Literal["ok"]
+
+
+class Readiness(Answer):
+    """Ready: both reachable (else 503, a problem naming which is not)."""
+
+    status: Literal["ready"]
+    database: str
+    broker: str
+
+
 def ops_router() -> APIRouter:
     router = Router(tags=["operations"])
     refresh = MetricsRefresh()
 
-    @router.get("/healthz", summary="The process is alive")
+    @router.get("/healthz", summary="The process is alive", response_model=Health)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database and broker reachable", response_model=None)
+    @router.get("/readyz", summary="Database and broker reachable", response_model=Readiness)
     async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, str]:
         checks = {
             "database": await _check(ping(runtime.engine)),
