@@ -17,6 +17,7 @@ from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    CSV_DOWNLOAD,
     AsOf,
     History,
     IdempotencyKey,
@@ -356,7 +357,7 @@ async def portfolio(
         return await reports.portfolio(conn, group, bank_id, as_of, known_at, county_code)
 
 
-@router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
+@router.get("/reports/portfolio.csv", **CSV_DOWNLOAD, tags=["reports"], summary="The same, as CSV")
 async def portfolio_csv(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,

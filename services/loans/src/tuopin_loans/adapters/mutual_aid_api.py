@@ -14,6 +14,7 @@ from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    CSV_DOWNLOAD,
     AsOf,
     History,
     IdempotencyKey,
@@ -170,7 +171,7 @@ async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -
     }
 
 
-@router.get("/mutual-aid.csv", summary="The same villages, as CSV")
+@router.get("/mutual-aid.csv", **CSV_DOWNLOAD, summary="The same villages, as CSV")
 async def villages_csv(runtime: RuntimeDep, county_code: CountyCode | None = None) -> Response:
     rows = (await villages(runtime, county_code))["villages"]
     return csv_records(rows, f"mutual-aid-{county_code or 'province'}.csv", ["village_code"])

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
-from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
+from tuopin_eventkit.http import CSV_DOWNLOAD, AsOf, KnownAt, Router, csv_table
 from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_training.adapters import views as v
 from tuopin_training.application import coverage, labour, queries
@@ -84,7 +84,7 @@ async def work_list(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> di
     return {"within": code, "as_of": day, "households": len(rows), "rows": rows}
 
 
-@router.get("/work-list.csv", tags=["coverage"], summary="The work list as CSV")
+@router.get("/work-list.csv", **CSV_DOWNLOAD, tags=["coverage"], summary="The work list as CSV")
 async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> Response:
     async with runtime.reader.connect() as conn:
         rows = await coverage.work_list(conn, code, as_of or today())
@@ -125,7 +125,12 @@ async def labour_transfer(
         return await labour.report(conn, region, year, as_of or today(), known_at)
 
 
-@router.get("/labour-transfer.csv", tags=["labour transfer"], summary="Labour transfer as CSV")
+@router.get(
+    "/labour-transfer.csv",
+    **CSV_DOWNLOAD,
+    tags=["labour transfer"],
+    summary="Labour transfer as CSV",
+)
 async def labour_transfer_csv(
     region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
     known_at: KnownAt = None,
