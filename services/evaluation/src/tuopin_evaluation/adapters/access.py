@@ -53,6 +53,9 @@ warning = looked_up(_warning, path="warning_id")
 
 ACCESS: AccessRules = {
     "GET /dashboard": public(),
+    # Where the page fetches the loans figures: any signed-in viewer (the page asks with its
+    # token, so the public endpoints' rate limit does not count it).
+    "GET /dashboard/config": Rule(Access.SIGNED_IN),
     "GET /dashboard/{name}": public(),
     # Signing in is for those not signed in yet; the development form is off when deployed.
     "GET /signin": public(),
