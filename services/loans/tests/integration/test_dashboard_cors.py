@@ -41,18 +41,17 @@ async def test_loans_answers_the_dashboards_preflight_and_no_other_origins(
             assert "access-control-allow-origin" not in refused.headers, other
 
         # The request itself: the province's total, readable by the page.
-        answer = await client.get(PORTFOLIO, params={"group": "total"},
-                                  headers={"Origin": DASHBOARD, **bearer(AuthSettings(), ADMIN)})  # fmt: skip
+        staff, county = bearer(AuthSettings(), ADMIN), bearer(AuthSettings(), officer)
+        total = {"group": "total"}
+        answer = await client.get(PORTFOLIO, params=total, headers={"Origin": DASHBOARD, **staff})
         assert answer.status_code == 200, answer.text
         assert answer.headers["access-control-allow-origin"] == DASHBOARD
         assert answer.json()[0]["total"] == "620000"
         # A county officer asking for the province is refused, and the page can read why.
-        refused = await client.get(PORTFOLIO, params={"group": "total"},
-                                   headers={"Origin": DASHBOARD, **bearer(AuthSettings(), officer)})  # fmt: skip
+        refused = await client.get(PORTFOLIO, params=total, headers={"Origin": DASHBOARD, **county})
         assert refused.status_code == 403
         assert refused.headers["access-control-allow-origin"] == DASHBOARD
-        stranger = await client.get(PORTFOLIO, headers={"Origin": "https://evil.example",
-                                                        **bearer(AuthSettings(), ADMIN)})  # fmt: skip
+        stranger = await client.get(PORTFOLIO, headers={"Origin": "https://evil.example", **staff})
         assert "access-control-allow-origin" not in stranger.headers
 
 

@@ -172,8 +172,9 @@ async def _sums(
     if county_code is not None:
         query = query.where(t.county_code == county_code)
     found = await conn.execute(query)
-    if column is None:
-        return {total: (int(r[0]), int(r[1])) for r in found}
+    if column is None:  # no GROUP BY: exactly one line
+        issued_sum, paid_sum = found.one()
+        return {total: (int(issued_sum), int(paid_sum))}
     return {r[0]: (int(r[1]), int(r[2])) for r in found}
 
 
