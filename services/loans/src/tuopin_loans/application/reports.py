@@ -173,8 +173,8 @@ async def _sums(
         query = query.where(t.county_code == county_code)
     found = await conn.execute(query)
     if column is None:  # no GROUP BY: exactly one line
-        issued_sum, paid_sum = found.one()
-        return {total: (int(issued_sum), int(paid_sum))}
+        line = found.one()
+        return {total: (int(line[0]), int(line[1]))}
     return {r[0]: (int(r[1]), int(r[2])) for r in found}
 
 
