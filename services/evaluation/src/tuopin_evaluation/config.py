@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
@@ -29,6 +30,9 @@ class EvaluationSettings(ServiceSettings):
             raise ValueError(f"loans_url must be an http(s) address, not {url!r}")
         if parts.query or parts.fragment or parts.username or parts.password:
             raise ValueError("loans_url takes no query, fragment or credentials")
+        # Its origin goes into the page's Content-Security-Policy: a host and port, no more.
+        if not re.fullmatch(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?", parts.netloc):
+            raise ValueError(f"loans_url's host is not a host name and port: {parts.netloc!r}")
         return url.rstrip("/")
 
     @property
