@@ -541,7 +541,8 @@
     }
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
-    const response = await fetch(url, { headers, mode: "cors", credentials: "omit" });
+    // A loans service that never answers must not hold the page: unreachable after 15 s.
+    const response = await fetch(url, { headers, mode: "cors", credentials: "omit", signal: AbortSignal.timeout(15000) });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
       const failure = new Error(`${path}: ${response.status} ${(body && (body.title || body.detail)) || response.statusText}`);
