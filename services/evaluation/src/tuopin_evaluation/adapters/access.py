@@ -56,6 +56,8 @@ ACCESS: AccessRules = {
     # the dashboard many times a minute without meeting the public rate limit.
     "GET /dashboard": public(rate_limited=False),
     "GET /dashboard/{name}": public(rate_limited=False),
+    # Where the page fetches the loans figures: any signed-in viewer.
+    "GET /dashboard/config": Rule(Access.SIGNED_IN),
     # Signing in is for those not signed in yet; the development form is off when deployed.
     "GET /signin": public(rate_limited=False),
     "GET /signin/config": public(rate_limited=False),
