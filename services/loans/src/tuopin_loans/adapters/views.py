@@ -129,12 +129,13 @@ class Statement(SubsidyLine):
 
 
 class PortfolioRow(Answer):
-    """One bank, county or product (the one grouped by is set); amounts in fen, ratios of
-    outstanding as decimal strings (README: the definitions)."""
+    """One bank, county or product, or the total (the one grouped by is set); amounts in
+    fen, ratios of outstanding as decimal strings (README: the definitions)."""
 
     bank: str | None = None
     county: str | None = None
     product: LoanProduct | None = None
+    total: str | None = Field(None, description="The province (620000) or the county named")
     loans_disbursed: int
     disbursed: int
     outstanding: int
