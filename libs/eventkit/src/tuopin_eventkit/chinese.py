@@ -42,7 +42,25 @@ class Catalogue:
         return len(self.patterns)
 
     def chinese(self, message: str) -> str | None:
-        """The message in Chinese, or ``None`` when no pattern matches it whole."""
+        """The message in Chinese, or ``None`` when no pattern matches it whole (nor any
+        of the messages it joins with "; ")."""
+        if (said := self._match(message)) is not None or "; " not in message:
+            return said
+        # Several messages in one ("…; …"), each the longest run of parts a pattern knows
+        # (a message may hold "; " itself): each said, "；" between.
+        parts, runs, start = message.split("; "), [], 0
+        while start < len(parts):
+            for end in range(len(parts), start, -1):
+                run = "; ".join(parts[start:end])
+                if (said := self._match(run)) is not None:
+                    break
+            else:
+                run, said, end = parts[start], None, start + 1
+            runs.append(said or run)
+            start = end
+        return "；".join(runs) if has_chinese("".join(runs)) else None
+
+    def _match(self, message: str) -> str | None:
         for pattern, template in self.patterns:
             if found := pattern.fullmatch(message):
                 said = {
@@ -51,10 +69,6 @@ class Catalogue:
                 }
                 chinese = template.format(**said)
                 return chinese if has_chinese(chinese) else None  # "[rule] …" said nothing
-        if "; " in message:  # several messages in one ("…; …"): each said, "；" between
-            parts = [(self.chinese(part), part) for part in message.split("; ")]
-            if any(zh for zh, _ in parts):
-                return "；".join(zh or part for zh, part in parts)
         return None
 
     def beside(self, message: str) -> str:

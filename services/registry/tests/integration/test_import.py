@@ -191,6 +191,13 @@ async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_word
         ),
     )
     assert over_http.status_code == 422
+    in_chinese = await client.post(
+        "/v1/households",
+        json=filing(
+            members=[member(), member("head", **second_head)], secondary_causes=["illness"]
+        ),
+        headers={"Accept-Language": "zh-CN"},
+    )
 
     home = household("621121-0001", secondary_causes="因病")
     path = write_csv(tmp_path / "export.csv", rows(home, person(), person("户主", **second_head)))
@@ -205,10 +212,20 @@ async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_word
     assert over_http.json()["detail"] == "; ".join(
         [errors[3, "relation"], errors[2, "secondary_causes"]]
     )
-    assert [line[3] for line in csv.reader(report.errors_csv(REPORTED).splitlines()[1:])] == [
-        "illness 已是主要致贫原因，不能再列为其他致贫原因",
+    reported = [line[3] for line in csv.reader(report.errors_csv(REPORTED).splitlines()[1:])]
+    assert reported == [
+        "“因病”已是主要致贫原因，不能再列为其他致贫原因",
         "一户须有且只有一名户主，此户有 2 名",
     ]
+    # The same Chinese over HTTP (one catalogue): the detail, and each violation listed
+    # with its field and member as the report lists it by column and row.
+    said = in_chinese.json()
+    assert said["detail"].startswith("；".join(reversed(reported)) + "（")
+    assert [(v["field"], v.get("member"), v["message"]) for v in said["violations"]] == [
+        ("relation", 1, f"{reported[1]}（{errors[3, 'relation']}）"),
+        ("secondary_causes", None,
+         f"{reported[0]}（{errors[2, 'secondary_causes']}）"),
+    ]  # fmt: skip
 
 
 async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:

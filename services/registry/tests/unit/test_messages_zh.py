@@ -26,7 +26,7 @@ def test_every_message_the_registry_raises_is_said_in_chinese() -> None:
          "a household has exactly one head, not 2",
          "村 621121100201 不属于县 621122；一户须有且只有一名户主，此户有 2 名"),
         ("illness is the primary cause; it cannot be secondary too",
-         "因病 已是主要致贫原因，不能再列为其他致贫原因"),
+         "“因病”已是主要致贫原因，不能再列为其他致贫原因"),
         ("the public notice (公示) lasts at least 7 days", "公示期不得少于 7 天"),
         ("no household 42 as of 2016-01-01", "未找到贫困户 42（截至 2016-01-01）"),
     ],

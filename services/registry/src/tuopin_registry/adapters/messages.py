@@ -69,7 +69,7 @@ REFUSALS: Final = [
     (r"a household has exactly one head, not (?P<n>\d+)", "一户须有且只有一名户主，此户有 {n} 名"),
     (r"the same person appears twice in the household", "同一人在本户中出现两次"),
     (r"(?P<c>\S+) is the primary cause; it cannot be secondary too",
-     "{c} 已是主要致贫原因，不能再列为其他致贫原因"),
+     "“{c}”已是主要致贫原因，不能再列为其他致贫原因"),
     (r"a secondary cause is listed twice", "其他致贫原因重复列出"),
     # people (application.commands, application.people, the people API)
     (r"(?P<f>\S+) disagrees with ID number (?P<p>\S+)", "{f}与身份证号码（{p}）不符"),
