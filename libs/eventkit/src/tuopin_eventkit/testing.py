@@ -285,29 +285,29 @@ def envelope(
 
 # --- Chinese first: every refusal a package can say has its Chinese ---------------------
 
-# The refusals raised with their message first (and a service's own subclasses of them).
-MESSAGE_FIRST = frozenset({
-    "RuleViolation", "Conflict", "NotFound", "Unauthenticated", "Forbidden",
-    "PolicyUnavailable", "NoRulesInForce",
-})  # fmt: skip
+# The kernel's refusals, raised with their message first (a service names its own: the
+# subclasses and exceptions it answers as problems, ``raising=``).
+MESSAGE_FIRST = frozenset({"RuleViolation", "Conflict", "NotFound", "Unauthenticated", "Forbidden"})
 SAMPLE = "7"  # what a variable part of a message is taken to be
 ENGLISH_PHRASE = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,})+\b")
 
 
-def raised_messages(package: Path) -> dict[str, str]:
+def raised_messages(package: Path, raising: Iterable[str] = ()) -> dict[str, str]:
     """Every message the package's code refuses with, each variable part as ``SAMPLE``,
     by where it is raised: its refusals (``MESSAGE_FIRST``, ``InvalidTransition``,
     ``HTTPException``, a ``Refused(rule, detail)``), the filing ``Violation``s and the
     failed rules a check lists (``failed.append``, ``return [f"rule: …"]``). A helper that
     passes its argument into a message (``self._transition("start assistance", on)``) is
-    followed to each call with that argument written out."""
+    followed to each call with that argument written out. ``raising``: the service's own
+    exceptions answered as problems with their message (``UnreadableFile``)."""
+    first = MESSAGE_FIRST | set(raising)
     trees = {path: ast.parse(path.read_text(), str(path)) for path in sorted(package.rglob("*.py"))}
     forwarding: dict[str, tuple[list[str], list[ast.expr]]] = {}
     for tree in trees.values():
         for fn in ast.walk(tree):
             if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 params = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
-                said = [m for node in ast.walk(fn) if (m := _message(node)) is not None]
+                said = [m for node in ast.walk(fn) if (m := _message(node, first)) is not None]
                 used = [
                     m
                     for m in said
@@ -326,7 +326,7 @@ def raised_messages(package: Path) -> dict[str, str]:
         }  # fmt: skip
         for node in ast.walk(tree):
             where = f"{path.name}:{getattr(node, 'lineno', 0)}"
-            if (message := _message(node)) is not None:
+            if (message := _message(node, first)) is not None:
                 found.setdefault(_render(message, named), where)
             if isinstance(node, ast.Call) and (name := _called(node)) in forwarding:
                 params, messages = forwarding[name]
@@ -340,12 +340,14 @@ def raised_messages(package: Path) -> dict[str, str]:
     return {m: w for m, w in found.items() if m.strip(f"{SAMPLE} :;[]()") != ""}
 
 
-def untranslated(package: Path, catalogue: Any, ignore: Iterable[str] = ()) -> list[str]:
+def untranslated(
+    package: Path, catalogue: Any, ignore: Iterable[str] = (), raising: Iterable[str] = ()
+) -> list[str]:
     """The package's messages (``raised_messages``) its catalogue leaves unsaid in Chinese
     or half said (an English phrase left over): empty when every one is translated.
     ``ignore``: samples that stand for no real message (checked by their real forms)."""
     missing = []
-    for message, where in raised_messages(package).items():
+    for message, where in raised_messages(package, raising).items():
         if message in ignore:
             continue
         said = catalogue.chinese(message)
@@ -361,7 +363,7 @@ def _called(node: ast.Call) -> str | None:
     return None
 
 
-def _message(node: ast.AST) -> ast.expr | None:
+def _message(node: ast.AST, first: frozenset[str] | set[str] = MESSAGE_FIRST) -> ast.expr | None:
     """The message expression a refusal or a failed rule is written with, if ``node`` is one."""
     if isinstance(node, ast.Return) and isinstance(node.value, ast.List):
         items = [i for i in node.value.elts if re.match(r"[a-z_]+: ", _render(i, {}))]
@@ -369,7 +371,7 @@ def _message(node: ast.AST) -> ast.expr | None:
     if not isinstance(node, ast.Call):
         return None
     name, args = _called(node), node.args
-    if name in MESSAGE_FIRST and args:
+    if name in first and args:
         return args[0]
     if name == "HTTPException":
         return (

@@ -19,7 +19,7 @@ SAID = MESSAGES + KERNEL
 
 
 def test_every_message_loans_raises_is_said_in_chinese() -> None:
-    assert untranslated(Path(tuopin_loans.__file__).parent, SAID) == []
+    assert untranslated(Path(tuopin_loans.__file__).parent, SAID, raising={"NoRulesInForce"}) == []
 
 
 @pytest.mark.parametrize(

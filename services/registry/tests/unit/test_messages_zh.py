@@ -1,6 +1,7 @@
 """Chinese first: every refusal the registry can answer, and every error of the import's
 report, has its Chinese in the registry's catalogue (the English kept beside it)."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,10 +10,16 @@ import tuopin_registry
 from tuopin_eventkit.problems import KERNEL
 from tuopin_eventkit.testing import untranslated
 from tuopin_registry.adapters.messages import MESSAGES, REPORTED
+from tuopin_registry.application.people import Erased
 
 
 def test_every_message_the_registry_raises_is_said_in_chinese() -> None:
-    assert untranslated(Path(tuopin_registry.__file__).parent, MESSAGES + KERNEL) == []
+    # UnreadableFile: a whole file refused (422); Bad: a cell's error in the report.
+    raising = {"UnreadableFile", "Bad"}
+    package = Path(tuopin_registry.__file__).parent
+    assert untranslated(package, MESSAGES + KERNEL, raising=raising) == []
+    erased = str(Erased("p-1", datetime(2020, 5, 1, tzinfo=UTC)))  # said by its class
+    assert MESSAGES.chinese(erased) == "此人（p-1）的身份信息已于 2020-05-01 应本人申请删除"
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,8 @@ REFUSALS: Final = [
     # people (application.commands, application.people, the people API)
     (r"(?P<f>\S+) disagrees with ID number (?P<p>\S+)", "{f}与身份证号码（{p}）不符"),
     (r"the details of person (?P<p>\S+) were erased", "此人（{p}）的身份信息已删除"),
+    (r"the identity of person (?P<p>\S+) was erased on (?P<d>\S+)",
+     "此人（{p}）的身份信息已于 {d} 应本人申请删除"),
     (r"person (?P<p>\S+) is already a member of household (?P<h>\S+)",
      "此人（{p}）已是贫困户 {h} 的成员"),
     (r"file number (?P<f>.+) is already registered", "户编号 {f} 已建档"),
@@ -107,8 +109,20 @@ REFUSALS: Final = [
     (r"no import (?P<i>\S+)", "未找到导入批次 {i}"),
 ]  # fmt: skip
 
-# The import's own errors (cells, rows, the batch): each is a row's entry in the report.
+# The import's own errors (cells, rows, the batch): each is a row's entry in the report;
+# a file it cannot read at all is refused whole (422 unreadable-file).
 IMPORT: Final = [
+    (r"cannot read (?P<f>.+): (?P<why>.+)", "无法读取文件 {f}：{why}"),
+    (r"an XLS \(Excel 97–2003\) file: save it as XLSX or CSV",
+     "这是 XLS（Excel 97–2003）文件：请另存为 XLSX 或 CSV 后再导入"),
+    (r"neither a CSV nor an XLSX file", "既不是 CSV 文件，也不是 XLSX 文件"),
+    (r"not a readable CSV file: (?P<why>.+)", "无法读取的 CSV 文件：{why}"),
+    (r"not a readable XLSX file: (?P<why>.+)", "无法读取的 XLSX 文件：{why}"),
+    (r"no header row naming the file number \(户编号 or file_number\) and the ID number "
+     r"\(证件号码 or id_number\) in the first (?P<n>\d+) rows",
+     "前 {n} 行中没有表头行：表头须含户编号（或 file_number）和证件号码（或 id_number）"),
+    (r"two columns hold (?P<name>\S+): (?P<a>.+) and (?P<b>.+)", "两列都对应 {name}：{a} 和 {b}"),
+    (r"missing columns: (?P<names>.+)", "缺少以下列：{names}"),
     (r"not filed: another row of this household has errors", "未建档：本户其他行有错误（见上）"),
     (r"is required", "必填，不能为空"),
     (r"a NUL character is not allowed", "不允许含有 NUL 字符"),
