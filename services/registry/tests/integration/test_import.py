@@ -440,6 +440,7 @@ def test_the_command_line_imports_reports_and_exits_1_on_rejections_2_on_an_unre
     (tmp_path / "notes.csv").write_text("just,some\nnotes,here\n")
     unreadable = CliRunner().invoke(cli, ["import", str(tmp_path / "notes.csv")])
     assert unreadable.exit_code == 2
+    assert "前 20 行中没有表头行" in unreadable.output  # Chinese first, the English beside
     assert "no header row" in unreadable.output
 
 
