@@ -38,9 +38,6 @@ class Catalogue:
         both.patterns = [*self.patterns, *other.patterns]
         return both
 
-    def __len__(self) -> int:
-        return len(self.patterns)
-
     def chinese(self, message: str) -> str | None:
         """The message in Chinese, or ``None`` when no pattern matches it whole (nor any
         of the messages it joins with "; ")."""
