@@ -20,21 +20,28 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 
 class Catalogue:
     """English messages → Chinese, with the words the templates share. ``worded``: the
-    groups that are a word followed by a code ("region 621121" → "地区 621121")."""
+    groups that are a word followed by a code ("region 621121" → "地区 621121");
+    ``verbatim``: the groups kept as written (a rule's name: "[county] …" stays a code)."""
 
     def __init__(
         self,
         patterns: Iterable[tuple[str, str]] = (),
         words: Mapping[str, str] | None = None,
         worded: Iterable[str] = (),
+        verbatim: Iterable[str] = (),
     ) -> None:
         self.patterns = [(re.compile(p, re.DOTALL), zh) for p, zh in patterns]
         self.words = dict(words or {})
         self.worded = frozenset(worded)
+        self.verbatim = frozenset(verbatim)
 
     def __add__(self, other: "Catalogue") -> "Catalogue":
         """Both, ``self``'s patterns tried first (put the specific before the general)."""
-        both = Catalogue(words={**other.words, **self.words}, worded=self.worded | other.worded)
+        both = Catalogue(
+            words={**other.words, **self.words},
+            worded=self.worded | other.worded,
+            verbatim=self.verbatim | other.verbatim,
+        )
         both.patterns = [*self.patterns, *other.patterns]
         return both
 
@@ -74,6 +81,8 @@ class Catalogue:
         return f"{said}（{message}）" if said else message
 
     def _say(self, name: str, value: str, within: int) -> str:
+        if name in self.verbatim:
+            return value
         if value in self.words:
             return self.words[value]
         if name in self.worded:

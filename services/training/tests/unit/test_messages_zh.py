@@ -31,6 +31,8 @@ def test_every_message_training_raises_is_said_in_chinese() -> None:
                      "两后生 vocational education lasts 24–36 months, not 6")),
          "[two-after-school-duration] 两后生职业教育学制为 24–36 个月，而不是 6 个月"),
         ("cannot drop out: the enrolment is completed", "报名当前为“已结业”，不能退学"),
+        (str(Refused("county", "the student's household is in county 621121, not 621122")),
+         "[county] 该生家庭所在县为 621121，不是 621122"),  # the rule's name stays a code
         ("household h-1 is not registered (未建档立卡)", "贫困户 h-1 未建档立卡"),
     ],
 )  # fmt: skip

@@ -105,4 +105,4 @@ REFUSALS: Final = [
      "该生 {y} 学年的{kind}已登记（{d} 决定）"),
 ]  # fmt: skip
 
-MESSAGES: Final = Catalogue([*REFUSALS, *REASONS], WORDS)
+MESSAGES: Final = Catalogue([*REFUSALS, *REASONS], WORDS, verbatim={"rule"})  # a code
