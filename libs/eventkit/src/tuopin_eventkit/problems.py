@@ -283,8 +283,9 @@ def _item(item: Any, catalogue: Catalogue) -> Any:
 
 class Localised:
     """Every problem answer (whoever made it: a route, the kernel, a middleware) in the
-    caller's language: its title, and its detail where the kernel wrote it, in Chinese with
-    the English beside it when Accept-Language prefers Chinese. Problems say
+    caller's language: its title, its detail and each message its extensions list, in
+    Chinese with the English beside it when Accept-Language prefers Chinese, as
+    ``catalogue`` (the service's and the kernel's) says them. Problems say
     ``Vary: Accept-Language`` either way."""
 
     def __init__(self, app: ASGIApp, catalogue: Catalogue = KERNEL) -> None:
