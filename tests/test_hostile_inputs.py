@@ -19,7 +19,8 @@ command handlers and their aggregates rather than stopping at a 404.
   schemathesis (valid and invalid) aimed at the seeded aggregate, or the example with one
   or two values replaced by boundary, hostile, random or wrongly typed ones. Derandomized:
   every run tries the same requests. Every answer must be below 500, and a 4xx must leave
-  the event store's head where it was.
+  the event store's head where it was and say its refusal in Chinese (issue 17: the
+  requests prefer zh-CN; a detail or listed message left in English fails the route).
 """
 
 import asyncio
@@ -52,6 +53,7 @@ from tuopin_contracts.events import registry as reg
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.auth import Principal, Role
+from tuopin_eventkit.chinese import has_chinese
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.runtime import ServiceSpec
@@ -131,7 +133,11 @@ class World:
         self.seeds.setdefault(request.key, []).append(request)
 
     async def send(self, request: Request) -> httpx.Response:
-        headers = {"Idempotency-Key": f"prop-{uuid4()}", **bearer(self.auth, request.who)}
+        headers = {
+            "Idempotency-Key": f"prop-{uuid4()}",
+            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",  # a refusal's words: said in Chinese
+            **bearer(self.auth, request.who),
+        }
         query = {k: v for k, v in request.query.items() if v is not None}
         if request.upload is not None:
             files = {"file": ("export.csv", request.upload.encode("utf-8", "surrogatepass"))}
@@ -1192,6 +1198,22 @@ def _at(document: Any, path: tuple[Any, ...]) -> Any:
 Call = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
+def unsaid_in_chinese(answer: httpx.Response) -> list[str]:
+    """A refusal's texts (its detail, and each message a list of it holds) that the
+    service's catalogue and the kernel's left in English, though Chinese was preferred."""
+    if answer.status_code < 400 or "problem+json" not in answer.headers.get("content-type", ""):
+        return []
+    problem = answer.json()
+    texts = [problem.get("detail"), problem.get("title")]
+    texts += [
+        item.get("message") if isinstance(item, dict) else item
+        for name, value in problem.items()
+        if name not in ("errors", "rules") and isinstance(value, list)  # schema msgs, codes
+        for item in value
+    ]
+    return [t for t in texts if isinstance(t, str) and not has_chinese(t)]
+
+
 def described(request: Request) -> str:
     """The request, for a failure's message (bodies cut at 600 characters)."""
     sent = request.upload if request.upload is not None else request.body
@@ -1219,6 +1241,8 @@ def properties(w: World, call: Call) -> tuple[dict[str, str], Counter[str]]:
         answered[f"{answer.status_code // 100}xx"] += 1
         said = f"{described(request)}\nanswered {answer.status_code} {answer.text[:300]}"
         assert answer.status_code < 500, said
+        unsaid = unsaid_in_chinese(answer)
+        assert not unsaid, f"{said}\nnot in Chinese: {unsaid}"
         now = await w.head()
         if answer.status_code >= 400:
             assert now == head[0], f"{said}\nand the head moved {head[0]} → {now}"

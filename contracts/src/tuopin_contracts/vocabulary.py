@@ -128,3 +128,38 @@ class LoanProduct(StrEnum):
     HOUSING = "housing"  # 危房改造贷款
     RELOCATION = "relocation"  # 易地扶贫搬迁贷款
     STUDENT = "student"  # 生源地信用助学贷款
+
+
+# The codes said in Chinese, for the services' messages (their catalogues share these): a
+# household's standing, the loan kinds, the causes of poverty, a member's schooling.
+ZH: dict[str, str] = {
+    HouseholdStatus.IDENTIFIED: "已识别（建档立卡）",
+    HouseholdStatus.ASSISTING: "帮扶中",
+    HouseholdStatus.EXIT_PROPOSED: "拟退出",
+    HouseholdStatus.EXIT_PUBLICISED: "退出公示中",
+    HouseholdStatus.EXITED: "已脱贫（销号）",
+    HouseholdStatus.RETURNED: "返贫",
+    HouseholdStatus.REMOVED: "识别不准已清退",
+    LoanProduct.MICROCREDIT: "扶贫小额信贷",
+    LoanProduct.HOUSING: "危房改造贷款",
+    LoanProduct.RELOCATION: "易地扶贫搬迁贷款",
+    LoanProduct.STUDENT: "生源地信用助学贷款",
+    PovertyCause.ILLNESS: "因病",
+    PovertyCause.DISABILITY: "因残",
+    PovertyCause.SCHOOLING: "因学",
+    PovertyCause.DISASTER: "因灾",
+    PovertyCause.LACK_OF_LAND: "缺土地",
+    PovertyCause.LACK_OF_WATER: "缺水",
+    PovertyCause.LACK_OF_TECHNOLOGY: "缺技术",
+    PovertyCause.LACK_OF_LABOUR: "缺劳力",
+    PovertyCause.LACK_OF_FUNDS: "缺资金",
+    PovertyCause.LACK_OF_TRANSPORT: "交通条件落后",
+    PovertyCause.OWN_EFFORT: "自身发展动力不足",
+    Schooling.NOT_IN_SCHOOL: "非在校生",
+    Schooling.PRESCHOOL: "学前教育",
+    Schooling.PRIMARY: "小学",
+    Schooling.JUNIOR_SECONDARY: "初中",
+    Schooling.SENIOR_SECONDARY: "高中",
+    Schooling.VOCATIONAL: "中职",
+    Schooling.TERTIARY: "高职或本科",
+}

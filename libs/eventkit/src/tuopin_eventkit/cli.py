@@ -43,10 +43,12 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
 
     @app.command()
     def serve(
-        host: str | None = typer.Option(None, help="Overrides the configured host"),
-        port: int | None = typer.Option(None, help="Overrides the configured port"),
+        host: str | None = typer.Option(None, help="覆盖配置的主机。Overrides the configured host"),
+        port: int | None = typer.Option(None, help="覆盖配置的端口。Overrides the configured port"),
     ) -> None:
-        """Run the HTTP API with its outbox relay and projections."""
+        """运行 HTTP 接口。Run the HTTP API.
+
+        连同发件箱转发和投影。With its outbox relay and projections."""
         settings = spec.settings()
         settings.host = host or settings.host
         settings.port = port or settings.port
@@ -65,8 +67,10 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         )
 
     @app.command()
-    def migrate(revision: str = typer.Argument("heads", help="Target revision")) -> None:
-        """Bring the database schema up to a revision (all heads by default)."""
+    def migrate(revision: str = typer.Argument("heads", help="目标版本。Target revision")) -> None:
+        """升级数据库结构。Migrate the database schema.
+
+        升级到指定版本（默认全部最新）。Up to a revision (all heads by default)."""
 
         async def run() -> None:
             runtime = Runtime.open(spec, spec.settings())
@@ -79,8 +83,13 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
         typer.echo(f"{spec.name}: migrated to {revision}")
 
     @app.command()
-    def rebuild(projection: str = typer.Argument(..., help="Projection name")) -> None:
-        """Drop a read model and replay it from its source (stop the service first)."""
+    def rebuild(
+        projection: str = typer.Argument(..., help="投影（读模型）名称。Projection name"),
+    ) -> None:
+        """重建读模型。Rebuild a read model.
+
+        删除读模型并从事件源重放（须先停止服务）。Drop a read model and replay it from
+        its source (stop the service first)."""
         try:
             chosen = spec.projection(projection)
         except KeyError as exc:
@@ -109,9 +118,12 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
 
     @app.command()
     def status(
-        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+        as_json: bool = typer.Option(False, "--json", help="供程序读取的 JSON。JSON for machines"),
     ) -> None:
-        """Relay lag, consumer lag per partition, dead letters per DLQ (service may run)."""
+        """延迟与死信。Lags and dead letters.
+
+        转发延迟、各分区消费延迟、各死信队列的死信数（服务可在运行）。Relay lag, consumer
+        lag per partition, dead letters per DLQ (service may run)."""
 
         async def run() -> Status:
             runtime = Runtime.open(spec, spec.settings())
@@ -137,11 +149,15 @@ def service_cli(spec: ServiceSpec) -> typer.Typer:
 def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
     """``tuopin <service> dlq …``: the dead letters of this service's consumers."""
     app = typer.Typer(
-        help=f"Dead letters of {spec.name}'s consumers on <topic>.dlq: list, show, redrive.",
+        help="死信（<topic>.dlq）：列出、查看、重投。Dead letters (<topic>.dlq): list, show, "
+        f"redrive.\n\n{spec.name} 各消费者的死信。Of {spec.name}'s consumers.",
         no_args_is_help=True,
     )
     topic_option = typer.Option(
-        None, "--topic", help="A topic the service consumes (or its .dlq); default: all"
+        None,
+        "--topic",
+        help="服务消费的主题（或其 .dlq），默认全部。A topic the service consumes (or its .dlq); "
+        "default: all",
     )
 
     def settings() -> Any:
@@ -157,10 +173,13 @@ def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
     @app.command("list")
     def list_(
         topic: str | None = topic_option,
-        limit: int = typer.Option(50, min=1, help="Only the newest N"),
-        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+        limit: int = typer.Option(50, min=1, help="只看最新的 N 条。Only the newest N"),
+        as_json: bool = typer.Option(False, "--json", help="供程序读取的 JSON。JSON for machines"),
     ) -> None:
-        """Offset, key, when, consumer, reason and origin of each dead letter, oldest first."""
+        """列出死信。List the dead letters.
+
+        每条死信的偏移量、键、时间、消费者、原因和来源，最早的在前。Offset, key, when,
+        consumer, reason and origin of each dead letter, oldest first."""
         shown = letters(topic)[-limit:]
         if as_json:
             typer.echo(_json([letter.summary() for letter in shown]))
@@ -174,11 +193,16 @@ def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
 
     @app.command()
     def show(
-        ref: str = typer.Argument(..., metavar="OFFSET", help="OFFSET, or PARTITION:OFFSET"),
+        ref: str = typer.Argument(
+            ..., metavar="OFFSET", help="偏移量，或 分区:偏移量。OFFSET, or PARTITION:OFFSET"
+        ),
         topic: str | None = topic_option,
-        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+        as_json: bool = typer.Option(False, "--json", help="供程序读取的 JSON。JSON for machines"),
     ) -> None:
-        """One dead letter in full: headers and value (credential headers never shown)."""
+        """查看一条死信。Show one dead letter.
+
+        全部内容：消息头和值（凭据类消息头从不显示）。In full: headers and value
+        (credential headers never shown)."""
         letter = _pick(letters(topic), ref)
         full = letter.full()
         if as_json:
@@ -197,18 +221,27 @@ def dead_letter_cli(spec: ServiceSpec) -> typer.Typer:
     @app.command()
     def redrive(
         refs: list[str] = typer.Option(
-            [], "--offset", metavar="OFFSET", help="OFFSET or PARTITION:OFFSET (repeat)"
+            [],
+            "--offset",
+            metavar="OFFSET",
+            help="偏移量或 分区:偏移量（可重复）。OFFSET or PARTITION:OFFSET (repeat)",
         ),
-        every: bool = typer.Option(False, "--all", help="Every dead letter of the topic(s)"),
+        every: bool = typer.Option(
+            False, "--all", help="主题的全部死信。Every dead letter of the topic(s)"
+        ),
         topic: str | None = topic_option,
         token: str | None = typer.Option(
             None,
-            help="Bearer token for re-driven partner postings: the DLQ keeps no token and the "
+            help="重投合作方报送所用的 Bearer 令牌（死信不保留令牌，接收端逐条核验）。"
+            "Bearer token for re-driven partner postings: the DLQ keeps no token and the "
             "intake checks every posting's (the partner's own; embedded: `tuopin token`)",
         ),
-        as_json: bool = typer.Option(False, "--json", help="JSON for machines"),
+        as_json: bool = typer.Option(False, "--json", help="供程序读取的 JSON。JSON for machines"),
     ) -> None:
-        """Publish dead letters again on their original topic, once the cause is fixed.
+        """重投死信。Redrive dead letters.
+
+        原因修复后，把死信重新发布到原主题。Publish dead letters again on their original
+        topic, once the cause is fixed.
 
         Safe to repeat: projections dedupe on the CloudEvents source and id, intakes on
         the idempotency key, so a message re-driven twice counts once. The message goes

@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import auth, idempotency
+from tuopin_eventkit.chinese import Catalogue
 from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.hardening import PublicRateLimit
@@ -42,6 +43,8 @@ class ServiceSpec:
     private_tables: Sequence[Table] = ()  # its other tables, never rebuilt from events
     intake: Intake | None = None  # partners' postings through Kafka (banks, centres)
     access: auth.AccessRules = field(default_factory=dict)  # "METHOD /route" → who may call it
+    # Its own refusals' texts in Chinese (its adapters' catalogue), beside the kernel's.
+    messages: Catalogue = field(default_factory=Catalogue)
 
     @property
     def source(self) -> str:

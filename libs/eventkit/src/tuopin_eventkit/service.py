@@ -44,7 +44,8 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     for router in spec.routers:
         app.include_router(router)
     problems.document(app)
-    app.add_middleware(problems.Localised)  # outermost: every problem, whoever made it
+    # outermost: every problem, whoever made it, in the service's words and the kernel's
+    app.add_middleware(problems.Localised, catalogue=spec.messages + problems.KERNEL)
     _check_access(app, spec)
     return app
 

@@ -17,6 +17,7 @@ from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.testing import bearer, client_for
 from tuopin_registry.adapters import sheets
+from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application import bulk
 from tuopin_registry.application.bulk import filing as batch_filing
 from tuopin_registry.application.people import people, reveal
@@ -153,7 +154,7 @@ async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
     assert errors[7, ""].message == "not filed: another row of this household has errors"
     assert {e.row for e in report.errors} == set(range(7, 15))
     assert [(e.row, e.column) for e in report.errors][:2] == [(8, "id_number"), (7, "")]
-    report_rows = list(csv.reader(report.errors_csv().splitlines()))
+    report_rows = list(csv.reader(report.errors_csv(REPORTED).splitlines()))
     assert report_rows[0] == [
         "行号 row",
         "户编号 file_number",
@@ -173,7 +174,7 @@ async def test_good_households_land_and_a_bad_row_keeps_its_household_out(
         "未建档：本户其他行有错误（见上）",
         "not filed: another row of this household has errors",
     ]
-    assert "620102198505170010" not in report.errors_csv()
+    assert "620102198505170010" not in report.errors_csv(REPORTED)
 
 
 async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_words(
@@ -190,6 +191,13 @@ async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_word
         ),
     )
     assert over_http.status_code == 422
+    in_chinese = await client.post(
+        "/v1/households",
+        json=filing(
+            members=[member(), member("head", **second_head)], secondary_causes=["illness"]
+        ),
+        headers={"Accept-Language": "zh-CN"},
+    )
 
     home = household("621121-0001", secondary_causes="因病")
     path = write_csv(tmp_path / "export.csv", rows(home, person(), person("户主", **second_head)))
@@ -204,10 +212,20 @@ async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_word
     assert over_http.json()["detail"] == "; ".join(
         [errors[3, "relation"], errors[2, "secondary_causes"]]
     )
-    assert [line[3] for line in csv.reader(report.errors_csv().splitlines()[1:])] == [
-        "illness 已是主要致贫原因，不能再列为其他致贫原因",
+    reported = [line[3] for line in csv.reader(report.errors_csv(REPORTED).splitlines()[1:])]
+    assert reported == [
+        "“因病”已是主要致贫原因，不能再列为其他致贫原因",
         "一户须有且只有一名户主，此户有 2 名",
     ]
+    # The same Chinese over HTTP (one catalogue): the detail, and each violation listed
+    # with its field and member as the report lists it by column and row.
+    said = in_chinese.json()
+    assert said["detail"].startswith("；".join(reversed(reported)) + "（")
+    assert [(v["field"], v.get("member"), v["message"]) for v in said["violations"]] == [
+        ("relation", 1, f"{reported[1]}（{errors[3, 'relation']}）"),
+        ("secondary_causes", None,
+         f"{reported[0]}（{errors[2, 'secondary_causes']}）"),
+    ]  # fmt: skip
 
 
 async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:
@@ -422,6 +440,7 @@ def test_the_command_line_imports_reports_and_exits_1_on_rejections_2_on_an_unre
     (tmp_path / "notes.csv").write_text("just,some\nnotes,here\n")
     unreadable = CliRunner().invoke(cli, ["import", str(tmp_path / "notes.csv")])
     assert unreadable.exit_code == 2
+    assert "前 20 行中没有表头行" in unreadable.output  # Chinese first, the English beside
     assert "no header row" in unreadable.output
 
 

@@ -10,13 +10,13 @@ from typer.core import TyperGroup
 
 # name -> (module holding the service's Typer ``app``, the line `tuopin --help` shows)
 SERVICES = {
-    "registry": ("tuopin_registry.entrypoints.cli", "Tuopin registry (建档立卡)"),
+    "registry": ("tuopin_registry.entrypoints.cli", "建档立卡（Tuopin registry）"),
     "loans": (
         "tuopin_loans.entrypoints.cli",
-        "Tuopin loans (精准扶贫专项贷款, 贴息, 风险补偿基金)",
+        "扶贫贷款：精准扶贫专项贷款、贴息、风险补偿金（Tuopin loans）",
     ),
-    "training": ("tuopin_training.entrypoints.cli", "Tuopin training (技能培训)"),
-    "evaluation": ("tuopin_evaluation.entrypoints.cli", "Tuopin evaluation (考评)"),
+    "training": ("tuopin_training.entrypoints.cli", "技能培训与教育资助（Tuopin training）"),
+    "evaluation": ("tuopin_evaluation.entrypoints.cli", "考核评估（Tuopin evaluation）"),
 }
 
 

@@ -17,22 +17,38 @@ if TYPE_CHECKING:
 
 # `tuopin registry|loans|training|evaluation …` are added by TuopinGroup, imported lazily.
 app = typer.Typer(
-    cls=TuopinGroup, help="Tuopin (脱贫): targeted poverty alleviation", no_args_is_help=True
+    cls=TuopinGroup,
+    help="脱贫（Tuopin）：精准扶贫。Targeted poverty alleviation",
+    no_args_is_help=True,
 )
 
 
 @app.command()
 def token(
-    role: Role = typer.Option(..., help="The caller's role"),
-    subject: str = typer.Option("developer", help="Who the token names (sub)"),
-    region: str | None = typer.Option(None, help="Region-code prefix of a regional role"),
-    org: str | None = typer.Option(None, help="Bank or training-centre id of a partner"),
-    county: list[str] = typer.Option([], help="An evaluator's assigned county (repeat)"),
+    role: Role = typer.Option(..., help="调用方角色。The caller's role"),
+    subject: str = typer.Option(
+        "developer", help="令牌所指的主体（sub）。Who the token names (sub)"
+    ),
+    region: str | None = typer.Option(
+        None, help="地区角色的行政区划代码前缀。Region-code prefix of a regional role"
+    ),
+    org: str | None = typer.Option(
+        None, help="合作方（银行或培训机构）编号。Bank or training-centre id of a partner"
+    ),
+    county: list[str] = typer.Option(
+        [], help="评估机构负责的县（可重复）。An evaluator's assigned county (repeat)"
+    ),
     minutes: int = typer.Option(
-        480, help="Lifetime, at most the services' maximum (TUOPIN_AUTH__MAX_LIFETIME_MINUTES)"
+        480,
+        help="有效分钟数，不超过服务允许的上限。Lifetime, at most the services' maximum "
+        "(TUOPIN_AUTH__MAX_LIFETIME_MINUTES)",
     ),
 ) -> None:
-    """Mint a bearer token with the embedded signing key (development and tests only;
+    """签发 Bearer 令牌（开发和测试用）。Mint a bearer token (development and tests).
+
+    用内置签名密钥签发；正式部署的令牌由 OIDC 身份提供方签发。签名密钥的读取方式与服务相同。
+
+    Mint a bearer token with the embedded signing key (development and tests only;
     deployments take their tokens from the OIDC provider). The key is read like the
     services read it: TUOPIN_AUTH__SIGNING_KEY or the embedded default."""
     from tuopin_eventkit.auth import development_token  # PyJWT, pydantic: only a token needs them
@@ -63,23 +79,32 @@ def signing_settings() -> "AuthSettings":
 
 @app.command()
 def up(
-    var: Path = typer.Option(Path("var"), help="Folder for the SQLite files and logs"),
+    var: Path = typer.Option(
+        Path("var"), help="存放 SQLite 文件和日志的目录。Folder for the SQLite files and logs"
+    ),
     port_base: int = typer.Option(
         DEFAULT_PORT_BASE,
         min=1,
         max=65535 - KAFKA_OFFSET,
-        help=f"Services on N+1..N+4 (registry, loans, training, evaluation), Kafka on "
+        help=f"四个服务占用 N+1..N+4，Kafka 占用 N+{KAFKA_OFFSET}。"
+        f"Services on N+1..N+4 (registry, loans, training, evaluation), Kafka on "
         f"N+{KAFKA_OFFSET}: {DEFAULT_PORT_BASE} gives {SERVICES['registry']}–"
         f"{SERVICES['evaluation']} and {broker_port()}. Another base (and another --var) "
         "runs a second stack beside the first.",
     ),
     kafka_port: int | None = typer.Option(
         None,
-        help=f"Port of the embedded Tansu broker (default: the port base + {KAFKA_OFFSET})",
+        help=f"内置 Tansu 消息代理的端口（默认：基准端口 + {KAFKA_OFFSET}）。"
+        f"Port of the embedded Tansu broker (default: the port base + {KAFKA_OFFSET})",
         show_default=False,
     ),
 ) -> None:
-    """Run the whole system: Tansu broker, topics, the four services. Ctrl-C stops it all;
+    """运行整个系统。Run the whole system.
+
+    Tansu 消息代理、主题和四个服务；Ctrl-C 全部停止，任何一个停止也会全部停止（指明是哪个，
+    附其日志末尾）。
+
+    Run the whole system: Tansu broker, topics, the four services. Ctrl-C stops it all;
     so does any of them stopping (named, with the end of its log)."""
     from tuopin_cli.stack import ProcessFailed, Stack  # httpx, Kafka: only `up` needs them
 

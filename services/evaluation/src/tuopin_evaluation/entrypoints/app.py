@@ -15,6 +15,7 @@ from tuopin_evaluation.adapters import (
     signin,
 )
 from tuopin_evaluation.adapters.http import router
+from tuopin_evaluation.adapters.messages import MESSAGES
 from tuopin_evaluation.adapters.rollups_api import router as rollups_router
 from tuopin_evaluation.application.assessments import frames as assessment_frames
 from tuopin_evaluation.application.exit_judgement import exit_judgement
@@ -46,6 +47,7 @@ spec = ServiceSpec(
     inline_projections=[warning_list()],  # the counties' work list of return warnings
     private_tables=[assessment_frames],  # third-party assessments by county and year
     access=access.ACCESS,
+    messages=MESSAGES,
 )
 
 

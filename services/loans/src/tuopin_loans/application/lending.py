@@ -111,7 +111,7 @@ async def approve(
     if failed:
         raise RuleViolation(
             f"the application fails {len(failed)} rule(s): " + "; ".join(failed),
-            rules=[f.split(":")[0] for f in failed],
+            **rules.named(failed),
             decided_on=a.decided_on.isoformat(),
         )
     assert home is not None

@@ -23,7 +23,7 @@ from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.aggregate import Aggregate, NotFound, RuleViolation
 from tuopin_loans.domain.fund import share
 from tuopin_loans.domain.loan import add_months
-from tuopin_loans.domain.rules import NoRulesInForce, yuan
+from tuopin_loans.domain.rules import NoRulesInForce, named, yuan
 
 PREFIX = "mutual-aid-"
 
@@ -147,7 +147,7 @@ class MutualAidFund(Aggregate):
         if failed:
             raise RuleViolation(
                 f"the loan fails {len(failed)} rule(s): " + "; ".join(failed),
-                rules=[f.split(":")[0] for f in failed],
+                **named(failed),
             )
         self.record(
             ev.MutualAidLoanGrantedV1(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tuopin_contracts.dates import age_on, decided_for, school_year
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
@@ -105,6 +105,16 @@ POOR = set(HouseholdStatus) - {HouseholdStatus.EXITED, HouseholdStatus.REMOVED}
 # as tertiary; postgraduates (研究生), senior-secondary and secondary-vocational pupils are
 # not covered (the 中职 pupils' aid is their grant, not a loan).
 LOAN_LEVELS = {Schooling.TERTIARY}
+
+
+def named(failed: list[str]) -> dict[str, list[Any]]:
+    """What a refusal lists of the failed rules ("rule: why"): their names (``rules``), and
+    each with its reason (``failures``, said in the caller's language like the detail)."""
+    names = [f.split(":")[0] for f in failed]
+    return {
+        "rules": names,
+        "failures": [{"rule": n, "message": f} for n, f in zip(names, failed, strict=True)],
+    }
 
 
 def ineligibility(

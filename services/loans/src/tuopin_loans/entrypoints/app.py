@@ -8,6 +8,7 @@ from tuopin_contracts import Topic
 from tuopin_eventkit.runtime import ServiceSpec
 from tuopin_eventkit.service import create_app
 from tuopin_loans.adapters import access, http, mutual_aid_api, postings
+from tuopin_loans.adapters.messages import MESSAGES
 from tuopin_loans.application.borrower_households import projection
 from tuopin_loans.application.loan_book import book
 from tuopin_loans.application.mutual_aid_book import ledger
@@ -24,6 +25,7 @@ spec = ServiceSpec(
     inline_projections=[book, ledger],
     intake=postings.intake,
     access=access.ACCESS,
+    messages=MESSAGES,
 )
 
 

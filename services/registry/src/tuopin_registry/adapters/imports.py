@@ -43,6 +43,7 @@ from tuopin_eventkit.problems import problem
 from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters import sheets
 from tuopin_registry.adapters.commanding import keys, vault
+from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application import bulk
 
 metadata = MetaData()
@@ -97,7 +98,7 @@ async def record(
                 actor=actor,
                 started_at=report.started_at,
                 finished_at=report.finished_at,
-                errors_csv=report.errors_csv(),
+                errors_csv=report.errors_csv(REPORTED),
                 **{column: totals[name] for column, name in TOTALS.items()},
             )
         )

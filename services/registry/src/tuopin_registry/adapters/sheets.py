@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import EventStore
+from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application.bulk import (
     DEFAULT_BATCH,
     Progress,
@@ -125,7 +126,7 @@ def errors_path(path: Path) -> Path:
 
 def write_errors(report: Report, path: Path) -> None:
     # With a BOM, so that Excel shows the Chinese text of the report right.
-    path.write_text(report.errors_csv(), encoding="utf-8-sig")
+    path.write_text(report.errors_csv(REPORTED), encoding="utf-8-sig")
 
 
 def sha256_of(path: Path) -> str:

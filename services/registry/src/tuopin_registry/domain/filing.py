@@ -51,9 +51,17 @@ def filing_violations(filing: ev.HouseholdRegistered, county_known: bool = True)
 
 
 def refuse(violations: list[Violation]) -> None:
-    """Raise the violations, if any, as one rule violation naming each rule once."""
+    """Raise the violations, if any, as one rule violation naming each rule once, each
+    violation listed with its field (and member) as the import reports it."""
     if violations:
-        raise RuleViolation("; ".join(dict.fromkeys(v.message for v in violations)))
+        raise RuleViolation(
+            "; ".join(dict.fromkeys(v.message for v in violations)),
+            violations=[
+                {"field": v.field, "message": v.message}
+                | ({} if v.member is None else {"member": v.member})
+                for v in violations
+            ],
+        )
 
 
 def repeated_people(members: list[Member] | tuple[Member, ...]) -> list[Violation]:

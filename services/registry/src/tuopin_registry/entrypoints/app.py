@@ -9,6 +9,7 @@ from tuopin_eventkit.runtime import ServiceSpec
 from tuopin_eventkit.service import create_app
 from tuopin_registry.adapters import access, imports
 from tuopin_registry.adapters.http import router
+from tuopin_registry.adapters.messages import MESSAGES
 from tuopin_registry.application import household_index, people, village_index
 from tuopin_registry.application.exit_verification import exit_verifications
 from tuopin_registry.config import RegistrySettings
@@ -27,6 +28,7 @@ spec = ServiceSpec(
     inline_projections=INLINE,
     private_tables=[people.people, people.identity_reads, imports.imports],
     access=access.ACCESS,
+    messages=MESSAGES,
 )
 
 

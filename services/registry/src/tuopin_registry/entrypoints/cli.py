@@ -14,15 +14,30 @@ app = service_cli(spec)
 @app.command("import")
 def import_(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="CSV (UTF-8) or XLSX export, one row per person"
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="建档立卡导出文件，CSV（UTF-8）或 XLSX，每人一行。"
+        "CSV (UTF-8) or XLSX export, one row per person",
     ),
     errors: Path | None = typer.Option(
-        None, help="Where to write the error report [default: FILE.errors.csv beside FILE]"
+        None,
+        help="错误报告写到哪里（默认：文件旁的 FILE.errors.csv）。"
+        "Where to write the error report [default: FILE.errors.csv beside FILE]",
     ),
-    batch: int = typer.Option(500, min=1, max=10000, help="Households per transaction"),
-    actor: str | None = typer.Option(None, help="Who imports, recorded on every event"),
+    batch: int = typer.Option(
+        500, min=1, max=10000, help="每个事务的户数。Households per transaction"
+    ),
+    actor: str | None = typer.Option(
+        None, help="导入人，记入每个事件。Who imports, recorded on every event"
+    ),
 ) -> None:
-    """Import existing 建档立卡 records (CSV or XLSX; English or Chinese headers).
+    """导入已有的建档立卡数据（CSV 或 XLSX，中文或英文表头）。Import existing 建档立卡
+    records (CSV or XLSX; English or Chinese headers).
+
+    合格的户即建档；任何一行有错的户整户拒绝，其各行写入错误报告（中文在前，英文在旁）。
+    中断后或用同一文件再次运行：已建档的户按“此前已建档”跳过。有户被拒绝时退出码为 1，
+    文件无法读取时为 2。
 
     Valid households are filed; a household with any bad row is rejected whole and its rows
     go to the error report (messages in Chinese and English). Run it again after an
@@ -88,7 +103,9 @@ def import_(
     try:
         report = asyncio.run(run())
     except bulk.UnreadableFile as exc:
-        typer.echo(f"{file}: {exc}", err=True)
+        from tuopin_registry.adapters.messages import REPORTED
+
+        typer.echo(f"{file}: {REPORTED.beside(str(exc))}", err=True)  # Chinese first
         raise typer.Exit(2) from None
     sheets.write_errors(report, report_path)
     t = report.totals

@@ -11,6 +11,7 @@ from tuopin_eventkit.runtime import ServiceSpec
 from tuopin_eventkit.service import create_app
 from tuopin_training.adapters import access
 from tuopin_training.adapters.http import router
+from tuopin_training.adapters.messages import MESSAGES
 from tuopin_training.adapters.postings_api import handle
 from tuopin_training.application import records, trainee_households
 from tuopin_training.application.postings import CentrePosting
@@ -33,6 +34,7 @@ spec = ServiceSpec(
         rule=access.ACCESS["POST /v1/centre-postings"],
     ),
     access=access.ACCESS,
+    messages=MESSAGES,
 )
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from tuopin_eventkit.chinese import Catalogue
 from tuopin_eventkit.identity import is_resident_id, mask_id
-from tuopin_registry.application.bulk import messages
 
 FILED: Final = "filed"
 ALREADY_FILED: Final = "already filed"
@@ -85,16 +85,20 @@ class Report:
     errors: list[RowError]  # in file order; a rejected row without errors of its own says so
     headers: dict[str, str]  # field → the header as the file writes it
 
-    def errors_csv(self) -> str:
+    def errors_csv(self, said: Catalogue) -> str:
         """The error report: row, file number, column (as the file names it), and the
-        message in Chinese with the English beside it; headers in both."""
+        message in Chinese (as ``said``, the registry's catalogue, says it: the same
+        Chinese as the API's refusals) with the English beside it; headers in both. A
+        message the catalogue does not know is given in English in both columns."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(ERRORS_HEADER)
         for e in self.errors:
             column = self.headers.get(e.column, e.column)
             message = masked_identities(e.message)
-            writer.writerow([e.row, e.file_number, column, messages.zh(message), message])
+            writer.writerow(
+                [e.row, e.file_number, column, said.chinese(message) or message, message]
+            )
         return out.getvalue()
 
 
