@@ -59,6 +59,14 @@ RULES: Final = [  # each failed eligibility rule, "rule: why" (domain.rules, dom
      r" for this student in the academic year (?P<first>\S+) – (?P<last>.*)",
      "student_year_limit：{a} 元超过该生 {first} – {last} 学年剩余额度 {left} 元（每生每学年上限 "
      "{max} 元）"),
+    (r"academic_year: a student loan names the school year it pays for \(学年\), by the year "
+     r"it starts \(2016 = 2016–17\)",
+     "academic_year：助学贷款须写明所贷学年（按学年起始年份，如 2016 即 2016–17 学年）"),
+    (r"academic_year: only a student loan pays for a school year \(学年\)",
+     "academic_year：只有助学贷款按学年发放"),
+    (r"academic_year: a decision of (?P<on>\S+) is not for the school year (?P<first>\S+) – "
+     r"(?P<last>\S+)",
+     "academic_year：{on} 的审批不能用于 {first} – {last} 学年（须在该学年的头一或第二个日历年内审批）"),
     (r"amount_limit: (?P<a>\S+) yuan exceeds the (?P<left>\S+) yuan left of (?P<max>\S+) per "
      r"household",
      "amount_limit：{a} 元超过剩余额度 {left} 元（每户上限 {max} 元）"),
