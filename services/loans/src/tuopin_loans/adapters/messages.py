@@ -66,7 +66,8 @@ RULES: Final = [  # each failed eligibility rule, "rule: why" (domain.rules, dom
      "academic_year：只有助学贷款按学年发放"),
     (r"academic_year: a decision of (?P<on>\S+) is not for the school year (?P<first>\S+) – "
      r"(?P<last>\S+)",
-     "academic_year：{on} 的审批不能用于 {first} – {last} 学年（须在该学年的头一或第二个日历年内审批）"),
+     "academic_year：{on} 的审批不能用于 {first} – {last} 学年"
+     "（须在该学年的头一或第二个日历年内审批）"),
     (r"amount_limit: (?P<a>\S+) yuan exceeds the (?P<left>\S+) yuan left of (?P<max>\S+) per "
      r"household",
      "amount_limit：{a} 元超过剩余额度 {left} 元（每户上限 {max} 元）"),
