@@ -192,7 +192,7 @@ KERNEL = Catalogue(
          r"dictionary|UUID)\b.*", "应为有效的{t}"),
         (r"Input should be (?P<options>'.+)", "应为以下之一：{options}"),
         (r"Method Not Allowed", "不允许的请求方法"),
-        (r"invalid resident ID number (?P<p>\S*): (?P<why>.+)", "身份证号码（{p}）无效：{why}"),
+        (r"invalid resident ID number (?P<p>.*?): (?P<why>.+)", "身份证号码（{p}）无效：{why}"),
         # aggregate.InvalidTransition: the service's catalogue has the words (its commands,
         # aggregates and states).
         (r"cannot (?P<command>.+?): the (?P<aggregate>.+?) is (?P<state>.+)",
