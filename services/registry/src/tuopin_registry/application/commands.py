@@ -58,8 +58,8 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         entered = details.pop(name, None)
         if entered is not None and entered != derived:  # the entered value is not repeated
             raise RuleViolation(f"{name} disagrees with ID number {resident.masked}")
-    person_id = str(uuid4())
-    row, key = people.enrol(vault, person_id, resident.number)
+    person_id = uuid4()
+    row, key = people.enrol(vault, str(person_id), resident.number)
     personal = Details(
         name=details.pop("name"),
         sex=resident.sex,

@@ -181,13 +181,16 @@ def _decide(
         **{k: v for k, v in filing.household.items() if k not in HISTORY_FIELDS},
     }
     errors += _unknown_county(filing)
-    errors += [_at_row(filing, v) for v in filing_violations(**fields)]
-    if errors:
-        return errors
-    try:
-        household = Household.register(**fields)
-    except ValidationError as exc:  # the event's contract refuses what the cells let by
-        return _refused(filing, exc)
+    household = None
+    if not errors:
+        try:
+            household = Household.register(**fields)
+        except RuleViolation:
+            pass  # reported below, each rule broken at its member's row
+        except ValidationError as exc:  # the event's contract refuses what the cells let by
+            return _refused(filing, exc)
+    if household is None:  # the filing's rules, asked again only for a refused household
+        return errors + [_at_row(filing, v) for v in filing_violations(**fields)]
     history_errors = _history(household, filing)
     if history_errors:
         return history_errors
