@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation, Schooling
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import LIFECYCLE, Household
@@ -193,6 +193,19 @@ def test_members_come_and_go_but_the_head_stays() -> None:
             ev.MemberRemovedV1(household_id=H1, effective_date=DAY, person_id=uid("p1"))
         )
     assert sorted(h.members) == sorted([uid("p1"), uid("p3")])
+
+
+def test_a_members_change_changes_what_it_gives_and_nothing_else() -> None:
+    h = filed()
+    change = dict(household_id=H1, effective_date=DAY, person_id=uid("p2"))
+    h.update_member(ev.MemberUpdatedV2(**change, schooling=Schooling.PRIMARY, sealed="re-sealed"))
+    h.update_member(ev.MemberUpdatedV2(**change, has_disability=True))
+    p2 = h.members[uid("p2")]
+    assert (p2.schooling, p2.has_disability, p2.sealed) == (Schooling.PRIMARY, True, "re-sealed")
+    assert (p2.relation, p2.id_number_hash, p2.education) == (Relation.CHILD, "p2", None)
+    with pytest.raises(RuleViolation, match="not a member"):
+        h.update_member(ev.MemberUpdatedV2(**{**change, "person_id": uid("p9")}))
+    assert Household.replay(H1, h.pending).members == h.members
 
 
 def test_income_per_head_is_the_total_over_the_members_in_fen() -> None:
