@@ -1,6 +1,7 @@
 """`tuopin up`: ports from one base, so two stacks run side by side; a service that dies is
 named, with its exit and the end of its log, and the rest is stopped."""
 
+import json
 import os
 import random
 import signal
@@ -37,6 +38,16 @@ def test_ports_come_from_one_base() -> None:
     assert Stack.at(Path("var"), 10000, kafka=9999).kafka_port == 9999
     one, other = Stack.at(Path("a"), 8000), Stack.at(Path("b"), 8100)
     assert not {*one.ports.values(), one.kafka_port} & {*other.ports.values(), other.kafka_port}
+
+
+def test_the_dashboard_page_may_read_loans_and_nothing_else_opens() -> None:
+    """`tuopin up` tells evaluation where loans is and opens loans' CORS to evaluation's
+    origin (the dashboard's loans panel), for the stack's own ports; no other service."""
+    stack = Stack.at(Path("var"), 10000)
+    assert json.loads(stack.crossing("loans")["TUOPIN_LOANS_CORS_ORIGINS"]) == [
+        "http://127.0.0.1:10004", "http://localhost:10004"]  # fmt: skip
+    assert stack.crossing("evaluation") == {"TUOPIN_EVALUATION_LOANS_URL": "http://127.0.0.1:10002"}
+    assert stack.crossing("registry") == stack.crossing("training") == {}
 
 
 def test_a_taken_port_is_named_with_the_way_out(tmp_path: Path) -> None:
@@ -150,6 +161,16 @@ def test_two_stacks_side_by_side_and_a_killed_service_is_named(tmp_path: Path) -
         assert Verifier(AuthSettings()).verify(token).role == Role.PROVINCE_ADMIN
         assert httpx.get(page, timeout=5).status_code == 200
         assert "tuopin token --role" in "".join(first.banner)
+        # The dashboard's loans panel: evaluation names loans, loans lets its page in (CORS).
+        ports = service_ports(first.base)
+        loans, dashboard = f"http://127.0.0.1:{ports['loans']}", page.removesuffix("/dashboard")
+        config = httpx.get(f"{dashboard}/dashboard/config", timeout=5,
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert config.json() == {"loans_url": loans}
+        asked = {"Origin": dashboard, "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+        preflight = httpx.options(f"{loans}/v1/reports/portfolio", headers=asked, timeout=5)
+        assert preflight.headers["access-control-allow-origin"] == dashboard
 
         os.kill(pids["evaluation"], signal.SIGKILL)  # a crash, in the first stack
         code, _, err = first.finish()

@@ -240,6 +240,25 @@ def test_published_ports_do_not_clash(compose, deploy) -> None:
     assert ("127.0.0.1", "9092") not in seen
 
 
+def test_the_dashboard_reaches_loans_across_origins(compose, deploy) -> None:
+    """Evaluation's dashboard page (its published origin) reads loans' figures from loans'
+    published port in the browser: loans allows that origin alone by CORS, evaluation names
+    loans' address (its page's only other connect-src), and no other service opens CORS."""
+
+    def published(name: str) -> str:
+        (port,) = compose["services"][name]["ports"]
+        host_ip, public, _ = str(port).rsplit(":", 2)
+        return f"http://{host_ip}:{public}"
+
+    loans = deploy.environment_of(compose["services"]["loans"])
+    evaluation = deploy.environment_of(compose["services"]["evaluation"])
+    assert json.loads(loans["TUOPIN_LOANS_CORS_ORIGINS"]) == [published("evaluation")]
+    assert evaluation["TUOPIN_EVALUATION_LOANS_URL"] == published("loans")
+    for name in ("registry", "training", "evaluation"):
+        environment = deploy.environment_of(compose["services"][name])
+        assert not any(key.endswith("_CORS_ORIGINS") for key in environment), name
+
+
 def test_the_containers_are_hardened(compose, deploy) -> None:
     for name, service in compose["services"].items():
         if service.get("image", "").startswith("tuopin/"):

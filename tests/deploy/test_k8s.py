@@ -443,6 +443,23 @@ def test_the_ingress_routes_to_services_that_exist(rendered, deploy) -> None:
         assert set(tls["hosts"]) == {rule["host"] for rule in ingress["spec"]["rules"]}
 
 
+def test_the_dashboard_reaches_loans_across_origins(rendered) -> None:
+    """Evaluation's dashboard page reads loans' figures from loans' host in the browser:
+    loans allows evaluation's Ingress origin alone by CORS, evaluation names loans' Ingress
+    address (the page's only other connect-src), and no other service opens CORS."""
+    (ingress,) = rendered.of("Ingress")
+    scheme = "https" if ingress["spec"].get("tls") else "http"
+    hosts = {r["http"]["paths"][0]["backend"]["service"]["name"]: r["host"]
+             for r in ingress["spec"]["rules"]}  # fmt: skip
+    loans = rendered.get("ConfigMap", "loans-config")["data"]
+    evaluation = rendered.get("ConfigMap", "evaluation-config")["data"]
+    assert json.loads(loans["TUOPIN_LOANS_CORS_ORIGINS"]) == [f"{scheme}://{hosts['evaluation']}"]
+    assert evaluation["TUOPIN_EVALUATION_LOANS_URL"] == f"{scheme}://{hosts['loans']}"
+    for name in ("registry", "training", "evaluation"):
+        data = rendered.get("ConfigMap", f"{name}-config")["data"]
+        assert not any(key.endswith("_CORS_ORIGINS") for key in data), name
+
+
 # --- Kafka and PostgreSQL ------------------------------------------------------------------
 
 

@@ -336,10 +336,13 @@ class Rule:
     access: Access
     scope: Resolver = unscoped
     sees_personal_data: bool = field(default=False)  # a read that may unmask (logged)
+    # A public route counts against the per-client public rate limit unless it costs
+    # nothing and is called all the time: probes, metrics, files served from memory.
+    rate_limited: bool = True
 
 
-def public() -> Rule:
-    return Rule(Access.PUBLIC)
+def public(*, rate_limited: bool = True) -> Rule:
+    return Rule(Access.PUBLIC, rate_limited=rate_limited)
 
 
 def region_of(
@@ -404,9 +407,10 @@ async def check(who: Principal, rule: Rule, call: Call, action: str) -> None:
 
 # The kernel's own routes, beside every service's.
 KERNEL_ACCESS: AccessRules = {
-    "GET /healthz": public(),
-    "GET /readyz": public(),
-    "GET /metrics": public(),
+    # Probes and Prometheus call these all the time.
+    "GET /healthz": public(rate_limited=False),
+    "GET /readyz": public(rate_limited=False),
+    "GET /metrics": public(rate_limited=False),
     # The whole stream, every region: the province and auditors.
     "GET /v1/events": Rule(Access.READ),
 }

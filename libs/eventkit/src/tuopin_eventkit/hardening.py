@@ -208,20 +208,17 @@ class RateLimited(Exception):
 
 class PublicRateLimit:
     """A moving window per client IP over all public endpoints together (a scraper of
-    public notices does not get a budget per route). Health, readiness and metrics are
-    not limited: probes and Prometheus call them all the time. The storage is in process
-    by default; replicas behind one balancer may share one (``redis://…``) by setting."""
-
-    EXEMPT = frozenset({"GET /healthz", "GET /readyz", "GET /metrics"})
+    public notices does not get a budget per route), but for those whose access rule is
+    not ``rate_limited`` (health, readiness, metrics, a page's static files). The storage
+    is in process by default; replicas behind one balancer may share one (``redis://…``)
+    by setting."""
 
     def __init__(self, limit: str, storage_uri: str) -> None:
         self.text = limit
         self.item = parse(limit)
         self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
 
-    async def check(self, request: Request, route: str) -> None:
-        if route in self.EXEMPT:
-            return
+    async def check(self, request: Request) -> None:
         # The peer address; behind a proxy named in ``forwarded_allow_ips`` uvicorn makes it
         # the client's (X-Forwarded-For from that proxy only; see ``server_options``).
         client = request.client.host if request.client else "unknown"

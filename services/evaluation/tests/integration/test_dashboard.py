@@ -8,6 +8,10 @@ from the scenario: households, people, rural population, incidence as a percenta
 and returns per year, the province total, the chart and the published assessment. It does
 the same as of an earlier day, and takes a screenshot.
 
+The loans panel is the loans service's: a real loans service runs beside evaluation (its
+own origin, CORS open to evaluation's only), two banks' loans are posted to it, and the
+page shows its portfolio, subsidy and fund balances, fetched by the browser from loans.
+
 Without Chromium the browser test is skipped, or fails when TUOPIN_REQUIRE_BROWSER=1 (CI).
 
 The scenario (rural population in brackets):
@@ -43,24 +47,28 @@ import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
-from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.reference.regions import gansu
+from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import (
     HouseholdStatus,
-    LoanProduct,
     PovertyAttribute,
     PovertyCause,
     Relation,
 )
-from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
+from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY, content_security_policy
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.auth import AuthSettings, Principal, Role, Verifier
+from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, envelope, eventually, publish
+from tuopin_loans.config import LoansSettings
+from tuopin_loans.entrypoints.app import app as loans_app
 
 REQUIRE_BROWSER = "TUOPIN_REQUIRE_BROWSER"
 ARTEFACTS = "TUOPIN_TEST_ARTEFACTS"  # a folder to keep the screenshots in (CI's artefacts)
@@ -86,6 +94,8 @@ class Home:
     exited: date | None = None
     returned: date | None = None
     id: UUID = field(default_factory=uuid4)
+    # The head's resident ID number, for a household that borrows: a bank names it.
+    head_id: str | None = None
 
     @property
     def county(self) -> str:
@@ -100,6 +110,10 @@ class Home:
             )
             for i in range(self.people)
         ]
+        if self.head_id:  # the borrower, as loans finds them: hashed ID number, birth date
+            number = IDENTITY.resident(self.head_id)
+            members[0] = members[0].model_copy(update={"birth_date": HEAD_BORN,
+                "id_number_hash": number.hash, "id_number_masked": number.masked})  # fmt: skip
         facts: list[EventData] = [
             r.HouseholdRegisteredV2(
                 household_id=self.id,
@@ -144,38 +158,45 @@ class Home:
         return not (self.exited and self.exited <= day)
 
 
+IDENTITY = IdentityKeys(ServiceSettings.model_fields["identity_key"].default.get_secret_value())
+HEAD_BORN = date(1975, 3, 1)
+
+
+def resident_id(serial: int) -> str:
+    body = f"620121{HEAD_BORN:%Y%m%d}{serial:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
 HOMES = [
-    Home("621121100201", 4),
+    Home("621121100201", 4, head_id=resident_id(1)),
     Home("621121100201", 3, exited=date(2017, 10, 8)),
     Home("621121100201", 5, exited=date(2016, 12, 20), returned=date(2018, 3, 1)),
     Home("621121100202", 2),
-    Home("620102001001", 6),
+    Home("620102001001", 6, head_id=resident_id(2)),
     Home("620102001001", 3),
     Home("620102001001", 1, exited=date(2017, 5, 10)),
     Home("621123100201", 3, registered=date(2017, 6, 1)),
 ]
 
 
-LOAN_FEN = 3_000_050  # 30,000.50 yuan, disbursed to the first household (county 621121)
+# Loans posted by banks to the loans service (which publishes them for evaluation too):
+# (household, bank, loan number, amount). 30,000.50 yuan to the first household (621121),
+# 20,000 to a household of 城关区 (620102).
+LOAN_FEN = 3_000_050
+LOANS = [(HOMES[0], "gsrcu", "D-1", LOAN_FEN), (HOMES[4], "lzbank", "D-2", 2_000_000)]
+REPAID_FEN = 1_000_000  # D-1 repaid in part
+RISK_FUNDS = {"county-621121": 1_000_000, "province": 5_000_000}
+MUTUAL_AID_FEN = 10_000_000  # one village fund of 621121
 
 
-def loan_events(home: Home) -> list[Envelope]:
-    """A microcredit loan approved and disbursed to the household, as the loans service
-    publishes it: the dashboard's credit panel counts it."""
-    loan_id = uuid4()
-    fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": home.id,
-            "county_code": home.county, "product": LoanProduct.MICROCREDIT}  # fmt: skip
-    approved = lo.LoanApprovedV1(
-        **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash="b" * 64,
-        borrower_masked="6211**********0001", amount=LOAN_FEN, term_months=36,
-        decided_on=date(2017, 3, 1))  # fmt: skip
-    paid = lo.LoanDisbursedV1(
-        **fact, amount=LOAN_FEN, disbursed_on=date(2017, 3, 5), outstanding=LOAN_FEN
-    )
-    return [
-        envelope(data, loan_id, n, source="/tuopin/loans")
-        for n, data in enumerate([approved, paid], start=1)
-    ]
+def credit(region: str) -> tuple[int, int]:
+    """Households with credit and fen disbursed in a region (a code prefix: 62, a county)."""
+    mine = [(home, fen) for home, _, _, fen in LOANS if home.village.startswith(region)]
+    return len(mine), sum(fen for _, fen in mine)
+
+
+def yuan(fen: int) -> str:
+    return f"{fen // 100:,}.{fen % 100:02d} 元"
 
 
 def village_events() -> list[Envelope]:
@@ -290,12 +311,22 @@ def chromium_or_skip() -> str:
     pytest.skip(f"{why}, or set {REQUIRE_BROWSER}=1 to make this a failure")
 
 
-@asynccontextmanager
-async def serving(application: FastAPI) -> AsyncIterator[str]:
-    """The app under uvicorn on a free port of 127.0.0.1, in this event loop."""
+def listening() -> socket.socket:
+    """A socket bound to a free port of 127.0.0.1: its origin is known before the app that
+    will serve on it is made (evaluation and loans each name the other's)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    return sock
+
+
+def origin(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@asynccontextmanager
+async def serving(application: FastAPI, sock: socket.socket | None = None) -> AsyncIterator[str]:
+    """The app under uvicorn on a free port of 127.0.0.1 (or ``sock``), in this event loop."""
+    sock = sock or listening()
     config = uvicorn.Config(application, lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
@@ -305,7 +336,7 @@ async def serving(application: FastAPI) -> AsyncIterator[str]:
                 task.result()
                 raise RuntimeError("the evaluation service did not start")
             await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        yield origin(sock)
     finally:
         server.should_exit = True
         with suppress(TimeoutError):
@@ -354,6 +385,73 @@ def keep(shot: Path) -> bytes:
         Path(os.environ[ARTEFACTS]).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(os.environ[ARTEFACTS]) / shot.name)
     return shot.read_bytes()
+
+
+# --- the loans service beside it -------------------------------------------------------------
+
+
+@asynccontextmanager
+async def loans_serving(
+    kafka_settings, database_url: str, sock: socket.socket, dashboard: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The loans service on ``sock``, CORS open to the dashboard's origin only, with the
+    scenario's loans posted by the banks (after the registry's households arrived), the
+    first quarter's subsidy issued and paid, and money in the risk funds and one village's
+    mutual-aid fund. Yields a client calling it as the province's staff."""
+    settings = LoansSettings(database_url=database_url, kafka=kafka_settings,
+                             cors_origins=[dashboard], log_level="WARNING")  # fmt: skip
+    async with (
+        serving(loans_app(settings), sock) as base,
+        httpx.AsyncClient(base_url=base, headers=bearer(settings.auth, ADMIN)) as client,
+    ):
+
+        async def known() -> None:
+            for home, *_ in LOANS:
+                answer = await client.get(f"/v1/borrowers/{home.id}/eligibility",
+                                          params={"as_of": "2017-03-01"})  # fmt: skip
+                assert answer.status_code == 200 and answer.json()["eligible"], answer.text
+
+        await eventually(known)
+
+        async def call(
+            method: str, url: str, body: dict, who: dict[str, str] | None = None
+        ) -> dict:
+            headers = {"Idempotency-Key": str(uuid4()), **(who or {})}
+            answer = await client.request(method, url, json=body, headers=headers)
+            assert answer.status_code in (200, 201), (url, answer.text)
+            return answer.json()
+
+        quota = {"amount": 100_000_000, "allocated_on": "2017-01-01"}
+        for home, bank, ref, fen in LOANS:
+            await call("PUT", f"/v1/programme/quotas/{home.county}", quota)
+            teller = bearer(settings.auth, Principal(bank, Role.BANK, org=bank))
+            for posting in (
+                {"kind": "approved", "product": "microcredit", "household_id": str(home.id),
+                 "borrower_id_number": home.head_id, "amount": fen, "term_months": 36,
+                 "decided_on": "2017-03-01"},
+                {"kind": "signed", "amount": fen, "term_months": 36, "signed_on": "2017-03-02"},
+                {"kind": "disbursed", "amount": fen, "disbursed_on": "2017-03-05"},
+            ):  # fmt: skip
+                await call("POST", "/v1/bank-postings",
+                           {**posting, "bank_id": bank, "loan_ref": ref}, teller)  # fmt: skip
+        repaid = {"kind": "repaid", "bank_id": "gsrcu", "loan_ref": "D-1",
+                  "principal": REPAID_FEN, "interest": 0, "received_on": "2017-09-01"}  # fmt: skip
+        overdue = {"kind": "overdue", "bank_id": "lzbank", "loan_ref": "D-2",
+                   "days_past_due": 45, "as_of": "2017-08-01"}  # fmt: skip
+        await call("POST", "/v1/bank-postings", repaid,
+                   bearer(settings.auth, Principal("gsrcu", Role.BANK, org="gsrcu")))  # fmt: skip
+        await call("POST", "/v1/bank-postings", overdue,
+                   bearer(settings.auth, Principal("lzbank", Role.BANK, org="lzbank")))  # fmt: skip
+        issued = await call("POST", "/v1/subsidy/2017Q1/statements", {"issued_on": "2017-04-05"})
+        for statement in issued["statements"]:
+            url = f"/v1/subsidy/statements/{statement['statement_id']}/payment"
+            await call("POST", url, {"paid_on": "2017-04-20"})
+        for fund, fen in RISK_FUNDS.items():
+            money = {"contributor": "finance", "amount": fen, "received_on": "2017-01-01"}
+            await call("POST", f"/v1/funds/{fund}/contributions", money)
+        money = {"source": "finance", "amount": MUTUAL_AID_FEN, "received_on": "2017-01-01"}
+        await call("POST", "/v1/villages/621121100201/mutual-aid/contributions", money)
+        yield client
 
 
 # --- reading the dumped DOM ------------------------------------------------------------------
@@ -470,6 +568,12 @@ async def test_the_page_and_its_files_are_served_under_a_strict_policy(
                 f"/dashboard/{name}", headers={"If-None-Match": asset.headers["etag"]}
             )
             assert again.status_code == 304 and not again.content
+        # No loans_url: the page is told so (its panel says the figures are not configured).
+        # Only a signed-in viewer asks (the page, with its token).
+        config = await client.get("/dashboard/config")
+        assert config.status_code == 200 and config.json() == {"loans_url": None}
+        anonymous = await client.get("/dashboard/config", headers={"Authorization": ""})
+        assert anonymous.status_code == 401
         names = (await client.get("/dashboard/regions.json")).json()
         assert len(names) == 101  # the province, 14 prefectures, 86 counties: one table
         assert names["620000"] == "甘肃省" and names["621121"] == "通渭县"
@@ -482,21 +586,43 @@ async def test_the_page_and_its_files_are_served_under_a_strict_policy(
             assert missing.headers["content-type"] == "application/problem+json"
 
 
+async def test_an_office_behind_one_address_opens_the_page_without_meeting_the_rate_limit(
+    database_url, kafka_settings
+) -> None:
+    """The page and its files are served from memory: a county office behind one NAT
+    address opening the dashboard on a dozen desks a minute is not throttled, while the
+    public data routes keep their per-client limit."""
+    settings = EvaluationSettings(
+        database_url=database_url, kafka=kafka_settings, public_rate_limit="3/minute"
+    )
+    files = ["dashboard.js", "dashboard.css", "map.js", "map.css", "icon.svg", "regions.json"]
+    async with client_for(app(settings), who=None) as client:
+        for _ in range(12):
+            pages = [await client.get("/dashboard"), await client.get("/signin")]
+            pages += [await client.get(f"/dashboard/{name}") for name in files]
+            assert [p.status_code for p in pages] == [200] * len(pages)
+        listed = [(await client.get("/v1/assessments")).status_code for _ in range(4)]
+    assert listed == [200, 200, 200, 429]
+
+
 @pytest.mark.e2e
 async def test_the_dashboard_shows_the_figures_in_headless_chromium(
     database_url, kafka_settings, tmp_path
 ) -> None:
     browser = chromium_or_skip()
-    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.EVALUATION])
+    await ensure_topics(
+        kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.EVALUATION, Inbound.BANK_POSTINGS]
+    )
     await publish(
         kafka_settings,
         Topic.REGISTRY,
         *village_events(),
         *(e for h in HOMES for e in h.events()),
     )
-    await publish(kafka_settings, Topic.LOANS, *loan_events(HOMES[0]))
     today = date.today()
     counties, province = expected(today)
+    # Two services, two origins: the page (evaluation's) fetches loans' figures from loans.
+    here, loans_sock = listening(), listening()
     # Each fresh browser loads the page and its files anew (a viewer's drill-down only
     # fetches figures); this test opens it a score of times a minute from one address.
     settings = EvaluationSettings(
@@ -504,15 +630,24 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         kafka=kafka_settings,
         log_level="WARNING",
         public_rate_limit="600/minute",
+        loans_url=origin(loans_sock),
     )
     # The province's sign-in hands the page its token in the URL fragment (never sent to
     # the server); the page then calls the API with it.
     admin = bearer(settings.auth, ADMIN)
     signed_in = "#access_token=" + admin["Authorization"].removeprefix("Bearer ")
+    loans_db = f"sqlite+aiosqlite:///{tmp_path / 'loans.db'}"
     async with (
-        serving(app(settings)) as base,
+        serving(app(settings), here) as base,
         httpx.AsyncClient(base_url=base, headers=admin) as client,
+        loans_serving(kafka_settings, loans_db, loans_sock, base) as loans,
     ):
+        # The page may connect to loans' origin, and to no other; its config says where.
+        page = await client.get("/dashboard")
+        assert page.headers["content-security-policy"] == content_security_policy(
+            origin(loans_sock)
+        )
+        assert (await client.get("/dashboard/config")).json() == {"loans_url": origin(loans_sock)}
 
         async def arrived() -> None:
             answer = await client.get("/v1/rollups", params={"level": "county"})
@@ -521,8 +656,9 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             assert got == {code: f.households for code, f in counties.items()}
             stats = (await client.get("/v1/stats")).json()
             assert stats["total_households"] == len(HOMES)
+            # The banks' loans, published by loans and counted by evaluation.
             province = (await client.get("/v1/rollups", params={"level": "province"})).json()
-            assert province["rows"][0]["credit_disbursed_fen"] == LOAN_FEN
+            assert province["rows"][0]["credit_disbursed_fen"] == credit("62")[1]
 
         await eventually(arrived)
 
@@ -580,8 +716,8 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert rows(tfoot)[0][4] == province.cell != province.incidence
         assert page.by_id("province-exits").text() == str(sum(province.exits.values())) == "3"
         assert page.by_id("province-returns").text() == "1"
-        # One loan disbursed; no training centre has posted anything: none, yet measured.
-        assert page.by_id("province-credit").text() == "1"
+        # Two loans disbursed; no training centre has posted anything: none, yet measured.
+        assert page.by_id("province-credit").text() == "2"
         assert page.by_id("province-trained").text() == "0"
         assert page.by_id("province-certified").text() == "0.00%"
         people_on_file = sum(h.people for h in HOMES)
@@ -607,6 +743,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
 
         await check_trends(page, client, None)
         await check_panels(page, client, {})
+        await check_loans_panel(page, loans, None)
 
         # -- as of an earlier day, as the date picker asks for it --
         counties, province = expected(AS_OF)
@@ -630,6 +767,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             f"/v1/rollups.csv?region=620000&level=county&as_of={AS_OF}"
         )
         await check_trends(page, client, AS_OF)
+        await check_loans_panel(page, loans, None, AS_OF)  # before any loan: zeros
 
         # -- a county officer sees their own county, its townships beneath: not a 403 --
         officer = Principal("county-officer", Role.COUNTY_OFFICER, region="621121")
@@ -653,6 +791,7 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
             "/v1/rollups.csv?region=621121&level=township"
         )
         await check_panels(page, client, {"region": "621121"})
+        await check_loans_panel(page, loans, "621121")
         big = tmp_path / "dashboard-county-officer-trends.png"
         await screenshot(browser, tmp_path / "profile-county-tall", f"{base}/dashboard{own}",
                          big, "1280,3200")  # fmt: skip
@@ -767,9 +906,11 @@ async def test_the_map_colours_each_county_and_leads_to_it(
         kafka_settings, Topic.REGISTRY, *village_events(), *(e for h in HOMES for e in h.events())
     )
     counties, _ = expected(date.today())
-    settings = EvaluationSettings(
-        database_url=database_url, kafka=kafka_settings, log_level="WARNING"
-    )
+    # Loans configured but not reachable (nothing listens there): the loans panel says so
+    # and the rest of the page, the map included, is drawn.
+    nowhere = listening()
+    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings,
+                                  log_level="WARNING", loans_url=origin(nowhere))  # fmt: skip
     admin = bearer(settings.auth, ADMIN)
     signed_in = "#access_token=" + admin["Authorization"].removeprefix("Bearer ")
     async with (
@@ -807,6 +948,9 @@ async def test_the_map_colours_each_county_and_leads_to_it(
                                     f"{base}/dashboard{signed_in}", "--dump-dom"))  # fmt: skip
         body = page.find("body")[0]
         assert body.attrs.get("data-map") == "ready", page.by_id("error").text()
+        assert body.attrs.get("data-state") == "ready", page.by_id("error").text()
+        assert "无法连接贷款服务" in page.by_id("panel-loans-note").text()
+        assert "Could not reach the loans service" in page.by_id("panel-loans-note").text()
         assert page.by_id("map-section").attrs.get("hidden") is None
         links = {a.attrs["data-code"]: a for a in page.by_id("map-svg").find("a")}
         assert sorted(links) == sorted(codes)  # one shape per county, in the table's order
@@ -923,6 +1067,9 @@ async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, office
     (tbody,) = page.by_id("counties").find("tbody")
     assert [r[0] for r in rows(tbody)] == ["村201 621121100201", "村202 621121100202"]
     assert [r[2] for r in rows(tbody)] == ["9", "2"]  # poor people: a1 + a3 (returned), a4
+    # Loans reports for the province or a county: a township's page says so, no error.
+    assert "全省或县" in page.by_id("panel-loans-note").text()
+    assert "province or a county" in page.by_id("panel-loans-note").text()
     assert crumbs(page) == [
         ("甘肃省 620000", "dashboard?region=620000"),
         ("定西市 621100", "dashboard?region=621100"),
@@ -948,6 +1095,7 @@ async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, office
         ("甘肃省 620000", f"dashboard?region=620000&as_of={AS_OF}"),
         ("定西市 621100", None),
     ]
+    assert "全省或县" in page.by_id("panel-loans-note").text()  # nor has it a city view
 
     # A county officer asking for the province gets their county, and no way above it.
     page = await load("?region=620000", officer, "profile-drill-officer")
@@ -1016,19 +1164,20 @@ async def check_trends(page: Node, client: httpx.AsyncClient, as_of: date | None
 
 
 async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, str]) -> None:
-    """The panels show the viewer's own region's row of the roll-up, and the one loan."""
+    """The panels show the viewer's own region's row of the roll-up, and its loans."""
     region = scope.get("region", "620000")
     level = "province" if region == "620000" else "county"
     row = (await client.get("/v1/rollups", params={**scope, "level": level})).json()["rows"][0]
+    households, disbursed = credit("62" if region == "620000" else region)
     text = {key: page.by_id(f"panel-{key}").text() for key in (
         "credit-households", "credit-share", "credit-disbursed", "certified",
         "certified-coverage", "trained", "students", "education-granted", "education-waived",
         "warnings")}  # fmt: skip
-    assert row["credit_households"] == 1 and row["registered_households"] > 1
+    assert row["credit_households"] == households and row["registered_households"] > 1
     assert text == {
-        "credit-households": "1",
-        "credit-share": percent(1, row["registered_households"]).split("（")[0],
-        "credit-disbursed": "30,000.50 元",
+        "credit-households": str(households),
+        "credit-share": percent(households, row["registered_households"]).split("（")[0],
+        "credit-disbursed": yuan(disbursed),
         "certified": f"0 / {row['registered_households']}",
         "certified-coverage": "0.00%",
         "trained": "0",
@@ -1037,9 +1186,53 @@ async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, s
         "education-waived": "0.00 元",
         "warnings": str(row["open_return_warnings"]),
     }
-    assert "microcredit: 1" in page.by_id("panel-credit-products").text()
+    assert f"microcredit: {households}" in page.by_id("panel-credit-products").text()
     assert "未达成" in page.by_id("panel-certified-goal").text()  # no certificate anywhere
-    assert "PAR30" in page.by_id("panels-not-shown").text()
+
+
+LOANS_PANEL = ("loans-disbursed", "loans-outstanding", "loans-par30", "loans-npl",
+               "loans-written-off", "loans-subsidy-paid", "loans-risk-fund",
+               "loans-mutual-aid")  # fmt: skip
+
+
+async def check_loans_panel(
+    page: Node, loans: httpx.AsyncClient, county: str | None, as_of: date | None = None
+) -> None:
+    """The loans panel shows the loans service's own figures for the region (the province,
+    or ``county``), as of the day shown: its total line, the risk funds' balances and the
+    village mutual-aid funds, in yuan to the fen. Worked out here from the postings too."""
+    scope = {"county_code": county} if county else {}
+    day = {"as_of": str(as_of)} if as_of else {}
+    answer = await loans.get("/v1/reports/portfolio", params={**scope, **day, "group": "total"})
+    (total,) = answer.json()
+    text = {key: page.by_id(f"panel-{key}").text() for key in LOANS_PANEL}
+    assert "panels-not-shown" not in {n.attrs.get("id") for n in page.walk()}
+    if as_of and as_of < date(2017, 3, 5):  # before any loan; funds have no past days
+        assert text == {**dict.fromkeys(LOANS_PANEL[:6], "0.00 元"), "loans-par30":
+                        "0.00 元（0.00%）", "loans-npl": "0.00%", "loans-risk-fund": "—",
+                        "loans-mutual-aid": "—"}  # fmt: skip
+        assert "today's only" in page.by_id("panel-loans-funds-note").text()
+        return
+    _, disbursed = credit(county or "62")
+    repaid = REPAID_FEN if county in (None, "621121") else 0
+    overdue = sum(fen for home, _, ref, fen in LOANS if ref == "D-2" and
+                  home.county == (county or home.county))  # fmt: skip
+    outstanding = disbursed - repaid
+    assert (total["disbursed"], total["outstanding"], total["par30"]) == (
+        disbursed, outstanding, overdue)  # fmt: skip
+    assert total["subsidy_paid"] > 0  # the first quarter's, issued and paid
+    ratio = (Decimal(overdue) / outstanding).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    funds = RISK_FUNDS[f"county-{county}"] if county else sum(RISK_FUNDS.values())
+    assert text == {
+        "loans-disbursed": yuan(disbursed),
+        "loans-outstanding": yuan(outstanding),
+        "loans-par30": f"{yuan(overdue)}（{ratio * 100:.2f}%）",
+        "loans-npl": "0.00%",  # 45 days past due: PAR30, not yet non-performing
+        "loans-written-off": "0.00 元",
+        "loans-subsidy-paid": yuan(total["subsidy_paid"]),
+        "loans-risk-fund": yuan(funds),
+        "loans-mutual-aid": f"{yuan(MUTUAL_AID_FEN)}（1 个村）",
+    }
 
 
 # --- signing in through the page -------------------------------------------------------------

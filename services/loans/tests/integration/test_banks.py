@@ -195,6 +195,10 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
                                              disbursed_on="2016-06-01"))  # fmt: skip
         assert stranger.status_code == 404
         assert (await client.get("/v1/banks/other-bank/loans")).json() == []
+        # The bank's book shows the masked number, never the service's keyed hash of it.
+        [booked] = (await client.get("/v1/banks/gansu-rcc/loans")).json()
+        assert booked["loan_ref"] == "R-1" and booked["borrower_masked"]
+        assert "borrower_hash" not in booked
 
         repaid = await posted(client, step("repaid", "R-1", principal=1_000_000, interest=59_375,
                                            received_on="2016-08-20"))  # fmt: skip
@@ -522,6 +526,10 @@ async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its
             (row,) = rows
             keys = ("outstanding", "par30", "non_performing", "written_off",
                     "recovered_after_write_off", "par30_ratio", "npl_ratio")  # fmt: skip
+            # One county: the province's total line says the same, ratios and all.
+            total = "/v1/reports/portfolio"
+            (line,) = (await client.get(total, params={**params, "group": "total"})).json()
+            assert {k: line[k] for k in keys} == {k: row[k] for k in keys}
             return {k: row[k] for k in keys}
 
         overdue = await report(as_of="2016-10-01")
@@ -573,6 +581,12 @@ async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_o
         assert contributed.status_code == 201
         province = (await client.get("/v1/reports/portfolio")).json()
         assert [r["county"] for r in province] == [COUNTY, "621122"]
+        # The total: one line for the province, its ratios loans' own (the dashboard's).
+        (total,) = (await client.get("/v1/reports/portfolio", params={"group": "total"})).json()
+        assert total["total"] == "620000" and total["loans_disbursed"] == 2
+        for key in ("disbursed", "outstanding", "subsidy_issued", "written_off"):
+            assert total[key] == sum(r[key] for r in province), key
+        assert total["outstanding"] == 4_000_000 and total["npl_ratio"] == "0.0000"
 
         officer = bearer(AuthSettings(), Principal("county-office", Role.COUNTY_OFFICER,
                                                    region=COUNTY))  # fmt: skip
@@ -584,6 +598,12 @@ async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_o
 
         own = (await read("/v1/reports/portfolio", group="bank")).json()
         assert [(r["bank"], r["outstanding"]) for r in own] == [("gansu-rcc", 1_000_000)]
+        (total,) = (await read("/v1/reports/portfolio", group="total")).json()
+        assert (total["total"], total["outstanding"]) == (COUNTY, 1_000_000)
+        assert total["subsidy_issued"] == own[0]["subsidy_issued"]
+        (nothing,) = (await read("/v1/reports/portfolio", group="total", as_of="2016-01-01")).json()
+        assert nothing["total"] == COUNTY and nothing["disbursed"] == nothing["outstanding"] == 0
+        assert nothing["par30_ratio"] == "0.0000"
         assert own[0]["subsidy_issued"] == statements.json()["statements"][0]["amount"]
         csv_text = (await read("/v1/reports/portfolio.csv")).text
         assert f"\n{COUNTY}," in csv_text and "621122" not in csv_text

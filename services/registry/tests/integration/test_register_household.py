@@ -139,6 +139,8 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(cl
     [
         ({"county_code": "110101"}, "county_code"),
         ({"village_code": "621122100201"}, "does not lie in county"),
+        # The shape of a Gansu code, but no county in the region table (GB/T 2260).
+        ({"county_code": "629999", "village_code": "629999100201"}, "no county 629999 in Gansu"),
         ({"members": []}, "members"),
         (
             {"members": [member(id_number="620102198505170010")]},

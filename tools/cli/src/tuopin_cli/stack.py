@@ -9,6 +9,7 @@ another ``var`` folder) runs a second stack beside the first.
 """
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -100,6 +101,7 @@ class Stack:
             service, f"sqlite+aiosqlite:///{self.var / f'{service}.db'}"
         )
         env = {
+            **self.crossing(service),  # the caller's environment may name others
             **os.environ,
             prefix + "PORT": str(self.ports[service]),
             prefix + "DATABASE_URL": database,
@@ -110,6 +112,19 @@ class Stack:
                 [sys.executable, "-m", f"tuopin_{service}", "serve"],
                 env=env, stdout=log, stderr=log,
             )  # fmt: skip
+
+    def crossing(self, service: str) -> dict[str, str]:
+        """What lets the dashboard's page (evaluation's origin) read the loans panel's
+        figures from loans in the browser: loans' CORS open to evaluation's origin (as
+        127.0.0.1 and as localhost: the address bar may say either), evaluation told where
+        loans is."""
+        if service == "loans" and "evaluation" in self.ports:
+            port = self.ports["evaluation"]
+            origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+            return {"TUOPIN_LOANS_CORS_ORIGINS": json.dumps(origins)}
+        if service == "evaluation" and "loans" in self.ports:
+            return {"TUOPIN_EVALUATION_LOANS_URL": self.url("loans")}
+        return {}
 
     def wait_ready(self, service: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

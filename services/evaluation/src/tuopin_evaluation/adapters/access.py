@@ -52,11 +52,15 @@ assessment = looked_up(_assessment, path="assessment_id")
 warning = looked_up(_warning, path="warning_id")
 
 ACCESS: AccessRules = {
-    "GET /dashboard": public(),
-    "GET /dashboard/{name}": public(),
+    # The pages and their files, served from memory: an office behind one address opens
+    # the dashboard many times a minute without meeting the public rate limit.
+    "GET /dashboard": public(rate_limited=False),
+    "GET /dashboard/{name}": public(rate_limited=False),
+    # Where the page fetches the loans figures: any signed-in viewer.
+    "GET /dashboard/config": Rule(Access.SIGNED_IN),
     # Signing in is for those not signed in yet; the development form is off when deployed.
-    "GET /signin": public(),
-    "GET /signin/config": public(),
+    "GET /signin": public(rate_limited=False),
+    "GET /signin/config": public(rate_limited=False),
     "POST /signin/development": public(),
     "GET /v1/stats": Rule(READ),
     "GET /v1/rollups": Rule(READ, region),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
+from tuopin_evaluation.adapters.views import CountySignals, DelistingStanding, Targets
 from tuopin_evaluation.application import delisting, signals, targets
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -19,7 +20,11 @@ router = Router(prefix="/v1", tags=["delisting"])
 County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]
 
 
-@router.get("/counties/{county}/delisting", summary="Delisting standing (摘帽), every test shown")
+@router.get(
+    "/counties/{county}/delisting",
+    response_model=DelistingStanding,
+    summary="Delisting standing (摘帽), every test shown",
+)
 async def standing(
     county: County,
     runtime: RuntimeDep,
@@ -34,6 +39,7 @@ async def standing(
 @router.get(
     "/counties/{county}/signals",
     tags=["signals"],
+    response_model=CountySignals,
     summary="Falsification signals (弄虚作假, seed 六 17), each with the households it flags",
 )
 async def county_signals(
@@ -61,7 +67,13 @@ async def record(
     return respond(await runtime.execute("delisting", idempotency_key, request, command))
 
 
-@router.get("/targets", tags=["targets"], summary="Progress on the seed's targets (目标精准)")
+@router.get(
+    "/targets",
+    tags=["targets"],
+    response_model=Targets,
+    response_model_exclude_unset=True,  # each target's own terms only
+    summary="Progress on the seed's targets (目标精准)",
+)
 async def target_progress(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}$")] = "620000",

@@ -9,6 +9,11 @@ The page, script and stylesheet sit in the ``dashboard/`` folder beside this mod
 the files named here are served, and every response carries a strict
 Content-Security-Policy: everything comes from this origin and nothing is inline.
 
+The loans panel's figures (portfolio, PAR30/NPL, subsidy, fund balances) are the loans
+service's: the page fetches them from loans itself, cross-origin with the viewer's token,
+when ``loans_url`` is set (``/dashboard/config`` tells the page where; the page's policy
+lets it connect to that origin and no other; loans allows this origin by CORS).
+
 The page and its assets use relative URLs (``dashboard/dashboard.js``, ``v1/rollups``), so
 the dashboard also works when the service sits behind a proxy under a path prefix.
 """
@@ -20,10 +25,13 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Header, HTTPException, Query, Response
+from pydantic import BaseModel
 
 from tuopin_contracts.bounds import NO_NUL
 from tuopin_contracts.reference.regions import gansu
+from tuopin_evaluation.config import EvaluationSettings
 from tuopin_eventkit.http import Router
+from tuopin_eventkit.runtime import Runtime, RuntimeDep
 
 ASSETS = Path(__file__).with_name("dashboard")
 
@@ -119,11 +127,38 @@ RegionShown = Annotated[
     responses={200: {"content": {"text/html": {}}}},
 )
 async def dashboard(
-    if_none_match: IfNoneMatch = None, as_of: AsOfDay = None, region: RegionShown = None
+    runtime: RuntimeDep,
+    if_none_match: IfNoneMatch = None,
+    as_of: AsOfDay = None,
+    region: RegionShown = None,
 ) -> Response:
     # ?as_of= and ?region= are declared because a route refuses any query parameter it does
     # not declare.
-    return serve("index.html", if_none_match)
+    loans = _settings(runtime).loans_origin
+    return serve("index.html", if_none_match, content_security_policy(*filter(None, [loans])))
+
+
+class DashboardConfig(BaseModel):
+    """Where the page fetches what evaluation does not hold: ``loans_url``, the loans
+    service as the browser reaches it (None: not configured, the panel says so)."""
+
+    loans_url: str | None = None
+
+
+def _settings(runtime: Runtime) -> EvaluationSettings:
+    settings = runtime.settings
+    assert isinstance(settings, EvaluationSettings)
+    return settings
+
+
+@router.get(
+    "/dashboard/config",
+    response_model=DashboardConfig,
+    summary="Where the dashboard fetches the loans service's figures (loans_url)",
+)
+async def dashboard_config(runtime: RuntimeDep, response: Response) -> DashboardConfig:
+    response.headers["Cache-Control"] = "no-cache"
+    return DashboardConfig(loans_url=_settings(runtime).loans_url)
 
 
 @router.get("/dashboard/{name}", include_in_schema=False)

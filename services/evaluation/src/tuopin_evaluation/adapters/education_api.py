@@ -4,6 +4,7 @@ from typing import Any
 from uuid import UUID
 
 from tuopin_contracts.dates import today
+from tuopin_evaluation.adapters.views import HouseholdEducation
 from tuopin_evaluation.application import education
 from tuopin_eventkit.http import AsOf, KnownAt, Router
 from tuopin_eventkit.runtime import RuntimeDep
@@ -13,6 +14,7 @@ router = Router(prefix="/v1", tags=["education assistance"])
 
 @router.get(
     "/households/{household_id}/education",
+    response_model=HouseholdEducation,
     summary="教育保障: 中职 grants and fees waived, per member and academic year",
 )
 async def household_education(

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from tuopin_contracts.bounds import Text, Year
 from tuopin_contracts.dates import today
+from tuopin_evaluation.adapters import views as v
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
 from tuopin_evaluation.application.verdicts import recompute
@@ -46,6 +47,7 @@ async def stats(runtime: RuntimeDep) -> Stats:
 @router.get(
     "/households/{household_id}/exit-verdict",
     tags=["exit verification"],
+    response_model=v.ExitVerdict,
     summary="Recompute a household's exit verdict: as of a day, or under other rules",
 )
 async def exit_verdict(

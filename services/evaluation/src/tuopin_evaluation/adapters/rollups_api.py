@@ -34,7 +34,7 @@ from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.application.answers import answers
 from tuopin_evaluation.domain import rollup as ru
-from tuopin_eventkit.http import KnownAt, Router
+from tuopin_eventkit.http import CSV_DOWNLOAD, KnownAt, Router
 from tuopin_eventkit.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["roll-ups"])
@@ -355,9 +355,8 @@ PRODUCTS = [str(p) for p in LoanProduct]  # every product a column, reached or n
 
 @router.get(
     "/rollups.csv",
-    response_class=Response,
+    **CSV_DOWNLOAD,
     summary="The same roll-up as CSV (UTF-8 with BOM, so spreadsheets read the names)",
-    responses={200: {"content": {"text/csv": {}}}},
 )
 async def rollups_csv(runtime: RuntimeDep, q: Annotated[RollupQuery, Query()]) -> Response:
     report = await _report(runtime, q)

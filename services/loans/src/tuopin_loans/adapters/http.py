@@ -17,6 +17,7 @@ from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    CSV_DOWNLOAD,
     AsOf,
     History,
     IdempotencyKey,
@@ -29,6 +30,7 @@ from tuopin_eventkit.http import (
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import lending, loan_book, programme, reports, settlement
@@ -50,7 +52,12 @@ class Body(BaseModel):
 # --- loans --------------------------------------------------------------------------------
 
 
-@router.get("/banks/{bank_id}/loans", tags=["loans"], summary="A bank's loans (its own only)")
+@router.get(
+    "/banks/{bank_id}/loans",
+    tags=["loans"],
+    response_model=list[v.BookedLoan],
+    summary="A bank's loans (its own only)",
+)
 async def bank_loans(
     bank_id: BankId,
     runtime: RuntimeDep,
@@ -60,7 +67,9 @@ async def bank_loans(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     L = loan_book.loans.c
-    query = select(loan_book.loans).where(L.bank_id == bank_id)
+    # Not the borrower's keyed hash: it links one person's loans, the service's own key.
+    shown = [c for c in loan_book.loans.c if c.name != "borrower_hash"]
+    query = select(*shown).where(L.bank_id == bank_id)
     if state is not None:
         query = query.where(L.state == state)
     if county_code is not None:
@@ -70,7 +79,12 @@ async def bank_loans(
         return [dict(r._mapping) for r in await conn.execute(query)]
 
 
-@router.get("/banks/{bank_id}/loans/{loan_ref}", tags=["loans"], summary="One of a bank's loans")
+@router.get(
+    "/banks/{bank_id}/loans/{loan_ref}",
+    tags=["loans"],
+    response_model=v.Loan,
+    summary="One of a bank's loans",
+)
 async def bank_loan(bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         loan = await loans(runtime.store).get(conn, lending.loan_id(bank_id, loan_ref))
@@ -98,6 +112,7 @@ async def loan_history(
 @router.get(
     "/borrowers/{household_id}/eligibility",
     tags=["loans"],
+    response_model=v.Eligibility,
     summary="Where a household stands for a product on a business day: status, what it owes, "
     "the limit",
 )
@@ -164,7 +179,12 @@ async def allocate(
     return respond(await runtime.execute("quota", idempotency_key, request, command))
 
 
-@router.get("/programme/quotas/{county_code}", tags=["programme"], summary="Quota and use")
+@router.get(
+    "/programme/quotas/{county_code}",
+    tags=["programme"],
+    response_model=v.QuotaStanding,
+    summary="Quota and use",
+)
 async def quota(county_code: CountyCode, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await programme.standing(conn, county_code)
@@ -199,7 +219,10 @@ async def contribute(
 
 
 @router.get(
-    "/funds", tags=["funds"], summary="Every fund's balance and totals, or one county's fund's"
+    "/funds",
+    tags=["funds"],
+    response_model=list[v.FundAccount],
+    summary="Every fund's balance and totals, or one county's fund's",
 )
 async def fund_list(
     runtime: RuntimeDep, county_code: CountyCode | None = None
@@ -208,7 +231,12 @@ async def fund_list(
         return await reports.fund_accounts(conn, county_code)
 
 
-@router.get("/funds/{fund_id}", tags=["funds"], summary="A fund with its waiting claims")
+@router.get(
+    "/funds/{fund_id}",
+    tags=["funds"],
+    response_model=v.Fund,
+    summary="A fund with its waiting claims",
+)
 async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         found = await funds(runtime.store).get(conn, fund_id)
@@ -241,6 +269,7 @@ class Payment(Body):
 @router.get(
     "/subsidy/{quarter}/preview",
     tags=["subsidy"],
+    response_model=list[v.SubsidyLine],
     summary="The quarter's subsidy per bank and county (or one county's), computed now "
     "(not issued)",
 )
@@ -268,7 +297,12 @@ async def issue(
     return respond(await runtime.execute("statements", idempotency_key, request, command))
 
 
-@router.get("/subsidy/{quarter}/statements", tags=["subsidy"], summary="Issued statements")
+@router.get(
+    "/subsidy/{quarter}/statements",
+    tags=["subsidy"],
+    response_model=list[v.Statement],
+    summary="Issued statements",
+)
 async def issued(
     quarter: Quarter, runtime: RuntimeDep,
     bank_id: BankId | None = None, county_code: CountyCode | None = None,
@@ -306,6 +340,8 @@ async def pay(
 @router.get(
     "/reports/portfolio",
     tags=["reports"],
+    response_model=list[v.PortfolioRow],
+    response_model_exclude_unset=True,  # the grouping's own key only
     summary="Portfolio by bank, county or product, of the province or one county; as of a "
     "business day, as known at an instant",
 )
@@ -321,7 +357,7 @@ async def portfolio(
         return await reports.portfolio(conn, group, bank_id, as_of, known_at, county_code)
 
 
-@router.get("/reports/portfolio.csv", tags=["reports"], summary="The same, as CSV")
+@router.get("/reports/portfolio.csv", **CSV_DOWNLOAD, tags=["reports"], summary="The same, as CSV")
 async def portfolio_csv(
     runtime: RuntimeDep,
     group: reports.GroupBy = reports.GroupBy.COUNTY,

@@ -14,6 +14,7 @@ from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
+    CSV_DOWNLOAD,
     AsOf,
     History,
     IdempotencyKey,
@@ -26,6 +27,7 @@ from tuopin_eventkit.http import (
 )
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.http import Body
 from tuopin_loans.adapters.postings import Months
 from tuopin_loans.application import mutual_aid, mutual_aid_book
@@ -113,6 +115,7 @@ async def repay(
 
 @router.get(
     "/villages/{village_code}/mutual-aid",
+    response_model=v.MutualAidFund,
     summary="The fund: balance, size by source, lent and outstanding, households served, "
     "overdue on a day, the target and whether it is met",
 )
@@ -128,7 +131,11 @@ async def standing(
     return found
 
 
-@router.get("/villages/{village_code}/mutual-aid/loans", summary="The fund's loans (借款台账)")
+@router.get(
+    "/villages/{village_code}/mutual-aid/loans",
+    response_model=list[v.MutualAidLoan],
+    summary="The fund's loans (借款台账)",
+)
 async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
         return await mutual_aid_book.member_loans(conn, village_code)
@@ -147,6 +154,7 @@ async def fund_history(
 
 @router.get(
     "/mutual-aid",
+    response_model=v.MutualAidFunds,
     summary="Village funds of a county (or the province) against the 500,000-yuan target",
 )
 async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -> dict[str, Any]:
@@ -163,7 +171,7 @@ async def villages(runtime: RuntimeDep, county_code: CountyCode | None = None) -
     }
 
 
-@router.get("/mutual-aid.csv", summary="The same villages, as CSV")
+@router.get("/mutual-aid.csv", **CSV_DOWNLOAD, summary="The same villages, as CSV")
 async def villages_csv(runtime: RuntimeDep, county_code: CountyCode | None = None) -> Response:
     rows = (await villages(runtime, county_code))["villages"]
     return csv_records(rows, f"mutual-aid-{county_code or 'province'}.csv", ["village_code"])

@@ -31,9 +31,13 @@ class GroupBy(StrEnum):
     BANK = "bank"
     COUNTY = "county"
     PRODUCT = "product"
+    # One line for all that is asked for (the province, or the county named), keyed by that
+    # region's code, its ratios computed here: the leadership dashboard's loans panel.
+    TOTAL = "total"
 
 
 COLUMN = {GroupBy.BANK: "bank_id", GroupBy.COUNTY: "county_code", GroupBy.PRODUCT: "product"}
+PROVINCE = "620000"  # the total's key when no county is named
 
 
 def ratio(part: int, whole: int) -> str:
@@ -79,7 +83,9 @@ async def portfolio(
     """The portfolio by ``group``, of one bank or one county when named."""
     now = as_of is None and known_at is None
     L = loans.c if now else _loans_then(as_of, known_at).c
-    key = L[COLUMN[group]]
+    # The total groups by nothing: one line however many loans, zeros for none.
+    column = COLUMN.get(group)
+    keys = [L[column].label("key")] if column else []
     bad = L.state == LoanState.DEFAULTED
     # Written-off principal is off the books: its own lines, in no outstanding or ratio.
     gone = L.state == LoanState.WRITTEN_OFF
@@ -88,7 +94,7 @@ async def portfolio(
         return func.coalesce(func.sum(case((condition & ~gone, L.outstanding), else_=0)), 0)
 
     query = select(
-        key.label("key"),
+        *keys,
         func.count().filter(L.disbursed > 0).label("loans_disbursed"),
         func.coalesce(func.sum(L.disbursed), 0).label("disbursed"),
         outstanding_where(true()).label("outstanding"),
@@ -101,25 +107,31 @@ async def portfolio(
             "recovered_after_write_off"
         ),
         func.coalesce(func.sum(L.premium_subsidy), 0).label("premium_subsidy"),
-    ).group_by(key)
+    )
+    if column:
+        query = query.group_by(L[column]).order_by(L[column])
     if bank_id is not None:
         query = query.where(L.bank_id == bank_id)
     if county_code is not None:
         query = query.where(L.county_code == county_code)
     # PostgreSQL sums bigints as numeric: back to whole fen.
+    total = county_code or PROVINCE
     rows = {
-        r.key: {k: int(v) for k, v in r._mapping.items() if k != "key"}
-        for r in await conn.execute(query.order_by(key))
+        (r.key if column else total): {k: int(v) for k, v in r._mapping.items() if k != "key"}
+        for r in await conn.execute(query)
     }
-    column = COLUMN[group]
     t = statements.c
     issued = _by(t.issued_on, as_of, t.issued_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    subsidy = await _sums(conn, statements, column, bank_id, county_code, "amount", issued, paid)
+    subsidy = await _sums(
+        conn, statements, column, bank_id, county_code, "amount", issued, paid, total
+    )
     t = claims.c
     lodged = _by(t.lodged_on, as_of, t.lodged_at, known_at)
     paid = _by(t.paid_on, as_of, t.paid_at, known_at)
-    compensation = await _sums(conn, claims, column, bank_id, county_code, "claimed", lodged, paid)
+    compensation = await _sums(
+        conn, claims, column, bank_id, county_code, "claimed", lodged, paid, total
+    )
     report = []
     for key_value, row in rows.items():
         out = row["outstanding"]
@@ -138,27 +150,32 @@ async def portfolio(
 
 
 async def _sums(
-    conn: AsyncConnection, table: Any, column: str, bank_id: str | None,
+    conn: AsyncConnection, table: Any, column: str | None, bank_id: str | None,
     county_code: str | None, amount: str, issued: ColumnElement[bool], paid: ColumnElement[bool],
+    total: str,
 ) -> dict[Any, tuple[int, int]]:  # fmt: skip
-    """Amount issued (claimed) and amount paid, by the report's key where the table has it."""
+    """Amount issued (claimed) and amount paid, by the report's key where the table has it
+    (``column`` None: the one line keyed ``total``)."""
     t = table.c
-    if column not in t:
+    if column is not None and column not in t:
         return {}
-    query = (
-        select(
-            t[column].label("key"),
-            func.coalesce(func.sum(t[amount]), 0),
-            func.coalesce(func.sum(case((t.paid_on.is_not(None) & paid, t[amount]), else_=0)), 0),
-        )
-        .where(issued)
-        .group_by(t[column])
+    sums = (
+        func.coalesce(func.sum(t[amount]), 0),
+        func.coalesce(func.sum(case((t.paid_on.is_not(None) & paid, t[amount]), else_=0)), 0),
     )
+    keys = [t[column]] if column else []
+    query = select(*keys, *sums).where(issued)
+    if column:
+        query = query.group_by(t[column])
     if bank_id is not None:
         query = query.where(t.bank_id == bank_id)
     if county_code is not None:
         query = query.where(t.county_code == county_code)
-    return {r[0]: (int(r[1]), int(r[2])) for r in await conn.execute(query)}
+    found = await conn.execute(query)
+    if column is None:  # no GROUP BY: exactly one line
+        line = found.one()
+        return {total: (int(line[0]), int(line[1]))}
+    return {r[0]: (int(r[1]), int(r[2])) for r in found}
 
 
 async def fund_accounts(

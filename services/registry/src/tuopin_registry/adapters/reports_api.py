@@ -8,6 +8,7 @@ from fastapi import Path, Query
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import Router
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.villages_api import belts
 from tuopin_registry.application import queries
 from tuopin_registry.reference.belts import EXPECTED_TOTAL, Belt
@@ -17,7 +18,12 @@ router = Router(prefix="/v1")
 Region = Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$")]
 
 
-@router.get("/summary", tags=["reports"], summary="Households and people by region and status")
+@router.get(
+    "/summary",
+    tags=["reports"],
+    response_model=v.Summary,
+    summary="Households and people by region and status",
+)
 async def summary(
     runtime: RuntimeDep,
     region: Region = "620000",
@@ -31,6 +37,7 @@ async def summary(
 @router.get(
     "/reports/without-responsible",
     tags=["reports"],
+    response_model=v.WithoutResponsible,
     summary="不脱贫不脱钩: households and poor villages nobody answers for",
 )
 async def without_responsible(runtime: RuntimeDep, region: Region = "620000") -> dict[str, Any]:
@@ -38,7 +45,12 @@ async def without_responsible(runtime: RuntimeDep, region: Region = "620000") ->
         return await queries.without_responsible(conn, region)
 
 
-@router.get("/regions/{code}", tags=["reference"], summary="A region and its sub-regions")
+@router.get(
+    "/regions/{code}",
+    tags=["reference"],
+    response_model=v.RegionWithChildren,
+    summary="A region and its sub-regions",
+)
 async def region(code: Annotated[str, Path(pattern=r"^62[0-9]{4}$")]) -> dict[str, Any]:
     table = gansu()
     found = table.get(code)
@@ -54,6 +66,7 @@ def _belt(b: Belt) -> dict[str, Any]:
 @router.get(
     "/hardship-belts",
     tags=["reference"],
+    response_model=v.Belts,
     summary="The special-hardship belts (特困片带) villages are assigned to, with their source",
 )
 async def hardship_belts(runtime: RuntimeDep) -> dict[str, Any]:
@@ -68,7 +81,12 @@ async def hardship_belts(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.get("/hardship-belts/{code}", tags=["reference"], summary="One special-hardship belt")
+@router.get(
+    "/hardship-belts/{code}",
+    tags=["reference"],
+    response_model=v.OneBelt,
+    summary="One special-hardship belt",
+)
 async def hardship_belt(
     code: Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{0,19}$")], runtime: RuntimeDep
 ) -> dict[str, Any]:

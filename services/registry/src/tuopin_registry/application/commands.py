@@ -23,7 +23,7 @@ from tuopin_registry.domain.household import Details, Household, Member
 from tuopin_registry.domain.ledger import Ledger
 from tuopin_registry.domain.village import Village
 from tuopin_registry.reference.belts import Belt, BeltTable, load_belts
-from tuopin_registry.reference.regions import gansu
+from tuopin_registry.reference.regions import county_known
 
 
 def households(store: EventStore) -> Repository[Household]:
@@ -108,6 +108,7 @@ async def register_household(
     household = Household.register(
         household_id=filing.pop("household_id", None) or uuid4(),
         members=[e.member for e in entered],
+        county_known=county_known(filing["county_code"]),
         **filing,
     )
     await people.keep(conn, *(e.vault_row for e in entered))
@@ -369,7 +370,7 @@ async def register_village(
 ) -> Outcome:
     """Register a village; a belt is named by code and must hold the village (its name is
     taken from the reference data, so the event says both)."""
-    known = gansu().county_of_village(registration.village_code) is not None
+    known = county_known(registration.village_code[:6])
     if registration.hardship_belt_code is not None:
         belt = _belt_holding(belts or load_belts(), registration)
         registration = registration.model_copy(update={"hardship_belt": belt.name})

@@ -34,11 +34,16 @@ def filing_violations(
     members: Sequence[SealedMember],
     primary_cause: PovertyCause,
     secondary_causes: Sequence[PovertyCause] = (),
+    county_known: bool = True,
     **_: Any,  # the filing's other fields, which no rule here concerns
 ) -> list[Violation]:
     """Every rule a new household's filing breaks (empty when it may be filed): one
-    definition for a filing over HTTP and for the import, so both say the same."""
+    definition for a filing over HTTP and for the import, so both say the same.
+    ``county_known``: the county code is one of Gansu's in the region table (a code of the
+    right shape can still name no county)."""
     found = []
+    if not county_known:
+        found.append(Violation("county_code", f"no county {county_code} in Gansu"))
     if not village_code.startswith(county_code):
         message = f"village {village_code} does not lie in county {county_code}"
         found.append(Violation("village_code", message))

@@ -103,11 +103,11 @@ class Household(Aggregate):
     # --- filing ---------------------------------------------------------------------
 
     @classmethod
-    def register(cls, **filing: Any) -> "Household":
+    def register(cls, county_known: bool = True, **filing: Any) -> "Household":
         """File a household from the fields of its filing event: the filing's rules first,
         every one broken named (the event's contract would stop at its first), then the
-        event."""
-        refuse(filing_violations(**filing))
+        event. ``county_known``: the county code is one of Gansu's in the region table."""
+        refuse(filing_violations(county_known=county_known, **filing))
         event = ev.HouseholdRegisteredV3(**filing)
         household = cls(str(event.household_id))
         household.record(event)

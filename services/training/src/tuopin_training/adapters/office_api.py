@@ -22,6 +22,7 @@ from tuopin_eventkit.http import (
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_training.adapters import schemas as s
+from tuopin_training.adapters import views as v
 from tuopin_training.application import office, queries
 from tuopin_training.application.mapping import repository
 from tuopin_training.domain.centre import Centre
@@ -83,7 +84,12 @@ async def withdraw(
     return respond(await runtime.execute("office.withdraw", idempotency_key, request, command))
 
 
-@router.get("/centres", tags=["centres"], summary="Accredited centres, by county")
+@router.get(
+    "/centres",
+    tags=["centres"],
+    response_model=list[v.CentreRow],
+    summary="Accredited centres, by county",
+)
 async def centres(
     runtime: RuntimeDep, county_code: Annotated[str | None, Query(pattern=r"^62\d{4}$")] = None
 ) -> list[dict[str, Any]]:
@@ -119,7 +125,12 @@ async def open_programme(
     return respond(outcome, location=f"/v1/programmes/{outcome.body['programme_id']}")
 
 
-@router.get("/programmes/{programme_id}", tags=["programmes"], summary="A programme and seats")
+@router.get(
+    "/programmes/{programme_id}",
+    tags=["programmes"],
+    response_model=v.Programme,
+    summary="A programme and seats",
+)
 async def programme(programme_id: UUID, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
         return await queries.programme(conn, str(programme_id))

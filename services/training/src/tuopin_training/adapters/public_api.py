@@ -9,8 +9,9 @@ from fastapi.responses import Response
 from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
-from tuopin_eventkit.http import AsOf, KnownAt, Router, csv_table
+from tuopin_eventkit.http import CSV_DOWNLOAD, AsOf, KnownAt, Router, csv_table
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_training.adapters import views as v
 from tuopin_training.application import coverage, labour, queries
 
 router = Router(prefix="/v1")
@@ -29,6 +30,7 @@ Region = Annotated[
 @router.get(
     "/certificates/{issuer}/{number}",
     tags=["certificates"],
+    response_model=v.CertificateCheck,
     summary="Verify a certificate (证书查询): masked holder, occupation, level, validity",
 )
 async def verify(
@@ -39,7 +41,12 @@ async def verify(
         return await queries.verify(conn, str(issuer), number, as_of or today())
 
 
-@router.get("/coverage", tags=["coverage"], summary="Households with a certified member, by region")
+@router.get(
+    "/coverage",
+    tags=["coverage"],
+    response_model=v.Coverage,
+    summary="Households with a certified member, by region",
+)
 async def by_region(
     runtime: RuntimeDep,
     level: Literal["county", "township", "village"] = "village",
@@ -54,6 +61,7 @@ async def by_region(
 @router.get(
     "/households/{household_id}",
     tags=["coverage"],
+    response_model=v.HouseholdCoverage,
     summary="Whether a registered household has a member with a valid certificate",
 )
 async def household(
@@ -66,6 +74,7 @@ async def household(
 @router.get(
     "/work-list",
     tags=["coverage"],
+    response_model=v.WorkList,
     summary="Households with working-age members and no certificate yet (工作清单)",
 )
 async def work_list(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> dict[str, Any]:
@@ -75,7 +84,7 @@ async def work_list(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> di
     return {"within": code, "as_of": day, "households": len(rows), "rows": rows}
 
 
-@router.get("/work-list.csv", tags=["coverage"], summary="The work list as CSV")
+@router.get("/work-list.csv", **CSV_DOWNLOAD, tags=["coverage"], summary="The work list as CSV")
 async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> Response:
     async with runtime.reader.connect() as conn:
         rows = await coverage.work_list(conn, code, as_of or today())
@@ -85,7 +94,12 @@ async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -
     return csv_table(header, table, f"work-list-{code}.csv")
 
 
-@router.get("/yearly/{year}", tags=["coverage"], summary="A year's counts against the targets")
+@router.get(
+    "/yearly/{year}",
+    tags=["coverage"],
+    response_model=v.Yearly,
+    summary="A year's counts against the targets",
+)
 async def yearly(
     year: Annotated[Year, Path(ge=2013, description="建档立卡 began in 2013")],
     runtime: RuntimeDep,
@@ -97,6 +111,7 @@ async def yearly(
 @router.get(
     "/labour-transfer",
     tags=["labour transfer"],
+    response_model=v.LabourTransfer,
     summary="Labour transfer (劳务输转): people placed, households, destinations, months",
 )
 async def labour_transfer(
@@ -110,7 +125,12 @@ async def labour_transfer(
         return await labour.report(conn, region, year, as_of or today(), known_at)
 
 
-@router.get("/labour-transfer.csv", tags=["labour transfer"], summary="Labour transfer as CSV")
+@router.get(
+    "/labour-transfer.csv",
+    **CSV_DOWNLOAD,
+    tags=["labour transfer"],
+    summary="Labour transfer as CSV",
+)
 async def labour_transfer_csv(
     region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
     known_at: KnownAt = None,

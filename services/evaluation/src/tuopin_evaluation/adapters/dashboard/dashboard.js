@@ -2,7 +2,9 @@
 // Reads this service's JSON endpoints and draws the page for the viewer's own region (the
 // province for its staff, a county for a county officer, …): the summary, the table of the
 // regions one level down, an SVG bar chart of incidence and the published assessments.
-// Regions are named from the shared region table (dashboard/regions.json).
+// Regions are named from the shared region table (dashboard/regions.json). The loans panel
+// is the loans service's own figures, fetched from loans (dashboard/config says where)
+// with the viewer's token: evaluation neither holds nor recomputes them.
 // No libraries and nothing inline: the page runs under a strict Content-Security-Policy.
 // Text goes in through textContent only, never as markup.
 "use strict";
@@ -526,10 +528,108 @@
     );
   }
 
+  // ---- the loans service's figures -------------------------------------------------------
+  // Disbursed, outstanding, PAR30/NPL, written off, subsidy paid (the portfolio's total
+  // line), the risk-compensation funds and the village mutual-aid funds: fetched from loans
+  // itself (CORS, the viewer's token), for the province or a county, the only scopes loans
+  // reports. Whatever goes wrong there is said in the panel; the rest of the page stands.
+
+  async function loansJSON(base, path, params = {}) {
+    const url = new URL(base.replace(/\/?$/, "/") + path);
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
+    }
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    // A loans service that never answers must not hold the page: unreachable after 15 s.
+    const response = await fetch(url, { headers, mode: "cors", credentials: "omit", signal: AbortSignal.timeout(15000) });
+    const body = await response.json().catch(() => null);
+    if (!response.ok) {
+      const failure = new Error(`${path}: ${response.status} ${(body && (body.title || body.detail)) || response.statusText}`);
+      failure.status = response.status;
+      throw failure;
+    }
+    return body;
+  }
+
+  // What loans can answer for the region shown: the province (no county named) or a county.
+  function loansScope(region) {
+    if (region === PROVINCE) return {};
+    return levelOf(region) === "county" ? { county_code: region } : null;
+  }
+
+  // {state: "off" | "region" | "refused" | "unreachable" | "ready", …}: never throws.
+  async function loadLoans(config, region, asOf) {
+    const base = config && config.loans_url;
+    if (!base) return { state: "off" };
+    const scope = loansScope(region);
+    if (!scope) return { state: "region" };
+    const failed = (error) => ({ state: error.status ? "refused" : "unreachable", status: error.status, error });
+    let portfolio;
+    try {
+      [portfolio] = await loansJSON(base, "v1/reports/portfolio", { ...scope, group: "total", as_of: asOf });
+    } catch (error) {
+      return failed(error);
+    }
+    // The funds' balances are today's only: none for a past day.
+    if (asOf) return { state: "ready", portfolio, funds: null, mutualAid: null };
+    const [funds, mutualAid] = await Promise.allSettled([
+      loansJSON(base, "v1/funds", scope),
+      loansJSON(base, "v1/mutual-aid", scope),
+    ]);
+    return {
+      state: "ready",
+      portfolio,
+      funds: funds.status === "fulfilled" ? funds.value : undefined,
+      mutualAid: mutualAid.status === "fulfilled" ? mutualAid.value : undefined,
+    };
+  }
+
+  const LOANS_NOTES = {
+    off: ["本看板未配置贷款服务地址（TUOPIN_EVALUATION_LOANS_URL），贷款余额、逾期率（PAR30/不良）、贴息和资金余额不显示。",
+      "The loans service's address is not configured (TUOPIN_EVALUATION_LOANS_URL): loan balances, PAR30/NPL, subsidies and fund balances are not shown."],
+    region: ["贷款服务按全省或县提供数据：请查看全省或所属县的页面。",
+      "The loans service reports for the province or a county: see the province's or the county's page."],
+    unreachable: ["无法连接贷款服务，贷款数据暂不显示。", "Could not reach the loans service: its figures are not shown."],
+  };
+
+  function loansPanel(loans) {
+    const note = (id, zh, en) => el("p", { class: "note", id }, ...bilingual(zh, en));
+    if (loans.state !== "ready") {
+      const [zh, en] = loans.state === "refused"
+        ? [`贷款服务拒绝了请求（${loans.status}），贷款数据暂不显示。`, `The loans service refused (${loans.status}): its figures are not shown.`]
+        : LOANS_NOTES[loans.state];
+      return el("section", { class: "panel", id: "loans-panel", "aria-labelledby": "loans-panel-title" },
+        el("h3", { id: "loans-panel-title" }, ...bilingual("贷款（贷款服务）", "Loans (loans service)")),
+        note("panel-loans-note", zh, en));
+    }
+    const p = loans.portfolio;
+    const ratio = (fraction) => percent(fraction) || "—";
+    const funds = loans.funds;
+    const fundBalance = funds ? yuan(funds.reduce((sum, f) => sum + Number(f.balance), 0)) : "—";
+    const mutual = loans.mutualAid;
+    const mutualText = mutual ? `${yuan(mutual.capital)}（${count(mutual.funds)} 个村）` : "—";
+    const extra = [];
+    if (funds === null) {
+      extra.push(note("panel-loans-funds-note", "资金余额只有当前数据，所选日期不显示。", "Fund balances are today's only: not shown for a past day."));
+    } else if (funds === undefined || mutual === undefined) {
+      extra.push(note("panel-loans-funds-note", "贷款服务未提供资金余额。", "The loans service did not give the fund balances."));
+    }
+    return panel("loans-panel", "贷款（贷款服务）", "Loans (loans service)", [
+      ["loans-disbursed", "累计发放", "Disbursed", yuan(p.disbursed)],
+      ["loans-outstanding", "贷款余额", "Outstanding", yuan(p.outstanding)],
+      ["loans-par30", "逾期30天以上（PAR30）", "PAR30", `${yuan(p.par30)}（${ratio(p.par30_ratio)}）`],
+      ["loans-npl", "不良率", "NPL ratio", ratio(p.npl_ratio)],
+      ["loans-written-off", "核销", "Written off", yuan(p.written_off)],
+      ["loans-subsidy-paid", "已拨付贴息", "Interest subsidy paid", yuan(p.subsidy_paid)],
+      ["loans-risk-fund", "风险补偿金余额", "Risk-compensation fund balance", fundBalance],
+      ["loans-mutual-aid", "村级互助资金规模", "Village mutual-aid funds", mutualText],
+    ], extra);
+  }
+
   // ---- panels: credit, training, education, return warnings ------------------------------
-  // From the region's own roll-up row (evaluation's read models, the viewer's scope). The
-  // loans' balances, PAR30/NPL, subsidies and fund balances are the loans service's
-  // records, not evaluation's: named as not shown rather than fetched from elsewhere.
+  // From the region's own roll-up row (evaluation's read models, the viewer's scope); the
+  // loans panel beside them is the loans service's (above).
 
   // Integer fen as yuan ("1,234.50 元"), exactly: integer arithmetic only.
   function yuan(fen) {
@@ -546,7 +646,7 @@
       el("h3", { id: `${id}-title` }, ...bilingual(zh, en)), list, ...extra);
   }
 
-  function renderPanels(row, targets) {
+  function renderPanels(row, targets, loans) {
     const r = row || {};
     const n = (key) => count(r[key] || 0);
     const goal = (targets || []).find((t) => t.name === "certified_member_2020");
@@ -561,6 +661,7 @@
         ["credit-share", "占建档立卡户", "Share of registered households", percent(r.credit_share) || "—"],
         ["credit-disbursed", "累计发放", "Disbursed", yuan(r.credit_disbursed_fen)],
       ], products ? [el("p", { class: "note", id: "panel-credit-products" }, ...bilingual(`按产品：${products}`, "by product"))] : []),
+      loansPanel(loans),
       panel("training-panel", "劳务培训", "Training", [
         ["certified", "有持证成员户", "Households with a certificate", `${n("certified_households")} / ${n("registered_households")}`],
         ["certified-coverage", "持证覆盖率", "Certificate coverage", percent(r.certified_coverage) || "—"],
@@ -574,9 +675,6 @@
       panel("warnings-panel", "返贫预警", "Return warnings", [
         ["warnings", "未关闭预警", "Open warnings", n("open_return_warnings")],
       ]),
-      el("p", { class: "note", id: "panels-not-shown" }, ...bilingual(
-        "贷款余额、逾期率（PAR30/不良）、贴息和资金余额由贷款服务记录，本看板不显示。",
-        "Loan balances, PAR30/NPL, interest subsidies and fund balances are the loans service's records and are not shown here.")),
     );
   }
 
@@ -691,7 +789,9 @@
     document.body.dataset.state = "loading";
     $("error").hidden = true;
     try {
-      shared = shared || Promise.all([getJSON("dashboard/regions.json"), getJSON("v1/assessments")]);
+      shared = shared || Promise.all([getJSON("dashboard/regions.json"), getJSON("v1/assessments"), getJSON("dashboard/config")]);
+      // The loans service's figures, at the same time; loadLoans never fails the page.
+      const loans = shared.then(([, , config]) => loadLoans(config, region, asOf), () => ({ state: "unreachable" }));
       const [[names, assessments], province, counties, stats] = await Promise.all([
         shared,
         getJSON("v1/rollups", query(own)),
@@ -713,7 +813,7 @@
       document.dispatchEvent(new CustomEvent("tuopin:rollups", { detail: { region, level: below, rows: counties.rows } }));
       renderTrends(trends, targets, region);
       renderTargets(targets);
-      renderPanels(province.rows[0], targets);
+      renderPanels(province.rows[0], targets, await loans);
       renderAssessments(assessments.items);
       renderStatus(counties, asOf);
       document.body.dataset.state = "ready";

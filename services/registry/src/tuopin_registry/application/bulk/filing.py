@@ -30,7 +30,7 @@ from tuopin_registry.application.commands import households as household_reposit
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import Household, Member
-from tuopin_registry.reference.regions import gansu
+from tuopin_registry.reference.regions import county_known
 
 
 @dataclass
@@ -180,17 +180,18 @@ def _decide(
         "members": members,
         **{k: v for k, v in filing.household.items() if k not in HISTORY_FIELDS},
     }
-    errors += _unknown_county(filing)
+    known = county_known(filing.household["county_code"])
     household = None
     if not errors:
         try:
-            household = Household.register(**fields)
+            household = Household.register(county_known=known, **fields)
         except RuleViolation:
             pass  # reported below, each rule broken at its member's row
         except ValidationError as exc:  # the event's contract refuses what the cells let by
             return _refused(filing, exc)
     if household is None:  # the filing's rules, asked again only for a refused household
-        return errors + [_at_row(filing, v) for v in filing_violations(**fields)]
+        violations = filing_violations(county_known=known, **fields)
+        return errors + [_at_row(filing, v) for v in violations]
     history_errors = _history(household, filing)
     if history_errors:
         return history_errors
@@ -208,17 +209,6 @@ def _refused(filing: Filing, exc: ValidationError, row: int | None = None) -> li
             at, loc = filing.rows[loc[1]], loc[2:]
         found.append(RowError(at, filing.file_number, str(loc[0]) if loc else "", error["msg"]))
     return found
-
-
-def _unknown_county(filing: Filing) -> list[RowError]:
-    """A county code not in Gansu's table: the import checks it against the reference data
-    (the county of an old export is not always in the village's code)."""
-    county = filing.household["county_code"]
-    if gansu().county_of_village(county + "000000") is not None:
-        return []
-    return [
-        RowError(filing.rows[0], filing.file_number, "county_code", f"no county {county} in Gansu")
-    ]
 
 
 def _at_row(filing: Filing, violation: Violation) -> RowError:
