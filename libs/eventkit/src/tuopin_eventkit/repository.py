@@ -1,12 +1,11 @@
-"""Loads and saves aggregates through the event store, translating domain ↔ contract events."""
+"""Loads and saves aggregates through the event store. An aggregate records the contracts'
+events as they are; ``to_contract`` and ``to_domain`` translate for one that keeps its own
+(evaluation's)."""
 
-from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from collections.abc import Callable
 from datetime import date, datetime
-from functools import cache
 from typing import Any, Generic, TypeVar
 
-from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData, catalogue
@@ -80,26 +79,3 @@ class Repository(Generic[A]):
         recorded = await self.store.append(conn, self.stream_type, aggregate.id, expected, new)
         aggregate.pending.clear()
         return recorded
-
-
-class EventMap:
-    """Domain events ↔ contract events, field for field: the same facts, one in plain
-    dataclasses (what the domain records), one on the wire."""
-
-    def __init__(self, pairs: Iterable[tuple[type, type[EventData]]]) -> None:
-        self.contract_of = dict(pairs)
-        self.domain_of = {wire: own for own, wire in self.contract_of.items()}
-
-    def to_contract(self, event: Any) -> EventData:
-        return self.contract_of[type(event)].model_validate(asdict(event))
-
-    def to_domain(self, event: EventData) -> Any:
-        return _adapter(self.domain_of[type(event)]).validate_python(event.model_dump(mode="json"))
-
-    def repository(self, store: EventStore, stream_type: str, aggregate: type[A]) -> Repository[A]:
-        return Repository(store, stream_type, aggregate, self.to_contract, self.to_domain)
-
-
-@cache
-def _adapter(kind: type) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)

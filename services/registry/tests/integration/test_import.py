@@ -20,6 +20,7 @@ from tuopin_registry.adapters import sheets
 from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application import bulk
 from tuopin_registry.application.bulk import filing as batch_filing
+from tuopin_registry.application.bulk.rows import read_filings
 from tuopin_registry.application.people import people, reveal
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
@@ -488,3 +489,39 @@ async def test_a_back_filled_export_carries_each_households_history(service, tmp
     # Importing the file again changes nothing.
     again = await run_import(runtime, write_csv(tmp_path / "backfill.csv", records))
     assert again.totals.filed == 0
+
+
+async def test_a_value_an_events_contract_refuses_is_a_row_error_not_a_crash(
+    service, tmp_path
+) -> None:
+    """The cells' checks guard first, the events' contracts last (the domain records the
+    contracts' events). A value the cells let by — set here after reading, as a gap in
+    them would — is the household's error at its row and field; the batch's others file."""
+    client, runtime = service
+    records = [
+        *rows(household("621121-0001"), person(), person("配偶")),
+        *rows(household("621121-0002"), person(), person("之子")),
+        *rows(household("621121-0003"), person(), person("之子")),
+    ]
+    with sheets.open_sheet(write_csv(tmp_path / "export.csv", records)) as sheet:
+        filings = list(read_filings(sheet))
+    filings[1].household["identified_year"] = 2200  # the filing's contract: at most 2100
+    filings[2].members[1]["education"] = "a level no one has"  # a member's: the vocabulary
+
+    keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
+    async with runtime.engine.begin() as conn:
+        results = await batch_filing.file_batch(
+            conn, runtime.store, keys, runtime.settings.people(), filings
+        )
+
+    assert [(r.row, r.outcome) for r in results] == [
+        (2, "filed"), (3, "filed"), (4, "rejected"), (5, "rejected"), (6, "rejected"),
+        (7, "rejected"),
+    ]  # fmt: skip
+    errors = {(e.row, e.column): e.message for r in results for e in r.errors}
+    assert errors == {
+        (4, "identified_year"): "Input should be less than or equal to 2100",
+        (7, "education"): errors[7, "education"],
+    }
+    assert errors[7, "education"].startswith("Input should be")
+    assert await filed_numbers(client) == {"621121-0001"}

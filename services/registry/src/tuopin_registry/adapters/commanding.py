@@ -2,7 +2,7 @@
 "change this household / village" endpoint, so each endpoint is a line of data."""
 
 from collections.abc import Awaitable, Callable
-from inspect import Parameter, Signature, signature
+from inspect import Parameter, Signature
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -40,15 +40,15 @@ def vault(runtime: Runtime) -> PeopleKey:
     return settings.people()
 
 
-def _owner_field(kind: type) -> str:
-    return "household_id" if "household_id" in signature(kind).parameters else "village_code"
+def _owner_field(kind: type[BaseModel]) -> str:
+    return "household_id" if "household_id" in kind.model_fields else "village_code"
 
 
 # The aggregate's command that records an event, e.g. ``Household.record_causes``.
 Records = Callable[[Any, Any], None]
 
 
-def recorded(kind: type, command: Records, item: str | None = None) -> Decide:
+def recorded(kind: type[BaseModel], command: Records, item: str | None = None) -> Decide:
     """Record the request body as event ``kind`` through the aggregate's ``command``; the
     owner (household_id or village_code) and the path's item id are filled in."""
     owner = _owner_field(kind)
@@ -60,7 +60,7 @@ def recorded(kind: type, command: Records, item: str | None = None) -> Decide:
     return decide
 
 
-def listed(kind: type, command: Records, id_field: str) -> Decide:
+def listed(kind: type[BaseModel], command: Records, id_field: str) -> Decide:
     """Like ``recorded``, for things listed under a new id (needs, measures)."""
     owner = _owner_field(kind)
 

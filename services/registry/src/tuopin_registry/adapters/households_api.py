@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
+from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
@@ -36,8 +37,7 @@ from tuopin_registry.adapters.commanding import (
     vault,
 )
 from tuopin_registry.application import commands, queries
-from tuopin_registry.application.mapping import households
-from tuopin_registry.domain import events as ev
+from tuopin_registry.application.commands import households
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
@@ -96,7 +96,7 @@ def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
     total = body.wages + body.production_and_business + body.property + body.transfers
     members = max(h.size, 1)
     h.record_income(
-        ev.IncomeRecorded(
+        ev.IncomeRecordedV1(
             household_id=household_id,
             members=members,
             per_head=total // members,
@@ -112,7 +112,7 @@ def income_correction(h: Household, body: s.IncomeCorrection, household_id: str,
     members = recorded.members if recorded else max(h.size, 1)
     total = body.wages + body.production_and_business + body.property + body.transfers
     h.correct_income(
-        ev.IncomeCorrected(
+        ev.IncomeCorrectedV1(
             household_id=household_id,
             members=members,
             per_head=total // members,
@@ -196,28 +196,28 @@ async def households_members_item_identity_correction(
 ROUTES: list[Route] = [
     ("members/{item_id}/removal", s.Dated, "households",
      "A member leaves (death, marriage out, separate household …)",
-     recorded(ev.MemberRemoved, Household.remove_member, "person_id")),
+     recorded(ev.MemberRemovedV1, Household.remove_member, "person_id")),
     ("causes", s.Causes, "households", "Record the causes (致贫原因)",
-     recorded(ev.CausesRecorded, Household.record_causes)),
+     recorded(ev.CausesRecordedV1, Household.record_causes)),
     ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
     ("income-corrections", s.IncomeCorrection, "households",
      "Correct a year's income (更正); the original stays in the history", income_correction),
     ("conditions", s.Conditions, "households", "Assess housing and drinking-water safety",
-     recorded(ev.ConditionsAssessed, Household.assess_conditions)),
+     recorded(ev.ConditionsAssessedV1, Household.assess_conditions)),
     ("needs", s.Need, "households", "List a need (需求清单)",
-     listed(ev.NeedListed, Household.list_need, "need_id")),
+     listed(ev.NeedListedV1, Household.list_need, "need_id")),
     ("measures", s.MeasurePlan, "households", "Plan an assistance measure (帮扶措施)",
-     listed(ev.MeasurePlanned, Household.plan_measure, "measure_id")),
+     listed(ev.MeasurePlannedV1, Household.plan_measure, "measure_id")),
     ("measures/{item_id}/progress", s.Progress, "households",
      "Enter progress in the work ledger (工作台账)",
-     recorded(ev.MeasureProgressed, Household.record_progress, "measure_id")),
+     recorded(ev.MeasureProgressedV1, Household.record_progress, "measure_id")),
     ("responsibility", s.Responsibility, "households",
      "Assign the responsible cadre and unit (帮扶责任人)",
-     recorded(ev.ResponsibilityAssigned, Household.assign_responsibility)),
+     recorded(ev.ResponsibilityAssignedV1, Household.assign_responsibility)),
     ("relocation", s.Relocation, "households", "Record relocation (易地搬迁)",
-     recorded(ev.RelocationRecorded, Household.record_relocation)),
+     recorded(ev.RelocationRecordedV1, Household.record_relocation)),
     ("cooperative", s.Cooperative, "households", "Record joining a cooperative",
-     recorded(ev.CooperativeJoined, Household.join_cooperative)),
+     recorded(ev.CooperativeJoinedV1, Household.join_cooperative)),
     ("assistance", s.Dated, "lifecycle", "Start (or resume) assistance",
      lambda h, b, _, __: h.start_assistance(b.effective_date, b.reason)),
     ("exit-proposal", s.ExitProposal, "lifecycle",

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
+from tuopin_contracts.events import registry as ev
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.http import (
     AsOf,
@@ -25,9 +26,9 @@ from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault
 from tuopin_registry.application import commands, queries
-from tuopin_registry.application.mapping import villages
+from tuopin_registry.application.commands import villages
 from tuopin_registry.config import RegistrySettings
-from tuopin_registry.domain import village as vi
+from tuopin_registry.domain.village import Village
 from tuopin_registry.reference.belts import BeltTable
 
 router = Router(prefix="/v1")
@@ -48,7 +49,7 @@ async def register_village(
     body: s.VillageRegistration, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
-        registration = vi.VillageRegistered(**body.model_dump())
+        registration = ev.VillageRegisteredV1(**body.model_dump())
         return await commands.register_village(conn, runtime.store, registration, belts(runtime))
 
     outcome = await runtime.execute(
@@ -60,19 +61,19 @@ async def register_village(
 ROUTES: list[Route] = [
     ("responsibility", s.VillageResponsibility, "villages",
      "Assign first secretary (第一书记), resident work team and responsible unit",
-     recorded(vi.VillageResponsibilityAssigned, vi.Village.assign_responsibility)),
+     recorded(ev.VillageResponsibilityAssignedV1, Village.assign_responsibility)),
     ("profile", s.VillageProfile, "villages",
      "Record poverty standing, population, cooperatives, mutual-aid fund",
-     recorded(vi.VillageProfileRecorded, vi.Village.record_profile)),
+     recorded(ev.VillageProfileRecordedV1, Village.record_profile)),
     ("conditions", s.VillageConditions, "villages",
      "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
-     recorded(vi.VillageConditionsRecorded, vi.Village.record_conditions)),
+     recorded(ev.VillageConditionsRecordedV1, Village.record_conditions)),
     ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
-     listed(vi.VillageNeedListed, vi.Village.list_need, "need_id")),
+     listed(ev.VillageNeedListedV1, Village.list_need, "need_id")),
     ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
-     listed(vi.VillageMeasurePlanned, vi.Village.plan_measure, "measure_id")),
+     listed(ev.VillageMeasurePlannedV1, Village.plan_measure, "measure_id")),
     ("measures/{item_id}/progress", s.Progress, "villages", "Enter progress in the work ledger",
-     recorded(vi.VillageMeasureProgressed, vi.Village.record_progress, "measure_id")),
+     recorded(ev.VillageMeasureProgressedV1, Village.record_progress, "measure_id")),
 ]  # fmt: skip
 
 

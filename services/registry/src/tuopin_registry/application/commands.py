@@ -2,27 +2,37 @@
 (and the read models with them) in the caller's transaction."""
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import Health
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
 from tuopin_eventkit.idempotency import Outcome, scrub
 from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
 from tuopin_registry.application import people
-from tuopin_registry.application.mapping import households, villages
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
-from tuopin_registry.domain import events as ev
-from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.household import Details, Household, Member
 from tuopin_registry.domain.ledger import Ledger
-from tuopin_registry.domain.village import Village, VillageRegistered
+from tuopin_registry.domain.village import Village
 from tuopin_registry.reference.belts import Belt, BeltTable, load_belts
 from tuopin_registry.reference.regions import county_known
+
+
+def households(store: EventStore) -> Repository[Household]:
+    return Repository(store, "household", Household)
+
+
+def villages(store: EventStore) -> Repository[Village]:
+    """Villages' streams are named by their 12-digit code, unique in the province."""
+    return Repository(store, "village", Village)
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,7 @@ class Entered:
     vault row (their number sealed), the masked number for messages, and their new data
     key (to open their details in the answer without reading the vault back)."""
 
-    member: ev.Member
+    member: Member
     vault_row: dict[str, Any]
     masked: str
     key: PersonKey
@@ -48,9 +58,9 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         entered = details.pop(name, None)
         if entered is not None and entered != derived:  # the entered value is not repeated
             raise RuleViolation(f"{name} disagrees with ID number {resident.masked}")
-    person_id = str(uuid4())
-    row, key = people.enrol(vault, person_id, resident.number)
-    personal = ev.Details(
+    person_id = uuid4()
+    row, key = people.enrol(vault, str(person_id), resident.number)
+    personal = Details(
         name=details.pop("name"),
         sex=resident.sex,
         birth_date=resident.birth_date,
@@ -58,7 +68,7 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
         id_number_masked=resident.masked,
     )
     disabled = bool(details.pop("disabled", False)) or personal.health is Health.DISABLED
-    member = ev.Member(
+    member = Member(
         person_id=person_id,
         id_number_hash=resident.hash,
         birth_year=resident.birth_date.year,
@@ -96,16 +106,15 @@ async def register_household(
         conn, {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash}
     )
     household = Household.register(
-        ev.HouseholdRegistered(
-            household_id=str(filing.pop("household_id", None) or uuid4()),
-            members=[e.member for e in entered],
-            **filing,
-        ),
+        household_id=filing.pop("household_id", None) or uuid4(),
+        members=[e.member for e in entered],
         county_known=county_known(filing["county_code"]),
+        **filing,
     )
     await people.keep(conn, *(e.vault_row for e in entered))
     await households(store).save(conn, household)
-    return Outcome(view(household, {e.member.person_id: e.key for e in entered}), created=True)
+    person_keys = {str(e.member.person_id): e.key for e in entered}
+    return Outcome(view(household, person_keys), created=True)
 
 
 async def add_member(
@@ -131,7 +140,7 @@ async def add_member(
         household_id,
         expected_version,
         lambda h: h.add_member(
-            ev.MemberAdded(
+            ev.MemberAddedV2(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -169,7 +178,7 @@ async def update_member(
             if member is not None:  # otherwise the household refuses below
                 sealed = _resealed(keys, member, {"health": health})
         h.update_member(
-            ev.MemberUpdated(
+            ev.MemberUpdatedV2(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -211,7 +220,7 @@ async def correct_identity(
             "id_number_masked": resident.masked,
         })  # fmt: skip
         h.correct_identity(
-            ev.IdentityCorrected(
+            ev.IdentityCorrectedV1(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -230,11 +239,12 @@ async def correct_identity(
     return outcome
 
 
-def _resealed(keys: dict[str, PersonKey], member: ev.Member, new: dict[str, Any]) -> str:
-    key = keys.get(member.person_id)
+def _resealed(keys: dict[str, PersonKey], member: Member, new: dict[str, Any]) -> str:
+    person_id = str(member.person_id)
+    key = keys.get(person_id)
     if key is None:
-        raise RuleViolation(f"the details of person {member.person_id} were erased")
-    return key.seal({**people.details(keys, member.person_id, member.sealed), **new})
+        raise RuleViolation(f"the details of person {person_id} were erased")
+    return key.seal({**people.details(keys, person_id, member.sealed), **new})
 
 
 async def erase_person(
@@ -259,7 +269,7 @@ async def erase_person(
         found.household_id,
         None,
         lambda h: h.erase_person(
-            ev.PersonErased(
+            ev.PersonErasedV1(
                 household_id=found.household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -340,7 +350,7 @@ async def change_household(
 # --- villages ---------------------------------------------------------------------------
 
 
-def _belt_holding(belts: BeltTable, registration: VillageRegistered) -> Belt:
+def _belt_holding(belts: BeltTable, registration: ev.VillageRegisteredV1) -> Belt:
     code, village = registration.hardship_belt_code, registration.village_code
     belt = belts.get(code or "")
     if belt is None:
@@ -355,7 +365,7 @@ def _belt_holding(belts: BeltTable, registration: VillageRegistered) -> Belt:
 async def register_village(
     conn: AsyncConnection,
     store: EventStore,
-    registration: VillageRegistered,
+    registration: ev.VillageRegisteredV1,
     belts: BeltTable | None = None,
 ) -> Outcome:
     """Register a village; a belt is named by code and must hold the village (its name is
@@ -363,7 +373,7 @@ async def register_village(
     known = county_known(registration.village_code[:6])
     if registration.hardship_belt_code is not None:
         belt = _belt_holding(belts or load_belts(), registration)
-        registration = replace(registration, hardship_belt=belt.name)
+        registration = registration.model_copy(update={"hardship_belt": belt.name})
     repository = villages(store)
     await _lock_before_checking(conn, store)
     if await repository.get(conn, registration.village_code) is not None:
@@ -415,8 +425,8 @@ def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
         "primary_cause": household.primary_cause,
         "secondary_causes": list(household.secondary_causes),
         "members": [
-            _member_view(m, keys, m.person_id in household.erased)
-            for m in household.members.values()
+            _member_view(m, keys, person_id in household.erased)
+            for person_id, m in household.members.items()
         ],
         "incomes": [_plain(i, drop=("household_id",)) for i in household.incomes.values()],
         "housing_safe": household.housing_safe,
@@ -436,13 +446,12 @@ def ledger_view(ledger: Ledger) -> dict[str, Any]:
     }
 
 
-def _member_view(member: ev.Member, keys: dict[str, PersonKey], erased: bool) -> dict[str, Any]:
-    opened = people.details(keys, member.person_id, member.sealed)
-    fields = asdict(member)
-    for hidden in ("id_number_hash", "sealed", "birth_month"):
-        del fields[hidden]
+def _member_view(member: Member, keys: dict[str, PersonKey], erased: bool) -> dict[str, Any]:
+    person_id = str(member.person_id)
+    opened = people.details(keys, person_id, member.sealed)
+    fields = member.model_dump(exclude={"person_id", "id_number_hash", "sealed", "birth_month"})
     return {
-        "person_id": member.person_id,
+        "person_id": person_id,
         "name": opened.get("name"),
         "sex": opened.get("sex"),
         **fields,
@@ -452,8 +461,5 @@ def _member_view(member: ev.Member, keys: dict[str, PersonKey], erased: bool) ->
     }
 
 
-def _plain(event: Any, drop: tuple[str, ...]) -> dict[str, Any]:
-    fields = asdict(event)
-    for name in drop:
-        fields.pop(name, None)
-    return fields
+def _plain(event: BaseModel, drop: tuple[str, ...]) -> dict[str, Any]:
+    return event.model_dump(exclude=set(drop))

@@ -2,16 +2,19 @@
 concerns and the member it is about, as loans' eligibility reports every rule it fails.
 
 A filing over HTTP and the bulk import both check a new household with
-:func:`filing_violations`, so a rule is worded once and both say the same. Standard
-library only.
+:func:`filing_violations`, so a rule is worded once and both say the same. It is given
+the filing's fields, not its event: the event's contract holds some of these rules too
+(one head, the village in the county), and would stop at the first broken one.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
+from tuopin_contracts.events.registry import SealedMember
 from tuopin_contracts.vocabulary import PovertyCause, Relation
 from tuopin_eventkit.aggregate import RuleViolation
-from tuopin_registry.domain import events as ev
-from tuopin_registry.domain.events import Member
 
 
 @dataclass(frozen=True)
@@ -24,29 +27,34 @@ class Violation:
     member: int | None = None
 
 
-def filing_violations(filing: ev.HouseholdRegistered, county_known: bool = True) -> list[Violation]:
+def filing_violations(
+    *,
+    county_code: str,
+    village_code: str,
+    members: Sequence[SealedMember],
+    primary_cause: PovertyCause,
+    secondary_causes: Sequence[PovertyCause] = (),
+    county_known: bool = True,
+    **_: Any,  # the filing's other fields, which no rule here concerns
+) -> list[Violation]:
     """Every rule a new household's filing breaks (empty when it may be filed): one
     definition for a filing over HTTP and for the import, so both say the same.
     ``county_known``: the county code is one of Gansu's in the region table (a code of the
     right shape can still name no county)."""
     found = []
     if not county_known:
-        found.append(Violation("county_code", f"no county {filing.county_code} in Gansu"))
-    if not filing.village_code.startswith(filing.county_code):
-        found.append(
-            Violation(
-                "village_code",
-                f"village {filing.village_code} does not lie in county {filing.county_code}",
-            )
-        )
-    heads = [i for i, m in enumerate(filing.members) if m.relation is Relation.HEAD]
+        found.append(Violation("county_code", f"no county {county_code} in Gansu"))
+    if not village_code.startswith(county_code):
+        message = f"village {village_code} does not lie in county {county_code}"
+        found.append(Violation("village_code", message))
+    heads = [i for i, m in enumerate(members) if m.relation is Relation.HEAD]
     if len(heads) != 1:
         message = f"a household has exactly one head, not {len(heads)}"
         found += [Violation("relation", message, i) for i in heads[1:]] or [
             Violation("relation", message)
         ]
-    found += repeated_people(filing.members)
-    found += cause_violations(filing.primary_cause, filing.secondary_causes)
+    found += repeated_people(members)
+    found += cause_violations(primary_cause, secondary_causes)
     return found
 
 
@@ -64,9 +72,9 @@ def refuse(violations: list[Violation]) -> None:
         )
 
 
-def repeated_people(members: list[Member] | tuple[Member, ...]) -> list[Violation]:
+def repeated_people(members: Sequence[SealedMember]) -> list[Violation]:
     """Each member who is someone already listed before them (same person, same number)."""
-    ids: set[str] = set()
+    ids: set[UUID] = set()
     hashes: set[str] = set()
     found = []
     for i, m in enumerate(members):
@@ -80,9 +88,7 @@ def repeated_people(members: list[Member] | tuple[Member, ...]) -> list[Violatio
     return found
 
 
-def cause_violations(
-    primary: PovertyCause, secondary: list[PovertyCause] | tuple[PovertyCause, ...]
-) -> list[Violation]:
+def cause_violations(primary: PovertyCause, secondary: Sequence[PovertyCause]) -> list[Violation]:
     found = []
     if primary in secondary:
         found.append(

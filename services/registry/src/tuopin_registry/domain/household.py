@@ -1,23 +1,25 @@
 """The poor household (贫困户): its members, causes, income, needs, measures, responsible
 cadre, and its status in dynamic management (有进有出) as an explicit state machine.
 
-Standard library only. Commands check the rules and record events; ``apply`` folds an
-event into state without checking anything, so history always replays.
+No I/O. Commands check the rules and record the contracts' events as they are;
+``apply`` folds an event into state without checking anything, so history always
+replays. Ids (the household's, its members') are kept as strings.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import (
+    Health,
     HouseholdStatus,
     PovertyAttribute,
     PovertyCause,
     Relation,
+    Sex,
 )
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
-from tuopin_registry.domain import events as ev
-from tuopin_registry.domain.events import Member
 from tuopin_registry.domain.filing import (
     cause_violations,
     filing_violations,
@@ -27,6 +29,26 @@ from tuopin_registry.domain.filing import (
 from tuopin_registry.domain.ledger import Ledger
 
 S = HouseholdStatus
+
+# A member as the household keeps them: the contract's, personal details sealed.
+Member = ev.SealedMember
+# What a member's change may change (those it gives, not None).
+MEMBER_CHANGES = tuple(
+    name for name in ev.MemberUpdatedV2.model_fields
+    if name not in ev.HouseholdFact.model_fields and name != "person_id"
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class Details:
+    """The personal details a member's ``sealed`` holds, as an office entered them."""
+
+    name: str
+    sex: Sex | None = None
+    birth_date: date | None = None
+    health: Health | None = None
+    id_number_masked: str | None = None
+
 
 # 公示: a proposed exit is on public notice for at least a week before it can take effect.
 MINIMUM_NOTICE_DAYS = 7
@@ -59,7 +81,7 @@ class Household(Aggregate):
     members: dict[str, Member]  # the active members, by person id
     former: set[str]  # person ids of members who left
     erased: set[str]  # person ids whose clear identity was erased
-    incomes: dict[int, ev.IncomeRecorded]
+    incomes: dict[int, ev.IncomeRecordedV1]  # corrections included
     housing_safe: bool | None
     drinking_water_safe: bool | None
     ledger: Ledger  # needs, measures and their work ledger
@@ -81,50 +103,53 @@ class Household(Aggregate):
     # --- filing ---------------------------------------------------------------------
 
     @classmethod
-    def register(cls, filing: ev.HouseholdRegistered, county_known: bool = True) -> "Household":
-        refuse(filing_violations(filing, county_known))
-        household = cls(filing.household_id)
-        household.record(filing)
+    def register(cls, county_known: bool = True, **filing: Any) -> "Household":
+        """File a household from the fields of its filing event: the filing's rules first,
+        every one broken named (the event's contract would stop at its first), then the
+        event. ``county_known``: the county code is one of Gansu's in the region table."""
+        refuse(filing_violations(county_known=county_known, **filing))
+        event = ev.HouseholdRegisteredV3(**filing)
+        household = cls(str(event.household_id))
+        household.record(event)
         return household
 
-    def add_member(self, change: ev.MemberAdded) -> None:
+    def add_member(self, change: ev.MemberAddedV2) -> None:
         self._open()
         if change.member.relation is Relation.HEAD:
             raise RuleViolation("the household already has a head")
         refuse(repeated_people([*self.members.values(), change.member]))
         self.record(change)
 
-    def remove_member(self, change: ev.MemberRemoved) -> None:
+    def remove_member(self, change: ev.MemberRemovedV1) -> None:
         self._open()
-        member = self.member(change.person_id)
+        member = self.member(str(change.person_id))
         if member.relation is Relation.HEAD:
             raise RuleViolation("the head of household cannot be removed")
         self.record(change)
 
-    def update_member(self, change: ev.MemberUpdated) -> None:
+    def update_member(self, change: ev.MemberUpdatedV2) -> None:
         self._open()
-        self.member(change.person_id)
+        self.member(str(change.person_id))
         self.record(change)
 
-    def correct_identity(self, correction: ev.IdentityCorrected) -> None:
+    def correct_identity(self, correction: ev.IdentityCorrectedV1) -> None:
         self._open()
-        member = self.member(correction.person_id)
+        member = self.member(str(correction.person_id))
         if not (correction.reason or "").strip():
             raise RuleViolation("a correction gives its reason")
         if correction.id_number_hash == member.id_number_hash:
             raise RuleViolation("the corrected ID number is the one already recorded")
         others = [m for m in self.members.values() if m.person_id != member.person_id]
-        refuse(
-            repeated_people([*others, replace(member, id_number_hash=correction.id_number_hash)])
-        )
+        corrected = member.model_copy(update={"id_number_hash": correction.id_number_hash})
+        refuse(repeated_people([*others, corrected]))
         self.record(correction)
 
-    def erase_person(self, erasure: ev.PersonErased) -> None:
+    def erase_person(self, erasure: ev.PersonErasedV1) -> None:
         """Honour a deletion request, for someone the register no longer serves: a member
         who left, or anyone of a household removed as wrongly identified. A current
         member's real-name identity is what their assistance rests on (实名制), so they
         leave the household first. A removed household's file may still be erased from."""
-        person_id = erasure.person_id
+        person_id = str(erasure.person_id)
         if person_id in self.erased:
             raise InvalidTransition("person's identity", "already erased", "erase it")
         if person_id in self.members and self.status is not S.REMOVED:
@@ -137,12 +162,12 @@ class Household(Aggregate):
             raise RuleViolation("an erasure cites the deletion request it honours (reason)")
         self.record(erasure)
 
-    def record_causes(self, change: ev.CausesRecorded) -> None:
+    def record_causes(self, change: ev.CausesRecordedV1) -> None:
         self._open()
         refuse(cause_violations(change.primary_cause, change.secondary_causes))
         self.record(change)
 
-    def record_income(self, income: ev.IncomeRecorded) -> None:
+    def record_income(self, income: ev.IncomeRecordedV1) -> None:
         self._open()
         if income.members != len(self.members):
             raise RuleViolation(
@@ -152,41 +177,41 @@ class Household(Aggregate):
         self.record(income)
 
     @staticmethod
-    def _check_income(income: ev.IncomeRecorded) -> None:
+    def _check_income(income: ev.IncomeRecordedV1) -> None:
         total = income.wages + income.production_and_business + income.property + income.transfers
         if income.members < 1 or income.per_head != total // income.members:
             raise RuleViolation("per-head income must be the total divided by the members")
 
-    def assess_conditions(self, change: ev.ConditionsAssessed) -> None:
+    def assess_conditions(self, change: ev.ConditionsAssessedV1) -> None:
         self._open()
         self.record(change)
 
-    def list_need(self, need: ev.NeedListed) -> None:
+    def list_need(self, need: ev.NeedListedV1) -> None:
         self._open()
         self.ledger.check_need(need)
         self.record(need)
 
-    def plan_measure(self, plan: ev.MeasurePlanned) -> None:
+    def plan_measure(self, plan: ev.MeasurePlannedV1) -> None:
         self._open()
         self.ledger.check_plan(plan)
         self.record(plan)
 
-    def record_progress(self, progress: ev.MeasureProgressed) -> None:
+    def record_progress(self, progress: ev.MeasureProgressedV1) -> None:
         self._open()
         self.ledger.check_progress(progress)
         self.record(progress)
 
-    def assign_responsibility(self, change: ev.ResponsibilityAssigned) -> None:
+    def assign_responsibility(self, change: ev.ResponsibilityAssignedV1) -> None:
         self._open()
         self.record(change)
 
-    def record_relocation(self, change: ev.RelocationRecorded) -> None:
+    def record_relocation(self, change: ev.RelocationRecordedV1) -> None:
         self._open()
         if change.relocating and not change.resettlement_site:
             raise RuleViolation("a relocation names its resettlement site")
         self.record(change)
 
-    def join_cooperative(self, change: ev.CooperativeJoined) -> None:
+    def join_cooperative(self, change: ev.CooperativeJoinedV1) -> None:
         self._open()
         self.record(change)
 
@@ -194,15 +219,20 @@ class Household(Aggregate):
 
     def start_assistance(self, on: date, reason: str | None) -> None:
         self._transition("start assistance", on)
-        self.record(ev.AssistanceStarted(household_id=self.id, effective_date=on, reason=reason))
+        self.record(
+            ev.AssistanceStartedV1(
+                household_id=self.id, effective_date=on, reason=reason, status=S.ASSISTING
+            )
+        )
 
     def propose_exit(self, appraisal_date: date, reason: str | None) -> None:
         self._transition("propose exit", appraisal_date)
         self.record(
-            ev.ExitProposed(
+            ev.ExitProposedV1(
                 household_id=self.id,
                 effective_date=appraisal_date,
                 reason=reason,
+                status=S.EXIT_PROPOSED,
                 appraisal_date=appraisal_date,
             )
         )
@@ -214,10 +244,11 @@ class Household(Aggregate):
                 f"the public notice (公示) lasts at least {MINIMUM_NOTICE_DAYS} days"
             )
         self.record(
-            ev.ExitPublicised(
+            ev.ExitPublicisedV1(
                 household_id=self.id,
                 effective_date=notice_from,
                 reason=reason,
+                status=S.EXIT_PUBLICISED,
                 notice_from=notice_from,
                 notice_until=notice_until,
             )
@@ -233,19 +264,21 @@ class Household(Aggregate):
         self._transition("confirm or reject exit", on)
         if passed:
             self.record(
-                ev.HouseholdExited(
+                ev.HouseholdExitedV1(
                     household_id=self.id,
                     effective_date=on,
                     reason="exit verified by evaluation",
+                    status=S.EXITED,
                     verification_id=verification_id,
                 )
             )
         else:
             self.record(
-                ev.ExitRejected(
+                ev.ExitRejectedV1(
                     household_id=self.id,
                     effective_date=on,
                     reason="exit verification failed: " + ", ".join(failed_criteria),
+                    status=S.ASSISTING,
                     verification_id=verification_id,
                     failed_criteria=failed_criteria,
                 )
@@ -258,10 +291,11 @@ class Household(Aggregate):
         such records does this; over HTTP a household exits on evaluation's verdict."""
         self._transition("record an exit verified before the register", on)
         self.record(
-            ev.HouseholdExited(
+            ev.HouseholdExitedV1(
                 household_id=self.id,
                 effective_date=on,
                 reason=f"exit verified before the register, as recorded in {source}",
+                status=S.EXITED,
                 verification_id=verification_id,
             )
         )
@@ -269,8 +303,12 @@ class Household(Aggregate):
     def return_to_poverty(self, cause: PovertyCause, on: date, reason: str | None) -> None:
         self._transition("return to poverty", on)
         self.record(
-            ev.ReturnedToPoverty(
-                household_id=self.id, effective_date=on, reason=reason, cause=cause
+            ev.ReturnedToPovertyV1(
+                household_id=self.id,
+                effective_date=on,
+                reason=reason,
+                status=S.RETURNED,
+                cause=cause,
             )
         )
 
@@ -283,9 +321,13 @@ class Household(Aggregate):
         # An exited household always has its exit's date; _transition refuses any other.
         exited_on = self.status_since or date.min
         self._transition("annul a mistaken exit", exited_on)
-        self.record(ev.ExitAnnulled(household_id=self.id, effective_date=exited_on, reason=reason))
+        self.record(
+            ev.ExitAnnulledV1(
+                household_id=self.id, effective_date=exited_on, reason=reason, status=S.ASSISTING
+            )
+        )
 
-    def correct_income(self, correction: ev.IncomeCorrected) -> None:
+    def correct_income(self, correction: ev.IncomeCorrectedV1) -> None:
         """A correction of a year's income already recorded: the figures of that year
         change from the correction's effective date, and the original stays in the
         history (the audit view as known before still shows it)."""
@@ -302,7 +344,11 @@ class Household(Aggregate):
         self._transition("remove as wrongly identified", on)
         if not reason.strip():
             raise RuleViolation("removing a household from the register needs a reason")
-        self.record(ev.HouseholdRemoved(household_id=self.id, effective_date=on, reason=reason))
+        self.record(
+            ev.HouseholdRemovedV1(
+                household_id=self.id, effective_date=on, reason=reason, status=S.REMOVED
+            )
+        )
 
     # --- state ----------------------------------------------------------------------
 
@@ -335,7 +381,7 @@ class Household(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.HouseholdRegistered():
+            case ev.HouseholdRegisteredV3():
                 self.status, self.status_since = S.IDENTIFIED, event.effective_date
                 self.file_number, self.county_code = event.file_number, event.county_code
                 self.village_code, self.poverty_attribute = (
@@ -344,38 +390,42 @@ class Household(Aggregate):
                 )
                 self.primary_cause = event.primary_cause
                 self.secondary_causes = tuple(event.secondary_causes)
-                self.members = {m.person_id: m for m in event.members}
-            case ev.MemberAdded():
-                self.members[event.member.person_id] = event.member
-            case ev.MemberRemoved():
-                del self.members[event.person_id]
-                self.former.add(event.person_id)
-            case ev.IdentityCorrected():
-                self.members[event.person_id] = replace(
-                    self.members[event.person_id],
-                    id_number_hash=event.id_number_hash,
-                    birth_year=event.birth_year,
-                    birth_month=event.birth_month,
-                    sealed=event.sealed,
+                self.members = {str(m.person_id): m for m in event.members}
+            case ev.MemberAddedV2():
+                self.members[str(event.member.person_id)] = event.member
+            case ev.MemberRemovedV1():
+                person_id = str(event.person_id)
+                del self.members[person_id]
+                self.former.add(person_id)
+            case ev.IdentityCorrectedV1():
+                person_id = str(event.person_id)
+                self.members[person_id] = self.members[person_id].model_copy(
+                    update={
+                        "id_number_hash": event.id_number_hash,
+                        "birth_year": event.birth_year,
+                        "birth_month": event.birth_month,
+                        "sealed": event.sealed,
+                    }
                 )
-            case ev.PersonErased():
-                self.erased.add(event.person_id)
-            case ev.MemberUpdated():
-                changes = {k: v for k, v in event.changes().items() if v is not None}
-                self.members[event.person_id] = replace(self.members[event.person_id], **changes)
-            case ev.CausesRecorded():
+            case ev.PersonErasedV1():
+                self.erased.add(str(event.person_id))
+            case ev.MemberUpdatedV2():
+                person_id = str(event.person_id)
+                changes = {k: v for k in MEMBER_CHANGES if (v := getattr(event, k)) is not None}
+                self.members[person_id] = self.members[person_id].model_copy(update=changes)
+            case ev.CausesRecordedV1():
                 self.primary_cause = event.primary_cause
                 self.secondary_causes = tuple(event.secondary_causes)
-            case ev.IncomeRecorded():
+            case ev.IncomeRecordedV1():  # or its correction
                 self.incomes[event.year] = event
-            case ev.ConditionsAssessed():
+            case ev.ConditionsAssessedV1():
                 self.housing_safe = event.housing_safe
                 self.drinking_water_safe = event.drinking_water_safe
-            case ev.NeedListed() | ev.MeasurePlanned() | ev.MeasureProgressed():
+            case ev.NeedListedV1() | ev.MeasurePlannedV1() | ev.MeasureProgressedV1():
                 self.ledger.apply(event)
-            case ev.ResponsibilityAssigned():
+            case ev.ResponsibilityAssignedV1():
                 self.cadre = (event.cadre_name, event.cadre_unit)
-            case ev.RelocationRecorded() | ev.CooperativeJoined():
+            case ev.RelocationRecordedV1() | ev.CooperativeJoinedV1():
                 pass  # kept in the read models; no rule depends on them yet
             case ev.StatusChanged():
                 self.status, self.status_since = event.status, event.effective_date

@@ -1,37 +1,12 @@
 """Needs lists (需求清单), assistance measures (帮扶措施) and their work ledger (工作台账),
-kept alike for households and villages (因户施法, 因村施策)."""
+kept alike for households and villages (因户施法, 因村施策). The items are the contracts'
+(a household's events and a village's share them); ids are kept as strings."""
 
 from dataclasses import dataclass
-from datetime import date
 
+from tuopin_contracts.events.registry import MeasureItem, NeedItem, ProgressItem
 from tuopin_contracts.vocabulary import MeasureKind
 from tuopin_eventkit.aggregate import RuleViolation
-
-
-@dataclass(frozen=True, kw_only=True)
-class NeedItem:
-    need_id: str
-    kind: MeasureKind
-    description: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class MeasureItem:
-    measure_id: str
-    kind: MeasureKind
-    plan: str
-    funds: int  # fen
-    due_date: date
-    need_id: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProgressItem:
-    measure_id: str
-    progress_percent: int
-    spent: int  # fen, cumulative
-    note: str
-    completed: bool
 
 
 @dataclass
@@ -49,17 +24,17 @@ class Ledger:
         self.measures: dict[str, Measure] = {}
 
     def check_need(self, need: NeedItem) -> None:
-        if need.need_id in self.needs:
+        if str(need.need_id) in self.needs:
             raise RuleViolation(f"need {need.need_id} is already listed")
 
     def check_plan(self, plan: MeasureItem) -> None:
-        if plan.measure_id in self.measures:
+        if str(plan.measure_id) in self.measures:
             raise RuleViolation(f"measure {plan.measure_id} is already planned")
-        if plan.need_id is not None and plan.need_id not in self.needs:
+        if plan.need_id is not None and str(plan.need_id) not in self.needs:
             raise RuleViolation(f"measure answers an unknown need {plan.need_id}")
 
     def check_progress(self, progress: ProgressItem) -> None:
-        measure = self.measures.get(progress.measure_id)
+        measure = self.measures.get(str(progress.measure_id))
         if measure is None:
             raise RuleViolation(f"no measure {progress.measure_id} is planned")
         if measure.completed:
@@ -77,10 +52,10 @@ class Ledger:
     def apply(self, item: NeedItem | MeasureItem | ProgressItem) -> None:
         match item:
             case NeedItem():
-                self.needs[item.need_id] = item
+                self.needs[str(item.need_id)] = item
             case MeasureItem():
-                self.measures[item.measure_id] = Measure(item.kind, item.funds)
+                self.measures[str(item.measure_id)] = Measure(item.kind, item.funds)
             case ProgressItem():
-                measure = self.measures[item.measure_id]
+                measure = self.measures[str(item.measure_id)]
                 measure.progress_percent, measure.spent = item.progress_percent, item.spent
                 measure.completed = item.completed

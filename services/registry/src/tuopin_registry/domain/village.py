@@ -6,64 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from tuopin_contracts.events import registry as ev
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
-from tuopin_registry.domain.ledger import Ledger, MeasureItem, NeedItem, ProgressItem
+from tuopin_registry.domain.ledger import Ledger
 
-
-@dataclass(frozen=True, kw_only=True)
-class VillageEvent:
-    village_code: str
-    effective_date: date
-    reason: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageRegistered(VillageEvent):
-    name: str
-    poor: bool
-    rural_population: int
-    hardship_belt: str | None = None  # 特困片带: its name (free text in legacy events)
-    hardship_belt_code: str | None = None  # its code in the provincial list
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageResponsibilityAssigned(VillageEvent):
-    first_secretary: str
-    work_team: list[str]
-    responsible_unit: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageProfileRecorded(VillageEvent):
-    poor: bool
-    rural_population: int
-    cooperatives: int
-    mutual_aid_fund: int  # fen
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageConditionsRecorded(VillageEvent):
-    """Some of the village's conditions, each in force from ``effective_date``; None: not
-    assessed this time (the earlier record stands)."""
-
-    source: str
-    road_access: bool | None = None
-    safe_drinking_water: bool | None = None
-    power_supply: bool | None = None
-    broadband: bool | None = None
-    village_clinic: bool | None = None
-    school_access: bool | None = None
-    cultural_venue: bool | None = None
-    industry: bool | None = None
-    collective_income: int | None = None  # fen
-    dangerous_houses: int | None = None
-    dangerous_houses_renovated: int | None = None
-
-
-CONDITIONS = tuple(
-    f for f in VillageConditionsRecorded.__dataclass_fields__ if f not in {
-        *VillageEvent.__dataclass_fields__, "source"}
-)  # fmt: skip
+# The conditions a county assesses, each kept with its date and source.
+CONDITIONS = ev.VILLAGE_CONDITIONS
 
 
 @dataclass(frozen=True)
@@ -73,21 +21,6 @@ class Condition:
     value: bool | int
     effective_date: date
     source: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageNeedListed(VillageEvent, NeedItem):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageMeasurePlanned(VillageEvent, MeasureItem):
-    pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class VillageMeasureProgressed(VillageEvent, ProgressItem):
-    pass
 
 
 class Village(Aggregate):
@@ -104,53 +37,45 @@ class Village(Aggregate):
         self.conditions = {}
 
     @classmethod
-    def register(cls, event: VillageRegistered, county_known: bool) -> "Village":
+    def register(cls, event: ev.VillageRegisteredV1, county_known: bool) -> "Village":
         if not county_known:
             raise RuleViolation(f"village {event.village_code} lies in no known Gansu county")
         village = cls(event.village_code)
         village.record(event)
         return village
 
-    def assign_responsibility(self, event: VillageResponsibilityAssigned) -> None:
-        self._registered()
-        if not event.work_team:
-            raise RuleViolation("a resident work team (驻村工作队) has at least one member")
-        self.record(event)
-
-    def record_profile(self, event: VillageProfileRecorded) -> None:
+    def assign_responsibility(self, event: ev.VillageResponsibilityAssignedV1) -> None:
+        """A resident work team (驻村工作队) has at least one member: the event's contract."""
         self._registered()
         self.record(event)
 
-    def record_conditions(self, event: VillageConditionsRecorded) -> None:
+    def record_profile(self, event: ev.VillageProfileRecordedV1) -> None:
         self._registered()
-        given = {name: getattr(event, name) for name in CONDITIONS}
-        if all(value is None for value in given.values()):
-            raise RuleViolation("record at least one condition")
-        dangerous, renovated = event.dangerous_houses, event.dangerous_houses_renovated
-        if (dangerous is None) != (renovated is None):
-            raise RuleViolation("dangerous_houses and dangerous_houses_renovated come together")
-        if dangerous is not None and renovated is not None and renovated > dangerous:
-            raise RuleViolation(
-                f"{renovated} dangerous houses renovated of only {dangerous} (危房改造)"
-            )
         self.record(event)
 
-    def list_need(self, need: VillageNeedListed) -> None:
+    def record_conditions(self, event: ev.VillageConditionsRecordedV1) -> None:
+        """The event's contract holds what a record of conditions must say (at least one
+        condition; the dangerous houses with those renovated, no more renovated than
+        there are), so no such event exists to refuse here."""
+        self._registered()
+        self.record(event)
+
+    def list_need(self, need: ev.VillageNeedListedV1) -> None:
         self._registered()
         self.ledger.check_need(need)
         self.record(need)
 
-    def plan_measure(self, plan: VillageMeasurePlanned) -> None:
+    def plan_measure(self, plan: ev.VillageMeasurePlannedV1) -> None:
         self._registered()
         self.ledger.check_plan(plan)
         self.record(plan)
 
-    def record_progress(self, progress: VillageMeasureProgressed) -> None:
+    def record_progress(self, progress: ev.VillageMeasureProgressedV1) -> None:
         self._registered()
         self.ledger.check_progress(progress)
         self.record(progress)
 
-    def _condition(self, event: VillageConditionsRecorded) -> None:
+    def _condition(self, event: ev.VillageConditionsRecordedV1) -> None:
         """A back-dated record, applied after a later-dated one, does not replace it: the
         condition in force is the latest effective one (the last recorded of a day)."""
         for name in CONDITIONS:
@@ -164,14 +89,16 @@ class Village(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case VillageRegistered() | VillageProfileRecorded():
+            case ev.VillageRegisteredV1() | ev.VillageProfileRecordedV1():
                 self.registered = True
                 self.poor, self.rural_population = event.poor, event.rural_population
-            case VillageResponsibilityAssigned():
+            case ev.VillageResponsibilityAssignedV1():
                 pass
-            case VillageConditionsRecorded():
+            case ev.VillageConditionsRecordedV1():
                 self._condition(event)
-            case VillageNeedListed() | VillageMeasurePlanned() | VillageMeasureProgressed():
+            case ev.VillageNeedListedV1() | ev.VillageMeasurePlannedV1():
+                self.ledger.apply(event)
+            case ev.VillageMeasureProgressedV1():
                 self.ledger.apply(event)
             case _:
                 raise TypeError(f"Village cannot apply {type(event).__name__}")

@@ -5,7 +5,6 @@ same identity checks as a filing over HTTP, so both refuse in the same words."""
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import ValidationError
@@ -27,12 +26,10 @@ from tuopin_registry.application.bulk.report import (
 )
 from tuopin_registry.application.bulk.rows import Filing
 from tuopin_registry.application.commands import Entered, new_member
-from tuopin_registry.application.mapping import EVENTS
-from tuopin_registry.application.mapping import households as household_repository
+from tuopin_registry.application.commands import households as household_repository
 from tuopin_registry.application.sealing import PeopleKey
-from tuopin_registry.domain import events as ev
 from tuopin_registry.domain.filing import Violation, filing_violations
-from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.household import Household, Member
 from tuopin_registry.reference.regions import county_known
 
 
@@ -161,7 +158,7 @@ def _decide(
     household from the domain's rules; or every error found."""
     errors: list[RowError] = []
     entered: list[tuple[int, Entered]] = []
-    members: list[ev.Member] = []
+    members: list[Member] = []
     for row, details in zip(filing.rows, filing.members, strict=True):
         try:
             person = new_member(keys, vault, details)
@@ -169,32 +166,49 @@ def _decide(
             message = str(exc)
             column = next((c for c in ("sex", "birth_date") if message.startswith(c)), "id_number")
             errors.append(RowError(row, filing.file_number, column, message))
-            # A stand-in, so that the household's rules still count this member's relation.
-            members.append(ev.Member(person_id=f"row {row}", relation=details["relation"]))
+        except ValidationError as exc:  # the member's contract refuses what the cells let by
+            errors += _refused(filing, exc, row)
+        else:
+            entered.append((row, person))
+            members.append(person.member)
             continue
-        entered.append((row, person))
-        members.append(person.member)
-    registered = ev.HouseholdRegistered(
-        household_id=str(uuid4()),
-        file_number=filing.file_number,
-        members=members,
+        # A stand-in, so that the household's rules still count this member's relation.
+        members.append(Member(person_id=uuid4(), relation=details["relation"]))
+    fields = {
+        "household_id": uuid4(),
+        "file_number": filing.file_number,
+        "members": members,
         **{k: v for k, v in filing.household.items() if k not in HISTORY_FIELDS},
-    )
-    known = county_known(registered.county_code)
-    errors += [_at_row(filing, v) for v in filing_violations(registered, known)]
-    if errors:
-        return errors
-    household = Household.register(registered, known)
-    try:
-        contract = [_to_contract(household.pending[0])]
-    except ValidationError as exc:  # the checks of the cells missed a case
-        return [RowError(filing.rows[0], filing.file_number, "", str(exc))]
+    }
+    known = county_known(filing.household["county_code"])
+    household = None
+    if not errors:
+        try:
+            household = Household.register(county_known=known, **fields)
+        except RuleViolation:
+            pass  # reported below, each rule broken at its member's row
+        except ValidationError as exc:  # the event's contract refuses what the cells let by
+            return _refused(filing, exc)
+    if household is None:  # the filing's rules, asked again only for a refused household
+        violations = filing_violations(county_known=known, **fields)
+        return errors + [_at_row(filing, v) for v in violations]
     history_errors = _history(household, filing)
     if history_errors:
         return history_errors
-    contract += [EVENTS.to_contract(e) for e in household.pending[1:]]
-    events = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in contract]
+    events = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in household.pending]
     return _Decided(index, household, entered, events)
+
+
+def _refused(filing: Filing, exc: ValidationError, row: int | None = None) -> list[RowError]:
+    """What an event's contract refused, each error at its field: at ``row`` when given
+    (a member's), else a member's at their row and the household's at its first."""
+    found = []
+    for error in exc.errors():
+        at, loc = row if row is not None else filing.rows[0], error["loc"]
+        if row is None and loc[:1] == ("members",) and len(loc) > 1 and isinstance(loc[1], int):
+            at, loc = filing.rows[loc[1]], loc[2:]
+        found.append(RowError(at, filing.file_number, str(loc[0]) if loc else "", error["msg"]))
+    return found
 
 
 def _at_row(filing: Filing, violation: Violation) -> RowError:
@@ -232,14 +246,9 @@ def _history(household: Household, filing: Filing) -> list[RowError]:
             step()
         except (RuleViolation, InvalidTransition) as exc:
             return [RowError(row, number, column, str(exc))]
+        except ValidationError as exc:
+            return [RowError(row, number, column, e["msg"]) for e in exc.errors()]
     return []
-
-
-def _to_contract(event: ev.HouseholdRegistered) -> Any:
-    """``mapping.to_contract`` without its deep ``asdict`` copy, a third of a filing's cost:
-    the event's fields and its members' are plain values, so shallow dicts will do."""
-    fields = {**vars(event), "members": [vars(m) for m in event.members]}
-    return EVENTS.contract_of[type(event)].model_validate(fields)
 
 
 def _rejected(filing: Filing, errors: Sequence[RowError]) -> list[RowResult]:
