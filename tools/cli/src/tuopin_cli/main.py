@@ -112,31 +112,42 @@ def up(
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     try:
         stack.up()
-        typer.echo(f"Kafka (Tansu, in memory): 127.0.0.1:{stack.kafka_port}")
+        typer.echo(f"Kafka (Tansu, in memory): 127.0.0.1:{stack.kafka_port}   消息代理（内存）")
         for service, process in stack.processes.items():
             url = stack.url(service)
-            typer.echo(f"{service:<11} {url}   docs: {url}/docs   pid {process.pid}")
+            typer.echo(f"{service:<11} {url}   接口文档 docs: {url}/docs   pid {process.pid}")
         # The dashboard, signed in as the province admin with a fresh token (embedded key).
         from tuopin_eventkit.auth import development_token
 
         admin = development_token(signing_settings(), "developer", Role.PROVINCE_ADMIN, region="62")
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")
-        typer.echo("            (as the province admin, for 8 hours; open it in a browser)")
+        typer.echo(
+            "            (领导看板，省扶贫办身份，8 小时有效，在浏览器中打开；"
+            "as the province admin, for 8 hours; open it in a browser)"
+        )
         typer.echo(f"sign-in     {stack.url('evaluation')}/signin")
-        typer.echo("            (development only: a token for any role and region)")
+        typer.echo(
+            "            (登录页，仅限开发：任意角色和地区的令牌；"
+            "development only: a token for any role and region)"
+        )
         typer.echo("tokens      .venv/bin/tuopin token --role county_officer --region 621121")
-        typer.echo("            (any role and region: .venv/bin/tuopin token --help)")
-        typer.echo(f"Logs and SQLite files in {var}/. Ctrl-C stops everything.")
+        typer.echo(
+            "            (其他角色和地区 any role and region: .venv/bin/tuopin token --help)"
+        )
+        typer.echo(
+            f"日志和 SQLite 文件在 {var}/，按 Ctrl-C 全部停止。"
+            f"Logs and SQLite files in {var}/. Ctrl-C stops everything."
+        )
         while (failed := stack.failed()) is None:
             time.sleep(0.5)
         raise failed
     except KeyboardInterrupt:
-        typer.echo("stopping…")
+        typer.echo("正在停止 stopping…")
     except ProcessFailed as failed:
         _report(failed)
         raise typer.Exit(1) from failed
     except (RuntimeError, TimeoutError) as exc:
-        typer.echo(f"cannot start: {exc}", err=True)
+        typer.echo(f"无法启动 cannot start: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
         stack.down()
@@ -144,9 +155,11 @@ def up(
 
 def _report(failed: "ProcessFailed", lines: int = 20) -> None:
     """Which process stopped, how, where its log is, and the log's last lines (stderr)."""
-    typer.echo(f"{failed}; stopping the others", err=True)
+    typer.echo(f"{failed}；正在停止其余服务 stopping the others", err=True)
     tail = failed.tail(lines)
     if tail:
-        typer.echo(f"--- last {len(tail)} lines of {failed.log} ---", err=True)
+        typer.echo(
+            f"--- 日志最后 {len(tail)} 行 last {len(tail)} lines of {failed.log} ---", err=True
+        )
         for line in tail:
             typer.echo(line, err=True)
