@@ -652,8 +652,12 @@ async def consume_and_parse(bootstrap: str) -> dict[str, Any]:
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await consumer.stop()
-    return {"applied": read, "seconds": seconds, "cpu_seconds": cpu_seconds,
-            "peak_rss_mib": peak_rss_mib()}  # fmt: skip
+    return {
+        "applied": read,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def child(args: argparse.Namespace) -> None:

@@ -64,10 +64,15 @@ def filing(run: str, i: int) -> dict[str, Any]:
         for k in range(1, 1 + i % 4)
     ]
     return {
-        "file_number": f"{run}-{i:06d}", "county_code": village[:6], "village_code": village,
-        "poverty_attribute": "general", "primary_cause": "illness", "identified_year": 2016,
-        "effective_date": "2016-04-01", "members": members,
-    }  # fmt: skip
+        "file_number": f"{run}-{i:06d}",
+        "county_code": village[:6],
+        "village_code": village,
+        "poverty_attribute": "general",
+        "primary_cause": "illness",
+        "identified_year": 2016,
+        "effective_date": "2016-04-01",
+        "members": members,
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,8 +110,9 @@ async def drive(registry: str, rate: float, seconds: float, run: Run) -> None:
     name = uuid.uuid4().hex[:8]
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
     headers = bearer(AuthSettings(), ADMIN)
-    async with httpx.AsyncClient(base_url=registry, headers=headers, limits=limits,
-                                 timeout=60) as client:  # fmt: skip
+    async with httpx.AsyncClient(
+        base_url=registry, headers=headers, limits=limits, timeout=60
+    ) as client:
 
         async def post(i: int, sent: Sent) -> None:
             key = {"Idempotency-Key": f"{name}-{i}"}
@@ -149,9 +155,9 @@ async def watch(evaluation_url: str, run: Run, patience: float = 60.0) -> None:
             if ids:
                 async with engine.connect() as conn:
                     marks = ",".join(f"'{i}'" for i in ids)  # uuids the registry issued
-                    rows = await conn.execute(text(
-                        f"SELECT household_id FROM households WHERE household_id IN ({marks})"
-                    ))  # fmt: skip
+                    rows = await conn.execute(
+                        text(f"SELECT household_id FROM households WHERE household_id IN ({marks})")
+                    )
                     seen = time.perf_counter()
                     for (household_id,) in rows:
                         waiting[household_id].counted = seen
@@ -239,8 +245,10 @@ async def _invariants(stack: Stack, accepted: int) -> dict[str, bool]:
         head = (await client.get(f"{stack.url('registry')}/v1/events?limit=1")).json()["head"]
         stats = (await client.get(f"{stack.url('evaluation')}/v1/stats")).json()
         applied = {}
-        for service, consumer in (("loans", "loans.borrower_households"),
-                                  ("training", "training.trainee_households")):  # fmt: skip
+        for service, consumer in (
+            ("loans", "loans.borrower_households"),
+            ("training", "training.trainee_households"),
+        ):
             metrics = (await client.get(f"{stack.url(service)}/metrics")).text
             label = f'tuopin_events_consumed_total{{consumer="{consumer}",outcome="applied"}}'
             line = next((m for m in metrics.splitlines() if m.startswith(label)), "nan")
@@ -273,8 +281,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         evaluation_db = stack.database_urls.get(
             "evaluation", f"sqlite+aiosqlite:///{var / 'evaluation.db'}"
         )
-        await asyncio.gather(drive(stack.url("registry"), args.rate, args.seconds, run),
-                             watch(evaluation_db, run))  # fmt: skip
+        await asyncio.gather(
+            drive(stack.url("registry"), args.rate, args.seconds, run), watch(evaluation_db, run)
+        )
         wall = time.perf_counter() - wall_before
         cpu = cpu_seconds(registry_pid) - cpu_before
         ok = [s for s in run.sent if s.accepted]
@@ -284,18 +293,23 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         checks = await invariants(stack, len(ok))
         figures = {
             "backend": "postgresql" if args.postgres else "sqlite",
-            "offered_per_s": args.rate, "seconds": args.seconds, "sent": len(run.sent),
-            "accepted": len(ok), "refused_or_failed": len(run.sent) - len(ok),
+            "offered_per_s": args.rate,
+            "seconds": args.seconds,
+            "sent": len(run.sent),
+            "accepted": len(ok),
+            "refused_or_failed": len(run.sent) - len(ok),
             "accepted_per_s": round(accepted_rate, 1),
             "http": summary([s.accepted - s.at for s in ok]),
             "end_to_end": {**summary(counted), "counted": len(counted)},
             "raw_produce_consume": summary(raw),
-            "e2e_p99_over_raw_p99": round(percentile(counted, .99) / percentile(raw, .99), 2),
+            "e2e_p99_over_raw_p99": round(percentile(counted, 0.99) / percentile(raw, 0.99), 2),
             "registry_cpu_ms_per_registration": round(cpu * 1000 / max(1, len(ok)), 2),
-            "registry_cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+            "registry_cpu_s": round(cpu, 2),
+            "wall_s": round(wall, 2),
             "peak_mib": {s: round(peak_mib(p.pid), 1) for s, p in stack.processes.items()},
-            "load_average": os.getloadavg(), "invariants": checks,
-        }  # fmt: skip
+            "load_average": os.getloadavg(),
+            "invariants": checks,
+        }
         return figures
     finally:
         await asyncio.to_thread(stack.down)
@@ -304,12 +318,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def report(figures: dict[str, Any]) -> None:
     f = figures
     print(f"\n{f['backend']}: {f['sent']} registrations offered at {f['offered_per_s']}/s")
-    print(f"  accepted {f['accepted']} ({f['refused_or_failed']} refused or failed), "
-          f"{f['accepted_per_s']}/s")  # fmt: skip
+    print(
+        f"  accepted {f['accepted']} ({f['refused_or_failed']} refused or failed), "
+        f"{f['accepted_per_s']}/s"
+    )
     for name in ("http", "end_to_end", "raw_produce_consume"):
         s = f[name]
-        print(f"  {name:<20} p50 {s['p50_ms']:>8} ms  p99 {s['p99_ms']:>8} ms  "
-              f"max {s['max_ms']:>8} ms")  # fmt: skip
+        print(
+            f"  {name:<20} p50 {s['p50_ms']:>8} ms  p99 {s['p99_ms']:>8} ms  "
+            f"max {s['max_ms']:>8} ms"
+        )
     print(f"  end-to-end p99 / raw p99: {f['e2e_p99_over_raw_p99']}")
     print(f"  registry CPU per registration: {f['registry_cpu_ms_per_registration']} ms")
     print(f"  peak memory (MiB): {f['peak_mib']}; load average {f['load_average']}")

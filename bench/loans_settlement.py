@@ -86,17 +86,31 @@ def portfolio(count: int, seed: int = 2016) -> Any:
         defaulted = (
             signed + timedelta(days=rng.randrange(200, 700)) if rng.random() < 0.03 else None
         )
-        loan_rows.append({
-            "loan_id": loan_id, "bank_id": BANKS[i % len(BANKS)], "loan_ref": f"B{i:07d}",
-            "household_id": str(uuid.UUID(int=rng.getrandbits(128))),
-            "county_code": COUNTIES[i % len(COUNTIES)], "product": "microcredit",
-            "state": LoanState.DEFAULTED if defaulted else LoanState.ACTIVE,
-            "decided_on": signed, "amount": amount, "term_months": term,
-            "annual_rate": str(benchmark(rates, term, signed).annual_rate), "signed_on": signed,
-            "maturity_date": maturity, "subsidy_until": maturity - timedelta(days=1),
-            "disbursed": amount, "outstanding": outstanding, "interest_received": 0,
-            "days_past_due": 0, "defaulted_on": defaulted, "written_off": 0, "premium_subsidy": 0,
-        })  # fmt: skip
+        loan_rows.append(
+            {
+                "loan_id": loan_id,
+                "bank_id": BANKS[i % len(BANKS)],
+                "loan_ref": f"B{i:07d}",
+                "household_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "county_code": COUNTIES[i % len(COUNTIES)],
+                "product": "microcredit",
+                "state": LoanState.DEFAULTED if defaulted else LoanState.ACTIVE,
+                "decided_on": signed,
+                "amount": amount,
+                "term_months": term,
+                "annual_rate": str(benchmark(rates, term, signed).annual_rate),
+                "signed_on": signed,
+                "maturity_date": maturity,
+                "subsidy_until": maturity - timedelta(days=1),
+                "disbursed": amount,
+                "outstanding": outstanding,
+                "interest_received": 0,
+                "days_past_due": 0,
+                "defaulted_on": defaulted,
+                "written_off": 0,
+                "premium_subsidy": 0,
+            }
+        )
         if len(loan_rows) == CHUNK:
             yield loan_rows, moves
             loan_rows, moves = [], []
@@ -140,11 +154,16 @@ async def run_one(url: str, count: int, quarter: str) -> dict[str, Any]:
     finally:
         await engine.dispose()
     return {
-        "loans": count, "movements": moves, "generate_s": generated, "loans_read": read,
-        "scan_s": scanned, "settle_s": settled, "statements": len(lines),
+        "loans": count,
+        "movements": moves,
+        "generate_s": generated,
+        "loans_read": read,
+        "scan_s": scanned,
+        "settle_s": settled,
+        "statements": len(lines),
         "subsidy_fen": sum(line.amount for line in lines),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }  # fmt: skip
+    }
 
 
 @asynccontextmanager
@@ -170,8 +189,10 @@ def report(kind: str, r: dict[str, Any]) -> None:
     print(f"\n{kind}: {r['loans']:,} loans, {r['movements']:,} principal movements")
     print(f"  generated and written in        {r['generate_s']:8.1f} s (not part of the figure)")
     print(f"  baseline: streamed read         {r['scan_s']:8.1f} s  ({r['loans_read']:,} loans)")
-    print(f"  settlement {r['quarter']}            {r['settle_s']:8.1f} s  "
-          f"{per_s:,.0f} loans/s  = {r['settle_s'] / r['scan_s']:.2f}× the read")  # fmt: skip
+    print(
+        f"  settlement {r['quarter']}            {r['settle_s']:8.1f} s  "
+        f"{per_s:,.0f} loans/s  = {r['settle_s'] / r['scan_s']:.2f}× the read"
+    )
     yuan, fen = divmod(r["subsidy_fen"], 100)
     print(f"  {r['statements']} statements, subsidy {yuan:,}.{fen:02d} yuan")
     print(f"  peak RSS of the process         {r['peak_rss_mb']:8.0f} MiB")
@@ -190,8 +211,17 @@ def main() -> None:
         return
     kinds = [args.only] if args.only else ["sqlite"] + (["postgres"] if args.postgres else [])
     for kind in kinds:
-        command = [sys.executable, "-m", "bench.loans_settlement", "--child", kind,
-                   "--loans", str(args.loans), "--quarter", args.quarter]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "bench.loans_settlement",
+            "--child",
+            kind,
+            "--loans",
+            str(args.loans),
+            "--quarter",
+            args.quarter,
+        ]
         if args.postgres:
             command += ["--postgres", args.postgres]
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout

@@ -257,12 +257,21 @@ async def hammer(
     rss, peak = server.memory_mib()
     n, ok = len(latencies), sum(v for k, v in statuses.items() if k.startswith("2"))
     figure = Figure(
-        server.name, code, name, n, n - ok, wall,
-        round(percentile(latencies, 0.5) * 1000, 1), round(percentile(latencies, 0.99) * 1000, 1),
-        round(n / wall, 1), round(cpu / n * 1000, 2), round(mine / n * 1000, 2),
-        round(rss, 1), round(peak, 1),
+        server.name,
+        code,
+        name,
+        n,
+        n - ok,
+        wall,
+        round(percentile(latencies, 0.5) * 1000, 1),
+        round(percentile(latencies, 0.99) * 1000, 1),
+        round(n / wall, 1),
+        round(cpu / n * 1000, 2),
+        round(mine / n * 1000, 2),
+        round(rss, 1),
+        round(peak, 1),
         statuses=statuses,
-    )  # fmt: skip
+    )
     print(f"  {line(figure)}", flush=True)
     return figure
 
@@ -285,9 +294,12 @@ def line(f: Figure) -> str:
 
 
 async def measure(
-    servers: dict[str, tuple[Server, Server]], ids: list[str], where: dict[str, str],
-    clients: int, seconds: float,
-) -> list[Figure]:  # fmt: skip
+    servers: dict[str, tuple[Server, Server]],
+    ids: list[str],
+    where: dict[str, str],
+    clients: int,
+    seconds: float,
+) -> list[Figure]:
     """Each figure on each code in turn (interleaved, so that a shared machine's load
     drifts alike for both), each server's /healthz first."""
     rng, instants = random.Random(15), itertools.count()
@@ -298,13 +310,20 @@ async def measure(
             ("roll-ups province by city", lambda: "/v1/rollups?region=620000&level=city"),
             ("roll-ups city by county", lambda: f"/v1/rollups?region={city}&level=county"),
             ("roll-ups county by village", lambda: f"/v1/rollups?region={county}&level=village"),
-            ("roll-ups province as of 2016-12-31",
-             lambda: "/v1/rollups?region=620000&level=county&as_of=2016-12-31"),
+            (
+                "roll-ups province as of 2016-12-31",
+                lambda: "/v1/rollups?region=620000&level=county&as_of=2016-12-31",
+            ),
             # A different instant each time: never answered from memory.
-            ("roll-ups province, cold (known_at)", lambda: "/v1/rollups?region=620000&level="
-             f"county&known_at=2025-01-01T00:00:00.{next(instants):06d}Z"),
+            (
+                "roll-ups province, cold (known_at)",
+                lambda: (
+                    "/v1/rollups?region=620000&level="
+                    f"county&known_at=2025-01-01T00:00:00.{next(instants):06d}Z"
+                ),
+            ),
         ],
-    ]  # fmt: skip
+    ]
     figures = []
     for side, targets in enumerate(asked):
         baselines = {}
@@ -378,8 +397,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def commit(checkout: Path) -> str:
-    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 

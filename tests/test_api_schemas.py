@@ -51,9 +51,13 @@ def fuzz(operation: schemathesis.APIOperation, headers: dict[str, str]) -> None:
 
         @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode)))
         @settings(
-            max_examples=examples, derandomize=True, database=None, deadline=None,
-            phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
-        )  # fmt: skip
+            max_examples=examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: schemathesis.Case) -> None:
             case.call_and_validate(headers=headers, checks=CHECKS)
 

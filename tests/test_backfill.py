@@ -31,15 +31,25 @@ def family(number: str) -> dict:
     """Two people, both insured; the child (born 2007) at primary school through 2017."""
     members = [
         member("head", id_number=resident_id(), medical_insurance=True),
-        member("child", id_number=resident_id(date(2007, 3, 1)), schooling="primary",
-               medical_insurance=True),
-    ]  # fmt: skip
+        member(
+            "child",
+            id_number=resident_id(date(2007, 3, 1)),
+            schooling="primary",
+            medical_insurance=True,
+        ),
+    ]
     return filing(number, members=members)
 
 
 def income(year: int, per_head_yuan: int, on: str) -> dict:
-    return {"effective_date": on, "year": year, "wages": per_head_yuan * 2 * 100,
-            "production_and_business": 0, "property": 0, "transfers": 0}  # fmt: skip
+    return {
+        "effective_date": on,
+        "year": year,
+        "wages": per_head_yuan * 2 * 100,
+        "production_and_business": 0,
+        "property": 0,
+        "transfers": 0,
+    }
 
 
 SAFE = {"housing_safe": True, "drinking_water_safe": True}
@@ -55,26 +65,38 @@ def exit_steps(appraised: str, notice_from: str, notice_until: str) -> list[tupl
 # The history as it happened: (file number, identified on, steps in business-date order).
 HISTORY: list[tuple[str, str, list[tuple[str, dict]]]] = [
     # Exits in 2016 (the issue's county: notice 2016-11-01 to 11-08).
-    ("621121-0001", "2015-03-01", [
-        ("assistance", {"effective_date": "2015-04-01"}),
-        ("conditions", {"effective_date": "2016-06-30", **SAFE}),
-        ("incomes", income(2016, 4_000, "2016-10-20")),
-        *exit_steps("2016-11-01", "2016-11-01", "2016-11-08"),
-    ]),
+    (
+        "621121-0001",
+        "2015-03-01",
+        [
+            ("assistance", {"effective_date": "2015-04-01"}),
+            ("conditions", {"effective_date": "2016-06-30", **SAFE}),
+            ("incomes", income(2016, 4_000, "2016-10-20")),
+            *exit_steps("2016-11-01", "2016-11-01", "2016-11-08"),
+        ],
+    ),
     # Exits in 2017, returns to poverty in December 2017.
-    ("621121-0002", "2015-05-01", [
-        ("assistance", {"effective_date": "2015-06-01"}),
-        ("conditions", {"effective_date": "2017-06-30", **SAFE}),
-        ("incomes", income(2017, 4_500, "2017-09-20")),
-        *exit_steps("2017-10-01", "2017-10-02", "2017-10-08"),
-    ]),
+    (
+        "621121-0002",
+        "2015-05-01",
+        [
+            ("assistance", {"effective_date": "2015-06-01"}),
+            ("conditions", {"effective_date": "2017-06-30", **SAFE}),
+            ("incomes", income(2017, 4_500, "2017-09-20")),
+            *exit_steps("2017-10-01", "2017-10-02", "2017-10-08"),
+        ],
+    ),
     # Identified only in 2016; still poor.
     ("621121-0003", "2016-06-01", [("assistance", {"effective_date": "2016-07-01"})]),
     # Identified in 2017 and removed as wrongly identified the same year.
-    ("621121-0004", "2017-02-01", [
-        ("removal", {"effective_date": "2017-08-01", "reason": "家有轿车, 识别不准"}),
-    ]),
-]  # fmt: skip
+    (
+        "621121-0004",
+        "2017-02-01",
+        [
+            ("removal", {"effective_date": "2017-08-01", "reason": "家有轿车, 识别不准"}),
+        ],
+    ),
+]
 
 # What the books should say at each year's end: poor households and people; exits and
 # returns in that year.
@@ -91,8 +113,13 @@ async def test_a_back_filled_history_gives_each_year_its_own_figures(stack: Stac
         httpx.AsyncClient(base_url=stack.url("registry"), timeout=15, headers=headers) as registry,
         httpx.AsyncClient(base_url=stack.url("evaluation"), timeout=15, headers=headers) as ev,
     ):
-        village = {"village_code": VILLAGE, "name": "张家村", "poor": True,
-                   "rural_population": 400, "effective_date": "2015-01-01"}  # fmt: skip
+        village = {
+            "village_code": VILLAGE,
+            "name": "张家村",
+            "poor": True,
+            "rural_population": 400,
+            "effective_date": "2015-01-01",
+        }
         assert (await registry.post("/v1/villages", json=village)).status_code == 201
         ids = {}
         for number, identified, steps in HISTORY:
@@ -123,8 +150,12 @@ async def test_a_back_filled_history_gives_each_year_its_own_figures(stack: Stac
             assert answer.status_code == 200, answer.text
             (row,) = answer.json()["rows"]
             y = str(year)
-            return (row["poor_households"], row["poor_people"], row["exits"].get(y, 0),
-                    row["returns"].get(y, 0))  # fmt: skip
+            return (
+                row["poor_households"],
+                row["poor_people"],
+                row["exits"].get(y, 0),
+                row["returns"].get(y, 0),
+            )
 
         async def every_year_as_it_happened() -> None:
             assert {year: await figures(year) for year in EXPECTED} == EXPECTED
@@ -134,16 +165,18 @@ async def test_a_back_filled_history_gives_each_year_its_own_figures(stack: Stac
         first = ids["621121-0001"]
         then = await registry.get(f"/v1/households/{first}", params={"as_of": "2016-11-07"})
         assert then.json()["status"] == "exit_publicised"
-        late = await registry.get(f"/v1/households/{ids['621121-0003']}",
-                                  params={"as_of": "2015-12-31"})  # fmt: skip
+        late = await registry.get(
+            f"/v1/households/{ids['621121-0003']}", params={"as_of": "2015-12-31"}
+        )
         assert late.status_code == 404
 
     # A bank deciding a microcredit loan judges the household as it stood that day.
     async with httpx.AsyncClient(base_url=stack.url("loans"), timeout=15, headers=headers) as loans:
 
         async def standing(number: str, day: str) -> dict:
-            answer = await loans.get(f"/v1/borrowers/{ids[number]}/eligibility",
-                                     params={"as_of": day})  # fmt: skip
+            answer = await loans.get(
+                f"/v1/borrowers/{ids[number]}/eligibility", params={"as_of": day}
+            )
             assert answer.status_code == 200, answer.text
             return answer.json()
 

@@ -30,8 +30,10 @@ def loaded_by(*args: str, watch: list[str] = SERVICE_PACKAGES + SERVER_SIDE) -> 
     """The modules of ``watch`` a fresh `tuopin ARGS` process imported."""
     run = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args), json.dumps(watch)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 

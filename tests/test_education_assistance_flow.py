@@ -41,21 +41,36 @@ def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
     """A household registered in the county's village …100201, as the registry publishes it."""
     household = uuid4()
     members = [
-        r.Member(person_id=uuid4(), name=f"成员{i}", birth_date=KEYS.resident(n).birth_date,
-                 relation=Relation.HEAD if i == 0 else Relation.CHILD,
-                 id_number_hash=KEYS.resident(n).hash, id_number_masked=KEYS.resident(n).masked)
+        r.Member(
+            person_id=uuid4(),
+            name=f"成员{i}",
+            birth_date=KEYS.resident(n).birth_date,
+            relation=Relation.HEAD if i == 0 else Relation.CHILD,
+            id_number_hash=KEYS.resident(n).hash,
+            id_number_masked=KEYS.resident(n).masked,
+        )
         for i, n in enumerate(numbers)
-    ]  # fmt: skip
+    ]
     data = r.HouseholdRegisteredV2(
-        household_id=household, effective_date=date(2016, 4, 1),
-        file_number=f"{county}-{household.hex[:6]}", county_code=county,
-        village_code=f"{county}100201", poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.SCHOOLING, members=members, identified_year=2016,
-    )  # fmt: skip
+        household_id=household,
+        effective_date=date(2016, 4, 1),
+        file_number=f"{county}-{household.hex[:6]}",
+        county_code=county,
+        village_code=f"{county}100201",
+        poverty_attribute=PovertyAttribute.GENERAL,
+        primary_cause=PovertyCause.SCHOOLING,
+        members=members,
+        identified_year=2016,
+    )
     return household, Envelope(
-        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(household),
-        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=1,
-    )  # fmt: skip
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=str(household),
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=1,
+    )
 
 
 def officer(county: str) -> dict[str, str]:
@@ -64,9 +79,16 @@ def officer(county: str) -> dict[str, str]:
 
 
 def grant(county: str, number: str, **changes: object) -> dict[str, object]:
-    return {"county_code": county, "id_number": number, "academic_year": 2017,
-            "level": "secondary_vocational", "kind": "grant", "school": "通渭县职业中专",
-            "decided_on": "2017-10-15", **changes}  # fmt: skip
+    return {
+        "county_code": county,
+        "id_number": number,
+        "academic_year": 2017,
+        "level": "secondary_vocational",
+        "kind": "grant",
+        "school": "通渭县职业中专",
+        "decided_on": "2017-10-15",
+        **changes,
+    }
 
 
 async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
@@ -96,12 +118,21 @@ async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
     await publish(kafka_settings, Topic.REGISTRY, *filings)
     async with AsyncExitStack() as running:
         training, evaluation = [
-            await running.enter_async_context(client_for(
-                app(settings(database_url=f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}",
-                             kafka=kafka_settings))))
-            for name, settings, app in [("training", TrainingSettings, training_app),
-                                        ("evaluation", EvaluationSettings, evaluation_app)]
-        ]  # fmt: skip
+            await running.enter_async_context(
+                client_for(
+                    app(
+                        settings(
+                            database_url=f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}",
+                            kafka=kafka_settings,
+                        )
+                    )
+                )
+            )
+            for name, settings, app in [
+                ("training", TrainingSettings, training_app),
+                ("evaluation", EvaluationSettings, evaluation_app),
+            ]
+        ]
 
         async def known_to_training() -> None:
             for home in homes.values():
@@ -116,10 +147,14 @@ async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
             (TONGWEI, "TW-2017-002", grant(TONGWEI, student, decided_on="2018-03-01"), 409),
             (TONGWEI, "TW-2017-003", grant(TONGWEI, student, level="higher_vocational"), 422),
             (LONGXI, "LX-2017-001", grant(TONGWEI, student), 403),  # another county's token
-            (TONGWEI, "TW-2017-004", grant(TONGWEI, student, kind="tuition_waiver",
-                                           amount_fen=180_000), 201),
+            (
+                TONGWEI,
+                "TW-2017-004",
+                grant(TONGWEI, student, kind="tuition_waiver", amount_fen=180_000),
+                201,
+            ),
             (LONGXI, "LX-2017-002", grant(LONGXI, students[LONGXI], school="陇西县职专"), 201),
-        ]:  # fmt: skip
+        ]:
             headers = {"Idempotency-Key": key, **officer(county)}
             answer = await training.post("/v1/education-assistance", json=body, headers=headers)
             assert answer.status_code == status, answer.text
@@ -136,10 +171,14 @@ async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
         assert pupil["member"].endswith(student[-4:]) and student not in str(view)
         (year,) = pupil["years"]
         assert (year["academic_year"], year["level"], year["granted_fen"]) == (
-            2017, "secondary_vocational", 200_000)  # fmt: skip
+            2017,
+            "secondary_vocational",
+            200_000,
+        )
         assert sorted(a["kind"] for a in year["assistance"]) == ["grant", "tuition_waiver"]
-        before = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
-                                      params={"as_of": "2017-10-14"})  # fmt: skip
+        before = await evaluation.get(
+            f"/v1/households/{homes[TONGWEI]}/education", params={"as_of": "2017-10-14"}
+        )
         assert (before.json()["students_assisted"], before.json()["members"]) == (0, [])
 
         async def counted() -> dict:
@@ -152,19 +191,27 @@ async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
             return by
 
         by = await eventually(counted, timeout=60)
-        assert [(by[c]["students_assisted"], by[c]["education_granted_fen"],
-                 by[c]["education_waived_fen"]) for c in (TONGWEI, LONGXI)] == [
-            (1, 200_000, 180_000), (1, 200_000, 0)]  # fmt: skip
+        assert [
+            (
+                by[c]["students_assisted"],
+                by[c]["education_granted_fen"],
+                by[c]["education_waived_fen"],
+            )
+            for c in (TONGWEI, LONGXI)
+        ] == [(1, 200_000, 180_000), (1, 200_000, 0)]
         city = await evaluation.get("/v1/rollups", params={"region": "620000", "level": "city"})
         (dingxi,) = [r for r in city.json()["rows"] if r["code"] == "621100"]
         assert (dingxi["students_assisted"], dingxi["education_granted_fen"]) == (2, 400_000)
-        early = await evaluation.get("/v1/rollups", params={"region": "621100", "level": "county",
-                                                            "as_of": "2017-09-30"})  # fmt: skip
+        early = await evaluation.get(
+            "/v1/rollups", params={"region": "621100", "level": "county", "as_of": "2017-09-30"}
+        )
         assert [r["students_assisted"] for r in early.json()["rows"]] == [0, 0], early.text
         # A county officer sees its own county's figures, not the neighbour's household.
-        mine = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
-                                    headers=officer(TONGWEI))  # fmt: skip
+        mine = await evaluation.get(
+            f"/v1/households/{homes[TONGWEI]}/education", headers=officer(TONGWEI)
+        )
         assert mine.status_code == 200
-        theirs = await evaluation.get(f"/v1/households/{homes[TONGWEI]}/education",
-                                      headers=officer(LONGXI))  # fmt: skip
+        theirs = await evaluation.get(
+            f"/v1/households/{homes[TONGWEI]}/education", headers=officer(LONGXI)
+        )
         assert theirs.status_code == 403

@@ -670,12 +670,24 @@ async def evaluation_world(w: World, kafka: KafkaSettings, home: Household) -> W
     """An assessment of the county drawn over two households, one finding recorded; a
     household exited in 2017 and fallen below the line in 2018, its return warning open."""
     fallen = [
-        reg.HouseholdExitedV1(household_id=home.id, effective_date=date(2017, 12, 1),
-                              status="exited", verification_id=uuid4()),
-        reg.IncomeRecordedV1(household_id=home.id, effective_date=date(2018, 12, 31), year=2018,
-                             wages=200_000, production_and_business=0, property=0, transfers=0,
-                             members=2, per_head=100_000),
-    ]  # fmt: skip
+        reg.HouseholdExitedV1(
+            household_id=home.id,
+            effective_date=date(2017, 12, 1),
+            status="exited",
+            verification_id=uuid4(),
+        ),
+        reg.IncomeRecordedV1(
+            household_id=home.id,
+            effective_date=date(2018, 12, 31),
+            year=2018,
+            wages=200_000,
+            production_and_business=0,
+            property=0,
+            transfers=0,
+            members=2,
+            per_head=100_000,
+        ),
+    ]
     await publish(
         kafka, Topic.REGISTRY, *(envelope(f, home.id, n) for n, f in enumerate(fallen, 2))
     )

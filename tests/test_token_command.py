@@ -7,8 +7,9 @@ from tuopin_eventkit.auth import AuthSettings, Principal, Role, Verifier
 
 
 def test_a_minted_bank_token_verifies_as_that_bank() -> None:
-    result = CliRunner().invoke(app, ["token", "--role", "bank", "--org", "gansu-rcc",
-                                      "--subject", "rcc-gateway"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["token", "--role", "bank", "--org", "gansu-rcc", "--subject", "rcc-gateway"]
+    )
     assert result.exit_code == 0, result.output
     who = Verifier(AuthSettings()).verify(result.output.strip())
     assert who == Principal("rcc-gateway", Role.BANK, org="gansu-rcc")

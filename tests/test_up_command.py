@@ -28,13 +28,20 @@ from tuopin_eventkit.auth import AuthSettings, Role, Verifier
 
 
 def test_ports_come_from_one_base() -> None:
-    assert service_ports() == SERVICES == {
-        "registry": 8001, "loans": 8002, "training": 8003, "evaluation": 8004}  # fmt: skip
+    assert (
+        service_ports()
+        == SERVICES
+        == {"registry": 8001, "loans": 8002, "training": 8003, "evaluation": 8004}
+    )
     assert broker_port() == 9092  # the defaults are what they always were
     stack = Stack.at(Path("var"), 10000)
     assert stack.kafka_port == 11092
-    assert stack.ports == {"registry": 10001, "loans": 10002, "training": 10003,
-                           "evaluation": 10004}  # fmt: skip
+    assert stack.ports == {
+        "registry": 10001,
+        "loans": 10002,
+        "training": 10003,
+        "evaluation": 10004,
+    }
     assert Stack.at(Path("var"), 10000, kafka=9999).kafka_port == 9999
     one, other = Stack.at(Path("a"), 8000), Stack.at(Path("b"), 8100)
     assert not {*one.ports.values(), one.kafka_port} & {*other.ports.values(), other.kafka_port}
@@ -45,7 +52,9 @@ def test_the_dashboard_page_may_read_loans_and_nothing_else_opens() -> None:
     origin (the dashboard's loans panel), for the stack's own ports; no other service."""
     stack = Stack.at(Path("var"), 10000)
     assert json.loads(stack.crossing("loans")["TUOPIN_LOANS_CORS_ORIGINS"]) == [
-        "http://127.0.0.1:10004", "http://localhost:10004"]  # fmt: skip
+        "http://127.0.0.1:10004",
+        "http://localhost:10004",
+    ]
     assert stack.crossing("evaluation") == {"TUOPIN_EVALUATION_LOANS_URL": "http://127.0.0.1:10002"}
     assert stack.crossing("registry") == stack.crossing("training") == {}
 
@@ -95,8 +104,11 @@ class Up:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [TUOPIN, "up", "--port-base", str(base), "--var", str(var)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.banner: list[str] = []
 
     def wait_banner(self, timeout: float = 180) -> dict[str, int]:
@@ -164,11 +176,15 @@ def test_two_stacks_side_by_side_and_a_killed_service_is_named(tmp_path: Path) -
         # The dashboard's loans panel: evaluation names loans, loans lets its page in (CORS).
         ports = service_ports(first.base)
         loans, dashboard = f"http://127.0.0.1:{ports['loans']}", page.removesuffix("/dashboard")
-        config = httpx.get(f"{dashboard}/dashboard/config", timeout=5,
-                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        config = httpx.get(
+            f"{dashboard}/dashboard/config", timeout=5, headers={"Authorization": f"Bearer {token}"}
+        )
         assert config.json() == {"loans_url": loans}
-        asked = {"Origin": dashboard, "Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+        asked = {
+            "Origin": dashboard,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        }
         preflight = httpx.options(f"{loans}/v1/reports/portfolio", headers=asked, timeout=5)
         assert preflight.headers["access-control-allow-origin"] == dashboard
 

@@ -449,8 +449,10 @@ def test_the_dashboard_reaches_loans_across_origins(rendered) -> None:
     address (the page's only other connect-src), and no other service opens CORS."""
     (ingress,) = rendered.of("Ingress")
     scheme = "https" if ingress["spec"].get("tls") else "http"
-    hosts = {r["http"]["paths"][0]["backend"]["service"]["name"]: r["host"]
-             for r in ingress["spec"]["rules"]}  # fmt: skip
+    hosts = {
+        r["http"]["paths"][0]["backend"]["service"]["name"]: r["host"]
+        for r in ingress["spec"]["rules"]
+    }
     loans = rendered.get("ConfigMap", "loans-config")["data"]
     evaluation = rendered.get("ConfigMap", "evaluation-config")["data"]
     assert json.loads(loans["TUOPIN_LOANS_CORS_ORIGINS"]) == [f"{scheme}://{hosts['evaluation']}"]

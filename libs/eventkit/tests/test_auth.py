@@ -23,7 +23,7 @@ from tuopin_eventkit.auth import (
     development_token,
     mint,
     permits,
-)  # fmt: skip
+)
 
 LOCAL = AuthSettings()
 
@@ -76,8 +76,14 @@ def oidc() -> Iterator[tuple[AuthSettings, rsa.RSAPrivateKey]]:
 
 def signed(key: rsa.RSAPrivateKey, **claims: object) -> str:
     now = datetime.now(UTC)
-    base = {"iss": "https://sso.gansu.gov.cn", "aud": "tuopin", "sub": "li", "iat": now,
-            "exp": now + timedelta(minutes=5), "role": "auditor"}  # fmt: skip
+    base = {
+        "iss": "https://sso.gansu.gov.cn",
+        "aud": "tuopin",
+        "sub": "li",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "role": "auditor",
+    }
     return jwt.encode({**base, **claims}, key, algorithm="RS256", headers={"kid": "k1"})
 
 
@@ -123,7 +129,7 @@ HERE, THERE = frozenset({"621121"}), frozenset({"621122"})
         (Principal("u", Role.AUDITOR), Access.WRITE, VILLAGE, False),
         (Principal("u", Role.AUDITOR), Access.PUBLIC, Target(), True),
     ],
-)  # fmt: skip
+)
 def test_who_may_do_what(who, access, target, allowed) -> None:
     assert permits(who, access, target) is allowed
 

@@ -21,19 +21,31 @@ from tuopin_eventkit.testing import client_for, raised_messages, untranslated
 # A service's catalogue as a service writes one: its patterns and its words.
 OWN = Catalogue(
     [
-        (r"the application fails (?P<n>\d+) rule\(s\): (?P<rules>.+)",
-         "贷款申请不符合 {n} 项条件：{rules}"),
-        (r"term_limit: (?P<t>\d+) months exceeds (?P<max>\d+)",
-         "term_limit：期限 {t} 个月，超过上限 {max} 个月"),
-        (r"borrower_member: on (?P<on>\S+) the borrower is not a member of the household",
-         "borrower_member：{on} 时借款人不是该户成员"),
+        (
+            r"the application fails (?P<n>\d+) rule\(s\): (?P<rules>.+)",
+            "贷款申请不符合 {n} 项条件：{rules}",
+        ),
+        (
+            r"term_limit: (?P<t>\d+) months exceeds (?P<max>\d+)",
+            "term_limit：期限 {t} 个月，超过上限 {max} 个月",
+        ),
+        (
+            r"borrower_member: on (?P<on>\S+) the borrower is not a member of the household",
+            "borrower_member：{on} 时借款人不是该户成员",
+        ),
         (r"\[(?P<rule>[^\]]+)\] (?P<why>.+)", "[{rule}] {why}"),
-        (r"a household has exactly one head, not (?P<n>\d+)",
-         "一户须有且只有一名户主，此户有 {n} 名"),
+        (
+            r"a household has exactly one head, not (?P<n>\d+)",
+            "一户须有且只有一名户主，此户有 {n} 名",
+        ),
     ],
-    {"exited": "已脱贫（销号）", "propose exit": "提出脱贫退出", "preschool": "学前教育",
-     "secondary_vocational": "中职"},
-)  # fmt: skip
+    {
+        "exited": "已脱贫（销号）",
+        "propose exit": "提出脱贫退出",
+        "preschool": "学前教育",
+        "secondary_vocational": "中职",
+    },
+)
 SAID = OWN + KERNEL
 
 
@@ -79,10 +91,12 @@ def test_the_messages_a_refusal_lists_are_said_beside_their_english() -> None:
     said = localise(problem, SAID)
     assert said["rules"] == ["term_limit"]
     assert said["failures"] == [
-        {"rule": "term_limit",
-         "message": "term_limit：期限 60 个月，超过上限 36 个月"
-                    "（term_limit: 60 months exceeds 36）"},
-    ]  # fmt: skip
+        {
+            "rule": "term_limit",
+            "message": "term_limit：期限 60 个月，超过上限 36 个月"
+            "（term_limit: 60 months exceeds 36）",
+        },
+    ]
     assert said["violations"] == problem["violations"]  # unknown: English alone
     assert said["current_state"] == "exited"
     assert said["detail"].startswith("贷款申请不符合 1 项条件：term_limit：期限 60 个月")
@@ -115,11 +129,17 @@ class Settings(ServiceSettings):
 def service(tmp_path: Path) -> FastAPI:
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec = ServiceSpec(
-        name="said", title="Said", settings=Settings, migrations=tmp_path / "versions",
-        routers=[router], messages=OWN,
-        access={"POST /v1/applications": auth.Rule(auth.Access.WRITE),
-                "POST /v1/exits": auth.Rule(auth.Access.WRITE)},
-    )  # fmt: skip
+        name="said",
+        title="Said",
+        settings=Settings,
+        migrations=tmp_path / "versions",
+        routers=[router],
+        messages=OWN,
+        access={
+            "POST /v1/applications": auth.Rule(auth.Access.WRITE),
+            "POST /v1/exits": auth.Rule(auth.Access.WRITE),
+        },
+    )
     return create_app(
         spec,
         Settings(
@@ -198,6 +218,10 @@ def test_the_kernel_says_its_own_messages() -> None:
     package = Path(__file__).parents[1] / "src" / "tuopin_eventkit"
     # The samples of the messages built from a role, an action or a subject alone
     # ("7 7 of 7 may not 77"): their real forms are said (test_hardening's cases).
-    samples = {"7 7 of 7 may not 77", "no 7 77", "7 7 has no access rule",
-               "7 7 cannot check its scope"}  # fmt: skip
+    samples = {
+        "7 7 of 7 may not 77",
+        "no 7 77",
+        "7 7 has no access rule",
+        "7 7 cannot check its scope",
+    }
     assert untranslated(package, KERNEL, ignore=samples) == []

@@ -61,9 +61,13 @@ class Settings(ServiceSettings):
 def service(tmp_path: Path, **settings: Any) -> FastAPI:
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec = ServiceSpec(
-        name="hardened", title="Hardened", settings=Settings,
-        migrations=tmp_path / "versions", routers=[router], access=ACCESS,
-    )  # fmt: skip
+        name="hardened",
+        title="Hardened",
+        settings=Settings,
+        migrations=tmp_path / "versions",
+        routers=[router],
+        access=ACCESS,
+    )
     return create_app(
         spec,
         Settings(
@@ -281,8 +285,11 @@ def test_which_callers_prefer_chinese(header: str | None, chinese: bool) -> None
     ("detail", "chinese"),
     [
         (
-            refusal(Principal("w", Role.COUNTY_OFFICER, region="621121"), "GET /v1/rollups",
-                    Target(region="620100")),
+            refusal(
+                Principal("w", Role.COUNTY_OFFICER, region="621121"),
+                "GET /v1/rollups",
+                Target(region="620100"),
+            ),
             "县级扶贫干部（621121）无权对 地区 620100 执行 GET /v1/rollups",
         ),
         (
@@ -290,24 +297,37 @@ def test_which_callers_prefer_chinese(header: str | None, chinese: bool) -> None
             "县级扶贫干部（621121）不能调用 POST /v1/quotas",
         ),
         (
-            refusal(Principal("rcc", Role.BANK, org="gansu-rcc"), "GET /v1/loans",
-                    Target(org="other", org_role=Role.BANK)),
+            refusal(
+                Principal("rcc", Role.BANK, org="gansu-rcc"),
+                "GET /v1/loans",
+                Target(org="other", org_role=Role.BANK),
+            ),
             "银行（gansu-rcc）无权对 银行 other 执行 GET /v1/loans",
         ),
         (NotFound("no household 42"), "未找到贫困户 42"),
-        (NotFound("no village 621121100201 as of 2016-01-01"),
-         "未找到村 621121100201（截至 2016-01-01）"),
-        ("Idempotency-Key 'k-1' was already used for a different request",
-         "Idempotency-Key 'k-1' 已用于另一个不同的请求"),
-        ("an authorization header with a bearer token is required",
-         "须携带带有 Bearer 令牌的 authorization 请求头"),
-        ("POST /v1/households cannot check its scope",
-         "POST /v1/households 无法核对访问范围，一律拒绝"),
+        (
+            NotFound("no village 621121100201 as of 2016-01-01"),
+            "未找到村 621121100201（截至 2016-01-01）",
+        ),
+        (
+            "Idempotency-Key 'k-1' was already used for a different request",
+            "Idempotency-Key 'k-1' 已用于另一个不同的请求",
+        ),
+        (
+            "an authorization header with a bearer token is required",
+            "须携带带有 Bearer 令牌的 authorization 请求头",
+        ),
+        (
+            "POST /v1/households cannot check its scope",
+            "POST /v1/households 无法核对访问范围，一律拒绝",
+        ),
         ("a bearer token is required", "请求须携带 Bearer 令牌"),
-        ("at most 60/minute per client on the public endpoints",
-         "公开接口每个客户端最多 60/minute，请稍后再试"),
+        (
+            "at most 60/minute per client on the public endpoints",
+            "公开接口每个客户端最多 60/minute，请稍后再试",
+        ),
         ("a service's own rule, said in English", None),  # left as written
     ],
-)  # fmt: skip
+)
 def test_the_kernel_s_details_are_said_in_chinese(detail: object, chinese: str | None) -> None:
     assert detail_in_chinese(str(detail)) == chinese

@@ -26,12 +26,16 @@ def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pem = serialization.Encoding.PEM
@@ -123,10 +127,14 @@ def test_ssl_without_sasl_takes_no_credentials(tmp_path: Path) -> None:
         {"security_protocol": "SASL_PLAINTEXT", "sasl_username": "x"},  # no password
         {"security_protocol": "SSL", "ssl_certfile": "c.pem"},  # a certificate without its key
         {"security_protocol": "TLS"},  # not a Kafka protocol
-        {"security_protocol": "SASL_SSL", "sasl_mechanism": "GSSAPI", "sasl_username": "x",
-         "sasl_password": "y"},  # not offered
+        {
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "GSSAPI",
+            "sasl_username": "x",
+            "sasl_password": "y",
+        },  # not offered
     ],
-)  # fmt: skip
+)
 def test_incomplete_security_settings_are_refused_at_start(settings: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         KafkaSettings(**settings)

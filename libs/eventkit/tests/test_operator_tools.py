@@ -55,8 +55,10 @@ def fixable_projection(broken: dict[str, bool]) -> Projection:
     async def registered(conn, events: Sequence[Delivered]) -> None:
         if broken["now"] and any(e.data.reason == "POISON" for e in events):
             raise ValueError("[bug] cannot cope with poison")
-        rows = [{"household_id": str(e.data.household_id), "county_code": e.data.county_code}
-                for e in events]  # fmt: skip
+        rows = [
+            {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
+            for e in events
+        ]
         await upsert(conn, households_per_county, rows, keys=["household_id"])
 
     return projection
@@ -219,8 +221,14 @@ async def test_status_and_metrics_show_the_lag_that_was_produced(
     assert status["errors"] == []
     generation = await kafka.cluster_id(kafka_settings)  # the log everything counts in
     assert status["cluster"] == generation
-    assert status["relay"] == {"relay": "opstest", "topic": OWN_TOPIC, "stored": 5,
-                               "published": 3, "lag": 2, "generation": generation}  # fmt: skip
+    assert status["relay"] == {
+        "relay": "opstest",
+        "topic": OWN_TOPIC,
+        "stored": 5,
+        "published": 3,
+        "lag": 2,
+        "generation": generation,
+    }
     lags = [c for c in status["consumers"] if c["consumer"] == "opstest.households"]
     assert len(lags) == 3 and {c["topic"] for c in lags} == {TOPIC}
     assert sum(c["end"] for c in lags) == 14 and sum(c["lag"] for c in lags) == 4
@@ -231,14 +239,21 @@ async def test_status_and_metrics_show_the_lag_that_was_produced(
     assert (intake[0]["position"], intake[0]["end"], intake[0]["lag"]) == (3, 5, 2)
     assert intake[0]["checkpoint"] == "kafka"
     assert {d["topic"]: d["depth"] for d in status["dead_letters"]} == {
-        TOPIC + ".dlq": 0, INTAKE_TOPIC + ".dlq": 0}  # fmt: skip
+        TOPIC + ".dlq": 0,
+        INTAKE_TOPIC + ".dlq": 0,
+    }
     table = await cli("status")
     assert "opstest.households" in table and "outbox relay" in table
     assert f"cluster (the log's generation) is {generation}" in table
 
     # The same figures on /metrics, measured when scraped.
-    settings = OpsSettings(database_url=database_url, kafka=kafka_settings, run_relay=False,
-                           run_projections=False, metrics_refresh_seconds=0)  # fmt: skip
+    settings = OpsSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        run_relay=False,
+        run_projections=False,
+        metrics_refresh_seconds=0,
+    )
     async with client_for(create_app(spec, settings)) as client:
         scraped = (await client.get("/metrics")).text
     assert 'tuopin_outbox_lag_events{relay="opstest"} 2.0' in scraped

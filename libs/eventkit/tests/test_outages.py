@@ -48,9 +48,12 @@ class Settings(ServiceSettings):
 def service(tmp_path: Path, settings: Settings, **spec: Any) -> FastAPI:
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec = ServiceSpec(
-        name=spec.pop("name", "outages"), title="Outages", settings=Settings,
-        migrations=tmp_path / "versions", **spec,
-    )  # fmt: skip
+        name=spec.pop("name", "outages"),
+        title="Outages",
+        settings=Settings,
+        migrations=tmp_path / "versions",
+        **spec,
+    )
     return create_app(spec, settings)
 
 
@@ -92,9 +95,11 @@ async def test_http_answers_an_unreachable_database_503_and_a_bug_500(tmp_path: 
     refused = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none")
     # One connection and no waiting: held by the test, the pool is exhausted at once.
     pool = create_async_engine(
-        f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", pool_size=1, max_overflow=0,
+        f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}",
+        pool_size=1,
+        max_overflow=0,
         pool_timeout=0.2,
-    )  # fmt: skip
+    )
     router = APIRouter()
 
     async def query(engine: AsyncEngine) -> dict[str, int]:
@@ -116,9 +121,10 @@ async def test_http_answers_an_unreachable_database_503_and_a_bug_500(tmp_path: 
     policy = {f"GET /v1/{name}": auth.public() for name in ("refused", "exhausted", "bug")}
     # The service's own database is the unreachable one too: not ready.
     settings = Settings(
-        database_url=refused.url.render_as_string(), migrate_on_start=False,
+        database_url=refused.url.render_as_string(),
+        migrate_on_start=False,
         kafka=kafka.KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # nothing talks to Kafka
-    )  # fmt: skip
+    )
     app = service(tmp_path, settings, routers=[router], access=policy)
     try:
         async with client_for(app) as client, pool.connect():
@@ -170,9 +176,12 @@ async def test_a_database_outage_is_503_on_http_and_a_retry_on_kafka(
     await engine.dispose()
     settings = Settings(database_url=own_postgres.url, kafka=kafka_settings)
     app = service(
-        tmp_path, settings, name="outages", projections=[counting_projection("outages.count")],
+        tmp_path,
+        settings,
+        name="outages",
+        projections=[counting_projection("outages.count")],
         intake=Intake(INBOUND, Posting, take_posting, auth.Rule(auth.Access.WRITE)),
-    )  # fmt: skip
+    )
     token = bearer(settings.auth, ADMIN)["Authorization"]
 
     async def post(ref: str) -> None:

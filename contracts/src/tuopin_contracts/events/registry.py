@@ -571,10 +571,18 @@ class VillageConditionsRecordedV1(VillageFact):
 
 
 VILLAGE_CONDITIONS = (
-    "road_access", "safe_drinking_water", "power_supply", "broadband", "village_clinic",
-    "school_access", "cultural_venue", "industry", "collective_income", "dangerous_houses",
+    "road_access",
+    "safe_drinking_water",
+    "power_supply",
+    "broadband",
+    "village_clinic",
+    "school_access",
+    "cultural_venue",
+    "industry",
+    "collective_income",
+    "dangerous_houses",
     "dangerous_houses_renovated",
-)  # fmt: skip
+)
 
 
 @event_type("registry.village.need_listed.v1", topic=Topic.REGISTRY)

@@ -34,9 +34,12 @@ if TYPE_CHECKING:
 
 # How many digits of a region code each regional role is bound to.
 REGION_DIGITS = {
-    Role.PROVINCE_ADMIN: 2, Role.CITY_OFFICER: 4, Role.COUNTY_OFFICER: 6,
-    Role.TOWNSHIP_OFFICER: 9, Role.VILLAGE_CADRE: 12,
-}  # fmt: skip
+    Role.PROVINCE_ADMIN: 2,
+    Role.CITY_OFFICER: 4,
+    Role.COUNTY_OFFICER: 6,
+    Role.TOWNSHIP_OFFICER: 9,
+    Role.VILLAGE_CADRE: 12,
+}
 OFFICERS = frozenset(REGION_DIGITS)
 PARTNERS = frozenset({Role.BANK, Role.TRAINING_CENTRE})
 # Where each level's own digits end in a region code (province 62, city 6211, county
@@ -155,18 +158,28 @@ class Forbidden(Exception):
 
 
 def mint(
-    settings: AuthSettings, subject: str, role: Role, *, region: str | None = None,
-    org: str | None = None, counties: tuple[str, ...] = (), minutes: int = 480,
-) -> str:  # fmt: skip
+    settings: AuthSettings,
+    subject: str,
+    role: Role,
+    *,
+    region: str | None = None,
+    org: str | None = None,
+    counties: tuple[str, ...] = (),
+    minutes: int = 480,
+) -> str:
     """A token signed with the local key (embedded mode, development, tests); never one
     the services would refuse as too long-lived."""
     if minutes > settings.max_lifetime_minutes:
         raise ValueError(f"a token lives at most {settings.max_lifetime_minutes} minutes")
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
-        "iss": settings.issuer, "aud": settings.audience, "sub": subject, "role": role,
-        "iat": now, "exp": now + timedelta(minutes=minutes),
-    }  # fmt: skip
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": subject,
+        "role": role,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     if region:
         claims["region"] = region
     if org:
@@ -177,9 +190,15 @@ def mint(
 
 
 def development_token(
-    settings: AuthSettings, subject: str, role: Role, *, region: str | None = None,
-    org: str | None = None, counties: tuple[str, ...] = (), minutes: int = 480,
-) -> str:  # fmt: skip
+    settings: AuthSettings,
+    subject: str,
+    role: Role,
+    *,
+    region: str | None = None,
+    org: str | None = None,
+    counties: tuple[str, ...] = (),
+    minutes: int = 480,
+) -> str:
     """A token of the local key for a caller the services accept: its claims checked as
     the services check them (``principal``), then minted. ``tuopin token`` and the
     dashboard's development sign-in both mint here; a ValueError says what is wrong."""
@@ -202,9 +221,14 @@ class Verifier:
             else:
                 key, algorithms = s.signing_key.get_secret_value(), ["HS256"]
             claims = jwt.decode(
-                token, key, algorithms=algorithms, audience=s.audience, issuer=s.issuer,
-                leeway=s.leeway_seconds, options={"require": ["exp", "iss", "aud", "sub"]},
-            )  # fmt: skip
+                token,
+                key,
+                algorithms=algorithms,
+                audience=s.audience,
+                issuer=s.issuer,
+                leeway=s.leeway_seconds,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
             lifetime = claims["exp"] - claims.get("iat", time.time())
             if lifetime > s.max_lifetime_minutes * 60:
                 raise ValueError(f"the token lives longer than {s.max_lifetime_minutes} minutes")
@@ -256,8 +280,12 @@ def principal(claims: Mapping[str, Any]) -> Principal:
     ):
         raise ValueError("an evaluator token names its counties: a list of 6-digit county codes")
     return Principal(
-        subject=subject, role=role, region=region, org=org, counties=frozenset(counties or ()),
-    )  # fmt: skip
+        subject=subject,
+        role=role,
+        region=region,
+        org=org,
+        counties=frozenset(counties or ()),
+    )
 
 
 # --- rules ---------------------------------------------------------------------------------

@@ -156,10 +156,11 @@ async def read(
         tps = await offsets.partitions(consumer, [dead_letter_topic(t) for t in topics])
         records = await offsets.read_all(consumer, tps, settings.request_timeout_ms / 1000)
     letters = [
-        DeadLetter(r.topic, r.partition, r.offset, r.key, r.value or b"",
-                   tuple(r.headers), r.timestamp)
+        DeadLetter(
+            r.topic, r.partition, r.offset, r.key, r.value or b"", tuple(r.headers), r.timestamp
+        )
         for r in records
-    ]  # fmt: skip
+    ]
     if consumers is not None:
         letters = [letter for letter in letters if letter.consumer in consumers]
     return sorted(letters, key=lambda d: (d.timestamp, d.topic, d.partition, d.offset))

@@ -189,9 +189,12 @@ def _content_length(scope: Scope) -> int | None:
 
 def too_large(limit: int) -> JSONResponse:
     return problem(
-        413, "Content too large", f"The request body is limited to {limit} bytes.",
-        "content-too-large", max_bytes=limit,
-    )  # fmt: skip
+        413,
+        "Content too large",
+        f"The request body is limited to {limit} bytes.",
+        "content-too-large",
+        max_bytes=limit,
+    )
 
 
 # --- rate limits -----------------------------------------------------------------------------
@@ -242,13 +245,21 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
 
 # What a browser on an allowed origin may send and read (bearer tokens, no cookies).
 CORS_REQUEST_HEADERS = [
-    "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
     "X-Correlation-ID",
-]  # fmt: skip
+]
 CORS_RESPONSE_HEADERS = [
-    "ETag", "Location", "Retry-After", "X-Correlation-ID", "Idempotent-Replayed",
+    "ETag",
+    "Location",
+    "Retry-After",
+    "X-Correlation-ID",
+    "Idempotent-Replayed",
     "Content-Disposition",
-]  # fmt: skip
+]
 
 
 def server_options(settings: "ServiceSettings") -> dict[str, Any]:
@@ -266,9 +277,11 @@ def install(app: FastAPI, settings: "ServiceSettings") -> None:
     then CORS, then the body limits."""
     app.add_exception_handler(RateLimited, _rate_limited)
     app.add_middleware(
-        BodyLimits, api=app, max_body=settings.max_body_bytes,
+        BodyLimits,
+        api=app,
+        max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
-    )  # fmt: skip
+    )
     if settings.cors_origins:  # closed by default: no CORS answer at all
         app.add_middleware(
             CORSMiddleware,

@@ -23,8 +23,12 @@ import httpx
 from tuopin_eventkit.auth import Access, AccessRules, AuthSettings, Place, Principal, Role, Rule
 from tuopin_eventkit.testing import bearer
 
-REGIONAL_DIGITS = {Role.CITY_OFFICER: 4, Role.COUNTY_OFFICER: 6, Role.TOWNSHIP_OFFICER: 9,
-                   Role.VILLAGE_CADRE: 12}  # fmt: skip
+REGIONAL_DIGITS = {
+    Role.CITY_OFFICER: 4,
+    Role.COUNTY_OFFICER: 6,
+    Role.TOWNSHIP_OFFICER: 9,
+    Role.VILLAGE_CADRE: 12,
+}
 PARTNERS = {Role.BANK, Role.TRAINING_CENTRE}
 
 
@@ -93,8 +97,9 @@ async def walk(
         url = template.format(**path)
         body = (bodies or {}).get(key)
         params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
-        anonymous = await client.request(method, url, params=params, json=body,
-                                         headers={"Authorization": ""})  # fmt: skip
+        anonymous = await client.request(
+            method, url, params=params, json=body, headers={"Authorization": ""}
+        )
         calls += 1
         want = 200 if rule.access == Access.PUBLIC else 401
         if (anonymous.status_code == 401) != (want == 401):
@@ -103,8 +108,9 @@ async def walk(
             precision = (digits or {}).get(key, 12)
             for inside in (True, False):
                 who = scope.caller(role, inside)
-                answer = await client.request(method, url, params=params, json=body,
-                                              headers=bearer(settings, who))  # fmt: skip
+                answer = await client.request(
+                    method, url, params=params, json=body, headers=bearer(settings, who)
+                )
                 calls += 1
                 allowed = expected(rule, role, inside, precision)
                 got = answer.status_code

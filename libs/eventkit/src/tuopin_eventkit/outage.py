@@ -17,14 +17,22 @@ RETRY_AFTER_SECONDS = 5
 # What an outage arrives as (``transient`` decides among them). SQLAlchemy wraps most
 # driver errors; opening a connection raises the driver's or the socket's own.
 SUSPECTS: tuple[type[Exception], ...] = (
-    sa.SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
-)  # fmt: skip
+    sa.SQLAlchemyError,
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 # Connection lost or refused, pool timeout, SQLite busy; the socket's errors and timeouts.
 _ALWAYS = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, asyncpg.InterfaceError)
 # OSErrors of files, not of connections: a bug or a bad path, retrying changes nothing.
-_FILES = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
-          PermissionError)  # fmt: skip
+_FILES = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
 # SQLSTATE classes of a server away or out of breath, not of a bad statement: 08
 # connection exception, 53 insufficient resources (too many connections), 57 operator
 # intervention (shutting down, starting up, crashed). asyncpg reports some of them as a

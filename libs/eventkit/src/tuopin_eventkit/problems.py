@@ -52,9 +52,14 @@ def problem(
 # ValidationError: the event the caller's input makes breaks its contract (a period that
 # ends before it starts) — the domains record the contracts' events as they are.
 REFUSALS = (
-    ConcurrencyConflict, InvalidTransition, NotFound, Conflict, RuleViolation, IdempotencyKeyReused,
+    ConcurrencyConflict,
+    InvalidTransition,
+    NotFound,
+    Conflict,
+    RuleViolation,
+    IdempotencyKeyReused,
     ValidationError,
-)  # fmt: skip
+)
 
 
 def describe(exc: Exception) -> dict[str, Any] | None:
@@ -100,9 +105,12 @@ def describe(exc: Exception) -> dict[str, Any] | None:
 
 def invalid(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return body(
-        422, "Invalid request", "The request does not match the schema.", "invalid-request",
+        422,
+        "Invalid request",
+        "The request does not match the schema.",
+        "invalid-request",
         errors=errors,
-    )  # fmt: skip
+    )
 
 
 # --- Chinese first: the title in zh-CN, the English beside it ------------------------------
@@ -150,32 +158,50 @@ KERNEL = Catalogue(
     [
         (r"a bearer token is required", "请求须携带 Bearer 令牌"),
         (r"invalid token: (?P<why>.+)", "令牌无效：{why}"),
-        (r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?) for (?P<target>.+)",
-         "{role}（{scope}）无权对 {target} 执行 {action}"),
-        (r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?): not open to .+",
-         "{role}（{scope}）不能调用 {action}"),
+        (
+            r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?) for (?P<target>.+)",
+            "{role}（{scope}）无权对 {target} 执行 {action}",
+        ),
+        (
+            r"an? (?P<role>[a-z_]+) of (?P<scope>.+?) may not (?P<action>.+?): not open to .+",
+            "{role}（{scope}）不能调用 {action}",
+        ),
         (r"(?P<action>[A-Z]+ \S+) has no access rule", "{action} 未声明访问规则，一律拒绝"),
         (r"The request does not match the schema\.", "请求不符合接口定义，详见 errors。"),
         (r"The request body is limited to (?P<limit>\d+) bytes\.", "请求体不得超过 {limit} 字节。"),
-        (r"at most (?P<limit>.+) per client on the public endpoints",
-         "公开接口每个客户端最多 {limit}，请稍后再试"),
+        (
+            r"at most (?P<limit>.+) per client on the public endpoints",
+            "公开接口每个客户端最多 {limit}，请稍后再试",
+        ),
         (r"The error was logged; nothing was written\.", "错误已记录，未写入任何数据。"),
-        (r"The database is unreachable; retry in (?P<seconds>\d+) s .*",
-         "数据库暂时无法连接，请 {seconds} 秒后重试"
-         "（带同一 Idempotency-Key 的重试不会重复写入）。"),
+        (
+            r"The database is unreachable; retry in (?P<seconds>\d+) s .*",
+            "数据库暂时无法连接，请 {seconds} 秒后重试"
+            "（带同一 Idempotency-Key 的重试不会重复写入）。",
+        ),
         (r"set the (?P<header>\S+) header", "请设置 {header} 请求头"),
-        (r"the (?P<header>\S+) header must be 1 to 255 characters without NUL",
-         "{header} 请求头须为 1 至 255 个字符，且不含 NUL"),
-        (r"an authorization header with a bearer token is required",
-         "须携带带有 Bearer 令牌的 authorization 请求头"),
+        (
+            r"the (?P<header>\S+) header must be 1 to 255 characters without NUL",
+            "{header} 请求头须为 1 至 255 个字符，且不含 NUL",
+        ),
+        (
+            r"an authorization header with a bearer token is required",
+            "须携带带有 Bearer 令牌的 authorization 请求头",
+        ),
         (r"(?P<action>[A-Z]+ \S+) cannot check its scope", "{action} 无法核对访问范围，一律拒绝"),
-        (r"If-Match must name a version such as \"3\", not (?P<v>.*)",
-         "If-Match 须为版本号（如 \"3\"），而不是 {v}"),
-        (r"stream (?P<stream>\S+) is at version (?P<actual>-?\d+), the command expected "
-         r"(?P<expected>-?\d+)",
-         "数据流 {stream} 当前版本为 {actual}，而命令预期为 {expected}：请重新读取后再提交"),
-        (r"Idempotency-Key (?P<key>.+) was already used for a different request",
-         "Idempotency-Key {key} 已用于另一个不同的请求"),
+        (
+            r"If-Match must name a version such as \"3\", not (?P<v>.*)",
+            'If-Match 须为版本号（如 "3"），而不是 {v}',
+        ),
+        (
+            r"stream (?P<stream>\S+) is at version (?P<actual>-?\d+), the command expected "
+            r"(?P<expected>-?\d+)",
+            "数据流 {stream} 当前版本为 {actual}，而命令预期为 {expected}：请重新读取后再提交",
+        ),
+        (
+            r"Idempotency-Key (?P<key>.+) was already used for a different request",
+            "Idempotency-Key {key} 已用于另一个不同的请求",
+        ),
         (r"A dependency is unreachable\.", "所依赖的服务暂时无法连接。"),
         (r"Not Found", "未找到"),
         # the schema's errors (pydantic's "msg" of each item of ``errors``), the common ones
@@ -188,15 +214,20 @@ KERNEL = Catalogue(
         (r"Input should be greater than (?P<n>\S+)", "应大于 {n}"),
         (r"Input should be less than or equal to (?P<n>\S+)", "应小于或等于 {n}"),
         (r"Input should be less than (?P<n>\S+)", "应小于 {n}"),
-        (r"Input should be a valid (?P<t>integer|string|date|datetime|number|boolean|list|"
-         r"dictionary|UUID)\b.*", "应为有效的{t}"),
+        (
+            r"Input should be a valid (?P<t>integer|string|date|datetime|number|boolean|list|"
+            r"dictionary|UUID)\b.*",
+            "应为有效的{t}",
+        ),
         (r"Input should be (?P<options>'.+)", "应为以下之一：{options}"),
         (r"Method Not Allowed", "不允许的请求方法"),
         (r"invalid resident ID number (?P<p>.*?): (?P<why>.+)", "身份证号码（{p}）无效：{why}"),
         # aggregate.InvalidTransition: the service's catalogue has the words (its commands,
         # aggregates and states).
-        (r"cannot (?P<command>.+?): the (?P<aggregate>.+?) is (?P<state>.+)",
-         "{aggregate}当前为“{state}”，不能{command}"),
+        (
+            r"cannot (?P<command>.+?): the (?P<aggregate>.+?) is (?P<state>.+)",
+            "{aggregate}当前为“{state}”，不能{command}",
+        ),
         (r"no (?P<thing>[a-z_]+) (?P<id>\S+)(?P<rest>.*)", "未找到{thing} {id}{rest}"),
         # http.when: which view found nothing (after a 404's subject)
         (r" as of (?P<day>\S+) as known at (?P<at>.+)", "（截至 {day}，按 {at} 时所知）"),
@@ -205,26 +236,46 @@ KERNEL = Catalogue(
     ],
     # The words those details carry: roles, what a request touches, what was not found.
     {
-        "province_admin": "省扶贫办", "city_officer": "市级扶贫干部",
-        "county_officer": "县级扶贫干部", "township_officer": "乡镇干部", "village_cadre": "村干部",
-        "bank": "银行", "training_centre": "培训机构", "evaluator": "第三方评估机构",
-        "auditor": "审计", "no scope": "无范围", "the whole province": "全省",
-        "household": "贫困户", "village": "村", "county": "县", "assessment": "评估",
-        "warning": "返贫预警", "loan": "贷款", "certificate": "证书", "centre": "培训机构",
+        "province_admin": "省扶贫办",
+        "city_officer": "市级扶贫干部",
+        "county_officer": "县级扶贫干部",
+        "township_officer": "乡镇干部",
+        "village_cadre": "村干部",
+        "bank": "银行",
+        "training_centre": "培训机构",
+        "evaluator": "第三方评估机构",
+        "auditor": "审计",
+        "no scope": "无范围",
+        "the whole province": "全省",
+        "household": "贫困户",
+        "village": "村",
+        "county": "县",
+        "assessment": "评估",
+        "warning": "返贫预警",
+        "loan": "贷款",
+        "certificate": "证书",
+        "centre": "培训机构",
         "region": "地区",
-        "integer": "整数", "string": "字符串", "date": "日期", "datetime": "日期时间",
-        "number": "数字", "boolean": "布尔值", "list": "列表", "dictionary": "对象",
+        "integer": "整数",
+        "string": "字符串",
+        "date": "日期",
+        "datetime": "日期时间",
+        "number": "数字",
+        "boolean": "布尔值",
+        "list": "列表",
+        "dictionary": "对象",
         # why a resident ID number is invalid (identity.resident)
         "the check digit (ISO 7064 MOD 11-2 checksum) is wrong": "校验码错误",
         "The number has an invalid length.": "位数不对（应为 18 位）",
         "The number has an invalid format.": "格式不对（前 17 位应为数字）",
         "the birth date (digits 7 to 14) is not a real date": "出生日期（第 7–14 位）不是真实日期",
         "the birth date (digits 7 to 14) is in the future": "出生日期（第 7–14 位）晚于今天",
-        "the area code (first six digits) was never issued in GB/T 2260":
-            "地区码（前 6 位）从未在 GB/T 2260 中发布",
+        "the area code (first six digits) was never issued in GB/T 2260": (
+            "地区码（前 6 位）从未在 GB/T 2260 中发布"
+        ),
     },
     worded={"role", "scope", "target", "thing"},  # a word, then a code: "region 620100"
-)  # fmt: skip
+)
 
 
 def detail_in_chinese(detail: str, catalogue: Catalogue = KERNEL) -> str | None:

@@ -171,9 +171,13 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
             seen.add(key)
             fresh.append(event)
             marks.append(
-                {"consumer": projection.name, "source": key[0], "event_id": key[1],
-                 "processed_at": now}
-            )  # fmt: skip
+                {
+                    "consumer": projection.name,
+                    "source": key[0],
+                    "event_id": key[1],
+                    "processed_at": now,
+                }
+            )
     for handler, run in groupby(fresh, key=lambda e: e.handler):
         await handler(conn, [Delivered(e.envelope, e.payload) for e in run])
     await executemany(conn, _MARK_PROCESSED, marks)

@@ -33,10 +33,13 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
             await runtime.close()
 
     app = FastAPI(
-        title=spec.title, version="0.1.0", lifespan=lifespan,
+        title=spec.title,
+        version="0.1.0",
+        lifespan=lifespan,
         dependencies=[Depends(http.authorize)],
-        docs_url=None, redoc_url=None,  # served offline by docs.install
-    )  # fmt: skip
+        docs_url=None,
+        redoc_url=None,  # served offline by docs.install
+    )
     docs.install(app)
     problems.install(app)
     http.install(app, spec)

@@ -107,9 +107,18 @@ class PostgresServer:
 
     def initdb(self) -> None:
         self._run(
-            "initdb", "-D", str(self.root / "data"), "-U", "postgres", "-A", "trust",
-            "-E", "UTF8", "--no-sync", "--no-instructions",
-        )  # fmt: skip
+            "initdb",
+            "-D",
+            str(self.root / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
 
     def start(self) -> None:
         """Start and wait until it takes connections."""
@@ -118,9 +127,18 @@ class PostgresServer:
             " -c fsync=off -c full_page_writes=off"
         )
         self._run(
-            "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.root / "data"),
-            "-l", str(self.root / "log"), "-o", options,
-        )  # fmt: skip
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.root / "data"),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+        )
 
     def stop(self, mode: str = "fast") -> None:
         """Stop (``fast``: sessions terminated, open transactions rolled back) and wait."""
@@ -173,9 +191,13 @@ ADMIN = Principal("test-admin", Role.PROVINCE_ADMIN, region="62")
 def bearer(settings: AuthSettings, who: Principal) -> dict[str, str]:
     """The Authorization header of a token for ``who``, signed with the local key."""
     token = mint(
-        settings, who.subject, who.role, region=who.region, org=who.org,
+        settings,
+        who.subject,
+        who.role,
+        region=who.region,
+        org=who.org,
         counties=tuple(sorted(who.counties)),
-    )  # fmt: skip
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -321,9 +343,10 @@ def raised_messages(package: Path, raising: Iterable[str] = ()) -> dict[str, str
         named = {
             node.targets[0].id: _render(node.value, {})
             for node in ast.walk(tree)
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            if isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Constant | ast.JoinedStr)
-        }  # fmt: skip
+        }
         for node in ast.walk(tree):
             where = f"{path.name}:{getattr(node, 'lineno', 0)}"
             if (message := _message(node, first)) is not None:
@@ -381,10 +404,16 @@ def _message(node: ast.AST, first: frozenset[str] | set[str] = MESSAGE_FIRST) ->
         )
     if name == "InvalidTransition" and len(args) == 3:
         aggregate, state, command = args
-        return ast.JoinedStr([
-            ast.Constant("cannot "), _formatted(command), ast.Constant(": the "),
-            _formatted(aggregate), ast.Constant(" is "), _formatted(state),
-        ])  # fmt: skip
+        return ast.JoinedStr(
+            [
+                ast.Constant("cannot "),
+                _formatted(command),
+                ast.Constant(": the "),
+                _formatted(aggregate),
+                ast.Constant(" is "),
+                _formatted(state),
+            ]
+        )
     if name == "Refused" and len(args) == 2:  # a rule named in brackets before the text
         return ast.JoinedStr(
             [ast.Constant("["), _formatted(args[0]), ast.Constant("] "), _formatted(args[1])]

@@ -71,8 +71,12 @@ class Provider:
 
     def authorize(self, query: dict[str, str]) -> str:
         """Where the browser goes next: back to the client with a code, or an error."""
-        wanted = {"response_type": "code", "client_id": CLIENT_ID,
-                  "code_challenge_method": "S256", "response_mode": "fragment"}  # fmt: skip
+        wanted = {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "code_challenge_method": "S256",
+            "response_mode": "fragment",
+        }
         if query.get("redirect_uri") != self.redirect_uri:
             raise ValueError(f"unregistered redirect_uri {query.get('redirect_uri')}")
         self.authorized.append(query)

@@ -53,10 +53,14 @@ async def test_counted_once_per_state_of_the_read_model(engine: AsyncEngine) -> 
     async with engine.begin() as conn:
         await conn.execute(
             consumer_offsets.insert().values(
-                consumer="evaluation.households", topic="tuopin.registry.events",
-                partition=0, next_offset=1, generation="g", anchor="x",
+                consumer="evaluation.households",
+                topic="tuopin.registry.events",
+                partition=0,
+                next_offset=1,
+                generation="g",
+                anchor="x",
             )
-        )  # fmt: skip
+        )
     await answers.get("a", counting("a"))
     assert counts == ["a", "b", "a"]
     async with engine.begin() as conn:

@@ -20,31 +20,56 @@ VILLAGE = COUNTY + "100201"  # the examples' village
 
 # Routes whose region is the county, not a village: no township officer or cadre is inside.
 COUNTY_WIDE = [
-    "GET /v1/rollups", "GET /v1/rollups.csv", "GET /v1/rollups/belts",
-    "GET /v1/income-distribution", "GET /v1/targets",
-    "GET /v1/counties/{county}/delisting", "GET /v1/counties/{county}/signals",
+    "GET /v1/rollups",
+    "GET /v1/rollups.csv",
+    "GET /v1/rollups/belts",
+    "GET /v1/income-distribution",
+    "GET /v1/targets",
+    "GET /v1/counties/{county}/delisting",
+    "GET /v1/counties/{county}/signals",
     "POST /v1/assessments",
-    "GET /v1/assessments/{assessment_id}", "GET /v1/assessments/{assessment_id}/history",
-    "POST /v1/assessments/{assessment_id}/findings", "POST /v1/assessments/{assessment_id}/survey",
+    "GET /v1/assessments/{assessment_id}",
+    "GET /v1/assessments/{assessment_id}/history",
+    "POST /v1/assessments/{assessment_id}/findings",
+    "POST /v1/assessments/{assessment_id}/survey",
     "GET /v1/return-warnings",
-]  # fmt: skip
+]
 
 
 def fallen_back(household: Envelope) -> list[Envelope]:
     """The household exited in 2017 and earned at most the line in 2018: a return warning."""
     household_id = UUID(household.subject)
     facts = [
-        HouseholdExitedV1(household_id=household_id, effective_date=date(2017, 12, 1),
-                          status="exited", verification_id=uuid4()),
-        IncomeRecordedV1(household_id=household_id, effective_date=date(2018, 12, 31), year=2018,
-                         wages=300_000, production_and_business=0, property=0, transfers=0,
-                         members=3, per_head=100_000),
-    ]  # fmt: skip
+        HouseholdExitedV1(
+            household_id=household_id,
+            effective_date=date(2017, 12, 1),
+            status="exited",
+            verification_id=uuid4(),
+        ),
+        IncomeRecordedV1(
+            household_id=household_id,
+            effective_date=date(2018, 12, 31),
+            year=2018,
+            wages=300_000,
+            production_and_business=0,
+            property=0,
+            transfers=0,
+            members=3,
+            per_head=100_000,
+        ),
+    ]
     return [
-        Envelope(id=uuid4(), source="/tuopin/registry", type=f.TYPE, subject=household.subject,
-                 time=datetime.now(UTC), data=f.model_dump(mode="json"), sequence=n)
+        Envelope(
+            id=uuid4(),
+            source="/tuopin/registry",
+            type=f.TYPE,
+            subject=household.subject,
+            time=datetime.now(UTC),
+            data=f.model_dump(mode="json"),
+            sequence=n,
+        )
         for n, f in enumerate(facts, start=2)
-    ]  # fmt: skip
+    ]
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(
@@ -53,14 +78,17 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     homes = [household_registered(COUNTY) for _ in range(3)]
     far = household_registered(FAR)  # another city: outside every scoped caller
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
-    await publish(kafka_settings, Topic.REGISTRY, *homes, far,
-                  *fallen_back(homes[0]), *fallen_back(far))  # fmt: skip
+    await publish(
+        kafka_settings, Topic.REGISTRY, *homes, far, *fallen_back(homes[0]), *fallen_back(far)
+    )
     # The walk asks each public route (dashboard, sign-in, notices) several times within a
     # minute: above the public rate limit, which test_hardening checks on its own.
     settings = EvaluationSettings(
-        database_url=database_url, kafka=kafka_settings, log_level="WARNING",
+        database_url=database_url,
+        kafka=kafka_settings,
+        log_level="WARNING",
         public_rate_limit="100000/minute",
-    )  # fmt: skip
+    )
     service = app(settings)
     async with client_for(service) as client:
 
@@ -73,22 +101,35 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
 
         warnings = await eventually(arrived)
         # The evaluator assigned to the county draws the sample (and is recorded doing so).
-        order = {"county_code": COUNTY, "year": 2019, "assessor": "兰州大学", "sample_size": 1,
-                 "seed": 7}  # fmt: skip
+        order = {
+            "county_code": COUNTY,
+            "year": 2019,
+            "assessor": "兰州大学",
+            "sample_size": 1,
+            "seed": 7,
+        }
         evaluator = as_(service, Role.EVALUATOR, counties=[COUNTY])
         drawn = await client.post("/v1/assessments", json=order, headers=evaluator)
         assert drawn.status_code == 201, drawn.text
         path = {
-            "household_id": homes[0].subject, "village_code": VILLAGE, "county": COUNTY,
-            "assessment_id": drawn.json()["assessment_id"], "name": "dashboard.js",
+            "household_id": homes[0].subject,
+            "village_code": VILLAGE,
+            "county": COUNTY,
+            "assessment_id": drawn.json()["assessment_id"],
+            "name": "dashboard.js",
             "warning_id": warnings[homes[0].subject],
-        }  # fmt: skip
+        }
         bodies = {"POST /v1/assessments": {"county_code": COUNTY}}
         calls = await walk(
-            client, service.state.runtime.settings.auth, spec.access,
-            Scope(village=VILLAGE, orgs={}), path, query={"region": COUNTY}, bodies=bodies,
+            client,
+            service.state.runtime.settings.auth,
+            spec.access,
+            Scope(village=VILLAGE, orgs={}),
+            path,
+            query={"region": COUNTY},
+            bodies=bodies,
             digits=dict.fromkeys(COUNTY_WIDE, 6),
-        )  # fmt: skip
+        )
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         # Valid bodies now, aimed outside the caller (or with a parameter the route does
         # not declare): only the scope stands between them and the handler.
@@ -104,13 +145,16 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
                 "missed_poor_people": 0,
             },
             "POST /v1/return-warnings/{warning_id}/acknowledgement": {
-                "acknowledged_on": "2019-01-05", "cadre_name": "王明", "cadre_unit": "县扶贫办",
+                "acknowledged_on": "2019-01-05",
+                "cadre_name": "王明",
+                "cadre_unit": "县扶贫办",
                 "measures": ["临时救助"],
             },
             "POST /v1/return-warnings/{warning_id}/closure": {
-                "closed_on": "2019-01-05", "reason": "收入回升",
+                "closed_on": "2019-01-05",
+                "reason": "收入回升",
             },
-        }  # fmt: skip
+        }
         elsewhere = {
             "household_id": far.subject,
             "assessment_id": there.json()["assessment_id"],

@@ -28,31 +28,55 @@ V1, V2, V3, V4 = "621121100201", "621122100201", "621121200101", "621121300101"
 
 
 def envelope(subject: str, sequence: int, data: EventData) -> Envelope:
-    return Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=subject,
-                    time=datetime.now(UTC), data=data.model_dump(mode="json", exclude_none=True),
-                    sequence=sequence)  # fmt: skip
+    return Envelope(
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=subject,
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json", exclude_none=True),
+        sequence=sequence,
+    )
 
 
 def village(code: str, poor: bool, people: int, on: date, **belt: str) -> Envelope:
     # As a producer wrote it: a legacy event has no hardship_belt_code key at all.
-    fields = {"village_code": code, "effective_date": on, "name": f"村{code[-3:]}",
-              "poor": poor, "rural_population": people, **belt}  # fmt: skip
+    fields = {
+        "village_code": code,
+        "effective_date": on,
+        "name": f"村{code[-3:]}",
+        "poor": poor,
+        "rural_population": people,
+        **belt,
+    }
     return envelope(code, 1, r.VillageRegisteredV1.model_validate(fields))
 
 
 def household(code: str, size: int, on: date, exited: date | None = None) -> list[Envelope]:
     hid = uuid4()
-    members = [r.SealedMember(person_id=uuid4(), relation=Relation.HEAD if i == 0
-                              else Relation.CHILD) for i in range(size)]  # fmt: skip
+    members = [
+        r.SealedMember(person_id=uuid4(), relation=Relation.HEAD if i == 0 else Relation.CHILD)
+        for i in range(size)
+    ]
     facts: list[EventData] = [
         r.HouseholdRegisteredV3(
-            household_id=hid, effective_date=on, file_number=f"F{hid.hex[:10]}",
-            county_code=code[:6], village_code=code, poverty_attribute=PovertyAttribute.GENERAL,
-            primary_cause=PovertyCause.ILLNESS, members=members, identified_year=on.year)
-    ]  # fmt: skip
+            household_id=hid,
+            effective_date=on,
+            file_number=f"F{hid.hex[:10]}",
+            county_code=code[:6],
+            village_code=code,
+            poverty_attribute=PovertyAttribute.GENERAL,
+            primary_cause=PovertyCause.ILLNESS,
+            members=members,
+            identified_year=on.year,
+        )
+    ]
     if exited is not None:
-        facts.append(r.HouseholdExitedV1(household_id=hid, effective_date=exited,
-                                         status=S.EXITED, verification_id=uuid4()))  # fmt: skip
+        facts.append(
+            r.HouseholdExitedV1(
+                household_id=hid, effective_date=exited, status=S.EXITED, verification_id=uuid4()
+            )
+        )
     return [envelope(str(hid), n, f) for n, f in enumerate(facts, start=1)]
 
 
@@ -92,8 +116,17 @@ async def belts(client, expect: int = 200, **params: str) -> dict[str, Any]:
 
 
 def figures(report: dict) -> dict[str | None, dict]:
-    keys = ["name", "legacy", "villages", "poor_villages", "poor_households", "poor_people",
-            "rural_population", "incidence", "exits"]  # fmt: skip
+    keys = [
+        "name",
+        "legacy",
+        "villages",
+        "poor_villages",
+        "poor_households",
+        "poor_people",
+        "rural_population",
+        "incidence",
+        "exits",
+    ]
     return {row["code"]: {k: row[k] for k in keys} for row in report["rows"]}
 
 
@@ -102,13 +135,29 @@ async def test_seed_1_1_figures_are_summed_by_belt_and_legacy_names_kept(client)
     assert report["villages_outside_belts"] == 1  # V4
     assert report["rule_set"] == "gansu-2016"
     assert figures(report) == {
-        "T-HJL": {"name": "华家岭特困片带(测试)", "legacy": False, "villages": 2,
-                  "poor_villages": 2, "poor_households": 1, "poor_people": 2,
-                  "rural_population": 300, "incidence": "0.0067", "exits": {"2017": 1}},
-        None: {"name": "定西特困片带", "legacy": True, "villages": 1, "poor_villages": 1,
-               "poor_households": 1, "poor_people": 4, "rural_population": 300,
-               "incidence": "0.0133", "exits": {}},
-    }  # fmt: skip
+        "T-HJL": {
+            "name": "华家岭特困片带(测试)",
+            "legacy": False,
+            "villages": 2,
+            "poor_villages": 2,
+            "poor_households": 1,
+            "poor_people": 2,
+            "rural_population": 300,
+            "incidence": "0.0067",
+            "exits": {"2017": 1},
+        },
+        None: {
+            "name": "定西特困片带",
+            "legacy": True,
+            "villages": 1,
+            "poor_villages": 1,
+            "poor_households": 1,
+            "poor_people": 4,
+            "rural_population": 300,
+            "incidence": "0.0133",
+            "exits": {},
+        },
+    }
     assert [row["level"] for row in report["rows"]] == ["belt", "belt"]
 
 
@@ -130,8 +179,12 @@ async def test_seed_1_1_belt_rollup_is_scoped_to_the_region_asked(client) -> Non
 
 
 async def test_belt_rollup_refuses_bad_queries(client) -> None:
-    for params in [{"region": "12"}, {"level": "county"}, {"as_of": "2016-1-1"},
-                   {"rules": "no-such-rules"}]:  # fmt: skip
+    for params in [
+        {"region": "12"},
+        {"level": "county"},
+        {"as_of": "2016-1-1"},
+        {"rules": "no-such-rules"},
+    ]:
         answer = await client.get("/v1/rollups/belts", params=params)
         assert answer.status_code == 422, (params, answer.text)
         assert answer.headers["content-type"].startswith("application/problem+json")

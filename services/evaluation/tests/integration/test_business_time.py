@@ -252,9 +252,11 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
         # again and no exit; as known before the annulment, the exit stands.
         before_annulment = datetime.now(UTC)
         annulled = r.ExitAnnulledV1(
-            household_id=UUID(a.subject), status=S.ASSISTING, effective_date=date(2016, 11, 8),
+            household_id=UUID(a.subject),
+            status=S.ASSISTING,
+            effective_date=date(2016, 11, 8),
             reason="验收错把邻户收入记入本户",
-        )  # fmt: skip
+        )
         await publish(
             kafka_settings,
             Topic.REGISTRY,
@@ -322,24 +324,40 @@ async def test_what_the_programmes_reached_as_known_at_an_instant(
     hid, holder = UUID(b.subject), "a" * 64
     loan = Stream(str(uuid4()), "/tuopin/loans")
     disbursed = lo.LoanDisbursedV1(
-        loan_id=UUID(loan.subject), bank_id="gsrcu", household_id=hid, county_code=COUNTY,
-        product=LoanProduct.MICROCREDIT, amount=5_000_000, disbursed_on=date(2016, 3, 1),
+        loan_id=UUID(loan.subject),
+        bank_id="gsrcu",
+        household_id=hid,
+        county_code=COUNTY,
+        product=LoanProduct.MICROCREDIT,
+        amount=5_000_000,
+        disbursed_on=date(2016, 3, 1),
         outstanding=5_000_000,
-    )  # fmt: skip
+    )
     loan.add(disbursed, at=NOW)
     certificate = Stream(str(uuid4()), "/tuopin/training")
     person = {"centre_id": uuid4(), "household_id": hid, "id_number_hash": holder}
     issued = tr.CertificateIssuedV1(
-        **person, village_code=VILLAGE, id_number_masked="6211**********0001",
-        certificate_id=UUID(certificate.subject), number="C0001", occupation="4-03-02-01",
-        occupation_name="中式烹调师", level=5, issued_on=date(2016, 5, 1), valid_until=None,
-        basis=tr.CertificateBasis.APPRAISAL, basis_id=uuid4(),
-    )  # fmt: skip
+        **person,
+        village_code=VILLAGE,
+        id_number_masked="6211**********0001",
+        certificate_id=UUID(certificate.subject),
+        number="C0001",
+        occupation="4-03-02-01",
+        occupation_name="中式烹调师",
+        level=5,
+        issued_on=date(2016, 5, 1),
+        valid_until=None,
+        basis=tr.CertificateBasis.APPRAISAL,
+        basis_id=uuid4(),
+    )
     certificate.add(issued)
     revoked = tr.CertificateRevokedV1(
-        **person, certificate_id=UUID(certificate.subject), number="C0001",
-        revoked_on=date(2016, 6, 1), reason="鉴定材料不实",
-    )  # fmt: skip
+        **person,
+        certificate_id=UUID(certificate.subject),
+        number="C0001",
+        revoked_on=date(2016, 6, 1),
+        reason="鉴定材料不实",
+    )
     certificate.add(revoked, at=NOW)
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.TRAINING])
     await publish(kafka_settings, Topic.REGISTRY, village(), *b.events)
@@ -373,14 +391,27 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
     home = Stream(str(uuid4()))
     hid = UUID(home.subject)
     registered(home, 2)
-    home.add(r.AssistanceStartedV1(household_id=hid, effective_date=date(2014, 5, 1),
-                                   status=S.ASSISTING))  # fmt: skip
+    home.add(
+        r.AssistanceStartedV1(household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING)
+    )
     proposed = date(2015, 11, 1)
-    home.add(r.ExitProposedV1(household_id=hid, effective_date=proposed,
-                              status=S.EXIT_PROPOSED, appraisal_date=proposed))  # fmt: skip
-    home.add(r.ExitPublicisedV1(household_id=hid, effective_date=date(2015, 11, 1),
-                                status=S.EXIT_PUBLICISED, notice_from=date(2015, 11, 1),
-                                notice_until=date(2015, 11, 8)))  # fmt: skip
+    home.add(
+        r.ExitProposedV1(
+            household_id=hid,
+            effective_date=proposed,
+            status=S.EXIT_PROPOSED,
+            appraisal_date=proposed,
+        )
+    )
+    home.add(
+        r.ExitPublicisedV1(
+            household_id=hid,
+            effective_date=date(2015, 11, 1),
+            status=S.EXIT_PUBLICISED,
+            notice_from=date(2015, 11, 1),
+            notice_until=date(2015, 11, 8),
+        )
+    )
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
     await publish(kafka_settings, Topic.REGISTRY, village(), *home.events)
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)

@@ -112,8 +112,13 @@ class Home:
         ]
         if self.head_id:  # the borrower, as loans finds them: hashed ID number, birth date
             number = IDENTITY.resident(self.head_id)
-            members[0] = members[0].model_copy(update={"birth_date": HEAD_BORN,
-                "id_number_hash": number.hash, "id_number_masked": number.masked})  # fmt: skip
+            members[0] = members[0].model_copy(
+                update={
+                    "birth_date": HEAD_BORN,
+                    "id_number_hash": number.hash,
+                    "id_number_masked": number.masked,
+                }
+            )
         facts: list[EventData] = [
             r.HouseholdRegisteredV2(
                 household_id=self.id,
@@ -234,8 +239,10 @@ class Figures:
         if self.incidence == "—" or not self.missing:
             return self.incidence
         n = self.missing
-        return (f"{self.incidence} （{n} 个村未登记人口，未计入） "
-                f"({n} village{'s' if n > 1 else ''} without population left out)")  # fmt: skip
+        return (
+            f"{self.incidence} （{n} 个村未登记人口，未计入） "
+            f"({n} village{'s' if n > 1 else ''} without population left out)"
+        )
 
 
 def figures(homes: list[Home], villages: set[str], day: date) -> Figures:
@@ -398,8 +405,12 @@ async def loans_serving(
     scenario's loans posted by the banks (after the registry's households arrived), the
     first quarter's subsidy issued and paid, and money in the risk funds and one village's
     mutual-aid fund. Yields a client calling it as the province's staff."""
-    settings = LoansSettings(database_url=database_url, kafka=kafka_settings,
-                             cors_origins=[dashboard], log_level="WARNING")  # fmt: skip
+    settings = LoansSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        cors_origins=[dashboard],
+        log_level="WARNING",
+    )
     async with (
         serving(loans_app(settings), sock) as base,
         httpx.AsyncClient(base_url=base, headers=bearer(settings.auth, ADMIN)) as client,
@@ -407,8 +418,9 @@ async def loans_serving(
 
         async def known() -> None:
             for home, *_ in LOANS:
-                answer = await client.get(f"/v1/borrowers/{home.id}/eligibility",
-                                          params={"as_of": "2017-03-01"})  # fmt: skip
+                answer = await client.get(
+                    f"/v1/borrowers/{home.id}/eligibility", params={"as_of": "2017-03-01"}
+                )
                 assert answer.status_code == 200 and answer.json()["eligible"], answer.text
 
         await eventually(known)
@@ -426,22 +438,51 @@ async def loans_serving(
             await call("PUT", f"/v1/programme/quotas/{home.county}", quota)
             teller = bearer(settings.auth, Principal(bank, Role.BANK, org=bank))
             for posting in (
-                {"kind": "approved", "product": "microcredit", "household_id": str(home.id),
-                 "borrower_id_number": home.head_id, "amount": fen, "term_months": 36,
-                 "decided_on": "2017-03-01"},
+                {
+                    "kind": "approved",
+                    "product": "microcredit",
+                    "household_id": str(home.id),
+                    "borrower_id_number": home.head_id,
+                    "amount": fen,
+                    "term_months": 36,
+                    "decided_on": "2017-03-01",
+                },
                 {"kind": "signed", "amount": fen, "term_months": 36, "signed_on": "2017-03-02"},
                 {"kind": "disbursed", "amount": fen, "disbursed_on": "2017-03-05"},
-            ):  # fmt: skip
-                await call("POST", "/v1/bank-postings",
-                           {**posting, "bank_id": bank, "loan_ref": ref}, teller)  # fmt: skip
-        repaid = {"kind": "repaid", "bank_id": "gsrcu", "loan_ref": "D-1",
-                  "principal": REPAID_FEN, "interest": 0, "received_on": "2017-09-01"}  # fmt: skip
-        overdue = {"kind": "overdue", "bank_id": "lzbank", "loan_ref": "D-2",
-                   "days_past_due": 45, "as_of": "2017-08-01"}  # fmt: skip
-        await call("POST", "/v1/bank-postings", repaid,
-                   bearer(settings.auth, Principal("gsrcu", Role.BANK, org="gsrcu")))  # fmt: skip
-        await call("POST", "/v1/bank-postings", overdue,
-                   bearer(settings.auth, Principal("lzbank", Role.BANK, org="lzbank")))  # fmt: skip
+            ):
+                await call(
+                    "POST",
+                    "/v1/bank-postings",
+                    {**posting, "bank_id": bank, "loan_ref": ref},
+                    teller,
+                )
+        repaid = {
+            "kind": "repaid",
+            "bank_id": "gsrcu",
+            "loan_ref": "D-1",
+            "principal": REPAID_FEN,
+            "interest": 0,
+            "received_on": "2017-09-01",
+        }
+        overdue = {
+            "kind": "overdue",
+            "bank_id": "lzbank",
+            "loan_ref": "D-2",
+            "days_past_due": 45,
+            "as_of": "2017-08-01",
+        }
+        await call(
+            "POST",
+            "/v1/bank-postings",
+            repaid,
+            bearer(settings.auth, Principal("gsrcu", Role.BANK, org="gsrcu")),
+        )
+        await call(
+            "POST",
+            "/v1/bank-postings",
+            overdue,
+            bearer(settings.auth, Principal("lzbank", Role.BANK, org="lzbank")),
+        )
         issued = await call("POST", "/v1/subsidy/2017Q1/statements", {"issued_on": "2017-04-05"})
         for statement in issued["statements"]:
             url = f"/v1/subsidy/statements/{statement['statement_id']}/payment"
@@ -457,8 +498,21 @@ async def loans_serving(
 # --- reading the dumped DOM ------------------------------------------------------------------
 
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}  # fmt: skip
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 @dataclass
@@ -663,15 +717,23 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         await eventually(arrived)
 
         # A published third-party assessment of county 621121 for the page to list.
-        order = {"county_code": "621121", "year": 2017, "assessor": "兰州大学第三方评估组",
-                 "sample_size": 2, "seed": 2017}  # fmt: skip
+        order = {
+            "county_code": "621121",
+            "year": 2017,
+            "assessor": "兰州大学第三方评估组",
+            "sample_size": 2,
+            "seed": 2017,
+        }
         drawn = await client.post("/v1/assessments", json=order)
         assert drawn.status_code == 201, drawn.text
         base_path = f"/v1/assessments/{drawn.json()['assessment_id']}"
         sampled = drawn.json()["households"]
         for unit, approves in zip(sampled, [True, False], strict=True):
-            finding = {"household_id": unit["household_id"], "people": unit["people"],
-                       "approves": approves}  # fmt: skip
+            finding = {
+                "household_id": unit["household_id"],
+                "people": unit["people"],
+                "approves": approves,
+            }
             if unit["status"] == "exited":
                 finding["wrongly_exited"] = False
             answer = await client.post(f"{base_path}/findings", json=finding)
@@ -731,15 +793,25 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         chart = page.by_id("chart-svg")
         bars = {g.attrs["data-code"]: g for g in chart.find("g")}
         assert list(bars) == list(counties)
-        widths = {code: float(g.find("rect")[0].attrs["width"]) for code, g in bars.items()
-                  if g.find("rect")}  # fmt: skip
+        widths = {
+            code: float(g.find("rect")[0].attrs["width"])
+            for code, g in bars.items()
+            if g.find("rect")
+        }
         assert set(widths) == {"620102", "621121"} and widths["620102"] > widths["621121"] > 0
         assert "1.80%" in bars["620102"].text() and "无数据" in bars["621123"].text()
 
         (assessment,) = rows(page.by_id("assessments-table").find("tbody")[0])
         wrong_exits = percent(0, exited_people) if exited_people else "—"
-        assert assessment == ["通渭县 621121", "2017", "兰州大学第三方评估组", "2", wrong_exits,
-                              percent(1, 200), percent(1, 2)]  # fmt: skip
+        assert assessment == [
+            "通渭县 621121",
+            "2017",
+            "兰州大学第三方评估组",
+            "2",
+            wrong_exits,
+            percent(1, 200),
+            percent(1, 2),
+        ]
 
         await check_trends(page, client, None)
         await check_panels(page, client, {})
@@ -774,8 +846,11 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         own = "#access_token=" + bearer(settings.auth, officer)["Authorization"][7:]
         counties, _ = expected(today)
         county = counties["621121"]
-        page = parse(await chromium(browser, tmp_path / "profile-county",
-                                    f"{base}/dashboard{own}", "--dump-dom"))  # fmt: skip
+        page = parse(
+            await chromium(
+                browser, tmp_path / "profile-county", f"{base}/dashboard{own}", "--dump-dom"
+            )
+        )
         assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
         assert page.by_id("summary-title").text().startswith("通渭县概况")
         assert page.by_id("province-households").text() == str(county.households)
@@ -793,11 +868,13 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         await check_panels(page, client, {"region": "621121"})
         await check_loans_panel(page, loans, "621121")
         big = tmp_path / "dashboard-county-officer-trends.png"
-        await screenshot(browser, tmp_path / "profile-county-tall", f"{base}/dashboard{own}",
-                         big, "1280,3200")  # fmt: skip
+        await screenshot(
+            browser, tmp_path / "profile-county-tall", f"{base}/dashboard{own}", big, "1280,3200"
+        )
         phone = tmp_path / "dashboard-county-officer-phone.png"
-        png = await screenshot(browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}",
-                               phone, "390,844")  # fmt: skip
+        png = await screenshot(
+            browser, tmp_path / "profile-county-shot", f"{base}/dashboard{own}", phone, "390,844"
+        )
         assert struct.unpack(">II", png[16:24]) == (390, 844) and len(png) > 10_000
 
         # -- drill-down: province → county → township, and back up by the breadcrumb --
@@ -810,8 +887,13 @@ async def test_the_dashboard_shows_the_figures_in_headless_chromium(
         assert "422" in page.by_id("error").text()
 
         # -- and what it looks like --
-        png = await screenshot(browser, tmp_path / "profile-shot", f"{base}/dashboard{signed_in}",
-                               tmp_path / "dashboard-province-admin.png", "1280,900")  # fmt: skip
+        png = await screenshot(
+            browser,
+            tmp_path / "profile-shot",
+            f"{base}/dashboard{signed_in}",
+            tmp_path / "dashboard-province-admin.png",
+            "1280,900",
+        )
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (1280, 900)
         assert len(png) > 20_000, f"a {len(png)}-byte screenshot looks blank"
@@ -862,14 +944,26 @@ class Devtools:
 @asynccontextmanager
 async def devtools(browser: str, profile: Path) -> AsyncIterator[Devtools]:
     process = await asyncio.create_subprocess_exec(
-        "sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null', browser,
-        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1280,1600", "--remote-debugging-pipe",
+        "sh",
+        "-c",
+        'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null',
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1600",
+        "--remote-debugging-pipe",
         "about:blank",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, limit=1 << 24,
-    )  # fmt: skip
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=1 << 24,
+    )
     tab = Devtools(process)
     try:
         targets = (await tab.send("Target.getTargets"))["targetInfos"]
@@ -909,8 +1003,12 @@ async def test_the_map_colours_each_county_and_leads_to_it(
     # Loans configured but not reachable (nothing listens there): the loans panel says so
     # and the rest of the page, the map included, is drawn.
     nowhere = listening()
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings,
-                                  log_level="WARNING", loans_url=origin(nowhere))  # fmt: skip
+    settings = EvaluationSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        log_level="WARNING",
+        loans_url=origin(nowhere),
+    )
     admin = bearer(settings.auth, ADMIN)
     signed_in = "#access_token=" + admin["Authorization"].removeprefix("Bearer ")
     async with (
@@ -944,8 +1042,11 @@ async def test_the_map_colours_each_county_and_leads_to_it(
 
         await eventually(arrived)
 
-        page = parse(await chromium(browser, tmp_path / "profile-map",
-                                    f"{base}/dashboard{signed_in}", "--dump-dom"))  # fmt: skip
+        page = parse(
+            await chromium(
+                browser, tmp_path / "profile-map", f"{base}/dashboard{signed_in}", "--dump-dom"
+            )
+        )
         body = page.find("body")[0]
         assert body.attrs.get("data-map") == "ready", page.by_id("error").text()
         assert body.attrs.get("data-state") == "ready", page.by_id("error").text()
@@ -959,12 +1060,20 @@ async def test_the_map_colours_each_county_and_leads_to_it(
         # population registered: hatched, like the counties with nobody on the register.
         legend = {g.attrs["data-class"]: g for g in page.by_id("map-legend").find("g")}
         assert [g.text() for g in legend.values()] == [
-            "0.00%–0.50%", "0.50%–1.00%", "1.00%–1.50%", "1.50%–2.00%", "2.00%+", "无数据 No data"
-        ]  # fmt: skip
+            "0.00%–0.50%",
+            "0.50%–1.00%",
+            "1.00%–1.50%",
+            "1.50%–2.00%",
+            "2.00%+",
+            "无数据 No data",
+        ]
         swatch = {cls: g.find("rect")[0].attrs["fill"] for cls, g in legend.items()}
         shapes = {code: a.find("path")[0] for code, a in links.items()}
-        coloured = {code: p.attrs["data-class"] for code, p in shapes.items()
-                    if p.attrs["data-class"] != "none"}  # fmt: skip
+        coloured = {
+            code: p.attrs["data-class"]
+            for code, p in shapes.items()
+            if p.attrs["data-class"] != "none"
+        }
         assert coloured == {"620102": "3", "621121": "2"}
         for code, path in shapes.items():
             assert path.attrs["fill"] == swatch[path.attrs["data-class"]], code
@@ -978,16 +1087,24 @@ async def test_the_map_colours_each_county_and_leads_to_it(
         # A city officer's map is their city's counties: 定西市 (6211), 通渭县 coloured.
         officer = Principal("city-officer", Role.CITY_OFFICER, region="6211")
         own = "#access_token=" + bearer(settings.auth, officer)["Authorization"][7:]
-        page = parse(await chromium(browser, tmp_path / "profile-map-city",
-                                    f"{base}/dashboard{own}", "--dump-dom"))  # fmt: skip
+        page = parse(
+            await chromium(
+                browser, tmp_path / "profile-map-city", f"{base}/dashboard{own}", "--dump-dom"
+            )
+        )
         assert page.find("body")[0].attrs.get("data-map") == "ready", page.by_id("error").text()
         drawn = {a.attrs["data-code"]: a for a in page.by_id("map-svg").find("a")}
         assert sorted(drawn) == sorted(r.code for r in gansu() if r.parent_code == "621100")
         assert drawn["621121"].find("path")[0].attrs["data-class"] != "none"
 
         shot = tmp_path / "dashboard-map-province-admin.png"
-        png = await screenshot(browser, tmp_path / "profile-map-shot",
-                               f"{base}/dashboard{signed_in}", shot, "1280,1200")  # fmt: skip
+        png = await screenshot(
+            browser,
+            tmp_path / "profile-map-shot",
+            f"{base}/dashboard{signed_in}",
+            shot,
+            "1280,1200",
+        )
         assert struct.unpack(">II", png[16:24]) == (1280, 1200) and len(png) > 20_000
 
         # -- in the browser: a click on a county opens its page; Enter on a focused one too --
@@ -997,8 +1114,14 @@ async def test_the_map_colours_each_county_and_leads_to_it(
             point = await tab.evaluate(POINT_IN % "621121")
             assert isinstance(point, list), "通渭县 is not on the screen"
             for kind in ("mousePressed", "mouseReleased"):
-                await tab.send("Input.dispatchMouseEvent", type=kind, x=point[0], y=point[1],
-                               button="left", clickCount=1)  # fmt: skip
+                await tab.send(
+                    "Input.dispatchMouseEvent",
+                    type=kind,
+                    x=point[0],
+                    y=point[1],
+                    button="left",
+                    clickCount=1,
+                )
 
             async def navigated(query: str) -> None:
                 assert await tab.evaluate("location.search") == query
@@ -1020,8 +1143,14 @@ async def test_the_map_colours_each_county_and_leads_to_it(
             await tab.evaluate("document.querySelector('a[data-code=\"620102\"]').focus()")
             assert await tab.evaluate("document.activeElement.dataset.code") == "620102"
             for kind in ("keyDown", "keyUp"):
-                await tab.send("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
-                               windowsVirtualKeyCode=13, text="\r")  # fmt: skip
+                await tab.send(
+                    "Input.dispatchKeyEvent",
+                    type=kind,
+                    key="Enter",
+                    code="Enter",
+                    windowsVirtualKeyCode=13,
+                    text="\r",
+                )
             await eventually(lambda: navigated("?region=620102"))
 
 
@@ -1041,8 +1170,11 @@ async def drill_down(browser: str, tmp_path: Path, base: str, admin: str, office
     years = sorted({*county.exits, *county.returns})
 
     async def load(query: str, token: str, profile: str) -> Node:
-        page = parse(await chromium(browser, tmp_path / profile,
-                                    f"{base}/dashboard{query}{token}", "--dump-dom"))  # fmt: skip
+        page = parse(
+            await chromium(
+                browser, tmp_path / profile, f"{base}/dashboard{query}{token}", "--dump-dom"
+            )
+        )
         assert page.find("body")[0].attrs.get("data-state") == "ready", page.by_id("error").text()
         return page
 
@@ -1169,10 +1301,21 @@ async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, s
     level = "province" if region == "620000" else "county"
     row = (await client.get("/v1/rollups", params={**scope, "level": level})).json()["rows"][0]
     households, disbursed = credit("62" if region == "620000" else region)
-    text = {key: page.by_id(f"panel-{key}").text() for key in (
-        "credit-households", "credit-share", "credit-disbursed", "certified",
-        "certified-coverage", "trained", "students", "education-granted", "education-waived",
-        "warnings")}  # fmt: skip
+    text = {
+        key: page.by_id(f"panel-{key}").text()
+        for key in (
+            "credit-households",
+            "credit-share",
+            "credit-disbursed",
+            "certified",
+            "certified-coverage",
+            "trained",
+            "students",
+            "education-granted",
+            "education-waived",
+            "warnings",
+        )
+    }
     assert row["credit_households"] == households and row["registered_households"] > 1
     assert text == {
         "credit-households": str(households),
@@ -1190,9 +1333,16 @@ async def check_panels(page: Node, client: httpx.AsyncClient, scope: dict[str, s
     assert "未达成" in page.by_id("panel-certified-goal").text()  # no certificate anywhere
 
 
-LOANS_PANEL = ("loans-disbursed", "loans-outstanding", "loans-par30", "loans-npl",
-               "loans-written-off", "loans-subsidy-paid", "loans-risk-fund",
-               "loans-mutual-aid")  # fmt: skip
+LOANS_PANEL = (
+    "loans-disbursed",
+    "loans-outstanding",
+    "loans-par30",
+    "loans-npl",
+    "loans-written-off",
+    "loans-subsidy-paid",
+    "loans-risk-fund",
+    "loans-mutual-aid",
+)
 
 
 async def check_loans_panel(
@@ -1208,18 +1358,28 @@ async def check_loans_panel(
     text = {key: page.by_id(f"panel-{key}").text() for key in LOANS_PANEL}
     assert "panels-not-shown" not in {n.attrs.get("id") for n in page.walk()}
     if as_of and as_of < date(2017, 3, 5):  # before any loan; funds have no past days
-        assert text == {**dict.fromkeys(LOANS_PANEL[:6], "0.00 元"), "loans-par30":
-                        "0.00 元（0.00%）", "loans-npl": "0.00%", "loans-risk-fund": "—",
-                        "loans-mutual-aid": "—"}  # fmt: skip
+        assert text == {
+            **dict.fromkeys(LOANS_PANEL[:6], "0.00 元"),
+            "loans-par30": "0.00 元（0.00%）",
+            "loans-npl": "0.00%",
+            "loans-risk-fund": "—",
+            "loans-mutual-aid": "—",
+        }
         assert "today's only" in page.by_id("panel-loans-funds-note").text()
         return
     _, disbursed = credit(county or "62")
     repaid = REPAID_FEN if county in (None, "621121") else 0
-    overdue = sum(fen for home, _, ref, fen in LOANS if ref == "D-2" and
-                  home.county == (county or home.county))  # fmt: skip
+    overdue = sum(
+        fen
+        for home, _, ref, fen in LOANS
+        if ref == "D-2" and home.county == (county or home.county)
+    )
     outstanding = disbursed - repaid
     assert (total["disbursed"], total["outstanding"], total["par30"]) == (
-        disbursed, outstanding, overdue)  # fmt: skip
+        disbursed,
+        outstanding,
+        overdue,
+    )
     assert total["subsidy_paid"] > 0  # the first quarter's, issued and paid
     ratio = (Decimal(overdue) / outstanding).quantize(Decimal("0.0001"), ROUND_HALF_UP)
     funds = RISK_FUNDS[f"county-{county}"] if county else sum(RISK_FUNDS.values())
@@ -1284,8 +1444,12 @@ async def test_signing_in_through_the_page_in_embedded_mode(
     database_url, kafka_settings, tmp_path
 ) -> None:
     browser = chromium_or_skip()
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings,
-                                  log_level="WARNING", public_rate_limit="600/minute")  # fmt: skip
+    settings = EvaluationSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        log_level="WARNING",
+        public_rate_limit="600/minute",
+    )
     async with (
         serving(app(settings)) as base,
         httpx.AsyncClient(base_url=base, headers=bearer(settings.auth, ADMIN)) as client,
@@ -1336,8 +1500,13 @@ async def test_signing_in_at_an_oidc_provider_with_code_and_pkce(
     auth = AuthSettings(
         issuer=provider.issuer, jwks_url=provider.jwks_url, client_id=provider.client_id
     )
-    settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings, auth=auth,
-                                  log_level="WARNING", public_rate_limit="600/minute")  # fmt: skip
+    settings = EvaluationSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        auth=auth,
+        log_level="WARNING",
+        public_rate_limit="600/minute",
+    )
     staff = provider.access_token(sub="admin", role="province_admin", region="62")
     async with (
         serving(app(settings)) as base,

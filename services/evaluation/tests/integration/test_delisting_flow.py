@@ -63,8 +63,13 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
         assert failed == ["wrong_exit_rate", "missed_identification_rate", "approval_rate"]
         assert before["eligible"] is False and before["rule_set"] == "gansu-2016"
 
-        order = {"county_code": COUNTY, "year": 2019, "assessor": "兰州大学",
-                 "sample_size": 10, "seed": 1}  # fmt: skip
+        order = {
+            "county_code": COUNTY,
+            "year": 2019,
+            "assessor": "兰州大学",
+            "sample_size": 10,
+            "seed": 1,
+        }
         answer = await client.post("/v1/assessments", json=order)
         assert answer.status_code == 201, answer.text
         drawn = answer.json()

@@ -40,8 +40,14 @@ from tuopin_eventkit.testing import client_for, eventually, publish
 
 V1, V2, V3 = "621121100201", "621121100202", "621122100201"
 LEVELS = ("village", "township", "county", "city", "province")
-DAYS = [None, date(2016, 6, 30), date(2016, 12, 31), date(2017, 6, 30), date(2017, 12, 31),
-        date(2018, 3, 1)]  # fmt: skip
+DAYS = [
+    None,
+    date(2016, 6, 30),
+    date(2016, 12, 31),
+    date(2017, 6, 30),
+    date(2017, 12, 31),
+    date(2018, 3, 1),
+]
 CENTRE = uuid4()
 
 
@@ -54,10 +60,14 @@ class Stream:
     def __call__(self, subject: UUID | str, data: EventData) -> Envelope:
         self.versions[str(subject)] += 1
         return Envelope(
-            id=uuid4(), source=self.source, type=data.TYPE, subject=str(subject),
-            time=datetime.now(UTC), data=data.model_dump(mode="json"),
+            id=uuid4(),
+            source=self.source,
+            type=data.TYPE,
+            subject=str(subject),
+            time=datetime.now(UTC),
+            data=data.model_dump(mode="json"),
             sequence=self.versions[str(subject)],
-        )  # fmt: skip
+        )
 
 
 registry, bank, centre = (
@@ -75,8 +85,11 @@ class Certificate:
     revoked_on: date | None = None
 
     def valid(self, day: date) -> bool:
-        return (self.issued_on <= day and (self.revoked_on is None or self.revoked_on > day)
-                and (self.valid_until is None or self.valid_until >= day))  # fmt: skip
+        return (
+            self.issued_on <= day
+            and (self.revoked_on is None or self.revoked_on > day)
+            and (self.valid_until is None or self.valid_until >= day)
+        )
 
 
 @dataclass
@@ -96,16 +109,29 @@ class Home:
     def __post_init__(self) -> None:
         self.members = [f"{self.id.hex}{i:02d}" for i in range(self.people)]
         data = r.HouseholdRegisteredV2(
-            household_id=self.id, effective_date=self.registered_on,
-            file_number=f"F{self.id.hex[:10]}", county_code=self.village[:6],
-            village_code=self.village, poverty_attribute=PovertyAttribute.GENERAL,
-            primary_cause=PovertyCause.LACK_OF_FUNDS, identified_year=self.registered_on.year,
-            members=[r.Member(person_id=uuid4(), name=f"成员{i}", id_number_hash=h,
-                              relation=Relation.HEAD if i == 0 else Relation.CHILD)
-                     for i, h in enumerate(self.members)],
-        )  # fmt: skip
-        self.events = {Topic.REGISTRY: [registry(self.id, data)], Topic.LOANS: [],
-                       Topic.TRAINING: []}  # fmt: skip
+            household_id=self.id,
+            effective_date=self.registered_on,
+            file_number=f"F{self.id.hex[:10]}",
+            county_code=self.village[:6],
+            village_code=self.village,
+            poverty_attribute=PovertyAttribute.GENERAL,
+            primary_cause=PovertyCause.LACK_OF_FUNDS,
+            identified_year=self.registered_on.year,
+            members=[
+                r.Member(
+                    person_id=uuid4(),
+                    name=f"成员{i}",
+                    id_number_hash=h,
+                    relation=Relation.HEAD if i == 0 else Relation.CHILD,
+                )
+                for i, h in enumerate(self.members)
+            ],
+        )
+        self.events = {
+            Topic.REGISTRY: [registry(self.id, data)],
+            Topic.LOANS: [],
+            Topic.TRAINING: [],
+        }
         self.statuses.append((self.registered_on, "identified"))
 
     def becomes(self, kind: type[r.StatusChanged], status: str, on: date, **extra) -> "Home":
@@ -117,20 +143,48 @@ class Home:
     def loan(self, product: LoanProduct, *tranches: tuple[int, date]) -> "Home":
         """A loan approved, then disbursed in tranches (fen, day), then a repayment."""
         loan_id, total = uuid4(), sum(fen for fen, _ in tranches)
-        fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": self.id,
-                "county_code": self.village[:6], "product": product}  # fmt: skip
+        fact = {
+            "loan_id": loan_id,
+            "bank_id": "gsrcu",
+            "household_id": self.id,
+            "county_code": self.village[:6],
+            "product": product,
+        }
         out = self.events[Topic.LOANS]
-        out.append(bank(loan_id, lo.LoanApprovedV1(
-            **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash=self.members[0],
-            borrower_masked="6211**********0001", amount=total, term_months=36,
-            decided_on=tranches[0][1])))  # fmt: skip
+        out.append(
+            bank(
+                loan_id,
+                lo.LoanApprovedV1(
+                    **fact,
+                    loan_ref=f"L{loan_id.hex[:8]}",
+                    borrower_hash=self.members[0],
+                    borrower_masked="6211**********0001",
+                    amount=total,
+                    term_months=36,
+                    decided_on=tranches[0][1],
+                ),
+            )
+        )
         for fen, on in tranches:
-            out.append(bank(loan_id, lo.LoanDisbursedV1(**fact, amount=fen, disbursed_on=on,
-                                                       outstanding=total)))  # fmt: skip
+            out.append(
+                bank(
+                    loan_id,
+                    lo.LoanDisbursedV1(**fact, amount=fen, disbursed_on=on, outstanding=total),
+                )
+            )
             self.loans.append((product, fen, on))
-        out.append(bank(loan_id, lo.RepaymentReceivedV1(
-            **fact, principal=100_000, interest=0, received_on=date(2019, 1, 5),
-            outstanding=total - 100_000)))  # fmt: skip
+        out.append(
+            bank(
+                loan_id,
+                lo.RepaymentReceivedV1(
+                    **fact,
+                    principal=100_000,
+                    interest=0,
+                    received_on=date(2019, 1, 5),
+                    outstanding=total - 100_000,
+                ),
+            )
+        )
         return self
 
     def certify(
@@ -144,16 +198,28 @@ class Home:
         holder, certificate_id = self.members[member], uuid4()
         person = {"centre_id": CENTRE, "household_id": self.id, "id_number_hash": holder}
         issue = tr.CertificateIssuedV1(
-            **person, village_code=self.village, id_number_masked="6211**********0001",
-            certificate_id=certificate_id, number=f"C{certificate_id.hex[:8]}",
-            occupation="4-03-02-01", occupation_name="中式烹调师", level=5, issued_on=on,
-            valid_until=valid_until, basis=tr.CertificateBasis.APPRAISAL, basis_id=uuid4(),
-        )  # fmt: skip
+            **person,
+            village_code=self.village,
+            id_number_masked="6211**********0001",
+            certificate_id=certificate_id,
+            number=f"C{certificate_id.hex[:8]}",
+            occupation="4-03-02-01",
+            occupation_name="中式烹调师",
+            level=5,
+            issued_on=on,
+            valid_until=valid_until,
+            basis=tr.CertificateBasis.APPRAISAL,
+            basis_id=uuid4(),
+        )
         sent = [centre(certificate_id, issue)]
         if revoked_on:
             revoke = tr.CertificateRevokedV1(
-                **person, certificate_id=certificate_id, number=issue.number,
-                revoked_on=revoked_on, reason="鉴定材料不实")  # fmt: skip
+                **person,
+                certificate_id=certificate_id,
+                number=issue.number,
+                revoked_on=revoked_on,
+                reason="鉴定材料不实",
+            )
             sent.append(centre(certificate_id, revoke))
         self.events[Topic.TRAINING] += reversed(sent) if revocation_first else sent
         self.certificates.append(Certificate(holder, on, valid_until, revoked_on))
@@ -162,9 +228,19 @@ class Home:
     def train(self, member: int, on: date) -> "Home":
         enrolment_id, holder = uuid4(), self.members[member]
         kind = tr.ProgrammeKind.EMPLOYMENT_SKILLS
-        self.events[Topic.TRAINING].append(centre(enrolment_id, tr.CompletedV1(
-            centre_id=CENTRE, enrolment_id=enrolment_id, household_id=self.id,
-            id_number_hash=holder, kind=kind, completed_on=on)))  # fmt: skip
+        self.events[Topic.TRAINING].append(
+            centre(
+                enrolment_id,
+                tr.CompletedV1(
+                    centre_id=CENTRE,
+                    enrolment_id=enrolment_id,
+                    household_id=self.id,
+                    id_number_hash=holder,
+                    kind=kind,
+                    completed_on=on,
+                ),
+            )
+        )
         self.trained.append((holder, on))
         return self
 
@@ -221,25 +297,40 @@ def expected(homes: list[Home], level: str, day: date | None) -> dict[str, dict]
 
 
 def found(report: dict) -> dict[str, dict]:
-    keys = ["registered_households", "credit_households", "credit_share",
-            "credit_households_by_product", "credit_disbursed_fen", "certified_households",
-            "certified_coverage", "people_trained"]  # fmt: skip
+    keys = [
+        "registered_households",
+        "credit_households",
+        "credit_share",
+        "credit_households_by_product",
+        "credit_disbursed_fen",
+        "certified_households",
+        "certified_coverage",
+        "people_trained",
+    ]
     return {row["code"]: {k: row[k] for k in keys} for row in report["rows"]}
 
 
 def villages() -> list[Envelope]:
     return [
-        registry(code, r.VillageRegisteredV1(village_code=code, effective_date=date(2016, 1, 1),
-                                             name=f"村{code[-3:]}", poor=True,
-                                             rural_population=200))
+        registry(
+            code,
+            r.VillageRegisteredV1(
+                village_code=code,
+                effective_date=date(2016, 1, 1),
+                name=f"村{code[-3:]}",
+                poor=True,
+                rural_population=200,
+            ),
+        )
         for code in (V1, V2, V3)
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture
 async def service(database_url, kafka_settings):
-    await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.TRAINING,
-                                         Topic.EVALUATION])  # fmt: skip
+    await ensure_topics(
+        kafka_settings, [Topic.REGISTRY, Topic.LOANS, Topic.TRAINING, Topic.EVALUATION]
+    )
     homes = scenario()
     stranger = Home(V1, 1).loan(LoanProduct.MICROCREDIT, (1_000_000, date(2016, 7, 1)))
     loans = [e for h in [*homes, stranger] for e in h.events[Topic.LOANS]]
@@ -307,9 +398,12 @@ async def test_the_csv_export_has_the_reach(service) -> None:
     rows = {row["code"]: row for row in csv.DictReader(io.StringIO(answer.text.lstrip("\ufeff")))}
     county = rows["621121"]
     assert (county["credit_households"], county["credit_disbursed_fen"]) == ("3", "12300000")
-    assert (county["credit_households_microcredit"], county["credit_households_housing"],
-            county["credit_households_student"], county["credit_households_relocation"]) == (
-        "2", "1", "1", "0")  # fmt: skip
+    assert (
+        county["credit_households_microcredit"],
+        county["credit_households_housing"],
+        county["credit_households_student"],
+        county["credit_households_relocation"],
+    ) == ("2", "1", "1", "0")
     assert (county["certified_coverage"], county["people_trained"]) == ("0.5000", "2")
     assert rows["621122"]["credit_share"] == "0.0000"
 
@@ -322,8 +416,12 @@ async def test_the_2020_target_is_measured(service) -> None:
         return next(t for t in progress["targets"] if t["name"] == "certified_member_2020")
 
     county = await target("621121")
-    assert county["value"] == {"as_of": "2020-12-31", "registered_households": 4,
-                               "with_certified_member": 2, "coverage": "0.5000"}  # fmt: skip
+    assert county["value"] == {
+        "as_of": "2020-12-31",
+        "registered_households": 4,
+        "with_certified_member": 2,
+        "coverage": "0.5000",
+    }
     assert county["met"] is False
     other = await target("621122")  # h5's lasting certificate
     assert other["value"]["coverage"] == "1.0000" and other["met"] is True

@@ -135,10 +135,16 @@ def filed(reg: Producer, village: str, members: list[r.Member], on: date) -> tup
 
 def income(hid: UUID, year: int, per_head: int, size: int) -> r.IncomeRecordedV1:
     return r.IncomeRecordedV1(
-        household_id=hid, effective_date=date(year, 12, 20), year=year,
-        wages=per_head * size * 6 // 10, production_and_business=per_head * size * 3 // 10,
-        property=0, transfers=per_head * size - per_head * size * 9 // 10,
-        members=size, per_head=per_head)  # fmt: skip
+        household_id=hid,
+        effective_date=date(year, 12, 20),
+        year=year,
+        wages=per_head * size * 6 // 10,
+        production_and_business=per_head * size * 3 // 10,
+        property=0,
+        transfers=per_head * size - per_head * size * 9 // 10,
+        members=size,
+        per_head=per_head,
+    )
 
 
 def status(kind: type[r.StatusChanged], hid: UUID, on: date, to: HouseholdStatus, **more: Any):
@@ -151,11 +157,21 @@ def exit_put_on_notice(reg: Producer, hid: UUID, year: int) -> list[Envelope]:
     proposed, notice = date(year, 10, 1), date(year, 10, 2)
     return [
         reg.household(hid, status(r.AssistanceStartedV1, hid, date(year - 1, 5, 1), S.ASSISTING)),
-        reg.household(hid, status(r.ExitProposedV1, hid, proposed, S.EXIT_PROPOSED,
-                                  appraisal_date=proposed)),
-        reg.household(hid, status(r.ExitPublicisedV1, hid, notice, S.EXIT_PUBLICISED,
-                                  notice_from=notice, notice_until=notice + timedelta(days=6))),
-    ]  # fmt: skip
+        reg.household(
+            hid, status(r.ExitProposedV1, hid, proposed, S.EXIT_PROPOSED, appraisal_date=proposed)
+        ),
+        reg.household(
+            hid,
+            status(
+                r.ExitPublicisedV1,
+                hid,
+                notice,
+                S.EXIT_PUBLICISED,
+                notice_from=notice,
+                notice_until=notice + timedelta(days=6),
+            ),
+        ),
+    ]
 
 
 class Scenario:
@@ -166,41 +182,80 @@ class Scenario:
         S, R = HouseholdStatus, Relation
 
         def village(code: str, poor: bool, population: int) -> Envelope:
-            return reg.village(code, r.VillageRegisteredV1(
-                village_code=code, effective_date=date(2016, 1, 1), name=f"{code[-3:]}村",
-                poor=poor, rural_population=population,
-                hardship_belt="六盘山片区" if poor else None))  # fmt: skip
+            return reg.village(
+                code,
+                r.VillageRegisteredV1(
+                    village_code=code,
+                    effective_date=date(2016, 1, 1),
+                    name=f"{code[-3:]}村",
+                    poor=poor,
+                    rural_population=population,
+                    hardship_belt="六盘山片区" if poor else None,
+                ),
+            )
 
         self.first: list[Envelope] = [
             village(V1, True, 820),
             village(V2, True, 640),
             village(V3, False, 900),
             village(V4, True, 1200),
-            reg.village(V1, r.VillageResponsibilityAssignedV1(
-                village_code=V1, effective_date=date(2016, 2, 1), first_secretary="王书记",
-                work_team=["张", "李"], responsible_unit="省财政厅")),
-            reg.village(V2, r.VillageProfileRecordedV1(
-                village_code=V2, effective_date=date(2017, 6, 1), poor=True,
-                rural_population=600, cooperatives=2, mutual_aid_fund=50_000_000)),
-        ]  # fmt: skip
+            reg.village(
+                V1,
+                r.VillageResponsibilityAssignedV1(
+                    village_code=V1,
+                    effective_date=date(2016, 2, 1),
+                    first_secretary="王书记",
+                    work_team=["张", "李"],
+                    responsible_unit="省财政厅",
+                ),
+            ),
+            reg.village(
+                V2,
+                r.VillageProfileRecordedV1(
+                    village_code=V2,
+                    effective_date=date(2017, 6, 1),
+                    poor=True,
+                    rural_population=600,
+                    cooperatives=2,
+                    mutual_aid_fund=50_000_000,
+                ),
+            ),
+        ]
         first = self.first
         on = date(2016, 4, 1)
 
         # A: everything in order; its exit passes.
-        a, e = filed(reg, V1, [person(R.HEAD, date(1975, 3, 2)),
-                               person(R.SPOUSE, date(1978, 6, 9), sex=Sex.FEMALE),
-                               person(R.CHILD, date(2008, 3, 1), schooling=Schooling.PRIMARY)],
-                     on)  # fmt: skip
+        a, e = filed(
+            reg,
+            V1,
+            [
+                person(R.HEAD, date(1975, 3, 2)),
+                person(R.SPOUSE, date(1978, 6, 9), sex=Sex.FEMALE),
+                person(R.CHILD, date(2008, 3, 1), schooling=Schooling.PRIMARY),
+            ],
+            on,
+        )
         first += [e, e]  # redelivered at once
         first += [
-            reg.household(a, r.CausesRecordedV1(household_id=a, effective_date=on,
-                                                primary_cause=PovertyCause.LACK_OF_FUNDS)),
+            reg.household(
+                a,
+                r.CausesRecordedV1(
+                    household_id=a, effective_date=on, primary_cause=PovertyCause.LACK_OF_FUNDS
+                ),
+            ),
             reg.household(a, income(a, 2016, 250_000, 3)),
             reg.household(a, income(a, 2017, 420_000, 3)),
-            reg.household(a, r.ConditionsAssessedV1(household_id=a, effective_date=date(2017, 9, 1),
-                                                    housing_safe=True, drinking_water_safe=True)),
+            reg.household(
+                a,
+                r.ConditionsAssessedV1(
+                    household_id=a,
+                    effective_date=date(2017, 9, 1),
+                    housing_safe=True,
+                    drinking_water_safe=True,
+                ),
+            ),
             *exit_put_on_notice(reg, a, 2017),
-        ]  # fmt: skip
+        ]
 
         # B: an uninsured grandparent and unsafe housing; its exit fails.
         self.b_members = [
@@ -208,49 +263,84 @@ class Scenario:
             person(R.GRANDPARENT, date(1940, 7, 7), insured=False),
             person(R.CHILD, date(2009, 9, 9), schooling=Schooling.PRIMARY),
         ]
-        b, e = filed(reg, V1, self.b_members, on)  # fmt: skip
+        b, e = filed(reg, V1, self.b_members, on)
         first += [
             e,
-            reg.household(b, r.ResponsibilityAssignedV1(household_id=b, effective_date=on,
-                                                        cadre_name="赵", cadre_unit="县农牧局")),
+            reg.household(
+                b,
+                r.ResponsibilityAssignedV1(
+                    household_id=b, effective_date=on, cadre_name="赵", cadre_unit="县农牧局"
+                ),
+            ),
             reg.household(b, income(b, 2017, 380_000, 3)),
-            reg.household(b, r.ConditionsAssessedV1(household_id=b, effective_date=date(2017, 9, 1),
-                                                    housing_safe=False, drinking_water_safe=True)),
+            reg.household(
+                b,
+                r.ConditionsAssessedV1(
+                    household_id=b,
+                    effective_date=date(2017, 9, 1),
+                    housing_safe=False,
+                    drinking_water_safe=True,
+                ),
+            ),
             *exit_put_on_notice(reg, b, 2017),
-        ]  # fmt: skip
+        ]
 
         # C: exits in 2016, falls back in 2018.
-        c, e = filed(reg, V2, [person(R.HEAD, date(1966, 2, 2)),
-                               person(R.SPOUSE, date(1968, 4, 4), sex=Sex.FEMALE),
-                               person(R.CHILD, date(1995, 5, 5), schooling=Schooling.TERTIARY),
-                               person(R.PARENT, date(1944, 8, 8))], on)  # fmt: skip
+        c, e = filed(
+            reg,
+            V2,
+            [
+                person(R.HEAD, date(1966, 2, 2)),
+                person(R.SPOUSE, date(1968, 4, 4), sex=Sex.FEMALE),
+                person(R.CHILD, date(1995, 5, 5), schooling=Schooling.TERTIARY),
+                person(R.PARENT, date(1944, 8, 8)),
+            ],
+            on,
+        )
         first += [
             e,
             reg.household(c, income(c, 2016, 400_000, 4)),
-            reg.household(c, r.ConditionsAssessedV1(household_id=c, effective_date=date(2016, 9, 1),
-                                                    housing_safe=True, drinking_water_safe=True)),
+            reg.household(
+                c,
+                r.ConditionsAssessedV1(
+                    household_id=c,
+                    effective_date=date(2016, 9, 1),
+                    housing_safe=True,
+                    drinking_water_safe=True,
+                ),
+            ),
             *exit_put_on_notice(reg, c, 2016),
-        ]  # fmt: skip
+        ]
 
         # D: wrongly identified, removed later. E: grows, shrinks, income corrected.
-        d, e = filed(reg, V2, [person(R.HEAD, date(1980, 1, 1)), person(R.CHILD, date(2012, 1, 1))],
-                     on)  # fmt: skip
+        d, e = filed(
+            reg, V2, [person(R.HEAD, date(1980, 1, 1)), person(R.CHILD, date(2012, 1, 1))], on
+        )
         first += [e, reg.household(d, income(d, 2016, 900_000, 2))]
-        e_members = [person(R.HEAD, date(1972, 3, 3)), person(R.SPOUSE, date(1974, 3, 3)),
-                     person(R.CHILD, date(2003, 3, 3), schooling=Schooling.JUNIOR_SECONDARY),
-                     person(R.CHILD, date(2010, 3, 3), schooling=Schooling.PRIMARY),
-                     person(R.GRANDPARENT, date(1938, 3, 3))]  # fmt: skip
+        e_members = [
+            person(R.HEAD, date(1972, 3, 3)),
+            person(R.SPOUSE, date(1974, 3, 3)),
+            person(R.CHILD, date(2003, 3, 3), schooling=Schooling.JUNIOR_SECONDARY),
+            person(R.CHILD, date(2010, 3, 3), schooling=Schooling.PRIMARY),
+            person(R.GRANDPARENT, date(1938, 3, 3)),
+        ]
         hh_e, e = filed(reg, V4, e_members, date(2016, 5, 10))
         first += [
             e,
             reg.household(hh_e, income(hh_e, 2016, 210_000, 5)),
             reg.household(hh_e, income(hh_e, 2016, 230_000, 5)),  # corrected
-            reg.household(hh_e, status(r.AssistanceStartedV1, hh_e, date(2016, 6, 1),
-                                       S.ASSISTING)),
-            reg.household(hh_e, r.NeedListedV1(household_id=hh_e, effective_date=date(2016, 6, 1),
-                                               need_id=uuid4(), kind=MeasureKind.HOUSING,
-                                               description="危房改造")),
-        ]  # fmt: skip
+            reg.household(hh_e, status(r.AssistanceStartedV1, hh_e, date(2016, 6, 1), S.ASSISTING)),
+            reg.household(
+                hh_e,
+                r.NeedListedV1(
+                    household_id=hh_e,
+                    effective_date=date(2016, 6, 1),
+                    need_id=uuid4(),
+                    kind=MeasureKind.HOUSING,
+                    description="危房改造",
+                ),
+            ),
+        ]
 
         # F: a legacy v1 filing (upcast on read) in a village that is not poor.
         f = uuid4()
@@ -263,8 +353,12 @@ class Scenario:
             )
         )
         # G, H: on the register in a village evaluation never heard of; plain households.
-        g, e = filed(reg, V5, [person(R.HEAD, date(1960, 1, 1)),
-                               person(R.SPOUSE, date(1962, 1, 1))], date(2016, 7, 1))  # fmt: skip
+        g, e = filed(
+            reg,
+            V5,
+            [person(R.HEAD, date(1960, 1, 1)), person(R.SPOUSE, date(1962, 1, 1))],
+            date(2016, 7, 1),
+        )
         first += [e, reg.household(g, income(g, 2016, 180_000, 2))]
         for village in (V4, V4, V1):
             _, e = filed(reg, village, [person(R.HEAD, date(1985, 1, 1))], date(2017, 3, 1))
@@ -292,42 +386,106 @@ class Scenario:
                     ),
                 )
             failed = [x["name"] for x in verdict["criteria"] if not x["passed"]]
-            return reg.household(hid, status(r.ExitRejectedV1, hid, on, S.ASSISTING,
-                                             verification_id=verdict["verification_id"],
-                                             failed_criteria=failed))  # fmt: skip
+            return reg.household(
+                hid,
+                status(
+                    r.ExitRejectedV1,
+                    hid,
+                    on,
+                    S.ASSISTING,
+                    verification_id=verdict["verification_id"],
+                    failed_criteria=failed,
+                ),
+            )
 
         grandparent = self.e_members[4].person_id
         child = self.e_members[2].person_id
         later = [
             answer(a, date(2017, 10, 9)),
-            reg.household(a, r.CausesRecordedV1(household_id=a, effective_date=date(2018, 7, 1),
-                                                primary_cause=PovertyCause.DISASTER)),  # 返贫预警
+            reg.household(
+                a,
+                r.CausesRecordedV1(
+                    household_id=a,
+                    effective_date=date(2018, 7, 1),
+                    primary_cause=PovertyCause.DISASTER,
+                ),
+            ),  # 返贫预警
             answer(b, date(2017, 10, 9)),
             answer(c, date(2016, 10, 9)),
             reg.household(d, status(r.HouseholdRemovedV1, d, date(2017, 6, 1), S.REMOVED)),
-            reg.household(e, r.MemberAddedV1(household_id=e, effective_date=date(2017, 2, 1),
-                                             member=person(R.GRANDCHILD, date(2017, 1, 20)))),
-            reg.household(e, r.MemberRemovedV1(household_id=e, effective_date=date(2017, 11, 3),
-                                               person_id=grandparent, reason="去世")),
-            reg.household(e, r.MemberUpdatedV1(household_id=e, effective_date=date(2017, 9, 1),
-                                               person_id=child, schooling=Schooling.VOCATIONAL,
-                                               medical_insurance=False)),
+            reg.household(
+                e,
+                r.MemberAddedV1(
+                    household_id=e,
+                    effective_date=date(2017, 2, 1),
+                    member=person(R.GRANDCHILD, date(2017, 1, 20)),
+                ),
+            ),
+            reg.household(
+                e,
+                r.MemberRemovedV1(
+                    household_id=e,
+                    effective_date=date(2017, 11, 3),
+                    person_id=grandparent,
+                    reason="去世",
+                ),
+            ),
+            reg.household(
+                e,
+                r.MemberUpdatedV1(
+                    household_id=e,
+                    effective_date=date(2017, 9, 1),
+                    person_id=child,
+                    schooling=Schooling.VOCATIONAL,
+                    medical_insurance=False,
+                ),
+            ),
             reg.household(e, income(e, 2017, 310_000, 5)),
-            reg.household(b, r.MemberUpdatedV1(household_id=b, effective_date=date(2018, 1, 5),
-                                               person_id=self.b_members[1].person_id,
-                                               medical_insurance=True)),
+            reg.household(
+                b,
+                r.MemberUpdatedV1(
+                    household_id=b,
+                    effective_date=date(2018, 1, 5),
+                    person_id=self.b_members[1].person_id,
+                    medical_insurance=True,
+                ),
+            ),
             reg.household(c, income(c, 2017, 520_000, 4)),
             reg.household(c, income(c, 2018, 200_000, 4)),
-            reg.household(c, status(r.ReturnedToPovertyV1, c, date(2018, 3, 1), S.RETURNED,
-                                    cause=PovertyCause.ILLNESS)),
+            reg.household(
+                c,
+                status(
+                    r.ReturnedToPovertyV1,
+                    c,
+                    date(2018, 3, 1),
+                    S.RETURNED,
+                    cause=PovertyCause.ILLNESS,
+                ),
+            ),
             reg.household(g, income(g, 2017, 260_000, 2)),
-            reg.village(V1, r.VillageProfileRecordedV1(
-                village_code=V1, effective_date=date(2018, 1, 1), poor=False,
-                rural_population=830, cooperatives=3, mutual_aid_fund=60_000_000)),
-            reg.village(V1, r.VillageConditionsRecordedV1(
-                village_code=V1, effective_date=date(2018, 6, 30), source="县扶贫办 验收表",
-                road_access=True, broadband=False, collective_income=5_000_000)),
-        ]  # fmt: skip
+            reg.village(
+                V1,
+                r.VillageProfileRecordedV1(
+                    village_code=V1,
+                    effective_date=date(2018, 1, 1),
+                    poor=False,
+                    rural_population=830,
+                    cooperatives=3,
+                    mutual_aid_fund=60_000_000,
+                ),
+            ),
+            reg.village(
+                V1,
+                r.VillageConditionsRecordedV1(
+                    village_code=V1,
+                    effective_date=date(2018, 6, 30),
+                    source="县扶贫办 验收表",
+                    road_access=True,
+                    broadband=False,
+                    collective_income=5_000_000,
+                ),
+            ),
+        ]
         return [*later, later[0], later[5]]  # two more redeliveries
 
 
@@ -338,50 +496,113 @@ def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
 
     def loan(hid: UUID, village: str, product: LoanProduct, *tranches: tuple[int, date]):
         loan_id, total = uuid4(), sum(fen for fen, _ in tranches)
-        fact = {"loan_id": loan_id, "bank_id": "gsrcu", "household_id": hid,
-                "county_code": village[:6], "product": product}  # fmt: skip
+        fact = {
+            "loan_id": loan_id,
+            "bank_id": "gsrcu",
+            "household_id": hid,
+            "county_code": village[:6],
+            "product": product,
+        }
         return [
-            bank.event(str(loan_id), lo.LoanApprovedV1(
-                **fact, loan_ref=f"L{loan_id.hex[:8]}", borrower_hash="b" * 64,
-                borrower_masked="6211**********0001", amount=total, term_months=36,
-                decided_on=tranches[0][1])),
-            *(bank.event(str(loan_id), lo.LoanDisbursedV1(
-                **fact, amount=fen, disbursed_on=on, outstanding=total)) for fen, on in tranches),
-        ]  # fmt: skip
+            bank.event(
+                str(loan_id),
+                lo.LoanApprovedV1(
+                    **fact,
+                    loan_ref=f"L{loan_id.hex[:8]}",
+                    borrower_hash="b" * 64,
+                    borrower_masked="6211**********0001",
+                    amount=total,
+                    term_months=36,
+                    decided_on=tranches[0][1],
+                ),
+            ),
+            *(
+                bank.event(
+                    str(loan_id),
+                    lo.LoanDisbursedV1(**fact, amount=fen, disbursed_on=on, outstanding=total),
+                )
+                for fen, on in tranches
+            ),
+        ]
 
     def certificate(hid: UUID, village: str, holder: str, on: date, **more: Any) -> Envelope:
         cid = uuid4()
-        return centre.event(str(cid), tr.CertificateIssuedV1(
-            centre_id=centre_id, household_id=hid, village_code=village, id_number_hash=holder,
-            id_number_masked="6211**********0001", certificate_id=cid, number=f"C{cid.hex[:8]}",
-            occupation="4-03-02-01", occupation_name="中式烹调师", level=5, issued_on=on,
-            basis=tr.CertificateBasis.APPRAISAL, basis_id=uuid4(), **more))  # fmt: skip
+        return centre.event(
+            str(cid),
+            tr.CertificateIssuedV1(
+                centre_id=centre_id,
+                household_id=hid,
+                village_code=village,
+                id_number_hash=holder,
+                id_number_masked="6211**********0001",
+                certificate_id=cid,
+                number=f"C{cid.hex[:8]}",
+                occupation="4-03-02-01",
+                occupation_name="中式烹调师",
+                level=5,
+                issued_on=on,
+                basis=tr.CertificateBasis.APPRAISAL,
+                basis_id=uuid4(),
+                **more,
+            ),
+        )
 
     def revoked(issue: Envelope, on: date) -> Envelope:
         d = issue.data
-        return centre.event(issue.subject, tr.CertificateRevokedV1(
-            centre_id=centre_id, certificate_id=d["certificate_id"], number=d["number"],
-            household_id=d["household_id"], id_number_hash=d["id_number_hash"],
-            revoked_on=on, reason="鉴定材料不实"))  # fmt: skip
+        return centre.event(
+            issue.subject,
+            tr.CertificateRevokedV1(
+                centre_id=centre_id,
+                certificate_id=d["certificate_id"],
+                number=d["number"],
+                household_id=d["household_id"],
+                id_number_hash=d["id_number_hash"],
+                revoked_on=on,
+                reason="鉴定材料不实",
+            ),
+        )
 
     def completed(hid: UUID, holder: str, on: date) -> Envelope:
         enrolment = uuid4()
         kind = tr.ProgrammeKind.EMPLOYMENT_SKILLS
-        return centre.event(str(enrolment), tr.CompletedV1(
-            centre_id=centre_id, enrolment_id=enrolment, household_id=hid,
-            id_number_hash=holder, kind=kind, completed_on=on))  # fmt: skip
+        return centre.event(
+            str(enrolment),
+            tr.CompletedV1(
+                centre_id=centre_id,
+                enrolment_id=enrolment,
+                household_id=hid,
+                id_number_hash=holder,
+                kind=kind,
+                completed_on=on,
+            ),
+        )
 
     def assisted(hid: UUID, village: str, holder: str, kind: str, fen: int) -> Envelope:
         """Seed 四.9(1): a 中职 student's grant or fee waived for 2017–18."""
         aid = uuid4()
-        return centre.event(str(aid), tr.EducationAssistanceRecordedV1(
-            assistance_id=aid, county_code=village[:6], household_id=hid, village_code=village,
-            id_number_hash=holder, id_number_masked="6211**********0002", academic_year=2017,
-            level=tr.SchoolingLevel.SECONDARY_VOCATIONAL, kind=tr.AssistanceKind(kind),
-            school="职业中专", amount_fen=fen, decided_on=date(2017, 10, 15)))  # fmt: skip
+        return centre.event(
+            str(aid),
+            tr.EducationAssistanceRecordedV1(
+                assistance_id=aid,
+                county_code=village[:6],
+                household_id=hid,
+                village_code=village,
+                id_number_hash=holder,
+                id_number_masked="6211**********0002",
+                academic_year=2017,
+                level=tr.SchoolingLevel.SECONDARY_VOCATIONAL,
+                kind=tr.AssistanceKind(kind),
+                school="职业中专",
+                amount_fen=fen,
+                decided_on=date(2017, 10, 15),
+            ),
+        )
 
-    head_b, child_e, head_e = (s.b_members[0].id_number_hash, s.e_members[2].id_number_hash,
-                               s.e_members[0].id_number_hash)  # fmt: skip
+    head_b, child_e, head_e = (
+        s.b_members[0].id_number_hash,
+        s.e_members[2].id_number_hash,
+        s.e_members[0].id_number_hash,
+    )
     M, H = LoanProduct.MICROCREDIT, LoanProduct.HOUSING
     loans = [
         *loan(s.a, V1, M, (5_000_000, date(2016, 6, 1))),
@@ -488,9 +709,14 @@ async def topic(settings: kafka.KafkaSettings, name: str) -> list[Envelope]:
 
 async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tuopin_evaluation", *args, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "tuopin_evaluation",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode()
 
@@ -517,14 +743,18 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
 
         async def judged() -> dict[str, dict[str, Any]]:
             feed = (await client.get("/v1/events")).json()["items"]
-            verdicts = [i["event"]["data"] for i in feed
-                        if i["event"]["type"] == ExitVerifiedV2.TYPE]  # fmt: skip
+            verdicts = [
+                i["event"]["data"] for i in feed if i["event"]["type"] == ExitVerifiedV2.TYPE
+            ]
             assert len(verdicts) == 3, verdicts
             return {v["household_id"]: v for v in verdicts}
 
         verdicts = await eventually(judged)
         assert [verdicts[str(h)]["passed"] for h in (scenario.a, scenario.b, scenario.c)] == [
-            True, False, True]  # fmt: skip
+            True,
+            False,
+            True,
+        ]
         second = scenario.second(verdicts)
         await publish(kafka_settings, Topic.REGISTRY, *second)
         await eventually(lambda: caught_up(engine, PROJECTION, len(scenario.first) + len(second)))
@@ -544,7 +774,11 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
     assert failed == ["medical_insurance", "housing_safe"]
     statuses = {row[0]: row[3] for row in before["households"]}
     assert [statuses[str(h)] for h in (scenario.a, scenario.b, scenario.c, scenario.d)] == [
-        "exited", "assisting", "returned", "removed"]  # fmt: skip
+        "exited",
+        "assisting",
+        "returned",
+        "removed",
+    ]
     assert len(before["households"]) == 10 and len(before["villages"]) == 4
     certificates = {(row[3] is not None, row[5] is not None) for row in before["certificates"]}
     assert certificates == {(True, False), (True, True)}  # the early revocation kept

@@ -142,10 +142,14 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
     await publish(
         kafka_settings,
         Topic.REGISTRY,
-        fallen, ill, far,
+        fallen,
+        ill,
+        far,
         *(exited(h) for h in (fallen, ill, far)),
-        income(fallen, 3_000, 3), sick, income(far, 3_000, 3),
-    )  # fmt: skip
+        income(fallen, 3_000, 3),
+        sick,
+        income(far, 3_000, 3),
+    )
     service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
     async with client_for(service) as client:
         officer = as_(service, Role.COUNTY_OFFICER, region="621121")

@@ -101,8 +101,9 @@ class Home:
         start = date(on.year, 5, 1) if on.month > 5 else date(on.year - 1, 5, 1)
         self.step(r.AssistanceStartedV1, start)
         self.step(r.ExitProposedV1, on.replace(day=1), appraisal_date=on.replace(day=1))
-        self.step(r.ExitPublicisedV1, on.replace(day=1), notice_from=on.replace(day=1),
-                  notice_until=on)  # fmt: skip
+        self.step(
+            r.ExitPublicisedV1, on.replace(day=1), notice_from=on.replace(day=1), notice_until=on
+        )
         return self.step(r.HouseholdExitedV1, on, verification_id=uuid4())
 
     def join(self, on: date) -> "Home":
@@ -148,9 +149,14 @@ class Home:
 
 def village_events() -> list[Envelope]:
     def registered(code: str, seq: int, poor: bool, population: int, on: date) -> Envelope:
-        data = r.VillageRegisteredV1(village_code=code, effective_date=on, name=f"村{code[-3:]}",
-                                     poor=poor, rural_population=population,
-                                     hardship_belt="定西特困片带")  # fmt: skip
+        data = r.VillageRegisteredV1(
+            village_code=code,
+            effective_date=on,
+            name=f"村{code[-3:]}",
+            poor=poor,
+            rural_population=population,
+            hardship_belt="定西特困片带",
+        )
         return envelope(data, code, seq)
 
     def assessed(code: str, on: date, source: str, **conditions: object) -> EventData:
@@ -159,8 +165,13 @@ def village_events() -> list[Envelope]:
         )
 
     profile = r.VillageProfileRecordedV1(
-        village_code=V2, effective_date=date(2017, 6, 1), poor=True, rural_population=200,
-        cooperatives=2, mutual_aid_fund=50_000_000)  # fmt: skip
+        village_code=V2,
+        effective_date=date(2017, 6, 1),
+        poor=True,
+        rural_population=200,
+        cooperatives=2,
+        mutual_aid_fund=50_000_000,
+    )
     no_broadband = {**ALL_MET, "broadband": False}
     return [
         registered(V1, 1, True, 100, date(2016, 1, 1)),
@@ -175,10 +186,19 @@ def village_events() -> list[Envelope]:
 
 
 # Every condition of gansu-2016's village exit met (四 7 and 9 of the seed).
-ALL_MET = {"road_access": True, "safe_drinking_water": True, "power_supply": True,
-           "broadband": True, "village_clinic": True, "school_access": True,
-           "cultural_venue": True, "industry": True, "collective_income": 2_000_000,
-           "dangerous_houses": 5, "dangerous_houses_renovated": 5}  # fmt: skip
+ALL_MET = {
+    "road_access": True,
+    "safe_drinking_water": True,
+    "power_supply": True,
+    "broadband": True,
+    "village_clinic": True,
+    "school_access": True,
+    "cultural_venue": True,
+    "industry": True,
+    "collective_income": 2_000_000,
+    "dangerous_houses": 5,
+    "dangerous_houses_renovated": 5,
+}
 
 
 POPULATION: dict[str, list[tuple[date, int]]] = {
@@ -214,8 +234,11 @@ def expected(homes: list[Home], level: str, day: date | None) -> dict[str, dict]
         inside = [v for v in villages if code(v) == region]
         poor = [h for h in homes if code(h.village) == region and h.status_on(day) in POOR]
         people = sum(h.size_on(day) for h in poor)
-        known = [[p for d, p in POPULATION[v] if day is None or d <= day] for v in inside
-                 if v in POPULATION]  # fmt: skip
+        known = [
+            [p for d, p in POPULATION[v] if day is None or d <= day]
+            for v in inside
+            if v in POPULATION
+        ]
         population = sum(k[-1] for k in known if k)
         missing = len(inside) - sum(1 for k in known if k)
         rate = None
@@ -244,8 +267,15 @@ def by_year(homes: list[Home], status: str, day: date | None) -> dict[str, int]:
 
 
 def found(report: dict) -> dict[str, dict]:
-    keys = ["poor_households", "poor_people", "rural_population", "villages_without_population",
-            "incidence", "exits", "returns"]  # fmt: skip
+    keys = [
+        "poor_households",
+        "poor_people",
+        "rural_population",
+        "villages_without_population",
+        "incidence",
+        "exits",
+        "returns",
+    ]
     return {row["code"]: {k: row[k] for k in keys} for row in report["rows"]}
 
 
@@ -272,8 +302,17 @@ async def service(database_url, kafka_settings):
         yield client, homes
 
 
-DAYS = [None, date(2015, 12, 31), date(2016, 4, 1), date(2016, 12, 31), date(2017, 1, 31),
-        date(2017, 6, 1), date(2017, 12, 31), date(2018, 1, 15), date(2018, 3, 1)]  # fmt: skip
+DAYS = [
+    None,
+    date(2015, 12, 31),
+    date(2016, 4, 1),
+    date(2016, 12, 31),
+    date(2017, 1, 31),
+    date(2017, 6, 1),
+    date(2017, 12, 31),
+    date(2018, 1, 15),
+    date(2018, 3, 1),
+]
 
 
 async def test_every_level_as_of_any_day_matches_the_scenario(service) -> None:
@@ -420,8 +459,7 @@ async def test_the_csv_export_has_the_same_figures(service) -> None:
     assert by_code[V1]["exits_2017"] == "1" and by_code[V1]["exits_2016"] == "0"
     assert by_code[V4]["incidence"] == "" and by_code[V3]["name"] == "村201"
     dated = await client.get("/v1/rollups.csv", params={"level": "county", "as_of": "2017-12-31"})
-    assert 'filename="rollups-620000-county-2017-12-31.csv"' in dated.headers[
-        "content-disposition"]  # fmt: skip
+    assert 'filename="rollups-620000-county-2017-12-31.csv"' in dated.headers["content-disposition"]
 
 
 async def test_the_income_distribution_around_the_line(service) -> None:
@@ -429,13 +467,15 @@ async def test_the_income_distribution_around_the_line(service) -> None:
     spread = (await client.get("/v1/income-distribution", params={"region": "620000"})).json()
     assert spread["year"] == 2017 and spread["poverty_line_fen"] == 333_500
     assert spread["scope"] == "register" and spread["households"] == 5  # h4 removed
-    assert [(b["band"], b["above_fen"], b["up_to_fen"], b["households"], b["share"])
-            for b in spread["bands"]] == [
+    assert [
+        (b["band"], b["above_fen"], b["up_to_fen"], b["households"], b["share"])
+        for b in spread["bands"]
+    ] == [
         ("at_or_below_line", None, 333_500, 1, "0.2000"),  # h2 at the line
         ("line_to_1.5x", 333_500, 500_250, 2, "0.4000"),  # h1, h5
         ("1.5x_to_2x", 500_250, 667_000, 1, "0.2000"),  # h6
         ("above_2x", 667_000, None, 1, "0.2000"),  # h3
-    ]  # fmt: skip
+    ]
 
     poor = (await client.get("/v1/income-distribution", params={"poor_only": "true"})).json()
     assert poor["scope"] == "poor" and poor["households"] == 4  # h1 has exited
@@ -491,11 +531,12 @@ async def test_bad_queries_answer_problems(service) -> None:
 
 async def test_before_any_rule_set_the_rollup_still_counts(service) -> None:
     client, _ = service
-    report = (await client.get("/v1/rollups", params={"level": "county",
-                                                      "as_of": "2015-12-31"})).json()  # fmt: skip
+    report = (
+        await client.get("/v1/rollups", params={"level": "county", "as_of": "2015-12-31"})
+    ).json()
     assert report["rule_set"] is None and report["rows"] == []
     report = (await client.get("/v1/rollups", params={"as_of": "2016-02-01"})).json()
     assert report["rule_set"] == "gansu-2016"
     assert [
         (r["code"], r["poor_people"], r["poor_villages_eligible_for_exit"]) for r in report["rows"]
-    ] == [("621121", 0, 1)]  # fmt: skip  V1: not assessed yet
+    ] == [("621121", 0, 1)]  # V1: not assessed yet

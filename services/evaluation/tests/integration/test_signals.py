@@ -33,37 +33,66 @@ class Home:
         self.id, self.events = uuid4(), []
         self.add(
             r.HouseholdRegisteredV3(
-                household_id=self.id, effective_date=filed, file_number=f"F{str(self.id)[:10]}",
-                county_code=COUNTY, village_code=VILLAGE,
-                poverty_attribute=PovertyAttribute.GENERAL, primary_cause=PovertyCause.ILLNESS,
-                members=[r.SealedMember(person_id=uuid4(), relation=Relation.HEAD,
-                                        birth_year=1980, birth_month=6, medical_insurance=True)],
+                household_id=self.id,
+                effective_date=filed,
+                file_number=f"F{str(self.id)[:10]}",
+                county_code=COUNTY,
+                village_code=VILLAGE,
+                poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.ILLNESS,
+                members=[
+                    r.SealedMember(
+                        person_id=uuid4(),
+                        relation=Relation.HEAD,
+                        birth_year=1980,
+                        birth_month=6,
+                        medical_insurance=True,
+                    )
+                ],
                 identified_year=filed.year,
             )
-        )  # fmt: skip
+        )
 
     def add(self, data: EventData, at: datetime = EARLIER) -> "Home":
         self.events.append(
-            Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE,
-                     subject=str(self.id), time=at, data=data.model_dump(mode="json"),
-                     sequence=len(self.events) + 1)
-        )  # fmt: skip
+            Envelope(
+                id=uuid4(),
+                source="/tuopin/registry",
+                type=data.TYPE,
+                subject=str(self.id),
+                time=at,
+                data=data.model_dump(mode="json"),
+                sequence=len(self.events) + 1,
+            )
+        )
         return self
 
     def income(self, year: int, yuan: int) -> "Home":
         return self.add(
-            r.IncomeRecordedV1(household_id=self.id, effective_date=date(year, 12, 31),
-                               year=year, wages=yuan * 100, production_and_business=0,
-                               property=0, transfers=0, members=1, per_head=yuan * 100)
-        )  # fmt: skip
+            r.IncomeRecordedV1(
+                household_id=self.id,
+                effective_date=date(year, 12, 31),
+                year=year,
+                wages=yuan * 100,
+                production_and_business=0,
+                property=0,
+                transfers=0,
+                members=1,
+                per_head=yuan * 100,
+            )
+        )
 
     def exit(self, on: date) -> "Home":
-        return self.add(r.HouseholdExitedV1(household_id=self.id, effective_date=on,
-                                            status=S.EXITED, verification_id=uuid4()))  # fmt: skip
+        return self.add(
+            r.HouseholdExitedV1(
+                household_id=self.id, effective_date=on, status=S.EXITED, verification_id=uuid4()
+            )
+        )
 
     def removal(self, on: date, at: datetime = EARLIER) -> "Home":
-        data = r.HouseholdRemovedV1(household_id=self.id, effective_date=on, status=S.REMOVED,
-                                    reason="识别不准")  # fmt: skip
+        data = r.HouseholdRemovedV1(
+            household_id=self.id, effective_date=on, status=S.REMOVED, reason="识别不准"
+        )
         return self.add(data, at)
 
 
@@ -78,13 +107,24 @@ async def test_each_signal_flags_its_household_and_spares_the_other(
     financed = Home().income(2015, 1_000).income(2016, 4_000)  # 4 ×, with a loan in 2016
     loan_id = uuid4()
     disbursed = lo.LoanDisbursedV1(
-        loan_id=loan_id, bank_id="gsrcu", household_id=financed.id, county_code=COUNTY,
-        product=LoanProduct.MICROCREDIT, amount=5_000_000, disbursed_on=date(2016, 3, 1),
+        loan_id=loan_id,
+        bank_id="gsrcu",
+        household_id=financed.id,
+        county_code=COUNTY,
+        product=LoanProduct.MICROCREDIT,
+        amount=5_000_000,
+        disbursed_on=date(2016, 3, 1),
         outstanding=5_000_000,
-    )  # fmt: skip
-    loan = Envelope(id=uuid4(), source="/tuopin/loans", type=disbursed.TYPE,
-                    subject=str(loan_id), time=NOW, data=disbursed.model_dump(mode="json"),
-                    sequence=1)  # fmt: skip
+    )
+    loan = Envelope(
+        id=uuid4(),
+        source="/tuopin/loans",
+        type=disbursed.TYPE,
+        subject=str(loan_id),
+        time=NOW,
+        data=disbursed.model_dump(mode="json"),
+        sequence=1,
+    )
     quick = Home(filed=date(2016, 1, 10)).removal(date(2016, 3, 1), at=NOW)  # 51 days, late
     slow = Home().removal(date(2016, 3, 1))  # two years after filing
     homes = [near, clear, *december, may, jump, financed, quick, slow]

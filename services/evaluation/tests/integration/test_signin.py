@@ -20,8 +20,12 @@ PROBLEM = "application/problem+json"
 def quiet(database_url: str, kafka: KafkaSettings) -> dict[str, Any]:
     """Settings of a service that only answers HTTP: signing in reads no topic, and an app
     stopped while its consumers still join their groups can wait a long time to stop."""
-    return {"database_url": database_url, "kafka": kafka, "run_projections": False,
-            "run_relay": False}  # fmt: skip
+    return {
+        "database_url": database_url,
+        "kafka": kafka,
+        "run_projections": False,
+        "run_relay": False,
+    }
 
 
 PROVIDER = AuthSettings(
@@ -63,8 +67,12 @@ async def test_embedded_sign_in_mints_a_token_for_the_chosen_role_and_region(
     settings = EvaluationSettings(**quiet(database_url, kafka_settings))
     async with client_for(app(settings), who=None) as client:
         config = await client.get("/signin/config")
-        assert config.json() == {"mode": "development", "issuer": None, "client_id": None,
-                                 "scope": None}  # fmt: skip
+        assert config.json() == {
+            "mode": "development",
+            "issuer": None,
+            "client_id": None,
+            "scope": None,
+        }
         for role, region in ALLOWED:
             answer = await client.post("/signin/development", json={"role": role, "region": region})
             assert answer.status_code == 200, answer.text
@@ -111,8 +119,12 @@ async def test_development_sign_in_is_refused_when_a_production_issuer_is_config
         assert "access_token" not in answer.text
         # The page signs in at the provider instead: its issuer and the dashboard's client.
         config = (await client.get("/signin/config")).json()
-        assert config == {"mode": "oidc", "issuer": PROVIDER.issuer,
-                          "client_id": "tuopin-dashboard", "scope": "openid"}  # fmt: skip
+        assert config == {
+            "mode": "oidc",
+            "issuer": PROVIDER.issuer,
+            "client_id": "tuopin-dashboard",
+            "scope": "openid",
+        }
         page = await client.get("/signin")
         assert page.status_code == 200 and 'id="oidc"' in page.text
         # The page's script may fetch from the provider, and from nowhere else.

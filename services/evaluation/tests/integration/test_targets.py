@@ -27,9 +27,15 @@ def income_2017(household: Envelope, per_head_yuan: int, members: int) -> Envelo
         members=members,
         per_head=per_head_yuan * 100,
     )
-    return Envelope(id=uuid4(), source="/tuopin/registry", type=data.TYPE,
-                    subject=household.subject, time=datetime.now(UTC),
-                    data=data.model_dump(mode="json"), sequence=2)  # fmt: skip
+    return Envelope(
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=household.subject,
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=2,
+    )
 
 
 async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
@@ -42,9 +48,15 @@ async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
     far = household_registered("620121", size=2)
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
     await publish(
-        kafka_settings, Topic.REGISTRY, big, small, far,
-        income_2017(big, 3_000, 4), income_2017(small, 5_000, 1), income_2017(far, 10_000, 2),
-    )  # fmt: skip
+        kafka_settings,
+        Topic.REGISTRY,
+        big,
+        small,
+        far,
+        income_2017(big, 3_000, 4),
+        income_2017(small, 5_000, 1),
+        income_2017(far, 10_000, 2),
+    )
     service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
     async with client_for(service) as client:
 
@@ -63,8 +75,10 @@ async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
         assert "扶贫对象人均可支配收入达到4000元以上" in income["quote"]
         # The province: (4 × 3,000 + 5,000 + 2 × 10,000) / 7 people.
         province = (await targets())["by_name"]
-        assert (province["beneficiary_income_2017"]["value"],
-                province["beneficiary_income_2017"]["met"]) == ("5285.71", True)  # fmt: skip
+        assert (
+            province["beneficiary_income_2017"]["value"],
+            province["beneficiary_income_2017"]["met"],
+        ) == ("5285.71", True)
 
         # 7,000 yuan for all rural residents of the poor areas: stated, not measured here.
         rural = province["rural_income_poor_areas_2017"]
@@ -90,8 +104,9 @@ async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(
 
 
 def removed(household: Envelope, on: date) -> Envelope:
-    data = HouseholdRemovedV1(household_id=UUID(household.subject), effective_date=on,
-                              status="removed", reason="识别不准")  # fmt: skip
+    data = HouseholdRemovedV1(
+        household_id=UUID(household.subject), effective_date=on, status="removed", reason="识别不准"
+    )
     return envelope(data, household.subject, 3)
 
 
@@ -104,10 +119,17 @@ async def test_the_2017_income_counts_the_register_as_it_stood_then(
     kept, later, gone = (household_registered("620421", size=1) for _ in range(3))
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
     await publish(
-        kafka_settings, Topic.REGISTRY, kept, later, gone,
-        income_2017(kept, 3_000, 1), income_2017(later, 5_000, 1), income_2017(gone, 9_000, 1),
-        removed(later, date(2018, 3, 1)), removed(gone, date(2017, 6, 1)),
-    )  # fmt: skip
+        kafka_settings,
+        Topic.REGISTRY,
+        kept,
+        later,
+        gone,
+        income_2017(kept, 3_000, 1),
+        income_2017(later, 5_000, 1),
+        income_2017(gone, 9_000, 1),
+        removed(later, date(2018, 3, 1)),
+        removed(gone, date(2017, 6, 1)),
+    )
     service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
     async with client_for(service) as client:
 

@@ -23,11 +23,17 @@ def test_the_loans_address_gives_the_origin_the_page_may_connect_to() -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["loans.tuopin.example", "javascript:alert(1)", "ftp://loans.tuopin.example",
-     "https://loans.tuopin.example/?x=1", "https://user:pw@loans.tuopin.example",
-     "https://loans.tuopin.example/#top",
-     "https://loans.tuopin.example; script-src *", "https://loans.tuopin.example'"],
-)  # fmt: skip
+    [
+        "loans.tuopin.example",
+        "javascript:alert(1)",
+        "ftp://loans.tuopin.example",
+        "https://loans.tuopin.example/?x=1",
+        "https://user:pw@loans.tuopin.example",
+        "https://loans.tuopin.example/#top",
+        "https://loans.tuopin.example; script-src *",
+        "https://loans.tuopin.example'",
+    ],
+)
 def test_anything_but_a_plain_http_address_is_refused(url: str) -> None:
     with pytest.raises(ValidationError):
         EvaluationSettings(loans_url=url)

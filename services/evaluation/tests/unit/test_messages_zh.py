@@ -40,12 +40,16 @@ def test_the_rule_set_lookups_it_refuses_with_are_said_too() -> None:
     ("english", "chinese"),
     [
         ("cannot acknowledge: the return warning is closed", "返贫预警当前为“已关闭”，不能签收"),
-        ("household h-1 is assisting, not exited: it cannot be wrongly exited",
-         "贫困户 h-1 为“帮扶中”，并未脱贫退出，不能认定为错退"),
+        (
+            "household h-1 is assisting, not exited: it cannot be wrongly exited",
+            "贫困户 h-1 为“帮扶中”，并未脱贫退出，不能认定为错退",
+        ),
         ("no exit rule set in force on 2010-01-01", "2010-01-01 没有生效的脱贫退出规则集"),
-        ("evaluation knows no village 621121100201 as of 2016-01-01",
-         "评估系统中没有村 621121100201（截至 2016-01-01）"),
+        (
+            "evaluation knows no village 621121100201 as of 2016-01-01",
+            "评估系统中没有村 621121100201（截至 2016-01-01）",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_evaluation_refusals_in_their_policy_terms(english: str, chinese: str) -> None:
     assert SAID.chinese(english) == chinese

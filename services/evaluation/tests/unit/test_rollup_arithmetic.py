@@ -39,7 +39,12 @@ def test_levels_and_prefixes_come_from_the_code(code, level, prefix) -> None:
 def test_the_region_containing_a_village_at_each_level() -> None:
     v = "621121100201"
     assert [ru.region_at(v, lvl) for lvl in ru.LEVELS] == [
-        "620000", "621100", "621121", "621121100", v]  # fmt: skip
+        "620000",
+        "621100",
+        "621121",
+        "621121100",
+        v,
+    ]
     assert ru.region_at("621121", "city") == "621100"
     with pytest.raises(ValueError):
         ru.region_at("621121", "township")
@@ -107,8 +112,15 @@ class Home:
     trained: int = 0  # members who completed a training
 
 
-STATUSES = ["identified", "assisting", "exit_proposed", "exit_publicised", "exited",
-            "returned", "removed"]  # fmt: skip
+STATUSES = [
+    "identified",
+    "assisting",
+    "exit_proposed",
+    "exit_publicised",
+    "exited",
+    "returned",
+    "removed",
+]
 
 
 def province(seed: int) -> tuple[list[Home], dict[str, int | None], dict[str, bool]]:
@@ -257,10 +269,12 @@ def test_reach_shares_are_of_the_registered_households() -> None:
     (whole,) = ru.roll_up(household_to_village(homes, population, poor), "province")
     registered = [h for h in homes if h.status != "removed"]
     assert whole.reach.registered_households == len(registered) < len(homes)
-    assert whole.reach.credit_share == ru.ratio(sum(1 for h in registered if h.loans),
-                                                len(registered))  # fmt: skip
-    assert whole.reach.certified_coverage == ru.ratio(sum(h.certified for h in registered),
-                                                      len(registered))  # fmt: skip
+    assert whole.reach.credit_share == ru.ratio(
+        sum(1 for h in registered if h.loans), len(registered)
+    )
+    assert whole.reach.certified_coverage == ru.ratio(
+        sum(h.certified for h in registered), len(registered)
+    )
     assert ru.Reach().credit_share is None and ru.Reach().certified_coverage is None
 
 

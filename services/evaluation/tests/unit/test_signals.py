@@ -17,8 +17,12 @@ def test_the_margin_above_the_line_includes_its_bound_and_excludes_the_line() ->
 
 
 def test_half_of_the_exits_at_year_end_is_not_more_than_half() -> None:
-    half = {"a": date(2017, 12, 1), "b": date(2017, 12, 31), "c": date(2017, 3, 1),
-            "d": date(2017, 4, 1)}  # fmt: skip
+    half = {
+        "a": date(2017, 12, 1),
+        "b": date(2017, 12, 31),
+        "c": date(2017, 3, 1),
+        "d": date(2017, 4, 1),
+    }
     assert sg.year_end_exits(half, 31, Decimal("0.5"), 3).households == []
     half["e"] = date(2017, 12, 15)
     assert sg.year_end_exits(half, 31, Decimal("0.5"), 3).households == ["a", "b", "e"]
@@ -26,8 +30,11 @@ def test_half_of_the_exits_at_year_end_is_not_more_than_half() -> None:
 
 
 def test_a_jump_needs_consecutive_years_and_more_than_the_factor() -> None:
-    incomes = {"x3": {2015: 100, 2016: 300}, "gap": {2014: 100, 2016: 900},
-               "x4": {2015: 100, 2016: 400}}  # fmt: skip
+    incomes = {
+        "x3": {2015: 100, 2016: 300},
+        "gap": {2014: 100, 2016: 900},
+        "x4": {2015: 100, 2016: 400},
+    }
     assert sg.income_jump(incomes, Decimal("3"), {}).households == ["x4"]
 
 

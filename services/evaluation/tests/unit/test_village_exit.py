@@ -15,15 +15,30 @@ from tuopin_evaluation.domain.rollup import Condition, VillageFigures, village_e
 
 RULES = reference.rule_set("gansu-2016").village_exit
 WHAT_IF = reference.rule_set("national-2016-central-eastern").village_exit
-FLAGS = ("road_access", "safe_drinking_water", "power_supply", "broadband", "village_clinic",
-         "school_access", "cultural_venue", "industry")  # fmt: skip
+FLAGS = (
+    "road_access",
+    "safe_drinking_water",
+    "power_supply",
+    "broadband",
+    "village_clinic",
+    "school_access",
+    "cultural_venue",
+    "industry",
+)
 FIGURES = {"collective_income": 2_000_000, "dangerous_houses": 4, "dangerous_houses_renovated": 4}
 ALL_MET = {
     name: Condition(value, date(2017, 6, 30), "县扶贫办 验收表")
     for name, value in {**dict.fromkeys(FLAGS, 1), **FIGURES}.items()
 }
-VILLAGE = VillageFigures("621121100201", poor_households=1, poor_people=3, rural_population=100,
-                         poor_village=True, name="红崖村", conditions=ALL_MET)  # fmt: skip
+VILLAGE = VillageFigures(
+    "621121100201",
+    poor_households=1,
+    poor_people=3,
+    rural_population=100,
+    poor_village=True,
+    name="红崖村",
+    conditions=ALL_MET,
+)
 
 
 def by_name(verdict) -> dict:
@@ -34,8 +49,7 @@ def test_incidence_at_the_bound_is_eligible() -> None:
     verdict = village_exit(VILLAGE, RULES)
     assert verdict.eligible and verdict.incidence == Decimal("0.0300")
     share = by_name(verdict)["poverty_incidence"]
-    assert (share.value, share.threshold, share.status) == (
-        "0.0300 (3 / 100)", "<= 0.03", "passed")  # fmt: skip
+    assert (share.value, share.threshold, share.status) == ("0.0300 (3 / 100)", "<= 0.03", "passed")
     assert by_name(verdict)["poor_village"].passed is True
 
 
@@ -63,10 +77,12 @@ def test_one_condition_missing_is_named() -> None:
     [
         ({"broadband": 0}, "broadband fails: no, needs yes (县扶贫办 验收表)"),
         ({"collective_income": 0}, "collective_income fails: 0, needs >= 1 (县扶贫办 验收表)"),
-        ({"dangerous_houses_renovated": 3},
-         "housing_safety fails: 0.7500 (3 / 4), needs >= 1 (县扶贫办 验收表)"),
+        (
+            {"dangerous_houses_renovated": 3},
+            "housing_safety fails: 0.7500 (3 / 4), needs >= 1 (县扶贫办 验收表)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_condition_below_its_minimum_fails_with_its_source(recorded, reason) -> None:
     held = {**ALL_MET, **{n: replace(ALL_MET[n], value=v) for n, v in recorded.items()}}
     verdict = village_exit(replace(VILLAGE, conditions=held), RULES)
@@ -105,7 +121,10 @@ def test_a_village_without_a_registered_population_is_not_eligible() -> None:
     assert not verdict.eligible and verdict.incidence is None
     share = by_name(verdict)["poverty_incidence"]
     assert (share.value, share.status, share.reason) == (
-        "not computable", "not_assessed", "rural population not registered")  # fmt: skip
+        "not computable",
+        "not_assessed",
+        "rural population not registered",
+    )
     assert verdict.reasons[:2] == ["village not registered", "rural population not registered"]
 
 

@@ -63,56 +63,80 @@ class Household:
         ]
         members = [
             reg.Member(
-                person_id=uuid4(), name=f"成员{i}", relation=relation, birth_date=birth,
-                schooling=schooling, id_number_hash=KEYS.resident(number).hash,
+                person_id=uuid4(),
+                name=f"成员{i}",
+                relation=relation,
+                birth_date=birth,
+                schooling=schooling,
+                id_number_hash=KEYS.resident(number).hash,
                 id_number_masked=KEYS.resident(number).masked,
             )
             for i, (number, relation, birth, schooling) in enumerate(people)
-        ]  # fmt: skip
+        ]
         self._add(
             reg.HouseholdRegisteredV2(
-                household_id=self.id, effective_date=identified,
-                file_number=f"F{self.id.hex[:10]}", county_code=county,
-                village_code=county + "100201", poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.LACK_OF_FUNDS, members=members,
+                household_id=self.id,
+                effective_date=identified,
+                file_number=f"F{self.id.hex[:10]}",
+                county_code=county,
+                village_code=county + "100201",
+                poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.LACK_OF_FUNDS,
+                members=members,
                 identified_year=identified.year,
             )
-        )  # fmt: skip
+        )
 
     def _add(self, data: reg.HouseholdFact) -> None:
         self.events.append(envelope(data, data.household_id, len(self.events) + 1))
 
     def relocating(self) -> "Household":
-        self._add(reg.RelocationRecordedV1(household_id=self.id, effective_date=date(2016, 4, 2),
-                                           relocating=True, resettlement_site="新村"))  # fmt: skip
+        self._add(
+            reg.RelocationRecordedV1(
+                household_id=self.id,
+                effective_date=date(2016, 4, 2),
+                relocating=True,
+                resettlement_site="新村",
+            )
+        )
         return self
 
     def exited(self, on: date) -> "Household":
         self._add(
             reg.HouseholdExitedV1(
-                household_id=self.id, effective_date=on, status=HouseholdStatus.EXITED,
+                household_id=self.id,
+                effective_date=on,
+                status=HouseholdStatus.EXITED,
                 verification_id=uuid4(),
             )
-        )  # fmt: skip
+        )
         return self
 
     def returned(self, on: date) -> "Household":
         self._add(
             reg.ReturnedToPovertyV1(
-                household_id=self.id, effective_date=on, status=HouseholdStatus.RETURNED,
+                household_id=self.id,
+                effective_date=on,
+                status=HouseholdStatus.RETURNED,
                 cause=PovertyCause.ILLNESS,
             )
-        )  # fmt: skip
+        )
         return self
 
 
 def approval(home: Household, ref: str, amount: int = 5_000_000, **more: object) -> dict:
     return {
-        "kind": "approved", "bank_id": more.pop("bank_id", "gansu-rcc"), "loan_ref": ref,
-        "product": more.pop("product", "microcredit"), "household_id": str(home.id),
-        "borrower_id_number": more.pop("borrower", home.head), "amount": amount,
-        "term_months": 36, "decided_on": more.pop("decided_on", "2016-05-03"), **more,
-    }  # fmt: skip
+        "kind": "approved",
+        "bank_id": more.pop("bank_id", "gansu-rcc"),
+        "loan_ref": ref,
+        "product": more.pop("product", "microcredit"),
+        "household_id": str(home.id),
+        "borrower_id_number": more.pop("borrower", home.head),
+        "amount": amount,
+        "term_months": 36,
+        "decided_on": more.pop("decided_on", "2016-05-03"),
+        **more,
+    }
 
 
 def step(kind: str, ref: str, bank: str = "gansu-rcc", **fields: object) -> dict:
@@ -130,8 +154,9 @@ async def loans_service(database_url: str, kafka_settings, *homes: Household):
 
         async def arrived() -> None:
             for home in homes:
-                answer = await client.get(f"/v1/borrowers/{home.id}/eligibility",
-                                          params={"as_of": "2018-12-31"})  # fmt: skip
+                answer = await client.get(
+                    f"/v1/borrowers/{home.id}/eligibility", params={"as_of": "2018-12-31"}
+                )
                 assert answer.json()["status"] == home.events[-1].data.get("status", "identified")
 
         await eventually(arrived)
@@ -173,26 +198,30 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
         over = await posted(client, approval(home, "R-2", amount=100))
         assert over.json()["rules"] == ["amount_limit"]
 
-        early = await posted(client, step("repaid", "R-1", principal=100, interest=0,
-                                          received_on="2016-05-04"))  # fmt: skip
+        early = await posted(
+            client, step("repaid", "R-1", principal=100, interest=0, received_on="2016-05-04")
+        )
         assert early.status_code == 409 and early.json()["current_state"] == "approved"
-        signed = await posted(client, step("signed", "R-1", amount=5_000_000, term_months=36,
-                                           signed_on="2016-05-04"))  # fmt: skip
+        signed = await posted(
+            client, step("signed", "R-1", amount=5_000_000, term_months=36, signed_on="2016-05-04")
+        )
         assert signed.json()["annual_rate"] == "0.0475"
-        await posted(client, step("disbursed", "R-1", amount=5_000_000,
-                                  disbursed_on="2016-05-05"))  # fmt: skip
+        await posted(client, step("disbursed", "R-1", amount=5_000_000, disbursed_on="2016-05-05"))
         before = (await client.get("/v1/banks/gansu-rcc/loans/R-1")).json()
-        too_much = await posted(client, step("repaid", "R-1", principal=5_000_001, interest=0,
-                                             received_on="2016-08-20"))  # fmt: skip
+        too_much = await posted(
+            client, step("repaid", "R-1", principal=5_000_001, interest=0, received_on="2016-08-20")
+        )
         assert too_much.status_code == 422 and "exceeds" in too_much.json()["detail"]
-        backdated = await posted(client, step("repaid", "R-1", principal=1, interest=0,
-                                              received_on="2016-05-01"))  # fmt: skip
+        backdated = await posted(
+            client, step("repaid", "R-1", principal=1, interest=0, received_on="2016-05-01")
+        )
         assert backdated.status_code == 422
         assert (await client.get("/v1/banks/gansu-rcc/loans/R-1")).json() == before
 
         # Another bank naming the same loan number reaches nothing of gansu-rcc's.
-        stranger = await posted(client, step("disbursed", "R-1", bank="other-bank", amount=1,
-                                             disbursed_on="2016-06-01"))  # fmt: skip
+        stranger = await posted(
+            client, step("disbursed", "R-1", bank="other-bank", amount=1, disbursed_on="2016-06-01")
+        )
         assert stranger.status_code == 404
         assert (await client.get("/v1/banks/other-bank/loans")).json() == []
         # The bank's book shows the masked number, never the service's keyed hash of it.
@@ -200,13 +229,18 @@ async def test_a_bank_posts_a_loans_life_and_impossible_postings_write_nothing(
         assert booked["loan_ref"] == "R-1" and booked["borrower_masked"]
         assert "borrower_hash" not in booked
 
-        repaid = await posted(client, step("repaid", "R-1", principal=1_000_000, interest=59_375,
-                                           received_on="2016-08-20"))  # fmt: skip
+        repaid = await posted(
+            client,
+            step("repaid", "R-1", principal=1_000_000, interest=59_375, received_on="2016-08-20"),
+        )
         assert repaid.json()["outstanding"] == 4_000_000
         history = (await client.get("/v1/banks/gansu-rcc/loans/R-1/history")).json()["events"]
         assert [e["type"].split(".")[2] for e in history] == [
-            "approved", "contract_signed", "disbursed", "repayment_received",
-        ]  # fmt: skip
+            "approved",
+            "contract_signed",
+            "disbursed",
+            "repayment_received",
+        ]
 
         # What evaluation needs (credit reached per household) goes out on the loans topic.
         head = (await client.get("/v1/events")).json()["head"]
@@ -226,11 +260,24 @@ async def test_a_student_loan_is_8000_yuan_per_student_and_academic_year_across_
     that starts in September, not the one ending."""
     home = Household()
 
-    def student_loan(ref: str, amount: int, on: str, bank: str = "gansu-rcc", who: str = "",
-                     year: int | None = None):  # fmt: skip
-        return approval(home, ref, amount, product="student", borrower=who or home.student,
-                        decided_on=on, bank_id=bank,
-                        academic_year=year or int(on[:4]) - (on[5:7] < "09"))  # fmt: skip
+    def student_loan(
+        ref: str,
+        amount: int,
+        on: str,
+        bank: str = "gansu-rcc",
+        who: str = "",
+        year: int | None = None,
+    ):
+        return approval(
+            home,
+            ref,
+            amount,
+            product="student",
+            borrower=who or home.student,
+            decided_on=on,
+            bank_id=bank,
+            academic_year=year or int(on[:4]) - (on[5:7] < "09"),
+        )
 
     async with loans_service(database_url, kafka_settings, home) as (client, _):
         first = await posted(client, student_loan("ST-1", 500_000, "2016-09-05"))
@@ -320,14 +367,22 @@ async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_
         sign = step("signed", "M-1", amount=5_000_000, term_months=60, signed_on="2016-05-04")
         topic = Inbound.BANK_POSTINGS
         RCC = bank_token("gansu-rcc")
-        await publish(kafka_settings, topic, json.dumps(loan).encode(),
-                      headers={"idempotency-key": "t-1", "authorization": RCC})  # fmt: skip
+        await publish(
+            kafka_settings,
+            topic,
+            json.dumps(loan).encode(),
+            headers={"idempotency-key": "t-1", "authorization": RCC},
+        )
         # The same posting again over HTTP with the same key: the first answer, no new loan.
         assert (await eventually(lambda: _state(client, "M-1"))) == "approved"
         replay = await posted(client, loan, key="t-1")
         assert replay.headers["Idempotent-Replayed"] == "true"
-        await publish(kafka_settings, topic, json.dumps(sign).encode(),
-                      headers={"idempotency-key": "t-2", "authorization": RCC})  # fmt: skip
+        await publish(
+            kafka_settings,
+            topic,
+            json.dumps(sign).encode(),
+            headers={"idempotency-key": "t-2", "authorization": RCC},
+        )
         await publish(
             kafka_settings,
             topic,
@@ -335,15 +390,24 @@ async def test_postings_through_the_inbound_topic_count_once_and_refusals_reach_
             headers={"idempotency-key": "t-3", "authorization": RCC},
         )
         too_much = step("disbursed", "M-1", amount=9_000_000, disbursed_on="2016-05-05")
-        await publish(kafka_settings, topic, json.dumps(too_much).encode(),
-                      headers={"idempotency-key": "t-4", "authorization": RCC})  # fmt: skip
+        await publish(
+            kafka_settings,
+            topic,
+            json.dumps(too_much).encode(),
+            headers={"idempotency-key": "t-4", "authorization": RCC},
+        )
         await publish(kafka_settings, topic, json.dumps(sign).encode())  # no key
         # Another bank's token cannot post for gansu-rcc; no token cannot post at all.
         other = bank_token("other-bank")
-        await publish(kafka_settings, topic, json.dumps(sign).encode(),
-                      headers={"idempotency-key": "t-5", "authorization": other})  # fmt: skip
-        await publish(kafka_settings, topic, json.dumps(sign).encode(),
-                      headers={"idempotency-key": "t-6"})  # fmt: skip
+        await publish(
+            kafka_settings,
+            topic,
+            json.dumps(sign).encode(),
+            headers={"idempotency-key": "t-5", "authorization": other},
+        )
+        await publish(
+            kafka_settings, topic, json.dumps(sign).encode(), headers={"idempotency-key": "t-6"}
+        )
 
         dead = await read_topic(kafka_settings, topic.dlq, 5)
         headers = [dict(r.headers) for r in dead]
@@ -373,12 +437,23 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         for i, home in enumerate(homes):
             ref = f"S-{i}"
             await posted(client, approval(home, ref, amount=3_000_000 + i * 500_000))
-            await posted(client, step("signed", ref, amount=3_000_000 + i * 500_000,
-                                      term_months=36, signed_on="2016-05-04"))  # fmt: skip
-            await posted(client, step("disbursed", ref, amount=3_000_000 + i * 500_000,
-                                      disbursed_on="2016-05-05"))  # fmt: skip
-        await posted(client, step("repaid", "S-1", principal=1_000_000, interest=0,
-                                  received_on="2016-06-01"))  # fmt: skip
+            await posted(
+                client,
+                step(
+                    "signed",
+                    ref,
+                    amount=3_000_000 + i * 500_000,
+                    term_months=36,
+                    signed_on="2016-05-04",
+                ),
+            )
+            await posted(
+                client,
+                step("disbursed", ref, amount=3_000_000 + i * 500_000, disbursed_on="2016-05-05"),
+            )
+        await posted(
+            client, step("repaid", "S-1", principal=1_000_000, interest=0, received_on="2016-06-01")
+        )
         not_yet = await client.post(
             "/v1/subsidy/2016Q2/statements", json={"issued_on": "2016-06-30"}
         )
@@ -411,8 +486,10 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         ]
         listed = (await client.get("/v1/subsidy/2016Q2/statements")).json()
         assert [s["amount"] for s in listed] == [expected]
-        pay = await client.post(f"/v1/subsidy/statements/{statement['statement_id']}/payment",
-                                json={"paid_on": "2016-07-20"})  # fmt: skip
+        pay = await client.post(
+            f"/v1/subsidy/statements/{statement['statement_id']}/payment",
+            json={"paid_on": "2016-07-20"},
+        )
         assert pay.status_code == 200
 
         # Two defaults; the county fund holds enough for one claim: the second waits.
@@ -431,8 +508,9 @@ async def test_settlement_recomputed_by_replay_equals_the_issued_one_and_funds_p
         state = (await client.get(fund)).json()
         assert state["claims_waiting"] == [] and state["balance"] == 400_000 + 3_000_000 - 2_800_000
         # A recovery after compensation returns the fund's 70 %.
-        await posted(client, step("repaid", "S-0", principal=1_000_000, interest=0,
-                                  received_on="2017-08-01"))  # fmt: skip
+        await posted(
+            client, step("repaid", "S-0", principal=1_000_000, interest=0, received_on="2017-08-01")
+        )
         assert (await client.get(fund)).json()["balance"] == 600_000 + 700_000
 
         report = {r["county"]: r for r in (await client.get("/v1/reports/portfolio")).json()}[
@@ -454,10 +532,10 @@ async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_sho
     home = Household()
     async with loans_service(database_url, kafka_settings, home) as (client, service):
         await posted(client, approval(home, "L-1"))
-        await posted(client, step("signed", "L-1", amount=5_000_000, term_months=36,
-                                  signed_on="2016-05-04"))  # fmt: skip
-        await posted(client, step("disbursed", "L-1", amount=5_000_000,
-                                  disbursed_on="2016-05-05"))  # fmt: skip
+        await posted(
+            client, step("signed", "L-1", amount=5_000_000, term_months=36, signed_on="2016-05-04")
+        )
+        await posted(client, step("disbursed", "L-1", amount=5_000_000, disbursed_on="2016-05-05"))
         cut = datetime.now(UTC)
 
         def subsidy(fen_days: int) -> int:
@@ -470,8 +548,9 @@ async def test_a_repayment_posted_late_counts_in_its_own_period_and_known_at_sho
 
         assert await q3() == subsidy(92 * 5_000_000)
         # Long after the quarter, the bank posts a repayment received on 20 August.
-        late = await posted(client, step("repaid", "L-1", principal=1_000_000, interest=0,
-                                         received_on="2016-08-20"))  # fmt: skip
+        late = await posted(
+            client, step("repaid", "L-1", principal=1_000_000, interest=0, received_on="2016-08-20")
+        )
         assert late.status_code == 200
         assert await q3() == subsidy(50 * 5_000_000 + 42 * 4_000_000)
 
@@ -505,10 +584,13 @@ async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its
     async with loans_service(database_url, kafka_settings, good, bad) as (client, _):
         for home, ref in ((good, "W-1"), (bad, "W-2")):
             await posted(client, approval(home, ref, amount=1_000_000))
-            await posted(client, step("signed", ref, amount=1_000_000, term_months=36,
-                                      signed_on="2016-05-04"))  # fmt: skip
-            await posted(client, step("disbursed", ref, amount=1_000_000,
-                                      disbursed_on="2016-05-05"))  # fmt: skip
+            await posted(
+                client,
+                step("signed", ref, amount=1_000_000, term_months=36, signed_on="2016-05-04"),
+            )
+            await posted(
+                client, step("disbursed", ref, amount=1_000_000, disbursed_on="2016-05-05")
+            )
         for kind, fields in (
             ("overdue", {"days_past_due": 45, "as_of": "2016-09-01"}),
             ("defaulted", {"defaulted_on": "2016-12-01"}),
@@ -524,8 +606,15 @@ async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its
         async def report(**params: str) -> dict:
             rows = (await client.get("/v1/reports/portfolio", params=params)).json()
             (row,) = rows
-            keys = ("outstanding", "par30", "non_performing", "written_off",
-                    "recovered_after_write_off", "par30_ratio", "npl_ratio")  # fmt: skip
+            keys = (
+                "outstanding",
+                "par30",
+                "non_performing",
+                "written_off",
+                "recovered_after_write_off",
+                "par30_ratio",
+                "npl_ratio",
+            )
             # One county: the province's total line says the same, ratios and all.
             total = "/v1/reports/portfolio"
             (line,) = (await client.get(total, params={**params, "group": "total"})).json()
@@ -535,15 +624,23 @@ async def test_written_off_principal_leaves_outstanding_and_the_ratios_as_of_its
         overdue = await report(as_of="2016-10-01")
         assert overdue["par30_ratio"] == "0.5000" and overdue["npl_ratio"] == "0.0000"
         assert await report(as_of="2017-06-29") == {
-            "outstanding": 2_000_000, "par30": 1_000_000, "non_performing": 1_000_000,
-            "written_off": 0, "recovered_after_write_off": 0,
-            "par30_ratio": "0.5000", "npl_ratio": "0.5000",
-        }  # fmt: skip
+            "outstanding": 2_000_000,
+            "par30": 1_000_000,
+            "non_performing": 1_000_000,
+            "written_off": 0,
+            "recovered_after_write_off": 0,
+            "par30_ratio": "0.5000",
+            "npl_ratio": "0.5000",
+        }
         written_off = {
-            "outstanding": 1_000_000, "par30": 0, "non_performing": 0,
-            "written_off": 1_000_000, "recovered_after_write_off": 0,
-            "par30_ratio": "0.0000", "npl_ratio": "0.0000",
-        }  # fmt: skip
+            "outstanding": 1_000_000,
+            "par30": 0,
+            "non_performing": 0,
+            "written_off": 1_000_000,
+            "recovered_after_write_off": 0,
+            "par30_ratio": "0.0000",
+            "npl_ratio": "0.0000",
+        }
         assert await report(as_of="2017-06-30") == written_off
         assert await report() == {**written_off, "recovered_after_write_off": 200_000}
         # As known before the bank posted the write-off: still defaulted on the books.
@@ -564,20 +661,24 @@ async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_o
         assert (await client.put("/v1/programme/quotas/621122", json=quota)).status_code == 200
         for house, ref, amount in ((home, "C-1", 1_000_000), (neighbour, "C-2", 3_000_000)):
             await posted(client, approval(house, ref, amount=amount))
-            await posted(client, step("signed", ref, amount=amount, term_months=36,
-                                      signed_on="2016-05-04"))  # fmt: skip
-            disbursed = await posted(client, step("disbursed", ref, amount=amount,
-                                                  disbursed_on="2016-05-05"))  # fmt: skip
+            await posted(
+                client, step("signed", ref, amount=amount, term_months=36, signed_on="2016-05-04")
+            )
+            disbursed = await posted(
+                client, step("disbursed", ref, amount=amount, disbursed_on="2016-05-05")
+            )
             assert disbursed.status_code == 200, disbursed.text
             money = {"contributor": "finance", "amount": amount, "received_on": "2016-06-01"}
             fund = f"/v1/funds/county-{house.events[0].data['county_code']}/contributions"
             assert (await client.post(fund, json=money)).status_code == 201
-        statements = await client.post("/v1/subsidy/2016Q2/statements",
-                                       json={"issued_on": "2016-07-05"})  # fmt: skip
+        statements = await client.post(
+            "/v1/subsidy/2016Q2/statements", json={"issued_on": "2016-07-05"}
+        )
         assert statements.status_code == 201
         village = {"source": "finance", "amount": 10_000_000, "received_on": "2016-05-01"}
-        contributed = await client.post(f"/v1/villages/{COUNTY}100201/mutual-aid/contributions",
-                                        json=village)  # fmt: skip
+        contributed = await client.post(
+            f"/v1/villages/{COUNTY}100201/mutual-aid/contributions", json=village
+        )
         assert contributed.status_code == 201
         province = (await client.get("/v1/reports/portfolio")).json()
         assert [r["county"] for r in province] == [COUNTY, "621122"]
@@ -588,8 +689,9 @@ async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_o
             assert total[key] == sum(r[key] for r in province), key
         assert total["outstanding"] == 4_000_000 and total["npl_ratio"] == "0.0000"
 
-        officer = bearer(AuthSettings(), Principal("county-office", Role.COUNTY_OFFICER,
-                                                   region=COUNTY))  # fmt: skip
+        officer = bearer(
+            AuthSettings(), Principal("county-office", Role.COUNTY_OFFICER, region=COUNTY)
+        )
 
         async def read(url: str, county: str | None = COUNTY, **params: str):
             if county:
@@ -617,9 +719,14 @@ async def test_a_county_officer_reads_their_own_countys_loans_and_funds_and_no_o
         villages = (await read("/v1/mutual-aid")).json()
         assert [v["village_code"] for v in villages["villages"]] == [f"{COUNTY}100201"]
 
-        for url in ("/v1/reports/portfolio", "/v1/reports/portfolio.csv", "/v1/funds",
-                    "/v1/subsidy/2016Q2/preview", "/v1/subsidy/2016Q2/statements",
-                    "/v1/mutual-aid"):  # fmt: skip
+        for url in (
+            "/v1/reports/portfolio",
+            "/v1/reports/portfolio.csv",
+            "/v1/funds",
+            "/v1/subsidy/2016Q2/preview",
+            "/v1/subsidy/2016Q2/statements",
+            "/v1/mutual-aid",
+        ):
             assert (await read(url, "621122")).status_code == 403, url
             assert (await read(url, None)).status_code == 403, url
         assert (await read("/v1/funds/county-621122", None)).status_code == 403
@@ -634,24 +741,40 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
     async with loans_service(database_url, kafka_settings, home, elsewhere) as (client, service):
         await posted(client, approval(home, "R-1"))
         path = {
-            "household_id": str(home.id), "bank_id": "gansu-rcc", "loan_ref": "R-1",
-            "county_code": COUNTY, "fund_id": f"county-{COUNTY}", "quarter": "2016Q2",
-            "statement_id": str(uuid4()), "village_code": f"{COUNTY}100201",
+            "household_id": str(home.id),
+            "bank_id": "gansu-rcc",
+            "loan_ref": "R-1",
+            "county_code": COUNTY,
+            "fund_id": f"county-{COUNTY}",
+            "quarter": "2016Q2",
+            "statement_id": str(uuid4()),
+            "village_code": f"{COUNTY}100201",
             "loan_id": str(uuid4()),
-        }  # fmt: skip
+        }
         scope = Scope(village=f"{COUNTY}100201", orgs={Role.BANK: "gansu-rcc"})
         bodies = {"POST /v1/bank-postings": {"bank_id": "gansu-rcc", "kind": "overdue"}}
         county_wide = [
-            "GET /v1/programme/quotas/{county_code}", "GET /v1/funds/{fund_id}",
-            "GET /v1/funds/{fund_id}/history", "GET /v1/mutual-aid", "GET /v1/mutual-aid.csv",
-            "GET /v1/funds", "GET /v1/subsidy/{quarter}/preview",
-            "GET /v1/subsidy/{quarter}/statements", "GET /v1/reports/portfolio",
+            "GET /v1/programme/quotas/{county_code}",
+            "GET /v1/funds/{fund_id}",
+            "GET /v1/funds/{fund_id}/history",
+            "GET /v1/mutual-aid",
+            "GET /v1/mutual-aid.csv",
+            "GET /v1/funds",
+            "GET /v1/subsidy/{quarter}/preview",
+            "GET /v1/subsidy/{quarter}/statements",
+            "GET /v1/reports/portfolio",
             "GET /v1/reports/portfolio.csv",
-        ]  # fmt: skip
+        ]
         calls = await walk(
-            client, service.state.runtime.settings.auth, spec.access, scope, path,
-            query={"county_code": COUNTY}, bodies=bodies, digits=dict.fromkeys(county_wide, 6),
-        )  # fmt: skip
+            client,
+            service.state.runtime.settings.auth,
+            spec.access,
+            scope,
+            path,
+            query={"county_code": COUNTY},
+            bodies=bodies,
+            digits=dict.fromkeys(county_wide, 6),
+        )
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         head = (await client.get("/v1/events")).json()["head"]
         valid = {

@@ -23,8 +23,12 @@ def preflight(origin: str) -> dict[str, str]:
 async def test_loans_answers_the_dashboards_preflight_and_no_other_origins(
     database_url, kafka_settings
 ) -> None:
-    settings = LoansSettings(database_url=database_url, kafka=kafka_settings,
-                             cors_origins=[DASHBOARD], log_level="WARNING")  # fmt: skip
+    settings = LoansSettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        cors_origins=[DASHBOARD],
+        log_level="WARNING",
+    )
     officer = Principal("county-office", Role.COUNTY_OFFICER, region="621121")
     async with client_for(app(settings)) as client:
         allowed = await client.options(PORTFOLIO, headers=preflight(DASHBOARD))
@@ -34,8 +38,11 @@ async def test_loans_answers_the_dashboards_preflight_and_no_other_origins(
         assert "GET" in allowed.headers["access-control-allow-methods"]
         assert "access-control-allow-credentials" not in allowed.headers  # bearer, no cookies
 
-        for other in ("https://evil.example", "https://evaluation.tuopin.example.evil.example",
-                      "http://evaluation.tuopin.example"):  # fmt: skip
+        for other in (
+            "https://evil.example",
+            "https://evaluation.tuopin.example.evil.example",
+            "http://evaluation.tuopin.example",
+        ):
             refused = await client.options(PORTFOLIO, headers=preflight(other))
             assert refused.status_code == 400, other
             assert "access-control-allow-origin" not in refused.headers, other

@@ -27,16 +27,25 @@ def filed(village: str) -> Envelope:
     """A household the registry files in a village, as its event on the registry's topic."""
     household = uuid4()
     data = reg.HouseholdRegisteredV2(
-        household_id=household, effective_date=date(2016, 4, 1),
-        file_number=f"F{household.hex[:10]}", county_code=village[:6], village_code=village,
-        poverty_attribute=PovertyAttribute.GENERAL, primary_cause=PovertyCause.LACK_OF_FUNDS,
+        household_id=household,
+        effective_date=date(2016, 4, 1),
+        file_number=f"F{household.hex[:10]}",
+        county_code=village[:6],
+        village_code=village,
+        poverty_attribute=PovertyAttribute.GENERAL,
+        primary_cause=PovertyCause.LACK_OF_FUNDS,
         members=[reg.Member(person_id=uuid4(), name="户主", relation=Relation.HEAD)],
         identified_year=2016,
-    )  # fmt: skip
+    )
     return Envelope(
-        id=uuid4(), source="/tuopin/registry", type=data.TYPE, subject=str(household),
-        time=datetime.now(UTC), data=data.model_dump(mode="json"), sequence=1,
-    )  # fmt: skip
+        id=uuid4(),
+        source="/tuopin/registry",
+        type=data.TYPE,
+        subject=str(household),
+        time=datetime.now(UTC),
+        data=data.model_dump(mode="json"),
+        sequence=1,
+    )
 
 
 @asynccontextmanager
@@ -72,13 +81,18 @@ async def test_a_village_fund_lends_to_its_own_households_and_counts_fees_back(
 ) -> None:
     home, other_home, neighbour = filed(VILLAGE), filed(VILLAGE), filed(NEIGHBOUR)
     async with loans_service(database_url, kafka_settings, home, other_home, neighbour) as (
-        client, service,
-    ):  # fmt: skip
+        client,
+        service,
+    ):
         nothing = await client.post(
             f"{fund()}/loans",
-            json={"household_id": home.subject, "amount": 1, "term_months": 1,
-                  "lent_on": "2016-04-30"},
-        )  # fmt: skip
+            json={
+                "household_id": home.subject,
+                "amount": 1,
+                "term_months": 1,
+                "lent_on": "2016-04-30",
+            },
+        )
         assert nothing.status_code == 404  # no fund yet
 
         finance = {"source": "finance", "amount": 45_000_000, "received_on": "2016-05-01"}
@@ -91,12 +105,17 @@ async def test_a_village_fund_lends_to_its_own_households_and_counts_fees_back(
         assert (await client.post(f"{fund()}/contributions", json=shares)).status_code == 201
         standing = (await client.get(fund())).json()
         assert standing["contributed_by_source"] == {
-            "finance": 45_000_000, "member_shares": 2_000_000
-        }  # fmt: skip
+            "finance": 45_000_000,
+            "member_shares": 2_000_000,
+        }
         assert standing["capital"] == 47_000_000 and standing["target_met"] is False
 
-        loan = {"household_id": home.subject, "amount": 800_000, "term_months": 12,
-                "lent_on": "2016-05-03"}  # fmt: skip
+        loan = {
+            "household_id": home.subject,
+            "amount": 800_000,
+            "term_months": 12,
+            "lent_on": "2016-05-03",
+        }
         lent = await client.post(f"{fund()}/loans", json=loan)
         assert lent.status_code == 201, lent.text
         loan_id = lent.json()["loan_id"]
@@ -150,9 +169,12 @@ async def test_a_village_fund_lends_to_its_own_households_and_counts_fees_back(
 
         history = (await client.get(f"{fund()}/history")).json()["events"]
         assert [e["type"].split(".")[2] for e in history] == [
-            "contribution_received", "contribution_received", "loan_granted",
-            "repayment_received", "contribution_received",
-        ]  # fmt: skip
+            "contribution_received",
+            "contribution_received",
+            "loan_granted",
+            "repayment_received",
+            "contribution_received",
+        ]
         published = await read_topic(kafka_settings, Topic.LOANS, len(history))
         assert {Envelope.from_json(r.value).subject for r in published} == {f"mutual-aid-{VILLAGE}"}
 

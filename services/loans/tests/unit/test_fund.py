@@ -23,10 +23,16 @@ def uid(name: str) -> str:
 def claim(loan: str, unrecovered: int, ratio: str = "0.70") -> ev.CompensationClaimLodgedV1:
     claimed = int(unrecovered * Decimal(ratio))
     return ev.CompensationClaimLodgedV1(
-        fund_id="county-621121", claim_id=uid(f"claim-{loan}"), loan_id=uid(loan), bank_id="rcc",
-        product=LoanProduct.MICROCREDIT, unrecovered=unrecovered, ratio=Decimal(ratio),
-        claimed=claimed, lodged_on=DAY,
-    )  # fmt: skip
+        fund_id="county-621121",
+        claim_id=uid(f"claim-{loan}"),
+        loan_id=uid(loan),
+        bank_id="rcc",
+        product=LoanProduct.MICROCREDIT,
+        unrecovered=unrecovered,
+        ratio=Decimal(ratio),
+        claimed=claimed,
+        lodged_on=DAY,
+    )
 
 
 def paid(fund: RiskFund) -> list[str]:

@@ -20,12 +20,19 @@ MICRO = rules.product_rule(programme().products, LoanProduct.MICROCREDIT, date(2
 def approved(amount: int = 5_000_000, term: int = 36, on: date = date(2016, 5, 1)) -> Loan:
     return Loan.approve(
         ev.LoanApprovedV1(
-            loan_id=uuid4(), bank_id="rcc", household_id=uuid4(), county_code="621121",
-            product=LoanProduct.MICROCREDIT, loan_ref="R1", borrower_hash="x",
-            borrower_masked="6211**********1234", amount=amount, term_months=term,
+            loan_id=uuid4(),
+            bank_id="rcc",
+            household_id=uuid4(),
+            county_code="621121",
+            product=LoanProduct.MICROCREDIT,
+            loan_ref="R1",
+            borrower_hash="x",
+            borrower_masked="6211**********1234",
+            amount=amount,
+            term_months=term,
             decided_on=on,
         )
-    )  # fmt: skip
+    )
 
 
 def signed(on: date = date(2016, 5, 3)) -> Loan:
@@ -122,14 +129,25 @@ def test_add_months_keeps_the_day_or_takes_the_months_last() -> None:
 
 
 def borrower(**changes) -> rules.Borrower:
-    facts = dict(household_status=HouseholdStatus.ASSISTING, status_since=date(2016, 4, 1),
-                 identified_on=date(2016, 4, 1), relocating=False, birth_date=date(1980, 1, 1),
-                 schooling=None, outstanding=0)  # fmt: skip
+    facts = dict(
+        household_status=HouseholdStatus.ASSISTING,
+        status_since=date(2016, 4, 1),
+        identified_on=date(2016, 4, 1),
+        relocating=False,
+        birth_date=date(1980, 1, 1),
+        schooling=None,
+        outstanding=0,
+    )
     return rules.Borrower(**{**facts, **changes})
 
 
-def failed(rule: rules.ProductRule, facts: rules.Borrower, amount: int = 5_000_000,
-           term: int = 36, **year: int | None) -> list[str]:  # fmt: skip
+def failed(
+    rule: rules.ProductRule,
+    facts: rules.Borrower,
+    amount: int = 5_000_000,
+    term: int = 36,
+    **year: int | None,
+) -> list[str]:
     """The rules failed on 1 May 2016; a student loan for the 2015–16 school year unless
     ``academic_year`` says otherwise."""
     academic_year = year.get("academic_year", 2015 if rule.student else None)
@@ -181,8 +199,9 @@ def test_student_loans_are_for_undergraduate_and_higher_vocational_students_8000
     student = rules.product_rule(programme().products, LoanProduct.STUDENT, date(2016, 9, 1))
     at = borrower(birth_date=date(1998, 1, 1), schooling=Schooling.TERTIARY)
     assert failed(student, at, amount=800_000, term=120) == []
-    assert failed(student, borrower(**{**at.__dict__, "student_year": 500_000}),
-                  amount=300_001, term=120) == ["student_year_limit"]  # fmt: skip
+    assert failed(
+        student, borrower(**{**at.__dict__, "student_year": 500_000}), amount=300_001, term=120
+    ) == ["student_year_limit"]
     for level in (Schooling.SENIOR_SECONDARY, Schooling.VOCATIONAL, Schooling.POSTGRADUATE, None):
         pupil = borrower(birth_date=date(2000, 1, 1), schooling=level)
         assert failed(student, pupil, amount=100_000, term=120) == ["student_level"]

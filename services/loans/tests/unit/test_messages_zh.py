@@ -26,26 +26,35 @@ def test_every_message_loans_raises_is_said_in_chinese() -> None:
     ("english", "chinese"),
     [
         ("cannot write it off: the loan is active", "贷款当前为“已放款（还款中）”，不能核销"),
-        ("student_level: the borrower's schooling is senior_secondary, not undergraduate or "
-         "higher-vocational (本科, 高职专科)",
-         "student_level：借款人在校情况为“高中”，不是本科或高职专科学生"),
-        ("registered_household: not a registered poor household (未建档立卡)",
-         "registered_household：不是建档立卡贫困户"),
-        ("housing loans in 621121 are not compensated",
-         "县 621121 的危房改造贷款不在风险补偿金代偿范围内"),
+        (
+            "student_level: the borrower's schooling is senior_secondary, not undergraduate or "
+            "higher-vocational (本科, 高职专科)",
+            "student_level：借款人在校情况为“高中”，不是本科或高职专科学生",
+        ),
+        (
+            "registered_household: not a registered poor household (未建档立卡)",
+            "registered_household：不是建档立卡贫困户",
+        ),
+        (
+            "housing loans in 621121 are not compensated",
+            "县 621121 的危房改造贷款不在风险补偿金代偿范围内",
+        ),
         ("no subsidy statement 2020Q1-gansu-rcc", "未找到贴息结算单 2020Q1-gansu-rcc"),
         ("no mutual-aid rules in force on 2015-01-01", "2015-01-01 没有生效的互助资金规则"),
     ],
-)  # fmt: skip
+)
 def test_the_loans_refusals_in_their_policy_terms(english: str, chinese: str) -> None:
     assert SAID.chinese(english) == chinese
 
 
 def test_each_failed_rule_of_a_refused_loan_is_listed_and_said() -> None:
     rule = MutualAidRule(
-        effective_from=date(2015, 1, 1), target=50_000_000, max_loan=1_000_000,
-        max_term_months=12, fee_rate=Decimal("0.06"),
-    )  # fmt: skip
+        effective_from=date(2015, 1, 1),
+        target=50_000_000,
+        max_loan=1_000_000,
+        max_term_months=12,
+        fee_rate=Decimal("0.06"),
+    )
     fund = MutualAidFund(fund_id("621121100201"))
     fund.contribute(Source.FINANCE, 500_000, date(2016, 5, 1))
     with pytest.raises(RuleViolation) as refused:

@@ -22,9 +22,12 @@ from tuopin_loans.domain.mutual_aid import (
 
 VILLAGE = "621121100201"
 RULE = MutualAidRule(
-    effective_from=date(2015, 1, 1), target=50_000_000, max_loan=1_000_000,
-    max_term_months=12, fee_rate=Decimal("0.06"),
-)  # fmt: skip
+    effective_from=date(2015, 1, 1),
+    target=50_000_000,
+    max_loan=1_000_000,
+    max_term_months=12,
+    fee_rate=Decimal("0.06"),
+)
 DAY = date(2016, 5, 1)
 
 
@@ -40,9 +43,14 @@ def funded(amount: int = 2_000_000) -> MutualAidFund:
 
 
 def lend(
-    fund: MutualAidFund, loan: str, amount: int, household: str = "h1",
-    village: str | None = VILLAGE, term: int = 12, on: date = DAY,
-) -> None:  # fmt: skip
+    fund: MutualAidFund,
+    loan: str,
+    amount: int,
+    household: str = "h1",
+    village: str | None = VILLAGE,
+    term: int = 12,
+    on: date = DAY,
+) -> None:
     fund.lend(uid(loan), uid(household), village, amount, term, on, RULE)
 
 
@@ -59,8 +67,10 @@ def test_contributions_are_counted_by_source_and_make_the_funds_size() -> None:
     fund.contribute(Source.MEMBER_SHARES, 2_000_000, DAY)
     fund.contribute(Source.DONATION, 500_000, DAY + timedelta(days=1))
     assert fund.contributed == {
-        Source.FINANCE: 30_000_000, Source.MEMBER_SHARES: 2_000_000, Source.DONATION: 500_000
-    }  # fmt: skip
+        Source.FINANCE: 30_000_000,
+        Source.MEMBER_SHARES: 2_000_000,
+        Source.DONATION: 500_000,
+    }
     assert fund.balance == fund.capital == 32_500_000
     with pytest.raises(RuleViolation, match="positive"):
         fund.contribute(Source.COLLECTIVE, 0, DAY + timedelta(days=1))
@@ -100,8 +110,10 @@ def test_the_cap_counts_what_the_household_owes_and_the_balance_never_goes_negat
     assert fund.balance == 100_000
     assert refused_rules(fund, "c", 100_001, household="h3") == ["fund_balance"]
     assert refused_rules(fund, "c", 900_000, term=24) == [
-        "term_limit", "amount_limit", "fund_balance"
-    ]  # fmt: skip
+        "term_limit",
+        "amount_limit",
+        "fund_balance",
+    ]
     lend(fund, "c", 100_000, household="h3")
     assert fund.balance == 0
 
@@ -160,8 +172,10 @@ def test_under_any_run_of_postings_the_balance_stays_whole_and_replay_equals_sta
     replayed = MutualAidFund.replay(fund.id, fund.pending)
     assert replayed.version == fund.version == len(fund.pending)
     assert (replayed.balance, replayed.contributed, replayed.fees) == (
-        fund.balance, fund.contributed, fund.fees
-    )  # fmt: skip
+        fund.balance,
+        fund.contributed,
+        fund.fees,
+    )
     assert {k: v.outstanding for k, v in replayed.loans.items()} == {
         k: v.outstanding for k, v in fund.loans.items()
     }

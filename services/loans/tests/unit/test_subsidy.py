@@ -72,8 +72,10 @@ def test_the_subsidy_stops_at_its_window_and_at_default() -> None:
 
 
 def test_many_movements_match_the_day_by_day_count() -> None:
-    moves = [(date(2016, 1, 1) + timedelta(days=17 * i), 250_000 if i % 3 else -100_000)
-             for i in range(1, 30)]  # fmt: skip
+    moves = [
+        (date(2016, 1, 1) + timedelta(days=17 * i), 250_000 if i % 3 else -100_000)
+        for i in range(1, 30)
+    ]
     subject = loan((date(2015, 12, 20), 1_000_000), *moves)
     for quarter in ("2016Q1", "2016Q2", "2016Q3", "2016Q4", "2017Q1"):
         assert accrued(subject, *quarter_bounds(quarter)) == day_by_day(

@@ -43,15 +43,23 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     client, application = service
     filed = await client.post("/v1/households", json=filing(village=VILLAGE))
     assert filed.status_code == 201, filed.text
-    village = {"village_code": VILLAGE, "name": "李家村", "poor": True,
-               "rural_population": 812, "effective_date": "2016-01-01"}  # fmt: skip
+    village = {
+        "village_code": VILLAGE,
+        "name": "李家村",
+        "poor": True,
+        "rural_population": 812,
+        "effective_date": "2016-01-01",
+    }
     assert (await client.post("/v1/villages", json=village)).status_code == 201
 
     path = {
-        "household_id": filed.json()["household_id"], "item_id": str(uuid4()),
-        "village_code": VILLAGE, "code": COUNTY, "import_id": str(uuid4()),
+        "household_id": filed.json()["household_id"],
+        "item_id": str(uuid4()),
+        "village_code": VILLAGE,
+        "code": COUNTY,
+        "import_id": str(uuid4()),
         "person_id": filed.json()["members"][0]["person_id"],
-    }  # fmt: skip
+    }
     # Filings are scoped by the village their body names; the walk sends only that field
     # (so an allowed call answers 422 and writes nothing).
     filings = ["POST /v1/households", "POST /v1/villages"]
@@ -59,11 +67,15 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     # Lists, counts, the reference regions and a clear identity touch a county, not a
     # village: no township officer or village cadre is inside it.
     county_wide = [
-        "GET /v1/households", "GET /v1/villages", "GET /v1/summary",
-        "GET /v1/reports/without-responsible", "GET /v1/regions/{code}",
-        "GET /v1/hardship-belts", "GET /v1/hardship-belts/{code}",
+        "GET /v1/households",
+        "GET /v1/villages",
+        "GET /v1/summary",
+        "GET /v1/reports/without-responsible",
+        "GET /v1/regions/{code}",
+        "GET /v1/hardship-belts",
+        "GET /v1/hardship-belts/{code}",
         "GET /v1/people/{person_id}/identity",
-    ]  # fmt: skip
+    ]
     # What lies elsewhere, for the requests whose parts disagree about the scope.
     other = (await client.post("/v1/households", json=filing("620121-0001", ELSEWHERE))).json()
     elsewhere = {
@@ -73,9 +85,15 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     head = await head_of_feed(client)
     auth, digits = application.state.runtime.settings.auth, dict.fromkeys(county_wide, 6)
     calls = await walk(
-        client, auth, spec.access, Scope(VILLAGE, {}), path,
-        query={"region": COUNTY}, bodies=bodies, digits=digits,
-    )  # fmt: skip
+        client,
+        auth,
+        spec.access,
+        Scope(VILLAGE, {}),
+        path,
+        query={"region": COUNTY},
+        bodies=bodies,
+        digits=digits,
+    )
     assert calls == len(spec.access) * (1 + 2 * len(Role))
     assert await head_of_feed(client) == head  # no call of the walk wrote anything
     # Valid bodies now, each aimed outside the caller (or inside, with a parameter the

@@ -56,9 +56,12 @@ async def exited_in_2016(client, runtime) -> str:
     # The verdict as the exit-verification reaction applies it: judged as of the notice's end.
     async with runtime.engine.begin() as conn:
         await change_household(
-            conn, runtime.store, hid, None,
+            conn,
+            runtime.store,
+            hid,
+            None,
             lambda h: h.conclude_verification(str(uuid4()), True, [], date(2016, 11, 8)),
-        )  # fmt: skip
+        )
     return hid
 
 
@@ -140,12 +143,22 @@ async def test_a_mistaken_exit_is_annulled_and_both_stay_in_the_history(service)
 async def test_a_village_as_of_a_past_date_and_its_history(service) -> None:
     client, _ = service
     village = "621121100201"
-    registered = {"village_code": village, "name": "张家村", "poor": True,
-                  "rural_population": 500, "effective_date": "2014-01-01"}  # fmt: skip
+    registered = {
+        "village_code": village,
+        "name": "张家村",
+        "poor": True,
+        "rural_population": 500,
+        "effective_date": "2014-01-01",
+    }
     answer = await client.post("/v1/villages", json=registered)
     assert answer.status_code == 201, answer.text
-    profile = {"poor": False, "rural_population": 480, "cooperatives": 2,
-               "mutual_aid_fund": 0, "effective_date": "2019-12-31"}  # fmt: skip
+    profile = {
+        "poor": False,
+        "rural_population": 480,
+        "cooperatives": 2,
+        "mutual_aid_fund": 0,
+        "effective_date": "2019-12-31",
+    }
     answer = await client.post(f"/v1/villages/{village}/profile", json=profile)
     assert answer.status_code == 200, answer.text
     then = (await client.get(f"/v1/villages/{village}", params={"as_of": "2018-12-31"})).json()

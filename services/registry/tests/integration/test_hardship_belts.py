@@ -16,21 +16,32 @@ BELTS = Path(__file__).parents[1] / "data" / "hardship_belts.json"  # invented t
 
 
 def settings(database_url, kafka_settings, **more) -> RegistrySettings:
-    return RegistrySettings(database_url=database_url, kafka=kafka_settings, run_relay=False,
-                            run_projections=False, **more)  # fmt: skip
+    return RegistrySettings(
+        database_url=database_url,
+        kafka=kafka_settings,
+        run_relay=False,
+        run_projections=False,
+        **more,
+    )
 
 
 @pytest.fixture
 async def client(database_url, kafka_settings):
-    async with client_for(app(settings(database_url, kafka_settings,
-                                       hardship_belts_file=BELTS))) as client:  # fmt: skip
+    async with client_for(
+        app(settings(database_url, kafka_settings, hardship_belts_file=BELTS))
+    ) as client:
         yield client
 
 
 def village(code: str, belt: str | None) -> dict:
-    return {"village_code": code, "name": code[-3:] + "村", "poor": True,
-            "rural_population": 400, "hardship_belt_code": belt,
-            "effective_date": "2016-01-01"}  # fmt: skip
+    return {
+        "village_code": code,
+        "name": code[-3:] + "村",
+        "poor": True,
+        "rural_population": 400,
+        "hardship_belt_code": belt,
+        "effective_date": "2016-01-01",
+    }
 
 
 async def test_seed_1_1_belts_are_reference_data_with_their_source(client) -> None:
@@ -45,8 +56,12 @@ async def test_seed_1_1_belts_are_reference_data_with_their_source(client) -> No
 
 
 async def test_seed_1_1_village_is_assigned_to_a_belt_by_code(client) -> None:
-    for code, belt in [("621121100201", "T-HJL"), ("621122300101", "T-HJL"),
-                       ("621121100202", "T-DX"), ("621121200101", None)]:  # fmt: skip
+    for code, belt in [
+        ("621121100201", "T-HJL"),
+        ("621122300101", "T-HJL"),
+        ("621121100202", "T-DX"),
+        ("621121200101", None),
+    ]:
         answer = await client.post("/v1/villages", json=village(code, belt))
         assert answer.status_code == 201, answer.text
     shown = (await client.get("/v1/villages/621121100201")).json()
@@ -93,8 +108,15 @@ async def test_seed_1_1_shipped_list_is_empty_until_the_provincial_file_is_loade
 
 def test_a_bad_provincial_file_refuses_the_start(tmp_path: Path) -> None:
     bad = tmp_path / "belts.json"
-    bad.write_text(json.dumps({"format": "tuopin.hardship-belts/1", "version": "1",
-                               "source": "s", "belts": [{"code": "X", "name": "x",
-                               "counties": ["620201"], "source": "s"}]}))  # fmt: skip
+    bad.write_text(
+        json.dumps(
+            {
+                "format": "tuopin.hardship-belts/1",
+                "version": "1",
+                "source": "s",
+                "belts": [{"code": "X", "name": "x", "counties": ["620201"], "source": "s"}],
+            }
+        )
+    )
     with pytest.raises(ValidationError, match="'620201' is no Gansu county code"):
         RegistrySettings(hardship_belts_file=bad)

@@ -224,9 +224,8 @@ async def test_a_household_breaking_the_filing_rules_is_refused_in_the_apis_word
     assert said["detail"].startswith("；".join(reversed(reported)) + "（")
     assert [(v["field"], v.get("member"), v["message"]) for v in said["violations"]] == [
         ("relation", 1, f"{reported[1]}（{errors[3, 'relation']}）"),
-        ("secondary_causes", None,
-         f"{reported[0]}（{errors[2, 'secondary_causes']}）"),
-    ]  # fmt: skip
+        ("secondary_causes", None, f"{reported[0]}（{errors[2, 'secondary_causes']}）"),
+    ]
 
 
 async def test_importing_the_same_file_again_changes_nothing(service, tmp_path) -> None:
@@ -451,37 +450,49 @@ async def test_a_back_filled_export_carries_each_households_history(service, tmp
     without its cause, keeps its household out with the column named."""
     client, runtime = service
     history = {
-        "621121-0101": {"effective_date": "2015-03-01", "assisted_on": "2015-04-01",
-                        "exited_on": "2016-11-08"},
-        "621121-0102": {"effective_date": "2015-05-01", "assisted_on": "2015-06-01",
-                        "exited_on": "2016-10-08", "returned_on": "2017-12-01",
-                        "return_cause": "因病"},
+        "621121-0101": {
+            "effective_date": "2015-03-01",
+            "assisted_on": "2015-04-01",
+            "exited_on": "2016-11-08",
+        },
+        "621121-0102": {
+            "effective_date": "2015-05-01",
+            "assisted_on": "2015-06-01",
+            "exited_on": "2016-10-08",
+            "returned_on": "2017-12-01",
+            "return_cause": "因病",
+        },
         "621121-0103": {"effective_date": "2016-06-01", "assisted_on": "2016-05-01"},
         "621121-0104": {"effective_date": "2015-06-01", "returned_on": "2016-01-01"},
-    }  # fmt: skip
+    }
     records = [
-        r for number, steps in history.items()
+        r
+        for number, steps in history.items()
         for r in rows(household(number, **steps), person(), person("之子", name="王小明"))
-    ]  # fmt: skip
+    ]
     report = await run_import(runtime, write_csv(tmp_path / "backfill.csv", records))
     assert report.totals.filed == 2
     errors = {(e.file_number, e.column): e.message for e in report.errors if e.column}
     assert "identified since 2016-06-01" in errors[("621121-0103", "assisted_on")]
     assert "date and its cause" in errors[("621121-0104", "returned_on")]
 
-    ids = {h["file_number"]: h["household_id"]
-           for h in (await client.get("/v1/households")).json()["items"]}  # fmt: skip
+    ids = {
+        h["file_number"]: h["household_id"]
+        for h in (await client.get("/v1/households")).json()["items"]
+    }
 
     async def status(number: str, day: str) -> str:
         found = await client.get(f"/v1/households/{ids[number]}", params={"as_of": day})
         return found.json()["status"]
 
     assert [await status("621121-0101", d) for d in ("2015-12-31", "2016-12-31")] == [
-        "assisting", "exited",
-    ]  # fmt: skip
+        "assisting",
+        "exited",
+    ]
     assert [await status("621121-0102", d) for d in ("2016-12-31", "2017-12-31")] == [
-        "exited", "returned",
-    ]  # fmt: skip
+        "exited",
+        "returned",
+    ]
     events = (await client.get(f"/v1/households/{ids['621121-0101']}/history")).json()["events"]
     exited = events[-1]
     assert exited["effectivedate"] == "2016-11-08"
@@ -515,9 +526,13 @@ async def test_a_value_an_events_contract_refuses_is_a_row_error_not_a_crash(
         )
 
     assert [(r.row, r.outcome) for r in results] == [
-        (2, "filed"), (3, "filed"), (4, "rejected"), (5, "rejected"), (6, "rejected"),
+        (2, "filed"),
+        (3, "filed"),
+        (4, "rejected"),
+        (5, "rejected"),
+        (6, "rejected"),
         (7, "rejected"),
-    ]  # fmt: skip
+    ]
     errors = {(e.row, e.column): e.message for r in results for e in r.errors}
     assert errors == {
         (4, "identified_year"): "Input should be less than or equal to 2100",

@@ -30,9 +30,12 @@ def settings(database_url: str, kafka_settings) -> RegistrySettings:
     # A key of this test's own: nothing may fall back to the development key unnoticed.
     key = base64.b64encode(os.urandom(32)).decode()
     return RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False,
+        database_url=database_url,
+        kafka=kafka_settings,
+        run_relay=False,
+        run_projections=False,
         people_key=key,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -101,9 +104,12 @@ async def test_the_clear_number_is_read_by_the_officers_who_keep_the_file_and_re
     read = await client.get(url, headers=county)
     assert read.status_code == 200, read.text
     assert read.json() == {
-        "person_id": head, "household_id": household["household_id"], "name": "王建国",
-        "id_number": number, "id_number_masked": "*" * 14 + number[-4:],
-    }  # fmt: skip
+        "person_id": head,
+        "household_id": household["household_id"],
+        "name": "王建国",
+        "id_number": number,
+        "id_number_masked": "*" * 14 + number[-4:],
+    }
     assert read.headers["cache-control"] == "no-store"
     assert (await client.get(url)).status_code == 200  # the province
 
@@ -233,8 +239,13 @@ async def test_every_answer_that_names_people_masks_their_numbers(service, tmp_p
     ]
     assert [r.status_code for r in refusals] == [409, 422], [r.text for r in refusals]
     numbers.add(bad)
-    village = {"village_code": VILLAGE, "name": "李家村", "poor": True,
-               "rural_population": 812, "effective_date": "2016-01-01"}  # fmt: skip
+    village = {
+        "village_code": VILLAGE,
+        "name": "李家村",
+        "poor": True,
+        "rural_population": 812,
+        "effective_date": "2016-01-01",
+    }
     await client.post("/v1/villages", json=village)
 
     # An import whose bad row carries an ID number in the wrong column (birth date).
@@ -244,12 +255,20 @@ async def test_every_answer_that_names_people_masks_their_numbers(service, tmp_p
     with open(export, "w", newline="", encoding="utf-8") as file:  # noqa: ASYNC230 (a tiny file)
         writer = csv.DictWriter(file, list(bulk.COLUMNS))
         writer.writeheader()
-        writer.writerow({
-            "file_number": "621121-0900", "village_code": VILLAGE, "poverty_attribute": "general",
-            "primary_cause": "illness", "identified_year": "2016",
-            "effective_date": "2016-04-01", "name": "赵六", "id_number": resident_id(),
-            "relation": "head", "birth_date": misplaced,
-        })  # fmt: skip
+        writer.writerow(
+            {
+                "file_number": "621121-0900",
+                "village_code": VILLAGE,
+                "poverty_attribute": "general",
+                "primary_cause": "illness",
+                "identified_year": "2016",
+                "effective_date": "2016-04-01",
+                "name": "赵六",
+                "id_number": resident_id(),
+                "relation": "head",
+                "birth_date": misplaced,
+            }
+        )
     content = export.read_bytes()
     imported = await client.post("/v1/imports", files={"file": ("export.csv", content, "text/csv")})
     assert imported.status_code == 201, imported.text

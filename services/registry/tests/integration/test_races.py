@@ -99,8 +99,13 @@ async def test_one_person_joining_many_households_at_once_joins_one(client) -> N
 
 async def test_one_village_registered_at_once_by_many_is_registered_once(client) -> None:
     for round_ in range(ROUNDS):
-        village = {"village_code": f"6211211002{round_:02d}", "name": "李家村", "poor": True,
-                   "rural_population": 812, "effective_date": "2016-01-01"}  # fmt: skip
+        village = {
+            "village_code": f"6211211002{round_:02d}",
+            "name": "李家村",
+            "poor": True,
+            "rural_population": 812,
+            "effective_date": "2016-01-01",
+        }
         answers = await at_once(client, [("/v1/villages", village, {})] * TWINS)
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [201] + [409] * (TWINS - 1), seen(answers)

@@ -31,8 +31,13 @@ async def client(database_url, kafka_settings):
         database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
     )
     async with client_for(app(settings)) as client:
-        registered = {"village_code": VILLAGE, "name": "张家村", "poor": True,
-                      "rural_population": 500, "effective_date": "2014-01-01"}  # fmt: skip
+        registered = {
+            "village_code": VILLAGE,
+            "name": "张家村",
+            "poor": True,
+            "rural_population": 500,
+            "effective_date": "2014-01-01",
+        }
         answer = await client.post("/v1/villages", json=registered)
         assert answer.status_code == 201, answer.text
         yield client
@@ -54,14 +59,26 @@ async def test_conditions_are_dated_facts_with_their_source(client) -> None:
     """Assessed in 2017 (the 2017 goals of 四 7 and 9), broadband found lacking again in
     2018, and a back-dated 2016 road record entered last changes 2016, not today."""
     await record(client, {**ALL_MET, "effective_date": "2017-12-31", "source": "县扶贫办 验收表 1"})
-    await record(client, {"broadband": False, "effective_date": "2018-06-30",
-                          "source": "县工信局 核查", "reason": "基站拆除"})  # fmt: skip
-    await record(client, {"road_access": False, "effective_date": "2016-06-30",
-                          "source": "县交通局 2016 台账"})  # fmt: skip
+    await record(
+        client,
+        {
+            "broadband": False,
+            "effective_date": "2018-06-30",
+            "source": "县工信局 核查",
+            "reason": "基站拆除",
+        },
+    )
+    await record(
+        client,
+        {"road_access": False, "effective_date": "2016-06-30", "source": "县交通局 2016 台账"},
+    )
 
     now = (await village(client))["conditions"]
-    assert now["broadband"] == {"value": False, "effective_date": "2018-06-30",
-                                "source": "县工信局 核查"}  # fmt: skip
+    assert now["broadband"] == {
+        "value": False,
+        "effective_date": "2018-06-30",
+        "source": "县工信局 核查",
+    }
     assert now["road_access"]["value"] is True  # the 2016 record is older than 2017's
     assert now["collective_income"]["value"] == 3_000_000
     assert len(now) == len(ALL_MET)
@@ -69,8 +86,13 @@ async def test_conditions_are_dated_facts_with_their_source(client) -> None:
     in_2017 = (await village(client, as_of="2017-12-31"))["conditions"]
     assert in_2017["broadband"]["value"] is True
     in_2016 = (await village(client, as_of="2016-12-31"))["conditions"]
-    assert in_2016 == {"road_access": {"value": False, "effective_date": "2016-06-30",
-                                       "source": "县交通局 2016 台账"}}  # fmt: skip
+    assert in_2016 == {
+        "road_access": {
+            "value": False,
+            "effective_date": "2016-06-30",
+            "source": "县交通局 2016 台账",
+        }
+    }
 
     history = (await client.get(f"/v1/villages/{VILLAGE}/history")).json()["events"]
     recorded = [e for e in history if e["type"] == "registry.village.conditions_recorded.v1"]

@@ -310,9 +310,17 @@ def test_a_mistaken_exit_is_annulled_from_its_own_date_with_a_reason() -> None:
 
 def test_an_income_correction_replaces_the_year_and_needs_a_recorded_year_and_reason() -> None:
     h = filed()
-    income = dict(household_id=H1, effective_date=date(2016, 12, 31), year=2016,
-                  wages=600000, production_and_business=0, property=0, transfers=0,
-                  members=2, per_head=300000)  # fmt: skip
+    income = dict(
+        household_id=H1,
+        effective_date=date(2016, 12, 31),
+        year=2016,
+        wages=600000,
+        production_and_business=0,
+        property=0,
+        transfers=0,
+        members=2,
+        per_head=300000,
+    )
     with pytest.raises(RuleViolation, match="no income of 2016"):
         h.correct_income(ev.IncomeCorrectedV1(**income, reason="typo"))
     h.record_income(ev.IncomeRecordedV1(**income))

@@ -25,19 +25,27 @@ def test_every_message_the_registry_raises_is_said_in_chinese() -> None:
 @pytest.mark.parametrize(
     ("english", "chinese"),
     [
-        ("cannot propose exit: the household is exited",
-         "贫困户当前为“已脱贫（销号）”，不能提出脱贫退出"),
-        ("cannot return to poverty as of 2019-05-01: the household is exited since 2019-06-01",
-         "贫困户自 2019-06-01 起为“已脱贫（销号）”，不能以 2019-05-01 为日期登记返贫"),
-        ("village 621121100201 does not lie in county 621122; "
-         "a household has exactly one head, not 2",
-         "村 621121100201 不属于县 621122；一户须有且只有一名户主，此户有 2 名"),
-        ("illness is the primary cause; it cannot be secondary too",
-         "“因病”已是主要致贫原因，不能再列为其他致贫原因"),
+        (
+            "cannot propose exit: the household is exited",
+            "贫困户当前为“已脱贫（销号）”，不能提出脱贫退出",
+        ),
+        (
+            "cannot return to poverty as of 2019-05-01: the household is exited since 2019-06-01",
+            "贫困户自 2019-06-01 起为“已脱贫（销号）”，不能以 2019-05-01 为日期登记返贫",
+        ),
+        (
+            "village 621121100201 does not lie in county 621122; "
+            "a household has exactly one head, not 2",
+            "村 621121100201 不属于县 621122；一户须有且只有一名户主，此户有 2 名",
+        ),
+        (
+            "illness is the primary cause; it cannot be secondary too",
+            "“因病”已是主要致贫原因，不能再列为其他致贫原因",
+        ),
         ("the public notice (公示) lasts at least 7 days", "公示期不得少于 7 天"),
         ("no household 42 as of 2016-01-01", "未找到贫困户 42（截至 2016-01-01）"),
     ],
-)  # fmt: skip
+)
 def test_the_registry_s_refusals_in_its_policy_terms(english: str, chinese: str) -> None:
     assert (MESSAGES + KERNEL).chinese(english) == chinese
 

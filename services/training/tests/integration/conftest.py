@@ -51,36 +51,52 @@ class Home:
         self.numbers = [resident_id(b) for b in self.births]
         self.person_ids = [uuid4() for _ in self.births]
         members = [
-            r.Member(person_id=p, name=f"成员{i}", relation=Relation.HEAD if i == 0 else
-                     Relation.CHILD, birth_date=KEYS.resident(n).birth_date,
-                     id_number_hash=KEYS.resident(n).hash, id_number_masked=KEYS.resident(n).masked)
+            r.Member(
+                person_id=p,
+                name=f"成员{i}",
+                relation=Relation.HEAD if i == 0 else Relation.CHILD,
+                birth_date=KEYS.resident(n).birth_date,
+                id_number_hash=KEYS.resident(n).hash,
+                id_number_masked=KEYS.resident(n).masked,
+            )
             for i, (p, n) in enumerate(zip(self.person_ids, self.numbers, strict=True))
-        ]  # fmt: skip
+        ]
         self._add(
             r.HouseholdRegisteredV2(
-                household_id=self.id, effective_date=date(2016, 4, 1),
-                file_number=f"F{self.id.hex[:10]}", county_code=self.village[:6],
-                village_code=self.village, poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.LACK_OF_TECHNOLOGY, members=members,
+                household_id=self.id,
+                effective_date=date(2016, 4, 1),
+                file_number=f"F{self.id.hex[:10]}",
+                county_code=self.village[:6],
+                village_code=self.village,
+                poverty_attribute=PovertyAttribute.GENERAL,
+                primary_cause=PovertyCause.LACK_OF_TECHNOLOGY,
+                members=members,
                 identified_year=2016,
             )
-        )  # fmt: skip
+        )
 
     def _add(self, data: EventData) -> None:
         self.events.append(envelope(data, self.id, len(self.events) + 1))
 
     def remove(self) -> "Home":
         removal = r.HouseholdRemovedV1(
-            household_id=self.id, effective_date=date(2016, 6, 1),
-            status=HouseholdStatus.REMOVED, reason="识别不准",
-        )  # fmt: skip
+            household_id=self.id,
+            effective_date=date(2016, 6, 1),
+            status=HouseholdStatus.REMOVED,
+            reason="识别不准",
+        )
         self._add(removal)
         self.status = "removed"
         return self
 
     def leaves(self, index: int) -> "Home":
-        self._add(r.MemberRemovedV1(household_id=self.id, effective_date=date(2016, 9, 1),
-                                    person_id=self.person_ids[index]))  # fmt: skip
+        self._add(
+            r.MemberRemovedV1(
+                household_id=self.id,
+                effective_date=date(2016, 9, 1),
+                person_id=self.person_ids[index],
+            )
+        )
         self.gone.add(index)
         return self
 
@@ -104,27 +120,47 @@ class Office:
     programme_id: str = ""
 
     async def setup(self, capacity: int = 30) -> "Office":
-        answer = await self.client.post("/v1/centres", json={
-            "name": "定西市安定区职业技术学校", "county_code": "621121",
-            "valid_from": "2016-01-01", "valid_until": "2020-12-31",
-            "occupations": [{"occupation": COOK, "occupation_name": "中式烹调师",
-                             "highest_level": 3}],
-        })  # fmt: skip
+        answer = await self.client.post(
+            "/v1/centres",
+            json={
+                "name": "定西市安定区职业技术学校",
+                "county_code": "621121",
+                "valid_from": "2016-01-01",
+                "valid_until": "2020-12-31",
+                "occupations": [
+                    {"occupation": COOK, "occupation_name": "中式烹调师", "highest_level": 3}
+                ],
+            },
+        )
         assert answer.status_code == 201, answer.text
         self.centre_id = answer.json()["centre_id"]
-        answer = await self.client.post("/v1/programmes", json={
-            "centre_id": self.centre_id, "title": "兰州牛肉拉面技能培训", "kind": "labour_brand",
-            "labour_brand": "lanzhou_beef_noodles", "occupation": COOK, "level": 4,
-            "capacity": capacity, "starts_on": "2016-05-01", "ends_on": "2016-07-31",
-        })  # fmt: skip
+        answer = await self.client.post(
+            "/v1/programmes",
+            json={
+                "centre_id": self.centre_id,
+                "title": "兰州牛肉拉面技能培训",
+                "kind": "labour_brand",
+                "labour_brand": "lanzhou_beef_noodles",
+                "occupation": COOK,
+                "level": 4,
+                "capacity": capacity,
+                "starts_on": "2016-05-01",
+                "ends_on": "2016-07-31",
+            },
+        )
         assert answer.status_code == 201, answer.text
         self.programme_id = answer.json()["programme_id"]
         return self
 
     def enrolment(self, ref: str, number: str, on: str = "2016-05-01") -> dict[str, Any]:
-        return {"kind": "enrolment", "centre_id": self.centre_id, "enrolment_ref": ref,
-                "programme_id": self.programme_id, "id_number": number,
-                "enrolled_on": on}  # fmt: skip
+        return {
+            "kind": "enrolment",
+            "centre_id": self.centre_id,
+            "enrolment_ref": ref,
+            "programme_id": self.programme_id,
+            "id_number": number,
+            "enrolled_on": on,
+        }
 
     async def post(
         self, body: dict[str, Any], key: str, token: str | None = None
@@ -137,17 +173,38 @@ class Office:
     async def certify(self, number: str, certificate: str, level: int = 5) -> httpx.Response:
         """A passed appraisal (鉴定) and a certificate on it, as two postings."""
         ref = f"A-{certificate}"
-        appraisal = {"kind": "appraisal", "centre_id": self.centre_id, "appraisal_ref": ref,
-                     "id_number": number, "occupation": COOK, "level": level,
-                     "appraised_on": "2016-06-01", "passed": True}  # fmt: skip
+        appraisal = {
+            "kind": "appraisal",
+            "centre_id": self.centre_id,
+            "appraisal_ref": ref,
+            "id_number": number,
+            "occupation": COOK,
+            "level": level,
+            "appraised_on": "2016-06-01",
+            "passed": True,
+        }
         assert (await self.post(appraisal, ref)).status_code == 201
         return await self.post(self.certificate(number, certificate, ref, level), certificate)
 
-    def certificate(self, number: str, certificate: str, basis_ref: str, level: int = 5,
-                    basis: str = "appraisal") -> dict[str, Any]:  # fmt: skip
-        return {"kind": "certificate", "centre_id": self.centre_id, "number": certificate,
-                "id_number": number, "occupation": COOK, "level": level,
-                "issued_on": "2016-06-10", "basis": basis, "basis_ref": basis_ref}  # fmt: skip
+    def certificate(
+        self,
+        number: str,
+        certificate: str,
+        basis_ref: str,
+        level: int = 5,
+        basis: str = "appraisal",
+    ) -> dict[str, Any]:
+        return {
+            "kind": "certificate",
+            "centre_id": self.centre_id,
+            "number": certificate,
+            "id_number": number,
+            "occupation": COOK,
+            "level": level,
+            "issued_on": "2016-06-10",
+            "basis": basis,
+            "basis_ref": basis_ref,
+        }
 
 
 @pytest.fixture
@@ -156,8 +213,9 @@ def service(database_url, kafka_settings):
 
     @asynccontextmanager
     async def start(homes: list[Home]) -> AsyncIterator[httpx.AsyncClient]:
-        await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.TRAINING,
-                                             Inbound.CENTRE_POSTINGS])  # fmt: skip
+        await ensure_topics(
+            kafka_settings, [Topic.REGISTRY, Topic.TRAINING, Inbound.CENTRE_POSTINGS]
+        )
         await publish(kafka_settings, Topic.REGISTRY, *[e for h in homes for e in h.events])
         settings = TrainingSettings(database_url=database_url, kafka=kafka_settings)
         async with client_for(app(settings)) as client:

@@ -16,9 +16,15 @@ COUNTY = VILLAGE[:6]
 
 def decision(county: str, number: str) -> dict[str, object]:
     """A 中职 grant (seed 四.9(1)) decided by ``county``."""
-    return {"county_code": county, "id_number": number, "academic_year": 2017,
-            "level": "secondary_vocational", "kind": "grant", "school": "职业中专",
-            "decided_on": "2017-10-15"}  # fmt: skip
+    return {
+        "county_code": county,
+        "id_number": number,
+        "academic_year": 2017,
+        "level": "secondary_vocational",
+        "kind": "grant",
+        "school": "职业中专",
+        "decided_on": "2017-10-15",
+    }
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(service, kit) -> None:
@@ -29,10 +35,13 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         other = await kit.Office(client).setup()  # another centre, with its programme
         centre = office.centre_id
         path = {
-            "centre_id": centre, "programme_id": office.programme_id,
-            "household_id": str(home.id), "issuer": centre, "number": "C-404",
+            "centre_id": centre,
+            "programme_id": office.programme_id,
+            "household_id": str(home.id),
+            "issuer": centre,
+            "number": "C-404",
             "year": "2016",
-        }  # fmt: skip
+        }
         # ``code`` scopes coverage and the work list (a village), ``county_code`` the list
         # of centres; each route reads only its own.
         query = {"code": VILLAGE, "county_code": COUNTY, "region": VILLAGE, "year": "2016"}
@@ -40,20 +49,27 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         # unscoped, their bodies only need to exist (a 422 is still "allowed").
         bodies = {
             "POST /v1/centre-postings": {"centre_id": centre, "kind": "completion"},
-            "POST /v1/centres": {}, "POST /v1/programmes": {"centre_id": centre},
+            "POST /v1/centres": {},
+            "POST /v1/programmes": {"centre_id": centre},
             "POST /v1/centres/{centre_id}/accreditations": {},
             "POST /v1/centres/{centre_id}/withdrawal": {},
             # Valid in shape (a township's 422 would hide its 403), for nobody registered.
             "POST /v1/education-assistance": decision(COUNTY, "110101199003078515"),
-        }  # fmt: skip
+        }
         head = (await client.get("/v1/events")).json()["head"]
         scope = Scope(village=VILLAGE, orgs={Role.TRAINING_CENTRE: centre})
         # Centres are listed, and education assistance decided, by county.
         digits = {"GET /v1/centres": 6, "POST /v1/education-assistance": 6}
         calls = await walk(
-            client, AuthSettings(), spec.access, scope, path, query=query, bodies=bodies,
+            client,
+            AuthSettings(),
+            spec.access,
+            scope,
+            path,
+            query=query,
+            bodies=bodies,
             digits=digits,
-        )  # fmt: skip
+        )
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         # The walk derives "inside" from each rule's own scope kind, so a rule made
         # province-only by mistake would pass it: what each scope is for, pinned here.

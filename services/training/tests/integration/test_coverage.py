@@ -22,8 +22,10 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
     homes = []
     for village in VILLAGES:
         for _ in range(5):
-            births = [date(rng.randint(1952, 2010), rng.randint(1, 12), rng.randint(1, 28))
-                      for _ in range(rng.randint(1, 4))]  # fmt: skip
+            births = [
+                date(rng.randint(1952, 2010), rng.randint(1, 12), rng.randint(1, 28))
+                for _ in range(rng.randint(1, 4))
+            ]
             homes.append(kit.Home(village, births))
     homes[3].remove()
     if len(homes[5].births) > 1:
@@ -45,9 +47,12 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
             assert answer.status_code == 201, answer.text
         if revoked:
             revocation = {
-                "kind": "revocation", "centre_id": office.centre_id, "number": "GS-0000",
-                "revoked_on": "2016-12-01", "reason": "证书作假",
-            }  # fmt: skip
+                "kind": "revocation",
+                "centre_id": office.centre_id,
+                "number": "GS-0000",
+                "revoked_on": "2016-12-01",
+                "reason": "证书作假",
+            }
             assert (await office.post(revocation, "REV-0")).status_code == 201
         # The left member's certificate (if any) no longer counts for the household.
         holders = {(id(h), i) for h, i in certify if (h, i) != revoked and i not in h.gone}
@@ -57,37 +62,47 @@ async def test_coverage_on_a_generated_township(service, kit) -> None:
 
         counted = [h for h in homes if h.status != "removed"]
         for level, digits in (("village", 12), ("township", 9), ("county", 6)):
-            report = (await client.get("/v1/coverage", params={
-                "level": level, "code": "621121", "as_of": DAY.isoformat()})).json()  # fmt: skip
+            report = (
+                await client.get(
+                    "/v1/coverage",
+                    params={"level": level, "code": "621121", "as_of": DAY.isoformat()},
+                )
+            ).json()
             expected = {}
             for home in counted:
                 region = expected.setdefault(home.village[:digits], [0, 0])
                 region[0] += 1
                 region[1] += covered(home)
-            assert {r["code"]: [r["households"], r["certified_households"]]
-                    for r in report["regions"]} == expected  # fmt: skip
+            assert {
+                r["code"]: [r["households"], r["certified_households"]] for r in report["regions"]
+            } == expected
             for r in report["regions"]:
                 share = Decimal(r["certified_households"]) / r["households"]
                 assert r["coverage"] == str(share.quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
         for home in homes:
             answer = await client.get(f"/v1/households/{home.id}", params={"as_of": "2017-01-01"})
-            assert answer.json()["has_certified_member"] == (covered(home) and
-                                                             home.status != "removed")  # fmt: skip
+            assert answer.json()["has_certified_member"] == (
+                covered(home) and home.status != "removed"
+            )
 
         # The work list of the first township: working-age members, no certificate.
         township = "621121100"
         on_day = {"code": township, "as_of": DAY.isoformat()}
         listed = (await client.get("/v1/work-list", params=on_day)).json()
         expected_list = {
-            str(h.id): sorted(str(h.person_ids[i])  # by person id: no mask is published
-                              for i, b in enumerate(h.births)
-                              if i not in h.gone and 16 <= age(b, DAY) <= 59)
-            for h in counted if h.village.startswith(township) and not covered(h)
-        }  # fmt: skip
+            str(h.id): sorted(
+                str(h.person_ids[i])  # by person id: no mask is published
+                for i, b in enumerate(h.births)
+                if i not in h.gone and 16 <= age(b, DAY) <= 59
+            )
+            for h in counted
+            if h.village.startswith(township) and not covered(h)
+        }
         expected_list = {k: v for k, v in expected_list.items() if v}
-        assert {r["household_id"]: sorted(r["working_age_members"]) for r in listed["rows"]} \
-            == expected_list  # fmt: skip
+        assert {
+            r["household_id"]: sorted(r["working_age_members"]) for r in listed["rows"]
+        } == expected_list
         as_csv = await client.get("/v1/work-list.csv", params=on_day)
         rows = list(csv.DictReader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
         assert {r["household_id"] for r in rows} == set(expected_list)

@@ -15,9 +15,16 @@ def token(role: Role, region: str) -> str:
 
 
 def grant(number: str, year: int = 2017, **changes: object) -> dict[str, object]:
-    return {"county_code": VILLAGE[:6], "id_number": number, "academic_year": year,
-            "level": "secondary_vocational", "kind": "grant", "school": "通渭县职业中专",
-            "decided_on": f"{year}-10-15", **changes}  # fmt: skip
+    return {
+        "county_code": VILLAGE[:6],
+        "id_number": number,
+        "academic_year": year,
+        "level": "secondary_vocational",
+        "kind": "grant",
+        "school": "通渭县职业中专",
+        "decided_on": f"{year}-10-15",
+        **changes,
+    }
 
 
 async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_year(
@@ -29,8 +36,11 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
     home = kit.Home(VILLAGE, [date(1975, 3, 1), date(2001, 9, 1)])
     async with service([home]) as client:
         student = home.numbers[1]
-        first = await client.post("/v1/education-assistance", json=grant(student),
-                                  headers={"Idempotency-Key": "JY-2017-001"})  # fmt: skip
+        first = await client.post(
+            "/v1/education-assistance",
+            json=grant(student),
+            headers={"Idempotency-Key": "JY-2017-001"},
+        )
         assert first.status_code == 201, first.text
         body = first.json()
         assert (body["amount_fen"], body["amount_yuan"]) == (200_000, "2000.00")
@@ -38,15 +48,20 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
         assert body["id_number_masked"].endswith(student[-4:])
         assert student not in first.text and "id_number_hash" not in body
 
-        again = await client.post("/v1/education-assistance", json=grant(student),
-                                  headers={"Idempotency-Key": "JY-2017-001"})  # fmt: skip
+        again = await client.post(
+            "/v1/education-assistance",
+            json=grant(student),
+            headers={"Idempotency-Key": "JY-2017-001"},
+        )
         assert (again.status_code, again.json()) == (201, body)
         assert again.headers["Idempotent-Replayed"] == "true"
 
         head = (await client.get("/v1/events", params={"limit": 1})).json()["head"]
-        twice = await client.post("/v1/education-assistance",
-                                  json=grant(student, decided_on="2018-03-01"),
-                                  headers={"Idempotency-Key": "JY-2017-002"})  # fmt: skip
+        twice = await client.post(
+            "/v1/education-assistance",
+            json=grant(student, decided_on="2018-03-01"),
+            headers={"Idempotency-Key": "JY-2017-002"},
+        )
         assert twice.status_code == 409, twice.text
         assert twice.headers["content-type"] == "application/problem+json"
         assert "already recorded" in twice.json()["detail"]
@@ -55,18 +70,23 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
 
         # The waivers of the same student-year, and the next year's grant, are their own.
         waiver = grant(student, kind="tuition_waiver", amount_fen=180_000)
-        answer = await client.post("/v1/education-assistance", json=waiver,
-                                   headers={"Idempotency-Key": "JY-2017-003"})  # fmt: skip
+        answer = await client.post(
+            "/v1/education-assistance", json=waiver, headers={"Idempotency-Key": "JY-2017-003"}
+        )
         assert answer.status_code == 201, answer.text
-        next_year = await client.post("/v1/education-assistance", json=grant(student, 2018),
-                                      headers={"Idempotency-Key": "JY-2018-001"})  # fmt: skip
+        next_year = await client.post(
+            "/v1/education-assistance",
+            json=grant(student, 2018),
+            headers={"Idempotency-Key": "JY-2018-001"},
+        )
         assert next_year.status_code == 201, next_year.text
         feed = (await client.get("/v1/events", params={"after": head})).json()["items"]
         kind = "training.education_assistance.recorded.v1"
         recorded = [i["event"] for i in feed if i["event"]["type"] == kind]
-        assert [(e["data"]["academic_year"], e["data"]["kind"], e["data"]["amount_fen"])
-                for e in recorded] == [(2017, "tuition_waiver", 180_000),
-                                       (2018, "grant", 200_000)]  # fmt: skip
+        assert [
+            (e["data"]["academic_year"], e["data"]["kind"], e["data"]["amount_fen"])
+            for e in recorded
+        ] == [(2017, "tuition_waiver", 180_000), (2018, "grant", 200_000)]
         assert all(student not in str(e) for e in recorded)
 
 
@@ -79,22 +99,29 @@ async def test_seed_4_9_1_refusals_name_the_rule_and_write_nothing(service, kit)
     async with service([home, removed]) as client:
         student, child = home.numbers[1], home.numbers[2]
         head = (await client.get("/v1/events", params={"limit": 1})).json()["head"]
-        for n, (body, rule) in enumerate([
-            (grant(student, level="higher_vocational"), "schooling-level"),
-            (grant(student, level="preschool"), "schooling-level"),
-            (grant(child, kind="tuition_waiver", level="preschool", amount_fen=1),
-             "schooling-level"),
-            (grant(student, kind="care_fee_waiver", amount_fen=50_000), "schooling-level"),
-            (grant(student, amount_fen=100_000), "grant-amount"),
-            (grant(student, kind="book_fee_waiver"), "amount-required"),
-            (grant(student, county_code="621122"), "county"),
-            (grant(student, decided_on="2016-03-01", academic_year=2015),
-             "registered-poor-household"),
-            (grant(removed.numbers[0]), "registered-poor-household"),
-            (grant("110101199003078515"), "registered-member"),
-        ]):  # fmt: skip
-            answer = await client.post("/v1/education-assistance", json=body,
-                                       headers={"Idempotency-Key": f"R-{n}"})  # fmt: skip
+        for n, (body, rule) in enumerate(
+            [
+                (grant(student, level="higher_vocational"), "schooling-level"),
+                (grant(student, level="preschool"), "schooling-level"),
+                (
+                    grant(child, kind="tuition_waiver", level="preschool", amount_fen=1),
+                    "schooling-level",
+                ),
+                (grant(student, kind="care_fee_waiver", amount_fen=50_000), "schooling-level"),
+                (grant(student, amount_fen=100_000), "grant-amount"),
+                (grant(student, kind="book_fee_waiver"), "amount-required"),
+                (grant(student, county_code="621122"), "county"),
+                (
+                    grant(student, decided_on="2016-03-01", academic_year=2015),
+                    "registered-poor-household",
+                ),
+                (grant(removed.numbers[0]), "registered-poor-household"),
+                (grant("110101199003078515"), "registered-member"),
+            ]
+        ):
+            answer = await client.post(
+                "/v1/education-assistance", json=body, headers={"Idempotency-Key": f"R-{n}"}
+            )
             assert answer.status_code == 422, (rule, answer.text)
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.json()["rule"] == rule, answer.text
@@ -102,17 +129,23 @@ async def test_seed_4_9_1_refusals_name_the_rule_and_write_nothing(service, kit)
 
         # A preschool child's care fee (保教费) waived; a 高职 student's tuition waived.
         care = grant(child, level="preschool", kind="care_fee_waiver", amount_fen=120_000)
-        answer = await client.post("/v1/education-assistance", json=care,
-                                   headers={"Idempotency-Key": "P-1"})  # fmt: skip
+        answer = await client.post(
+            "/v1/education-assistance", json=care, headers={"Idempotency-Key": "P-1"}
+        )
         assert answer.status_code == 201, answer.text
-        higher = grant(student, 2019, level="higher_vocational", kind="tuition_waiver",
-                       amount_fen=450_000)  # fmt: skip
-        answer = await client.post("/v1/education-assistance", json=higher,
-                                   headers={"Idempotency-Key": "H-1"})  # fmt: skip
+        higher = grant(
+            student, 2019, level="higher_vocational", kind="tuition_waiver", amount_fen=450_000
+        )
+        answer = await client.post(
+            "/v1/education-assistance", json=higher, headers={"Idempotency-Key": "H-1"}
+        )
         assert answer.status_code == 201, answer.text
         # Once at 高职 in 2019, the student is not also at 中职 that year.
-        answer = await client.post("/v1/education-assistance", json=grant(student, 2019),
-                                   headers={"Idempotency-Key": "H-2"})  # fmt: skip
+        answer = await client.post(
+            "/v1/education-assistance",
+            json=grant(student, 2019),
+            headers={"Idempotency-Key": "H-2"},
+        )
         assert (answer.status_code, answer.json()["rule"]) == (422, "student-year-level")
 
 
@@ -122,13 +155,15 @@ async def test_seed_4_9_1_only_the_students_county_records_assistance(service, k
     home = kit.Home(VILLAGE, [date(1975, 3, 1), date(2001, 9, 1)])
     async with service([home]) as client:
         body = grant(home.numbers[1])
-        for n, (auth, status) in enumerate([
-            ("", 401),
-            (token(Role.COUNTY_OFFICER, "621122"), 403),  # 陇西县: another county
-            (token(Role.TOWNSHIP_OFFICER, VILLAGE[:9]), 403),
-            (kit.centre_token("centre-1"), 403),
-            (token(Role.COUNTY_OFFICER, "621121"), 201),  # 通渭县, the student's county
-        ]):  # fmt: skip
+        for n, (auth, status) in enumerate(
+            [
+                ("", 401),
+                (token(Role.COUNTY_OFFICER, "621122"), 403),  # 陇西县: another county
+                (token(Role.TOWNSHIP_OFFICER, VILLAGE[:9]), 403),
+                (kit.centre_token("centre-1"), 403),
+                (token(Role.COUNTY_OFFICER, "621121"), 201),  # 通渭县, the student's county
+            ]
+        ):
             headers = {"Idempotency-Key": f"A-{n}", "Authorization": auth}
             answer = await client.post("/v1/education-assistance", json=body, headers=headers)
             assert answer.status_code == status, answer.text

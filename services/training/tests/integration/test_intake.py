@@ -22,9 +22,11 @@ async def send(settings, *postings: tuple[dict, str, str | None]) -> None:
             if authorization is not None:
                 headers.append(("authorization", authorization.encode()))
             await producer.send_and_wait(
-                Inbound.CENTRE_POSTINGS, json.dumps(body).encode(), key=key.encode(),
+                Inbound.CENTRE_POSTINGS,
+                json.dumps(body).encode(),
+                key=key.encode(),
                 headers=headers,
-            )  # fmt: skip
+            )
     finally:
         await producer.stop()
 
@@ -65,11 +67,16 @@ async def test_centre_postings_through_the_inbound_topic(service, kit, kafka_set
         assert "working-age" in headers["error"]
         refusals = [json.loads(dict(by_ref[ref].headers)["problem"]) for ref in ("K-4", "K-5")]
         assert [(p["status"], p["type"].rsplit("/", 1)[-1]) for p in refusals] == [
-            (403, "forbidden"), (401, "unauthenticated")]  # fmt: skip
+            (403, "forbidden"),
+            (401, "unauthenticated"),
+        ]
 
         events = (await client.get("/v1/events")).json()["items"]
-        enrolled = [e["event"]["data"]["enrolment_ref"] for e in events
-                    if e["event"]["type"] == "training.enrolment.enrolled.v1"]  # fmt: skip
+        enrolled = [
+            e["event"]["data"]["enrolment_ref"]
+            for e in events
+            if e["event"]["type"] == "training.enrolment.enrolled.v1"
+        ]
         assert sorted(enrolled) == ["K-1", "K-3"]
 
 
@@ -84,11 +91,18 @@ async def test_a_refused_posting_reaches_the_dlq_without_its_credentials(
         await producer.start()
         try:
             await producer.send_and_wait(
-                Inbound.CENTRE_POSTINGS, b'{"kind": "enrolment", not json', key=b"K-9",
-                headers=[("idempotency-key", b"K-9"), ("authorization", token.encode()),
-                         ("Proxy-Authorization", b"Basic c2VjcmV0"), ("cookie", b"s=1"),
-                         ("x-api-key", b"k"), ("correlation-id", b"c-9")],
-            )  # fmt: skip
+                Inbound.CENTRE_POSTINGS,
+                b'{"kind": "enrolment", not json',
+                key=b"K-9",
+                headers=[
+                    ("idempotency-key", b"K-9"),
+                    ("authorization", token.encode()),
+                    ("Proxy-Authorization", b"Basic c2VjcmV0"),
+                    ("cookie", b"s=1"),
+                    ("x-api-key", b"k"),
+                    ("correlation-id", b"c-9"),
+                ],
+            )
         finally:
             await producer.stop()
 

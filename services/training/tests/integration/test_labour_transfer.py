@@ -16,20 +16,37 @@ from tuopin_eventkit.testing import bearer
 
 # Two townships of 安定区 and a village of 通渭县 (another county of 定西市).
 VILLAGES = ["621121100201", "621121100202", "621121101201", "621122100201"]
-PLACES = [("兰州市城关区", False), ("酒泉市肃州区", False), ("江苏省苏州市", True),
-          ("新疆维吾尔自治区乌鲁木齐市", True)]  # fmt: skip
+PLACES = [
+    ("兰州市城关区", False),
+    ("酒泉市肃州区", False),
+    ("江苏省苏州市", True),
+    ("新疆维吾尔自治区乌鲁木齐市", True),
+]
 
 
-def placement(office: Any, ref: str, number: str, place: tuple[str, bool], start: date,
-              months: int) -> dict[str, Any]:  # fmt: skip
-    return {"kind": "placement", "centre_id": office.centre_id, "placement_ref": ref,
-            "id_number": number, "employer": "兰州牛肉拉面馆", "place": place[0],
-            "outside_province": place[1], "start_date": start.isoformat(),
-            "months_worked": months}  # fmt: skip
+def placement(
+    office: Any, ref: str, number: str, place: tuple[str, bool], start: date, months: int
+) -> dict[str, Any]:
+    return {
+        "kind": "placement",
+        "centre_id": office.centre_id,
+        "placement_ref": ref,
+        "id_number": number,
+        "employer": "兰州牛肉拉面馆",
+        "place": place[0],
+        "outside_province": place[1],
+        "start_date": start.isoformat(),
+        "months_worked": months,
+    }
 
 
-def expected(placed: list[tuple[Any, int, tuple[str, bool], date, int]], digits: int,
-             within: str, year: int, day: date) -> dict[str, Any]:  # fmt: skip
+def expected(
+    placed: list[tuple[Any, int, tuple[str, bool], date, int]],
+    digits: int,
+    within: str,
+    year: int,
+    day: date,
+) -> dict[str, Any]:
     """region → [people, households, placements, months] and per (outside, place)."""
     rows: dict[str, Any] = defaultdict(lambda: defaultdict(lambda: [set(), set(), 0, 0]))
     for home, i, (place, outside), start, months in placed:
@@ -41,8 +58,10 @@ def expected(placed: list[tuple[Any, int, tuple[str, bool], date, int]], digits:
             tally[1].add(home.id)
             tally[2] += 1
             tally[3] += months
-    return {code: {k: [len(t[0]), len(t[1]), t[2], t[3]] for k, t in keys.items()}
-            for code, keys in rows.items()}  # fmt: skip
+    return {
+        code: {k: [len(t[0]), len(t[1]), t[2], t[3]] for k, t in keys.items()}
+        for code, keys in rows.items()
+    }
 
 
 def answered(report: dict[str, Any]) -> dict[str, Any]:
@@ -63,9 +82,17 @@ def answered(report: dict[str, Any]) -> dict[str, Any]:
 
 async def test_labour_transfer_by_region_and_destination(service, kit) -> None:
     rng = random.Random(20170101)
-    homes = [kit.Home(v, [date(rng.randint(1965, 1998), rng.randint(1, 12), 15)
-                          for _ in range(rng.randint(1, 3))])
-             for v in VILLAGES for _ in range(3)]  # fmt: skip
+    homes = [
+        kit.Home(
+            v,
+            [
+                date(rng.randint(1965, 1998), rng.randint(1, 12), 15)
+                for _ in range(rng.randint(1, 3))
+            ],
+        )
+        for v in VILLAGES
+        for _ in range(3)
+    ]
     placed = []
     for home in homes:
         for i in range(len(home.births)):
@@ -79,21 +106,29 @@ async def test_labour_transfer_by_region_and_destination(service, kit) -> None:
             answer = await office.post(body, f"P-{n}")
             assert answer.status_code == 201, answer.text
         day = date(2016, 12, 31)
-        for within, digits, level in (("62", 6, "county"), ("621121", 9, "township"),
-                                      ("621121100", 12, "village"),
-                                      ("621121100201", 12, "village")):  # fmt: skip
+        for within, digits, level in (
+            ("62", 6, "county"),
+            ("621121", 9, "township"),
+            ("621121100", 12, "village"),
+            ("621121100201", 12, "village"),
+        ):
             params = {"region": within, "year": "2016", "as_of": "2017-06-30"}
             report = (await client.get("/v1/labour-transfer", params=params)).json()
             assert report["level"] == level
             want = expected(placed, digits, within, 2016, day)
             assert want and answered(report) == want, within
             # The totals count a person once, however many regions' rows… and placements.
-            people = {home.numbers[i] for home, i, _, start, _ in placed
-                      if home.village.startswith(within) and start.year == 2016}  # fmt: skip
+            people = {
+                home.numbers[i]
+                for home, i, _, start, _ in placed
+                if home.village.startswith(within) and start.year == 2016
+            }
             assert report["people"] == len(people)
             assert report["placements"] == sum(r["placements"] for r in report["regions"])
-            assert report["within_province"]["placements"] + \
-                report["outside_province"]["placements"] == report["placements"]  # fmt: skip
+            assert (
+                report["within_province"]["placements"] + report["outside_province"]["placements"]
+                == report["placements"]
+            )
             assert "income" not in str(report)  # the placement records none
         # Business time: 2017's placements by 2017-08-31 only.
         cut = date(2017, 8, 31)
@@ -101,16 +136,26 @@ async def test_labour_transfer_by_region_and_destination(service, kit) -> None:
         report = (await client.get("/v1/labour-transfer", params=params)).json()
         assert answered(report) == expected(placed, 6, "62", 2017, cut)
         # The CSV: one line per region, destination and place.
-        as_csv = await client.get("/v1/labour-transfer.csv",
-                                  params={"region": "621121", "year": "2016"})  # fmt: skip
+        as_csv = await client.get(
+            "/v1/labour-transfer.csv", params={"region": "621121", "year": "2016"}
+        )
         assert as_csv.status_code == 200, as_csv.text
         lines = list(csv.DictReader(io.StringIO(as_csv.text.lstrip("\ufeff"))))
         want = expected(placed, 9, "621121", 2016, day)
-        assert {(r["code"], r["destination"] == "outside_province", r["place"]):
-                [int(r["people"]), int(r["households"]), int(r["placements"]),
-                 int(r["months_worked"])] for r in lines} == {
-            (code, key[0], key[1]): v for code, keys in want.items() for key, v in keys.items()
-            if isinstance(key, tuple)}  # fmt: skip
+        assert {
+            (r["code"], r["destination"] == "outside_province", r["place"]): [
+                int(r["people"]),
+                int(r["households"]),
+                int(r["placements"]),
+                int(r["months_worked"]),
+            ]
+            for r in lines
+        } == {
+            (code, key[0], key[1]): v
+            for code, keys in want.items()
+            for key, v in keys.items()
+            if isinstance(key, tuple)
+        }
 
 
 async def test_labour_transfer_as_of_a_day_and_as_known_at_an_instant(service, kit) -> None:
@@ -131,8 +176,13 @@ async def test_labour_transfer_as_of_a_day_and_as_known_at_an_instant(service, k
             )
             assert answer.status_code == 200, answer.text
             r = answer.json()
-            return (r["people"], r["households"], r["months_worked"],
-                    r["within_province"]["people"], r["outside_province"]["people"])  # fmt: skip
+            return (
+                r["people"],
+                r["households"],
+                r["months_worked"],
+                r["within_province"]["people"],
+                r["outside_province"]["people"],
+            )
 
         assert await figures(as_of="2016-05-31") == (0, 0, 0, 0, 0)
         assert await figures(as_of="2016-10-31") == (1, 1, 6, 0, 1)
@@ -150,11 +200,16 @@ async def test_a_county_officer_reads_only_their_own_county(service, kit) -> Non
     home = kit.Home(VILLAGES[0], [date(1990, 3, 15)])
     async with service([home]) as client:
         county = bearer(AuthSettings(), Principal("c", Role.COUNTY_OFFICER, region="621121"))
-        for region, status in (("621121", 200), ("621121100201", 200), ("62", 403),
-                               ("621122", 403)):  # fmt: skip
+        for region, status in (
+            ("621121", 200),
+            ("621121100201", 200),
+            ("62", 403),
+            ("621122", 403),
+        ):
             for path in ("/v1/labour-transfer", "/v1/labour-transfer.csv"):
-                answer = await client.get(path, params={"region": region, "year": "2016"},
-                                          headers=county)  # fmt: skip
+                answer = await client.get(
+                    path, params={"region": region, "year": "2016"}, headers=county
+                )
                 assert answer.status_code == status, (path, region, answer.text)
         province = await client.get("/v1/labour-transfer", params={"region": "62", "year": "2016"})
         assert province.status_code == 200  # the client's caller: the province

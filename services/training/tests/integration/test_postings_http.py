@@ -41,9 +41,13 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
             (office.enrolment("E-3", stranger.numbers[0]), "E-3", 422, "household-removed"),
             (office.enrolment("E-4", "110101199003078515"), "E-4", 422, "registered-member"),
             (office.enrolment("E-1", head_), "E-5", 409, None),  # the centre's record exists
-            (office.certificate(head_, "C-0", "E-1", basis="completion"), "C-0", 422,
-             "basis-achieved"),
-        ]:  # fmt: skip
+            (
+                office.certificate(head_, "C-0", "E-1", basis="completion"),
+                "C-0",
+                422,
+                "basis-achieved",
+            ),
+        ]:
             answer = await office.post(body, key)
             assert answer.status_code == status, answer.text
             assert answer.headers["content-type"] == "application/problem+json"
@@ -51,16 +55,23 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
                 assert answer.json()["rule"] == rule
         # A centre posts for itself only: not another centre, nor the province; not unnamed.
         enrol = office.enrolment("E-6", head_)
-        for token, status in [(kit.centre_token(str(uuid4())), 403),
-                              (client.headers["Authorization"], 403), ("", 401)]:  # fmt: skip
+        for token, status in [
+            (kit.centre_token(str(uuid4())), 403),
+            (client.headers["Authorization"], 403),
+            ("", 401),
+        ]:
             answer = await office.post(enrol, "E-6", token=token)
             assert answer.status_code == status, answer.text
             assert answer.headers["content-type"] == "application/problem+json"
         assert await head(client) == written
 
         # Completion → certificate → verification → revocation.
-        done = {"kind": "completion", "centre_id": office.centre_id, "enrolment_ref": "E-1",
-                "completed_on": "2016-07-31"}  # fmt: skip
+        done = {
+            "kind": "completion",
+            "centre_id": office.centre_id,
+            "enrolment_ref": "E-1",
+            "completed_on": "2016-07-31",
+        }
         assert (await office.post(done, "E-1-done")).status_code == 201
         above = office.certificate(head_, "C-1", "E-1", level=3, basis="completion")
         assert (await office.post(above, "C-1")).json()["rule"] == "basis-level"
@@ -75,8 +86,13 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
         assert verified["status"] == "valid" and verified["level"] == 4
         assert verified["holder"] == issued.json()["id_number_masked"]
         assert head_ not in json.dumps(verified)
-        revoke = {"kind": "revocation", "centre_id": office.centre_id, "number": "C-1",
-                  "revoked_on": "2016-10-01", "reason": "鉴定成绩作假"}  # fmt: skip
+        revoke = {
+            "kind": "revocation",
+            "centre_id": office.centre_id,
+            "number": "C-1",
+            "revoked_on": "2016-10-01",
+            "reason": "鉴定成绩作假",
+        }
         assert (await office.post(revoke, "R-1")).status_code == 201
         now = (await client.get(url, params={"as_of": "2016-10-02"})).json()
         assert (now["status"], now["revocation_reason"]) == ("revoked", "鉴定成绩作假")
@@ -86,9 +102,12 @@ async def test_postings_over_http(service, kit, kafka_settings) -> None:
         records = await read_topic(kafka_settings, Topic.TRAINING, await head(client))
         events = [Envelope.from_json(r.value) for r in records]
         certified = [e for e in events if e.type.startswith("training.certificate.")]
-        assert [e.type for e in certified] == ["training.certificate.issued.v1",
-                                               "training.certificate.revoked.v1"]  # fmt: skip
+        assert [e.type for e in certified] == [
+            "training.certificate.issued.v1",
+            "training.certificate.revoked.v1",
+        ]
         for event in certified:
             assert event.data["household_id"] == str(home.id)
-            assert event.data["id_number_hash"] == home.events[0].data["members"][0][
-                "id_number_hash"]  # fmt: skip
+            assert (
+                event.data["id_number_hash"] == home.events[0].data["members"][0]["id_number_hash"]
+            )

@@ -17,11 +17,19 @@ from tuopin_training.domain.rules import Refused
 HOME, A1, A2 = (uuid5(NAMESPACE_URL, n) for n in ("h1", "a1", "a2"))
 PUPIL = Pupil(str(HOME), "621121", identified_on=date(2016, 4, 1), removed_on=None)
 GRANT = ev.EducationAssistanceRecordedV1(
-    assistance_id=A1, county_code="621121", household_id=HOME, village_code="621121100201",
-    id_number_hash="x" * 64, id_number_masked="**************1234", academic_year=2017,
-    level=L.SECONDARY_VOCATIONAL, kind=K.GRANT, school="职专", amount_fen=200_000,
+    assistance_id=A1,
+    county_code="621121",
+    household_id=HOME,
+    village_code="621121100201",
+    id_number_hash="x" * 64,
+    id_number_masked="**************1234",
+    academic_year=2017,
+    level=L.SECONDARY_VOCATIONAL,
+    kind=K.GRANT,
+    school="职专",
+    amount_fen=200_000,
     decided_on=date(2017, 10, 15),
-)  # fmt: skip
+)
 
 
 def changed(**fields: object) -> ev.EducationAssistanceRecordedV1:

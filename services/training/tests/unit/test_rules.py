@@ -28,22 +28,36 @@ WHO = "keyed-hash-of-an-id-number"
 def centre(highest_level: int = 3) -> Centre:
     return Centre.accredit(
         ev.CentreAccreditedV1(
-            centre_id=C1, name="定西职教中心", county_code="621121",
-            valid_from=date(2016, 1, 1), valid_until=date(2018, 12, 31),
-            occupations=[ev.Accreditation(occupation=COOK, occupation_name="中式烹调师",
-                                          highest_level=highest_level)],
+            centre_id=C1,
+            name="定西职教中心",
+            county_code="621121",
+            valid_from=date(2016, 1, 1),
+            valid_until=date(2018, 12, 31),
+            occupations=[
+                ev.Accreditation(
+                    occupation=COOK, occupation_name="中式烹调师", highest_level=highest_level
+                )
+            ],
         )
-    )  # fmt: skip
+    )
 
 
 def programme(
     kind: ev.ProgrammeKind = ev.ProgrammeKind.EMPLOYMENT_SKILLS, **more: object
 ) -> Programme:
     opening = ev.ProgrammeOpenedV1(
-        centre_id=C1, programme_id=P1, title="拉面技能", kind=kind, occupation=COOK,
-        level=4, capacity=2, starts_on=date(2016, 5, 1), ends_on=date(2016, 7, 31),
-        free_for_poor_labour=True, fee_fen=0,
-    )  # fmt: skip
+        centre_id=C1,
+        programme_id=P1,
+        title="拉面技能",
+        kind=kind,
+        occupation=COOK,
+        level=4,
+        capacity=2,
+        starts_on=date(2016, 5, 1),
+        ends_on=date(2016, 7, 31),
+        free_for_poor_labour=True,
+        fee_fen=0,
+    )
     return Programme.open(opening.model_copy(update=more), centre())
 
 
@@ -52,17 +66,26 @@ def person(born: date = date(1985, 5, 17), status: str = "assisting", who: str =
 
 
 def enrol(
-    prog: Programme | None = None, trainee: Trainee | None = None, on: date = date(2016, 5, 1),
-    seats: int = 0, overlapping: list[str] | None = None,
-) -> Enrolment:  # fmt: skip
+    prog: Programme | None = None,
+    trainee: Trainee | None = None,
+    on: date = date(2016, 5, 1),
+    seats: int = 0,
+    overlapping: list[str] | None = None,
+) -> Enrolment:
     prog = prog or programme()
     trainee = trainee or person()
     event = ev.EnrolledV1(
-        centre_id=C1, enrolment_id=E1, enrolment_ref="R1", programme_id=prog.id,
-        kind=prog.kind, enrolled_on=on, household_id=trainee.household_id,
-        village_code=trainee.village_code, id_number_hash=trainee.id_number_hash,
+        centre_id=C1,
+        enrolment_id=E1,
+        enrolment_ref="R1",
+        programme_id=prog.id,
+        kind=prog.kind,
+        enrolled_on=on,
+        household_id=trainee.household_id,
+        village_code=trainee.village_code,
+        id_number_hash=trainee.id_number_hash,
         id_number_masked=trainee.id_number_masked,
-    )  # fmt: skip
+    )
     return Enrolment.enrol(event, prog, trainee, seats, overlapping or [])
 
 
@@ -90,8 +113,11 @@ def test_an_occupation_outside_the_accreditation_or_a_day_outside_its_period_is_
 
 def test_withdrawal_ends_the_accreditation_from_its_day_and_a_new_term_restores_it() -> None:
     accredited = centre()
-    accredited.withdraw(ev.AccreditationWithdrawnV1(centre_id=C1, withdrawn_on=date(2017, 3, 1),
-                                                  reason="教学质量不合格"))  # fmt: skip
+    accredited.withdraw(
+        ev.AccreditationWithdrawnV1(
+            centre_id=C1, withdrawn_on=date(2017, 3, 1), reason="教学质量不合格"
+        )
+    )
     accredited.authorise(COOK, 5, date(2017, 2, 28))
     with refused("accreditation-period"):
         accredited.authorise(COOK, 5, date(2017, 3, 1))
@@ -104,11 +130,15 @@ def test_withdrawal_ends_the_accreditation_from_its_day_and_a_new_term_restores_
 
 def _decision() -> ev.CentreAccreditedV1:
     return ev.CentreAccreditedV1(
-        centre_id=C1, name="定西职教中心", county_code="621121", valid_from=date(2016, 1, 1),
+        centre_id=C1,
+        name="定西职教中心",
+        county_code="621121",
+        valid_from=date(2016, 1, 1),
         valid_until=date(2018, 12, 31),
-        occupations=[ev.Accreditation(occupation=COOK, occupation_name="中式烹调师",
-                                      highest_level=3)],
-    )  # fmt: skip
+        occupations=[
+            ev.Accreditation(occupation=COOK, occupation_name="中式烹调师", highest_level=3)
+        ],
+    )
 
 
 def test_a_programme_opens_only_within_its_centres_accreditation() -> None:
@@ -177,24 +207,46 @@ def test_a_centre_enrols_only_in_its_own_programmes() -> None:
 
 def completed(enrolment: Enrolment, on: date = date(2016, 7, 31)) -> Enrolment:
     enrolment.complete(
-        ev.CompletedV1(centre_id=C1, enrolment_id=E1, household_id=HH1, id_number_hash=WHO,
-                     kind=ev.ProgrammeKind.EMPLOYMENT_SKILLS, completed_on=on)
-    )  # fmt: skip
+        ev.CompletedV1(
+            centre_id=C1,
+            enrolment_id=E1,
+            household_id=HH1,
+            id_number_hash=WHO,
+            kind=ev.ProgrammeKind.EMPLOYMENT_SKILLS,
+            completed_on=on,
+        )
+    )
     return enrolment
 
 
 def basis(enrolment: Enrolment, level: int = 4) -> Basis:
-    return Basis(ev.CertificateBasis.COMPLETION, enrolment.id, enrolment.enrolled.id_number_hash,
-                 COOK, level, enrolment.completed_on)  # fmt: skip
+    return Basis(
+        ev.CertificateBasis.COMPLETION,
+        enrolment.id,
+        enrolment.enrolled.id_number_hash,
+        COOK,
+        level,
+        enrolment.completed_on,
+    )
 
 
 def issue(on_basis: Basis, level: int = 4, on: date = date(2016, 8, 10), who: str = WHO):
     event = ev.CertificateIssuedV1(
-        centre_id=C1, certificate_id=X1, number="GS-2016-0001", occupation=COOK,
-        occupation_name="-", level=level, issued_on=on, valid_until=None,
-        basis=ev.CertificateBasis.COMPLETION, basis_id=on_basis.basis_id, household_id=HH1,
-        village_code="621121100201", id_number_hash=who, id_number_masked="6211**********1234",
-    )  # fmt: skip
+        centre_id=C1,
+        certificate_id=X1,
+        number="GS-2016-0001",
+        occupation=COOK,
+        occupation_name="-",
+        level=level,
+        issued_on=on,
+        valid_until=None,
+        basis=ev.CertificateBasis.COMPLETION,
+        basis_id=on_basis.basis_id,
+        household_id=HH1,
+        village_code="621121100201",
+        id_number_hash=who,
+        id_number_masked="6211**********1234",
+    )
     return Certificate.issue(event, centre(), on_basis)
 
 
@@ -222,8 +274,9 @@ def test_the_issuers_accreditation_on_the_issue_day_decides() -> None:
 
 def test_a_dropped_out_trainee_cannot_complete() -> None:
     enrolment = enrol()
-    enrolment.drop_out(ev.DroppedOutV1(centre_id=C1, enrolment_id=E1, left_on=date(2016, 6, 1),
-                                     reason="employed"))  # fmt: skip
+    enrolment.drop_out(
+        ev.DroppedOutV1(centre_id=C1, enrolment_id=E1, left_on=date(2016, 6, 1), reason="employed")
+    )
     with pytest.raises(InvalidTransition):
         completed(enrolment)
 
@@ -232,9 +285,14 @@ def test_revocation_changes_what_verification_says_from_its_day_and_happens_once
     certificate = issue(basis(completed(enrol())))
     assert certificate.standing(date(2016, 8, 10)) == "valid"
     revocation = ev.CertificateRevokedV1(
-        centre_id=C1, certificate_id=X1, number="GS-2016-0001", household_id=HH1,
-        id_number_hash=WHO, revoked_on=date(2017, 1, 5), reason="鉴定舞弊",
-    )  # fmt: skip
+        centre_id=C1,
+        certificate_id=X1,
+        number="GS-2016-0001",
+        household_id=HH1,
+        id_number_hash=WHO,
+        revoked_on=date(2017, 1, 5),
+        reason="鉴定舞弊",
+    )
     with refused("issuer-only"):
         certificate.revoke(revocation.model_copy(update={"centre_id": C2}))
     certificate.revoke(revocation)
@@ -257,18 +315,34 @@ def test_a_withdrawal_on_the_first_day_the_bounds_allow_ends_the_day_before() ->
 
 def test_a_record_holds_only_its_own_kind_of_fact() -> None:
     """A placement's stream never turns into an appraisal: a record refuses another fact."""
-    person = {"centre_id": C1, "household_id": HH1, "village_code": "621121100001",
-              "id_number_hash": WHO, "id_number_masked": "6211**********0011"}  # fmt: skip
+    person = {
+        "centre_id": C1,
+        "household_id": HH1,
+        "village_code": "621121100001",
+        "id_number_hash": WHO,
+        "id_number_masked": "6211**********0011",
+    }
     placement = Placement.record_placement(
         ev.PlacementRecordedV1(
-            placement_id=PL1, placement_ref="L-1", employer="兰州拉面馆", place="上海",
-            outside_province=True, start_date=date(2017, 3, 1), months_worked=6, **person,
+            placement_id=PL1,
+            placement_ref="L-1",
+            employer="兰州拉面馆",
+            place="上海",
+            outside_province=True,
+            start_date=date(2017, 3, 1),
+            months_worked=6,
+            **person,
         )
-    )  # fmt: skip
+    )
     appraisal = ev.AppraisalRecordedV1(
-        appraisal_id=A1, appraisal_ref="J-1", occupation=COOK, level=4,
-        appraised_on=date(2017, 1, 5), passed=True, **person,
-    )  # fmt: skip
+        appraisal_id=A1,
+        appraisal_ref="J-1",
+        occupation=COOK,
+        level=4,
+        appraised_on=date(2017, 1, 5),
+        passed=True,
+        **person,
+    )
     with pytest.raises(TypeError, match="Placement cannot apply AppraisalRecorded"):
         placement.record(appraisal)
     assert placement.recorded.placement_id == PL1

@@ -75,8 +75,9 @@ class Stack:
     @classmethod
     def at(cls, var: Path, port_base: int, kafka: int | None = None) -> "Stack":
         """A stack on the ports of ``port_base`` (the broker's may be given apart)."""
-        return cls(var=var, kafka_port=kafka or broker_port(port_base),
-                   ports=service_ports(port_base))  # fmt: skip
+        return cls(
+            var=var, kafka_port=kafka or broker_port(port_base), ports=service_ports(port_base)
+        )
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -110,8 +111,10 @@ class Stack:
         with open(self.log(service), "ab") as log:  # the child keeps its own descriptor
             self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", f"tuopin_{service}", "serve"],
-                env=env, stdout=log, stderr=log,
-            )  # fmt: skip
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
 
     def crossing(self, service: str) -> dict[str, str]:
         """What lets the dashboard's page (evaluation's origin) read the loans panel's

@@ -75,9 +75,13 @@ async def signin_config(runtime: RuntimeDep) -> SignInConfig:
 
 # The roles that look at the dashboard by region (partners and evaluators have their own).
 DashboardRole = Literal[
-    "province_admin", "city_officer", "county_officer", "township_officer", "village_cadre",
+    "province_admin",
+    "city_officer",
+    "county_officer",
+    "township_officer",
+    "village_cadre",
     "auditor",
-]  # fmt: skip
+]
 KNOWN = {r.code for r in gansu()}
 
 

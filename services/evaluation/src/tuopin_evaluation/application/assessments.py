@@ -217,9 +217,12 @@ async def change(
 ) -> tuple[Assessment, Any]:
     """Load, let the assessment decide (it records events or refuses), save."""
     return await repository(store).change(
-        conn, assessment_id, decide, expected=expected_version,
+        conn,
+        assessment_id,
+        decide,
+        expected=expected_version,
         missing=f"no assessment {assessment_id}",
-    )  # fmt: skip
+    )
 
 
 async def record_finding(
@@ -233,11 +236,14 @@ async def record_finding(
     approves: bool | None,
 ) -> Outcome:
     assessment, _ = await change(
-        conn, store, assessment_id, expected_version,
+        conn,
+        store,
+        assessment_id,
+        expected_version,
         lambda a: a.record_finding(
             household_id, people=people, wrongly_exited=wrongly_exited, approves=approves
         ),
-    )  # fmt: skip
+    )
     finding = assessment.findings[household_id]
     return Outcome(
         {
@@ -262,11 +268,14 @@ async def record_survey(
     missed_poor_people: int,
 ) -> Outcome:
     assessment, _ = await change(
-        conn, store, assessment_id, expected_version,
+        conn,
+        store,
+        assessment_id,
+        expected_version,
         lambda a: a.record_survey(
             people_surveyed=people_surveyed, missed_poor_people=missed_poor_people
         ),
-    )  # fmt: skip
+    )
     return Outcome({**progress(assessment), "survey": survey_view(assessment)}, created=True)
 
 

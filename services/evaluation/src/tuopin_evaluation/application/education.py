@@ -26,19 +26,30 @@ async def household(
     a = education_assistance.c
     rows = await conn.execute(
         select(education_assistance)
-        .where(and_(a.household_id == household_id, a.decided_on <= as_of,
-                    recorded_by(a.recorded_at, known_at)))
+        .where(
+            and_(
+                a.household_id == household_id,
+                a.decided_on <= as_of,
+                recorded_by(a.recorded_at, known_at),
+            )
+        )
         .order_by(a.id_number_masked, a.id_number_hash, a.academic_year, a.kind)
-    )  # fmt: skip
+    )
     years: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
     masked: dict[str, str] = {}
     for r in rows:
         masked[r.id_number_hash] = r.id_number_masked
         year = years[r.id_number_hash].setdefault(
             r.academic_year,
-            {"academic_year": r.academic_year, "level": r.level, "school": r.school,
-             "granted_fen": 0, "waived_fen": 0, "assistance": []},
-        )  # fmt: skip
+            {
+                "academic_year": r.academic_year,
+                "level": r.level,
+                "school": r.school,
+                "granted_fen": 0,
+                "waived_fen": 0,
+                "assistance": [],
+            },
+        )
         year["granted_fen" if r.kind == GRANT else "waived_fen"] += r.amount_fen
         year["assistance"].append(
             {"kind": r.kind, "amount_fen": r.amount_fen, "decided_on": r.decided_on}

@@ -177,9 +177,15 @@ def household_facts() -> Projection:
         await executemany(
             conn,
             _REIDENTIFIED,
-            [{"person": str(e.data.person_id), "year": e.data.birth_year,
-              "month": e.data.birth_month} for e in events],
-        )  # fmt: skip
+            [
+                {
+                    "person": str(e.data.person_id),
+                    "year": e.data.birth_year,
+                    "month": e.data.birth_month,
+                }
+                for e in events
+            ],
+        )
 
     @projection.on(r.MemberUpdatedV2)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -223,10 +229,11 @@ def household_facts() -> Projection:
     @projection.on(r.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await _set(
-            conn, events,
+            conn,
+            events,
             housing_safe=lambda d: d.housing_safe,
             drinking_water_safe=lambda d: d.drinking_water_safe,
-        )  # fmt: skip
+        )
 
     async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await _set(conn, events, status=lambda d: d.status)
@@ -251,8 +258,14 @@ def household_facts() -> Projection:
             }
             for e in events
         ]
-        changing = ["name", "poor", "rural_population", "hardship_belt", "hardship_belt_code",
-                    "registered_on"]  # fmt: skip
+        changing = [
+            "name",
+            "poor",
+            "rural_population",
+            "hardship_belt",
+            "hardship_belt_code",
+            "registered_on",
+        ]
         await upsert(conn, villages, rows, keys=["village_code"], update=changing)
         await _standing(conn, events)
 
@@ -310,10 +323,12 @@ async def _set(
     """Set columns of each event's household: one statement run for the whole batch, in
     event order, so a household's last event wins."""
     rows = [
-        {"household": str(e.data.household_id),
-         **{f"new_{name}": value(e.data) for name, value in columns.items()}}
+        {
+            "household": str(e.data.household_id),
+            **{f"new_{name}": value(e.data) for name, value in columns.items()},
+        }
         for e in events
-    ]  # fmt: skip
+    ]
     await executemany(conn, _setting(tuple(columns)), rows)
 
 

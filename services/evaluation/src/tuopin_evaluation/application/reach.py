@@ -151,8 +151,17 @@ def programme_reach() -> Projection:
 
     @projection.on(tr.EducationAssistanceRecordedV1)
     async def assisted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        fields = ["household_id", "id_number_hash", "id_number_masked", "academic_year",
-                  "level", "kind", "school", "amount_fen", "decided_on"]  # fmt: skip
+        fields = [
+            "household_id",
+            "id_number_hash",
+            "id_number_masked",
+            "academic_year",
+            "level",
+            "kind",
+            "school",
+            "amount_fen",
+            "decided_on",
+        ]
         rows = [
             {
                 "assistance_id": str(e.data.assistance_id),

@@ -294,8 +294,11 @@ async def _reach_by_village(
     for code, n, grant, waiver in await per_village(
         education_assistance, decided, students, granted, waived
     ):
-        reached[code].update(students_assisted=int(n), education_granted_fen=int(grant),
-                             education_waived_fen=int(waiver))  # fmt: skip
+        reached[code].update(
+            students_assisted=int(n),
+            education_granted_fen=int(grant),
+            education_waived_fen=int(waiver),
+        )
     return reached
 
 

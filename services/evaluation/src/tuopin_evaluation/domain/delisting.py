@@ -47,15 +47,29 @@ def delisting(
     return [
         *criteria,
         # With no exited household in the sample nobody can have been wrongly exited.
-        _rate("wrong_exit_rate", r.wrong_exit, f"{below} {rules.max_wrong_exit_rate}",
-              lambda v: within(v, rules.max_wrong_exit_rate), undefined_passes=True),
+        _rate(
+            "wrong_exit_rate",
+            r.wrong_exit,
+            f"{below} {rules.max_wrong_exit_rate}",
+            lambda v: within(v, rules.max_wrong_exit_rate),
+            undefined_passes=True,
+        ),
         # Without a survey of non-registered people, missed poor cannot be ruled out.
-        _rate("missed_identification_rate", r.missed_identification,
-              f"{below} {rules.max_missed_identification_rate}",
-              lambda v: within(v, rules.max_missed_identification_rate), undefined_passes=False),
-        _rate("approval_rate", r.approval, f"≥ {rules.min_approval_rate}",
-              lambda v: v >= rules.min_approval_rate, undefined_passes=False),
-    ]  # fmt: skip
+        _rate(
+            "missed_identification_rate",
+            r.missed_identification,
+            f"{below} {rules.max_missed_identification_rate}",
+            lambda v: within(v, rules.max_missed_identification_rate),
+            undefined_passes=False,
+        ),
+        _rate(
+            "approval_rate",
+            r.approval,
+            f"≥ {rules.min_approval_rate}",
+            lambda v: v >= rules.min_approval_rate,
+            undefined_passes=False,
+        ),
+    ]
 
 
 def _rate(
@@ -63,8 +77,9 @@ def _rate(
 ) -> Criterion:
     if rate.undefined:
         return Criterion(name, f"{rate.value} (nothing to measure)", threshold, undefined_passes)
-    return Criterion(name, f"{rate.value} ({rate.numerator}/{rate.denominator})", threshold,
-                     ok(rate.value))  # fmt: skip
+    return Criterion(
+        name, f"{rate.value} ({rate.numerator}/{rate.denominator})", threshold, ok(rate.value)
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

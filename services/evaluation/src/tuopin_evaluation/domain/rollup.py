@@ -401,13 +401,20 @@ def village_exit(v: VillageFigures, rules: VillageExitRules) -> VillageExit:
     rule's bound and every infrastructure and services criterion passes on the conditions
     in force: one without a record is not assessed, and an exit cannot rest on it."""
     if v.poor_village is None:
-        poor = Check("poor_village", POOR_VILLAGE, "not registered", "true", None,
-                     "village not registered")  # fmt: skip
+        poor = Check(
+            "poor_village", POOR_VILLAGE, "not registered", "true", None, "village not registered"
+        )
     elif v.poor_village:
         poor = Check("poor_village", POOR_VILLAGE, "true", "true", True)
     else:
-        poor = Check("poor_village", POOR_VILLAGE, "false", "true", False,
-                     "not a registered poor village: it has nothing to exit")  # fmt: skip
+        poor = Check(
+            "poor_village",
+            POOR_VILLAGE,
+            "false",
+            "true",
+            False,
+            "not a registered poor village: it has nothing to exit",
+        )
     bound = f"<= {rules.max_incidence}"
     rate: Decimal | None = None
     if not v.rural_population:
@@ -421,8 +428,14 @@ def village_exit(v: VillageFigures, rules: VillageExitRules) -> VillageExit:
         if rate <= rules.max_incidence:
             share = Check("poverty_incidence", INCIDENCE, value, bound, True)
         else:
-            share = Check("poverty_incidence", INCIDENCE, value, bound, False,
-                          f"poverty incidence {rate} is above {rules.max_incidence}")  # fmt: skip
+            share = Check(
+                "poverty_incidence",
+                INCIDENCE,
+                value,
+                bound,
+                False,
+                f"poverty incidence {rate} is above {rules.max_incidence}",
+            )
     criteria = (poor, share, *(_condition(c, v.conditions) for c in rules.criteria))
     eligible = all(c.passed is True for c in criteria)
     return VillageExit(v.code, eligible, rate, criteria)
@@ -438,8 +451,14 @@ def _condition(criterion: NamedCriterion, held: Mapping[str, Condition]) -> Chec
     needed = HOUSING if name == "housing_safety" else (name,)
     threshold = "yes" if least is None else f">= {least}"
     if any(n not in held for n in needed):
-        return Check(name, criterion.description, "not assessed", threshold, None,
-                     f"{name} not assessed: no record of it in force")  # fmt: skip
+        return Check(
+            name,
+            criterion.description,
+            "not assessed",
+            threshold,
+            None,
+            f"{name} not assessed: no record of it in force",
+        )
     recorded = [held[n] for n in needed]
     if name == "housing_safety":
         renovated, dangerous = (c.value for c in recorded)

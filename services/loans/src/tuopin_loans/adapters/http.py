@@ -167,9 +167,11 @@ class Quota(Body):
     summary="Set a county's microcredit quota (within the 40-billion-yuan ceiling)",
 )
 async def allocate(
-    county_code: CountyCode, body: Quota, runtime: RuntimeDep,
+    county_code: CountyCode,
+    body: Quota,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await programme.allocate(
             conn, runtime.store, county_code, body.amount, body.allocated_on
@@ -206,9 +208,11 @@ class Contribution(Body):
     summary="Money into a risk compensation fund (风险补偿基金) from finance or a bank",
 )
 async def contribute(
-    fund_id: FundId, body: Contribution, runtime: RuntimeDep,
+    fund_id: FundId,
+    body: Contribution,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await lending.contribute(
             conn, runtime.store, fund_id, body.contributor, body.amount, body.received_on
@@ -246,9 +250,11 @@ async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/funds/{fund_id}/history", tags=["funds"], response_model=History,
+    "/funds/{fund_id}/history",
+    tags=["funds"],
+    response_model=History,
     summary="Every yuan in and out of a fund, as events",
-)  # fmt: skip
+)
 async def fund_history(
     fund_id: FundId, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> History:
@@ -287,9 +293,11 @@ async def preview(
     summary="Issue the quarter's settlement statements (贴息结算单), once",
 )
 async def issue(
-    quarter: Quarter, body: Issue, runtime: RuntimeDep,
+    quarter: Quarter,
+    body: Issue,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await settlement.issue(conn, runtime.store, quarter, body.issued_on)
 
@@ -304,9 +312,11 @@ async def issue(
     summary="Issued statements",
 )
 async def issued(
-    quarter: Quarter, runtime: RuntimeDep,
-    bank_id: BankId | None = None, county_code: CountyCode | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+    quarter: Quarter,
+    runtime: RuntimeDep,
+    bank_id: BankId | None = None,
+    county_code: CountyCode | None = None,
+) -> list[dict[str, Any]]:
     S = loan_book.statements.c
     query = select(loan_book.statements).where(S.quarter == quarter)
     if bank_id is not None:
@@ -324,9 +334,11 @@ async def issued(
     summary="The treasury paid a statement",
 )
 async def pay(
-    statement_id: UUID, body: Payment, runtime: RuntimeDep,
+    statement_id: UUID,
+    body: Payment,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await settlement.pay(conn, runtime.store, str(statement_id), body.paid_on)
 

@@ -62,9 +62,11 @@ class Repayment(Body):
     summary="Money into the village's mutual-aid fund (the first contribution opens it)",
 )
 async def contribute(
-    village_code: VillageCode, body: Contribution, runtime: RuntimeDep,
+    village_code: VillageCode,
+    body: Contribution,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await mutual_aid.contribute(
             conn, runtime.store, village_code, body.source, body.amount, body.received_on
@@ -82,14 +84,21 @@ async def contribute(
     summary="Lend to a member household (within the household cap and the fund's balance)",
 )
 async def lend(
-    village_code: VillageCode, body: MemberLoan, runtime: RuntimeDep,
+    village_code: VillageCode,
+    body: MemberLoan,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await mutual_aid.lend(
-            conn, runtime.store, village_code, str(body.household_id), body.amount,
-            body.term_months, body.lent_on,
-        )  # fmt: skip
+            conn,
+            runtime.store,
+            village_code,
+            str(body.household_id),
+            body.amount,
+            body.term_months,
+            body.lent_on,
+        )
 
     request = {"village": village_code, **body.model_dump(mode="json")}
     return respond(await runtime.execute("mutual-aid.loan", idempotency_key, request, command))
@@ -101,9 +110,12 @@ async def lend(
     summary="A member household repays principal, with its occupancy fee (占用费)",
 )
 async def repay(
-    village_code: VillageCode, loan_id: UUID, body: Repayment, runtime: RuntimeDep,
+    village_code: VillageCode,
+    loan_id: UUID,
+    body: Repayment,
+    runtime: RuntimeDep,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await mutual_aid.repay(
             conn, runtime.store, village_code, str(loan_id), body.principal, body.received_on

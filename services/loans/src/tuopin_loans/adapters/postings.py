@@ -127,10 +127,18 @@ class Premium(Posting):
 
 
 BankPosting = Annotated[
-    Approved | Rejected | Signed | Disbursed | Repaid | Overdue | Defaulted | WrittenOff | Claim
+    Approved
+    | Rejected
+    | Signed
+    | Disbursed
+    | Repaid
+    | Overdue
+    | Defaulted
+    | WrittenOff
+    | Claim
     | Premium,
     Field(discriminator="kind"),
-]  # fmt: skip
+]
 
 
 async def _decide(conn: AsyncConnection, runtime: Runtime, p: Any) -> Outcome:
@@ -139,9 +147,16 @@ async def _decide(conn: AsyncConnection, runtime: Runtime, p: Any) -> Outcome:
         case Approved():
             keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
             application = lending.Application(
-                bank, ref, p.product, str(p.household_id), p.borrower_id_number, p.amount,
-                p.term_months, p.decided_on, p.academic_year,
-            )  # fmt: skip
+                bank,
+                ref,
+                p.product,
+                str(p.household_id),
+                p.borrower_id_number,
+                p.amount,
+                p.term_months,
+                p.decided_on,
+                p.academic_year,
+            )
             return await lending.approve(conn, store, keys, application)
         case Rejected():
             return await lending.reject(
@@ -174,9 +189,12 @@ async def _decide(conn: AsyncConnection, runtime: Runtime, p: Any) -> Outcome:
             return await lending.claim(conn, store, bank, ref, p.lodged_on)
         case Premium():
             return await lending.change(
-                conn, store, bank, ref,
+                conn,
+                store,
+                bank,
+                ref,
                 lambda loan: loan.subsidise_premium(p.insurance, p.premium, p.subsidy, p.paid_on),
-            )  # fmt: skip
+            )
     raise TypeError(f"no command for {type(p).__name__}")
 
 
@@ -191,9 +209,11 @@ async def post(runtime: Runtime, posting: Any, key: str | None) -> Outcome:
 
 
 intake = Intake(
-    topic=Inbound.BANK_POSTINGS, body=BankPosting, handle=post,
+    topic=Inbound.BANK_POSTINGS,
+    body=BankPosting,
+    handle=post,
     rule=ACCESS["POST /v1/bank-postings"],
-)  # fmt: skip
+)
 
 router = Router(prefix="/v1", tags=["bank postings"])
 

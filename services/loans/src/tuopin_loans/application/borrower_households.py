@@ -103,18 +103,24 @@ def _member(household_id: str, m: reg.SealedMember, joined_on: date | None) -> d
 def _dated(e: Delivered, **values: object) -> dict[str, object]:
     """A change's row: whose, where in its stream, true from when, recorded when."""
     return {
-        "household_id": str(e.data.household_id), "sequence": e.envelope.sequence,
-        "effective_date": e.data.effective_date, "recorded_at": e.envelope.time, **values,
-    }  # fmt: skip
+        "household_id": str(e.data.household_id),
+        "sequence": e.envelope.sequence,
+        "effective_date": e.data.effective_date,
+        "recorded_at": e.envelope.time,
+        **values,
+    }
 
 
 @projection.on(reg.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     homes = [
-        {"household_id": str(e.data.household_id), "county_code": e.data.county_code,
-         "village_code": e.data.village_code}
+        {
+            "household_id": str(e.data.household_id),
+            "county_code": e.data.county_code,
+            "village_code": e.data.village_code,
+        }
         for e in events
-    ]  # fmt: skip
+    ]
     await upsert(conn, borrower_households, homes, keys=["household_id"])
     statuses = [_dated(e, status=HouseholdStatus.IDENTIFIED) for e in events]
     await upsert(conn, status_history, statuses, keys=["household_id", "sequence"])
@@ -169,11 +175,19 @@ async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered])
     await conn.execute(
         update(borrower_members)
         .where(borrower_members.c.person_id == bindparam("person"))
-        .values(id_hash=bindparam("hash"), birth_year=bindparam("year"),
-                birth_month=bindparam("month")),
-        [{"person": str(e.data.person_id), "hash": e.data.id_number_hash,
-          "year": e.data.birth_year, "month": e.data.birth_month} for e in events],
-    )  # fmt: skip
+        .values(
+            id_hash=bindparam("hash"), birth_year=bindparam("year"), birth_month=bindparam("month")
+        ),
+        [
+            {
+                "person": str(e.data.person_id),
+                "hash": e.data.id_number_hash,
+                "year": e.data.birth_year,
+                "month": e.data.birth_month,
+            }
+            for e in events
+        ],
+    )
 
 
 @projection.on(reg.MemberUpdatedV2)

@@ -117,31 +117,50 @@ async def approve(
     assert home is not None
     loan = Loan.approve(
         ev.LoanApprovedV1(
-            loan_id=the_id, bank_id=a.bank_id, household_id=a.household_id,
-            county_code=str(home["county_code"]), product=a.product, loan_ref=a.loan_ref,
-            borrower_hash=borrower.hash, borrower_masked=borrower.masked, amount=a.amount,
-            term_months=a.term_months, decided_on=a.decided_on, academic_year=a.academic_year,
+            loan_id=the_id,
+            bank_id=a.bank_id,
+            household_id=a.household_id,
+            county_code=str(home["county_code"]),
+            product=a.product,
+            loan_ref=a.loan_ref,
+            borrower_hash=borrower.hash,
+            borrower_masked=borrower.masked,
+            amount=a.amount,
+            term_months=a.term_months,
+            decided_on=a.decided_on,
+            academic_year=a.academic_year,
         )
-    )  # fmt: skip
+    )
     await loans(store).save(conn, loan)
     return Outcome(view(loan), created=True)
 
 
 async def reject(
-    conn: AsyncConnection, store: EventStore, bank_id: str, loan_ref: str,
-    product: LoanProduct, household_id: str, reason: str, decided_on: date,
-) -> Outcome:  # fmt: skip
+    conn: AsyncConnection,
+    store: EventStore,
+    bank_id: str,
+    loan_ref: str,
+    product: LoanProduct,
+    household_id: str,
+    reason: str,
+    decided_on: date,
+) -> Outcome:
     the_id = await _new_loan_id(conn, store, bank_id, loan_ref)
     home = await registry.household(conn, household_id)
     if home is None:
         raise NotFound(f"household {household_id} is not in the register")
     loan = Loan.reject(
         ev.LoanRejectedV1(
-            loan_id=the_id, bank_id=bank_id, household_id=household_id,
+            loan_id=the_id,
+            bank_id=bank_id,
+            household_id=household_id,
             county_code=str(home["county_code"]),
-            product=product, loan_ref=loan_ref, reason=reason, decided_on=decided_on,
+            product=product,
+            loan_ref=loan_ref,
+            reason=reason,
+            decided_on=decided_on,
         )
-    )  # fmt: skip
+    )
     await loans(store).save(conn, loan)
     return Outcome(view(loan), created=True)
 
@@ -171,9 +190,12 @@ async def _within_quota(conn: AsyncConnection, county_code: str, amount: int) ->
 
 
 async def change(
-    conn: AsyncConnection, store: EventStore, bank_id: str, loan_ref: str,
+    conn: AsyncConnection,
+    store: EventStore,
+    bank_id: str,
+    loan_ref: str,
     decide: Callable[[Loan], None],
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     """Load the bank's loan, let it decide, save what it recorded."""
     loan, _ = await loans(store).change(
         conn, loan_id(bank_id, loan_ref), decide, missing=f"bank {bank_id} has no loan {loan_ref}"
@@ -193,9 +215,14 @@ def sign(signed_on: date, amount: int, term_months: int) -> Callable[[Loan], Non
 
 
 async def repay(
-    conn: AsyncConnection, store: EventStore, bank_id: str, loan_ref: str,
-    principal: int, interest: int, on: date,
-) -> Outcome:  # fmt: skip
+    conn: AsyncConnection,
+    store: EventStore,
+    bank_id: str,
+    loan_ref: str,
+    principal: int,
+    interest: int,
+    on: date,
+) -> Outcome:
     """A repayment; after a compensated default, the fund gets its share back at once."""
     recovering: list[Loan] = []
 
@@ -235,20 +262,30 @@ async def claim(
     fund = await funds(store).get(conn, fund_id) or RiskFund(fund_id)
     fund.lodge(
         ev.CompensationClaimLodgedV1(
-            fund_id=fund_id, claim_id=str(uuid4()), loan_id=loan.id, bank_id=bank_id,
-            product=facts.product, unrecovered=loan.outstanding, ratio=ratio,
-            claimed=share(loan.outstanding, ratio), lodged_on=lodged_on,
+            fund_id=fund_id,
+            claim_id=str(uuid4()),
+            loan_id=loan.id,
+            bank_id=bank_id,
+            product=facts.product,
+            unrecovered=loan.outstanding,
+            ratio=ratio,
+            claimed=share(loan.outstanding, ratio),
+            lodged_on=lodged_on,
         ),
         p.fund_warning_ratio,
-    )  # fmt: skip
+    )
     await funds(store).save(conn, fund)
     return Outcome(fund_view(fund), created=True)
 
 
 async def contribute(
-    conn: AsyncConnection, store: EventStore, fund_id: str, contributor: str, amount: int,
+    conn: AsyncConnection,
+    store: EventStore,
+    fund_id: str,
+    contributor: str,
+    amount: int,
     on: date,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     fund = await funds(store).get(conn, fund_id) or RiskFund(fund_id)
     fund.contribute(contributor, amount, on, programme().fund_warning_ratio)
     await funds(store).save(conn, fund)

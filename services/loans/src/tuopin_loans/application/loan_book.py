@@ -174,14 +174,24 @@ def _snapshotted(handler: Handler) -> Handler:
 async def _apply(conn: AsyncConnection, handler: Handler, events: Sequence[Delivered]) -> None:
     await handler(conn, events)
     row = select(
-        L.loan_id, bindparam("sequence", type_=Integer), bindparam("on", type_=Date),
-        bindparam("recorded_at", type_=DateTime(timezone=True)), *(L[c] for c in SNAPSHOT),
-    ).where(L.loan_id == bindparam("loan"))  # fmt: skip
+        L.loan_id,
+        bindparam("sequence", type_=Integer),
+        bindparam("on", type_=Date),
+        bindparam("recorded_at", type_=DateTime(timezone=True)),
+        *(L[c] for c in SNAPSHOT),
+    ).where(L.loan_id == bindparam("loan"))
     await conn.execute(
         insert(history).from_select([c.name for c in history.columns], row),
-        [{"loan": str(e.data.loan_id), "sequence": e.envelope.sequence,
-          "on": e.data.business_date(), "recorded_at": e.envelope.time} for e in events],
-    )  # fmt: skip
+        [
+            {
+                "loan": str(e.data.loan_id),
+                "sequence": e.envelope.sequence,
+                "on": e.data.business_date(),
+                "recorded_at": e.envelope.time,
+            }
+            for e in events
+        ],
+    )
 
 
 async def _update(
@@ -196,11 +206,13 @@ async def _update(
     values: dict[str, ColumnElement[Any]] = {col: bindparam(f"new_{col}") for col in set_}
     values |= {col: L[col] + bindparam(f"add_{col}") for col in add}
     params = [
-        {"loan": str(e.data.loan_id),
-         **{f"new_{col}": value(e.data) for col, value in set_.items()},
-         **{f"add_{col}": value(e.data) for col, value in add.items()}}
+        {
+            "loan": str(e.data.loan_id),
+            **{f"new_{col}": value(e.data) for col, value in set_.items()},
+            **{f"add_{col}": value(e.data) for col, value in add.items()},
+        }
         for e in events
-    ]  # fmt: skip
+    ]
     await conn.execute(update(loans).where(L.loan_id == bindparam("loan")).values(values), params)
 
 
@@ -220,43 +232,64 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
         approved = isinstance(d, c.LoanApprovedV1)
-        rows.append({
-            "loan_id": str(d.loan_id), "bank_id": d.bank_id, "loan_ref": d.loan_ref,
-            "household_id": str(d.household_id), "county_code": d.county_code,
-            "product": d.product, "decided_on": d.decided_on,
-            "state": LoanState.APPROVED if approved else LoanState.REJECTED,
-            # As masked today: events recorded before keep the region digits (SECURITY.md).
-            "borrower_masked": mask_id(d.borrower_masked) if approved else None,
-            "borrower_hash": d.borrower_hash if approved else None,
-            "amount": d.amount if approved else 0,
-            "term_months": d.term_months if approved else 0,
-            "academic_year": _school_year(d) if approved else None,
-            "disbursed": 0, "outstanding": 0, "interest_received": 0, "days_past_due": 0,
-            "written_off": 0, "premium_subsidy": 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "loan_id": str(d.loan_id),
+                "bank_id": d.bank_id,
+                "loan_ref": d.loan_ref,
+                "household_id": str(d.household_id),
+                "county_code": d.county_code,
+                "product": d.product,
+                "decided_on": d.decided_on,
+                "state": LoanState.APPROVED if approved else LoanState.REJECTED,
+                # As masked today: events recorded before keep the region digits (SECURITY.md).
+                "borrower_masked": mask_id(d.borrower_masked) if approved else None,
+                "borrower_hash": d.borrower_hash if approved else None,
+                "amount": d.amount if approved else 0,
+                "term_months": d.term_months if approved else 0,
+                "academic_year": _school_year(d) if approved else None,
+                "disbursed": 0,
+                "outstanding": 0,
+                "interest_received": 0,
+                "days_past_due": 0,
+                "written_off": 0,
+                "premium_subsidy": 0,
+            }
+        )
     await upsert(conn, loans, rows, keys=["loan_id"])
 
 
 @book.on(c.ContractSignedV1)
 @_snapshotted
 async def signed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _update(conn, events, {
-        "state": lambda d: LoanState.SIGNED, "amount": lambda d: d.amount,
-        "term_months": lambda d: d.term_months, "annual_rate": lambda d: str(d.annual_rate),
-        "signed_on": lambda d: d.signed_on, "maturity_date": lambda d: d.maturity_date,
-        "subsidy_until": lambda d: d.subsidy_until,
-    })  # fmt: skip
+    await _update(
+        conn,
+        events,
+        {
+            "state": lambda d: LoanState.SIGNED,
+            "amount": lambda d: d.amount,
+            "term_months": lambda d: d.term_months,
+            "annual_rate": lambda d: str(d.annual_rate),
+            "signed_on": lambda d: d.signed_on,
+            "maturity_date": lambda d: d.maturity_date,
+            "subsidy_until": lambda d: d.subsidy_until,
+        },
+    )
 
 
 async def _moved(conn: AsyncConnection, events: Sequence[Delivered], on: str, sign: int) -> None:
     """Principal out (+) or back (−): the steps the subsidy accrues over."""
     amount = "amount" if sign > 0 else "principal"
     rows = [
-        {"loan_id": str(e.data.loan_id), "sequence": e.envelope.sequence,
-         "on": getattr(e.data, on), "delta": sign * getattr(e.data, amount)}
+        {
+            "loan_id": str(e.data.loan_id),
+            "sequence": e.envelope.sequence,
+            "on": getattr(e.data, on),
+            "delta": sign * getattr(e.data, amount),
+        }
         for e in events
         if getattr(e.data, amount)
-    ]  # fmt: skip
+    ]
     if rows:
         await upsert(conn, movements, rows, keys=["loan_id", "sequence"])
 
@@ -266,10 +299,11 @@ async def _moved(conn: AsyncConnection, events: Sequence[Delivered], on: str, si
 async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _moved(conn, events, "disbursed_on", +1)
     await _update(
-        conn, events,
+        conn,
+        events,
         {"state": lambda d: LoanState.ACTIVE, "outstanding": lambda d: d.outstanding},
         add={"disbursed": lambda d: d.amount},
-    )  # fmt: skip
+    )
 
 
 @book.on(c.RepaymentReceivedV1)
@@ -279,15 +313,23 @@ async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     # An active loan repaid to zero is closed (结清); a recovery leaves a default as it is.
     closes = (L.state == LoanState.ACTIVE) & (bindparam("new_outstanding") == 0)
     await conn.execute(
-        update(loans).where(L.loan_id == bindparam("loan")).values(
+        update(loans)
+        .where(L.loan_id == bindparam("loan"))
+        .values(
             outstanding=bindparam("new_outstanding"),
             interest_received=L.interest_received + bindparam("add_interest"),
             state=case((closes, LoanState.REPAID), else_=L.state),
             days_past_due=case((closes, 0), else_=L.days_past_due),
         ),
-        [{"loan": str(e.data.loan_id), "new_outstanding": e.data.outstanding,
-          "add_interest": e.data.interest} for e in events],
-    )  # fmt: skip
+        [
+            {
+                "loan": str(e.data.loan_id),
+                "new_outstanding": e.data.outstanding,
+                "add_interest": e.data.interest,
+            }
+            for e in events
+        ],
+    )
 
 
 @book.on(c.LoanOverdueV1)
@@ -299,15 +341,19 @@ async def overdue(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @book.on(c.LoanDefaultedV1)
 @_snapshotted
 async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _update(conn, events, {"state": lambda d: LoanState.DEFAULTED,
-                                 "defaulted_on": lambda d: d.defaulted_on})  # fmt: skip
+    await _update(
+        conn,
+        events,
+        {"state": lambda d: LoanState.DEFAULTED, "defaulted_on": lambda d: d.defaulted_on},
+    )
 
 
 @book.on(c.LoanWrittenOffV1)
 @_snapshotted
 async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _update(conn, events, {"state": lambda d: LoanState.WRITTEN_OFF,
-                                 "written_off": lambda d: d.amount})  # fmt: skip
+    await _update(
+        conn, events, {"state": lambda d: LoanState.WRITTEN_OFF, "written_off": lambda d: d.amount}
+    )
 
 
 @book.on(c.PremiumSubsidisedV1)
@@ -337,10 +383,17 @@ async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         d = e.data
         await _fund(conn, d.fund_id, claimed=d.claimed)
         county = d.fund_id.removeprefix("county-") if d.fund_id.startswith("county-") else None
-        row = {"claim_id": str(d.claim_id), "fund_id": d.fund_id, "county_code": county,
-               "loan_id": str(d.loan_id),
-               "bank_id": d.bank_id, "product": d.product, "claimed": d.claimed,
-               "lodged_on": d.lodged_on, "lodged_at": e.envelope.time}  # fmt: skip
+        row = {
+            "claim_id": str(d.claim_id),
+            "fund_id": d.fund_id,
+            "county_code": county,
+            "loan_id": str(d.loan_id),
+            "bank_id": d.bank_id,
+            "product": d.product,
+            "claimed": d.claimed,
+            "lodged_on": d.lodged_on,
+            "lodged_at": e.envelope.time,
+        }
         await upsert(conn, claims, row, keys=["claim_id"])
 
 
@@ -371,11 +424,18 @@ async def allocated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @book.on(c.SubsidyStatementIssuedV1)
 async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
-        {"statement_id": str(d.statement_id), "quarter": d.quarter, "bank_id": d.bank_id,
-         "county_code": d.county_code, "loans": d.loans, "amount": d.amount,
-         "issued_on": d.issued_on, "issued_at": e.envelope.time}
+        {
+            "statement_id": str(d.statement_id),
+            "quarter": d.quarter,
+            "bank_id": d.bank_id,
+            "county_code": d.county_code,
+            "loans": d.loans,
+            "amount": d.amount,
+            "issued_on": d.issued_on,
+            "issued_at": e.envelope.time,
+        }
         for e, d in ((e, e.data) for e in events)
-    ]  # fmt: skip
+    ]
     await upsert(conn, statements, rows, keys=["statement_id"])
 
 

@@ -116,22 +116,32 @@ def loan_view(fund: MutualAidFund, loan_id: str) -> dict[str, Any]:
 
 
 async def _change(
-    conn: AsyncConnection, store: EventStore, village_code: str,
-    decide: Callable[[MutualAidFund], None], opening: bool = False,
-) -> MutualAidFund:  # fmt: skip
+    conn: AsyncConnection,
+    store: EventStore,
+    village_code: str,
+    decide: Callable[[MutualAidFund], None],
+    opening: bool = False,
+) -> MutualAidFund:
     """Load the village's fund (a first contribution opens it), let it decide, save."""
     the_id = fund_id(village_code)
     fund, _ = await funds(store).change(
-        conn, the_id, decide, missing=f"village {village_code} has no mutual-aid fund",
+        conn,
+        the_id,
+        decide,
+        missing=f"village {village_code} has no mutual-aid fund",
         opening=(lambda: MutualAidFund(the_id)) if opening else None,
-    )  # fmt: skip
+    )
     return fund
 
 
 async def contribute(
-    conn: AsyncConnection, store: EventStore, village_code: str, source: Source, amount: int,
+    conn: AsyncConnection,
+    store: EventStore,
+    village_code: str,
+    source: Source,
+    amount: int,
     on: date,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     fund = await _change(
         conn, store, village_code, lambda f: f.contribute(source, amount, on), opening=True
     )
@@ -139,24 +149,36 @@ async def contribute(
 
 
 async def lend(
-    conn: AsyncConnection, store: EventStore, village_code: str, household_id: str,
-    amount: int, term_months: int, on: date,
-) -> Outcome:  # fmt: skip
+    conn: AsyncConnection,
+    store: EventStore,
+    village_code: str,
+    household_id: str,
+    amount: int,
+    term_months: int,
+    on: date,
+) -> Outcome:
     home = await registry.household(conn, household_id)
     household_village = str(home["village_code"]) if home else None
     loan_id = str(uuid4())
     fund = await _change(
-        conn, store, village_code,
-        lambda f: f.lend(loan_id, household_id, household_village, amount, term_months, on,
-                         rule(on)),
-    )  # fmt: skip
+        conn,
+        store,
+        village_code,
+        lambda f: f.lend(
+            loan_id, household_id, household_village, amount, term_months, on, rule(on)
+        ),
+    )
     return Outcome(loan_view(fund, loan_id), created=True)
 
 
 async def repay(
-    conn: AsyncConnection, store: EventStore, village_code: str, loan_id: str, principal: int,
+    conn: AsyncConnection,
+    store: EventStore,
+    village_code: str,
+    loan_id: str,
+    principal: int,
     on: date,
-) -> Outcome:  # fmt: skip
+) -> Outcome:
     received: list[ev.MutualAidRepaymentReceivedV1] = []
 
     def decide(fund: MutualAidFund) -> None:

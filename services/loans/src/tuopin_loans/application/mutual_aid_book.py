@@ -69,8 +69,13 @@ async def _move(conn: AsyncConnection, d: Any, on: date, **deltas: int) -> None:
     """Open the fund's row if this is its first event, then move its totals; the balance
     is the event's own."""
     zero = {"contributed": 0, "lent": 0, "repaid": 0, "fees": 0}
-    row = {"village_code": d.village_code, "county_code": d.village_code[:6],
-           "balance": d.balance, "opened_on": on, **zero}  # fmt: skip
+    row = {
+        "village_code": d.village_code,
+        "county_code": d.village_code[:6],
+        "balance": d.balance,
+        "opened_on": on,
+        **zero,
+    }
     await upsert(conn, funds, row, keys=["village_code"])
     moved = {k: F[k] + v for k, v in deltas.items()}
     await conn.execute(
@@ -98,10 +103,18 @@ async def granted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
         await _move(conn, d, d.lent_on, lent=d.amount)
-        row = {"loan_id": str(d.loan_id), "village_code": d.village_code,
-               "household_id": str(d.household_id), "amount": d.amount,
-               "term_months": d.term_months, "fee_rate": str(d.fee_rate), "lent_on": d.lent_on,
-               "due_on": d.due_on, "outstanding": d.amount, "fees_paid": 0}  # fmt: skip
+        row = {
+            "loan_id": str(d.loan_id),
+            "village_code": d.village_code,
+            "household_id": str(d.household_id),
+            "amount": d.amount,
+            "term_months": d.term_months,
+            "fee_rate": str(d.fee_rate),
+            "lent_on": d.lent_on,
+            "due_on": d.due_on,
+            "outstanding": d.amount,
+            "fees_paid": 0,
+        }
         await upsert(conn, loans, row, keys=["loan_id"])
 
 

@@ -137,23 +137,33 @@ async def portfolio(
         out = row["outstanding"]
         issued, paid = subsidy.get(key_value, (0, 0))
         claimed, compensated = compensation.get(key_value, (0, 0))
-        report.append({
-            group.value: key_value,
-            **row,
-            "overdue_ratio": ratio(row["overdue"], out),
-            "par30_ratio": ratio(row["par30"], out),
-            "npl_ratio": ratio(row["non_performing"], out),
-            "subsidy_issued": issued, "subsidy_paid": paid,
-            "compensation_claimed": claimed, "compensation_paid": compensated,
-        })  # fmt: skip
+        report.append(
+            {
+                group.value: key_value,
+                **row,
+                "overdue_ratio": ratio(row["overdue"], out),
+                "par30_ratio": ratio(row["par30"], out),
+                "npl_ratio": ratio(row["non_performing"], out),
+                "subsidy_issued": issued,
+                "subsidy_paid": paid,
+                "compensation_claimed": claimed,
+                "compensation_paid": compensated,
+            }
+        )
     return report
 
 
 async def _sums(
-    conn: AsyncConnection, table: Any, column: str | None, bank_id: str | None,
-    county_code: str | None, amount: str, issued: ColumnElement[bool], paid: ColumnElement[bool],
+    conn: AsyncConnection,
+    table: Any,
+    column: str | None,
+    bank_id: str | None,
+    county_code: str | None,
+    amount: str,
+    issued: ColumnElement[bool],
+    paid: ColumnElement[bool],
     total: str,
-) -> dict[Any, tuple[int, int]]:  # fmt: skip
+) -> dict[Any, tuple[int, int]]:
     """Amount issued (claimed) and amount paid, by the report's key where the table has it
     (``column`` None: the one line keyed ``total``)."""
     t = table.c

@@ -104,12 +104,17 @@ async def issue(conn: AsyncConnection, store: EventStore, quarter: str, issued_o
     events = [
         SubsidyStatementIssuedV1(
             statement_id=statement_id(quarter, line.bank_id, line.county_code),
-            bank_id=line.bank_id, county_code=line.county_code, quarter=quarter,
-            period_start=start, period_end=end, loans=line.loans, amount=line.amount,
+            bank_id=line.bank_id,
+            county_code=line.county_code,
+            quarter=quarter,
+            period_start=start,
+            period_end=end,
+            loans=line.loans,
+            amount=line.amount,
             issued_on=issued_on,
         )
         for line in lines
-    ]  # fmt: skip
+    ]
     new = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in events]
     try:
         await store.append(conn, STREAM_TYPE, f"subsidy-{quarter}", 0, new)
@@ -131,9 +136,12 @@ async def pay(conn: AsyncConnection, store: EventStore, statement: str, paid_on:
     if paid_on < row.issued_on:
         raise RuleViolation(f"a statement issued on {row.issued_on} cannot be paid before it")
     event = SubsidyStatementPaidV1(
-        statement_id=statement, bank_id=row.bank_id, county_code=row.county_code,
-        amount=row.amount, paid_on=paid_on,
-    )  # fmt: skip
+        statement_id=statement,
+        bank_id=row.bank_id,
+        county_code=row.county_code,
+        amount=row.amount,
+        paid_on=paid_on,
+    )
     stream = f"subsidy-{row.quarter}"
     version = len(await store.load(conn, stream))
     new = [NewEvent(type=event.TYPE, data=event.model_dump(mode="json"))]

@@ -52,10 +52,13 @@ class RiskFund(Aggregate):
         was_low = self.low(warning_ratio)
         self.record(
             ev.FundContributionReceivedV1(
-                fund_id=self.id, contributor=contributor, amount=amount, received_on=on,
+                fund_id=self.id,
+                contributor=contributor,
+                amount=amount,
+                received_on=on,
                 balance=self.balance + amount,
             )
-        )  # fmt: skip
+        )
         self._settle(on, warning_ratio, was_low)
 
     def lodge(self, claim: ev.CompensationClaimLodgedV1, warning_ratio: Decimal) -> None:
@@ -83,10 +86,15 @@ class RiskFund(Aggregate):
         was_low = self.low(warning_ratio)
         self.record(
             ev.RecoveryReturnedV1(
-                fund_id=self.id, claim_id=claim_id, loan_id=loan_id, recovered=recovered,
-                amount=amount, returned_on=on, balance=self.balance + amount,
+                fund_id=self.id,
+                claim_id=claim_id,
+                loan_id=loan_id,
+                recovered=recovered,
+                amount=amount,
+                returned_on=on,
+                balance=self.balance + amount,
             )
-        )  # fmt: skip
+        )
         self._settle(on, warning_ratio, was_low)
 
     def compensated(self, loan_id: str) -> bool:
@@ -101,19 +109,25 @@ class RiskFund(Aggregate):
                 break
             self.record(
                 ev.CompensationPaidV1(
-                    fund_id=self.id, claim_id=claim.claim_id, loan_id=claim.loan_id,
-                    bank_id=claim.bank_id, amount=claim.claimed, paid_on=on,
+                    fund_id=self.id,
+                    claim_id=claim.claim_id,
+                    loan_id=claim.loan_id,
+                    bank_id=claim.bank_id,
+                    amount=claim.claimed,
+                    paid_on=on,
                     balance=self.balance - claim.claimed,
                 )
-            )  # fmt: skip
+            )
         if self.low(warning_ratio) and not was_low:
             self.record(
                 ev.ReplenishmentNeededV1(
-                    fund_id=self.id, balance=self.balance,
+                    fund_id=self.id,
+                    balance=self.balance,
                     threshold=share(self.contributed, warning_ratio),
-                    claims_waiting=self.waiting_amount, as_of=on,
+                    claims_waiting=self.waiting_amount,
+                    as_of=on,
                 )
-            )  # fmt: skip
+            )
 
     # --- state -----------------------------------------------------------------------------
 

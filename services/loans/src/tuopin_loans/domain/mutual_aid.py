@@ -109,15 +109,24 @@ class MutualAidFund(Aggregate):
         self._not_before(on, "a contribution")
         self.record(
             ev.MutualAidContributionReceivedV1(
-                **self._fact(), source=source, amount=amount, received_on=on,
+                **self._fact(),
+                source=source,
+                amount=amount,
+                received_on=on,
                 balance=self.balance + amount,
             )
-        )  # fmt: skip
+        )
 
     def lend(
-        self, loan_id: str, household_id: str, household_village: str | None, amount: int,
-        term_months: int, on: date, rule: MutualAidRule,
-    ) -> None:  # fmt: skip
+        self,
+        loan_id: str,
+        household_id: str,
+        household_village: str | None,
+        amount: int,
+        term_months: int,
+        on: date,
+        rule: MutualAidRule,
+    ) -> None:
         """Lend to a member household; ``household_village`` is where the register files it
         (None: not filed). Every rule the loan fails is named."""
         if loan_id in self.loans:
@@ -151,11 +160,17 @@ class MutualAidFund(Aggregate):
             )
         self.record(
             ev.MutualAidLoanGrantedV1(
-                **self._fact(), loan_id=loan_id, household_id=household_id, amount=amount,
-                term_months=term_months, fee_rate=rule.fee_rate, lent_on=on,
-                due_on=add_months(on, term_months), balance=self.balance - amount,
+                **self._fact(),
+                loan_id=loan_id,
+                household_id=household_id,
+                amount=amount,
+                term_months=term_months,
+                fee_rate=rule.fee_rate,
+                lent_on=on,
+                due_on=add_months(on, term_months),
+                balance=self.balance - amount,
             )
-        )  # fmt: skip
+        )
 
     def repay(self, loan_id: str, principal: int, on: date) -> None:
         """Principal comes back with its occupancy fee: the loan's rate on that principal for
@@ -181,11 +196,16 @@ class MutualAidFund(Aggregate):
         fee = share(principal, granted.fee_rate * days / 365)
         self.record(
             ev.MutualAidRepaymentReceivedV1(
-                **self._fact(), loan_id=loan_id, household_id=granted.household_id,
-                principal=principal, fee=fee, received_on=on,
-                outstanding=loan.outstanding - principal, balance=self.balance + principal + fee,
+                **self._fact(),
+                loan_id=loan_id,
+                household_id=granted.household_id,
+                principal=principal,
+                fee=fee,
+                received_on=on,
+                outstanding=loan.outstanding - principal,
+                balance=self.balance + principal + fee,
             )
-        )  # fmt: skip
+        )
 
     # --- state -----------------------------------------------------------------------------
 

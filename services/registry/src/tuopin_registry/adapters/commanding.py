@@ -84,9 +84,12 @@ def command_route(
 
         async def command(conn: AsyncConnection) -> Outcome:
             return await change(
-                conn, runtime, owner_id, expected_version(args["if_match"]),
+                conn,
+                runtime,
+                owner_id,
+                expected_version(args["if_match"]),
                 lambda aggregate: decide(aggregate, body, owner_id, item_id),
-            )  # fmt: skip
+            )
 
         request = {resource: owner_id, "item": item_id, **body.model_dump(mode="json")}
         outcome = await runtime.execute(

@@ -185,8 +185,11 @@ async def households_members_item_identity_correction(
             body.reason or "",
         )
 
-    request = {"households": str(household_id), "item": str(item_id),
-               **body.model_dump(mode="json")}  # fmt: skip
+    request = {
+        "households": str(household_id),
+        "item": str(item_id),
+        **body.model_dump(mode="json"),
+    }
     outcome = await runtime.execute(
         "households.members/{item_id}/identity-correction", idempotency_key, request, command
     )
@@ -194,46 +197,120 @@ async def households_members_item_identity_correction(
 
 
 ROUTES: list[Route] = [
-    ("members/{item_id}/removal", s.Dated, "households",
-     "A member leaves (death, marriage out, separate household …)",
-     recorded(ev.MemberRemovedV1, Household.remove_member, "person_id")),
-    ("causes", s.Causes, "households", "Record the causes (致贫原因)",
-     recorded(ev.CausesRecordedV1, Household.record_causes)),
+    (
+        "members/{item_id}/removal",
+        s.Dated,
+        "households",
+        "A member leaves (death, marriage out, separate household …)",
+        recorded(ev.MemberRemovedV1, Household.remove_member, "person_id"),
+    ),
+    (
+        "causes",
+        s.Causes,
+        "households",
+        "Record the causes (致贫原因)",
+        recorded(ev.CausesRecordedV1, Household.record_causes),
+    ),
     ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
-    ("income-corrections", s.IncomeCorrection, "households",
-     "Correct a year's income (更正); the original stays in the history", income_correction),
-    ("conditions", s.Conditions, "households", "Assess housing and drinking-water safety",
-     recorded(ev.ConditionsAssessedV1, Household.assess_conditions)),
-    ("needs", s.Need, "households", "List a need (需求清单)",
-     listed(ev.NeedListedV1, Household.list_need, "need_id")),
-    ("measures", s.MeasurePlan, "households", "Plan an assistance measure (帮扶措施)",
-     listed(ev.MeasurePlannedV1, Household.plan_measure, "measure_id")),
-    ("measures/{item_id}/progress", s.Progress, "households",
-     "Enter progress in the work ledger (工作台账)",
-     recorded(ev.MeasureProgressedV1, Household.record_progress, "measure_id")),
-    ("responsibility", s.Responsibility, "households",
-     "Assign the responsible cadre and unit (帮扶责任人)",
-     recorded(ev.ResponsibilityAssignedV1, Household.assign_responsibility)),
-    ("relocation", s.Relocation, "households", "Record relocation (易地搬迁)",
-     recorded(ev.RelocationRecordedV1, Household.record_relocation)),
-    ("cooperative", s.Cooperative, "households", "Record joining a cooperative",
-     recorded(ev.CooperativeJoinedV1, Household.join_cooperative)),
-    ("assistance", s.Dated, "lifecycle", "Start (or resume) assistance",
-     lambda h, b, _, __: h.start_assistance(b.effective_date, b.reason)),
-    ("exit-proposal", s.ExitProposal, "lifecycle",
-     "Propose exit after the village's democratic appraisal (民主评议)",
-     lambda h, b, _, __: h.propose_exit(b.appraisal_date, b.reason)),
-    ("exit-notice", s.ExitNotice, "lifecycle",
-     "Put the proposed exit on public notice (公示); evaluation then verifies",
-     lambda h, b, _, __: h.publicise_exit(b.notice_from, b.notice_until, b.reason)),
-    ("return-to-poverty", s.Return, "lifecycle", "An exited household returned to poverty (返贫)",
-     lambda h, b, _, __: h.return_to_poverty(b.cause, b.effective_date, b.reason)),
-    ("exit-annulment", s.Correction, "lifecycle",
-     "Annul an exit recorded by mistake (更正): assisted again from the exit's date",
-     lambda h, b, _, __: h.annul_exit(b.reason)),
-    ("removal", s.Removal, "lifecycle", "Remove a wrongly identified household (清退)",
-     lambda h, b, _, __: h.remove(b.effective_date, b.reason)),
-]  # fmt: skip
+    (
+        "income-corrections",
+        s.IncomeCorrection,
+        "households",
+        "Correct a year's income (更正); the original stays in the history",
+        income_correction,
+    ),
+    (
+        "conditions",
+        s.Conditions,
+        "households",
+        "Assess housing and drinking-water safety",
+        recorded(ev.ConditionsAssessedV1, Household.assess_conditions),
+    ),
+    (
+        "needs",
+        s.Need,
+        "households",
+        "List a need (需求清单)",
+        listed(ev.NeedListedV1, Household.list_need, "need_id"),
+    ),
+    (
+        "measures",
+        s.MeasurePlan,
+        "households",
+        "Plan an assistance measure (帮扶措施)",
+        listed(ev.MeasurePlannedV1, Household.plan_measure, "measure_id"),
+    ),
+    (
+        "measures/{item_id}/progress",
+        s.Progress,
+        "households",
+        "Enter progress in the work ledger (工作台账)",
+        recorded(ev.MeasureProgressedV1, Household.record_progress, "measure_id"),
+    ),
+    (
+        "responsibility",
+        s.Responsibility,
+        "households",
+        "Assign the responsible cadre and unit (帮扶责任人)",
+        recorded(ev.ResponsibilityAssignedV1, Household.assign_responsibility),
+    ),
+    (
+        "relocation",
+        s.Relocation,
+        "households",
+        "Record relocation (易地搬迁)",
+        recorded(ev.RelocationRecordedV1, Household.record_relocation),
+    ),
+    (
+        "cooperative",
+        s.Cooperative,
+        "households",
+        "Record joining a cooperative",
+        recorded(ev.CooperativeJoinedV1, Household.join_cooperative),
+    ),
+    (
+        "assistance",
+        s.Dated,
+        "lifecycle",
+        "Start (or resume) assistance",
+        lambda h, b, _, __: h.start_assistance(b.effective_date, b.reason),
+    ),
+    (
+        "exit-proposal",
+        s.ExitProposal,
+        "lifecycle",
+        "Propose exit after the village's democratic appraisal (民主评议)",
+        lambda h, b, _, __: h.propose_exit(b.appraisal_date, b.reason),
+    ),
+    (
+        "exit-notice",
+        s.ExitNotice,
+        "lifecycle",
+        "Put the proposed exit on public notice (公示); evaluation then verifies",
+        lambda h, b, _, __: h.publicise_exit(b.notice_from, b.notice_until, b.reason),
+    ),
+    (
+        "return-to-poverty",
+        s.Return,
+        "lifecycle",
+        "An exited household returned to poverty (返贫)",
+        lambda h, b, _, __: h.return_to_poverty(b.cause, b.effective_date, b.reason),
+    ),
+    (
+        "exit-annulment",
+        s.Correction,
+        "lifecycle",
+        "Annul an exit recorded by mistake (更正): assisted again from the exit's date",
+        lambda h, b, _, __: h.annul_exit(b.reason),
+    ),
+    (
+        "removal",
+        s.Removal,
+        "lifecycle",
+        "Remove a wrongly identified household (清退)",
+        lambda h, b, _, __: h.remove(b.effective_date, b.reason),
+    ),
+]
 
 
 async def _change_household(

@@ -49,9 +49,13 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
             number = await people.reveal(conn, vault(runtime), pid)
         except people.Erased as erased:
             return problem(
-                410, "Identity erased", str(erased), "identity-erased",
-                person_id=pid, erased_at=erased.erased_at.isoformat(),
-            )  # fmt: skip
+                410,
+                "Identity erased",
+                str(erased),
+                "identity-erased",
+                person_id=pid,
+                erased_at=erased.erased_at.isoformat(),
+            )
         if number is None:  # a legacy member filed without a number
             raise NotFound(f"no resident ID number on file for person {pid}")
         keys = await people.person_keys(conn, vault(runtime), [pid])
@@ -60,8 +64,11 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
         await people.record_read(conn, pid, actor, now, context.current().correlation_id)
     audit.info(
         "resident ID number read in clear by %s: person %s of household %s at %s",
-        actor, pid, found.household_id, now.isoformat(),
-    )  # fmt: skip
+        actor,
+        pid,
+        found.household_id,
+        now.isoformat(),
+    )
     body: dict[str, Any] = {
         "person_id": pid,
         "household_id": found.household_id,

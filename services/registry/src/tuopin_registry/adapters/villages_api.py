@@ -59,22 +59,49 @@ async def register_village(
 
 
 ROUTES: list[Route] = [
-    ("responsibility", s.VillageResponsibility, "villages",
-     "Assign first secretary (第一书记), resident work team and responsible unit",
-     recorded(ev.VillageResponsibilityAssignedV1, Village.assign_responsibility)),
-    ("profile", s.VillageProfile, "villages",
-     "Record poverty standing, population, cooperatives, mutual-aid fund",
-     recorded(ev.VillageProfileRecordedV1, Village.record_profile)),
-    ("conditions", s.VillageConditions, "villages",
-     "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
-     recorded(ev.VillageConditionsRecordedV1, Village.record_conditions)),
-    ("needs", s.Need, "villages", "List a village need (roads, water, power, broadband …)",
-     listed(ev.VillageNeedListedV1, Village.list_need, "need_id")),
-    ("measures", s.MeasurePlan, "villages", "Plan a village measure (因村施策)",
-     listed(ev.VillageMeasurePlannedV1, Village.plan_measure, "measure_id")),
-    ("measures/{item_id}/progress", s.Progress, "villages", "Enter progress in the work ledger",
-     recorded(ev.VillageMeasureProgressedV1, Village.record_progress, "measure_id")),
-]  # fmt: skip
+    (
+        "responsibility",
+        s.VillageResponsibility,
+        "villages",
+        "Assign first secretary (第一书记), resident work team and responsible unit",
+        recorded(ev.VillageResponsibilityAssignedV1, Village.assign_responsibility),
+    ),
+    (
+        "profile",
+        s.VillageProfile,
+        "villages",
+        "Record poverty standing, population, cooperatives, mutual-aid fund",
+        recorded(ev.VillageProfileRecordedV1, Village.record_profile),
+    ),
+    (
+        "conditions",
+        s.VillageConditions,
+        "villages",
+        "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
+        recorded(ev.VillageConditionsRecordedV1, Village.record_conditions),
+    ),
+    (
+        "needs",
+        s.Need,
+        "villages",
+        "List a village need (roads, water, power, broadband …)",
+        listed(ev.VillageNeedListedV1, Village.list_need, "need_id"),
+    ),
+    (
+        "measures",
+        s.MeasurePlan,
+        "villages",
+        "Plan a village measure (因村施策)",
+        listed(ev.VillageMeasurePlannedV1, Village.plan_measure, "measure_id"),
+    ),
+    (
+        "measures/{item_id}/progress",
+        s.Progress,
+        "villages",
+        "Enter progress in the work ledger",
+        recorded(ev.VillageMeasureProgressedV1, Village.record_progress, "measure_id"),
+    ),
+]
 
 
 async def _change_village(conn: AsyncConnection, runtime: Runtime, *change: Any) -> Outcome:

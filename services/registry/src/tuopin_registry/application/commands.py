@@ -215,10 +215,15 @@ async def correct_identity(
 
     def decide(h: Household) -> None:
         member = h.member(person_id)
-        sealed = _resealed(person_keys, member, {
-            "birth_date": resident.birth_date, "sex": resident.sex,
-            "id_number_masked": resident.masked,
-        })  # fmt: skip
+        sealed = _resealed(
+            person_keys,
+            member,
+            {
+                "birth_date": resident.birth_date,
+                "sex": resident.sex,
+                "id_number_masked": resident.masked,
+            },
+        )
         h.correct_identity(
             ev.IdentityCorrectedV1(
                 household_id=household_id,
@@ -339,9 +344,12 @@ async def change_household(
     """Load, let the household decide (it records events or refuses), save. The answer
     shows the members' details when given the vault's key (a reaction needs none)."""
     household, _ = await households(store).change(
-        conn, household_id, decide, expected=expected_version,
+        conn,
+        household_id,
+        decide,
+        expected=expected_version,
         missing=f"no household {household_id}",
-    )  # fmt: skip
+    )
     if vault is None:
         return Outcome(view(household, {}))
     return Outcome(await household_view(conn, vault, household))

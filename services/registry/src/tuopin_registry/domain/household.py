@@ -34,9 +34,10 @@ S = HouseholdStatus
 Member = ev.SealedMember
 # What a member's change may change (those it gives, not None).
 MEMBER_CHANGES = tuple(
-    name for name in ev.MemberUpdatedV2.model_fields
+    name
+    for name in ev.MemberUpdatedV2.model_fields
     if name not in ev.HouseholdFact.model_fields and name != "person_id"
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -132,8 +132,9 @@ def read_belts(text: str, regions: RegionTable | None = None) -> BeltTable:
             raise ValueError(f"belt {key} listed twice: {', '.join(twice)}")
     if len(belts) > EXPECTED_TOTAL:
         raise ValueError(f"{len(belts)} belts: the seed names {EXPECTED_TOTAL}")
-    return BeltTable(_text(raw["version"], "version", 100), _text(raw["source"], "source", 500),
-                     belts)  # fmt: skip
+    return BeltTable(
+        _text(raw["version"], "version", 100), _text(raw["source"], "source", 500), belts
+    )
 
 
 @cache

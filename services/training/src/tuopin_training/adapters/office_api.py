@@ -76,9 +76,13 @@ async def withdraw(
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
         return await office.withdraw(
-            conn, runtime.store, str(centre_id), expected_version(if_match),
-            body.withdrawn_on, body.reason,
-        )  # fmt: skip
+            conn,
+            runtime.store,
+            str(centre_id),
+            expected_version(if_match),
+            body.withdrawn_on,
+            body.reason,
+        )
 
     request = {"centre": str(centre_id), **body.model_dump(mode="json")}
     return respond(await runtime.execute("office.withdraw", idempotency_key, request, command))

@@ -18,9 +18,11 @@ router = Router(prefix="/v1")
 
 Within = Annotated[
     str,
-    Query(pattern=r"^62(\d{4}(\d{3}(\d{3})?)?)?$",
-          description="62 for the province, or a county, township or village code"),
-]  # fmt: skip
+    Query(
+        pattern=r"^62(\d{4}(\d{3}(\d{3})?)?)?$",
+        description="62 for the province, or a county, township or village code",
+    ),
+]
 InYear = Annotated[Year, Query(ge=2013, description="The year the placements started in")]
 Region = Annotated[
     str, Query(pattern=r"^62\d{4}(\d{3}(\d{3})?)?$", description="County, township or village")
@@ -89,8 +91,16 @@ async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -
     async with runtime.reader.connect() as conn:
         rows = await coverage.work_list(conn, code, as_of or today())
     header = ["village_code", "file_number", "household_id", "status", "working_age_members"]
-    table = ([r["village_code"], r["file_number"], r["household_id"], r["status"],
-              ";".join(r["working_age_members"])] for r in rows)  # fmt: skip
+    table = (
+        [
+            r["village_code"],
+            r["file_number"],
+            r["household_id"],
+            r["status"],
+            ";".join(r["working_age_members"]),
+        ]
+        for r in rows
+    )
     return csv_table(header, table, f"work-list-{code}.csv")
 
 
@@ -115,9 +125,12 @@ async def yearly(
     summary="Labour transfer (劳务输转): people placed, households, destinations, months",
 )
 async def labour_transfer(
-    region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
+    region: Within,
+    year: InYear,
+    runtime: RuntimeDep,
+    as_of: AsOf = None,
     known_at: KnownAt = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Placements that started in ``year``, by ``as_of`` (default today, Beijing), by the
     next level down within ``region``; within and outside the province and by place as
     recorded. No income: the placement records none (see ``application.labour``)."""
@@ -132,10 +145,14 @@ async def labour_transfer(
     summary="Labour transfer as CSV",
 )
 async def labour_transfer_csv(
-    region: Within, year: InYear, runtime: RuntimeDep, as_of: AsOf = None,
+    region: Within,
+    year: InYear,
+    runtime: RuntimeDep,
+    as_of: AsOf = None,
     known_at: KnownAt = None,
-) -> Response:  # fmt: skip
+) -> Response:
     async with runtime.reader.connect() as conn:
         answer = await labour.report(conn, region, year, as_of or today(), known_at)
-    return csv_table(labour.CSV_HEADER, labour.csv_rows(answer),
-                     f"labour-transfer-{region}-{year}.csv")  # fmt: skip
+    return csv_table(
+        labour.CSV_HEADER, labour.csv_rows(answer), f"labour-transfer-{region}-{year}.csv"
+    )

@@ -82,9 +82,12 @@ def _in_region(code: str | None) -> ColumnElement[bool]:
 
 
 async def by_region(
-    conn: AsyncConnection, level: str, code: str | None, day: date,
+    conn: AsyncConnection,
+    level: str,
+    code: str | None,
+    day: date,
     known_at: datetime | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     region = func.substr(h.c.village_code, 1, LEVEL_DIGITS[level]).label("code")
     is_covered = func.coalesce(func.sum(case((covered(day, known_at), 1), else_=0)), 0)
     rows = await conn.execute(
@@ -94,10 +97,14 @@ async def by_region(
         .order_by(region)
     )
     regions = [
-        {"code": r.code, "households": r.households, "certified_households": int(r.certified),
-         "coverage": share(int(r.certified), r.households)}
+        {
+            "code": r.code,
+            "households": r.households,
+            "certified_households": int(r.certified),
+            "coverage": share(int(r.certified), r.households),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     households = sum(r["households"] for r in regions)
     certified = sum(r["certified_households"] for r in regions)
     return {
@@ -121,13 +128,19 @@ async def household(
     if found is None:
         raise NotFound(f"household {household_id} is not registered (未建档立卡)")
     rows = await conn.execute(
-        select(c.c.id_number_masked, c.c.centre_id, c.c.number, c.c.occupation,
-               c.c.occupation_name, c.c.level, c.c.issued_on)
+        select(
+            c.c.id_number_masked,
+            c.c.centre_id,
+            c.c.number,
+            c.c.occupation,
+            c.c.occupation_name,
+            c.c.level,
+            c.c.issued_on,
+        )
         .select_from(m.join(c, c.c.id_number_hash == m.c.id_number_hash))
-        .where(m.c.household_id == household_id, m.c.member_since <= day,
-               valid_on(day, known_at))
+        .where(m.c.household_id == household_id, m.c.member_since <= day, valid_on(day, known_at))
         .order_by(c.c.issued_on)
-    )  # fmt: skip
+    )
     held = [dict(r._mapping) for r in rows]
     members = await conn.scalar(select(func.count()).where(m.c.household_id == household_id))
     return {
@@ -145,13 +158,20 @@ async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[st
     each with those members — by the registry's person id (training holds no name nor
     masked number of anyone it has not trained) — in village and file order."""
     rows = await conn.execute(
-        select(h.c.household_id, h.c.file_number, h.c.village_code, h.c.status,
-               m.c.person_id, m.c.birth_year, m.c.birth_month, m.c.labour_ability)
+        select(
+            h.c.household_id,
+            h.c.file_number,
+            h.c.village_code,
+            h.c.status,
+            m.c.person_id,
+            m.c.birth_year,
+            m.c.birth_month,
+            m.c.labour_ability,
+        )
         .select_from(h.join(m, m.c.household_id == h.c.household_id))
         .where(counted(day), h.c.village_code.startswith(code), ~covered(day))
-        .order_by(h.c.village_code, h.c.file_number, m.c.birth_year, m.c.birth_month,
-                  m.c.person_id)
-    )  # fmt: skip
+        .order_by(h.c.village_code, h.c.file_number, m.c.birth_year, m.c.birth_month, m.c.person_id)
+    )
     listed: dict[str, dict[str, Any]] = {}
     for r in rows:
         birth = born(r.birth_year, r.birth_month)
@@ -159,9 +179,14 @@ async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[st
             continue
         entry = listed.setdefault(
             r.household_id,
-            {"household_id": r.household_id, "file_number": r.file_number,
-             "village_code": r.village_code, "status": r.status, "working_age_members": []},
-        )  # fmt: skip
+            {
+                "household_id": r.household_id,
+                "file_number": r.file_number,
+                "village_code": r.village_code,
+                "status": r.status,
+                "working_age_members": [],
+            },
+        )
         entry["working_age_members"].append(r.person_id)
     return list(listed.values())
 
@@ -185,11 +210,13 @@ async def yearly(conn: AsyncConnection, year: int) -> dict[str, Any]:
     revoked = await conn.scalar(select(func.count()).where(_year(c.c.revoked_on, year)))
     placed = (
         await conn.execute(
-            select(func.count(), func.coalesce(func.sum(p.c.months_worked), 0),
-                   func.coalesce(func.sum(case((p.c.outside_province, 1), else_=0)), 0))
-            .where(_year(p.c.start_date, year))
+            select(
+                func.count(),
+                func.coalesce(func.sum(p.c.months_worked), 0),
+                func.coalesce(func.sum(case((p.c.outside_province, 1), else_=0)), 0),
+            ).where(_year(p.c.start_date, year))
         )
-    ).one()  # fmt: skip
+    ).one()
     dual = await conn.scalar(
         select(func.count(func.distinct(c.c.id_number_hash))).where(
             c.c.issued_on <= date(year, 12, 31),
@@ -213,6 +240,9 @@ async def yearly(conn: AsyncConnection, year: int) -> dict[str, Any]:
         "certificates_issued": issued,
         "certificates_revoked": revoked,
         "dual_certificate_holders": dual,
-        "labour_export": {"placements": placed[0], "outside_province": int(placed[2]),
-                          "months_worked": int(placed[1])},
-    }  # fmt: skip
+        "labour_export": {
+            "placements": placed[0],
+            "outside_province": int(placed[2]),
+            "months_worked": int(placed[1]),
+        },
+    }

@@ -3,8 +3,9 @@ bureau's word: find the student among the registered households' members by the 
 of their ID number (never stored), let the student-year decide, save — in the caller's
 transaction, under the append lock. A refusal writes nothing."""
 
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -68,16 +69,25 @@ async def record(
     stream = student_year_id(resident.hash, decision.academic_year)
     event = ev.EducationAssistanceRecordedV1(
         assistance_id=str(uuid5(NAMESPACE, f"{stream}/{decision.kind}")),
-        county_code=decision.county_code, household_id=person.household_id,
-        village_code=person.village_code, id_number_hash=resident.hash,
-        id_number_masked=resident.masked, academic_year=decision.academic_year,
-        level=decision.level, kind=decision.kind,
-        school=decision.school, amount_fen=amount, decided_on=decision.decided_on,
-    )  # fmt: skip
+        county_code=decision.county_code,
+        household_id=person.household_id,
+        village_code=person.village_code,
+        id_number_hash=resident.hash,
+        id_number_masked=resident.masked,
+        academic_year=decision.academic_year,
+        level=decision.level,
+        kind=decision.kind,
+        school=decision.school,
+        amount_fen=amount,
+        decided_on=decision.decided_on,
+    )
     pupil = Pupil(
-        household_id=person.household_id, county_code=str(home["county_code"]),
-        identified_on=home["identified_on"], removed_on=home["removed_on"],  # type: ignore[arg-type]
-    )  # fmt: skip
+        household_id=person.household_id,
+        county_code=str(home["county_code"]),
+        # Date columns of the household's row (a row mapping's values are untyped).
+        identified_on=cast(date | None, home["identified_on"]),
+        removed_on=cast(date | None, home["removed_on"]),
+    )
     repo = repository(store, StudentYear)
     student_year = await repo.get(conn, stream) or StudentYear(stream)
     student_year.grant(event, pupil)

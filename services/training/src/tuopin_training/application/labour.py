@@ -43,8 +43,12 @@ def counted(region: str, year: int, day: date, known_at: datetime | None) -> Col
 
 
 def _figures(row: Any) -> dict[str, int]:
-    return {"people": row.people, "households": row.households,
-            "placements": row.placements, "months_worked": int(row.months_worked)}  # fmt: skip
+    return {
+        "people": row.people,
+        "households": row.households,
+        "placements": row.placements,
+        "months_worked": int(row.months_worked),
+    }
 
 
 async def _tally(
@@ -52,14 +56,16 @@ async def _tally(
 ) -> dict[tuple[Any, ...], dict[str, int]]:
     """The figures per combination of ``keys`` (one row, keyed ``()``, with none)."""
     rows = await conn.execute(
-        select(*keys,
-               func.count(distinct(p.c.id_number_hash)).label("people"),
-               func.count(distinct(p.c.household_id)).label("households"),
-               func.count().label("placements"),
-               func.coalesce(func.sum(p.c.months_worked), 0).label("months_worked"))
+        select(
+            *keys,
+            func.count(distinct(p.c.id_number_hash)).label("people"),
+            func.count(distinct(p.c.household_id)).label("households"),
+            func.count().label("placements"),
+            func.coalesce(func.sum(p.c.months_worked), 0).label("months_worked"),
+        )
         .where(where)
         .group_by(*keys)
-    )  # fmt: skip
+    )
     return {tuple(r[: len(keys)]): _figures(r) for r in rows}
 
 
@@ -116,10 +122,18 @@ def csv_rows(answer: dict[str, Any]) -> list[list[Any]]:
     for r in answer["regions"]:
         for side in ("within_province", "outside_province"):
             for at in r[side]["places"]:
-                lines.append([r["code"], side, at["place"], at["people"], at["households"],
-                              at["placements"], at["months_worked"]])  # fmt: skip
+                lines.append(
+                    [
+                        r["code"],
+                        side,
+                        at["place"],
+                        at["people"],
+                        at["households"],
+                        at["placements"],
+                        at["months_worked"],
+                    ]
+                )
     return lines
 
 
-CSV_HEADER = ["code", "destination", "place", "people", "households", "placements",
-              "months_worked"]  # fmt: skip
+CSV_HEADER = ["code", "destination", "place", "people", "households", "placements", "months_worked"]

@@ -53,9 +53,12 @@ async def reaccredit(
     terms: dict[str, Any],
 ) -> Outcome:
     centre, _ = await repository(store, Centre).change(
-        conn, centre_id, lambda c: c.reaccredit(_decision(centre_id, dict(terms))),
-        expected=expected, missing=f"no training centre {centre_id}",
-    )  # fmt: skip
+        conn,
+        centre_id,
+        lambda c: c.reaccredit(_decision(centre_id, dict(terms))),
+        expected=expected,
+        missing=f"no training centre {centre_id}",
+    )
     return Outcome(centre_view(centre))
 
 
@@ -71,9 +74,12 @@ async def withdraw(
         centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason
     )
     centre, _ = await repository(store, Centre).change(
-        conn, centre_id, lambda c: c.withdraw(withdrawal),
-        expected=expected, missing=f"no training centre {centre_id}",
-    )  # fmt: skip
+        conn,
+        centre_id,
+        lambda c: c.withdraw(withdrawal),
+        expected=expected,
+        missing=f"no training centre {centre_id}",
+    )
     return Outcome(centre_view(centre))
 
 

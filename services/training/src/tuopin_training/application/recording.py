@@ -119,10 +119,14 @@ class Recorder:
             raise NotFound(f"no programme {post.programme_id}")
         enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
         event = ev.EnrolledV1(
-            centre_id=centre_id, enrolment_id=enrolment_id, enrolment_ref=post.enrolment_ref,
-            programme_id=programme.id, kind=programme.kind, enrolled_on=post.enrolled_on,
+            centre_id=centre_id,
+            enrolment_id=enrolment_id,
+            enrolment_ref=post.enrolment_ref,
+            programme_id=programme.id,
+            kind=programme.kind,
+            enrolled_on=post.enrolled_on,
             **identity,
-        )  # fmt: skip
+        )
         starts_on, ends_on = programme.period()
         overlapping = await self._overlapping(person, max(starts_on, post.enrolled_on), ends_on)
         seats = await self.conn.scalar(
@@ -138,11 +142,10 @@ class Recorder:
         of enrolment and programme start, until completion, drop-out or programme end."""
         e, g = enrolments, programmes
         rows = await self.conn.execute(
-            select(e.c.enrolment_ref, e.c.enrolled_on, e.c.finished_on, g.c.starts_on,
-                   g.c.ends_on)
+            select(e.c.enrolment_ref, e.c.enrolled_on, e.c.finished_on, g.c.starts_on, g.c.ends_on)
             .join(g, g.c.programme_id == e.c.programme_id)
             .where(e.c.id_number_hash == person.id_number_hash)
-        )  # fmt: skip
+        )
         return [
             r.enrolment_ref
             for r in rows
@@ -152,10 +155,13 @@ class Recorder:
     async def _attendance(self, post: p.AttendancePosting, centre_id: str, _: Centre) -> Any:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
         event = ev.AttendanceRecordedV1(
-            centre_id=centre_id, enrolment_id=enrolment.id, period_from=post.period_from,
-            period_to=post.period_to, sessions_held=post.sessions_held,
+            centre_id=centre_id,
+            enrolment_id=enrolment.id,
+            period_from=post.period_from,
+            period_to=post.period_to,
+            sessions_held=post.sessions_held,
             sessions_attended=post.sessions_attended,
-        )  # fmt: skip
+        )
         enrolment.record_attendance(event)
         return enrolment, event
 
@@ -163,19 +169,25 @@ class Recorder:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
         enrolled = enrolment.enrolled
         event = ev.CompletedV1(
-            centre_id=centre_id, enrolment_id=enrolment.id, household_id=enrolled.household_id,
-            id_number_hash=enrolled.id_number_hash, kind=enrolled.kind,
+            centre_id=centre_id,
+            enrolment_id=enrolment.id,
+            household_id=enrolled.household_id,
+            id_number_hash=enrolled.id_number_hash,
+            kind=enrolled.kind,
             completed_on=post.completed_on,
-        )  # fmt: skip
+        )
         enrolment.complete(event)
         return enrolment, event
 
     async def _drop_out(self, post: p.DropOutPosting, centre_id: str, _: Centre) -> Any:
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
         event = ev.DroppedOutV1(
-            centre_id=centre_id, enrolment_id=enrolment.id, left_on=post.left_on,
-            reason=post.reason, note=post.note,
-        )  # fmt: skip
+            centre_id=centre_id,
+            enrolment_id=enrolment.id,
+            left_on=post.left_on,
+            reason=post.reason,
+            note=post.note,
+        )
         enrolment.drop_out(event)
         return enrolment, event
 
@@ -183,10 +195,15 @@ class Recorder:
         _, identity = await self.person(post.id_number)
         appraisal_id = await self.fresh(Appraisal, centre_id, "appraisal", post.appraisal_ref)
         event = ev.AppraisalRecordedV1(
-            centre_id=centre_id, appraisal_id=appraisal_id, appraisal_ref=post.appraisal_ref,
-            occupation=post.occupation, level=post.level, appraised_on=post.appraised_on,
-            passed=post.passed, **identity,
-        )  # fmt: skip
+            centre_id=centre_id,
+            appraisal_id=appraisal_id,
+            appraisal_ref=post.appraisal_ref,
+            occupation=post.occupation,
+            level=post.level,
+            appraised_on=post.appraised_on,
+            passed=post.passed,
+            **identity,
+        )
         return Appraisal.record_result(event, centre), event
 
     async def _certificate(self, post: p.CertificatePosting, centre_id: str, issuer: Centre) -> Any:
@@ -194,11 +211,18 @@ class Recorder:
         certificate_id = await self.fresh(Certificate, centre_id, "certificate", post.number)
         basis = await self._basis(post)
         event = ev.CertificateIssuedV1(
-            centre_id=centre_id, certificate_id=certificate_id, number=post.number,
-            occupation=post.occupation, occupation_name="-", level=post.level,  # named on issue
-            issued_on=post.issued_on, valid_until=post.valid_until,
-            basis=post.basis, basis_id=basis.basis_id, **identity,
-        )  # fmt: skip
+            centre_id=centre_id,
+            certificate_id=certificate_id,
+            number=post.number,
+            occupation=post.occupation,
+            occupation_name="-",
+            level=post.level,  # named on issue
+            issued_on=post.issued_on,
+            valid_until=post.valid_until,
+            basis=post.basis,
+            basis_id=basis.basis_id,
+            **identity,
+        )
         certificate = Certificate.issue(event, issuer, basis)
         return certificate, certificate.issued
 
@@ -210,17 +234,25 @@ class Recorder:
                 raise Refused("certificate-basis", f"centre {at} has no enrolment {post.basis_ref}")
             programme = await self.load(Programme, str(enrolment.enrolled.programme_id))
             return Basis(
-                ev.CertificateBasis.COMPLETION, enrolment.id, enrolment.enrolled.id_number_hash,
-                programme.opened.occupation, programme.opened.level, enrolment.completed_on,
-            )  # fmt: skip
+                ev.CertificateBasis.COMPLETION,
+                enrolment.id,
+                enrolment.enrolled.id_number_hash,
+                programme.opened.occupation,
+                programme.opened.level,
+                enrolment.completed_on,
+            )
         appraisal = await self.load(Appraisal, record_id(at, "appraisal", post.basis_ref))
         if appraisal is None:
             raise Refused("certificate-basis", f"centre {at} has no appraisal {post.basis_ref}")
         done = appraisal.recorded
         return Basis(
-            ev.CertificateBasis.APPRAISAL, appraisal.id, done.id_number_hash, done.occupation,
-            done.level, done.appraised_on if done.passed else None,
-        )  # fmt: skip
+            ev.CertificateBasis.APPRAISAL,
+            appraisal.id,
+            done.id_number_hash,
+            done.occupation,
+            done.level,
+            done.appraised_on if done.passed else None,
+        )
 
     async def _revocation(self, post: p.RevocationPosting, centre_id: str, _: Centre) -> Any:
         certificate = await self.load(Certificate, record_id(centre_id, "certificate", post.number))
@@ -228,10 +260,14 @@ class Recorder:
             raise NotFound(f"centre {centre_id} issued no certificate {post.number}")
         issued = certificate.issued
         event = ev.CertificateRevokedV1(
-            centre_id=centre_id, certificate_id=certificate.id, number=post.number,
-            household_id=issued.household_id, id_number_hash=issued.id_number_hash,
-            revoked_on=post.revoked_on, reason=post.reason,
-        )  # fmt: skip
+            centre_id=centre_id,
+            certificate_id=certificate.id,
+            number=post.number,
+            household_id=issued.household_id,
+            id_number_hash=issued.id_number_hash,
+            revoked_on=post.revoked_on,
+            reason=post.reason,
+        )
         certificate.revoke(event)
         return certificate, event
 
@@ -241,10 +277,15 @@ class Recorder:
         _, identity = await self.person(post.id_number)
         academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
         event = ev.AcademicCertificateRecordedV1(
-            centre_id=centre_id, academic_id=academic_id, number=post.number,
-            school=post.school, speciality=post.speciality, education=post.education,
-            graduated_on=post.graduated_on, **identity,
-        )  # fmt: skip
+            centre_id=centre_id,
+            academic_id=academic_id,
+            number=post.number,
+            school=post.school,
+            speciality=post.speciality,
+            education=post.education,
+            graduated_on=post.graduated_on,
+            **identity,
+        )
         return AcademicCertificate.record_certificate(event), event
 
     async def _placement(self, post: p.PlacementPosting, centre_id: str, _centre: Centre) -> Any:
@@ -254,11 +295,17 @@ class Recorder:
         if post.enrolment_ref is not None:
             trained = (await self.enrolment(centre_id, post.enrolment_ref)).enrolled
         event = ev.PlacementRecordedV1(
-            centre_id=centre_id, placement_id=placement_id, placement_ref=post.placement_ref,
-            employer=post.employer, place=post.place, outside_province=post.outside_province,
-            start_date=post.start_date, months_worked=post.months_worked,
-            enrolment_id=trained.enrolment_id if trained else None, **identity,
-        )  # fmt: skip
+            centre_id=centre_id,
+            placement_id=placement_id,
+            placement_ref=post.placement_ref,
+            employer=post.employer,
+            place=post.place,
+            outside_province=post.outside_province,
+            start_date=post.start_date,
+            months_worked=post.months_worked,
+            enrolment_id=trained.enrolment_id if trained else None,
+            **identity,
+        )
         return Placement.record_placement(event, trained), event
 
 

@@ -146,17 +146,24 @@ def _columns(table: Table, data: EventData) -> dict[str, object]:
     values = data.model_dump()
     if values.get("id_number_masked"):
         values["id_number_masked"] = mask_id(values["id_number_masked"])
-    return {c: (str(v) if isinstance(v, UUID | StrEnum) else v) for c, v in values.items()
-            if c in table.c}  # fmt: skip
+    return {
+        c: (str(v) if isinstance(v, UUID | StrEnum) else v)
+        for c, v in values.items()
+        if c in table.c
+    }
 
 
 @projection.on(t.CentreAccreditedV1)
 async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
-        {**_columns(centres, e.data), "withdrawn_on": None, "withdrawal_reason": None,
-         "occupations": [o.model_dump() for o in e.data.occupations]}
+        {
+            **_columns(centres, e.data),
+            "withdrawn_on": None,
+            "withdrawal_reason": None,
+            "occupations": [o.model_dump() for o in e.data.occupations],
+        }
         for e in events
-    ]  # fmt: skip
+    ]
     update_ = [c for c in rows[0] if c != "centre_id"]
     await upsert(conn, centres, rows, keys=["centre_id"], update=update_)
 
@@ -179,10 +186,14 @@ async def opened(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @projection.on(t.EnrolledV1)
 async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
-        {**_columns(enrolments, e.data), "stage": "enrolled", "sessions_held": 0,
-         "sessions_attended": 0}
+        {
+            **_columns(enrolments, e.data),
+            "stage": "enrolled",
+            "sessions_held": 0,
+            "sessions_attended": 0,
+        }
         for e in events
-    ]  # fmt: skip
+    ]
     await conn.execute(enrolments.insert(), rows)
 
 

@@ -123,11 +123,21 @@ async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered])
     await conn.execute(
         update(trainee_members)
         .where(trainee_members.c.person_id == bindparam("person"))
-        .values(id_number_hash=bindparam("hash"), birth_year=bindparam("year"),
-                birth_month=bindparam("month")),
-        [{"person": str(e.data.person_id), "hash": e.data.id_number_hash,
-          "year": e.data.birth_year, "month": e.data.birth_month} for e in events],
-    )  # fmt: skip
+        .values(
+            id_number_hash=bindparam("hash"),
+            birth_year=bindparam("year"),
+            birth_month=bindparam("month"),
+        ),
+        [
+            {
+                "person": str(e.data.person_id),
+                "hash": e.data.id_number_hash,
+                "year": e.data.birth_year,
+                "month": e.data.birth_month,
+            }
+            for e in events
+        ],
+    )
 
 
 @projection.on(r.MemberUpdatedV2)
@@ -167,9 +177,15 @@ async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         update(trainee_households)
         .where(trainee_households.c.household_id == bindparam("household"))
         .values(removed_on=bindparam("on"), removed_at=bindparam("at")),
-        [{"household": str(e.data.household_id), "on": e.data.effective_date,
-          "at": e.envelope.time} for e in events],
-    )  # fmt: skip
+        [
+            {
+                "household": str(e.data.household_id),
+                "on": e.data.effective_date,
+                "at": e.envelope.time,
+            }
+            for e in events
+        ],
+    )
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:

@@ -89,6 +89,7 @@ class Centre(Aggregate):
                 self.terms.append(Term(event.valid_from, event.valid_until, occupations))
             case ev.AccreditationWithdrawnV1():
                 last_day = event.withdrawn_on - timedelta(days=1)
-                self.terms = [replace(t, valid_until=min(t.valid_until, last_day))
-                              for t in self.terms]  # fmt: skip
+                self.terms = [
+                    replace(t, valid_until=min(t.valid_until, last_day)) for t in self.terms
+                ]
                 self.withdrawn_on = event.withdrawn_on

@@ -33,9 +33,9 @@ def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> Non
         )
     if pupil.county_code != event.county_code:
         raise Refused(
-            "county", f"the student's household is in county {pupil.county_code}, "
-            f"not {event.county_code}",
-        )  # fmt: skip
+            "county",
+            f"the student's household is in county {pupil.county_code}, not {event.county_code}",
+        )
     day = event.decided_on
     on_register = pupil.identified_on is not None and pupil.identified_on <= day
     if not on_register or (pupil.removed_on is not None and pupil.removed_on <= day):

@@ -21,8 +21,13 @@ def months_between(start: date, end: date) -> int:
 
 
 def level_name(level: int) -> str:
-    return {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工",
-            5: "五级/初级工"}[level]  # fmt: skip
+    return {
+        1: "一级/高级技师",
+        2: "二级/技师",
+        3: "三级/高级工",
+        4: "四级/中级工",
+        5: "五级/初级工",
+    }[level]
 
 
 # Seed item 8(3): "每年培训新型职业农民15000人".

@@ -25,10 +25,15 @@ depends_on = None
 
 PROJECTIONS = {
     "evaluation.households": (
-        "incomes", "members", "households", "status_history", "villages", "village_standing"
+        "incomes",
+        "members",
+        "households",
+        "status_history",
+        "villages",
+        "village_standing",
     ),
     "evaluation.reach": ("disbursements", "certificates", "completions"),
-}  # fmt: skip
+}
 
 
 def _instant(name: str, nullable: bool = False) -> sa.Column:

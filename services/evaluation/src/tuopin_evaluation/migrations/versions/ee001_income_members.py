@@ -20,8 +20,15 @@ branch_labels = None
 depends_on = None
 
 PROJECTION = "evaluation.households"
-TABLES = ("incomes", "income_history", "members", "households", "status_history", "villages",
-          "village_standing")  # fmt: skip
+TABLES = (
+    "incomes",
+    "income_history",
+    "members",
+    "households",
+    "status_history",
+    "villages",
+    "village_standing",
+)
 
 
 def upgrade() -> None:

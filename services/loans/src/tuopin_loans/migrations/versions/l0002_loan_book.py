@@ -121,10 +121,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "subsidy_statements", "county_quotas", "fund_claims", "fund_accounts",
-        "principal_movements", "loan_book", "borrower_members", "borrower_status_history",
+        "subsidy_statements",
+        "county_quotas",
+        "fund_claims",
+        "fund_accounts",
+        "principal_movements",
+        "loan_book",
+        "borrower_members",
+        "borrower_status_history",
         "borrower_households",
-    ):  # fmt: skip
+    ):
         op.drop_table(table)
     op.create_table(
         "borrower_households",

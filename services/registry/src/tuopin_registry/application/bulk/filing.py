@@ -238,9 +238,11 @@ def _history(household: Household, filing: Filing) -> list[RowError]:
         if not (h.get("returned_on") and h.get("return_cause")):
             return [RowError(row, number, "returned_on", "a return gives its date and its cause")]
         steps.append(
-            ("returned_on",
-             lambda: household.return_to_poverty(h["return_cause"], h["returned_on"], None))
-        )  # fmt: skip
+            (
+                "returned_on",
+                lambda: household.return_to_poverty(h["return_cause"], h["returned_on"], None),
+            )
+        )
     for column, step in steps:
         try:
             step()

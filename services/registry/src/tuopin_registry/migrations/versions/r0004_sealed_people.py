@@ -71,8 +71,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("erased_at", sa.DateTime(timezone=True)))
     key, people = _key(), _people(*SEALED)
     for rows in _batches("person_id, id_number", "id_number_sealed IS NULL"):
-        sealed = [{"pid": r.person_id, **asdict(key.seal(r.person_id, r.id_number))}
-                  for r in rows]  # fmt: skip
+        sealed = [{"pid": r.person_id, **asdict(key.seal(r.person_id, r.id_number))} for r in rows]
         op.get_bind().execute(_by_person(people), sealed)
     with op.batch_alter_table("people") as batch:
         batch.drop_column("id_number")
@@ -119,10 +118,12 @@ def downgrade() -> None:
     key, people = _key(), _people("id_number")
     for rows in _batches(", ".join(("person_id", *SEALED)), "id_number IS NULL"):
         clear = [
-            {"pid": r.person_id,
-             "id_number": key.open(r.person_id, Sealed(*(getattr(r, c) for c in SEALED)))}
+            {
+                "pid": r.person_id,
+                "id_number": key.open(r.person_id, Sealed(*(getattr(r, c) for c in SEALED))),
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
         op.get_bind().execute(_by_person(people), clear)
     with op.batch_alter_table("people") as batch:
         for name in (*SEALED, "erased_at"):

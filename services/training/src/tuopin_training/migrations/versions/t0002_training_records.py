@@ -137,8 +137,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("placements", "academic_certificates", "certificates", "enrolments",
-                  "programmes", "centres", "trainee_members", "trainee_households"):  # fmt: skip
+    for table in (
+        "placements",
+        "academic_certificates",
+        "certificates",
+        "enrolments",
+        "programmes",
+        "centres",
+        "trainee_members",
+        "trainee_households",
+    ):
         op.drop_table(table)
     _replay_registry_read_model()
     op.create_table(

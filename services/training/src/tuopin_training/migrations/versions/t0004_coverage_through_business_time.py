@@ -25,13 +25,16 @@ depends_on = None
 PROJECTION = "training.trainee_households"
 COLUMNS: dict[str, dict[str, Any]] = {  # a type or a type instance, as sa.Column takes
     "trainee_households": {
-        "identified_on": sa.Date, "identified_at": sa.DateTime(timezone=True),
-        "removed_on": sa.Date, "removed_at": sa.DateTime(timezone=True),
+        "identified_on": sa.Date,
+        "identified_at": sa.DateTime(timezone=True),
+        "removed_on": sa.Date,
+        "removed_at": sa.DateTime(timezone=True),
     },
     "certificates": {
-        "issued_at": sa.DateTime(timezone=True), "revoked_at": sa.DateTime(timezone=True),
+        "issued_at": sa.DateTime(timezone=True),
+        "revoked_at": sa.DateTime(timezone=True),
     },
-}  # fmt: skip
+}
 
 
 def _replay_households() -> None:
