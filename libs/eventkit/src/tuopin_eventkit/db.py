@@ -168,7 +168,7 @@ class _Many:
     def parameters(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         values = self.values(row)
         if not self.processors:
-            return values  # type: ignore[no-any-return]
+            return values  # type: ignore[no-any-return]  # the getter gives the row's tuple
         out = list(values)
         for i, process in self.processors:
             out[i] = process(out[i])

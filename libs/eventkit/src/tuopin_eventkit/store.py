@@ -184,10 +184,15 @@ class EventStore:
         """Append to many streams at once (bulk filing, imports): one version check, one
         insert; all or nothing, like a single append."""
         done = await self._append(conn, appends, partial=False)
+        recorded: list[RecordedEvent] = []
         for a in appends:
-            if isinstance(done.get(a.stream_id), ConcurrencyConflict):
-                raise done[a.stream_id]  # type: ignore[misc]
-        return [e for a in appends if a.events for e in done[a.stream_id]]  # type: ignore[union-attr]
+            outcome = done.get(a.stream_id)
+            if isinstance(outcome, ConcurrencyConflict):
+                raise outcome
+            if a.events:
+                assert outcome is not None  # every stream appended to has its events back
+                recorded += outcome
+        return recorded
 
     async def append_each(
         self, conn: AsyncConnection, appends: Sequence["Append"]

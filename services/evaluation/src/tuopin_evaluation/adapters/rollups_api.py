@@ -180,6 +180,8 @@ class RollupReport(BaseModel):
 
 
 class BeltRollupRow(RollupRow):
+    # A belt's row narrows a region's: its code may be null (a legacy name), its level is
+    # "belt" (mypy sees an incompatible override; pydantic takes the narrower field).
     code: str | None = Field(  # type: ignore[assignment]
         description="The belt's code in the provincial list; null for a legacy name"
     )
