@@ -1,6 +1,7 @@
 """What the registry's report and reference reads answer: one model per answer, so the
 API document says each field."""
 
+from datetime import date
 from uuid import UUID
 
 from pydantic import Field
@@ -79,3 +80,44 @@ class Belts(Answer):
     loaded: int
     complete: bool
     items: list[Belt]
+
+
+class VillageRow(Answer):
+    """A village as the register lists it (行政村)."""
+
+    village_code: str
+    name: str
+    county_code: str
+    poor: bool = Field(description="A registered poor village (贫困村)")
+    rural_population: int
+    hardship_belt: str | None = Field(description="The belt's name (legacy: free text)")
+    hardship_belt_code: str | None
+    first_secretary: str | None = Field(description="第一书记")
+    work_team: list[str] | None = Field(description="驻村工作队")
+    responsible_unit: str | None
+    cooperatives: int
+    mutual_aid_fund: int = Field(description="Fen")
+    version: int
+
+
+class Villages(Answer):
+    items: list[VillageRow]
+
+
+class NoticeEntry(Answer):
+    file_number: str
+    head_name: str = Field(description="Partly masked")
+    head_id_number: str = Field(description="Wholly masked: not one digit is published")
+    size: int
+    poverty_attribute: str
+    primary_cause: str
+    notice_from: date | None = None
+    notice_until: date | None = None
+
+
+class PublicNotice(Answer):
+    """公告公示: newly identified households and exits on notice."""
+
+    village_code: str
+    identified: list[NoticeEntry]
+    exit_publicised: list[NoticeEntry]

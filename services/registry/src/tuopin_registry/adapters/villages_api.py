@@ -24,6 +24,7 @@ from tuopin_eventkit.http import (
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
+from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.commands import villages
@@ -112,7 +113,12 @@ for _route in ROUTES:
     command_route(router, "villages", ("village_code", VillageCode), _change_village, _route)
 
 
-@router.get("/villages", tags=["villages"], summary="Villages by region, hardship belt, standing")
+@router.get(
+    "/villages",
+    tags=["villages"],
+    response_model=v.Villages,
+    summary="Villages by region, hardship belt, standing",
+)
 async def list_villages(
     runtime: RuntimeDep,
     region: Annotated[str, Query(pattern=r"^62[0-9]{4}([0-9]{3})?$")] = "620000",
@@ -166,6 +172,8 @@ async def village_history(
 @router.get(
     "/villages/{village_code}/public-notice",
     tags=["villages"],
+    response_model=v.PublicNotice,
+    response_model_exclude_unset=True,  # the notice window on exits only
     summary="公告公示: identified households and exits on notice, personal data masked",
 )
 async def public_notice(village_code: VillageCode, runtime: RuntimeDep) -> dict[str, Any]:
