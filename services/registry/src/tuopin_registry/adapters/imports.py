@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.http import IdempotencyKey, Router, csv_attachment
+from tuopin_eventkit.http import CSV_DOWNLOAD, IdempotencyKey, Router, csv_attachment
 from tuopin_eventkit.idempotency import IdempotencyKeyReused
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.runtime import RuntimeDep
@@ -220,9 +220,8 @@ async def read_import(import_id: UUID, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.get(
     "/imports/{import_id}/errors.csv",
+    **CSV_DOWNLOAD,
     summary="An import's error report: row, file number, column, message",
-    response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
 )
 async def errors_csv(import_id: UUID, runtime: RuntimeDep) -> Response:
     found = await _find(runtime.engine, import_id=str(import_id))
