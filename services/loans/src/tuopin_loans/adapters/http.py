@@ -317,15 +317,8 @@ async def issued(
     bank_id: BankId | None = None,
     county_code: CountyCode | None = None,
 ) -> list[dict[str, Any]]:
-    S = loan_book.statements.c
-    query = select(loan_book.statements).where(S.quarter == quarter)
-    if bank_id is not None:
-        query = query.where(S.bank_id == bank_id)
-    if county_code is not None:
-        query = query.where(S.county_code == county_code)
     async with runtime.reader.connect() as conn:
-        rows = await conn.execute(query.order_by(S.bank_id, S.county_code))
-        return [dict(r._mapping) for r in rows]
+        return await settlement.issued(conn, quarter, bank_id, county_code)
 
 
 @router.post(

@@ -127,8 +127,8 @@ async def issue(conn: AsyncConnection, store: EventStore, quarter: str, issued_o
 
 
 async def pay(conn: AsyncConnection, store: EventStore, statement: str, paid_on: date) -> Outcome:
-    S = statements.c
-    row = (await conn.execute(select(statements).where(S.statement_id == statement))).first()
+    query = select(statements).where(statements.c.statement_id == statement)
+    row = (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"no subsidy statement {statement}")
     if row.paid_on is not None:
@@ -147,3 +147,17 @@ async def pay(conn: AsyncConnection, store: EventStore, statement: str, paid_on:
     new = [NewEvent(type=event.TYPE, data=event.model_dump(mode="json"))]
     await store.append(conn, STREAM_TYPE, stream, version, new)
     return Outcome({**event.model_dump(mode="json"), "quarter": row.quarter})
+
+
+async def issued(
+    conn: AsyncConnection, quarter: str, bank_id: str | None, county_code: str | None
+) -> list[dict[str, Any]]:
+    """A quarter's statements, a bank's or a county's if named, by bank then county."""
+    s = statements.c
+    query = select(statements).where(s.quarter == quarter)
+    if bank_id is not None:
+        query = query.where(s.bank_id == bank_id)
+    if county_code is not None:
+        query = query.where(s.county_code == county_code)
+    rows = await conn.execute(query.order_by(s.bank_id, s.county_code))
+    return [dict(r._mapping) for r in rows]

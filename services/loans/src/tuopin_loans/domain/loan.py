@@ -34,9 +34,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-S = LoanState
-
-
 class Loan(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -66,7 +63,7 @@ class Loan(Aggregate):
     def sign(
         self, signed_on: date, amount: int, term_months: int, rule: ProductRule, rate: BenchmarkRate
     ) -> None:
-        self._expect("sign the contract", S.APPROVED)
+        self._expect("sign the contract", LoanState.APPROVED)
         approved = self.approved
         assert approved is not None
         self._not_before(signed_on, "the contract")
@@ -94,7 +91,7 @@ class Loan(Aggregate):
         )
 
     def disburse(self, amount: int, on: date) -> None:
-        self._expect("disburse", S.SIGNED, S.ACTIVE)
+        self._expect("disburse", LoanState.SIGNED, LoanState.ACTIVE)
         contract = self.contract
         assert contract is not None
         self._not_before(on, "a disbursement")
@@ -119,11 +116,13 @@ class Loan(Aggregate):
 
     def repay(self, principal: int, interest: int, on: date) -> None:
         """A repayment; on a defaulted or written-off loan, a recovery (追偿)."""
-        if self.state in (S.APPROVED, S.SIGNED):
+        if self.state in (LoanState.APPROVED, LoanState.SIGNED):
             raise InvalidTransition(
                 "loan", str(self.state), "receive a repayment before disbursement"
             )
-        self._expect("receive a repayment", S.ACTIVE, S.DEFAULTED, S.WRITTEN_OFF)
+        self._expect(
+            "receive a repayment", LoanState.ACTIVE, LoanState.DEFAULTED, LoanState.WRITTEN_OFF
+        )
         self._not_before(on, "a repayment")
         if principal + interest == 0:
             raise RuleViolation("a repayment moves some principal or interest")
@@ -144,24 +143,24 @@ class Loan(Aggregate):
 
     def report_overdue(self, days_past_due: int, as_of: date) -> None:
         """Days past due as of a day; 0 says the loan is current again."""
-        self._expect("report it overdue", S.ACTIVE)
+        self._expect("report it overdue", LoanState.ACTIVE)
         self._not_before(as_of, "an overdue report")
         self.record(ev.LoanOverdueV1(**self._fact(), days_past_due=days_past_due, as_of=as_of))
 
     def default(self, on: date) -> None:
-        self._expect("declare a default", S.ACTIVE)
+        self._expect("declare a default", LoanState.ACTIVE)
         self._not_before(on, "a default")
         self.record(
             ev.LoanDefaultedV1(**self._fact(), defaulted_on=on, outstanding=self.outstanding)
         )
 
     def write_off(self, on: date) -> None:
-        self._expect("write it off", S.DEFAULTED)
+        self._expect("write it off", LoanState.DEFAULTED)
         self._not_before(on, "a write-off")
         self.record(ev.LoanWrittenOffV1(**self._fact(), written_off_on=on, amount=self.outstanding))
 
     def subsidise_premium(self, insurance: str, premium: int, subsidy: int, on: date) -> None:
-        self._expect("subsidise a premium", S.SIGNED, S.ACTIVE, S.REPAID)
+        self._expect("subsidise a premium", LoanState.SIGNED, LoanState.ACTIVE, LoanState.REPAID)
         if subsidy > premium:
             raise RuleViolation("a premium subsidy cannot exceed the premium")
         self.record(
@@ -175,28 +174,29 @@ class Loan(Aggregate):
     def apply(self, event: Any) -> None:
         match event:
             case ev.LoanApprovedV1():
-                self.state, self.approved = S.APPROVED, event
+                self.state, self.approved = LoanState.APPROVED, event
                 self.facts = event
                 self.last_posted = event.decided_on
             case ev.LoanRejectedV1():
-                self.state, self.last_posted = S.REJECTED, event.decided_on
+                self.state, self.last_posted = LoanState.REJECTED, event.decided_on
                 self.facts = event
             case ev.ContractSignedV1():
-                self.state, self.contract, self.last_posted = S.SIGNED, event, event.signed_on
+                self.state, self.contract = LoanState.SIGNED, event
+                self.last_posted = event.signed_on
             case ev.LoanDisbursedV1():
-                self.state, self.last_posted = S.ACTIVE, event.disbursed_on
+                self.state, self.last_posted = LoanState.ACTIVE, event.disbursed_on
                 self.disbursed += event.amount
                 self.outstanding = event.outstanding
             case ev.RepaymentReceivedV1():
                 self.outstanding, self.last_posted = event.outstanding, event.received_on
-                if self.state == S.ACTIVE and self.outstanding == 0:
-                    self.state, self.days_past_due = S.REPAID, 0
+                if self.state == LoanState.ACTIVE and self.outstanding == 0:
+                    self.state, self.days_past_due = LoanState.REPAID, 0
             case ev.LoanOverdueV1():
                 self.days_past_due, self.last_posted = event.days_past_due, event.as_of
             case ev.LoanDefaultedV1():
-                self.state, self.last_posted = S.DEFAULTED, event.defaulted_on
+                self.state, self.last_posted = LoanState.DEFAULTED, event.defaulted_on
             case ev.LoanWrittenOffV1():
-                self.state, self.last_posted = S.WRITTEN_OFF, event.written_off_on
+                self.state, self.last_posted = LoanState.WRITTEN_OFF, event.written_off_on
             case ev.PremiumSubsidisedV1():
                 pass
             case _:
