@@ -9,36 +9,31 @@ of this process. Needs the workspace's ``bench`` dependency group and a PostgreS
 
     .tools/bin/uv sync --all-packages --frozen --group bench
     .venv/bin/python -m bench.appends [--rounds 6] [--events 200] [--writers 1,8]
-        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--db-prefix tuopin_bench]
 """
 
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-from pathlib import Path
 
-from bench.kernel import (
+from bench import common
+from bench.appending import (
     SOURCE,
     append_concurrently,
     eventsourcing_recorder,
     eventsourcing_run,
     group_appends,
+    migrated,
 )
-from tuopin_eventkit import context, migrate
-from tuopin_eventkit.db import create_engine
+from tuopin_eventkit import context
 from tuopin_eventkit.store import EventStore
-from tuopin_eventkit.testing import fresh_postgres_database
 
 METHODS = ("eventsourcing", "append", "group commit")
 
 
-async def compare(server: str, rounds: int, n: int, writers: int) -> None:
-    async with fresh_postgres_database(server, prefix="tuopin_bench") as url:
-        engine = create_engine(url)
-        with tempfile.TemporaryDirectory() as versions:
-            await migrate.upgrade(engine, Path(versions))
+async def compare(server: str, prefix: str, rounds: int, n: int, writers: int) -> None:
+    async with common.postgres(server, prefix) as url, migrated(url) as engine:
         store = EventStore(SOURCE)
         # Set up once, like the kernel's engine: its pool and table are not timed.
         datastore, recorder = await asyncio.to_thread(eventsourcing_recorder, url, writers)
@@ -55,7 +50,6 @@ async def compare(server: str, rounds: int, n: int, writers: int) -> None:
                         await group_appends(engine, store, f"g{r}", n, 1, writers)
                     wall[method] += time.perf_counter() - start
                     cpu[method] += time.process_time() - used
-        await engine.dispose()
         datastore.close()
     total = rounds * n
     for method in METHODS:
@@ -76,6 +70,7 @@ def arguments() -> argparse.Namespace:
         "--writers", type=lambda text: [int(w) for w in text.split(",")], default=[1, 8]
     )
     parser.add_argument("--postgres", default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"))
+    parser.add_argument("--db-prefix", default=common.DB_PREFIX, help="its database's name")
     return parser.parse_args()
 
 
@@ -83,7 +78,7 @@ async def main(args: argparse.Namespace) -> None:
     if not args.postgres:
         raise SystemExit("a PostgreSQL server is needed: --postgres or $TUOPIN_TEST_POSTGRES_URL")
     for writers in args.writers:
-        await compare(args.postgres, args.rounds, args.events, writers)
+        await compare(args.postgres, args.db_prefix, args.rounds, args.events, writers)
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 

@@ -18,27 +18,18 @@ rebuilds' time and rate, the back-fill's ratio to the on-time rebuild, and wheth
 yearly figure is the same (the first difference, if not). Nothing is asserted; the test
 ``services/evaluation/tests/integration/test_backfill.py`` asserts the same equality.
 
-    .venv/bin/python -m bench.backfill [--households N]   (default 20,000)
+    .venv/bin/python -m bench.backfill [--households N] [--kafka-port PORT] [--db-prefix P]
 """
 
 import argparse
 import asyncio
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.evaluation_rebuild import (
-    CHUNK,
-    PHASES,
-    Produced,
-    household_messages,
-    produce,
-    rebuild_in_child,
-    village_messages,
-    villages,
-)
-from tuopin_eventkit import broker, kafka
+from bench import common
+from bench.evaluation_rebuild import Produced, produce, rebuild_in_child
+from bench.province import CHUNK, PHASES, household_messages, village_messages, villages
 
 RECORDED = datetime(2019, 3, 1, 1, tzinfo=UTC)  # the day the county entered it all
 Messages = list[tuple[bytes, bytes]]
@@ -61,22 +52,21 @@ def back_filled(households: int) -> Iterator[tuple[str, Messages]]:
     yield "village profiles", profiles
 
 
-async def run(households: int, order: str) -> tuple[Produced, dict[str, Any]]:
+async def run(
+    households: int, order: str, args: argparse.Namespace
+) -> tuple[Produced, dict[str, Any]]:
     source = back_filled if order == "back-filled" else None
-    tansu = broker.start()
-    try:
-        settings = kafka.KafkaSettings(bootstrap_servers=tansu.bootstrap_servers)
+    with common.broker(args.kafka_port) as tansu:
+        settings = common.settings(tansu)
         print(f"{order}: producing {households:,} households to {tansu.bootstrap_servers}")
         produced = await (
             produce(settings, households, source) if source else produce(settings, households)
         )
-        with tempfile.TemporaryDirectory(prefix="tuopin_backfill_") as directory:
+        with common.scratch(args.db_prefix) as directory:
             url = f"sqlite+aiosqlite:///{directory}/evaluation.db"
             print(f"{order}: rebuilding evaluation.households into SQLite", flush=True)
             row = await asyncio.to_thread(rebuild_in_child, settings.bootstrap_servers, url, None)
         return produced, row
-    finally:
-        tansu.stop()
 
 
 def first_difference(a: dict[str, Any], b: dict[str, Any]) -> str | None:
@@ -87,8 +77,9 @@ def first_difference(a: dict[str, Any], b: dict[str, Any]) -> str | None:
     return None
 
 
-async def main(households: int) -> None:
-    results = {order: await run(households, order) for order in ("on time", "back-filled")}
+async def main(args: argparse.Namespace) -> None:
+    households = args.households
+    results = {order: await run(households, order, args) for order in ("on time", "back-filled")}
     print()
     header = f"{'history':<14} {'events':>10} {'rebuild s':>10} {'events/s':>10} {'ratio':>7}"
     print(header)
@@ -120,4 +111,6 @@ async def main(households: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=20_000)
-    asyncio.run(main(parser.parse_args().households))
+    parser.add_argument("--kafka-port", type=int, help=common.FREE_PORT + "; each history in turn")
+    parser.add_argument("--db-prefix", default=common.DB_PREFIX, help="its temporary folder's name")
+    asyncio.run(main(parser.parse_args()))

@@ -33,44 +33,49 @@ which the relay figure then drains. Nothing is asserted: it only prints.
 Run from the workspace root:
 
     .venv/bin/python -m bench.kernel [--events N] [--batch B] [--batched B] [--writers 1,8]
-        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--kafka-port PORT]
+        [--db-prefix tuopin_bench] [--results PATH]
 
 ``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
+``--kafka-port`` is the broker's port (the fresh broker of the republish figure takes the
+next one); the figures go to ``bench/results/kernel-<events>.json`` unless ``--results``.
 """
 
 import argparse
 import asyncio
-import json
-import os
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench import common
+from bench.appending import (
+    EVENT_TYPE,
+    SOURCE,
+    STREAMS,
+    append_concurrently,
+    append_streams,
+    eventsourcing_appends,
+    group_appends,
+    migrated,
+    payload,
+)
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit import broker, context, kafka, migrate
+from tuopin_eventkit import context, kafka
 from tuopin_eventkit.consumer import ProjectionConsumer
-from tuopin_eventkit.db import create_engine, upsert
-from tuopin_eventkit.groupcommit import GroupCommit
+from tuopin_eventkit.db import upsert
 from tuopin_eventkit.projection import Delivered, Projection
 from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.store import EventStore, NewEvent
-from tuopin_eventkit.testing import fresh_postgres_database
+from tuopin_eventkit.store import EventStore
 
-SOURCE = "/tuopin/bench"
-EVENT_TYPE = "bench.household.visited.v1"
-STREAMS = 1000
 RELAY_BATCH = 1000
 
 Database = Callable[[], AbstractAsyncContextManager[str]]  # yields a database URL
@@ -91,15 +96,6 @@ class Row:
     @property
     def cpu_rate(self) -> float:
         return self.events / max(self.cpu, 1e-9)
-
-
-def payload(n: int) -> dict[str, Any]:
-    """The data of a typical small event; its envelope is about 300 bytes of JSON."""
-    return {"household_id": str(uuid.UUID(int=n)), "visit": n}
-
-
-def new_events(first: int, count: int) -> list[NewEvent]:
-    return [NewEvent(EVENT_TYPE, payload(n)) for n in range(first, first + count)]
 
 
 def raw_message(n: int) -> tuple[bytes, bytes]:
@@ -148,48 +144,6 @@ async def raw_produce(settings: kafka.KafkaSettings, topic: str, n: int) -> Row:
 # --- appends --------------------------------------------------------------------------
 
 
-async def append_streams(
-    engine: AsyncEngine, store: EventStore, prefix: str, streams: range, n: int, per_tx: int
-) -> None:
-    """Append ``n`` events to ``streams`` round robin, ``per_tx`` events per transaction."""
-    versions = dict.fromkeys(streams, 0)
-    for i, first in enumerate(range(0, n, per_tx)):
-        stream = streams[i % len(streams)]
-        batch = new_events(first, min(per_tx, n - first))
-        async with engine.begin() as conn:
-            await store.append(conn, "household", f"{prefix}-{stream:04d}", versions[stream], batch)
-        store.notify()
-        versions[stream] += len(batch)
-
-
-async def append_concurrently(
-    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int, writers: int
-) -> None:
-    """``writers`` writers, each on its own share of the streams and of the events."""
-    shares = [range(w, STREAMS, writers) for w in range(writers)]
-    await asyncio.gather(
-        *(append_streams(engine, store, prefix, s, n // writers, per_tx) for s in shares)
-    )
-
-
-async def group_appends(
-    engine: AsyncEngine, store: EventStore, prefix: str, n: int, per_tx: int, writers: int
-) -> None:
-    """As ``append_concurrently``, each append committed through ``GroupCommit``: the
-    writers' appends waiting at the same time share a transaction."""
-    group = GroupCommit(engine, store)
-
-    async def writer(streams: range) -> None:
-        versions = dict.fromkeys(streams, 0)
-        for i, first in enumerate(range(0, n // writers, per_tx)):
-            stream = streams[i % len(streams)]
-            batch = new_events(first, per_tx)
-            await group.append("household", f"{prefix}-{stream:04d}", versions[stream], batch)
-            versions[stream] += per_tx
-
-    await asyncio.gather(*(writer(range(w, STREAMS, writers)) for w in range(writers)))
-
-
 def small_appends(args: argparse.Namespace, writers: int) -> int:
     whole = writers * args.batch  # every writer appends whole transactions
     return max(whole, args.events // 4 // whole * whole)
@@ -204,26 +158,12 @@ async def append_figures(
 ) -> list[Row]:
     all_streams = range(STREAMS)
     rows = []
-    for writers in args.writers:
-        n = small_appends(args, writers)
-        rows.append(
-            await timed(
-                f"append {args.batch}/tx, {writers_label(writers)}",
-                name,
-                n,
-                append_concurrently(engine, store, f"w{writers}", n, args.batch, writers),
-            )
-        )
-    for writers in args.writers:
-        n = small_appends(args, writers)
-        rows.append(
-            await timed(
-                f"group {args.batch}/tx, {writers_label(writers)}",
-                name,
-                n,
-                group_appends(engine, store, f"g{writers}", n, args.batch, writers),
-            )
-        )
+    for label, work in (("append", append_concurrently), ("group", group_appends)):
+        for writers in args.writers:
+            n = small_appends(args, writers)
+            figure = f"{label} {args.batch}/tx, {writers_label(writers)}"
+            appends = work(engine, store, f"{label[0]}{writers}", n, args.batch, writers)
+            rows.append(await timed(figure, name, n, appends))
     return [
         *rows,
         await timed(
@@ -236,61 +176,6 @@ async def append_figures(
 
 
 # --- the eventsourcing library, the baseline for appends ------------------------------
-
-
-def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
-    """``n`` events appended through eventsourcing's PostgreSQL application recorder
-    (optimistic on (stream, version), commit-ordered notification ids under a table
-    lock, as its applications save), ``per_tx`` per transaction, by ``writers`` threads."""
-    datastore, recorder = eventsourcing_recorder(url, writers)
-    try:
-        eventsourcing_run(recorder, n, per_tx, writers)
-    finally:
-        datastore.close()
-
-
-def eventsourcing_recorder(url: str, writers: int) -> tuple[Any, Any]:
-    """eventsourcing's datastore (a pool of ``writers`` connections) and its recorder."""
-    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-
-    parsed = make_url(url)
-    datastore = PostgresDatastore(
-        parsed.database or "",
-        parsed.host or "127.0.0.1",
-        parsed.port or 5432,
-        parsed.username or "postgres",
-        parsed.password or "",
-        pool_size=writers,
-    )
-    table = f"es_events_{writers}"
-    recorder = PostgresApplicationRecorder(datastore, events_table_name=table)
-    recorder.create_table()
-    return datastore, recorder
-
-
-def eventsourcing_run(recorder: Any, n: int, per_tx: int, writers: int) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from eventsourcing.persistence import StoredEvent
-
-    topic = "bench:HouseholdVisited"
-
-    def writer(w: int) -> None:
-        streams = [uuid.uuid4() for _ in range(w, STREAMS, writers)]
-        versions = dict.fromkeys(streams, 0)
-        for i, first in enumerate(range(0, n // writers, per_tx)):
-            stream = streams[i % len(streams)]
-            batch = [
-                StoredEvent(
-                    stream, versions[stream] + k + 1, topic, json.dumps(payload(e)).encode()
-                )
-                for k, e in enumerate(range(first, first + per_tx))
-            ]
-            recorder.insert_events(batch)
-            versions[stream] += per_tx
-
-    with ThreadPoolExecutor(writers) as pool:
-        list(pool.map(writer, range(writers)))
 
 
 async def eventsourcing_figures(url: str, args: argparse.Namespace) -> list[Row]:
@@ -333,22 +218,22 @@ async def relay_figure(
         await relay.close()  # the relay has no public close outside run()
 
 
-async def republish_figure(engine: AsyncEngine, store: EventStore, name: str) -> Row:
-    fresh = broker.start()
-    settings = kafka.KafkaSettings(bootstrap_servers=fresh.bootstrap_servers)
+async def republish_figure(
+    engine: AsyncEngine, store: EventStore, name: str, port: int | None
+) -> Row:
     async with engine.connect() as conn:
         total = await store.head(conn)
-    relay = OutboxRelay(engine, store, settings, f"bench.{name}", batch_size=RELAY_BATCH)
+    with common.broker(port) as fresh:
+        relay = OutboxRelay(engine, store, common.settings(fresh), f"bench.{name}", RELAY_BATCH)
 
-    async def republish() -> None:
-        while await relay.publish_pending():  # its first connection finds another log
-            pass
+        async def republish() -> None:
+            while await relay.publish_pending():  # its first connection finds another log
+                pass
 
-    try:
-        return await timed("republish to fresh broker", name, total, republish())
-    finally:
-        await relay.close()
-        fresh.stop()
+        try:
+            return await timed("republish to fresh broker", name, total, republish())
+        finally:
+            await relay.close()
 
 
 # --- projection -----------------------------------------------------------------------
@@ -396,28 +281,6 @@ async def projection_figure(
 # --- databases ------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def migrated(url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on ``url`` with the kernel's tables (and no service tables)."""
-    engine = create_engine(url)
-    try:
-        with tempfile.TemporaryDirectory() as versions:
-            await migrate.upgrade(engine, Path(versions))
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="tuopin_bench_") as directory:
-        yield f"sqlite+aiosqlite:///{directory}/bench.db"
-
-
-def postgres_database(server_url: str) -> AbstractAsyncContextManager[str]:
-    return fresh_postgres_database(server_url, prefix="tuopin_bench")
-
-
 async def database_figures(
     name: str,
     database: Database,
@@ -429,7 +292,8 @@ async def database_figures(
         rows = await eventsourcing_figures(url, args) if name == "postgres" else []
         rows += await append_figures(engine, store, name, args)
         rows.append(await relay_figure(engine, store, settings, name))
-        rows.append(await republish_figure(engine, store, name))
+        fresh_port = args.kafka_port and args.kafka_port + 1
+        rows.append(await republish_figure(engine, store, name, fresh_port))
         rows.append(await projection_figure(engine, settings, name, args.events))
         return rows
 
@@ -447,22 +311,35 @@ def baseline_of(row: Row, rows: list[Row]) -> Row | None:
 
 
 def print_table(rows: list[Row], raw: Row) -> None:
-    header = (
-        f"{'figure':<30} {'database':<9} {'N':>7} {'seconds':>8} {'CPU-s':>6}"
-        f" {'events/s':>9} {'per CPU-s':>9} {'vs raw':>7} {'vs es wall/CPU':>14}"
-    )
-    print()
-    print(header)
-    print("-" * len(header))
+    header = ["figure", "database", "N", "seconds", "CPU-s", "events/s", "per CPU-s", "vs raw"]
+    lines = []
     for row in rows:
         base = baseline_of(row, rows)
         versus = f"{row.rate / base.rate:.2f} / {row.cpu_rate / base.cpu_rate:.2f}" if base else ""
-        print(
-            f"{row.figure:<30} {row.database:<9} {row.events:>7} {row.seconds:>8.2f}"
-            f" {row.cpu:>6.2f} {row.rate:>9,.0f} {row.cpu_rate:>9,.0f}"
-            f" {row.rate / raw.rate:>7.3f} {versus:>14}"
+        figures = [row.events, row.seconds, row.cpu, row.rate, row.cpu_rate, row.rate / raw.rate]
+        lines.append([row.figure, row.database, *figures, versus])
+    print("\n" + common.table([*header, "vs es wall/CPU"], lines, left=2))
+    print(f"load average: {common.load_average()}")
+
+
+def figures(rows: list[Row], raw: Row, args: argparse.Namespace) -> dict[str, Any]:
+    """As written to ``bench/results/``: each row with its rates and ratios."""
+    out = []
+    for row in rows:
+        base = baseline_of(row, rows)
+        out.append(
+            asdict(row)
+            | {"events_per_s": row.rate, "events_per_cpu_s": row.cpu_rate}
+            | {"ratio_to_raw_produce": row.rate / raw.rate}
+            | ({"ratio_to_eventsourcing": row.rate / base.rate} if base else {})
         )
-    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    return {
+        "bench": "kernel",
+        "events": args.events,
+        "writers": args.writers,
+        "load_average_at_end": common.load_average(),
+        "rows": out,
+    }
 
 
 def arguments() -> argparse.Namespace:
@@ -480,22 +357,16 @@ def arguments() -> argparse.Namespace:
         default=[1, 8],
         help="concurrent writers for the small appends, comma-separated (1,8)",
     )
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"),
-        help="PostgreSQL server URL (default: $TUOPIN_TEST_POSTGRES_URL; else SQLite only)",
-    )
-    return parser.parse_args()
+    return common.options(parser).parse_args()
 
 
 async def main(args: argparse.Namespace) -> None:
-    tansu = broker.start()
-    try:
-        settings = kafka.KafkaSettings(bootstrap_servers=tansu.bootstrap_servers)
+    with common.broker(args.kafka_port) as tansu:
+        settings = common.settings(tansu)
         await kafka.ensure_topics(settings, ["bench.raw"])
-        databases: dict[str, Database] = {"sqlite": sqlite_database}
+        databases: dict[str, Database] = {"sqlite": lambda: sqlite_database(args.db_prefix)}
         if args.postgres:
-            databases["postgres"] = lambda: postgres_database(args.postgres)
+            databases["postgres"] = lambda: common.postgres(args.postgres, args.db_prefix)
         print(f"Tansu on {tansu.bootstrap_servers}, N={args.events}, {STREAMS} streams")
         raw = await raw_produce(settings, "bench.raw", args.events)
         await publish_registrations(settings, args.events)
@@ -504,8 +375,13 @@ async def main(args: argparse.Namespace) -> None:
             for name, database in databases.items():
                 rows += await database_figures(name, database, settings, args)
         print_table(rows, raw)
-    finally:
-        tansu.stop()
+        common.write_results(figures(rows, raw, args), args.results, f"kernel-{args.events}.json")
+
+
+@asynccontextmanager
+async def sqlite_database(prefix: str) -> AsyncIterator[str]:
+    with common.scratch(prefix) as folder:
+        yield f"sqlite+aiosqlite:///{folder}/bench.db"
 
 
 if __name__ == "__main__":

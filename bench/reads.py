@@ -58,8 +58,7 @@ import httpx
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import func, select
 
-from bench import evaluation_rebuild as province
-from bench import registry_import
+from bench import province, registry_import
 from bench.load import percentile
 from tuopin_contracts import Topic
 from tuopin_eventkit import migrate
