@@ -224,7 +224,8 @@ async def republish_figure(
     async with engine.connect() as conn:
         total = await store.head(conn)
     with common.broker(port) as fresh:
-        relay = OutboxRelay(engine, store, common.settings(fresh), f"bench.{name}", RELAY_BATCH)
+        fresh_settings = common.settings(fresh)
+        relay = OutboxRelay(engine, store, fresh_settings, f"bench.{name}", batch_size=RELAY_BATCH)
 
         async def republish() -> None:
             while await relay.publish_pending():  # its first connection finds another log

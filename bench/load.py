@@ -2,8 +2,9 @@
 each timed from sent to accepted (201) and to counted in evaluation's read model.
 
 Starts the four services and a Tansu broker as ``tuopin up`` does (loopback only, ports
-from ``--port-base``), on SQLite files or, with ``--postgres``, on fresh PostgreSQL
-databases named ``<prefix><service>``. Requests leave on a fixed schedule whatever the
+from ``--port-base``, the broker's ``--kafka-port`` if given), on SQLite files or, with
+``--postgres``, on fresh PostgreSQL databases ``<db-prefix>_<service>_<random>``, dropped
+after. Requests leave on a fixed schedule whatever the
 answers do (open loop: a slow system gets a queue, not a politer client) for ``--seconds``.
 
 End to end is measured by looking for the accepted households in evaluation's database
@@ -15,19 +16,19 @@ Baseline in the same run: raw aiokafka produce → consume of the same number of
 At the end it checks the cross-service invariants — every accepted household is stored
 once in the registry, counted once by evaluation and known to loans and training — and
 prints the figures (latencies, accepted rate, the registry's CPU per registration, each
-service's peak memory) and writes them as JSON under ``bench/results/``. Nothing is
-asserted about speed.
+service's peak memory) and writes them as JSON (``--results``, by default
+``bench/results/load-<backend>-<rate>.json``). Nothing is asserted about speed; it exits
+non-zero if an invariant fails.
 
-    .venv/bin/python -m bench.load --rate 50 --seconds 30 [--postgres URL] [--port-base N]
+    .venv/bin/python -m bench.load --rate 50 --seconds 30 [--postgres URL] [--sqlite]
+        [--port-base N] [--kafka-port PORT] [--db-prefix tuopin_bench] [--results PATH]
 """
 
 import argparse
 import asyncio
-import json
-import os
-import tempfile
 import time
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -36,15 +37,15 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from stdnum.cn import ric
 
+from bench import common
+from bench.common import percentile
 from tuopin_cli.stack import Stack, broker_port, service_ports
 from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.testing import ADMIN, bearer
 
-RESULTS = Path(__file__).parent / "results"
 VILLAGES = ["621121100201", "620102001001", "623021200101", "621122100101"]
 TICK = 0.02
 
@@ -73,13 +74,6 @@ def filing(run: str, i: int) -> dict[str, Any]:
         "effective_date": "2016-04-01",
         "members": members,
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -200,35 +194,6 @@ async def raw_baseline(bootstrap: str, rate: float, count: int) -> list[float]:
     return latencies
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-async def databases(server: str, prefix: str, services: list[str]) -> dict[str, str]:
-    """Fresh databases ``<prefix><service>`` on the server (dropped first if left over)."""
-    base = make_url(server).set(drivername="postgresql+asyncpg")
-    admin = create_engine(base.render_as_string(False)).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    urls = {}
-    async with admin.connect() as conn:
-        for service in services:
-            name = f"{prefix}{service}"
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[service] = base.set(database=name).render_as_string(False)
-    await admin.dispose()
-    return urls
-
-
 async def invariants(stack: Stack, accepted: int, patience: float = 60) -> dict[str, bool]:
     """Each checked until it holds or ``patience`` runs out: consumers apply at their pace."""
     deadline = time.perf_counter() + patience
@@ -261,11 +226,23 @@ async def _invariants(stack: Stack, accepted: int) -> dict[str, bool]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    var = Path(tempfile.mkdtemp(prefix="tuopin-load-"))
-    ports = service_ports(args.port_base)
-    stack = Stack(var=var, kafka_port=args.kafka_port or broker_port(args.port_base), ports=ports)
-    if args.postgres:
-        stack.database_urls = await databases(args.postgres, args.db_prefix, list(ports))
+    async with AsyncExitStack() as databases:
+        var = Path(databases.enter_context(common.scratch(args.db_prefix)))
+        ports = service_ports(args.port_base)
+        kafka_port = args.kafka_port or broker_port(args.port_base)
+        stack = Stack(var=var, kafka_port=kafka_port, ports=ports)
+        if args.postgres:
+            stack.database_urls = {
+                service: await databases.enter_async_context(
+                    common.postgres(args.postgres, args.db_prefix, service)
+                )
+                for service in ports
+            }
+        return await measure(stack, args)
+
+
+async def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    ports, var = stack.ports, stack.var
     try:
         await asyncio.to_thread(stack.start_broker)
         for service in ports:
@@ -276,7 +253,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         count = int(args.rate * args.seconds)
         raw = await raw_baseline(bootstrap, args.rate, count)
         registry_pid = stack.processes["registry"].pid
-        cpu_before, wall_before = cpu_seconds(registry_pid), time.perf_counter()
+        cpu_before, wall_before = common.process_cpu_seconds(registry_pid), time.perf_counter()
         run = Run()
         evaluation_db = stack.database_urls.get(
             "evaluation", f"sqlite+aiosqlite:///{var / 'evaluation.db'}"
@@ -285,7 +262,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             drive(stack.url("registry"), args.rate, args.seconds, run), watch(evaluation_db, run)
         )
         wall = time.perf_counter() - wall_before
-        cpu = cpu_seconds(registry_pid) - cpu_before
+        cpu = common.process_cpu_seconds(registry_pid) - cpu_before
         ok = [s for s in run.sent if s.accepted]
         counted = [s.counted - s.at for s in ok if s.counted]
         last_accept = max((s.accepted for s in ok), default=wall_before)
@@ -306,8 +283,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             "registry_cpu_ms_per_registration": round(cpu * 1000 / max(1, len(ok)), 2),
             "registry_cpu_s": round(cpu, 2),
             "wall_s": round(wall, 2),
-            "peak_mib": {s: round(peak_mib(p.pid), 1) for s, p in stack.processes.items()},
-            "load_average": os.getloadavg(),
+            "peak_mib": {
+                s: round(common.process_memory_mib(p.pid)[1], 1) for s, p in stack.processes.items()
+            },
+            "load_average": common.load_average(),
             "invariants": checks,
         }
         return figures
@@ -339,19 +318,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--postgres", default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"))
     parser.add_argument("--sqlite", action="store_true", help="ignore --postgres")
-    parser.add_argument("--db-prefix", default="tuopin_load_")
-    parser.add_argument("--port-base", type=int, default=18000)
-    parser.add_argument("--kafka-port", type=int, default=None)
-    args = parser.parse_args()
+    parser.add_argument("--port-base", type=int, default=18000, help="services on base+1 … +4")
+    args = common.options(parser, kafka_port="the broker's port (default: from --port-base)")
+    args = args.parse_args()
     if args.sqlite:
         args.postgres = None
     figures = asyncio.run(main(args))
     report(figures)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"load-{figures['backend']}-{int(args.rate)}.json"
-    out.write_text(json.dumps(figures, indent=2, default=str) + "\n")
-    print(f"  written to {out}")
+    common.write_results(figures, args.results, f"load-{figures['backend']}-{int(args.rate)}.json")
     if not all(figures["invariants"].values()):
         raise SystemExit(1)

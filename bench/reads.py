@@ -2,15 +2,8 @@
 evaluation, over N households, against ``/healthz`` of the same server in the same run.
 
 Fills both services' databases for a generated province of N households (default 10,000):
-
-- the registry through its bulk import (``tuopin_registry.adapters.sheets.import_file``,
-  what ``tuopin registry import`` runs) of the export ``bench.registry_import`` generates:
-  events, vault and index tables as in production;
-- evaluation's households read model through the projection's own parse and apply
-  (``tuopin_eventkit.projection.parse`` / ``apply``, batches regrouped by
-  ``consumer.by_handler`` as the consumer does) of the messages ``bench.evaluation_rebuild``
-  generates for the topic — the consumer's path without the broker in between, so that a
-  fill of 100,000 households takes minutes, not the better part of an hour.
+the registry through its bulk import, evaluation's households read model through the
+projection's own parse and apply (``bench.fill`` says how).
 
 Then each service runs as ``python -m tuopin_<service> serve`` (uvicorn, the production
 runner) in a process of its own with its outbox relay and projections off — nothing but
@@ -29,24 +22,23 @@ reported. The figures go to ``bench/results/reads-<backend>-<households>.json``.
 asserted.
 
     .venv/bin/python -m bench.reads [--households N] [--seconds S] [--clients C]
-        [--postgres URL] [--db-prefix reads] [--kafka-port PORT] [--results PATH]
+        [--postgres URL] [--db-prefix tuopin_bench] [--kafka-port PORT] [--port-base N]
+        [--results PATH] [--compare CHECKOUT]
 
 ``--postgres`` (default ``$TUOPIN_TEST_POSTGRES_URL``) fills and serves from two fresh
 PostgreSQL databases named from ``--db-prefix``; without it, SQLite files in a temporary
 directory. No broker is started: the servers neither relay nor consume, and ``--kafka-port``
-is only the address they are configured with.
+is only the address they are configured with. The servers listen on ``--port-base`` + 1, + 2
+… (default: free ports).
 """
 
 import argparse
 import asyncio
 import itertools
-import json
 import os
-import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -55,101 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka.structs import ConsumerRecord
-from sqlalchemy import func, select
 
-from bench import province, registry_import
-from bench.load import percentile
-from tuopin_contracts import Topic
-from tuopin_eventkit import migrate
+from bench import common
+from bench.common import percentile
+from bench.fill import fill_evaluation, fill_registry
 from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.broker import free_port
-from tuopin_eventkit.consumer import by_handler
-from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.projection import apply, parse
-from tuopin_eventkit.runtime import Runtime
-from tuopin_eventkit.testing import ADMIN, bearer, fresh_postgres_database
-
-RESULTS = Path(__file__).parent / "results"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# --- filling -------------------------------------------------------------------------------
-
-
-async def fill_registry(url: str, households: int, folder: Path) -> list[str]:
-    """The registry after importing a generated export; the ids of its households."""
-    from tuopin_registry.adapters import sheets
-    from tuopin_registry.application.household_index import households as index
-    from tuopin_registry.config import RegistrySettings
-    from tuopin_registry.entrypoints.app import spec
-
-    path = folder / "建档立卡.csv"
-    registry_import.generate(path, households)
-    settings = RegistrySettings(database_url=url, run_relay=False, run_projections=False)
-    runtime = Runtime.open(spec, settings)
-    try:
-        await migrate.upgrade(runtime.engine, spec.migrations)
-        keys = IdentityKeys(settings.identity_key.get_secret_value())
-        report = await sheets.import_file(
-            runtime.engine, runtime.store, keys, settings.people(), path
-        )
-        print(f"  registry: {report.totals.filed:,} households filed", flush=True)
-        async with runtime.engine.connect() as conn:
-            return list((await conn.scalars(select(index.c.household_id))).all())
-    finally:
-        await runtime.engine.dispose()
-
-
-def records(households: int) -> Iterator[list[ConsumerRecord]]:
-    """The registry topic's messages for the generated province, chunk by chunk, as the
-    records a consumer would fetch (offsets in production order)."""
-    offset = 0
-    for _, messages in province.on_time(households):
-        chunk = []
-        for key, value in messages:
-            sizes = (len(key), len(value))
-            chunk.append(
-                ConsumerRecord(Topic.REGISTRY, 0, offset, 0, 0, key, value, None, *sizes, ())
-            )
-            offset += 1
-        yield chunk
-
-
-async def fill_evaluation(url: str, households: int) -> dict[str, str]:
-    """Evaluation's households read model through the projection's parse and apply; the
-    largest city and county (by households), for the roll-ups asked about."""
-    from tuopin_evaluation.application.facts import households as facts
-    from tuopin_evaluation.entrypoints.app import spec
-
-    projection = spec.projection("evaluation.households")
-    engine = create_engine(url)
-    try:
-        await migrate.upgrade(engine, spec.migrations)
-        applied = 0
-        for chunk in records(households):
-            parsed = by_handler([p for r in chunk if (p := parse(projection, r)) is not None])
-            async with engine.begin() as conn:
-                applied += await apply(conn, projection, parsed)
-        print(f"  evaluation: {applied:,} events applied", flush=True)
-        h = facts.c
-        async with engine.connect() as conn:
-            city = func.substr(h.county_code, 1, 4)
-            largest_city = await conn.scalar(
-                select(city).group_by(city).order_by(func.count().desc()).limit(1)
-            )
-            county = await conn.scalar(
-                select(h.county_code)
-                .where(h.county_code.startswith(largest_city))
-                .group_by(h.county_code)
-                .order_by(func.count().desc())
-                .limit(1)
-            )
-        return {"city": f"{largest_city}00", "county": str(county)}
-    finally:
-        await engine.dispose()
-
+from tuopin_eventkit.testing import ADMIN, bearer
 
 # --- the servers ---------------------------------------------------------------------------
 
@@ -161,25 +65,19 @@ class Server:
     base: str
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+        return common.process_cpu_seconds(self.process.pid)
 
     def memory_mib(self) -> tuple[float, float]:
         """Resident now and at its peak (VmRSS, VmHWM)."""
-        found = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                found[key] = int(value.split()[0]) / 1024
-        return found["VmRSS"], found["VmHWM"]
+        return common.process_memory_mib(self.process.pid)
 
 
 @asynccontextmanager
 async def serve(
-    service: str, url: str, kafka_port: int, python: str = sys.executable
+    service: str, url: str, kafka_port: int, port: int, python: str = sys.executable
 ) -> AsyncIterator[Server]:
-    """``python -m tuopin_<service> serve`` on a free loopback port, reads only."""
-    port, prefix = free_port(), f"TUOPIN_{service.upper()}_"
+    """``python -m tuopin_<service> serve`` on a loopback port, reads only."""
+    prefix = f"TUOPIN_{service.upper()}_"
     env = os.environ | {
         f"{prefix}DATABASE_URL": url,
         f"{prefix}RUN_RELAY": "false",
@@ -342,25 +240,20 @@ async def measure(
 
 @contextmanager
 def timed(what: str) -> Iterator[None]:
-    started, cpu = time.perf_counter(), time.process_time()
-    yield
-    print(
-        f"  {what}: {time.perf_counter() - started:,.1f} s wall, "
-        f"{time.process_time() - cpu:,.1f} CPU-s",
-        flush=True,
-    )
+    with common.measured() as took:
+        yield
+    print(f"  {what}: {took.seconds:,.1f} s wall, {took.cpu_seconds:,.1f} CPU-s", flush=True)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    load = os.getloadavg()
+    load = common.load_average()
+    ports = itertools.count(args.port_base + 1) if args.port_base else None
     async with AsyncExitStack() as stack:
-        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"{args.db_prefix}_")))
+        folder = Path(stack.enter_context(common.scratch(args.db_prefix)))
         if args.postgres:
             urls = [
-                await stack.enter_async_context(
-                    fresh_postgres_database(args.postgres, prefix=f"{args.db_prefix}_{name}")
-                )
-                for name in ("registry", "evaluation")
+                await stack.enter_async_context(common.postgres(args.postgres, args.db_prefix, n))
+                for n in ("registry", "evaluation")
             ]
         else:
             urls = [f"sqlite+aiosqlite:///{folder / n}.db" for n in ("registry", "evaluation")]
@@ -373,9 +266,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.compare:
             pythons["other"] = str(args.compare / ".venv" / "bin" / "python")
         servers = {
-            code: (
-                await stack.enter_async_context(serve("registry", urls[0], args.kafka_port, py)),
-                await stack.enter_async_context(serve("evaluation", urls[1], args.kafka_port, py)),
+            code: tuple(
+                [
+                    await stack.enter_async_context(
+                        serve(name, url, args.kafka_port, next(ports) if ports else free_port(), py)
+                    )
+                    for name, url in zip(("registry", "evaluation"), urls, strict=True)
+                ]
             )
             for code, py in pythons.items()
         }
@@ -389,8 +286,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_per_figure": args.seconds,
         "regions": where,
         "compared_with": None if args.compare is None else commit(args.compare),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "load_average": {"before": load, "after": os.getloadavg()},
+        "load_average": {"before": load, "after": common.load_average()},
         "figures": [asdict(f) for f in figures],
     }
 
@@ -410,10 +306,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0, help="per figure")
-    parser.add_argument("--postgres", default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"))
-    parser.add_argument("--db-prefix", default="tuopin_bench", help="temp folder, PostgreSQL")
-    parser.add_argument("--kafka-port", type=int, default=9092, help="configured, not started")
-    parser.add_argument("--results", type=Path, help="where to write the figures (JSON)")
+    parser.add_argument("--port-base", type=int, help="servers on base+1, +2 … (default: free)")
+    common.options(parser, kafka_port="configured, not started (9092)")
     parser.add_argument(
         "--compare",
         type=Path,
@@ -425,6 +319,7 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
+    args.kafka_port = args.kafka_port or 9092
     result = asyncio.run(run(args))
     print(f"\n{HEADING}")
     for figure in result["figures"]:
@@ -436,10 +331,8 @@ def main() -> None:
         f"clients' process, this one); vs healthz: req/s over the same "
         f"server's /healthz; load average {before:.2f} before, {after:.2f} after"
     )
-    path = args.results or RESULTS / f"reads-{result['backend']}-{args.households}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(f"figures written to {path}")
+    default = f"reads-{result['backend']}-{args.households}.json"
+    common.write_results(result, args.results, default)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ load. The resident memory at the first and the last batch shows whether memory s
 It prints a table and writes the figures as JSON (``--results``, by default
 ``bench/results/registry_import-<households>-<time>.json``). Nothing is asserted. No broker
 is started (the import writes the store; the relay publishes later), so there is no
-``--kafka-port``.
+``--kafka-port`` (it is accepted, and unused, so that every bench takes the same options).
 
 Run from the workspace root:
 
@@ -30,143 +30,37 @@ Run from the workspace root:
         [--db-prefix tuopin_bench] [--results FILE.json]
 
 ``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
-``--db-prefix`` names the throwaway PostgreSQL databases (``<prefix>_<random>``), so that
-benches run side by side do not meet. ``--profile`` runs the SQLite import under cProfile
-and prints where the time goes (cumulative and own time).
+``--db-prefix`` names the temporary folder and the throwaway PostgreSQL databases
+(``<prefix>_<random>``), so that benches run side by side do not meet. ``--profile`` runs
+the SQLite import under cProfile and prints where the time goes (cumulative, own time).
 """
 
 import argparse
 import asyncio
 import cProfile
-import csv
-import json
-import os
 import pstats
-import random
-import resource
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from stdnum.cn import ric
 
+from bench import common
+from bench.common import rss_mib
+from bench.registry_export import generate
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.runtime import Runtime
-from tuopin_eventkit.testing import fresh_postgres_database
 from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
-from tuopin_registry.application.bulk.columns import HISTORY_FIELDS
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import spec
 
-PROVINCE_HOUSEHOLDS = 970_000
 PROVINCE_PEOPLE = 4_170_000
-
-# Poor counties whose codes are valid in resident ID numbers of any birth year.
-COUNTIES = ["620121", "620123", "622921", "622922", "622924", "622926", "623021", "623023"]
-TOWNSHIPS, VILLAGES = 12, 15  # per county, per township
-SIZES = {1: 4, 2: 12, 3: 18, 4: 22, 5: 20, 6: 13, 7: 7, 8: 4}  # members: weight (mean 4.29)
-
-# The usual Chinese header of every field the import reads, and one it ignores, as exports do.
-HEADER = [names.split()[0] for names in bulk.COLUMNS.values()] + ["联系电话"]
-ATTRIBUTES = ["一般贫困户"] * 7 + ["低保贫困户"] * 2 + ["五保贫困户"]
-CAUSES = ["因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金"]
-CAUSES += ["交通条件落后", "自身发展动力不足"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗马韩"
-GIVEN = "建国秀英小明志强桂兰玉梅海军永红文华春生福德丽娟国庆兴旺"
-
-
-def generate(path: Path, households: int, seed: int = 2016) -> int:
-    """Write the export; return the number of people (rows)."""
-    rng = random.Random(seed)
-    serials: dict[tuple[str, date], int] = {}
-    sizes, weights = list(SIZES), list(SIZES.values())
-
-    def id_number(region: str, born: date, male: bool) -> str:
-        serial = serials.get((region, born), 0)
-        serials[(region, born)] = serial + 1  # 500 people per region, day and sex at most
-        body = f"{region}{born:%Y%m%d}{serial * 2 + male:03d}"
-        return body + ric.calc_check_digit(body + "0")
-
-    def born(first: int, last: int) -> date:
-        return date(first, 1, 1) + timedelta(days=rng.randrange((last - first + 1) * 365))
-
-    def name() -> str:
-        return rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
-
-    people = 0
-    with open(path, "w", newline="", encoding="utf-8-sig") as file:
-        out = csv.writer(file)
-        out.writerow(HEADER)
-        for n in range(households):
-            county = COUNTIES[n % len(COUNTIES)]
-            village = (
-                f"{county}{100 + rng.randrange(TOWNSHIPS):03d}{200 + rng.randrange(VILLAGES):03d}"
-            )
-            primary, *others = rng.sample(CAUSES, rng.choice((1, 1, 2, 3)))
-            year = rng.choice((2014, 2015, 2016))
-            household = [
-                f"{county}{n:08d}",
-                county,
-                village,
-                rng.choice(ATTRIBUTES),
-                primary,
-                "、".join(others),
-                str(year),
-                f"{year}-{rng.randint(3, 10):02d}-{rng.randint(1, 28):02d}",
-                *("" for _ in HISTORY_FIELDS),  # filed only: no later history
-            ]
-            size = rng.choices(sizes, weights)[0]
-            members = [("户主", True, born(1945, 1985))]
-            if size > 1:
-                members.append(("配偶", False, born(1945, 1985)))
-            for _ in range(size - len(members)):
-                male = rng.random() < 0.5
-                members.append(("之子" if male else "之女", male, born(1995, 2015)))
-            for relation, male, birth in members:
-                child = birth.year >= 1995
-                out.writerow(
-                    [
-                        *household,
-                        name(),
-                        id_number(county, birth, male),
-                        relation,
-                        "男" if male else "女",
-                        f"{birth:%Y-%m-%d}",
-                        rng.choice(("小学", "初中"))
-                        if child
-                        else rng.choice(("文盲或半文盲", "小学", "初中")),
-                        rng.choice(("小学三年级", "七年级", "高中一年级", "中职一年级"))
-                        if child
-                        else "非在校生",
-                        rng.choice(("健康", "健康", "健康", "长期慢性病", "患有大病", "残疾")),
-                        rng.choice(("否",) * 15 + ("是",)),
-                        "无劳动力" if child else rng.choice(("普通劳动力", "弱劳动力或半劳动力")),
-                        "是",
-                        "否" if child else "是",
-                        f"13{rng.randrange(10**9):09d}",
-                    ]
-                )
-                people += 1
-    return people
-
-
-RESULTS = Path(__file__).parent / "results"
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_mib() -> float:
-    """This process's resident memory now (not its peak)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE / 2**20
 
 
 @dataclass
@@ -207,11 +101,6 @@ HEADING = (
 
 
 Database = Callable[[], AbstractAsyncContextManager[str]]
-
-
-@asynccontextmanager
-async def sqlite(folder: Path, name: str) -> AsyncIterator[str]:
-    yield f"sqlite+aiosqlite:///{folder / name}"
 
 
 async def import_once(
@@ -337,20 +226,43 @@ async def measure(
     return runs
 
 
+def figures(runs: list[Run], args: argparse.Namespace, people: int, load: list[float]) -> dict:
+    """As written to ``bench/results/``: each run with its rates and its ratio to the raw
+    bulk load of the same database."""
+    raw = {r.database: r for r in runs if r.what == "raw bulk load"}
+    return {
+        "bench": "registry_import",
+        "households": args.households,
+        "people": people,
+        "batch": args.batch,
+        "load_average": {"before": load, "after": common.load_average()},
+        "peak_rss_mib": common.peak_rss_mib(),
+        "runs": [
+            asdict(r)
+            | {
+                "rows_per_cpu_second": round(r.per_cpu),
+                "rows_per_wall_second": round(r.rows / r.wall),
+                "ratio_to_raw": round(r.per_cpu / raw[r.database].per_cpu, 3)
+                if r.database in raw
+                else None,
+            }
+            for r in runs
+        ],
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=bulk.DEFAULT_BATCH)
-    parser.add_argument("--postgres", default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"))
     parser.add_argument("--only", choices=("sqlite", "postgres"), help="Measure one database")
     parser.add_argument("--profile", action="store_true", help="cProfile the SQLite import")
-    parser.add_argument("--db-prefix", default="tuopin_bench", help="PostgreSQL database names")
-    parser.add_argument("--results", type=Path, help="Where to write the figures (JSON)")
-    args = parser.parse_args()
+    args = common.options(parser, kafka_port="unused: the import starts no broker").parse_args()
 
-    load = os.getloadavg()
-    with tempfile.TemporaryDirectory(prefix="tuopin-bench-") as folder:
-        path = Path(folder) / "建档立卡.csv"
+    load = common.load_average()
+    with common.scratch(args.db_prefix) as scratch:
+        folder = Path(scratch)
+        path = folder / "建档立卡.csv"
         started = time.perf_counter()
         people = generate(path, args.households)
         print(
@@ -360,13 +272,13 @@ async def main() -> None:
         )
         print(HEADING)
         databases: list[tuple[str, Database, Database]] = [
-            ("sqlite", lambda: sqlite(Path(folder), "a.db"), lambda: sqlite(Path(folder), "b.db"))
+            ("sqlite", lambda: common.sqlite(folder, "a.db"), lambda: common.sqlite(folder, "b.db"))
         ]
         if args.postgres:
             server, prefix = args.postgres, args.db_prefix
 
             def postgres() -> AbstractAsyncContextManager[str]:
-                return fresh_postgres_database(server, prefix=prefix)
+                return common.postgres(server, prefix)
 
             databases.append(("postgres", postgres, postgres))
         runs: list[Run] = []
@@ -380,37 +292,15 @@ async def main() -> None:
     raw = {r.database: r for r in runs if r.what == "raw bulk load"}
     for run in runs:
         print(run.line(raw.get(run.database)))
-    load_after = os.getloadavg()
+    result = figures(runs, args, people, load)
     print(
         "\nrows: file rows (people); ratio: rows per CPU-second against the raw bulk load of"
         " the same rows;\nprovince: CPU-minutes for 4.17 million people at that rate;"
-        f" load average {load[0]:.2f} before, {load_after[0]:.2f} after;"
-        f" peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+        f" load average {load[0]:.2f} before, {result['load_average']['after'][0]:.2f} after;"
+        f" peak RSS {result['peak_rss_mib']:.0f} MiB"
     )
-    stamp = datetime.now(UTC)
-    out = args.results or RESULTS / f"registry_import-{args.households}-{stamp:%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    figures = {
-        "bench": "registry_import",
-        "at": stamp.isoformat(timespec="seconds"),
-        "households": args.households,
-        "people": people,
-        "batch": args.batch,
-        "load_average": {"before": load, "after": load_after},
-        "runs": [
-            asdict(r)
-            | {
-                "rows_per_cpu_second": round(r.per_cpu),
-                "rows_per_wall_second": round(r.rows / r.wall),
-                "ratio_to_raw": round(r.per_cpu / raw[r.database].per_cpu, 3)
-                if r.database in raw
-                else None,
-            }
-            for r in runs
-        ],
-    }
-    out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
-    print(f"figures: {out}")
+    default = f"registry_import-{args.households}-{common.stamp()}.json"
+    common.write_results(result, args.results, default)
 
 
 if __name__ == "__main__":
