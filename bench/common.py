@@ -155,16 +155,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- results -------------------------------------------------------------------------------
 
 
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version()}
+
+
 def write_results(figures: dict[str, Any], path: Path | None, default: str) -> Path:
     """``figures`` with the machine and the time, as JSON at ``path`` (default
     ``bench/results/<default>``); the path written."""
     out = path or RESULTS / default
     out.parent.mkdir(parents=True, exist_ok=True)
-    stamped = {
-        **figures,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-    }
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    stamped = {**figures, "at": at, "machine": machine()}
     out.write_text(json.dumps(stamped, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"figures written to {out}", flush=True)
     return out

@@ -17,6 +17,7 @@ Each database runs in a child process of its own, so its peak resident set size
 
     .venv/bin/python -m bench.loans_settlement [--loans N] [--quarter 2016Q3]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--only sqlite|postgres]
+        [--db-prefix tuopin_bench] [--results PATH]
 
 ``--postgres`` defaults to ``$TUOPIN_TEST_POSTGRES_URL``; without either, only SQLite runs.
 Nothing is asserted.
@@ -25,15 +26,11 @@ Nothing is asserted.
 import argparse
 import asyncio
 import json
-import os
 import random
-import resource
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,9 +38,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench import common
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.testing import fresh_postgres_database
 from tuopin_loans.application import settlement
 from tuopin_loans.application.loan_book import loans, movements
 from tuopin_loans.application.reference import programme
@@ -162,24 +159,20 @@ async def run_one(url: str, count: int, quarter: str) -> dict[str, Any]:
         "settle_s": settled,
         "statements": len(lines),
         "subsidy_fen": sum(line.amount for line in lines),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": common.peak_rss_mib(),
     }
 
 
-@asynccontextmanager
-async def database(kind: str, server: str | None, tmp: Path) -> Any:
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp / 'loans-bench.db'}"
-    else:
-        async with fresh_postgres_database(server, "loans_bench") as url:
-            yield url
-
-
-def child(kind: str, server: str | None, count: int, quarter: str) -> dict[str, Any]:
+def child(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            async with database(kind, server, Path(tmp)) as url:
-                return await run_one(url, count, quarter)
+        with common.scratch(args.db_prefix) as tmp:
+            database = (
+                common.sqlite(Path(tmp), "loans-bench.db")
+                if kind == "sqlite"
+                else common.postgres(args.postgres, args.db_prefix, "loans")
+            )
+            async with database as url:
+                return await run_one(url, args.loans, args.quarter)
 
     return asyncio.run(main())
 
@@ -202,14 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loans", type=int, default=800_000)
     parser.add_argument("--quarter", default="2016Q3")
-    parser.add_argument("--postgres", default=os.environ.get("TUOPIN_TEST_POSTGRES_URL"))
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = common.options(parser, kafka_port=None).parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.postgres, args.loans, args.quarter), default=str))
+        print(json.dumps(child(args.child, args), default=str))
         return
     kinds = [args.only] if args.only else ["sqlite"] + (["postgres"] if args.postgres else [])
+    runs = {}
     for kind in kinds:
         command = [
             sys.executable,
@@ -221,11 +214,16 @@ def main() -> None:
             str(args.loans),
             "--quarter",
             args.quarter,
+            "--db-prefix",
+            args.db_prefix,
         ]
         if args.postgres:
             command += ["--postgres", args.postgres]
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        report(kind, {**json.loads(out.strip().splitlines()[-1]), "quarter": args.quarter})
+        runs[kind] = {**json.loads(out.strip().splitlines()[-1]), "quarter": args.quarter}
+        report(kind, runs[kind])
+    figures = {"bench": "loans_settlement", "runs": runs, "load_average": common.load_average()}
+    common.write_results(figures, args.results, f"loans_settlement-{args.loans}.json")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,16 @@ topic (``bench.evaluation_rebuild``, ``bench.backfill``, ``bench.reads``): ~6,50
 ~150 households under 75 Gansu county codes (GB/T 2260 codes of Gansu counties, townships
 and villages numbered within them; not the official list of poverty counties), each
 village registered with its rural population, then, in the order the years would bring
-them, each household's filing, facts, exit and later years (``PHASES``). Deterministic: the
-same N gives the same events, whichever phase or bench asks."""
+them (``PHASES``):
+
+1. the filings (建档立卡, ``registered.v2``) with their members (≈4.3 a household);
+2. 2015–2016: incomes, living conditions, assistance started, members joining, leaving
+   and changing, responsible cadres (an event type evaluation's projection does not read);
+3. 2016: exit proposals, public notices (each judged by evaluation, which appends a
+   verdict to its own event store) and the registry's answers (exited, or rejected);
+4. 2017–2018: incomes, returns to poverty, removals, village profiles.
+
+Deterministic: the same N gives the same events, whichever phase or bench asks."""
 
 import random
 from collections.abc import Iterator
