@@ -129,7 +129,7 @@ async def scan(engine: AsyncEngine, quarter: str) -> int:
     start, _ = settlement.quarter_bounds(quarter)
     rows = 0
     async with engine.connect() as conn:
-        async for _ in settlement._loans_in(conn, start):  # the same read
+        async for _ in settlement._loans_in(conn, start, None):  # the same read, every county
             rows += 1
     return rows
 
