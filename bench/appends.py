@@ -79,7 +79,7 @@ async def main(args: argparse.Namespace) -> None:
         raise SystemExit("a PostgreSQL server is needed: --postgres or $TUOPIN_TEST_POSTGRES_URL")
     for writers in args.writers:
         await compare(args.postgres, args.db_prefix, args.rounds, args.events, writers)
-    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"load average: {common.load_average()}")
 
 
 if __name__ == "__main__":

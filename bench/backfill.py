@@ -28,8 +28,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench import common
-from bench.evaluation_rebuild import Produced, produce, rebuild_in_child
-from bench.province import CHUNK, PHASES, household_messages, village_messages, villages
+from bench.evaluation_rebuild import rebuild_in_child
+from bench.province import (
+    CHUNK,
+    PHASES,
+    Produced,
+    household_messages,
+    produce,
+    village_messages,
+    villages,
+)
 
 RECORDED = datetime(2019, 3, 1, 1, tzinfo=UTC)  # the day the county entered it all
 Messages = list[tuple[bytes, bytes]]

@@ -34,10 +34,11 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # --- options -------------------------------------------------------------------------------
 
 
+FREE_PORT = "Tansu's port (default: a free one)"
+
+
 def options(
-    parser: argparse.ArgumentParser,
-    *,
-    kafka_port: str | None = "Tansu's port (default: a free one)",
+    parser: argparse.ArgumentParser, *, kafka_port: str | None = FREE_PORT
 ) -> argparse.ArgumentParser:
     """The options every bench takes: ``--postgres``, ``--db-prefix``, ``--results`` and,
     where it talks to a broker, ``--kafka-port`` (``kafka_port`` is its help; None: none)."""

@@ -47,8 +47,7 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -59,59 +58,13 @@ from sqlalchemy.engine import make_url
 
 from bench import common
 from bench.common import peak_rss_mib
-from bench.province import PROVINCE_HOUSEHOLDS, check, on_time
+from bench.province import PROVINCE_HOUSEHOLDS, Produced, produce
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_eventkit import kafka, migrate
 from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.schema import events as event_store
-
-# --- producing ---------------------------------------------------------------------------
-
-
-@dataclass
-class Produced:
-    messages: int = 0
-    households: int = 0
-    bytes: int = 0
-    seconds: float = 0.0  # the sends alone, not the generation
-
-    @property
-    def rate(self) -> float:
-        return self.messages / self.seconds
-
-
-async def produce(
-    settings: kafka.KafkaSettings,
-    households: int,
-    source: Callable[[int], Iterator[tuple[str, list[tuple[bytes, bytes]]]]] = on_time,
-) -> Produced:
-    await kafka.ensure_topics(settings, [Topic.REGISTRY])
-    result = Produced(households=households)
-    producer = kafka.producer(settings)
-    await producer.start()
-
-    async def send(messages: list[tuple[bytes, bytes]]) -> None:
-        check(messages)
-        start = time.perf_counter()
-        sent = [await producer.send(Topic.REGISTRY, value, key=key) for key, value in messages]
-        await asyncio.gather(*sent)
-        result.seconds += time.perf_counter() - start
-        result.messages += len(messages)
-        result.bytes += sum(len(value) for _, value in messages)
-
-    try:
-        counts: dict[str, int] = {}
-        for name, messages in source(households):
-            await send(messages)
-            counts[name] = counts.get(name, 0) + len(messages)
-        for name, count in counts.items():
-            print(f"  {name}: {count:,} events", flush=True)
-    finally:
-        await producer.stop()
-    return result
-
 
 # --- rebuilding (in a child process) -------------------------------------------------------
 

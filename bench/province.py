@@ -12,18 +12,22 @@ them (``PHASES``):
    verdict to its own event store) and the registry's answers (exited, or rejected);
 4. 2017–2018: incomes, returns to poverty, removals, village profiles.
 
-Deterministic: the same N gives the same events, whichever phase or bench asks."""
+Deterministic: the same N gives the same events, whichever phase or bench asks. ``produce``
+sends them to a broker's registry topic as its relay would, timing the sends alone."""
 
+import asyncio
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from bench.province_events import Stream
-from tuopin_contracts import Envelope, catalogue
+from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as r
+from tuopin_eventkit import kafka
 
 PROVINCE_HOUSEHOLDS = 970_000
 SEED = 2016
@@ -225,3 +229,49 @@ def on_time(households: int) -> Iterator[tuple[str, list[tuple[bytes, bytes]]]]:
         for first in range(0, households, CHUNK):
             chunk = range(first, min(first + CHUNK, households))
             yield name, household_messages(chunk, by_index, phase)
+
+
+# --- producing ---------------------------------------------------------------------------
+
+
+@dataclass
+class Produced:
+    messages: int = 0
+    households: int = 0
+    bytes: int = 0
+    seconds: float = 0.0  # the sends alone, not the generation
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+async def produce(
+    settings: kafka.KafkaSettings,
+    households: int,
+    source: Callable[[int], Iterator[tuple[str, list[tuple[bytes, bytes]]]]] = on_time,
+) -> Produced:
+    await kafka.ensure_topics(settings, [Topic.REGISTRY])
+    result = Produced(households=households)
+    producer = kafka.producer(settings)
+    await producer.start()
+
+    async def send(messages: list[tuple[bytes, bytes]]) -> None:
+        check(messages)
+        start = time.perf_counter()
+        sent = [await producer.send(Topic.REGISTRY, value, key=key) for key, value in messages]
+        await asyncio.gather(*sent)
+        result.seconds += time.perf_counter() - start
+        result.messages += len(messages)
+        result.bytes += sum(len(value) for _, value in messages)
+
+    try:
+        counts: dict[str, int] = {}
+        for name, messages in source(households):
+            await send(messages)
+            counts[name] = counts.get(name, 0) + len(messages)
+        for name, count in counts.items():
+            print(f"  {name}: {count:,} events", flush=True)
+    finally:
+        await producer.stop()
+    return result
