@@ -252,26 +252,32 @@ FIGURES: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
 # --- the table -----------------------------------------------------------------------------
 
 
-def previous_results(args: argparse.Namespace) -> tuple[Path | None, dict[str, Row]]:
+def previous_results(args: argparse.Namespace) -> tuple[str, dict[str, Row]]:
+    """What the previous results file was (its path and sizes) and its figures by key."""
     path = args.previous
     if path is None:
         earlier = sorted(common.RESULTS.glob("bench-*.json"))
         path = earlier[-1] if earlier else None
     if path is None or not path.exists():
-        return None, {}
-    return path, {r["key"]: r for r in json.loads(path.read_text())["figures"]}
+        return "none", {}
+    found = json.loads(path.read_text())
+    sizes = ", ".join(f"{k} {v:g}" for k, v in found["sizes"].items())
+    return f"{path} ({found['backend']}; {sizes})", {r["key"]: r for r in found["figures"]}
 
 
 def print_table(rows: list[Row], before: dict[str, Row]) -> None:
     header = ["figure", "measured", "unit", "baseline", "base", "ratio", "p50 ms", "p99 ms"]
-    header += ["CPU-s", "wall s", "MiB", "previous", "ratio before"]
+    header += ["CPU-s", "wall s", "MiB", "previous", "ratio before", "ratio change"]
     lines = []
     for r in rows:
         old = before.get(r["key"], {})
+        change = None
+        if r.get("ratio") and old.get("ratio"):
+            change = f"{r['ratio'] / old['ratio'] - 1:+.0%}"
         lines.append(
             [r["figure"], r["value"], r["unit"], r.get("baseline"), r.get("base"), r.get("ratio")]
             + [r.get(k) for k in ("p50_ms", "p99_ms", "cpu_s", "wall_s", "rss_mib")]
-            + [old.get("value"), old.get("ratio")]
+            + [old.get("value"), old.get("ratio"), change]
         )
     print(common.table(header, lines, left=1))
     notes: dict[str, list[str]] = {}
@@ -280,6 +286,10 @@ def print_table(rows: list[Row], before: dict[str, Row]) -> None:
             notes.setdefault(r["note"], []).append(r["figure"])
     for note, figures in notes.items():
         print(f"  {'; '.join(figures)}: {note}")
+    print(
+        "ratio change: against the previous results' ratio; a rise is better for rates (over"
+        " their baseline's), worse for the HTTP writes' latency (over its baseline's)"
+    )
 
 
 def arguments() -> argparse.Namespace:
@@ -313,7 +323,7 @@ def main() -> None:
     cpu = sum(x["cpu_s"] for x in runs.values())
     load = sampler.summary()
     print(f"\n{'PostgreSQL' if args.postgres else 'SQLite only (no --postgres)'}; ", end="")
-    print(f"previous results: {previous or 'none'}\n")
+    print(f"previous results: {previous}\n")
     print_table(rows, before)
     print(
         f"\n{took.seconds:,.0f} s wall, {cpu:,.0f} CPU-s for the whole run (every bench's"
@@ -330,7 +340,7 @@ def main() -> None:
         "load_average": load,
         "benches": {n: {k: v for k, v in x.items() if k != "result"} for n, x in runs.items()},
         "figures": rows,
-        "compared_with": str(previous) if previous else None,
+        "compared_with": previous,
     }
     common.write_results(figures, args.results, f"bench-{common.stamp()}.json")
     if any(x["status"] != "ok" for x in runs.values()):
