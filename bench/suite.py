@@ -67,7 +67,9 @@ def commands(args: argparse.Namespace) -> dict[str, list[str]]:
             *("--clients", str(args.clients), "--port-base", str(args.port_base + 10), *kafka),
         ],
     }
-    shared = ["--db-prefix", args.db_prefix, *(["--postgres", args.postgres] * bool(args.postgres))]
+    shared = ["--db-prefix", args.db_prefix]
+    if args.postgres:
+        shared += ["--postgres", args.postgres]
     return {
         name: [sys.executable, "-m", *command, *shared, "--results", str(LOGS / f"{name}.json")]
         for name, command in benches.items()
