@@ -76,6 +76,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from tuopin_contracts import Envelope, Topic, catalogue
+from tuopin_contracts.catalogue import EventData
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as r
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
@@ -244,7 +245,12 @@ class Stream:
         self.rng, self.recorded = rng, recorded
 
     def envelope(
-        self, event_id: UUID, subject: str, sequence: int, model: type, data: dict[str, Any]
+        self,
+        event_id: UUID,
+        subject: str,
+        sequence: int,
+        model: type[EventData],
+        data: dict[str, Any],
     ) -> tuple[bytes, bytes]:
         on = date.fromisoformat(data["effective_date"])
         when = self.recorded or datetime(on.year, on.month, on.day, 2, tzinfo=UTC)
@@ -253,7 +259,7 @@ class Stream:
             "specversion": "1.0",
             "id": str(event_id),
             "source": SOURCE,
-            "type": model.TYPE,  # type: ignore[attr-defined]
+            "type": model.TYPE,
             "subject": subject,
             "time": when.isoformat().replace("+00:00", "Z"),
             "datacontenttype": "application/json",
@@ -576,9 +582,9 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
         started, cpu = time.perf_counter(), time.process_time()
         applied = await consumer.rebuild(progress)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-        if profiler:
+        if profiler and profile:  # one is set with the other
             profiler.disable()
-            profiler.dump_stats(profile)  # type: ignore[arg-type]
+            profiler.dump_stats(profile)
         async with read_only(engine).connect() as conn:
             counted = {
                 "households": await conn.scalar(select(func.count()).select_from(households)),
@@ -685,7 +691,7 @@ def rebuild_in_child(bootstrap: str, url: str, profile: str | None) -> dict[str,
     if profile:
         command += ["--profile-to", profile]
     done = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def print_profile(path: str) -> None:
