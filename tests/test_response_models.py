@@ -65,15 +65,7 @@ NOT_YET = {
         "POST /v1/villages/{village_code}/mutual-aid/loans",
         "POST /v1/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments",
     },
-    "training": {
-        "POST /v1/education-assistance",
-        "POST /v1/centres",
-        "POST /v1/centres/{centre_id}/accreditations",
-        "POST /v1/centres/{centre_id}/withdrawal",
-        "GET /v1/centres/{centre_id}",
-        "POST /v1/programmes",
-        "POST /v1/centre-postings",
-    },
+    "training": set(),
     "evaluation": {
         "POST /v1/assessments",
         "GET /v1/assessments",
