@@ -55,16 +55,7 @@ NOT_YET = {
         "POST /v1/imports",
         "GET /v1/imports/{import_id}",
     },
-    "loans": {
-        "POST /v1/bank-postings",
-        "PUT /v1/programme/quotas/{county_code}",
-        "POST /v1/funds/{fund_id}/contributions",
-        "POST /v1/subsidy/{quarter}/statements",
-        "POST /v1/subsidy/statements/{statement_id}/payment",
-        "POST /v1/villages/{village_code}/mutual-aid/contributions",
-        "POST /v1/villages/{village_code}/mutual-aid/loans",
-        "POST /v1/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments",
-    },
+    "loans": set(),
     "training": set(),
     "evaluation": {
         "POST /v1/assessments",
