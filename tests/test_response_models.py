@@ -57,17 +57,7 @@ NOT_YET = {
     },
     "loans": set(),
     "training": set(),
-    "evaluation": {
-        "POST /v1/assessments",
-        "GET /v1/assessments",
-        "POST /v1/assessments/{assessment_id}/findings",
-        "POST /v1/assessments/{assessment_id}/survey",
-        "POST /v1/assessments/{assessment_id}/publication",
-        "GET /v1/assessments/{assessment_id}",
-        "POST /v1/counties/{county}/delisting",
-        "POST /v1/return-warnings/{warning_id}/acknowledgement",
-        "POST /v1/return-warnings/{warning_id}/closure",
-    },
+    "evaluation": set(),
 }
 
 
