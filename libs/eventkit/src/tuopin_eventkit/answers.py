@@ -10,7 +10,7 @@ from tuopin_eventkit.http import Answer
 
 
 def answer_of(
-    event: type[BaseModel], name: str, *, drop: Iterable[str] = (), **more: Any
+    event: type[BaseModel], name: str, /, *, drop: Iterable[str] = (), **more: Any
 ) -> type[Answer]:
     """An ``Answer`` named ``name`` with ``event``'s fields (their types, descriptions and
     bounds) but those in ``drop``; ``more`` adds or replaces fields, as ``(type, default)``
