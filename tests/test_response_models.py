@@ -1,10 +1,6 @@
 """Every route says what it answers: a 2xx JSON answer in each service's OpenAPI document
-has a schema that names its fields (a response model), not an untyped object.
-
-``NOT_YET`` lists the routes still answering untyped JSON — the command routes, which
-answer through the kernel's idempotent ``respond`` — so a new route cannot join them
-unnoticed, and one typed since fails here until it leaves the list.
-"""
+has a schema that names its fields (a response model), not an untyped object. A command
+route declares its model like any other; the kernel's ``respond`` checks its answer."""
 
 from typing import Any
 
@@ -16,13 +12,6 @@ from tuopin_registry.entrypoints.app import app as registry
 from tuopin_training.entrypoints.app import app as training
 
 APPS = {"registry": registry, "loans": loans, "training": training, "evaluation": evaluation}
-
-NOT_YET = {
-    "registry": set(),
-    "loans": set(),
-    "training": set(),
-    "evaluation": set(),
-}
 
 
 def _untyped(schema: dict[str, Any]) -> bool:
@@ -46,6 +35,4 @@ def untyped_routes(document: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("service", sorted(APPS))
 def test_every_route_answers_with_a_response_model(service: str) -> None:
-    untyped = untyped_routes(APPS[service]().openapi())
-    assert untyped - NOT_YET[service] == set(), "new routes answering untyped JSON"
-    assert NOT_YET[service] - untyped == set(), "typed since: take them off NOT_YET"
+    assert untyped_routes(APPS[service]().openapi()) == set(), "routes answering untyped JSON"
