@@ -1,6 +1,7 @@
 """A command route declares its answer model once: the answer ``respond`` makes is checked
-against it as it goes out, a field too many or too few failing; a replay goes out as it was
-stored; ``answer_of`` makes a model from an event, less the fields it must not say."""
+against it as it goes out, a field too many or too few failing, or a status the route does
+not declare; a replay goes out as it was stored; ``answer_of`` makes a model from an event,
+less the fields it must not say."""
 
 from datetime import date
 
@@ -37,6 +38,27 @@ async def test_an_answer_its_model_says_goes_out_as_it_is() -> None:
 async def test_a_field_missing_or_unsaid_fails(body: dict[str, object]) -> None:
     with pytest.raises(ResponseValidationError):
         await route_answering(body).endpoint()
+
+
+async def test_a_status_the_route_does_not_declare_fails() -> None:
+    async def endpoint() -> object:
+        return respond(Outcome({"file_number": "F-1", "version": 2}))  # 200: not created
+
+    route = ScopedRoute("/v1/files", endpoint, response_model=Filed, status_code=201)
+    with pytest.raises(ResponseValidationError):
+        await route.endpoint()
+
+
+class Noted(Answer):
+    note: str
+
+
+async def test_a_union_of_models_takes_either() -> None:
+    async def endpoint() -> object:
+        return respond(Outcome({"note": "n"}))
+
+    route = ScopedRoute("/v1/notes", endpoint, response_model=Filed | Noted)
+    assert (await route.endpoint()).status_code == 200
 
 
 async def test_a_replay_is_the_stored_answer_unchecked() -> None:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -217,16 +217,26 @@ class ScopedRoute(APIRoute):
 
         return checked
 
+    @functools.cached_property
+    def _answer(self) -> TypeAdapter[Any]:
+        """The response model (a model, or a union of them) as a validator."""
+        return TypeAdapter(self.response_model)
+
     def _check_answer(self, outcome: Outcome) -> None:
         """A command's answer against the route's response model, as FastAPI checks what
         any other endpoint returns: a field the model does not name (``Answer`` forbids
         it) or one it lacks fails (a 500) rather than going out unsaid in the API
-        document. A replay is the first answer as it was stored, not checked again."""
-        model = self.response_model
-        if outcome.replayed or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        document, and so does a status it does not declare (201 where a route creates,
+        200 where it changes). A replay is the first answer as stored, not checked again."""
+        if outcome.replayed or self.response_model is None:
             return
+        declared = {self.status_code or 200, *(int(s) for s in self.responses if str(s).isdigit())}
+        if outcome.status_code not in declared:
+            raise ResponseValidationError(
+                [{"msg": f"{outcome.status_code} is not an answer the route declares"}]
+            )
         try:
-            model.model_validate(outcome.body)
+            self._answer.validate_python(outcome.body)
         except ValidationError as exc:
             raise ResponseValidationError(exc.errors(), body=outcome.body) from exc
 

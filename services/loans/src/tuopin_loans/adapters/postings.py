@@ -223,6 +223,7 @@ router = Router(prefix="/v1", tags=["bank postings"])
     "/bank-postings",
     status_code=201,
     response_model=Loan | Fund,
+    responses={200: {"model": Loan, "description": "A step of a loan already booked"}},
     summary="A bank posts a loan's lifecycle step (approval … recovery) or a claim",
 )
 async def bank_posting(
