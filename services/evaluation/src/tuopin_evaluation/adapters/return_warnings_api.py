@@ -4,7 +4,7 @@ measures planned; a closure as resolved. Closure as returned is the registry's t
 (a household listed again), never a route's."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import Query
@@ -52,7 +52,7 @@ class WarningList(BaseModel):
     status: Status | None
     as_of: date
     known_at: datetime | None
-    items: list[dict[str, Any]]
+    items: list[ReturnWarning]
 
 
 @router.get("", response_model=WarningList, summary="Return warnings of a region, by status")
