@@ -42,7 +42,7 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 def spec_of(service: str) -> ServiceSpec:
     module = __import__(f"tuopin_{service}.entrypoints.app", fromlist=["spec"])
-    return module.spec  # type: ignore[no-any-return]
+    return module.spec
 
 
 def fuzz(operation: schemathesis.APIOperation, headers: dict[str, str]) -> None:
@@ -91,7 +91,7 @@ def test_no_server_error_and_answers_match_the_schema(
     service: str, kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
     spec = spec_of(service)
-    config = spec.settings(  # type: ignore[call-arg]
+    config = spec.settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / f'{service}.db'}",
         kafka=kafka_settings,
         # Fuzzing calls the public endpoints hundreds of times from one client.

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import text
 
-from tuopin_contracts import Envelope
+from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.events import registry as r
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
@@ -24,7 +24,7 @@ MEMBERS = {
 }
 
 
-def delivered(data: r.EventData, sequence: int) -> Delivered:
+def delivered(data: EventData, sequence: int) -> Delivered:
     envelope = Envelope(
         id=uuid4(),
         source="/tuopin/registry",

@@ -108,7 +108,7 @@ class Service:
             del os.environ[key]
         os.environ.update({k: str(v) for k, v in environment.items()})
         try:
-            return self.spec.settings()  # type: ignore[call-arg]
+            return self.spec.settings()
         finally:
             for key in environment:
                 os.environ.pop(key, None)

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,15 +62,25 @@ def expected_version(if_match: str | None) -> int | None:
         raise HTTPException(400, detail) from None
 
 
+class Responded(JSONResponse):
+    """``respond``'s answer, holding the outcome it says, so that its route can check the
+    body against the response model the route declares (``ScopedRoute``)."""
+
+    def __init__(self, outcome: Outcome, headers: dict[str, str]) -> None:
+        super().__init__(outcome.body, status_code=outcome.status_code, headers=headers)
+        self.outcome = outcome
+
+
 def respond(outcome: Outcome, location: str | None = None) -> JSONResponse:
     """The answer to an idempotent command, marked when it replays the first one; the
-    aggregate's version, when the body has one, is its ETag."""
+    aggregate's version, when the body has one, is its ETag. The route's response model
+    (201 when it creates, else 200) is checked against the body as it goes out."""
     headers = {"Location": location} if location else {}
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
     if "version" in outcome.body:
         headers["ETag"] = f'"{outcome.body["version"]}"'
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    return Responded(outcome, headers)
 
 
 # A CSV download route's keywords, so the API document names the answer text/csv (not an
@@ -109,7 +119,7 @@ def csv_records(
 
 
 class Answer(BaseModel):
-    """Base of a read endpoint's response model: an answer holding a field its model does
+    """Base of every route's response model: an answer holding a field its model does
     not name fails (500 in the tests) rather than losing the field without a word."""
 
     model_config = ConfigDict(extra="forbid")
@@ -198,10 +208,37 @@ class ScopedRoute(APIRoute):
                 await auth.check(admitted.who, admitted.rule, call, admitted.action)
                 _log_personal_data(admitted)
             if inspect.iscoroutinefunction(endpoint):
-                return await endpoint(**values)
-            return await run_in_threadpool(endpoint, **values)
+                answer = await endpoint(**values)
+            else:
+                answer = await run_in_threadpool(endpoint, **values)
+            if isinstance(answer, Responded):
+                self._check_answer(answer.outcome)
+            return answer
 
         return checked
+
+    @functools.cached_property
+    def _answer(self) -> TypeAdapter[Any]:
+        """The response model (a model, or a union of them) as a validator."""
+        return TypeAdapter(self.response_model)
+
+    def _check_answer(self, outcome: Outcome) -> None:
+        """A command's answer against the route's response model, as FastAPI checks what
+        any other endpoint returns: a field the model does not name (``Answer`` forbids
+        it) or one it lacks fails (a 500) rather than going out unsaid in the API
+        document, and so does a status it does not declare (201 where a route creates,
+        200 where it changes). A replay is the first answer as stored, not checked again."""
+        if outcome.replayed or self.response_model is None:
+            return
+        declared = {self.status_code or 200, *(int(s) for s in self.responses if str(s).isdigit())}
+        if outcome.status_code not in declared:
+            raise ResponseValidationError(
+                [{"msg": f"{outcome.status_code} is not an answer the route declares"}]
+            )
+        try:
+            self._answer.validate_python(outcome.body)
+        except ValidationError as exc:
+            raise ResponseValidationError(exc.errors(), body=outcome.body) from exc
 
     def _call(self, values: dict[str, Any], runtime: Runtime) -> auth.Call:
         own = self.dependant

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.bounds import Count, Year
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
+from tuopin_evaluation.adapters import views as v
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.http import (
     AsOf,
@@ -76,7 +77,12 @@ class Survey(BaseModel):
 Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 
 
-@router.post("", status_code=201, summary="Start an assessment: draw its stratified sample")
+@router.post(
+    "",
+    status_code=201,
+    response_model=v.AssessmentFile,
+    summary="Start an assessment: draw its stratified sample",
+)
 async def draw(
     body: NewAssessment, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -92,7 +98,10 @@ async def draw(
 
 
 @router.post(
-    "/{assessment_id}/findings", status_code=201, summary="Record a sampled household's finding"
+    "/{assessment_id}/findings",
+    status_code=201,
+    response_model=v.FindingRecorded,
+    summary="Record a sampled household's finding",
 )
 async def record_finding(
     assessment_id: UUID,
@@ -118,7 +127,10 @@ async def record_finding(
 
 
 @router.post(
-    "/{assessment_id}/survey", status_code=201, summary="Record a survey of non-registered people"
+    "/{assessment_id}/survey",
+    status_code=201,
+    response_model=v.SurveyRecorded,
+    summary="Record a survey of non-registered people",
 )
 async def record_survey(
     assessment_id: UUID,
@@ -143,6 +155,7 @@ async def record_survey(
 
 @router.post(
     "/{assessment_id}/publication",
+    response_model=v.AssessmentResult,
     summary="Publish the rates (公开考核结果): wrong exits, missed identification, approval",
 )
 async def publish(
@@ -162,7 +175,11 @@ async def publish(
     )
 
 
-@router.get("", summary="Published results per county and year (public)")
+@router.get(
+    "",
+    response_model=v.PublishedResults,
+    summary="Published results per county and year (public)",
+)
 async def list_published(
     runtime: RuntimeDep,
     county: Annotated[str | None, Query(pattern=r"^62[0-9]{4}$", description="621121 …")] = None,
@@ -173,7 +190,11 @@ async def list_published(
     return {"county": county, "year": year, "items": items}
 
 
-@router.get("/{assessment_id}", summary="An assessment: allocation, sample, findings, rates")
+@router.get(
+    "/{assessment_id}",
+    response_model=v.AssessmentFile,
+    summary="An assessment: allocation, sample, findings, rates",
+)
 async def read(
     assessment_id: UUID,
     runtime: RuntimeDep,

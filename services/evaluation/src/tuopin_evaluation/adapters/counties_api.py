@@ -52,6 +52,7 @@ async def county_signals(
 @router.post(
     "/counties/{county}/delisting",
     status_code=201,
+    response_model=DelistingStanding,
     summary="Record and publish the county's standing under the rules in force",
 )
 async def record(

@@ -4,7 +4,7 @@ measures planned; a closure as resolved. Closure as returned is the registry's t
 (a household listed again), never a route's."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import Query
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.bounds import BusinessDate
 from tuopin_contracts.text import FreeText
 from tuopin_evaluation.adapters.rollups_api import RegionCode
+from tuopin_evaluation.adapters.views import ReturnWarning
 from tuopin_evaluation.application import return_watch as app
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
 from tuopin_eventkit.idempotency import Outcome
@@ -51,7 +52,7 @@ class WarningList(BaseModel):
     status: Status | None
     as_of: date
     known_at: datetime | None
-    items: list[dict[str, Any]]
+    items: list[ReturnWarning]
 
 
 @router.get("", response_model=WarningList, summary="Return warnings of a region, by status")
@@ -69,7 +70,11 @@ async def work_list(
     )
 
 
-@router.post("/{warning_id}/acknowledgement", summary="A cadre takes up an open warning")
+@router.post(
+    "/{warning_id}/acknowledgement",
+    response_model=ReturnWarning,
+    summary="A cadre takes up an open warning",
+)
 async def acknowledge(
     warning_id: UUID,
     body: Acknowledgement,
@@ -85,7 +90,11 @@ async def acknowledge(
     )
 
 
-@router.post("/{warning_id}/closure", summary="Close an open or acknowledged warning as resolved")
+@router.post(
+    "/{warning_id}/closure",
+    response_model=ReturnWarning,
+    summary="Close an open or acknowledged warning as resolved",
+)
 async def close(
     warning_id: UUID, body: Closure, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:

@@ -113,3 +113,128 @@ class DelistingStanding(Answer):
     eligible: bool
     assessment_id: UUID | None = Field(description="The third-party assessment it rests on")
     criteria: list[Criterion]
+
+
+# --- third-party assessments (第三方评估) --------------------------------------------
+
+
+class AssessmentHeading(Answer):
+    assessment_id: str
+    county_code: str
+    year: int
+    assessor: str
+    seed: int
+    status: str
+    version: int
+
+
+class AssessmentProgress(AssessmentHeading):
+    sample_size: int
+    findings_recorded: int
+    outstanding: int = Field(description="Sampled households without a finding yet")
+
+
+class Finding(Answer):
+    people: int
+    wrongly_exited: bool | None
+    approves: bool | None
+
+
+class HouseholdFinding(Finding):
+    household_id: str
+
+
+class FindingRecorded(AssessmentProgress):
+    finding: HouseholdFinding
+
+
+class SurveyTotals(Answer):
+    surveys: int
+    people_surveyed: int
+    missed_poor_people: int
+
+
+class SurveyRecorded(AssessmentProgress):
+    survey: SurveyTotals
+
+
+class Rate(Answer):
+    value: str = Field(description="A decimal string: 0.0185")
+    numerator: int
+    denominator: int
+    undefined: bool = Field(description="Zero denominator: the value says nothing")
+
+
+class Rates(Answer):
+    wrong_exit_rate: Rate
+    missed_identification_rate: Rate
+    approval_rate: Rate
+
+
+class AssessmentResult(AssessmentHeading, Rates):
+    """What is published (公开考核结果): the rates with the counts behind them."""
+
+    sample_size: int
+    sampled_exited_households: int
+    people_surveyed: int
+
+
+class PublishedResults(Answer):
+    county: str | None
+    year: int | None
+    items: list[AssessmentResult]
+
+
+class Stratum(Answer):
+    """A village: its households in the frame and how many are sampled."""
+
+    village_code: str
+    population: int
+    allocated: int
+
+
+class SampledHousehold(Answer):
+    household_id: str
+    village_code: str
+    status: str
+    people: int = Field(description="Registered members at the draw")
+    finding: Finding | None
+
+
+class AssessmentFile(AssessmentProgress):
+    """The whole assessment: allocation, sample, findings, survey and the rates so far."""
+
+    population: int
+    allocation: list[Stratum]
+    households: list[SampledHousehold]
+    survey: SurveyTotals
+    results: Rates
+
+
+# --- return warnings (返贫预警) ------------------------------------------------------
+
+
+class WarningAcknowledgement(Answer):
+    acknowledged_on: date
+    cadre_name: str
+    cadre_unit: str
+    measures: list[str]
+
+
+class WarningClosure(Answer):
+    closed_on: date
+    outcome: str
+    reason: str | None
+
+
+class ReturnWarning(Answer):
+    warning_id: str
+    household_id: str
+    county_code: str
+    village_code: str
+    reasons: list[str]
+    raised_on: date
+    status: str
+    since: date
+    acknowledgement: WarningAcknowledgement | None
+    closure: WarningClosure | None

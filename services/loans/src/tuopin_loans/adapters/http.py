@@ -163,6 +163,7 @@ class Quota(Body):
 
 @router.put(
     "/programme/quotas/{county_code}",
+    response_model=v.QuotaStanding,
     tags=["programme"],
     summary="Set a county's microcredit quota (within the 40-billion-yuan ceiling)",
 )
@@ -204,6 +205,7 @@ class Contribution(Body):
 @router.post(
     "/funds/{fund_id}/contributions",
     status_code=201,
+    response_model=v.Fund,
     tags=["funds"],
     summary="Money into a risk compensation fund (风险补偿基金) from finance or a bank",
 )
@@ -289,6 +291,7 @@ async def preview(
 @router.post(
     "/subsidy/{quarter}/statements",
     status_code=201,
+    response_model=v.StatementsIssued,
     tags=["subsidy"],
     summary="Issue the quarter's settlement statements (贴息结算单), once",
 )
@@ -323,6 +326,7 @@ async def issued(
 
 @router.post(
     "/subsidy/statements/{statement_id}/payment",
+    response_model=v.StatementPaid,
     tags=["subsidy"],
     summary="The treasury paid a statement",
 )

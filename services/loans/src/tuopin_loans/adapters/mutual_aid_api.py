@@ -59,6 +59,7 @@ class Repayment(Body):
 @router.post(
     "/villages/{village_code}/mutual-aid/contributions",
     status_code=201,
+    response_model=v.MutualAidBalance,
     summary="Money into the village's mutual-aid fund (the first contribution opens it)",
 )
 async def contribute(
@@ -81,6 +82,7 @@ async def contribute(
 @router.post(
     "/villages/{village_code}/mutual-aid/loans",
     status_code=201,
+    response_model=v.MutualAidLending,
     summary="Lend to a member household (within the household cap and the fund's balance)",
 )
 async def lend(
@@ -107,6 +109,7 @@ async def lend(
 @router.post(
     "/villages/{village_code}/mutual-aid/loans/{loan_id}/repayments",
     status_code=201,
+    response_model=v.MutualAidRepayment,
     summary="A member household repays principal, with its occupancy fee (占用费)",
 )
 async def repay(

@@ -25,6 +25,7 @@ from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.inbound import Intake
 from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_loans.adapters.access import ACCESS
+from tuopin_loans.adapters.views import Fund, Loan
 from tuopin_loans.application import lending
 
 BankId = Annotated[Text, Field(min_length=1, max_length=40, examples=["gansu-rcc"])]
@@ -221,6 +222,8 @@ router = Router(prefix="/v1", tags=["bank postings"])
 @router.post(
     "/bank-postings",
     status_code=201,
+    response_model=Loan | Fund,
+    responses={200: {"model": Loan, "description": "A step of a loan already booked"}},
     summary="A bank posts a loan's lifecycle step (approval … recovery) or a claim",
 )
 async def bank_posting(

@@ -7,7 +7,9 @@ from uuid import UUID
 
 from pydantic import Field
 
+from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct
+from tuopin_eventkit.answers import answer_of
 from tuopin_eventkit.http import Answer
 
 
@@ -212,3 +214,51 @@ class MutualAidFunds(Answer):
     meeting_target: int
     capital: int
     villages: list[VillageFund]
+
+
+# --- what the commands answer --------------------------------------------------------
+
+StatementIssued = answer_of(ev.SubsidyStatementIssuedV1, "StatementIssued")
+StatementPaid = answer_of(ev.SubsidyStatementPaidV1, "StatementPaid", quarter=str)
+
+
+class StatementsIssued(Answer):
+    """The quarter's statements, one per bank and county, as issued."""
+
+    quarter: str
+    statements: list[StatementIssued]  # type: ignore[valid-type]  # made by answer_of
+
+
+class MutualAidBalance(Answer):
+    """A village's mutual-aid fund after the money moved."""
+
+    fund_id: str
+    village_code: str
+    balance: int
+    capital: int
+    outstanding: int
+    version: int
+
+
+class MutualAidLending(Answer):
+    """A loan from the village's fund, and the fund after it."""
+
+    loan_id: UUID
+    household_id: UUID
+    amount: int
+    term_months: int
+    fee_rate: str
+    lent_on: date
+    due_on: date
+    outstanding: int
+    fund: MutualAidBalance
+
+
+class Repaid(Answer):
+    principal: int
+    fee: int = Field(description="占用费, on the principal repaid")
+    received_on: date
+
+
+class MutualAidRepayment(MutualAidLending):
+    repayment: Repaid

@@ -72,9 +72,15 @@ def listed(kind: type[BaseModel], command: Records, id_field: str) -> Decide:
 
 
 def command_route(
-    router: APIRouter, resource: str, owner: tuple[str, Any], change: Change, route: Route
+    router: APIRouter,
+    resource: str,
+    owner: tuple[str, Any],
+    change: Change,
+    route: Route,
+    answer: type[BaseModel],
 ) -> None:
-    """POST /{resource}/{owner}/{path}: let the owner aggregate decide, as a command."""
+    """POST /{resource}/{owner}/{path}: let the owner aggregate decide, as a command that
+    answers the owner as ``answer`` says."""
     path, model, tag, summary, decide = route
     owner_name, owner_type = owner
 
@@ -111,4 +117,6 @@ def command_route(
     endpoint.__signature__ = Signature(params, return_annotation=JSONResponse)  # type: ignore[attr-defined]
     name = f"{resource}_{path}".replace("{item_id}", "item")
     endpoint.__name__ = name.replace("/", "_").replace("-", "_")
-    router.post(f"/{resource}/{{{owner_name}}}/{path}", tags=[tag], summary=summary)(endpoint)
+    router.post(
+        f"/{resource}/{{{owner_name}}}/{path}", response_model=answer, tags=[tag], summary=summary
+    )(endpoint)

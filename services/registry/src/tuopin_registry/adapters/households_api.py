@@ -28,6 +28,7 @@ from tuopin_eventkit.http import (
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.runtime import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
+from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import (
     Route,
     command_route,
@@ -48,7 +49,11 @@ RegionCode = Annotated[
 
 
 @router.post(
-    "/households", status_code=201, tags=["households"], summary="File a household (建档立卡)"
+    "/households",
+    status_code=201,
+    response_model=v.HouseholdView,
+    tags=["households"],
+    summary="File a household (建档立卡)",
 )
 async def register(
     body: s.HouseholdFiling, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
@@ -66,7 +71,12 @@ async def register(
     return respond(outcome, location=f"/v1/households/{outcome.body['household_id']}")
 
 
-@router.post("/households/{household_id}/members", tags=["households"], summary="Add a member")
+@router.post(
+    "/households/{household_id}/members",
+    response_model=v.HouseholdView,
+    tags=["households"],
+    summary="Add a member",
+)
 async def add_member(
     household_id: UUID,
     body: s.NewMember,
@@ -123,6 +133,7 @@ def income_correction(h: Household, body: s.IncomeCorrection, household_id: str,
 
 @router.post(
     "/households/{household_id}/members/{item_id}/changes",
+    response_model=v.HouseholdView,
     tags=["households"],
     summary="A member's schooling, health, labour or insurance changed",
 )
@@ -160,6 +171,7 @@ async def households_members_item_changes(
 
 @router.post(
     "/households/{household_id}/members/{item_id}/identity-correction",
+    response_model=v.HouseholdView,
     tags=["households"],
     summary="Correct a member's ID number entered wrongly, and the birth date and sex with it",
 )
@@ -326,10 +338,16 @@ async def _change_household(
 
 
 for _route in ROUTES:
-    command_route(router, "households", ("household_id", UUID), _change_household, _route)
+    owner = ("household_id", UUID)
+    command_route(router, "households", owner, _change_household, _route, v.HouseholdView)
 
 
-@router.get("/households", tags=["households"], summary="List and filter households")
+@router.get(
+    "/households",
+    response_model=v.Households,
+    tags=["households"],
+    summary="List and filter households",
+)
 async def list_households(
     runtime: RuntimeDep,
     region: RegionCode = None,
@@ -348,6 +366,7 @@ async def list_households(
 
 @router.get(
     "/households/{household_id}",
+    response_model=v.HouseholdFile,
     tags=["households"],
     summary="A household's file, now or as of a business date, as known at an instant",
 )

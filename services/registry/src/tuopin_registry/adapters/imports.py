@@ -37,11 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_eventkit import context
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.http import CSV_DOWNLOAD, IdempotencyKey, Router, csv_attachment
-from tuopin_eventkit.idempotency import IdempotencyKeyReused
+from tuopin_eventkit.http import CSV_DOWNLOAD, IdempotencyKey, Router, csv_attachment, respond
+from tuopin_eventkit.idempotency import IdempotencyKeyReused, Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters import sheets
+from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import keys, vault
 from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application import bulk
@@ -150,6 +151,7 @@ def _copy(source: BinaryIO, path: Path) -> str:
 @router.post(
     "/imports",
     status_code=201,
+    response_model=v.Import,
     summary="Import existing 建档立卡 records from a CSV or XLSX export",
     description=(
         "One row per person, household columns repeated on each member's row, a "
@@ -195,27 +197,22 @@ async def upload(
             raise
         return _replay(first, idempotency_key or "", sha256)
     found = await _find(runtime.engine, import_id=report.import_id)
-    return JSONResponse(
-        summary(found), status_code=201, headers={"Location": f"/v1/imports/{report.import_id}"}
-    )
+    return respond(Outcome(summary(found), created=True), f"/v1/imports/{report.import_id}")
 
 
 def _replay(first: Any, key: str, sha256: str) -> JSONResponse:
     if first.sha256 != sha256:
         raise IdempotencyKeyReused(key)
-    return JSONResponse(
-        summary(first),
-        status_code=201,
-        headers={"Location": f"/v1/imports/{first.import_id}", "Idempotent-Replayed": "true"},
-    )
+    replay = Outcome(summary(first), created=True, replayed=True)
+    return respond(replay, f"/v1/imports/{first.import_id}")
 
 
-@router.get("/imports/{import_id}", summary="An import's totals")
-async def read_import(import_id: UUID, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/imports/{import_id}", response_model=v.Import, summary="An import's totals")
+async def read_import(import_id: UUID, runtime: RuntimeDep) -> JSONResponse:
     found = await _find(runtime.engine, import_id=str(import_id))
     if found is None:
         raise NotFound(f"no import {import_id}")
-    return summary(found)
+    return respond(Outcome(summary(found)))
 
 
 @router.get(

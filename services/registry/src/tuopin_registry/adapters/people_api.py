@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,6 +23,7 @@ from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.problems import problem
 from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters import schemas as s
+from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import vault
 from tuopin_registry.application import commands, people
 
@@ -35,10 +36,13 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.get(
     "/people/{person_id}/identity",
+    response_model=v.Identity,
     summary="A person's resident ID number in clear (restricted; every read is recorded)",
     responses={410: {"description": "The identity was erased at the person's request"}},
 )
-async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JSONResponse:
+async def identity(
+    person_id: UUID, request: Request, response: Response, runtime: RuntimeDep
+) -> JSONResponse | dict[str, Any]:
     pid = str(person_id)
     actor = request.state.principal.actor
     async with runtime.engine.begin() as conn:
@@ -76,11 +80,13 @@ async def identity(person_id: UUID, request: Request, runtime: RuntimeDep) -> JS
         "id_number": number,
         "id_number_masked": details.get("id_number_masked"),
     }
-    return JSONResponse(body, headers=NO_STORE)
+    response.headers.update(NO_STORE)
+    return body
 
 
 @router.post(
     "/people/{person_id}/erasure",
+    response_model=v.Erased,
     summary="Honour a deletion request: crypto-shred the person's clear identity",
     description=(
         "For a member who left the household, or anyone of a household removed as wrongly "

@@ -1,11 +1,21 @@
 """What the registry's report and reference reads answer: one model per answer, so the
 API document says each field."""
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import Field
 
+from tuopin_contracts.events import registry as ev
+from tuopin_contracts.vocabulary import (
+    Health,
+    HouseholdStatus,
+    MeasureKind,
+    PovertyAttribute,
+    PovertyCause,
+    Sex,
+)
+from tuopin_eventkit.answers import answer_of
 from tuopin_eventkit.http import Answer
 
 
@@ -121,3 +131,182 @@ class PublicNotice(Answer):
     village_code: str
     identified: list[NoticeEntry]
     exit_publicised: list[NoticeEntry]
+
+
+# --- a household's file: what its commands and its read answer ------------------------
+
+
+class Need(Answer, ev.NeedItem):
+    """An item of a needs list (需求清单), a household's or a village's."""
+
+    effective_date: date
+    reason: str | None
+
+
+class Measure(Answer):
+    """A measure (帮扶措施) as the work ledger (工作台账) stands."""
+
+    measure_id: str
+    kind: MeasureKind
+    funds: int = Field(description="Fen")
+    progress_percent: int
+    spent: int = Field(description="Fen")
+    completed: bool
+
+
+class Ledger(Answer):
+    needs: list[Need]
+    measures: list[Measure]
+
+
+HouseholdMember = answer_of(
+    ev.SealedMember,
+    "HouseholdMember",
+    drop={"person_id", "id_number_hash", "sealed", "birth_month"},
+    person_id=str,
+    name=(str | None, Field(description="Opened from the sealed details; None once erased")),
+    sex=Sex | None,
+    health=Health | None,
+    erased=(bool, Field(False, description="Present, true, once the person is erased")),
+)
+
+
+# A year's net income by component, and per head (人均纯收入), in fen: as recorded or
+# corrected (更正).
+Income = answer_of(ev.IncomeRecordedV1, "Income", drop={"household_id"})
+
+
+class Cadre(Answer):
+    name: str
+    unit: str
+
+
+class HouseholdView(Ledger):
+    """A household's file as offices see it: no digit of a member's ID number."""
+
+    household_id: str
+    file_number: str
+    county_code: str
+    village_code: str
+    status: HouseholdStatus
+    status_since: date | None
+    poverty_attribute: PovertyAttribute
+    primary_cause: PovertyCause
+    secondary_causes: list[PovertyCause]
+    members: list[HouseholdMember]  # type: ignore[valid-type]  # made by answer_of
+    incomes: list[Income]  # type: ignore[valid-type]  # made by answer_of
+    housing_safe: bool | None
+    drinking_water_safe: bool | None
+    cadre: Cadre | None = Field(description="帮扶责任人 and unit")
+    version: int = Field(description="For If-Match")
+
+
+class HouseholdFile(HouseholdView):
+    """The file as of a business date, as known at an instant (when given)."""
+
+    as_of: date | None
+    known_at: datetime | None
+
+
+class HouseholdRow(Answer):
+    """A household as the register lists it."""
+
+    household_id: str
+    file_number: str
+    county_code: str
+    village_code: str
+    status: HouseholdStatus
+    status_since: date
+    poverty_attribute: PovertyAttribute
+    primary_cause: PovertyCause
+    causes: str = Field(description="Every cause, comma-separated and comma-framed")
+    size: int
+    identified_year: int
+    cadre_name: str | None
+    cadre_unit: str | None
+    notice_from: date | None
+    notice_until: date | None
+    income_year: int | None
+    income_per_head: int | None = Field(description="Fen")
+    housing_safe: bool | None
+    drinking_water_safe: bool | None
+    relocating: bool
+    cooperative: str | None
+    version: int
+
+
+class Households(Answer):
+    total: int
+    limit: int
+    offset: int
+    items: list[HouseholdRow]
+
+
+# --- a village's: what its commands and its read answer ------------------------------
+
+
+class VillageRegistered(Answer):
+    village_code: str
+    version: int
+
+
+class VillageLedger(VillageRegistered, Ledger):
+    """A village after a change: its needs list and work ledger."""
+
+
+class Condition(Answer):
+    """One condition as recorded: its value, from when, on whose assessment."""
+
+    value: bool | int
+    effective_date: date
+    source: str
+
+
+class VillageFile(VillageRow, Ledger):
+    """A village, now or as of a business date, as known at an instant."""
+
+    conditions: dict[str, Condition]
+    as_of: date | None
+    known_at: datetime | None
+
+
+# --- people and imports -----------------------------------------------------------------
+
+
+class Identity(Answer):
+    """A resident ID number in clear (restricted; the read is recorded)."""
+
+    person_id: str
+    household_id: str
+    name: str | None
+    id_number: str
+    id_number_masked: str | None
+
+
+class Erased(Answer):
+    person_id: str
+    household_id: str
+    erased_at: datetime
+    household_version: int
+
+
+class ImportTotals(Answer):
+    rows: int
+    households: int
+    households_filed: int
+    households_already_filed: int = Field(description="By file number: skipped")
+    households_rejected: int = Field(description="A bad row rejects its household whole")
+    people_filed: int
+    rows_rejected: int
+
+
+class Import(Answer):
+    """An import's totals, and where its error report is."""
+
+    import_id: str
+    filename: str
+    sha256: str
+    started_at: datetime
+    finished_at: datetime
+    totals: ImportTotals
+    errors_url: str

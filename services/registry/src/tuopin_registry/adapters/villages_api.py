@@ -45,7 +45,13 @@ def belts(runtime: Runtime) -> BeltTable:
 VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digit village code")]
 
 
-@router.post("/villages", status_code=201, tags=["villages"], summary="Register a village")
+@router.post(
+    "/villages",
+    status_code=201,
+    response_model=v.VillageRegistered,
+    tags=["villages"],
+    summary="Register a village",
+)
 async def register_village(
     body: s.VillageRegistration, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -110,7 +116,8 @@ async def _change_village(conn: AsyncConnection, runtime: Runtime, *change: Any)
 
 
 for _route in ROUTES:
-    command_route(router, "villages", ("village_code", VillageCode), _change_village, _route)
+    owner = ("village_code", VillageCode)
+    command_route(router, "villages", owner, _change_village, _route, v.VillageLedger)
 
 
 @router.get(
@@ -134,6 +141,7 @@ async def list_villages(
 
 @router.get(
     "/villages/{village_code}",
+    response_model=v.VillageFile,
     tags=["villages"],
     summary="A village and its ledger, now or as of a business date, as known at an instant",
 )

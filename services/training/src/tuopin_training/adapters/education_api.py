@@ -8,6 +8,7 @@ from tuopin_eventkit.http import IdempotencyKey, Router, respond
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_training.adapters.views import EducationAssistance
 from tuopin_training.application import education
 
 router = Router(prefix="/v1", tags=["education assistance"])
@@ -20,6 +21,7 @@ router = Router(prefix="/v1", tags=["education assistance"])
 @router.post(
     "/education-assistance",
     status_code=201,
+    response_model=EducationAssistance,
     summary="Record a 中职 grant (助学金) or a fee waiver (免学费、书本费、保教费) for a "
     "member of a registered poor household, per academic year",
 )

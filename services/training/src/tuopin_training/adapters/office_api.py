@@ -30,7 +30,13 @@ from tuopin_training.domain.centre import Centre
 router = Router(prefix="/v1")
 
 
-@router.post("/centres", status_code=201, tags=["centres"], summary="Accredit a training centre")
+@router.post(
+    "/centres",
+    status_code=201,
+    response_model=v.Centre,
+    tags=["centres"],
+    summary="Accredit a training centre",
+)
 async def accredit(
     body: s.AccreditationTerms, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -45,6 +51,7 @@ async def accredit(
 
 @router.post(
     "/centres/{centre_id}/accreditations",
+    response_model=v.Centre,
     tags=["centres"],
     summary="Renew or change a centre's accreditation (a new term)",
 )
@@ -65,7 +72,10 @@ async def reaccredit(
 
 
 @router.post(
-    "/centres/{centre_id}/withdrawal", tags=["centres"], summary="Withdraw the accreditation"
+    "/centres/{centre_id}/withdrawal",
+    response_model=v.Centre,
+    tags=["centres"],
+    summary="Withdraw the accreditation",
 )
 async def withdraw(
     centre_id: UUID,
@@ -101,7 +111,12 @@ async def centres(
         return await queries.centre_list(conn, county_code)
 
 
-@router.get("/centres/{centre_id}", tags=["centres"], summary="A centre and its accreditation")
+@router.get(
+    "/centres/{centre_id}",
+    response_model=v.Centre,
+    tags=["centres"],
+    summary="A centre and its accreditation",
+)
 async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.reader.connect() as conn:
         found = await repository(runtime.store, Centre).get(conn, str(centre_id))
@@ -117,7 +132,13 @@ async def centre_history(
     return await history(runtime, str(centre_id), as_of, known_at, of="centre")
 
 
-@router.post("/programmes", status_code=201, tags=["programmes"], summary="Open a programme")
+@router.post(
+    "/programmes",
+    status_code=201,
+    response_model=v.OpenedProgramme,
+    tags=["programmes"],
+    summary="Open a programme",
+)
 async def open_programme(
     body: s.ProgrammeOpening, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:

@@ -10,6 +10,7 @@ from tuopin_eventkit.http import Router, respond
 from tuopin_eventkit.idempotency import Key, Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_training.adapters.views import Posted
 from tuopin_training.application.postings import CentrePosting, Posting
 from tuopin_training.application.recording import Recorder
 
@@ -38,6 +39,7 @@ async def handle(runtime: Runtime, posting: Posting, key: str) -> Outcome:
 @router.post(
     "/centre-postings",
     status_code=201,
+    response_model=Posted,
     summary="A centre posts an enrolment, attendance, completion, drop-out, appraisal, "
     "certificate, revocation, academic certificate or placement",
 )

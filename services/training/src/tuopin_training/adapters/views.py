@@ -3,10 +3,14 @@ document says each field and a change that drops one fails the schema tests. Sha
 decimal strings to four places (``"0.8125"``), never floats; money is integer fen."""
 
 from datetime import date, datetime
+from functools import reduce
+from operator import or_
 from typing import Literal
 
 from pydantic import Field
 
+from tuopin_contracts.events import training as ev
+from tuopin_eventkit.answers import answer_of
 from tuopin_eventkit.http import Answer
 
 Share = str | None  # a decimal to four places; None where there is nothing to divide by
@@ -178,3 +182,57 @@ class LabourTransfer(Figures):
     within_province: Side
     outside_province: Side
     regions: list[RegionTransfer]
+
+
+# --- what the commands answer --------------------------------------------------------
+
+
+class Term(Answer):
+    valid_from: date
+    valid_until: date
+    occupations: list[ev.Accreditation]
+
+
+class Centre(Answer):
+    """A centre and every term of its accreditation (the centre's commands and its read)."""
+
+    centre_id: str
+    name: str
+    county_code: str
+    terms: list[Term]
+    withdrawn_on: date | None
+    version: int
+
+
+OpenedProgramme = answer_of(ev.ProgrammeOpenedV1, "OpenedProgramme", version=int)
+
+EducationAssistance = answer_of(
+    ev.EducationAssistanceRecordedV1,
+    "EducationAssistance",
+    drop={"id_number_hash"},
+    amount_yuan=(str, Field(description="amount_fen in yuan, a decimal string")),
+)
+
+# A posting's answer is what it recorded, without the identity hash, and its kind: the
+# posting's, unless the event names a kind of its own (the programme's, in an enrolment).
+_RECORDED = (
+    ev.EnrolledV1,
+    ev.AttendanceRecordedV1,
+    ev.CompletedV1,
+    ev.DroppedOutV1,
+    ev.AppraisalRecordedV1,
+    ev.CertificateIssuedV1,
+    ev.CertificateRevokedV1,
+    ev.AcademicCertificateRecordedV1,
+    ev.PlacementRecordedV1,
+)
+_POSTED = tuple(
+    answer_of(
+        e,
+        f"Posted{e.__name__.removesuffix('V1')}",
+        drop={"id_number_hash"},
+        **({} if "kind" in e.model_fields else {"kind": str}),
+    )
+    for e in _RECORDED
+)
+Posted = reduce(or_, _POSTED)  # one of them
