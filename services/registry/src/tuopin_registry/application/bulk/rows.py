@@ -159,12 +159,14 @@ def _filing(
         household["county_code"] = household["village_code"][:6]
     household["secondary_causes"] = list(household.get("secondary_causes") or ())
     members = []
+    repeated = [first.get(name) for name in HOUSEHOLD_FIELDS]
     for number, cells in group:
         if _garbled(cells):
             errors.append(
                 RowError(number, file_number, "", "the row's text is not valid UTF-8 or GB18030")
             )
-        if number != first_row:
+        # Most members' rows repeat the household's cells as they are: one comparison.
+        if number != first_row and [cells.get(name) for name in HOUSEHOLD_FIELDS] != repeated:
             for name in HOUSEHOLD_FIELDS:
                 raw = cells.get(name)
                 if raw == first.get(name) or as_text(raw) is None:
