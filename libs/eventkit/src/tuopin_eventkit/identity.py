@@ -38,19 +38,26 @@ class ResidentId:
 
 class IdentityKeys:
     def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
+        # The key's HMAC state, prepared once and copied for each number: an import
+        # hashes every person of the province.
+        self._keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+
+    def _hash(self, number: str) -> str:
+        keyed = self._keyed.copy()
+        keyed.update(number.encode())
+        return keyed.hexdigest()
 
     def resident(self, raw: str) -> ResidentId:
         """Validate a resident ID number (check digit, birth date, area code) or say why not."""
         try:
-            number = _validate(raw)
+            number, born = _checked(raw)
         except ValidationError as exc:
             raise RuleViolation(f"invalid resident ID number {mask_id(raw)}: {exc}") from exc
         return ResidentId(
             number=number,
-            hash=hmac.new(self._secret, number.encode(), hashlib.sha256).hexdigest(),
+            hash=self._hash(number),
             masked=mask_id(number),
-            birth_date=_birth_date(number),
+            birth_date=born,
             # The 17th digit is odd for men and even for women.
             sex=Sex.MALE if int(number[16]) % 2 else Sex.FEMALE,
         )
@@ -72,6 +79,11 @@ def _validate(raw: str) -> str:
     Not ``ric.validate``: a number keeps the area code of where it was first issued, so it
     must not be tied to the code's validity period (every 通渭 621121 number born before
     定西's 2003 recoding failed it, issue 14.1)."""
+    return _checked(raw)[0]
+
+
+def _checked(raw: str) -> tuple[str, date]:
+    """``_validate``'s number, and the birth date it read from it."""
     number = _compact(raw)
     if len(number) != 18:
         raise InvalidLength()
@@ -79,13 +91,13 @@ def _validate(raw: str) -> str:
         raise InvalidFormat()
     if number[-1] != ric.calc_check_digit(number):
         raise InvalidChecksum("the check digit (ISO 7064 MOD 11-2 checksum) is wrong")
-    _check_birth_date(number)
+    born = _check_birth_date(number)
     if not _ever_issued(number[:6]):
         raise InvalidComponent("the area code (first six digits) was never issued in GB/T 2260")
-    return number
+    return number, born
 
 
-def _check_birth_date(number: str) -> None:
+def _check_birth_date(number: str) -> date:
     """A real day, from 1900 to today in China. The digits are not echoed: beside the masked
     last four and the region they would give the number back."""
     try:
@@ -96,6 +108,7 @@ def _check_birth_date(number: str) -> None:
         raise InvalidComponent(f"the birth date (digits 7 to 14) is before {FIRST_YEAR}")
     if born > today():
         raise InvalidComponent("the birth date (digits 7 to 14) is in the future")
+    return born
 
 
 def _compact(raw: str) -> str:

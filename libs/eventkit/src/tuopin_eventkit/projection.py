@@ -21,12 +21,13 @@ read model in a few statements per batch rather than one per event; order is kep
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
@@ -189,17 +190,26 @@ async def project_inline(
     projections: Sequence[Projection],
     recorded: Sequence[RecordedEvent],
     source: str,
+    payloads: Mapping[UUID, EventData] | None = None,
 ) -> None:
     """Apply a service's own new events to its inline read models, in the appending
-    transaction: the read model can never disagree with the event store."""
+    transaction: the read model can never disagree with the event store. ``payloads``
+    are the typed events the appender dumped, by event id: taken as they are (what
+    reading their data back would give) unless their type is upcast on read."""
     delivered = [
-        Delivered(e.envelope(source), catalogue.read(e.type, e.data, business_date(e.recorded_at)))
+        Delivered(e.envelope(source), _payload(e, payloads.get(e.event_id) if payloads else None))
         for e in recorded
     ]
     for projection in projections:
         mine = [d for d in delivered if type(d.data) in projection.handlers]
         for handler, run in groupby(mine, key=lambda d: projection.handlers[type(d.data)]):
             await handler(conn, list(run))
+
+
+def _payload(event: RecordedEvent, known: EventData | None) -> EventData:
+    if known is not None and known.TYPE not in catalogue.upcasters:
+        return known
+    return catalogue.read(event.type, event.data, business_date(event.recorded_at))
 
 
 async def rebuild_inline(

@@ -74,7 +74,7 @@ class Repository(Generic[A]):
 
     async def save(self, conn: AsyncConnection, aggregate: A) -> list[RecordedEvent]:
         contract_events = [self.to_contract(e) for e in aggregate.pending]
-        new = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in contract_events]
+        new = [NewEvent.of(e) for e in contract_events]
         expected = aggregate.version - len(new)
         recorded = await self.store.append(conn, self.stream_type, aggregate.id, expected, new)
         aggregate.pending.clear()

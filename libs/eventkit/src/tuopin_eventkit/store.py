@@ -27,10 +27,10 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope, catalogue
+from tuopin_contracts import Envelope, EventData, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_eventkit import context
-from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.db import executemany, is_postgres
 from tuopin_eventkit.projection import Projection, project_inline
 from tuopin_eventkit.schema import events, events_head
 
@@ -74,6 +74,10 @@ RETURNING stream_id, position
 )
 
 
+# SQLite's insert, built once: its compiled form is cached (see ``db.executemany``).
+_INSERT = insert(events)
+
+
 class ConcurrencyConflict(Exception):
     """Another writer appended to the stream first; reload and decide again (HTTP 409)."""
 
@@ -91,6 +95,14 @@ class NewEvent:
     type: str
     data: dict[str, Any]
     event_id: UUID = field(default_factory=uuid4)
+    # The typed event ``data`` was dumped from (see ``of``): inline projections take it
+    # as it is instead of validating ``data`` back into it, half an import's filing.
+    payload: EventData | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, event: EventData) -> "NewEvent":
+        """The contract event as it is appended, keeping the event itself."""
+        return cls(type=event.TYPE, data=event.model_dump(mode="json"), payload=event)
 
 
 @dataclass(frozen=True)
@@ -236,11 +248,14 @@ class EventStore:
                 first = await self._insert_sqlite(conn, appends, rows, partial)
         except IntegrityError as exc:  # committed between our snapshot and our lock
             raise ConcurrencyConflict(ids[0], appends[0].expected_version, -1) from exc
+        by_stream: dict[str, list[dict[str, Any]]] = {}  # one pass: a batch has thousands
+        for r in rows:
+            by_stream.setdefault(r["stream_id"], []).append(r)
         done: dict[str, list[RecordedEvent] | ConcurrencyConflict] = {}
         recorded: list[RecordedEvent] = []
         position = None
         for a in appends:
-            mine = [r for r in rows if r["stream_id"] == a.stream_id]
+            mine = by_stream[a.stream_id]
             if a.stream_id not in first:
                 done[a.stream_id] = ConcurrencyConflict(a.stream_id, a.expected_version, -1)
                 continue
@@ -258,8 +273,14 @@ class EventStore:
             if all(actual.get(c.stream_id, 0) == c.expected for c in refused):
                 raise RuntimeError("events_head has no row: the kernel's migrations did not run")
         if recorded and self.inline:
+            new = [n for a in appends for n in a.events]
+            payloads = {n.event_id: n.payload for n in new if n.payload is not None}
             await project_inline(
-                conn, self.inline, sorted(recorded, key=lambda e: e.position), self.source
+                conn,
+                self.inline,
+                sorted(recorded, key=lambda e: e.position),
+                self.source,
+                payloads,
             )
         return done
 
@@ -319,7 +340,7 @@ class EventStore:
             )
         ) - len(rows)
         numbered = [{"position": base + k, **r} for k, r in enumerate(rows, start=1)]
-        await conn.execute(insert(events), numbered)
+        await executemany(conn, _INSERT, numbered)
         positions: dict[str, int] = {}
         for r in numbered:
             positions.setdefault(r["stream_id"], r["position"])

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_contracts.events import registry as c
+from tuopin_eventkit.db import executemany
 from tuopin_eventkit.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -120,8 +121,13 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
             }
         )
         members += [member_row(str(data.household_id), m) for m in data.members]
-    await conn.execute(insert(households), rows)
-    await conn.execute(insert(household_members), members)
+    await executemany(conn, _NEW_HOUSEHOLD, rows)
+    await executemany(conn, _NEW_MEMBER, members)
+
+
+# Built once: an import inserts thousands of rows a batch through their cached compiled
+# form (see ``executemany``).
+_NEW_HOUSEHOLD, _NEW_MEMBER = insert(households), insert(household_members)
 
 
 MemberChange = Callable[[AsyncConnection, Any], Awaitable[None]]

@@ -165,9 +165,12 @@ def _limited(shortest: int, longest: int) -> Callable[[Any], str | None]:
     return parse
 
 
+_name_text = _limited(1, 50)
+
+
 def _name(raw: Any) -> str | None:
     """A name, free text: refused when it holds a personal number (``FreeText``'s rule)."""
-    text = _limited(1, 50)(raw)
+    text = _name_text(raw)
     found = personal_number(text) if text else None
     if found is not None:
         raise Bad(f"a name must not hold {found}")

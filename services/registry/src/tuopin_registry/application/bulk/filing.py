@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.db import executemany
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import Append, EventStore, NewEvent
 from tuopin_registry.application import people
@@ -31,6 +32,8 @@ from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import Household, Member
 from tuopin_registry.reference.regions import county_known
+
+_SEAL = insert(people.people)  # built once: its compiled form is cached (``executemany``)
 
 
 @dataclass
@@ -146,7 +149,7 @@ async def file_batch(
             RowResult(row, filing.file_number, FILED, d.household.id) for row in filing.rows
         ]
     if sealed:
-        await conn.execute(insert(people.people), sealed)
+        await executemany(conn, _SEAL, sealed)
         await store.append_many(conn, appends)
     return [result for results in outcome if results for result in results]
 
@@ -195,7 +198,7 @@ def _decide(
     history_errors = _history(household, filing)
     if history_errors:
         return history_errors
-    events = [NewEvent(type=e.TYPE, data=e.model_dump(mode="json")) for e in household.pending]
+    events = [NewEvent.of(e) for e in household.pending]
     return _Decided(index, household, entered, events)
 
 

@@ -2,10 +2,11 @@
 active members, each in a few statements however large the batch (the single-household
 forms are in :mod:`tuopin_registry.application.people`)."""
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Text, func, literal, select
+from sqlalchemy import Text, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -50,10 +51,12 @@ def _lookups(conn: AsyncConnection, column: Any, values: list[str]) -> Iterator[
     """How to find rows whose ``column`` is one of ``values``, as (FROM item or None,
     condition), in parts.
 
-    SQLite: a bounded IN list (at most 32,766 parameters a statement). PostgreSQL: a join
-    with ``unnest`` of one array parameter, looked up value by value in the index; an IN
-    list of a prepared statement's parameters is matched row by row once the plan goes
-    generic, a sequential scan costing seconds a batch once the province is loaded.
+    SQLite: IN the values of one JSON array parameter (``json_each``), each looked up in
+    the index; an IN list of thousands of parameters was rendered into the statement for
+    every batch. PostgreSQL: a join with ``unnest`` of one array parameter, looked up value
+    by value in the index; an IN list of a prepared statement's parameters is matched row
+    by row once the plan goes generic, a sequential scan costing seconds a batch once the
+    province is loaded.
     """
     size = 50_000 if is_postgres(conn) else 5_000
     for start in range(0, len(values), size):
@@ -62,4 +65,5 @@ def _lookups(conn: AsyncConnection, column: Any, values: list[str]) -> Iterator[
             wanted = select(func.unnest(literal(part, ARRAY(Text))).label("value")).subquery()
             yield wanted, column == wanted.c.value
         else:
-            yield None, column.in_(part)
+            each = func.json_each(literal(json.dumps(part), Text))
+            yield None, column.in_(select(literal_column("value")).select_from(each))

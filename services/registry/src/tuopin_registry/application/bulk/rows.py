@@ -2,8 +2,9 @@
 each household's rows grouped by file number, their cells parsed, and every problem
 pinned to its row and column. Opening the file (CSV, XLSX) is the adapters' part."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Final
 
 from tuopin_registry.application.bulk.cells import PARSE, Bad, as_text, folded
@@ -100,8 +101,15 @@ def read_filings(sheet: Sheet) -> Iterator[Filing]:
     group: list[tuple[int, dict[str, Any]]] = []
     current: str | None = None
     columns = list(sheet.columns.items())
+    # A full row's cells in one C call; a short row (trailing blanks cut) cell by cell.
+    names, indexes = [n for n, _ in columns], [i for _, i in columns]
+    pick = itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
+    width = max(indexes) + 1
     for number, row in sheet.rows:
-        cells = {name: row[i] for name, i in columns if i < len(row)}
+        if len(row) >= width:
+            cells = dict(zip(names, pick(row), strict=True))
+        else:
+            cells = {name: row[i] for name, i in columns if i < len(row)}
         if _blank(cells):
             continue  # blank rows, common at the end of spreadsheets
         file_number = as_text(cells.get("file_number")) or ""
@@ -151,12 +159,14 @@ def _filing(
         household["county_code"] = household["village_code"][:6]
     household["secondary_causes"] = list(household.get("secondary_causes") or ())
     members = []
+    repeated = [first.get(name) for name in HOUSEHOLD_FIELDS]
     for number, cells in group:
         if _garbled(cells):
             errors.append(
                 RowError(number, file_number, "", "the row's text is not valid UTF-8 or GB18030")
             )
-        if number != first_row:
+        # Most members' rows repeat the household's cells as they are: one comparison.
+        if number != first_row and [cells.get(name) for name in HOUSEHOLD_FIELDS] != repeated:
             for name in HOUSEHOLD_FIELDS:
                 raw = cells.get(name)
                 if raw == first.get(name) or as_text(raw) is None:
@@ -189,20 +199,28 @@ def _filing(
 
 
 def _parse_fields(
-    fields: Iterable[str],
+    fields: tuple[str, ...],
     cells: dict[str, Any],
     row: int,
     file_number: str,
     errors: list[RowError],
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name in fields:
+    for name, parse, required in _PARSERS[fields]:
         try:
-            value = PARSE[name](cells.get(name))
+            value = parse(cells.get(name))
         except Bad as exc:
             errors.append(RowError(row, file_number, name, str(exc)))
             continue
-        if value is None and name in REQUIRED:
+        if value is None and required:
             errors.append(RowError(row, file_number, name, "is required"))
         values[name] = value
     return values
+
+
+# Each set of fields read together, with its parsers and whether each is required: looked
+# up once, not for every cell of millions of rows.
+_PARSERS: Final = {
+    fields: [(name, PARSE[name], name in REQUIRED) for name in fields]
+    for fields in (("file_number",), HOUSEHOLD_FIELDS, MEMBER_FIELDS)
+}
