@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
@@ -34,7 +34,6 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue
-from tuopin_contracts.dates import business_date
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, greatest, read_only, upsert
@@ -101,11 +100,13 @@ class DeadLetter(Exception):
     """A message this projection can never apply; it goes to the DLQ with this reason."""
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
+    """A message taken in: the event its handler will get, made once. A tuple, not a
+    frozen dataclass, whose every field is set through ``object.__setattr__``: there is
+    one for each message of a replay."""
+
     record: ConsumerRecord
-    envelope: Envelope
-    payload: EventData
+    delivered: Delivered
     handler: Handler
 
 
@@ -130,13 +131,13 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
     if model.TOPIC != record.topic:
         raise DeadLetter(f"{envelope.type} belongs on {model.TOPIC}, not on {record.topic}")
     try:
-        payload = catalogue.read(envelope.type, envelope.data, business_date(envelope.time))
+        payload = catalogue.read_recorded_at(envelope.type, envelope.data, envelope.time)
     except ValidationError as exc:
         raise DeadLetter(f"invalid {envelope.type} payload: {exc}") from exc
     handler = projection.handlers.get(type(payload))
     if handler is None:
         return None
-    return Parsed(record, envelope, payload, handler)
+    return Parsed(record, Delivered(envelope, payload), handler)
 
 
 _MARK_PROCESSED = processed_events.insert()
@@ -146,7 +147,7 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
     """Apply events not yet processed by this projection; return how many were new."""
     if not events:
         return 0
-    keys = [(e.envelope.source, str(e.envelope.id)) for e in events]
+    keys = [(e.delivered.envelope.source, str(e.delivered.envelope.id)) for e in events]
     by_source: dict[str, list[str]] = {}
     for source, event_id in keys:
         by_source.setdefault(source, []).append(event_id)
@@ -179,7 +180,7 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
                 }
             )
     for handler, run in groupby(fresh, key=lambda e: e.handler):
-        await handler(conn, [Delivered(e.envelope, e.payload) for e in run])
+        await handler(conn, [e.delivered for e in run])
     await executemany(conn, _MARK_PROCESSED, marks)
     return len(fresh)
 
@@ -193,7 +194,7 @@ async def project_inline(
     """Apply a service's own new events to its inline read models, in the appending
     transaction: the read model can never disagree with the event store."""
     delivered = [
-        Delivered(e.envelope(source), catalogue.read(e.type, e.data, business_date(e.recorded_at)))
+        Delivered(e.envelope(source), catalogue.read_recorded_at(e.type, e.data, e.recorded_at))
         for e in recorded
     ]
     for projection in projections:
