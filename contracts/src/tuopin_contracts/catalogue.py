@@ -66,14 +66,22 @@ class Catalogue:
     def read_recorded_at(
         self, type_name: str, data: dict[str, Any], recorded_at: datetime
     ) -> EventData:
-        """``read`` for an event recorded at an instant, reckoning its business date only
+        """``read`` for an event recorded at an instant (see ``upcast``)."""
+        model = self.types.get(type_name)
+        if model is None:
+            raise LookupError(f"unknown event type {type_name}")
+        return self.upcast(model.model_validate(data), recorded_at)
+
+    def upcast(self, payload: EventData, recorded_at: datetime) -> EventData:
+        """The payload as the newest version of its type, its business date reckoned only
         when an upcaster takes it: most events are of their newest version, and the time
         zone arithmetic for each of them cost a replay more than the lookup saves."""
-        if type_name not in self.upcasters:
-            model = self.types.get(type_name)
-            if model is not None:
-                return model.model_validate(data)
-        return self.read(type_name, data, business_date(recorded_at))
+        if payload.TYPE not in self.upcasters:
+            return payload
+        recorded = business_date(recorded_at)
+        while payload.TYPE in self.upcasters:
+            payload = self.upcasters[payload.TYPE](payload, recorded)
+        return payload
 
     def on_topic(self, topic: Topic) -> list[type[EventData]]:
         return [model for model in self.types.values() if model.TOPIC == topic]

@@ -33,7 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tuopin_contracts import Envelope, EventData, catalogue
+from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, greatest, read_only, upsert
@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivered:
-    """One event handed to a handler: its envelope and its typed payload."""
+    """One event handed to a handler: its envelope and its typed payload (newest version).
+    The envelope's ``data`` is the payload as sent: a dict, or its model when the message
+    was read in one pass (``wire.read``); handlers read ``data``, never it."""
 
     envelope: Envelope
     data: Any
@@ -115,11 +117,18 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
 
     Only the topic's owner may speak on it: an envelope whose ``source`` is not the owner's,
     or whose type the owner does not publish, is a forgery (or a misrouted event) and a
-    dead letter, whatever handler would have taken it."""
-    try:
-        envelope = Envelope.from_json(record.value)
-    except (ValidationError, ValueError, TypeError) as exc:
-        raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
+    dead letter, whatever handler would have taken it.
+
+    Read in one pass when it can be (``wire.read``); otherwise the envelope first, then its
+    payload, which also says why a message is refused."""
+    read = wire.read(record.value)
+    if read is None:
+        try:
+            envelope = Envelope.from_json(record.value)
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
+    else:
+        envelope = read[0]
     owner = owner_source(record.topic)
     if envelope.source != owner:
         raise DeadLetter(
@@ -131,7 +140,10 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
     if model.TOPIC != record.topic:
         raise DeadLetter(f"{envelope.type} belongs on {model.TOPIC}, not on {record.topic}")
     try:
-        payload = catalogue.read_recorded_at(envelope.type, envelope.data, envelope.time)
+        if read is None:
+            payload = catalogue.read_recorded_at(envelope.type, envelope.data, envelope.time)
+        else:
+            payload = catalogue.upcast(read[1], envelope.time)
     except ValidationError as exc:
         raise DeadLetter(f"invalid {envelope.type} payload: {exc}") from exc
     handler = projection.handlers.get(type(payload))
