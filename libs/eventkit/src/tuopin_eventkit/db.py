@@ -237,7 +237,7 @@ def _faster(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
             return as_text
     yes, no = _gives(process, True), _gives(process, False)
-    if yes is not None and no is not None:  # a yes/no answer: 1/0 on SQLite
+    if (yes, no) == (1, 0) and {type(yes), type(no)} <= {int, bool}:  # 1/0 on SQLite
 
         def as_flag(value: Any) -> Any:
             return yes if value is True else no if value is False else process(value)
@@ -247,9 +247,11 @@ def _faster(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _gives(process: Callable[[Any], Any], value: Any) -> Any:
+    """What ``process`` makes of a probe; None when it refuses it, however it refuses
+    (an enum's raises LookupError)."""
     try:
         return process(value)
-    except (TypeError, ValueError, AttributeError):
+    except Exception:
         return None
 
 
