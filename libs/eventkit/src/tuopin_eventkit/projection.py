@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
@@ -34,8 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tuopin_contracts import Envelope, EventData, catalogue
-from tuopin_contracts.dates import business_date
+from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, greatest, read_only, upsert
@@ -49,7 +48,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivered:
-    """One event handed to a handler: its envelope and its typed payload."""
+    """One event handed to a handler: its envelope and its typed payload (newest version).
+    The envelope's ``data`` is the payload as sent: a dict, or its model when the message
+    was read in one pass (``wire.read``); handlers read ``data``, never it."""
 
     envelope: Envelope
     data: Any
@@ -102,11 +103,13 @@ class DeadLetter(Exception):
     """A message this projection can never apply; it goes to the DLQ with this reason."""
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
+    """A message taken in: the event its handler will get, made once. A tuple, not a
+    frozen dataclass, whose every field is set through ``object.__setattr__``: there is
+    one for each message of a replay."""
+
     record: ConsumerRecord
-    envelope: Envelope
-    payload: EventData
+    delivered: Delivered
     handler: Handler
 
 
@@ -115,11 +118,18 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
 
     Only the topic's owner may speak on it: an envelope whose ``source`` is not the owner's,
     or whose type the owner does not publish, is a forgery (or a misrouted event) and a
-    dead letter, whatever handler would have taken it."""
-    try:
-        envelope = Envelope.from_json(record.value)
-    except (ValidationError, ValueError, TypeError) as exc:
-        raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
+    dead letter, whatever handler would have taken it.
+
+    Read in one pass when it can be (``wire.read``); otherwise the envelope first, then its
+    payload, which also says why a message is refused."""
+    read = wire.read(record.value)
+    if read is None:
+        try:
+            envelope = Envelope.from_json(record.value)
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise DeadLetter(f"not a valid CloudEvents envelope: {exc}") from exc
+    else:
+        envelope = read[0]
     owner = owner_source(record.topic)
     if envelope.source != owner:
         raise DeadLetter(
@@ -131,13 +141,16 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
     if model.TOPIC != record.topic:
         raise DeadLetter(f"{envelope.type} belongs on {model.TOPIC}, not on {record.topic}")
     try:
-        payload = catalogue.read(envelope.type, envelope.data, business_date(envelope.time))
+        if read is None:
+            payload = catalogue.read_recorded_at(envelope.type, envelope.data, envelope.time)
+        else:
+            payload = catalogue.upcast(read[1], envelope.time)
     except ValidationError as exc:
         raise DeadLetter(f"invalid {envelope.type} payload: {exc}") from exc
     handler = projection.handlers.get(type(payload))
     if handler is None:
         return None
-    return Parsed(record, envelope, payload, handler)
+    return Parsed(record, Delivered(envelope, payload), handler)
 
 
 _MARK_PROCESSED = processed_events.insert()
@@ -147,7 +160,7 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
     """Apply events not yet processed by this projection; return how many were new."""
     if not events:
         return 0
-    keys = [(e.envelope.source, str(e.envelope.id)) for e in events]
+    keys = [(e.delivered.envelope.source, str(e.delivered.envelope.id)) for e in events]
     by_source: dict[str, list[str]] = {}
     for source, event_id in keys:
         by_source.setdefault(source, []).append(event_id)
@@ -180,7 +193,7 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
                 }
             )
     for handler, run in groupby(fresh, key=lambda e: e.handler):
-        await handler(conn, [Delivered(e.envelope, e.payload) for e in run])
+        await handler(conn, [e.delivered for e in run])
     await executemany(conn, _MARK_PROCESSED, marks)
     return len(fresh)
 
@@ -209,7 +222,7 @@ async def project_inline(
 def _payload(event: RecordedEvent, known: EventData | None) -> EventData:
     if known is not None and known.TYPE not in catalogue.upcasters:
         return known
-    return catalogue.read(event.type, event.data, business_date(event.recorded_at))
+    return catalogue.read_recorded_at(event.type, event.data, event.recorded_at)
 
 
 async def rebuild_inline(

@@ -33,7 +33,7 @@ from tuopin_contracts.events import registry as r
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
-from tuopin_evaluation.domain.rollup import ratio
+from tuopin_evaluation.domain.village_figures import ratio
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish

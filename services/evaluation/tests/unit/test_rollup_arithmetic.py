@@ -12,7 +12,11 @@ from importlib.resources import files
 import pytest
 
 from tuopin_evaluation.application import reference
+from tuopin_evaluation.domain import income_bands as ib
+from tuopin_evaluation.domain import region_codes as rc
 from tuopin_evaluation.domain import rollup as ru
+from tuopin_evaluation.domain import village_exit as ve
+from tuopin_evaluation.domain import village_figures as vf
 from tuopin_evaluation.domain.exit_standard import RuleSet
 
 # --- region codes ---------------------------------------------------------------------
@@ -32,37 +36,37 @@ from tuopin_evaluation.domain.exit_standard import RuleSet
     ],
 )
 def test_levels_and_prefixes_come_from_the_code(code, level, prefix) -> None:
-    assert ru.level_of(code) == level
-    assert ru.region_prefix(code) == prefix
+    assert rc.level_of(code) == level
+    assert rc.region_prefix(code) == prefix
 
 
 def test_the_region_containing_a_village_at_each_level() -> None:
     v = "621121100201"
-    assert [ru.region_at(v, lvl) for lvl in ru.LEVELS] == [
+    assert [rc.region_at(v, lvl) for lvl in rc.LEVELS] == [
         "620000",
         "621100",
         "621121",
         "621121100",
         v,
     ]
-    assert ru.region_at("621121", "city") == "621100"
+    assert rc.region_at("621121", "city") == "621100"
     with pytest.raises(ValueError):
-        ru.region_at("621121", "township")
+        rc.region_at("621121", "township")
 
 
 @pytest.mark.parametrize("bad", ["62112", "6211210", "62112110020A", "", "abcdef"])
 def test_malformed_codes_are_refused(bad) -> None:
     with pytest.raises(ValueError):
-        ru.level_of(bad)
+        rc.level_of(bad)
 
 
 def test_a_level_above_the_region_is_refused() -> None:
-    ru.check_level("621121", "county")
-    ru.check_level("621121", "village")
+    rc.check_level("621121", "county")
+    rc.check_level("621121", "village")
     with pytest.raises(ValueError, match="no city inside it"):
-        ru.check_level("621121", "city")
+        rc.check_level("621121", "city")
     with pytest.raises(ValueError, match="unknown level"):
-        ru.check_level("620000", "district")
+        rc.check_level("620000", "district")
 
 
 # --- rounding -------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def test_a_level_above_the_region_is_refused() -> None:
     ],
 )
 def test_incidence_is_rounded_half_up_to_four_places(poor, population, expected) -> None:
-    value = ru.incidence(poor, population)
+    value = vf.incidence(poor, population)
     assert str(value) == expected
     assert value == Decimal(expected) and value.as_tuple().exponent == -4
 
@@ -94,7 +98,7 @@ def test_incidence_is_rounded_half_up_to_four_places(poor, population, expected)
 @pytest.mark.parametrize(("poor", "population"), [(1, 0), (0, 0), (-1, 10), (1, -5)])
 def test_no_incidence_without_a_population(poor, population) -> None:
     with pytest.raises(ValueError):
-        ru.incidence(poor, population)
+        vf.incidence(poor, population)
 
 
 # --- bottom-up sums against an independent count --------------------------------------
@@ -161,14 +165,14 @@ def province(seed: int) -> tuple[list[Home], dict[str, int | None], dict[str, bo
 
 def household_to_village(
     homes: list[Home], population: dict[str, int | None], poor: dict[str, bool]
-) -> list[ru.VillageFigures]:
+) -> list[vf.VillageFigures]:
     """由户到村, as the database does it: count each village's households."""
     figures = []
     for code, registered in population.items():
         mine = [h for h in homes if h.village == code]
         counted = [h for h in mine if h.status in ru.POOR]
         figures.append(
-            ru.VillageFigures(
+            vf.VillageFigures(
                 code=code,
                 poor_households=len(counted),
                 poor_people=sum(h.size for h in counted),
@@ -182,9 +186,9 @@ def household_to_village(
     return figures
 
 
-def reach(registered: list[Home]) -> ru.Reach:
+def reach(registered: list[Home]) -> vf.Reach:
     """What the programmes reached among registered households, counted directly."""
-    return ru.Reach(
+    return vf.Reach(
         registered_households=len(registered),
         credit_households=sum(1 for h in registered if h.loans),
         credit_households_by_product=dict(
@@ -228,15 +232,15 @@ def independent(homes, population, prefix: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-@pytest.mark.parametrize("level", ru.LEVELS)
+@pytest.mark.parametrize("level", rc.LEVELS)
 def test_every_level_matches_an_independent_count(seed, level) -> None:
     homes, population, poor = province(seed)
     rows = ru.roll_up(household_to_village(homes, population, poor), level)
-    expected_codes = sorted({ru.region_at(v, level) for v in population})
+    expected_codes = sorted({rc.region_at(v, level) for v in population})
     assert [r.code for r in rows] == expected_codes
     assert {r.level for r in rows} == {level}
     for row in rows:
-        prefix = ru.region_prefix(row.code)
+        prefix = rc.region_prefix(row.code)
         found = {
             "poor_households": row.poor_households,
             "poor_people": row.poor_people,
@@ -269,13 +273,13 @@ def test_reach_shares_are_of_the_registered_households() -> None:
     (whole,) = ru.roll_up(household_to_village(homes, population, poor), "province")
     registered = [h for h in homes if h.status != "removed"]
     assert whole.reach.registered_households == len(registered) < len(homes)
-    assert whole.reach.credit_share == ru.ratio(
+    assert whole.reach.credit_share == vf.ratio(
         sum(1 for h in registered if h.loans), len(registered)
     )
-    assert whole.reach.certified_coverage == ru.ratio(
+    assert whole.reach.certified_coverage == vf.ratio(
         sum(h.certified for h in registered), len(registered)
     )
-    assert ru.Reach().credit_share is None and ru.Reach().certified_coverage is None
+    assert vf.Reach().credit_share is None and vf.Reach().certified_coverage is None
 
 
 def test_a_missing_denominator_withholds_the_incidence_up_the_chain() -> None:
@@ -295,12 +299,12 @@ def test_a_missing_denominator_withholds_the_incidence_up_the_chain() -> None:
 
 
 def test_the_incidence_where_known_leaves_out_the_unregistered_villages() -> None:
-    known = ru.VillageFigures("621121100201", 5, 20, 1000, True)
-    unknown = ru.VillageFigures("621121100202", 3, 9, None, True)
+    known = vf.VillageFigures("621121100201", 5, 20, 1000, True)
+    unknown = vf.VillageFigures("621121100202", 3, 9, None, True)
     (county,) = ru.roll_up([known, unknown], "county")
     assert county.incidence is None and county.villages_without_population == 1
     assert county.poor_people == 29  # every poor person is still counted
-    assert county.incidence_where_known == ru.incidence(20, 1000) == Decimal("0.0200")
+    assert county.incidence_where_known == vf.incidence(20, 1000) == Decimal("0.0200")
     (alone,) = ru.roll_up([unknown], "county")
     assert alone.incidence_where_known is None  # no denominator at all
     (whole,) = ru.roll_up([known], "county")
@@ -308,15 +312,15 @@ def test_the_incidence_where_known_leaves_out_the_unregistered_villages() -> Non
 
 
 def test_a_registered_population_of_zero_has_no_incidence() -> None:
-    (row,) = ru.roll_up([ru.VillageFigures("621121100201", 0, 0, 0, False)], "county")
+    (row,) = ru.roll_up([vf.VillageFigures("621121100201", 0, 0, 0, False)], "county")
     assert row.incidence is None and row.incidence_note == "no rural population registered"
 
 
 def test_villages_without_poor_households_still_count_in_the_denominator() -> None:
     rows = ru.roll_up(
         [
-            ru.VillageFigures("621121100201", 2, 6, 100, True),
-            ru.VillageFigures("621121100202", 0, 0, 500, False),
+            vf.VillageFigures("621121100201", 2, 6, 100, True),
+            vf.VillageFigures("621121100202", 0, 0, 500, False),
         ],
         "township",
     )
@@ -328,16 +332,16 @@ def test_villages_without_poor_households_still_count_in_the_denominator() -> No
 
 def test_eligible_poor_villages_are_counted_when_rules_are_given() -> None:
     rules = reference.rule_set("gansu-2016").village_exit
-    assessed = ru.Condition(1, date(2017, 6, 30), "县扶贫办")  # a yes, 1 fen, 1 house
+    assessed = vf.Condition(1, date(2017, 6, 30), "县扶贫办")  # a yes, 1 fen, 1 house
     all_met = dict.fromkeys(
-        [*(c.name for c in rules.criteria if c.name != "housing_safety"), *ru.HOUSING], assessed
+        [*(c.name for c in rules.criteria if c.name != "housing_safety"), *ve.HOUSING], assessed
     )
     figures = [
-        replace(ru.VillageFigures("621121100201", 1, 3, 100, True), conditions=all_met),  # 0.03
-        ru.VillageFigures("621121100202", 1, 3, 100, True),  # 0.0300, nothing assessed
-        replace(ru.VillageFigures("621121100203", 1, 4, 100, True), conditions=all_met),  # 0.04
-        ru.VillageFigures("621121101201", 0, 0, 100, False),  # not a poor village
-        ru.VillageFigures("621121101202", 1, 1),  # not registered
+        replace(vf.VillageFigures("621121100201", 1, 3, 100, True), conditions=all_met),  # 0.03
+        vf.VillageFigures("621121100202", 1, 3, 100, True),  # 0.0300, nothing assessed
+        replace(vf.VillageFigures("621121100203", 1, 4, 100, True), conditions=all_met),  # 0.04
+        vf.VillageFigures("621121101201", 0, 0, 100, False),  # not a poor village
+        vf.VillageFigures("621121101202", 1, 1),  # not registered
     ]
     (county,) = ru.roll_up(figures, "county", rules)
     assert county.poor_villages == 3 and county.eligible_poor_villages == 1
@@ -350,7 +354,7 @@ def test_eligible_poor_villages_are_counted_when_rules_are_given() -> None:
 def test_bands_around_the_line_in_fen() -> None:
     line = reference.poverty_lines().fen(2016)
     assert line == 295_200
-    bands = ru.income_bands(line)
+    bands = ib.income_bands(line)
     assert [(b.name, b.above_fen, b.up_to_fen) for b in bands] == [
         ("at_or_below_line", None, 295_200),
         ("line_to_1.5x", 295_200, 442_800),
@@ -367,34 +371,34 @@ def test_bands_around_the_line_in_fen() -> None:
         590_401: "above_2x",
         10_000_000: "above_2x",
     }
-    assert {fen: ru.band_of(fen, bands).name for fen in placed} == placed
+    assert {fen: ib.band_of(fen, bands).name for fen in placed} == placed
 
 
 def test_band_bounds_round_half_up_to_whole_fen() -> None:
-    bands = ru.income_bands(333_501)  # 1.5 × = 500,251.5 fen
+    bands = ib.income_bands(333_501)  # 1.5 × = 500,251.5 fen
     assert bands[1].up_to_fen == 500_252 and bands[2].up_to_fen == 667_002
     with pytest.raises(ValueError):
-        ru.income_bands(0)
+        ib.income_bands(0)
 
 
 def test_every_income_falls_in_exactly_one_band() -> None:
-    bands = ru.income_bands(333_500)
+    bands = ib.income_bands(333_500)
     rng = random.Random(5)
     for fen in [rng.randint(0, 1_500_000) for _ in range(2000)]:
         assert sum(b.holds(fen) for b in bands) == 1
 
 
 def test_distribution_shares() -> None:
-    bands = ru.income_bands(295_200)
+    bands = ib.income_bands(295_200)
     counts = {"at_or_below_line": 1, "line_to_1.5x": 2, "above_2x": 4}
-    shown = [(c.band.name, c.households, str(c.share)) for c in ru.distribution(bands, counts)]
+    shown = [(c.band.name, c.households, str(c.share)) for c in ib.distribution(bands, counts)]
     assert shown == [
         ("at_or_below_line", 1, "0.1429"),
         ("line_to_1.5x", 2, "0.2857"),
         ("1.5x_to_2x", 0, "0.0000"),
         ("above_2x", 4, "0.5714"),
     ]
-    assert all(c.share is None for c in ru.distribution(bands, {}))
+    assert all(c.share is None for c in ib.distribution(bands, {}))
 
 
 # --- policy as versioned data ---------------------------------------------------------

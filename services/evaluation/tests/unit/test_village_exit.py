@@ -11,7 +11,8 @@ import pytest
 
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
-from tuopin_evaluation.domain.rollup import Condition, VillageFigures, village_exit
+from tuopin_evaluation.domain.village_exit import village_exit
+from tuopin_evaluation.domain.village_figures import Condition, VillageFigures
 
 RULES = reference.rule_set("gansu-2016").village_exit
 WHAT_IF = reference.rule_set("national-2016-central-eastern").village_exit

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate
 from tuopin_contracts.text import FreeText
-from tuopin_evaluation.adapters.rollups_api import RegionCode
+from tuopin_evaluation.adapters.rollup_reports import RegionCode
 from tuopin_evaluation.adapters.views import ReturnWarning
 from tuopin_evaluation.application import return_watch as app
 from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond

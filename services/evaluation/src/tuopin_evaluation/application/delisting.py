@@ -10,15 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import EventData
 from tuopin_contracts.dates import today
-from tuopin_contracts.events.evaluation import CountyStatusAssessedV1
 from tuopin_evaluation.application import assessments
 from tuopin_evaluation.application.rollups import PolicyUnavailable, choose_rules, rollups
 from tuopin_evaluation.domain.delisting import (
     Assessed,
     CountyStanding,
-    CountyStatusAssessed,
     delisting,
 )
 from tuopin_evaluation.domain.exit_standard import Criterion
@@ -28,19 +25,8 @@ from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
 
 
-def _to_contract(event: CountyStatusAssessed) -> EventData:
-    return CountyStatusAssessedV1.model_validate(asdict(event))
-
-
-def _to_domain(event: EventData) -> CountyStatusAssessed:
-    data = event.model_dump(mode="json")
-    data["criteria"] = [Criterion(**c) for c in data["criteria"]]
-    data["assessed_on"] = date.fromisoformat(data["assessed_on"])
-    return CountyStatusAssessed(**data)
-
-
 def standings(store: EventStore) -> Repository[CountyStanding]:
-    return Repository(store, "county-standing", CountyStanding, _to_contract, _to_domain)
+    return Repository(store, "county-standing", CountyStanding)
 
 
 async def latest_assessment(

@@ -36,7 +36,7 @@ from tuopin_contracts.dates import today
 from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
-from tuopin_evaluation.domain.rollup import region_prefix
+from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by, upsert
 from tuopin_eventkit.idempotency import Outcome

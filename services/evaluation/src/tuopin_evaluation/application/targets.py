@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import today
 from tuopin_evaluation.application import delisting
 from tuopin_evaluation.application.facts import households, incomes, villages
-from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups, status_on
-from tuopin_evaluation.domain import rollup as ru
+from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
+from tuopin_evaluation.application.village_figures import status_on
+from tuopin_evaluation.domain.region_codes import level_of, region_prefix
+from tuopin_evaluation.domain.village_figures import Reach
 from tuopin_eventkit.store import EventStore
 
 
@@ -48,7 +50,7 @@ async def progress(
 
 
 async def _poor_people(conn: AsyncConnection, region: str, on: date) -> int:
-    rows = (await rollups(conn, region, ru.level_of(region), on)).rows
+    rows = (await rollups(conn, region, level_of(region), on)).rows
     return rows[0].poor_people if rows else 0
 
 
@@ -64,7 +66,7 @@ async def _reduction(
         after = await _poor_people(conn, region, date(year, 12, 31))
         by_year[str(year)] = before - after
     met = None
-    if ru.level_of(region) == t["applies_to"] and by_year:
+    if level_of(region) == t["applies_to"] and by_year:
         met = all(v >= t["at_least"] for v in by_year.values())
     return {"value": by_year, "met": met}
 
@@ -95,7 +97,7 @@ async def _income(
         await conn.execute(
             select(func.sum(i.per_head * i.members), func.sum(i.members))
             .select_from(incomes.join(households, h.household_id == i.household_id))
-            .where(h.village_code.startswith(ru.region_prefix(region)))
+            .where(h.village_code.startswith(region_prefix(region)))
             .where(status.is_not(None), status != "removed", i.year == t["year"])
         )
     ).one()
@@ -113,7 +115,7 @@ async def _mutual_aid(
     conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any], on: date
 ) -> dict:
     v = villages.c
-    poor = (v.village_code.startswith(ru.region_prefix(region))) & v.poor
+    poor = (v.village_code.startswith(region_prefix(region))) & v.poor
     floor = int(Decimal(t["at_least_yuan"]) * 100)
     total = await conn.scalar(select(func.count()).where(poor)) or 0
     funded = await conn.scalar(select(func.count()).where(poor, v.mutual_aid_fund >= floor)) or 0
@@ -127,8 +129,8 @@ async def _certified(conn: AsyncConnection, _: EventStore, region: str, t: dict,
     """Registered poor households (exited ones included) with a member holding a valid
     vocational certificate, on the last day of the target year — or ``on``, before then."""
     day = min(date(t["by"], 12, 31), on)
-    rows = (await rollups(conn, region, ru.level_of(region), day)).rows
-    reach = rows[0].reach if rows else ru.Reach()
+    rows = (await rollups(conn, region, level_of(region), day)).rows
+    reach = rows[0].reach if rows else Reach()
     coverage = reach.certified_coverage
     return {
         "value": {
@@ -145,7 +147,7 @@ async def _certified(conn: AsyncConnection, _: EventStore, region: str, t: dict,
 async def _delisting(
     conn: AsyncConnection, store: EventStore, region: str, t: dict, on: date
 ) -> dict:
-    prefix = ru.region_prefix(region)
+    prefix = region_prefix(region)
     counties = (
         await conn.scalars(
             select(households.c.county_code)

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.domain.assessment import Rate, Results
 from tuopin_evaluation.domain.exit_standard import CountyDelistingRules, Criterion
 from tuopin_eventkit.aggregate import Aggregate
@@ -82,27 +83,23 @@ def _rate(
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class CountyStatusAssessed:
-    county_code: str
-    assessed_on: date
-    eligible: bool
-    criteria: list[Criterion]
-
-
 class CountyStanding(Aggregate):
-    """The record of a county's standings, each published as it is assessed."""
+    """The record of a county's standings, each published as it is assessed: the contract's
+    event itself, as every other aggregate records it."""
 
     def assess(self, on: date, criteria: list[Criterion]) -> None:
         self.record(
-            CountyStatusAssessed(
+            ev.CountyStatusAssessedV1(
                 county_code=self.id.removeprefix("county-"),
                 assessed_on=on,
                 eligible=all(c.passed for c in criteria),
-                criteria=criteria,
+                criteria=[
+                    ev.Criterion(name=c.name, value=c.value, threshold=c.threshold, passed=c.passed)
+                    for c in criteria
+                ],
             )
         )
 
     def apply(self, event: Any) -> None:
-        if not isinstance(event, CountyStatusAssessed):
+        if not isinstance(event, ev.CountyStatusAssessedV1):
             raise TypeError(f"CountyStanding cannot apply {type(event).__name__}")
