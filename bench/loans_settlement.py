@@ -42,7 +42,7 @@ from bench import common
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_loans.application import settlement
-from tuopin_loans.application.loan_book import loans, movements
+from tuopin_loans.application.book_tables import loans, movements
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain.loan import LoanState, add_months
 from tuopin_loans.domain.rules import benchmark

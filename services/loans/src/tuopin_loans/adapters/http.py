@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
@@ -33,7 +32,7 @@ from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
-from tuopin_loans.application import lending, loan_book, programme, reports, settlement
+from tuopin_loans.application import exposure, lending, loan_book, programme, reports, settlement
 from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme as rules_data
 from tuopin_loans.domain import rules
@@ -66,17 +65,8 @@ async def bank_loans(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
-    L = loan_book.loans.c
-    # Not the borrower's keyed hash: it links one person's loans, the service's own key.
-    shown = [c for c in loan_book.loans.c if c.name != "borrower_hash"]
-    query = select(*shown).where(L.bank_id == bank_id)
-    if state is not None:
-        query = query.where(L.state == state)
-    if county_code is not None:
-        query = query.where(L.county_code == county_code)
-    query = query.order_by(L.decided_on, L.loan_ref).limit(limit).offset(offset)
     async with runtime.reader.connect() as conn:
-        return [dict(r._mapping) for r in await conn.execute(query)]
+        return await loan_book.bank_loans(conn, bank_id, state, county_code, limit, offset)
 
 
 @router.get(
@@ -129,7 +119,7 @@ async def eligibility(
     async with runtime.reader.connect() as conn:
         standing = await registry.standing(conn, the_id, day, known_at)
         relocating = await registry.relocating_on(conn, the_id, day, known_at)
-        owed = await loan_book.household_outstanding(conn, the_id, product)
+        owed = await exposure.household_outstanding(conn, the_id, product)
     facts = rules.Borrower(
         standing.status, standing.since, standing.identified_on, relocating, day, None, owed
     )

@@ -16,7 +16,7 @@ from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.store import EventStore
 from tuopin_loans.application import borrower_households as registry
-from tuopin_loans.application import loan_book
+from tuopin_loans.application import exposure
 from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain import rules
@@ -90,9 +90,9 @@ async def approve(
     standing = await registry.standing(conn, a.household_id, a.decided_on)
     outstanding = student_year = 0
     if rule.student and a.academic_year is not None:
-        student_year = await loan_book.student_year_approved(conn, borrower.hash, a.academic_year)
+        student_year = await exposure.student_year_approved(conn, borrower.hash, a.academic_year)
     elif not rule.student:
-        outstanding = await loan_book.household_outstanding(conn, a.household_id, a.product)
+        outstanding = await exposure.household_outstanding(conn, a.household_id, a.product)
     facts = rules.Borrower(
         household_status=standing.status,
         status_since=standing.since,
@@ -173,18 +173,18 @@ async def _new_loan_id(conn: AsyncConnection, store: EventStore, bank: str, ref:
 
 
 async def _within_quota(conn: AsyncConnection, county_code: str, amount: int) -> list[str]:
-    quota = await loan_book.quota(conn, county_code)
+    quota = await exposure.quota(conn, county_code)
     if quota is None:
         return [f"county_quota: no microcredit quota is allocated to county {county_code}"]
     failed = []
-    used = await loan_book.committed(conn, county_code)
+    used = await exposure.committed(conn, county_code)
     if used + amount > quota:
         failed.append(
             f"county_quota: {rules.yuan(used + amount)} yuan would exceed county {county_code}'s "
             f"quota of {rules.yuan(quota)}"
         )
     ceiling = programme().microcredit_ceiling
-    if await loan_book.committed(conn) + amount > ceiling:
+    if await exposure.committed(conn) + amount > ceiling:
         failed.append(f"programme_ceiling: the province's {rules.yuan(ceiling)} yuan is committed")
     return failed
 

@@ -14,19 +14,12 @@ from functools import wraps
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     ColumnElement,
     Date,
     DateTime,
     Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
     bindparam,
     case,
-    func,
     insert,
     select,
     update,
@@ -39,112 +32,17 @@ from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.identity import mask_id
 from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_loans.application.book_tables import (
+    SNAPSHOT,
+    claims,
+    funds,
+    history,
+    loans,
+    movements,
+    quotas,
+    statements,
+)
 from tuopin_loans.domain.loan import LoanState
-
-metadata = MetaData()
-
-loans = Table(
-    "loan_book",
-    metadata,
-    Column("loan_id", String(36), primary_key=True),
-    Column("bank_id", String(40), nullable=False, index=True),
-    Column("loan_ref", String(60), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("county_code", String(6), nullable=False, index=True),
-    Column("product", String(16), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("borrower_masked", String(24)),
-    Column("borrower_hash", String(64), index=True),  # keyed hash: a student's loans per year
-    Column("decided_on", Date, nullable=False),
-    Column("academic_year", Integer),  # student loans: the school year it pays for (学年)
-    Column("amount", BigInteger, nullable=False),  # approved, then contracted (fen)
-    Column("term_months", Integer, nullable=False),
-    Column("annual_rate", String(12)),  # a Decimal as text: SQLite has no exact numeric
-    Column("signed_on", Date),
-    Column("maturity_date", Date),
-    Column("subsidy_until", Date),
-    Column("disbursed", BigInteger, nullable=False, default=0),
-    Column("outstanding", BigInteger, nullable=False, default=0),
-    Column("interest_received", BigInteger, nullable=False, default=0),
-    Column("days_past_due", Integer, nullable=False, default=0),
-    Column("defaulted_on", Date),
-    Column("written_off", BigInteger, nullable=False, default=0),
-    Column("premium_subsidy", BigInteger, nullable=False, default=0),
-    UniqueConstraint("bank_id", "loan_ref"),
-)
-# What a portfolio report needs of a loan, after each of its postings.
-history = Table(
-    "loan_book_history",
-    metadata,
-    Column("loan_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("on", Date, nullable=False, index=True),  # the posting's business date
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("bank_id", String(40), nullable=False),
-    Column("county_code", String(6), nullable=False),
-    Column("product", String(16), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("disbursed", BigInteger, nullable=False),
-    Column("outstanding", BigInteger, nullable=False),
-    Column("days_past_due", Integer, nullable=False),
-    Column("written_off", BigInteger, nullable=False),
-    Column("premium_subsidy", BigInteger, nullable=False),
-)
-SNAPSHOT = [c.name for c in history.columns][4:]
-movements = Table(
-    "principal_movements",
-    metadata,
-    Column("loan_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("on", Date, nullable=False),
-    Column("delta", BigInteger, nullable=False),
-)
-funds = Table(
-    "fund_accounts",
-    metadata,
-    Column("fund_id", String(20), primary_key=True),
-    Column("balance", BigInteger, nullable=False),
-    Column("contributed", BigInteger, nullable=False),
-    Column("claimed", BigInteger, nullable=False),
-    Column("paid", BigInteger, nullable=False),
-    Column("returned", BigInteger, nullable=False),
-)
-claims = Table(
-    "fund_claims",
-    metadata,
-    Column("claim_id", String(36), primary_key=True),
-    Column("fund_id", String(20), nullable=False, index=True),
-    Column("county_code", String(6), index=True),  # None for the province's fund
-    Column("loan_id", String(36), nullable=False, unique=True),
-    Column("bank_id", String(40), nullable=False),
-    Column("product", String(16), nullable=False),
-    Column("claimed", BigInteger, nullable=False),
-    Column("lodged_on", Date, nullable=False),
-    Column("paid_on", Date),
-    Column("lodged_at", DateTime(timezone=True)),  # recording instants (None: before l0006)
-    Column("paid_at", DateTime(timezone=True)),
-)
-quotas = Table(
-    "county_quotas",
-    metadata,
-    Column("county_code", String(6), primary_key=True),
-    Column("amount", BigInteger, nullable=False),
-)
-statements = Table(
-    "subsidy_statements",
-    metadata,
-    Column("statement_id", String(36), primary_key=True),
-    Column("quarter", String(6), nullable=False, index=True),
-    Column("bank_id", String(40), nullable=False),
-    Column("county_code", String(6), nullable=False),
-    Column("loans", Integer, nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("issued_on", Date, nullable=False),
-    Column("paid_on", Date),
-    Column("issued_at", DateTime(timezone=True)),  # recording instants (None: before l0006)
-    Column("paid_at", DateTime(timezone=True)),
-    UniqueConstraint("quarter", "bank_id", "county_code"),
-)
 
 book = Projection(
     "loans.loan_book", tables=[loans, history, movements, funds, claims, quotas, statements]
@@ -449,43 +347,21 @@ async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> 
         )
 
 
-async def committed(conn: AsyncConnection, county_code: str | None = None) -> int:
-    """Microcredit the programme has committed (approved or signed and not yet disbursed,
-    plus what is outstanding): what counts against the ceiling and the county quotas."""
-    undisbursed = L.amount - L.disbursed
-    live = [LoanState.APPROVED, LoanState.SIGNED, LoanState.ACTIVE, LoanState.DEFAULTED]
-    query = select(func.coalesce(func.sum(undisbursed + L.outstanding), 0)).where(
-        L.product == LoanProduct.MICROCREDIT, L.state.in_(live)
-    )
+async def bank_loans(
+    conn: AsyncConnection,
+    bank_id: str,
+    state: str | None,
+    county_code: str | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    """A bank's loans, of a state or county if named, in the order it decided them."""
+    # Not the borrower's keyed hash: it links one person's loans, the service's own key.
+    shown = [c for c in loans.c if c.name != "borrower_hash"]
+    query = select(*shown).where(L.bank_id == bank_id)
+    if state is not None:
+        query = query.where(L.state == state)
     if county_code is not None:
         query = query.where(L.county_code == county_code)
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def household_outstanding(
-    conn: AsyncConnection, household_id: str, product: LoanProduct
-) -> int:
-    """What a household already owes or has been promised on a product (the limit is on
-    the household's total, 户均)."""
-    live = [LoanState.APPROVED, LoanState.SIGNED, LoanState.ACTIVE, LoanState.DEFAULTED]
-    query = select(func.coalesce(func.sum(L.amount - L.disbursed + L.outstanding), 0)).where(
-        L.household_id == household_id, L.product == product, L.state.in_(live)
-    )
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def student_year_approved(conn: AsyncConnection, borrower_hash: str, year: int) -> int:
-    """Student loans approved to one student (by any bank) for the school year starting in
-    ``year``: the 8,000 yuan is per student and year, not per loan."""
-    query = select(func.coalesce(func.sum(L.amount), 0)).where(
-        L.borrower_hash == borrower_hash,
-        L.product == LoanProduct.STUDENT,
-        L.state != LoanState.REJECTED,
-        L.academic_year == year,
-    )
-    return int((await conn.execute(query)).scalar_one())
-
-
-async def quota(conn: AsyncConnection, county_code: str) -> int | None:
-    query = select(quotas.c.amount).where(quotas.c.county_code == county_code)
-    return (await conn.execute(query)).scalar()
+    query = query.order_by(L.decided_on, L.loan_ref).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in await conn.execute(query)]

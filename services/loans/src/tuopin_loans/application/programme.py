@@ -10,7 +10,8 @@ from tuopin_contracts.events.loans import QuotaAllocatedV1
 from tuopin_eventkit.aggregate import RuleViolation
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.store import EventStore, NewEvent
-from tuopin_loans.application import loan_book
+from tuopin_loans.application import exposure
+from tuopin_loans.application.book_tables import quotas
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain.rules import yuan
 
@@ -22,7 +23,7 @@ async def allocate(
 ) -> Outcome:
     """Set a county's quota; all quotas together stay within the programme's ceiling, and a
     quota never drops below what the county has already committed."""
-    q = loan_book.quotas.c
+    q = quotas.c
     others = select(func.coalesce(func.sum(q.amount), 0)).where(q.county_code != county_code)
     allocated = int((await conn.execute(others)).scalar_one())
     ceiling = programme().microcredit_ceiling
@@ -31,7 +32,7 @@ async def allocate(
             f"quotas would total {yuan(allocated + amount)} yuan, over the programme's "
             f"{yuan(ceiling)}"
         )
-    used = await loan_book.committed(conn, county_code)
+    used = await exposure.committed(conn, county_code)
     if amount < used:
         raise RuleViolation(f"county {county_code} has already committed {yuan(used)} yuan")
     event = QuotaAllocatedV1(county_code=county_code, amount=amount, allocated_on=on)
@@ -44,8 +45,8 @@ async def allocate(
 async def standing(conn: AsyncConnection, county_code: str) -> dict[str, Any]:
     return {
         "county_code": county_code,
-        "quota": await loan_book.quota(conn, county_code),
-        "committed": await loan_book.committed(conn, county_code),
+        "quota": await exposure.quota(conn, county_code),
+        "committed": await exposure.committed(conn, county_code),
         "programme_ceiling": programme().microcredit_ceiling,
-        "programme_committed": await loan_book.committed(conn),
+        "programme_committed": await exposure.committed(conn),
     }

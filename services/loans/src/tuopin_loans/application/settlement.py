@@ -16,8 +16,8 @@ from tuopin_contracts.events.loans import SubsidyStatementIssuedV1, SubsidyState
 from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
 from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.store import ConcurrencyConflict, EventStore, NewEvent
+from tuopin_loans.application.book_tables import loans, movements, statements
 from tuopin_loans.application.lending import LOANS
-from tuopin_loans.application.loan_book import loans, movements, statements
 from tuopin_loans.domain.subsidy import Movement, Subsidised, accrued, quarter_bounds, to_fen
 
 STREAM_TYPE = "subsidy"
