@@ -94,9 +94,9 @@ async def rebuild(bootstrap: str, url: str, profile: str | None) -> dict[str, An
         started, cpu = time.perf_counter(), time.process_time()
         applied = await consumer.rebuild(progress)
         seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-        if profiler:
+        if profiler and profile:  # one is set with the other
             profiler.disable()
-            profiler.dump_stats(profile)  # type: ignore[arg-type]
+            profiler.dump_stats(profile)
         async with read_only(engine).connect() as conn:
             counted = {
                 "households": await conn.scalar(select(func.count()).select_from(households)),
@@ -203,7 +203,7 @@ def rebuild_in_child(bootstrap: str, url: str, profile: str | None) -> dict[str,
     if profile:
         command += ["--profile-to", profile]
     done = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def print_profile(path: str) -> None:

@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import pydantic_core
 
+from tuopin_contracts.catalogue import EventData
 from tuopin_contracts.events import registry as r
 
 if TYPE_CHECKING:
@@ -41,7 +42,12 @@ class Stream:
         self.rng, self.recorded = rng, recorded
 
     def envelope(
-        self, event_id: UUID, subject: str, sequence: int, model: type, data: dict[str, Any]
+        self,
+        event_id: UUID,
+        subject: str,
+        sequence: int,
+        model: type[EventData],
+        data: dict[str, Any],
     ) -> tuple[bytes, bytes]:
         on = date.fromisoformat(data["effective_date"])
         when = self.recorded or datetime(on.year, on.month, on.day, 2, tzinfo=UTC)
@@ -50,7 +56,7 @@ class Stream:
             "specversion": "1.0",
             "id": str(event_id),
             "source": SOURCE,
-            "type": model.TYPE,  # type: ignore[attr-defined]
+            "type": model.TYPE,
             "subject": subject,
             "time": when.isoformat().replace("+00:00", "Z"),
             "datacontenttype": "application/json",

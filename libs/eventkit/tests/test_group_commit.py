@@ -27,7 +27,7 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
     """The SQL statements the engine sends while the block runs (BEGIN/COMMIT excluded)."""
     sent: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy hook
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
             sent.append(statement)
 

@@ -54,7 +54,7 @@ def sasl_ssl(tmp_path: Path) -> KafkaSettings:
         security_protocol="SASL_SSL",
         sasl_mechanism="SCRAM-SHA-512",
         sasl_username="loans",
-        sasl_password="s3cret",  # type: ignore[arg-type]
+        sasl_password="s3cret",  # type: ignore[arg-type]  # pydantic turns the str into SecretStr
         ssl_cafile=ca,
         ssl_certfile=client_cert,
         ssl_keyfile=client_key,

@@ -25,7 +25,7 @@ async def test_a_registration_is_ten_statements(settings) -> None:
         engine = application.state.runtime.engine
         sent: list[str] = []
 
-        def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]
+        def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy hands a driver cursor
             if not statement.startswith("BEGIN"):
                 sent.append(statement)
 
