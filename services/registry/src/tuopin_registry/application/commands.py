@@ -19,7 +19,8 @@ from tuopin_eventkit.store import EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.household_view import household_view, ledger_view, view
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
-from tuopin_registry.domain.household import Details, Household, Member
+from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.members import Details, Member
 from tuopin_registry.domain.village import Village
 from tuopin_registry.reference.belts import Belt, BeltTable, load_belts
 from tuopin_registry.reference.regions import county_known

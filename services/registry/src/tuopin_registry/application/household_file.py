@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, null, select, union_all
+from sqlalchemy import BindParameter, CompoundSelect, bindparam, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.repository import Repository
@@ -46,7 +46,7 @@ class HouseholdFile:
 def _file_query() -> CompoundSelect[Any]:
     """Its events (each with the index's village), and the vault rows of everyone ever a
     member (a person id belongs to one household); built once, ``household_id`` bound."""
-    household_id = bindparam("household_id")
+    household_id: BindParameter[str] = bindparam("household_id")
     village = select(households.c.village_code).where(households.c.household_id == household_id)
     stream = select(
         events,

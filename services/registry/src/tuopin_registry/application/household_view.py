@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_registry.application import people
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
-from tuopin_registry.domain.household import Household, Member
+from tuopin_registry.domain.household import Household
 from tuopin_registry.domain.ledger import Ledger
+from tuopin_registry.domain.members import Member
 
 
 async def household_view(
