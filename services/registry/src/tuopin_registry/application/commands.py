@@ -101,9 +101,10 @@ async def register_household(
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
     entered = [new_member(keys, vault, m) for m in members]
     await _lock_before_checking(conn, store)
-    await people.refuse_known_file_number(conn, filing["file_number"])
-    await people.refuse_duplicates(
-        conn, {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash}
+    await people.refuse_filed(
+        conn,
+        filing["file_number"],
+        {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash},
     )
     household = Household.register(
         household_id=filing.pop("household_id", None) or uuid4(),
