@@ -89,6 +89,9 @@ class Target:
     org: str | None = None
     org_role: Role | None = None
     unknown: str | None = None
+    # What the lookup read to find it, when the route answers from that very read (one
+    # read for the check and the answer; ``http.found``). Never part of the decision.
+    found: Any = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         if self.org:
@@ -422,12 +425,12 @@ def refusal(who: Principal, action: str, target: Target | None = None) -> Forbid
     return Forbidden(f"{role} of {who.scope or 'no scope'} may not {action}{asked}")
 
 
-async def check(who: Principal, rule: Rule, call: Call, action: str) -> None:
-    """The rule on the validated request ``call``: nothing when it permits, else 404 for
-    an id that names nothing, else 403."""
+async def check(who: Principal, rule: Rule, call: Call, action: str) -> Target:
+    """The rule on the validated request ``call``: the target when it permits, else 404
+    for an id that names nothing, else 403."""
     target = await rule.scope(call)
     if permits(who, rule.access, target):
-        return
+        return target
     if target.unknown:
         raise NotFound(target.unknown)
     raise refusal(who, action, target)

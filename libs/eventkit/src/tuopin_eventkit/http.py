@@ -186,6 +186,15 @@ class _Admitted:
 # Handed from ``authorize`` (a dependency: it runs before the request is validated) to the
 # endpoint wrapper of ``ScopedRoute`` (it runs with the validated values), in one task.
 _admitted: ContextVar[_Admitted | None] = ContextVar("admitted", default=None)
+# What the scope lookup of the route being called read (``auth.Target.found``).
+_found: ContextVar[Any] = ContextVar("found", default=None)
+
+
+def found() -> Any:
+    """What the scope lookup of this request's route read to find its target, for a route
+    that answers from that same read (one round trip, not two); None when its rule looked
+    nothing up or found nothing."""
+    return _found.get()
 
 
 class ScopedRoute(APIRoute):
@@ -202,10 +211,12 @@ class ScopedRoute(APIRoute):
         @functools.wraps(endpoint)
         async def checked(**values: Any) -> Any:
             admitted = _admitted.get()
+            _found.set(None)
             if admitted is not None:
                 _admitted.set(None)
                 call = self._call(values, admitted.runtime)
-                await auth.check(admitted.who, admitted.rule, call, admitted.action)
+                target = await auth.check(admitted.who, admitted.rule, call, admitted.action)
+                _found.set(target.found)
                 _log_personal_data(admitted)
             if inspect.iscoroutinefunction(endpoint):
                 answer = await endpoint(**values)

@@ -15,11 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from pydantic_core import to_jsonable_python
-from sqlalchemy import String, cast, insert, select, text, update
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
-from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.db import upsert_statement
 from tuopin_eventkit.schema import idempotency_keys
 from tuopin_eventkit.store import EventStore
 
@@ -32,9 +32,6 @@ Key = Annotated[
         description="The caller's own transaction id; a retry gets the first answer.",
     ),
 ]
-
-# Names the idempotency-key locks among PostgreSQL's two-key advisory locks.
-KEY_LOCK_CLASS = 0x6964_656D  # "idem"
 
 
 class IdempotencyKeyReused(Exception):
@@ -84,19 +81,18 @@ async def execute(
         return outcome
     print_ = fingerprint(request)
     async with engine.begin() as conn:
-        # Twins with one key wait here for each other, so a twin recalls the first answer
-        # instead of running the command against half of its effects (and answering, say,
-        # 409 "already a member of the household" this very key filed).
-        await _serialise(conn, scope, key)
-        prior = await _recall(conn, scope, key, print_)
-        if prior is not None:
-            return prior
+        # The key is claimed first, so twins wait here for each other and a twin recalls
+        # the first answer instead of running the command against half of its effects (and
+        # answering, say, 409 "already a member of the household" this very key filed).
+        while not await _claim(conn, scope, key, print_):
+            prior = await _recall(conn, scope, key, print_)
+            if prior is not None:
+                return prior
         outcome = await command(conn)
         await conn.execute(
-            insert(idempotency_keys).values(
-                scope=scope,
-                key=key,
-                fingerprint=print_,
+            update(idempotency_keys)
+            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+            .values(
                 status_code=outcome.status_code,
                 response=outcome.body,
                 created_at=datetime.now(UTC),
@@ -106,21 +102,24 @@ async def execute(
     return outcome
 
 
-async def _serialise(conn: AsyncConnection, scope: str, key: str) -> None:
-    """Hold a lock on (scope, key) until this transaction ends. Taken first, before the
-    recall: the recall then reads whatever the key's previous holder committed (READ
-    COMMITTED takes a snapshot per statement; REPEATABLE READ at the first one).
-
-    PostgreSQL: a transaction-level advisory lock on a 32-bit hash of the key, in the
-    two-key space under ``KEY_LOCK_CLASS`` (apart from the append lock's one-key space and
-    the relay lease's class). Keys that share a hash merely wait for each other. SQLite:
-    nothing to do, ``BEGIN IMMEDIATE`` already holds the database's one write lock.
-    """
-    if is_postgres(conn):
-        await conn.execute(
-            text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
-            {"class": KEY_LOCK_CLASS, "key": f"{scope}\n{key}"},
-        )
+async def _claim(conn: AsyncConnection, scope: str, key: str, print_: str) -> bool:
+    """Insert the key's row, unanswered (status 0) until the command's answer replaces it
+    in the same transaction; False when the key is taken. A twin's claim waits on the
+    row's unique key until this transaction ends (PostgreSQL; SQLite's ``BEGIN
+    IMMEDIATE`` already serialises writers), then finds the key taken — its recall, a
+    statement of its own (READ COMMITTED: a new snapshot), reads the committed answer —
+    or free if this transaction rolled back. One statement where an advisory lock and a
+    read were two; no unanswered row is ever seen: it commits answered or not at all."""
+    claim = upsert_statement(conn.dialect.name, idempotency_keys, ("scope", "key"), ())
+    row = {
+        "scope": scope,
+        "key": key,
+        "fingerprint": print_,
+        "status_code": 0,
+        "response": {},
+        "created_at": datetime.now(UTC),
+    }
+    return (await conn.execute(claim, row)).rowcount == 1
 
 
 async def _recall(conn: AsyncConnection, scope: str, key: str, print_: str) -> Outcome | None:

@@ -2,7 +2,7 @@
 events as they are; ``to_contract`` and ``to_domain`` translate for one that keeps its own
 (evaluation's)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -46,6 +46,28 @@ class Repository(Generic[A]):
         if not recorded:
             return None
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))
+
+    def replay(
+        self,
+        aggregate_id: str,
+        recorded: Iterable[RecordedEvent],
+        known_at: datetime | None = None,
+        as_of: date | None = None,
+    ) -> A | None:
+        """The aggregate from its events read whole, as ``get`` finds it: those recorded by
+        the instant ``known_at`` and true by the business date ``as_of``; None if none."""
+        kept = sorted(
+            (
+                e
+                for e in recorded
+                if (known_at is None or e.recorded_at <= known_at)
+                and (as_of is None or e.effective_date <= as_of)
+            ),
+            key=lambda e: e.version,
+        )
+        if not kept:
+            return None
+        return self.aggregate.replay(aggregate_id, map(self.domain_event, kept))
 
     async def change(
         self,

@@ -157,15 +157,12 @@ class RecordedEvent:
         )
 
 
-def _recorded(row: Any) -> RecordedEvent:
-    values = dict(row._mapping)
+def recorded_event(row: Any) -> RecordedEvent:
+    """A row of the events table, or of a query selecting its columns among others."""
+    values = {name: row._mapping[name] for name in events.c.keys()}
     if values["recorded_at"].tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
         values["recorded_at"] = values["recorded_at"].replace(tzinfo=UTC)
     return RecordedEvent(**values)
-
-
-def _head() -> Any:
-    return select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
 
 
 class EventStore:
@@ -393,7 +390,7 @@ class EventStore:
         self.appended.set()
 
     async def head(self, conn: AsyncConnection) -> int:
-        return int(await conn.scalar(select(_head())) or 0)
+        return int(await conn.scalar(select(func.coalesce(func.max(events.c.position), 0))) or 0)
 
     async def load(
         self,
@@ -408,7 +405,7 @@ class EventStore:
         if known_at is not None:  # in UTC, as stored: SQLite compares the text as written
             query = query.where(events.c.recorded_at <= known_at.astimezone(UTC))
         result = await conn.execute(query.order_by(events.c.version))
-        recorded = [_recorded(row) for row in result]
+        recorded = [recorded_event(row) for row in result]
         if as_of is not None:
             recorded = [e for e in recorded if e.effective_date <= as_of]
         return recorded
@@ -418,4 +415,4 @@ class EventStore:
         result = await conn.execute(
             select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
         )
-        return [_recorded(row) for row in result]
+        return [recorded_event(row) for row in result]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
 from tuopin_eventkit.runtime import Runtime
 from tuopin_registry.application import people
+from tuopin_registry.application.household_file import read_file
 from tuopin_registry.application.household_index import households
 
 READ, WRITE, PROVINCE = Access.READ, Access.WRITE, Access.PROVINCE
@@ -25,7 +26,18 @@ async def _village_of(runtime: Runtime, household_id: str) -> Target | None:
     return Target(region=village) if village else None
 
 
+async def _file_of(runtime: Runtime, household_id: str) -> Target | None:
+    """The household's village, read with the file itself: the route answers from the
+    same read (``http.found``)."""
+    async with runtime.reader.connect() as conn:
+        file = await read_file(conn, household_id)
+    if file is None or file.village_code is None:
+        return None
+    return Target(region=file.village_code, found=file)
+
+
 household = looked_up(_village_of, path="household_id")
+household_file = looked_up(_file_of, path="household_id")
 village = region_of(path="village_code")  # the village routes
 filed_in = region_of(body="village_code")  # a filing names its village in the body
 # Lists and counts name the region they cover (620000, 621100, 621121, …) in ``region``.
@@ -48,7 +60,7 @@ ACCESS: AccessRules = {
     # Filing names its village in the body: an officer files only into their region.
     "POST /v1/households": Rule(WRITE, filed_in),
     "GET /v1/households": Rule(READ, listing),
-    "GET /v1/households/{household_id}": Rule(READ, household),
+    "GET /v1/households/{household_id}": Rule(READ, household_file),
     # Auditors and evaluators reconstruct who changed what: READ, like the file.
     "GET /v1/households/{household_id}/history": Rule(READ, household),
     "POST /v1/households/{household_id}/members": Rule(WRITE, household),

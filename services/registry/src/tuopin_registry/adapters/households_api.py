@@ -21,6 +21,7 @@ from tuopin_eventkit.http import (
     Offset,
     Router,
     expected_version,
+    found,
     history,
     respond,
     when,
@@ -39,6 +40,8 @@ from tuopin_registry.adapters.commanding import (
 )
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.commands import households
+from tuopin_registry.application.household_file import read_file
+from tuopin_registry.application.household_view import view
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
@@ -373,11 +376,14 @@ async def list_households(
 async def read(
     household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
 ) -> JSONResponse:
-    async with runtime.reader.connect() as conn:
-        household = await households(runtime.store).get(conn, str(household_id), known_at, as_of)
-        if household is None:
-            raise NotFound(f"no household {household_id}" + when(as_of, known_at))
-        answer = await commands.household_view(conn, vault(runtime), household)
+    file = found()  # read with the scope; else not in the index (an unscoped caller's)
+    if file is None:
+        async with runtime.reader.connect() as conn:
+            file = await read_file(conn, str(household_id))
+    household = file and file.household(households(runtime.store), known_at, as_of)
+    if file is None or household is None:
+        raise NotFound(f"no household {household_id}" + when(as_of, known_at))
+    answer = view(household, file.keys(vault(runtime), household.members))
     answer |= {"as_of": as_of, "known_at": known_at}
     return respond(Outcome(answer))
 

@@ -25,7 +25,8 @@ from tuopin_eventkit.runtime import RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import vault
-from tuopin_registry.application import commands, people
+from tuopin_registry.application import people
+from tuopin_registry.application.erasure import erase_person
 
 router = Router(prefix="/v1", tags=["people"])
 audit = logging.getLogger("tuopin.audit")
@@ -103,7 +104,7 @@ async def erasure(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
-        return await commands.erase_person(
+        return await erase_person(
             conn, runtime.store, str(person_id), body.effective_date, body.reason
         )
 

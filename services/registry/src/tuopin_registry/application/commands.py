@@ -2,25 +2,25 @@
 (and the read models with them) in the caller's transaction."""
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import Health
-from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
-from tuopin_eventkit.idempotency import Outcome, scrub
+from tuopin_eventkit.aggregate import Conflict, RuleViolation
+from tuopin_eventkit.idempotency import Outcome
 from tuopin_eventkit.identity import IdentityKeys
 from tuopin_eventkit.repository import Repository
 from tuopin_eventkit.store import EventStore
 from tuopin_registry.application import people
+from tuopin_registry.application.household_view import household_view, ledger_view, view
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
-from tuopin_registry.domain.household import Details, Household, Member
-from tuopin_registry.domain.ledger import Ledger
+from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.members import Details, Member
 from tuopin_registry.domain.village import Village
 from tuopin_registry.reference.belts import Belt, BeltTable, load_belts
 from tuopin_registry.reference.regions import county_known
@@ -101,9 +101,10 @@ async def register_household(
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
     entered = [new_member(keys, vault, m) for m in members]
     await _lock_before_checking(conn, store)
-    await people.refuse_known_file_number(conn, filing["file_number"])
-    await people.refuse_duplicates(
-        conn, {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash}
+    await people.refuse_filed(
+        conn,
+        filing["file_number"],
+        {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash},
     )
     household = Household.register(
         household_id=filing.pop("household_id", None) or uuid4(),
@@ -252,87 +253,6 @@ def _resealed(keys: dict[str, PersonKey], member: Member, new: dict[str, Any]) -
     return key.seal({**people.details(keys, person_id, member.sealed), **new})
 
 
-async def erase_person(
-    conn: AsyncConnection,
-    store: EventStore,
-    person_id: str,
-    effective_date: date,
-    reason: str,
-) -> Outcome:
-    """Honour a deletion request, all in one transaction: record the erasure in the
-    person's household stream (its event tells every service to forget them), destroy
-    their data key — their number and every sealed copy of their details, in the events,
-    on the topic and in the read model, can never be opened again — blank what the stored
-    events say of them in clear (identity hash, birth year and month), and scrub them from
-    the answers stored for idempotent replays. The read model drops them on the event."""
-    found = await people.person(conn, person_id)
-    if found is None:
-        raise NotFound(f"no person {person_id}")
-    outcome = await change_household(
-        conn,
-        store,
-        found.household_id,
-        None,
-        lambda h: h.erase_person(
-            ev.PersonErasedV1(
-                household_id=found.household_id,
-                effective_date=effective_date,
-                reason=reason,
-                person_id=person_id,
-            )
-        ),
-    )
-    erased_at = datetime.now(UTC)
-    await people.erase(conn, person_id, erased_at)
-    await store.rewrite(conn, found.household_id, lambda _, data: _blanked(data, person_id))
-    await scrub(conn, person_id, lambda answer: _scrubbed(answer, person_id))
-    return Outcome(
-        {
-            "person_id": person_id,
-            "household_id": found.household_id,
-            "erased_at": erased_at.isoformat(),
-            "household_version": outcome.body["version"],
-        },
-    )
-
-
-# What the events say of a member in clear, blanked in place once they are erased.
-BLANKED = {"id_number_hash": None, "birth_year": None, "birth_month": None, "sealed": None}
-# What a stored answer says of a member, beyond their id and relation.
-PERSONAL = frozenset(
-    "name sex birth_year birth_month birth_date health id_number_masked has_disability "
-    "disabled education schooling labour_ability medical_insurance pension_insurance".split()
-)
-
-
-def _blanked(data: dict[str, Any], person_id: str) -> dict[str, Any]:
-    """An event's data with the person's clear facts blanked: in a filing's or a new
-    member's entry, and a change's re-sealed details."""
-
-    def blank(m: dict[str, Any]) -> dict[str, Any]:
-        return {**m, **BLANKED} if m.get("person_id") == person_id else m
-
-    if isinstance(data.get("members"), list):  # elsewhere "members" may be a count
-        return {**data, "members": [blank(m) for m in data["members"]]}
-    if isinstance(data.get("member"), dict):
-        return {**data, "member": blank(data["member"])}
-    if data.get("person_id") == person_id and data.get("sealed"):
-        return {**data, "sealed": None}
-    return data
-
-
-def _scrubbed(answer: Any, person_id: str) -> Any:
-    """A stored answer with everything it says of the person removed, but their id."""
-    if isinstance(answer, list):
-        return [_scrubbed(item, person_id) for item in answer]
-    if not isinstance(answer, dict):
-        return answer
-    if answer.get("person_id") == person_id and PERSONAL & answer.keys():
-        kept = {k: v for k, v in answer.items() if k not in PERSONAL}
-        return {**kept, "erased": True}
-    return {k: _scrubbed(v, person_id) for k, v in answer.items()}
-
-
 async def change_household(
     conn: AsyncConnection,
     store: EventStore,
@@ -404,70 +324,3 @@ async def change_village(
     )
     ledger = ledger_view(village.ledger)
     return Outcome({"village_code": village.id, "version": village.version, **ledger})
-
-
-# --- the household as a response ---------------------------------------------------------
-
-
-async def household_view(
-    conn: AsyncConnection, vault: PeopleKey, household: Household
-) -> dict[str, Any]:
-    """The file, with its members' sealed details opened by the vault."""
-    return view(household, await people.person_keys(conn, vault, household.members))
-
-
-def view(household: Household, keys: dict[str, PersonKey]) -> dict[str, Any]:
-    """A household's file as offices see it: members by name, sex and birth year, and
-    no digit of their ID numbers — not even masked. The events carry the identity hash
-    and the birth month, and with the county and the last four digits a handful of
-    candidates would remain; whoever needs the number reads it through the recorded
-    identity route (SECURITY.md)."""
-    return {
-        "household_id": household.id,
-        "file_number": household.file_number,
-        "county_code": household.county_code,
-        "village_code": household.village_code,
-        "status": household.status,
-        "status_since": household.status_since,
-        "poverty_attribute": household.poverty_attribute,
-        "primary_cause": household.primary_cause,
-        "secondary_causes": list(household.secondary_causes),
-        "members": [
-            _member_view(m, keys, person_id in household.erased)
-            for person_id, m in household.members.items()
-        ],
-        "incomes": [_plain(i, drop=("household_id",)) for i in household.incomes.values()],
-        "housing_safe": household.housing_safe,
-        "drinking_water_safe": household.drinking_water_safe,
-        **ledger_view(household.ledger),
-        "cadre": (
-            {"name": household.cadre[0], "unit": household.cadre[1]} if household.cadre else None
-        ),
-        "version": household.version,
-    }
-
-
-def ledger_view(ledger: Ledger) -> dict[str, Any]:
-    return {
-        "needs": [_plain(n, drop=("household_id", "village_code")) for n in ledger.needs.values()],
-        "measures": [{"measure_id": key, **asdict(m)} for key, m in ledger.measures.items()],
-    }
-
-
-def _member_view(member: Member, keys: dict[str, PersonKey], erased: bool) -> dict[str, Any]:
-    person_id = str(member.person_id)
-    opened = people.details(keys, person_id, member.sealed)
-    fields = member.model_dump(exclude={"person_id", "id_number_hash", "sealed", "birth_month"})
-    return {
-        "person_id": person_id,
-        "name": opened.get("name"),
-        "sex": opened.get("sex"),
-        **fields,
-        "health": opened.get("health"),
-        # A removed household's member may be erased: nothing of them opens any more.
-        **({"erased": True} if erased else {}),
-    }
-
-
-def _plain(event: BaseModel, drop: tuple[str, ...]) -> dict[str, Any]:
-    return event.model_dump(exclude=set(drop))

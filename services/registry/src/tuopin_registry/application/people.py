@@ -21,11 +21,15 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Row,
+    Select,
     String,
     Table,
     insert,
     literal_column,
+    null,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -179,21 +183,17 @@ async def erase(conn: AsyncConnection, person_id: str, at: datetime) -> None:
     )
 
 
-async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -> None:
-    """One person, one household: refuse anyone already an active member elsewhere.
+def _active_members(identities: dict[str, str]) -> Select[tuple[str | None, str]]:
+    m = household_members.c
+    return (
+        select(m.id_number_hash, m.household_id)
+        .where(ACTIVE)
+        .where(m.id_number_hash.in_(list(identities)))
+    )
 
-    ``identities`` maps identity hash → masked number (for the message).
-    """
-    if not identities:
-        return
-    found = (
-        await conn.execute(
-            select(household_members.c.id_number_hash, household_members.c.household_id)
-            .where(ACTIVE)
-            .where(household_members.c.id_number_hash.in_(list(identities)))
-        )
-    ).first()
-    if found is not None:
+
+def _refuse_member(identities: dict[str, str], found: Row[tuple[str | None, str]] | None) -> None:
+    if found is not None and found.id_number_hash is not None:
         raise Conflict(
             f"person {identities[found.id_number_hash]} is already a member of household "
             f"{found.household_id}",
@@ -201,11 +201,26 @@ async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -
         )
 
 
-async def refuse_known_file_number(conn: AsyncConnection, file_number: str) -> None:
-    existing = await conn.scalar(
-        select(households.c.household_id).where(households.c.file_number == file_number)
+async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -> None:
+    """One person, one household: refuse anyone already an active member elsewhere.
+
+    ``identities`` maps identity hash → masked number (for the message).
+    """
+    if identities:
+        _refuse_member(identities, (await conn.execute(_active_members(identities))).first())
+
+
+async def refuse_filed(conn: AsyncConnection, file_number: str, identities: dict[str, str]) -> None:
+    """A new filing's checks in one statement (one round trip): its file number is not
+    registered yet, then nobody in it is an active member elsewhere (``refuse_duplicates``)."""
+    h = households.c
+    known = select(null().label("id_number_hash"), h.household_id).where(
+        h.file_number == file_number
     )
+    rows = (await conn.execute(union_all(known, _active_members(identities)))).all()
+    existing = next((row.household_id for row in rows if row.id_number_hash is None), None)
     if existing is not None:
         raise Conflict(
             f"file number {file_number} is already registered", existing_household=existing
         )
+    _refuse_member(identities, rows[0] if rows else None)

@@ -6,18 +6,15 @@ No I/O. Commands check the rules and record the contracts' events as they are;
 replays. Ids (the household's, its members') are kept as strings.
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import (
-    Health,
     HouseholdStatus,
     PovertyAttribute,
     PovertyCause,
     Relation,
-    Sex,
 )
 from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain.filing import (
@@ -27,46 +24,8 @@ from tuopin_registry.domain.filing import (
     repeated_people,
 )
 from tuopin_registry.domain.ledger import Ledger
-
-S = HouseholdStatus
-
-# A member as the household keeps them: the contract's, personal details sealed.
-Member = ev.SealedMember
-# What a member's change may change (those it gives, not None).
-MEMBER_CHANGES = tuple(
-    name
-    for name in ev.MemberUpdatedV2.model_fields
-    if name not in ev.HouseholdFact.model_fields and name != "person_id"
-)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Details:
-    """The personal details a member's ``sealed`` holds, as an office entered them."""
-
-    name: str
-    sex: Sex | None = None
-    birth_date: date | None = None
-    health: Health | None = None
-    id_number_masked: str | None = None
-
-
-# 公示: a proposed exit is on public notice for at least a week before it can take effect.
-MINIMUM_NOTICE_DAYS = 7
-
-# Which statuses each lifecycle command may start from.
-LIFECYCLE: dict[str, frozenset[HouseholdStatus]] = {
-    "start assistance": frozenset({S.IDENTIFIED, S.RETURNED}),
-    "propose exit": frozenset({S.ASSISTING}),
-    "publicise exit": frozenset({S.EXIT_PROPOSED}),
-    "confirm or reject exit": frozenset({S.EXIT_PUBLICISED}),
-    "record an exit verified before the register": frozenset({S.ASSISTING}),
-    "return to poverty": frozenset({S.EXITED}),
-    "annul a mistaken exit": frozenset({S.EXITED}),
-    "remove as wrongly identified": frozenset(
-        {S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED}
-    ),
-}
+from tuopin_registry.domain.lifecycle import LIFECYCLE, MINIMUM_NOTICE_DAYS, S
+from tuopin_registry.domain.members import MEMBER_CHANGES, Member
 
 
 class Household(Aggregate):

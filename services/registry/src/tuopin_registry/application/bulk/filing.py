@@ -30,7 +30,8 @@ from tuopin_registry.application.commands import Entered, new_member
 from tuopin_registry.application.commands import households as household_repository
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.domain.filing import Violation, filing_violations
-from tuopin_registry.domain.household import Household, Member
+from tuopin_registry.domain.household import Household
+from tuopin_registry.domain.members import Member
 from tuopin_registry.reference.regions import county_known
 
 _SEAL = insert(people.people)  # built once: its compiled form is cached (``executemany``)
