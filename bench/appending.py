@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.groupcommit import GroupCommit
-from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_eventkit.store.groupcommit import GroupCommit
+from tuopin_eventkit.store.store import EventStore, NewEvent
 
 SOURCE = "/tuopin/bench"
 EVENT_TYPE = "bench.household.visited.v1"

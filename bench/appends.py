@@ -27,7 +27,7 @@ from bench.appending import (
     migrated,
 )
 from tuopin_eventkit import context
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.store import EventStore
 
 METHODS = ("eventsourcing", "append", "group commit")
 

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tuopin_eventkit import broker as tansu
-from tuopin_eventkit import kafka
+from tuopin_eventkit.messaging import broker as tansu
+from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.testing import fresh_postgres_database
 
 RESULTS = Path(__file__).parent / "results"

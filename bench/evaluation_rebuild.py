@@ -61,10 +61,11 @@ from bench.common import peak_rss_mib
 from bench.province import PROVINCE_HOUSEHOLDS, Produced, produce
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
-from tuopin_eventkit import kafka, migrate
-from tuopin_eventkit.consumer import ProjectionConsumer
+from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.schema import events as event_store
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer
+from tuopin_eventkit.store.schema import events as event_store
 
 # --- rebuilding (in a child process) -------------------------------------------------------
 

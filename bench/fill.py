@@ -5,7 +5,7 @@ without a broker (``bench.reads`` serves reads from them):
   what ``tuopin registry import`` runs) of the export ``bench.registry_export`` generates:
   events, vault and index tables as in production;
 - evaluation's households read model through the projection's own parse and apply
-  (``tuopin_eventkit.projection.parse`` / ``apply``, batches regrouped by
+  (``tuopin_eventkit.store.projection.parse`` / ``apply``, batches regrouped by
   ``consumer.by_handler`` as the consumer does) of the messages ``bench.province``
   generates for the topic: the consumer's path without the broker in between, so that a
   fill of 100,000 households takes minutes, not the better part of an hour.
@@ -21,11 +21,11 @@ from bench import province
 from bench.registry_export import generate
 from tuopin_contracts import Topic
 from tuopin_eventkit import migrate
-from tuopin_eventkit.consumer import by_handler
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.projection import apply, parse
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.messaging.consumer import by_handler
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.projection import apply, parse
+from tuopin_eventkit.web.runtime import Runtime
 
 
 async def fill_registry(url: str, households: int, folder: Path) -> list[str]:

@@ -69,12 +69,13 @@ from bench.appending import (
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit import context, kafka
-from tuopin_eventkit.consumer import ProjectionConsumer
+from tuopin_eventkit import context
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer
+from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.store import EventStore
 
 RELAY_BATCH = 1000
 

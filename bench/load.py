@@ -42,8 +42,8 @@ from stdnum.cn import ric
 from bench import common
 from bench.common import percentile
 from tuopin_cli.stack import Stack, broker_port, service_ports
-from tuopin_eventkit.auth import AuthSettings
 from tuopin_eventkit.db import create_engine
+from tuopin_eventkit.security.auth import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer
 
 VILLAGES = ["621121100201", "620102001001", "623021200101", "621122100101"]

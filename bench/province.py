@@ -27,7 +27,7 @@ from bench.province_events import Stream
 from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as r
-from tuopin_eventkit import kafka
+from tuopin_eventkit.messaging import kafka
 
 PROVINCE_HOUSEHOLDS = 970_000
 SEED = 2016

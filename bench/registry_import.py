@@ -53,8 +53,8 @@ from bench.common import rss_mib
 from bench.registry_export import generate
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import is_postgres
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.adapters import sheets
 from tuopin_registry.application import bulk
 from tuopin_registry.config import RegistrySettings

@@ -24,10 +24,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.testing import ADMIN, bearer
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 SERVICES = ["registry", "loans", "training", "evaluation"]
 # Per operation: valid requests (they reach the handlers) and invalid ones (validation).

@@ -13,9 +13,9 @@ from tuopin_contracts.events.loans import LoanRejectedV1
 from tuopin_contracts.examples import household_registered
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit import migrate
-from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import publish, read_topic
 from tuopin_loans.entrypoints.app import spec as loans
 from tuopin_training.entrypoints.app import spec as training

@@ -13,7 +13,7 @@ from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.events import registry as r
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.projection import Delivered
+from tuopin_eventkit.store.projection import Delivered
 
 HOUSEHOLD, KEPT, ERASED = uuid4(), uuid4(), uuid4()
 # service → (read model with the members, the columns that describe a person)

@@ -52,12 +52,10 @@ from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
-from tuopin_eventkit.auth import Principal, Role
 from tuopin_eventkit.chinese import has_chinese
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import (
     ADMIN,
@@ -68,6 +66,8 @@ from tuopin_eventkit.testing import (
     publish,
     read_topic,
 )
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 from tuopin_registry.examples import filing, member, resident_id
 
 SERVICES = ["registry", "loans", "training", "evaluation"]

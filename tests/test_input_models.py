@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.web.runtime import ServiceSpec
 
 SERVICES = ["registry", "loans", "training", "evaluation"]
 

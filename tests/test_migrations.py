@@ -8,8 +8,8 @@ from sqlalchemy import MetaData, inspect
 from tuopin_evaluation.entrypoints.app import spec as evaluation
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.schema import metadata as kernel_metadata
+from tuopin_eventkit.store.schema import metadata as kernel_metadata
+from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_loans.entrypoints.app import spec as loans
 from tuopin_registry.entrypoints.app import spec as registry
 from tuopin_training.entrypoints.app import spec as training

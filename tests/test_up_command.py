@@ -24,7 +24,7 @@ from tuopin_cli.stack import (
     broker_port,
     service_ports,
 )
-from tuopin_eventkit.auth import AuthSettings, Role, Verifier
+from tuopin_eventkit.security.auth import AuthSettings, Role, Verifier
 
 
 def test_ports_come_from_one_base() -> None:

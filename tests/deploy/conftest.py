@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from tuopin_eventkit.runtime import ServiceSpec
+from tuopin_eventkit.web.runtime import ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -65,9 +65,9 @@ class Service:
     def consumer_groups(self) -> set[str]:
         """The Kafka consumer groups it joins, named as the kernel names them: each
         projection's or reaction's consumer its name, the intake ``<service>.intake``."""
-        from tuopin_eventkit.inbound import IntakeConsumer
-        from tuopin_eventkit.kafka import KafkaSettings
-        from tuopin_eventkit.runtime import Runtime
+        from tuopin_eventkit.messaging.kafka import KafkaSettings
+        from tuopin_eventkit.web.inbound import IntakeConsumer
+        from tuopin_eventkit.web.runtime import Runtime
 
         groups = {p.name for p in self.spec.subscriptions}  # ProjectionConsumer's group_id
         if self.spec.intake is not None:

@@ -414,7 +414,7 @@ def test_the_tls_material_verifies_the_broker_by_its_names(compose, deploy, tmp_
         pkcs12,
     )
 
-    from tuopin_eventkit.kafka import KafkaSettings, security
+    from tuopin_eventkit.messaging.kafka import KafkaSettings, security
 
     keytool = shutil.which("keytool")
     if keytool is None:

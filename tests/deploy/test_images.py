@@ -190,7 +190,7 @@ def test_dockerignore_keeps_machine_state_out_and_sources_in(deploy) -> None:
         needed += [f"services/{service.name}/pyproject.toml", f"services/{service.name}/src/x.py"]
     needed += [
         "contracts/src/tuopin_contracts/topics.py",
-        "libs/eventkit/src/tuopin_eventkit/relay.py",
+        "libs/eventkit/src/tuopin_eventkit/messaging/relay.py",
     ]
     for path in needed:
         assert not ignored(path), path

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from tuopin_cli.main import app as tuopin
 from tuopin_contracts import examples
 from tuopin_contracts.topics import Topic
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import publish
 
 README = Path(__file__).resolve().parents[2] / "deploy" / "README.md"

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, upsert
-from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.store import EventStore
 
 # The registry's source: the tests store and relay registry events onto its topic, and
 # consumers take an event only from its owner.

@@ -10,8 +10,8 @@ from fastapi.exceptions import ResponseValidationError
 from pydantic import BaseModel
 
 from tuopin_eventkit.answers import answer_of
-from tuopin_eventkit.http import Answer, ScopedRoute, respond
-from tuopin_eventkit.idempotency import Outcome
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import Answer, ScopedRoute, respond
 
 
 class Filed(Answer):

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from tuopin_eventkit.auth import (
+from tuopin_eventkit.security.auth import (
     Access,
     AuthSettings,
     Principal,

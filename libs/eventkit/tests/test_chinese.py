@@ -8,15 +8,15 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI
 
-from tuopin_eventkit import auth
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.chinese import Catalogue, has_chinese
-from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.problems import KERNEL, localise
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.testing import client_for, raised_messages, untranslated
+from tuopin_eventkit.web.problems import KERNEL, localise
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 # A service's catalogue as a service writes one: its patterns and its words.
 OWN = Catalogue(
@@ -179,7 +179,7 @@ async def test_a_service_s_refusals_in_its_own_chinese_with_the_english(tmp_path
 # --- the check that finds a message no catalogue says ----------------------------------
 
 SOURCE = """
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 
 class Household:
     def propose(self, on):

@@ -13,13 +13,13 @@ from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 from typer.testing import CliRunner
 
-from tuopin_eventkit import auth
 from tuopin_eventkit.cli import service_cli
-from tuopin_eventkit.hardening import server_options
-from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import DevelopmentKeys, ServiceSettings, refuse_development_keys
+from tuopin_eventkit.web.hardening import server_options
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 OIDC = auth.AuthSettings(
     issuer="https://sso.gansu.example/realms/tuopin",

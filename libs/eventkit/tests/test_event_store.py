@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
+from tuopin_eventkit.store.store import ConcurrencyConflict, NewEvent
 
 
 def event(n: int) -> NewEvent:

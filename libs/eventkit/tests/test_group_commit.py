@@ -13,8 +13,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import context
-from tuopin_eventkit.groupcommit import GroupCommit
-from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
+from tuopin_eventkit.store.groupcommit import GroupCommit
+from tuopin_eventkit.store.store import ConcurrencyConflict, NewEvent
 from tuopin_eventkit.testing import DATABASES
 
 

@@ -11,16 +11,16 @@ import pytest
 from fastapi import APIRouter, FastAPI, File, UploadFile
 from pydantic import BaseModel, ConfigDict
 
-from tuopin_eventkit import auth
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.auth import Principal, Role, Target, refusal
-from tuopin_eventkit.hardening import docs_csp
-from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.problems import detail_in_chinese, prefers_chinese
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security import auth
+from tuopin_eventkit.security.auth import Principal, Role, Target, refusal
 from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.web.hardening import docs_csp
+from tuopin_eventkit.web.problems import detail_in_chinese, prefers_chinese
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 
 class Note(BaseModel):

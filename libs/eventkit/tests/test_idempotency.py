@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from tuopin_eventkit import idempotency
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_eventkit.store import idempotency
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore, NewEvent
 
 pytestmark = pytest.mark.faults
 

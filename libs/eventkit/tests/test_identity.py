@@ -8,8 +8,8 @@ import pytest
 from stdnum.cn import ric
 
 from tuopin_contracts.dates import today
-from tuopin_eventkit.aggregate import RuleViolation
-from tuopin_eventkit.identity import IdentityKeys, is_resident_id, mask_id
+from tuopin_eventkit.security.identity import IdentityKeys, is_resident_id, mask_id
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 KEYS = IdentityKeys("test-identity-key")
 

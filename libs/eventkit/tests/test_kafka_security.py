@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
-from tuopin_eventkit import kafka
-from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.kafka import KafkaSettings
 
 
 def self_signed(tmp_path: Path, name: str) -> tuple[Path, Path]:

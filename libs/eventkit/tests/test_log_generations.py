@@ -13,15 +13,15 @@ from sqlalchemy import func, select
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit import broker as tansu
-from tuopin_eventkit.consumer import ProjectionConsumer, RebuildRefused
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.generation import POSITION_HEADER
-from tuopin_eventkit.kafka import KafkaSettings, cluster_id, ensure_topics
-from tuopin_eventkit.projection import stored_offsets
-from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.schema import processed_events
-from tuopin_eventkit.store import NewEvent
+from tuopin_eventkit.messaging import broker as tansu
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer, RebuildRefused
+from tuopin_eventkit.messaging.generation import POSITION_HEADER
+from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics
+from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.store.projection import stored_offsets
+from tuopin_eventkit.store.schema import processed_events
+from tuopin_eventkit.store.store import NewEvent
 from tuopin_eventkit.testing import eventually, read_topic
 
 from .conftest import counting_projection, households_per_county

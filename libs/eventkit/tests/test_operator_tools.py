@@ -16,20 +16,20 @@ from typer.testing import CliRunner
 
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit import kafka
-from tuopin_eventkit.auth import Access, Rule
 from tuopin_eventkit.cli import service_cli
-from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import read_only, upsert
-from tuopin_eventkit.inbound import Intake
-from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer
+from tuopin_eventkit.messaging.kafka import ensure_topics
+from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.security.auth import Access, Rule
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.store import NewEvent
+from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.store import NewEvent
 from tuopin_eventkit.testing import client_for, publish, read_topic
+from tuopin_eventkit.web.inbound import Intake
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 from .conftest import households_per_county
 

@@ -23,17 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit import auth, kafka
-from tuopin_eventkit.broker import free_port
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.inbound import Intake
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.broker import free_port
 from tuopin_eventkit.outage import transient
-from tuopin_eventkit.runtime import Runtime, ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.store import NewEvent
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import NewEvent
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish
+from tuopin_eventkit.web.inbound import Intake
+from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 from .conftest import counting_projection, read_model
 

@@ -9,10 +9,10 @@ from collections import defaultdict
 import pytest
 
 from tuopin_contracts import Envelope
-from tuopin_eventkit import broker as tansu
-from tuopin_eventkit.kafka import ensure_topics
-from tuopin_eventkit.relay import OutboxRelay
-from tuopin_eventkit.store import ConcurrencyConflict, NewEvent
+from tuopin_eventkit.messaging import broker as tansu
+from tuopin_eventkit.messaging.kafka import ensure_topics
+from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.store.store import ConcurrencyConflict, NewEvent
 from tuopin_eventkit.testing import POSTGRES_ENV, eventually, fresh_postgres_database, read_topic
 
 TOPIC = "test.events"

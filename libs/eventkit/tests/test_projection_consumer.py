@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit.consumer import ProjectionConsumer
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.consumer import ProjectionConsumer
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import eventually, read_topic
 from tuopin_eventkit.testing import publish as publish_to
 

@@ -11,14 +11,22 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import REGISTRY
 from pydantic import BaseModel, ConfigDict
 
-from tuopin_eventkit import auth
-from tuopin_eventkit.auth import Access, Principal, Role, Rule, Target, looked_up, region_of
-from tuopin_eventkit.http import Router
-from tuopin_eventkit.kafka import KafkaSettings
-from tuopin_eventkit.runtime import Runtime, ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security import auth
+from tuopin_eventkit.security.auth import (
+    Access,
+    Principal,
+    Role,
+    Rule,
+    Target,
+    looked_up,
+    region_of,
+)
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import bearer, client_for
+from tuopin_eventkit.web.http import Router
+from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 HERE, THERE = "621121100201", "621122100201"
 

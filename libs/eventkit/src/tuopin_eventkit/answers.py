@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from tuopin_eventkit.http import Answer
+from tuopin_eventkit.web.http import Answer
 
 
 def answer_of(

@@ -26,14 +26,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from tuopin_eventkit import dlq
 from tuopin_eventkit import migrate as migrations
-from tuopin_eventkit.consumer import ProgressCallback, RebuildRefused
-from tuopin_eventkit.hardening import server_options
-from tuopin_eventkit.runtime import Runtime, ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.messaging import dlq
+from tuopin_eventkit.messaging.consumer import ProgressCallback, RebuildRefused
 from tuopin_eventkit.settings import DevelopmentKeys, refuse_development_keys
-from tuopin_eventkit.status import Status, gather
+from tuopin_eventkit.web.hardening import server_options
+from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.web.service import create_app
+from tuopin_eventkit.web.status import Status, gather
 
 T = TypeVar("T")
 

@@ -20,7 +20,15 @@ from uuid import uuid4
 
 import httpx
 
-from tuopin_eventkit.auth import Access, AccessRules, AuthSettings, Place, Principal, Role, Rule
+from tuopin_eventkit.security.auth import (
+    Access,
+    AccessRules,
+    AuthSettings,
+    Place,
+    Principal,
+    Role,
+    Rule,
+)
 from tuopin_eventkit.testing import bearer
 
 REGIONAL_DIGITS = {

@@ -8,8 +8,8 @@ from typing import ClassVar
 from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tuopin_eventkit.auth import AuthSettings
-from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security.auth import AuthSettings
 
 
 class ServiceSettings(BaseSettings):
@@ -37,7 +37,7 @@ class ServiceSettings(BaseSettings):
     identity_key: SecretStr = SecretStr("embedded-development-identity-key")
     auth: AuthSettings = AuthSettings()
 
-    # HTTP hardening (tuopin_eventkit.hardening).
+    # HTTP hardening (tuopin_eventkit.web.hardening).
     # Origins a browser may call from (CORS); empty: CORS closed, no CORS headers at all.
     cors_origins: list[str] = []
     max_body_bytes: int = 1024 * 1024  # a JSON body

@@ -32,9 +32,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.dates import business_date
-from tuopin_eventkit import broker as tansu
-from tuopin_eventkit.auth import AuthSettings, Principal, Role, mint
-from tuopin_eventkit.kafka import KafkaSettings
+from tuopin_eventkit.messaging import broker as tansu
+from tuopin_eventkit.messaging.kafka import KafkaSettings
+from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, mint
 
 POSTGRES_ENV = "TUOPIN_TEST_POSTGRES_URL"
 DATABASES = ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
@@ -246,7 +246,7 @@ async def read_topic(
     settings: KafkaSettings, topic: str, count: int, timeout: float = 30.0
 ) -> list[Any]:
     """Read a topic from the beginning until ``count`` records arrived (fails on timeout)."""
-    from tuopin_eventkit import kafka
+    from tuopin_eventkit.messaging import kafka
 
     consumer = kafka.consumer(settings, group_id=None)
     await consumer.start()
@@ -272,7 +272,7 @@ async def publish(
 ) -> None:
     """Produce envelopes (keyed by subject) or raw bytes, as another service or a bank
     would; ``headers`` go with every message (e.g. a posting's idempotency key)."""
-    from tuopin_eventkit import kafka
+    from tuopin_eventkit.messaging import kafka
 
     producer = kafka.producer(settings)
     await producer.start()

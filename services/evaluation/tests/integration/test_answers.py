@@ -14,8 +14,8 @@ from tuopin_evaluation.application.answers import Answers
 from tuopin_evaluation.entrypoints.app import spec
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.schema import consumer_offsets
-from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_eventkit.store.schema import consumer_offsets
+from tuopin_eventkit.store.store import EventStore, NewEvent
 
 
 @dataclass

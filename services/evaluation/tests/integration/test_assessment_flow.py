@@ -21,7 +21,7 @@ from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, envelope, eventually, publish, read_topic
 
 COUNTY = "621121"

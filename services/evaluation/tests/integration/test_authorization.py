@@ -9,9 +9,9 @@ from tuopin_contracts.events.registry import HouseholdExitedV1, IncomeRecordedV1
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
-from tuopin_eventkit.auth import Role
-from tuopin_eventkit.kafka import ensure_topics
 from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.messaging.kafka import ensure_topics
+from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for, eventually, publish
 
 COUNTY = "621121"

@@ -21,7 +21,7 @@ from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish
 
 V1, V2, V3, V4 = "621121100201", "621122100201", "621121200101", "621121300101"

@@ -21,7 +21,7 @@ from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish
 
 COUNTY = "621121"

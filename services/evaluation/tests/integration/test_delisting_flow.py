@@ -10,7 +10,7 @@ from tuopin_contracts.events.registry import HouseholdExitedV1, VillageRegistere
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, envelope, eventually, publish, read_topic
 
 COUNTY = "621121"

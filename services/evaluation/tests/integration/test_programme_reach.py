@@ -35,7 +35,7 @@ from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCa
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.domain.village_figures import ratio
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish
 
 V1, V2, V3 = "621121100201", "621121100202", "621122100201"

@@ -10,7 +10,7 @@ from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.application.facts import households as registered_households
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import publish
 
 

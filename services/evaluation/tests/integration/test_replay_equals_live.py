@@ -48,13 +48,13 @@ from tuopin_contracts.vocabulary import (
 from tuopin_evaluation.application.exit_judgement import exit_judgement
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
-from tuopin_eventkit import kafka
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.projection import Projection, stored_offsets
-from tuopin_eventkit.runtime import Runtime
-from tuopin_eventkit.schema import events as event_store
-from tuopin_eventkit.schema import relay_checkpoints
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.store.projection import Projection, stored_offsets
+from tuopin_eventkit.store.schema import events as event_store
+from tuopin_eventkit.store.schema import relay_checkpoints
 from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.web.runtime import Runtime
 
 PROJECTION = spec.projection("evaluation.households")
 REACH = spec.projection("evaluation.reach")

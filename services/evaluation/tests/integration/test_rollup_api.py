@@ -33,7 +33,7 @@ from tuopin_contracts.events import registry as r
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 V1, V2, V3 = "621121100201", "621121100202", "621121101201"

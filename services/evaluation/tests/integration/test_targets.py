@@ -11,7 +11,7 @@ from tuopin_contracts.events.registry import HouseholdRemovedV1, IncomeRecordedV
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 

@@ -16,7 +16,7 @@ from tuopin_evaluation.domain.assessment import (
     draw_sample,
     proportion,
 )
-from tuopin_eventkit.aggregate import Conflict, InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import Conflict, InvalidTransition, RuleViolation
 
 COUNTY = "621121"
 

@@ -9,7 +9,7 @@ from uuid import uuid4
 from tuopin_contracts import catalogue
 from tuopin_evaluation.application.assessments import repository
 from tuopin_evaluation.domain.assessment import Assessment, Unit
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.store import EventStore
 
 
 def test_every_assessment_event_round_trips_through_its_contract() -> None:

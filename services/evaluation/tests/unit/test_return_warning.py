@@ -10,7 +10,7 @@ import pytest
 
 from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.domain.return_watch import ReturnWatch
-from tuopin_eventkit.aggregate import InvalidTransition, NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import InvalidTransition, NotFound, RuleViolation
 
 RAISED = date(2018, 3, 1)
 W1, W2, W3, H = (str(uuid5(NAMESPACE_URL, n)) for n in ("w1", "w2", "w3", "h"))

@@ -13,7 +13,7 @@ from uuid import uuid4
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
 from tuopin_loans.entrypoints.app import app

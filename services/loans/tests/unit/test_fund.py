@@ -8,7 +8,7 @@ import pytest
 
 from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.aggregate import Conflict, NotFound
+from tuopin_eventkit.store.aggregate import Conflict, NotFound
 from tuopin_loans.domain.fund import RiskFund
 
 WARN = Decimal("0.30")

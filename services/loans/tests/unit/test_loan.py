@@ -9,7 +9,7 @@ import pytest
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY, school_year, school_year_of
 from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_loans.application.reference import programme
 from tuopin_loans.domain import rules
 from tuopin_loans.domain.loan import Loan, LoanState, add_months

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import tuopin_loans
-from tuopin_eventkit.aggregate import RuleViolation
 from tuopin_eventkit.chinese import has_chinese
-from tuopin_eventkit.problems import KERNEL, describe, localise
+from tuopin_eventkit.store.aggregate import RuleViolation
 from tuopin_eventkit.testing import untranslated
+from tuopin_eventkit.web.problems import KERNEL, describe, localise
 from tuopin_loans.adapters.messages import MESSAGES
 from tuopin_loans.domain.mutual_aid import MutualAidFund, MutualAidRule, Source, fund_id
 

@@ -11,7 +11,7 @@ import pytest
 
 from tuopin_contracts.dates import LAST_DAY
 from tuopin_contracts.events import loans as ev
-from tuopin_eventkit.aggregate import NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import NotFound, RuleViolation
 from tuopin_loans.domain.mutual_aid import (
     MutualAidFund,
     MutualAidRule,

@@ -8,8 +8,8 @@ from uuid import uuid4
 import jwt
 import pytest
 
-from tuopin_eventkit.auth import AuthSettings, Principal, Role, mint
 from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, mint
 from tuopin_eventkit.testing import as_, bearer, client_for
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app, spec

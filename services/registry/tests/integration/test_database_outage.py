@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.schema import relay_checkpoints
+from tuopin_eventkit.store.schema import relay_checkpoints
 from tuopin_eventkit.testing import PostgresServer, client_for, eventually
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app

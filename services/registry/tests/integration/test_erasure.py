@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from tuopin_eventkit.schema import events, idempotency_keys
+from tuopin_eventkit.store.schema import events, idempotency_keys
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.application.household_index import household_members
 from tuopin_registry.application.people import people

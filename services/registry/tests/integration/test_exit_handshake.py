@@ -11,7 +11,7 @@ import pytest
 from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events.evaluation import Criterion, ExitVerifiedV1
-from tuopin_eventkit.kafka import ensure_topics
+from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app

@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tuopin_eventkit.auth import Principal, Role
-from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.testing import bearer, client_for
 from tuopin_registry.adapters import sheets
 from tuopin_registry.adapters.messages import REPORTED

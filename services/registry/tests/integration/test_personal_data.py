@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tuopin_eventkit.auth import Role
+from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for
 from tuopin_registry.application import bulk
 from tuopin_registry.application.people import identity_reads, people, reveal

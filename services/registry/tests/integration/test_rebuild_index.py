@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.runtime import Runtime
 from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app, spec

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from stdnum.cn import ric
 
-from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app

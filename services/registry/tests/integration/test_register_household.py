@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tuopin_eventkit.auth import Role
+from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for
 from tuopin_registry.application.people import people, reveal
 from tuopin_registry.config import RegistrySettings

@@ -4,7 +4,7 @@ them under the append lock, so they bound the registry's write rate. Counted, no
 import pytest
 from sqlalchemy import event
 
-from tuopin_eventkit.auth import Role
+from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from tuopin_contracts.dates import today
-from tuopin_eventkit.identity import IdentityKeys
+from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_registry.examples import resident_id
 
 KEYS = IdentityKeys("test-identity-key")

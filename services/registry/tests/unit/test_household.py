@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation, Schooling
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import LIFECYCLE, Household
 

@@ -4,7 +4,7 @@ the county over HTTP, against a registry read model fed through the real broker:
 
 from datetime import date
 
-from tuopin_eventkit.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
 from tuopin_eventkit.testing import bearer
 
 VILLAGE = "621121100201"

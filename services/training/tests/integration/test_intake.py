@@ -8,7 +8,7 @@ from datetime import date
 from uuid import uuid4
 
 from tuopin_contracts.topics import Inbound
-from tuopin_eventkit import kafka
+from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.testing import eventually, read_topic
 
 

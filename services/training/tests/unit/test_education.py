@@ -10,7 +10,7 @@ import pytest
 from tuopin_contracts.events import training as ev
 from tuopin_contracts.events.training import AssistanceKind as K
 from tuopin_contracts.events.training import SchoolingLevel as L
-from tuopin_eventkit.aggregate import Conflict
+from tuopin_eventkit.store.aggregate import Conflict
 from tuopin_training.domain.education import Pupil, StudentYear
 from tuopin_training.domain.rules import Refused
 

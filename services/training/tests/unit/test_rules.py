@@ -9,7 +9,7 @@ import pytest
 
 from tuopin_contracts.dates import FIRST_DAY
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import InvalidTransition
+from tuopin_eventkit.store.aggregate import InvalidTransition
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.certificate import Basis, Certificate
 from tuopin_training.domain.enrolment import Enrolment, Stage, Trainee

@@ -30,8 +30,8 @@ from tuopin_cli.ports import (  # re-exported: the stack's callers name them fro
     service_ports,
 )
 from tuopin_contracts import Topic
-from tuopin_eventkit import broker
-from tuopin_eventkit.kafka import KafkaSettings, ensure_topics
+from tuopin_eventkit.messaging import broker
+from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 
 __all__ = ["DEFAULT_PORT_BASE", "KAFKA_OFFSET", "SERVICES", "broker_port", "service_ports"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tuopin_cli.stack import SERVICES, Stack
-from tuopin_eventkit.broker import free_port
+from tuopin_eventkit.messaging.broker import free_port
 from tuopin_eventkit.testing import DATABASES, fresh_postgres_database
 
 

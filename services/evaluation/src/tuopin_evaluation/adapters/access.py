@@ -13,8 +13,16 @@ from sqlalchemy import select
 from tuopin_evaluation.application.assessments import frames
 from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.application.return_watch import warnings
-from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.security.auth import (
+    Access,
+    AccessRules,
+    Rule,
+    Target,
+    looked_up,
+    public,
+    region_of,
+)
+from tuopin_eventkit.web.runtime import Runtime
 
 READ, WRITE, ASSESS, PROVINCE = Access.READ, Access.WRITE, Access.ASSESS, Access.PROVINCE
 

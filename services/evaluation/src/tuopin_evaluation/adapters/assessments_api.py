@@ -14,7 +14,8 @@ from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
 from tuopin_evaluation.adapters import views as v
 from tuopin_evaluation.application import assessments
-from tuopin_eventkit.http import (
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import (
     AsOf,
     History,
     IdempotencyKey,
@@ -25,8 +26,7 @@ from tuopin_eventkit.http import (
     history,
     respond,
 )
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1/assessments", tags=["third-party assessment (第三方评估)"])
 

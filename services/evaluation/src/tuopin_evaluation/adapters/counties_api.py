@@ -12,9 +12,9 @@ from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
 from tuopin_evaluation.adapters.views import CountySignals, DelistingStanding, Targets
 from tuopin_evaluation.application import delisting, signals, targets
-from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import AsOf, IdempotencyKey, KnownAt, Router, respond
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["delisting"])
 County = Annotated[str, Path(pattern=r"^62[0-9]{4}$", description="County code (GB/T 2260)")]

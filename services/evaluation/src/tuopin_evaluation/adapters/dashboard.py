@@ -30,8 +30,8 @@ from pydantic import BaseModel
 from tuopin_contracts.bounds import NO_NUL
 from tuopin_contracts.reference.regions import gansu
 from tuopin_evaluation.config import EvaluationSettings
-from tuopin_eventkit.http import Router
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.web.http import Router
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 
 ASSETS = Path(__file__).with_name("dashboard")
 

@@ -6,8 +6,8 @@ from uuid import UUID
 from tuopin_contracts.dates import today
 from tuopin_evaluation.adapters.views import HouseholdEducation
 from tuopin_evaluation.application import education
-from tuopin_eventkit.http import AsOf, KnownAt, Router
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.http import AsOf, KnownAt, Router
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["education assistance"])
 

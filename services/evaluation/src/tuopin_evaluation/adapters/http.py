@@ -13,8 +13,8 @@ from tuopin_evaluation.adapters import views as v
 from tuopin_evaluation.application.households import households_per_county
 from tuopin_evaluation.application.rollups import choose_rules
 from tuopin_evaluation.application.verdicts import recompute
-from tuopin_eventkit.http import AsOf, Router
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.http import AsOf, Router
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["statistics"])
 

@@ -17,9 +17,9 @@ from tuopin_contracts.text import FreeText
 from tuopin_evaluation.adapters.rollup_reports import RegionCode
 from tuopin_evaluation.adapters.views import ReturnWarning
 from tuopin_evaluation.application import return_watch as app
-from tuopin_eventkit.http import AsOf, IdempotencyKey, KnownAt, Router, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import AsOf, IdempotencyKey, KnownAt, Router, respond
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1/return-warnings", tags=["return warnings (返贫预警)"])
 

@@ -14,7 +14,7 @@ from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.reference.regions import gansu
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.region_codes import check_level
-from tuopin_eventkit.http import KnownAt
+from tuopin_eventkit.web.http import KnownAt
 
 
 def _iso_date(value: Any) -> Any:

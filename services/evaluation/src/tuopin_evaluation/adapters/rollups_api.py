@@ -44,8 +44,8 @@ from tuopin_evaluation.adapters.rollup_reports import (
 from tuopin_evaluation.application import income_distribution as incomes
 from tuopin_evaluation.application import rollups as app
 from tuopin_evaluation.application.answers import answers
-from tuopin_eventkit.http import CSV_DOWNLOAD, Router
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.http import CSV_DOWNLOAD, Router
+from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["roll-ups"])
 

@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuopin_contracts.reference.regions import gansu
 from tuopin_evaluation.adapters.dashboard import IfNoneMatch, content_security_policy, serve
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.auth import Role, development_token, principal
-from tuopin_eventkit.http import Router
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.security.auth import Role, development_token, principal
 from tuopin_eventkit.settings import deployed_because
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.web.http import Router
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 
 router = Router(tags=["sign-in"])
 

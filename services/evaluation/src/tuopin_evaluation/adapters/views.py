@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tuopin_eventkit.http import Answer
+from tuopin_eventkit.web.http import Answer
 
 
 class Criterion(Answer):

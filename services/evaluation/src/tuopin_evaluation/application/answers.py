@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.dates import today
-from tuopin_eventkit.schema import consumer_offsets, events
+from tuopin_eventkit.store.schema import consumer_offsets, events
 
 ROWS = 20_000  # roll-up rows kept (~2.5 KB each, ~50 MiB): a province's villages three times
 

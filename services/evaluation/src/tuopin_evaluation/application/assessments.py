@@ -42,10 +42,10 @@ from tuopin_evaluation.domain.assessment import (
     SurveyRecorded,
     Unit,
 )
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 
 STREAM_TYPE = "assessment"
 

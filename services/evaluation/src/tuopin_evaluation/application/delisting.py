@@ -20,9 +20,9 @@ from tuopin_evaluation.domain.delisting import (
 )
 from tuopin_evaluation.domain.exit_standard import Criterion
 from tuopin_eventkit.db import recorded_by
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 
 
 def standings(store: EventStore) -> Repository[CountyStanding]:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.application.reach import education_assistance
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.store.aggregate import NotFound
 
 GRANT = "grant"
 

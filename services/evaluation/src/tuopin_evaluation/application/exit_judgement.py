@@ -18,8 +18,8 @@ from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.return_watch import close_on_return, warn_if_exited
 from tuopin_evaluation.application.verdicts import judge_exit
 from tuopin_evaluation.domain.return_watch import income_shortfall, new_shocks
-from tuopin_eventkit.projection import Delivered, Reaction
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.projection import Delivered, Reaction
+from tuopin_eventkit.store.store import EventStore
 
 
 def exit_judgement(store: EventStore) -> Reaction:

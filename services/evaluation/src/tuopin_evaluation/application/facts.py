@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 
 from tuopin_eventkit.db import recorded_by
-from tuopin_eventkit.projection import Delivered
+from tuopin_eventkit.store.projection import Delivered
 
 metadata = MetaData()
 

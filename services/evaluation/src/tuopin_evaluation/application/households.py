@@ -30,7 +30,7 @@ from tuopin_evaluation.application.facts import (
     villages,
 )
 from tuopin_eventkit.db import executemany, upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 
 # The handlers' statements, built once: each runs with executemany over a batch's rows.
 _LEFT = (

@@ -17,8 +17,8 @@ from tuopin_evaluation.application.rollups import PolicyUnavailable
 from tuopin_evaluation.application.village_figures import POOR, status_on
 from tuopin_evaluation.domain.income_bands import BandCount, distribution, income_bands
 from tuopin_evaluation.domain.region_codes import region_prefix
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.store.aggregate import NotFound
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import training as tr
 from tuopin_evaluation.application.facts import recorded
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
 

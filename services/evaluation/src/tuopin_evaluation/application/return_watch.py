@@ -37,12 +37,12 @@ from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
 from tuopin_evaluation.domain.region_codes import region_prefix
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by, upsert
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.projection import Delivered, Projection
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 
 
 def watches(store: EventStore) -> Repository[rw.ReturnWatch]:

@@ -20,7 +20,7 @@ from tuopin_evaluation.domain.exit_standard import RuleSet, VillageExitRules
 from tuopin_evaluation.domain.region_codes import check_level
 from tuopin_evaluation.domain.village_exit import VillageExit, village_exit
 from tuopin_evaluation.domain.village_figures import VillageFigures
-from tuopin_eventkit.aggregate import NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import NotFound, RuleViolation
 
 
 class PolicyUnavailable(RuleViolation):

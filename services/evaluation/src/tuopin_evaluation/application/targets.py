@@ -19,7 +19,7 @@ from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
 from tuopin_evaluation.application.village_figures import status_on
 from tuopin_evaluation.domain.region_codes import level_of, region_prefix
 from tuopin_evaluation.domain.village_figures import Reach
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.store import EventStore
 
 
 @cache

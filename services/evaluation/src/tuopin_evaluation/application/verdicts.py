@@ -21,9 +21,9 @@ from tuopin_evaluation.domain.exit_standard import (
     verify,
 )
 from tuopin_evaluation.domain.verification import ExitVerification, ExitVerified
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 
 
 def _to_contract(event: ExitVerified) -> EventData:

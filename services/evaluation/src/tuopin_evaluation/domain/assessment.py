@@ -29,7 +29,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
-from tuopin_eventkit.aggregate import Aggregate, Conflict, InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, Conflict, InvalidTransition, RuleViolation
 
 EXITED = "exited"
 PLACES = Decimal("0.0001")

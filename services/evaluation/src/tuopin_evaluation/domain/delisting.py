@@ -12,7 +12,7 @@ from typing import Any
 from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.domain.assessment import Rate, Results
 from tuopin_evaluation.domain.exit_standard import CountyDelistingRules, Criterion
-from tuopin_eventkit.aggregate import Aggregate
+from tuopin_eventkit.store.aggregate import Aggregate
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from tuopin_contracts.events import evaluation as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, NotFound, RuleViolation
 
 SHOCKS = frozenset({"illness", "disaster"})
 

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from tuopin_evaluation.domain.exit_standard import Criterion
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,8 +23,8 @@ from tuopin_evaluation.application.households import household_facts
 from tuopin_evaluation.application.reach import programme_reach
 from tuopin_evaluation.application.return_watch import warning_list
 from tuopin_evaluation.config import EvaluationSettings
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 
 spec = ServiceSpec(
     name="evaluation",

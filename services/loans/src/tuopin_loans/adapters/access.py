@@ -8,7 +8,7 @@ County-wide views (portfolio, risk funds, subsidy, mutual-aid funds) name their 
 ask for their own county (403 for another, or for none).
 """
 
-from tuopin_eventkit.auth import (
+from tuopin_eventkit.security.auth import (
     Access,
     AccessRules,
     Role,
@@ -18,7 +18,7 @@ from tuopin_eventkit.auth import (
     org_of,
     region_of,
 )
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_loans.application import borrower_households as registry
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER

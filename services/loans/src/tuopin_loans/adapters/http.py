@@ -14,8 +14,9 @@ from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import (
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
     AsOf,
     History,
@@ -27,8 +28,7 @@ from tuopin_eventkit.http import (
     history,
     respond,
 )
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.bounds import BusinessDate, PositiveFen
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode, VillageCode
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import (
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
     AsOf,
     History,
@@ -25,8 +26,7 @@ from tuopin_eventkit.http import (
     respond,
     when,
 )
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.http import Body
 from tuopin_loans.adapters.postings import Months

@@ -19,11 +19,11 @@ from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.text import FreeText
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.http import IdempotencyKey, Router, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.inbound import Intake
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import IdempotencyKey, Router, respond
+from tuopin_eventkit.web.inbound import Intake
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 from tuopin_loans.adapters.access import ACCESS
 from tuopin_loans.adapters.views import Fund, Loan
 from tuopin_loans.application import lending

@@ -10,7 +10,7 @@ from pydantic import Field
 from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct
 from tuopin_eventkit.answers import answer_of
-from tuopin_eventkit.http import Answer
+from tuopin_eventkit.web.http import Answer
 
 
 class BookedLoan(Answer):

@@ -37,7 +37,7 @@ from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
 from tuopin_eventkit.db import recorded_by, upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
 

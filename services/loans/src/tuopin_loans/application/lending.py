@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as ev
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.aggregate import NotFound, RuleViolation
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.aggregate import NotFound, RuleViolation
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import exposure
 from tuopin_loans.application.mapping import funds, loans

@@ -30,8 +30,8 @@ from tuopin_contracts.dates import school_year_of
 from tuopin_contracts.events import loans as c
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.identity import mask_id
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.security.identity import mask_id
+from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_loans.application.book_tables import (
     SNAPSHOT,
     claims,

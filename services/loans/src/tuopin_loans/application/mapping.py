@@ -1,7 +1,7 @@
 """The repositories of loans' aggregates."""
 
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 from tuopin_loans.domain.fund import RiskFund
 from tuopin_loans.domain.loan import Loan
 

@@ -13,9 +13,9 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as ev
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application.reference import REFERENCE
 from tuopin_loans.domain.mutual_aid import (

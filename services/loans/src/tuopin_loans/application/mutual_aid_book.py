@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as c
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_loans.domain.mutual_aid import MutualAidRule
 
 metadata = MetaData()

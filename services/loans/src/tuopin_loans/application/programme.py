@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events.loans import QuotaAllocatedV1
-from tuopin_eventkit.aggregate import RuleViolation
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.store import EventStore, NewEvent
+from tuopin_eventkit.store.aggregate import RuleViolation
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore, NewEvent
 from tuopin_loans.application import exposure
 from tuopin_loans.application.book_tables import quotas
 from tuopin_loans.application.reference import programme

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events.loans import SubsidyStatementIssuedV1, SubsidyStatementPaidV1
-from tuopin_eventkit.aggregate import Conflict, NotFound, RuleViolation
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore, NewEvent
+from tuopin_eventkit.store.aggregate import Conflict, NotFound, RuleViolation
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import ConcurrencyConflict, EventStore, NewEvent
 from tuopin_loans.application.book_tables import loans, movements, statements
 from tuopin_loans.application.lending import LOANS
 from tuopin_loans.domain.subsidy import Movement, Subsidised, accrued, quarter_bounds, to_fen

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tuopin_contracts.events import loans as ev
-from tuopin_eventkit.aggregate import Aggregate, Conflict, NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, Conflict, NotFound, RuleViolation
 
 
 def share(amount: int, ratio: Decimal) -> int:

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from tuopin_contracts.events import loans as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_loans.domain.rules import BenchmarkRate, ProductRule, yuan
 
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from tuopin_contracts.events import loans as ev
-from tuopin_eventkit.aggregate import Aggregate, NotFound, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, NotFound, RuleViolation
 from tuopin_loans.domain.fund import share
 from tuopin_loans.domain.loan import add_months
 from tuopin_loans.domain.rules import NoRulesInForce, named, yuan

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from tuopin_contracts.dates import age_on, decided_for, school_year
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 
 def yuan(fen: int) -> str:

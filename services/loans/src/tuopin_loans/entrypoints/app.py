@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 from tuopin_loans.adapters import access, http, mutual_aid_api, postings
 from tuopin_loans.adapters.messages import MESSAGES
 from tuopin_loans.application.borrower_households import projection

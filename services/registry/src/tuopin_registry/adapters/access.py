@@ -8,8 +8,16 @@ included; the public notice (公告公示) is open to all, with personal data ma
 
 from sqlalchemy import select
 
-from tuopin_eventkit.auth import Access, AccessRules, Rule, Target, looked_up, public, region_of
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.security.auth import (
+    Access,
+    AccessRules,
+    Rule,
+    Target,
+    looked_up,
+    public,
+    region_of,
+)
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.application import people
 from tuopin_registry.application.household_file import read_file
 from tuopin_registry.application.household_index import households

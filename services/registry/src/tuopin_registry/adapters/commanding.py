@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.http import IdempotencyKey, IfMatch, expected_version, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import IdempotencyKey, IfMatch, expected_version, respond
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.config import RegistrySettings
 

@@ -1,7 +1,7 @@
 """The registry's REST API: every POST takes an Idempotency-Key (a retry returns the first
 answer) and changes take If-Match with the version they were decided on (stale: 409)."""
 
-from tuopin_eventkit.http import Router
+from tuopin_eventkit.web.http import Router
 from tuopin_registry.adapters import households_api, people_api, reports_api, villages_api
 
 router = Router()

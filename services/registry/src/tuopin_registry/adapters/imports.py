@@ -35,12 +35,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import context
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import read_only
-from tuopin_eventkit.http import CSV_DOWNLOAD, IdempotencyKey, Router, csv_attachment, respond
-from tuopin_eventkit.idempotency import IdempotencyKeyReused, Outcome
-from tuopin_eventkit.problems import problem
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import IdempotencyKeyReused, Outcome
+from tuopin_eventkit.web.http import CSV_DOWNLOAD, IdempotencyKey, Router, csv_attachment, respond
+from tuopin_eventkit.web.problems import problem
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_registry.adapters import sheets
 from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import keys, vault

@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit import context
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import shred
-from tuopin_eventkit.http import IdempotencyKey, Router, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.problems import problem
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import IdempotencyKey, Router, respond
+from tuopin_eventkit.web.problems import problem
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import vault

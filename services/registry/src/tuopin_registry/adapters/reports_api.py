@@ -5,9 +5,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import Router
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.web.http import Router
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.villages_api import belts
 from tuopin_registry.application import queries

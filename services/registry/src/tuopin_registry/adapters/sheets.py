@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.store import EventStore
 from tuopin_registry.adapters.messages import REPORTED
 from tuopin_registry.application.bulk import (
     DEFAULT_BATCH,

@@ -16,7 +16,7 @@ from tuopin_contracts.vocabulary import (
     Sex,
 )
 from tuopin_eventkit.answers import answer_of
-from tuopin_eventkit.http import Answer
+from tuopin_eventkit.web.http import Answer
 
 
 class Counted(Answer):

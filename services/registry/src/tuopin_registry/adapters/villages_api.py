@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.events import registry as ev
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import (
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import (
     AsOf,
     History,
     IdempotencyKey,
@@ -21,8 +22,7 @@ from tuopin_eventkit.http import (
     respond,
     when,
 )
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 from tuopin_registry.adapters import schemas as s
 from tuopin_registry.adapters import views as v
 from tuopin_registry.adapters.commanding import Route, command_route, listed, recorded, vault

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import Health
-from tuopin_eventkit.aggregate import Conflict, RuleViolation
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.aggregate import Conflict, RuleViolation
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.household_view import household_view, ledger_view, view
 from tuopin_registry.application.sealing import PeopleKey, PersonKey

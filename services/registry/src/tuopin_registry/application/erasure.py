@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as ev
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.idempotency import Outcome, scrub
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome, scrub
+from tuopin_eventkit.store.store import EventStore
 from tuopin_registry.application import people
 from tuopin_registry.application.commands import change_household
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
-from tuopin_eventkit.projection import Delivered, Reaction
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.projection import Delivered, Reaction
+from tuopin_eventkit.store.store import EventStore
 from tuopin_registry.application.commands import change_household
 from tuopin_registry.domain.household import Household
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.aggregate import Conflict
+from tuopin_eventkit.store.aggregate import Conflict
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.sealing import PeopleKey, PersonKey, Sealed
 

@@ -7,7 +7,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
-from tuopin_eventkit.identity import mask_name
+from tuopin_eventkit.security.identity import mask_name
 from tuopin_registry.application import people
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.sealing import PeopleKey

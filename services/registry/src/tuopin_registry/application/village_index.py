@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as c
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
 

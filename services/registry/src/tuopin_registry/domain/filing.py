@@ -14,7 +14,7 @@ from uuid import UUID
 
 from tuopin_contracts.events.registry import SealedMember
 from tuopin_contracts.vocabulary import PovertyCause, Relation
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from tuopin_contracts.vocabulary import (
     PovertyCause,
     Relation,
 )
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain.filing import (
     cause_violations,
     filing_violations,

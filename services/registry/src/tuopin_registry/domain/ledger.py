@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tuopin_contracts.events.registry import MeasureItem, NeedItem, ProgressItem
 from tuopin_contracts.vocabulary import MeasureKind
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from tuopin_contracts.events import registry as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition, RuleViolation
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain.ledger import Ledger
 
 # The conditions a county assesses, each kept with its date and source.

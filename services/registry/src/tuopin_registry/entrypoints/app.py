@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 from tuopin_registry.adapters import access, imports
 from tuopin_registry.adapters.http import router
 from tuopin_registry.adapters.messages import MESSAGES

@@ -5,7 +5,7 @@ import typer
 
 from tuopin_eventkit import migrate
 from tuopin_eventkit.cli import service_cli
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.entrypoints.app import spec
 
 app = service_cli(spec)

@@ -16,9 +16,18 @@ the centre's county looked up for renewal, withdrawal and programmes); moving to
 one-line change per rule if the province delegates accreditation to its counties.
 """
 
-from tuopin_eventkit.auth import Access, AccessRules, Role, Rule, Target, looked_up, org_of, public
-from tuopin_eventkit.auth import region_of as region
-from tuopin_eventkit.runtime import Runtime
+from tuopin_eventkit.security.auth import (
+    Access,
+    AccessRules,
+    Role,
+    Rule,
+    Target,
+    looked_up,
+    org_of,
+    public,
+)
+from tuopin_eventkit.security.auth import region_of as region
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_training.application import queries
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER

@@ -4,10 +4,10 @@ seed 四.9(1)); evaluation counts it into the household's 教育保障 and the r
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.http import IdempotencyKey, Router, respond
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import IdempotencyKey, Router, respond
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_training.adapters.views import EducationAssistance
 from tuopin_training.application import education
 

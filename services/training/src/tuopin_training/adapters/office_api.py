@@ -7,8 +7,9 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.http import (
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.http import (
     AsOf,
     History,
     IdempotencyKey,
@@ -19,8 +20,7 @@ from tuopin_eventkit.http import (
     history,
     respond,
 )
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_training.adapters import schemas as s
 from tuopin_training.adapters import views as v
 from tuopin_training.application import office, queries

@@ -6,10 +6,10 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.http import Router, respond
-from tuopin_eventkit.idempotency import Key, Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.idempotency import Key, Outcome
+from tuopin_eventkit.web.http import Router, respond
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 from tuopin_training.adapters.views import Posted
 from tuopin_training.application.postings import CentrePosting, Posting
 from tuopin_training.application.recording import Recorder

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
 from tuopin_contracts.events.training import Label
-from tuopin_eventkit.http import CSV_DOWNLOAD, AsOf, KnownAt, Router, csv_table
-from tuopin_eventkit.runtime import RuntimeDep
+from tuopin_eventkit.web.http import CSV_DOWNLOAD, AsOf, KnownAt, Router, csv_table
+from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_training.adapters import views as v
 from tuopin_training.application import coverage, labour, queries
 

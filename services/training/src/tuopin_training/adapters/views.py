@@ -11,7 +11,7 @@ from pydantic import Field
 
 from tuopin_contracts.events import training as ev
 from tuopin_eventkit.answers import answer_of
-from tuopin_eventkit.http import Answer
+from tuopin_eventkit.web.http import Answer
 
 Share = str | None  # a decimal to four places; None where there is nothing to divide by
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
-from tuopin_eventkit.aggregate import NotFound
 from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_training.application.records import (
     academic_certificates,
     certificates,

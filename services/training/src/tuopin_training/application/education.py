@@ -16,9 +16,9 @@ from tuopin_contracts.events import training as ev
 from tuopin_contracts.events.training import AssistanceKind, SchoolingLevel
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application.mapping import NAMESPACE, repository
 from tuopin_training.application.postings import IdNumber
 from tuopin_training.application.trainee_households import household, trainee

@@ -3,9 +3,9 @@
 from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid5
 
-from tuopin_eventkit.aggregate import Aggregate
-from tuopin_eventkit.repository import Repository
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import Aggregate
+from tuopin_eventkit.store.repository import Repository
+from tuopin_eventkit.store.store import EventStore
 
 # Records a centre names by its own reference get ids derived from (centre, reference), so
 # the same record posted twice, by HTTP or Kafka, lands on the same stream.

@@ -8,9 +8,9 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application.mapping import repository
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.programme import Programme

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_training.application.records import centres, certificates, enrolments, programmes
 from tuopin_training.application.trainee_households import trainee_households
 

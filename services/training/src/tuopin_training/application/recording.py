@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Conflict, NotFound
-from tuopin_eventkit.idempotency import Outcome
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.aggregate import Conflict, NotFound
+from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application import postings as p
 from tuopin_training.application.mapping import record_id, repository
 from tuopin_training.application.records import enrolments, programmes

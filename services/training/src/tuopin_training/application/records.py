@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import EventData
 from tuopin_contracts.events import training as t
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.identity import mask_id
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.security.identity import mask_id
+from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as r
 from tuopin_eventkit.db import upsert
-from tuopin_eventkit.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_training.domain.enrolment import Trainee
 
 metadata = MetaData()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import level_name
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
 

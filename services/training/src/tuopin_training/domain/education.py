@@ -8,7 +8,7 @@ from datetime import date
 
 from tuopin_contracts.dates import decided_for
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate, Conflict
+from tuopin_eventkit.store.aggregate import Aggregate, Conflict
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import ASSISTANCE_LEVELS, SECONDARY_VOCATIONAL_GRANT_FEN
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from tuopin_contracts.dates import age_on
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate, InvalidTransition
+from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_AGE, WORKING_AGE

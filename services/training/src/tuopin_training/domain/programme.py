@@ -6,7 +6,7 @@ from datetime import date
 from uuid import UUID
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate
+from tuopin_eventkit.store.aggregate import Aggregate
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import TWO_AFTER_SCHOOL_MONTHS, months_between

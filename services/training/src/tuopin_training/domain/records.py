@@ -2,7 +2,7 @@
 certificates (学历证书, for 双证书) and job placements (劳务输转)."""
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.aggregate import Aggregate
+from tuopin_eventkit.store.aggregate import Aggregate
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
 

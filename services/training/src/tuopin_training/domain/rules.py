@@ -1,6 +1,6 @@
 """Refusals that name the rule they apply, so a centre knows what to correct."""
 
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 
 class Refused(RuleViolation):

@@ -6,9 +6,9 @@ from fastapi import FastAPI
 
 from tuopin_contracts import Topic
 from tuopin_contracts.topics import Inbound
-from tuopin_eventkit.inbound import Intake
-from tuopin_eventkit.runtime import ServiceSpec
-from tuopin_eventkit.service import create_app
+from tuopin_eventkit.web.inbound import Intake
+from tuopin_eventkit.web.runtime import ServiceSpec
+from tuopin_eventkit.web.service import create_app
 from tuopin_training.adapters import access
 from tuopin_training.adapters.http import router
 from tuopin_training.adapters.messages import MESSAGES

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.db import executemany
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import Append, EventStore, NewEvent
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
+from tuopin_eventkit.store.store import Append, EventStore, NewEvent
 from tuopin_registry.application import people
 from tuopin_registry.application.bulk.columns import HISTORY_FIELDS
 from tuopin_registry.application.bulk.lookups import active_members, filed_households

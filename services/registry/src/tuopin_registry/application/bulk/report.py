@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Final
 
 from tuopin_eventkit.chinese import Catalogue
-from tuopin_eventkit.identity import is_resident_id, mask_id
+from tuopin_eventkit.security.identity import is_resident_id, mask_id
 
 FILED: Final = "filed"
 ALREADY_FILED: Final = "already filed"

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
-from tuopin_eventkit.identity import IdentityKeys
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore
+from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.store.store import ConcurrencyConflict, EventStore
 from tuopin_registry.application.bulk import filing
 from tuopin_registry.application.bulk.report import (
     Progress,

@@ -13,12 +13,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tuopin_eventkit import auth, outage
-from tuopin_eventkit.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
-from tuopin_eventkit.auth import Forbidden, Unauthenticated
+from tuopin_eventkit import outage
 from tuopin_eventkit.chinese import Catalogue
-from tuopin_eventkit.idempotency import IdempotencyKeyReused
-from tuopin_eventkit.store import ConcurrencyConflict
+from tuopin_eventkit.security import auth
+from tuopin_eventkit.security.auth import Forbidden, Unauthenticated
+from tuopin_eventkit.store.aggregate import Conflict, InvalidTransition, NotFound, RuleViolation
+from tuopin_eventkit.store.idempotency import IdempotencyKeyReused
+from tuopin_eventkit.store.store import ConcurrencyConflict
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
 from tuopin_eventkit.db import upsert_statement
-from tuopin_eventkit.schema import idempotency_keys
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store.schema import idempotency_keys
+from tuopin_eventkit.store.store import EventStore
 
 # A key as the caller sends it, by HTTP header or Kafka header: what the keys table holds.
 Key = Annotated[

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from tuopin_eventkit import kafka
+from tuopin_eventkit.messaging import kafka
 
 log = logging.getLogger(__name__)
 

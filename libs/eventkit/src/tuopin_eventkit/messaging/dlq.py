@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tuopin_contracts.topics import dead_letter_topic
-from tuopin_eventkit import kafka, offsets
+from tuopin_eventkit.messaging import kafka, offsets
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.runtime import ServiceSpec
+    from tuopin_eventkit.web.runtime import ServiceSpec
 
 Headers = Sequence[tuple[str, bytes]]
 

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from pydantic import BaseModel, SecretStr
 
-from tuopin_eventkit.aggregate import NotFound
-from tuopin_eventkit.roles import Role as Role  # the roles access rules are written in
+from tuopin_eventkit.security.roles import Role as Role  # the roles access rules are written in
+from tuopin_eventkit.store.aggregate import NotFound
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.runtime import Runtime
+    from tuopin_eventkit.web.runtime import Runtime
 
 
 # How many digits of a region code each regional role is bound to.

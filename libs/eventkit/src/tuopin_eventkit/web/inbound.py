@@ -23,14 +23,17 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from pydantic import TypeAdapter, ValidationError
 
-from tuopin_eventkit import auth, context, kafka, metrics, problems
-from tuopin_eventkit.consumer import DeadLetters, retry_later
-from tuopin_eventkit.generation import LogGuard
-from tuopin_eventkit.idempotency import Key, Outcome
+from tuopin_eventkit import context, metrics
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.consumer import DeadLetters, retry_later
+from tuopin_eventkit.messaging.generation import LogGuard
 from tuopin_eventkit.outage import transient
+from tuopin_eventkit.security import auth
+from tuopin_eventkit.store.idempotency import Key, Outcome
+from tuopin_eventkit.web import problems
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.runtime import Runtime
+    from tuopin_eventkit.web.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

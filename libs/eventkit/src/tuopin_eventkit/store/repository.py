@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData, catalogue
 from tuopin_contracts.dates import business_date
-from tuopin_eventkit.aggregate import Aggregate, NotFound
-from tuopin_eventkit.store import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
+from tuopin_eventkit.store.aggregate import Aggregate, NotFound
+from tuopin_eventkit.store.store import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")

@@ -24,8 +24,8 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.routing import compile_path, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tuopin_eventkit.docs import PAGES
-from tuopin_eventkit.problems import MEDIA_TYPE, body, problem
+from tuopin_eventkit.web.docs import PAGES
+from tuopin_eventkit.web.problems import MEDIA_TYPE, body, problem
 
 if TYPE_CHECKING:
     from tuopin_eventkit.settings import ServiceSettings

@@ -13,16 +13,17 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit import auth, idempotency
 from tuopin_eventkit.chinese import Catalogue
-from tuopin_eventkit.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.db import create_engine, read_only
-from tuopin_eventkit.hardening import PublicRateLimit
-from tuopin_eventkit.inbound import Intake, IntakeConsumer
-from tuopin_eventkit.projection import Projection, Reaction, rebuild_inline
-from tuopin_eventkit.relay import OutboxRelay
+from tuopin_eventkit.messaging.consumer import ProgressCallback, ProjectionConsumer
+from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.store import idempotency
+from tuopin_eventkit.store.projection import Projection, Reaction, rebuild_inline
+from tuopin_eventkit.store.store import EventStore
+from tuopin_eventkit.web.hardening import PublicRateLimit
+from tuopin_eventkit.web.inbound import Intake, IntakeConsumer
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import is_postgres, read_only, upsert
-from tuopin_eventkit.generation import POSITION_HEADER, Anchor, fingerprint, missing_anchors
-from tuopin_eventkit.kafka import KafkaSettings, cluster_id, ensure_topics, producer
-from tuopin_eventkit.schema import relay_checkpoints
-from tuopin_eventkit.store import EventStore
+from tuopin_eventkit.messaging.generation import (
+    POSITION_HEADER,
+    Anchor,
+    fingerprint,
+    missing_anchors,
+)
+from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics, producer
+from tuopin_eventkit.store.schema import relay_checkpoints
+from tuopin_eventkit.store.store import EventStore
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from stdnum.exceptions import (
 
 from tuopin_contracts.dates import FIRST_YEAR, today
 from tuopin_contracts.vocabulary import Sex
-from tuopin_eventkit.aggregate import RuleViolation
+from tuopin_eventkit.store.aggregate import RuleViolation
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.topics import dead_letter_topic
-from tuopin_eventkit import kafka, metrics
-from tuopin_eventkit.dlq import without_credentials
-from tuopin_eventkit.generation import LogGuard, fingerprint, position_of, reach
+from tuopin_eventkit import metrics
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.dlq import without_credentials
+from tuopin_eventkit.messaging.generation import LogGuard, fingerprint, position_of, reach
 from tuopin_eventkit.outage import transient
-from tuopin_eventkit.projection import (
+from tuopin_eventkit.store.projection import (
     DeadLetter,
     Parsed,
     Projection,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from tuopin_eventkit import kafka
+from tuopin_eventkit.messaging import kafka
 
 log = logging.getLogger(__name__)
 

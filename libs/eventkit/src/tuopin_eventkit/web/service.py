@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from tuopin_eventkit import auth, docs, hardening, http, logs, migrate, problems
-from tuopin_eventkit.runtime import Runtime, ServiceSpec
+from tuopin_eventkit import logs, migrate
+from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings, refuse_development_keys
+from tuopin_eventkit.web import docs, hardening, http, problems
+from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
 
 log = logging.getLogger(__name__)
 

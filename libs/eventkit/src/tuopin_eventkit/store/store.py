@@ -31,8 +31,8 @@ from tuopin_contracts import Envelope, EventData, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, is_postgres
-from tuopin_eventkit.projection import Projection, project_inline
-from tuopin_eventkit.schema import events, events_head
+from tuopin_eventkit.store.projection import Projection, project_inline
+from tuopin_eventkit.store.schema import events, events_head
 
 # Check, lock, number and insert in one statement. ``appends`` are the streams with their
 # expected versions; ``rows`` the new events in order. With ``partial`` the streams whose

@@ -22,7 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
-from tuopin_eventkit.store import Append, ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
+from tuopin_eventkit.store.store import (
+    Append,
+    ConcurrencyConflict,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+)
 
 Waiting = tuple[Append, "asyncio.Future[list[RecordedEvent]]"]
 

@@ -28,14 +28,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuopin_contracts import Envelope
 from tuopin_contracts.bounds import BusinessDate, Instant, Text
-from tuopin_eventkit import auth, context, metrics, outage
-from tuopin_eventkit.aggregate import NotFound
+from tuopin_eventkit import context, metrics, outage
 from tuopin_eventkit.db import ping
-from tuopin_eventkit.idempotency import Key, Outcome
-from tuopin_eventkit.problems import problem
-from tuopin_eventkit.runtime import Runtime, RuntimeDep, ServiceSpec
-from tuopin_eventkit.status import MetricsRefresh
-from tuopin_eventkit.store import RecordedEvent
+from tuopin_eventkit.security import auth
+from tuopin_eventkit.store.aggregate import NotFound
+from tuopin_eventkit.store.idempotency import Key, Outcome
+from tuopin_eventkit.store.store import RecordedEvent
+from tuopin_eventkit.web.problems import problem
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep, ServiceSpec
+from tuopin_eventkit.web.status import MetricsRefresh
 
 log = logging.getLogger(__name__)
 

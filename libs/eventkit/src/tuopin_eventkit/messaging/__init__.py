@@ -1,0 +1,1 @@
+"""Kafka: clients, the embedded broker, the outbox relay, consumers, dead letters."""

@@ -1,0 +1,1 @@
+"""Event-sourcing mechanics on the database: aggregates, the event store, read models."""

@@ -1,0 +1,1 @@
+"""What a running service answers: its runtime, HTTP routes, problems, partners' intake."""
