@@ -18,7 +18,7 @@ from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.testing import client_for
 from tuopin_eventkit.web.hardening import docs_csp
-from tuopin_eventkit.web.problems import detail_in_chinese, prefers_chinese
+from tuopin_eventkit.web.localised import detail_in_chinese, prefers_chinese
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 

@@ -1,7 +1,7 @@
 """Chinese first: the English messages of the kernel and of each service, said in Chinese.
 
 A :class:`Catalogue` holds (pattern of a whole English message, Chinese template) pairs and
-the words they share. The kernel has its own (``problems.KERNEL``); each service adds its
+the words they share. The kernel has its own (``localised.KERNEL``); each service adds its
 catalogue to its ``ServiceSpec`` (``messages=``), and the problems middleware answers with
 both. A message is matched whole; each named group of its pattern is said in Chinese too:
 a shared word, or another message of the catalogue (nested: the rules a refusal lists, the

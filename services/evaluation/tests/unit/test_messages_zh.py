@@ -11,7 +11,7 @@ from tuopin_evaluation.adapters.messages import MESSAGES
 from tuopin_evaluation.domain import exit_standard
 from tuopin_eventkit.chinese import has_chinese
 from tuopin_eventkit.testing import untranslated
-from tuopin_eventkit.web.problems import KERNEL
+from tuopin_eventkit.web.localised import KERNEL
 
 SAID = MESSAGES + KERNEL
 

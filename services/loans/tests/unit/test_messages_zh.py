@@ -11,7 +11,8 @@ import tuopin_loans
 from tuopin_eventkit.chinese import has_chinese
 from tuopin_eventkit.store.aggregate import RuleViolation
 from tuopin_eventkit.testing import untranslated
-from tuopin_eventkit.web.problems import KERNEL, describe, localise
+from tuopin_eventkit.web.localised import KERNEL, localise
+from tuopin_eventkit.web.problems import describe
 from tuopin_loans.adapters.messages import MESSAGES
 from tuopin_loans.domain.mutual_aid import MutualAidFund, MutualAidRule, Source, fund_id
 

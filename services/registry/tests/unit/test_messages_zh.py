@@ -8,7 +8,7 @@ import pytest
 
 import tuopin_registry
 from tuopin_eventkit.testing import untranslated
-from tuopin_eventkit.web.problems import KERNEL
+from tuopin_eventkit.web.localised import KERNEL
 from tuopin_registry.adapters.messages import MESSAGES, REPORTED
 from tuopin_registry.application.people import Erased
 

@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from tuopin_eventkit import logs, migrate
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings, refuse_development_keys
-from tuopin_eventkit.web import docs, hardening, http, problems
+from tuopin_eventkit.web import docs, hardening, http, localised, problems
 from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
         app.include_router(router)
     problems.document(app)
     # outermost: every problem, whoever made it, in the service's words and the kernel's
-    app.add_middleware(problems.Localised, catalogue=spec.messages + problems.KERNEL)
+    app.add_middleware(localised.Localised, catalogue=spec.messages + localised.KERNEL)
     _check_access(app, spec)
     return app
 

@@ -12,7 +12,7 @@ from typing import Final
 
 from tuopin_contracts import vocabulary
 from tuopin_eventkit.chinese import Catalogue
-from tuopin_eventkit.web.problems import KERNEL
+from tuopin_eventkit.web.localised import KERNEL
 
 # The words the messages share: the import's fields, the household's commands
 # and states (an InvalidTransition is said by the kernel's pattern with these words).
