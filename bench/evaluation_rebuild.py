@@ -154,7 +154,7 @@ async def consume_and_parse(bootstrap: str) -> dict[str, Any]:
         started, cpu = time.perf_counter(), time.process_time()
         read = 0
         while True:
-            # Tansu's ListOffsets may fall short of the end (see consumer._Ends): the
+            # Tansu's ListOffsets may fall short of the end (see offsets.Ends): the
             # high watermark of the fetches is the end.
             for tp in partitions:
                 ends[tp] = max(ends[tp], consumer.highwater(tp) or 0)

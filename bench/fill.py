@@ -22,9 +22,8 @@ from bench.registry_export import generate
 from tuopin_contracts import Topic
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.messaging.consumer import by_handler
 from tuopin_eventkit.security.identity import IdentityKeys
-from tuopin_eventkit.store.projection import apply, parse
+from tuopin_eventkit.store.projection import apply, by_handler, parse
 from tuopin_eventkit.web.runtime import Runtime
 
 

@@ -5,7 +5,7 @@ batch; the database's own offset record is what the consumer seeks to on assignm
 
 A catch-up (and so a rebuild) can report its progress: a callback gets ``(done, total)``
 after every batch, where ``total`` is the number of messages between the positions it
-started from and the partitions' ends found at the start (see ``_Ends``), and ``done`` how
+started from and the partitions' ends found at the start (see ``offsets.Ends``), and ``done`` how
 many of those it has read (applied, skipped as not its concern or as duplicates, or
 dead-lettered).
 """
@@ -17,17 +17,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import metrics
 from tuopin_eventkit.messaging import kafka
-from tuopin_eventkit.messaging.dlq import without_credentials
+from tuopin_eventkit.messaging.failures import DeadLetters, retry_later
 from tuopin_eventkit.messaging.generation import LogGuard, fingerprint, position_of, reach
+from tuopin_eventkit.messaging.offsets import Ends
 from tuopin_eventkit.outage import transient
 from tuopin_eventkit.store.projection import (
     DeadLetter,
@@ -36,6 +36,7 @@ from tuopin_eventkit.store.projection import (
     Reaction,
     StoredOffset,
     apply,
+    by_handler,
     forget_offset,
     has_applied,
     parse,
@@ -48,41 +49,6 @@ log = logging.getLogger(__name__)
 
 # Called as ``progress(done, total)``: messages read so far, of those there were to read.
 ProgressCallback = Callable[[int, int], None]
-
-
-class DeadLetters:
-    """Parks a message its consumer can never take on ``<topic>.dlq``: the original bytes,
-    key and headers, plus why (``error``), who refused it and where it came from.
-
-    Credential headers (a partner's bearer token above all) are not copied: a DLQ is kept
-    and read long after, and a token there would still be valid (see ``dlq.py``)."""
-
-    def __init__(self, settings: kafka.KafkaSettings, consumer: str) -> None:
-        self.settings, self.consumer = settings, consumer
-        self._producer: AIOKafkaProducer | None = None
-
-    async def send(self, record: ConsumerRecord, reason: str, **extra: bytes) -> None:
-        origin = f"{record.topic}/{record.partition}/{record.offset}"
-        log.error("dead letter from %s: %s", origin, reason)
-        if self._producer is None:
-            self._producer = kafka.producer(self.settings)
-            await self._producer.start()
-        headers = [
-            *without_credentials(record.headers),
-            ("error", reason.encode()[:4000]),
-            *extra.items(),
-            ("consumer", self.consumer.encode()),
-            ("origin", origin.encode()),
-        ]
-        await self._producer.send_and_wait(
-            dead_letter_topic(record.topic), record.value, key=record.key, headers=headers
-        )
-        metrics.EVENTS_CONSUMED.labels(self.consumer, "dead_letter").inc()
-
-    async def stop(self) -> None:
-        if self._producer is not None:
-            producer, self._producer = self._producer, None
-            await producer.stop()
 
 
 class RebuildRefused(Exception):
@@ -174,7 +140,7 @@ class ProjectionConsumer:
             consumer.assign(partitions)
             await self.seek_to_stored(consumer, partitions)
             starts = {tp: await consumer.position(tp) for tp in partitions}
-            ends = _Ends(consumer, await consumer.end_offsets(partitions), self.settings)
+            ends = Ends(consumer, await consumer.end_offsets(partitions), self.settings)
             reported: tuple[int, int] | None = None
             while True:
                 ends.learn()
@@ -372,25 +338,6 @@ class ProjectionConsumer:
         await self._dead_letters.send(record, reason)
 
 
-async def retry_later(
-    consumer: AIOKafkaConsumer,
-    batches: dict[TopicPartition, list[ConsumerRecord]],
-    name: str,
-    exc: Exception,
-    backoff: float,
-) -> float:
-    """The database is away: take the whole batch again after a pause (what of it was
-    already applied is skipped as a duplicate), and keep the partitions meanwhile — leaving
-    the group for every failed try would rebalance every member of it, again and again,
-    for as long as the outage lasts. Returns the next pause."""
-    log.warning("%s: database unreachable, retrying in %.1f s: %r", name, backoff, exc)
-    for tp, records in batches.items():
-        if records:
-            consumer.seek(tp, records[0].offset)
-    await asyncio.sleep(backoff)
-    return min(backoff * 2, 10.0)
-
-
 @contextmanager
 def _collecting_rarely() -> Iterator[None]:
     """Python's cycle collector, rarely, for the length of a rebuild.
@@ -409,76 +356,6 @@ def _collecting_rarely() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
-
-
-def by_handler(events: Sequence[Parsed]) -> list[Parsed]:
-    """The batch regrouped so that each handler gets long runs, keeping the order of every
-    key's events — all the order Kafka itself keeps (keys in different partitions arrive
-    in any interleaving, so no projection may depend on the order across keys).
-
-    An event's rank is how many events of its key come before it in the batch; events are
-    ordered by rank, then by handler (in order of first appearance), then as they came. A
-    replay that interleaves households (registration, income, assistance, income, …)
-    thus reaches each handler with hundreds of events at once rather than one or two.
-    """
-    if len(events) < 2:
-        return list(events)
-    seen: dict[bytes | None, int] = {}
-    handlers: dict[object, int] = {}
-    keyed = []
-    for index, event in enumerate(events):
-        key = event.record.key
-        rank = seen[key] = seen.get(key, -1) + 1
-        handler = handlers.setdefault(event.handler, len(handlers))
-        keyed.append((rank, handler, index))
-    return [events[index] for _, _, index in sorted(keyed)]
-
-
-class _Ends:
-    """Where each partition ends for a catch-up: the broker's answer to ListOffsets,
-    raised to the high watermark of the first fetch response from that partition.
-
-    Both are the end on Apache Kafka. Tansu answers ListOffsets with the base offset of the
-    partition's last record batch plus one — short of the end as soon as a producer sends
-    batches (the outbox relay does) — while its fetch responses carry the true high
-    watermark. A partition whose high watermark stays unknown for the request timeout
-    (no fetch answered) falls back to ListOffsets.
-    """
-
-    def __init__(
-        self,
-        consumer: AIOKafkaConsumer,
-        listed: dict[TopicPartition, int],
-        settings: kafka.KafkaSettings,
-    ) -> None:
-        self.consumer, self.listed = consumer, listed
-        self.known: dict[TopicPartition, int] = {}
-        self.deadline = time.monotonic() + settings.request_timeout_ms / 1000
-
-    def learn(self) -> None:
-        for tp, listed in self.listed.items():
-            if tp not in self.known:
-                highwater = self.consumer.highwater(tp)
-                if highwater is not None:
-                    self.known[tp] = max(listed, highwater)
-                elif time.monotonic() > self.deadline:
-                    log.warning("no high watermark for %s; ending at ListOffsets' %d", tp, listed)
-                    self.known[tp] = listed
-
-    @property
-    def complete(self) -> bool:
-        return len(self.known) == len(self.listed)
-
-    def __getitem__(self, tp: TopicPartition) -> int:
-        return self.known[tp]
-
-    def progress(
-        self, starts: dict[TopicPartition, int], positions: dict[TopicPartition, int]
-    ) -> tuple[int, int]:
-        """(messages read, messages to read) between the start positions and the ends."""
-        total = sum(max(0, end - starts[tp]) for tp, end in self.known.items())
-        done = sum(max(0, min(positions[tp], end) - starts[tp]) for tp, end in self.known.items())
-        return done, total
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped

@@ -1,11 +1,12 @@
-"""Where partitions begin and really end, for the operator's views (status, dead letters).
+"""Where partitions begin and really end, for the operator's views (status, dead letters)
+and for a catch-up (``Ends``).
 
 On Apache Kafka a ListOffsets answer is the end of a partition. The embedded Tansu broker
 answers ListOffsets with the base offset of the partition's last record batch plus one —
 short of the end once a producer sends batches — while its fetch responses carry the true
 high watermark. So the end of a partition here is the larger of the two, the high
-watermark learned by fetching once at the listed end (see also ``_Ends`` in consumer.py,
-which does the same for a catch-up).
+watermark learned by fetching once at the listed end (``Ends`` learns it from the
+catch-up's own fetches).
 """
 
 import logging
@@ -106,3 +107,50 @@ async def read_all(
             deadline = time.monotonic() + timeout
     records.sort(key=lambda r: (r.topic, r.partition, r.offset))
     return records
+
+
+class Ends:
+    """Where each partition ends for a catch-up: the broker's answer to ListOffsets,
+    raised to the high watermark of the first fetch response from that partition.
+
+    Both are the end on Apache Kafka. Tansu answers ListOffsets with the base offset of the
+    partition's last record batch plus one — short of the end as soon as a producer sends
+    batches (the outbox relay does) — while its fetch responses carry the true high
+    watermark. A partition whose high watermark stays unknown for the request timeout
+    (no fetch answered) falls back to ListOffsets.
+    """
+
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        listed: dict[TopicPartition, int],
+        settings: kafka.KafkaSettings,
+    ) -> None:
+        self.consumer, self.listed = consumer, listed
+        self.known: dict[TopicPartition, int] = {}
+        self.deadline = time.monotonic() + settings.request_timeout_ms / 1000
+
+    def learn(self) -> None:
+        for tp, listed in self.listed.items():
+            if tp not in self.known:
+                highwater = self.consumer.highwater(tp)
+                if highwater is not None:
+                    self.known[tp] = max(listed, highwater)
+                elif time.monotonic() > self.deadline:
+                    log.warning("no high watermark for %s; ending at ListOffsets' %d", tp, listed)
+                    self.known[tp] = listed
+
+    @property
+    def complete(self) -> bool:
+        return len(self.known) == len(self.listed)
+
+    def __getitem__(self, tp: TopicPartition) -> int:
+        return self.known[tp]
+
+    def progress(
+        self, starts: dict[TopicPartition, int], positions: dict[TopicPartition, int]
+    ) -> tuple[int, int]:
+        """(messages read, messages to read) between the start positions and the ends."""
+        total = sum(max(0, end - starts[tp]) for tp, end in self.known.items())
+        done = sum(max(0, min(positions[tp], end) - starts[tp]) for tp, end in self.known.items())
+        return done, total

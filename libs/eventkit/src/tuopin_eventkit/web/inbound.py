@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from tuopin_eventkit import context, metrics
 from tuopin_eventkit.messaging import kafka
-from tuopin_eventkit.messaging.consumer import DeadLetters, retry_later
+from tuopin_eventkit.messaging.failures import DeadLetters, retry_later
 from tuopin_eventkit.messaging.generation import LogGuard
 from tuopin_eventkit.outage import transient
 from tuopin_eventkit.security import auth
