@@ -1,42 +1,35 @@
-"""HTTP pieces every service mounts: the event feed, stream history, health, metrics."""
+"""HTTP pieces every service builds its routes with: the headers and answers of a command,
+CSV downloads, the "as of / known at" of a query, stream history, and ``Router``, whose
+routes check the caller's access rule (the routes the kernel mounts itself: ``builtin``)."""
 
-import asyncio
 import csv
 import functools
 import inspect
 import io
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any
 
-from asgi_correlation_id import CorrelationIdMiddleware
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tuopin_contracts import Envelope
 from tuopin_contracts.bounds import BusinessDate, Instant, Text
-from tuopin_eventkit import context, metrics, outage
-from tuopin_eventkit.db import ping
+from tuopin_eventkit import context
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Key, Outcome
 from tuopin_eventkit.store.store import RecordedEvent
-from tuopin_eventkit.web.problems import problem
-from tuopin_eventkit.web.runtime import Runtime, RuntimeDep, ServiceSpec
-from tuopin_eventkit.web.status import MetricsRefresh
+from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 
 log = logging.getLogger(__name__)
 
@@ -124,19 +117,6 @@ class Answer(BaseModel):
     not name fails (500 in the tests) rather than losing the field without a word."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-class FeedItem(BaseModel):
-    position: int
-    event: Envelope
-
-
-class Feed(BaseModel):
-    """A page of the service's event stream in commit order."""
-
-    items: list[FeedItem]
-    next_after: int
-    head: int
 
 
 class History(BaseModel):
@@ -275,28 +255,6 @@ class Router(APIRouter):
         super().__init__(route_class=ScopedRoute, **kwargs)
 
 
-def feed_router() -> APIRouter:
-    router = Router(tags=["events"])
-
-    @router.get("/v1/events", response_model=Feed, summary="The service's event stream")
-    async def read_events(
-        runtime: RuntimeDep,
-        after: Annotated[
-            int, Query(ge=0, le=MAX_POSITION, description="Last position already read")
-        ] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> Feed:
-        async with runtime.reader.connect() as conn:
-            page = await runtime.store.read_all(conn, after, limit)
-            head = await runtime.store.head(conn)
-        items = [
-            FeedItem(position=e.position, event=e.envelope(runtime.store.source)) for e in page
-        ]
-        return Feed(items=items, next_after=page[-1].position if page else after, head=head)
-
-    return router
-
-
 def when(as_of: date | None, known_at: datetime | None) -> str:
     """Which view found nothing, for a 404: " as of <day> as known at <instant>"."""
     return (f" as of {as_of}" if as_of else "") + (f" as known at {known_at}" if known_at else "")
@@ -322,100 +280,6 @@ async def history(
         known_at=known_at,
         events=[e.envelope(runtime.store.source) for e in recorded],
     )
-
-
-class Health(Answer):
-    status: Literal["ok"]
-
-
-class Readiness(Answer):
-    """Ready: both reachable (else 503, a problem naming which is not)."""
-
-    status: Literal["ready"]
-    database: str
-    broker: str
-
-
-def ops_router() -> APIRouter:
-    router = Router(tags=["operations"])
-    refresh = MetricsRefresh()
-
-    @router.get("/healthz", summary="The process is alive", response_model=Health)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @router.get("/readyz", summary="Database and broker reachable", response_model=Readiness)
-    async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, str]:
-        checks = {
-            "database": await _check(ping(runtime.engine)),
-            "broker": await _check(_reach(runtime.settings.kafka.bootstrap_servers)),
-        }
-        if all(v == "ok" for v in checks.values()):
-            return {"status": "ready", **checks}
-        response = problem(
-            503, "Not ready", "A dependency is unreachable.", "not-ready", checks=checks
-        )
-        response.headers["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
-        return response
-
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def prometheus(runtime: RuntimeDep) -> Response:
-        # Lag and dead-letter figures, measured at most every metrics_refresh_seconds.
-        await refresh(runtime)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router
-
-
-async def _check(probe: Awaitable[object]) -> str:
-    try:
-        await asyncio.wait_for(probe, timeout=2.0)
-        return "ok"
-    except Exception as exc:
-        return f"unreachable: {exc!r}"
-
-
-async def _reach(bootstrap_servers: str) -> None:
-    """A TCP handshake with the first reachable bootstrap server."""
-    errors = []
-    for server in bootstrap_servers.split(","):
-        parts = urlsplit(f"//{server.strip()}")
-        try:
-            _, writer = await asyncio.open_connection(parts.hostname, parts.port or 9092)
-        except OSError as exc:
-            errors.append(exc)
-            continue
-        writer.close()
-        return
-    raise ConnectionError(errors)
-
-
-class _Telemetry:
-    """Request latency by route template. Plain ASGI: Starlette's ``BaseHTTPMiddleware``
-    runs each request in a task group with memory streams, a cost on every request."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app, self.service = app, service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started, status = time.perf_counter(), 500  # an exception is answered 500 outside
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            # The route template, not the raw path: ids must not explode the label set.
-            route = getattr(scope.get("route"), "path", "unmatched")
-            metrics.REQUEST_SECONDS.labels(
-                self.service, scope["method"], route, str(status)
-            ).observe(time.perf_counter() - started)
 
 
 bearer = HTTPBearer(
@@ -498,10 +362,3 @@ def _query_model(field: Any) -> type[BaseModel] | None:
 def _log_personal_data(admitted: _Admitted) -> None:
     if admitted.rule.sees_personal_data:
         log.info("personal data read by %s: %s", admitted.who.actor, admitted.asked)
-
-
-def install(app: FastAPI, spec: ServiceSpec) -> None:
-    app.add_middleware(_Telemetry, service=spec.name)
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Correlation-ID")
-    app.include_router(ops_router())
-    app.include_router(feed_router())

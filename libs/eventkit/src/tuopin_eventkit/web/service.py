@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from tuopin_eventkit import logs, migrate
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings, refuse_development_keys
-from tuopin_eventkit.web import docs, hardening, http, localised, problems
+from tuopin_eventkit.web import builtin, docs, hardening, http, localised, problems
 from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def create_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> Fa
     )
     docs.install(app)
     problems.install(app)
-    http.install(app, spec)
+    builtin.install(app, spec)
     hardening.install(app, settings)
     for router in spec.routers:
         app.include_router(router)
