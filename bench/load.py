@@ -43,7 +43,7 @@ from bench import common
 from bench.common import percentile
 from tuopin_cli.stack import Stack, broker_port, service_ports
 from tuopin_eventkit.db import create_engine
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer
 
 VILLAGES = ["621121100201", "620102001001", "623021200101", "621122100101"]

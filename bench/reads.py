@@ -52,7 +52,7 @@ from bench import common
 from bench.common import percentile
 from bench.fill import fill_evaluation, fill_registry
 from tuopin_eventkit.messaging.broker import free_port
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer
 
 # --- the servers ---------------------------------------------------------------------------

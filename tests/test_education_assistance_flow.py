@@ -22,8 +22,9 @@ from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app as evaluation_app
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer, client_for, eventually, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app as training_app

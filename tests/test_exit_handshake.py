@@ -12,7 +12,7 @@ import pytest
 
 from tuopin_cli.stack import Stack
 from tuopin_cli.testing import some_of
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member, resident_id
 

@@ -25,7 +25,7 @@ from tuopin_cli.stack import Stack
 from tuopin_contracts import Topic
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.store.schema import processed_events
 from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.application import bulk

@@ -3,7 +3,8 @@
 from typer.testing import CliRunner
 
 from tuopin_cli.main import app
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, Verifier
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings, Verifier
 
 
 def test_a_minted_bank_token_verifies_as_that_bank() -> None:

@@ -24,7 +24,8 @@ from tuopin_cli.stack import (
     broker_port,
     service_ports,
 )
-from tuopin_eventkit.security.auth import AuthSettings, Role, Verifier
+from tuopin_eventkit.security.auth import Role
+from tuopin_eventkit.security.tokens import AuthSettings, Verifier
 
 
 def test_ports_come_from_one_base() -> None:

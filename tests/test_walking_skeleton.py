@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 
 from tuopin_cli.stack import Stack
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer, eventually
 from tuopin_registry.examples import filing, member
 

@@ -12,18 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from tuopin_eventkit.security.auth import (
-    Access,
-    AuthSettings,
-    Principal,
-    Role,
-    Target,
-    Unauthenticated,
-    Verifier,
-    development_token,
-    mint,
-    permits,
-)
+from tuopin_eventkit.security.auth import Access, Principal, Role, Target, Unauthenticated, permits
+from tuopin_eventkit.security.tokens import AuthSettings, Verifier, development_token, mint
 
 LOCAL = AuthSettings()
 

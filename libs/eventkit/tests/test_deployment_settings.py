@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 
 from tuopin_eventkit.cli import service_cli
 from tuopin_eventkit.messaging.kafka import KafkaSettings
-from tuopin_eventkit.security import auth
+from tuopin_eventkit.security import auth, tokens
 from tuopin_eventkit.settings import DevelopmentKeys, ServiceSettings, refuse_development_keys
 from tuopin_eventkit.web.hardening import server_options
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 
-OIDC = auth.AuthSettings(
+OIDC = tokens.AuthSettings(
     issuer="https://sso.gansu.example/realms/tuopin",
     jwks_url="https://sso.gansu.example/realms/tuopin/certs",
 )
@@ -88,7 +88,7 @@ def test_embedded_runs_on_the_development_keys() -> None:
         ({"environment": "production"}, {}, "TUOPIN_GUARDED_ENVIRONMENT=production"),
         ({}, {"TUOPIN_ENVIRONMENT": "production"}, "TUOPIN_ENVIRONMENT=production"),
         (
-            {"auth": auth.AuthSettings(issuer=OIDC.issuer)},
+            {"auth": tokens.AuthSettings(issuer=OIDC.issuer)},
             {},
             "an OIDC issuer (TUOPIN_GUARDED_AUTH__ISSUER)",
         ),
@@ -111,7 +111,7 @@ def test_a_deployment_setting_refuses_every_development_key(values, environ, rea
 def test_one_development_key_left_is_enough_to_refuse() -> None:
     almost = VaultSettings(
         environment="production",
-        auth=auth.AuthSettings(signing_key=SecretStr("s" * 48)),
+        auth=tokens.AuthSettings(signing_key=SecretStr("s" * 48)),
         identity_key=SecretStr("own-identity-key"),
     )
     with pytest.raises(DevelopmentKeys, match=r"value of TUOPIN_GUARDED_VAULT_KEY: "):
@@ -122,7 +122,7 @@ def test_a_deployment_with_its_own_keys_starts() -> None:
     own = {"identity_key": SecretStr("own-identity-key"), "vault_key": SecretStr("own-vault")}
     # Tokens verified against the provider's JWKS: the local signing key is never used.
     refuse_development_keys(VaultSettings(auth=OIDC, **own), environ={})
-    hs256 = auth.AuthSettings(signing_key=SecretStr("s" * 48))
+    hs256 = tokens.AuthSettings(signing_key=SecretStr("s" * 48))
     refuse_development_keys(VaultSettings(environment="production", auth=hs256, **own), environ={})
     # A service that reads no resident-ID number is given no identity key.
     refuse_development_keys(KeylessSettings(auth=OIDC), environ={})

@@ -20,15 +20,8 @@ from uuid import uuid4
 
 import httpx
 
-from tuopin_eventkit.security.auth import (
-    Access,
-    AccessRules,
-    AuthSettings,
-    Place,
-    Principal,
-    Role,
-    Rule,
-)
+from tuopin_eventkit.security.auth import Access, AccessRules, Place, Principal, Role, Rule
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
 
 REGIONAL_DIGITS = {

@@ -9,7 +9,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tuopin_eventkit.messaging.kafka import KafkaSettings
-from tuopin_eventkit.security.auth import AuthSettings
+from tuopin_eventkit.security.tokens import AuthSettings
 
 
 class ServiceSettings(BaseSettings):

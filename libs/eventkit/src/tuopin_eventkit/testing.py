@@ -34,7 +34,8 @@ from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.dates import business_date
 from tuopin_eventkit.messaging import broker as tansu
 from tuopin_eventkit.messaging.kafka import KafkaSettings
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, mint
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings, mint
 
 POSTGRES_ENV = "TUOPIN_TEST_POSTGRES_URL"
 DATABASES = ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]

@@ -63,8 +63,9 @@ from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY, conten
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, Verifier
+from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.security.tokens import AuthSettings, Verifier
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import ADMIN, bearer, client_for, envelope, eventually, publish
 from tuopin_loans.config import LoansSettings

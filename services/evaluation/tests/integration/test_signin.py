@@ -11,7 +11,8 @@ from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import KafkaSettings
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, Verifier
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings, Verifier
 from tuopin_eventkit.testing import client_for
 
 PROBLEM = "application/problem+json"

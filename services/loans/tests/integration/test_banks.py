@@ -27,8 +27,9 @@ from tuopin_contracts.vocabulary import (
 )
 from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings

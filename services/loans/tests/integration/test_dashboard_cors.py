@@ -3,7 +3,8 @@ another origin (each service has its own host). Loans answers a CORS preflight f
 origin it is configured with (TUOPIN_LOANS_CORS_ORIGINS), and from no other; its answers,
 refusals included, carry the header, so the page can tell a 403 from a network failure."""
 
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer, client_for
 from tuopin_loans.config import LoansSettings
 from tuopin_loans.entrypoints.app import app

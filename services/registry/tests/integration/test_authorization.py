@@ -9,7 +9,8 @@ import jwt
 import pytest
 
 from tuopin_eventkit.matrix import Scope, disagree, walk
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role, mint
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings, mint
 from tuopin_eventkit.testing import as_, bearer, client_for
 from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app, spec

@@ -19,8 +19,9 @@ from tuopin_contracts.events import registry as r
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app

@@ -6,7 +6,8 @@ rules are checked as wired, read-model lookups included."""
 from datetime import date
 
 from tuopin_eventkit.matrix import Scope, disagree, walk
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
 from tuopin_training.entrypoints.app import spec
 

@@ -4,7 +4,8 @@ the county over HTTP, against a registry read model fed through the real broker:
 
 from datetime import date
 
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
 
 VILLAGE = "621121100201"

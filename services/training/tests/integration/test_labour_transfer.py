@@ -11,7 +11,8 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from tuopin_eventkit.security.auth import AuthSettings, Principal, Role
+from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
 
 # Two townships of 安定区 and a village of 通渭县 (another county of 定西市).

@@ -13,7 +13,7 @@ from tuopin_eventkit.security.roles import Role
 
 if TYPE_CHECKING:
     from tuopin_cli.stack import ProcessFailed
-    from tuopin_eventkit.security.auth import AuthSettings
+    from tuopin_eventkit.security.tokens import AuthSettings
 
 # `tuopin registry|loans|training|evaluation …` are added by TuopinGroup, imported lazily.
 app = typer.Typer(
@@ -51,7 +51,7 @@ def token(
     Mint a bearer token with the embedded signing key (development and tests only;
     deployments take their tokens from the OIDC provider). The key is read like the
     services read it: TUOPIN_AUTH__SIGNING_KEY or the embedded default."""
-    from tuopin_eventkit.security.auth import (
+    from tuopin_eventkit.security.tokens import (
         development_token,  # PyJWT, pydantic: only a token needs them
     )
 
@@ -69,7 +69,7 @@ def signing_settings() -> "AuthSettings":
     """The signing key as the services read it: TUOPIN_AUTH__… or the embedded default."""
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
-    from tuopin_eventkit.security.auth import AuthSettings
+    from tuopin_eventkit.security.tokens import AuthSettings
 
     class TokenSettings(BaseSettings):
         model_config = SettingsConfigDict(env_prefix="TUOPIN_", env_nested_delimiter="__")
@@ -119,7 +119,7 @@ def up(
             url = stack.url(service)
             typer.echo(f"{service:<11} {url}   接口文档 docs: {url}/docs   pid {process.pid}")
         # The dashboard, signed in as the province admin with a fresh token (embedded key).
-        from tuopin_eventkit.security.auth import development_token
+        from tuopin_eventkit.security.tokens import development_token
 
         admin = development_token(signing_settings(), "developer", Role.PROVINCE_ADMIN, region="62")
         typer.echo(f"dashboard   {stack.url('evaluation')}/dashboard#access_token={admin}")

@@ -17,7 +17,7 @@ from tuopin_eventkit.chinese import Catalogue
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.messaging.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.messaging.relay import OutboxRelay
-from tuopin_eventkit.security import auth
+from tuopin_eventkit.security import auth, tokens
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store import idempotency
 from tuopin_eventkit.store.projection import Projection, Reaction, rebuild_inline
@@ -78,7 +78,7 @@ class Runtime:
     engine: AsyncEngine
     store: EventStore
     reader: AsyncEngine = field(init=False)
-    verifier: auth.Verifier = field(init=False)
+    verifier: tokens.Verifier = field(init=False)
     access: auth.AccessRules = field(init=False)
     rate_limit: PublicRateLimit = field(init=False)
     reactions: list[Reaction] = field(init=False)
@@ -87,7 +87,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.reactions = [react(self.store) for react in self.spec.reactions]
         self.reader = read_only(self.engine)
-        self.verifier = auth.Verifier(self.settings.auth)
+        self.verifier = tokens.Verifier(self.settings.auth)
         self.access = {**auth.KERNEL_ACCESS, **self.spec.access}
         self.rate_limit = PublicRateLimit(
             self.settings.public_rate_limit, self.settings.rate_limit_storage

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tuopin_contracts.reference.regions import gansu
 from tuopin_evaluation.adapters.dashboard import IfNoneMatch, content_security_policy, serve
-from tuopin_eventkit.security.auth import Role, development_token, principal
+from tuopin_eventkit.security.auth import Role
+from tuopin_eventkit.security.tokens import development_token, principal
 from tuopin_eventkit.settings import deployed_because
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.web.http import Router
