@@ -13,7 +13,8 @@ from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
-from tuopin_eventkit.testing import client_for, raised_messages, untranslated
+from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.untranslated import raised_messages, untranslated
 from tuopin_eventkit.web.localised import KERNEL, localise
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app

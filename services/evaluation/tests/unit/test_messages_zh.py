@@ -10,7 +10,7 @@ import tuopin_evaluation
 from tuopin_evaluation.adapters.messages import MESSAGES
 from tuopin_evaluation.domain import exit_standard
 from tuopin_eventkit.chinese import has_chinese
-from tuopin_eventkit.testing import untranslated
+from tuopin_eventkit.untranslated import untranslated
 from tuopin_eventkit.web.localised import KERNEL
 
 SAID = MESSAGES + KERNEL

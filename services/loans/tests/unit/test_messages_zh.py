@@ -10,7 +10,7 @@ import pytest
 import tuopin_loans
 from tuopin_eventkit.chinese import has_chinese
 from tuopin_eventkit.store.aggregate import RuleViolation
-from tuopin_eventkit.testing import untranslated
+from tuopin_eventkit.untranslated import untranslated
 from tuopin_eventkit.web.localised import KERNEL, localise
 from tuopin_eventkit.web.problems import describe
 from tuopin_loans.adapters.messages import MESSAGES

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import tuopin_registry
-from tuopin_eventkit.testing import untranslated
+from tuopin_eventkit.untranslated import untranslated
 from tuopin_eventkit.web.localised import KERNEL
 from tuopin_registry.adapters.messages import MESSAGES, REPORTED
 from tuopin_registry.application.people import Erased

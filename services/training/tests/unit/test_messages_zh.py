@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import tuopin_training
-from tuopin_eventkit.testing import untranslated
+from tuopin_eventkit.untranslated import untranslated
 from tuopin_eventkit.web.localised import KERNEL
 from tuopin_training.adapters.messages import MESSAGES
 from tuopin_training.domain.rules import Refused
