@@ -2,7 +2,7 @@
 
 A :class:`Catalogue` holds (pattern of a whole English message, Chinese template) pairs and
 the words they share. The kernel has its own (``localised.KERNEL``); each service adds its
-catalogue to its ``ServiceSpec`` (``messages=``), and the problems middleware answers with
+catalogue to its ``ServiceSpec`` (``messages=``), and the middleware of ``localised`` answers with
 both. A message is matched whole; each named group of its pattern is said in Chinese too:
 a shared word, or another message of the catalogue (nested: the rules a refusal lists, the
 "as of" of a 404), or as written (numbers, codes, names). Several messages joined by "; "
