@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import context
 from tuopin_eventkit.db import is_postgres
+from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.store import (
     Append,
     ConcurrencyConflict,
     EventStore,
     NewEvent,
-    RecordedEvent,
 )
 
 Waiting = tuple[Append, "asyncio.Future[list[RecordedEvent]]"]

@@ -38,10 +38,11 @@ from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, greatest, read_only, upsert
+from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import consumer_offsets, processed_events
 
 if TYPE_CHECKING:
-    from tuopin_eventkit.store.store import EventStore, RecordedEvent
+    from tuopin_eventkit.store.store import EventStore
 
 log = logging.getLogger(__name__)
 

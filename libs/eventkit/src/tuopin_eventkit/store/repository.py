@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import EventData, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_eventkit.store.aggregate import Aggregate, NotFound
-from tuopin_eventkit.store.store import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
+from tuopin_eventkit.store.recorded import RecordedEvent
+from tuopin_eventkit.store.store import ConcurrencyConflict, EventStore, NewEvent
 
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")

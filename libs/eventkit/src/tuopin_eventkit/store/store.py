@@ -27,11 +27,11 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import Envelope, EventData, catalogue
-from tuopin_contracts.dates import business_date
+from tuopin_contracts import EventData
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, is_postgres
 from tuopin_eventkit.store.projection import Projection, project_inline
+from tuopin_eventkit.store.recorded import RecordedEvent, recorded_event
 from tuopin_eventkit.store.schema import events, events_head
 
 # Check, lock, number and insert in one statement. ``appends`` are the streams with their
@@ -116,53 +116,6 @@ class Append:
     # Who caused it; the current context's when not given (group commit passes each
     # caller's own).
     provenance: context.Provenance | None = None
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    position: int
-    event_id: UUID
-    stream_type: str
-    stream_id: str
-    version: int
-    type: str
-    data: dict[str, Any]
-    recorded_at: datetime
-    correlation_id: str | None
-    causation_id: str | None
-    actor: str | None
-
-    @property
-    def effective_date(self) -> date:
-        """The business date: the one its type names in the payload, else the recording day."""
-        model = catalogue.model_for(self.type)
-        named = model.EFFECTIVE if model else None
-        if named and self.data.get(named):
-            return date.fromisoformat(self.data[named])
-        return business_date(self.recorded_at)
-
-    def envelope(self, source: str) -> Envelope:
-        return Envelope(
-            id=self.event_id,
-            source=source,
-            type=self.type,
-            subject=self.stream_id,
-            time=self.recorded_at,
-            effectivedate=self.effective_date,
-            data=self.data,
-            sequence=self.version,
-            correlationid=self.correlation_id,
-            causationid=self.causation_id,
-            actor=self.actor,
-        )
-
-
-def recorded_event(row: Any) -> RecordedEvent:
-    """A row of the events table, or of a query selecting its columns among others."""
-    values = {name: row._mapping[name] for name in events.c.keys()}
-    if values["recorded_at"].tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        values["recorded_at"] = values["recorded_at"].replace(tzinfo=UTC)
-    return RecordedEvent(**values)
 
 
 class EventStore:

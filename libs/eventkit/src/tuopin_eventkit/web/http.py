@@ -28,7 +28,7 @@ from tuopin_eventkit import context
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Key, Outcome
-from tuopin_eventkit.store.store import RecordedEvent
+from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 
 log = logging.getLogger(__name__)

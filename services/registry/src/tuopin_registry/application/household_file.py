@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import BindParameter, CompoundSelect, bindparam, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_eventkit.store.recorded import RecordedEvent, recorded_event
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.schema import events
-from tuopin_eventkit.store.store import RecordedEvent, recorded_event
 from tuopin_registry.application.household_index import household_members, households
 from tuopin_registry.application.people import people
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
