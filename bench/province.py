@@ -26,7 +26,7 @@ from uuid import UUID
 from bench.province_events import Stream
 from tuopin_contracts import Envelope, Topic, catalogue
 from tuopin_contracts.dates import business_date
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.messaging import kafka
 
 PROVINCE_HOUSEHOLDS = 970_000
@@ -170,7 +170,7 @@ def village_messages(
                 uid(0xB1, n),
                 v.code,
                 1,
-                r.VillageRegisteredV1,
+                reg.VillageRegisteredV1,
                 {
                     "village_code": v.code,
                     "effective_date": "2015-12-31",
@@ -185,7 +185,7 @@ def village_messages(
                 uid(0xB2, n),
                 v.code,
                 2,
-                r.VillageProfileRecordedV1,
+                reg.VillageProfileRecordedV1,
                 {
                     "village_code": v.code,
                     "effective_date": "2017-12-31",

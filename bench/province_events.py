@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 import pydantic_core
 
 from tuopin_contracts.catalogue import EventData
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 
 if TYPE_CHECKING:
     from bench.province import Household
@@ -126,7 +126,7 @@ class Stream:
             head_born = rng.randint(1940, 1990)
             on = day(rng.choice([2014, 2015, 2016]))
             return out(
-                r.HouseholdRegisteredV2,
+                reg.HouseholdRegisteredV2,
                 on,
                 reason=None,
                 file_number=f"{h.village.code}{h.index % 10_000:04d}",
@@ -146,7 +146,7 @@ class Stream:
             total = per_head * h.size
             wages = total * rng.randint(30, 70) // 100
             return out(
-                r.IncomeRecordedV1,
+                reg.IncomeRecordedV1,
                 date(year + 1, 1, rng.randint(5, 25)),
                 year=year,
                 wages=wages,
@@ -158,20 +158,20 @@ class Stream:
             )
         if step == "conditions":
             return out(
-                r.ConditionsAssessedV1,
+                reg.ConditionsAssessedV1,
                 day(2016, 3, 9),
                 housing_safe=rng.random() < 0.85,
                 drinking_water_safe=rng.random() < 0.9,
             )
         if step == "cadre":
             return out(
-                r.ResponsibilityAssignedV1,
+                reg.ResponsibilityAssignedV1,
                 day(2015),
                 cadre_name="驻村干部",
                 cadre_unit=f"{h.village.code[:6]}县扶贫办",
             )
         if step == "assistance":
-            return status(r.AssistanceStartedV1, day(2015, 1, 6), "assisting")
+            return status(reg.AssistanceStartedV1, day(2015, 1, 6), "assisting")
         if step == "member-added":
             member = self.member(h, h.size, rng.randint(1950, 1990))
             member |= {
@@ -180,28 +180,28 @@ class Stream:
                 "schooling": None,
                 "labour_ability": "not_working_age",
             }
-            return out(r.MemberAddedV1, day(2016, 3, 12), member=member)
+            return out(reg.MemberAddedV1, day(2016, 3, 12), member=member)
         if step == "member-removed":
             return out(
-                r.MemberRemovedV1,
+                reg.MemberRemovedV1,
                 day(2016, 1, 12),
                 person_id=str(h.person(h.size - 1)),
                 reason="去世",
             )
         if step == "member-updated":
             return out(
-                r.MemberUpdatedV1,
+                reg.MemberUpdatedV1,
                 day(2016, 1, 12),
                 person_id=str(h.person(0)),
                 medical_insurance=True,
             )
         if step == "exit-proposed":
             return status(
-                r.ExitProposedV1, date(2016, 9, 20), "exit_proposed", appraisal_date="2016-09-20"
+                reg.ExitProposedV1, date(2016, 9, 20), "exit_proposed", appraisal_date="2016-09-20"
             )
         if step == "exit-publicised":
             return status(
-                r.ExitPublicisedV1,
+                reg.ExitPublicisedV1,
                 date(2016, 10, 1),
                 "exit_publicised",
                 notice_from="2016-10-01",
@@ -212,17 +212,17 @@ class Stream:
             verification = str(uuid5(NAMESPACE_URL, f"tuopin:exit-notice:{notice}"))
             if step == "exited":
                 return status(
-                    r.HouseholdExitedV1, date(2016, 10, 9), "exited", verification_id=verification
+                    reg.HouseholdExitedV1, date(2016, 10, 9), "exited", verification_id=verification
                 )
             return status(
-                r.ExitRejectedV1,
+                reg.ExitRejectedV1,
                 date(2016, 10, 9),
                 "assisting",
                 verification_id=verification,
                 failed_criteria=["housing_safe"],
             )
         if step == "returned":
-            return status(r.ReturnedToPovertyV1, day(2018, 1, 6), "returned", cause="illness")
+            return status(reg.ReturnedToPovertyV1, day(2018, 1, 6), "returned", cause="illness")
         if step == "removed":
-            return status(r.HouseholdRemovedV1, day(2017), "removed", reason="识别不准")
+            return status(reg.HouseholdRemovedV1, day(2017), "removed", reason="识别不准")
         raise ValueError(step)

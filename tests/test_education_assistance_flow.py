@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -42,7 +42,7 @@ def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
     """A household registered in the county's village …100201, as the registry publishes it."""
     household = uuid4()
     members = [
-        r.Member(
+        reg.Member(
             person_id=uuid4(),
             name=f"成员{i}",
             birth_date=KEYS.resident(n).birth_date,
@@ -52,7 +52,7 @@ def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
         )
         for i, n in enumerate(numbers)
     ]
-    data = r.HouseholdRegisteredV2(
+    data = reg.HouseholdRegisteredV2(
         household_id=household,
         effective_date=date(2016, 4, 1),
         file_number=f"{county}-{household.hex[:6]}",

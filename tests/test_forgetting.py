@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tuopin_contracts import Envelope, EventData
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.store.projection import Delivered
@@ -37,8 +37,8 @@ def delivered(data: EventData, sequence: int) -> Delivered:
     return Delivered(envelope, data)
 
 
-def member(pid, relation: str, born: int) -> r.SealedMember:
-    return r.SealedMember(
+def member(pid, relation: str, born: int) -> reg.SealedMember:
+    return reg.SealedMember(
         person_id=pid,
         relation=relation,
         id_number_hash=pid.hex * 2,
@@ -54,8 +54,8 @@ def member(pid, relation: str, born: int) -> r.SealedMember:
 @pytest.mark.parametrize("service", sorted(MEMBERS))
 async def test_a_service_forgets_an_erased_person(service: str, database_url: str) -> None:
     spec = import_module(f"tuopin_{service}.entrypoints.app").spec
-    [projection] = [p for p in spec.projections if r.PersonErasedV1 in p.handlers]
-    filed = r.HouseholdRegisteredV3(
+    [projection] = [p for p in spec.projections if reg.PersonErasedV1 in p.handlers]
+    filed = reg.HouseholdRegisteredV3(
         household_id=HOUSEHOLD,
         effective_date=date(2016, 4, 1),
         file_number="621121-0001",
@@ -66,7 +66,7 @@ async def test_a_service_forgets_an_erased_person(service: str, database_url: st
         identified_year=2016,
         members=[member(KEPT, "head", 1980), member(ERASED, "spouse", 1982)],
     )
-    erased = r.PersonErasedV1(
+    erased = reg.PersonErasedV1(
         household_id=HOUSEHOLD,
         effective_date=date(2017, 3, 1),
         reason="申请 2017-0042",
@@ -76,8 +76,8 @@ async def test_a_service_forgets_an_erased_person(service: str, database_url: st
     try:
         await migrate.upgrade(engine, spec.migrations)
         async with engine.begin() as conn:
-            await projection.handlers[r.HouseholdRegisteredV3](conn, [delivered(filed, 1)])
-            await projection.handlers[r.PersonErasedV1](conn, [delivered(erased, 2)])
+            await projection.handlers[reg.HouseholdRegisteredV3](conn, [delivered(filed, 1)])
+            await projection.handlers[reg.PersonErasedV1](conn, [delivered(erased, 2)])
         table, personal = MEMBERS[service]
         async with engine.connect() as conn:
             rows = {

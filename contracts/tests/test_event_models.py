@@ -77,7 +77,7 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
     read today they carry the facts other services need and nothing that names anyone."""
     from datetime import date
 
-    from tuopin_contracts.events import registry as r
+    from tuopin_contracts.events import registry as reg
 
     person = {
         "person_id": str(uuid4()),
@@ -103,8 +103,8 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
         "members": [person],
         "identified_year": 2016,
     }
-    read = catalogue.read(r.HouseholdRegisteredV2.TYPE, filing, date(2016, 4, 1))
-    assert isinstance(read, r.HouseholdRegisteredV3)
+    read = catalogue.read(reg.HouseholdRegisteredV2.TYPE, filing, date(2016, 4, 1))
+    assert isinstance(read, reg.HouseholdRegisteredV3)
     [member] = read.members
     assert (member.birth_year, member.birth_month, member.has_disability) == (1985, 3, True)
     assert (member.id_number_hash, member.schooling, member.medical_insurance) == (
@@ -117,13 +117,13 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
         assert personal not in clear, personal
 
     added = catalogue.read(
-        r.MemberAddedV1.TYPE,
+        reg.MemberAddedV1.TYPE,
         {"household_id": filing["household_id"], "effective_date": "2017-01-01", "member": person},
         date(2017, 1, 1),
     )
-    assert isinstance(added, r.MemberAddedV2) and "王建国" not in added.model_dump_json()
+    assert isinstance(added, reg.MemberAddedV2) and "王建国" not in added.model_dump_json()
     changed = catalogue.read(
-        r.MemberUpdatedV1.TYPE,
+        reg.MemberUpdatedV1.TYPE,
         {
             "household_id": filing["household_id"],
             "effective_date": "2017-01-01",
@@ -132,10 +132,10 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
         },
         date(2017, 1, 1),
     )
-    assert isinstance(changed, r.MemberUpdatedV2)
+    assert isinstance(changed, reg.MemberUpdatedV2)
     assert "serious_illness" not in changed.model_dump_json() and changed.has_disability is None
     with pytest.raises(ValidationError, match="come together"):
-        r.SealedMember(person_id=uuid4(), relation="head", birth_year=1985)
+        reg.SealedMember(person_id=uuid4(), relation="head", birth_year=1985)
 
 
 def test_a_v1_exit_verdict_reads_as_judged_on_the_day_it_was_recorded() -> None:

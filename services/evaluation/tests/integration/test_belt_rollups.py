@@ -16,7 +16,7 @@ from uuid import uuid4
 import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -49,17 +49,17 @@ def village(code: str, poor: bool, people: int, on: date, **belt: str) -> Envelo
         "rural_population": people,
         **belt,
     }
-    return envelope(code, 1, r.VillageRegisteredV1.model_validate(fields))
+    return envelope(code, 1, reg.VillageRegisteredV1.model_validate(fields))
 
 
 def household(code: str, size: int, on: date, exited: date | None = None) -> list[Envelope]:
     hid = uuid4()
     members = [
-        r.SealedMember(person_id=uuid4(), relation=Relation.HEAD if i == 0 else Relation.CHILD)
+        reg.SealedMember(person_id=uuid4(), relation=Relation.HEAD if i == 0 else Relation.CHILD)
         for i in range(size)
     ]
     facts: list[EventData] = [
-        r.HouseholdRegisteredV3(
+        reg.HouseholdRegisteredV3(
             household_id=hid,
             effective_date=on,
             file_number=f"F{hid.hex[:10]}",
@@ -73,7 +73,7 @@ def household(code: str, size: int, on: date, exited: date | None = None) -> lis
     ]
     if exited is not None:
         facts.append(
-            r.HouseholdExitedV1(
+            reg.HouseholdExitedV1(
                 household_id=hid, effective_date=exited, status=S.EXITED, verification_id=uuid4()
             )
         )

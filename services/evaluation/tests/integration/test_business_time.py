@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_contracts.vocabulary import HouseholdStatus as S
@@ -51,8 +51,8 @@ class Stream:
         return envelope
 
 
-def person(relation: Relation, insured: bool = True) -> r.SealedMember:
-    return r.SealedMember(
+def person(relation: Relation, insured: bool = True) -> reg.SealedMember:
+    return reg.SealedMember(
         person_id=uuid4(),
         relation=relation,
         birth_year=1980,
@@ -64,7 +64,7 @@ def person(relation: Relation, insured: bool = True) -> r.SealedMember:
 def registered(home: Stream, size: int) -> None:
     members = [person(Relation.HEAD), *(person(Relation.SPOUSE) for _ in range(size - 1))]
     home.add(
-        r.HouseholdRegisteredV3(
+        reg.HouseholdRegisteredV3(
             household_id=UUID(home.subject),
             effective_date=date(2014, 3, 1),
             file_number=f"F{home.subject[:10]}",
@@ -83,7 +83,9 @@ def income_2016(
 ) -> None:
     """The year's income, first recorded, or corrected (更正) with its reason."""
     kind, why = (
-        (r.IncomeCorrectedV1, {"reason": correction}) if correction else (r.IncomeRecordedV1, {})
+        (reg.IncomeCorrectedV1, {"reason": correction})
+        if correction
+        else (reg.IncomeRecordedV1, {})
     )
     home.add(
         kind(
@@ -108,7 +110,7 @@ def exiting() -> Stream:
     hid = UUID(home.subject)
     registered(home, 2)
     home.add(
-        r.ConditionsAssessedV1(
+        reg.ConditionsAssessedV1(
             household_id=hid,
             effective_date=date(2016, 10, 1),
             housing_safe=True,
@@ -117,12 +119,14 @@ def exiting() -> Stream:
     )
     income_2016(home, 400_000)  # 2016's line: 2,952 yuan
     newcomer = person(Relation.CHILD, insured=False)
-    home.add(r.MemberAddedV2(household_id=hid, effective_date=date(2018, 5, 1), member=newcomer))
+    home.add(reg.MemberAddedV2(household_id=hid, effective_date=date(2018, 5, 1), member=newcomer))
     home.add(
-        r.AssistanceStartedV1(household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING)
+        reg.AssistanceStartedV1(
+            household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING
+        )
     )
     home.add(
-        r.ExitProposedV1(
+        reg.ExitProposedV1(
             household_id=hid,
             effective_date=date(2016, 11, 1),
             status=S.EXIT_PROPOSED,
@@ -130,7 +134,7 @@ def exiting() -> Stream:
         )
     )
     home.add(
-        r.ExitPublicisedV1(
+        reg.ExitPublicisedV1(
             household_id=hid,
             effective_date=date(2016, 11, 1),
             status=S.EXIT_PUBLICISED,
@@ -151,7 +155,7 @@ def corrected() -> Stream:
 
 
 def village() -> Envelope:
-    data = r.VillageRegisteredV1(
+    data = reg.VillageRegisteredV1(
         village_code=VILLAGE,
         effective_date=date(2014, 1, 1),
         name="李家村",
@@ -185,7 +189,7 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
         assert criteria["income_per_head"] == "4000.00"
 
         # The registry exits the household on the verdict's day (its reaction, simulated).
-        exited = r.HouseholdExitedV1(
+        exited = reg.HouseholdExitedV1(
             household_id=UUID(a.subject),
             status=S.EXITED,
             effective_date=date.fromisoformat(verdict["data"]["as_of"]),
@@ -251,7 +255,7 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
         # The exit was a mistake: annulled now, from its own day. 2016 ends with A poor
         # again and no exit; as known before the annulment, the exit stands.
         before_annulment = datetime.now(UTC)
-        annulled = r.ExitAnnulledV1(
+        annulled = reg.ExitAnnulledV1(
             household_id=UUID(a.subject),
             status=S.ASSISTING,
             effective_date=date(2016, 11, 8),
@@ -392,11 +396,13 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
     hid = UUID(home.subject)
     registered(home, 2)
     home.add(
-        r.AssistanceStartedV1(household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING)
+        reg.AssistanceStartedV1(
+            household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING
+        )
     )
     proposed = date(2015, 11, 1)
     home.add(
-        r.ExitProposedV1(
+        reg.ExitProposedV1(
             household_id=hid,
             effective_date=proposed,
             status=S.EXIT_PROPOSED,
@@ -404,7 +410,7 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
         )
     )
     home.add(
-        r.ExitPublicisedV1(
+        reg.ExitPublicisedV1(
             household_id=hid,
             effective_date=date(2015, 11, 1),
             status=S.EXIT_PUBLICISED,

@@ -50,7 +50,7 @@ from fastapi import FastAPI
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.reference.regions import gansu
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import (
@@ -104,7 +104,7 @@ class Home:
 
     def events(self) -> list[Envelope]:
         members = [
-            r.Member(
+            reg.Member(
                 person_id=uuid4(),
                 name="户主" if i == 0 else f"成员{i}",
                 relation=Relation.HEAD if i == 0 else Relation.CHILD,
@@ -121,7 +121,7 @@ class Home:
                 }
             )
         facts: list[EventData] = [
-            r.HouseholdRegisteredV2(
+            reg.HouseholdRegisteredV2(
                 household_id=self.id,
                 effective_date=self.registered,
                 file_number=f"F{self.id.hex[:10]}",
@@ -135,7 +135,7 @@ class Home:
         ]
         if self.exited:
             facts.append(
-                r.HouseholdExitedV1(
+                reg.HouseholdExitedV1(
                     household_id=self.id,
                     effective_date=self.exited,
                     status=HouseholdStatus.EXITED,
@@ -144,7 +144,7 @@ class Home:
             )
         if self.returned:
             facts.append(
-                r.ReturnedToPovertyV1(
+                reg.ReturnedToPovertyV1(
                     household_id=self.id,
                     effective_date=self.returned,
                     status=HouseholdStatus.RETURNED,
@@ -208,7 +208,7 @@ def yuan(fen: int) -> str:
 def village_events() -> list[Envelope]:
     return [
         envelope(
-            r.VillageRegisteredV1(
+            reg.VillageRegisteredV1(
                 village_code=code,
                 effective_date=REGISTERED_ON,
                 name=f"村{code[-3:]}",

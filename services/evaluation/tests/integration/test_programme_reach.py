@@ -29,7 +29,7 @@ import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -108,7 +108,7 @@ class Home:
 
     def __post_init__(self) -> None:
         self.members = [f"{self.id.hex}{i:02d}" for i in range(self.people)]
-        data = r.HouseholdRegisteredV2(
+        data = reg.HouseholdRegisteredV2(
             household_id=self.id,
             effective_date=self.registered_on,
             file_number=f"F{self.id.hex[:10]}",
@@ -118,7 +118,7 @@ class Home:
             primary_cause=PovertyCause.LACK_OF_FUNDS,
             identified_year=self.registered_on.year,
             members=[
-                r.Member(
+                reg.Member(
                     person_id=uuid4(),
                     name=f"成员{i}",
                     id_number_hash=h,
@@ -134,7 +134,7 @@ class Home:
         }
         self.statuses.append((self.registered_on, "identified"))
 
-    def becomes(self, kind: type[r.StatusChanged], status: str, on: date, **extra) -> "Home":
+    def becomes(self, kind: type[reg.StatusChanged], status: str, on: date, **extra) -> "Home":
         data = kind(household_id=self.id, effective_date=on, status=status, **extra)
         self.events[Topic.REGISTRY].append(registry(self.id, data))
         self.statuses.append((on, status))
@@ -254,14 +254,14 @@ def scenario() -> list[Home]:
     M, H, S = LoanProduct.MICROCREDIT, LoanProduct.HOUSING, LoanProduct.STUDENT
     h1 = Home(V1, 3).loan(M, (5_000_000, date(2016, 6, 1))).loan(H, (3_000_000, date(2017, 3, 1)))
     h1.certify(0, date(2016, 9, 1)).train(0, date(2016, 8, 20)).train(0, date(2017, 4, 2))
-    h1.becomes(r.HouseholdExitedV1, "exited", date(2017, 10, 8), verification_id=uuid4())
+    h1.becomes(reg.HouseholdExitedV1, "exited", date(2017, 10, 8), verification_id=uuid4())
     h2 = Home(V1, 2).loan(M, (2_000_000, date(2017, 2, 1)), (1_500_000, date(2017, 8, 1)))
     h2.certify(0, date(2017, 5, 1), revoked_on=date(2018, 2, 1)).train(1, date(2017, 4, 1))
     h3 = Home(V2, 4).loan(S, (800_000, date(2016, 9, 1)))
     h3.certify(0, date(2016, 11, 1), revoked_on=date(2017, 6, 1), revocation_first=True)
     h3.certify(1, date(2017, 1, 15))
     h4 = Home(V2, 2).loan(M, (4_000_000, date(2016, 5, 1))).certify(0, date(2016, 7, 1))
-    h4.becomes(r.HouseholdRemovedV1, "removed", date(2017, 6, 1))
+    h4.becomes(reg.HouseholdRemovedV1, "removed", date(2017, 6, 1))
     h6 = Home(V2, 1, registered_on=date(2017, 1, 10))
     h5 = Home(V3, 2).certify(0, date(2016, 10, 1), valid_until=date(2017, 12, 31))
     h5.certify(1, date(2018, 3, 1)).train(1, date(2016, 9, 30))
@@ -314,7 +314,7 @@ def villages() -> list[Envelope]:
     return [
         registry(
             code,
-            r.VillageRegisteredV1(
+            reg.VillageRegisteredV1(
                 village_code=code,
                 effective_date=date(2016, 1, 1),
                 name=f"村{code[-3:]}",

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_contracts import Envelope, EventData, Topic, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import loans as lo
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2, ReturnWarningRaisedV1
 from tuopin_contracts.vocabulary import (
@@ -98,10 +98,10 @@ def person(
     insured: bool = True,
     schooling: Schooling | None = None,
     sex: Sex = Sex.MALE,
-) -> r.Member:
+) -> reg.Member:
     pid = uuid4()
     digest = hashlib.sha256(pid.bytes).hexdigest()
-    return r.Member(
+    return reg.Member(
         person_id=pid,
         name={Relation.HEAD: "户主"}.get(relation, f"{relation}成员"),
         id_number_hash=digest,
@@ -116,9 +116,11 @@ def person(
     )
 
 
-def filed(reg: Producer, village: str, members: list[r.Member], on: date) -> tuple[UUID, Envelope]:
+def filed(
+    reg: Producer, village: str, members: list[reg.Member], on: date
+) -> tuple[UUID, Envelope]:
     household_id = uuid4()
-    data = r.HouseholdRegisteredV2(
+    data = reg.HouseholdRegisteredV2(
         household_id=household_id,
         effective_date=on,
         file_number=f"{village[:6]}-{household_id.hex[:8]}",
@@ -133,8 +135,8 @@ def filed(reg: Producer, village: str, members: list[r.Member], on: date) -> tup
     return household_id, reg.household(household_id, data)
 
 
-def income(hid: UUID, year: int, per_head: int, size: int) -> r.IncomeRecordedV1:
-    return r.IncomeRecordedV1(
+def income(hid: UUID, year: int, per_head: int, size: int) -> reg.IncomeRecordedV1:
+    return reg.IncomeRecordedV1(
         household_id=hid,
         effective_date=date(year, 12, 20),
         year=year,
@@ -147,7 +149,7 @@ def income(hid: UUID, year: int, per_head: int, size: int) -> r.IncomeRecordedV1
     )
 
 
-def status(kind: type[r.StatusChanged], hid: UUID, on: date, to: HouseholdStatus, **more: Any):
+def status(kind: type[reg.StatusChanged], hid: UUID, on: date, to: HouseholdStatus, **more: Any):
     return kind(household_id=hid, effective_date=on, status=to, **more)
 
 
@@ -156,14 +158,14 @@ def exit_put_on_notice(reg: Producer, hid: UUID, year: int) -> list[Envelope]:
     S = HouseholdStatus
     proposed, notice = date(year, 10, 1), date(year, 10, 2)
     return [
-        reg.household(hid, status(r.AssistanceStartedV1, hid, date(year - 1, 5, 1), S.ASSISTING)),
+        reg.household(hid, status(reg.AssistanceStartedV1, hid, date(year - 1, 5, 1), S.ASSISTING)),
         reg.household(
-            hid, status(r.ExitProposedV1, hid, proposed, S.EXIT_PROPOSED, appraisal_date=proposed)
+            hid, status(reg.ExitProposedV1, hid, proposed, S.EXIT_PROPOSED, appraisal_date=proposed)
         ),
         reg.household(
             hid,
             status(
-                r.ExitPublicisedV1,
+                reg.ExitPublicisedV1,
                 hid,
                 notice,
                 S.EXIT_PUBLICISED,
@@ -184,7 +186,7 @@ class Scenario:
         def village(code: str, poor: bool, population: int) -> Envelope:
             return reg.village(
                 code,
-                r.VillageRegisteredV1(
+                reg.VillageRegisteredV1(
                     village_code=code,
                     effective_date=date(2016, 1, 1),
                     name=f"{code[-3:]}村",
@@ -201,7 +203,7 @@ class Scenario:
             village(V4, True, 1200),
             reg.village(
                 V1,
-                r.VillageResponsibilityAssignedV1(
+                reg.VillageResponsibilityAssignedV1(
                     village_code=V1,
                     effective_date=date(2016, 2, 1),
                     first_secretary="王书记",
@@ -211,7 +213,7 @@ class Scenario:
             ),
             reg.village(
                 V2,
-                r.VillageProfileRecordedV1(
+                reg.VillageProfileRecordedV1(
                     village_code=V2,
                     effective_date=date(2017, 6, 1),
                     poor=True,
@@ -239,7 +241,7 @@ class Scenario:
         first += [
             reg.household(
                 a,
-                r.CausesRecordedV1(
+                reg.CausesRecordedV1(
                     household_id=a, effective_date=on, primary_cause=PovertyCause.LACK_OF_FUNDS
                 ),
             ),
@@ -247,7 +249,7 @@ class Scenario:
             reg.household(a, income(a, 2017, 420_000, 3)),
             reg.household(
                 a,
-                r.ConditionsAssessedV1(
+                reg.ConditionsAssessedV1(
                     household_id=a,
                     effective_date=date(2017, 9, 1),
                     housing_safe=True,
@@ -268,14 +270,14 @@ class Scenario:
             e,
             reg.household(
                 b,
-                r.ResponsibilityAssignedV1(
+                reg.ResponsibilityAssignedV1(
                     household_id=b, effective_date=on, cadre_name="赵", cadre_unit="县农牧局"
                 ),
             ),
             reg.household(b, income(b, 2017, 380_000, 3)),
             reg.household(
                 b,
-                r.ConditionsAssessedV1(
+                reg.ConditionsAssessedV1(
                     household_id=b,
                     effective_date=date(2017, 9, 1),
                     housing_safe=False,
@@ -302,7 +304,7 @@ class Scenario:
             reg.household(c, income(c, 2016, 400_000, 4)),
             reg.household(
                 c,
-                r.ConditionsAssessedV1(
+                reg.ConditionsAssessedV1(
                     household_id=c,
                     effective_date=date(2016, 9, 1),
                     housing_safe=True,
@@ -329,10 +331,12 @@ class Scenario:
             e,
             reg.household(hh_e, income(hh_e, 2016, 210_000, 5)),
             reg.household(hh_e, income(hh_e, 2016, 230_000, 5)),  # corrected
-            reg.household(hh_e, status(r.AssistanceStartedV1, hh_e, date(2016, 6, 1), S.ASSISTING)),
+            reg.household(
+                hh_e, status(reg.AssistanceStartedV1, hh_e, date(2016, 6, 1), S.ASSISTING)
+            ),
             reg.household(
                 hh_e,
-                r.NeedListedV1(
+                reg.NeedListedV1(
                     household_id=hh_e,
                     effective_date=date(2016, 6, 1),
                     need_id=uuid4(),
@@ -347,7 +351,7 @@ class Scenario:
         first.append(
             reg.household(
                 f,
-                r.HouseholdRegisteredV1(
+                reg.HouseholdRegisteredV1(
                     household_id=f, county_code=V3[:6], village_code=V3, head_name="马老汉", size=2
                 ),
             )
@@ -378,7 +382,7 @@ class Scenario:
                 return reg.household(
                     hid,
                     status(
-                        r.HouseholdExitedV1,
+                        reg.HouseholdExitedV1,
                         hid,
                         on,
                         S.EXITED,
@@ -389,7 +393,7 @@ class Scenario:
             return reg.household(
                 hid,
                 status(
-                    r.ExitRejectedV1,
+                    reg.ExitRejectedV1,
                     hid,
                     on,
                     S.ASSISTING,
@@ -404,7 +408,7 @@ class Scenario:
             answer(a, date(2017, 10, 9)),
             reg.household(
                 a,
-                r.CausesRecordedV1(
+                reg.CausesRecordedV1(
                     household_id=a,
                     effective_date=date(2018, 7, 1),
                     primary_cause=PovertyCause.DISASTER,
@@ -412,10 +416,10 @@ class Scenario:
             ),  # 返贫预警
             answer(b, date(2017, 10, 9)),
             answer(c, date(2016, 10, 9)),
-            reg.household(d, status(r.HouseholdRemovedV1, d, date(2017, 6, 1), S.REMOVED)),
+            reg.household(d, status(reg.HouseholdRemovedV1, d, date(2017, 6, 1), S.REMOVED)),
             reg.household(
                 e,
-                r.MemberAddedV1(
+                reg.MemberAddedV1(
                     household_id=e,
                     effective_date=date(2017, 2, 1),
                     member=person(R.GRANDCHILD, date(2017, 1, 20)),
@@ -423,7 +427,7 @@ class Scenario:
             ),
             reg.household(
                 e,
-                r.MemberRemovedV1(
+                reg.MemberRemovedV1(
                     household_id=e,
                     effective_date=date(2017, 11, 3),
                     person_id=grandparent,
@@ -432,7 +436,7 @@ class Scenario:
             ),
             reg.household(
                 e,
-                r.MemberUpdatedV1(
+                reg.MemberUpdatedV1(
                     household_id=e,
                     effective_date=date(2017, 9, 1),
                     person_id=child,
@@ -443,7 +447,7 @@ class Scenario:
             reg.household(e, income(e, 2017, 310_000, 5)),
             reg.household(
                 b,
-                r.MemberUpdatedV1(
+                reg.MemberUpdatedV1(
                     household_id=b,
                     effective_date=date(2018, 1, 5),
                     person_id=self.b_members[1].person_id,
@@ -455,7 +459,7 @@ class Scenario:
             reg.household(
                 c,
                 status(
-                    r.ReturnedToPovertyV1,
+                    reg.ReturnedToPovertyV1,
                     c,
                     date(2018, 3, 1),
                     S.RETURNED,
@@ -465,7 +469,7 @@ class Scenario:
             reg.household(g, income(g, 2017, 260_000, 2)),
             reg.village(
                 V1,
-                r.VillageProfileRecordedV1(
+                reg.VillageProfileRecordedV1(
                     village_code=V1,
                     effective_date=date(2018, 1, 1),
                     poor=False,
@@ -476,7 +480,7 @@ class Scenario:
             ),
             reg.village(
                 V1,
-                r.VillageConditionsRecordedV1(
+                reg.VillageConditionsRecordedV1(
                     village_code=V1,
                     effective_date=date(2018, 6, 30),
                     source="县扶贫办 验收表",

@@ -29,7 +29,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -58,7 +58,7 @@ class Home:
     def __post_init__(self) -> None:
         self.person_ids = [uuid4() for _ in range(self.people)]
         members = [
-            r.Member(
+            reg.Member(
                 person_id=p,
                 name="户主" if i == 0 else f"成员{i}",
                 relation=Relation.HEAD if i == 0 else Relation.CHILD,
@@ -66,7 +66,7 @@ class Home:
             for i, p in enumerate(self.person_ids)
         ]
         self._add(
-            r.HouseholdRegisteredV2(
+            reg.HouseholdRegisteredV2(
                 household_id=self.id,
                 effective_date=self.registered_on,
                 file_number=f"F{self.id.hex[:10]}",
@@ -84,14 +84,14 @@ class Home:
     def _add(self, data: EventData) -> None:
         self.events.append(envelope(data, self.id, len(self.events) + 1))
 
-    def step(self, kind: type[r.StatusChanged], on: date, **extra: object) -> "Home":
+    def step(self, kind: type[reg.StatusChanged], on: date, **extra: object) -> "Home":
         status = {
-            r.AssistanceStartedV1: HouseholdStatus.ASSISTING,
-            r.ExitProposedV1: HouseholdStatus.EXIT_PROPOSED,
-            r.ExitPublicisedV1: HouseholdStatus.EXIT_PUBLICISED,
-            r.HouseholdExitedV1: HouseholdStatus.EXITED,
-            r.ReturnedToPovertyV1: HouseholdStatus.RETURNED,
-            r.HouseholdRemovedV1: HouseholdStatus.REMOVED,
+            reg.AssistanceStartedV1: HouseholdStatus.ASSISTING,
+            reg.ExitProposedV1: HouseholdStatus.EXIT_PROPOSED,
+            reg.ExitPublicisedV1: HouseholdStatus.EXIT_PUBLICISED,
+            reg.HouseholdExitedV1: HouseholdStatus.EXITED,
+            reg.ReturnedToPovertyV1: HouseholdStatus.RETURNED,
+            reg.HouseholdRemovedV1: HouseholdStatus.REMOVED,
         }[kind]
         self._add(kind(household_id=self.id, effective_date=on, status=status, **extra))
         self.statuses.append((on, str(status)))
@@ -99,29 +99,29 @@ class Home:
 
     def exit(self, on: date) -> "Home":
         start = date(on.year, 5, 1) if on.month > 5 else date(on.year - 1, 5, 1)
-        self.step(r.AssistanceStartedV1, start)
-        self.step(r.ExitProposedV1, on.replace(day=1), appraisal_date=on.replace(day=1))
+        self.step(reg.AssistanceStartedV1, start)
+        self.step(reg.ExitProposedV1, on.replace(day=1), appraisal_date=on.replace(day=1))
         self.step(
-            r.ExitPublicisedV1, on.replace(day=1), notice_from=on.replace(day=1), notice_until=on
+            reg.ExitPublicisedV1, on.replace(day=1), notice_from=on.replace(day=1), notice_until=on
         )
-        return self.step(r.HouseholdExitedV1, on, verification_id=uuid4())
+        return self.step(reg.HouseholdExitedV1, on, verification_id=uuid4())
 
     def join(self, on: date) -> "Home":
-        member = r.Member(person_id=uuid4(), name="新成员", relation=Relation.CHILD)
-        self._add(r.MemberAddedV1(household_id=self.id, effective_date=on, member=member))
+        member = reg.Member(person_id=uuid4(), name="新成员", relation=Relation.CHILD)
+        self._add(reg.MemberAddedV1(household_id=self.id, effective_date=on, member=member))
         self.sizes.append((on, self.sizes[-1][1] + 1))
         return self
 
     def leave(self, on: date) -> "Home":
         person = self.person_ids[-1]
-        self._add(r.MemberRemovedV1(household_id=self.id, effective_date=on, person_id=person))
+        self._add(reg.MemberRemovedV1(household_id=self.id, effective_date=on, person_id=person))
         self.sizes.append((on, self.sizes[-1][1] - 1))
         return self
 
     def income(self, year: int, per_head: int) -> "Home":
         size = self.sizes[-1][1]
         self._add(
-            r.IncomeRecordedV1(
+            reg.IncomeRecordedV1(
                 household_id=self.id,
                 effective_date=date(year + 1, 1, 10),
                 year=year,
@@ -149,7 +149,7 @@ class Home:
 
 def village_events() -> list[Envelope]:
     def registered(code: str, seq: int, poor: bool, population: int, on: date) -> Envelope:
-        data = r.VillageRegisteredV1(
+        data = reg.VillageRegisteredV1(
             village_code=code,
             effective_date=on,
             name=f"村{code[-3:]}",
@@ -160,11 +160,11 @@ def village_events() -> list[Envelope]:
         return envelope(data, code, seq)
 
     def assessed(code: str, on: date, source: str, **conditions: object) -> EventData:
-        return r.VillageConditionsRecordedV1(
+        return reg.VillageConditionsRecordedV1(
             village_code=code, effective_date=on, source=source, **conditions
         )
 
-    profile = r.VillageProfileRecordedV1(
+    profile = reg.VillageProfileRecordedV1(
         village_code=V2,
         effective_date=date(2017, 6, 1),
         poor=True,
@@ -212,8 +212,8 @@ def scenario() -> list[Home]:
     h1 = Home(V1, 3).exit(date(2017, 10, 8)).income(2017, 400_000)
     h2 = Home(V1, 3).income(2016, 250_000).income(2017, 333_500).leave(date(2018, 1, 15))
     h3 = Home(V2, 4).exit(date(2016, 12, 20)).income(2017, 700_000)
-    h3.step(r.ReturnedToPovertyV1, date(2018, 3, 1), cause=PovertyCause.ILLNESS)
-    h4 = Home(V2, 2).income(2017, 100_000).step(r.HouseholdRemovedV1, date(2017, 6, 1))
+    h3.step(reg.ReturnedToPovertyV1, date(2018, 3, 1), cause=PovertyCause.ILLNESS)
+    h4 = Home(V2, 2).income(2017, 100_000).step(reg.HouseholdRemovedV1, date(2017, 6, 1))
     h5 = Home(V2, 1, registered_on=date(2017, 1, 10)).join(date(2017, 2, 1))
     h5.income(2017, 500_000)
     h6 = Home(V4, 3).income(2017, 600_000)

@@ -11,7 +11,7 @@ from uuid import uuid4
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -32,7 +32,7 @@ class Home:
     def __init__(self, filed: date = date(2014, 3, 1)) -> None:
         self.id, self.events = uuid4(), []
         self.add(
-            r.HouseholdRegisteredV3(
+            reg.HouseholdRegisteredV3(
                 household_id=self.id,
                 effective_date=filed,
                 file_number=f"F{str(self.id)[:10]}",
@@ -41,7 +41,7 @@ class Home:
                 poverty_attribute=PovertyAttribute.GENERAL,
                 primary_cause=PovertyCause.ILLNESS,
                 members=[
-                    r.SealedMember(
+                    reg.SealedMember(
                         person_id=uuid4(),
                         relation=Relation.HEAD,
                         birth_year=1980,
@@ -69,7 +69,7 @@ class Home:
 
     def income(self, year: int, yuan: int) -> "Home":
         return self.add(
-            r.IncomeRecordedV1(
+            reg.IncomeRecordedV1(
                 household_id=self.id,
                 effective_date=date(year, 12, 31),
                 year=year,
@@ -84,13 +84,13 @@ class Home:
 
     def exit(self, on: date) -> "Home":
         return self.add(
-            r.HouseholdExitedV1(
+            reg.HouseholdExitedV1(
                 household_id=self.id, effective_date=on, status=S.EXITED, verification_id=uuid4()
             )
         )
 
     def removal(self, on: date, at: datetime = EARLIER) -> "Home":
-        data = r.HouseholdRemovedV1(
+        data = reg.HouseholdRemovedV1(
             household_id=self.id, effective_date=on, status=S.REMOVED, reason="识别不准"
         )
         return self.add(data, at)

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from sqlalchemy import text
 
-from tuopin_contracts.events import registry as c
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_registry.application.people import erase, person_keys
@@ -37,7 +37,7 @@ def old_member(pid: str, name: str, relation: str, born: str) -> dict:
 
 
 def filed() -> dict:
-    return c.HouseholdRegisteredV2.model_validate(
+    return reg.HouseholdRegisteredV2.model_validate(
         {
             "household_id": HOUSEHOLD,
             "effective_date": "2016-04-01",
@@ -85,14 +85,14 @@ async def test_details_are_sealed_in_place_and_opened_on_the_way_down(database_u
     try:
         await migrate.upgrade(engine, spec.migrations, "r0004")
         async with engine.begin() as conn:
-            await insert_event(conn, 1, c.HouseholdRegisteredV2.TYPE, filed())
+            await insert_event(conn, 1, reg.HouseholdRegisteredV2.TYPE, filed())
             health = {
                 "household_id": HOUSEHOLD,
                 "effective_date": "2017-01-01",
                 "person_id": HEAD,
                 "health": "chronic_illness",
             }
-            await insert_event(conn, 2, c.MemberUpdatedV1.TYPE, health)
+            await insert_event(conn, 2, reg.MemberUpdatedV1.TYPE, health)
             for pid, number in NUMBERS.items():
                 sealed = key.seal(pid, number)
                 await conn.execute(
@@ -126,15 +126,18 @@ async def test_details_are_sealed_in_place_and_opened_on_the_way_down(database_u
             sealed_rows = dict(
                 (await conn.execute(text("SELECT person_id, sealed FROM household_members"))).all()
             )
-        assert [kind for kind, _ in rows] == [c.HouseholdRegisteredV3.TYPE, c.MemberUpdatedV2.TYPE]
+        assert [kind for kind, _ in rows] == [
+            reg.HouseholdRegisteredV3.TYPE,
+            reg.MemberUpdatedV2.TYPE,
+        ]
         for personal in ("王建国", "李秀英", "1985-03-02", "0039", "0045", "chronic_illness"):
             assert personal not in stored, personal
-        registered = c.HouseholdRegisteredV3.model_validate(rows[0][1])
+        registered = reg.HouseholdRegisteredV3.model_validate(rows[0][1])
         head, left = registered.members
         assert (head.birth_year, head.birth_month) == (1985, 3)
         assert keys[HEAD].open(head.sealed or "")["name"] == "王建国"
         assert left.sealed is None and LEFT not in keys  # erased: nothing to seal under
-        update = c.MemberUpdatedV2.model_validate(rows[1][1])
+        update = reg.MemberUpdatedV2.model_validate(rows[1][1])
         assert keys[HEAD].open(update.sealed or "") == {
             "name": "王建国",
             "sex": "male",
@@ -150,8 +153,11 @@ async def test_details_are_sealed_in_place_and_opened_on_the_way_down(database_u
             names = dict(
                 (await conn.execute(text("SELECT person_id, name FROM household_members"))).all()
             )
-        assert [kind for kind, _ in rows] == [c.HouseholdRegisteredV2.TYPE, c.MemberUpdatedV1.TYPE]
-        back = c.HouseholdRegisteredV2.model_validate(rows[0][1])
+        assert [kind for kind, _ in rows] == [
+            reg.HouseholdRegisteredV2.TYPE,
+            reg.MemberUpdatedV1.TYPE,
+        ]
+        back = reg.HouseholdRegisteredV2.model_validate(rows[0][1])
         assert [(m.name, m.birth_date) for m in back.members] == [
             ("王建国", date(1985, 3, 2)),
             ("(erased)", None),

@@ -15,7 +15,7 @@ import pytest
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -52,7 +52,7 @@ class Home:
         self.numbers = [resident_id(b) for b in self.births]
         self.person_ids = [uuid4() for _ in self.births]
         members = [
-            r.Member(
+            reg.Member(
                 person_id=p,
                 name=f"成员{i}",
                 relation=Relation.HEAD if i == 0 else Relation.CHILD,
@@ -63,7 +63,7 @@ class Home:
             for i, (p, n) in enumerate(zip(self.person_ids, self.numbers, strict=True))
         ]
         self._add(
-            r.HouseholdRegisteredV2(
+            reg.HouseholdRegisteredV2(
                 household_id=self.id,
                 effective_date=date(2016, 4, 1),
                 file_number=f"F{self.id.hex[:10]}",
@@ -80,7 +80,7 @@ class Home:
         self.events.append(envelope(data, self.id, len(self.events) + 1))
 
     def remove(self) -> "Home":
-        removal = r.HouseholdRemovedV1(
+        removal = reg.HouseholdRemovedV1(
             household_id=self.id,
             effective_date=date(2016, 6, 1),
             status=HouseholdStatus.REMOVED,
@@ -92,7 +92,7 @@ class Home:
 
     def leaves(self, index: int) -> "Home":
         self._add(
-            r.MemberRemovedV1(
+            reg.MemberRemovedV1(
                 household_id=self.id,
                 effective_date=date(2016, 9, 1),
                 person_id=self.person_ids[index],

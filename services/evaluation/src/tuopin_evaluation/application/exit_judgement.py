@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.return_watch import close_on_return, warn_if_exited
 from tuopin_evaluation.application.verdicts import judge_exit
@@ -26,7 +26,7 @@ def exit_judgement(store: EventStore) -> Reaction:
     """The reaction; ``store`` is evaluation's own, where verdicts and warnings go."""
     reaction = Reaction("evaluation.exit_judgement", after="evaluation.households")
 
-    @reaction.on(r.ExitPublicisedV1)
+    @reaction.on(reg.ExitPublicisedV1)
     async def publicised(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
             # One verdict per notice, whatever redelivers it: its id derives from the notice's.
@@ -44,16 +44,16 @@ def exit_judgement(store: EventStore) -> Reaction:
             shortfall = income_shortfall(e.data.per_head, line, e.data.year)
             await warn_if_exited(conn, store, e, shortfall)
 
-    for kind in r.INCOMES:  # a correction can reveal a fall below the line, too
+    for kind in reg.INCOMES:  # a correction can reveal a fall below the line, too
         reaction.on(kind)(earned)
 
-    @reaction.on(r.CausesRecordedV1)
+    @reaction.on(reg.CausesRecordedV1)
     async def causes(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
             shocks = new_shocks([e.data.primary_cause, *e.data.secondary_causes])
             await warn_if_exited(conn, store, e, shocks)
 
-    @reaction.on(r.ReturnedToPovertyV1)
+    @reaction.on(reg.ReturnedToPovertyV1)
     async def returned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         for e in events:
             await close_on_return(conn, store, e)

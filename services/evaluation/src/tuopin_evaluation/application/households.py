@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_evaluation.application.facts import (
     households,
     income_history,
@@ -67,7 +67,7 @@ _RESIZE = (
 
 
 def member_row(
-    household_id: str, m: r.SealedMember, joined_on: date, joined_recorded_at: datetime
+    household_id: str, m: reg.SealedMember, joined_on: date, joined_recorded_at: datetime
 ) -> dict[str, object]:
     return {
         "person_id": str(m.person_id),
@@ -121,7 +121,7 @@ def household_facts() -> Projection:
         ],
     )
 
-    @projection.on(r.HouseholdRegisteredV3)
+    @projection.on(reg.HouseholdRegisteredV3)
     async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -144,7 +144,7 @@ def household_facts() -> Projection:
         await upsert(conn, members, people, keys=["person_id"])
         await _history(conn, [history_row(e, "identified") for e in events])
 
-    @projection.on(r.MemberAddedV2)
+    @projection.on(reg.MemberAddedV2)
     async def joined(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             member_row(str(e.data.household_id), e.data.member, e.data.effective_date, recorded(e))
@@ -153,7 +153,7 @@ def household_facts() -> Projection:
         await upsert(conn, members, rows, keys=["person_id"])
         await _resize(conn, events)
 
-    @projection.on(r.MemberRemovedV1)
+    @projection.on(reg.MemberRemovedV1)
     async def left(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await executemany(
             conn,
@@ -165,13 +165,13 @@ def household_facts() -> Projection:
         )
         await _resize(conn, events)
 
-    @projection.on(r.PersonErasedV1)
+    @projection.on(reg.PersonErasedV1)
     async def forgotten(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # Erased by the registry: only an anonymous row stays, for the counts of people
         # by day (joined, left); nothing that describes the person.
         await executemany(conn, _ERASED, [{"person": str(e.data.person_id)} for e in events])
 
-    @projection.on(r.IdentityCorrectedV1)
+    @projection.on(reg.IdentityCorrectedV1)
     async def reidentified(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         # A corrected ID number carries a corrected birth: ages are counted from it.
         await executemany(
@@ -187,7 +187,7 @@ def household_facts() -> Projection:
             ],
         )
 
-    @projection.on(r.MemberUpdatedV2)
+    @projection.on(reg.MemberUpdatedV2)
     async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -223,10 +223,10 @@ def household_facts() -> Projection:
         ]
         await upsert(conn, income_history, recordings, keys=["household_id", "sequence"])
 
-    for kind in r.INCOMES:  # as first recorded, or corrected (the latest recording counts)
+    for kind in reg.INCOMES:  # as first recorded, or corrected (the latest recording counts)
         projection.on(kind)(earned)
 
-    @projection.on(r.ConditionsAssessedV1)
+    @projection.on(reg.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await _set(
             conn,
@@ -239,10 +239,10 @@ def household_facts() -> Projection:
         await _set(conn, events, status=lambda d: d.status)
         await _history(conn, [history_row(e, e.data.status) for e in events])
 
-    for step in r.STATUS_CHANGES:
+    for step in reg.STATUS_CHANGES:
         projection.on(step)(status_changed)
 
-    @projection.on(r.VillageRegisteredV1)
+    @projection.on(reg.VillageRegisteredV1)
     async def village_registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -269,7 +269,7 @@ def household_facts() -> Projection:
         await upsert(conn, villages, rows, keys=["village_code"], update=changing)
         await _standing(conn, events)
 
-    @projection.on(r.VillageProfileRecordedV1)
+    @projection.on(reg.VillageProfileRecordedV1)
     async def village_profiled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -287,7 +287,7 @@ def household_facts() -> Projection:
         await upsert(conn, villages, rows, keys=["village_code"], update=changing)
         await _standing(conn, events)
 
-    @projection.on(r.VillageConditionsRecordedV1)
+    @projection.on(reg.VillageConditionsRecordedV1)
     async def village_assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [
             {
@@ -300,7 +300,7 @@ def household_facts() -> Projection:
                 "source": e.data.source,
             }
             for e in events
-            for name in r.VILLAGE_CONDITIONS
+            for name in reg.VILLAGE_CONDITIONS
             if (value := getattr(e.data, name)) is not None
         ]
         await upsert(conn, village_conditions, rows, keys=["village_code", "sequence", "condition"])

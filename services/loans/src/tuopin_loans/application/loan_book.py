@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import school_year_of
-from tuopin_contracts.events import loans as c
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
@@ -114,7 +114,7 @@ async def _update(
     await conn.execute(update(loans).where(L.loan_id == bindparam("loan")).values(values), params)
 
 
-def _school_year(approval: c.LoanApprovedV1) -> int | None:
+def _school_year(approval: lo.LoanApprovedV1) -> int | None:
     """A student loan's school year; for an approval recorded before loans named it, the
     one its decision date falls in (how the cap was counted then)."""
     if approval.product != LoanProduct.STUDENT:
@@ -122,14 +122,14 @@ def _school_year(approval: c.LoanApprovedV1) -> int | None:
     return approval.academic_year or school_year_of(approval.decided_on)
 
 
-@book.on(c.LoanApprovedV1)
-@book.on(c.LoanRejectedV1)
+@book.on(lo.LoanApprovedV1)
+@book.on(lo.LoanRejectedV1)
 @_snapshotted
 async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = []
     for e in events:
         d = e.data
-        approved = isinstance(d, c.LoanApprovedV1)
+        approved = isinstance(d, lo.LoanApprovedV1)
         rows.append(
             {
                 "loan_id": str(d.loan_id),
@@ -157,7 +157,7 @@ async def decided(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await upsert(conn, loans, rows, keys=["loan_id"])
 
 
-@book.on(c.ContractSignedV1)
+@book.on(lo.ContractSignedV1)
 @_snapshotted
 async def signed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(
@@ -192,7 +192,7 @@ async def _moved(conn: AsyncConnection, events: Sequence[Delivered], on: str, si
         await upsert(conn, movements, rows, keys=["loan_id", "sequence"])
 
 
-@book.on(c.LoanDisbursedV1)
+@book.on(lo.LoanDisbursedV1)
 @_snapshotted
 async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _moved(conn, events, "disbursed_on", +1)
@@ -204,7 +204,7 @@ async def disbursed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     )
 
 
-@book.on(c.RepaymentReceivedV1)
+@book.on(lo.RepaymentReceivedV1)
 @_snapshotted
 async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _moved(conn, events, "received_on", -1)
@@ -230,13 +230,13 @@ async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     )
 
 
-@book.on(c.LoanOverdueV1)
+@book.on(lo.LoanOverdueV1)
 @_snapshotted
 async def overdue(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {"days_past_due": lambda d: d.days_past_due})
 
 
-@book.on(c.LoanDefaultedV1)
+@book.on(lo.LoanDefaultedV1)
 @_snapshotted
 async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(
@@ -246,7 +246,7 @@ async def defaulted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     )
 
 
-@book.on(c.LoanWrittenOffV1)
+@book.on(lo.LoanWrittenOffV1)
 @_snapshotted
 async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(
@@ -254,7 +254,7 @@ async def written_off(conn: AsyncConnection, events: Sequence[Delivered]) -> Non
     )
 
 
-@book.on(c.PremiumSubsidisedV1)
+@book.on(lo.PremiumSubsidisedV1)
 @_snapshotted
 async def premium(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _update(conn, events, {}, add={"premium_subsidy": lambda d: d.subsidy})
@@ -269,13 +269,13 @@ async def _fund(conn: AsyncConnection, fund_id: str, **deltas: int) -> None:
     )
 
 
-@book.on(c.FundContributionReceivedV1)
+@book.on(lo.FundContributionReceivedV1)
 async def contributed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await _fund(conn, e.data.fund_id, balance=e.data.amount, contributed=e.data.amount)
 
 
-@book.on(c.CompensationClaimLodgedV1)
+@book.on(lo.CompensationClaimLodgedV1)
 async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
@@ -295,7 +295,7 @@ async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await upsert(conn, claims, row, keys=["claim_id"])
 
 
-@book.on(c.CompensationPaidV1)
+@book.on(lo.CompensationPaidV1)
 async def paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
@@ -307,19 +307,19 @@ async def paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         )
 
 
-@book.on(c.RecoveryReturnedV1)
+@book.on(lo.RecoveryReturnedV1)
 async def returned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await _fund(conn, e.data.fund_id, balance=e.data.amount, returned=e.data.amount)
 
 
-@book.on(c.QuotaAllocatedV1)
+@book.on(lo.QuotaAllocatedV1)
 async def allocated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [{"county_code": e.data.county_code, "amount": e.data.amount} for e in events]
     await upsert(conn, quotas, rows, keys=["county_code"], update=["amount"])
 
 
-@book.on(c.SubsidyStatementIssuedV1)
+@book.on(lo.SubsidyStatementIssuedV1)
 async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
@@ -337,7 +337,7 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await upsert(conn, statements, rows, keys=["statement_id"])
 
 
-@book.on(c.SubsidyStatementPaidV1)
+@book.on(lo.SubsidyStatementPaidV1)
 async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(

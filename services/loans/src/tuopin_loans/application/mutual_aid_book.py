@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import loans as c
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_loans.domain.mutual_aid import MutualAidRule
@@ -83,7 +83,7 @@ async def _move(conn: AsyncConnection, d: Any, on: date, **deltas: int) -> None:
     )
 
 
-@ledger.on(c.MutualAidContributionReceivedV1)
+@ledger.on(lo.MutualAidContributionReceivedV1)
 async def contributed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
@@ -98,7 +98,7 @@ async def contributed(conn: AsyncConnection, events: Sequence[Delivered]) -> Non
         )
 
 
-@ledger.on(c.MutualAidLoanGrantedV1)
+@ledger.on(lo.MutualAidLoanGrantedV1)
 async def granted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
@@ -118,7 +118,7 @@ async def granted(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         await upsert(conn, loans, row, keys=["loan_id"])
 
 
-@ledger.on(c.MutualAidRepaymentReceivedV1)
+@ledger.on(lo.MutualAidRepaymentReceivedV1)
 async def repaid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data

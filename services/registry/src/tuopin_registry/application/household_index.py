@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
-from tuopin_contracts.events import registry as c
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import executemany
 from tuopin_eventkit.store.projection import Delivered, Projection
 
@@ -87,7 +87,7 @@ def causes_text(primary: str, secondary: Sequence[str]) -> str:
     return "," + ",".join([primary, *secondary]) + ","
 
 
-def member_row(household_id: str, member: c.SealedMember) -> dict[str, Any]:
+def member_row(household_id: str, member: reg.SealedMember) -> dict[str, Any]:
     return {
         "person_id": str(member.person_id),
         "household_id": household_id,
@@ -98,11 +98,11 @@ def member_row(household_id: str, member: c.SealedMember) -> dict[str, Any]:
     }
 
 
-@index.on(c.HouseholdRegisteredV3)
+@index.on(reg.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows, members = [], []
     for e in events:
-        data: c.HouseholdRegisteredV3 = e.data
+        data: reg.HouseholdRegisteredV3 = e.data
         rows.append(
             {
                 "household_id": str(data.household_id),
@@ -154,11 +154,11 @@ def _sets(
     index.on(model)(handler)
 
 
-async def _join(conn: AsyncConnection, data: c.MemberAddedV2) -> None:
+async def _join(conn: AsyncConnection, data: reg.MemberAddedV2) -> None:
     await conn.execute(insert(household_members), member_row(str(data.household_id), data.member))
 
 
-async def _reseal(conn: AsyncConnection, data: c.MemberUpdatedV2) -> None:
+async def _reseal(conn: AsyncConnection, data: reg.MemberUpdatedV2) -> None:
     if data.sealed is not None:
         await conn.execute(
             update(household_members)
@@ -167,7 +167,7 @@ async def _reseal(conn: AsyncConnection, data: c.MemberUpdatedV2) -> None:
         )
 
 
-async def _reidentify(conn: AsyncConnection, data: c.IdentityCorrectedV1) -> None:
+async def _reidentify(conn: AsyncConnection, data: reg.IdentityCorrectedV1) -> None:
     """The corrected number is the one a person is known (and deduplicated) by."""
     await conn.execute(
         update(household_members)
@@ -176,7 +176,7 @@ async def _reidentify(conn: AsyncConnection, data: c.IdentityCorrectedV1) -> Non
     )
 
 
-async def _forget(conn: AsyncConnection, data: c.PersonErasedV1) -> None:
+async def _forget(conn: AsyncConnection, data: reg.PersonErasedV1) -> None:
     """The sealed details no longer open (the key is gone): drop even the ciphertext, and
     the identity hash (only active members are deduplicated on it)."""
     await conn.execute(
@@ -186,7 +186,7 @@ async def _forget(conn: AsyncConnection, data: c.PersonErasedV1) -> None:
     )
 
 
-async def _leave(conn: AsyncConnection, data: c.MemberRemovedV1) -> None:
+async def _leave(conn: AsyncConnection, data: reg.MemberRemovedV1) -> None:
     await conn.execute(
         update(household_members)
         .where(household_members.c.person_id == str(data.person_id))
@@ -194,7 +194,7 @@ async def _leave(conn: AsyncConnection, data: c.MemberRemovedV1) -> None:
     )
 
 
-async def _release_all(conn: AsyncConnection, data: c.HouseholdRemovedV1) -> None:
+async def _release_all(conn: AsyncConnection, data: reg.HouseholdRemovedV1) -> None:
     """A wrongly identified household's people are free to be registered elsewhere."""
     await conn.execute(
         update(household_members)
@@ -203,25 +203,25 @@ async def _release_all(conn: AsyncConnection, data: c.HouseholdRemovedV1) -> Non
     )
 
 
-def _status(data: c.StatusChanged) -> dict[str, Any]:
+def _status(data: reg.StatusChanged) -> dict[str, Any]:
     return {"status": data.status, "status_since": data.effective_date}
 
 
-_sets(c.MemberAddedV2, lambda d: {"size": households.c.size + 1}, members=_join)
-_sets(c.MemberUpdatedV2, lambda d: {}, members=_reseal)
-_sets(c.PersonErasedV1, lambda d: {}, members=_forget)
-_sets(c.IdentityCorrectedV1, lambda d: {}, members=_reidentify)
-_sets(c.MemberRemovedV1, lambda d: {"size": households.c.size - 1}, members=_leave)
+_sets(reg.MemberAddedV2, lambda d: {"size": households.c.size + 1}, members=_join)
+_sets(reg.MemberUpdatedV2, lambda d: {}, members=_reseal)
+_sets(reg.PersonErasedV1, lambda d: {}, members=_forget)
+_sets(reg.IdentityCorrectedV1, lambda d: {}, members=_reidentify)
+_sets(reg.MemberRemovedV1, lambda d: {"size": households.c.size - 1}, members=_leave)
 _sets(
-    c.CausesRecordedV1,
+    reg.CausesRecordedV1,
     lambda d: {
         "primary_cause": d.primary_cause,
         "causes": causes_text(d.primary_cause, d.secondary_causes),
     },
 )
-_sets(c.IncomeRecordedV1, lambda d: {"income_year": d.year, "income_per_head": d.per_head})
+_sets(reg.IncomeRecordedV1, lambda d: {"income_year": d.year, "income_per_head": d.per_head})
 _sets(  # a correction of an earlier year leaves the latest year's figure shown
-    c.IncomeCorrectedV1,
+    reg.IncomeCorrectedV1,
     lambda d: {
         "income_per_head": case(
             (households.c.income_year == d.year, d.per_head), else_=households.c.income_per_head
@@ -229,20 +229,22 @@ _sets(  # a correction of an earlier year leaves the latest year's figure shown
     },
 )
 _sets(
-    c.ConditionsAssessedV1,
+    reg.ConditionsAssessedV1,
     lambda d: {"housing_safe": d.housing_safe, "drinking_water_safe": d.drinking_water_safe},
 )
 _sets(
-    c.ResponsibilityAssignedV1, lambda d: {"cadre_name": d.cadre_name, "cadre_unit": d.cadre_unit}
+    reg.ResponsibilityAssignedV1, lambda d: {"cadre_name": d.cadre_name, "cadre_unit": d.cadre_unit}
 )
-_sets(c.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
-_sets(c.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
-for _fact in (c.NeedListedV1, c.MeasurePlannedV1, c.MeasureProgressedV1):
+_sets(reg.RelocationRecordedV1, lambda d: {"relocating": d.relocating})
+_sets(reg.CooperativeJoinedV1, lambda d: {"cooperative": d.cooperative})
+for _fact in (reg.NeedListedV1, reg.MeasurePlannedV1, reg.MeasureProgressedV1):
     _sets(_fact, lambda d: {})  # in the household's history and detail, not in the index
-for _step in [s for s in c.STATUS_CHANGES if s not in (c.HouseholdRemovedV1, c.ExitPublicisedV1)]:
+for _step in [
+    s for s in reg.STATUS_CHANGES if s not in (reg.HouseholdRemovedV1, reg.ExitPublicisedV1)
+]:
     _sets(_step, _status)
-_sets(c.HouseholdRemovedV1, _status, members=_release_all)
+_sets(reg.HouseholdRemovedV1, _status, members=_release_all)
 _sets(
-    c.ExitPublicisedV1,
+    reg.ExitPublicisedV1,
     lambda d: {**_status(d), "notice_from": d.notice_from, "notice_until": d.notice_until},
 )

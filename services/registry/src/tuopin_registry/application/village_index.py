@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Integer, MetaData, String, Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import registry as c
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 
@@ -32,7 +32,7 @@ villages = Table(
 index = Projection("registry.village_index", tables=[villages])
 
 
-@index.on(c.VillageRegisteredV1)
+@index.on(reg.VillageRegisteredV1)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
@@ -52,7 +52,7 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     await upsert(conn, villages, rows, keys=["village_code"])
 
 
-@index.on(c.VillageResponsibilityAssignedV1)
+@index.on(reg.VillageResponsibilityAssignedV1)
 async def responsibility(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await _set(
@@ -64,7 +64,7 @@ async def responsibility(conn: AsyncConnection, events: Sequence[Delivered]) -> 
         )
 
 
-@index.on(c.VillageProfileRecordedV1)
+@index.on(reg.VillageProfileRecordedV1)
 async def profile(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await _set(

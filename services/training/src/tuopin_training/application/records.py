@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
-from tuopin_contracts.events import training as t
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
 from tuopin_eventkit.store.projection import Delivered, Projection
@@ -153,7 +153,7 @@ def _columns(table: Table, data: EventData) -> dict[str, object]:
     }
 
 
-@projection.on(t.CentreAccreditedV1)
+@projection.on(tr.CentreAccreditedV1)
 async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
@@ -168,7 +168,7 @@ async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     await upsert(conn, centres, rows, keys=["centre_id"], update=update_)
 
 
-@projection.on(t.AccreditationWithdrawnV1)
+@projection.on(tr.AccreditationWithdrawnV1)
 async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(
@@ -178,12 +178,12 @@ async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         )
 
 
-@projection.on(t.ProgrammeOpenedV1)
+@projection.on(tr.ProgrammeOpenedV1)
 async def opened(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await conn.execute(programmes.insert(), [_columns(programmes, e.data) for e in events])
 
 
-@projection.on(t.EnrolledV1)
+@projection.on(tr.EnrolledV1)
 async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {
@@ -197,7 +197,7 @@ async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await conn.execute(enrolments.insert(), rows)
 
 
-@projection.on(t.AttendanceRecordedV1)
+@projection.on(tr.AttendanceRecordedV1)
 async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(
@@ -210,7 +210,7 @@ async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         )
 
 
-@projection.on(t.CompletedV1)
+@projection.on(tr.CompletedV1)
 async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(
@@ -220,7 +220,7 @@ async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         )
 
 
-@projection.on(t.DroppedOutV1)
+@projection.on(tr.DroppedOutV1)
 async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(
@@ -230,13 +230,13 @@ async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> Non
         )
 
 
-@projection.on(t.CertificateIssuedV1)
+@projection.on(tr.CertificateIssuedV1)
 async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [{**_columns(certificates, e.data), "issued_at": e.envelope.time} for e in events]
     await conn.execute(certificates.insert(), rows)
 
 
-@projection.on(t.CertificateRevokedV1)
+@projection.on(tr.CertificateRevokedV1)
 async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         await conn.execute(
@@ -250,13 +250,13 @@ async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         )
 
 
-@projection.on(t.AcademicCertificateRecordedV1)
+@projection.on(tr.AcademicCertificateRecordedV1)
 async def academic(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [_columns(academic_certificates, e.data) for e in events]
     await conn.execute(academic_certificates.insert(), rows)
 
 
-@projection.on(t.PlacementRecordedV1)
+@projection.on(tr.PlacementRecordedV1)
 async def placed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [{**_columns(placements, e.data), "recorded_at": e.envelope.time} for e in events]
     await conn.execute(placements.insert(), rows)

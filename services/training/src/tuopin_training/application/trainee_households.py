@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
-from tuopin_contracts.events import registry as r
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_training.domain.enrolment import Trainee
@@ -66,7 +66,7 @@ trainee_members = Table(
 projection = Projection("training.trainee_households", tables=[trainee_households, trainee_members])
 
 
-def _member(household_id: object, member: r.SealedMember, since: date) -> dict[str, object]:
+def _member(household_id: object, member: reg.SealedMember, since: date) -> dict[str, object]:
     return {
         "person_id": str(member.person_id),
         "household_id": str(household_id),
@@ -78,7 +78,7 @@ def _member(household_id: object, member: r.SealedMember, since: date) -> dict[s
     }
 
 
-@projection.on(r.HouseholdRegisteredV3)
+@projection.on(reg.HouseholdRegisteredV3)
 async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     households = [
         {
@@ -101,23 +101,23 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     await upsert(conn, trainee_members, members, keys=["person_id"])
 
 
-@projection.on(r.MemberAddedV2)
+@projection.on(reg.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [_member(e.data.household_id, e.data.member, e.data.effective_date) for e in events]
     await upsert(conn, trainee_members, rows, keys=["person_id"])
 
 
-@projection.on(r.MemberRemovedV1)
+@projection.on(reg.MemberRemovedV1)
 async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     gone = [str(e.data.person_id) for e in events]
     await conn.execute(delete(trainee_members).where(trainee_members.c.person_id.in_(gone)))
 
 
 # Erased by the registry: nothing of the person stays here.
-projection.on(r.PersonErasedV1)(member_removed)
+projection.on(reg.PersonErasedV1)(member_removed)
 
 
-@projection.on(r.IdentityCorrectedV1)
+@projection.on(reg.IdentityCorrectedV1)
 async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     """A wrong ID number corrected: the trainee is matched on the right one from now on."""
     await conn.execute(
@@ -140,7 +140,7 @@ async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered])
     )
 
 
-@projection.on(r.MemberUpdatedV2)
+@projection.on(reg.MemberUpdatedV2)
 async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
         {"person": str(e.data.person_id), "ability": e.data.labour_ability}
@@ -165,12 +165,12 @@ async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) ->
     )
 
 
-for _lifecycle in r.STATUS_CHANGES:
-    if _lifecycle is not r.HouseholdRemovedV1:  # removal ends membership too, below
+for _lifecycle in reg.STATUS_CHANGES:
+    if _lifecycle is not reg.HouseholdRemovedV1:  # removal ends membership too, below
         projection.on(_lifecycle)(_status_changed)
 
 
-@projection.on(r.HouseholdRemovedV1)
+@projection.on(reg.HouseholdRemovedV1)
 async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     await _status_changed(conn, events)
     await conn.execute(

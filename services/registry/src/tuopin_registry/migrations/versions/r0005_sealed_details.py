@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from tuopin_contracts import EventData
-from tuopin_contracts.events import registry as c
+from tuopin_contracts.events import registry as reg
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
 
 revision = "r0005"
@@ -37,8 +37,8 @@ depends_on = None
 
 BATCH = 500  # households a batch
 ERASED = "(erased)"
-OLD = (c.HouseholdRegisteredV2.TYPE, c.MemberAddedV1.TYPE, c.MemberUpdatedV1.TYPE)
-NEW = (c.HouseholdRegisteredV3.TYPE, c.MemberAddedV2.TYPE, c.MemberUpdatedV2.TYPE)
+OLD = (reg.HouseholdRegisteredV2.TYPE, reg.MemberAddedV1.TYPE, reg.MemberUpdatedV1.TYPE)
+NEW = (reg.HouseholdRegisteredV3.TYPE, reg.MemberAddedV2.TYPE, reg.MemberUpdatedV2.TYPE)
 ANY_DAY = date(2016, 1, 1)  # the upcasters ignore the day an event was recorded
 
 events = sa.table(
@@ -139,7 +139,7 @@ def _seal_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
         sealed[pid] = None if key is None else key.seal(details[pid])
         return sealed[pid]
 
-    def member(old: c.Member) -> c.SealedMember:
+    def member(old: reg.Member) -> reg.SealedMember:
         entered = {
             "name": old.name,
             "sex": old.sex,
@@ -148,23 +148,23 @@ def _seal_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
             "id_number_masked": _mask(old.id_number_masked),
         }
         blob = seal(str(old.person_id), entered)
-        return c.SealedMember.from_v2(old).model_copy(update={"sealed": blob})
+        return reg.SealedMember.from_v2(old).model_copy(update={"sealed": blob})
 
     for row in rows:
         new: EventData
-        if row.type == c.HouseholdRegisteredV2.TYPE:
-            filed = c.HouseholdRegisteredV2.model_validate(row.data)
-            new = c.HouseholdRegisteredV3.from_v2(filed, ANY_DAY).model_copy(
+        if row.type == reg.HouseholdRegisteredV2.TYPE:
+            filed = reg.HouseholdRegisteredV2.model_validate(row.data)
+            new = reg.HouseholdRegisteredV3.from_v2(filed, ANY_DAY).model_copy(
                 update={"members": [member(m) for m in filed.members]}
             )
-        elif row.type == c.MemberAddedV1.TYPE:
-            added = c.MemberAddedV1.model_validate(row.data)
-            new = c.MemberAddedV2.from_v1(added, ANY_DAY).model_copy(
+        elif row.type == reg.MemberAddedV1.TYPE:
+            added = reg.MemberAddedV1.model_validate(row.data)
+            new = reg.MemberAddedV2.from_v1(added, ANY_DAY).model_copy(
                 update={"member": member(added.member)}
             )
         else:
-            changed = c.MemberUpdatedV1.model_validate(row.data)
-            new = c.MemberUpdatedV2.from_v1(changed, ANY_DAY)
+            changed = reg.MemberUpdatedV1.model_validate(row.data)
+            new = reg.MemberUpdatedV2.from_v1(changed, ANY_DAY)
             if changed.health is not None:
                 blob = seal(str(changed.person_id), {"health": changed.health})
                 new = new.model_copy(update={"sealed": blob})
@@ -201,9 +201,9 @@ def _open_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
             details[pid] = {**details.get(pid, {}), **key.open(blob)}
         return details.setdefault(pid, {})
 
-    def member(new: c.SealedMember) -> c.Member:
+    def member(new: reg.SealedMember) -> reg.Member:
         found = opened(str(new.person_id), new.sealed)
-        return c.Member(
+        return reg.Member(
             person_id=new.person_id,
             name=found.get("name") or ERASED,
             id_number_hash=new.id_number_hash,
@@ -222,19 +222,19 @@ def _open_batch(keys: dict[str, PersonKey], rows: Rows) -> None:
 
     for row in rows:
         old: EventData
-        if row.type == c.HouseholdRegisteredV3.TYPE:
-            filed = c.HouseholdRegisteredV3.model_validate(row.data)
+        if row.type == reg.HouseholdRegisteredV3.TYPE:
+            filed = reg.HouseholdRegisteredV3.model_validate(row.data)
             fields = filed.model_dump(exclude={"members"})
-            old = c.HouseholdRegisteredV2(**fields, members=[member(m) for m in filed.members])
-        elif row.type == c.MemberAddedV2.TYPE:
-            added = c.MemberAddedV2.model_validate(row.data)
+            old = reg.HouseholdRegisteredV2(**fields, members=[member(m) for m in filed.members])
+        elif row.type == reg.MemberAddedV2.TYPE:
+            added = reg.MemberAddedV2.model_validate(row.data)
             fields = added.model_dump(exclude={"member"})
-            old = c.MemberAddedV1(**fields, member=member(added.member))
+            old = reg.MemberAddedV1(**fields, member=member(added.member))
         else:
-            changed = c.MemberUpdatedV2.model_validate(row.data)
+            changed = reg.MemberUpdatedV2.model_validate(row.data)
             fields = changed.model_dump(exclude={"sealed", "has_disability"})
             health = opened(str(changed.person_id), changed.sealed).get("health")
-            old = c.MemberUpdatedV1(
+            old = reg.MemberUpdatedV1(
                 **fields,
                 disabled=changed.has_disability,
                 health=health if changed.sealed is not None else None,
