@@ -40,6 +40,7 @@ from tuopin_registry.adapters.commanding import (
 )
 from tuopin_registry.application import commands, queries
 from tuopin_registry.application.commands import households
+from tuopin_registry.application.entries import HouseholdFiling
 from tuopin_registry.application.household_file import read_file
 from tuopin_registry.application.household_view import view
 from tuopin_registry.domain.household import Household
@@ -59,13 +60,11 @@ RegionCode = Annotated[
     summary="File a household (建档立卡)",
 )
 async def register(
-    body: s.HouseholdFiling, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
+    body: HouseholdFiling, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def command(conn: AsyncConnection) -> Outcome:
-        filing = body.model_dump(exclude={"members"})
-        members = [m.model_dump() for m in body.members]
         return await commands.register_household(
-            conn, runtime.store, keys(runtime), vault(runtime), filing, members
+            conn, runtime.store, keys(runtime), vault(runtime), body
         )
 
     outcome = await runtime.execute(
@@ -95,7 +94,7 @@ async def add_member(
             vault(runtime),
             str(household_id),
             expected_version(if_match),
-            body.member.model_dump(),
+            body.member,
             body.effective_date,
             body.reason,
         )

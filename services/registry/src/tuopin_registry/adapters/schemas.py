@@ -4,68 +4,22 @@ what is typed travels unmasked into the events and every copy of them."""
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from tuopin_contracts.bounds import BusinessDate, Count, Fen, Population, Text, Year
-from tuopin_contracts.regions import CountyCode, VillageCode
+from tuopin_contracts.bounds import BusinessDate, Count, Fen, Population, Text
+from tuopin_contracts.regions import VillageCode
 from tuopin_contracts.text import FreeText
 from tuopin_contracts.vocabulary import (
     Education,
     Health,
     LabourAbility,
     MeasureKind,
-    PovertyAttribute,
     PovertyCause,
-    Relation,
     Schooling,
-    Sex,
 )
+from tuopin_registry.application.entries import Dated, MemberEntry, Name, Reason, Strict, Year2013
 
-Name = Annotated[FreeText, Field(min_length=1, max_length=50, description="A person's name")]
-Reason = Annotated[FreeText, Field(max_length=500, description="Why (理由)")]
 Unit = Annotated[FreeText, Field(min_length=1, max_length=200)]
-Year2013 = Annotated[Year, Field(ge=2013, description="A year of 建档立卡 (from 2013)")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Dated(Strict):
-    effective_date: BusinessDate = Field(description="When it takes effect (business date)")
-    reason: Reason | None = None
-
-
-class MemberEntry(Strict):
-    """A member as entered (real name, 实名制): the ID number is checked (GB 11643)."""
-
-    name: Name
-    id_number: Annotated[Text, Field(min_length=15, max_length=18)] = Field(
-        examples=["11010519491231002X"]
-    )
-    relation: Relation
-    sex: Sex | None = Field(default=None, description="Taken from the ID number when absent")
-    birth_date: BusinessDate | None = Field(default=None, description="Taken from the ID number")
-    education: Education | None = None
-    schooling: Schooling | None = None
-    health: Health | None = None
-    disabled: bool = False
-    labour_ability: LabourAbility | None = None
-    medical_insurance: bool = False
-    pension_insurance: bool = False
-
-
-class HouseholdFiling(Dated):
-    """建档立卡: a poor household with its members and the causes of its poverty."""
-
-    file_number: Annotated[Text, Field(min_length=1, max_length=40)]
-    county_code: CountyCode
-    village_code: VillageCode
-    poverty_attribute: PovertyAttribute
-    primary_cause: PovertyCause
-    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
-    identified_year: Year2013
-    members: list[MemberEntry] = Field(min_length=1, max_length=30)
 
 
 class NewMember(Dated):

@@ -17,6 +17,7 @@ from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.store import EventStore
 from tuopin_registry.application import people
+from tuopin_registry.application.entries import HouseholdFiling, MemberEntry
 from tuopin_registry.application.household_view import household_view, ledger_view, view
 from tuopin_registry.application.sealing import PeopleKey, PersonKey
 from tuopin_registry.domain.household import Household
@@ -95,22 +96,21 @@ async def register_household(
     store: EventStore,
     keys: IdentityKeys,
     vault: PeopleKey,
-    filing: dict[str, Any],
-    members: list[dict[str, Any]],
+    filing: HouseholdFiling,
 ) -> Outcome:
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
-    entered = [new_member(keys, vault, m) for m in members]
+    entered = [new_member(keys, vault, m.model_dump()) for m in filing.members]
     await _lock_before_checking(conn, store)
     await people.refuse_filed(
         conn,
-        filing["file_number"],
+        filing.file_number,
         {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash},
     )
     household = Household.register(
-        household_id=filing.pop("household_id", None) or uuid4(),
+        household_id=uuid4(),
         members=[e.member for e in entered],
-        county_known=county_known(filing["county_code"]),
-        **filing,
+        county_known=county_known(filing.county_code),
+        **filing.model_dump(exclude={"members"}),
     )
     await people.keep(conn, *(e.vault_row for e in entered))
     await households(store).save(conn, household)
@@ -125,11 +125,11 @@ async def add_member(
     vault: PeopleKey,
     household_id: str,
     expected_version: int | None,
-    details: dict[str, Any],
+    entry: MemberEntry,
     effective_date: date,
     reason: str | None,
 ) -> Outcome:
-    entered = new_member(keys, vault, details)
+    entered = new_member(keys, vault, entry.model_dump())
     member = entered.member
     await _lock_before_checking(conn, store)
     hashed = member.id_number_hash  # always set for a member entered now
