@@ -117,7 +117,7 @@ def person(
 
 
 def filed(
-    reg: Producer, village: str, members: list[reg.Member], on: date
+    producer: Producer, village: str, members: list[reg.Member], on: date
 ) -> tuple[UUID, Envelope]:
     household_id = uuid4()
     data = reg.HouseholdRegisteredV2(
@@ -132,7 +132,7 @@ def filed(
         members=members,
         identified_year=on.year,
     )
-    return household_id, reg.household(household_id, data)
+    return household_id, producer.household(household_id, data)
 
 
 def income(hid: UUID, year: int, per_head: int, size: int) -> reg.IncomeRecordedV1:
@@ -153,16 +153,18 @@ def status(kind: type[reg.StatusChanged], hid: UUID, on: date, to: HouseholdStat
     return kind(household_id=hid, effective_date=on, status=to, **more)
 
 
-def exit_put_on_notice(reg: Producer, hid: UUID, year: int) -> list[Envelope]:
+def exit_put_on_notice(producer: Producer, hid: UUID, year: int) -> list[Envelope]:
     """Assistance, the village's appraisal, and the public notice evaluation judges."""
     S = HouseholdStatus
     proposed, notice = date(year, 10, 1), date(year, 10, 2)
     return [
-        reg.household(hid, status(reg.AssistanceStartedV1, hid, date(year - 1, 5, 1), S.ASSISTING)),
-        reg.household(
+        producer.household(
+            hid, status(reg.AssistanceStartedV1, hid, date(year - 1, 5, 1), S.ASSISTING)
+        ),
+        producer.household(
             hid, status(reg.ExitProposedV1, hid, proposed, S.EXIT_PROPOSED, appraisal_date=proposed)
         ),
-        reg.household(
+        producer.household(
             hid,
             status(
                 reg.ExitPublicisedV1,
@@ -180,11 +182,11 @@ class Scenario:
     """Phase one: everything up to the notices. Phase two: after evaluation's verdicts."""
 
     def __init__(self) -> None:
-        reg = self.reg = Producer()
+        producer = self.producer = Producer()
         S, R = HouseholdStatus, Relation
 
         def village(code: str, poor: bool, population: int) -> Envelope:
-            return reg.village(
+            return producer.village(
                 code,
                 reg.VillageRegisteredV1(
                     village_code=code,
@@ -201,7 +203,7 @@ class Scenario:
             village(V2, True, 640),
             village(V3, False, 900),
             village(V4, True, 1200),
-            reg.village(
+            producer.village(
                 V1,
                 reg.VillageResponsibilityAssignedV1(
                     village_code=V1,
@@ -211,7 +213,7 @@ class Scenario:
                     responsible_unit="省财政厅",
                 ),
             ),
-            reg.village(
+            producer.village(
                 V2,
                 reg.VillageProfileRecordedV1(
                     village_code=V2,
@@ -228,7 +230,7 @@ class Scenario:
 
         # A: everything in order; its exit passes.
         a, e = filed(
-            reg,
+            producer,
             V1,
             [
                 person(R.HEAD, date(1975, 3, 2)),
@@ -239,15 +241,15 @@ class Scenario:
         )
         first += [e, e]  # redelivered at once
         first += [
-            reg.household(
+            producer.household(
                 a,
                 reg.CausesRecordedV1(
                     household_id=a, effective_date=on, primary_cause=PovertyCause.LACK_OF_FUNDS
                 ),
             ),
-            reg.household(a, income(a, 2016, 250_000, 3)),
-            reg.household(a, income(a, 2017, 420_000, 3)),
-            reg.household(
+            producer.household(a, income(a, 2016, 250_000, 3)),
+            producer.household(a, income(a, 2017, 420_000, 3)),
+            producer.household(
                 a,
                 reg.ConditionsAssessedV1(
                     household_id=a,
@@ -256,7 +258,7 @@ class Scenario:
                     drinking_water_safe=True,
                 ),
             ),
-            *exit_put_on_notice(reg, a, 2017),
+            *exit_put_on_notice(producer, a, 2017),
         ]
 
         # B: an uninsured grandparent and unsafe housing; its exit fails.
@@ -265,17 +267,17 @@ class Scenario:
             person(R.GRANDPARENT, date(1940, 7, 7), insured=False),
             person(R.CHILD, date(2009, 9, 9), schooling=Schooling.PRIMARY),
         ]
-        b, e = filed(reg, V1, self.b_members, on)
+        b, e = filed(producer, V1, self.b_members, on)
         first += [
             e,
-            reg.household(
+            producer.household(
                 b,
                 reg.ResponsibilityAssignedV1(
                     household_id=b, effective_date=on, cadre_name="赵", cadre_unit="县农牧局"
                 ),
             ),
-            reg.household(b, income(b, 2017, 380_000, 3)),
-            reg.household(
+            producer.household(b, income(b, 2017, 380_000, 3)),
+            producer.household(
                 b,
                 reg.ConditionsAssessedV1(
                     household_id=b,
@@ -284,12 +286,12 @@ class Scenario:
                     drinking_water_safe=True,
                 ),
             ),
-            *exit_put_on_notice(reg, b, 2017),
+            *exit_put_on_notice(producer, b, 2017),
         ]
 
         # C: exits in 2016, falls back in 2018.
         c, e = filed(
-            reg,
+            producer,
             V2,
             [
                 person(R.HEAD, date(1966, 2, 2)),
@@ -301,8 +303,8 @@ class Scenario:
         )
         first += [
             e,
-            reg.household(c, income(c, 2016, 400_000, 4)),
-            reg.household(
+            producer.household(c, income(c, 2016, 400_000, 4)),
+            producer.household(
                 c,
                 reg.ConditionsAssessedV1(
                     household_id=c,
@@ -311,14 +313,14 @@ class Scenario:
                     drinking_water_safe=True,
                 ),
             ),
-            *exit_put_on_notice(reg, c, 2016),
+            *exit_put_on_notice(producer, c, 2016),
         ]
 
         # D: wrongly identified, removed later. E: grows, shrinks, income corrected.
         d, e = filed(
-            reg, V2, [person(R.HEAD, date(1980, 1, 1)), person(R.CHILD, date(2012, 1, 1))], on
+            producer, V2, [person(R.HEAD, date(1980, 1, 1)), person(R.CHILD, date(2012, 1, 1))], on
         )
-        first += [e, reg.household(d, income(d, 2016, 900_000, 2))]
+        first += [e, producer.household(d, income(d, 2016, 900_000, 2))]
         e_members = [
             person(R.HEAD, date(1972, 3, 3)),
             person(R.SPOUSE, date(1974, 3, 3)),
@@ -326,15 +328,15 @@ class Scenario:
             person(R.CHILD, date(2010, 3, 3), schooling=Schooling.PRIMARY),
             person(R.GRANDPARENT, date(1938, 3, 3)),
         ]
-        hh_e, e = filed(reg, V4, e_members, date(2016, 5, 10))
+        hh_e, e = filed(producer, V4, e_members, date(2016, 5, 10))
         first += [
             e,
-            reg.household(hh_e, income(hh_e, 2016, 210_000, 5)),
-            reg.household(hh_e, income(hh_e, 2016, 230_000, 5)),  # corrected
-            reg.household(
+            producer.household(hh_e, income(hh_e, 2016, 210_000, 5)),
+            producer.household(hh_e, income(hh_e, 2016, 230_000, 5)),  # corrected
+            producer.household(
                 hh_e, status(reg.AssistanceStartedV1, hh_e, date(2016, 6, 1), S.ASSISTING)
             ),
-            reg.household(
+            producer.household(
                 hh_e,
                 reg.NeedListedV1(
                     household_id=hh_e,
@@ -349,7 +351,7 @@ class Scenario:
         # F: a legacy v1 filing (upcast on read) in a village that is not poor.
         f = uuid4()
         first.append(
-            reg.household(
+            producer.household(
                 f,
                 reg.HouseholdRegisteredV1(
                     household_id=f, county_code=V3[:6], village_code=V3, head_name="马老汉", size=2
@@ -358,14 +360,14 @@ class Scenario:
         )
         # G, H: on the register in a village evaluation never heard of; plain households.
         g, e = filed(
-            reg,
+            producer,
             V5,
             [person(R.HEAD, date(1960, 1, 1)), person(R.SPOUSE, date(1962, 1, 1))],
             date(2016, 7, 1),
         )
-        first += [e, reg.household(g, income(g, 2016, 180_000, 2))]
+        first += [e, producer.household(g, income(g, 2016, 180_000, 2))]
         for village in (V4, V4, V1):
-            _, e = filed(reg, village, [person(R.HEAD, date(1985, 1, 1))], date(2017, 3, 1))
+            _, e = filed(producer, village, [person(R.HEAD, date(1985, 1, 1))], date(2017, 3, 1))
             first.append(e)
 
         self.a, self.b, self.c, self.d, self.e, self.g = a, b, c, d, hh_e, g
@@ -373,13 +375,13 @@ class Scenario:
 
     def second(self, verdicts: dict[str, dict[str, Any]]) -> list[Envelope]:
         """The registry's answers to the verdicts, and the next two years."""
-        reg, S, R = self.reg, HouseholdStatus, Relation
+        producer, S, R = self.producer, HouseholdStatus, Relation
         a, b, c, d, e, g = self.a, self.b, self.c, self.d, self.e, self.g
 
         def answer(hid: UUID, on: date) -> Envelope:
             verdict = verdicts[str(hid)]
             if verdict["passed"]:
-                return reg.household(
+                return producer.household(
                     hid,
                     status(
                         reg.HouseholdExitedV1,
@@ -390,7 +392,7 @@ class Scenario:
                     ),
                 )
             failed = [x["name"] for x in verdict["criteria"] if not x["passed"]]
-            return reg.household(
+            return producer.household(
                 hid,
                 status(
                     reg.ExitRejectedV1,
@@ -406,7 +408,7 @@ class Scenario:
         child = self.e_members[2].person_id
         later = [
             answer(a, date(2017, 10, 9)),
-            reg.household(
+            producer.household(
                 a,
                 reg.CausesRecordedV1(
                     household_id=a,
@@ -416,8 +418,8 @@ class Scenario:
             ),  # 返贫预警
             answer(b, date(2017, 10, 9)),
             answer(c, date(2016, 10, 9)),
-            reg.household(d, status(reg.HouseholdRemovedV1, d, date(2017, 6, 1), S.REMOVED)),
-            reg.household(
+            producer.household(d, status(reg.HouseholdRemovedV1, d, date(2017, 6, 1), S.REMOVED)),
+            producer.household(
                 e,
                 reg.MemberAddedV1(
                     household_id=e,
@@ -425,7 +427,7 @@ class Scenario:
                     member=person(R.GRANDCHILD, date(2017, 1, 20)),
                 ),
             ),
-            reg.household(
+            producer.household(
                 e,
                 reg.MemberRemovedV1(
                     household_id=e,
@@ -434,7 +436,7 @@ class Scenario:
                     reason="去世",
                 ),
             ),
-            reg.household(
+            producer.household(
                 e,
                 reg.MemberUpdatedV1(
                     household_id=e,
@@ -444,8 +446,8 @@ class Scenario:
                     medical_insurance=False,
                 ),
             ),
-            reg.household(e, income(e, 2017, 310_000, 5)),
-            reg.household(
+            producer.household(e, income(e, 2017, 310_000, 5)),
+            producer.household(
                 b,
                 reg.MemberUpdatedV1(
                     household_id=b,
@@ -454,9 +456,9 @@ class Scenario:
                     medical_insurance=True,
                 ),
             ),
-            reg.household(c, income(c, 2017, 520_000, 4)),
-            reg.household(c, income(c, 2018, 200_000, 4)),
-            reg.household(
+            producer.household(c, income(c, 2017, 520_000, 4)),
+            producer.household(c, income(c, 2018, 200_000, 4)),
+            producer.household(
                 c,
                 status(
                     reg.ReturnedToPovertyV1,
@@ -466,8 +468,8 @@ class Scenario:
                     cause=PovertyCause.ILLNESS,
                 ),
             ),
-            reg.household(g, income(g, 2017, 260_000, 2)),
-            reg.village(
+            producer.household(g, income(g, 2017, 260_000, 2)),
+            producer.village(
                 V1,
                 reg.VillageProfileRecordedV1(
                     village_code=V1,
@@ -478,7 +480,7 @@ class Scenario:
                     mutual_aid_fund=60_000_000,
                 ),
             ),
-            reg.village(
+            producer.village(
                 V1,
                 reg.VillageConditionsRecordedV1(
                     village_code=V1,
