@@ -31,6 +31,10 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_projections: bool = True
     log_level: str = "INFO"
+    # How long a stopping service waits for its relay and consumers to let go of the broker
+    # before leaving them to the process's exit (a consumer stopped mid-join waits for the
+    # broker's answer, and a broker that went away mid-answer never gives one).
+    shutdown_grace_seconds: float = 10.0
     # /metrics measures lag and dead letters (database and broker) at most this often.
     metrics_refresh_seconds: float = 15.0
     # Key of the resident-ID hash every service joins on; set one real secret when deployed.

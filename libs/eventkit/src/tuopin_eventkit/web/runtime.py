@@ -3,7 +3,7 @@ event store, access rules, background tasks) — the web layer reads them, never
 way round."""
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,8 @@ from tuopin_eventkit.store.projection import Projection, Reaction, rebuild_inlin
 from tuopin_eventkit.store.store import EventStore
 from tuopin_eventkit.web.hardening import PublicRateLimit
 from tuopin_eventkit.web.inbound import Intake, IntakeConsumer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,19 @@ class Runtime:
                 self.tasks.append(asyncio.create_task(intake.run(), name=intake.group))
 
     async def close(self) -> None:
+        """Stop the background work together, waiting at most the shutdown grace: an
+        operator's stop (or Kubernetes' SIGTERM) must end the process even when a client
+        hangs on a broker that went away."""
         for task in self.tasks:
             task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self.tasks:
+            grace = self.settings.shutdown_grace_seconds
+            stopped, stuck = await asyncio.wait(self.tasks, timeout=grace)
+            for task in stuck:
+                log.warning("%s did not stop within %.0f s", task.get_name(), grace)
+            for task in stopped:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("%s had failed", task.get_name(), exc_info=task.exception())
         await self.engine.dispose()
 
 
