@@ -1,6 +1,5 @@
 """The evaluation service's REST API: registered counts and household exit verdicts."""
 
-from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -67,5 +66,5 @@ async def exit_verdict(
         "income_year": year or day.year,
         "rule_set": chosen.name,
         "passed": all(c.passed for c in criteria),
-        "criteria": [asdict(c) for c in criteria],
+        "criteria": [c.model_dump() for c in criteria],
     }

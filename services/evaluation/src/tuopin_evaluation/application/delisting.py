@@ -3,7 +3,6 @@ rule set in force then (or a named one, what-if), as known now or at an instant 
 incidence from the facts recorded by then, the assessment published by then); recorded
 standings are published."""
 
-from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
+from tuopin_contracts.events.evaluation import Criterion
 from tuopin_evaluation.application import assessments
 from tuopin_evaluation.application.rollups import PolicyUnavailable, choose_rules, rollups
 from tuopin_evaluation.domain.delisting import (
@@ -18,7 +18,6 @@ from tuopin_evaluation.domain.delisting import (
     CountyStanding,
     delisting,
 )
-from tuopin_evaluation.domain.exit_standard import Criterion
 from tuopin_eventkit.db import recorded_by
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.repository import Repository
@@ -75,7 +74,7 @@ async def standing(
         "rule_set": rules.name,
         "eligible": all(c.passed for c in criteria),
         "assessment_id": assessed.assessment_id if assessed else None,
-        "criteria": [asdict(c) for c in criteria],
+        "criteria": [c.model_dump() for c in criteria],
     }
 
 

@@ -1,44 +1,29 @@
 """Judging a publicised exit from the facts evaluation holds, and publishing the verdict."""
 
-from dataclasses import asdict
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts import EventData
 from tuopin_contracts.dates import born
-from tuopin_contracts.events.evaluation import ExitVerifiedV2
+from tuopin_contracts.events.evaluation import Criterion
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.facts import households, incomes, member_on, members
 from tuopin_evaluation.domain.exit_standard import (
-    Criterion,
     HouseholdFacts,
     Person,
     RuleSet,
     rule_set_on,
     verify,
 )
-from tuopin_evaluation.domain.verification import ExitVerification, ExitVerified
+from tuopin_evaluation.domain.verification import ExitVerification
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.store import EventStore
 
 
-def _to_contract(event: ExitVerified) -> EventData:
-    return ExitVerifiedV2.model_validate(asdict(event))
-
-
-def _to_domain(event: EventData) -> Any:
-    data = event.model_dump(mode="json")
-    data["criteria"] = [Criterion(**c) for c in data["criteria"]]
-    data["as_of"] = date.fromisoformat(data["as_of"])
-    return ExitVerified(**data)
-
-
 def verifications(store: EventStore) -> Repository[ExitVerification]:
-    return Repository(store, "exit-verification", ExitVerification, _to_contract, _to_domain)
+    return Repository(store, "exit-verification", ExitVerification)
 
 
 async def facts_of(conn: AsyncConnection, household_id: str, on: date) -> HouseholdFacts:
@@ -94,7 +79,14 @@ async def judge_exit(
     except LookupError as unjudgeable:  # e.g. a back-filled exit before any standard
         # A verdict all the same, so the household does not wait on notice forever: the
         # county sees why, and evaluation can judge a new notice once the rules say how.
-        criteria = [Criterion("exit_standard", str(unjudgeable), "a standard in force", False)]
+        criteria = [
+            Criterion(
+                name="exit_standard",
+                value=str(unjudgeable),
+                threshold="a standard in force",
+                passed=False,
+            )
+        ]
     await repository.save(
         conn, ExitVerification.conclude(verification_id, household_id, on, criteria)
     )

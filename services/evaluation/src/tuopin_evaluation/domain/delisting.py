@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from tuopin_contracts.events import evaluation as ev
+from tuopin_contracts.events.evaluation import Criterion
 from tuopin_evaluation.domain.assessment import Rate, Results
-from tuopin_evaluation.domain.exit_standard import CountyDelistingRules, Criterion
+from tuopin_evaluation.domain.exit_standard import CountyDelistingRules
 from tuopin_eventkit.store.aggregate import Aggregate
 
 
@@ -43,7 +44,8 @@ def delisting(
     if assessed is None:
         missing = "no third-party assessment published"
         names = ("wrong_exit_rate", "missed_identification_rate", "approval_rate")
-        return [*criteria, *(Criterion(n, missing, None, False) for n in names)]
+        unmet = (Criterion(name=n, value=missing, threshold=None, passed=False) for n in names)
+        return [*criteria, *unmet]
     r = assessed.results
     return [
         *criteria,
@@ -77,10 +79,10 @@ def _rate(
     name: str, rate: Rate, threshold: str, ok: Callable[[Decimal], bool], undefined_passes: bool
 ) -> Criterion:
     if rate.undefined:
-        return Criterion(name, f"{rate.value} (nothing to measure)", threshold, undefined_passes)
-    return Criterion(
-        name, f"{rate.value} ({rate.numerator}/{rate.denominator})", threshold, ok(rate.value)
-    )
+        value, passed = f"{rate.value} (nothing to measure)", undefined_passes
+    else:
+        value, passed = f"{rate.value} ({rate.numerator}/{rate.denominator})", ok(rate.value)
+    return Criterion(name=name, value=value, threshold=threshold, passed=passed)
 
 
 class CountyStanding(Aggregate):
@@ -93,10 +95,7 @@ class CountyStanding(Aggregate):
                 county_code=self.id.removeprefix("county-"),
                 assessed_on=on,
                 eligible=all(c.passed for c in criteria),
-                criteria=[
-                    ev.Criterion(name=c.name, value=c.value, threshold=c.threshold, passed=c.passed)
-                    for c in criteria
-                ],
+                criteria=criteria,
             )
         )
 

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from tuopin_contracts.dates import age_on
+from tuopin_contracts.events.evaluation import Criterion
 
 # Schooling states that count as attending compulsory education (义务教育).
 IN_SCHOOL = frozenset(
@@ -91,14 +92,6 @@ class HouseholdFacts:
     income_per_head: dict[int, int]  # year → fen
     housing_safe: bool | None
     drinking_water_safe: bool | None
-
-
-@dataclass(frozen=True)
-class Criterion:
-    name: str
-    value: str
-    threshold: str | None
-    passed: bool
 
 
 def rule_set_on(rule_sets: list[RuleSet], day: date) -> RuleSet:

@@ -1,21 +1,11 @@
-"""An exit verification (脱贫验收): one verdict on one publicised exit, recorded once."""
+"""An exit verification (脱贫验收): one verdict on one publicised exit, recorded once as
+the contract's event (evaluation.household.exit_verified)."""
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tuopin_evaluation.domain.exit_standard import Criterion
+from tuopin_contracts.events.evaluation import Criterion, ExitVerifiedV2
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExitVerified:
-    verification_id: str
-    household_id: str
-    year: int
-    as_of: date  # the day judged: the last day of the notice, when the exit takes effect
-    passed: bool
-    criteria: list[Criterion]
 
 
 class ExitVerification(Aggregate):
@@ -32,7 +22,7 @@ class ExitVerification(Aggregate):
         """The verdict as of ``as_of``, on the income of that day's year."""
         verification = cls(verification_id)
         verification.record(
-            ExitVerified(
+            ExitVerifiedV2(
                 verification_id=verification_id,
                 household_id=household_id,
                 year=as_of.year,
@@ -45,7 +35,7 @@ class ExitVerification(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ExitVerified():
+            case ExitVerifiedV2():
                 if self.concluded:
                     raise InvalidTransition("verification", "concluded", "conclude again")
                 self.concluded = True
