@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
-from tuopin_eventkit.db import executemany, recorded_by, upsert
+from tuopin_eventkit.db import by_key, executemany, recorded_by, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster
 
@@ -157,12 +157,7 @@ borrowers.keep(projection)
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
-    row = (
-        await conn.execute(
-            select(borrower_households).where(borrower_households.c.household_id == household_id)
-        )
-    ).first()
-    return None if row is None else dict(row._mapping)
+    return await by_key(conn, borrower_households, household_id=household_id)
 
 
 @dataclass(frozen=True)

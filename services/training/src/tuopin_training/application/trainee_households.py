@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.db import by_key, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster
 from tuopin_training.domain.enrolment import Trainee
@@ -132,12 +132,7 @@ async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
-    row = (
-        await conn.execute(
-            select(trainee_households).where(trainee_households.c.household_id == household_id)
-        )
-    ).first()
-    return None if row is None else dict(row._mapping)
+    return await by_key(conn, trainee_households, household_id=household_id)
 
 
 async def trainee(conn: AsyncConnection, id_number_hash: str, masked: str) -> Trainee | None:
