@@ -269,6 +269,12 @@ def upsert_statement(
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
+async def by_key(conn: AsyncConnection, table: Table, **key: object) -> dict[str, Any] | None:
+    """The row of ``table`` with this key (its columns' values), as a dict; None: none."""
+    found = (await conn.execute(table.select().filter_by(**key))).first()
+    return None if found is None else dict(found._mapping)
+
+
 def greatest(conn: AsyncConnection, a: Any, b: Any) -> Any:
     """SQL GREATEST on PostgreSQL, the two-argument scalar MAX on SQLite."""
     return func.greatest(a, b) if is_postgres(conn) else func.max(a, b)

@@ -4,7 +4,7 @@ number entered wrongly corrected; v1 of the first and third upcast to the sealed
 from datetime import date
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from tuopin_contracts.catalogue import catalogue, event_type
 from tuopin_contracts.events.registry.filing import HouseholdFact, Member, SealedMember
@@ -15,6 +15,17 @@ from tuopin_contracts.vocabulary import (
     LabourAbility,
     Schooling,
 )
+
+
+class MemberCircumstances(BaseModel):
+    """What of a member's circumstances a change may give in clear, each None when it
+    stays: the fields of a member's change, in the event and in the office's request alike."""
+
+    education: Education | None = None
+    schooling: Schooling | None = None
+    labour_ability: LabourAbility | None = None
+    medical_insurance: bool | None = None
+    pension_insurance: bool | None = None
 
 
 @event_type("registry.household.member_added.v1", topic=Topic.REGISTRY)
@@ -32,17 +43,12 @@ class MemberRemovedV1(HouseholdFact):
 
 
 @event_type("registry.household.member_updated.v1", topic=Topic.REGISTRY)
-class MemberUpdatedV1(HouseholdFact):
+class MemberUpdatedV1(MemberCircumstances, HouseholdFact):
     """A member's circumstances changed; only the fields given changed."""
 
     person_id: UUID
-    education: Education | None = None
-    schooling: Schooling | None = None
     health: Health | None = None
     disabled: bool | None = None
-    labour_ability: LabourAbility | None = None
-    medical_insurance: bool | None = None
-    pension_insurance: bool | None = None
 
 
 @event_type("registry.household.member_added.v2", topic=Topic.REGISTRY)
@@ -60,17 +66,12 @@ catalogue.upcaster(MemberAddedV1, MemberAddedV2.from_v1)
 
 
 @event_type("registry.household.member_updated.v2", topic=Topic.REGISTRY)
-class MemberUpdatedV2(HouseholdFact):
+class MemberUpdatedV2(MemberCircumstances, HouseholdFact):
     """A member's circumstances changed; only the fields given changed. A change of health
     travels only inside ``sealed`` (the member's personal details, sealed anew)."""
 
     person_id: UUID
-    education: Education | None = None
-    schooling: Schooling | None = None
     has_disability: bool | None = None
-    labour_ability: LabourAbility | None = None
-    medical_insurance: bool | None = None
-    pension_insurance: bool | None = None
     sealed: str | None = Field(default=None, max_length=4096)
 
     @classmethod

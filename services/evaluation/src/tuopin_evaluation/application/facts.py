@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from tuopin_eventkit.db import recorded_by
 from tuopin_eventkit.store.projection import Delivered
+from tuopin_eventkit.store.roster import Roster
 
 metadata = MetaData()
 
@@ -36,14 +37,9 @@ households = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
 )
 
-members = Table(
+roster = Roster(
     "members",
     metadata,
-    Column("person_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
-    # Birth year and month: ages count from the 1st of the month (no birth day is published).
-    Column("birth_year", Integer),
-    Column("birth_month", Integer),
     Column("schooling", String(30)),
     Column("medical_insurance", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
@@ -54,6 +50,7 @@ members = Table(
     Column("joined_recorded_at", DateTime(timezone=True), nullable=False),
     Column("left_recorded_at", DateTime(timezone=True)),
 )
+members = roster.table
 
 
 def recorded(e: Delivered) -> datetime:

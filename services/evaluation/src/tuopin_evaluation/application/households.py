@@ -24,6 +24,7 @@ from tuopin_evaluation.application.facts import (
     incomes,
     members,
     recorded,
+    roster,
     status_history,
     village_conditions,
     village_standing,
@@ -33,27 +34,8 @@ from tuopin_eventkit.db import executemany, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 # The handlers' statements, built once: each runs with executemany over a batch's rows.
-_LEFT = (
-    update(members)
-    .where(members.c.person_id == bindparam("person"))
-    .values(active=False, left_on=bindparam("on"), left_recorded_at=bindparam("at"))
-)
-_ERASED = (
-    update(members)
-    .where(members.c.person_id == bindparam("person"))
-    .values(birth_year=None, birth_month=None, schooling=None, medical_insurance=False)
-)
-_REIDENTIFIED = (
-    update(members)
-    .where(members.c.person_id == bindparam("person"))
-    .values(birth_year=bindparam("year"), birth_month=bindparam("month"))
-)
-_MEMBER_FIELDS = ("schooling", "medical_insurance")
-_CHANGED = (  # a field the change leaves out (None) stays
-    update(members)
-    .where(members.c.person_id == bindparam("person"))
-    .values({f: func.coalesce(bindparam(f"new_{f}"), members.c[f]) for f in _MEMBER_FIELDS})
-)
+_LEFT = roster.update(active=False, left_on=bindparam("on"), left_recorded_at=bindparam("at"))
+_ERASED = roster.update(birth_year=None, birth_month=None, schooling=None, medical_insurance=False)
 _ACTIVE = (
     select(func.count())
     .where(members.c.household_id == bindparam("household"), members.c.active)
@@ -67,21 +49,17 @@ _RESIZE = (
 
 
 def member_row(
-    household_id: str, m: reg.SealedMember, joined_on: date, joined_recorded_at: datetime
+    household_id: object, m: reg.SealedMember, joined_on: date, joined_recorded_at: datetime
 ) -> dict[str, object]:
-    return {
-        "person_id": str(m.person_id),
-        "household_id": household_id,
-        "birth_year": m.birth_year,
-        "birth_month": m.birth_month,
-        "schooling": m.schooling,
-        "medical_insurance": m.medical_insurance,
-        "active": True,
-        "joined_on": joined_on,
-        "left_on": None,
-        "joined_recorded_at": joined_recorded_at,
-        "left_recorded_at": None,
-    }
+    return roster.row(
+        household_id,
+        m,
+        active=True,
+        joined_on=joined_on,
+        left_on=None,
+        joined_recorded_at=joined_recorded_at,
+        left_recorded_at=None,
+    )
 
 
 def history_row(e: Delivered, status: str) -> dict[str, object]:
@@ -171,32 +149,7 @@ def household_facts() -> Projection:
         # by day (joined, left); nothing that describes the person.
         await executemany(conn, _ERASED, [{"person": str(e.data.person_id)} for e in events])
 
-    @projection.on(reg.IdentityCorrectedV1)
-    async def reidentified(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        # A corrected ID number carries a corrected birth: ages are counted from it.
-        await executemany(
-            conn,
-            _REIDENTIFIED,
-            [
-                {
-                    "person": str(e.data.person_id),
-                    "year": e.data.birth_year,
-                    "month": e.data.birth_month,
-                }
-                for e in events
-            ],
-        )
-
-    @projection.on(reg.MemberUpdatedV2)
-    async def changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [
-            {
-                "person": str(e.data.person_id),
-                **{f"new_{f}": getattr(e.data, f) for f in _MEMBER_FIELDS},
-            }
-            for e in events
-        ]
-        await executemany(conn, _CHANGED, rows)
+    roster.keep(projection)  # a corrected ID number carries a corrected birth: ages count from it
 
     async def earned(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
         rows = [

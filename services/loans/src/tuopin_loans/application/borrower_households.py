@@ -26,18 +26,17 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    delete,
     or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
-from tuopin_eventkit.db import recorded_by, upsert
+from tuopin_eventkit.db import by_key, executemany, recorded_by, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.roster import Roster
 
 metadata = MetaData()
 
@@ -68,36 +67,21 @@ relocation_history = Table(
     Column("relocating", Boolean, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
-borrower_members = Table(
+borrowers = Roster(
     "borrower_members",
     metadata,
-    Column("person_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("id_hash", String(64), index=True),
-    Column("birth_year", Integer),
-    Column("birth_month", Integer),
     Column("schooling", String(24)),
     Column("joined_on", Date),  # None: filed with the household
     Column("left_on", Date),  # None: still a member
+    id_hash=Column("id_hash", String(64), index=True),
 )
+borrower_members = borrowers.table
 
+_LEFT = borrowers.update(left_on=bindparam("on"))
 projection = Projection(
     "loans.borrower_households",
     tables=[borrower_households, status_history, relocation_history, borrower_members],
 )
-
-
-def _member(household_id: str, m: reg.SealedMember, joined_on: date | None) -> dict[str, object]:
-    return {
-        "person_id": str(m.person_id),
-        "household_id": household_id,
-        "id_hash": m.id_number_hash,
-        "birth_year": m.birth_year,
-        "birth_month": m.birth_month,
-        "schooling": m.schooling,
-        "joined_on": joined_on,
-        "left_on": None,
-    }
 
 
 def _dated(e: Delivered, **values: object) -> dict[str, object]:
@@ -124,7 +108,11 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     await upsert(conn, borrower_households, homes, keys=["household_id"])
     statuses = [_dated(e, status=HouseholdStatus.IDENTIFIED) for e in events]
     await upsert(conn, status_history, statuses, keys=["household_id", "sequence"])
-    members = [_member(str(e.data.household_id), m, None) for e in events for m in e.data.members]
+    members = [
+        borrowers.row(e.data.household_id, m, joined_on=None, left_on=None)
+        for e in events
+        for m in e.data.members
+    ]
     if members:
         await upsert(conn, borrower_members, members, keys=["person_id"])
 
@@ -146,7 +134,12 @@ async def relocation(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @projection.on(reg.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [_member(str(e.data.household_id), e.data.member, e.data.effective_date) for e in events]
+    rows = [
+        borrowers.row(
+            e.data.household_id, e.data.member, joined_on=e.data.effective_date, left_on=None
+        )
+        for e in events
+    ]
     again = ["household_id", "joined_on", "left_on"]  # one who left may come back
     await upsert(conn, borrower_members, rows, keys=["person_id"], update=again)
 
@@ -154,65 +147,17 @@ async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> No
 @projection.on(reg.MemberRemovedV1)
 async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     """A member who left stays, with the day: a decision dated before it still finds them."""
-    await conn.execute(
-        update(borrower_members)
-        .where(borrower_members.c.person_id == bindparam("person"))
-        .values(left_on=bindparam("on")),
-        [{"person": str(e.data.person_id), "on": e.data.effective_date} for e in events],
-    )
+    rows = [{"person": str(e.data.person_id), "on": e.data.effective_date} for e in events]
+    await executemany(conn, _LEFT, rows)
 
 
-@projection.on(reg.PersonErasedV1)
-async def person_erased(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    """Erased by the registry: nothing of the person stays."""
-    ids = [str(e.data.person_id) for e in events]
-    await conn.execute(delete(borrower_members).where(borrower_members.c.person_id.in_(ids)))
-
-
-@projection.on(reg.IdentityCorrectedV1)
-async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    """A wrong ID number corrected: the borrower is matched on the right one from now on."""
-    await conn.execute(
-        update(borrower_members)
-        .where(borrower_members.c.person_id == bindparam("person"))
-        .values(
-            id_hash=bindparam("hash"), birth_year=bindparam("year"), birth_month=bindparam("month")
-        ),
-        [
-            {
-                "person": str(e.data.person_id),
-                "hash": e.data.id_number_hash,
-                "year": e.data.birth_year,
-                "month": e.data.birth_month,
-            }
-            for e in events
-        ],
-    )
-
-
-@projection.on(reg.MemberUpdatedV2)
-async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [
-        {"person": str(e.data.person_id), "new_schooling": e.data.schooling}
-        for e in events
-        if e.data.schooling is not None
-    ]
-    if rows:  # one statement run for the batch, in event order
-        await conn.execute(
-            update(borrower_members)
-            .where(borrower_members.c.person_id == bindparam("person"))
-            .values(schooling=bindparam("new_schooling")),
-            rows,
-        )
+# Erased by the registry: nothing of the person stays.
+projection.on(reg.PersonErasedV1)(borrowers.forget)
+borrowers.keep(projection)
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
-    row = (
-        await conn.execute(
-            select(borrower_households).where(borrower_households.c.household_id == household_id)
-        )
-    ).first()
-    return None if row is None else dict(row._mapping)
+    return await by_key(conn, borrower_households, household_id=household_id)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,10 @@ from typing import Annotated
 from pydantic import Field
 
 from tuopin_contracts.bounds import BusinessDate, Count, Fen, Population, Text
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.regions import VillageCode
 from tuopin_contracts.text import FreeText
-from tuopin_contracts.vocabulary import (
-    Education,
-    Health,
-    LabourAbility,
-    MeasureKind,
-    PovertyCause,
-    Schooling,
-)
+from tuopin_contracts.vocabulary import Health, MeasureKind, PovertyCause
 from tuopin_registry.application.entries import Dated, MemberEntry, Name, Reason, Strict, Year2013
 
 Unit = Annotated[FreeText, Field(min_length=1, max_length=200)]
@@ -26,14 +20,11 @@ class NewMember(Dated):
     member: MemberEntry
 
 
-class MemberChanges(Dated):
-    education: Education | None = None
-    schooling: Schooling | None = None
+# The event's circumstances, and health as the office knows it: the command seals it and
+# says in clear only whether the member is disabled.
+class MemberChanges(reg.MemberCircumstances, Dated):
     health: Health | None = None
     disabled: bool | None = None
-    labour_ability: LabourAbility | None = None
-    medical_insurance: bool | None = None
-    pension_insurance: bool | None = None
 
 
 class IdentityCorrection(Strict):

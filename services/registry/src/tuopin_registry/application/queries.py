@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
+from tuopin_eventkit.db import by_key
 from tuopin_eventkit.security.identity import mask_name
 from tuopin_registry.application import people
 from tuopin_registry.application.household_index import household_members, households
@@ -163,10 +164,7 @@ async def without_responsible(conn: AsyncConnection, region: str) -> dict[str, l
 
 
 async def village(conn: AsyncConnection, village_code: str) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(select(villages).where(villages.c.village_code == village_code))
-    ).first()
-    return None if row is None else dict(row._mapping)
+    return await by_key(conn, villages, village_code=village_code)
 
 
 async def list_villages(

@@ -11,18 +11,15 @@ registry erases is forgotten here too.
 """
 
 from collections.abc import Sequence
-from datetime import date
 
 from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    Integer,
     MetaData,
     String,
     Table,
     bindparam,
-    delete,
     select,
     update,
 )
@@ -30,8 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.db import by_key, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.roster import Roster
 from tuopin_training.domain.enrolment import Trainee
 
 metadata = MetaData()
@@ -51,31 +49,16 @@ trainee_households = Table(
     Column("removed_at", DateTime(timezone=True)),
 )
 
-trainee_members = Table(
+trainees = Roster(
     "trainee_members",
     metadata,
-    Column("person_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("id_number_hash", String(128), index=True),
-    Column("birth_year", Integer),
-    Column("birth_month", Integer),
     Column("labour_ability", String(20)),
     Column("member_since", Date, nullable=False),
+    id_hash=Column("id_number_hash", String(128), index=True),
 )
+trainee_members = trainees.table
 
 projection = Projection("training.trainee_households", tables=[trainee_households, trainee_members])
-
-
-def _member(household_id: object, member: reg.SealedMember, since: date) -> dict[str, object]:
-    return {
-        "person_id": str(member.person_id),
-        "household_id": str(household_id),
-        "id_number_hash": member.id_number_hash,
-        "birth_year": member.birth_year,
-        "birth_month": member.birth_month,
-        "labour_ability": member.labour_ability,
-        "member_since": since,
-    }
 
 
 @projection.on(reg.HouseholdRegisteredV3)
@@ -94,7 +77,7 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
     ]
     await upsert(conn, trainee_households, households, keys=["household_id"])
     members = [
-        _member(e.data.household_id, m, e.data.effective_date)
+        trainees.row(e.data.household_id, m, member_since=e.data.effective_date)
         for e in events
         for m in e.data.members
     ]
@@ -103,57 +86,17 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @projection.on(reg.MemberAddedV2)
 async def member_added(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [_member(e.data.household_id, e.data.member, e.data.effective_date) for e in events]
+    rows = [
+        trainees.row(e.data.household_id, e.data.member, member_since=e.data.effective_date)
+        for e in events
+    ]
     await upsert(conn, trainee_members, rows, keys=["person_id"])
 
 
-@projection.on(reg.MemberRemovedV1)
-async def member_removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    gone = [str(e.data.person_id) for e in events]
-    await conn.execute(delete(trainee_members).where(trainee_members.c.person_id.in_(gone)))
-
-
-# Erased by the registry: nothing of the person stays here.
-projection.on(reg.PersonErasedV1)(member_removed)
-
-
-@projection.on(reg.IdentityCorrectedV1)
-async def identity_corrected(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    """A wrong ID number corrected: the trainee is matched on the right one from now on."""
-    await conn.execute(
-        update(trainee_members)
-        .where(trainee_members.c.person_id == bindparam("person"))
-        .values(
-            id_number_hash=bindparam("hash"),
-            birth_year=bindparam("year"),
-            birth_month=bindparam("month"),
-        ),
-        [
-            {
-                "person": str(e.data.person_id),
-                "hash": e.data.id_number_hash,
-                "year": e.data.birth_year,
-                "month": e.data.birth_month,
-            }
-            for e in events
-        ],
-    )
-
-
-@projection.on(reg.MemberUpdatedV2)
-async def member_updated(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    rows = [
-        {"person": str(e.data.person_id), "ability": e.data.labour_ability}
-        for e in events
-        if e.data.labour_ability is not None
-    ]
-    if rows:  # one statement run for the batch, in event order
-        await conn.execute(
-            update(trainee_members)
-            .where(trainee_members.c.person_id == bindparam("person"))
-            .values(labour_ability=bindparam("ability")),
-            rows,
-        )
+# Gone from the household, or erased by the registry: nothing of the person stays here.
+projection.on(reg.MemberRemovedV1)(trainees.forget)
+projection.on(reg.PersonErasedV1)(trainees.forget)
+trainees.keep(projection)
 
 
 async def _status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -189,12 +132,7 @@ async def removed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 
 async def household(conn: AsyncConnection, household_id: str) -> dict[str, object] | None:
-    row = (
-        await conn.execute(
-            select(trainee_households).where(trainee_households.c.household_id == household_id)
-        )
-    ).first()
-    return None if row is None else dict(row._mapping)
+    return await by_key(conn, trainee_households, household_id=household_id)
 
 
 async def trainee(conn: AsyncConnection, id_number_hash: str, masked: str) -> Trainee | None:
