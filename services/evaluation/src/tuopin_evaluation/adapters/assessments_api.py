@@ -15,14 +15,12 @@ from tuopin_contracts.text import FreeText
 from tuopin_evaluation.adapters import views as v
 from tuopin_evaluation.application import assessments
 from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep, VersionedCommandDep
 from tuopin_eventkit.web.http import (
     AsOf,
     History,
-    IdempotencyKey,
-    IfMatch,
     KnownAt,
     Router,
-    expected_version,
     history,
     respond,
 )
@@ -83,18 +81,14 @@ Command = Callable[[AsyncConnection], Awaitable[Outcome]]
     response_model=v.AssessmentFile,
     summary="Start an assessment: draw its stratified sample",
 )
-async def draw(
-    body: NewAssessment, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
+async def draw(body: NewAssessment, command: CommandDep) -> JSONResponse:
     assessment_id = str(uuid4())
-
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await assessments.draw(conn, runtime.store, assessment_id, **body.model_dump())
-
-    outcome = await runtime.execute(
-        "assessments.draw", idempotency_key, body.model_dump(mode="json"), command
+    return await command.run(
+        "assessments.draw",
+        body.model_dump(mode="json"),
+        lambda conn, store: assessments.draw(conn, store, assessment_id, **body.model_dump()),
+        location="/v1/assessments/{assessment_id}",
     )
-    return respond(outcome, location=f"/v1/assessments/{outcome.body['assessment_id']}")
 
 
 @router.post(
@@ -104,26 +98,22 @@ async def draw(
     summary="Record a sampled household's finding",
 )
 async def record_finding(
-    assessment_id: UUID,
-    body: Finding,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    assessment_id: UUID, body: Finding, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await assessments.record_finding(
+    return await command.run(
+        "assessments.finding",
+        {"assessment": str(assessment_id), **body.model_dump(mode="json")},
+        lambda conn, store: assessments.record_finding(
             conn,
-            runtime.store,
+            store,
             str(assessment_id),
-            expected_version(if_match),
+            command.version(),
             str(body.household_id),
             body.people,
             body.wrongly_exited,
             body.approves,
-        )
-
-    request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("assessments.finding", idempotency_key, request, command))
+        ),
+    )
 
 
 @router.post(
@@ -133,24 +123,20 @@ async def record_finding(
     summary="Record a survey of non-registered people",
 )
 async def record_survey(
-    assessment_id: UUID,
-    body: Survey,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    assessment_id: UUID, body: Survey, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await assessments.record_survey(
+    return await command.run(
+        "assessments.survey",
+        {"assessment": str(assessment_id), **body.model_dump(mode="json")},
+        lambda conn, store: assessments.record_survey(
             conn,
-            runtime.store,
+            store,
             str(assessment_id),
-            expected_version(if_match),
+            command.version(),
             body.people_surveyed,
             body.missed_poor_people,
-        )
-
-    request = {"assessment": str(assessment_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("assessments.survey", idempotency_key, request, command))
+        ),
+    )
 
 
 @router.post(
@@ -158,20 +144,11 @@ async def record_survey(
     response_model=v.AssessmentResult,
     summary="Publish the rates (公开考核结果): wrong exits, missed identification, approval",
 )
-async def publish(
-    assessment_id: UUID,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await assessments.publish(
-            conn, runtime.store, str(assessment_id), expected_version(if_match)
-        )
-
-    request = {"assessment": str(assessment_id)}
-    return respond(
-        await runtime.execute("assessments.publication", idempotency_key, request, command)
+async def publish(assessment_id: UUID, command: VersionedCommandDep) -> JSONResponse:
+    return await command.run(
+        "assessments.publication",
+        {"assessment": str(assessment_id)},
+        lambda conn, store: assessments.publish(conn, store, str(assessment_id), command.version()),
     )
 
 

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
 from tuopin_contracts.dates import today
 from tuopin_evaluation.adapters.views import CountySignals, DelistingStanding, Targets
 from tuopin_evaluation.application import delisting, signals, targets
-from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.web.http import AsOf, IdempotencyKey, KnownAt, Router, respond
+from tuopin_eventkit.web.commands import CommandDep
+from tuopin_eventkit.web.http import AsOf, KnownAt, Router
 from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1", tags=["delisting"])
@@ -55,17 +54,12 @@ async def county_signals(
     response_model=DelistingStanding,
     summary="Record and publish the county's standing under the rules in force",
 )
-async def record(
-    county: County,
-    runtime: RuntimeDep,
-    as_of: AsOf = None,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await delisting.record_standing(conn, runtime.store, county, as_of)
-
-    request = {"county": county, "as_of": str(as_of)}
-    return respond(await runtime.execute("delisting", idempotency_key, request, command))
+async def record(county: County, command: CommandDep, as_of: AsOf = None) -> JSONResponse:
+    return await command.run(
+        "delisting",
+        {"county": county, "as_of": str(as_of)},
+        lambda conn, store: delisting.record_standing(conn, store, county, as_of),
+    )
 
 
 @router.get(

@@ -10,15 +10,14 @@ from uuid import UUID
 from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate
 from tuopin_contracts.text import FreeText
 from tuopin_evaluation.adapters.rollup_reports import RegionCode
 from tuopin_evaluation.adapters.views import ReturnWarning
 from tuopin_evaluation.application import return_watch as app
-from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.web.http import AsOf, IdempotencyKey, KnownAt, Router, respond
+from tuopin_eventkit.web.commands import CommandDep
+from tuopin_eventkit.web.http import AsOf, KnownAt, Router
 from tuopin_eventkit.web.runtime import RuntimeDep
 
 router = Router(prefix="/v1/return-warnings", tags=["return warnings (返贫预警)"])
@@ -75,18 +74,11 @@ async def work_list(
     response_model=ReturnWarning,
     summary="A cadre takes up an open warning",
 )
-async def acknowledge(
-    warning_id: UUID,
-    body: Acknowledgement,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await app.acknowledge(conn, runtime.store, str(warning_id), **body.model_dump())
-
-    request = {"warning": str(warning_id), **body.model_dump(mode="json")}
-    return respond(
-        await runtime.execute("return_warnings.acknowledge", idempotency_key, request, command)
+async def acknowledge(warning_id: UUID, body: Acknowledgement, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "return_warnings.acknowledge",
+        {"warning": str(warning_id), **body.model_dump(mode="json")},
+        lambda conn, store: app.acknowledge(conn, store, str(warning_id), **body.model_dump()),
     )
 
 
@@ -95,13 +87,9 @@ async def acknowledge(
     response_model=ReturnWarning,
     summary="Close an open or acknowledged warning as resolved",
 )
-async def close(
-    warning_id: UUID, body: Closure, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await app.close(conn, runtime.store, str(warning_id), **body.model_dump())
-
-    request = {"warning": str(warning_id), **body.model_dump(mode="json")}
-    return respond(
-        await runtime.execute("return_warnings.close", idempotency_key, request, command)
+async def close(warning_id: UUID, body: Closure, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "return_warnings.close",
+        {"warning": str(warning_id), **body.model_dump(mode="json")},
+        lambda conn, store: app.close(conn, store, str(warning_id), **body.model_dump()),
     )

@@ -8,25 +8,22 @@ from uuid import UUID
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.store.aggregate import NotFound
-from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep
 from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
     AsOf,
     History,
-    IdempotencyKey,
     KnownAt,
     Offset,
     Router,
     csv_records,
     history,
-    respond,
 )
 from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_loans.adapters import views as v
@@ -157,19 +154,14 @@ class Quota(Body):
     tags=["programme"],
     summary="Set a county's microcredit quota (within the 40-billion-yuan ceiling)",
 )
-async def allocate(
-    county_code: CountyCode,
-    body: Quota,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await programme.allocate(
-            conn, runtime.store, county_code, body.amount, body.allocated_on
-        )
-
-    request = {"county": county_code, **body.model_dump(mode="json")}
-    return respond(await runtime.execute("quota", idempotency_key, request, command))
+async def allocate(county_code: CountyCode, body: Quota, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "quota",
+        {"county": county_code, **body.model_dump(mode="json")},
+        lambda conn, store: programme.allocate(
+            conn, store, county_code, body.amount, body.allocated_on
+        ),
+    )
 
 
 @router.get(
@@ -199,19 +191,14 @@ class Contribution(Body):
     tags=["funds"],
     summary="Money into a risk compensation fund (风险补偿基金) from finance or a bank",
 )
-async def contribute(
-    fund_id: FundId,
-    body: Contribution,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await lending.contribute(
-            conn, runtime.store, fund_id, body.contributor, body.amount, body.received_on
-        )
-
-    request = {"fund": fund_id, **body.model_dump(mode="json")}
-    return respond(await runtime.execute("contribution", idempotency_key, request, command))
+async def contribute(fund_id: FundId, body: Contribution, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "contribution",
+        {"fund": fund_id, **body.model_dump(mode="json")},
+        lambda conn, store: lending.contribute(
+            conn, store, fund_id, body.contributor, body.amount, body.received_on
+        ),
+    )
 
 
 @router.get(
@@ -285,17 +272,12 @@ async def preview(
     tags=["subsidy"],
     summary="Issue the quarter's settlement statements (贴息结算单), once",
 )
-async def issue(
-    quarter: Quarter,
-    body: Issue,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await settlement.issue(conn, runtime.store, quarter, body.issued_on)
-
-    request = {"quarter": quarter, **body.model_dump(mode="json")}
-    return respond(await runtime.execute("statements", idempotency_key, request, command))
+async def issue(quarter: Quarter, body: Issue, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "statements",
+        {"quarter": quarter, **body.model_dump(mode="json")},
+        lambda conn, store: settlement.issue(conn, store, quarter, body.issued_on),
+    )
 
 
 @router.get(
@@ -320,17 +302,12 @@ async def issued(
     tags=["subsidy"],
     summary="The treasury paid a statement",
 )
-async def pay(
-    statement_id: UUID,
-    body: Payment,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await settlement.pay(conn, runtime.store, str(statement_id), body.paid_on)
-
-    request = {"statement": str(statement_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("payment", idempotency_key, request, command))
+async def pay(statement_id: UUID, body: Payment, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "payment",
+        {"statement": str(statement_id), **body.model_dump(mode="json")},
+        lambda conn, store: settlement.pay(conn, store, str(statement_id), body.paid_on),
+    )
 
 
 # --- reports ------------------------------------------------------------------------------

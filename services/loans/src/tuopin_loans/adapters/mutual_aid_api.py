@@ -7,23 +7,20 @@ from uuid import UUID
 
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, PositiveFen
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_eventkit.store.aggregate import NotFound
-from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep
 from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
     AsOf,
     History,
-    IdempotencyKey,
     KnownAt,
     Router,
     csv_records,
     history,
-    respond,
     when,
 )
 from tuopin_eventkit.web.runtime import RuntimeDep
@@ -63,19 +60,14 @@ class Repayment(Body):
     summary="Money into the village's mutual-aid fund (the first contribution opens it)",
 )
 async def contribute(
-    village_code: VillageCode,
-    body: Contribution,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
+    village_code: VillageCode, body: Contribution, command: CommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await mutual_aid.contribute(
-            conn, runtime.store, village_code, body.source, body.amount, body.received_on
-        )
-
-    request = {"village": village_code, **body.model_dump(mode="json")}
-    return respond(
-        await runtime.execute("mutual-aid.contribution", idempotency_key, request, command)
+    return await command.run(
+        "mutual-aid.contribution",
+        {"village": village_code, **body.model_dump(mode="json")},
+        lambda conn, store: mutual_aid.contribute(
+            conn, store, village_code, body.source, body.amount, body.received_on
+        ),
     )
 
 
@@ -85,25 +77,15 @@ async def contribute(
     response_model=v.MutualAidLending,
     summary="Lend to a member household (within the household cap and the fund's balance)",
 )
-async def lend(
-    village_code: VillageCode,
-    body: MemberLoan,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await mutual_aid.lend(
-            conn,
-            runtime.store,
-            village_code,
-            str(body.household_id),
-            body.amount,
-            body.term_months,
-            body.lent_on,
-        )
-
-    request = {"village": village_code, **body.model_dump(mode="json")}
-    return respond(await runtime.execute("mutual-aid.loan", idempotency_key, request, command))
+async def lend(village_code: VillageCode, body: MemberLoan, command: CommandDep) -> JSONResponse:
+    household_id = str(body.household_id)
+    return await command.run(
+        "mutual-aid.loan",
+        {"village": village_code, **body.model_dump(mode="json")},
+        lambda conn, store: mutual_aid.lend(
+            conn, store, village_code, household_id, body.amount, body.term_months, body.lent_on
+        ),
+    )
 
 
 @router.post(
@@ -113,19 +95,15 @@ async def lend(
     summary="A member household repays principal, with its occupancy fee (占用费)",
 )
 async def repay(
-    village_code: VillageCode,
-    loan_id: UUID,
-    body: Repayment,
-    runtime: RuntimeDep,
-    idempotency_key: IdempotencyKey = None,
+    village_code: VillageCode, loan_id: UUID, body: Repayment, command: CommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await mutual_aid.repay(
-            conn, runtime.store, village_code, str(loan_id), body.principal, body.received_on
-        )
-
-    request = {"village": village_code, "loan": str(loan_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("mutual-aid.repayment", idempotency_key, request, command))
+    return await command.run(
+        "mutual-aid.repayment",
+        {"village": village_code, "loan": str(loan_id), **body.model_dump(mode="json")},
+        lambda conn, store: mutual_aid.repay(
+            conn, store, village_code, str(loan_id), body.principal, body.received_on
+        ),
+    )
 
 
 @router.get(

@@ -1,5 +1,5 @@
-"""How a POST becomes a command: idempotency, If-Match, and one route factory for every
-"change this household / village" endpoint, so each endpoint is a line of data."""
+"""One route factory for every "change this household / village" command, so that each
+endpoint is a line of data (the kernel's ``Command`` runs it: Idempotency-Key, If-Match)."""
 
 from collections.abc import Awaitable, Callable
 from inspect import Parameter, Signature
@@ -13,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.web.http import IdempotencyKey, IfMatch, expected_version, respond
-from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
+from tuopin_eventkit.web.commands import Command, VersionedCommandDep
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.config import RegistrySettings
 
-Command = Callable[[AsyncConnection], Awaitable[Outcome]]
 # How an aggregate decides, given the request body, its own id and the item id in the path.
 Decide = Callable[[Any, Any, str, str], None]
 # Load the aggregate, check the expected version, let it decide, save (given the runtime:
@@ -85,23 +84,19 @@ def command_route(
     owner_name, owner_type = owner
 
     async def endpoint(**args: Any) -> JSONResponse:
-        runtime: Runtime = args["runtime"]
+        command: Command = args["command"]
         body, owner_id, item_id = args["body"], str(args[owner_name]), str(args.get("item_id"))
-
-        async def command(conn: AsyncConnection) -> Outcome:
-            return await change(
+        return await command.run(
+            f"{resource}.{path}",
+            {resource: owner_id, "item": item_id, **body.model_dump(mode="json")},
+            lambda conn, _: change(
                 conn,
-                runtime,
+                command.runtime,
                 owner_id,
-                expected_version(args["if_match"]),
+                command.version(),
                 lambda aggregate: decide(aggregate, body, owner_id, item_id),
-            )
-
-        request = {resource: owner_id, "item": item_id, **body.model_dump(mode="json")}
-        outcome = await runtime.execute(
-            f"{resource}.{path}", args["idempotency_key"], request, command
+            ),
         )
-        return respond(outcome)
 
     keyword = Parameter.KEYWORD_ONLY
     params = [Parameter(owner_name, keyword, annotation=owner_type)]
@@ -109,9 +104,7 @@ def command_route(
         params.append(Parameter("item_id", keyword, annotation=UUID))
     params += [
         Parameter("body", keyword, annotation=model),
-        Parameter("runtime", keyword, annotation=RuntimeDep),
-        Parameter("if_match", keyword, annotation=IfMatch, default=None),
-        Parameter("idempotency_key", keyword, annotation=IdempotencyKey, default=None),
+        Parameter("command", keyword, annotation=VersionedCommandDep),
     ]
     # FastAPI reads the parameters from this signature (a function has no such attribute).
     endpoint.__signature__ = Signature(params, return_annotation=JSONResponse)  # type: ignore[attr-defined]

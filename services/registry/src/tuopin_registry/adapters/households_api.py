@@ -13,15 +13,13 @@ from tuopin_contracts.events import registry as ev
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep, VersionedCommandDep
 from tuopin_eventkit.web.http import (
     AsOf,
     History,
-    IdempotencyKey,
-    IfMatch,
     KnownAt,
     Offset,
     Router,
-    expected_version,
     found,
     history,
     respond,
@@ -59,18 +57,16 @@ RegionCode = Annotated[
     tags=["households"],
     summary="File a household (建档立卡)",
 )
-async def register(
-    body: HouseholdFiling, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await commands.register_household(
-            conn, runtime.store, keys(runtime), vault(runtime), body
-        )
-
-    outcome = await runtime.execute(
-        "register", idempotency_key, body.model_dump(mode="json"), command
+async def register(body: HouseholdFiling, command: CommandDep) -> JSONResponse:
+    runtime = command.runtime
+    return await command.run(
+        "register",
+        body.model_dump(mode="json"),
+        lambda conn, store: commands.register_household(
+            conn, store, keys(runtime), vault(runtime), body
+        ),
+        location="/v1/households/{household_id}",
     )
-    return respond(outcome, location=f"/v1/households/{outcome.body['household_id']}")
 
 
 @router.post(
@@ -80,27 +76,24 @@ async def register(
     summary="Add a member",
 )
 async def add_member(
-    household_id: UUID,
-    body: s.NewMember,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    household_id: UUID, body: s.NewMember, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await commands.add_member(
+    runtime = command.runtime
+    return await command.run(
+        "add-member",
+        {"household": str(household_id), **body.model_dump(mode="json")},
+        lambda conn, store: commands.add_member(
             conn,
-            runtime.store,
+            store,
             keys(runtime),
             vault(runtime),
             str(household_id),
-            expected_version(if_match),
+            command.version(),
             body.member,
             body.effective_date,
             body.reason,
-        )
-
-    request = {"household": str(household_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("add-member", idempotency_key, request, command))
+        ),
+    )
 
 
 def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
@@ -140,35 +133,24 @@ def income_correction(h: Household, body: s.IncomeCorrection, household_id: str,
     summary="A member's schooling, health, labour or insurance changed",
 )
 async def households_members_item_changes(
-    household_id: UUID,
-    item_id: UUID,
-    body: s.MemberChanges,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    household_id: UUID, item_id: UUID, body: s.MemberChanges, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await commands.update_member(
+    request = {"households": str(household_id), "item": str(item_id)}
+    return await command.run(
+        "households.members/{item_id}/changes",
+        request | body.model_dump(mode="json"),
+        lambda conn, store: commands.update_member(
             conn,
-            runtime.store,
-            vault(runtime),
+            store,
+            vault(command.runtime),
             str(household_id),
             str(item_id),
-            expected_version(if_match),
+            command.version(),
             body.model_dump(exclude={"effective_date", "reason"}),
             body.effective_date,
             body.reason,
-        )
-
-    request = {
-        "households": str(household_id),
-        "item": str(item_id),
-        **body.model_dump(mode="json"),
-    }
-    outcome = await runtime.execute(
-        "households.members/{item_id}/changes", idempotency_key, request, command
+        ),
     )
-    return respond(outcome)
 
 
 @router.post(
@@ -178,36 +160,26 @@ async def households_members_item_changes(
     summary="Correct a member's ID number entered wrongly, and the birth date and sex with it",
 )
 async def households_members_item_identity_correction(
-    household_id: UUID,
-    item_id: UUID,
-    body: s.IdentityCorrection,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    household_id: UUID, item_id: UUID, body: s.IdentityCorrection, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await commands.correct_identity(
+    runtime = command.runtime
+    request = {"households": str(household_id), "item": str(item_id)}
+    return await command.run(
+        "households.members/{item_id}/identity-correction",
+        request | body.model_dump(mode="json"),
+        lambda conn, store: commands.correct_identity(
             conn,
-            runtime.store,
+            store,
             keys(runtime),
             vault(runtime),
             str(household_id),
             str(item_id),
-            expected_version(if_match),
+            command.version(),
             body.id_number,
             body.effective_date,
             body.reason or "",
-        )
-
-    request = {
-        "households": str(household_id),
-        "item": str(item_id),
-        **body.model_dump(mode="json"),
-    }
-    outcome = await runtime.execute(
-        "households.members/{item_id}/identity-correction", idempotency_key, request, command
+        ),
     )
-    return respond(outcome)
 
 
 ROUTES: list[Route] = [

@@ -12,14 +12,13 @@ from tuopin_contracts.bounds import Text
 from tuopin_contracts.events import registry as ev
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep
 from tuopin_eventkit.web.http import (
     AsOf,
     History,
-    IdempotencyKey,
     KnownAt,
     Router,
     history,
-    respond,
     when,
 )
 from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
@@ -52,17 +51,15 @@ VillageCode = Annotated[str, Path(pattern=r"^62[0-9]{10}$", description="12-digi
     tags=["villages"],
     summary="Register a village",
 )
-async def register_village(
-    body: s.VillageRegistration, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        registration = ev.VillageRegisteredV1(**body.model_dump())
-        return await commands.register_village(conn, runtime.store, registration, belts(runtime))
-
-    outcome = await runtime.execute(
-        "village", idempotency_key, body.model_dump(mode="json"), command
+async def register_village(body: s.VillageRegistration, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "village",
+        body.model_dump(mode="json"),
+        lambda conn, store: commands.register_village(
+            conn, store, ev.VillageRegisteredV1(**body.model_dump()), belts(command.runtime)
+        ),
+        location="/v1/villages/{village_code}",
     )
-    return respond(outcome, location=f"/v1/villages/{body.village_code}")
 
 
 ROUTES: list[Route] = [

@@ -2,12 +2,10 @@
 seed 四.9(1)); evaluation counts it into the household's 教育保障 and the roll-ups."""
 
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.security.identity import IdentityKeys
-from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.web.http import IdempotencyKey, Router, respond
-from tuopin_eventkit.web.runtime import RuntimeDep
+from tuopin_eventkit.web.commands import CommandDep
+from tuopin_eventkit.web.http import Router
 from tuopin_training.adapters.views import EducationAssistance
 from tuopin_training.application import education
 
@@ -25,14 +23,10 @@ router = Router(prefix="/v1", tags=["education assistance"])
     summary="Record a 中职 grant (助学金) or a fee waiver (免学费、书本费、保教费) for a "
     "member of a registered poor household, per academic year",
 )
-async def record(
-    body: education.AssistanceDecision, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
-
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await education.record(conn, runtime.store, keys, body)
-
-    scope = f"education.{body.county_code}"
-    request = body.model_dump(mode="json")
-    return respond(await runtime.execute(scope, idempotency_key, request, command))
+async def record(body: education.AssistanceDecision, command: CommandDep) -> JSONResponse:
+    keys = IdentityKeys(command.runtime.settings.identity_key.get_secret_value())
+    return await command.run(
+        f"education.{body.county_code}",
+        body.model_dump(mode="json"),
+        lambda conn, store: education.record(conn, store, keys, body),
+    )

@@ -5,18 +5,15 @@ from uuid import UUID
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
+from tuopin_eventkit.web.commands import CommandDep, VersionedCommandDep
 from tuopin_eventkit.web.http import (
     AsOf,
     History,
-    IdempotencyKey,
-    IfMatch,
     KnownAt,
     Router,
-    expected_version,
     history,
     respond,
 )
@@ -37,16 +34,13 @@ router = Router(prefix="/v1")
     tags=["centres"],
     summary="Accredit a training centre",
 )
-async def accredit(
-    body: s.AccreditationTerms, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await office.accredit(conn, runtime.store, body.model_dump())
-
-    outcome = await runtime.execute(
-        "office.accredit", idempotency_key, body.model_dump(mode="json"), command
+async def accredit(body: s.AccreditationTerms, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "office.accredit",
+        body.model_dump(mode="json"),
+        lambda conn, store: office.accredit(conn, store, body.model_dump()),
+        location="/v1/centres/{centre_id}",
     )
-    return respond(outcome, location=f"/v1/centres/{outcome.body['centre_id']}")
 
 
 @router.post(
@@ -56,19 +50,15 @@ async def accredit(
     summary="Renew or change a centre's accreditation (a new term)",
 )
 async def reaccredit(
-    centre_id: UUID,
-    body: s.AccreditationTerms,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    centre_id: UUID, body: s.AccreditationTerms, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await office.reaccredit(
-            conn, runtime.store, str(centre_id), expected_version(if_match), body.model_dump()
-        )
-
-    request = {"centre": str(centre_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("office.reaccredit", idempotency_key, request, command))
+    return await command.run(
+        "office.reaccredit",
+        {"centre": str(centre_id), **body.model_dump(mode="json")},
+        lambda conn, store: office.reaccredit(
+            conn, store, str(centre_id), command.version(), body.model_dump()
+        ),
+    )
 
 
 @router.post(
@@ -78,24 +68,15 @@ async def reaccredit(
     summary="Withdraw the accreditation",
 )
 async def withdraw(
-    centre_id: UUID,
-    body: s.Withdrawal,
-    runtime: RuntimeDep,
-    if_match: IfMatch = None,
-    idempotency_key: IdempotencyKey = None,
+    centre_id: UUID, body: s.Withdrawal, command: VersionedCommandDep
 ) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await office.withdraw(
-            conn,
-            runtime.store,
-            str(centre_id),
-            expected_version(if_match),
-            body.withdrawn_on,
-            body.reason,
-        )
-
-    request = {"centre": str(centre_id), **body.model_dump(mode="json")}
-    return respond(await runtime.execute("office.withdraw", idempotency_key, request, command))
+    return await command.run(
+        "office.withdraw",
+        {"centre": str(centre_id), **body.model_dump(mode="json")},
+        lambda conn, store: office.withdraw(
+            conn, store, str(centre_id), command.version(), body.withdrawn_on, body.reason
+        ),
+    )
 
 
 @router.get(
@@ -139,15 +120,13 @@ async def centre_history(
     tags=["programmes"],
     summary="Open a programme",
 )
-async def open_programme(
-    body: s.ProgrammeOpening, runtime: RuntimeDep, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def command(conn: AsyncConnection) -> Outcome:
-        return await office.open_programme(conn, runtime.store, body.model_dump())
-
-    request = body.model_dump(mode="json")
-    outcome = await runtime.execute("office.open-programme", idempotency_key, request, command)
-    return respond(outcome, location=f"/v1/programmes/{outcome.body['programme_id']}")
+async def open_programme(body: s.ProgrammeOpening, command: CommandDep) -> JSONResponse:
+    return await command.run(
+        "office.open-programme",
+        body.model_dump(mode="json"),
+        lambda conn, store: office.open_programme(conn, store, body.model_dump()),
+        location="/v1/programmes/{programme_id}",
+    )
 
 
 @router.get(
