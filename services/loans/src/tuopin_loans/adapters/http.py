@@ -30,8 +30,8 @@ from tuopin_loans.adapters import views as v
 from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import exposure, lending, loan_book, programme, reports, settlement
-from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme as rules_data
+from tuopin_loans.application.repositories import funds, loans
 from tuopin_loans.domain import rules
 
 router = Router(prefix="/v1")

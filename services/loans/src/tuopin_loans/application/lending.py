@@ -17,8 +17,8 @@ from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import exposure
-from tuopin_loans.application.mapping import funds, loans
 from tuopin_loans.application.reference import programme
+from tuopin_loans.application.repositories import funds, loans
 from tuopin_loans.domain import rules
 from tuopin_loans.domain.fund import RiskFund, share
 from tuopin_loans.domain.loan import Loan, LoanState

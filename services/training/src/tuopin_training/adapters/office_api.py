@@ -21,7 +21,7 @@ from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_training.adapters import schemas as s
 from tuopin_training.adapters import views as v
 from tuopin_training.application import office, queries
-from tuopin_training.application.mapping import repository
+from tuopin_training.application.repositories import repository
 from tuopin_training.domain.centre import Centre
 
 router = Router(prefix="/v1")

@@ -19,8 +19,8 @@ from tuopin_contracts.text import FreeText
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
-from tuopin_training.application.mapping import NAMESPACE, repository
 from tuopin_training.application.postings import IdNumber
+from tuopin_training.application.repositories import NAMESPACE, repository
 from tuopin_training.application.trainee_households import household, trainee
 from tuopin_training.domain import terms
 from tuopin_training.domain.education import Pupil, StudentYear

@@ -11,7 +11,7 @@ from tuopin_contracts.events import training as ev
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
-from tuopin_training.application.mapping import repository
+from tuopin_training.application.repositories import repository
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.programme import Programme
 

@@ -16,8 +16,8 @@ from tuopin_eventkit.store.aggregate import Conflict, NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application import postings as p
-from tuopin_training.application.mapping import record_id, repository
 from tuopin_training.application.records import enrolments, programmes
+from tuopin_training.application.repositories import record_id, repository
 from tuopin_training.application.trainee_households import trainee
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.certificate import Basis, Certificate
