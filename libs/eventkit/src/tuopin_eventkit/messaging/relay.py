@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import is_postgres, read_only, upsert
+from tuopin_eventkit.messaging.batches import send_all
 from tuopin_eventkit.messaging.generation import (
     POSITION_HEADER,
     Anchor,
@@ -99,27 +100,24 @@ class OutboxRelay:
         metrics.OUTBOX_LAG.labels(self.name).set(head - state.position)
         if not batch:
             return 0
-        values = [e.envelope(self.store.source).to_json() for e in batch]
-        sent = [
-            await kafka.send(
-                self.topic,
-                value,
-                key=e.stream_id.encode(),
-                headers=[*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
+        records = (
+            (
+                e.stream_id.encode(),
+                e.envelope(self.store.source).to_json(),
+                [*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
             )
-            for e, value in zip(batch, values, strict=True)
-        ]
-        acknowledged = await asyncio.gather(*sent)
+            for e in batch
+        )
+        written = await send_all(kafka, self.topic, records)
         anchors = dict(state.anchors)
-        for ack, value in zip(acknowledged, values, strict=True):
-            before = state.anchors.get(ack.partition)
-            if before is not None and ack.offset <= before.offset:
+        for partition, took in written.items():
+            before = state.anchors.get(partition)
+            if before is not None and took.first <= before.offset:
                 # Offsets handed out again: the topic was recreated under us.
-                reason = f"partition {ack.partition} gave offset {ack.offset} again"
+                reason = f"partition {partition} gave offset {took.first} again"
                 await self._replace(state.generation, reason)
                 return len(batch)
-            if ack.offset >= anchors.get(ack.partition, Anchor(-1, "")).offset:
-                anchors[ack.partition] = Anchor(ack.offset, fingerprint(value))
+            anchors[partition] = Anchor(took.last, fingerprint(took.value))
         async with self.engine.begin() as conn:
             await self._advance(conn, batch[-1].position, anchors)
         metrics.EVENTS_PUBLISHED.labels(self.name).inc(len(batch))
