@@ -103,7 +103,7 @@ class OutboxRelay:
         records = (
             (
                 e.stream_id.encode(),
-                e.envelope(self.store.source).to_json(),
+                e.wire(self.store.source),
                 [*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
             )
             for e in batch

@@ -9,6 +9,8 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_json
+
 from tuopin_contracts import Envelope, catalogue
 from tuopin_contracts.dates import business_date
 from tuopin_eventkit.store.schema import events
@@ -51,6 +53,26 @@ class RecordedEvent:
             causationid=self.causation_id,
             actor=self.actor,
         )
+
+    def wire(self, source: str) -> bytes:
+        """``envelope(source).to_json()``, byte for byte, without building and validating
+        the model (the values come from the store): the relay's cost per event."""
+        fields = {
+            "specversion": "1.0",
+            "id": self.event_id,
+            "source": source,
+            "type": self.type,
+            "subject": self.stream_id,
+            "time": self.recorded_at,
+            "effectivedate": self.effective_date,
+            "datacontenttype": "application/json",
+            "data": self.data,
+            "sequence": self.version,
+            "correlationid": self.correlation_id,
+            "causationid": self.causation_id,
+            "actor": self.actor,
+        }
+        return to_json({name: value for name, value in fields.items() if value is not None})
 
 
 _COLUMNS = tuple(events.c.keys())
