@@ -59,7 +59,7 @@ class RecordedEvent:
     def wire(self, source: str) -> bytes:
         """``envelope(source).to_json()``, byte for byte, without building and validating
         the model (the values come from the store): the relay's cost per event."""
-        fields = {
+        members = {
             "specversion": "1.0",
             "id": self.event_id,
             "source": source,
@@ -74,7 +74,7 @@ class RecordedEvent:
             "causationid": self.causation_id,
             "actor": self.actor,
         }
-        return to_json({name: value for name, value in fields.items() if value is not None})
+        return to_json({name: value for name, value in members.items() if value is not None})
 
 
 # The table's columns are the event's fields, in the same order: a row of the table alone
