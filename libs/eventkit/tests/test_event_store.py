@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tuopin_eventkit import context
 from tuopin_eventkit.db import read_only
 from tuopin_eventkit.store.store import ConcurrencyConflict, NewEvent
 
@@ -119,3 +120,21 @@ async def test_a_later_append_waits_for_an_open_one_so_commits_follow_positions(
     async with engine.connect() as conn:
         feed = await store.read_all(conn, 0, 10)
     assert [(e.stream_id, e.position) for e in feed] == [("a", 1), ("b", 2)]
+
+
+async def test_the_wire_form_is_the_envelopes_json_byte_for_byte(engine, store) -> None:
+    dated = "evaluation.household.return_warning_raised.v1"  # its business date: raised_on
+    payloads = [
+        NewEvent(type="test.thing.happened.v1", data={"名": "张三", "n": [1, 2.5, None, True]}),
+        NewEvent(type=dated, data={"raised_on": "2016-05-04", "note": "返贫预警"}),
+    ]
+    async with engine.begin() as conn:
+        await store.append(conn, "thing", "a", 0, payloads[:1])
+    with context.caused_by("corr-1", "cause-1", "县扶贫办"):
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "a", 1, payloads[1:])
+    async with engine.connect() as conn:
+        feed = await store.read_all(conn, after=0, limit=10)
+    assert feed[1].actor == "县扶贫办" and feed[1].effective_date.isoformat() == "2016-05-04"
+    for e in feed:
+        assert e.wire("/tuopin/test") == e.envelope("/tuopin/test").to_json()

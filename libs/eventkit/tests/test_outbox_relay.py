@@ -10,6 +10,8 @@ import pytest
 
 from tuopin_contracts import Envelope
 from tuopin_eventkit.messaging import broker as tansu
+from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.batches import send_all
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.messaging.relay import OutboxRelay
 from tuopin_eventkit.store.store import ConcurrencyConflict, NewEvent
@@ -146,3 +148,50 @@ async def test_a_relay_stops_when_cancelled_as_an_append_wakes_it(
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=10)
     assert done, "the relay did not stop"
+
+
+async def test_a_batch_puts_each_key_where_a_single_send_would(kafka_settings) -> None:
+    """A stream keeps its partition however its events were sent (older relays sent them
+    one by one), and each partition reports the offsets its records took."""
+    topic = "test.partitions"
+    await ensure_topics(kafka_settings, [topic])
+    keys = [f"stream-{n % 17}".encode() for n in range(60)]
+    producer = kafka.producer(kafka_settings)
+    await producer.start()
+    try:
+        written = await send_all(producer, topic, [(k, b"%d" % n, []) for n, k in enumerate(keys)])
+        alone = {k: (await producer.send_and_wait(topic, b"alone", key=k)).partition for k in keys}
+    finally:
+        await producer.stop()
+    records = [r for r in await read_topic(kafka_settings, topic, 60 + 60) if r.value != b"alone"]
+    assert sorted(int(r.value) for r in records) == list(range(60))
+    for partition, took in written.items():
+        mine = sorted((r for r in records if r.partition == partition), key=lambda r: r.offset)
+        assert all(alone[r.key] == partition for r in mine)
+        assert [r.value for r in mine] == sorted((r.value for r in mine), key=int)
+        assert (took.first, took.last, took.value) == (
+            mine[0].offset,
+            mine[-1].offset,
+            mine[-1].value,
+        )
+
+
+async def test_records_past_one_record_batch_follow_in_the_next_in_order(kafka_settings) -> None:
+    topic = "test.large"
+    await ensure_topics(kafka_settings, [topic])
+    values = [b"%d:" % n + b"x" * 100_000 for n in range(7)]  # three to a 256 KiB batch at most
+    producer = kafka.producer(kafka_settings)
+    await producer.start()
+    try:
+        written = await send_all(producer, topic, [(b"one-stream", v, []) for v in values])
+    finally:
+        await producer.stop()
+    records = await read_topic(kafka_settings, topic, 7)
+    assert [r.value for r in records] == values
+    [(partition, took)] = written.items()
+    assert {r.partition for r in records} == {partition}
+    assert (took.first, took.last, took.value) == (
+        records[0].offset,
+        records[-1].offset,
+        values[-1],
+    )

@@ -17,8 +17,10 @@ advisory lock (a lease) on a dedicated connection; SQLite is embedded, one proce
 """
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import is_postgres, read_only, upsert
+from tuopin_eventkit.messaging.batches import Record, Written, send_all
 from tuopin_eventkit.messaging.generation import (
     POSITION_HEADER,
     Anchor,
@@ -36,6 +39,7 @@ from tuopin_eventkit.messaging.generation import (
     missing_anchors,
 )
 from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics, producer
+from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import relay_checkpoints
 from tuopin_eventkit.store.store import EventStore
 
@@ -71,6 +75,7 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._next_check = 0.0
         self._republishing: tuple[int, float] | None = None  # (head to reach, started)
+        self._ahead: _Read | None = None  # the next batch, read while the last one was sent
 
     async def checkpoint(self) -> int:
         return (await self.state()).position
@@ -91,41 +96,71 @@ class OutboxRelay:
         """Publish one batch after the checkpoint; return how many events went out."""
         kafka = await self._started_producer()
         state = await self.state()
-        async with read_only(self.engine).connect() as conn:
-            batch = await self.store.read_all(conn, after=state.position, limit=self.batch_size)
-            head = await self.store.head(conn)
-            await conn.rollback()
+        batch, head = await self._batch_after(state.position)
         metrics.EVENTS_STORED.labels(self.name).set(head)
         metrics.OUTBOX_LAG.labels(self.name).set(head - state.position)
         if not batch:
             return 0
-        values = [e.envelope(self.store.source).to_json() for e in batch]
-        sent = [
-            await kafka.send(
-                self.topic,
-                value,
-                key=e.stream_id.encode(),
-                headers=[*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
+        records = (
+            (
+                e.stream_id.encode(),
+                e.wire(self.store.source),
+                [*KAFKA_HEADERS, (POSITION_HEADER, str(e.position).encode())],
             )
-            for e, value in zip(batch, values, strict=True)
-        ]
-        acknowledged = await asyncio.gather(*sent)
+            for e in batch
+        )
+        written = await self._send_reading_ahead(kafka, records, batch)
         anchors = dict(state.anchors)
-        for ack, value in zip(acknowledged, values, strict=True):
-            before = state.anchors.get(ack.partition)
-            if before is not None and ack.offset <= before.offset:
+        for partition, took in written.items():
+            before = state.anchors.get(partition)
+            if before is not None and took.first <= before.offset:
                 # Offsets handed out again: the topic was recreated under us.
-                reason = f"partition {ack.partition} gave offset {ack.offset} again"
+                reason = f"partition {partition} gave offset {took.first} again"
                 await self._replace(state.generation, reason)
                 return len(batch)
-            if ack.offset >= anchors.get(ack.partition, Anchor(-1, "")).offset:
-                anchors[ack.partition] = Anchor(ack.offset, fingerprint(value))
+            anchors[partition] = Anchor(took.last, fingerprint(took.value))
         async with self.engine.begin() as conn:
             await self._advance(conn, batch[-1].position, anchors)
         metrics.EVENTS_PUBLISHED.labels(self.name).inc(len(batch))
         metrics.OUTBOX_LAG.labels(self.name).set(head - batch[-1].position)
         self._report_republish(batch[-1].position, len(batch))
         return len(batch)
+
+    async def _batch_after(self, position: int) -> tuple[list[RecordedEvent], int]:
+        """The events after ``position`` (read ahead if it was), and the store's head."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.after == position and len(ahead.events) == self.batch_size:
+            return ahead.events, ahead.head
+        read = await self._read(position)
+        return read.events, read.head
+
+    async def _read(self, after: int) -> "_Read":
+        async with read_only(self.engine).connect() as conn:
+            events = await self.store.read_all(conn, after=after, limit=self.batch_size)
+            head = await self.store.head(conn)
+            await conn.rollback()
+        return _Read(after, events, head)
+
+    async def _send_reading_ahead(
+        self, kafka: AIOKafkaProducer, records: Iterable[Record], batch: list[RecordedEvent]
+    ) -> dict[int, Written]:
+        """Send the batch; while the broker takes it, read the next one if this one was full
+        (more may be waiting). Events never change once stored, so what was read ahead
+        stays true; the next batch takes it only if it starts where this one ends."""
+        ahead = None
+        if len(batch) == self.batch_size:
+            ahead = asyncio.create_task(self._read(batch[-1].position))
+            ahead.add_done_callback(_quietly)
+        try:
+            written = await send_all(kafka, self.topic, records)
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
+        if ahead is not None:
+            with contextlib.suppress(Exception):  # read again at the next batch
+                self._ahead = await ahead
+        return written
 
     async def check_log(self) -> None:
         """Republish the store if the log is not the one the checkpoint counts in."""
@@ -260,6 +295,19 @@ class OutboxRelay:
                         pass
             finally:
                 await self.close()
+
+
+@dataclass(frozen=True)
+class _Read:
+    after: int
+    events: list[RecordedEvent]
+    head: int
+
+
+def _quietly(task: "asyncio.Task[_Read]") -> None:
+    """A read ahead that failed or was dropped is read again: nothing to report."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _Lease:

@@ -31,7 +31,7 @@ from tuopin_contracts import EventData
 from tuopin_eventkit import context
 from tuopin_eventkit.db import executemany, is_postgres
 from tuopin_eventkit.store.projection import Projection, project_inline
-from tuopin_eventkit.store.recorded import RecordedEvent, recorded_event
+from tuopin_eventkit.store.recorded import RecordedEvent, recorded_events
 from tuopin_eventkit.store.schema import events, events_head
 
 # Check, lock, number and insert in one statement. ``appends`` are the streams with their
@@ -358,7 +358,7 @@ class EventStore:
         if known_at is not None:  # in UTC, as stored: SQLite compares the text as written
             query = query.where(events.c.recorded_at <= known_at.astimezone(UTC))
         result = await conn.execute(query.order_by(events.c.version))
-        recorded = [recorded_event(row) for row in result]
+        recorded = recorded_events(result)
         if as_of is not None:
             recorded = [e for e in recorded if e.effective_date <= as_of]
         return recorded
@@ -368,4 +368,4 @@ class EventStore:
         result = await conn.execute(
             select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
         )
-        return [recorded_event(row) for row in result]
+        return recorded_events(result)
