@@ -167,8 +167,15 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
         }
         assert mine[ill.subject]["reasons"] == ["new cause: illness"]
         first, second = mine[fallen.subject]["warning_id"], mine[ill.subject]["warning_id"]
-        everywhere = (await client.get("/v1/return-warnings")).json()["items"]
-        elsewhere = next(w for w in everywhere if w["household_id"] == far.subject)
+
+        async def listed_elsewhere() -> dict:
+            # Another county's household: on a partition of its own, perhaps not yet read.
+            everywhere = (await client.get("/v1/return-warnings")).json()["items"]
+            found = [w for w in everywhere if w["household_id"] == far.subject]
+            assert found, everywhere
+            return found[0]
+
+        elsewhere = await eventually(listed_elsewhere)
 
         # A county officer works only its own county's warnings.
         assert (
