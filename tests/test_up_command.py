@@ -100,7 +100,8 @@ def free_base() -> int:
 class Up:
     """`tuopin up --port-base N` as a process, its banner read as it prints it."""
 
-    def __init__(self, base: int, var: Path) -> None:
+    def __init__(self, base: int, var: Path, terminal: bool = False) -> None:
+        """``terminal``: in a process group of its own, as a shell's foreground job is."""
         self.base, self.var = base, var
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
@@ -109,6 +110,7 @@ class Up:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
+            start_new_session=terminal,
         )
         self.banner: list[str] = []
 
@@ -205,3 +207,26 @@ def test_two_stacks_side_by_side_and_a_killed_service_is_named(tmp_path: Path) -
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.mark.e2e
+@pytest.mark.faults
+def test_ctrl_c_stops_the_services_while_the_broker_still_answers(tmp_path: Path) -> None:
+    """Ctrl-C goes to every process of the terminal's foreground group at once. Had the
+    broker stopped with the services, each consumer would have waited its grace for an
+    answer that never came, and said so; the broker keeps out of the group and is stopped
+    last."""
+    up = Up(free_base(), tmp_path, terminal=True)
+    try:
+        up.wait_banner()
+        time.sleep(8)  # the consumers have joined their groups (half the 10 s session)
+        os.killpg(up.process.pid, signal.SIGINT)
+        _, out, _ = up.finish()
+    finally:
+        up.stop()
+    assert "stopping…" in out
+    assert not any(ready(up.base, name) for name in SERVICES)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", broker_port(up.base))) != 0  # stopped too
+    for name in SERVICES:
+        assert "did not stop within" not in (tmp_path / f"{name}.log").read_text(), name

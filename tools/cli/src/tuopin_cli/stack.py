@@ -89,7 +89,9 @@ class Stack:
     def start_broker(self) -> None:
         _require_free(self.kafka_port, "the Kafka broker")
         self.var.mkdir(parents=True, exist_ok=True)
-        self.kafka = broker.start(self.kafka_port, log=self.log(KAFKA))
+        # Ctrl-C reaches every process of the terminal's group at once: the services then
+        # stop while the broker still answers them, and ``down`` stops it last.
+        self.kafka = broker.start(self.kafka_port, log=self.log(KAFKA), detached=True)
         settings = KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers)
         asyncio.run(ensure_topics(settings, [t.value for t in Topic]))
 

