@@ -11,7 +11,7 @@ from tuopin_eventkit.store.idempotency import Key, Outcome
 from tuopin_eventkit.web.http import Router, respond
 from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
 from tuopin_training.adapters.views import Posted
-from tuopin_training.application.postings import CentrePosting, Posting
+from tuopin_training.application.postings import AnyPosting, CentrePosting
 from tuopin_training.application.recording import Recorder
 
 router = Router(prefix="/v1", tags=["centre postings"])
@@ -25,7 +25,7 @@ RecordKey = Annotated[
 ]
 
 
-async def handle(runtime: Runtime, posting: Posting, key: str) -> Outcome:
+async def handle(runtime: Runtime, posting: AnyPosting, key: str) -> Outcome:
     """Record one posting at most once per (centre, record id), whichever way it came."""
     keys = IdentityKeys(runtime.settings.identity_key.get_secret_value())
 

@@ -141,7 +141,7 @@ class PlacementPosting(Posting):
     enrolment_ref: Ref | None = None
 
 
-CentrePosting = Annotated[
+AnyPosting = (
     EnrolmentPosting
     | AttendancePosting
     | CompletionPosting
@@ -150,6 +150,6 @@ CentrePosting = Annotated[
     | CertificatePosting
     | RevocationPosting
     | AcademicCertificatePosting
-    | PlacementPosting,
-    Field(discriminator="kind"),
-]
+    | PlacementPosting
+)
+CentrePosting = Annotated[AnyPosting, Field(discriminator="kind")]

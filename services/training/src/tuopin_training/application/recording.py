@@ -3,9 +3,11 @@ let the aggregates decide, save — all in the caller's transaction, under the a
 so the rules that look across streams (seats, overlapping enrolments, certificate numbers)
 read exactly what they decide on. A refusal writes nothing."""
 
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +27,8 @@ from tuopin_training.domain.enrolment import Enrolment, Trainee
 from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.records import AcademicCertificate, Appraisal, Placement
 from tuopin_training.domain.rules import Refused
+
+Step = p.AttendancePosting | p.CompletionPosting | p.DropOutPosting
 
 
 class Recorder:
@@ -79,7 +83,7 @@ class Recorder:
 
     # --- the postings --------------------------------------------------------------------
 
-    async def record(self, posting: p.Posting) -> Outcome:
+    async def record(self, posting: p.AnyPosting) -> Outcome:
         await self.store.lock_appends(self.conn)
         centre_id = str(posting.centre_id)
         centre = await self.centre(centre_id)
@@ -87,30 +91,12 @@ class Recorder:
         await self.save(aggregate)
         return Outcome(view(kind, event), created=True)
 
-    async def _decide(self, posting: p.Posting, centre_id: str, centre: Centre) -> Any:
+    async def _decide(self, posting: p.AnyPosting, centre_id: str, centre: Centre) -> Any:
         """The posting's kind, and the record it changes with the event it records."""
-        match posting:
-            case p.EnrolmentPosting():
-                decided = await self._enrolment(posting, centre_id, centre)
-            case p.AttendancePosting():
-                decided = await self._attendance(posting, centre_id, centre)
-            case p.CompletionPosting():
-                decided = await self._completion(posting, centre_id, centre)
-            case p.DropOutPosting():
-                decided = await self._drop_out(posting, centre_id, centre)
-            case p.AppraisalPosting():
-                decided = await self._appraisal(posting, centre_id, centre)
-            case p.CertificatePosting():
-                decided = await self._certificate(posting, centre_id, centre)
-            case p.RevocationPosting():
-                decided = await self._revocation(posting, centre_id, centre)
-            case p.AcademicCertificatePosting():
-                decided = await self._academic_certificate(posting, centre_id, centre)
-            case p.PlacementPosting():
-                decided = await self._placement(posting, centre_id, centre)
-            case _:
-                raise TypeError(f"no rule records a {type(posting).__name__}")
-        return posting.kind, decided
+        rule = RULES.get(type(posting))
+        if rule is None:
+            raise TypeError(f"no rule records a {type(posting).__name__}")
+        return posting.kind, await rule(self, posting, centre_id, centre)
 
     async def _enrolment(self, post: p.EnrolmentPosting, centre_id: str, _: Centre) -> Any:
         person, identity = await self.person(post.id_number)
@@ -118,14 +104,8 @@ class Recorder:
         if programme is None:
             raise NotFound(f"no programme {post.programme_id}")
         enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
-        event = ev.EnrolledV1(
-            centre_id=centre_id,
-            enrolment_id=enrolment_id,
-            enrolment_ref=post.enrolment_ref,
-            programme_id=programme.id,
-            kind=programme.kind,
-            enrolled_on=post.enrolled_on,
-            **identity,
+        event = posted(
+            ev.EnrolledV1, post, enrolment_id=enrolment_id, kind=programme.kind, **identity
         )
         starts_on, ends_on = programme.period()
         overlapping = await self._overlapping(person, max(starts_on, post.enrolled_on), ends_on)
@@ -152,74 +132,29 @@ class Recorder:
             if max(r.starts_on, r.enrolled_on) <= end and start <= (r.finished_on or r.ends_on)
         ]
 
-    async def _attendance(self, post: p.AttendancePosting, centre_id: str, _: Centre) -> Any:
+    async def _step(self, post: Step, centre_id: str, _: Centre) -> Any:
+        """Attendance, completion or drop-out: a step in one of the centre's enrolments."""
         enrolment = await self.enrolment(centre_id, post.enrolment_ref)
-        event = ev.AttendanceRecordedV1(
-            centre_id=centre_id,
-            enrolment_id=enrolment.id,
-            period_from=post.period_from,
-            period_to=post.period_to,
-            sessions_held=post.sessions_held,
-            sessions_attended=post.sessions_attended,
-        )
-        enrolment.record_attendance(event)
-        return enrolment, event
-
-    async def _completion(self, post: p.CompletionPosting, centre_id: str, _: Centre) -> Any:
-        enrolment = await self.enrolment(centre_id, post.enrolment_ref)
-        enrolled = enrolment.enrolled
-        event = ev.CompletedV1(
-            centre_id=centre_id,
-            enrolment_id=enrolment.id,
-            household_id=enrolled.household_id,
-            id_number_hash=enrolled.id_number_hash,
-            kind=enrolled.kind,
-            completed_on=post.completed_on,
-        )
-        enrolment.complete(event)
-        return enrolment, event
-
-    async def _drop_out(self, post: p.DropOutPosting, centre_id: str, _: Centre) -> Any:
-        enrolment = await self.enrolment(centre_id, post.enrolment_ref)
-        event = ev.DroppedOutV1(
-            centre_id=centre_id,
-            enrolment_id=enrolment.id,
-            left_on=post.left_on,
-            reason=post.reason,
-            note=post.note,
-        )
-        enrolment.drop_out(event)
+        kind, take = STEPS[type(post)]
+        event = posted(kind, post, enrolment.enrolled)
+        take(enrolment, event)
         return enrolment, event
 
     async def _appraisal(self, post: p.AppraisalPosting, centre_id: str, centre: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         appraisal_id = await self.fresh(Appraisal, centre_id, "appraisal", post.appraisal_ref)
-        event = ev.AppraisalRecordedV1(
-            centre_id=centre_id,
-            appraisal_id=appraisal_id,
-            appraisal_ref=post.appraisal_ref,
-            occupation=post.occupation,
-            level=post.level,
-            appraised_on=post.appraised_on,
-            passed=post.passed,
-            **identity,
-        )
+        event = posted(ev.AppraisalRecordedV1, post, appraisal_id=appraisal_id, **identity)
         return Appraisal.record_result(event, centre), event
 
     async def _certificate(self, post: p.CertificatePosting, centre_id: str, issuer: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         certificate_id = await self.fresh(Certificate, centre_id, "certificate", post.number)
         basis = await self._basis(post)
-        event = ev.CertificateIssuedV1(
-            centre_id=centre_id,
+        event = posted(
+            ev.CertificateIssuedV1,
+            post,
             certificate_id=certificate_id,
-            number=post.number,
-            occupation=post.occupation,
-            occupation_name="-",
-            level=post.level,  # named on issue
-            issued_on=post.issued_on,
-            valid_until=post.valid_until,
-            basis=post.basis,
+            occupation_name="-",  # named on issue
             basis_id=basis.basis_id,
             **identity,
         )
@@ -258,16 +193,7 @@ class Recorder:
         certificate = await self.load(Certificate, record_id(centre_id, "certificate", post.number))
         if certificate is None:
             raise NotFound(f"centre {centre_id} issued no certificate {post.number}")
-        issued = certificate.issued
-        event = ev.CertificateRevokedV1(
-            centre_id=centre_id,
-            certificate_id=certificate.id,
-            number=post.number,
-            household_id=issued.household_id,
-            id_number_hash=issued.id_number_hash,
-            revoked_on=post.revoked_on,
-            reason=post.reason,
-        )
+        event = posted(ev.CertificateRevokedV1, post, certificate.issued)
         certificate.revoke(event)
         return certificate, event
 
@@ -276,16 +202,7 @@ class Recorder:
     ) -> Any:
         _, identity = await self.person(post.id_number)
         academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
-        event = ev.AcademicCertificateRecordedV1(
-            centre_id=centre_id,
-            academic_id=academic_id,
-            number=post.number,
-            school=post.school,
-            speciality=post.speciality,
-            education=post.education,
-            graduated_on=post.graduated_on,
-            **identity,
-        )
+        event = posted(ev.AcademicCertificateRecordedV1, post, academic_id=academic_id, **identity)
         return AcademicCertificate.record_certificate(event), event
 
     async def _placement(self, post: p.PlacementPosting, centre_id: str, _centre: Centre) -> Any:
@@ -294,19 +211,54 @@ class Recorder:
         trained = None
         if post.enrolment_ref is not None:
             trained = (await self.enrolment(centre_id, post.enrolment_ref)).enrolled
-        event = ev.PlacementRecordedV1(
-            centre_id=centre_id,
+        event = posted(
+            ev.PlacementRecordedV1,
+            post,
             placement_id=placement_id,
-            placement_ref=post.placement_ref,
-            employer=post.employer,
-            place=post.place,
-            outside_province=post.outside_province,
-            start_date=post.start_date,
-            months_worked=post.months_worked,
             enrolment_id=trained.enrolment_id if trained else None,
             **identity,
         )
         return Placement.record_placement(event, trained), event
+
+
+# What each step in an enrolment records, and the rule that decides it.
+STEPS: dict[type[Step], tuple[type[EventData], Callable[[Enrolment, Any], None]]] = {
+    p.AttendancePosting: (ev.AttendanceRecordedV1, Enrolment.record_attendance),
+    p.CompletionPosting: (ev.CompletedV1, Enrolment.complete),
+    p.DropOutPosting: (ev.DroppedOutV1, Enrolment.drop_out),
+}
+E = TypeVar("E", bound=EventData)
+Rule = Callable[[Recorder, Any, str, Centre], Awaitable[tuple[Any, EventData]]]
+# Which rule records each kind of posting.
+RULES: dict[type[p.Posting], Rule] = {
+    p.EnrolmentPosting: Recorder._enrolment,
+    p.AttendancePosting: Recorder._step,
+    p.CompletionPosting: Recorder._step,
+    p.DropOutPosting: Recorder._step,
+    p.AppraisalPosting: Recorder._appraisal,
+    p.CertificatePosting: Recorder._certificate,
+    p.RevocationPosting: Recorder._revocation,
+    p.AcademicCertificatePosting: Recorder._academic_certificate,
+    p.PlacementPosting: Recorder._placement,
+}
+
+
+def posted(fact: type[E], post: p.Posting, *known: EventData, **found: Any) -> E:
+    """The event recording a posting: every field the posting states under the event's own
+    name (its ``kind`` names the posting, not the record), then those of the records it
+    names (``known``), then what the rule found."""
+    fields = shared(fact, post, but=frozenset({"kind"}))
+    for record in known:
+        fields |= shared(fact, record)
+    return fact(**(fields | found))
+
+
+def shared(
+    fact: type[EventData], source: BaseModel, but: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The fields of ``source`` that ``fact`` names too (but those in ``but``)."""
+    names = type(source).model_fields
+    return {n: getattr(source, n) for n in fact.model_fields if n in names and n not in but}
 
 
 def view(kind: str, event: EventData) -> dict[str, Any]:
