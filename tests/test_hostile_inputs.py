@@ -50,6 +50,7 @@ from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import exited, wage_income
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_eventkit.chinese import has_chinese
@@ -670,23 +671,8 @@ async def evaluation_world(w: World, kafka: KafkaSettings, home: Household) -> W
     """An assessment of the county drawn over two households, one finding recorded; a
     household exited in 2017 and fallen below the line in 2018, its return warning open."""
     fallen = [
-        reg.HouseholdExitedV1(
-            household_id=home.id,
-            effective_date=date(2017, 12, 1),
-            status="exited",
-            verification_id=uuid4(),
-        ),
-        reg.IncomeRecordedV1(
-            household_id=home.id,
-            effective_date=date(2018, 12, 31),
-            year=2018,
-            wages=200_000,
-            production_and_business=0,
-            property=0,
-            transfers=0,
-            members=2,
-            per_head=100_000,
-        ),
+        exited(home.id, date(2017, 12, 1)),
+        wage_income(home.id, 2018, 100_000, 2),
     ]
     await publish(
         kafka, Topic.REGISTRY, *(envelope(f, home.id, n) for n, f in enumerate(fallen, 2))

@@ -1,11 +1,17 @@
 """Well-formed example events, for tests and documentation of every consumer."""
 
 from datetime import UTC, date, datetime
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 from tuopin_contracts.envelope import Envelope
-from tuopin_contracts.events.registry import HouseholdRegisteredV3, SealedMember
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.events.registry import (
+    HouseholdExitedV1,
+    HouseholdRegisteredV3,
+    IncomeRecordedV1,
+    SealedMember,
+)
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 
 
 def household_registered(
@@ -36,4 +42,40 @@ def household_registered(
         time=datetime.now(UTC),
         data=data.model_dump(mode="json"),
         sequence=1,
+    )
+
+
+def wage_income(
+    household_id: UUID,
+    year: int,
+    per_head: int,
+    members: int = 1,
+    *,
+    on: date | None = None,
+    kind: type[IncomeRecordedV1] = IncomeRecordedV1,
+    **more: Any,
+) -> IncomeRecordedV1:
+    """A household's income of ``year`` all from wages, ``per_head`` fen a head, recorded on
+    the year's last day (or ``on``); ``kind`` and ``more`` for a correction."""
+    return kind(
+        household_id=household_id,
+        effective_date=on or date(year, 12, 31),
+        year=year,
+        wages=per_head * members,
+        production_and_business=0,
+        property=0,
+        transfers=0,
+        members=members,
+        per_head=per_head,
+        **more,
+    )
+
+
+def exited(household_id: UUID, on: date) -> HouseholdExitedV1:
+    """A household's exit (脱贫) on a day, on a verification of its own."""
+    return HouseholdExitedV1(
+        household_id=household_id,
+        effective_date=on,
+        status=HouseholdStatus.EXITED,
+        verification_id=uuid4(),
     )

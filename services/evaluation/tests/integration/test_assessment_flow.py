@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import (
-    HouseholdExitedV1,
     HouseholdRegisteredV2,
     HouseholdRemovedV1,
     Member,
 )
+from tuopin_contracts.examples import exited
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.config import EvaluationSettings
@@ -52,14 +52,8 @@ def registered(village_code: str, size: int) -> Envelope:
     return envelope(data, data.household_id, 1)
 
 
-def exited(household_id: UUID) -> Envelope:
-    data = HouseholdExitedV1(
-        household_id=household_id,
-        effective_date=date(2016, 12, 20),
-        status="exited",
-        verification_id=uuid4(),
-    )
-    return envelope(data, data.household_id, 2)
+def exited_2016(household_id: UUID) -> Envelope:
+    return envelope(exited(household_id, date(2016, 12, 20)), household_id, 2)
 
 
 def removed(household_id: UUID) -> Envelope:
@@ -104,7 +98,7 @@ async def test_an_assessment_is_drawn_recorded_published_and_announced(
         registered(village, 1 + i % 4) for village, count in VILLAGES.items() for i in range(count)
     ]
     sizes = {e.data["household_id"]: len(e.data["members"]) for e in filings}
-    exits = [exited(UUID(e.subject)) for e in filings[::3]]  # 8 of 24 exited
+    exits = [exited_2016(UUID(e.subject)) for e in filings[::3]]  # 8 of 24 exited
     gone = registered(f"{COUNTY}100201", 2)  # removed: not in the frame
     elsewhere = registered("620102001001", 3)  # another county
     await ensure_topics(kafka_settings, [Topic.REGISTRY])

@@ -1,18 +1,17 @@
 """Evaluation's authorization matrix: every route × role × inside/outside its scope, and
 no token — over HTTP, with a household and a drawn assessment to be in or out of."""
 
-from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
+from datetime import date
+from uuid import UUID
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import HouseholdExitedV1, IncomeRecordedV1
-from tuopin_contracts.examples import household_registered
+from tuopin_contracts.examples import exited, household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit.matrix import Scope, disagree, walk
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Role
-from tuopin_eventkit.testing import as_, client_for, eventually, publish
+from tuopin_eventkit.testing import as_, client_for, envelope, eventually, publish
 
 COUNTY = "621121"
 FAR = "620121"  # a county of another city
@@ -40,36 +39,10 @@ def fallen_back(household: Envelope) -> list[Envelope]:
     """The household exited in 2017 and earned at most the line in 2018: a return warning."""
     household_id = UUID(household.subject)
     facts = [
-        HouseholdExitedV1(
-            household_id=household_id,
-            effective_date=date(2017, 12, 1),
-            status="exited",
-            verification_id=uuid4(),
-        ),
-        IncomeRecordedV1(
-            household_id=household_id,
-            effective_date=date(2018, 12, 31),
-            year=2018,
-            wages=300_000,
-            production_and_business=0,
-            property=0,
-            transfers=0,
-            members=3,
-            per_head=100_000,
-        ),
+        exited(household_id, date(2017, 12, 1)),
+        wage_income(household_id, 2018, 100_000, 3),
     ]
-    return [
-        Envelope(
-            id=uuid4(),
-            source="/tuopin/registry",
-            type=f.TYPE,
-            subject=household.subject,
-            time=datetime.now(UTC),
-            data=f.model_dump(mode="json"),
-            sequence=n,
-        )
-        for n, f in enumerate(facts, start=2)
-    ]
+    return [envelope(f, household_id, n) for n, f in enumerate(facts, start=2)]
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(

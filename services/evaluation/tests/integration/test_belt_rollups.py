@@ -15,9 +15,8 @@ from uuid import uuid4
 
 import pytest
 
-from tuopin_contracts import Envelope, EventData, Topic
+from tuopin_contracts import Envelope, EventData, Topic, examples
 from tuopin_contracts.events import registry as reg
-from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -72,11 +71,7 @@ def household(code: str, size: int, on: date, exited: date | None = None) -> lis
         )
     ]
     if exited is not None:
-        facts.append(
-            reg.HouseholdExitedV1(
-                household_id=hid, effective_date=exited, status=S.EXITED, verification_id=uuid4()
-            )
-        )
+        facts.append(examples.exited(hid, exited))
     return [envelope(str(hid), n, f) for n, f in enumerate(facts, start=1)]
 
 

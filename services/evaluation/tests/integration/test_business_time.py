@@ -17,6 +17,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
+from tuopin_contracts.examples import wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -87,21 +88,7 @@ def income_2016(
         if correction
         else (reg.IncomeRecordedV1, {})
     )
-    home.add(
-        kind(
-            household_id=UUID(home.subject),
-            effective_date=date(2016, 12, 31),
-            year=2016,
-            wages=per_head * 2,
-            production_and_business=0,
-            property=0,
-            transfers=0,
-            members=2,
-            per_head=per_head,
-            **why,
-        ),
-        at,
-    )
+    home.add(wage_income(UUID(home.subject), 2016, per_head, 2, kind=kind, **why), at)
 
 
 def exiting() -> Stream:

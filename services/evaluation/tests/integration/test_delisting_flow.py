@@ -3,11 +3,11 @@ a third-party assessment over HTTP, then the four tests — and the recorded sta
 out on ``tuopin.evaluation.events``."""
 
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import HouseholdExitedV1, VillageRegisteredV1
-from tuopin_contracts.examples import household_registered
+from tuopin_contracts.events.registry import VillageRegisteredV1
+from tuopin_contracts.examples import exited, household_registered
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -28,14 +28,8 @@ def village(population: int) -> Envelope:
     return envelope(data, VILLAGE, 1)
 
 
-def exited(household: Envelope) -> Envelope:
-    data = HouseholdExitedV1(
-        household_id=UUID(household.subject),
-        effective_date=date(2018, 12, 1),
-        status="exited",
-        verification_id=uuid4(),
-    )
-    return envelope(data, household.subject, 2)
+def exited_2018(household: Envelope) -> Envelope:
+    return envelope(exited(UUID(household.subject), date(2018, 12, 1)), household.subject, 2)
 
 
 async def test_delisting_needs_low_incidence_and_a_good_assessment(
@@ -44,7 +38,9 @@ async def test_delisting_needs_low_incidence_and_a_good_assessment(
     homes = [household_registered(COUNTY, size=3) for _ in range(10)]
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
     # 10 households of 3; 9 exit: 3 poor people left in a rural population of 200 → 1.5 %.
-    await publish(kafka_settings, Topic.REGISTRY, village(200), *homes, *map(exited, homes[:9]))
+    await publish(
+        kafka_settings, Topic.REGISTRY, village(200), *homes, *map(exited_2018, homes[:9])
+    )
 
     settings = EvaluationSettings(database_url=database_url, kafka=kafka_settings)
     async with client_for(app(settings)) as client:

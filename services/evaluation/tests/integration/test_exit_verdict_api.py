@@ -1,44 +1,22 @@
 """A household's exit verdict can be recomputed any time: under the rules in force on a
 day, for an income year, or under another rule set (what-if)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import UUID, uuid4
 
-from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import ConditionsAssessedV1, IncomeRecordedV1
-from tuopin_contracts.examples import household_registered
+from tuopin_contracts import Topic
+from tuopin_contracts.events.registry import ConditionsAssessedV1
+from tuopin_contracts.examples import household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish
-
-
-def fact(data, household: Envelope, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=household.subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 
 async def test_recomputed_verdicts(database_url, kafka_settings) -> None:
     home = household_registered(size=2)  # members not medically insured in the example
     hid = UUID(home.subject)
-    income = IncomeRecordedV1(
-        household_id=hid,
-        effective_date=date(2017, 12, 31),
-        year=2017,
-        wages=700_000,
-        production_and_business=0,
-        property=0,
-        transfers=0,
-        members=2,
-        per_head=350_000,
-    )
+    income = wage_income(hid, 2017, 350_000, 2)
     safe = ConditionsAssessedV1(
         household_id=hid,
         effective_date=date(2017, 9, 1),
@@ -46,7 +24,9 @@ async def test_recomputed_verdicts(database_url, kafka_settings) -> None:
         drinking_water_safe=True,
     )
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
-    await publish(kafka_settings, Topic.REGISTRY, home, fact(income, home, 2), fact(safe, home, 3))
+    await publish(
+        kafka_settings, Topic.REGISTRY, home, envelope(income, hid, 2), envelope(safe, hid, 3)
+    )
 
     async with client_for(
         app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))

@@ -1,76 +1,43 @@
 """返贫预警: an exited household whose income falls to the line, or that records a new
 illness, raises a warning on evaluation's topic — once, whatever is redelivered."""
 
-from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
+from datetime import date
+from uuid import UUID
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import (
     CausesRecordedV1,
-    HouseholdExitedV1,
-    IncomeRecordedV1,
     ReturnedToPovertyV1,
 )
-from tuopin_contracts.examples import household_registered
+from tuopin_contracts.examples import exited, household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Role
-from tuopin_eventkit.testing import as_, client_for, eventually, publish
-
-
-def fact(data, household: Envelope, sequence: int) -> Envelope:
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=household.subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=sequence,
-    )
+from tuopin_eventkit.testing import as_, client_for, envelope, eventually, publish
 
 
 def income(household: Envelope, per_head_yuan: int, sequence: int) -> Envelope:
-    per_head = per_head_yuan * 100
-    data = IncomeRecordedV1(
-        household_id=UUID(household.subject),
-        effective_date=date(2018, 12, 31),
-        year=2018,
-        wages=per_head * 3,
-        production_and_business=0,
-        property=0,
-        transfers=0,
-        members=3,
-        per_head=per_head,
-    )
-    return fact(data, household, sequence)
+    data = wage_income(UUID(household.subject), 2018, per_head_yuan * 100, 3)
+    return envelope(data, household.subject, sequence)
+
+
+def exited_2017(household: Envelope) -> Envelope:
+    return envelope(exited(UUID(household.subject), date(2017, 12, 1)), household.subject, 2)
 
 
 async def test_exited_households_fallen_back_raise_one_warning_each(
     database_url, kafka_settings
 ) -> None:
     fallen, thriving, still_poor = (household_registered(size=3) for _ in range(3))
-    exits = [
-        fact(
-            HouseholdExitedV1(
-                household_id=UUID(h.subject),
-                effective_date=date(2017, 12, 1),
-                status="exited",
-                verification_id=uuid4(),
-            ),
-            h,
-            2,
-        )
-        for h in (fallen, thriving)
-    ]
-    ill = fact(
+    exits = [exited_2017(h) for h in (fallen, thriving)]
+    ill = envelope(
         CausesRecordedV1(
             household_id=UUID(thriving.subject),
             effective_date=date(2018, 3, 1),
             primary_cause="illness",
         ),
-        thriving,
+        thriving.subject,
         4,
     )
     dropped = income(fallen, 3_535, 3)  # 2018's line is 3,535 yuan: at the line is not above it
@@ -110,16 +77,6 @@ async def test_exited_households_fallen_back_raise_one_warning_each(
         assert still_poor.subject not in warnings  # not exited: not a return
 
 
-def exited(household: Envelope) -> Envelope:
-    data = HouseholdExitedV1(
-        household_id=UUID(household.subject),
-        effective_date=date(2017, 12, 1),
-        status="exited",
-        verification_id=uuid4(),
-    )
-    return fact(data, household, 2)
-
-
 async def test_counties_work_their_return_warnings_to_closure(database_url, kafka_settings) -> None:
     """Seed 二.1 规范建档立卡 "将返贫人口及时列为扶贫对象,做到有进有出、动态管理" and 五.11
     融合双联行动 (a named cadre answers for the household): a county lists its open
@@ -131,11 +88,11 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
         household_registered("621121"),
         household_registered("620121"),
     )
-    sick = fact(
+    sick = envelope(
         CausesRecordedV1(
             household_id=UUID(ill.subject), effective_date=date(2018, 3, 1), primary_cause="illness"
         ),
-        ill,
+        ill.subject,
         3,
     )
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
@@ -145,7 +102,7 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
         fallen,
         ill,
         far,
-        *(exited(h) for h in (fallen, ill, far)),
+        *(exited_2017(h) for h in (fallen, ill, far)),
         income(fallen, 3_000, 3),
         sick,
         income(far, 3_000, 3),
@@ -233,7 +190,7 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
             status="returned",
             cause="illness",
         )
-        await publish(kafka_settings, Topic.REGISTRY, fact(returned, fallen, 4))
+        await publish(kafka_settings, Topic.REGISTRY, envelope(returned, fallen.subject, 4))
 
         async def closed() -> dict:
             answer = await client.get(

@@ -30,6 +30,7 @@ import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -120,19 +121,7 @@ class Home:
 
     def income(self, year: int, per_head: int) -> "Home":
         size = self.sizes[-1][1]
-        self._add(
-            reg.IncomeRecordedV1(
-                household_id=self.id,
-                effective_date=date(year + 1, 1, 10),
-                year=year,
-                wages=per_head * size,
-                production_and_business=0,
-                property=0,
-                transfers=0,
-                members=size,
-                per_head=per_head,
-            )
-        )
+        self._add(wage_income(self.id, year, per_head, size, on=date(year + 1, 1, 10)))
         return self
 
     # What the test expects, reckoned from the scenario itself.

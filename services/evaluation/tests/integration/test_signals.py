@@ -12,6 +12,7 @@ from uuid import uuid4
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import exited, wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -68,26 +69,10 @@ class Home:
         return self
 
     def income(self, year: int, yuan: int) -> "Home":
-        return self.add(
-            reg.IncomeRecordedV1(
-                household_id=self.id,
-                effective_date=date(year, 12, 31),
-                year=year,
-                wages=yuan * 100,
-                production_and_business=0,
-                property=0,
-                transfers=0,
-                members=1,
-                per_head=yuan * 100,
-            )
-        )
+        return self.add(wage_income(self.id, year, yuan * 100))
 
     def exit(self, on: date) -> "Home":
-        return self.add(
-            reg.HouseholdExitedV1(
-                household_id=self.id, effective_date=on, status=S.EXITED, verification_id=uuid4()
-            )
-        )
+        return self.add(exited(self.id, on))
 
     def removal(self, on: date, at: datetime = EARLIER) -> "Home":
         data = reg.HouseholdRemovedV1(

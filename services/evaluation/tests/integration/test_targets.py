@@ -3,12 +3,12 @@
 达到4000元以上" — each target with its quote, its figure, whether on track, per region and
 as of a day."""
 
-from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
+from datetime import date
+from uuid import UUID
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events.registry import HouseholdRemovedV1, IncomeRecordedV1
-from tuopin_contracts.examples import household_registered
+from tuopin_contracts.events.registry import HouseholdRemovedV1
+from tuopin_contracts.examples import household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -16,26 +16,8 @@ from tuopin_eventkit.testing import client_for, envelope, eventually, publish
 
 
 def income_2017(household: Envelope, per_head_yuan: int, members: int) -> Envelope:
-    data = IncomeRecordedV1(
-        household_id=UUID(household.subject),
-        effective_date=date(2017, 12, 31),
-        year=2017,
-        wages=per_head_yuan * 100 * members,
-        production_and_business=0,
-        property=0,
-        transfers=0,
-        members=members,
-        per_head=per_head_yuan * 100,
-    )
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=household.subject,
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=2,
-    )
+    data = wage_income(UUID(household.subject), 2017, per_head_yuan * 100, members)
+    return envelope(data, household.subject, 2)
 
 
 async def test_the_2017_targets_weighted_by_people_per_region_and_as_of(

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from tuopin_contracts.events import registry as ev
+from tuopin_contracts.examples import wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation, Schooling
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
@@ -310,17 +311,7 @@ def test_a_mistaken_exit_is_annulled_from_its_own_date_with_a_reason() -> None:
 
 def test_an_income_correction_replaces_the_year_and_needs_a_recorded_year_and_reason() -> None:
     h = filed()
-    income = dict(
-        household_id=H1,
-        effective_date=date(2016, 12, 31),
-        year=2016,
-        wages=600000,
-        production_and_business=0,
-        property=0,
-        transfers=0,
-        members=2,
-        per_head=300000,
-    )
+    income = wage_income(H1, 2016, 300000, 2).model_dump(exclude={"reason"})
     with pytest.raises(RuleViolation, match="no income of 2016"):
         h.correct_income(ev.IncomeCorrectedV1(**income, reason="typo"))
     h.record_income(ev.IncomeRecordedV1(**income))
