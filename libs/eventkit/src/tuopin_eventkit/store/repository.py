@@ -48,6 +48,21 @@ class Repository(Generic[A]):
             return None
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))
 
+    async def existing(
+        self,
+        conn: AsyncConnection,
+        aggregate_id: str,
+        known_at: datetime | None = None,
+        as_of: date | None = None,
+        *,
+        missing: str | None = None,
+    ) -> A:
+        """The aggregate as ``get`` finds it, or NotFound with ``missing`` as the message."""
+        aggregate = await self.get(conn, aggregate_id, known_at, as_of)
+        if aggregate is None:
+            raise NotFound(missing or f"no {self.stream_type} {aggregate_id}")
+        return aggregate
+
     def replay(
         self,
         aggregate_id: str,
@@ -84,11 +99,10 @@ class Repository(Generic[A]):
         let the pure ``decide`` record its events (or refuse), save them. Absent, it is
         made by ``opening`` when given (a first contribution opens a fund), else NotFound
         with ``missing`` as the message."""
-        aggregate = await self.get(conn, aggregate_id)
-        if aggregate is None:
-            if opening is None:
-                raise NotFound(missing or f"no {self.stream_type} {aggregate_id}")
-            aggregate = opening()
+        if opening is None:
+            aggregate = await self.existing(conn, aggregate_id, missing=missing)
+        else:
+            aggregate = await self.get(conn, aggregate_id) or opening()
         if expected is not None and expected != aggregate.version:
             raise ConcurrencyConflict(aggregate_id, expected, aggregate.version)
         answer = decide(aggregate)

@@ -13,7 +13,6 @@ from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.web.commands import CommandDep
 from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
@@ -31,7 +30,7 @@ from tuopin_loans.adapters.postings import BankId, LoanRef
 from tuopin_loans.application import borrower_households as registry
 from tuopin_loans.application import exposure, lending, loan_book, programme, reports, settlement
 from tuopin_loans.application.reference import programme as rules_data
-from tuopin_loans.application.repositories import funds, loans
+from tuopin_loans.application.repositories import funds
 from tuopin_loans.domain import rules
 
 router = Router(prefix="/v1")
@@ -74,10 +73,7 @@ async def bank_loans(
 )
 async def bank_loan(bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        loan = await loans(runtime.store).get(conn, lending.loan_id(bank_id, loan_ref))
-    if loan is None:
-        raise NotFound(f"bank {bank_id} has no loan {loan_ref}")
-    return lending.view(loan)
+        return lending.view(await lending.bank_loan(conn, runtime.store, bank_id, loan_ref))
 
 
 @router.get(
@@ -222,10 +218,7 @@ async def fund_list(
 )
 async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.reader.connect() as conn:
-        found = await funds(runtime.store).get(conn, fund_id)
-    if found is None:
-        raise NotFound(f"no fund {fund_id}")
-    return lending.fund_view(found)
+        return lending.fund_view(await funds(runtime.store).existing(conn, fund_id))
 
 
 @router.get(

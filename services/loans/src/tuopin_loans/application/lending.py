@@ -189,6 +189,16 @@ async def _within_quota(conn: AsyncConnection, county_code: str, amount: int) ->
     return failed
 
 
+def missing_loan(bank_id: str, loan_ref: str) -> str:
+    return f"bank {bank_id} has no loan {loan_ref}"
+
+
+async def bank_loan(conn: AsyncConnection, store: EventStore, bank_id: str, loan_ref: str) -> Loan:
+    """A bank's loan, by the bank's own reference; NotFound if it has none."""
+    missing = missing_loan(bank_id, loan_ref)
+    return await loans(store).existing(conn, loan_id(bank_id, loan_ref), missing=missing)
+
+
 async def change(
     conn: AsyncConnection,
     store: EventStore,
@@ -198,7 +208,7 @@ async def change(
 ) -> Outcome:
     """Load the bank's loan, let it decide, save what it recorded."""
     loan, _ = await loans(store).change(
-        conn, loan_id(bank_id, loan_ref), decide, missing=f"bank {bank_id} has no loan {loan_ref}"
+        conn, loan_id(bank_id, loan_ref), decide, missing=missing_loan(bank_id, loan_ref)
     )
     return Outcome(view(loan))
 
@@ -246,9 +256,7 @@ async def claim(
     conn: AsyncConnection, store: EventStore, bank_id: str, loan_ref: str, lodged_on: date
 ) -> Outcome:
     """The bank claims compensation on a defaulted loan from its county's fund."""
-    loan = await loans(store).get(conn, loan_id(bank_id, loan_ref))
-    if loan is None:
-        raise NotFound(f"bank {bank_id} has no loan {loan_ref}")
+    loan = await bank_loan(conn, store, bank_id, loan_ref)
     if loan.state not in (LoanState.DEFAULTED, LoanState.WRITTEN_OFF):
         raise RuleViolation(f"only a defaulted loan can be claimed; this one is {loan.state}")
     facts = loan.facts

@@ -6,7 +6,6 @@ from uuid import UUID
 from fastapi import Query
 from fastapi.responses import JSONResponse
 
-from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.web.commands import CommandDep, VersionedCommandDep
 from tuopin_eventkit.web.http import (
@@ -21,8 +20,6 @@ from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_training.adapters import schemas as s
 from tuopin_training.adapters import views as v
 from tuopin_training.application import office, queries
-from tuopin_training.application.repositories import repository
-from tuopin_training.domain.centre import Centre
 
 router = Router(prefix="/v1")
 
@@ -100,9 +97,7 @@ async def centres(
 )
 async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
     async with runtime.reader.connect() as conn:
-        found = await repository(runtime.store, Centre).get(conn, str(centre_id))
-    if found is None:
-        raise NotFound(f"no training centre {centre_id}")
+        found = await office.centre(conn, runtime.store, str(centre_id))
     return respond(Outcome(office.centre_view(found)))
 
 

@@ -8,7 +8,6 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import training as ev
-from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application.repositories import repository
@@ -34,6 +33,16 @@ def centre_view(centre: Centre) -> dict[str, Any]:
     }
 
 
+def missing_centre(centre_id: str) -> str:
+    return f"no training centre {centre_id}"
+
+
+async def centre(conn: AsyncConnection, store: EventStore, centre_id: str) -> Centre:
+    """An accredited centre (or one that was); NotFound if none."""
+    missing = missing_centre(centre_id)
+    return await repository(store, Centre).existing(conn, centre_id, missing=missing)
+
+
 def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccreditedV1:
     occupations = [ev.Accreditation(**o) for o in terms.pop("occupations")]
     return ev.CentreAccreditedV1(centre_id=centre_id, occupations=occupations, **terms)
@@ -57,7 +66,7 @@ async def reaccredit(
         centre_id,
         lambda c: c.reaccredit(_decision(centre_id, dict(terms))),
         expected=expected,
-        missing=f"no training centre {centre_id}",
+        missing=missing_centre(centre_id),
     )
     return Outcome(centre_view(centre))
 
@@ -78,7 +87,7 @@ async def withdraw(
         centre_id,
         lambda c: c.withdraw(withdrawal),
         expected=expected,
-        missing=f"no training centre {centre_id}",
+        missing=missing_centre(centre_id),
     )
     return Outcome(centre_view(centre))
 
@@ -87,13 +96,11 @@ async def open_programme(
     conn: AsyncConnection, store: EventStore, details: dict[str, Any]
 ) -> Outcome:
     centre_id = str(details.pop("centre_id"))
-    centre = await repository(store, Centre).get(conn, centre_id)
-    if centre is None:
-        raise NotFound(f"no training centre {centre_id}")
+    issuer = await centre(conn, store, centre_id)
     kind = ev.ProgrammeKind(details.pop("kind"))
     opening = ev.ProgrammeOpenedV1(
         centre_id=centre_id, programme_id=str(uuid4()), kind=kind, **details
     )
-    programme = Programme.open(opening, centre)
+    programme = Programme.open(opening, issuer)
     await repository(store, Programme).save(conn, programme)
     return Outcome({**vars(programme.opened), "version": programme.version}, created=True)

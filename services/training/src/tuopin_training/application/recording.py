@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import EventData
 from tuopin_contracts.events import training as ev
 from tuopin_eventkit.security.identity import IdentityKeys
-from tuopin_eventkit.store.aggregate import Conflict, NotFound
+from tuopin_eventkit.store.aggregate import Aggregate, Conflict
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
+from tuopin_training.application import office
 from tuopin_training.application import postings as p
 from tuopin_training.application.records import enrolments, programmes
 from tuopin_training.application.repositories import record_id, repository
@@ -28,6 +29,7 @@ from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.records import AcademicCertificate, Appraisal, Placement
 from tuopin_training.domain.rules import Refused
 
+A = TypeVar("A", bound=Aggregate)
 Step = p.AttendancePosting | p.CompletionPosting | p.DropOutPosting
 
 
@@ -40,14 +42,13 @@ class Recorder:
     async def load(self, kind: type, aggregate_id: str) -> Any:
         return await repository(self.store, kind).get(self.conn, aggregate_id)
 
+    async def existing(self, kind: type[A], aggregate_id: str, missing: str | None = None) -> A:
+        """The record, or NotFound (with ``missing`` as the message)."""
+        found = repository(self.store, kind).existing(self.conn, aggregate_id, missing=missing)
+        return await found
+
     async def save(self, aggregate: Any) -> None:
         await repository(self.store, type(aggregate)).save(self.conn, aggregate)
-
-    async def centre(self, centre_id: object) -> Centre:
-        centre = await self.load(Centre, str(centre_id))
-        if centre is None:
-            raise NotFound(f"no training centre {centre_id}")
-        return centre
 
     async def person(self, id_number: str) -> tuple[Trainee, dict[str, str]]:
         """The registered member with this ID number, and their identity for events."""
@@ -76,17 +77,15 @@ class Recorder:
         return new_id
 
     async def enrolment(self, centre_id: str, ref: str) -> Enrolment:
-        found = await self.load(Enrolment, record_id(centre_id, "enrolment", ref))
-        if found is None:
-            raise NotFound(f"centre {centre_id} has no enrolment {ref}")
-        return found
+        missing = f"centre {centre_id} has no enrolment {ref}"
+        return await self.existing(Enrolment, record_id(centre_id, "enrolment", ref), missing)
 
     # --- the postings --------------------------------------------------------------------
 
     async def record(self, posting: p.AnyPosting) -> Outcome:
         await self.store.lock_appends(self.conn)
         centre_id = str(posting.centre_id)
-        centre = await self.centre(centre_id)
+        centre = await office.centre(self.conn, self.store, centre_id)
         kind, (aggregate, event) = await self._decide(posting, centre_id, centre)
         await self.save(aggregate)
         return Outcome(view(kind, event), created=True)
@@ -100,9 +99,7 @@ class Recorder:
 
     async def _enrolment(self, post: p.EnrolmentPosting, centre_id: str, _: Centre) -> Any:
         person, identity = await self.person(post.id_number)
-        programme = await self.load(Programme, str(post.programme_id))
-        if programme is None:
-            raise NotFound(f"no programme {post.programme_id}")
+        programme = await self.existing(Programme, str(post.programme_id))
         enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
         event = posted(
             ev.EnrolledV1, post, enrolment_id=enrolment_id, kind=programme.kind, **identity
@@ -190,9 +187,9 @@ class Recorder:
         )
 
     async def _revocation(self, post: p.RevocationPosting, centre_id: str, _: Centre) -> Any:
-        certificate = await self.load(Certificate, record_id(centre_id, "certificate", post.number))
-        if certificate is None:
-            raise NotFound(f"centre {centre_id} issued no certificate {post.number}")
+        missing = f"centre {centre_id} issued no certificate {post.number}"
+        the_id = record_id(centre_id, "certificate", post.number)
+        certificate = await self.existing(Certificate, the_id, missing)
         event = posted(ev.CertificateRevokedV1, post, certificate.issued)
         certificate.revoke(event)
         return certificate, event

@@ -3,8 +3,10 @@ the appending transaction): centres, programmes, enrolments, certificates, acade
 certificates and placements, for the rules that look across streams (seats, overlapping
 enrolments) and for verification, coverage and the yearly counts."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -153,6 +155,20 @@ def _columns(table: Table, data: EventData) -> dict[str, object]:
     }
 
 
+async def _change(
+    conn: AsyncConnection,
+    table: Table,
+    events: Sequence[Delivered],
+    values: Callable[[Any, datetime], dict[str, Any]],
+) -> None:
+    """Each event's ``values`` (of its data and recording instant) set, in order, on the
+    row its field named as the table's key names."""
+    (key,) = table.primary_key.columns
+    for e in events:
+        row = key == str(getattr(e.data, key.name))
+        await conn.execute(update(table).where(row).values(values(e.data, e.envelope.time)))
+
+
 @projection.on(tr.CentreAccreditedV1)
 async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
@@ -170,12 +186,12 @@ async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @projection.on(tr.AccreditationWithdrawnV1)
 async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(centres)
-            .where(centres.c.centre_id == str(e.data.centre_id))
-            .values(withdrawn_on=e.data.withdrawn_on, withdrawal_reason=e.data.reason)
-        )
+    await _change(
+        conn,
+        centres,
+        events,
+        lambda d, _: {"withdrawn_on": d.withdrawn_on, "withdrawal_reason": d.reason},
+    )
 
 
 @projection.on(tr.ProgrammeOpenedV1)
@@ -199,35 +215,37 @@ async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.AttendanceRecordedV1)
 async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(enrolments)
-            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
-            .values(
-                sessions_held=enrolments.c.sessions_held + e.data.sessions_held,
-                sessions_attended=enrolments.c.sessions_attended + e.data.sessions_attended,
-            )
-        )
+    held, attended = enrolments.c.sessions_held, enrolments.c.sessions_attended
+    await _change(
+        conn,
+        enrolments,
+        events,
+        lambda d, _: {
+            "sessions_held": held + d.sessions_held,
+            "sessions_attended": attended + d.sessions_attended,
+        },
+    )
 
 
 @projection.on(tr.CompletedV1)
 async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(enrolments)
-            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
-            .values(stage="completed", finished_on=e.data.completed_on)
-        )
+    await _change(
+        conn, enrolments, events, lambda d, _: {"stage": "completed", "finished_on": d.completed_on}
+    )
 
 
 @projection.on(tr.DroppedOutV1)
 async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(enrolments)
-            .where(enrolments.c.enrolment_id == str(e.data.enrolment_id))
-            .values(stage="dropped_out", finished_on=e.data.left_on, drop_out_reason=e.data.reason)
-        )
+    await _change(
+        conn,
+        enrolments,
+        events,
+        lambda d, _: {
+            "stage": "dropped_out",
+            "finished_on": d.left_on,
+            "drop_out_reason": d.reason,
+        },
+    )
 
 
 @projection.on(tr.CertificateIssuedV1)
@@ -238,16 +256,16 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.CertificateRevokedV1)
 async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(certificates)
-            .where(certificates.c.certificate_id == str(e.data.certificate_id))
-            .values(
-                revoked_on=e.data.revoked_on,
-                revocation_reason=e.data.reason,
-                revoked_at=e.envelope.time,
-            )
-        )
+    await _change(
+        conn,
+        certificates,
+        events,
+        lambda d, time: {
+            "revoked_on": d.revoked_on,
+            "revocation_reason": d.reason,
+            "revoked_at": time,
+        },
+    )
 
 
 @projection.on(tr.AcademicCertificateRecordedV1)
