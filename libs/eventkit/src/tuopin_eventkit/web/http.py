@@ -282,6 +282,21 @@ async def history(
     )
 
 
+@dataclass(frozen=True)
+class Past:
+    """A ``/history`` route's reading of a stream: the two times, and the runtime."""
+
+    runtime: RuntimeDep
+    as_of: AsOf = None
+    known_at: KnownAt = None
+
+    async def of(self, subject: str, what: str) -> History:
+        """The history of ``subject``, a ``what`` (named in the 404 when it has none)."""
+        return await history(self.runtime, subject, self.as_of, self.known_at, of=what)
+
+
+PastDep = Annotated[Past, Depends()]
+
 bearer = HTTPBearer(
     auto_error=False, description="A JWT from the OIDC provider (or `tuopin token`)"
 )

@@ -20,9 +20,9 @@ from tuopin_eventkit.web.http import (
     History,
     KnownAt,
     Offset,
+    PastDep,
     Router,
     csv_records,
-    history,
 )
 from tuopin_eventkit.web.runtime import RuntimeDep
 from tuopin_loans.adapters import views as v
@@ -82,14 +82,8 @@ async def bank_loan(bank_id: BankId, loan_ref: LoanRef, runtime: RuntimeDep) -> 
     response_model=History,
     summary="Every posting of a loan, as events (who, what, when)",
 )
-async def loan_history(
-    bank_id: BankId,
-    loan_ref: LoanRef,
-    runtime: RuntimeDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-) -> History:
-    return await history(runtime, lending.loan_id(bank_id, loan_ref), as_of, known_at, of="loan")
+async def loan_history(bank_id: BankId, loan_ref: LoanRef, past: PastDep) -> History:
+    return await past.of(lending.loan_id(bank_id, loan_ref), "loan")
 
 
 @router.get(
@@ -227,10 +221,8 @@ async def fund(fund_id: FundId, runtime: RuntimeDep) -> dict[str, Any]:
     response_model=History,
     summary="Every yuan in and out of a fund, as events",
 )
-async def fund_history(
-    fund_id: FundId, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
-) -> History:
-    return await history(runtime, fund_id, as_of, known_at, of="fund")
+async def fund_history(fund_id: FundId, past: PastDep) -> History:
+    return await past.of(fund_id, "fund")
 
 
 # --- interest subsidy ---------------------------------------------------------------------

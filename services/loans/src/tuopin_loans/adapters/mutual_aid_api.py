@@ -18,9 +18,9 @@ from tuopin_eventkit.web.http import (
     AsOf,
     History,
     KnownAt,
+    PastDep,
     Router,
     csv_records,
-    history,
     when,
 )
 from tuopin_eventkit.web.runtime import RuntimeDep
@@ -139,10 +139,8 @@ async def member_loans(village_code: VillageCode, runtime: RuntimeDep) -> list[d
     response_model=History,
     summary="Every yuan in and out of the fund, as events",
 )
-async def fund_history(
-    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
-) -> History:
-    return await history(runtime, fund_id(village_code), as_of, known_at, of="mutual-aid fund")
+async def fund_history(village_code: VillageCode, past: PastDep) -> History:
+    return await past.of(fund_id(village_code), "mutual-aid fund")
 
 
 @router.get(

@@ -17,8 +17,8 @@ from tuopin_eventkit.web.http import (
     AsOf,
     History,
     KnownAt,
+    PastDep,
     Router,
-    history,
     when,
 )
 from tuopin_eventkit.web.runtime import Runtime, RuntimeDep
@@ -168,10 +168,8 @@ async def read_village(
     tags=["villages"],
     summary="Every event of a village with actor, reason and time",
 )
-async def village_history(
-    village_code: VillageCode, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
-) -> History:
-    return await history(runtime, village_code, as_of, known_at, of="village")
+async def village_history(village_code: VillageCode, past: PastDep) -> History:
+    return await past.of(village_code, "village")
 
 
 @router.get(

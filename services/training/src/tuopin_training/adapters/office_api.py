@@ -9,11 +9,9 @@ from fastapi.responses import JSONResponse
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.web.commands import CommandDep, VersionedCommandDep
 from tuopin_eventkit.web.http import (
-    AsOf,
     History,
-    KnownAt,
+    PastDep,
     Router,
-    history,
     respond,
 )
 from tuopin_eventkit.web.runtime import RuntimeDep
@@ -102,10 +100,8 @@ async def centre(centre_id: UUID, runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/centres/{centre_id}/history", tags=["centres"], response_model=History)
-async def centre_history(
-    centre_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
-) -> History:
-    return await history(runtime, str(centre_id), as_of, known_at, of="centre")
+async def centre_history(centre_id: UUID, past: PastDep) -> History:
+    return await past.of(str(centre_id), "centre")
 
 
 @router.post(
