@@ -1,7 +1,7 @@
 """Households over HTTP: filing, every change as a command, lists and the file itself."""
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import Query
@@ -19,9 +19,9 @@ from tuopin_eventkit.web.http import (
     History,
     KnownAt,
     Offset,
+    PastDep,
     Router,
     found,
-    history,
     respond,
     when,
 )
@@ -44,6 +44,7 @@ from tuopin_registry.application.household_view import view
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
+Fact = TypeVar("Fact", bound=ev.IncomeRecordedV1)
 RegionCode = Annotated[
     str | None,
     Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$", description="620000, 621100, 621121 …"),
@@ -97,17 +98,7 @@ async def add_member(
 
 
 def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
-    """人均纯收入: the total of the components over the members, in fen."""
-    total = body.wages + body.production_and_business + body.property + body.transfers
-    members = max(h.size, 1)
-    h.record_income(
-        ev.IncomeRecordedV1(
-            household_id=household_id,
-            members=members,
-            per_head=total // members,
-            **body.model_dump(),
-        )
-    )
+    h.record_income(per_head(ev.IncomeRecordedV1, body, household_id, max(h.size, 1)))
 
 
 def income_correction(h: Household, body: s.IncomeCorrection, household_id: str, _: str) -> None:
@@ -115,14 +106,14 @@ def income_correction(h: Household, body: s.IncomeCorrection, household_id: str,
     themselves were the error (then the household is as it is now)."""
     recorded = h.incomes.get(body.year)
     members = recorded.members if recorded else max(h.size, 1)
+    h.correct_income(per_head(ev.IncomeCorrectedV1, body, household_id, members))
+
+
+def per_head(kind: type[Fact], body: s.Income, household_id: str, members: int) -> Fact:
+    """人均纯收入: the total of the components over the members, in fen."""
     total = body.wages + body.production_and_business + body.property + body.transfers
-    h.correct_income(
-        ev.IncomeCorrectedV1(
-            household_id=household_id,
-            members=members,
-            per_head=total // members,
-            **body.model_dump(),
-        )
+    return kind(
+        household_id=household_id, members=members, per_head=total // members, **body.model_dump()
     )
 
 
@@ -365,7 +356,5 @@ async def read(
     tags=["households"],
     summary="Every event of a household with actor, reason and time",
 )
-async def household_history(
-    household_id: UUID, runtime: RuntimeDep, as_of: AsOf = None, known_at: KnownAt = None
-) -> History:
-    return await history(runtime, str(household_id), as_of, known_at, of="household")
+async def household_history(household_id: UUID, past: PastDep) -> History:
+    return await past.of(str(household_id), "household")

@@ -88,19 +88,9 @@ async def work_list(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> di
 
 @router.get("/work-list.csv", **CSV_DOWNLOAD, tags=["coverage"], summary="The work list as CSV")
 async def work_list_csv(code: Region, runtime: RuntimeDep, as_of: AsOf = None) -> Response:
-    async with runtime.reader.connect() as conn:
-        rows = await coverage.work_list(conn, code, as_of or today())
+    rows = (await work_list(code, runtime, as_of))["rows"]
     header = ["village_code", "file_number", "household_id", "status", "working_age_members"]
-    table = (
-        [
-            r["village_code"],
-            r["file_number"],
-            r["household_id"],
-            r["status"],
-            ";".join(r["working_age_members"]),
-        ]
-        for r in rows
-    )
+    table = ([*(r[c] for c in header[:-1]), ";".join(r[header[-1]])] for r in rows)
     return csv_table(header, table, f"work-list-{code}.csv")
 
 
@@ -151,8 +141,7 @@ async def labour_transfer_csv(
     as_of: AsOf = None,
     known_at: KnownAt = None,
 ) -> Response:
-    async with runtime.reader.connect() as conn:
-        answer = await labour.report(conn, region, year, as_of or today(), known_at)
+    answer = await labour_transfer(region, year, runtime, as_of, known_at)
     return csv_table(
         labour.CSV_HEADER, labour.csv_rows(answer), f"labour-transfer-{region}-{year}.csv"
     )
