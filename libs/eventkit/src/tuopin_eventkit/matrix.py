@@ -1,7 +1,7 @@
 """The authorization matrix, walked over HTTP: every route of a service's policy × every
 role × a caller inside and one outside the scope the request touches, plus no token
-(``walk``); then the same routes asked with requests whose parts disagree about that
-scope (``disagree``).
+(``Matrix.walk``); then the same routes asked with requests whose parts disagree about
+that scope (``Matrix.disagree``).
 
 An allowed call may still fail for its own reasons (404, 409, 422 — the walk sends only
 the fields that name the scope), so "allowed" means any answer but 401 and 403; a refused
@@ -77,57 +77,6 @@ def expected(rule: Rule, role: Role, inside: bool, digits: int = 12) -> bool:
     return inside and by == "region" and access in (Access.READ, Access.WRITE)
 
 
-async def walk(
-    client: httpx.AsyncClient,
-    settings: AuthSettings,
-    access: AccessRules,
-    scope: Scope,
-    path: Mapping[str, str],
-    query: Mapping[str, str] | None = None,
-    bodies: Mapping[str, Any] | None = None,
-    digits: Mapping[str, int] | None = None,
-) -> int:
-    """Walk every route; fail listing every mismatch. ``path`` fills route templates,
-    ``query`` goes with every request that declares the parameter, ``bodies`` per route
-    ("METHOD /template"), ``digits`` per route whose region is coarser than a village.
-    Returns the number of calls made."""
-    mismatches, calls = [], 0
-    declared = await query_parameters(client)
-    for key, rule in access.items():
-        method, template = key.split(" ", 1)
-        url = template.format(**path)
-        body = (bodies or {}).get(key)
-        params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
-        anonymous = await client.request(
-            method, url, params=params, json=body, headers={"Authorization": ""}
-        )
-        calls += 1
-        want = 200 if rule.access == Access.PUBLIC else 401
-        if (anonymous.status_code == 401) != (want == 401):
-            mismatches.append(f"{key} without a token: {anonymous.status_code}")
-        for role in Role:
-            precision = (digits or {}).get(key, 12)
-            for inside in (True, False):
-                who = scope.caller(role, inside)
-                answer = await client.request(
-                    method, url, params=params, json=body, headers=bearer(settings, who)
-                )
-                calls += 1
-                allowed = expected(rule, role, inside, precision)
-                got = answer.status_code
-                if inside:
-                    got_inside = got
-                # A role the route is for has its request validated before its scope is
-                # checked: what was invalid (422) inside is invalid outside too.
-                invalid = got == got_inside == 422 and expected(rule, role, True)
-                refused = got == 403 or (not inside and invalid)
-                if (allowed and got in (401, 403)) or (not allowed and not refused) or got >= 500:
-                    where = "inside" if inside else "outside"
-                    mismatches.append(f"{key} as {role} {where}: {got} {answer.text[:120]}")
-    assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
-    return calls
-
-
 async def query_parameters(client: httpx.AsyncClient) -> dict[str, set[str]]:
     """The query parameters each route declares ("METHOD /template" → names), from the
     service's API document; a route kept out of it declares none."""
@@ -147,62 +96,115 @@ def beside(code: str, digits: int) -> str:
     return code[: digits - 1] + str((int(code[digits - 1]) + 1) % 10) + code[digits:]
 
 
-async def disagree(
-    client: httpx.AsyncClient,
-    settings: AuthSettings,
-    access: AccessRules,
-    scope: Scope,
-    path: Mapping[str, str],
-    query: Mapping[str, str] | None = None,
-    bodies: Mapping[str, Any] | None = None,
-    digits: Mapping[str, int] | None = None,
-    elsewhere: Mapping[str, str] | None = None,
-) -> int:
-    """Requests whose parts disagree about the scope, for every route; fail listing every
-    mismatch, return the number of calls made.
+@dataclass(frozen=True)
+class Matrix:
+    """A service's routes as the walk asks them: ``client`` calls them with tokens signed
+    by ``settings``, one per rule of ``access``, for callers inside and outside ``scope``;
+    ``path`` fills route templates, ``query`` goes with every request that declares the
+    parameter, ``digits`` per route whose region is coarser than a village."""
 
-    1. Every route, asked by a caller it admits (anonymous for a public one) with a query
-       parameter it does not declare: 422 naming it.
-    2. Every route whose rule reads a scope, asked by each role the rule admits inside the
-       walk's scope, with the request's real target (the rule's one declared place) outside
-       that role's scope: a refusal (403; 422 too when no valid body was given); then the
-       same with the caller's own value added in the query string and, for a path scope,
-       in the body: a refusal (403 or 422). Never a 2xx: that would be acting outside.
+    client: httpx.AsyncClient
+    settings: AuthSettings
+    access: AccessRules
+    scope: Scope
+    path: Mapping[str, str]
+    query: Mapping[str, str] | None = None
+    digits: Mapping[str, int] | None = None
 
-    ``path``, ``query`` (sent where declared), ``bodies`` and ``digits`` are as for
-    ``walk``; a body given here should be valid, so that only the scope stands between the
-    request and the handler. ``elsewhere``: for a scope looked up from an id (a household,
-    an assessment, a programme) or typed like one (a centre's UUID), a value of its kind
-    outside the walk's scope; otherwise a region is moved ``beside`` the caller's and an
-    organisation becomes "other-org"."""
-    mismatches, calls = [], 0
-    declared = await query_parameters(client)
-    for key, rule in access.items():
-        precision = (digits or {}).get(key, 12)
-        params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
-        body = (bodies or {}).get(key)
-        admitted = [r for r in Role if expected(rule, r, True, precision)]
-        who = None if rule.access == Access.PUBLIC else scope.caller(admitted[0], True)
-        parts = {Place.PATH: dict(path), Place.QUERY: {**params, "undeclared": "1"}}
-        answer = await _ask(client, settings, key, parts, body, who)
-        calls += 1
-        if answer.status_code != 422 or "undeclared" not in answer.text:
-            mismatches.append(f"{key} with an undeclared parameter: {answer.status_code}")
-        if rule.scope.at is None:
-            continue
-        for role in admitted:
-            if role in (Role.PROVINCE_ADMIN, Role.AUDITOR):
-                continue  # bound to no scope: nothing to be outside of
-            who = scope.caller(role, True)
-            requests = _outside(rule, who, key, path, params, body, elsewhere or {})
-            for variant, allowed, parts, sent in requests:
-                answer = await _ask(client, settings, key, parts, sent, who)
-                calls += 1
-                if answer.status_code not in allowed:
-                    got = f"{answer.status_code} {answer.text[:120]}"
-                    mismatches.append(f"{key} as {role}, {variant}: {got}")
-    assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
-    return calls
+    async def walk(self, bodies: Mapping[str, Any] | None = None) -> int:
+        """Walk every route, with ``bodies`` per route ("METHOD /template"); fail listing
+        every mismatch. Returns the number of calls made."""
+        client, settings, access, scope = self.client, self.settings, self.access, self.scope
+        path, query, digits = self.path, self.query, self.digits
+        mismatches, calls = [], 0
+        declared = await query_parameters(client)
+        for key, rule in access.items():
+            method, template = key.split(" ", 1)
+            url = template.format(**path)
+            body = (bodies or {}).get(key)
+            params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
+            anonymous = await client.request(
+                method, url, params=params, json=body, headers={"Authorization": ""}
+            )
+            calls += 1
+            want = 200 if rule.access == Access.PUBLIC else 401
+            if (anonymous.status_code == 401) != (want == 401):
+                mismatches.append(f"{key} without a token: {anonymous.status_code}")
+            for role in Role:
+                precision = (digits or {}).get(key, 12)
+                for inside in (True, False):
+                    who = scope.caller(role, inside)
+                    answer = await client.request(
+                        method, url, params=params, json=body, headers=bearer(settings, who)
+                    )
+                    calls += 1
+                    allowed = expected(rule, role, inside, precision)
+                    got = answer.status_code
+                    if inside:
+                        got_inside = got
+                    # A role the route is for has its request validated before its scope is
+                    # checked: what was invalid (422) inside is invalid outside too.
+                    invalid = got == got_inside == 422 and expected(rule, role, True)
+                    refused = got == 403 or (not inside and invalid)
+                    if (
+                        (allowed and got in (401, 403))
+                        or (not allowed and not refused)
+                        or got >= 500
+                    ):
+                        where = "inside" if inside else "outside"
+                        mismatches.append(f"{key} as {role} {where}: {got} {answer.text[:120]}")
+        assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
+        return calls
+
+    async def disagree(
+        self, bodies: Mapping[str, Any] | None = None, elsewhere: Mapping[str, str] | None = None
+    ) -> int:
+        """Requests whose parts disagree about the scope, for every route; fail listing every
+        mismatch, return the number of calls made.
+
+        1. Every route, asked by a caller it admits (anonymous for a public one) with a query
+           parameter it does not declare: 422 naming it.
+        2. Every route whose rule reads a scope, asked by each role the rule admits inside the
+           walk's scope, with the request's real target (the rule's one declared place) outside
+           that role's scope: a refusal (403; 422 too when no valid body was given); then the
+           same with the caller's own value added in the query string and, for a path scope,
+           in the body: a refusal (403 or 422). Never a 2xx: that would be acting outside.
+
+        ``bodies`` are as for ``walk``; a body given here should be valid, so that only the
+        scope stands between the request and the handler. ``elsewhere``: for a scope looked
+        up from an id (a household, an assessment, a programme) or typed like one (a
+        centre's UUID), a value of its kind outside the walk's scope; otherwise a region is
+        moved ``beside`` the caller's and an organisation becomes "other-org"."""
+        client, settings, access, scope = self.client, self.settings, self.access, self.scope
+        path, query, digits = self.path, self.query, self.digits
+        mismatches, calls = [], 0
+        declared = await query_parameters(client)
+        for key, rule in access.items():
+            precision = (digits or {}).get(key, 12)
+            params = {k: v for k, v in (query or {}).items() if k in declared.get(key, ())}
+            body = (bodies or {}).get(key)
+            admitted = [r for r in Role if expected(rule, r, True, precision)]
+            who = None if rule.access == Access.PUBLIC else scope.caller(admitted[0], True)
+            parts = {Place.PATH: dict(path), Place.QUERY: {**params, "undeclared": "1"}}
+            answer = await _ask(client, settings, key, parts, body, who)
+            calls += 1
+            if answer.status_code != 422 or "undeclared" not in answer.text:
+                mismatches.append(f"{key} with an undeclared parameter: {answer.status_code}")
+            if rule.scope.at is None:
+                continue
+            for role in admitted:
+                if role in (Role.PROVINCE_ADMIN, Role.AUDITOR):
+                    continue  # bound to no scope: nothing to be outside of
+                who = scope.caller(role, True)
+                requests = _outside(rule, who, key, path, params, body, elsewhere or {})
+                for variant, allowed, parts, sent in requests:
+                    answer = await _ask(client, settings, key, parts, sent, who)
+                    calls += 1
+                    if answer.status_code not in allowed:
+                        got = f"{answer.status_code} {answer.text[:120]}"
+                        mismatches.append(f"{key} as {role}, {variant}: {got}")
+        assert not mismatches, f"{len(mismatches)} mismatches:\n" + "\n".join(mismatches)
+        return calls
 
 
 Parts = dict[Place, dict[str, Any]]

@@ -8,7 +8,7 @@ from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import exited, household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
-from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.matrix import Matrix, Scope
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for, envelope, eventually, publish
@@ -93,16 +93,10 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             "warning_id": warnings[homes[0].subject],
         }
         bodies = {"POST /v1/assessments": {"county_code": COUNTY}}
-        calls = await walk(
-            client,
-            service.state.runtime.settings.auth,
-            spec.access,
-            Scope(village=VILLAGE, orgs={}),
-            path,
-            query={"region": COUNTY},
-            bodies=bodies,
-            digits=dict.fromkeys(COUNTY_WIDE, 6),
-        )
+        auth, scope = service.state.runtime.settings.auth, Scope(village=VILLAGE, orgs={})
+        digits = dict.fromkeys(COUNTY_WIDE, 6)
+        matrix = Matrix(client, auth, spec.access, scope, path, {"region": COUNTY}, digits)
+        calls = await matrix.walk(bodies)
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         # Valid bodies now, aimed outside the caller (or with a parameter the route does
         # not declare): only the scope stands between them and the handler.
@@ -133,17 +127,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             "assessment_id": there.json()["assessment_id"],
             "warning_id": warnings[far.subject],
         }
-        await disagree(
-            client,
-            service.state.runtime.settings.auth,
-            spec.access,
-            Scope(village=VILLAGE, orgs={}),
-            path,
-            query={"region": COUNTY},
-            bodies=valid,
-            digits=dict.fromkeys(COUNTY_WIDE, 6),
-            elsewhere=elsewhere,
-        )
+        await matrix.disagree(valid, elsewhere)
         assert (await client.get("/v1/events")).json()["head"] == head  # nothing written
 
 

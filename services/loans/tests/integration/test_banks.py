@@ -25,7 +25,7 @@ from tuopin_contracts.vocabulary import (
     Relation,
     Schooling,
 )
-from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.matrix import Matrix, Scope
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
@@ -766,16 +766,9 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
             "GET /v1/reports/portfolio",
             "GET /v1/reports/portfolio.csv",
         ]
-        calls = await walk(
-            client,
-            service.state.runtime.settings.auth,
-            spec.access,
-            scope,
-            path,
-            query={"county_code": COUNTY},
-            bodies=bodies,
-            digits=dict.fromkeys(county_wide, 6),
-        )
+        auth, digits = service.state.runtime.settings.auth, dict.fromkeys(county_wide, 6)
+        matrix = Matrix(client, auth, spec.access, scope, path, {"county_code": COUNTY}, digits)
+        calls = await matrix.walk(bodies)
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         head = (await client.get("/v1/events")).json()["head"]
         valid = {
@@ -796,15 +789,8 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(
                 "received_on": "2016-06-01",
             },
         }
-        await disagree(
-            client,
-            service.state.runtime.settings.auth,
-            spec.access,
-            scope,
-            path,
-            query={"county_code": COUNTY},
-            bodies=valid,
-            digits=dict.fromkeys(county_wide, 6),
+        await matrix.disagree(
+            valid,
             elsewhere={"household_id": str(elsewhere.id), "fund_id": "county-620121"},
         )
         assert (await client.get("/v1/events")).json()["head"] == head  # nothing written

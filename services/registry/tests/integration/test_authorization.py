@@ -6,32 +6,16 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import jwt
-import pytest
 
-from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.matrix import Matrix, Scope
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings, mint
-from tuopin_eventkit.testing import as_, bearer, client_for
-from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app, spec
+from tuopin_eventkit.testing import as_, bearer
+from tuopin_registry.entrypoints.app import spec
 from tuopin_registry.examples import filing, member, resident_id
 
 VILLAGE = "621121100201"
 COUNTY = VILLAGE[:6]
-
-
-@pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
-
-
-@pytest.fixture
-async def service(settings):
-    application = app(settings)
-    async with client_for(application) as client:
-        yield client, application
 
 
 async def head_of_feed(client) -> int:
@@ -85,31 +69,13 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     }
     head = await head_of_feed(client)
     auth, digits = application.state.runtime.settings.auth, dict.fromkeys(county_wide, 6)
-    calls = await walk(
-        client,
-        auth,
-        spec.access,
-        Scope(VILLAGE, {}),
-        path,
-        query={"region": COUNTY},
-        bodies=bodies,
-        digits=digits,
-    )
+    matrix = Matrix(client, auth, spec.access, Scope(VILLAGE, {}), path, {"region": COUNTY}, digits)
+    calls = await matrix.walk(bodies)
     assert calls == len(spec.access) * (1 + 2 * len(Role))
     assert await head_of_feed(client) == head  # no call of the walk wrote anything
     # Valid bodies now, each aimed outside the caller (or inside, with a parameter the
     # route does not declare): only the scope stands between them and the handler.
-    await disagree(
-        client,
-        auth,
-        spec.access,
-        Scope(VILLAGE, {}),
-        path,
-        query={"region": COUNTY},
-        bodies=VALID,
-        digits=digits,
-        elsewhere=elsewhere,
-    )
+    await matrix.disagree(VALID, elsewhere)
     assert await head_of_feed(client) == head  # and none of these either
 
 

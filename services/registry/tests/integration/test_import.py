@@ -22,7 +22,6 @@ from tuopin_registry.application import bulk
 from tuopin_registry.application.bulk import filing as batch_filing
 from tuopin_registry.application.bulk.rows import read_filings
 from tuopin_registry.application.people import people, reveal
-from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
 
@@ -68,13 +67,6 @@ def write_csv(path: Path, records: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(records)
     return path
-
-
-@pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
 
 
 @pytest.fixture

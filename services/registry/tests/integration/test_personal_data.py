@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from tuopin_eventkit.security.auth import Role
-from tuopin_eventkit.testing import as_, client_for
+from tuopin_eventkit.testing import as_
 from tuopin_registry.application import bulk
 from tuopin_registry.application.people import identity_reads, people, reveal
 from tuopin_registry.application.sealing import PeopleKey, SealBroken, Sealed
 from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
 
 VILLAGE = "621121100201"
@@ -36,13 +35,6 @@ def settings(database_url: str, kafka_settings) -> RegistrySettings:
         run_projections=False,
         people_key=key,
     )
-
-
-@pytest.fixture
-async def service(settings):
-    application = app(settings)
-    async with client_for(application) as client:
-        yield client, application
 
 
 async def vault_row(application, person_id: str):

@@ -7,25 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from tuopin_eventkit.security.auth import Role
-from tuopin_eventkit.testing import as_, client_for
+from tuopin_eventkit.testing import as_
 from tuopin_registry.application.people import people, reveal
-from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
-
-
-@pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
-
-
-@pytest.fixture
-async def service(settings):
-    application = app(settings)
-    async with client_for(application) as client:
-        yield client, application
 
 
 @pytest.fixture

@@ -1,21 +1,12 @@
 """How many statements a registration sends: each is a round trip on PostgreSQL, most of
 them under the append lock, so they bound the registry's write rate. Counted, not timed."""
 
-import pytest
 from sqlalchemy import event
 
 from tuopin_eventkit.security.auth import Role
 from tuopin_eventkit.testing import as_, client_for
-from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing
-
-
-@pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
 
 
 async def test_a_registration_is_eight_statements(settings) -> None:

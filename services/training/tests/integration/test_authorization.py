@@ -5,7 +5,7 @@ rules are checked as wired, read-model lookups included."""
 
 from datetime import date
 
-from tuopin_eventkit.matrix import Scope, disagree, walk
+from tuopin_eventkit.matrix import Matrix, Scope
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
@@ -61,16 +61,8 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         scope = Scope(village=VILLAGE, orgs={Role.TRAINING_CENTRE: centre})
         # Centres are listed, and education assistance decided, by county.
         digits = {"GET /v1/centres": 6, "POST /v1/education-assistance": 6}
-        calls = await walk(
-            client,
-            AuthSettings(),
-            spec.access,
-            scope,
-            path,
-            query=query,
-            bodies=bodies,
-            digits=digits,
-        )
+        matrix = Matrix(client, AuthSettings(), spec.access, scope, path, query, digits)
+        calls = await matrix.walk(bodies)
         assert calls == len(spec.access) * (1 + 2 * len(Role))
         # The walk derives "inside" from each rule's own scope kind, so a rule made
         # province-only by mistake would pass it: what each scope is for, pinned here.
@@ -94,18 +86,11 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         assert (await client.get("/v1/events")).json()["head"] == head
         # A valid posting now, aimed at another centre (or with a parameter the route
         # does not declare): only the scope stands between it and the handler.
-        await disagree(
-            client,
-            AuthSettings(),
-            spec.access,
-            scope,
-            path,
-            query=query,
-            bodies={
+        await matrix.disagree(
+            {
                 "POST /v1/centre-postings": office.enrolment("E-1", home.numbers[0]),
                 "POST /v1/education-assistance": decision(COUNTY, home.numbers[0]),
             },
-            digits=digits,
             elsewhere={
                 "centre_id": other.centre_id,
                 "programme_id": other.programme_id,
