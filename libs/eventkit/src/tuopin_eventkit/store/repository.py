@@ -49,16 +49,10 @@ class Repository(Generic[A]):
         return self.aggregate.replay(aggregate_id, map(self.domain_event, recorded))
 
     async def existing(
-        self,
-        conn: AsyncConnection,
-        aggregate_id: str,
-        known_at: datetime | None = None,
-        as_of: date | None = None,
-        *,
-        missing: str | None = None,
+        self, conn: AsyncConnection, aggregate_id: str, missing: str | None = None
     ) -> A:
-        """The aggregate as ``get`` finds it, or NotFound with ``missing`` as the message."""
-        aggregate = await self.get(conn, aggregate_id, known_at, as_of)
+        """The aggregate now, or NotFound with ``missing`` as the message."""
+        aggregate = await self.get(conn, aggregate_id)
         if aggregate is None:
             raise NotFound(missing or f"no {self.stream_type} {aggregate_id}")
         return aggregate
