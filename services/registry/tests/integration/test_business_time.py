@@ -10,7 +10,6 @@ import pytest
 
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.application.commands import change_household
-from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, resident_id
 
@@ -25,10 +24,7 @@ INCOME_2016 = {
 
 
 @pytest.fixture
-async def service(database_url, kafka_settings):
-    settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
+async def service(settings):
     application = app(settings)
     async with client_for(application) as client:
         yield client, application.state.runtime

@@ -3,9 +3,7 @@ stored events, the answers kept for idempotent replays — and, on SQLite, not i
 bytes of the database file and its write-ahead log either (SECURITY.md says what it
 takes on PostgreSQL)."""
 
-import base64
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -25,14 +23,8 @@ NAME = "李秀英"
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url,
-        kafka=kafka_settings,
-        run_relay=False,
-        run_projections=False,
-        people_key=base64.b64encode(os.urandom(32)).decode(),
-    )
+def settings(make_settings, people_key: str) -> RegistrySettings:
+    return make_settings(people_key=people_key)
 
 
 def files_of(url: str) -> list[Path]:

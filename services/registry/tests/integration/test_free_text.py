@@ -3,22 +3,10 @@ written: 422, an RFC 9457 problem naming the field, the number not repeated."""
 
 import pytest
 
-from tuopin_eventkit.testing import client_for
-from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member
 
 VILLAGE = "621121100201"
 PHONE, ID = "138-0013-8000", "620102198503020039"
-
-
-@pytest.fixture
-async def client(database_url: str, kafka_settings):
-    settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
-    async with client_for(app(settings)) as client:
-        yield client
 
 
 async def test_free_text_holding_a_personal_number_is_refused(client) -> None:

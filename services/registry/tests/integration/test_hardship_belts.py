@@ -15,21 +15,9 @@ from tuopin_registry.entrypoints.app import app
 BELTS = Path(__file__).parents[1] / "data" / "hardship_belts.json"  # invented test belts
 
 
-def settings(database_url, kafka_settings, **more) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url,
-        kafka=kafka_settings,
-        run_relay=False,
-        run_projections=False,
-        **more,
-    )
-
-
 @pytest.fixture
-async def client(database_url, kafka_settings):
-    async with client_for(
-        app(settings(database_url, kafka_settings, hardship_belts_file=BELTS))
-    ) as client:
+async def client(make_settings):
+    async with client_for(app(make_settings(hardship_belts_file=BELTS))) as client:
         yield client
 
 
@@ -97,9 +85,9 @@ async def test_free_text_belt_is_no_longer_taken(client) -> None:
 
 
 async def test_seed_1_1_shipped_list_is_empty_until_the_provincial_file_is_loaded(
-    database_url, kafka_settings
+    settings,
 ) -> None:
-    async with client_for(app(settings(database_url, kafka_settings))) as client:
+    async with client_for(app(settings)) as client:
         listed = (await client.get("/v1/hardship-belts")).json()
         assert (listed["loaded"], listed["complete"]) == (0, False)
         refused = await client.post("/v1/villages", json=village("621121100201", "T-HJL"))

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tuopin_eventkit.testing import client_for
 from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
 
 VILLAGE = "621121100201"
@@ -17,16 +15,8 @@ BELTS = Path(__file__).parents[1] / "data" / "hardship_belts.json"  # invented t
 
 
 @pytest.fixture
-async def client(database_url, kafka_settings):
-    settings = RegistrySettings(
-        database_url=database_url,
-        kafka=kafka_settings,
-        run_relay=False,
-        run_projections=False,
-        hardship_belts_file=BELTS,
-    )
-    async with client_for(app(settings)) as client:
-        yield client
+def settings(make_settings) -> RegistrySettings:
+    return make_settings(hardship_belts_file=BELTS)
 
 
 async def file(client, number: str = "621121-0001", **more) -> dict:

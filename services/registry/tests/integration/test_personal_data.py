@@ -25,16 +25,8 @@ CLEAR_ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    # A key of this test's own: nothing may fall back to the development key unnoticed.
-    key = base64.b64encode(os.urandom(32)).decode()
-    return RegistrySettings(
-        database_url=database_url,
-        kafka=kafka_settings,
-        run_relay=False,
-        run_projections=False,
-        people_key=key,
-    )
+def settings(make_settings, people_key: str) -> RegistrySettings:
+    return make_settings(people_key=people_key)
 
 
 async def vault_row(application, person_id: str):

@@ -14,23 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tuopin_eventkit.testing import client_for
-from tuopin_registry.config import RegistrySettings
-from tuopin_registry.entrypoints.app import app
 from tuopin_registry.examples import filing, member, resident_id
 
 pytestmark = pytest.mark.faults
 
 ROUNDS, TWINS = 10, 10
-
-
-@pytest.fixture
-async def client(database_url: str, kafka_settings):
-    settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
-    async with client_for(app(settings)) as client:
-        yield client
 
 
 async def at_once(

@@ -8,7 +8,6 @@ from tuopin_eventkit.db import read_only
 from tuopin_eventkit.testing import client_for
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.application.household_index import household_members, households
-from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app, spec
 from tuopin_registry.examples import filing, member, resident_id
 
@@ -23,11 +22,8 @@ async def snapshot(runtime: Runtime) -> tuple[list, list]:
 
 
 async def test_rebuilding_the_household_index_from_the_store_equals_the_live_one(
-    database_url, kafka_settings
+    settings,
 ) -> None:
-    settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
     async with client_for(app(settings)) as client:
         ids = []
         for i in range(6):

@@ -18,11 +18,9 @@ the number. What remains beyond the budget — exhausting the candidates with th
 is the residual SECURITY.md states: the identity key must be kept like the vault's.
 """
 
-import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 from calendar import monthrange
 from dataclasses import dataclass
@@ -146,15 +144,8 @@ def test_the_attack_recovers_the_number_from_the_old_publication() -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, kafka_settings) -> RegistrySettings:
-    return RegistrySettings(
-        database_url=database_url,
-        kafka=kafka_settings,
-        run_relay=False,
-        run_projections=False,
-        people_key=base64.b64encode(os.urandom(32)).decode(),
-        identity_key="the-identity-key-three-services-hold",
-    )
+def settings(make_settings, people_key: str) -> RegistrySettings:
+    return make_settings(people_key=people_key, identity_key="the-identity-key-three-services-hold")
 
 
 async def test_what_the_registry_publishes_does_not_give_the_number_back(settings) -> None:

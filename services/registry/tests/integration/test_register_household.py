@@ -12,11 +12,6 @@ from tuopin_registry.application.people import people, reveal
 from tuopin_registry.examples import filing, member, resident_id
 
 
-@pytest.fixture
-async def client(service):
-    return service[0]
-
-
 async def head_of_feed(client) -> int:
     return (await client.get("/v1/events")).json()["head"]
 

@@ -6,7 +6,6 @@ services of 四 7 完善基础设施 (村道硬化, 饮水安全, 危房改造, 
 import pytest
 
 from tuopin_eventkit.testing import client_for
-from tuopin_registry.config import RegistrySettings
 from tuopin_registry.entrypoints.app import app
 
 VILLAGE = "621121100201"
@@ -26,10 +25,7 @@ ALL_MET = {
 
 
 @pytest.fixture
-async def client(database_url, kafka_settings):
-    settings = RegistrySettings(
-        database_url=database_url, kafka=kafka_settings, run_relay=False, run_projections=False
-    )
+async def client(settings):
     async with client_for(app(settings)) as client:
         registered = {
             "village_code": VILLAGE,
