@@ -16,16 +16,16 @@ from uuid import UUID, uuid4
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.topics import Inbound
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import PovertyCause
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app as evaluation_app
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.security.tokens import AuthSettings
-from tuopin_eventkit.testing import bearer, client_for, eventually, publish
+from tuopin_eventkit.testing import bearer, client_for, eventually, members_of, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app as training_app
 
@@ -41,27 +41,13 @@ def resident_id(birth: date, serial: int) -> str:
 def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
     """A household registered in the county's village …100201, as the registry publishes it."""
     household = uuid4()
-    members = [
-        reg.Member(
-            person_id=uuid4(),
-            name=f"成员{i}",
-            birth_date=KEYS.resident(n).birth_date,
-            relation=Relation.HEAD if i == 0 else Relation.CHILD,
-            id_number_hash=KEYS.resident(n).hash,
-            id_number_masked=KEYS.resident(n).masked,
-        )
-        for i, n in enumerate(numbers)
-    ]
-    data = reg.HouseholdRegisteredV2(
-        household_id=household,
-        effective_date=date(2016, 4, 1),
+    members = members_of(KEYS, numbers)
+    data = filed_v2(
+        household,
+        f"{county}100201",
+        members,
+        cause=PovertyCause.SCHOOLING,
         file_number=f"{county}-{household.hex[:6]}",
-        county_code=county,
-        village_code=f"{county}100201",
-        poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.SCHOOLING,
-        members=members,
-        identified_year=2016,
     )
     return household, Envelope(
         id=uuid4(),

@@ -49,10 +49,9 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, Topic
-from tuopin_contracts.events import registry as reg
-from tuopin_contracts.examples import exited, wage_income
+from tuopin_contracts.examples import exited, filed_v2, wage_income
 from tuopin_contracts.topics import Inbound
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import PovertyCause
 from tuopin_eventkit.chinese import has_chinese
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
@@ -64,6 +63,7 @@ from tuopin_eventkit.testing import (
     client_for,
     envelope,
     eventually,
+    members_of,
     publish,
     read_topic,
 )
@@ -182,28 +182,8 @@ class Household:
     id: UUID = field(default_factory=uuid4)
 
     def events(self) -> list[Envelope]:
-        members = [
-            reg.Member(
-                person_id=uuid4(),
-                name=f"成员{i}",
-                relation=Relation.HEAD if i == 0 else Relation.CHILD,
-                birth_date=KEYS.resident(n).birth_date,
-                id_number_hash=KEYS.resident(n).hash,
-                id_number_masked=KEYS.resident(n).masked,
-            )
-            for i, n in enumerate(self.numbers)
-        ]
-        filed = reg.HouseholdRegisteredV2(
-            household_id=self.id,
-            effective_date=date(2016, 4, 1),
-            file_number=f"F{self.id.hex[:10]}",
-            county_code=self.village[:6],
-            village_code=self.village,
-            poverty_attribute=PovertyAttribute.GENERAL,
-            primary_cause=PovertyCause.LACK_OF_FUNDS,
-            members=members,
-            identified_year=2016,
-        )
+        members = members_of(KEYS, self.numbers)
+        filed = filed_v2(self.id, self.village, members, cause=PovertyCause.LACK_OF_FUNDS)
         return [envelope(filed, self.id, 1)]
 
 

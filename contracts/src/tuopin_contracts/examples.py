@@ -7,8 +7,10 @@ from uuid import UUID, uuid4
 from tuopin_contracts.envelope import Envelope
 from tuopin_contracts.events.registry import (
     HouseholdExitedV1,
+    HouseholdRegisteredV2,
     HouseholdRegisteredV3,
     IncomeRecordedV1,
+    Member,
     SealedMember,
 )
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
@@ -79,3 +81,28 @@ def exited(household_id: UUID, on: date) -> HouseholdExitedV1:
         status=HouseholdStatus.EXITED,
         verification_id=uuid4(),
     )
+
+
+def filed_v2(
+    household_id: UUID,
+    village_code: str,
+    members: list[Member],
+    *,
+    on: date = date(2016, 4, 1),
+    cause: PovertyCause = PovertyCause.ILLNESS,
+    **more: Any,
+) -> HouseholdRegisteredV2:
+    """A household filed in a village on a day as the registry published filings before
+    it sealed members' details (V2: names and identity hashes), identified that year."""
+    filing: dict[str, Any] = {
+        "household_id": household_id,
+        "effective_date": on,
+        "file_number": f"F{household_id.hex[:10]}",
+        "county_code": village_code[:6],
+        "village_code": village_code,
+        "poverty_attribute": PovertyAttribute.GENERAL,
+        "primary_cause": cause,
+        "members": members,
+        "identified_year": on.year,
+    }
+    return HouseholdRegisteredV2(**(filing | more))

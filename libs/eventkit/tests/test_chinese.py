@@ -9,14 +9,11 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from tuopin_eventkit.chinese import Catalogue, has_chinese
-from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security import auth
-from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
-from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.testing import client_for, offline, own_spec
 from tuopin_eventkit.untranslated import raised_messages, untranslated
 from tuopin_eventkit.web.localised import KERNEL, localise
-from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 
 # A service's catalogue as a service writes one: its patterns and its words.
@@ -122,33 +119,13 @@ async def exit_household() -> None:
     raise InvalidTransition("household", "exited", "propose exit")
 
 
-class Settings(ServiceSettings):
-    port: int = 8998
-    database_url: str = "sqlite+aiosqlite:///:memory:"
-
-
 def service(tmp_path: Path) -> FastAPI:
-    (tmp_path / "versions").mkdir(exist_ok=True)
-    spec = ServiceSpec(
-        name="said",
-        title="Said",
-        settings=Settings,
-        migrations=tmp_path / "versions",
-        routers=[router],
-        messages=OWN,
-        access={
-            "POST /v1/applications": auth.Rule(auth.Access.WRITE),
-            "POST /v1/exits": auth.Rule(auth.Access.WRITE),
-        },
-    )
-    return create_app(
-        spec,
-        Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
-            kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-            run_projections=False,
-        ),
-    )
+    access = {
+        "POST /v1/applications": auth.Rule(auth.Access.WRITE),
+        "POST /v1/exits": auth.Rule(auth.Access.WRITE),
+    }
+    spec = own_spec(tmp_path, "said", routers=[router], messages=OWN, access=access)
+    return create_app(spec, offline(tmp_path))
 
 
 async def _post(client: httpx.AsyncClient, path: str, language: str) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from pydantic_settings import SettingsConfigDict
 from typer.testing import CliRunner
 
 from tuopin_eventkit.cli import service_cli
-from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security import auth, tokens
 from tuopin_eventkit.settings import DevelopmentKeys, ServiceSettings, refuse_development_keys
+from tuopin_eventkit.testing import offline, own_spec
 from tuopin_eventkit.web.hardening import server_options
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
@@ -43,24 +43,12 @@ async def notices() -> list[str]:
 
 
 def spec(tmp_path: Path) -> ServiceSpec:
-    (tmp_path / "versions").mkdir(exist_ok=True)
-    return ServiceSpec(
-        name="guarded",
-        title="Guarded",
-        settings=Settings,
-        migrations=tmp_path / "versions",
-        routers=[router],
-        access={"GET /v1/notices": auth.public()},
-    )
+    access = {"GET /v1/notices": auth.public()}
+    return own_spec(tmp_path, "guarded", Settings, routers=[router], access=access)
 
 
-def settings(tmp_path: Path, **values: Any) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'g.db'}",
-        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # nothing here talks to Kafka
-        run_projections=False,
-        **values,
-    )
+def settings(tmp_path: Path, **values: Any) -> ServiceSettings:
+    return offline(tmp_path, Settings, **values)
 
 
 # --- the development keys --------------------------------------------------------------------

@@ -11,15 +11,12 @@ import pytest
 from fastapi import APIRouter, FastAPI, File, UploadFile
 from pydantic import BaseModel, ConfigDict
 
-from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.security.auth import Principal, Role, Target, refusal
-from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store.aggregate import NotFound
-from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.testing import client_for, offline, own_spec
 from tuopin_eventkit.web.hardening import docs_csp
 from tuopin_eventkit.web.localised import detail_in_chinese, prefers_chinese
-from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 
 
@@ -53,31 +50,9 @@ ACCESS = {
 }
 
 
-class Settings(ServiceSettings):
-    port: int = 8999
-    database_url: str = "sqlite+aiosqlite:///:memory:"
-
-
 def service(tmp_path: Path, **settings: Any) -> FastAPI:
-    (tmp_path / "versions").mkdir(exist_ok=True)
-    spec = ServiceSpec(
-        name="hardened",
-        title="Hardened",
-        settings=Settings,
-        migrations=tmp_path / "versions",
-        routers=[router],
-        access=ACCESS,
-    )
-    return create_app(
-        spec,
-        Settings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}",
-            # Nothing here talks to Kafka: the service publishes nothing.
-            kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),
-            run_projections=False,
-            **settings,
-        ),
-    )
+    spec = own_spec(tmp_path, "hardened", routers=[router], access=ACCESS)
+    return create_app(spec, offline(tmp_path, **settings))
 
 
 async def test_every_answer_carries_the_security_headers(tmp_path: Path) -> None:

@@ -31,9 +31,17 @@ from tuopin_eventkit.security import auth
 from tuopin_eventkit.settings import ServiceSettings
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import NewEvent
-from tuopin_eventkit.testing import ADMIN, bearer, client_for, eventually, publish
+from tuopin_eventkit.testing import (
+    ADMIN,
+    OwnSettings,
+    bearer,
+    client_for,
+    eventually,
+    own_spec,
+    publish,
+)
 from tuopin_eventkit.web.inbound import Intake
-from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_eventkit.web.service import create_app
 
 from .conftest import counting_projection, read_model
@@ -41,21 +49,9 @@ from .conftest import counting_projection, read_model
 pytestmark = pytest.mark.faults
 
 
-class Settings(ServiceSettings):
-    port: int = 8999
-    database_url: str = "sqlite+aiosqlite:///:memory:"
-
-
-def service(tmp_path: Path, settings: Settings, **spec: Any) -> FastAPI:
-    (tmp_path / "versions").mkdir(exist_ok=True)
-    spec = ServiceSpec(
-        name=spec.pop("name", "outages"),
-        title="Outages",
-        settings=Settings,
-        migrations=tmp_path / "versions",
-        **spec,
-    )
-    return create_app(spec, settings)
+def service(tmp_path: Path, settings: ServiceSettings, **spec: Any) -> FastAPI:
+    own = own_spec(tmp_path, spec.pop("name", "outages"), title="Outages", **spec)
+    return create_app(own, settings)
 
 
 def assert_unavailable(answer: Any) -> None:
@@ -121,7 +117,7 @@ async def test_http_answers_an_unreachable_database_503_and_a_bug_500(tmp_path: 
 
     policy = {f"GET /v1/{name}": auth.public() for name in ("refused", "exhausted", "bug")}
     # The service's own database is the unreachable one too: not ready.
-    settings = Settings(
+    settings = OwnSettings(
         database_url=refused.url.render_as_string(),
         migrate_on_start=False,
         kafka=kafka.KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # nothing talks to Kafka
@@ -175,7 +171,7 @@ async def test_a_database_outage_is_503_on_http_and_a_retry_on_kafka(
     async with engine.begin() as conn:
         await conn.run_sync(read_model.create_all)
     await engine.dispose()
-    settings = Settings(database_url=own_postgres.url, kafka=kafka_settings)
+    settings = OwnSettings(database_url=own_postgres.url, kafka=kafka_settings)
     app = service(
         tmp_path,
         settings,

@@ -11,7 +11,6 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client import REGISTRY
 from pydantic import BaseModel, ConfigDict
 
-from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security import auth
 from tuopin_eventkit.security.auth import (
     Access,
@@ -22,10 +21,9 @@ from tuopin_eventkit.security.auth import (
     looked_up,
     region_of,
 )
-from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.testing import bearer, client_for
+from tuopin_eventkit.testing import bearer, client_for, offline, own_spec
 from tuopin_eventkit.web.http import Router
-from tuopin_eventkit.web.runtime import Runtime, ServiceSpec
+from tuopin_eventkit.web.runtime import Runtime
 from tuopin_eventkit.web.service import create_app
 
 HERE, THERE = "621121100201", "621122100201"
@@ -78,27 +76,9 @@ ACCESS = {
 }
 
 
-class Settings(ServiceSettings):
-    port: int = 8998
-    database_url: str = "sqlite+aiosqlite:///:memory:"
-
-
 def service(tmp_path: Path, access: auth.AccessRules = ACCESS) -> FastAPI:
-    (tmp_path / "versions").mkdir(exist_ok=True)
-    spec = ServiceSpec(
-        name="scoped",
-        title="Scoped",
-        settings=Settings,
-        migrations=tmp_path / "versions",
-        routers=[router, unchecked],
-        access=access,
-    )
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 's.db'}",
-        kafka=KafkaSettings(bootstrap_servers="127.0.0.1:1"),  # publishes nothing
-        run_projections=False,
-    )
-    return create_app(spec, settings)
+    spec = own_spec(tmp_path, "scoped", routers=[router, unchecked], access=access)
+    return create_app(spec, offline(tmp_path))
 
 
 def as_(app: FastAPI, who: Principal) -> dict[str, str]:

@@ -14,12 +14,13 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 import pytest
@@ -30,10 +31,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.dates import business_date
+from tuopin_contracts.events import registry as reg
+from tuopin_contracts.vocabulary import Relation
 from tuopin_eventkit.messaging import broker as tansu
 from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security.auth import Principal, Role
+from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.security.tokens import AuthSettings, mint
+from tuopin_eventkit.settings import ServiceSettings
+from tuopin_eventkit.web.runtime import ServiceSpec
 
 POSTGRES_ENV = "TUOPIN_TEST_POSTGRES_URL"
 DATABASES = ["sqlite", "postgres"] if os.environ.get(POSTGRES_ENV) else ["sqlite"]
@@ -209,6 +215,54 @@ def as_(app: FastAPI, role: Role, **scope: Any) -> dict[str, str]:
     counties = frozenset(scope.pop("counties", ()))
     who = Principal(f"test-{role}", role, counties=counties, **scope)
     return bearer(app.state.runtime.settings.auth, who)
+
+
+def members_of(
+    keys: IdentityKeys, numbers: Sequence[str], person_ids: Sequence[UUID] = ()
+) -> list[reg.Member]:
+    """A household's members as the registry published them before it sealed details
+    (V2), known to the test by resident ID number, hashed with ``keys``: the head first,
+    then children, named 成员0, 成员1 …"""
+    ids = list(person_ids) or [uuid.uuid4() for _ in numbers]
+    return [
+        reg.Member(
+            person_id=person_id,
+            name=f"成员{i}",
+            relation=Relation.HEAD if i == 0 else Relation.CHILD,
+            birth_date=keys.resident(n).birth_date,
+            id_number_hash=keys.resident(n).hash,
+            id_number_masked=keys.resident(n).masked,
+        )
+        for i, (person_id, n) in enumerate(zip(ids, numbers, strict=True))
+    ]
+
+
+class OwnSettings(ServiceSettings):
+    """The settings of a service a test builds for itself (its port is never bound)."""
+
+    port: int = 8999
+    database_url: str = "sqlite+aiosqlite:///:memory:"
+
+
+def own_spec(
+    tmp_path: Path, name: str, settings: type[ServiceSettings] = OwnSettings, **spec: Any
+) -> ServiceSpec:
+    """A service a test builds for itself, on the kernel's tables alone (its migrations
+    an empty folder in ``tmp_path``)."""
+    (tmp_path / "versions").mkdir(exist_ok=True)
+    spec.setdefault("title", name.capitalize())
+    return ServiceSpec(name=name, settings=settings, migrations=tmp_path / "versions", **spec)
+
+
+def offline(
+    tmp_path: Path, kind: type[ServiceSettings] = OwnSettings, **values: Any
+) -> ServiceSettings:
+    """Such a service's settings: a SQLite file in ``tmp_path``, no projections running,
+    and a broker address nothing answers at (it publishes nothing)."""
+    values.setdefault("database_url", f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    values.setdefault("kafka", KafkaSettings(bootstrap_servers="127.0.0.1:1"))
+    values.setdefault("run_projections", False)
+    return kind(**values)
 
 
 @asynccontextmanager

@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import (
-    HouseholdRegisteredV2,
     HouseholdRemovedV1,
     Member,
 )
-from tuopin_contracts.examples import exited
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.examples import exited, filed_v2
+from tuopin_contracts.vocabulary import Relation
 from tuopin_evaluation.application.facts import households
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -38,17 +37,7 @@ def registered(village_code: str, size: int) -> Envelope:
         )
         for i in range(size)
     ]
-    data = HouseholdRegisteredV2(
-        household_id=household_id,
-        effective_date=date(2016, 4, 1),
-        file_number=f"F{household_id.hex[:10]}",
-        county_code=village_code[:6],
-        village_code=village_code,
-        poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.ILLNESS,
-        members=members,
-        identified_year=2016,
-    )
+    data = filed_v2(household_id, village_code, members)
     return envelope(data, data.household_id, 1)
 
 

@@ -51,11 +51,11 @@ from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.reference.regions import gansu
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import (
     HouseholdStatus,
-    PovertyAttribute,
     PovertyCause,
     Relation,
 )
@@ -120,19 +120,7 @@ class Home:
                     "id_number_masked": number.masked,
                 }
             )
-        facts: list[EventData] = [
-            reg.HouseholdRegisteredV2(
-                household_id=self.id,
-                effective_date=self.registered,
-                file_number=f"F{self.id.hex[:10]}",
-                county_code=self.county,
-                village_code=self.village,
-                poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.ILLNESS,
-                members=members,
-                identified_year=self.registered.year,
-            )
-        ]
+        facts: list[EventData] = [filed_v2(self.id, self.village, members, on=self.registered)]
         if self.exited:
             facts.append(
                 reg.HouseholdExitedV1(

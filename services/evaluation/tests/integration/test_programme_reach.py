@@ -31,7 +31,8 @@ from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
-from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.examples import filed_v2
+from tuopin_contracts.vocabulary import LoanProduct, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.domain.village_figures import ratio
 from tuopin_evaluation.entrypoints.app import app
@@ -108,24 +109,17 @@ class Home:
 
     def __post_init__(self) -> None:
         self.members = [f"{self.id.hex}{i:02d}" for i in range(self.people)]
-        data = reg.HouseholdRegisteredV2(
-            household_id=self.id,
-            effective_date=self.registered_on,
-            file_number=f"F{self.id.hex[:10]}",
-            county_code=self.village[:6],
-            village_code=self.village,
-            poverty_attribute=PovertyAttribute.GENERAL,
-            primary_cause=PovertyCause.LACK_OF_FUNDS,
-            identified_year=self.registered_on.year,
-            members=[
-                reg.Member(
-                    person_id=uuid4(),
-                    name=f"成员{i}",
-                    id_number_hash=h,
-                    relation=Relation.HEAD if i == 0 else Relation.CHILD,
-                )
-                for i, h in enumerate(self.members)
-            ],
+        members = [
+            reg.Member(
+                person_id=uuid4(),
+                name=f"成员{i}",
+                id_number_hash=h,
+                relation=Relation.HEAD if i == 0 else Relation.CHILD,
+            )
+            for i, h in enumerate(self.members)
+        ]
+        data = filed_v2(
+            self.id, self.village, members, on=self.registered_on, cause=PovertyCause.LACK_OF_FUNDS
         )
         self.events = {
             Topic.REGISTRY: [registry(self.id, data)],

@@ -34,12 +34,12 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2, ReturnWarningRaisedV1
+from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
     LoanProduct,
     MeasureKind,
-    PovertyAttribute,
     PovertyCause,
     Relation,
     Schooling,
@@ -120,17 +120,13 @@ def filed(
     producer: Producer, village: str, members: list[reg.Member], on: date
 ) -> tuple[UUID, Envelope]:
     household_id = uuid4()
-    data = reg.HouseholdRegisteredV2(
-        household_id=household_id,
-        effective_date=on,
+    data = filed_v2(
+        household_id,
+        village,
+        members,
+        on=on,
         file_number=f"{village[:6]}-{household_id.hex[:8]}",
-        county_code=village[:6],
-        village_code=village,
-        poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.ILLNESS,
         secondary_causes=[PovertyCause.LACK_OF_FUNDS],
-        members=members,
-        identified_year=on.year,
     )
     return household_id, producer.household(household_id, data)
 

@@ -30,8 +30,8 @@ import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
-from tuopin_contracts.examples import wage_income
-from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.examples import filed_v2, wage_income
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -66,19 +66,7 @@ class Home:
             )
             for i, p in enumerate(self.person_ids)
         ]
-        self._add(
-            reg.HouseholdRegisteredV2(
-                household_id=self.id,
-                effective_date=self.registered_on,
-                file_number=f"F{self.id.hex[:10]}",
-                county_code=self.village[:6],
-                village_code=self.village,
-                poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.ILLNESS,
-                members=members,
-                identified_year=self.registered_on.year,
-            )
-        )
+        self._add(filed_v2(self.id, self.village, members, on=self.registered_on))
         self.statuses.append((self.registered_on, "identified"))
         self.sizes.append((self.registered_on, self.people))
 

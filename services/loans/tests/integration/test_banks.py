@@ -17,10 +17,10 @@ from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import (
     HouseholdStatus,
-    PovertyAttribute,
     PovertyCause,
     Relation,
     Schooling,
@@ -75,16 +75,8 @@ class Household:
             for i, (number, relation, birth, schooling) in enumerate(people)
         ]
         self._add(
-            reg.HouseholdRegisteredV2(
-                household_id=self.id,
-                effective_date=identified,
-                file_number=f"F{self.id.hex[:10]}",
-                county_code=county,
-                village_code=county + "100201",
-                poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.LACK_OF_FUNDS,
-                members=members,
-                identified_year=identified.year,
+            filed_v2(
+                self.id, county + "100201", members, on=identified, cause=PovertyCause.LACK_OF_FUNDS
             )
         )
 

@@ -6,13 +6,14 @@ loans and repayments over HTTP, and the province counts the villages that reach 
 import csv
 import io
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import uuid4
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.examples import filed_v2
+from tuopin_contracts.vocabulary import PovertyCause, Relation
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
@@ -26,17 +27,8 @@ TARGET = 50_000_000  # fen: 500,000 yuan per poor village (seed item 13)
 def filed(village: str) -> Envelope:
     """A household the registry files in a village, as its event on the registry's topic."""
     household = uuid4()
-    data = reg.HouseholdRegisteredV2(
-        household_id=household,
-        effective_date=date(2016, 4, 1),
-        file_number=f"F{household.hex[:10]}",
-        county_code=village[:6],
-        village_code=village,
-        poverty_attribute=PovertyAttribute.GENERAL,
-        primary_cause=PovertyCause.LACK_OF_FUNDS,
-        members=[reg.Member(person_id=uuid4(), name="户主", relation=Relation.HEAD)],
-        identified_year=2016,
-    )
+    head = reg.Member(person_id=uuid4(), name="户主", relation=Relation.HEAD)
+    data = filed_v2(household, village, [head], cause=PovertyCause.LACK_OF_FUNDS)
     return Envelope(
         id=uuid4(),
         source="/tuopin/registry",

@@ -16,13 +16,21 @@ from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.topics import Inbound
-from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import HouseholdStatus, PovertyCause
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.security.tokens import AuthSettings
-from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, publish
+from tuopin_eventkit.testing import (
+    bearer,
+    client_for,
+    envelope,
+    eventually,
+    members_of,
+    publish,
+)
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app
 
@@ -51,30 +59,8 @@ class Home:
     def __post_init__(self) -> None:
         self.numbers = [resident_id(b) for b in self.births]
         self.person_ids = [uuid4() for _ in self.births]
-        members = [
-            reg.Member(
-                person_id=p,
-                name=f"成员{i}",
-                relation=Relation.HEAD if i == 0 else Relation.CHILD,
-                birth_date=KEYS.resident(n).birth_date,
-                id_number_hash=KEYS.resident(n).hash,
-                id_number_masked=KEYS.resident(n).masked,
-            )
-            for i, (p, n) in enumerate(zip(self.person_ids, self.numbers, strict=True))
-        ]
-        self._add(
-            reg.HouseholdRegisteredV2(
-                household_id=self.id,
-                effective_date=date(2016, 4, 1),
-                file_number=f"F{self.id.hex[:10]}",
-                county_code=self.village[:6],
-                village_code=self.village,
-                poverty_attribute=PovertyAttribute.GENERAL,
-                primary_cause=PovertyCause.LACK_OF_TECHNOLOGY,
-                members=members,
-                identified_year=2016,
-            )
-        )
+        members = members_of(KEYS, self.numbers, self.person_ids)
+        self._add(filed_v2(self.id, self.village, members, cause=PovertyCause.LACK_OF_TECHNOLOGY))
 
     def _add(self, data: EventData) -> None:
         self.events.append(envelope(data, self.id, len(self.events) + 1))
