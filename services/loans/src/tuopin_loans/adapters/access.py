@@ -14,6 +14,7 @@ from tuopin_eventkit.security.auth import (
     Role,
     Rule,
     Target,
+    kept_region,
     looked_up,
     org_of,
     region_of,
@@ -22,12 +23,6 @@ from tuopin_eventkit.web.runtime import Runtime
 from tuopin_loans.application import borrower_households as registry
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER
-
-
-async def _household(runtime: Runtime, household_id: str) -> Target | None:
-    async with runtime.reader.connect() as conn:
-        home = await registry.household(conn, household_id)
-    return Target(region=str(home["village_code"])) if home else None
 
 
 async def _fund(runtime: Runtime, fund_id: str) -> Target:
@@ -41,7 +36,8 @@ async def _fund(runtime: Runtime, fund_id: str) -> Target:
 
 bank = org_of(Role.BANK, path="bank_id")
 posting_bank = org_of(Role.BANK, body="bank_id")  # the Kafka intake applies it too
-household = looked_up(_household, path="household_id")
+homes = registry.borrower_households.c
+household = kept_region(homes.village_code, homes.household_id, path="household_id")
 fund = looked_up(_fund, path="fund_id")
 village = region_of(path="village_code")
 county = region_of(path="county_code")

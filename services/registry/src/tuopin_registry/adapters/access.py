@@ -6,13 +6,12 @@ index; the province alone imports whole exports; auditors read everything, histo
 included; the public notice (公告公示) is open to all, with personal data masked.
 """
 
-from sqlalchemy import select
-
 from tuopin_eventkit.security.auth import (
     Access,
     AccessRules,
     Rule,
     Target,
+    kept_region,
     looked_up,
     public,
     region_of,
@@ -25,15 +24,6 @@ from tuopin_registry.application.household_index import households
 READ, WRITE, PROVINCE = Access.READ, Access.WRITE, Access.PROVINCE
 
 
-async def _village_of(runtime: Runtime, household_id: str) -> Target | None:
-    """A household's village, from the index kept in the appending transaction (so a
-    household is in scope from the moment it is filed)."""
-    async with runtime.reader.connect() as conn:
-        query = select(households.c.village_code).where(households.c.household_id == household_id)
-        village = (await conn.execute(query)).scalar_one_or_none()
-    return Target(region=village) if village else None
-
-
 async def _file_of(runtime: Runtime, household_id: str) -> Target | None:
     """The household's village, read with the file itself: the route answers from the
     same read (``http.found``)."""
@@ -44,7 +34,9 @@ async def _file_of(runtime: Runtime, household_id: str) -> Target | None:
     return Target(region=file.village_code, found=file)
 
 
-household = looked_up(_village_of, path="household_id")
+# A household's village, from the index kept in the appending transaction (so a household
+# is in scope from the moment it is filed).
+household = kept_region(households.c.village_code, households.c.household_id, path="household_id")
 household_file = looked_up(_file_of, path="household_id")
 village = region_of(path="village_code")  # the village routes
 filed_in = region_of(body="village_code")  # a filing names its village in the body

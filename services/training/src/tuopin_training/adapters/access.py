@@ -22,6 +22,7 @@ from tuopin_eventkit.security.auth import (
     Role,
     Rule,
     Target,
+    kept_region,
     looked_up,
     org_of,
     public,
@@ -29,6 +30,7 @@ from tuopin_eventkit.security.auth import (
 from tuopin_eventkit.security.auth import region_of as region
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_training.application import queries
+from tuopin_training.application.trainee_households import trainee_households
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER
 
@@ -39,16 +41,11 @@ async def _programme_centre(runtime: Runtime, programme_id: str) -> Target | Non
     return Target(org=centre_id, org_role=Role.TRAINING_CENTRE) if centre_id else None
 
 
-async def _household_village(runtime: Runtime, household_id: str) -> Target | None:
-    async with runtime.reader.connect() as conn:
-        village = await queries.household_village(conn, household_id)
-    return Target(region=village) if village else None
-
-
 centre = org_of(Role.TRAINING_CENTRE, path="centre_id")
 posting_centre = org_of(Role.TRAINING_CENTRE, body="centre_id")  # the Kafka intake's too
 programme = looked_up(_programme_centre, path="programme_id", org_role=Role.TRAINING_CENTRE)
-household = looked_up(_household_village, path="household_id")
+homes = trainee_households.c
+household = kept_region(homes.village_code, homes.household_id, path="household_id")
 # Listings name the region they cover in the query; none named: province-wide.
 county_listed, code = region(query="county_code"), region(query="code")
 within = region(query="region")

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_training.application.records import centres, certificates, enrolments, programmes
-from tuopin_training.application.trainee_households import trainee_households
 
 
 async def programme(conn: AsyncConnection, programme_id: str) -> dict[str, Any]:
@@ -39,12 +38,6 @@ async def programme_centre(conn: AsyncConnection, programme_id: str) -> str | No
     """The centre running a programme (whose records the programme is), if known."""
     query = select(programmes.c.centre_id).where(programmes.c.programme_id == programme_id)
     return await conn.scalar(query)
-
-
-async def household_village(conn: AsyncConnection, household_id: str) -> str | None:
-    """A registered household's village, from training's own read model of the registry."""
-    h = trainee_households
-    return await conn.scalar(select(h.c.village_code).where(h.c.household_id == household_id))
 
 
 async def centre_list(conn: AsyncConnection, county_code: str | None) -> list[dict[str, Any]]:
