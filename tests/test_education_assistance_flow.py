@@ -9,7 +9,7 @@ SQLite files; the registry's part is its published events, as a registry would s
 """
 
 from contextlib import AsyncExitStack
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -25,7 +25,7 @@ from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.security.tokens import AuthSettings
-from tuopin_eventkit.testing import bearer, client_for, eventually, members_of, publish
+from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, members_of, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app as training_app
 
@@ -49,15 +49,7 @@ def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
         cause=PovertyCause.SCHOOLING,
         file_number=f"{county}-{household.hex[:6]}",
     )
-    return household, Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(household),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=1,
-    )
+    return household, envelope(data, household, 1)
 
 
 def officer(county: str) -> dict[str, str]:

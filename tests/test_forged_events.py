@@ -2,7 +2,7 @@
 topic that claims another source, or whose type another service publishes, is dead-lettered
 with the reason by every consumer and projected by none (loans and training here)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
@@ -16,7 +16,7 @@ from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.testing import publish, read_topic
+from tuopin_eventkit.testing import envelope, publish, read_topic
 from tuopin_loans.entrypoints.app import spec as loans
 from tuopin_training.entrypoints.app import spec as training
 
@@ -34,15 +34,7 @@ def loan_rejected_on_the_registry_topic() -> Envelope:
         reason="forged",
         decided_on=date(2016, 5, 1),
     )
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(household),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=1,
-    )
+    return envelope(data, household, 1)
 
 
 async def test_forged_events_on_the_registry_topic_are_dead_lettered_not_projected(

@@ -15,7 +15,7 @@ from tuopin_contracts.events import registry as reg
 from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.vocabulary import PovertyCause, Relation
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.testing import client_for, eventually, publish, read_topic
+from tuopin_eventkit.testing import client_for, envelope, eventually, publish, read_topic
 from tuopin_loans.config import LoansSettings
 from tuopin_loans.entrypoints.app import app
 
@@ -29,15 +29,7 @@ def filed(village: str) -> Envelope:
     household = uuid4()
     head = reg.Member(person_id=uuid4(), name="户主", relation=Relation.HEAD)
     data = filed_v2(household, village, [head], cause=PovertyCause.LACK_OF_FUNDS)
-    return Envelope(
-        id=uuid4(),
-        source="/tuopin/registry",
-        type=data.TYPE,
-        subject=str(household),
-        time=datetime.now(UTC),
-        data=data.model_dump(mode="json"),
-        sequence=1,
-    )
+    return envelope(data, household, 1)
 
 
 @asynccontextmanager
