@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-kernel bench-import bench-evaluation bench-backfill bench-loans bench-load bench-reads clean deploy-tools validate-deploy vendor-map vendor-oidc
+.PHONY: run test sync lint format contracts bench bench-sync bench-kernel bench-import bench-evaluation bench-backfill bench-loans bench-load bench-reads clean deploy-tools validate-deploy vendor-map vendor-oidc
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -49,31 +49,32 @@ contracts: sync ## Regenerate JSON Schemas and the AsyncAPI document from the ev
 BENCH_OPTIONS = $(if $(KAFKA_PORT),--kafka-port $(KAFKA_PORT)) $(if $(DB_PREFIX),--db-prefix $(DB_PREFIX)) $(if $(POSTGRES),--postgres $(POSTGRES))
 BENCH_PORTS = $(if $(PORT_BASE),--port-base $(PORT_BASE))
 
-bench: sync ## Every figure of the performance issue in one table, with baselines from the same run, to bench/results/; HOUSEHOLDS=10000 EVENTS=20000 RATE=50 SECONDS=30 READ_SECONDS=10
+bench-sync: sync  # the benches' own packages too (the eventsourcing library, aiohttp)
 	$(UV) sync --all-packages --frozen --quiet --group bench
+
+bench: bench-sync ## Every figure of the performance issue in one table, with baselines from the same run, to bench/results/; HOUSEHOLDS=10000 EVENTS=20000 RATE=50 SECONDS=30 READ_SECONDS=10
 	$(VENV)/python -m bench.suite --households $(or $(HOUSEHOLDS),10000) --events $(or $(EVENTS),20000) \
 	    --rate $(or $(RATE),50) --seconds $(or $(SECONDS),30) --read-seconds $(or $(READ_SECONDS),10) $(BENCH_PORTS) $(BENCH_OPTIONS)
 
-bench-kernel: sync ## Kernel throughput next to raw aiokafka produce and the eventsourcing library, measured in the same run; EVENTS=20000
-	$(UV) sync --all-packages --frozen --quiet --group bench
+bench-kernel: bench-sync ## Kernel throughput next to raw aiokafka produce and the eventsourcing library, measured in the same run; EVENTS=20000
 	$(VENV)/python -m bench.kernel --events $(or $(EVENTS),20000) $(BENCH_OPTIONS)
 
-bench-import: sync ## Registry bulk import (建档立卡 records) on a generated file; HOUSEHOLDS=20000
+bench-import: bench-sync ## Registry bulk import (建档立卡 records) on a generated file; HOUSEHOLDS=20000
 	$(VENV)/python -m bench.registry_import --households $(or $(HOUSEHOLDS),20000) $(BENCH_OPTIONS)
 
-bench-evaluation: sync ## Rebuild of evaluation's read model from the topics for a generated province; HOUSEHOLDS=970000
+bench-evaluation: bench-sync ## Rebuild of evaluation's read model from the topics for a generated province; HOUSEHOLDS=970000
 	$(VENV)/python -m bench.evaluation_rebuild --households $(or $(HOUSEHOLDS),970000) $(BENCH_OPTIONS)
 
-bench-backfill: sync ## The same province history entered on time and years late: rebuild rates and yearly figures compared; HOUSEHOLDS=20000
+bench-backfill: bench-sync ## The same province history entered on time and years late: rebuild rates and yearly figures compared; HOUSEHOLDS=20000
 	$(VENV)/python -m bench.backfill --households $(or $(HOUSEHOLDS),20000)
 
-bench-load: sync ## Open-loop registrations over HTTP, timed to counted in evaluation, invariants checked; RATE=50 SECONDS=30 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
+bench-load: bench-sync ## Open-loop registrations over HTTP, timed to counted in evaluation, invariants checked; RATE=50 SECONDS=30 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
 	$(VENV)/python -m bench.load --rate $(or $(RATE),50) --seconds $(or $(SECONDS),30) $(BENCH_PORTS) $(BENCH_OPTIONS)
 
-bench-reads: sync ## Household by id and roll-ups under 20 concurrent clients, against /healthz; HOUSEHOLDS=10000 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
+bench-reads: bench-sync ## Household by id and roll-ups under 20 concurrent clients, against /healthz; HOUSEHOLDS=10000 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
 	$(VENV)/python -m bench.reads --households $(or $(HOUSEHOLDS),10000) $(BENCH_PORTS) $(BENCH_OPTIONS)
 
-bench-loans: sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
+bench-loans: bench-sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
 	$(VENV)/python -m bench.loans_settlement --loans $(or $(LOANS),800000)
 
 CRD_VALIDATORS := tests/deploy/crd/node_modules/.package-lock.json

@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
@@ -102,23 +103,21 @@ class Run:
 async def drive(registry: str, rate: float, seconds: float, run: Run) -> None:
     """Send on the schedule; answers are awaited by their own tasks."""
     name = uuid.uuid4().hex[:8]
-    limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
     headers = bearer(AuthSettings(), ADMIN)
-    async with httpx.AsyncClient(
-        base_url=registry, headers=headers, limits=limits, timeout=60
-    ) as client:
+    async with common.http_client(registry, headers, connections=500) as client:
 
         async def post(i: int, sent: Sent) -> None:
             key = {"Idempotency-Key": f"{name}-{i}"}
             try:
-                answer = await client.post("/v1/households", json=filing(name, i), headers=key)
-            except httpx.HTTPError:
+                async with client.post(
+                    "/v1/households", json=filing(name, i), headers=key
+                ) as answer:
+                    sent.status = answer.status
+                    if answer.status == 201:
+                        sent.accepted = time.perf_counter()
+                        sent.household_id = (await answer.json())["household_id"]
+            except (aiohttp.ClientError, TimeoutError):
                 sent.status = 0
-                return
-            sent.status = answer.status_code
-            if answer.status_code == 201:
-                sent.accepted = time.perf_counter()
-                sent.household_id = answer.json()["household_id"]
 
         tasks = []
         start = time.perf_counter()

@@ -7,7 +7,7 @@ projection's own parse and apply (``bench.fill`` says how).
 
 Then each service runs as ``python -m tuopin_<service> serve`` (uvicorn, the production
 runner) in a process of its own with its outbox relay and projections off — nothing but
-the reads runs in it — and 20 httpx clients, each with a connection of its own, send
+the reads runs in it — and 20 aiohttp clients, each with a connection of its own, send
 requests back to back for ``--seconds`` per figure (after a short warm-up): ``/healthz``
 (the baseline of that server), a household by id (random ids among the filed ones), and
 roll-ups of the province by city, of the largest city by county, of its largest county by
@@ -137,13 +137,14 @@ async def hammer(
     statuses: dict[str, int] = {}
 
     async def client(deadline: float, keep: bool) -> None:
-        async with httpx.AsyncClient(base_url=server.base, headers=headers, timeout=120) as c:
+        async with common.http_client(server.base, headers, connections=1) as c:
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                answer = await c.get(paths())
+                async with c.get(paths()) as answer:
+                    await answer.read()
                 if keep:
                     latencies.append(time.perf_counter() - started)
-                    statuses[str(answer.status_code)] = statuses.get(str(answer.status_code), 0) + 1
+                    statuses[str(answer.status)] = statuses.get(str(answer.status), 0) + 1
 
     warm = time.perf_counter() + min(2.0, seconds / 5)
     await asyncio.gather(*(client(warm, False) for _ in range(clients)))

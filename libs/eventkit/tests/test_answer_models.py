@@ -3,6 +3,7 @@ against it as it goes out, a field too many or too few failing, or a status the 
 not declare; a replay goes out as it was stored; ``answer_of`` makes a model from an event,
 less the fields it must not say."""
 
+import json
 from datetime import date
 
 import pytest
@@ -81,3 +82,12 @@ def test_answer_of_says_the_event_less_what_it_drops() -> None:
         model.model_validate(
             {"household_id": "h", "on": "2020-01-01", "kind": "x", "id_number_hash": "a"}
         )
+
+
+def test_an_answer_is_written_as_json_dumps_would_write_it() -> None:
+    """Compact UTF-8, Chinese unescaped, quotes and backslashes escaped, dates as ISO."""
+    body = {"村": "甘肃省临洮县", "list": [1, 2.5, None, True], "q": '"\\', "on": date(2016, 5, 1)}
+    written = respond(Outcome(body)).body
+    before = json.dumps(Outcome(body).body, ensure_ascii=False, separators=(",", ":"))
+    assert written == before.encode()
+    assert json.loads(written)["on"] == "2016-05-01"

@@ -3,6 +3,7 @@ and the policy's table of who may do what."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,6 +22,24 @@ LOCAL = AuthSettings()
 def test_a_local_token_verifies_with_its_claims() -> None:
     token = mint(LOCAL, "wang", Role.COUNTY_OFFICER, region="621121")
     assert Verifier(LOCAL).verify(token) == Principal("wang", Role.COUNTY_OFFICER, region="621121")
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    """The verifier answers a token it checked from memory, but never past its expiry."""
+    settings = AuthSettings(leeway_seconds=0)
+    verifier = Verifier(settings)
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"iss": settings.issuer, "aud": settings.audience, "sub": "li", "iat": now}
+    token = jwt.encode(
+        {**claims, "role": "auditor", "exp": now + 2},
+        settings.signing_key.get_secret_value(),
+        "HS256",
+    )
+    assert verifier.verify(token).subject == "li"
+    assert verifier.verify(token).subject == "li"  # remembered
+    time.sleep(now + 2.1 - time.time())
+    with pytest.raises(Unauthenticated):
+        verifier.verify(token)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ SQLite runs in WAL mode and every writing transaction as ``BEGIN IMMEDIATE``: th
 lock is taken up front, so read-then-write transactions never deadlock on lock upgrade.
 Reads go through :func:`read_only`, a plain deferred ``BEGIN`` that never waits for writers.
 
+On PostgreSQL reads run outside any transaction, and the pool keeps its connections.
+
 SQLite also runs with ``secure_delete``: what a transaction deletes or overwrites is
 zeroed in the file, not left in free space — an erased person's destroyed data key must
 not be readable from the file. :func:`shred` empties the write-ahead log after such a
@@ -28,7 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 READ_ONLY = "tuopin_read_only"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 20, max_overflow: int = 10) -> AsyncEngine:
+    """``pool_size`` connections are kept open (PostgreSQL): a request beyond them opens a
+    connection of its own and closes it after, which costs more than a short read."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -36,7 +40,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 60})
         _sqlite_immediate_transactions(engine)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
     _replace_closed_connections(engine)
     return engine
 
@@ -72,8 +76,17 @@ def _sqlite_immediate_transactions(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def read_only(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, for transactions that only read (on SQLite they take no write lock)."""
+def read_only(engine: AsyncEngine, cursor: bool = False) -> AsyncEngine:
+    """The same pool, for connections that only read.
+
+    On SQLite each is a deferred transaction, which takes no write lock. On PostgreSQL it
+    is no transaction at all. At READ COMMITTED every statement sees a snapshot of its own
+    whether or not a transaction surrounds it, so a BEGIN and a ROLLBACK would only add
+    two round trips to a one-statement read. The exception is a server-side cursor
+    (``conn.stream``), which lives in a transaction: ask for one with ``cursor=True``.
+    """
+    if engine.dialect.name == "postgresql" and not cursor:
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
     return engine.execution_options(**{READ_ONLY: True})
 
 

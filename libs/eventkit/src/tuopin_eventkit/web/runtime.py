@@ -98,7 +98,10 @@ class Runtime:
     @classmethod
     def open(cls, spec: ServiceSpec, settings: ServiceSettings) -> "Runtime":
         store = EventStore(spec.source, inline=spec.inline_projections)
-        return cls(spec, settings, create_engine(settings.database_url), store)
+        engine = create_engine(
+            settings.database_url, settings.database_pool_size, settings.database_max_overflow
+        )
+        return cls(spec, settings, engine, store)
 
     async def execute(
         self, scope: str, key: str | None, request: Any, command: idempotency.Command

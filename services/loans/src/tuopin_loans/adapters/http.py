@@ -13,6 +13,7 @@ from tuopin_contracts.bounds import BusinessDate, Fen, PositiveFen, Text
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.vocabulary import LoanProduct
+from tuopin_eventkit.db import read_only
 from tuopin_eventkit.web.commands import CommandDep
 from tuopin_eventkit.web.http import (
     CSV_DOWNLOAD,
@@ -246,7 +247,7 @@ class Payment(Body):
 async def preview(
     quarter: Quarter, runtime: RuntimeDep, county_code: CountyCode | None = None
 ) -> list[dict[str, Any]]:
-    async with runtime.reader.connect() as conn:
+    async with read_only(runtime.engine, cursor=True).connect() as conn:  # it streams
         return [line.__dict__ for line in await settlement.compute(conn, quarter, county_code)]
 
 

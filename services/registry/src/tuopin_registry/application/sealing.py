@@ -20,6 +20,7 @@ import binascii
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -59,7 +60,8 @@ class PeopleKey:
 
     @classmethod
     def from_base64(cls, text: str) -> "PeopleKey":
-        return cls(decode(text))
+        """One object per key, made once: every read that opens members' details asks."""
+        return _people_key(text)
 
     def __repr__(self) -> str:
         return "PeopleKey(<secret>)"
@@ -152,3 +154,8 @@ def decode(text: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise ValueError(f"the people key decodes to {len(key)} bytes, not {KEY_BYTES}")
     return key
+
+
+@lru_cache(maxsize=4)
+def _people_key(text: str) -> PeopleKey:
+    return PeopleKey(decode(text))

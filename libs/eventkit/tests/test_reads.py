@@ -1,0 +1,49 @@
+"""How reads use the database: no transaction round trips on PostgreSQL, a cursor where one
+is asked for, and a pool that keeps the connections twenty callers use at once."""
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tuopin_eventkit.db import create_engine, is_postgres, read_only
+
+
+async def test_a_read_on_postgresql_opens_no_transaction(engine: AsyncEngine) -> None:
+    """Each statement is its own transaction: no BEGIN before it, no ROLLBACK after."""
+    if not is_postgres(engine):
+        pytest.skip("SQLite reads are deferred transactions, which take no write lock")
+    transaction = text("SELECT pg_current_xact_id()::text")
+    async with read_only(engine).connect() as conn:
+        first, second = [(await conn.execute(transaction)).scalar_one() for _ in range(2)]
+        assert first != second
+    async with read_only(engine, cursor=True).connect() as conn:  # a cursor's transaction
+        first, second = [(await conn.execute(transaction)).scalar_one() for _ in range(2)]
+        assert first == second
+
+
+async def test_a_cursor_streams_rows(engine: AsyncEngine) -> None:
+    query = text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)")
+    async with read_only(engine, cursor=True).connect() as conn:
+        streamed = await conn.stream(text(f"{query.text} SELECT i FROM n"))
+        sizes = [len(rows) async for rows in streamed.partitions(1000)]
+    assert sizes == [1000, 1000, 500]
+
+
+async def test_twenty_readers_at_once_keep_their_connections(database_url: str) -> None:
+    """Twenty concurrent reads (a county office's dashboard) leave twenty pooled
+    connections open for the next twenty, rather than opening and closing ten of them."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are files, not server sessions")
+    engine = create_engine(database_url)
+    try:
+
+        async def read() -> None:
+            async with read_only(engine).connect() as conn:
+                await conn.execute(text("SELECT pg_sleep(0.2)"))
+
+        await asyncio.gather(*(read() for _ in range(20)))
+        assert engine.pool.checkedin() == 20  # type: ignore[attr-defined]  # QueuePool's
+    finally:
+        await engine.dispose()
