@@ -13,6 +13,7 @@ from tuopin_contracts.events.registry import (
     Member,
     SealedMember,
 )
+from tuopin_contracts.events.registry.villages import VILLAGE_FLAGS
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 
 
@@ -107,3 +108,15 @@ def filed_v2(
         "identified_year": on.year,
     }
     return HouseholdRegisteredV2(**(filing | more))
+
+
+def conditions_met(collective_income: int, dangerous_houses: int) -> dict[str, Any]:
+    """A village assessed meeting every condition of its exit (四 7 and 9 of the seed): every
+    service in place, the collective earning ``collective_income`` fen, all its
+    ``dangerous_houses`` renovated; as a request body or an event's fields."""
+    return {
+        **dict.fromkeys(VILLAGE_FLAGS, True),
+        "collective_income": collective_income,
+        "dangerous_houses": dangerous_houses,
+        "dangerous_houses_renovated": dangerous_houses,
+    }

@@ -30,7 +30,7 @@ import pytest
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
-from tuopin_contracts.examples import filed_v2, wage_income
+from tuopin_contracts.examples import conditions_met, filed_v2, wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
@@ -163,19 +163,7 @@ def village_events() -> list[Envelope]:
 
 
 # Every condition of gansu-2016's village exit met (四 7 and 9 of the seed).
-ALL_MET = {
-    "road_access": True,
-    "safe_drinking_water": True,
-    "power_supply": True,
-    "broadband": True,
-    "village_clinic": True,
-    "school_access": True,
-    "cultural_venue": True,
-    "industry": True,
-    "collective_income": 2_000_000,
-    "dangerous_houses": 5,
-    "dangerous_houses_renovated": 5,
-}
+ALL_MET = conditions_met(2_000_000, 5)
 
 
 POPULATION: dict[str, list[tuple[date, int]]] = {

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from tuopin_contracts.events.registry import VILLAGE_FLAGS
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.domain.exit_standard import NamedCriterion, VillageExitRules
 from tuopin_evaluation.domain.village_exit import village_exit
@@ -16,20 +17,10 @@ from tuopin_evaluation.domain.village_figures import Condition, VillageFigures
 
 RULES = reference.rule_set("gansu-2016").village_exit
 WHAT_IF = reference.rule_set("national-2016-central-eastern").village_exit
-FLAGS = (
-    "road_access",
-    "safe_drinking_water",
-    "power_supply",
-    "broadband",
-    "village_clinic",
-    "school_access",
-    "cultural_venue",
-    "industry",
-)
 FIGURES = {"collective_income": 2_000_000, "dangerous_houses": 4, "dangerous_houses_renovated": 4}
 ALL_MET = {
     name: Condition(value, date(2017, 6, 30), "县扶贫办 验收表")
-    for name, value in {**dict.fromkeys(FLAGS, 1), **FIGURES}.items()
+    for name, value in {**dict.fromkeys(VILLAGE_FLAGS, 1), **FIGURES}.items()
 }
 VILLAGE = VillageFigures(
     "621121100201",

@@ -5,23 +5,12 @@ services of 四 7 完善基础设施 (村道硬化, 饮水安全, 危房改造, 
 
 import pytest
 
+from tuopin_contracts.examples import conditions_met
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.entrypoints.app import app
 
 VILLAGE = "621121100201"
-ALL_MET = {
-    "road_access": True,
-    "safe_drinking_water": True,
-    "power_supply": True,
-    "broadband": True,
-    "village_clinic": True,
-    "school_access": True,
-    "cultural_venue": True,
-    "industry": True,
-    "collective_income": 3_000_000,
-    "dangerous_houses": 12,
-    "dangerous_houses_renovated": 12,
-}
+ALL_MET = conditions_met(3_000_000, 12)
 
 
 @pytest.fixture

@@ -63,6 +63,7 @@ from tuopin_contracts.events.registry.households import (
 )
 from tuopin_contracts.events.registry.villages import (
     VILLAGE_CONDITIONS,
+    VILLAGE_FLAGS,
     VillageConditionsRecordedV1,
     VillageFact,
     VillageMeasurePlannedV1,
@@ -81,6 +82,7 @@ __all__ = [
     "INCOMES",
     "STATUS_CHANGES",
     "VILLAGE_CONDITIONS",
+    "VILLAGE_FLAGS",
     "AssistanceStartedV1",
     "CausesRecordedV1",
     "ConditionsAssessedV1",

@@ -106,7 +106,8 @@ class VillageConditionsRecordedV1(VillageFact):
         return self
 
 
-VILLAGE_CONDITIONS = (
+# The conditions met or not, then the figures.
+VILLAGE_FLAGS = (
     "road_access",
     "safe_drinking_water",
     "power_supply",
@@ -115,6 +116,9 @@ VILLAGE_CONDITIONS = (
     "school_access",
     "cultural_venue",
     "industry",
+)
+VILLAGE_CONDITIONS = (
+    *VILLAGE_FLAGS,
     "collective_income",
     "dangerous_houses",
     "dangerous_houses_renovated",
