@@ -26,20 +26,22 @@ def exited_2017(household: Envelope) -> Envelope:
     return envelope(exited(UUID(household.subject), date(2017, 12, 1)), household.subject, 2)
 
 
+def fell_ill(household: Envelope, sequence: int) -> Envelope:
+    """A new cause recorded on 1 March 2018: illness."""
+    data = CausesRecordedV1(
+        household_id=UUID(household.subject),
+        effective_date=date(2018, 3, 1),
+        primary_cause="illness",
+    )
+    return envelope(data, household.subject, sequence)
+
+
 async def test_exited_households_fallen_back_raise_one_warning_each(
     database_url, kafka_settings
 ) -> None:
     fallen, thriving, still_poor = (household_registered(size=3) for _ in range(3))
     exits = [exited_2017(h) for h in (fallen, thriving)]
-    ill = envelope(
-        CausesRecordedV1(
-            household_id=UUID(thriving.subject),
-            effective_date=date(2018, 3, 1),
-            primary_cause="illness",
-        ),
-        thriving.subject,
-        4,
-    )
+    ill = fell_ill(thriving, 4)
     dropped = income(fallen, 3_535, 3)  # 2018's line is 3,535 yuan: at the line is not above it
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
     await publish(
@@ -88,13 +90,7 @@ async def test_counties_work_their_return_warnings_to_closure(database_url, kafk
         household_registered("621121"),
         household_registered("620121"),
     )
-    sick = envelope(
-        CausesRecordedV1(
-            household_id=UUID(ill.subject), effective_date=date(2018, 3, 1), primary_cause="illness"
-        ),
-        ill.subject,
-        3,
-    )
+    sick = fell_ill(ill, 3)
     await ensure_topics(kafka_settings, [Topic.REGISTRY, Topic.EVALUATION])
     await publish(
         kafka_settings,
