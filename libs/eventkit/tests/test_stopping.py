@@ -11,10 +11,10 @@ import pytest
 
 from tuopin_eventkit.messaging import broker as tansu
 from tuopin_eventkit.messaging import kafka
-from tuopin_eventkit.testing import client_for
+from tuopin_eventkit.testing import OwnSettings, client_for
 
 from .conftest import counting_projection
-from .test_outages import TOPIC, Settings, service
+from .test_outages import TOPIC, service
 
 pytestmark = pytest.mark.faults
 
@@ -25,7 +25,7 @@ async def test_a_service_stops_within_its_grace_when_the_broker_stops_answering(
     """A frozen broker (a paused VM, a partition) keeps the connections open and answers
     nothing: a consumer asked to stop while joining its group waits for the join's answer,
     40 s and then again. The service gives its clients a grace, then exits all the same."""
-    settings = Settings(
+    settings = OwnSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db'}",
         kafka=kafka_settings,
         shutdown_grace_seconds=1.0,
