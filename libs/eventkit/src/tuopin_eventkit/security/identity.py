@@ -25,7 +25,6 @@ from tuopin_contracts.dates import FIRST_YEAR, today
 from tuopin_contracts.vocabulary import Sex
 from tuopin_eventkit.store.aggregate import RuleViolation
 
-
 _BLOCK = 64  # SHA-256's block size, in bytes
 
 

@@ -32,8 +32,6 @@ KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # the GCM standard nonce; random, never reused under one key
 
 
-
-
 class SealBroken(Exception):
     """A sealed number did not open: wrong master key, or a tampered or swapped row."""
 
