@@ -33,6 +33,19 @@ async def test_append_assigns_versions_and_gap_free_positions(engine, store) -> 
     assert stream[0].envelope("/tuopin/test").sequence == 1
 
 
+async def test_a_payload_reads_back_as_it_was_appended(engine, store) -> None:
+    """Stored as pydantic-core's JSON text: Chinese text, nesting, nulls, numbers and
+    booleans read back equal."""
+    data = {"名": "张三", "members": [{"id": "a", "n": 2**40, "ok": True, "x": None}], "s": '"\n'}
+    async with engine.begin() as conn:
+        await store.append(
+            conn, "thing", "c", 0, [NewEvent(type="test.thing.happened.v1", data=data)]
+        )
+    async with engine.connect() as conn:
+        (stored,) = await store.load(conn, "c")
+    assert stored.data == data
+
+
 async def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(engine, store) -> None:
     async with engine.begin() as conn:
         await store.append(conn, "thing", "a", 0, [event(1)])

@@ -2,6 +2,8 @@
 so any code GB/T 2260 ever issued is taken, whatever the birth year; the structure, the
 birth date and the check digit are still checked, and a refusal says which part is wrong."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 import pytest
@@ -94,3 +96,12 @@ def test_the_same_number_hashes_alike_however_written() -> None:
         resident = KEYS.resident(written)
         assert (resident.number, resident.hash) == (number, KEYS.resident(number).hash)
         assert str(resident.birth_date) == "1980-01-01" and resident.sex == "male"
+
+
+@pytest.mark.parametrize("secret", ["test-identity-key", "长密钥" * 30, "k" * 64])
+def test_the_hash_is_hmac_sha256_of_the_compact_number(secret: str) -> None:
+    """Keyed once as HMAC's inner and outer hashes: still RFC 2104's HMAC-SHA256, which
+    every service hashing a number must agree on (keys longer than a block included)."""
+    number = "62242219800101015X"
+    expected = hmac.new(secret.encode(), number.encode(), hashlib.sha256).hexdigest()
+    assert IdentityKeys(secret).resident(number.lower()).hash == expected

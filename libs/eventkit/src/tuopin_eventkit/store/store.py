@@ -16,14 +16,14 @@ conflict either way, never a lost write.
 """
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import func, insert, select, text, update
+from pydantic_core import to_json
+from sqlalchemy import Text, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -75,7 +75,16 @@ RETURNING stream_id, position
 
 
 # SQLite's insert, built once: its compiled form is cached (see ``db.executemany``).
-_INSERT = insert(events)
+# The payload bound as the JSON text ``_json`` writes, not through the column's JSON type
+# (``json.dumps``, a third of an import's append).
+_INSERT = insert(events).values(data=bindparam("data_json", type_=Text))
+
+
+def _json(data: dict[str, Any]) -> str:
+    """An event's payload as stored: compact JSON, written by pydantic-core (its
+    ``mode="json"`` dump holds only JSON's own types), several times faster than
+    ``json.dumps``."""
+    return to_json(data).decode()
 
 
 class ConcurrencyConflict(Exception):
@@ -252,7 +261,7 @@ class EventStore:
                 "stream_ids": [r["stream_id"] for r in rows],
                 "versions": [r["version"] for r in rows],
                 "types": [r["type"] for r in rows],
-                "datas": [json.dumps(r["data"]) for r in rows],
+                "datas": [_json(r["data"]) for r in rows],
                 "correlation_ids": [r["correlation_id"] for r in rows],
                 "causation_ids": [r["causation_id"] for r in rows],
                 "actors": [r["actor"] for r in rows],
@@ -289,11 +298,14 @@ class EventStore:
                 .returning(events_head.c.position)
             )
         ) - len(rows)
-        numbered = [{"position": base + k, **r} for k, r in enumerate(rows, start=1)]
-        await executemany(conn, _INSERT, numbered)
         positions: dict[str, int] = {}
-        for r in numbered:
-            positions.setdefault(r["stream_id"], r["position"])
+        numbered = []
+        for k, r in enumerate(rows, start=base + 1):
+            positions.setdefault(r["stream_id"], k)
+            row = {**r, "position": k, "data_json": _json(r["data"])}
+            del row["data"]  # bound as ``data_json``
+            numbered.append(row)
+        await executemany(conn, _INSERT, numbered)
         return positions
 
     async def _versions(self, conn: AsyncConnection, ids: list[str]) -> dict[str, int]:

@@ -20,19 +20,16 @@ import binascii
 import json
 import os
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic_core import to_json
 
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12  # the GCM standard nonce; random, never reused under one key
-
-
-# The details as JSON (dates as ISO text), the encoder built once: ``json.dumps`` with
-# options builds a new one for every call, a third of sealing a person's details.
-_DETAILS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 class SealBroken(Exception):
@@ -131,8 +128,10 @@ class PersonKey:
 
     def seal(self, details: dict[str, Any]) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        clear = _DETAILS.encode(details)
-        box = self.cipher.encrypt(nonce, clear.encode(), self._bound)
+        # Compact JSON in UTF-8, dates as ISO text, written by pydantic-core: codes given
+        # as their text, which it writes several times faster than an enum member.
+        clear = to_json({k: v.value if isinstance(v, Enum) else v for k, v in details.items()})
+        box = self.cipher.encrypt(nonce, clear, self._bound)
         return base64.b64encode(nonce + box).decode()
 
     def open(self, sealed: str) -> dict[str, Any]:
