@@ -18,6 +18,7 @@ from tuopin_eventkit.security.auth import (
     AccessRules,
     Rule,
     Target,
+    kept_region,
     looked_up,
     public,
     region_of,
@@ -25,20 +26,6 @@ from tuopin_eventkit.security.auth import (
 from tuopin_eventkit.web.runtime import Runtime
 
 READ, WRITE, ASSESS, PROVINCE = Access.READ, Access.WRITE, Access.ASSESS, Access.PROVINCE
-
-
-async def _household(runtime: Runtime, household_id: str) -> Target | None:
-    query = select(households.c.village_code).where(households.c.household_id == household_id)
-    async with runtime.reader.connect() as conn:
-        village = (await conn.execute(query)).scalar()
-    return Target(region=village) if village else None
-
-
-async def _assessment(runtime: Runtime, assessment_id: str) -> Target | None:
-    query = select(frames.c.county_code).where(frames.c.assessment_id == assessment_id)
-    async with runtime.reader.connect() as conn:
-        county = (await conn.execute(query)).scalar()
-    return Target(region=county) if county else None
 
 
 async def _warning(runtime: Runtime, warning_id: str) -> Target | None:
@@ -55,8 +42,8 @@ async def _warning(runtime: Runtime, warning_id: str) -> Target | None:
 
 
 region = region_of(query="region")  # none named: province-wide
-household = looked_up(_household, path="household_id")
-assessment = looked_up(_assessment, path="assessment_id")
+household = kept_region(households.c.village_code, households.c.household_id, path="household_id")
+assessment = kept_region(frames.c.county_code, frames.c.assessment_id, path="assessment_id")
 warning = looked_up(_warning, path="warning_id")
 
 ACCESS: AccessRules = {
