@@ -10,7 +10,7 @@ not be readable from the file. :func:`shred` empties the write-ahead log after s
 transaction, which still holds the page as it was before.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -154,7 +154,7 @@ async def executemany(
         if many is None:
             await conn.execute(stmt, run)
         else:
-            await conn.exec_driver_sql(many.sql, [many.parameters(row) for row in run])
+            await conn.exec_driver_sql(many.sql, many.parameters(run))
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,16 @@ class _Many:
     values: Callable[[Mapping[str, Any]], Any]  # the row's values in the statement's order
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # by position
 
-    def parameters(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = self.values(row)
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        """The rows' parameters, a column at a time: each processor mapped over its column
+        rather than called from a loop over each row's values (half the Python work)."""
+        values = list(map(self.values, rows))
         if not self.processors:
-            return values  # type: ignore[no-any-return]  # the getter gives the row's tuple
-        out = list(values)
+            return values
+        columns: list[Iterable[Any]] = list(zip(*values, strict=True))
         for i, process in self.processors:
-            out[i] = process(out[i])
-        return tuple(out)
+            columns[i] = map(process, columns[i])
+        return list(zip(*columns, strict=True))
 
 
 @lru_cache(maxsize=1024)
