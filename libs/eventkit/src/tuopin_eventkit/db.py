@@ -233,11 +233,7 @@ def _faster(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``process``, or one giving the same values faster for the usual ones."""
     for kind, probe, fast in _PROBES:
         if _gives(process, probe) == fast(probe):
-
-            def as_text(value: Any, kind: type = kind, fast: Callable[[Any], Any] = fast) -> Any:
-                return fast(value) if type(value) is kind else process(value)
-
-            return as_text
+            return _as_text(process, kind, fast)
     yes, no = _gives(process, True), _gives(process, False)
     if (yes, no) == (1, 0) and {type(yes), type(no)} <= {int, bool}:  # 1/0 on SQLite
 
@@ -246,6 +242,32 @@ def _faster(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
         return as_flag
     return process
+
+
+_UNSEEN = object()
+
+
+def _as_text(
+    process: Callable[[Any], Any], kind: type, fast: Callable[[Any], Any]
+) -> Callable[[Any], Any]:
+    """``fast`` for values of ``kind``, else ``process``; the text of the value before is
+    kept, for the very same object: a batch's rows repeat one instant over and over (the
+    time its events were marked processed, a filing's for each of its members). By
+    identity, never equality: two equal instants in different offsets are different
+    text. One tuple, replaced at once, so that a thread switch never pairs a value with
+    another's text."""
+    last: tuple[Any, Any] = (_UNSEEN, None)
+
+    def as_text(value: Any) -> Any:
+        nonlocal last
+        seen, text = last
+        if value is seen:
+            return text
+        text = fast(value) if type(value) is kind else process(value)
+        last = (value, text)
+        return text
+
+    return as_text
 
 
 def _gives(process: Callable[[Any], Any], value: Any) -> Any:
