@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +127,8 @@ async def upsert(
     """
     if isinstance(rows, dict):
         rows = [rows]
-    key = itemgetter(*keys)
-    ordered = rows if update else reversed(rows)
-    rows = list({key(row): row for row in ordered}.values())
+    ordered = rows if update else rows[::-1]
+    rows = list(dict(zip(map(itemgetter(*keys), ordered), ordered, strict=True)).values())
     if not rows:
         return
     if not update:
@@ -153,7 +152,7 @@ async def executemany(
     if not rows:
         return
     first = rows[0].keys()
-    if all(row.keys() == first for row in rows):
+    if all(map(first.__eq__, map(_KEYS, rows))):
         runs: Sequence[Sequence[Mapping[str, Any]]] = [rows]
     else:
         by_keys: dict[frozenset[str], list[Mapping[str, Any]]] = {}
@@ -178,6 +177,9 @@ async def fetch(
     if one is None:
         return (await conn.execute(stmt, params)).all()
     return (await conn.exec_driver_sql(one.sql, one.parameters([params])[0])).all()
+
+
+_KEYS = methodcaller("keys")
 
 
 @dataclass(frozen=True)
