@@ -1,5 +1,5 @@
 """A projection's batch applied: only the events it has not applied before, however many
-the batch holds (its dedupe asks the database a fixed number of ids at a time)."""
+the batch holds and however often it repeats one."""
 
 from aiokafka import ConsumerRecord
 from sqlalchemy import func, select

@@ -18,18 +18,7 @@ from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Executable,
-    Insert,
-    Row,
-    Table,
-    UpdateBase,
-    event,
-    func,
-    text,
-    true,
-)
+from sqlalchemy import ColumnElement, Insert, Table, UpdateBase, event, func, text, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -167,18 +156,6 @@ async def executemany(
             await conn.exec_driver_sql(many.sql, many.parameters(run))
 
 
-async def fetch(
-    conn: AsyncConnection, stmt: Executable, params: Mapping[str, Any]
-) -> Sequence[Row[Any]]:
-    """The rows of a query built once, run with ``params``, compiled once as
-    :func:`executemany` compiles (its columns as the driver gives them: for columns no
-    type processes, such as text)."""
-    one = _compiled(conn.dialect, stmt, tuple(sorted(params)))
-    if one is None:
-        return (await conn.execute(stmt, params)).all()
-    return (await conn.exec_driver_sql(one.sql, one.parameters([params])[0])).all()
-
-
 _KEYS = methodcaller("keys")
 
 
@@ -203,7 +180,7 @@ class _Many:
 
 
 @lru_cache(maxsize=1024)
-def _compiled(dialect: Dialect, stmt: Executable, keys: tuple[str, ...]) -> _Many | None:
+def _compiled(dialect: Dialect, stmt: UpdateBase, keys: tuple[str, ...]) -> _Many | None:
     """None for what only SQLAlchemy's own execute can run: named parameters (a driver
     other than aiosqlite's or asyncpg's), parameters expanded or computed at execution,
     escaped parameter names."""

@@ -31,13 +31,13 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
-from tuopin_eventkit.db import executemany, fetch, greatest, read_only, upsert
+from tuopin_eventkit.db import executemany, greatest, read_only, upsert
 from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import consumer_offsets, processed_events
 
@@ -155,18 +155,6 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
 
 
 _MARK_PROCESSED = processed_events.insert()
-# Which of a batch's events were applied before, asked a fixed number of ids at a time,
-# so that the query is compiled once: the whole key (consumer, source, event_id), so that
-# the primary key's index is used (without the source, the lookup scanned every event the
-# consumer had applied, for every batch — a replay slowing down as it went). A short
-# chunk repeats its last id.
-_LOOKUP = 500
-_LOOKUP_IDS = [f"id{i}" for i in range(_LOOKUP)]
-_SEEN = select(processed_events.c.event_id).where(
-    processed_events.c.consumer == bindparam("consumer"),
-    processed_events.c.source == bindparam("source"),
-    processed_events.c.event_id.in_([bindparam(name) for name in _LOOKUP_IDS]),
-)
 
 
 async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[Parsed]) -> int:
@@ -179,13 +167,17 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
         by_source.setdefault(source, []).append(event_id)
     seen: set[tuple[str, str]] = set()
     for source, ids in by_source.items():
-        for first in range(0, len(ids), _LOOKUP):
-            chunk = ids[first : first + _LOOKUP]
-            chunk += chunk[-1:] * (_LOOKUP - len(chunk))  # the same query every time
-            params = {"consumer": projection.name, "source": source}
-            params.update(zip(_LOOKUP_IDS, chunk, strict=True))
-            found = await fetch(conn, _SEEN, params)
-            seen.update((source, event_id) for (event_id,) in found)
+        # The whole key (consumer, source, event_id), so that the primary key's index is
+        # used: without the source, the lookup scanned every event the consumer had
+        # applied, for every batch — a replay slowing down as it went.
+        seen_rows = await conn.execute(
+            select(processed_events.c.event_id).where(
+                processed_events.c.consumer == projection.name,
+                processed_events.c.source == source,
+                processed_events.c.event_id.in_(ids),
+            )
+        )
+        seen.update((source, event_id) for (event_id,) in seen_rows)
     fresh: list[Parsed] = []
     marks: list[dict[str, Any]] = []
     now = datetime.now(UTC)
