@@ -68,7 +68,7 @@ class Roster:
     ) -> dict[str, object]:
         """A member's row as filed or added; ``membership``: the service's own columns."""
         # Filled in place rather than merged from dicts: a replay makes one per member.
-        row = {
+        row: dict[str, object] = {
             "person_id": str(member.person_id),
             "household_id": str(household_id),
             "birth_year": member.birth_year,
