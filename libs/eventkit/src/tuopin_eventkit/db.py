@@ -18,7 +18,18 @@ from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, UpdateBase, event, func, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Row,
+    Select,
+    Table,
+    UpdateBase,
+    event,
+    func,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, make_url
@@ -157,6 +168,62 @@ async def executemany(
 
 
 _KEYS = methodcaller("keys")
+
+
+async def rows_in(
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    params: Mapping[str, Any],
+    name: str,
+    values: Sequence[Any],
+) -> Sequence[Row[Any]]:
+    """The rows of a query built once whose last parameter, ``name``, is an expanding one
+    (``column.in_(bindparam(name, expanding=True))``), for ``values``.
+
+    The SQL is SQLAlchemy's, its IN list written here: SQLAlchemy renders, names and casts
+    each value of the list anew at every execution, a fifth of a replay's Python on
+    PostgreSQL (a batch's dedupe asks thousands of ids). Only for values and parameters no
+    type processes (text); the statement's text still changes with the number of values,
+    as SQLAlchemy's does — PostgreSQL plans a statement it sees again and again
+    generically, which for this lookup can scan every event the consumer has applied."""
+    form = _expanding(conn.dialect, stmt, name, tuple(sorted(params)))
+    if form is None or not values:
+        found: Sequence[Row[Any]] = (await conn.execute(stmt, {**params, name: list(values)})).all()
+        return found
+    (head, tail), names, numbered = form
+    first = len(names) + 1
+    marks = (
+        ", ".join(f"${i}" for i in range(first, first + len(values)))
+        if numbered
+        else ", ".join("?" * len(values))
+    )
+    parameters = (*(params[n] for n in names), *values)
+    return (await conn.exec_driver_sql(f"{head}{marks}{tail}", parameters)).all()
+
+
+@lru_cache(maxsize=256)
+def _expanding(
+    dialect: Dialect, stmt: Select[Any], name: str, keys: tuple[str, ...]
+) -> tuple[tuple[str, str], tuple[str, ...], bool] | None:
+    """The SQL of ``stmt`` before and after its IN list, the names of the parameters before
+    it, and whether they are numbered ($n) rather than ``?``; None when ``rows_in`` cannot
+    write it so."""
+    if dialect.paramstyle not in ("qmark", "numeric_dollar"):
+        return None
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    names = compiled.positiontup or []
+    token = f"__[POSTCOMPILE_{name}]"  # where SQLAlchemy writes the list at execution
+    if (
+        not names
+        or names[-1] != name
+        or name in names[:-1]
+        or compiled.string.count(token) != 1
+        or set(names[:-1]) != set(keys)
+        or any(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
+    ):
+        return None
+    head, tail = compiled.string.split(token)
+    return (head, tail), tuple(names[:-1]), dialect.paramstyle == "numeric_dollar"
 
 
 @dataclass(frozen=True)
