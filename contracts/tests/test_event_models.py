@@ -138,6 +138,47 @@ def test_personal_fields_of_older_member_events_are_dropped_on_read() -> None:
         reg.SealedMember(person_id=uuid4(), relation="head", birth_year=1985)
 
 
+def test_a_v2_filing_upcasts_in_one_validation_as_member_by_member() -> None:
+    """Upcast in one validation of the whole filing, a v2 filing reads as it did when each
+    member was upcast as a model of its own (the same fields, the same fields set), and a
+    member v3 cannot hold (born before 1880) is still refused."""
+    from datetime import date
+
+    from tuopin_contracts.events import registry as reg
+
+    def person(relation: str, born: str | None) -> dict[str, object]:
+        return {"person_id": str(uuid4()), "name": "王芳", "relation": relation, "birth_date": born}
+
+    filing = {
+        "household_id": str(uuid4()),
+        "effective_date": "2016-04-01",
+        "reason": "filed",
+        "file_number": "621121-0002",
+        "county_code": "621121",
+        "village_code": "621121100201",
+        "poverty_attribute": "subsistence_allowance",
+        "primary_cause": "illness",
+        "secondary_causes": ["disability"],
+        "members": [person("head", "1960-11-30"), person("spouse", None), person("child", None)],
+        "identified_year": 2016,
+    }
+    old = reg.HouseholdRegisteredV2.model_validate(filing)
+    read = reg.HouseholdRegisteredV3.from_v2(old, date(2016, 4, 1))
+    one_by_one = reg.HouseholdRegisteredV3(
+        **old.model_dump(exclude={"members"}),
+        members=[reg.SealedMember.from_v2(m) for m in old.members],
+    )
+    assert read == one_by_one and read.model_fields_set == one_by_one.model_fields_set
+    assert [m.model_fields_set for m in read.members] == [
+        m.model_fields_set for m in one_by_one.members
+    ]
+    too_old = reg.HouseholdRegisteredV2.model_validate(
+        filing | {"members": [person("head", "1850-01-01")]}
+    )
+    with pytest.raises(ValidationError, match="birth_year"):
+        reg.HouseholdRegisteredV3.from_v2(too_old, date(2016, 4, 1))
+
+
 def test_a_v1_exit_verdict_reads_as_judged_on_the_day_it_was_recorded() -> None:
     """v1 verdicts named no day; the registry exited on the day it recorded them, so that
     is the day a v1 verdict reads as judged as of (and its business date)."""

@@ -122,6 +122,19 @@ def test_the_faster_processors_give_what_sqlalchemys_give(dialect: Dialect) -> N
             assert _outcome(_faster(process), value) == _outcome(process, value), (kind, value)
 
 
+def test_the_faster_processors_keep_no_text_for_an_equal_instant() -> None:
+    """The text of the value before is reused for that very object only: the same instant
+    in another offset is written as its own fields, as SQLAlchemy writes it."""
+    dialect = sqlite_dialect()
+    process = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert process is not None
+    faster = _faster(process)
+    utc = datetime(2016, 3, 4, 5, 6, 7, tzinfo=UTC)
+    beijing = utc.astimezone(timezone(timedelta(hours=8)))
+    for value in (utc, utc, beijing, beijing, None, utc):
+        assert _outcome(faster, value) == _outcome(process, value), value
+
+
 def _outcome(process: Callable[[Any], Any], value: Any) -> tuple[Any, ...]:
     try:
         result = process(value)

@@ -31,13 +31,13 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
-from tuopin_eventkit.db import executemany, greatest, read_only, upsert
+from tuopin_eventkit.db import executemany, greatest, read_only, rows_in, upsert
 from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import consumer_offsets, processed_events
 
@@ -155,6 +155,11 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
 
 
 _MARK_PROCESSED = processed_events.insert()
+_SEEN = select(processed_events.c.event_id).where(
+    processed_events.c.consumer == bindparam("consumer"),
+    processed_events.c.source == bindparam("source"),
+    processed_events.c.event_id.in_(bindparam("ids", expanding=True)),
+)
 
 
 async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[Parsed]) -> int:
@@ -170,13 +175,8 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
         # The whole key (consumer, source, event_id), so that the primary key's index is
         # used: without the source, the lookup scanned every event the consumer had
         # applied, for every batch — a replay slowing down as it went.
-        seen_rows = await conn.execute(
-            select(processed_events.c.event_id).where(
-                processed_events.c.consumer == projection.name,
-                processed_events.c.source == source,
-                processed_events.c.event_id.in_(ids),
-            )
-        )
+        params = {"consumer": projection.name, "source": source}
+        seen_rows = await rows_in(conn, _SEEN, params, "ids", ids)
         seen.update((source, event_id) for (event_id,) in seen_rows)
     fresh: list[Parsed] = []
     marks: list[dict[str, Any]] = []

@@ -67,16 +67,19 @@ class Roster:
         self, household_id: object, member: reg.SealedMember, **membership: object
     ) -> dict[str, object]:
         """A member's row as filed or added; ``membership``: the service's own columns."""
-        hashed = {} if self.id_hash is None else {self.id_hash: member.id_number_hash}
-        return {
+        # Filled in place rather than merged from dicts: a replay makes one per member.
+        row: dict[str, object] = {
             "person_id": str(member.person_id),
             "household_id": str(household_id),
-            **hashed,
             "birth_year": member.birth_year,
             "birth_month": member.birth_month,
-            **{f: getattr(member, f) for f in self.circumstances},
-            **membership,
         }
+        if self.id_hash is not None:
+            row[self.id_hash] = member.id_number_hash
+        for name in self.circumstances:
+            row[name] = getattr(member, name)
+        row.update(membership)
+        return row
 
     def keep(self, projection: Projection) -> None:
         """Have ``projection`` follow the registry's corrections and changes of a member."""

@@ -1,0 +1,51 @@
+"""A projection's batch applied: only the events it has not applied before, however many
+the batch holds and however often it repeats one."""
+
+import pytest
+from aiokafka import ConsumerRecord
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.dialects.sqlite.aiosqlite import dialect as sqlite_dialect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tuopin_contracts import Topic
+from tuopin_contracts.examples import household_registered
+from tuopin_eventkit.db import _expanding
+from tuopin_eventkit.store.projection import _SEEN, Parsed, apply, parse
+
+from .conftest import counting_projection, households_per_county
+
+
+async def test_a_batch_longer_than_a_lookup_applies_only_its_new_events(
+    engine: AsyncEngine,
+) -> None:
+    projection = counting_projection()
+    envelopes = [household_registered() for _ in range(1201)]
+
+    def parsed(indices: range) -> list[Parsed]:
+        out = []
+        for i in indices:
+            value = envelopes[i].to_json()
+            record = ConsumerRecord(
+                Topic.REGISTRY.value, 0, i, 0, 0, None, value, None, 0, len(value), ()
+            )
+            event = parse(projection, record)
+            assert event is not None
+            out.append(event)
+        return out
+
+    async with engine.begin() as conn:
+        assert await apply(conn, projection, parsed(range(0, 1201, 2))) == 601
+    async with engine.begin() as conn:  # every other one again, and the rest twice
+        again = parsed(range(1201)) + parsed(range(1, 1201, 2))
+        assert await apply(conn, projection, again) == 600
+    async with engine.connect() as conn:
+        count = await conn.scalar(select(func.count()).select_from(households_per_county))
+    assert count == 1201
+
+
+@pytest.mark.parametrize("dialect", [sqlite_dialect(), asyncpg_dialect()], ids=lambda d: d.name)
+def test_the_dedupe_lookup_writes_its_own_in_list(dialect: Dialect) -> None:
+    """On both drivers the lookup's IN list is written by ``rows_in``, not SQLAlchemy."""
+    assert _expanding(dialect, _SEEN, "ids", ("consumer", "source")) is not None
