@@ -12,14 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from tuopin_eventkit.security.roles import Role as Role  # the roles access rules are written in
 from tuopin_eventkit.store.aggregate import NotFound
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
-
     from tuopin_eventkit.web.runtime import Runtime
 
 
@@ -236,18 +232,6 @@ def looked_up(find: Find, *, path: str, org_role: Role | None = None) -> Resolve
     """The target is found from a path parameter (e.g. a household's village from its id,
     or a loan's bank); an unknown one answers 404."""
     return Resolver(_at(path, None, None), find, "org" if org_role else "region", org_role)
-
-
-def kept_region(region: "ColumnElement[Any]", key: "ColumnElement[Any]", *, path: str) -> Resolver:
-    """The region is kept in one of the service's own tables: the ``region`` column (a
-    household's village …) of the row whose ``key`` is the path parameter; none, 404."""
-
-    async def find(runtime: "Runtime", value: str) -> Target | None:
-        async with runtime.reader.connect() as conn:
-            found = await conn.scalar(select(region).where(key == value))
-        return Target(region=str(found)) if found else None
-
-    return looked_up(find, path=path)
 
 
 AccessRules = Mapping[str, Rule]  # "METHOD /path/{template}" → rule

@@ -18,11 +18,11 @@ from tuopin_eventkit.security.auth import (
     AccessRules,
     Rule,
     Target,
-    kept_region,
     looked_up,
     public,
     region_of,
 )
+from tuopin_eventkit.web.lookups import kept_region
 from tuopin_eventkit.web.runtime import Runtime
 
 READ, WRITE, ASSESS, PROVINCE = Access.READ, Access.WRITE, Access.ASSESS, Access.PROVINCE

@@ -14,11 +14,11 @@ from tuopin_eventkit.security.auth import (
     Role,
     Rule,
     Target,
-    kept_region,
     looked_up,
     org_of,
     region_of,
 )
+from tuopin_eventkit.web.lookups import kept_region
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_loans.application import borrower_households as registry
 

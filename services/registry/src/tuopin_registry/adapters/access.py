@@ -11,11 +11,11 @@ from tuopin_eventkit.security.auth import (
     AccessRules,
     Rule,
     Target,
-    kept_region,
     looked_up,
     public,
     region_of,
 )
+from tuopin_eventkit.web.lookups import kept_region
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_registry.application import people
 from tuopin_registry.application.household_file import read_file

@@ -22,12 +22,12 @@ from tuopin_eventkit.security.auth import (
     Role,
     Rule,
     Target,
-    kept_region,
     looked_up,
     org_of,
     public,
 )
 from tuopin_eventkit.security.auth import region_of as region
+from tuopin_eventkit.web.lookups import kept_region
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_training.application import queries
 from tuopin_training.application.trainee_households import trainee_households
