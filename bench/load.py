@@ -44,6 +44,7 @@ from bench import common
 from bench.common import percentile
 from tuopin_cli.stack import Stack, broker_port, service_ports
 from tuopin_eventkit.db import create_engine
+from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import ADMIN, bearer
 
@@ -161,10 +162,16 @@ async def watch(evaluation_url: str, run: Run, patience: float = 60.0) -> None:
 
 
 async def raw_baseline(bootstrap: str, rate: float, count: int) -> list[float]:
-    """Produce → consume latency of plain ~1 KB messages at the same rate."""
+    """Produce → consume latency of plain ~1 KB messages at the same rate, the consumer
+    polling as the services' do (``fetch_max_wait_ms``: Tansu waits it out)."""
     topic = f"bench.load.{uuid.uuid4().hex[:8]}"
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=KafkaSettings().fetch_max_wait_ms,
+    )
     await producer.start()
     await producer.send_and_wait(topic, b"warm-up")
     await consumer.start()

@@ -30,6 +30,11 @@ class KafkaSettings(BaseModel):
     # also holds a new group's first join for half of it, so a consumer starts (and one
     # stopped while joining stops) that much later; tests use less.
     session_timeout_ms: int = 10000
+    # How long a consumer's fetch may wait for records. Apache Kafka answers as soon as a
+    # record arrives, so this is only the idle poll; Tansu waits it out, so it is also
+    # the latency a record can sit before a waiting consumer sees it (at 500 ms, the
+    # aiokafka default, half of an end-to-end p99). An idle consumer polls at this rate.
+    fetch_max_wait_ms: int = 100
     # Transport security (TUOPIN_<SVC>_KAFKA__SECURITY_PROTOCOL=SASL_SSL, …).
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
@@ -91,6 +96,7 @@ def consumer(settings: KafkaSettings, group_id: str | None, **options: object) -
         isolation_level="read_uncommitted",
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.session_timeout_ms // 3,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         **security(settings),
         **options,
     )
