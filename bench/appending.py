@@ -6,6 +6,7 @@ shared out among the writers."""
 import asyncio
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,16 +91,41 @@ async def group_appends(
 
 # --- the eventsourcing library, the baseline for appends ------------------------------
 
+METHODS = ("eventsourcing", "append", "group")
 
-def eventsourcing_appends(url: str, n: int, per_tx: int, writers: int) -> None:
-    """``n`` events appended through eventsourcing's PostgreSQL application recorder
-    (optimistic on (stream, version), commit-ordered notification ids under a table
-    lock, as its applications save), ``per_tx`` per transaction, by ``writers`` threads."""
-    datastore, recorder = eventsourcing_recorder(url, writers)
+
+async def interleaved(
+    url: str,
+    engine: AsyncEngine,
+    store: EventStore,
+    prefix: str,
+    rounds: int,
+    n: int,
+    per_tx: int,
+    writers: int,
+) -> dict[str, tuple[float, float]]:
+    """Wall and CPU-seconds (of this process) per method for ``rounds`` rounds of ``n``
+    appends, the methods taking turns within each round: the ``eventsourcing`` library's
+    PostgreSQL recorder, ``EventStore.append`` each in its own transaction, and
+    ``GroupCommit``. On a shared machine the load drifts; in turns, each method meets it
+    alike, which one long stretch each does not."""
+    # Set up once, like the kernel's engine: its pool and table are not timed.
+    datastore, recorder = await asyncio.to_thread(eventsourcing_recorder, url, writers)
+    wall, cpu = dict.fromkeys(METHODS, 0.0), dict.fromkeys(METHODS, 0.0)
     try:
-        eventsourcing_run(recorder, n, per_tx, writers)
+        for r in range(rounds):
+            for method in METHODS:
+                start, used = time.perf_counter(), time.process_time()
+                if method == "eventsourcing":
+                    await asyncio.to_thread(eventsourcing_run, recorder, n, per_tx, writers)
+                else:
+                    work = append_concurrently if method == "append" else group_appends
+                    await work(engine, store, f"{prefix}{method[0]}{r}", n, per_tx, writers)
+                wall[method] += time.perf_counter() - start
+                cpu[method] += time.process_time() - used
     finally:
         datastore.close()
+    return {method: (wall[method], cpu[method]) for method in METHODS}
 
 
 def eventsourcing_recorder(url: str, writers: int) -> tuple[Any, Any]:

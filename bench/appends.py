@@ -1,8 +1,8 @@
-"""Small appends against the ``eventsourcing`` library, in interleaved rounds.
+"""Small appends against the ``eventsourcing`` library, in interleaved rounds: the append
+figures of ``make bench`` alone, quicker to repeat.
 
-``make bench`` measures each figure in one long stretch, so on a shared machine the load
-drifts between a figure and its baseline. Here, on one PostgreSQL database, rounds of
-``--events`` appends (one event per transaction) alternate: the ``eventsourcing``
+On one PostgreSQL database, rounds of ``--events`` appends (one event per transaction)
+alternate: the ``eventsourcing``
 library's PostgreSQL recorder, ``EventStore.append`` each in its own transaction, and
 ``GroupCommit``; the totals per method are compared, per wall second and per CPU-second
 of this process. Needs the workspace's ``bench`` dependency group and a PostgreSQL server:
@@ -15,49 +15,24 @@ of this process. Needs the workspace's ``bench`` dependency group and a PostgreS
 import argparse
 import asyncio
 import os
-import time
 
 from bench import common
-from bench.appending import (
-    SOURCE,
-    append_concurrently,
-    eventsourcing_recorder,
-    eventsourcing_run,
-    group_appends,
-    migrated,
-)
+from bench.appending import SOURCE, interleaved, migrated
 from tuopin_eventkit import context
 from tuopin_eventkit.store.store import EventStore
-
-METHODS = ("eventsourcing", "append", "group commit")
 
 
 async def compare(server: str, prefix: str, rounds: int, n: int, writers: int) -> None:
     async with common.postgres(server, prefix) as url, migrated(url) as engine:
-        store = EventStore(SOURCE)
-        # Set up once, like the kernel's engine: its pool and table are not timed.
-        datastore, recorder = await asyncio.to_thread(eventsourcing_recorder, url, writers)
-        wall, cpu = dict.fromkeys(METHODS, 0.0), dict.fromkeys(METHODS, 0.0)
         with context.caused_by(None, None, "bench"):
-            for r in range(rounds):
-                for method in METHODS:
-                    start, used = time.perf_counter(), time.process_time()
-                    if method == "eventsourcing":
-                        await asyncio.to_thread(eventsourcing_run, recorder, n, 1, writers)
-                    elif method == "append":
-                        await append_concurrently(engine, store, f"a{r}", n, 1, writers)
-                    else:
-                        await group_appends(engine, store, f"g{r}", n, 1, writers)
-                    wall[method] += time.perf_counter() - start
-                    cpu[method] += time.process_time() - used
-        datastore.close()
+            times = await interleaved(url, engine, EventStore(SOURCE), "", rounds, n, 1, writers)
     total = rounds * n
-    for method in METHODS:
+    base_wall, base_cpu = times["eventsourcing"]
+    for method, (wall, cpu) in times.items():
         print(
-            f"{writers} writer(s)  {method:<14} {total / wall[method]:>7,.0f}/s"
-            f" {total / cpu[method]:>7,.0f}/CPU-s   vs eventsourcing"
-            f" {wall['eventsourcing'] / wall[method]:.2f} wall,"
-            f" {cpu['eventsourcing'] / cpu[method]:.2f} CPU",
+            f"{writers} writer(s)  {method:<14} {total / wall:>7,.0f}/s"
+            f" {total / cpu:>7,.0f}/CPU-s   vs eventsourcing"
+            f" {base_wall / wall:.2f} wall, {base_cpu / cpu:.2f} CPU",
             flush=True,
         )
 

@@ -12,7 +12,8 @@ Starts its own Tansu broker and measures, in events per second:
    transaction, one writer; on PostgreSQL also (a') the same small appends by the
    ``eventsourcing`` library (the baseline for appends: its PostgreSQL recorder, one
    event per transaction, threads as writers) when it is installed (``make bench``
-   installs the workspace's ``bench`` dependency group);
+   installs the workspace's ``bench`` dependency group), the three taking turns in five
+   rounds so that the machine's drifting load falls on each alike;
 3. the outbox relay: ``OutboxRelay.publish_pending()`` (batch_size 1000) looped until it
    has drained everything the append figures wrote, to the broker (its time includes
    starting the relay's producer and serialising the envelopes; the raw figure's doesn't).
@@ -61,8 +62,8 @@ from bench.appending import (
     STREAMS,
     append_concurrently,
     append_streams,
-    eventsourcing_appends,
     group_appends,
+    interleaved,
     migrated,
     payload,
 )
@@ -155,46 +156,44 @@ def writers_label(writers: int) -> str:
 
 
 async def append_figures(
-    engine: AsyncEngine, store: EventStore, name: str, args: argparse.Namespace
+    engine: AsyncEngine, store: EventStore, name: str, url: str, args: argparse.Namespace
 ) -> list[Row]:
-    all_streams = range(STREAMS)
+    """The small appends (on PostgreSQL in turns with the ``eventsourcing`` library's,
+    see ``appending.interleaved``), then the batched ones."""
     rows = []
-    for label, work in (("append", append_concurrently), ("group", group_appends)):
-        for writers in args.writers:
-            n = small_appends(args, writers)
-            figure = f"{label} {args.batch}/tx, {writers_label(writers)}"
+    for writers in args.writers:
+        n = small_appends(args, writers)
+        shape = f"{args.batch}/tx, {writers_label(writers)}"
+        if name == "postgres" and eventsourcing_installed():
+            rounds = 5
+            times = await interleaved(
+                url, engine, store, f"w{writers}", rounds, n // rounds, args.batch, writers
+            )
+            for method, (wall, cpu) in times.items():
+                rows.append(Row(f"{method} {shape}", name, n // rounds * rounds, wall, cpu))
+                print(f"  {rows[-1].figure:<30} {name:<9} {rows[-1].rate:>10,.0f} events/s")
+            continue
+        for label, work in (("append", append_concurrently), ("group", group_appends)):
             appends = work(engine, store, f"{label[0]}{writers}", n, args.batch, writers)
-            rows.append(await timed(figure, name, n, appends))
+            rows.append(await timed(f"{label} {shape}", name, n, appends))
     return [
         *rows,
         await timed(
             f"append {args.batched}/tx, 1 writer",
             name,
             args.events,
-            append_streams(engine, store, "batch", all_streams, args.events, args.batched),
+            append_streams(engine, store, "batch", range(STREAMS), args.events, args.batched),
         ),
     ]
 
 
-# --- the eventsourcing library, the baseline for appends ------------------------------
-
-
-async def eventsourcing_figures(url: str, args: argparse.Namespace) -> list[Row]:
+def eventsourcing_installed() -> bool:
     try:
         import eventsourcing.postgres  # noqa: F401
     except ImportError:
         print("  (eventsourcing not installed: no baseline for appends)")
-        return []
-    rows = []
-    for writers in args.writers:
-        n = small_appends(args, writers)
-        work = asyncio.to_thread(eventsourcing_appends, url, n, args.batch, writers)
-        rows.append(
-            await timed(
-                f"eventsourcing {args.batch}/tx, {writers_label(writers)}", "postgres", n, work
-            )
-        )
-    return rows
+        return False
+    return True
 
 
 # --- relay ----------------------------------------------------------------------------
@@ -291,8 +290,7 @@ async def database_figures(
 ) -> list[Row]:
     async with database() as url, migrated(url) as engine:
         store = EventStore(SOURCE)
-        rows = await eventsourcing_figures(url, args) if name == "postgres" else []
-        rows += await append_figures(engine, store, name, args)
+        rows = await append_figures(engine, store, name, url, args)
         rows.append(await relay_figure(engine, store, settings, name))
         fresh_port = args.kafka_port and args.kafka_port + 1
         rows.append(await republish_figure(engine, store, name, fresh_port))
