@@ -44,6 +44,7 @@ from tuopin_eventkit.store.projection import (
     save_offset,
     stored_offsets,
 )
+from tuopin_eventkit.store.statistics import Statistics
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class ProjectionConsumer:
         self.generation: str | None = None
         self.guard = LogGuard()
         self._dead_letters = DeadLetters(settings, projection.name)
+        self.statistics = Statistics(engine, projection)
 
     async def run(self) -> None:
         """Consume as a member of the projection's group until cancelled."""
@@ -157,6 +159,8 @@ class ProjectionConsumer:
                 batches = await consumer.getmany(timeout_ms=100, max_records=self.catch_up_records)
                 for tp, records in batches.items():
                     applied += await self._process(consumer, tp, records, in_group=False)
+            if applied:
+                await self.statistics.analyze()
         finally:
             await consumer.stop()
             await self._dead_letters.stop()
@@ -292,6 +296,7 @@ class ProjectionConsumer:
             raise
         if applied and self.notify is not None:
             self.notify()
+        await self.statistics.grew(applied)
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "applied").inc(applied)
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "skipped").inc(len(records) - applied)
         if in_group:
