@@ -143,6 +143,21 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+async def backends_cpu_seconds(conn: Any) -> dict[int, float] | None:
+    """The CPU each PostgreSQL backend serving this connection's database has used so far,
+    by pid, when the server runs on this machine (else None): the server's share of a
+    figure, which the measuring process's own CPU leaves out."""
+    pids = (
+        await conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        )
+    ).scalars()
+    try:
+        return {pid: process_cpu_seconds(pid) for pid in pids}
+    except OSError:  # another machine's, or gone
+        return None
+
+
 def process_memory_mib(pid: int) -> tuple[float, float]:
     """Another process's resident memory now and at its peak (VmRSS, VmHWM); NaN if gone."""
     found = dict.fromkeys(("VmRSS", "VmHWM"), float("nan"))

@@ -137,11 +137,16 @@ def rebuild_rows(r: dict[str, Any]) -> list[Row]:
             cpu_s=run["cpu_seconds"],
             wall_s=run["seconds"],
             rss_mib=run["peak_rss_mib"],
-            note=f"{r['households']:,} households, {r['events']:,} events",
+            note=f"{r['households']:,} households, {r['events']:,} events" + server_note(run),
         )
         for name, run in r["runs"].items()
         if name != "consume + parse"
     ]
+
+
+def server_note(run: dict[str, Any]) -> str:
+    server = run.get("server_cpu_seconds")
+    return "" if server is None else f"; PostgreSQL's CPU {server:,.1f} s more"
 
 
 def import_rows(r: dict[str, Any]) -> list[Row]:
