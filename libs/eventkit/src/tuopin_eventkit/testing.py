@@ -11,6 +11,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -290,6 +291,22 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+async def service_command(service: str, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """``python -m tuopin_<service> *args`` as ops run it, ``env`` over this process's
+    environment: its exit code and its output (stdout and stderr together)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        f"tuopin_{service}",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
 
 
 def pytest_configure(config: Any) -> None:

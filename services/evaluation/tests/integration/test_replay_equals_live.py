@@ -15,10 +15,7 @@ poverty), the registry's answers to the verdicts, a disaster after an exit (a re
 warning), a removal; events this projection does not read (needs, cadres); redeliveries.
 """
 
-import asyncio
 import hashlib
-import os
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -53,7 +50,7 @@ from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.store.projection import Projection, stored_offsets
 from tuopin_eventkit.store.schema import events as event_store
 from tuopin_eventkit.store.schema import relay_checkpoints
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import client_for, eventually, publish, service_command
 from tuopin_eventkit.web.runtime import Runtime
 
 PROJECTION = spec.projection("evaluation.households")
@@ -709,20 +706,6 @@ async def topic(settings: kafka.KafkaSettings, name: str) -> list[Envelope]:
         await consumer.stop()
 
 
-async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tuopin_evaluation",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode()
-
-
 # --- the test ---------------------------------------------------------------------------------
 
 
@@ -829,11 +812,11 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
         "TUOPIN_EVALUATION_DATABASE_URL": database_url,
         "TUOPIN_EVALUATION_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
     }
-    code, output = await cli("rebuild", PROJECTION.name, env=env)
+    code, output = await service_command("evaluation", "rebuild", PROJECTION.name, env=env)
     assert code == 0, output
     assert f"rebuilt from zero, {applied} events applied ({read:,} read in" in output, output
     assert f"{read}/{read}" in output and "events/s" in output, output  # the bar, finished
-    code, output = await cli("rebuild", REACH.name, env=env)
+    code, output = await service_command("evaluation", "rebuild", REACH.name, env=env)
     assert code == 0 and f"rebuilt from zero, {applied_reach} events applied" in output, output
     engine = create_engine(database_url)
     try:
