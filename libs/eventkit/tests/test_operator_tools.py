@@ -73,7 +73,7 @@ def spec_with(projection: Projection, tmp_path: Path) -> ServiceSpec:
         name="opstest",
         title="operator tools test",
         settings=OpsSettings,
-        migrations=tmp_path / "versions",  # the kernel's tables only (see conftest)
+        versions=tmp_path / "versions",  # the kernel's tables only (see conftest)
         topic=OWN_TOPIC,
         projections=[projection],
         intake=Intake(topic=INTAKE_TOPIC, body=dict, handle=_never, rule=Rule(Access.PARTNER)),

@@ -252,7 +252,7 @@ def own_spec(
     an empty folder in ``tmp_path``)."""
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec.setdefault("title", name.capitalize())
-    return ServiceSpec(name=name, settings=settings, migrations=tmp_path / "versions", **spec)
+    return ServiceSpec(name=name, settings=settings, versions=tmp_path / "versions", **spec)
 
 
 def offline(
