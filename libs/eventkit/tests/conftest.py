@@ -2,12 +2,13 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.store import EventStore
 
@@ -37,8 +38,8 @@ read_model = MetaData()
 households_per_county = Table(
     "test_households_per_county",
     read_model,
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False),
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False),
     Column("poison", Integer, nullable=False, default=0),
 )
 

@@ -38,6 +38,7 @@ from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
 from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.db import recorded_by, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.projection import Delivered, Projection
@@ -135,7 +136,7 @@ warnings = Table(
     "return_warnings",
     metadata,
     Column("warning_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("raised_on", Date, nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("raised_recorded_at", DateTime(timezone=True), nullable=False),

@@ -20,8 +20,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Integer,
     MetaData,
     String,
     Table,
@@ -35,6 +33,7 @@ from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
 from tuopin_eventkit.db import by_key, executemany, recorded_by, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster
 
@@ -43,29 +42,29 @@ metadata = MetaData()
 borrower_households = Table(
     "borrower_households",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False, index=True),  # whose mutual-aid fund
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False, index=True),
+    columns.village_code(nullable=False, index=True),  # whose mutual-aid fund
 )
 # One row per dated change of the household (its stream's sequence orders same-day ones):
 # a status, or relocation marked or unmarked.
 status_history = Table(
     "borrower_status_history",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.household_id(primary_key=True),
+    columns.sequence(),
     Column("effective_date", Date, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 relocation_history = Table(
     "borrower_relocation_history",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.household_id(primary_key=True),
+    columns.sequence(),
     Column("effective_date", Date, nullable=False),
     Column("relocating", Boolean, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 borrowers = Roster(
     "borrower_members",

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -14,9 +15,9 @@ metadata = MetaData()
 villages = Table(
     "villages",
     metadata,
-    Column("village_code", String(12), primary_key=True),
+    columns.village_code(primary_key=True),
     Column("name", String(100), nullable=False),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.county_code(nullable=False, index=True),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
     Column("hardship_belt", String(100), index=True),  # the name (legacy: free text)

@@ -29,6 +29,7 @@ from tuopin_contracts import EventData
 from tuopin_contracts.events import training as tr
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -38,7 +39,7 @@ centres = Table(
     metadata,
     Column("centre_id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.county_code(nullable=False, index=True),
     Column("valid_from", Date, nullable=False),  # of the latest term
     Column("valid_until", Date, nullable=False),
     Column("occupations", JSON, nullable=False),
@@ -71,8 +72,8 @@ enrolments = Table(
     Column("enrolment_ref", String(200), nullable=False),
     Column("programme_id", String(36), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False),
+    columns.household_id(nullable=False, index=True),
+    columns.village_code(nullable=False),
     Column("id_number_hash", String(128), nullable=False, index=True),
     Column("id_number_masked", String(18), nullable=False),
     Column("enrolled_on", Date, nullable=False),
@@ -89,8 +90,8 @@ certificates = Table(
     Column("certificate_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
     Column("number", String(200), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False),
+    columns.household_id(nullable=False, index=True),
+    columns.village_code(nullable=False),
     Column("id_number_hash", String(128), nullable=False, index=True),
     Column("id_number_masked", String(18), nullable=False),
     Column("occupation", String(12), nullable=False),
@@ -112,7 +113,7 @@ academic_certificates = Table(
     Column("academic_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
     Column("number", String(200), nullable=False),
-    Column("household_id", String(36), nullable=False),
+    columns.household_id(nullable=False),
     Column("id_number_hash", String(128), nullable=False, index=True),
     Column("school", String(200), nullable=False),
     Column("speciality", String(200), nullable=False),
@@ -125,8 +126,8 @@ placements = Table(
     metadata,
     Column("placement_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
-    Column("household_id", String(36), nullable=False),
-    Column("village_code", String(12), nullable=False),
+    columns.household_id(nullable=False),
+    columns.village_code(nullable=False),
     Column("id_number_hash", String(128), nullable=False),
     Column("employer", String(200), nullable=False),
     Column("place", String(200), nullable=False),
