@@ -10,7 +10,7 @@ roll-ups' open-warning counts answer as of a day and as known at an instant.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,7 +40,7 @@ from tuopin_eventkit.db import recorded_by, upsert
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.store import EventStore
 
@@ -171,32 +170,32 @@ def warning_list() -> Projection:
 
     @projection.on(ev.ReturnWarningAcknowledgedV1)
     async def acknowledged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await conn.execute(
-                update(warnings)
-                .where(warnings.c.warning_id == str(e.data.warning_id))
-                .values(
-                    acknowledged_on=e.data.acknowledged_on,
-                    cadre_name=e.data.cadre_name,
-                    cadre_unit=e.data.cadre_unit,
-                    measures=e.data.measures,
-                    acknowledged_recorded_at=recorded(e),
-                )
-            )
+        await update_each(
+            conn,
+            warnings,
+            events,
+            lambda d, time: {
+                "acknowledged_on": d.acknowledged_on,
+                "cadre_name": d.cadre_name,
+                "cadre_unit": d.cadre_unit,
+                "measures": d.measures,
+                "acknowledged_recorded_at": time.astimezone(UTC),
+            },
+        )
 
     @projection.on(ev.ReturnWarningClosedV1)
     async def closed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await conn.execute(
-                update(warnings)
-                .where(warnings.c.warning_id == str(e.data.warning_id))
-                .values(
-                    closed_on=e.data.closed_on,
-                    outcome=e.data.outcome,
-                    closure_reason=e.data.reason,
-                    closed_recorded_at=recorded(e),
-                )
-            )
+        await update_each(
+            conn,
+            warnings,
+            events,
+            lambda d, time: {
+                "closed_on": d.closed_on,
+                "outcome": d.outcome,
+                "closure_reason": d.reason,
+                "closed_recorded_at": time.astimezone(UTC),
+            },
+        )
 
     return projection
 

@@ -31,7 +31,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 from tuopin_loans.application.book_tables import (
     SNAPSHOT,
     claims,
@@ -339,12 +339,9 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @book.on(lo.SubsidyStatementPaidV1)
 async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(statements)
-            .where(statements.c.statement_id == str(e.data.statement_id))
-            .values(paid_on=e.data.paid_on, paid_at=e.envelope.time)
-        )
+    await update_each(
+        conn, statements, events, lambda d, time: {"paid_on": d.paid_on, "paid_at": time}
+    )
 
 
 async def bank_loans(

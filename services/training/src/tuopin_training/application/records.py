@@ -3,10 +3,8 @@ the appending transaction): centres, programmes, enrolments, certificates, acade
 certificates and placements, for the rules that look across streams (seats, overlapping
 enrolments) and for verification, coverage and the yearly counts."""
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -21,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,7 +27,7 @@ from tuopin_contracts.events import training as tr
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
 from tuopin_eventkit.store import columns
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 
 metadata = MetaData()
 
@@ -156,20 +153,6 @@ def _columns(table: Table, data: EventData) -> dict[str, object]:
     }
 
 
-async def _change(
-    conn: AsyncConnection,
-    table: Table,
-    events: Sequence[Delivered],
-    values: Callable[[Any, datetime], dict[str, Any]],
-) -> None:
-    """Each event's ``values`` (of its data and recording instant) set, in order, on the
-    row its field named as the table's key names."""
-    (key,) = table.primary_key.columns
-    for e in events:
-        row = key == str(getattr(e.data, key.name))
-        await conn.execute(update(table).where(row).values(values(e.data, e.envelope.time)))
-
-
 @projection.on(tr.CentreAccreditedV1)
 async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
@@ -187,7 +170,7 @@ async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @projection.on(tr.AccreditationWithdrawnV1)
 async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         centres,
         events,
@@ -217,7 +200,7 @@ async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @projection.on(tr.AttendanceRecordedV1)
 async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     held, attended = enrolments.c.sessions_held, enrolments.c.sessions_attended
-    await _change(
+    await update_each(
         conn,
         enrolments,
         events,
@@ -230,14 +213,14 @@ async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.CompletedV1)
 async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn, enrolments, events, lambda d, _: {"stage": "completed", "finished_on": d.completed_on}
     )
 
 
 @projection.on(tr.DroppedOutV1)
 async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         enrolments,
         events,
@@ -257,7 +240,7 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.CertificateRevokedV1)
 async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         certificates,
         events,
