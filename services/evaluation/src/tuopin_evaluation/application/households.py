@@ -197,48 +197,12 @@ def household_facts() -> Projection:
 
     @projection.on(reg.VillageRegisteredV1)
     async def village_registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [
-            {
-                "village_code": e.data.village_code,
-                "county_code": e.data.village_code[:6],
-                "township_code": e.data.village_code[:9],
-                "name": e.data.name,
-                "poor": e.data.poor,
-                "rural_population": e.data.rural_population,
-                "hardship_belt": e.data.hardship_belt,
-                "hardship_belt_code": e.data.hardship_belt_code,
-                "registered_on": e.data.effective_date,
-            }
-            for e in events
-        ]
-        changing = [
-            "name",
-            "poor",
-            "rural_population",
-            "hardship_belt",
-            "hardship_belt_code",
-            "registered_on",
-        ]
-        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
-        await _standing(conn, events)
+        belt = ("hardship_belt", "hardship_belt_code")
+        await _village(conn, events, "name", *belt, registered_on="effective_date")
 
     @projection.on(reg.VillageProfileRecordedV1)
     async def village_profiled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [
-            {
-                "village_code": e.data.village_code,
-                "county_code": e.data.village_code[:6],
-                "township_code": e.data.village_code[:9],
-                "poor": e.data.poor,
-                "rural_population": e.data.rural_population,
-                "cooperatives": e.data.cooperatives,
-                "mutual_aid_fund": e.data.mutual_aid_fund,
-            }
-            for e in events
-        ]
-        changing = ["poor", "rural_population", "cooperatives", "mutual_aid_fund"]
-        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
-        await _standing(conn, events)
+        await _village(conn, events, "cooperatives", "mutual_aid_fund")
 
     @projection.on(reg.VillageConditionsRecordedV1)
     async def village_assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -261,7 +225,25 @@ def household_facts() -> Projection:
     return projection
 
 
-async def _standing(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+async def _village(
+    conn: AsyncConnection, events: Sequence[Delivered], *fields: str, **renamed: str
+) -> None:
+    """A village's row as each event says: where it lies (from its code), its standing
+    (kept in its history too), its ``fields`` and its columns ``renamed`` from fields."""
+    columns = {**{f: f for f in fields}, **renamed}
+    rows = [
+        {
+            "village_code": e.data.village_code,
+            "county_code": e.data.village_code[:6],
+            "township_code": e.data.village_code[:9],
+            "poor": e.data.poor,
+            "rural_population": e.data.rural_population,
+            **{column: getattr(e.data, field) for column, field in columns.items()},
+        }
+        for e in events
+    ]
+    changing = ["poor", "rural_population", *columns]
+    await upsert(conn, villages, rows, keys=["village_code"], update=changing)
     rows = [standing_row(e) for e in events]
     await upsert(conn, village_standing, rows, keys=["village_code", "sequence"])
 
