@@ -15,6 +15,7 @@ schooling changes are not a rule of the past). A person the registry erases is f
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -46,25 +47,25 @@ borrower_households = Table(
     columns.county_code(nullable=False, index=True),
     columns.village_code(nullable=False, index=True),  # whose mutual-aid fund
 )
-# One row per dated change of the household (its stream's sequence orders same-day ones):
-# a status, or relocation marked or unmarked.
-status_history = Table(
-    "borrower_status_history",
-    metadata,
-    columns.household_id(primary_key=True),
-    columns.sequence(),
-    Column("effective_date", Date, nullable=False),
-    Column("status", String(16), nullable=False),
-    columns.recorded_at(),
-)
-relocation_history = Table(
-    "borrower_relocation_history",
-    metadata,
-    columns.household_id(primary_key=True),
-    columns.sequence(),
-    Column("effective_date", Date, nullable=False),
-    Column("relocating", Boolean, nullable=False),
-    columns.recorded_at(),
+
+
+def _changes(name: str, value: Column[Any]) -> Table:
+    """One row per dated change of a household's ``value`` (a status, or relocation marked
+    or unmarked); its stream's sequence orders same-day ones."""
+    return Table(
+        name,
+        metadata,
+        columns.household_id(primary_key=True),
+        columns.sequence(),
+        Column("effective_date", Date, nullable=False),
+        value,
+        columns.recorded_at(),
+    )
+
+
+status_history = _changes("borrower_status_history", Column("status", String(16), nullable=False))
+relocation_history = _changes(
+    "borrower_relocation_history", Column("relocating", Boolean, nullable=False)
 )
 borrowers = Roster(
     "borrower_members",
