@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -44,13 +44,18 @@ households_per_county = Table(
 )
 
 
-def counting_projection(name: str = "test.households") -> Projection:
+def counting_projection(
+    name: str = "test.households",
+    refusing: Callable[[], bool] = lambda: True,
+    why: str = "this handler cannot cope with poison",
+) -> Projection:
+    """Counts households; refuses a POISON filing (its reason) while ``refusing()``."""
     projection = Projection(name, tables=[households_per_county])
 
     @projection.on(HouseholdRegisteredV3)
     async def registered(conn, events: Sequence[Delivered]) -> None:
-        if any(e.data.reason == "POISON" for e in events):
-            raise ValueError("this handler cannot cope with poison")
+        if refusing() and any(e.data.reason == "POISON" for e in events):
+            raise ValueError(why)
         rows = [
             {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
             for e in events
