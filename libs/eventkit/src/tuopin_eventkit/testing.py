@@ -26,15 +26,16 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import Relation
+from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging import broker as tansu
 from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security.auth import Principal, Role
@@ -292,6 +293,13 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+async def counted(engine: AsyncEngine, column: ColumnElement[Any]) -> dict[Any, int]:
+    """How many rows of ``column``'s table hold each of its values."""
+    async with read_only(engine).connect() as conn:
+        query = select(column, func.count()).group_by(column)
+        return {value: count for value, count in (await conn.execute(query)).all()}
 
 
 def resident_id(birth: date, serial: int, region: str = "620121") -> str:
