@@ -16,6 +16,16 @@ from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.store.aggregate import Aggregate, Conflict, NotFound, RuleViolation
 
 
+def county_fund(county_code: str) -> str:
+    """A county's risk fund's id (the province's is ``province``)."""
+    return f"county-{county_code}"
+
+
+def fund_county(fund_id: str) -> str | None:
+    """The county whose risk fund it is; None for the province's."""
+    return fund_id.removeprefix("county-") if fund_id.startswith("county-") else None
+
+
 def share(amount: int, ratio: Decimal) -> int:
     return int((amount * ratio).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
