@@ -31,7 +31,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2, ReturnWarningRaisedV1
-from tuopin_contracts.examples import filed_v2
+from tuopin_contracts.examples import certificate_issued, conditions_assessed, filed_v2
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
@@ -244,12 +244,7 @@ class Scenario:
             producer.household(a, income(a, 2017, 420_000, 3)),
             producer.household(
                 a,
-                reg.ConditionsAssessedV1(
-                    household_id=a,
-                    effective_date=date(2017, 9, 1),
-                    housing_safe=True,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(a, date(2017, 9, 1)),
             ),
             *exit_put_on_notice(producer, a, 2017),
         ]
@@ -272,12 +267,7 @@ class Scenario:
             producer.household(b, income(b, 2017, 380_000, 3)),
             producer.household(
                 b,
-                reg.ConditionsAssessedV1(
-                    household_id=b,
-                    effective_date=date(2017, 9, 1),
-                    housing_safe=False,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(b, date(2017, 9, 1), housing_safe=False),
             ),
             *exit_put_on_notice(producer, b, 2017),
         ]
@@ -299,12 +289,7 @@ class Scenario:
             producer.household(c, income(c, 2016, 400_000, 4)),
             producer.household(
                 c,
-                reg.ConditionsAssessedV1(
-                    household_id=c,
-                    effective_date=date(2016, 9, 1),
-                    housing_safe=True,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(c, date(2016, 9, 1)),
             ),
             *exit_put_on_notice(producer, c, 2016),
         ]
@@ -525,26 +510,8 @@ def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
         ]
 
     def certificate(hid: UUID, village: str, holder: str, on: date, **more: Any) -> Envelope:
-        cid = uuid4()
-        return centre.event(
-            str(cid),
-            tr.CertificateIssuedV1(
-                centre_id=centre_id,
-                household_id=hid,
-                village_code=village,
-                id_number_hash=holder,
-                id_number_masked="6211**********0001",
-                certificate_id=cid,
-                number=f"C{cid.hex[:8]}",
-                occupation="4-03-02-01",
-                occupation_name="中式烹调师",
-                level=5,
-                issued_on=on,
-                basis=tr.CertificateBasis.APPRAISAL,
-                basis_id=uuid4(),
-                **more,
-            ),
-        )
+        issued = certificate_issued(centre_id, hid, village, holder, on, **more)
+        return centre.event(str(issued.certificate_id), issued)
 
     def revoked(issue: Envelope, on: date) -> Envelope:
         d = issue.data
