@@ -5,6 +5,7 @@ enrolments) and for verification, coverage and the yearly counts."""
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -30,6 +31,18 @@ from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 
 metadata = MetaData()
+
+
+def _whose() -> list[Column[Any]]:
+    """Whom an enrolment or a certificate is about: their household and its village, and
+    their ID number (keyed hash, masked)."""
+    return [
+        columns.household_id(nullable=False, index=True),
+        columns.village_code(nullable=False),
+        Column("id_number_hash", String(128), nullable=False, index=True),
+        Column("id_number_masked", String(18), nullable=False),
+    ]
+
 
 centres = Table(
     "centres",
@@ -69,10 +82,7 @@ enrolments = Table(
     Column("enrolment_ref", String(200), nullable=False),
     Column("programme_id", String(36), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
-    columns.household_id(nullable=False, index=True),
-    columns.village_code(nullable=False),
-    Column("id_number_hash", String(128), nullable=False, index=True),
-    Column("id_number_masked", String(18), nullable=False),
+    *_whose(),
     Column("enrolled_on", Date, nullable=False),
     Column("stage", String(20), nullable=False),
     Column("finished_on", Date),  # completed or left
@@ -87,10 +97,7 @@ certificates = Table(
     Column("certificate_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
     Column("number", String(200), nullable=False),
-    columns.household_id(nullable=False, index=True),
-    columns.village_code(nullable=False),
-    Column("id_number_hash", String(128), nullable=False, index=True),
-    Column("id_number_masked", String(18), nullable=False),
+    *_whose(),
     Column("occupation", String(12), nullable=False),
     Column("occupation_name", String(200), nullable=False),
     Column("level", Integer, nullable=False),
