@@ -55,32 +55,19 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @index.on(reg.VillageResponsibilityAssignedV1)
 async def responsibility(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(
-            conn,
-            e,
-            first_secretary=e.data.first_secretary,
-            work_team=e.data.work_team,
-            responsible_unit=e.data.responsible_unit,
-        )
+    await _set(conn, events, "first_secretary", "work_team", "responsible_unit")
 
 
 @index.on(reg.VillageProfileRecordedV1)
 async def profile(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await _set(conn, events, "poor", "rural_population", "cooperatives", "mutual_aid_fund")
+
+
+async def _set(conn: AsyncConnection, events: Sequence[Delivered], *fields: str) -> None:
+    """Each event's ``fields`` set on its village's row, with the version it makes."""
     for e in events:
-        await _set(
-            conn,
-            e,
-            poor=e.data.poor,
-            rural_population=e.data.rural_population,
-            cooperatives=e.data.cooperatives,
-            mutual_aid_fund=e.data.mutual_aid_fund,
+        await conn.execute(
+            update(villages)
+            .where(villages.c.village_code == e.data.village_code)
+            .values(version=e.envelope.sequence, **{f: getattr(e.data, f) for f in fields})
         )
-
-
-async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:
-    await conn.execute(
-        update(villages)
-        .where(villages.c.village_code == e.data.village_code)
-        .values(version=e.envelope.sequence, **values)
-    )
