@@ -9,10 +9,9 @@ What these facts cause — an exit judged, a return warning raised — is the re
 ``exit_judgement``, which waits for this read model to have applied each event first.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -181,15 +180,10 @@ def household_facts() -> Projection:
 
     @projection.on(reg.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        await _set(
-            conn,
-            events,
-            housing_safe=lambda d: d.housing_safe,
-            drinking_water_safe=lambda d: d.drinking_water_safe,
-        )
+        await _set(conn, events, "housing_safe", "drinking_water_safe")
 
     async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        await _set(conn, events, status=lambda d: d.status)
+        await _set(conn, events, "status")
         await _history(conn, [history_row(e, e.data.status) for e in events])
 
     for step in reg.STATUS_CHANGES:
@@ -252,19 +246,17 @@ async def _history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None
     await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
-async def _set(
-    conn: AsyncConnection, events: Sequence[Delivered], **columns: Callable[[Any], object]
-) -> None:
-    """Set columns of each event's household: one statement run for the whole batch, in
-    event order, so a household's last event wins."""
+async def _set(conn: AsyncConnection, events: Sequence[Delivered], *fields: str) -> None:
+    """Set each event's ``fields`` on its household's row: one statement run for the whole
+    batch, in event order, so a household's last event wins."""
     rows = [
         {
             "household": str(e.data.household_id),
-            **{f"new_{name}": value(e.data) for name, value in columns.items()},
+            **{f"new_{name}": getattr(e.data, name) for name in fields},
         }
         for e in events
     ]
-    await executemany(conn, _setting(tuple(columns)), rows)
+    await executemany(conn, _setting(fields), rows)
 
 
 @cache
