@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench import common
@@ -75,6 +75,7 @@ from tuopin_eventkit.db import upsert
 from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.relay import OutboxRelay
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.store import EventStore
 
@@ -242,8 +243,8 @@ async def republish_figure(
 households = Table(
     "bench_households",
     MetaData(),
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False),
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False),
 )
 registered_households = Projection("bench.households", tables=[households])
 

@@ -13,14 +13,13 @@ from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from stdnum.cn import ric
-
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import PovertyCause
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app as evaluation_app
+from tuopin_eventkit import testing
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
@@ -31,11 +30,6 @@ from tuopin_training.entrypoints.app import app as training_app
 
 KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_secret_value())
 TONGWEI, LONGXI = "621121", "621122"  # 通渭县, 陇西县 (定西市)
-
-
-def resident_id(birth: date, serial: int) -> str:
-    body = f"620121{birth:%Y%m%d}{serial:03d}"  # 榆中县
-    return body + ric.calc_check_digit(body + "0")
 
 
 def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
@@ -77,13 +71,13 @@ async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(
     second grant for the same student-year refused), shown in evaluation's household view
     and counted — students assisted, yuan granted and waived — in the roll-ups."""
     students = {
-        TONGWEI: resident_id(date(2001, 9, 1), 11),
-        LONGXI: resident_id(date(2002, 3, 1), 12),
+        TONGWEI: testing.resident_id(date(2001, 9, 1), 11),
+        LONGXI: testing.resident_id(date(2002, 3, 1), 12),
     }
     homes, filings = {}, []
     for n, county in enumerate((TONGWEI, LONGXI)):
         homes[county], envelope = filed(
-            county, [resident_id(date(1975, 1, 1), n), students[county]]
+            county, [testing.resident_id(date(1975, 1, 1), n), students[county]]
         )
         filings.append(envelope)
     topics = [

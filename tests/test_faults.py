@@ -27,7 +27,7 @@ from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.messaging.kafka import KafkaSettings, ensure_topics
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.store.schema import processed_events
-from tuopin_eventkit.testing import ADMIN, bearer, eventually
+from tuopin_eventkit.testing import ADMIN, bearer, eventually, service_command
 from tuopin_registry.application import bulk
 from tuopin_registry.examples import filing, member, resident_id
 
@@ -153,22 +153,10 @@ async def assert_invariants(stack: Stack, households: int) -> None:
 async def rebuild_evaluation(stack: Stack) -> tuple[int, str]:
     """`tuopin evaluation rebuild evaluation.households`, as ops run it (service stopped)."""
     env = {
-        **os.environ,
         "TUOPIN_EVALUATION_DATABASE_URL": database_url(stack, "evaluation"),
         "TUOPIN_EVALUATION_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{stack.kafka_port}",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tuopin_evaluation",
-        "rebuild",
-        "evaluation.households",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode()
+    return await service_command("evaluation", "rebuild", "evaluation.households", env=env)
 
 
 async def evaluated(stack: Stack) -> int:

@@ -9,7 +9,7 @@ registry's bulk import) are FastAPI's own generated models and are not walked.
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -39,11 +39,18 @@ def openapi(spec: ServiceSpec) -> dict[str, Any]:
     return app.openapi()
 
 
-def loose_objects(doc: dict[str, Any]) -> Iterator[str]:
-    """Where a request body admits unknown fields: ``METHOD /path: Model.field…``."""
+Walk = Callable[[Any, str], Iterator[str]]
+
+
+def walker(
+    doc: dict[str, Any], check: Callable[[dict[str, Any], str, Walk], Iterator[str]]
+) -> Walk:
+    """A walk over a document's schemas from one (given with where it stands): each
+    ``$ref`` followed once along a path (a recursive model ends), ``check`` given every
+    schema reached with the walk to go deeper."""
     components = doc.get("components", {}).get("schemas", {})
 
-    def walk(schema: Any, where: str, seen: frozenset[str]) -> Iterator[str]:
+    def walk(schema: Any, where: str, seen: frozenset[str] = frozenset()) -> Iterator[str]:
         if not isinstance(schema, dict):
             return
         if "$ref" in schema:
@@ -51,21 +58,32 @@ def loose_objects(doc: dict[str, Any]) -> Iterator[str]:
             if name not in seen:
                 yield from walk(components[name], name, seen | {name})
             return
+        yield from check(schema, where, lambda sub, at: walk(sub, at, seen))
+
+    return walk
+
+
+def loose_objects(doc: dict[str, Any]) -> Iterator[str]:
+    """Where a request body admits unknown fields: ``METHOD /path: Model.field…``."""
+
+    def check(schema: dict[str, Any], where: str, walk: Walk) -> Iterator[str]:
         if schema.get("properties") and schema.get("additionalProperties") is not False:
             yield where
         for name, sub in schema.get("properties", {}).items():
-            yield from walk(sub, f"{where}.{name}", seen)
+            yield from walk(sub, f"{where}.{name}")
         for key in ("items", "additionalProperties"):
-            yield from walk(schema.get(key), where, seen)
+            yield from walk(schema.get(key), where)
         for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
             for sub in schema.get(key, []):
-                yield from walk(sub, where, seen)
+                yield from walk(sub, where)
+
+    walk = walker(doc, check)
 
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
-                for where in walk(content["application/json"]["schema"], "body", frozenset()):
+                for where in walk(content["application/json"]["schema"], "body"):
                     yield f"{method.upper()} {path}: {where}"
 
 
@@ -122,21 +140,13 @@ def unbounded(doc: dict[str, Any]) -> Iterator[str]:
     anchored at both ends without unbounded repetition bounds the length itself); arrays a
     length. Body, path, query and header values alike; uploaded files are bounded by the
     kernel's body limit."""
-    components = doc.get("components", {}).get("schemas", {})
 
-    def walk(schema: Any, where: str, seen: frozenset[str]) -> Iterator[str]:
-        if not isinstance(schema, dict):
-            return
-        if "$ref" in schema:
-            name = schema["$ref"].rsplit("/", 1)[-1]
-            if name not in seen:
-                yield from walk(components[name], name, seen | {name})
-            return
+    def check(schema: dict[str, Any], where: str, walk: Walk) -> Iterator[str]:
         for key in ("anyOf", "oneOf", "allOf"):
             for sub in schema.get(key, []):
-                yield from walk(sub, where, seen)
+                yield from walk(sub, where)
         for name, sub in schema.get("properties", {}).items():
-            yield from walk(sub, f"{where}.{name}", seen)
+            yield from walk(sub, f"{where}.{name}")
         kind = schema.get("type")
         if kind in ("integer", "number"):
             low = {"minimum", "exclusiveMinimum"} & set(schema)
@@ -157,16 +167,18 @@ def unbounded(doc: dict[str, Any]) -> Iterator[str]:
         elif kind == "array":
             if "maxItems" not in schema:
                 yield f"{where} (array without maxItems)"
-            yield from walk(schema.get("items"), f"{where}[]", seen)
+            yield from walk(schema.get("items"), f"{where}[]")
+
+    walk = walker(doc, check)
 
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 where = f"{parameter['in']} {parameter['name']}"
-                for found in walk(parameter.get("schema"), where, frozenset()):
+                for found in walk(parameter.get("schema"), where):
                     yield f"{method.upper()} {path}: {found}"
             for content in operation.get("requestBody", {}).get("content", {}).values():
-                for found in walk(content.get("schema"), "body", frozenset()):
+                for found in walk(content.get("schema"), "body"):
                     yield f"{method.upper()} {path}: {found}"
 
 

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from tuopin_contracts.envelope import Envelope
 from tuopin_contracts.events.registry import (
+    ConditionsAssessedV1,
     HouseholdExitedV1,
     HouseholdRegisteredV2,
     HouseholdRegisteredV3,
@@ -14,6 +15,7 @@ from tuopin_contracts.events.registry import (
     SealedMember,
 )
 from tuopin_contracts.events.registry.villages import VILLAGE_FLAGS
+from tuopin_contracts.events.training import CertificateBasis, CertificateIssuedV1
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause, Relation
 
 
@@ -45,6 +47,44 @@ def household_registered(
         time=datetime.now(UTC),
         data=data.model_dump(mode="json"),
         sequence=1,
+    )
+
+
+def conditions_assessed(
+    household_id: UUID, on: date, housing_safe: bool = True, drinking_water_safe: bool = True
+) -> ConditionsAssessedV1:
+    """Housing and drinking water assessed, safe unless said otherwise."""
+    return ConditionsAssessedV1(
+        household_id=household_id,
+        effective_date=on,
+        reason=None,
+        housing_safe=housing_safe,
+        drinking_water_safe=drinking_water_safe,
+    )
+
+
+def certificate_issued(
+    centre_id: UUID, household_id: UUID, village: str, holder: str, on: date, **more: Any
+) -> CertificateIssuedV1:
+    """A cook's certificate (中式烹调师, level 5) on appraisal; ``holder``: the keyed hash of
+    the holder's ID number. Its id is new and its number made from it unless ``more``
+    names them."""
+    certificate_id = more.pop("certificate_id", None) or uuid4()
+    return CertificateIssuedV1(
+        centre_id=centre_id,
+        household_id=household_id,
+        village_code=village,
+        id_number_hash=holder,
+        id_number_masked="6211**********0001",
+        certificate_id=certificate_id,
+        number=more.pop("number", None) or f"C{certificate_id.hex[:8]}",
+        occupation="4-03-02-01",
+        occupation_name="中式烹调师",
+        level=5,
+        issued_on=on,
+        basis=CertificateBasis.APPRAISAL,
+        basis_id=uuid4(),
+        **more,
     )
 
 

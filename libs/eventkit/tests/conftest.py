@@ -1,13 +1,14 @@
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import Column, Integer, MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.store import EventStore
 
@@ -37,19 +38,24 @@ read_model = MetaData()
 households_per_county = Table(
     "test_households_per_county",
     read_model,
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False),
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False),
     Column("poison", Integer, nullable=False, default=0),
 )
 
 
-def counting_projection(name: str = "test.households") -> Projection:
+def counting_projection(
+    name: str = "test.households",
+    refusing: Callable[[], bool] = lambda: True,
+    why: str = "this handler cannot cope with poison",
+) -> Projection:
+    """Counts households; refuses a POISON filing (its reason) while ``refusing()``."""
     projection = Projection(name, tables=[households_per_county])
 
     @projection.on(HouseholdRegisteredV3)
     async def registered(conn, events: Sequence[Delivered]) -> None:
-        if any(e.data.reason == "POISON" for e in events):
-            raise ValueError("this handler cannot cope with poison")
+        if refusing() and any(e.data.reason == "POISON" for e in events):
+            raise ValueError(why)
         rows = [
             {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
             for e in events

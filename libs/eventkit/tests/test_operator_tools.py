@@ -4,7 +4,6 @@ however often it is re-driven; `status` and `/metrics` with the figures that wer
 
 import asyncio
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,21 @@ from typer.testing import CliRunner
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.cli import service_cli
-from tuopin_eventkit.db import read_only, upsert
+from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.messaging.relay import OutboxRelay
 from tuopin_eventkit.security.auth import Access, Rule
 from tuopin_eventkit.settings import ServiceSettings
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Projection
 from tuopin_eventkit.store.store import NewEvent
 from tuopin_eventkit.testing import client_for, publish, read_topic
 from tuopin_eventkit.web.inbound import Intake
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 
-from .conftest import households_per_county
+from .conftest import counting_projection, households_per_county
 
 TOPIC = Topic.REGISTRY.value
 OWN_TOPIC = "test.ops.events"
@@ -47,21 +46,9 @@ class OpsSettings(ServiceSettings):
 
 def fixable_projection(broken: dict[str, bool]) -> Projection:
     """Counts households; refuses a POISON filing (its reason) while ``broken["now"]``."""
-    from tuopin_contracts.events.registry import HouseholdRegisteredV3
-
-    projection = Projection("opstest.households", tables=[households_per_county])
-
-    @projection.on(HouseholdRegisteredV3)
-    async def registered(conn, events: Sequence[Delivered]) -> None:
-        if broken["now"] and any(e.data.reason == "POISON" for e in events):
-            raise ValueError("[bug] cannot cope with poison")
-        rows = [
-            {"household_id": str(e.data.household_id), "county_code": e.data.county_code}
-            for e in events
-        ]
-        await upsert(conn, households_per_county, rows, keys=["household_id"])
-
-    return projection
+    return counting_projection(
+        "opstest.households", lambda: broken["now"], "[bug] cannot cope with poison"
+    )
 
 
 async def _never(*_: Any) -> Any:
@@ -73,7 +60,7 @@ def spec_with(projection: Projection, tmp_path: Path) -> ServiceSpec:
         name="opstest",
         title="operator tools test",
         settings=OpsSettings,
-        migrations=tmp_path / "versions",  # the kernel's tables only (see conftest)
+        versions=tmp_path / "versions",  # the kernel's tables only (see conftest)
         topic=OWN_TOPIC,
         projections=[projection],
         intake=Intake(topic=INTAKE_TOPIC, body=dict, handle=_never, rule=Rule(Access.PARTNER)),

@@ -4,14 +4,14 @@ projection rebuilt from zero equals the live one."""
 import asyncio
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.testing import DATABASES, eventually, read_topic
+from tuopin_eventkit.testing import DATABASES, counted, eventually, read_topic
 from tuopin_eventkit.testing import publish as publish_to
 
 from .conftest import counting_projection, households_per_county
@@ -121,17 +121,10 @@ async def test_rebuild_from_zero_equals_the_live_projection(engine, kafka_settin
 
     assert await ProjectionConsumer(engine, projection, kafka_settings).rebuild() == 80
     assert await rows(engine) == live
-    async with read_only(engine).connect() as conn:
-        counties = dict(
-            (
-                await conn.execute(
-                    select(households_per_county.c.county_code, func.count()).group_by(
-                        households_per_county.c.county_code
-                    )
-                )
-            ).all()
-        )
-    assert counties == {"621121": 40, "620102": 40}
+    assert await counted(engine, households_per_county.c.county_code) == {
+        "621121": 40,
+        "620102": 40,
+    }
 
 
 @pytest.mark.skipif("postgres" not in DATABASES, reason="PostgreSQL only: no server given")

@@ -11,13 +11,14 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -25,14 +26,16 @@ from uuid import UUID
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData
 from tuopin_contracts.dates import business_date
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import Relation
+from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging import broker as tansu
 from tuopin_eventkit.messaging.kafka import KafkaSettings
 from tuopin_eventkit.security.auth import Principal, Role
@@ -251,7 +254,7 @@ def own_spec(
     an empty folder in ``tmp_path``)."""
     (tmp_path / "versions").mkdir(exist_ok=True)
     spec.setdefault("title", name.capitalize())
-    return ServiceSpec(name=name, settings=settings, migrations=tmp_path / "versions", **spec)
+    return ServiceSpec(name=name, settings=settings, versions=tmp_path / "versions", **spec)
 
 
 def offline(
@@ -290,6 +293,36 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 30.0) -
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.1)
+
+
+async def counted(engine: AsyncEngine, column: ColumnElement[Any]) -> dict[Any, int]:
+    """How many rows of ``column``'s table hold each of its values."""
+    async with read_only(engine).connect() as conn:
+        query = select(column, func.count()).group_by(column)
+        return {value: count for value, count in (await conn.execute(query)).all()}
+
+
+def resident_id(birth: date, serial: int, region: str = "620121") -> str:
+    """A valid resident ID number (GB 11643): a region (榆中县 by default, coded since
+    1949), a birth date and a three-digit serial, with its check digit."""
+    body = f"{region}{birth:%Y%m%d}{serial:03d}"
+    return body + ric.calc_check_digit(body + "0")  # it expects a placeholder check digit
+
+
+async def service_command(service: str, *args: str, env: dict[str, str]) -> tuple[int, str]:
+    """``python -m tuopin_<service> *args`` as ops run it, ``env`` over this process's
+    environment: its exit code and its output (stdout and stderr together)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        f"tuopin_{service}",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
 
 
 def pytest_configure(config: Any) -> None:

@@ -17,7 +17,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
-from tuopin_contracts.examples import wage_income
+from tuopin_contracts.examples import certificate_issued, conditions_assessed, wage_income
 from tuopin_contracts.vocabulary import HouseholdStatus as S
 from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
@@ -96,14 +96,7 @@ def exiting() -> Stream:
     home = Stream(str(uuid4()))
     hid = UUID(home.subject)
     registered(home, 2)
-    home.add(
-        reg.ConditionsAssessedV1(
-            household_id=hid,
-            effective_date=date(2016, 10, 1),
-            housing_safe=True,
-            drinking_water_safe=True,
-        )
-    )
+    home.add(conditions_assessed(hid, date(2016, 10, 1)))
     income_2016(home, 400_000)  # 2016's line: 2,952 yuan
     newcomer = person(Relation.CHILD, insured=False)
     home.add(reg.MemberAddedV2(household_id=hid, effective_date=date(2018, 5, 1), member=newcomer))
@@ -327,19 +320,14 @@ async def test_what_the_programmes_reached_as_known_at_an_instant(
     loan.add(disbursed, at=NOW)
     certificate = Stream(str(uuid4()), "/tuopin/training")
     person = {"centre_id": uuid4(), "household_id": hid, "id_number_hash": holder}
-    issued = tr.CertificateIssuedV1(
-        **person,
-        village_code=VILLAGE,
-        id_number_masked="6211**********0001",
+    issued = certificate_issued(
+        person["centre_id"],
+        hid,
+        VILLAGE,
+        holder,
+        date(2016, 5, 1),
         certificate_id=UUID(certificate.subject),
         number="C0001",
-        occupation="4-03-02-01",
-        occupation_name="中式烹调师",
-        level=5,
-        issued_on=date(2016, 5, 1),
-        valid_until=None,
-        basis=tr.CertificateBasis.APPRAISAL,
-        basis_id=uuid4(),
     )
     certificate.add(issued)
     revoked = tr.CertificateRevokedV1(

@@ -47,7 +47,6 @@ import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
@@ -62,6 +61,7 @@ from tuopin_contracts.vocabulary import (
 from tuopin_evaluation.adapters.dashboard import CONTENT_SECURITY_POLICY, content_security_policy
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
+from tuopin_eventkit import testing
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
@@ -156,17 +156,12 @@ IDENTITY = IdentityKeys(ServiceSettings.model_fields["identity_key"].default.get
 HEAD_BORN = date(1975, 3, 1)
 
 
-def resident_id(serial: int) -> str:
-    body = f"620121{HEAD_BORN:%Y%m%d}{serial:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
 HOMES = [
-    Home("621121100201", 4, head_id=resident_id(1)),
+    Home("621121100201", 4, head_id=testing.resident_id(HEAD_BORN, 1)),
     Home("621121100201", 3, exited=date(2017, 10, 8)),
     Home("621121100201", 5, exited=date(2016, 12, 20), returned=date(2018, 3, 1)),
     Home("621121100202", 2),
-    Home("620102001001", 6, head_id=resident_id(2)),
+    Home("620102001001", 6, head_id=testing.resident_id(HEAD_BORN, 2)),
     Home("620102001001", 3),
     Home("620102001001", 1, exited=date(2017, 5, 10)),
     Home("621123100201", 3, registered=date(2017, 6, 1)),

@@ -5,8 +5,7 @@ from datetime import date
 from uuid import UUID, uuid4
 
 from tuopin_contracts import Topic
-from tuopin_contracts.events.registry import ConditionsAssessedV1
-from tuopin_contracts.examples import household_registered, wage_income
+from tuopin_contracts.examples import conditions_assessed, household_registered, wage_income
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -17,12 +16,7 @@ async def test_recomputed_verdicts(database_url, kafka_settings) -> None:
     home = household_registered(size=2)  # members not medically insured in the example
     hid = UUID(home.subject)
     income = wage_income(hid, 2017, 350_000, 2)
-    safe = ConditionsAssessedV1(
-        household_id=hid,
-        effective_date=date(2017, 9, 1),
-        housing_safe=True,
-        drinking_water_safe=True,
-    )
+    safe = conditions_assessed(hid, date(2017, 9, 1))
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
     await publish(
         kafka_settings, Topic.REGISTRY, home, envelope(income, hid, 2), envelope(safe, hid, 3)

@@ -31,7 +31,7 @@ from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
-from tuopin_contracts.examples import filed_v2
+from tuopin_contracts.examples import certificate_issued, filed_v2
 from tuopin_contracts.vocabulary import LoanProduct, PovertyCause, Relation
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.domain.village_figures import ratio
@@ -191,19 +191,14 @@ class Home:
     ) -> "Home":
         holder, certificate_id = self.members[member], uuid4()
         person = {"centre_id": CENTRE, "household_id": self.id, "id_number_hash": holder}
-        issue = tr.CertificateIssuedV1(
-            **person,
-            village_code=self.village,
-            id_number_masked="6211**********0001",
+        issue = certificate_issued(
+            CENTRE,
+            self.id,
+            self.village,
+            holder,
+            on,
             certificate_id=certificate_id,
-            number=f"C{certificate_id.hex[:8]}",
-            occupation="4-03-02-01",
-            occupation_name="中式烹调师",
-            level=5,
-            issued_on=on,
             valid_until=valid_until,
-            basis=tr.CertificateBasis.APPRAISAL,
-            basis_id=uuid4(),
         )
         sent = [centre(certificate_id, issue)]
         if revoked_on:

@@ -1,31 +1,11 @@
 """`tuopin-evaluation rebuild` replays a read model from the topic, as ops would run it."""
 
-import asyncio
-import os
-import sys
-
-from sqlalchemy import func, select
-
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_evaluation.application.facts import households as registered_households
-from tuopin_eventkit.db import create_engine, read_only
+from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.testing import publish
-
-
-async def command(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tuopin_evaluation",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode()
+from tuopin_eventkit.testing import counted, publish, service_command
 
 
 async def test_rebuild_replays_every_registered_household(database_url, kafka_settings) -> None:
@@ -37,26 +17,17 @@ async def test_rebuild_replays_every_registered_household(database_url, kafka_se
     events = [household_registered(county_code=c) for c in ("621121", "620102") * 6]
     await publish(kafka_settings, Topic.REGISTRY, *events)
 
-    assert (await command("migrate", env=env))[0] == 0
-    code, output = await command("rebuild", "evaluation.households", env=env)
+    assert (await service_command("evaluation", "migrate", env=env))[0] == 0
+    code, output = await service_command("evaluation", "rebuild", "evaluation.households", env=env)
     assert code == 0, output
     assert "12 events applied" in output
-    code, output = await command("rebuild", "evaluation.households", env=env)
+    code, output = await service_command("evaluation", "rebuild", "evaluation.households", env=env)
     assert "12 events applied" in output  # from zero again, not on top
 
     engine = create_engine(database_url)
-    async with read_only(engine).connect() as conn:
-        counted = dict(
-            (
-                await conn.execute(
-                    select(registered_households.c.county_code, func.count()).group_by(
-                        registered_households.c.county_code
-                    )
-                )
-            ).all()
-        )
+    counties = await counted(engine, registered_households.c.county_code)
     await engine.dispose()
-    assert counted == {"621121": 6, "620102": 6}
+    assert counties == {"621121": 6, "620102": 6}
 
-    code, output = await command("rebuild", "evaluation.nonsense", env=env)
+    code, output = await service_command("evaluation", "rebuild", "evaluation.nonsense", env=env)
     assert code == 2 and "has no projection 'evaluation.nonsense'" in output

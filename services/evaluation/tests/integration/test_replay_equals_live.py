@@ -15,10 +15,7 @@ poverty), the registry's answers to the verdicts, a disaster after an exit (a re
 warning), a removal; events this projection does not read (needs, cadres); redeliveries.
 """
 
-import asyncio
 import hashlib
-import os
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,7 +31,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2, ReturnWarningRaisedV1
-from tuopin_contracts.examples import filed_v2
+from tuopin_contracts.examples import certificate_issued, conditions_assessed, filed_v2
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
@@ -53,7 +50,7 @@ from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.store.projection import Projection, stored_offsets
 from tuopin_eventkit.store.schema import events as event_store
 from tuopin_eventkit.store.schema import relay_checkpoints
-from tuopin_eventkit.testing import client_for, eventually, publish
+from tuopin_eventkit.testing import client_for, eventually, publish, service_command
 from tuopin_eventkit.web.runtime import Runtime
 
 PROJECTION = spec.projection("evaluation.households")
@@ -247,12 +244,7 @@ class Scenario:
             producer.household(a, income(a, 2017, 420_000, 3)),
             producer.household(
                 a,
-                reg.ConditionsAssessedV1(
-                    household_id=a,
-                    effective_date=date(2017, 9, 1),
-                    housing_safe=True,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(a, date(2017, 9, 1)),
             ),
             *exit_put_on_notice(producer, a, 2017),
         ]
@@ -275,12 +267,7 @@ class Scenario:
             producer.household(b, income(b, 2017, 380_000, 3)),
             producer.household(
                 b,
-                reg.ConditionsAssessedV1(
-                    household_id=b,
-                    effective_date=date(2017, 9, 1),
-                    housing_safe=False,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(b, date(2017, 9, 1), housing_safe=False),
             ),
             *exit_put_on_notice(producer, b, 2017),
         ]
@@ -302,12 +289,7 @@ class Scenario:
             producer.household(c, income(c, 2016, 400_000, 4)),
             producer.household(
                 c,
-                reg.ConditionsAssessedV1(
-                    household_id=c,
-                    effective_date=date(2016, 9, 1),
-                    housing_safe=True,
-                    drinking_water_safe=True,
-                ),
+                conditions_assessed(c, date(2016, 9, 1)),
             ),
             *exit_put_on_notice(producer, c, 2016),
         ]
@@ -528,26 +510,8 @@ def programmes(s: Scenario) -> dict[Topic, list[Envelope]]:
         ]
 
     def certificate(hid: UUID, village: str, holder: str, on: date, **more: Any) -> Envelope:
-        cid = uuid4()
-        return centre.event(
-            str(cid),
-            tr.CertificateIssuedV1(
-                centre_id=centre_id,
-                household_id=hid,
-                village_code=village,
-                id_number_hash=holder,
-                id_number_masked="6211**********0001",
-                certificate_id=cid,
-                number=f"C{cid.hex[:8]}",
-                occupation="4-03-02-01",
-                occupation_name="中式烹调师",
-                level=5,
-                issued_on=on,
-                basis=tr.CertificateBasis.APPRAISAL,
-                basis_id=uuid4(),
-                **more,
-            ),
-        )
+        issued = certificate_issued(centre_id, hid, village, holder, on, **more)
+        return centre.event(str(issued.certificate_id), issued)
 
     def revoked(issue: Envelope, on: date) -> Envelope:
         d = issue.data
@@ -709,20 +673,6 @@ async def topic(settings: kafka.KafkaSettings, name: str) -> list[Envelope]:
         await consumer.stop()
 
 
-async def cli(*args: str, env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tuopin_evaluation",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode()
-
-
 # --- the test ---------------------------------------------------------------------------------
 
 
@@ -829,11 +779,11 @@ async def test_rebuilding_from_offset_zero_gives_exactly_the_live_state(
         "TUOPIN_EVALUATION_DATABASE_URL": database_url,
         "TUOPIN_EVALUATION_KAFKA__BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
     }
-    code, output = await cli("rebuild", PROJECTION.name, env=env)
+    code, output = await service_command("evaluation", "rebuild", PROJECTION.name, env=env)
     assert code == 0, output
     assert f"rebuilt from zero, {applied} events applied ({read:,} read in" in output, output
     assert f"{read}/{read}" in output and "events/s" in output, output  # the bar, finished
-    code, output = await cli("rebuild", REACH.name, env=env)
+    code, output = await service_command("evaluation", "rebuild", REACH.name, env=env)
     assert code == 0 and f"rebuilt from zero, {applied_reach} events applied" in output, output
     engine = create_engine(database_url)
     try:

@@ -13,8 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import count
 from uuid import uuid4
 
-from stdnum.cn import ric
-
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.examples import filed_v2
@@ -25,6 +23,7 @@ from tuopin_contracts.vocabulary import (
     Relation,
     Schooling,
 )
+from tuopin_eventkit import testing
 from tuopin_eventkit.matrix import Matrix, Scope
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
@@ -40,9 +39,8 @@ COUNTY = "621121"
 _serial = count(1)
 
 
-def resident_id(birth: date) -> str:
-    body = f"620121{birth:%Y%m%d}{next(_serial) % 999:03d}"  # 榆中县, coded before 1975
-    return body + ric.calc_check_digit(body + "0")
+def born_on(birth: date) -> str:
+    return testing.resident_id(birth, next(_serial) % 999)
 
 
 class Household:
@@ -51,10 +49,10 @@ class Household:
 
     def __init__(self, county: str = COUNTY, identified: date = date(2016, 4, 1)) -> None:
         self.id = uuid4()
-        self.head = resident_id(date(1975, 3, 1))
-        self.spouse = resident_id(date(1978, 6, 1))
-        self.student = resident_id(date(1998, 9, 1))
-        self.pupil = resident_id(date(2001, 3, 1))
+        self.head = born_on(date(1975, 3, 1))
+        self.spouse = born_on(date(1978, 6, 1))
+        self.student = born_on(date(1998, 9, 1))
+        self.pupil = born_on(date(2001, 3, 1))
         self.events: list[Envelope] = []
         people = [
             (self.head, Relation.HEAD, date(1975, 3, 1), None),

@@ -48,3 +48,15 @@ def filing(
         ],
         **more,
     }
+
+
+def new_village(code: str = "621121100201", **more: Any) -> dict[str, Any]:
+    """A poor village as its county registers it."""
+    return {
+        "village_code": code,
+        "name": "李家村",
+        "poor": True,
+        "rural_population": 812,
+        "effective_date": "2016-01-01",
+        **more,
+    }

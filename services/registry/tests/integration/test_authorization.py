@@ -12,7 +12,7 @@ from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings, mint
 from tuopin_eventkit.testing import as_, bearer
 from tuopin_registry.entrypoints.app import spec
-from tuopin_registry.examples import filing, member, resident_id
+from tuopin_registry.examples import filing, member, new_village, resident_id
 
 VILLAGE = "621121100201"
 COUNTY = VILLAGE[:6]
@@ -28,13 +28,7 @@ async def test_every_route_answers_each_role_inside_and_outside_as_the_policy_sa
     client, application = service
     filed = await client.post("/v1/households", json=filing(village=VILLAGE))
     assert filed.status_code == 201, filed.text
-    village = {
-        "village_code": VILLAGE,
-        "name": "李家村",
-        "poor": True,
-        "rural_population": 812,
-        "effective_date": "2016-01-01",
-    }
+    village = new_village(VILLAGE)
     assert (await client.post("/v1/villages", json=village)).status_code == 201
 
     path = {
@@ -130,13 +124,7 @@ VALID = {
     f"{HOUSEHOLD}/exit-notice": {"notice_from": DAY, "notice_until": "2016-05-10"},
     f"{HOUSEHOLD}/return-to-poverty": {"cause": "illness", "effective_date": DAY},
     f"{HOUSEHOLD}/removal": {"effective_date": DAY, "reason": "错评"},
-    "POST /v1/villages": {
-        "village_code": VILLAGE,
-        "name": "李家村",
-        "poor": True,
-        "rural_population": 812,
-        "effective_date": DAY,
-    },
+    "POST /v1/villages": new_village(VILLAGE, effective_date=DAY),
     f"{VILLAGE_ROUTE}/responsibility": {
         "first_secretary": "李书记",
         "work_team": ["王"],

@@ -11,7 +11,7 @@ import pytest
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.application.commands import change_household
 from tuopin_registry.entrypoints.app import app
-from tuopin_registry.examples import filing, resident_id
+from tuopin_registry.examples import filing, new_village, resident_id
 
 INCOME_2016 = {
     "effective_date": "2016-12-31",
@@ -139,13 +139,9 @@ async def test_a_mistaken_exit_is_annulled_and_both_stay_in_the_history(service)
 async def test_a_village_as_of_a_past_date_and_its_history(service) -> None:
     client, _ = service
     village = "621121100201"
-    registered = {
-        "village_code": village,
-        "name": "张家村",
-        "poor": True,
-        "rural_population": 500,
-        "effective_date": "2014-01-01",
-    }
+    registered = new_village(
+        village, name="张家村", rural_population=500, effective_date="2014-01-01"
+    )
     answer = await client.post("/v1/villages", json=registered)
     assert answer.status_code == 201, answer.text
     profile = {

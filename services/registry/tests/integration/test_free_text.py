@@ -3,7 +3,7 @@ written: 422, an RFC 9457 problem naming the field, the number not repeated."""
 
 import pytest
 
-from tuopin_registry.examples import filing, member
+from tuopin_registry.examples import filing, member, new_village
 
 VILLAGE = "621121100201"
 PHONE, ID = "138-0013-8000", "620102198503020039"
@@ -14,13 +14,7 @@ async def test_free_text_holding_a_personal_number_is_refused(client) -> None:
     assert filed.status_code == 201, filed.text
     hid = filed.json()["household_id"]
     spouse = next(m["person_id"] for m in filed.json()["members"] if m["relation"] == "spouse")
-    village = {
-        "village_code": VILLAGE,
-        "name": "李家村",
-        "poor": True,
-        "rural_population": 812,
-        "effective_date": "2016-01-01",
-    }
+    village = new_village(VILLAGE)
     assert (await client.post("/v1/villages", json=village)).status_code == 201
     day = {"effective_date": "2016-05-01"}
     head = (await client.get("/v1/events")).json()["head"]

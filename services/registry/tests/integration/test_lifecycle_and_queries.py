@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tuopin_registry.config import RegistrySettings
-from tuopin_registry.examples import filing, member, resident_id
+from tuopin_registry.examples import filing, member, new_village, resident_id
 
 VILLAGE = "621121100201"
 BELTS = Path(__file__).parents[1] / "data" / "hardship_belts.json"  # invented test belts
@@ -258,13 +258,7 @@ async def test_summary_counts_by_region(client) -> None:
 async def test_villages_and_the_report_of_those_nobody_answers_for(client) -> None:
     registered = await client.post(
         "/v1/villages",
-        json={
-            "village_code": VILLAGE,
-            "name": "李家村",
-            "poor": True,
-            "rural_population": 812,
-            "effective_date": "2016-01-01",
-        },
+        json=new_village(VILLAGE),
     )
     assert registered.status_code == 201, registered.text
     unknown = await client.post(

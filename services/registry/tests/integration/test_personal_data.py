@@ -16,7 +16,7 @@ from tuopin_registry.application import bulk
 from tuopin_registry.application.people import identity_reads, people, reveal
 from tuopin_registry.application.sealing import PeopleKey, SealBroken, Sealed
 from tuopin_registry.config import RegistrySettings
-from tuopin_registry.examples import filing, member, resident_id
+from tuopin_registry.examples import filing, member, new_village, resident_id
 
 VILLAGE = "621121100201"
 COUNTY = VILLAGE[:6]
@@ -223,13 +223,7 @@ async def test_every_answer_that_names_people_masks_their_numbers(service, tmp_p
     ]
     assert [r.status_code for r in refusals] == [409, 422], [r.text for r in refusals]
     numbers.add(bad)
-    village = {
-        "village_code": VILLAGE,
-        "name": "李家村",
-        "poor": True,
-        "rural_population": 812,
-        "effective_date": "2016-01-01",
-    }
+    village = new_village(VILLAGE)
     await client.post("/v1/villages", json=village)
 
     # An import whose bad row carries an ID number in the wrong column (birth date).

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tuopin_registry.examples import filing, member, resident_id
+from tuopin_registry.examples import filing, member, new_village, resident_id
 
 pytestmark = pytest.mark.faults
 
@@ -87,13 +87,7 @@ async def test_one_person_joining_many_households_at_once_joins_one(client) -> N
 
 async def test_one_village_registered_at_once_by_many_is_registered_once(client) -> None:
     for round_ in range(ROUNDS):
-        village = {
-            "village_code": f"6211211002{round_:02d}",
-            "name": "李家村",
-            "poor": True,
-            "rural_population": 812,
-            "effective_date": "2016-01-01",
-        }
+        village = new_village(f"6211211002{round_:02d}")
         answers = await at_once(client, [("/v1/villages", village, {})] * TWINS)
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [201] + [409] * (TWINS - 1), seen(answers)

@@ -8,6 +8,7 @@ import pytest
 from tuopin_contracts.examples import conditions_met
 from tuopin_eventkit.testing import client_for
 from tuopin_registry.entrypoints.app import app
+from tuopin_registry.examples import new_village
 
 VILLAGE = "621121100201"
 ALL_MET = conditions_met(3_000_000, 12)
@@ -16,13 +17,9 @@ ALL_MET = conditions_met(3_000_000, 12)
 @pytest.fixture
 async def client(settings):
     async with client_for(app(settings)) as client:
-        registered = {
-            "village_code": VILLAGE,
-            "name": "张家村",
-            "poor": True,
-            "rural_population": 500,
-            "effective_date": "2014-01-01",
-        }
+        registered = new_village(
+            VILLAGE, name="张家村", rural_population=500, effective_date="2014-01-01"
+        )
         answer = await client.post("/v1/villages", json=registered)
         assert answer.status_code == 201, answer.text
         yield client

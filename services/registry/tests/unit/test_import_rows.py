@@ -8,16 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tuopin_contracts.vocabulary import (
-    Education,
-    Health,
-    LabourAbility,
-    PovertyAttribute,
-    PovertyCause,
-    Relation,
-    Schooling,
-    Sex,
-)
+from tuopin_contracts import vocabulary
 from tuopin_registry.adapters.sheets import open_sheet
 from tuopin_registry.application import bulk
 from tuopin_registry.application.bulk import Filing
@@ -96,12 +87,12 @@ def test_chinese_headers_and_values_map_onto_the_vocabulary(tmp_path) -> None:
     assert filing.household == {
         "county_code": "621121",
         "village_code": "621121100201",
-        "poverty_attribute": PovertyAttribute.SUBSISTENCE_ALLOWANCE,
-        "primary_cause": PovertyCause.ILLNESS,
+        "poverty_attribute": vocabulary.PovertyAttribute.SUBSISTENCE_ALLOWANCE,
+        "primary_cause": vocabulary.PovertyCause.ILLNESS,
         "secondary_causes": [
-            PovertyCause.LACK_OF_FUNDS,
-            PovertyCause.LACK_OF_TECHNOLOGY,
-            PovertyCause.DISASTER,
+            vocabulary.PovertyCause.LACK_OF_FUNDS,
+            vocabulary.PovertyCause.LACK_OF_TECHNOLOGY,
+            vocabulary.PovertyCause.DISASTER,
         ],
         "identified_year": 2016,
         "effective_date": date(2016, 4, 1),
@@ -111,22 +102,24 @@ def test_chinese_headers_and_values_map_onto_the_vocabulary(tmp_path) -> None:
     assert head == {
         "name": "王建国",
         "id_number": "620102198505170030",
-        "relation": Relation.HEAD,
-        "sex": Sex.MALE,
+        "relation": vocabulary.Relation.HEAD,
+        "sex": vocabulary.Sex.MALE,
         "birth_date": date(1985, 5, 17),
-        "education": Education.JUNIOR_SECONDARY,
-        "schooling": Schooling.NOT_IN_SCHOOL,
-        "health": Health.CHRONIC_ILLNESS,
+        "education": vocabulary.Education.JUNIOR_SECONDARY,
+        "schooling": vocabulary.Schooling.NOT_IN_SCHOOL,
+        "health": vocabulary.Health.CHRONIC_ILLNESS,
         "disabled": False,
-        "labour_ability": LabourAbility.FULL,
+        "labour_ability": vocabulary.LabourAbility.FULL,
         "medical_insurance": True,
         "pension_insurance": True,
     }
-    assert son["relation"] is Relation.CHILD and son["sex"] is None
-    assert son["schooling"] is Schooling.PRIMARY and son["disabled"] is True
-    assert daughter["schooling"] is Schooling.SENIOR_SECONDARY
-    assert daughter["education"] is Education.PRESCHOOL and daughter["birth_date"] is None
-    assert daughter["labour_ability"] is LabourAbility.PARTIAL
+    assert son["relation"] is vocabulary.Relation.CHILD and son["sex"] is None
+    assert son["schooling"] is vocabulary.Schooling.PRIMARY and son["disabled"] is True
+    assert daughter["schooling"] is vocabulary.Schooling.SENIOR_SECONDARY
+    assert (
+        daughter["education"] is vocabulary.Education.PRESCHOOL and daughter["birth_date"] is None
+    )
+    assert daughter["labour_ability"] is vocabulary.LabourAbility.PARTIAL
     assert daughter["medical_insurance"] is False
 
 
@@ -140,11 +133,11 @@ def test_english_headers_and_values_and_a_county_taken_from_the_village(tmp_path
     assert filing.errors == []
     assert filing.household["county_code"] == "621121"
     assert filing.household["secondary_causes"] == [
-        PovertyCause.LACK_OF_LAND,
-        PovertyCause.OWN_EFFORT,
+        vocabulary.PovertyCause.LACK_OF_LAND,
+        vocabulary.PovertyCause.OWN_EFFORT,
     ]
     assert filing.household["effective_date"] == date(2015, 3, 1)
-    assert filing.members[0]["relation"] is Relation.HEAD
+    assert filing.members[0]["relation"] is vocabulary.Relation.HEAD
 
 
 def test_households_are_grouped_by_file_number_and_a_reused_number_is_an_error(tmp_path) -> None:

@@ -12,13 +12,13 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from stdnum.cn import ric
 
 from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.examples import filed_v2
 from tuopin_contracts.topics import Inbound
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyCause
+from tuopin_eventkit import testing
 from tuopin_eventkit.messaging.kafka import ensure_topics
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.identity import IdentityKeys
@@ -38,9 +38,8 @@ KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_se
 _serial = count(1)
 
 
-def resident_id(birth: date, region: str = "620121") -> str:  # 榆中县, known since 1949
-    body = f"{region}{birth:%Y%m%d}{next(_serial) % 999 + 1:03d}"
-    return body + ric.calc_check_digit(body + "0")
+def resident_id(birth: date, region: str = "620121") -> str:
+    return testing.resident_id(birth, next(_serial) % 999 + 1, region)
 
 
 @dataclass

@@ -25,21 +25,23 @@ C1, C2, P1, E1, X1, HH1, PL1, A1 = (
 WHO = "keyed-hash-of-an-id-number"
 
 
-def centre(highest_level: int = 3) -> Centre:
-    return Centre.accredit(
-        ev.CentreAccreditedV1(
-            centre_id=C1,
-            name="定西职教中心",
-            county_code="621121",
-            valid_from=date(2016, 1, 1),
-            valid_until=date(2018, 12, 31),
-            occupations=[
-                ev.Accreditation(
-                    occupation=COOK, occupation_name="中式烹调师", highest_level=highest_level
-                )
-            ],
-        )
+def accreditation(highest_level: int = 3) -> ev.CentreAccreditedV1:
+    return ev.CentreAccreditedV1(
+        centre_id=C1,
+        name="定西职教中心",
+        county_code="621121",
+        valid_from=date(2016, 1, 1),
+        valid_until=date(2018, 12, 31),
+        occupations=[
+            ev.Accreditation(
+                occupation=COOK, occupation_name="中式烹调师", highest_level=highest_level
+            )
+        ],
     )
+
+
+def centre(highest_level: int = 3) -> Centre:
+    return Centre.accredit(accreditation(highest_level))
 
 
 def programme(
@@ -121,24 +123,11 @@ def test_withdrawal_ends_the_accreditation_from_its_day_and_a_new_term_restores_
     accredited.authorise(COOK, 5, date(2017, 2, 28))
     with refused("accreditation-period"):
         accredited.authorise(COOK, 5, date(2017, 3, 1))
-    renewal = _decision().model_copy(update={"valid_from": date(2017, 2, 1)})
+    renewal = accreditation().model_copy(update={"valid_from": date(2017, 2, 1)})
     with refused("accreditation-period"):
         accredited.reaccredit(renewal)  # may not reach back before the withdrawal
     accredited.reaccredit(renewal.model_copy(update={"valid_from": date(2017, 6, 1)}))
     assert accredited.authorise(COOK, 5, date(2017, 6, 1))
-
-
-def _decision() -> ev.CentreAccreditedV1:
-    return ev.CentreAccreditedV1(
-        centre_id=C1,
-        name="定西职教中心",
-        county_code="621121",
-        valid_from=date(2016, 1, 1),
-        valid_until=date(2018, 12, 31),
-        occupations=[
-            ev.Accreditation(occupation=COOK, occupation_name="中式烹调师", highest_level=3)
-        ],
-    )
 
 
 def test_a_programme_opens_only_within_its_centres_accreditation() -> None:
@@ -305,7 +294,7 @@ def test_revocation_changes_what_verification_says_from_its_day_and_happens_once
 def test_a_withdrawal_on_the_first_day_the_bounds_allow_ends_the_day_before() -> None:
     """Withdrawals stop at 1900-01-01 (tuopin_contracts.bounds): the accreditation's last
     day is 1899-12-31, where 0001-01-01 overflowed."""
-    accredited = Centre.accredit(_decision().model_copy(update={"valid_from": FIRST_DAY}))
+    accredited = Centre.accredit(accreditation().model_copy(update={"valid_from": FIRST_DAY}))
     accredited.withdraw(
         ev.AccreditationWithdrawnV1(centre_id=C1, withdrawn_on=FIRST_DAY, reason="撤销")
     )

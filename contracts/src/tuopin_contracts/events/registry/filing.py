@@ -4,7 +4,7 @@ the member as other services may know them (``SealedMember``: facts to join and 
 the rest sealed under the person's own key)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Generic, Self, TypeVar
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -64,65 +64,6 @@ class Member(BaseModel):
     labour_ability: LabourAbility | None = None
     medical_insurance: bool = Field(default=False, description="新农合/城乡居民医保 participation")
     pension_insurance: bool = Field(default=False, description="城乡居民养老保险 participation")
-
-
-class HouseholdFact(EventData):
-    household_id: UUID
-    effective_date: date
-    reason: Reason
-
-
-@event_type("registry.household.registered.v2", topic=Topic.REGISTRY)
-class HouseholdRegisteredV2(HouseholdFact):
-    """A poor household was filed (建档立卡) with its members and causes."""
-
-    file_number: str = Field(min_length=1, max_length=40, description="建档立卡 file number")
-    county_code: CountyCode
-    village_code: VillageCode
-    poverty_attribute: PovertyAttribute
-    primary_cause: PovertyCause
-    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
-    members: list[Member] = Field(min_length=1, max_length=30)
-    identified_year: int = Field(ge=2013, le=2100)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "HouseholdRegisteredV2":
-        if not self.village_code.startswith(self.county_code):
-            raise ValueError("village_code must lie within county_code")
-        if sum(m.relation is Relation.HEAD for m in self.members) != 1:
-            raise ValueError("exactly one member is the head of household")
-        return self
-
-    @classmethod
-    def from_v1(cls, old: HouseholdRegisteredV1, effective: date) -> "HouseholdRegisteredV2":
-        """Upcast a v1 filing: the head is named, the other members are not yet."""
-        members = [
-            Member(
-                person_id=_legacy_person(old.household_id, i),
-                name=old.head_name if i == 0 else "未登记",
-                relation=Relation.HEAD if i == 0 else Relation.OTHER,
-            )
-            for i in range(old.size)
-        ]
-        return cls(
-            household_id=old.household_id,
-            effective_date=effective,
-            reason="legacy v1 filing",
-            file_number=str(old.household_id),
-            county_code=old.county_code,
-            village_code=old.village_code,
-            poverty_attribute=PovertyAttribute.GENERAL,
-            primary_cause=PovertyCause.OWN_EFFORT,
-            members=members,
-            identified_year=effective.year,
-        )
-
-
-def _legacy_person(household_id: UUID, index: int) -> UUID:
-    return uuid5(household_id, f"member-{index}")
-
-
-catalogue.upcaster(HouseholdRegisteredV1, HouseholdRegisteredV2.from_v1)
 
 
 class SealedMember(BaseModel):
@@ -189,9 +130,17 @@ class SealedMember(BaseModel):
         }
 
 
-@event_type("registry.household.registered.v3", topic=Topic.REGISTRY)
-class HouseholdRegisteredV3(HouseholdFact):
-    """A poor household was filed (建档立卡) with its members (personal details sealed)."""
+M = TypeVar("M", bound=Member | SealedMember)
+
+
+class HouseholdFact(EventData):
+    household_id: UUID
+    effective_date: date
+    reason: Reason
+
+
+class Filing(HouseholdFact, Generic[M]):
+    """What the filing's versions after the first say; they differ in how members travel."""
 
     file_number: str = Field(min_length=1, max_length=40, description="建档立卡 file number")
     county_code: CountyCode
@@ -199,16 +148,57 @@ class HouseholdRegisteredV3(HouseholdFact):
     poverty_attribute: PovertyAttribute
     primary_cause: PovertyCause
     secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
-    members: list[SealedMember] = Field(min_length=1, max_length=30)
+    members: list[M] = Field(min_length=1, max_length=30)
     identified_year: int = Field(ge=2013, le=2100)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "HouseholdRegisteredV3":
+    def _consistent(self) -> Self:
         if not self.village_code.startswith(self.county_code):
             raise ValueError("village_code must lie within county_code")
         if sum(m.relation is Relation.HEAD for m in self.members) != 1:
             raise ValueError("exactly one member is the head of household")
         return self
+
+
+@event_type("registry.household.registered.v2", topic=Topic.REGISTRY)
+class HouseholdRegisteredV2(Filing[Member]):
+    """A poor household was filed (建档立卡) with its members and causes."""
+
+    @classmethod
+    def from_v1(cls, old: HouseholdRegisteredV1, effective: date) -> "HouseholdRegisteredV2":
+        """Upcast a v1 filing: the head is named, the other members are not yet."""
+        members = [
+            Member(
+                person_id=_legacy_person(old.household_id, i),
+                name=old.head_name if i == 0 else "未登记",
+                relation=Relation.HEAD if i == 0 else Relation.OTHER,
+            )
+            for i in range(old.size)
+        ]
+        return cls(
+            household_id=old.household_id,
+            effective_date=effective,
+            reason="legacy v1 filing",
+            file_number=str(old.household_id),
+            county_code=old.county_code,
+            village_code=old.village_code,
+            poverty_attribute=PovertyAttribute.GENERAL,
+            primary_cause=PovertyCause.OWN_EFFORT,
+            members=members,
+            identified_year=effective.year,
+        )
+
+
+def _legacy_person(household_id: UUID, index: int) -> UUID:
+    return uuid5(household_id, f"member-{index}")
+
+
+catalogue.upcaster(HouseholdRegisteredV1, HouseholdRegisteredV2.from_v1)
+
+
+@event_type("registry.household.registered.v3", topic=Topic.REGISTRY)
+class HouseholdRegisteredV3(Filing[SealedMember]):
+    """A poor household was filed (建档立卡) with its members (personal details sealed)."""
 
     @classmethod
     def from_v2(cls, old: HouseholdRegisteredV2, _: date) -> "HouseholdRegisteredV3":

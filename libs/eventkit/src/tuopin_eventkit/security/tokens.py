@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import jwt
 from pydantic import BaseModel, SecretStr
@@ -48,18 +48,19 @@ class AuthSettings(BaseModel):
     client_id: str | None = None
 
 
-def mint(
-    settings: AuthSettings,
-    subject: str,
-    role: Role,
-    *,
-    region: str | None = None,
-    org: str | None = None,
-    counties: tuple[str, ...] = (),
-    minutes: int = 480,
-) -> str:
+class Scope(TypedDict, total=False):
+    """A minted token's optional claims and its lifetime in minutes (480 by default)."""
+
+    region: str | None
+    org: str | None
+    counties: tuple[str, ...]
+    minutes: int
+
+
+def mint(settings: AuthSettings, subject: str, role: Role, **scope: Unpack[Scope]) -> str:
     """A token signed with the local key (embedded mode, development, tests); never one
     the services would refuse as too long-lived."""
+    minutes = scope.get("minutes", 480)
     if minutes > settings.max_lifetime_minutes:
         raise ValueError(f"a token lives at most {settings.max_lifetime_minutes} minutes")
     now = datetime.now(UTC)
@@ -71,31 +72,32 @@ def mint(
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
-    if region:
+    if region := scope.get("region"):
         claims["region"] = region
-    if org:
+    if org := scope.get("org"):
         claims["org"] = org
-    if counties:
+    if counties := scope.get("counties"):
         claims["counties"] = list(counties)
     return jwt.encode(claims, settings.signing_key.get_secret_value(), algorithm="HS256")
 
 
 def development_token(
-    settings: AuthSettings,
-    subject: str,
-    role: Role,
-    *,
-    region: str | None = None,
-    org: str | None = None,
-    counties: tuple[str, ...] = (),
-    minutes: int = 480,
+    settings: AuthSettings, subject: str, role: Role, **scope: Unpack[Scope]
 ) -> str:
     """A token of the local key for a caller the services accept: its claims checked as
     the services check them (``principal``), then minted. ``tuopin token`` and the
     dashboard's development sign-in both mint here; a ValueError says what is wrong."""
-    claims = {"sub": subject, "role": role, "region": region, "org": org, "counties": counties}
-    principal({**claims, "counties": list(counties)})
-    return mint(settings, subject, role, region=region, org=org, counties=counties, minutes=minutes)
+    counties = list(scope.get("counties", ()))
+    principal(
+        {
+            "sub": subject,
+            "role": role,
+            "region": scope.get("region"),
+            "org": scope.get("org"),
+            "counties": counties,
+        }
+    )
+    return mint(settings, subject, role, **scope)
 
 
 class Verifier:

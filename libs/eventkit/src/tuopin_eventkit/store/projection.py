@@ -199,6 +199,20 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
     return len(fresh)
 
 
+async def update_each(
+    conn: AsyncConnection,
+    table: Table,
+    events: Sequence[Delivered],
+    values: Callable[[Any, datetime], Mapping[str, Any]],
+) -> None:
+    """Each event's ``values`` (of its data and its recording instant) set, in order, on
+    the row its field named as the table's key names."""
+    (key,) = table.primary_key.columns
+    for e in events:
+        row = key == str(getattr(e.data, key.name))
+        await conn.execute(update(table).where(row).values(values(e.data, e.envelope.time)))
+
+
 def by_handler(events: Sequence[Parsed]) -> list[Parsed]:
     """The batch regrouped so that each handler gets long runs, keeping the order of every
     key's events — all the order Kafka itself keeps (keys in different partitions arrive

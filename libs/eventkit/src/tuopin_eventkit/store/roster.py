@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import executemany
+from tuopin_eventkit.store import columns as shared
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 
@@ -38,7 +39,7 @@ class Roster:
             name,
             metadata,
             Column("person_id", String(36), primary_key=True),
-            Column("household_id", String(36), nullable=False, index=True),
+            shared.household_id(nullable=False, index=True),
             *([] if id_hash is None else [id_hash]),
             Column("birth_year", Integer),
             Column("birth_month", Integer),

@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tuopin_eventkit.store import columns
+
 metadata = MetaData()
 
 Json = JSON().with_variant(JSONB(), "postgresql")
@@ -34,7 +36,7 @@ events = Table(
     Column("version", Integer, nullable=False),
     Column("type", String(128), nullable=False),
     Column("data", Json, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
     Column("correlation_id", String(128)),
     Column("causation_id", String(128)),
     Column("actor", String(128)),

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,7 +36,6 @@ class ServiceSpec:
     name: str
     title: str
     settings: type[ServiceSettings]
-    migrations: Path
     topic: str | None = None  # where its outbox publishes; None while it publishes nothing
     routers: Sequence[APIRouter] = ()
     projections: Sequence[Projection] = ()  # fed by other services' events through Kafka
@@ -48,10 +48,18 @@ class ServiceSpec:
     access: auth.AccessRules = field(default_factory=dict)  # "METHOD /route" → who may call it
     # Its own refusals' texts in Chinese (its adapters' catalogue), beside the kernel's.
     messages: Catalogue = field(default_factory=Catalogue)
+    # Its Alembic versions folder; None: its package's own, tuopin_<name>/migrations/versions.
+    versions: Path | None = None
 
     @property
     def source(self) -> str:
         return f"/tuopin/{self.name}"
+
+    @property
+    def migrations(self) -> Path:
+        if self.versions is not None:
+            return self.versions
+        return Path(str(resources.files(f"tuopin_{self.name}"))) / "migrations" / "versions"
 
     @property
     def subscriptions(self) -> list[Projection]:

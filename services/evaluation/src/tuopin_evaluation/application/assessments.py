@@ -42,6 +42,7 @@ from tuopin_evaluation.domain.assessment import (
     SurveyRecorded,
     Unit,
 )
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.repository import Repository
@@ -56,7 +57,7 @@ frames = Table(
     "assessment_frames",
     metadata,
     Column("assessment_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False),
+    columns.county_code(nullable=False),
     Column("year", Integer, nullable=False),
     Column("drawn_at", DateTime(timezone=True), nullable=False),
     Index("ix_assessment_frames_county_year", "county_code", "year"),

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 
 from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered
 from tuopin_eventkit.store.roster import Roster
 
@@ -27,9 +28,9 @@ metadata = MetaData()
 households = Table(
     "households",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False, index=True),
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False, index=True),
+    columns.village_code(nullable=False, index=True),
     Column("status", String(20), nullable=False),
     Column("size", Integer, nullable=False),
     Column("housing_safe", Boolean),
@@ -77,7 +78,7 @@ def member_on(day: date, known_at: datetime | None = None) -> Any:
 incomes = Table(
     "incomes",
     metadata,
-    Column("household_id", String(36), primary_key=True),
+    columns.household_id(primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("per_head", BigInteger, nullable=False),  # fen
     Column("members", Integer, nullable=False),  # the people it was divided among
@@ -88,11 +89,11 @@ incomes = Table(
 income_history = Table(
     "income_history",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.household_id(primary_key=True),
+    columns.sequence(),
     Column("year", Integer, nullable=False),
     Column("per_head", BigInteger, nullable=False),  # fen
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 
 MOVES = ["status", "household_id", "sequence", "effective_date", "year", "recorded_at"]
@@ -103,12 +104,12 @@ MOVES = ["status", "household_id", "sequence", "effective_date", "year", "record
 status_history = Table(
     "status_history",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.household_id(primary_key=True),
+    columns.sequence(),
     Column("status", String(20), nullable=False),
     Column("effective_date", Date, nullable=False, index=True),
     Column("year", Integer, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
     # Covering the roll-ups' exits and returns, and the later status that annuls an exit.
     Index("ix_status_history_moves", *MOVES),
 )
@@ -117,8 +118,8 @@ status_history = Table(
 villages = Table(
     "villages",
     metadata,
-    Column("village_code", String(12), primary_key=True),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.village_code(primary_key=True),
+    columns.county_code(nullable=False, index=True),
     Column("township_code", String(9), nullable=False, index=True),
     Column("name", String(100)),
     Column("poor", Boolean, nullable=False),
@@ -136,12 +137,12 @@ villages = Table(
 village_conditions = Table(
     "village_conditions",
     metadata,
-    Column("village_code", String(12), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.village_code(primary_key=True),
+    columns.sequence(),
     Column("condition", String(40), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("effective_date", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
     Column("source", String(200), nullable=False),
 )
 
@@ -149,10 +150,10 @@ village_conditions = Table(
 village_standing = Table(
     "village_standing",
     metadata,
-    Column("village_code", String(12), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.village_code(primary_key=True),
+    columns.sequence(),
     Column("effective_date", Date, nullable=False),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )

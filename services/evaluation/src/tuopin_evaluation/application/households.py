@@ -9,10 +9,9 @@ What these facts cause — an exit judged, a return warning raised — is the re
 ``exit_judgement``, which waits for this read model to have applied each event first.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -181,15 +180,10 @@ def household_facts() -> Projection:
 
     @projection.on(reg.ConditionsAssessedV1)
     async def assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        await _set(
-            conn,
-            events,
-            housing_safe=lambda d: d.housing_safe,
-            drinking_water_safe=lambda d: d.drinking_water_safe,
-        )
+        await _set(conn, events, "housing_safe", "drinking_water_safe")
 
     async def status_changed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        await _set(conn, events, status=lambda d: d.status)
+        await _set(conn, events, "status")
         await _history(conn, [history_row(e, e.data.status) for e in events])
 
     for step in reg.STATUS_CHANGES:
@@ -197,48 +191,12 @@ def household_facts() -> Projection:
 
     @projection.on(reg.VillageRegisteredV1)
     async def village_registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [
-            {
-                "village_code": e.data.village_code,
-                "county_code": e.data.village_code[:6],
-                "township_code": e.data.village_code[:9],
-                "name": e.data.name,
-                "poor": e.data.poor,
-                "rural_population": e.data.rural_population,
-                "hardship_belt": e.data.hardship_belt,
-                "hardship_belt_code": e.data.hardship_belt_code,
-                "registered_on": e.data.effective_date,
-            }
-            for e in events
-        ]
-        changing = [
-            "name",
-            "poor",
-            "rural_population",
-            "hardship_belt",
-            "hardship_belt_code",
-            "registered_on",
-        ]
-        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
-        await _standing(conn, events)
+        belt = ("hardship_belt", "hardship_belt_code")
+        await _village(conn, events, "name", *belt, registered_on="effective_date")
 
     @projection.on(reg.VillageProfileRecordedV1)
     async def village_profiled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        rows = [
-            {
-                "village_code": e.data.village_code,
-                "county_code": e.data.village_code[:6],
-                "township_code": e.data.village_code[:9],
-                "poor": e.data.poor,
-                "rural_population": e.data.rural_population,
-                "cooperatives": e.data.cooperatives,
-                "mutual_aid_fund": e.data.mutual_aid_fund,
-            }
-            for e in events
-        ]
-        changing = ["poor", "rural_population", "cooperatives", "mutual_aid_fund"]
-        await upsert(conn, villages, rows, keys=["village_code"], update=changing)
-        await _standing(conn, events)
+        await _village(conn, events, "cooperatives", "mutual_aid_fund")
 
     @projection.on(reg.VillageConditionsRecordedV1)
     async def village_assessed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
@@ -261,7 +219,25 @@ def household_facts() -> Projection:
     return projection
 
 
-async def _standing(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+async def _village(
+    conn: AsyncConnection, events: Sequence[Delivered], *fields: str, **renamed: str
+) -> None:
+    """A village's row as each event says: where it lies (from its code), its standing
+    (kept in its history too), its ``fields`` and its columns ``renamed`` from fields."""
+    columns = {**{f: f for f in fields}, **renamed}
+    rows = [
+        {
+            "village_code": e.data.village_code,
+            "county_code": e.data.village_code[:6],
+            "township_code": e.data.village_code[:9],
+            "poor": e.data.poor,
+            "rural_population": e.data.rural_population,
+            **{column: getattr(e.data, field) for column, field in columns.items()},
+        }
+        for e in events
+    ]
+    changing = ["poor", "rural_population", *columns]
+    await upsert(conn, villages, rows, keys=["village_code"], update=changing)
     rows = [standing_row(e) for e in events]
     await upsert(conn, village_standing, rows, keys=["village_code", "sequence"])
 
@@ -270,19 +246,17 @@ async def _history(conn: AsyncConnection, rows: list[dict[str, object]]) -> None
     await upsert(conn, status_history, rows, keys=["household_id", "sequence"])
 
 
-async def _set(
-    conn: AsyncConnection, events: Sequence[Delivered], **columns: Callable[[Any], object]
-) -> None:
-    """Set columns of each event's household: one statement run for the whole batch, in
-    event order, so a household's last event wins."""
+async def _set(conn: AsyncConnection, events: Sequence[Delivered], *fields: str) -> None:
+    """Set each event's ``fields`` on its household's row: one statement run for the whole
+    batch, in event order, so a household's last event wins."""
     rows = [
         {
             "household": str(e.data.household_id),
-            **{f"new_{name}": value(e.data) for name, value in columns.items()},
+            **{f"new_{name}": getattr(e.data, name) for name in fields},
         }
         for e in events
     ]
-    await executemany(conn, _setting(tuple(columns)), rows)
+    await executemany(conn, _setting(fields), rows)
 
 
 @cache

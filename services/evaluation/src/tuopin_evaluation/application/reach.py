@@ -25,6 +25,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import training as tr
 from tuopin_evaluation.application.facts import recorded
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -34,12 +35,12 @@ disbursements = Table(
     "disbursements",
     metadata,
     Column("loan_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.sequence(),
+    columns.household_id(nullable=False, index=True),
     Column("product", String(20), nullable=False),
     Column("amount", BigInteger, nullable=False),  # fen
     Column("disbursed_on", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 
 # Vocational certificates: valid on a day when issued by then, not revoked by then and
@@ -48,7 +49,7 @@ certificates = Table(
     "certificates",
     metadata,
     Column("certificate_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("id_number_hash", String(128), nullable=False),
     Column("issued_on", Date),
     Column("valid_until", Date),
@@ -63,7 +64,7 @@ education_assistance = Table(
     "education_assistance",
     metadata,
     Column("assistance_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("id_number_hash", String(128), nullable=False),
     Column("id_number_masked", String(18), nullable=False),
     Column("academic_year", Integer, nullable=False),
@@ -72,7 +73,7 @@ education_assistance = Table(
     Column("school", String(200), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("decided_on", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 
 # Completed trainings (结业): a person trained is one with at least one.
@@ -80,11 +81,11 @@ completions = Table(
     "completions",
     metadata,
     Column("enrolment_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("id_number_hash", String(128), nullable=False),
     Column("kind", String(30), nullable=False),
     Column("completed_on", Date, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
 )
 
 

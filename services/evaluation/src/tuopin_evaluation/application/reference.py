@@ -88,12 +88,7 @@ def _minimum(criterion: dict[str, Any]) -> Decimal:
     """A criterion's least passing figure: a decimal string, not negative (a sum in fen, a
     coverage as a fraction)."""
     raw = criterion["minimum"]
-    if not isinstance(raw, str):
-        raise ValueError(f'minimum must be a decimal string such as "1", not {raw!r}')
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"minimum: {raw!r} is not a decimal") from None
+    value = _decimal(raw, "minimum", "1")
     if not value.is_finite() or value < 0:
         raise ValueError(f"minimum: {raw} is not a figure of zero or more")
     return value
@@ -102,12 +97,17 @@ def _minimum(criterion: dict[str, Any]) -> Decimal:
 def _fraction(section: dict[str, Any], key: str) -> Decimal:
     """A threshold: a decimal string for a fraction between 0 and 1."""
     raw = section[key]
-    if not isinstance(raw, str):
-        raise ValueError(f'{key} must be a decimal string such as "0.03", not {raw!r}')
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"{key}: {raw!r} is not a decimal") from None
+    value = _decimal(raw, key, "0.03")
     if not value.is_finite() or not 0 <= value <= 1:
         raise ValueError(f"{key}: {raw} is not a fraction between 0 and 1")
     return value
+
+
+def _decimal(raw: Any, key: str, example: str) -> Decimal:
+    """A figure the file gives as a decimal string (a number would be read as a float)."""
+    if not isinstance(raw, str):
+        raise ValueError(f'{key} must be a decimal string such as "{example}", not {raw!r}')
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{key}: {raw!r} is not a decimal") from None

@@ -10,7 +10,7 @@ roll-ups' open-warning counts answer as of a day and as known at an instant.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,9 +37,10 @@ from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
 from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.db import recorded_by, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.store import EventStore
 
@@ -135,7 +135,7 @@ warnings = Table(
     "return_warnings",
     metadata,
     Column("warning_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("raised_on", Date, nullable=False),
     Column("reasons", JSON, nullable=False),
     Column("raised_recorded_at", DateTime(timezone=True), nullable=False),
@@ -170,32 +170,32 @@ def warning_list() -> Projection:
 
     @projection.on(ev.ReturnWarningAcknowledgedV1)
     async def acknowledged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await conn.execute(
-                update(warnings)
-                .where(warnings.c.warning_id == str(e.data.warning_id))
-                .values(
-                    acknowledged_on=e.data.acknowledged_on,
-                    cadre_name=e.data.cadre_name,
-                    cadre_unit=e.data.cadre_unit,
-                    measures=e.data.measures,
-                    acknowledged_recorded_at=recorded(e),
-                )
-            )
+        await update_each(
+            conn,
+            warnings,
+            events,
+            lambda d, time: {
+                "acknowledged_on": d.acknowledged_on,
+                "cadre_name": d.cadre_name,
+                "cadre_unit": d.cadre_unit,
+                "measures": d.measures,
+                "acknowledged_recorded_at": time.astimezone(UTC),
+            },
+        )
 
     @projection.on(ev.ReturnWarningClosedV1)
     async def closed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-        for e in events:
-            await conn.execute(
-                update(warnings)
-                .where(warnings.c.warning_id == str(e.data.warning_id))
-                .values(
-                    closed_on=e.data.closed_on,
-                    outcome=e.data.outcome,
-                    closure_reason=e.data.reason,
-                    closed_recorded_at=recorded(e),
-                )
-            )
+        await update_each(
+            conn,
+            warnings,
+            events,
+            lambda d, time: {
+                "closed_on": d.closed_on,
+                "outcome": d.outcome,
+                "closure_reason": d.reason,
+                "closed_recorded_at": time.astimezone(UTC),
+            },
+        )
 
     return projection
 

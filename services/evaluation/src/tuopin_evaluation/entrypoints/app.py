@@ -1,7 +1,5 @@
 """The evaluation service's composition root."""
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
@@ -30,7 +28,6 @@ spec = ServiceSpec(
     name="evaluation",
     title="Tuopin evaluation (考评)",
     settings=EvaluationSettings,
-    migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.EVALUATION,
     routers=[
         router,

@@ -21,17 +21,14 @@ from tuopin_eventkit.security.auth import (
 from tuopin_eventkit.web.lookups import kept_region
 from tuopin_eventkit.web.runtime import Runtime
 from tuopin_loans.application import borrower_households as registry
+from tuopin_loans.domain.fund import fund_county
 
 READ, WRITE, PROVINCE, PARTNER = Access.READ, Access.WRITE, Access.PROVINCE, Access.PARTNER
 
 
 async def _fund(runtime: Runtime, fund_id: str) -> Target:
     """A county's risk fund is that county's; any other is the province's."""
-    return (
-        Target(region=fund_id.removeprefix("county-"))
-        if fund_id.startswith("county-")
-        else Target()
-    )
+    return Target(region=fund_county(fund_id))
 
 
 bank = org_of(Role.BANK, path="bank_id")

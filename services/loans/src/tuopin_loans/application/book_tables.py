@@ -15,6 +15,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from tuopin_eventkit.store import columns
+
 metadata = MetaData()
 
 loans = Table(
@@ -23,8 +25,8 @@ loans = Table(
     Column("loan_id", String(36), primary_key=True),
     Column("bank_id", String(40), nullable=False, index=True),
     Column("loan_ref", String(60), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
+    columns.county_code(nullable=False, index=True),
     Column("product", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("borrower_masked", String(24)),
@@ -51,11 +53,11 @@ history = Table(
     "loan_book_history",
     metadata,
     Column("loan_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.sequence(),
     Column("on", Date, nullable=False, index=True),  # the posting's business date
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    columns.recorded_at(),
     Column("bank_id", String(40), nullable=False),
-    Column("county_code", String(6), nullable=False),
+    columns.county_code(nullable=False),
     Column("product", String(16), nullable=False),
     Column("state", String(16), nullable=False),
     Column("disbursed", BigInteger, nullable=False),
@@ -69,7 +71,7 @@ movements = Table(
     "principal_movements",
     metadata,
     Column("loan_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
+    columns.sequence(),
     Column("on", Date, nullable=False),
     Column("delta", BigInteger, nullable=False),
 )
@@ -88,7 +90,7 @@ claims = Table(
     metadata,
     Column("claim_id", String(36), primary_key=True),
     Column("fund_id", String(20), nullable=False, index=True),
-    Column("county_code", String(6), index=True),  # None for the province's fund
+    columns.county_code(index=True),  # None for the province's fund
     Column("loan_id", String(36), nullable=False, unique=True),
     Column("bank_id", String(40), nullable=False),
     Column("product", String(16), nullable=False),
@@ -101,7 +103,7 @@ claims = Table(
 quotas = Table(
     "county_quotas",
     metadata,
-    Column("county_code", String(6), primary_key=True),
+    columns.county_code(primary_key=True),
     Column("amount", BigInteger, nullable=False),
 )
 statements = Table(
@@ -110,7 +112,7 @@ statements = Table(
     Column("statement_id", String(36), primary_key=True),
     Column("quarter", String(6), nullable=False, index=True),
     Column("bank_id", String(40), nullable=False),
-    Column("county_code", String(6), nullable=False),
+    columns.county_code(nullable=False),
     Column("loans", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("issued_on", Date, nullable=False),

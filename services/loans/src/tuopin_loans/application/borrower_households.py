@@ -15,13 +15,12 @@ schooling changes are not a rule of the past). A person the registry erases is f
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Integer,
     MetaData,
     String,
     Table,
@@ -35,6 +34,7 @@ from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
 from tuopin_eventkit.db import by_key, executemany, recorded_by, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster
 
@@ -43,29 +43,29 @@ metadata = MetaData()
 borrower_households = Table(
     "borrower_households",
     metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("county_code", String(6), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False, index=True),  # whose mutual-aid fund
+    columns.household_id(primary_key=True),
+    columns.county_code(nullable=False, index=True),
+    columns.village_code(nullable=False, index=True),  # whose mutual-aid fund
 )
-# One row per dated change of the household (its stream's sequence orders same-day ones):
-# a status, or relocation marked or unmarked.
-status_history = Table(
-    "borrower_status_history",
-    metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("effective_date", Date, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
-)
-relocation_history = Table(
-    "borrower_relocation_history",
-    metadata,
-    Column("household_id", String(36), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("effective_date", Date, nullable=False),
-    Column("relocating", Boolean, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+
+
+def _changes(name: str, value: Column[Any]) -> Table:
+    """One row per dated change of a household's ``value`` (a status, or relocation marked
+    or unmarked); its stream's sequence orders same-day ones."""
+    return Table(
+        name,
+        metadata,
+        columns.household_id(primary_key=True),
+        columns.sequence(),
+        Column("effective_date", Date, nullable=False),
+        value,
+        columns.recorded_at(),
+    )
+
+
+status_history = _changes("borrower_status_history", Column("status", String(16), nullable=False))
+relocation_history = _changes(
+    "borrower_relocation_history", Column("relocating", Boolean, nullable=False)
 )
 borrowers = Roster(
     "borrower_members",

@@ -20,7 +20,7 @@ from tuopin_loans.application import exposure
 from tuopin_loans.application.reference import programme
 from tuopin_loans.application.repositories import funds, loans
 from tuopin_loans.domain import rules
-from tuopin_loans.domain.fund import RiskFund, share
+from tuopin_loans.domain.fund import RiskFund, county_fund, share
 from tuopin_loans.domain.loan import Loan, LoanState
 
 LOANS = uuid5(NAMESPACE_URL, "https://tuopin.gov.cn/loans")
@@ -30,10 +30,6 @@ def loan_id(bank_id: str, loan_ref: str) -> str:
     """A loan's id, from its bank and the bank's own loan number: two banks may use the same
     number, and no bank can reach another's loan by naming it."""
     return str(uuid5(LOANS, f"{bank_id}/{loan_ref}"))
-
-
-def county_fund(county_code: str) -> str:
-    return f"county-{county_code}"
 
 
 def view(loan: Loan) -> dict[str, Any]:

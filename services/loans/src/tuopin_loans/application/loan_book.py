@@ -31,7 +31,7 @@ from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 from tuopin_loans.application.book_tables import (
     SNAPSHOT,
     claims,
@@ -42,6 +42,7 @@ from tuopin_loans.application.book_tables import (
     quotas,
     statements,
 )
+from tuopin_loans.domain.fund import fund_county
 from tuopin_loans.domain.loan import LoanState
 
 book = Projection(
@@ -280,11 +281,10 @@ async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
         d = e.data
         await _fund(conn, d.fund_id, claimed=d.claimed)
-        county = d.fund_id.removeprefix("county-") if d.fund_id.startswith("county-") else None
         row = {
             "claim_id": str(d.claim_id),
             "fund_id": d.fund_id,
-            "county_code": county,
+            "county_code": fund_county(d.fund_id),
             "loan_id": str(d.loan_id),
             "bank_id": d.bank_id,
             "product": d.product,
@@ -298,13 +298,8 @@ async def lodged(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @book.on(lo.CompensationPaidV1)
 async def paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     for e in events:
-        d = e.data
-        await _fund(conn, d.fund_id, balance=-d.amount, paid=d.amount)
-        await conn.execute(
-            update(claims)
-            .where(claims.c.claim_id == str(d.claim_id))
-            .values(paid_on=d.paid_on, paid_at=e.envelope.time)
-        )
+        await _fund(conn, e.data.fund_id, balance=-e.data.amount, paid=e.data.amount)
+    await update_each(conn, claims, events, lambda d, time: {"paid_on": d.paid_on, "paid_at": time})
 
 
 @book.on(lo.RecoveryReturnedV1)
@@ -339,12 +334,9 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @book.on(lo.SubsidyStatementPaidV1)
 async def statement_paid(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await conn.execute(
-            update(statements)
-            .where(statements.c.statement_id == str(e.data.statement_id))
-            .values(paid_on=e.data.paid_on, paid_at=e.envelope.time)
-        )
+    await update_each(
+        conn, statements, events, lambda d, time: {"paid_on": d.paid_on, "paid_at": time}
+    )
 
 
 async def bank_loans(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_loans.domain.mutual_aid import MutualAidRule
 
@@ -30,8 +31,8 @@ metadata = MetaData()
 funds = Table(
     "mutual_aid_funds",
     metadata,
-    Column("village_code", String(12), primary_key=True),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.village_code(primary_key=True),
+    columns.county_code(nullable=False, index=True),
     Column("balance", BigInteger, nullable=False),  # fen, cash not lent out
     Column("contributed", BigInteger, nullable=False),
     Column("lent", BigInteger, nullable=False),
@@ -42,7 +43,7 @@ funds = Table(
 by_source = Table(
     "mutual_aid_contributions",
     metadata,
-    Column("village_code", String(12), primary_key=True),
+    columns.village_code(primary_key=True),
     Column("source", String(16), primary_key=True),
     Column("amount", BigInteger, nullable=False),
 )
@@ -50,8 +51,8 @@ loans = Table(
     "mutual_aid_loans",
     metadata,
     Column("loan_id", String(36), primary_key=True),
-    Column("village_code", String(12), nullable=False, index=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.village_code(nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("amount", BigInteger, nullable=False),
     Column("term_months", Integer, nullable=False),
     Column("fee_rate", String(12), nullable=False),  # a Decimal as text

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_eventkit.db import recorded_by
 from tuopin_loans.application.book_tables import claims, funds, history, loans, statements
-from tuopin_loans.application.lending import county_fund
+from tuopin_loans.domain.fund import county_fund
 from tuopin_loans.domain.loan import LoanState
 
 

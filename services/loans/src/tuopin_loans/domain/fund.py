@@ -16,6 +16,16 @@ from tuopin_contracts.events import loans as ev
 from tuopin_eventkit.store.aggregate import Aggregate, Conflict, NotFound, RuleViolation
 
 
+def county_fund(county_code: str) -> str:
+    """A county's risk fund's id (the province's is ``province``)."""
+    return f"county-{county_code}"
+
+
+def fund_county(fund_id: str) -> str | None:
+    """The county whose risk fund it is; None for the province's."""
+    return fund_id.removeprefix("county-") if fund_id.startswith("county-") else None
+
+
 def share(amount: int, ratio: Decimal) -> int:
     return int((amount * ratio).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -49,17 +59,14 @@ class RiskFund(Aggregate):
     def contribute(self, contributor: str, amount: int, on: date, warning_ratio: Decimal) -> None:
         if amount <= 0:
             raise RuleViolation("a contribution is a positive amount")
-        was_low = self.low(warning_ratio)
-        self.record(
-            ev.FundContributionReceivedV1(
-                fund_id=self.id,
-                contributor=contributor,
-                amount=amount,
-                received_on=on,
-                balance=self.balance + amount,
-            )
+        contribution = ev.FundContributionReceivedV1(
+            fund_id=self.id,
+            contributor=contributor,
+            amount=amount,
+            received_on=on,
+            balance=self.balance + amount,
         )
-        self._settle(on, warning_ratio, was_low)
+        self._move(contribution, on, warning_ratio)
 
     def lodge(self, claim: ev.CompensationClaimLodgedV1, warning_ratio: Decimal) -> None:
         earlier = self.by_loan.get(str(claim.loan_id))
@@ -67,9 +74,7 @@ class RiskFund(Aggregate):
             raise Conflict(f"loan {claim.loan_id} already has a claim", claim_id=earlier)
         if claim.unrecovered <= 0:
             raise RuleViolation("nothing is unrecovered on this loan: there is nothing to claim")
-        was_low = self.low(warning_ratio)
-        self.record(claim)
-        self._settle(claim.lodged_on, warning_ratio, was_low)
+        self._move(claim, claim.lodged_on, warning_ratio)
 
     def return_recovery(
         self, loan_id: str, recovered: int, on: date, warning_ratio: Decimal
@@ -83,23 +88,26 @@ class RiskFund(Aggregate):
         amount = min(share(recovered, claim.lodged.ratio), claim.lodged.claimed - claim.returned)
         if amount <= 0:
             return
-        was_low = self.low(warning_ratio)
-        self.record(
-            ev.RecoveryReturnedV1(
-                fund_id=self.id,
-                claim_id=claim_id,
-                loan_id=loan_id,
-                recovered=recovered,
-                amount=amount,
-                returned_on=on,
-                balance=self.balance + amount,
-            )
+        returned = ev.RecoveryReturnedV1(
+            fund_id=self.id,
+            claim_id=claim_id,
+            loan_id=loan_id,
+            recovered=recovered,
+            amount=amount,
+            returned_on=on,
+            balance=self.balance + amount,
         )
-        self._settle(on, warning_ratio, was_low)
+        self._move(returned, on, warning_ratio)
 
     def compensated(self, loan_id: str) -> bool:
         claim_id = self.by_loan.get(loan_id)
         return claim_id is not None and self.claims[claim_id].paid
+
+    def _move(self, event: Any, on: date, warning_ratio: Decimal) -> None:
+        """Money moves (the event), then the fund settles what it can."""
+        was_low = self.low(warning_ratio)
+        self.record(event)
+        self._settle(on, warning_ratio, was_low)
 
     def _settle(self, on: date, warning_ratio: Decimal, was_low: bool) -> None:
         """Pay waiting claims oldest first while the money lasts; warn on becoming low."""

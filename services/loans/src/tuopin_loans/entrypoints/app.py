@@ -1,7 +1,5 @@
 """The loans service's composition root."""
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
@@ -18,7 +16,6 @@ spec = ServiceSpec(
     name="loans",
     title="Tuopin loans (精准扶贫专项贷款, 贴息, 风险补偿基金)",
     settings=LoansSettings,
-    migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.LOANS,
     routers=[postings.router, http.router, mutual_aid_api.router],
     projections=[projection],

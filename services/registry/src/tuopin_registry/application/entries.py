@@ -11,19 +11,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tuopin_contracts import vocabulary
 from tuopin_contracts.bounds import BusinessDate, Text, Year
 from tuopin_contracts.regions import CountyCode, VillageCode
 from tuopin_contracts.text import FreeText
-from tuopin_contracts.vocabulary import (
-    Education,
-    Health,
-    LabourAbility,
-    PovertyAttribute,
-    PovertyCause,
-    Relation,
-    Schooling,
-    Sex,
-)
 
 Name = Annotated[FreeText, Field(min_length=1, max_length=50, description="A person's name")]
 Reason = Annotated[FreeText, Field(max_length=500, description="Why (理由)")]
@@ -46,14 +37,16 @@ class MemberEntry(Strict):
     id_number: Annotated[Text, Field(min_length=15, max_length=18)] = Field(
         examples=["11010519491231002X"]
     )
-    relation: Relation
-    sex: Sex | None = Field(default=None, description="Taken from the ID number when absent")
+    relation: vocabulary.Relation
+    sex: vocabulary.Sex | None = Field(
+        default=None, description="Taken from the ID number when absent"
+    )
     birth_date: BusinessDate | None = Field(default=None, description="Taken from the ID number")
-    education: Education | None = None
-    schooling: Schooling | None = None
-    health: Health | None = None
+    education: vocabulary.Education | None = None
+    schooling: vocabulary.Schooling | None = None
+    health: vocabulary.Health | None = None
     disabled: bool = False
-    labour_ability: LabourAbility | None = None
+    labour_ability: vocabulary.LabourAbility | None = None
     medical_insurance: bool = False
     pension_insurance: bool = False
 
@@ -64,8 +57,8 @@ class HouseholdFiling(Dated):
     file_number: Annotated[Text, Field(min_length=1, max_length=40)]
     county_code: CountyCode
     village_code: VillageCode
-    poverty_attribute: PovertyAttribute
-    primary_cause: PovertyCause
-    secondary_causes: list[PovertyCause] = Field(default_factory=list, max_length=5)
+    poverty_attribute: vocabulary.PovertyAttribute
+    primary_cause: vocabulary.PovertyCause
+    secondary_causes: list[vocabulary.PovertyCause] = Field(default_factory=list, max_length=5)
     identified_year: Year2013
     members: list[MemberEntry] = Field(min_length=1, max_length=30)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts import EventData
 from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import executemany
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -38,10 +39,10 @@ metadata = MetaData()
 households = Table(
     "households",
     metadata,
-    Column("household_id", String(36), primary_key=True),
+    columns.household_id(primary_key=True),
     Column("file_number", String(40), nullable=False, unique=True),
-    Column("county_code", String(6), nullable=False),
-    Column("village_code", String(12), nullable=False, index=True),
+    columns.county_code(nullable=False),
+    columns.village_code(nullable=False, index=True),
     Column("status", String(20), nullable=False, index=True),
     Column("status_since", Date, nullable=False),
     Column("poverty_attribute", String(30), nullable=False),
@@ -66,7 +67,7 @@ household_members = Table(
     "household_members",
     metadata,
     Column("person_id", String(36), primary_key=True),
-    Column("household_id", String(36), nullable=False, index=True),
+    columns.household_id(nullable=False, index=True),
     Column("relation", String(20), nullable=False),
     Column("id_number_hash", String(64)),
     Column("sealed", Text),  # name, sex, birth date, health, mask: see sealing.PersonKey

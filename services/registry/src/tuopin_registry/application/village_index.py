@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 metadata = MetaData()
@@ -14,9 +15,9 @@ metadata = MetaData()
 villages = Table(
     "villages",
     metadata,
-    Column("village_code", String(12), primary_key=True),
+    columns.village_code(primary_key=True),
     Column("name", String(100), nullable=False),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.county_code(nullable=False, index=True),
     Column("poor", Boolean, nullable=False),
     Column("rural_population", Integer, nullable=False),
     Column("hardship_belt", String(100), index=True),  # the name (legacy: free text)
@@ -54,32 +55,19 @@ async def registered(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @index.on(reg.VillageResponsibilityAssignedV1)
 async def responsibility(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    for e in events:
-        await _set(
-            conn,
-            e,
-            first_secretary=e.data.first_secretary,
-            work_team=e.data.work_team,
-            responsible_unit=e.data.responsible_unit,
-        )
+    await _set(conn, events, "first_secretary", "work_team", "responsible_unit")
 
 
 @index.on(reg.VillageProfileRecordedV1)
 async def profile(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
+    await _set(conn, events, "poor", "rural_population", "cooperatives", "mutual_aid_fund")
+
+
+async def _set(conn: AsyncConnection, events: Sequence[Delivered], *fields: str) -> None:
+    """Each event's ``fields`` set on its village's row, with the version it makes."""
     for e in events:
-        await _set(
-            conn,
-            e,
-            poor=e.data.poor,
-            rural_population=e.data.rural_population,
-            cooperatives=e.data.cooperatives,
-            mutual_aid_fund=e.data.mutual_aid_fund,
+        await conn.execute(
+            update(villages)
+            .where(villages.c.village_code == e.data.village_code)
+            .values(version=e.envelope.sequence, **{f: getattr(e.data, f) for f in fields})
         )
-
-
-async def _set(conn: AsyncConnection, e: Delivered, **values: object) -> None:
-    await conn.execute(
-        update(villages)
-        .where(villages.c.village_code == e.data.village_code)
-        .values(version=e.envelope.sequence, **values)
-    )

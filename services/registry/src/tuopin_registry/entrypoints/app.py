@@ -1,7 +1,5 @@
 """The registry's composition root."""
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
@@ -21,7 +19,6 @@ spec = ServiceSpec(
     name="registry",
     title="Tuopin registry (建档立卡)",
     settings=RegistrySettings,
-    migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.REGISTRY,
     routers=[router, imports.router],
     reactions=[exit_verifications],  # evaluation's verdicts exit households

@@ -3,8 +3,7 @@ the appending transaction): centres, programmes, enrolments, certificates, acade
 certificates and placements, for the rules that look across streams (seats, overlapping
 enrolments) and for verification, coverage and the yearly counts."""
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -21,7 +20,6 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,16 +27,29 @@ from tuopin_contracts import EventData
 from tuopin_contracts.events import training as tr
 from tuopin_eventkit.db import upsert
 from tuopin_eventkit.security.identity import mask_id
-from tuopin_eventkit.store.projection import Delivered, Projection
+from tuopin_eventkit.store import columns
+from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 
 metadata = MetaData()
+
+
+def _whose() -> list[Column[Any]]:
+    """Whom an enrolment or a certificate is about: their household and its village, and
+    their ID number (keyed hash, masked)."""
+    return [
+        columns.household_id(nullable=False, index=True),
+        columns.village_code(nullable=False),
+        Column("id_number_hash", String(128), nullable=False, index=True),
+        Column("id_number_masked", String(18), nullable=False),
+    ]
+
 
 centres = Table(
     "centres",
     metadata,
     Column("centre_id", String(36), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("county_code", String(6), nullable=False, index=True),
+    columns.county_code(nullable=False, index=True),
     Column("valid_from", Date, nullable=False),  # of the latest term
     Column("valid_until", Date, nullable=False),
     Column("occupations", JSON, nullable=False),
@@ -71,10 +82,7 @@ enrolments = Table(
     Column("enrolment_ref", String(200), nullable=False),
     Column("programme_id", String(36), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False),
-    Column("id_number_hash", String(128), nullable=False, index=True),
-    Column("id_number_masked", String(18), nullable=False),
+    *_whose(),
     Column("enrolled_on", Date, nullable=False),
     Column("stage", String(20), nullable=False),
     Column("finished_on", Date),  # completed or left
@@ -89,10 +97,7 @@ certificates = Table(
     Column("certificate_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
     Column("number", String(200), nullable=False),
-    Column("household_id", String(36), nullable=False, index=True),
-    Column("village_code", String(12), nullable=False),
-    Column("id_number_hash", String(128), nullable=False, index=True),
-    Column("id_number_masked", String(18), nullable=False),
+    *_whose(),
     Column("occupation", String(12), nullable=False),
     Column("occupation_name", String(200), nullable=False),
     Column("level", Integer, nullable=False),
@@ -112,7 +117,7 @@ academic_certificates = Table(
     Column("academic_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
     Column("number", String(200), nullable=False),
-    Column("household_id", String(36), nullable=False),
+    columns.household_id(nullable=False),
     Column("id_number_hash", String(128), nullable=False, index=True),
     Column("school", String(200), nullable=False),
     Column("speciality", String(200), nullable=False),
@@ -125,8 +130,8 @@ placements = Table(
     metadata,
     Column("placement_id", String(36), primary_key=True),
     Column("centre_id", String(36), nullable=False),
-    Column("household_id", String(36), nullable=False),
-    Column("village_code", String(12), nullable=False),
+    columns.household_id(nullable=False),
+    columns.village_code(nullable=False),
     Column("id_number_hash", String(128), nullable=False),
     Column("employer", String(200), nullable=False),
     Column("place", String(200), nullable=False),
@@ -155,20 +160,6 @@ def _columns(table: Table, data: EventData) -> dict[str, object]:
     }
 
 
-async def _change(
-    conn: AsyncConnection,
-    table: Table,
-    events: Sequence[Delivered],
-    values: Callable[[Any, datetime], dict[str, Any]],
-) -> None:
-    """Each event's ``values`` (of its data and recording instant) set, in order, on the
-    row its field named as the table's key names."""
-    (key,) = table.primary_key.columns
-    for e in events:
-        row = key == str(getattr(e.data, key.name))
-        await conn.execute(update(table).where(row).values(values(e.data, e.envelope.time)))
-
-
 @projection.on(tr.CentreAccreditedV1)
 async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     rows = [
@@ -186,7 +177,7 @@ async def accredited(conn: AsyncConnection, events: Sequence[Delivered]) -> None
 
 @projection.on(tr.AccreditationWithdrawnV1)
 async def withdrawn(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         centres,
         events,
@@ -216,7 +207,7 @@ async def enrolled(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 @projection.on(tr.AttendanceRecordedV1)
 async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
     held, attended = enrolments.c.sessions_held, enrolments.c.sessions_attended
-    await _change(
+    await update_each(
         conn,
         enrolments,
         events,
@@ -229,14 +220,14 @@ async def attended(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.CompletedV1)
 async def completed(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn, enrolments, events, lambda d, _: {"stage": "completed", "finished_on": d.completed_on}
     )
 
 
 @projection.on(tr.DroppedOutV1)
 async def dropped_out(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         enrolments,
         events,
@@ -256,7 +247,7 @@ async def issued(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
 
 @projection.on(tr.CertificateRevokedV1)
 async def revoked(conn: AsyncConnection, events: Sequence[Delivered]) -> None:
-    await _change(
+    await update_each(
         conn,
         certificates,
         events,

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.db import by_key, upsert
+from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster
 from tuopin_training.domain.enrolment import Trainee
@@ -37,10 +38,10 @@ metadata = MetaData()
 trainee_households = Table(
     "trainee_households",
     metadata,
-    Column("household_id", String(36), primary_key=True),
+    columns.household_id(primary_key=True),
     Column("file_number", String(40), nullable=False),
-    Column("county_code", String(6), nullable=False),
-    Column("village_code", String(12), nullable=False, index=True),
+    columns.county_code(nullable=False),
+    columns.village_code(nullable=False, index=True),
     Column("status", String(20), nullable=False),
     # When it counts for the 2020 goal by business date, and when training learnt so.
     Column("identified_on", Date),

@@ -1,7 +1,5 @@
 """The training service's composition root."""
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from tuopin_contracts import Topic
@@ -21,7 +19,6 @@ spec = ServiceSpec(
     name="training",
     title="Tuopin training (技能培训)",
     settings=TrainingSettings,
-    migrations=Path(__file__).parents[1] / "migrations" / "versions",
     topic=Topic.TRAINING,
     routers=[router],
     projections=[trainee_households.projection],

@@ -7,18 +7,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+from tuopin_contracts import vocabulary
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY
 from tuopin_contracts.text import personal_number
-from tuopin_contracts.vocabulary import (
-    Education,
-    Health,
-    LabourAbility,
-    PovertyAttribute,
-    PovertyCause,
-    Relation,
-    Schooling,
-    Sex,
-)
 from tuopin_registry.application.bulk.columns import (
     CAUSE_SEPARATORS,
     LABELS,
@@ -78,10 +69,10 @@ def _choice(kind: type[StrEnum]) -> Callable[[Any], Any]:
     return parse
 
 
-_cause = _choice(PovertyCause)
+_cause = _choice(vocabulary.PovertyCause)
 
 
-def _causes(raw: Any) -> tuple[PovertyCause, ...]:
+def _causes(raw: Any) -> tuple[vocabulary.PovertyCause, ...]:
     text = as_text(raw)
     if text is None:
         return ()
@@ -216,7 +207,7 @@ PARSE: Final[dict[str, Callable[[Any], Any]]] = {
     for name, parse in {
         "county_code": _code(6),
         "village_code": _code(12),
-        "poverty_attribute": _choice(PovertyAttribute),
+        "poverty_attribute": _choice(vocabulary.PovertyAttribute),
         "primary_cause": _cause,
         "secondary_causes": _causes,
         "identified_year": _year,
@@ -225,14 +216,14 @@ PARSE: Final[dict[str, Callable[[Any], Any]]] = {
         "exited_on": _date,
         "returned_on": _date,
         "return_cause": _cause,
-        "relation": _choice(Relation),
-        "sex": _choice(Sex),
+        "relation": _choice(vocabulary.Relation),
+        "sex": _choice(vocabulary.Sex),
         "birth_date": _date,
-        "education": _choice(Education),
-        "schooling": _choice(Schooling),
-        "health": _choice(Health),
+        "education": _choice(vocabulary.Education),
+        "schooling": _choice(vocabulary.Schooling),
+        "health": _choice(vocabulary.Health),
         "disabled": _flag,
-        "labour_ability": _choice(LabourAbility),
+        "labour_ability": _choice(vocabulary.LabourAbility),
         "medical_insurance": _flag,
         "pension_insurance": _flag,
     }.items()

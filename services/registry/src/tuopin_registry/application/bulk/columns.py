@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from tuopin_contracts.vocabulary import (
+    ZH,
     Education,
     Health,
     LabourAbility,
@@ -67,16 +68,11 @@ LABELS: Final[dict[type[StrEnum], dict[Any, str]]] = {
         PovertyAttribute.SUBSISTENCE_ALLOWANCE: "低保贫困户 低保户",
         PovertyAttribute.FIVE_GUARANTEES: "五保贫困户 五保户 特困供养户",
     },
-    PovertyCause: {
-        PovertyCause.ILLNESS: "因病",
-        PovertyCause.DISABILITY: "因残",
-        PovertyCause.SCHOOLING: "因学",
-        PovertyCause.DISASTER: "因灾",
-        PovertyCause.LACK_OF_LAND: "缺土地",
-        PovertyCause.LACK_OF_WATER: "缺水",
-        PovertyCause.LACK_OF_TECHNOLOGY: "缺技术",
+    # The causes as the services' messages say them (vocabulary.ZH), with the variants
+    # exports write as well.
+    PovertyCause: {cause: ZH[cause] for cause in PovertyCause}
+    | {
         PovertyCause.LACK_OF_LABOUR: "缺劳力 缺劳动力",
-        PovertyCause.LACK_OF_FUNDS: "缺资金",
         PovertyCause.LACK_OF_TRANSPORT: "交通条件落后 交通落后",
         PovertyCause.OWN_EFFORT: "自身发展动力不足 自身发展力不足",
     },
