@@ -1044,13 +1044,15 @@ def mutated(draw: st.DrawFn, seed: Request) -> Request:
         return seed
     for _ in range(draw(st.integers(1, 2))):
         path = draw(st.sampled_from(paths))
-        try:
-            original = document[path[0]]
-            for part in path[1:]:
-                original = original[part]
-        except (KeyError, IndexError, TypeError):  # replaced by the first change
-            continue
-        put(document, path, draw(hostile(original)))
+        original: Any = document
+        for part in path:
+            # Replaced by the first change: a container may now be a string, whose
+            # characters can be read by index but not assigned.
+            if not isinstance(original, dict | list) or part not in _keys(original):
+                break
+            original = original[part]
+        else:
+            put(document, path, draw(hostile(original)))
     return replace(seed, body=document["body"], query=document["query"])
 
 
@@ -1165,6 +1167,10 @@ def swept(doc: dict[str, Any], operation: dict[str, Any], seed: Request) -> list
                 changed_document = put(copy.deepcopy(document), path, value)
                 found.append(replace(seed, **{part: changed_document}))
     return found
+
+
+def _keys(container: dict[str, Any] | list[Any]) -> Any:
+    return container if isinstance(container, dict) else range(len(container))
 
 
 def _at(document: Any, path: tuple[Any, ...]) -> Any:
