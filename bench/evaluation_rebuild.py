@@ -155,7 +155,7 @@ async def consume_and_parse(bootstrap: str) -> dict[str, Any]:
     """The baseline: every message of the topic read with raw aiokafka (the settings a
     catch-up uses) and its envelope parsed, nothing else."""
     settings = kafka.KafkaSettings(bootstrap_servers=bootstrap)
-    consumer = kafka.consumer(settings, group_id=None)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
     await consumer.start()
     try:
         await consumer.topics()

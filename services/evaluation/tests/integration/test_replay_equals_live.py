@@ -654,7 +654,7 @@ async def relayed(engine: AsyncEngine) -> None:
 async def topic(settings: kafka.KafkaSettings, name: str) -> list[Envelope]:
     """Every message of a topic, read up to the high watermarks the fetches report (Tansu
     answers ListOffsets short of the end when producers batch)."""
-    consumer = kafka.consumer(settings, group_id=None)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
     await consumer.start()
     try:
         await consumer.topics()

@@ -118,7 +118,7 @@ async def missing_anchors(
     Raises TimeoutError when the broker did not answer for some partition in time."""
     if not anchors:
         return {}
-    consumer = kafka.consumer(settings, group_id=None)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
     await consumer.start()
     try:
         existing = await _partitions(consumer, topic)
@@ -157,7 +157,7 @@ class Reach:
 
 async def reach(settings: kafka.KafkaSettings, topic: str, timeout: float = 15.0) -> Reach:
     """Read the first offset and the last records of every partition of ``topic``."""
-    consumer = kafka.consumer(settings, group_id=None)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def reader(settings: kafka.KafkaSettings) -> AsyncIterator[AIOKafkaConsumer]:
     """A consumer outside any group (it commits nothing, joins nothing), started."""
-    consumer = kafka.consumer(settings, group_id=None)
+    consumer = kafka.consumer(settings, group_id=None, fetch_max_wait_ms=100)
     await consumer.start()
     try:
         yield consumer
