@@ -3,10 +3,12 @@ the county over HTTP, against a registry read model fed through the real broker:
 每生每学年发放2000元助学金", "免除学费和书本费" for 中职 and 高职(专科), "免收保教费"."""
 
 from datetime import date
+from functools import partial
 
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
+from tuopin_training import examples
 
 VILLAGE = "621121100201"
 
@@ -15,17 +17,7 @@ def token(role: Role, region: str) -> str:
     return bearer(AuthSettings(), Principal("edu", role, region=region))["Authorization"]
 
 
-def grant(number: str, year: int = 2017, **changes: object) -> dict[str, object]:
-    return {
-        "county_code": VILLAGE[:6],
-        "id_number": number,
-        "academic_year": year,
-        "level": "secondary_vocational",
-        "kind": "grant",
-        "school": "通渭县职业中专",
-        "decided_on": f"{year}-10-15",
-        **changes,
-    }
+grant = partial(examples.grant, VILLAGE[:6])  # the village's county decides
 
 
 async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_year(
