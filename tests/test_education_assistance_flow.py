@@ -27,6 +27,7 @@ from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer, client_for, envelope, eventually, members_of, publish
 from tuopin_training.config import TrainingSettings
 from tuopin_training.entrypoints.app import app as training_app
+from tuopin_training.examples import grant
 
 KEYS = IdentityKeys(TrainingSettings.model_fields["identity_key"].default.get_secret_value())
 TONGWEI, LONGXI = "621121", "621122"  # 通渭县, 陇西县 (定西市)
@@ -49,19 +50,6 @@ def filed(county: str, numbers: list[str]) -> tuple[UUID, Envelope]:
 def officer(county: str) -> dict[str, str]:
     """The county's account (its education bureau records through it)."""
     return bearer(AuthSettings(), Principal(f"edu-{county}", Role.COUNTY_OFFICER, region=county))
-
-
-def grant(county: str, number: str, **changes: object) -> dict[str, object]:
-    return {
-        "county_code": county,
-        "id_number": number,
-        "academic_year": 2017,
-        "level": "secondary_vocational",
-        "kind": "grant",
-        "school": "通渭县职业中专",
-        "decided_on": "2017-10-15",
-        **changes,
-    }
 
 
 async def test_seed_4_9_1_grant_posted_in_training_shows_in_evaluation(

@@ -70,6 +70,7 @@ from tuopin_eventkit.testing import (
 from tuopin_eventkit.web.runtime import ServiceSpec
 from tuopin_eventkit.web.service import create_app
 from tuopin_registry.examples import filing, member, resident_id
+from tuopin_training.examples import grant
 
 SERVICES = ["registry", "loans", "training", "evaluation"]
 COMMANDS = {"post", "put", "patch"}
@@ -629,19 +630,7 @@ async def training_world(w: World, home: Household) -> World:
             enrolment_ref="E-0",
         ),
         # Seed 四.9(1): the county records a 中职 student's 2,000-yuan grant for a year.
-        Request(
-            "post",
-            "/v1/education-assistance",
-            body={
-                "county_code": COUNTY,
-                "id_number": two,
-                "academic_year": 2017,
-                "level": "secondary_vocational",
-                "kind": "grant",
-                "school": "定西职校",
-                "decided_on": "2017-10-15",
-            },
-        ),
+        Request("post", "/v1/education-assistance", body=grant(COUNTY, two, school="定西职校")),
     ]:
         w.seed(request)
     return w

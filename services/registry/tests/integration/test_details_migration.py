@@ -4,11 +4,12 @@ them again."""
 
 import json
 from datetime import UTC, date, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from sqlalchemy import text
 
 from tuopin_contracts.events import registry as reg
+from tuopin_contracts.examples import filed_v2
 from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_registry.application.people import erase, person_keys
@@ -37,22 +38,12 @@ def old_member(pid: str, name: str, relation: str, born: str) -> dict:
 
 
 def filed() -> dict:
-    return reg.HouseholdRegisteredV2.model_validate(
-        {
-            "household_id": HOUSEHOLD,
-            "effective_date": "2016-04-01",
-            "file_number": "621121-0001",
-            "county_code": "621121",
-            "village_code": "621121100201",
-            "poverty_attribute": "general",
-            "primary_cause": "illness",
-            "identified_year": 2016,
-            "members": [
-                old_member(HEAD, "王建国", "head", "1985-03-02"),
-                old_member(LEFT, "李秀英", "spouse", "1986-11-20"),
-            ],
-        }
-    ).model_dump(mode="json")
+    members = [
+        reg.Member.model_validate(old_member(HEAD, "王建国", "head", "1985-03-02")),
+        reg.Member.model_validate(old_member(LEFT, "李秀英", "spouse", "1986-11-20")),
+    ]
+    filing = filed_v2(UUID(HOUSEHOLD), "621121100201", members, file_number="621121-0001")
+    return filing.model_dump(mode="json")
 
 
 async def stored_events(conn) -> list[tuple[str, dict]]:

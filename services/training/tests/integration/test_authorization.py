@@ -10,22 +10,10 @@ from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
 from tuopin_training.entrypoints.app import spec
+from tuopin_training.examples import grant
 
 VILLAGE = "621121100201"
 COUNTY = VILLAGE[:6]
-
-
-def decision(county: str, number: str) -> dict[str, object]:
-    """A 中职 grant (seed 四.9(1)) decided by ``county``."""
-    return {
-        "county_code": county,
-        "id_number": number,
-        "academic_year": 2017,
-        "level": "secondary_vocational",
-        "kind": "grant",
-        "school": "职业中专",
-        "decided_on": "2017-10-15",
-    }
 
 
 async def test_every_route_answers_each_role_inside_and_outside_its_scope(service, kit) -> None:
@@ -55,7 +43,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
             "POST /v1/centres/{centre_id}/accreditations": {},
             "POST /v1/centres/{centre_id}/withdrawal": {},
             # Valid in shape (a township's 422 would hide its 403), for nobody registered.
-            "POST /v1/education-assistance": decision(COUNTY, "110101199003078515"),
+            "POST /v1/education-assistance": grant(COUNTY, "110101199003078515"),
         }
         head = (await client.get("/v1/events")).json()["head"]
         scope = Scope(village=VILLAGE, orgs={Role.TRAINING_CENTRE: centre})
@@ -89,7 +77,7 @@ async def test_every_route_answers_each_role_inside_and_outside_its_scope(servic
         await matrix.disagree(
             {
                 "POST /v1/centre-postings": office.enrolment("E-1", home.numbers[0]),
-                "POST /v1/education-assistance": decision(COUNTY, home.numbers[0]),
+                "POST /v1/education-assistance": grant(COUNTY, home.numbers[0]),
             },
             elsewhere={
                 "centre_id": other.centre_id,

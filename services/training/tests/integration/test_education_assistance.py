@@ -3,10 +3,15 @@ the county over HTTP, against a registry read model fed through the real broker:
 每生每学年发放2000元助学金", "免除学费和书本费" for 中职 and 高职(专科), "免收保教费"."""
 
 from datetime import date
+from functools import partial
+from typing import Any
+
+import httpx
 
 from tuopin_eventkit.security.auth import Principal, Role
 from tuopin_eventkit.security.tokens import AuthSettings
 from tuopin_eventkit.testing import bearer
+from tuopin_training import examples
 
 VILLAGE = "621121100201"
 
@@ -15,17 +20,13 @@ def token(role: Role, region: str) -> str:
     return bearer(AuthSettings(), Principal("edu", role, region=region))["Authorization"]
 
 
-def grant(number: str, year: int = 2017, **changes: object) -> dict[str, object]:
-    return {
-        "county_code": VILLAGE[:6],
-        "id_number": number,
-        "academic_year": year,
-        "level": "secondary_vocational",
-        "kind": "grant",
-        "school": "通渭县职业中专",
-        "decided_on": f"{year}-10-15",
-        **changes,
-    }
+grant = partial(examples.grant, VILLAGE[:6])  # the village's county decides
+
+
+async def record(client: httpx.AsyncClient, body: dict[str, Any], key: str) -> httpx.Response:
+    """The county's office posts a decision, under its idempotency key."""
+    headers = {"Idempotency-Key": key}
+    return await client.post("/v1/education-assistance", json=body, headers=headers)
 
 
 async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_year(
@@ -37,11 +38,7 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
     home = kit.Home(VILLAGE, [date(1975, 3, 1), date(2001, 9, 1)])
     async with service([home]) as client:
         student = home.numbers[1]
-        first = await client.post(
-            "/v1/education-assistance",
-            json=grant(student),
-            headers={"Idempotency-Key": "JY-2017-001"},
-        )
+        first = await record(client, grant(student), "JY-2017-001")
         assert first.status_code == 201, first.text
         body = first.json()
         assert (body["amount_fen"], body["amount_yuan"]) == (200_000, "2000.00")
@@ -49,20 +46,12 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
         assert body["id_number_masked"].endswith(student[-4:])
         assert student not in first.text and "id_number_hash" not in body
 
-        again = await client.post(
-            "/v1/education-assistance",
-            json=grant(student),
-            headers={"Idempotency-Key": "JY-2017-001"},
-        )
+        again = await record(client, grant(student), "JY-2017-001")
         assert (again.status_code, again.json()) == (201, body)
         assert again.headers["Idempotent-Replayed"] == "true"
 
         head = (await client.get("/v1/events", params={"limit": 1})).json()["head"]
-        twice = await client.post(
-            "/v1/education-assistance",
-            json=grant(student, decided_on="2018-03-01"),
-            headers={"Idempotency-Key": "JY-2017-002"},
-        )
+        twice = await record(client, grant(student, decided_on="2018-03-01"), "JY-2017-002")
         assert twice.status_code == 409, twice.text
         assert twice.headers["content-type"] == "application/problem+json"
         assert "already recorded" in twice.json()["detail"]
@@ -71,15 +60,9 @@ async def test_seed_4_9_1_secondary_vocational_grant_2000_yuan_once_per_student_
 
         # The waivers of the same student-year, and the next year's grant, are their own.
         waiver = grant(student, kind="tuition_waiver", amount_fen=180_000)
-        answer = await client.post(
-            "/v1/education-assistance", json=waiver, headers={"Idempotency-Key": "JY-2017-003"}
-        )
+        answer = await record(client, waiver, "JY-2017-003")
         assert answer.status_code == 201, answer.text
-        next_year = await client.post(
-            "/v1/education-assistance",
-            json=grant(student, 2018),
-            headers={"Idempotency-Key": "JY-2018-001"},
-        )
+        next_year = await record(client, grant(student, 2018), "JY-2018-001")
         assert next_year.status_code == 201, next_year.text
         feed = (await client.get("/v1/events", params={"after": head})).json()["items"]
         kind = "training.education_assistance.recorded.v1"
@@ -120,9 +103,7 @@ async def test_seed_4_9_1_refusals_name_the_rule_and_write_nothing(service, kit)
                 (grant("110101199003078515"), "registered-member"),
             ]
         ):
-            answer = await client.post(
-                "/v1/education-assistance", json=body, headers={"Idempotency-Key": f"R-{n}"}
-            )
+            answer = await record(client, body, f"R-{n}")
             assert answer.status_code == 422, (rule, answer.text)
             assert answer.headers["content-type"] == "application/problem+json"
             assert answer.json()["rule"] == rule, answer.text
@@ -130,23 +111,15 @@ async def test_seed_4_9_1_refusals_name_the_rule_and_write_nothing(service, kit)
 
         # A preschool child's care fee (保教费) waived; a 高职 student's tuition waived.
         care = grant(child, level="preschool", kind="care_fee_waiver", amount_fen=120_000)
-        answer = await client.post(
-            "/v1/education-assistance", json=care, headers={"Idempotency-Key": "P-1"}
-        )
+        answer = await record(client, care, "P-1")
         assert answer.status_code == 201, answer.text
         higher = grant(
             student, 2019, level="higher_vocational", kind="tuition_waiver", amount_fen=450_000
         )
-        answer = await client.post(
-            "/v1/education-assistance", json=higher, headers={"Idempotency-Key": "H-1"}
-        )
+        answer = await record(client, higher, "H-1")
         assert answer.status_code == 201, answer.text
         # Once at 高职 in 2019, the student is not also at 中职 that year.
-        answer = await client.post(
-            "/v1/education-assistance",
-            json=grant(student, 2019),
-            headers={"Idempotency-Key": "H-2"},
-        )
+        answer = await record(client, grant(student, 2019), "H-2")
         assert (answer.status_code, answer.json()["rule"]) == (422, "student-year-level")
 
 

@@ -299,6 +299,16 @@ async def pay(statement_id: UUID, body: Payment, command: CommandDep) -> JSONRes
 # --- reports ------------------------------------------------------------------------------
 
 
+class PortfolioQuery(BaseModel):
+    """What a portfolio report asks, as JSON or as CSV."""
+
+    group: reports.GroupBy = reports.GroupBy.COUNTY
+    bank_id: BankId | None = None
+    as_of: AsOf = None
+    known_at: KnownAt = None
+    county_code: CountyCode | None = None
+
+
 @router.get(
     "/reports/portfolio",
     tags=["reports"],
@@ -308,25 +318,13 @@ async def pay(statement_id: UUID, body: Payment, command: CommandDep) -> JSONRes
     "business day, as known at an instant",
 )
 async def portfolio(
-    runtime: RuntimeDep,
-    group: reports.GroupBy = reports.GroupBy.COUNTY,
-    bank_id: BankId | None = None,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    county_code: CountyCode | None = None,
+    runtime: RuntimeDep, q: Annotated[PortfolioQuery, Query()]
 ) -> list[dict[str, Any]]:
     async with runtime.reader.connect() as conn:
-        return await reports.portfolio(conn, group, bank_id, as_of, known_at, county_code)
+        return await reports.portfolio(conn, q.group, q.bank_id, q.as_of, q.known_at, q.county_code)
 
 
 @router.get("/reports/portfolio.csv", **CSV_DOWNLOAD, tags=["reports"], summary="The same, as CSV")
-async def portfolio_csv(
-    runtime: RuntimeDep,
-    group: reports.GroupBy = reports.GroupBy.COUNTY,
-    bank_id: BankId | None = None,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
-    county_code: CountyCode | None = None,
-) -> Response:
-    rows = await portfolio(runtime, group, bank_id, as_of, known_at, county_code)
-    return csv_records(rows, f"portfolio-by-{group.value}.csv", [group.value])
+async def portfolio_csv(runtime: RuntimeDep, q: Annotated[PortfolioQuery, Query()]) -> Response:
+    rows = await portfolio(runtime, q)
+    return csv_records(rows, f"portfolio-by-{q.group.value}.csv", [q.group.value])

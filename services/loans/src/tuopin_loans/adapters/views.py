@@ -179,11 +179,10 @@ class MutualAidFund(Answer):
     target_met: bool
 
 
-class MutualAidLoan(Answer):
-    """One line of the fund's 借款台账."""
+class MutualAidTerms(Answer):
+    """A loan from a village's mutual-aid fund: its terms and what is still owed."""
 
     loan_id: UUID
-    village_code: str
     household_id: UUID
     amount: int
     term_months: int
@@ -191,6 +190,12 @@ class MutualAidLoan(Answer):
     lent_on: date
     due_on: date
     outstanding: int
+
+
+class MutualAidLoan(MutualAidTerms):
+    """One line of the fund's 借款台账."""
+
+    village_code: str
     fees_paid: int
 
 
@@ -240,17 +245,9 @@ class MutualAidBalance(Answer):
     version: int
 
 
-class MutualAidLending(Answer):
+class MutualAidLending(MutualAidTerms):
     """A loan from the village's fund, and the fund after it."""
 
-    loan_id: UUID
-    household_id: UUID
-    amount: int
-    term_months: int
-    fee_rate: str
-    lent_on: date
-    due_on: date
-    outstanding: int
     fund: MutualAidBalance
 
 

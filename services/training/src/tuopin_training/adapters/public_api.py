@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from tuopin_contracts.bounds import Year
 from tuopin_contracts.dates import today
@@ -108,6 +109,15 @@ async def yearly(
         return await coverage.yearly(conn, year)
 
 
+class LabourTransferQuery(BaseModel):
+    """What a labour-transfer report asks, as JSON or as CSV."""
+
+    region: Within
+    year: InYear
+    as_of: AsOf = None
+    known_at: KnownAt = None
+
+
 @router.get(
     "/labour-transfer",
     tags=["labour transfer"],
@@ -115,17 +125,13 @@ async def yearly(
     summary="Labour transfer (劳务输转): people placed, households, destinations, months",
 )
 async def labour_transfer(
-    region: Within,
-    year: InYear,
-    runtime: RuntimeDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
+    runtime: RuntimeDep, q: Annotated[LabourTransferQuery, Query()]
 ) -> dict[str, Any]:
     """Placements that started in ``year``, by ``as_of`` (default today, Beijing), by the
     next level down within ``region``; within and outside the province and by place as
     recorded. No income: the placement records none (see ``application.labour``)."""
     async with runtime.reader.connect() as conn:
-        return await labour.report(conn, region, year, as_of or today(), known_at)
+        return await labour.report(conn, q.region, q.year, q.as_of or today(), q.known_at)
 
 
 @router.get(
@@ -135,13 +141,9 @@ async def labour_transfer(
     summary="Labour transfer as CSV",
 )
 async def labour_transfer_csv(
-    region: Within,
-    year: InYear,
-    runtime: RuntimeDep,
-    as_of: AsOf = None,
-    known_at: KnownAt = None,
+    runtime: RuntimeDep, q: Annotated[LabourTransferQuery, Query()]
 ) -> Response:
-    answer = await labour_transfer(region, year, runtime, as_of, known_at)
+    answer = await labour_transfer(runtime, q)
     return csv_table(
-        labour.CSV_HEADER, labour.csv_rows(answer), f"labour-transfer-{region}-{year}.csv"
+        labour.CSV_HEADER, labour.csv_rows(answer), f"labour-transfer-{q.region}-{q.year}.csv"
     )
