@@ -71,7 +71,7 @@ from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit import context
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.relay import OutboxRelay

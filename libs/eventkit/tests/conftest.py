@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts.events.registry import HouseholdRegisteredV3
 from tuopin_eventkit import migrate
-from tuopin_eventkit.db import create_engine, upsert
+from tuopin_eventkit.batched import upsert
+from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.store import EventStore

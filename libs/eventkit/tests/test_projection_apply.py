@@ -11,8 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_contracts import Topic
 from tuopin_contracts.examples import household_registered
-from tuopin_eventkit.db import _expanding
-from tuopin_eventkit.store.projection import _SEEN, Parsed, apply, parse
+from tuopin_eventkit.batched import _expanding
+from tuopin_eventkit.store.projection import (
+    _SEEN,
+    Parsed,
+    StoredOffset,
+    apply,
+    parse,
+    save_offset,
+    stored_offsets,
+)
 
 from .conftest import counting_projection, households_per_county
 
@@ -49,3 +57,24 @@ async def test_a_batch_longer_than_a_lookup_applies_only_its_new_events(
 def test_the_dedupe_lookup_writes_its_own_in_list(dialect: Dialect) -> None:
     """On both drivers the lookup's IN list is written by ``rows_in``, not SQLAlchemy."""
     assert _expanding(dialect, _SEEN, "ids", ("consumer", "source")) is not None
+
+
+async def test_a_stored_offset_moves_on_only_and_its_position_only_grows(
+    engine: AsyncEngine,
+) -> None:
+    """A late owner of a partition (rebalanced away mid-batch) does not take its offset
+    back; another log's offset replaces it; the highest position applied is kept across
+    both. One statement does all of it, on both databases."""
+    projection = counting_projection()
+
+    async def save(offset: StoredOffset) -> StoredOffset:
+        async with engine.begin() as conn:
+            await save_offset(conn, projection, "registry", 0, offset)
+        return (await stored_offsets(engine, projection))[("registry", 0)]
+
+    assert await save(StoredOffset(10, "A", "a10", 5)) == StoredOffset(10, "A", "a10", 5)
+    assert await save(StoredOffset(7, "A", "a7", None)) == StoredOffset(10, "A", "a10", 5)
+    assert await save(StoredOffset(12, "A", "a12", 3)) == StoredOffset(12, "A", "a12", 5)
+    assert await save(StoredOffset(2, "B", "b2", None)) == StoredOffset(2, "B", "b2", 5)
+    assert await save(StoredOffset(4, "B", "b4", 9)) == StoredOffset(4, "B", "b4", 9)
+    assert await save(StoredOffset(4, None, None, None)) == StoredOffset(4, None, None, 9)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit.db import _faster, executemany, upsert
+from tuopin_eventkit.batched import _faster, executemany, upsert
 
 from .conftest import households_per_county as t
 

@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
-from tuopin_eventkit.db import is_postgres, read_only, upsert
+from tuopin_eventkit.batched import upsert
+from tuopin_eventkit.db import is_postgres, read_only
 from tuopin_eventkit.messaging.batches import Record, Written, send_all
 from tuopin_eventkit.messaging.generation import (
     POSITION_HEADER,

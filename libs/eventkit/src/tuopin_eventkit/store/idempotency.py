@@ -19,7 +19,7 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
-from tuopin_eventkit.db import upsert_statement
+from tuopin_eventkit.batched import upsert_statement
 from tuopin_eventkit.store.schema import idempotency_keys
 from tuopin_eventkit.store.store import EventStore
 

@@ -25,19 +25,21 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
-from tuopin_eventkit.db import executemany, greatest, read_only, rows_in, upsert
+from tuopin_eventkit.batched import executemany, greatest, insert_for, rows_in
+from tuopin_eventkit.db import read_only
 from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import consumer_offsets, processed_events
 
@@ -299,28 +301,32 @@ async def save_offset(
     offset: StoredOffset,
 ) -> None:
     """Record the next offset to read. In one log it never moves backwards (a late, stale
-    owner loses); the highest position applied only ever grows."""
-    key = {"consumer": projection.name, "topic": topic, "partition": partition}
-    where = and_(*(consumer_offsets.c[k] == v for k, v in key.items()))
-    await upsert(conn, consumer_offsets, {**key, **vars(offset)}, keys=list(key))
-    await conn.execute(
-        update(consumer_offsets)
-        .where(where)
-        .where(
-            or_(
-                consumer_offsets.c.generation.is_distinct_from(offset.generation),
-                consumer_offsets.c.next_offset < offset.next_offset,
-            )
-        )
-        .values(next_offset=offset.next_offset, generation=offset.generation, anchor=offset.anchor)
+    owner loses); the highest position applied only ever grows. One statement: it runs
+    with every batch a consumer applies."""
+    row = {"consumer": projection.name, "topic": topic, "partition": partition, **vars(offset)}
+    await executemany(conn, _offset_statement(conn.dialect.name), [row])
+
+
+@lru_cache(maxsize=2)
+def _offset_statement(dialect: str) -> Insert:
+    """The offset's row inserted, or updated where the new one moves it on (another log,
+    or further in this one), its position raised to the higher of the two."""
+    stmt = insert_for(dialect)(consumer_offsets)
+    stored, new = consumer_offsets.c, stmt.excluded
+    moved = or_(
+        stored.generation.is_distinct_from(new.generation), stored.next_offset < new.next_offset
     )
-    if offset.position is not None:
-        reached = func.coalesce(consumer_offsets.c.position, 0)
-        await conn.execute(
-            update(consumer_offsets)
-            .where(where)
-            .values(position=greatest(conn, reached, offset.position))
-        )
+    higher = greatest(dialect, func.coalesce(stored.position, 0), new.position)
+    return stmt.on_conflict_do_update(
+        index_elements=["consumer", "topic", "partition"],
+        set_={
+            **{
+                c: case((moved, new[c]), else_=stored[c])
+                for c in ("next_offset", "generation", "anchor")
+            },
+            "position": case((new.position.is_(None), stored.position), else_=higher),
+        },
+    )
 
 
 async def forget_offset(

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, Update, bindpar
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import registry as reg
-from tuopin_eventkit.db import executemany
+from tuopin_eventkit.batched import executemany
 from tuopin_eventkit.store import columns as shared
 from tuopin_eventkit.store.projection import Delivered, Projection
 

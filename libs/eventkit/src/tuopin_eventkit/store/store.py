@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_eventkit import context
-from tuopin_eventkit.db import executemany, is_postgres
+from tuopin_eventkit.batched import executemany
+from tuopin_eventkit.db import is_postgres
 from tuopin_eventkit.store.projection import Projection, project_inline
 from tuopin_eventkit.store.recorded import RecordedEvent, recorded_events
 from tuopin_eventkit.store.schema import events, events_head
@@ -74,7 +75,7 @@ RETURNING stream_id, position
 )
 
 
-# SQLite's insert, built once: its compiled form is cached (see ``db.executemany``).
+# SQLite's insert, built once: its compiled form is cached (see ``batched.executemany``).
 # The payload bound as the JSON text ``_json`` writes, not through the column's JSON type
 # (``json.dumps``, a third of an import's append).
 _INSERT = insert(events).values(data=bindparam("data_json", type_=Text))

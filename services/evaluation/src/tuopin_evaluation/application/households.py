@@ -29,7 +29,7 @@ from tuopin_evaluation.application.facts import (
     village_standing,
     villages,
 )
-from tuopin_eventkit.db import executemany, upsert
+from tuopin_eventkit.batched import executemany, upsert
 from tuopin_eventkit.store.projection import Delivered, Projection
 
 # The handlers' statements, built once: each runs with executemany over a batch's rows.

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import training as tr
 from tuopin_evaluation.application.facts import recorded
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 

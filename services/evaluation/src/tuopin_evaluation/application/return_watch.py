@@ -36,7 +36,8 @@ from tuopin_contracts.events import evaluation as ev
 from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
 from tuopin_evaluation.domain.region_codes import region_prefix
-from tuopin_eventkit.db import recorded_by, upsert
+from tuopin_eventkit.batched import upsert
+from tuopin_eventkit.db import recorded_by
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome

@@ -33,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, Schooling
-from tuopin_eventkit.db import by_key, executemany, recorded_by, upsert
+from tuopin_eventkit.batched import executemany, upsert
+from tuopin_eventkit.db import by_key, recorded_by
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tuopin_contracts.dates import school_year_of
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.security.identity import mask_id
 from tuopin_eventkit.store.projection import Delivered, Projection, update_each
 from tuopin_loans.application.book_tables import (

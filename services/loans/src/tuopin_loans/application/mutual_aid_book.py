@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.events import loans as lo
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_loans.domain.mutual_aid import MutualAidRule

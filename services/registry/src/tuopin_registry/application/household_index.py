@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_contracts.events import registry as reg
-from tuopin_eventkit.db import executemany
+from tuopin_eventkit.batched import executemany
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 

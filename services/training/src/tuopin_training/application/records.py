@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
 from tuopin_contracts.events import training as tr
-from tuopin_eventkit.db import upsert
+from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.security.identity import mask_id
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection, update_each

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import born
 from tuopin_contracts.events import registry as reg
-from tuopin_eventkit.db import by_key, upsert
+from tuopin_eventkit.batched import upsert
+from tuopin_eventkit.db import by_key
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.projection import Delivered, Projection
 from tuopin_eventkit.store.roster import Roster

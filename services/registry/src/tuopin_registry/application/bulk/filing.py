@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_eventkit.db import executemany
+from tuopin_eventkit.batched import executemany
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_eventkit.store.store import Append, EventStore, NewEvent
