@@ -4,6 +4,7 @@ projection rebuilt from zero equals the live one."""
 import asyncio
 
 import pytest
+from aiokafka import TopicPartition
 from sqlalchemy import select, text
 
 from tuopin_contracts import Envelope, Topic
@@ -11,8 +12,10 @@ from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.kafka import ensure_topics
+from tuopin_eventkit.store.projection import stored_offsets
 from tuopin_eventkit.testing import DATABASES, counted, eventually, read_topic
 from tuopin_eventkit.testing import publish as publish_to
+from tuopin_eventkit.web.status import _committed
 
 from .conftest import counting_projection, households_per_county
 
@@ -102,6 +105,37 @@ async def test_offsets_live_in_the_database_so_a_restart_resumes_without_loss(
     await publish(kafka_settings, *(registered() for _ in range(30)))
     assert await ProjectionConsumer(engine, projection, kafka_settings).catch_up() == 30
     assert len(await rows(engine)) == 80
+
+
+async def test_the_groups_kafka_offsets_follow_the_database_for_lag_monitoring(
+    engine, kafka_settings
+) -> None:
+    """Kafka is told the offsets the database keeps (what Kafka's tools show as the group's
+    lag) within about a second of each batch rather than after every one — and exactly,
+    once the consumer stops."""
+    await ensure_topics(kafka_settings, [TOPIC])
+    projection = counting_projection()
+
+    async def told() -> None:
+        stored = await stored_offsets(engine, projection)
+        tps = [TopicPartition(topic, partition) for topic, partition in stored]
+        committed = await _committed(kafka_settings, projection.name, tps)
+        assert {tp.partition: at for tp, at in committed.items()} == {
+            partition: offset.next_offset for (_, partition), offset in stored.items()
+        }
+
+    task = asyncio.create_task(ProjectionConsumer(engine, projection, kafka_settings).run())
+    try:
+        for n in range(1, 4):  # batches apart
+            await publish(kafka_settings, registered(county=f"62{n:04}"))
+            await until_rows(engine, n)
+        await eventually(told)
+        await publish(kafka_settings, registered())
+        await until_rows(engine, 4)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await told()  # the last batch too, told as the consumer stopped
 
 
 async def test_rebuild_from_zero_equals_the_live_projection(engine, kafka_settings) -> None:

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +26,7 @@ from tuopin_eventkit import metrics
 from tuopin_eventkit.messaging import kafka
 from tuopin_eventkit.messaging.failures import DeadLetters, retry_later
 from tuopin_eventkit.messaging.generation import LogGuard, fingerprint, position_of, reach
+from tuopin_eventkit.messaging.lag import Lag
 from tuopin_eventkit.messaging.offsets import Ends
 from tuopin_eventkit.outage import transient
 from tuopin_eventkit.store.projection import (
@@ -91,7 +91,8 @@ class ProjectionConsumer:
         backoff = 0.5
         while True:
             consumer = kafka.consumer(self.settings, group_id=self.projection.name)
-            consumer.subscribe(self.projection.topics, listener=_SeekToStored(self, consumer))
+            lag = Lag(consumer, self.projection.name)
+            consumer.subscribe(self.projection.topics, listener=_SeekToStored(self, consumer, lag))
             try:
                 await kafka.ensure_topics(self.settings, self.projection.topics)
                 await consumer.start()
@@ -100,8 +101,8 @@ class ProjectionConsumer:
                     batches = await consumer.getmany(timeout_ms=500, max_records=self.max_records)
                     try:
                         for tp, records in batches.items():
-                            await self._process(consumer, tp, records, in_group=True)
-                            _record_lag(self.projection, consumer, tp, records)
+                            await self._process(consumer, tp, records, lag)
+                            lag.fetched(tp, records)
                     except Exception as exc:
                         if not transient(exc):
                             raise
@@ -109,6 +110,7 @@ class ProjectionConsumer:
                             consumer, batches, self.projection.name, exc, backoff
                         )
                         continue
+                    await lag.commit()
                     await self._watch_ends(consumer, list(consumer.assignment()))
                     if time.monotonic() >= recheck_at:  # a topic recreated under us?
                         self.guard.recheck(consumer, list(consumer.assignment()))
@@ -121,6 +123,7 @@ class ProjectionConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
+                await lag.last()
                 await consumer.stop()
                 await self._dead_letters.stop()
 
@@ -163,7 +166,7 @@ class ProjectionConsumer:
                     break
                 batches = await consumer.getmany(timeout_ms=100, max_records=self.catch_up_records)
                 for tp, records in batches.items():
-                    applied += await self._process(consumer, tp, records, in_group=False)
+                    applied += await self._process(consumer, tp, records, lag=None)
                 if batches and between_batches is not None:
                     between_batches()
             if applied:
@@ -256,9 +259,10 @@ class ProjectionConsumer:
         consumer: AIOKafkaConsumer,
         tp: TopicPartition,
         records: Sequence[ConsumerRecord],
-        in_group: bool,
+        lag: Lag | None,
     ) -> int:
-        """Apply one partition's batch; dead letters first, then the database, then Kafka."""
+        """Apply one partition's batch; dead letters first, then the database, then (in a
+        group) its offset is Kafka's to be told."""
         if not records:
             return 0
         admitted = self.guard.admit(tp, records)
@@ -306,11 +310,8 @@ class ProjectionConsumer:
         await self.statistics.grew(applied)
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "applied").inc(applied)
         metrics.EVENTS_CONSUMED.labels(self.projection.name, "skipped").inc(len(records) - applied)
-        if in_group:
-            try:
-                await consumer.commit({tp: next_offset})
-            except CommitFailedError:  # rebalanced meanwhile; the database offset rules
-                log.info("consumer %s: Kafka commit skipped after rebalance", self.projection.name)
+        if lag is not None:
+            lag.applied(tp, next_offset)
         return applied
 
     async def _await_read_model(self, tp: TopicPartition, next_offset: int) -> None:
@@ -376,23 +377,11 @@ def _collecting_between_batches() -> Iterator[Callable[[], int]]:
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
-    def __init__(self, runner: ProjectionConsumer, consumer: AIOKafkaConsumer) -> None:
-        self.runner, self.consumer = runner, consumer
+    def __init__(self, runner: ProjectionConsumer, consumer: AIOKafkaConsumer, lag: Lag) -> None:
+        self.runner, self.consumer, self.lag = runner, consumer, lag
 
     async def on_partitions_revoked(self, revoked: object) -> None:
-        return None
+        await self.lag.commit(now=True)  # while the partitions are still this member's
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.runner.seek_to_stored(self.consumer, list(assigned))  # another log?
-
-
-def _record_lag(
-    projection: Projection,
-    consumer: AIOKafkaConsumer,
-    tp: TopicPartition,
-    records: Sequence[ConsumerRecord],
-) -> None:
-    highwater = consumer.highwater(tp)
-    if highwater is not None and records:
-        lag = highwater - (records[-1].offset + 1)
-        metrics.CONSUMER_LAG.labels(projection.name, tp.topic, str(tp.partition)).set(lag)

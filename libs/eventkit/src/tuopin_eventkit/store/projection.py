@@ -5,7 +5,7 @@ with (a) the ids of the events it applied — so a redelivered event is recognis
 skipped — and (b) the next offset to read. The database, not Kafka, is the checkpoint:
 on assignment the consumer seeks to the stored offset (or the beginning), so wiping a
 read model and its checkpoint replays it from zero. Kafka offsets are committed after the
-database commit too, for lag monitoring.
+database commit too, for lag monitoring (at most once a second: ``messaging.lag``).
 
 Offsets are kept with the log they were taken in (see ``generation.py``): a consumer that
 finds its log replaced reads the new one from the beginning, and the dedupe keeps every

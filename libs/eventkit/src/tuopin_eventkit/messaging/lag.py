@@ -1,0 +1,62 @@
+"""How far a projection's consumer has come, told to the metrics and to Kafka.
+
+The database is a projection's checkpoint (``store.projection``); the offsets committed to
+Kafka serve lag monitoring only (the group's offsets, as Kafka's own tools show them). So
+they are committed at most once a second, each partition's newest, and once more when the
+consumer stops — not after every batch: each commit is a round trip whose CPU the consumer
+and the broker pay again for every batch, and a short fetch wait makes batches many.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from tuopin_eventkit import metrics
+
+log = logging.getLogger(__name__)
+
+
+class Lag:
+    """One group member's lag gauge and its pending Kafka commits."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, name: str, every: float = 1.0) -> None:
+        self.consumer, self.name, self.every = consumer, name, every
+        self.pending: dict[TopicPartition, int] = {}
+        self.due = 0.0
+
+    def fetched(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
+        """The gauge: how many messages of the partition lie beyond this batch."""
+        highwater = self.consumer.highwater(tp)
+        if highwater is not None and records:
+            lag = highwater - (records[-1].offset + 1)
+            metrics.CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(lag)
+
+    def applied(self, tp: TopicPartition, next_offset: int) -> None:
+        """A batch is in the database: its offset is Kafka's to be told."""
+        self.pending[tp] = next_offset
+
+    async def commit(self, now: bool = False) -> None:
+        """Commit what is pending if a second has passed (or ``now``), for the partitions
+        still assigned: another member owns the rest, and reports them itself."""
+        if not self.pending or (not now and time.monotonic() < self.due):
+            return
+        assigned = self.consumer.assignment()
+        offsets = {tp: at for tp, at in self.pending.items() if tp in assigned}
+        self.pending, self.due = {}, time.monotonic() + self.every
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:  # rebalanced meanwhile; the database offset rules
+            log.info("consumer %s: Kafka commit skipped after rebalance", self.name)
+
+    async def last(self) -> None:
+        """The final commit as the consumer stops, bounded: a broker out of reach must not
+        hold the stop up (the database has the offsets)."""
+        with suppress(KafkaError, IllegalStateError, TimeoutError):
+            await asyncio.wait_for(self.commit(now=True), 1.0)
