@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import Insert, Row, Select, Table, UpdateBase, func
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -276,7 +274,7 @@ def upsert_statement(
 
 def insert_for(dialect: str) -> Callable[[Table], pg.Insert | sqlite.Insert]:
     """The dialect's INSERT, the one that knows ``ON CONFLICT``."""
-    return pg_insert if dialect == "postgresql" else sqlite_insert
+    return pg.insert if dialect == "postgresql" else sqlite.insert
 
 
 def greatest(dialect: str, a: Any, b: Any) -> Any:
