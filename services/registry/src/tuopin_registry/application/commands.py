@@ -100,6 +100,9 @@ async def register_household(
 ) -> Outcome:
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
     entered = [new_member(keys, vault, m.model_dump()) for m in filing.members]
+    # New people under new ids: their vault rows go before the append lock is taken, which
+    # then covers only what other writers touch (every writer waits while it is held).
+    await people.keep(conn, *(e.vault_row for e in entered))
     await _lock_before_checking(conn, store)
     await people.refuse_filed(
         conn,
@@ -112,7 +115,6 @@ async def register_household(
         county_known=county_known(filing.county_code),
         **filing.model_dump(exclude={"members"}),
     )
-    await people.keep(conn, *(e.vault_row for e in entered))
     await households(store).save(conn, household)
     person_keys = {str(e.member.person_id): e.key for e in entered}
     return Outcome(view(household, person_keys), created=True)
@@ -131,10 +133,10 @@ async def add_member(
 ) -> Outcome:
     entered = new_member(keys, vault, entry.model_dump())
     member = entered.member
+    await people.keep(conn, entered.vault_row)  # before the lock, as in register_household
     await _lock_before_checking(conn, store)
     hashed = member.id_number_hash  # always set for a member entered now
     await people.refuse_duplicates(conn, {hashed: entered.masked} if hashed else {})
-    await people.keep(conn, entered.vault_row)  # before the view, which opens the details
     return await change_household(
         conn,
         store,
