@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 from pydantic_core import to_jsonable_python
-from sqlalchemy import String, cast, select, update
+from sqlalchemy import String, bindparam, cast, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
@@ -89,17 +89,18 @@ async def execute(
             if prior is not None:
                 return prior
         outcome = await command(conn)
-        await conn.execute(
-            update(idempotency_keys)
-            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-            .values(
-                status_code=outcome.status_code,
-                response=outcome.body,
-                created_at=datetime.now(UTC),
-            )
-        )
+        answer = {"status_code": outcome.status_code, "response": outcome.body}
+        when = datetime.now(UTC)
+        await conn.execute(_ANSWER, {**answer, "at": scope, "for": key, "created_at": when})
     store.notify()
     return outcome
+
+
+# The command's answer, set on the key's row: built once (a writer holds the append lock
+# while it runs), its SET columns those of the parameters.
+_ANSWER = update(idempotency_keys).where(
+    idempotency_keys.c.scope == bindparam("at"), idempotency_keys.c.key == bindparam("for")
+)
 
 
 async def _claim(conn: AsyncConnection, scope: str, key: str, print_: str) -> bool:
