@@ -54,6 +54,9 @@ class Lag:
             await self.consumer.commit(offsets)
         except CommitFailedError:  # rebalanced meanwhile; the database offset rules
             log.info("consumer %s: Kafka commit skipped after rebalance", self.name)
+        except KafkaError as exc:  # monitoring lags a while; the consumer goes on
+            self.pending = {**offsets, **self.pending}
+            log.warning("consumer %s: Kafka commit failed, retried later: %r", self.name, exc)
 
     async def last(self) -> None:
         """The final commit as the consumer stops, bounded: a broker out of reach must not
