@@ -107,35 +107,57 @@ async def test_offsets_live_in_the_database_so_a_restart_resumes_without_loss(
     assert len(await rows(engine)) == 80
 
 
+async def told_kafka(engine, kafka_settings, projection) -> None:
+    """Kafka has the offsets the database keeps: what Kafka's tools show as the group's lag."""
+    stored = await stored_offsets(engine, projection)
+    tps = [TopicPartition(topic, partition) for topic, partition in stored]
+    committed = await _committed(kafka_settings, projection.name, tps)
+    assert {tp.partition: at for tp, at in committed.items()} == {
+        partition: offset.next_offset for (_, partition), offset in stored.items()
+    }
+
+
 async def test_the_groups_kafka_offsets_follow_the_database_for_lag_monitoring(
     engine, kafka_settings
 ) -> None:
-    """Kafka is told the offsets the database keeps (what Kafka's tools show as the group's
-    lag) within about a second of each batch rather than after every one — and exactly,
-    once the consumer stops."""
+    """Kafka is told within about a second of each batch rather than after every one — and
+    exactly, once the consumer stops."""
     await ensure_topics(kafka_settings, [TOPIC])
     projection = counting_projection()
-
-    async def told() -> None:
-        stored = await stored_offsets(engine, projection)
-        tps = [TopicPartition(topic, partition) for topic, partition in stored]
-        committed = await _committed(kafka_settings, projection.name, tps)
-        assert {tp.partition: at for tp, at in committed.items()} == {
-            partition: offset.next_offset for (_, partition), offset in stored.items()
-        }
-
     task = asyncio.create_task(ProjectionConsumer(engine, projection, kafka_settings).run())
     try:
         for n in range(1, 4):  # batches apart
             await publish(kafka_settings, registered(county=f"62{n:04}"))
             await until_rows(engine, n)
-        await eventually(told)
+        await eventually(lambda: told_kafka(engine, kafka_settings, projection))
         await publish(kafka_settings, registered())
         await until_rows(engine, 4)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    await told()  # the last batch too, told as the consumer stopped
+    await told_kafka(engine, kafka_settings, projection)  # the last batch, told as it stopped
+
+
+async def test_kafka_is_told_a_members_offsets_as_its_partitions_move_to_another(
+    engine, kafka_settings
+) -> None:
+    """A member tells Kafka its partitions' offsets as they are revoked: the new owner,
+    with nothing new to read, would never tell it (here no member commits by the clock)."""
+    await ensure_topics(kafka_settings, [TOPIC])
+    await publish(kafka_settings, *(registered(county=f"62{n:04}") for n in range(30)))
+    projection = counting_projection()
+    members = [ProjectionConsumer(engine, projection, kafka_settings) for _ in range(2)]
+    for member in members:
+        member.commit_seconds = 3600
+    tasks = [asyncio.create_task(members[0].run())]
+    try:
+        await until_rows(engine, 30)
+        tasks.append(asyncio.create_task(members[1].run()))  # the group rebalances
+        await eventually(lambda: told_kafka(engine, kafka_settings, projection))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def test_rebuild_from_zero_equals_the_live_projection(engine, kafka_settings) -> None:

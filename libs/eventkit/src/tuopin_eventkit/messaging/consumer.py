@@ -81,6 +81,7 @@ class ProjectionConsumer:
         # there, and each partition's batch is a transaction with its dedupe lookup and
         # offset — at 500 a fetch, a replay spent most of its time on those.
         self.catch_up_records = catch_up_records
+        self.commit_seconds = 1.0  # how often Kafka is told the offsets (``lag.Lag``)
         self.generation: str | None = None
         self.guard = LogGuard()
         self._dead_letters = DeadLetters(settings, projection.name)
@@ -91,7 +92,7 @@ class ProjectionConsumer:
         backoff = 0.5
         while True:
             consumer = kafka.consumer(self.settings, group_id=self.projection.name)
-            lag = Lag(consumer, self.projection.name)
+            lag = Lag(consumer, self.projection.name, self.commit_seconds)
             consumer.subscribe(self.projection.topics, listener=_SeekToStored(self, consumer, lag))
             try:
                 await kafka.ensure_topics(self.settings, self.projection.topics)

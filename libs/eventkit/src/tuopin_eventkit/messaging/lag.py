@@ -27,7 +27,7 @@ class Lag:
     def __init__(self, consumer: AIOKafkaConsumer, name: str, every: float = 1.0) -> None:
         self.consumer, self.name, self.every = consumer, name, every
         self.pending: dict[TopicPartition, int] = {}
-        self.due = 0.0
+        self.due = time.monotonic() + every
 
     def fetched(self, tp: TopicPartition, records: Sequence[ConsumerRecord]) -> None:
         """The gauge: how many messages of the partition lie beyond this batch."""
