@@ -47,6 +47,10 @@ def spec_of(service: str) -> ServiceSpec:
 
 def fuzz(operation: schemathesis.APIOperation, headers: dict[str, str]) -> None:
     """Valid and invalid requests for one operation; raises on the first failed check."""
+    # Readiness answers what the machine is, not what was asked: its 503 (a dependency that
+    # did not answer within 2 s, which a loaded test machine can cause) is a documented
+    # answer, held to its schema; test_outages makes the dependencies fail on purpose.
+    checks = [response_schema_conformance] if operation.path == "/readyz" else CHECKS
     for mode, examples in EXAMPLES.items():
 
         @given(case=operation.as_strategy(generation_mode=schemathesis.GenerationMode(mode)))
@@ -59,7 +63,7 @@ def fuzz(operation: schemathesis.APIOperation, headers: dict[str, str]) -> None:
             suppress_health_check=list(HealthCheck),
         )
         def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=checks)
 
         run()
 
