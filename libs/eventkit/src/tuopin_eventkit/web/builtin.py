@@ -18,7 +18,7 @@ from tuopin_contracts import Envelope
 from tuopin_eventkit import metrics, outage
 from tuopin_eventkit.db import ping
 from tuopin_eventkit.web.http import MAX_POSITION, Answer, Router
-from tuopin_eventkit.web.problems import problem
+from tuopin_eventkit.web.problems import MEDIA_TYPE, problem
 from tuopin_eventkit.web.runtime import RuntimeDep, ServiceSpec
 from tuopin_eventkit.web.status import MetricsRefresh
 
@@ -70,6 +70,13 @@ class Readiness(Answer):
     broker: str
 
 
+# Not ready: the problem names each dependency and whether it answered.
+NOT_READY = {
+    "description": "A dependency did not answer within 2 s",
+    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
 def ops_router() -> APIRouter:
     router = Router(tags=["operations"])
     refresh = MetricsRefresh()
@@ -78,7 +85,12 @@ def ops_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="Database and broker reachable", response_model=Readiness)
+    @router.get(
+        "/readyz",
+        summary="Database and broker reachable",
+        response_model=Readiness,
+        responses={503: NOT_READY},
+    )
     async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, str]:
         checks = {
             "database": await _check(ping(runtime.engine)),
