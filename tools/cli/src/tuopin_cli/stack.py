@@ -131,7 +131,10 @@ class Stack:
             return {"TUOPIN_EVALUATION_LOANS_URL": self.url("loans")}
         return {}
 
-    def wait_ready(self, service: str, timeout: float = 60.0) -> None:
+    def wait_ready(self, service: str, timeout: float = 180.0) -> None:
+        """Until the service answers ready. One that exits is named at once; one still
+        starting is given minutes, not seconds: on a loaded machine (two stacks starting
+        while other tests ran) a service's start took 60 s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             failed = self.failed()
