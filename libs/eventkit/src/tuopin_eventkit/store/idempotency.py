@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from pydantic_core import to_jsonable_python
 from sqlalchemy import String, bindparam, cast, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.bounds import Text
@@ -73,7 +74,36 @@ async def execute(
     key: str | None,
     request: Any,
 ) -> Outcome:
-    """Run ``command`` in one transaction, at most once per (scope, key)."""
+    """Run ``command`` in one transaction, at most once per (scope, key).
+
+    A command whose uniqueness checks are not serialised by the append lock (it is not
+    taken before them, so that writers queue on it for less) can pass them together with a
+    concurrent twin; the slower of the two then meets the unique index the twin filled.
+    It is run again from the start, so that its checks see the twin and refuse with the
+    command's own 409 (or pass, if the twin rolled back)."""
+    for _ in range(_ATTEMPTS - 1):
+        try:
+            return await _once(engine, store, command, scope, key, request)
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
+                raise
+    return await _once(engine, store, command, scope, key, request)
+
+
+# PostgreSQL's code for a unique index met; SQLite serialises whole writing transactions
+# (``BEGIN IMMEDIATE``), so there a violation is never a race and is not retried.
+_UNIQUE_VIOLATION = "23505"
+_ATTEMPTS = 3
+
+
+async def _once(
+    engine: AsyncEngine,
+    store: EventStore,
+    command: Command,
+    scope: str,
+    key: str | None,
+    request: Any,
+) -> Outcome:
     if key is None:
         async with engine.begin() as conn:
             outcome = await command(conn)

@@ -81,16 +81,6 @@ def new_member(keys: IdentityKeys, vault: PeopleKey, details: dict[str, Any]) ->
     return Entered(member, row, resident.masked, key)
 
 
-async def _lock_before_checking(conn: AsyncConnection, store: EventStore) -> None:
-    """Take the append lock before checking uniqueness (file number, active membership, a
-    village's code), not only at the append: a concurrent writer filing the same thing has
-    then either committed — and the checks refuse with a 409 naming what it filed — or not
-    yet begun. Checked before it, two twins both pass and the slower one meets the unique
-    index (a 500). SQLite's ``BEGIN IMMEDIATE`` already holds the lock; bulk filing takes it
-    the same way (``bulk.filing.file_batch``)."""
-    await store.lock_appends(conn)
-
-
 async def register_household(
     conn: AsyncConnection,
     store: EventStore,
@@ -100,15 +90,15 @@ async def register_household(
 ) -> Outcome:
     """File a household (建档立卡) with its members; refuse anyone filed elsewhere."""
     entered = [new_member(keys, vault, m.model_dump()) for m in filing.members]
-    # New people under new ids: their vault rows go before the append lock is taken, which
-    # then covers only what other writers touch (every writer waits while it is held).
-    await people.keep(conn, *(e.vault_row for e in entered))
-    await _lock_before_checking(conn, store)
+    # Checked before the append takes its lock, which every writer queues on: a twin filing
+    # at once meets the unique indexes of the file number and active members instead, and
+    # is run again to meet this check (``idempotency.execute``).
     await people.refuse_filed(
         conn,
         filing.file_number,
         {e.member.id_number_hash: e.masked for e in entered if e.member.id_number_hash},
     )
+    await people.keep(conn, *(e.vault_row for e in entered))
     household = Household.register(
         household_id=uuid4(),
         members=[e.member for e in entered],
@@ -133,10 +123,9 @@ async def add_member(
 ) -> Outcome:
     entered = new_member(keys, vault, entry.model_dump())
     member = entered.member
-    await people.keep(conn, entered.vault_row)  # before the lock, as in register_household
-    await _lock_before_checking(conn, store)
     hashed = member.id_number_hash  # always set for a member entered now
-    await people.refuse_duplicates(conn, {hashed: entered.masked} if hashed else {})
+    await people.refuse_duplicates(conn, {hashed: entered.masked} if hashed else {})  # as above
+    await people.keep(conn, entered.vault_row)
     return await change_household(
         conn,
         store,
@@ -212,8 +201,7 @@ async def correct_identity(
     date and sex it carries, and the event says both in clear as any member's do. The
     earlier events keep what they said — the audit view as known before still shows it."""
     resident = keys.resident(id_number)
-    await _lock_before_checking(conn, store)
-    await people.refuse_duplicates(conn, {resident.hash: resident.masked})
+    await people.refuse_duplicates(conn, {resident.hash: resident.masked})  # as a new member
     person_keys = await people.person_keys(conn, vault, [person_id])
 
     def decide(h: Household) -> None:
@@ -305,7 +293,9 @@ async def register_village(
         belt = _belt_holding(belts or load_belts(), registration)
         registration = registration.model_copy(update={"hardship_belt": belt.name})
     repository = villages(store)
-    await _lock_before_checking(conn, store)
+    # Under the append lock: a twin would otherwise pass the check and meet the stream's
+    # version at its append, refused as a stale version instead of as the same village.
+    await store.lock_appends(conn)
     if await repository.get(conn, registration.village_code) is not None:
         raise Conflict(f"village {registration.village_code} is already registered")
     village = Village.register(registration, county_known=known)
