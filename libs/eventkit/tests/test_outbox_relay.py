@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 
 import pytest
+import sqlalchemy
 
 from tuopin_contracts import Envelope
 from tuopin_eventkit.messaging import broker as tansu
@@ -195,3 +196,33 @@ async def test_records_past_one_record_batch_follow_in_the_next_in_order(kafka_s
         records[-1].offset,
         values[-1],
     )
+
+
+async def test_a_batch_at_a_quiet_hour_is_two_statements(engine, store, kafka_settings) -> None:
+    """At low rates the relay publishes after every append, so its statements are the
+    registry's cost per registration: it reads the events after its checkpoint and writes
+    the new one (without a transaction around it on PostgreSQL). The checkpoint it wrote is
+    not read back, a batch short of full is not asked for the head, and the lease is asked
+    at most once a second."""
+    await ensure_topics(kafka_settings, [TOPIC])
+    relay = OutboxRelay(engine, store, kafka_settings, TOPIC)
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, *_) -> None:  # type: ignore[no-untyped-def]  # SQLAlchemy hands a driver cursor
+        if not statement.startswith(("BEGIN", "COMMIT")):
+            sent.append(statement)
+
+    for n in range(3):
+        async with engine.begin() as conn:
+            await store.append(conn, "thing", "stream-1", n, [event(n)])
+        if n > 0:  # the first connects and checks the log
+            sqlalchemy.event.listen(engine.sync_engine, "before_cursor_execute", count)
+        try:
+            assert await relay.publish_pending() == 1
+        finally:
+            if n > 0:
+                sqlalchemy.event.remove(engine.sync_engine, "before_cursor_execute", count)
+    await relay.close()
+    assert len(sent) == 4, sent
+    assert await relay.checkpoint() == 3
+    assert len(await read_topic(kafka_settings, TOPIC, 3)) == 3

@@ -90,6 +90,15 @@ def read_only(engine: AsyncEngine, cursor: bool = False) -> AsyncEngine:
     return engine.execution_options(**{READ_ONLY: True})
 
 
+def one_statement(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for a write that is one statement: on PostgreSQL no transaction
+    around it (a statement is atomic by itself; BEGIN and COMMIT would be two more round
+    trips), on SQLite its usual writing transaction."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 async def shred(engine: AsyncEngine) -> bool:
     """After a transaction that destroyed something for good (an erasure): on SQLite, copy
     the write-ahead log into the database and truncate it, so no older copy of the pages

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
-from tuopin_eventkit.batched import upsert
-from tuopin_eventkit.db import is_postgres, read_only
+from tuopin_eventkit.batched import insert_for
+from tuopin_eventkit.db import is_postgres, one_statement, read_only
 from tuopin_eventkit.messaging.batches import Record, Written, send_all
 from tuopin_eventkit.messaging.generation import (
     POSITION_HEADER,
@@ -77,6 +77,9 @@ class OutboxRelay:
         self._next_check = 0.0
         self._republishing: tuple[int, float] | None = None  # (head to reach, started)
         self._ahead: _Read | None = None  # the next batch, read while the last one was sent
+        # The checkpoint as this relay last wrote it: while it holds the lease nobody else
+        # writes it, so it is not read back before every batch.
+        self._written: Checkpoint | None = None
 
     async def checkpoint(self) -> int:
         return (await self.state()).position
@@ -96,7 +99,7 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch after the checkpoint; return how many events went out."""
         kafka = await self._started_producer()
-        state = await self.state()
+        state = self._written or await self.state()
         batch, head = await self._batch_after(state.position)
         metrics.EVENTS_STORED.labels(self.name).set(head)
         metrics.OUTBOX_LAG.labels(self.name).set(head - state.position)
@@ -120,8 +123,7 @@ class OutboxRelay:
                 await self._replace(state.generation, reason)
                 return len(batch)
             anchors[partition] = Anchor(took.last, fingerprint(took.value))
-        async with self.engine.begin() as conn:
-            await self._advance(conn, batch[-1].position, anchors)
+        await self._write(Checkpoint(batch[-1].position, state.generation, anchors))
         metrics.EVENTS_PUBLISHED.labels(self.name).inc(len(batch))
         metrics.OUTBOX_LAG.labels(self.name).set(head - batch[-1].position)
         self._report_republish(batch[-1].position, len(batch))
@@ -138,7 +140,12 @@ class OutboxRelay:
     async def _read(self, after: int) -> "_Read":
         async with read_only(self.engine).connect() as conn:
             events = await self.store.read_all(conn, after=after, limit=self.batch_size)
-            head = await self.store.head(conn)
+            # A batch short of full holds every event there is (positions are gap-free and
+            # visible in order): its last is the head, without asking for it.
+            if len(events) == self.batch_size:
+                head = await self.store.head(conn)
+            else:
+                head = events[-1].position if events else after
             await conn.rollback()
         return _Read(after, events, head)
 
@@ -196,13 +203,7 @@ class OutboxRelay:
         self._republishing = (head, time.monotonic())
 
     async def _reset(self, generation: str) -> None:
-        async with self.engine.begin() as conn:
-            await self._ensure_row(conn)
-            await conn.execute(
-                update(relay_checkpoints)
-                .where(relay_checkpoints.c.relay == self.name)
-                .values(position=0, generation=generation, anchors={}, updated_at=datetime.now(UTC))
-            )
+        await self._write(Checkpoint(0, generation), forward=False)
 
     def _report_republish(self, position: int, count: int) -> None:
         if self._republishing is None:
@@ -224,29 +225,28 @@ class OutboxRelay:
         elif position // every != (position - count) // every:
             log.info("relay %s: republished %d of %d events", self.name, position, head)
 
-    async def _ensure_row(self, conn: AsyncConnection) -> None:
-        now = datetime.now(UTC)
-        await upsert(
-            conn,
-            relay_checkpoints,
-            {"relay": self.name, "position": 0, "updated_at": now, "anchors": {}},
-            keys=["relay"],
+    async def _write(self, to: Checkpoint, forward: bool = True) -> None:
+        """The checkpoint in one statement, its row written if missing; ``forward``: only
+        if it moves on. A relay writes it after every batch, at low rates every append."""
+        c = relay_checkpoints.c
+        stmt = insert_for(self.engine.dialect.name)(relay_checkpoints).values(
+            relay=self.name,
+            position=to.position,
+            generation=to.generation,
+            anchors={str(p): [a.offset, a.fingerprint] for p, a in to.anchors.items()},
+            updated_at=datetime.now(UTC),
         )
-
-    async def _advance(
-        self, conn: AsyncConnection, position: int, anchors: dict[int, Anchor]
-    ) -> None:
-        await self._ensure_row(conn)
-        await conn.execute(
-            update(relay_checkpoints)
-            .where(relay_checkpoints.c.relay == self.name)
-            .where(relay_checkpoints.c.position < position)
-            .values(
-                position=position,
-                anchors={str(p): [a.offset, a.fingerprint] for p, a in anchors.items()},
-                updated_at=datetime.now(UTC),
+        changed = ("position", "generation", "anchors", "updated_at")
+        self._written = None  # unknown until written
+        async with one_statement(self.engine).begin() as conn:
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[c.relay],
+                    set_={name: stmt.excluded[name] for name in changed},
+                    where=c.position < stmt.excluded.position if forward else None,
+                )
             )
-        )
+        self._written = to
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -262,7 +262,9 @@ class OutboxRelay:
         return self._producer
 
     async def close(self) -> None:
-        """Stop the producer; the next publish starts a fresh one."""
+        """Stop the producer; the next publish starts a fresh one (from the checkpoint as
+        stored: this relay may have lost its lease meanwhile)."""
+        self._written = None
         if self._producer is not None:
             stale, self._producer = self._producer, None
             await stale.stop()
@@ -273,7 +275,8 @@ class OutboxRelay:
             backoff = 0.2
             try:
                 while True:
-                    await lease.hold()
+                    if await lease.hold():  # taken anew: another relay may have written
+                        self._written = None
                     try:
                         while await self.publish_pending() == self.batch_size:
                             pass
@@ -318,23 +321,30 @@ class _Lease:
     as long as that connection, so a crashed relay's lease frees itself.
     """
 
-    def __init__(self, engine: AsyncEngine, name: str) -> None:
+    def __init__(self, engine: AsyncEngine, name: str, check_seconds: float = 1.0) -> None:
         self.engine, self.name = engine, name
         self._conn: AsyncConnection | None = None
+        self.check_seconds = check_seconds
+        self._checked = 0.0  # when the lease's connection last answered
 
     async def __aenter__(self) -> "_Lease":
         return self
 
-    async def hold(self) -> None:
-        """Return once this process holds the lease (re-checked before each batch)."""
+    async def hold(self) -> bool:
+        """Return once this process holds the lease, True if it just took it. Its
+        connection is asked whether it is still alive at most every ``check_seconds``, not
+        before every batch (at low rates, every append): a lease lost meanwhile costs at
+        most that long of events published twice, which consumers take once by their id."""
         if not is_postgres(self.engine):
-            return
+            return False
         while True:
             try:
                 if self._conn is not None:
-                    await self._conn.execute(text("SELECT 1"))  # still ours while alive
-                    await self._conn.commit()
-                    return
+                    if time.monotonic() - self._checked >= self.check_seconds:
+                        await self._conn.execute(text("SELECT 1"))  # still ours while alive
+                        await self._conn.commit()
+                        self._checked = time.monotonic()
+                    return False
                 conn = await self.engine.connect()
                 held = await conn.scalar(
                     text("SELECT pg_try_advisory_lock(:k, hashtext(:n))"),
@@ -342,8 +352,8 @@ class _Lease:
                 )
                 await conn.commit()
                 if held:
-                    self._conn = conn
-                    return
+                    self._conn, self._checked = conn, time.monotonic()
+                    return True
                 await conn.close()
             except Exception as exc:
                 log.warning("relay lease %s lost: %r", self.name, exc)
