@@ -15,6 +15,7 @@ transaction, which still holds the page as it was before.
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     ColumnElement,
@@ -86,8 +87,8 @@ def read_only(engine: AsyncEngine, cursor: bool = False) -> AsyncEngine:
     (``conn.stream``), which lives in a transaction: ask for one with ``cursor=True``.
     """
     if engine.dialect.name == "postgresql" and not cursor:
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-    return engine.execution_options(**{READ_ONLY: True})
+        return _with(engine, isolation_level="AUTOCOMMIT")
+    return _with(engine, **{READ_ONLY: True})
 
 
 def one_statement(engine: AsyncEngine) -> AsyncEngine:
@@ -95,8 +96,22 @@ def one_statement(engine: AsyncEngine) -> AsyncEngine:
     around it (a statement is atomic by itself; BEGIN and COMMIT would be two more round
     trips), on SQLite its usual writing transaction."""
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
+        return _with(engine, isolation_level="AUTOCOMMIT")
     return engine
+
+
+_variants: "WeakKeyDictionary[AsyncEngine, dict[tuple[str, Any], AsyncEngine]]"
+_variants = WeakKeyDictionary()
+
+
+def _with(engine: AsyncEngine, **options: Any) -> AsyncEngine:
+    """``engine.execution_options(**options)``, made once per engine (it is a new engine
+    object each time; every read asks for one)."""
+    [option] = options.items()
+    known = _variants.setdefault(engine, {})
+    if option not in known:
+        known[option] = engine.execution_options(**options)
+    return known[option]
 
 
 async def shred(engine: AsyncEngine) -> bool:

@@ -23,9 +23,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select, text
+from sqlalchemy import Insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.envelope import KAFKA_HEADERS
@@ -228,23 +229,17 @@ class OutboxRelay:
     async def _write(self, to: Checkpoint, forward: bool = True) -> None:
         """The checkpoint in one statement, its row written if missing; ``forward``: only
         if it moves on. A relay writes it after every batch, at low rates every append."""
-        c = relay_checkpoints.c
-        stmt = insert_for(self.engine.dialect.name)(relay_checkpoints).values(
-            relay=self.name,
-            position=to.position,
-            generation=to.generation,
-            anchors={str(p): [a.offset, a.fingerprint] for p, a in to.anchors.items()},
-            updated_at=datetime.now(UTC),
-        )
-        changed = ("position", "generation", "anchors", "updated_at")
         self._written = None  # unknown until written
         async with one_statement(self.engine).begin() as conn:
             await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[c.relay],
-                    set_={name: stmt.excluded[name] for name in changed},
-                    where=c.position < stmt.excluded.position if forward else None,
-                )
+                _checkpoint_statement(conn.dialect.name, forward),
+                {
+                    "relay": self.name,
+                    "position": to.position,
+                    "generation": to.generation,
+                    "anchors": {str(p): [a.offset, a.fingerprint] for p, a in to.anchors.items()},
+                    "updated_at": datetime.now(UTC),
+                },
             )
         self._written = to
 
@@ -299,6 +294,19 @@ class OutboxRelay:
                         pass
             finally:
                 await self.close()
+
+
+@lru_cache(maxsize=4)
+def _checkpoint_statement(dialect: str, forward: bool) -> Insert:
+    """A relay's checkpoint inserted or replaced (``forward``: only by a further one),
+    built once: its values come as parameters."""
+    stmt = insert_for(dialect)(relay_checkpoints)
+    c, new = relay_checkpoints.c, stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=[c.relay],
+        set_={name: new[name] for name in ("position", "generation", "anchors", "updated_at")},
+        where=c.position < new.position if forward else None,
+    )
 
 
 @dataclass(frozen=True)

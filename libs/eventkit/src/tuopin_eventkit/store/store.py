@@ -81,6 +81,15 @@ RETURNING stream_id, position
 _INSERT = insert(events).values(data=bindparam("data_json", type_=Text))
 
 
+# The feed's query, built once: the relay reads it after every append at low rates.
+_FEED = (
+    select(events)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
+
+
 def _json(data: dict[str, Any]) -> str:
     """An event's payload as stored: compact JSON, written by pydantic-core (its
     ``mode="json"`` dump holds only JSON's own types), several times faster than
@@ -378,7 +387,4 @@ class EventStore:
 
     async def read_all(self, conn: AsyncConnection, after: int, limit: int) -> list[RecordedEvent]:
         """The global feed: events with position > ``after``, in position order."""
-        result = await conn.execute(
-            select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
-        )
-        return recorded_events(result)
+        return recorded_events(await conn.execute(_FEED, {"after": after, "limit": limit}))
