@@ -22,9 +22,9 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Row,
-    Select,
     String,
     Table,
+    bindparam,
     insert,
     literal_column,
     null,
@@ -183,16 +183,25 @@ async def erase(conn: AsyncConnection, person_id: str, at: datetime) -> None:
     )
 
 
-def _active_members(identities: dict[str, str]) -> Select[tuple[str | None, str]]:
-    m = household_members.c
-    return (
-        select(m.id_number_hash, m.household_id)
-        .where(ACTIVE)
-        .where(m.id_number_hash.in_(list(identities)))
-    )
+# Who of some identity hashes is an active member, and of which household; built once
+# (the statements below run on every registration), the hashes bound as an expanding list.
+m = household_members.c
+_ACTIVE_MEMBERS = (
+    select(m.id_number_hash, m.household_id)
+    .where(ACTIVE)
+    .where(m.id_number_hash.in_(bindparam("hashes", expanding=True)))
+)
+# A filing's checks in one statement: the household holding its file number (its hash
+# NULL), then the active members among its people.
+_FILED = union_all(
+    select(null().label("id_number_hash"), households.c.household_id).where(
+        households.c.file_number == bindparam("file_number")
+    ),
+    _ACTIVE_MEMBERS,
+)
 
 
-def _refuse_member(identities: dict[str, str], found: Row[tuple[str | None, str]] | None) -> None:
+def _refuse_member(identities: dict[str, str], found: Row[str | None, str] | None) -> None:
     if found is not None and found.id_number_hash is not None:
         raise Conflict(
             f"person {identities[found.id_number_hash]} is already a member of household "
@@ -207,17 +216,15 @@ async def refuse_duplicates(conn: AsyncConnection, identities: dict[str, str]) -
     ``identities`` maps identity hash → masked number (for the message).
     """
     if identities:
-        _refuse_member(identities, (await conn.execute(_active_members(identities))).first())
+        found = await conn.execute(_ACTIVE_MEMBERS, {"hashes": list(identities)})
+        _refuse_member(identities, found.first())
 
 
 async def refuse_filed(conn: AsyncConnection, file_number: str, identities: dict[str, str]) -> None:
     """A new filing's checks in one statement (one round trip): its file number is not
     registered yet, then nobody in it is an active member elsewhere (``refuse_duplicates``)."""
-    h = households.c
-    known = select(null().label("id_number_hash"), h.household_id).where(
-        h.file_number == file_number
-    )
-    rows = (await conn.execute(union_all(known, _active_members(identities)))).all()
+    found = await conn.execute(_FILED, {"file_number": file_number, "hashes": list(identities)})
+    rows = found.all()
     existing = next((row.household_id for row in rows if row.id_number_hash is None), None)
     if existing is not None:
         raise Conflict(
