@@ -81,49 +81,39 @@ async def execute(
     concurrent twin; the slower of the two then meets the unique index the twin filled.
     It is run again from the start, so that its checks see the twin and refuse with the
     command's own 409 (or pass, if the twin rolled back)."""
+    print_ = fingerprint(request) if key is not None else ""
+
+    async def once() -> Outcome:
+        async with engine.begin() as conn:
+            # The key is claimed first, so twins wait here for each other and a twin
+            # recalls the first answer instead of running the command against half of its
+            # effects (and answering, say, 409 "already a member of the household" this
+            # very key filed).
+            while key is not None and not await _claim(conn, scope, key, print_):
+                prior = await _recall(conn, scope, key, print_)
+                if prior is not None:
+                    return prior
+            outcome = await command(conn)
+            if key is not None:
+                answer = {"status_code": outcome.status_code, "response": outcome.body}
+                when = datetime.now(UTC)
+                await conn.execute(_ANSWER, {**answer, "at": scope, "for": key, "created_at": when})
+        store.notify()
+        return outcome
+
     for _ in range(_ATTEMPTS - 1):
         try:
-            return await _once(engine, store, command, scope, key, request)
+            return await once()
         except IntegrityError as exc:
             if getattr(exc.orig, "sqlstate", None) != _UNIQUE_VIOLATION:
                 raise
-    return await _once(engine, store, command, scope, key, request)
+    return await once()
 
 
 # PostgreSQL's code for a unique index met; SQLite serialises whole writing transactions
 # (``BEGIN IMMEDIATE``), so there a violation is never a race and is not retried.
 _UNIQUE_VIOLATION = "23505"
 _ATTEMPTS = 3
-
-
-async def _once(
-    engine: AsyncEngine,
-    store: EventStore,
-    command: Command,
-    scope: str,
-    key: str | None,
-    request: Any,
-) -> Outcome:
-    if key is None:
-        async with engine.begin() as conn:
-            outcome = await command(conn)
-        store.notify()
-        return outcome
-    print_ = fingerprint(request)
-    async with engine.begin() as conn:
-        # The key is claimed first, so twins wait here for each other and a twin recalls
-        # the first answer instead of running the command against half of its effects (and
-        # answering, say, 409 "already a member of the household" this very key filed).
-        while not await _claim(conn, scope, key, print_):
-            prior = await _recall(conn, scope, key, print_)
-            if prior is not None:
-                return prior
-        outcome = await command(conn)
-        answer = {"status_code": outcome.status_code, "response": outcome.body}
-        when = datetime.now(UTC)
-        await conn.execute(_ANSWER, {**answer, "at": scope, "for": key, "created_at": when})
-    store.notify()
-    return outcome
 
 
 # The command's answer, set on the key's row: built once (a writer holds the append lock
