@@ -345,14 +345,16 @@ async def forget_offset(
         )
 
 
+# A consumer's offsets, built once: a reaction reads its read model's before each batch.
+_OFFSETS = select(consumer_offsets).where(consumer_offsets.c.consumer == bindparam("consumer"))
+
+
 async def stored_offsets(
     engine: AsyncEngine, projection: Projection | str
 ) -> dict[tuple[str, int], StoredOffset]:
     name = projection if isinstance(projection, str) else projection.name
     async with read_only(engine).connect() as conn:
-        rows = await conn.execute(
-            select(consumer_offsets).where(consumer_offsets.c.consumer == name)
-        )
+        rows = await conn.execute(_OFFSETS, {"consumer": name})
         return {
             (r.topic, r.partition): StoredOffset(r.next_offset, r.generation, r.anchor, r.position)
             for r in rows
