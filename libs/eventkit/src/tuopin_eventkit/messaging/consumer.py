@@ -124,7 +124,7 @@ class ProjectionConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
-                await lag.last()
+                await lag.now()
                 await consumer.stop()
                 await self._dead_letters.stop()
 
@@ -382,7 +382,7 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafk
         self.runner, self.consumer, self.lag = runner, consumer, lag
 
     async def on_partitions_revoked(self, revoked: object) -> None:
-        await self.lag.commit(now=True)  # while the partitions are still this member's
+        await self.lag.now()  # while the partitions are still this member's
 
     async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         await self.runner.seek_to_stored(self.consumer, list(assigned))  # another log?

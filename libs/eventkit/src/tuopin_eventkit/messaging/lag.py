@@ -58,8 +58,10 @@ class Lag:
             self.pending = {**offsets, **self.pending}
             log.warning("consumer %s: Kafka commit failed, retried later: %r", self.name, exc)
 
-    async def last(self) -> None:
-        """The final commit as the consumer stops, bounded: a broker out of reach must not
-        hold the stop up (the database has the offsets)."""
+    async def now(self) -> None:
+        """Commit at once, bounded to a second: as partitions are revoked and as the
+        consumer stops. A broker that does not answer must not hold up the rebalance (the
+        commit runs inside it, and the consumer's stop waits for it) nor the stop: the
+        database has the offsets."""
         with suppress(KafkaError, IllegalStateError, TimeoutError):
             await asyncio.wait_for(self.commit(now=True), 1.0)
