@@ -2,9 +2,10 @@
 
 The database is a projection's checkpoint (``store.projection``); the offsets committed to
 Kafka serve lag monitoring only (the group's offsets, as Kafka's own tools show them). So
-they are committed at most once a second, each partition's newest, and once more when the
-consumer stops — not after every batch: each commit is a round trip whose CPU the consumer
-and the broker pay again for every batch, and a short fetch wait makes batches many.
+they are committed at most once a second, each partition's newest, and at once as its
+partitions are revoked and as the consumer stops — not after every batch: each commit is
+a round trip whose CPU the consumer and the broker pay again for every batch, and a short
+fetch wait makes batches many. Each is bounded to a second.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from tuopin_eventkit import metrics
 
@@ -50,18 +51,22 @@ class Lag:
         self.pending, self.due = {}, time.monotonic() + self.every
         if not offsets:
             return
-        try:
-            await self.consumer.commit(offsets)
+        try:  # bounded: a commit retrying against a broker must not hold up the batches
+            await asyncio.wait_for(self.consumer.commit(offsets), _BOUND)
         except CommitFailedError:  # rebalanced meanwhile; the database offset rules
             log.info("consumer %s: Kafka commit skipped after rebalance", self.name)
-        except KafkaError as exc:  # monitoring lags a while; the consumer goes on
+        except (KafkaError, TimeoutError) as exc:  # monitoring lags a while; we go on
             self.pending = {**offsets, **self.pending}
             log.warning("consumer %s: Kafka commit failed, retried later: %r", self.name, exc)
 
     async def now(self) -> None:
-        """Commit at once, bounded to a second: as partitions are revoked and as the
-        consumer stops. A broker that does not answer must not hold up the rebalance (the
-        commit runs inside it, and the consumer's stop waits for it) nor the stop: the
-        database has the offsets."""
-        with suppress(KafkaError, IllegalStateError, TimeoutError):
-            await asyncio.wait_for(self.commit(now=True), 1.0)
+        """Commit at once: as partitions are revoked and as the consumer stops. Bounded
+        like every commit, so a broker that does not answer holds up neither the rebalance
+        (the commit runs inside it, and the consumer's stop waits for it) nor the stop:
+        the database has the offsets."""
+        with suppress(KafkaError):  # IllegalStateError among them, from a stopped consumer
+            await self.commit(now=True)
+
+
+# How long a commit may take: the offsets serve monitoring only.
+_BOUND = 1.0
