@@ -112,10 +112,10 @@ async def test_real_aiokafka_clients_accept_the_options(sasl_ssl: KafkaSettings)
 
 async def test_consumers_wait_for_records_as_set() -> None:
     """Tansu answers a waiting fetch only when its wait is out, so the wait is also how
-    long a record can sit unseen: a setting, aiokafka's 500 ms unless set."""
+    long a record can sit unseen: a setting, 400 ms unless set."""
     default = kafka.consumer(KafkaSettings(), group_id=None)
     chosen = kafka.consumer(KafkaSettings(fetch_max_wait_ms=40), group_id="evaluation.rollups")
-    assert (default._fetch_max_wait_ms, chosen._fetch_max_wait_ms) == (500, 40)
+    assert (default._fetch_max_wait_ms, chosen._fetch_max_wait_ms) == (400, 40)
     for consumer in (default, chosen):
         await consumer.stop()
 
