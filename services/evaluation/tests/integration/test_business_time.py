@@ -18,8 +18,13 @@ from tuopin_contracts.events import registry as reg
 from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.evaluation import ExitVerifiedV2
 from tuopin_contracts.examples import certificate_issued, conditions_assessed, wage_income
-from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    LoanProduct,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+)
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -102,14 +107,14 @@ def exiting() -> Stream:
     home.add(reg.MemberAddedV2(household_id=hid, effective_date=date(2018, 5, 1), member=newcomer))
     home.add(
         reg.AssistanceStartedV1(
-            household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING
+            household_id=hid, effective_date=date(2014, 5, 1), status=HouseholdStatus.ASSISTING
         )
     )
     home.add(
         reg.ExitProposedV1(
             household_id=hid,
             effective_date=date(2016, 11, 1),
-            status=S.EXIT_PROPOSED,
+            status=HouseholdStatus.EXIT_PROPOSED,
             appraisal_date=date(2016, 11, 1),
         )
     )
@@ -117,7 +122,7 @@ def exiting() -> Stream:
         reg.ExitPublicisedV1(
             household_id=hid,
             effective_date=date(2016, 11, 1),
-            status=S.EXIT_PUBLICISED,
+            status=HouseholdStatus.EXIT_PUBLICISED,
             notice_from=date(2016, 11, 1),
             notice_until=date(2016, 11, 8),
         )
@@ -171,7 +176,7 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
         # The registry exits the household on the verdict's day (its reaction, simulated).
         exited = reg.HouseholdExitedV1(
             household_id=UUID(a.subject),
-            status=S.EXITED,
+            status=HouseholdStatus.EXITED,
             effective_date=date.fromisoformat(verdict["data"]["as_of"]),
             verification_id=UUID(verdict["data"]["verification_id"]),
         )
@@ -237,7 +242,7 @@ async def test_a_backdated_exit_is_judged_and_counted_on_its_own_day(
         before_annulment = datetime.now(UTC)
         annulled = reg.ExitAnnulledV1(
             household_id=UUID(a.subject),
-            status=S.ASSISTING,
+            status=HouseholdStatus.ASSISTING,
             effective_date=date(2016, 11, 8),
             reason="验收错把邻户收入记入本户",
         )
@@ -372,7 +377,7 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
     registered(home, 2)
     home.add(
         reg.AssistanceStartedV1(
-            household_id=hid, effective_date=date(2014, 5, 1), status=S.ASSISTING
+            household_id=hid, effective_date=date(2014, 5, 1), status=HouseholdStatus.ASSISTING
         )
     )
     proposed = date(2015, 11, 1)
@@ -380,7 +385,7 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
         reg.ExitProposedV1(
             household_id=hid,
             effective_date=proposed,
-            status=S.EXIT_PROPOSED,
+            status=HouseholdStatus.EXIT_PROPOSED,
             appraisal_date=proposed,
         )
     )
@@ -388,7 +393,7 @@ async def test_an_exit_before_any_standard_gets_a_verdict_that_says_so(
         reg.ExitPublicisedV1(
             household_id=hid,
             effective_date=date(2015, 11, 1),
-            status=S.EXIT_PUBLICISED,
+            status=HouseholdStatus.EXIT_PUBLICISED,
             notice_from=date(2015, 11, 1),
             notice_until=date(2015, 11, 8),
         )

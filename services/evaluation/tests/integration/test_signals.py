@@ -13,8 +13,13 @@ from tuopin_contracts import Envelope, EventData, Topic
 from tuopin_contracts.events import loans as lo
 from tuopin_contracts.events import registry as reg
 from tuopin_contracts.examples import exited, wage_income
-from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_contracts.vocabulary import LoanProduct, PovertyAttribute, PovertyCause, Relation
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    LoanProduct,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+)
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -76,7 +81,10 @@ class Home:
 
     def removal(self, on: date, at: datetime = EARLIER) -> "Home":
         data = reg.HouseholdRemovedV1(
-            household_id=self.id, effective_date=on, status=S.REMOVED, reason="识别不准"
+            household_id=self.id,
+            effective_date=on,
+            status=HouseholdStatus.REMOVED,
+            reason="识别不准",
         )
         return self.add(data, at)
 

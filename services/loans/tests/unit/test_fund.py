@@ -6,7 +6,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.store.aggregate import Conflict, NotFound
 from tuopin_loans.domain.fund import RiskFund
@@ -20,9 +20,9 @@ def uid(name: str) -> str:
     return str(uuid5(NAMESPACE_URL, name))
 
 
-def claim(loan: str, unrecovered: int, ratio: str = "0.70") -> ev.CompensationClaimLodgedV1:
+def claim(loan: str, unrecovered: int, ratio: str = "0.70") -> lo.CompensationClaimLodgedV1:
     claimed = int(unrecovered * Decimal(ratio))
-    return ev.CompensationClaimLodgedV1(
+    return lo.CompensationClaimLodgedV1(
         fund_id="county-621121",
         claim_id=uid(f"claim-{loan}"),
         loan_id=uid(loan),
@@ -36,7 +36,7 @@ def claim(loan: str, unrecovered: int, ratio: str = "0.70") -> ev.CompensationCl
 
 
 def paid(fund: RiskFund) -> list[str]:
-    return [str(e.loan_id) for e in fund.pending if isinstance(e, ev.CompensationPaidV1)]
+    return [str(e.loan_id) for e in fund.pending if isinstance(e, lo.CompensationPaidV1)]
 
 
 def test_claims_wait_in_order_when_the_fund_is_short_and_are_paid_as_money_arrives() -> None:
@@ -48,7 +48,7 @@ def test_claims_wait_in_order_when_the_fund_is_short_and_are_paid_as_money_arriv
     fund.lodge(claim("c", 10_000), WARN)  # 7,000 would fit, but b is older
     assert paid(fund) == [uid("a")] and fund.waiting == [uid("claim-b"), uid("claim-c")]
     assert fund.balance == 30_000
-    warnings = [e for e in fund.pending if isinstance(e, ev.ReplenishmentNeededV1)]
+    warnings = [e for e in fund.pending if isinstance(e, lo.ReplenishmentNeededV1)]
     assert len(warnings) == 1 and warnings[0].claims_waiting == 35_000
     fund.contribute("bank:rcc", 20_000, DAY, WARN)  # 50,000: b (35,000) then c (7,000)
     assert (
@@ -66,7 +66,7 @@ def test_recoveries_come_back_in_the_claims_share_and_never_more_than_was_paid()
     fund.lodge(claim("a", 100_000), WARN)
     fund.return_recovery(uid("a"), 10_000, DAY, WARN)  # 70 % of 10,000
     fund.return_recovery(uid("a"), 1_000_000, DAY, WARN)  # capped at the 63,000 still unreturned
-    back = [e.amount for e in fund.pending if isinstance(e, ev.RecoveryReturnedV1)]
+    back = [e.amount for e in fund.pending if isinstance(e, lo.RecoveryReturnedV1)]
     assert back == [7_000, 63_000] and fund.balance == 1_000_000
     with pytest.raises(NotFound):
         fund.return_recovery(uid("never-claimed"), 5_000, DAY, WARN)
@@ -85,5 +85,5 @@ def test_falling_below_the_warning_line_asks_for_replenishment_once() -> None:
     fund.lodge(claim("a", 80_000), WARN)  # pays 56,000 → 44,000 left: fine
     fund.lodge(claim("b", 30_000), WARN)  # pays 21,000 → 23,000 left: below the line
     fund.lodge(claim("c", 10_000), WARN)  # pays 7,000 → still below: no second warning
-    warnings = [e for e in fund.pending if isinstance(e, ev.ReplenishmentNeededV1)]
+    warnings = [e for e in fund.pending if isinstance(e, lo.ReplenishmentNeededV1)]
     assert [(w.balance, w.threshold) for w in warnings] == [(23_000, 30_000)]

@@ -7,7 +7,7 @@ from uuid import uuid4
 import pytest
 
 from tuopin_contracts.dates import FIRST_DAY, LAST_DAY, school_year, school_year_of
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct, Schooling
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_loans.application.reference import programme
@@ -19,7 +19,7 @@ MICRO = rules.product_rule(programme().products, LoanProduct.MICROCREDIT, date(2
 
 def approved(amount: int = 5_000_000, term: int = 36, on: date = date(2016, 5, 1)) -> Loan:
     return Loan.approve(
-        ev.LoanApprovedV1(
+        lo.LoanApprovedV1(
             loan_id=uuid4(),
             bank_id="rcc",
             household_id=uuid4(),

@@ -10,7 +10,7 @@ from uuid import NAMESPACE_URL, uuid5
 import pytest
 
 from tuopin_contracts.dates import LAST_DAY
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.store.aggregate import NotFound, RuleViolation
 from tuopin_loans.domain.mutual_aid import (
     MutualAidFund,
@@ -82,7 +82,7 @@ def test_a_loan_within_every_rule_is_granted_and_due_after_its_term() -> None:
     fund = funded()
     lend(fund, "a", 800_000)
     granted = fund.pending[-1]
-    assert isinstance(granted, ev.MutualAidLoanGrantedV1)
+    assert isinstance(granted, lo.MutualAidLoanGrantedV1)
     assert granted.due_on == date(2017, 5, 1) and granted.fee_rate == Decimal("0.06")
     assert fund.balance == 1_200_000 and fund.outstanding == 800_000
     assert fund.capital == 2_000_000  # lent money is still the fund's
@@ -123,7 +123,7 @@ def test_a_repayment_brings_principal_and_the_fee_for_the_days_held() -> None:
     lend(fund, "a", 1_000_000)
     fund.repay(uid("a"), 400_000, DAY + timedelta(days=100))
     fund.repay(uid("a"), 600_000, DAY + timedelta(days=182))
-    fees = [e.fee for e in fund.pending if isinstance(e, ev.MutualAidRepaymentReceivedV1)]
+    fees = [e.fee for e in fund.pending if isinstance(e, lo.MutualAidRepaymentReceivedV1)]
     # 400,000 × 6 % × 100/365 = 6,575.34; 600,000 × 6 % × 182/365 = 17,950.68
     assert fees == [6_575, 17_951]
     assert fund.loans[uid("a")].outstanding == 0
@@ -168,7 +168,7 @@ def test_under_any_run_of_postings_the_balance_stays_whole_and_replay_equals_sta
             pass
         assert fund.balance >= 0
         assert fund.balance == fund.capital - fund.outstanding
-    assert any(isinstance(e, ev.MutualAidLoanGrantedV1) for e in fund.pending)
+    assert any(isinstance(e, lo.MutualAidLoanGrantedV1) for e in fund.pending)
     replayed = MutualAidFund.replay(fund.id, fund.pending)
     assert replayed.version == fund.version == len(fund.pending)
     assert (replayed.balance, replayed.contributed, replayed.fees) == (
@@ -194,5 +194,5 @@ def test_a_loan_lent_on_the_last_day_the_bounds_allow_is_due_within_the_calendar
     fund.contribute(Source.FINANCE, 2_000_000, LAST_DAY)
     lend(fund, "a", 100, on=LAST_DAY)
     granted = fund.pending[-1]
-    assert isinstance(granted, ev.MutualAidLoanGrantedV1)
+    assert isinstance(granted, lo.MutualAidLoanGrantedV1)
     assert granted.due_on == date(2101, 12, 31)

@@ -6,10 +6,15 @@ from uuid import NAMESPACE_URL, uuid5
 import pytest
 from pydantic import ValidationError
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.examples import wage_income
-from tuopin_contracts.vocabulary import HouseholdStatus as S
-from tuopin_contracts.vocabulary import PovertyAttribute, PovertyCause, Relation, Schooling
+from tuopin_contracts.vocabulary import (
+    HouseholdStatus,
+    PovertyAttribute,
+    PovertyCause,
+    Relation,
+    Schooling,
+)
 from tuopin_eventkit.store.aggregate import InvalidTransition, RuleViolation
 from tuopin_registry.domain.filing import Violation, filing_violations
 from tuopin_registry.domain.household import LIFECYCLE, Household
@@ -27,8 +32,8 @@ H1 = uid("h1")
 
 def person(
     pid: str, relation: Relation = Relation.CHILD, identity: str | None = None
-) -> ev.SealedMember:
-    return ev.SealedMember(person_id=uid(pid), relation=relation, id_number_hash=identity or pid)
+) -> reg.SealedMember:
+    return reg.SealedMember(person_id=uid(pid), relation=relation, id_number_hash=identity or pid)
 
 
 VALUES = dict(
@@ -49,29 +54,29 @@ def filed(**changes) -> Household:
     return Household.register(**{**VALUES, **changes})
 
 
-def at(status: S) -> Household:
+def at(status: HouseholdStatus) -> Household:
     """A household walked to ``status`` along the legal path."""
     h = filed()
     path = {
-        S.IDENTIFIED: [],
-        S.ASSISTING: [lambda: h.start_assistance(DAY, None)],
-        S.EXIT_PROPOSED: [
+        HouseholdStatus.IDENTIFIED: [],
+        HouseholdStatus.ASSISTING: [lambda: h.start_assistance(DAY, None)],
+        HouseholdStatus.EXIT_PROPOSED: [
             lambda: h.start_assistance(DAY, None),
             lambda: h.propose_exit(date(2017, 10, 1), None),
         ],
-        S.EXIT_PUBLICISED: [
+        HouseholdStatus.EXIT_PUBLICISED: [
             lambda: h.start_assistance(DAY, None),
             lambda: h.propose_exit(date(2017, 10, 1), None),
             lambda: h.publicise_exit(date(2017, 10, 2), date(2017, 10, 8), None),
         ],
     }
-    if status in (S.EXITED, S.RETURNED):
-        for step in path[S.EXIT_PUBLICISED]:
+    if status in (HouseholdStatus.EXITED, HouseholdStatus.RETURNED):
+        for step in path[HouseholdStatus.EXIT_PUBLICISED]:
             step()
         h.conclude_verification(uid("v1"), True, [], date(2017, 10, 9))
-        if status is S.RETURNED:
+        if status is HouseholdStatus.RETURNED:
             h.return_to_poverty(PovertyCause.DISASTER, date(2018, 7, 1), "flood")
-    elif status is S.REMOVED:
+    elif status is HouseholdStatus.REMOVED:
         h.remove(DAY, "not poor: owns a truck")
     else:
         for step in path[status]:
@@ -82,8 +87,8 @@ def at(status: S) -> Household:
 
 def test_filing_records_one_event_and_identifies_the_household() -> None:
     h = filed()
-    assert [type(e) for e in h.pending] == [ev.HouseholdRegisteredV3]
-    assert (h.status, h.version, h.size) == (S.IDENTIFIED, 1, 2)
+    assert [type(e) for e in h.pending] == [reg.HouseholdRegisteredV3]
+    assert (h.status, h.version, h.size) == (HouseholdStatus.IDENTIFIED, 1, 2)
 
 
 @pytest.mark.parametrize(
@@ -150,9 +155,9 @@ COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("status", list(S))
+@pytest.mark.parametrize("status", list(HouseholdStatus))
 @pytest.mark.parametrize("command", list(COMMANDS))
-def test_every_lifecycle_command_in_every_status(status: S, command: str) -> None:
+def test_every_lifecycle_command_in_every_status(status: HouseholdStatus, command: str) -> None:
     """Legal transitions record one event; illegal ones name the current state."""
     h = at(status)
     before = h.version
@@ -166,18 +171,18 @@ def test_every_lifecycle_command_in_every_status(status: S, command: str) -> Non
 
 
 def test_a_failed_verification_returns_the_household_to_assistance_with_reasons() -> None:
-    h = at(S.EXIT_PUBLICISED)
+    h = at(HouseholdStatus.EXIT_PUBLICISED)
     h.conclude_verification(
         uid("v2"), False, ["income_per_head", "housing_safe"], date(2017, 10, 9)
     )
     rejected = h.pending[-1]
-    assert isinstance(rejected, ev.ExitRejectedV1)
+    assert isinstance(rejected, reg.ExitRejectedV1)
     assert rejected.failed_criteria == ["income_per_head", "housing_safe"]
-    assert h.status is S.ASSISTING
+    assert h.status is HouseholdStatus.ASSISTING
 
 
 def test_the_public_notice_lasts_at_least_seven_days() -> None:
-    h = at(S.EXIT_PROPOSED)
+    h = at(HouseholdStatus.EXIT_PROPOSED)
     with pytest.raises(RuleViolation, match="at least 7 days"):
         h.publicise_exit(date(2017, 10, 2), date(2017, 10, 7), None)
     h.publicise_exit(date(2017, 10, 2), date(2017, 10, 8), None)
@@ -185,13 +190,13 @@ def test_the_public_notice_lasts_at_least_seven_days() -> None:
 
 def test_members_come_and_go_but_the_head_stays() -> None:
     h = filed()
-    h.add_member(ev.MemberAddedV2(household_id=H1, effective_date=DAY, member=person("p3")))
+    h.add_member(reg.MemberAddedV2(household_id=H1, effective_date=DAY, member=person("p3")))
     with pytest.raises(RuleViolation, match="twice"):
-        h.add_member(ev.MemberAddedV2(household_id=H1, effective_date=DAY, member=person("p3")))
-    h.remove_member(ev.MemberRemovedV1(household_id=H1, effective_date=DAY, person_id=uid("p2")))
+        h.add_member(reg.MemberAddedV2(household_id=H1, effective_date=DAY, member=person("p3")))
+    h.remove_member(reg.MemberRemovedV1(household_id=H1, effective_date=DAY, person_id=uid("p2")))
     with pytest.raises(RuleViolation, match="head of household cannot be removed"):
         h.remove_member(
-            ev.MemberRemovedV1(household_id=H1, effective_date=DAY, person_id=uid("p1"))
+            reg.MemberRemovedV1(household_id=H1, effective_date=DAY, person_id=uid("p1"))
         )
     assert sorted(h.members) == sorted([uid("p1"), uid("p3")])
 
@@ -199,13 +204,13 @@ def test_members_come_and_go_but_the_head_stays() -> None:
 def test_a_members_change_changes_what_it_gives_and_nothing_else() -> None:
     h = filed()
     change = dict(household_id=H1, effective_date=DAY, person_id=uid("p2"))
-    h.update_member(ev.MemberUpdatedV2(**change, schooling=Schooling.PRIMARY, sealed="re-sealed"))
-    h.update_member(ev.MemberUpdatedV2(**change, has_disability=True))
+    h.update_member(reg.MemberUpdatedV2(**change, schooling=Schooling.PRIMARY, sealed="re-sealed"))
+    h.update_member(reg.MemberUpdatedV2(**change, has_disability=True))
     p2 = h.members[uid("p2")]
     assert (p2.schooling, p2.has_disability, p2.sealed) == (Schooling.PRIMARY, True, "re-sealed")
     assert (p2.relation, p2.id_number_hash, p2.education) == (Relation.CHILD, "p2", None)
     with pytest.raises(RuleViolation, match="not a member"):
-        h.update_member(ev.MemberUpdatedV2(**{**change, "person_id": uid("p9")}))
+        h.update_member(reg.MemberUpdatedV2(**{**change, "person_id": uid("p9")}))
     assert Household.replay(H1, h.pending).members == h.members
 
 
@@ -220,17 +225,17 @@ def test_income_per_head_is_the_total_over_the_members_in_fen() -> None:
         property=0,
         transfers=80_000,
     )
-    h.record_income(ev.IncomeRecordedV1(**ok, members=2, per_head=250_000))
+    h.record_income(reg.IncomeRecordedV1(**ok, members=2, per_head=250_000))
     with pytest.raises(RuleViolation, match="per head of 2 members"):
-        h.record_income(ev.IncomeRecordedV1(**ok, members=3, per_head=166_667))
+        h.record_income(reg.IncomeRecordedV1(**ok, members=3, per_head=166_667))
     with pytest.raises(RuleViolation, match="total divided"):
-        h.record_income(ev.IncomeRecordedV1(**ok, members=2, per_head=250_001))
+        h.record_income(reg.IncomeRecordedV1(**ok, members=2, per_head=250_001))
 
 
 def test_measure_progress_only_moves_forward_and_completes_at_100() -> None:
     h = filed()
     h.plan_measure(
-        ev.MeasurePlannedV1(
+        reg.MeasurePlannedV1(
             household_id=H1,
             effective_date=DAY,
             measure_id=uid("m1"),
@@ -243,7 +248,7 @@ def test_measure_progress_only_moves_forward_and_completes_at_100() -> None:
 
     def progress(pct: int, spent: int, done: bool = False) -> None:
         h.record_progress(
-            ev.MeasureProgressedV1(
+            reg.MeasureProgressedV1(
                 household_id=H1,
                 effective_date=DAY,
                 measure_id=uid("m1"),
@@ -265,17 +270,17 @@ def test_measure_progress_only_moves_forward_and_completes_at_100() -> None:
 
 
 def test_a_removed_file_is_closed_to_changes() -> None:
-    h = at(S.REMOVED)
+    h = at(HouseholdStatus.REMOVED)
     with pytest.raises(InvalidTransition, match="the household is removed"):
         h.assign_responsibility(
-            ev.ResponsibilityAssignedV1(
+            reg.ResponsibilityAssignedV1(
                 household_id=H1, effective_date=DAY, cadre_name="张", cadre_unit="县财政局"
             )
         )
 
 
 def test_replay_rebuilds_the_same_state() -> None:
-    h = at(S.RETURNED)
+    h = at(HouseholdStatus.RETURNED)
     again = Household.replay(H1, h.pending)
     assert (again.status, again.version, again.size) == (h.status, h.version, h.size)
 
@@ -283,28 +288,28 @@ def test_replay_rebuilds_the_same_state() -> None:
 def test_a_lifecycle_step_cannot_predate_the_status_it_leaves() -> None:
     """Back-filled years are entered late, never out of order: an exit proposed before
     the assistance it would end began is refused, naming the date it may not precede."""
-    h = at(S.ASSISTING)  # assisting since DAY
+    h = at(HouseholdStatus.ASSISTING)  # assisting since DAY
     with pytest.raises(RuleViolation, match=f"assisting since {DAY}"):
         h.propose_exit(DAY - timedelta(days=1), None)
     h.propose_exit(DAY, "appraised the same day")
-    assert (h.status, h.status_since) == (S.EXIT_PROPOSED, DAY)
+    assert (h.status, h.status_since) == (HouseholdStatus.EXIT_PROPOSED, DAY)
 
 
 def test_an_exit_takes_effect_on_the_day_the_verdict_judged_as_of() -> None:
-    h = at(S.EXIT_PUBLICISED)
+    h = at(HouseholdStatus.EXIT_PUBLICISED)
     h.conclude_verification(uid("v"), True, [], date(2017, 10, 8))
     assert h.pending[-1].effective_date == date(2017, 10, 8)
     assert h.status_since == date(2017, 10, 8)
 
 
 def test_a_mistaken_exit_is_annulled_from_its_own_date_with_a_reason() -> None:
-    h = at(S.EXITED)  # exited 2017-10-09
+    h = at(HouseholdStatus.EXITED)  # exited 2017-10-09
     with pytest.raises(RuleViolation, match="reason"):
         h.annul_exit("  ")
     h.annul_exit("the verdict was for another household")
     annulled = h.pending[-1]
-    assert isinstance(annulled, ev.ExitAnnulledV1)
-    assert (annulled.effective_date, h.status) == (date(2017, 10, 9), S.ASSISTING)
+    assert isinstance(annulled, reg.ExitAnnulledV1)
+    assert (annulled.effective_date, h.status) == (date(2017, 10, 9), HouseholdStatus.ASSISTING)
     with pytest.raises(InvalidTransition, match="assisting"):
         h.annul_exit("again")
 
@@ -313,12 +318,12 @@ def test_an_income_correction_replaces_the_year_and_needs_a_recorded_year_and_re
     h = filed()
     income = wage_income(H1, 2016, 300000, 2).model_dump(exclude={"reason"})
     with pytest.raises(RuleViolation, match="no income of 2016"):
-        h.correct_income(ev.IncomeCorrectedV1(**income, reason="typo"))
-    h.record_income(ev.IncomeRecordedV1(**income))
+        h.correct_income(reg.IncomeCorrectedV1(**income, reason="typo"))
+    h.record_income(reg.IncomeRecordedV1(**income))
     with pytest.raises(RuleViolation, match="reason"):
-        h.correct_income(ev.IncomeCorrectedV1(**income, reason="  "))
+        h.correct_income(reg.IncomeCorrectedV1(**income, reason="  "))
     with pytest.raises(ValidationError, match="reason"):  # the correction's contract
-        ev.IncomeCorrectedV1(**income)
+        reg.IncomeCorrectedV1(**income)
     fixed = income | {"wages": 500000, "per_head": 250000, "reason": "bank statement"}
-    h.correct_income(ev.IncomeCorrectedV1(**fixed))
+    h.correct_income(reg.IncomeCorrectedV1(**fixed))
     assert h.incomes[2016].per_head == 250000

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, uuid5
 import pytest
 
 from tuopin_contracts.dates import FIRST_DAY
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.aggregate import InvalidTransition
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.certificate import Basis, Certificate
@@ -25,15 +25,15 @@ C1, C2, P1, E1, X1, HH1, PL1, A1 = (
 WHO = "keyed-hash-of-an-id-number"
 
 
-def accreditation(highest_level: int = 3) -> ev.CentreAccreditedV1:
-    return ev.CentreAccreditedV1(
+def accreditation(highest_level: int = 3) -> tr.CentreAccreditedV1:
+    return tr.CentreAccreditedV1(
         centre_id=C1,
         name="定西职教中心",
         county_code="621121",
         valid_from=date(2016, 1, 1),
         valid_until=date(2018, 12, 31),
         occupations=[
-            ev.Accreditation(
+            tr.Accreditation(
                 occupation=COOK, occupation_name="中式烹调师", highest_level=highest_level
             )
         ],
@@ -45,9 +45,9 @@ def centre(highest_level: int = 3) -> Centre:
 
 
 def programme(
-    kind: ev.ProgrammeKind = ev.ProgrammeKind.EMPLOYMENT_SKILLS, **more: object
+    kind: tr.ProgrammeKind = tr.ProgrammeKind.EMPLOYMENT_SKILLS, **more: object
 ) -> Programme:
-    opening = ev.ProgrammeOpenedV1(
+    opening = tr.ProgrammeOpenedV1(
         centre_id=C1,
         programme_id=P1,
         title="拉面技能",
@@ -76,7 +76,7 @@ def enrol(
 ) -> Enrolment:
     prog = prog or programme()
     trainee = trainee or person()
-    event = ev.EnrolledV1(
+    event = tr.EnrolledV1(
         centre_id=C1,
         enrolment_id=E1,
         enrolment_ref="R1",
@@ -116,7 +116,7 @@ def test_an_occupation_outside_the_accreditation_or_a_day_outside_its_period_is_
 def test_withdrawal_ends_the_accreditation_from_its_day_and_a_new_term_restores_it() -> None:
     accredited = centre()
     accredited.withdraw(
-        ev.AccreditationWithdrawnV1(
+        tr.AccreditationWithdrawnV1(
             centre_id=C1, withdrawn_on=date(2017, 3, 1), reason="教学质量不合格"
         )
     )
@@ -139,9 +139,9 @@ def test_a_programme_opens_only_within_its_centres_accreditation() -> None:
 
 def test_two_after_school_education_lasts_two_to_three_years() -> None:
     with refused("two-after-school-duration"):
-        programme(ev.ProgrammeKind.TWO_AFTER_SCHOOL)
-    long = programme(ev.ProgrammeKind.TWO_AFTER_SCHOOL, ends_on=date(2018, 7, 1))
-    assert long.kind is ev.ProgrammeKind.TWO_AFTER_SCHOOL
+        programme(tr.ProgrammeKind.TWO_AFTER_SCHOOL)
+    long = programme(tr.ProgrammeKind.TWO_AFTER_SCHOOL, ends_on=date(2018, 7, 1))
+    assert long.kind is tr.ProgrammeKind.TWO_AFTER_SCHOOL
 
 
 # --- eligibility -------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_working_age_is_16_to_59_on_the_day_of_enrolment(born: date, eligible: b
 
 
 def test_two_after_school_youth_may_enrol_below_working_age() -> None:
-    youth = programme(ev.ProgrammeKind.TWO_AFTER_SCHOOL, ends_on=date(2018, 7, 1))
+    youth = programme(tr.ProgrammeKind.TWO_AFTER_SCHOOL, ends_on=date(2018, 7, 1))
     assert enrol(youth, person(date(2001, 9, 1))).stage is Stage.ENROLLED
     with refused("two-after-school-age"):
         enrol(youth, person(date(1980, 1, 1)))
@@ -196,12 +196,12 @@ def test_a_centre_enrols_only_in_its_own_programmes() -> None:
 
 def completed(enrolment: Enrolment, on: date = date(2016, 7, 31)) -> Enrolment:
     enrolment.complete(
-        ev.CompletedV1(
+        tr.CompletedV1(
             centre_id=C1,
             enrolment_id=E1,
             household_id=HH1,
             id_number_hash=WHO,
-            kind=ev.ProgrammeKind.EMPLOYMENT_SKILLS,
+            kind=tr.ProgrammeKind.EMPLOYMENT_SKILLS,
             completed_on=on,
         )
     )
@@ -210,7 +210,7 @@ def completed(enrolment: Enrolment, on: date = date(2016, 7, 31)) -> Enrolment:
 
 def basis(enrolment: Enrolment, level: int = 4) -> Basis:
     return Basis(
-        ev.CertificateBasis.COMPLETION,
+        tr.CertificateBasis.COMPLETION,
         enrolment.id,
         enrolment.enrolled.id_number_hash,
         COOK,
@@ -220,7 +220,7 @@ def basis(enrolment: Enrolment, level: int = 4) -> Basis:
 
 
 def issue(on_basis: Basis, level: int = 4, on: date = date(2016, 8, 10), who: str = WHO):
-    event = ev.CertificateIssuedV1(
+    event = tr.CertificateIssuedV1(
         centre_id=C1,
         certificate_id=X1,
         number="GS-2016-0001",
@@ -229,7 +229,7 @@ def issue(on_basis: Basis, level: int = 4, on: date = date(2016, 8, 10), who: st
         level=level,
         issued_on=on,
         valid_until=None,
-        basis=ev.CertificateBasis.COMPLETION,
+        basis=tr.CertificateBasis.COMPLETION,
         basis_id=on_basis.basis_id,
         household_id=HH1,
         village_code="621121100201",
@@ -264,7 +264,7 @@ def test_the_issuers_accreditation_on_the_issue_day_decides() -> None:
 def test_a_dropped_out_trainee_cannot_complete() -> None:
     enrolment = enrol()
     enrolment.drop_out(
-        ev.DroppedOutV1(centre_id=C1, enrolment_id=E1, left_on=date(2016, 6, 1), reason="employed")
+        tr.DroppedOutV1(centre_id=C1, enrolment_id=E1, left_on=date(2016, 6, 1), reason="employed")
     )
     with pytest.raises(InvalidTransition):
         completed(enrolment)
@@ -273,7 +273,7 @@ def test_a_dropped_out_trainee_cannot_complete() -> None:
 def test_revocation_changes_what_verification_says_from_its_day_and_happens_once() -> None:
     certificate = issue(basis(completed(enrol())))
     assert certificate.standing(date(2016, 8, 10)) == "valid"
-    revocation = ev.CertificateRevokedV1(
+    revocation = tr.CertificateRevokedV1(
         centre_id=C1,
         certificate_id=X1,
         number="GS-2016-0001",
@@ -296,7 +296,7 @@ def test_a_withdrawal_on_the_first_day_the_bounds_allow_ends_the_day_before() ->
     day is 1899-12-31, where 0001-01-01 overflowed."""
     accredited = Centre.accredit(accreditation().model_copy(update={"valid_from": FIRST_DAY}))
     accredited.withdraw(
-        ev.AccreditationWithdrawnV1(centre_id=C1, withdrawn_on=FIRST_DAY, reason="撤销")
+        tr.AccreditationWithdrawnV1(centre_id=C1, withdrawn_on=FIRST_DAY, reason="撤销")
     )
     with refused("accreditation-period"):
         accredited.authorise(COOK, 5, FIRST_DAY)
@@ -312,7 +312,7 @@ def test_a_record_holds_only_its_own_kind_of_fact() -> None:
         "id_number_masked": "6211**********0011",
     }
     placement = Placement.record_placement(
-        ev.PlacementRecordedV1(
+        tr.PlacementRecordedV1(
             placement_id=PL1,
             placement_ref="L-1",
             employer="兰州拉面馆",
@@ -323,7 +323,7 @@ def test_a_record_holds_only_its_own_kind_of_fact() -> None:
             **person,
         )
     )
-    appraisal = ev.AppraisalRecordedV1(
+    appraisal = tr.AppraisalRecordedV1(
         appraisal_id=A1,
         appraisal_ref="J-1",
         occupation=COOK,

@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import LAST_DAY
-from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.facts import households, income_history, incomes
 from tuopin_evaluation.application.rollups import PolicyUnavailable
@@ -70,7 +70,7 @@ async def income_distribution(
     status = h.status if known_at is None else status_on(LAST_DAY, known_at)
     scope = and_(
         h.village_code.startswith(prefix),
-        status.in_(POOR) if poor_only else status != S.REMOVED,
+        status.in_(POOR) if poor_only else status != HouseholdStatus.REMOVED,
     )
     if year is None:
         latest = await conn.scalar(

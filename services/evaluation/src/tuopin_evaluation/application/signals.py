@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
-from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.application.facts import households, income_history, status_history
 from tuopin_evaluation.application.reach import completions, disbursements
 from tuopin_evaluation.application.reference import poverty_lines
@@ -73,13 +73,13 @@ async def _statuses(
     exits: dict[str, date] = {}
     removed: dict[str, date] = {}
     for household, status, effective in await conn.execute(query):
-        if status == S.IDENTIFIED:
+        if status == HouseholdStatus.IDENTIFIED:
             registered.setdefault(household, effective)
-        elif status == S.EXITED:
+        elif status == HouseholdStatus.EXITED:
             exits[household] = effective
-        elif status == S.ASSISTING and exits.get(household) == effective:
+        elif status == HouseholdStatus.ASSISTING and exits.get(household) == effective:
             del exits[household]  # annulled
-        elif status == S.REMOVED:
+        elif status == HouseholdStatus.REMOVED:
             removed[household] = effective
     return registered, exits, removed
 

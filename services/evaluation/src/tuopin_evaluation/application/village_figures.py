@@ -28,7 +28,7 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import LAST_DAY, today
-from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.application.facts import (
     households,
     member_on,
@@ -123,13 +123,16 @@ async def _moves_by_village(
         later.c.household_id == sh.household_id,
         later.c.sequence > sh.sequence,
         later.c.effective_date == sh.effective_date,
-        later.c.status == S.ASSISTING,
-        sh.status == S.EXITED,
+        later.c.status == HouseholdStatus.ASSISTING,
+        sh.status == HouseholdStatus.EXITED,
     )
     query = (
         select(h.village_code, sh.status, sh.year, func.count())
         .select_from(status_history.join(households, h.household_id == sh.household_id))
-        .where(h.village_code.startswith(prefix), sh.status.in_([S.EXITED, S.RETURNED]))
+        .where(
+            h.village_code.startswith(prefix),
+            sh.status.in_([HouseholdStatus.EXITED, HouseholdStatus.RETURNED]),
+        )
         .group_by(h.village_code, sh.status, sh.year)
     )
     if as_of is not None:
@@ -208,7 +211,7 @@ def _registered(as_of: date | None, known_at: datetime | None) -> Any:
     # Not yet registered then: no status, which compares as neither equal nor unequal.
     current = as_of is None and known_at is None
     status = h.status if current else status_on(_day(as_of), known_at)
-    return select(h.household_id, h.village_code).where(status != S.REMOVED)
+    return select(h.household_id, h.village_code).where(status != HouseholdStatus.REMOVED)
 
 
 async def _reach_by_village(
@@ -294,11 +297,15 @@ async def village_figures(
     reach = await _reach_by_village(conn, prefix, as_of, known_at)
     conditions = await _conditions(conn, prefix, as_of, known_at)
     warned = await open_by_village(conn, prefix, as_of, known_at)
-    on_register = {code for code, by_status in counted.items() if set(by_status) - {str(S.REMOVED)}}
+    on_register = {
+        code
+        for code, by_status in counted.items()
+        if set(by_status) - {str(HouseholdStatus.REMOVED)}
+    }
     figures = []
     for code in sorted(on_register | set(standing)):
         poor = [counted[code].get(s, (0, 0)) for s in POOR]
-        registered = sum(n for s, (n, _) in counted[code].items() if s != S.REMOVED)
+        registered = sum(n for s, (n, _) in counted[code].items() if s != HouseholdStatus.REMOVED)
         known = standing.get(code)
         figures.append(
             VillageFigures(
@@ -308,8 +315,8 @@ async def village_figures(
                 rural_population=None if known is None else known["rural_population"],
                 poor_village=None if known is None else known["poor"],
                 name=None if known is None else known["name"],
-                exits=moves[code][str(S.EXITED)] if code in moves else {},
-                returns=moves[code][str(S.RETURNED)] if code in moves else {},
+                exits=moves[code][str(HouseholdStatus.EXITED)] if code in moves else {},
+                returns=moves[code][str(HouseholdStatus.RETURNED)] if code in moves else {},
                 reach=Reach(registered_households=registered, **reach.get(code, {})),
                 conditions=conditions.get(code, {}),
                 open_return_warnings=warned.get(code, 0),

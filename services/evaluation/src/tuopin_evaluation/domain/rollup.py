@@ -28,14 +28,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tuopin_contracts.vocabulary import HouseholdStatus as S
+from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.domain.exit_standard import VillageExitRules
 from tuopin_evaluation.domain.region_codes import DIGITS, LEVELS, region_at
 from tuopin_evaluation.domain.village_exit import village_exit
 from tuopin_evaluation.domain.village_figures import Reach, VillageFigures, incidence, sum_counts
 
 # Who counts as poor: on the register and not (yet) out of poverty.
-POOR = frozenset({S.IDENTIFIED, S.ASSISTING, S.EXIT_PROPOSED, S.EXIT_PUBLICISED, S.RETURNED})
+POOR = frozenset(
+    {
+        HouseholdStatus.IDENTIFIED,
+        HouseholdStatus.ASSISTING,
+        HouseholdStatus.EXIT_PROPOSED,
+        HouseholdStatus.EXIT_PUBLICISED,
+        HouseholdStatus.RETURNED,
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import HouseholdStatus, LoanProduct
 from tuopin_eventkit.answers import answer_of
 from tuopin_eventkit.web.http import Answer
@@ -223,8 +223,8 @@ class MutualAidFunds(Answer):
 
 # --- what the commands answer --------------------------------------------------------
 
-StatementIssued = answer_of(ev.SubsidyStatementIssuedV1, "StatementIssued")
-StatementPaid = answer_of(ev.SubsidyStatementPaidV1, "StatementPaid", quarter=str)
+StatementIssued = answer_of(lo.SubsidyStatementIssuedV1, "StatementIssued")
+StatementPaid = answer_of(lo.SubsidyStatementPaidV1, "StatementPaid", quarter=str)
 
 
 class StatementsIssued(Answer):

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_contracts.vocabulary import LoanProduct
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.aggregate import NotFound, RuleViolation
@@ -112,7 +112,7 @@ async def approve(
         )
     assert home is not None
     loan = Loan.approve(
-        ev.LoanApprovedV1(
+        lo.LoanApprovedV1(
             loan_id=the_id,
             bank_id=a.bank_id,
             household_id=a.household_id,
@@ -146,7 +146,7 @@ async def reject(
     if home is None:
         raise NotFound(f"household {household_id} is not in the register")
     loan = Loan.reject(
-        ev.LoanRejectedV1(
+        lo.LoanRejectedV1(
             loan_id=the_id,
             bank_id=bank_id,
             household_id=household_id,
@@ -265,7 +265,7 @@ async def claim(
     fund_id = county_fund(facts.county_code)
     fund = await funds(store).get(conn, fund_id) or RiskFund(fund_id)
     fund.lodge(
-        ev.CompensationClaimLodgedV1(
+        lo.CompensationClaimLodgedV1(
             fund_id=fund_id,
             claim_id=str(uuid4()),
             loan_id=loan.id,

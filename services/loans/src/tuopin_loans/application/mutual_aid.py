@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.repository import Repository
 from tuopin_eventkit.store.store import EventStore
@@ -179,7 +179,7 @@ async def repay(
     principal: int,
     on: date,
 ) -> Outcome:
-    received: list[ev.MutualAidRepaymentReceivedV1] = []
+    received: list[lo.MutualAidRepaymentReceivedV1] = []
 
     def decide(fund: MutualAidFund) -> None:
         fund.repay(loan_id, principal, on)

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.store.aggregate import Aggregate, Conflict, NotFound, RuleViolation
 
 
@@ -32,7 +32,7 @@ def share(amount: int, ratio: Decimal) -> int:
 
 @dataclass
 class Claim:
-    lodged: ev.CompensationClaimLodgedV1
+    lodged: lo.CompensationClaimLodgedV1
     paid: bool = False
     returned: int = 0
 
@@ -59,7 +59,7 @@ class RiskFund(Aggregate):
     def contribute(self, contributor: str, amount: int, on: date, warning_ratio: Decimal) -> None:
         if amount <= 0:
             raise RuleViolation("a contribution is a positive amount")
-        contribution = ev.FundContributionReceivedV1(
+        contribution = lo.FundContributionReceivedV1(
             fund_id=self.id,
             contributor=contributor,
             amount=amount,
@@ -68,7 +68,7 @@ class RiskFund(Aggregate):
         )
         self._move(contribution, on, warning_ratio)
 
-    def lodge(self, claim: ev.CompensationClaimLodgedV1, warning_ratio: Decimal) -> None:
+    def lodge(self, claim: lo.CompensationClaimLodgedV1, warning_ratio: Decimal) -> None:
         earlier = self.by_loan.get(str(claim.loan_id))
         if earlier is not None:
             raise Conflict(f"loan {claim.loan_id} already has a claim", claim_id=earlier)
@@ -88,7 +88,7 @@ class RiskFund(Aggregate):
         amount = min(share(recovered, claim.lodged.ratio), claim.lodged.claimed - claim.returned)
         if amount <= 0:
             return
-        returned = ev.RecoveryReturnedV1(
+        returned = lo.RecoveryReturnedV1(
             fund_id=self.id,
             claim_id=claim_id,
             loan_id=loan_id,
@@ -116,7 +116,7 @@ class RiskFund(Aggregate):
             if claim.claimed > self.balance:
                 break
             self.record(
-                ev.CompensationPaidV1(
+                lo.CompensationPaidV1(
                     fund_id=self.id,
                     claim_id=claim.claim_id,
                     loan_id=claim.loan_id,
@@ -128,7 +128,7 @@ class RiskFund(Aggregate):
             )
         if self.low(warning_ratio) and not was_low:
             self.record(
-                ev.ReplenishmentNeededV1(
+                lo.ReplenishmentNeededV1(
                     fund_id=self.id,
                     balance=self.balance,
                     threshold=share(self.contributed, warning_ratio),
@@ -141,21 +141,21 @@ class RiskFund(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.FundContributionReceivedV1():
+            case lo.FundContributionReceivedV1():
                 self.balance, self.contributed = event.balance, self.contributed + event.amount
-            case ev.CompensationClaimLodgedV1():
+            case lo.CompensationClaimLodgedV1():
                 claim_id = str(event.claim_id)
                 self.claims[claim_id] = Claim(event)
                 self.by_loan[str(event.loan_id)] = claim_id
                 self.waiting.append(claim_id)
-            case ev.CompensationPaidV1():
+            case lo.CompensationPaidV1():
                 self.balance = event.balance
                 self.claims[str(event.claim_id)].paid = True
                 self.waiting.remove(str(event.claim_id))
-            case ev.RecoveryReturnedV1():
+            case lo.RecoveryReturnedV1():
                 self.balance = event.balance
                 self.claims[str(event.claim_id)].returned += event.amount
-            case ev.ReplenishmentNeededV1():
+            case lo.ReplenishmentNeededV1():
                 pass
             case _:
                 raise TypeError(f"RiskFund cannot apply {type(event).__name__}")

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_loans.domain.rules import BenchmarkRate, ProductRule, yuan
 
@@ -38,9 +38,9 @@ class Loan(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.state: LoanState | None = None
-        self.facts: ev.LoanFact | None = None
-        self.approved: ev.LoanApprovedV1 | None = None
-        self.contract: ev.ContractSignedV1 | None = None
+        self.facts: lo.LoanFact | None = None
+        self.approved: lo.LoanApprovedV1 | None = None
+        self.contract: lo.ContractSignedV1 | None = None
         self.disbursed = 0
         self.outstanding = 0
         self.days_past_due = 0
@@ -49,13 +49,13 @@ class Loan(Aggregate):
     # --- decisions -------------------------------------------------------------------------
 
     @classmethod
-    def approve(cls, approval: ev.LoanApprovedV1) -> "Loan":
+    def approve(cls, approval: lo.LoanApprovedV1) -> "Loan":
         loan = cls(str(approval.loan_id))
         loan.record(approval)
         return loan
 
     @classmethod
-    def reject(cls, rejection: ev.LoanRejectedV1) -> "Loan":
+    def reject(cls, rejection: lo.LoanRejectedV1) -> "Loan":
         loan = cls(str(rejection.loan_id))
         loan.record(rejection)
         return loan
@@ -77,7 +77,7 @@ class Loan(Aggregate):
         if rule.subsidy_months is not None:
             subsidy_end = min(maturity, add_months(signed_on, rule.subsidy_months))
         self.record(
-            ev.ContractSignedV1(
+            lo.ContractSignedV1(
                 **self._fact(),
                 amount=amount,
                 term_months=term_months,
@@ -106,7 +106,7 @@ class Loan(Aggregate):
                 f" ({yuan(self.disbursed)} already disbursed)"
             )
         self.record(
-            ev.LoanDisbursedV1(
+            lo.LoanDisbursedV1(
                 **self._fact(),
                 amount=amount,
                 disbursed_on=on,
@@ -132,7 +132,7 @@ class Loan(Aggregate):
                 f"{yuan(self.outstanding)} yuan outstanding"
             )
         self.record(
-            ev.RepaymentReceivedV1(
+            lo.RepaymentReceivedV1(
                 **self._fact(),
                 principal=principal,
                 interest=interest,
@@ -145,26 +145,26 @@ class Loan(Aggregate):
         """Days past due as of a day; 0 says the loan is current again."""
         self._expect("report it overdue", LoanState.ACTIVE)
         self._not_before(as_of, "an overdue report")
-        self.record(ev.LoanOverdueV1(**self._fact(), days_past_due=days_past_due, as_of=as_of))
+        self.record(lo.LoanOverdueV1(**self._fact(), days_past_due=days_past_due, as_of=as_of))
 
     def default(self, on: date) -> None:
         self._expect("declare a default", LoanState.ACTIVE)
         self._not_before(on, "a default")
         self.record(
-            ev.LoanDefaultedV1(**self._fact(), defaulted_on=on, outstanding=self.outstanding)
+            lo.LoanDefaultedV1(**self._fact(), defaulted_on=on, outstanding=self.outstanding)
         )
 
     def write_off(self, on: date) -> None:
         self._expect("write it off", LoanState.DEFAULTED)
         self._not_before(on, "a write-off")
-        self.record(ev.LoanWrittenOffV1(**self._fact(), written_off_on=on, amount=self.outstanding))
+        self.record(lo.LoanWrittenOffV1(**self._fact(), written_off_on=on, amount=self.outstanding))
 
     def subsidise_premium(self, insurance: str, premium: int, subsidy: int, on: date) -> None:
         self._expect("subsidise a premium", LoanState.SIGNED, LoanState.ACTIVE, LoanState.REPAID)
         if subsidy > premium:
             raise RuleViolation("a premium subsidy cannot exceed the premium")
         self.record(
-            ev.PremiumSubsidisedV1(
+            lo.PremiumSubsidisedV1(
                 **self._fact(), insurance=insurance, premium=premium, subsidy=subsidy, paid_on=on
             )
         )
@@ -173,38 +173,38 @@ class Loan(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.LoanApprovedV1():
+            case lo.LoanApprovedV1():
                 self.state, self.approved = LoanState.APPROVED, event
                 self.facts = event
                 self.last_posted = event.decided_on
-            case ev.LoanRejectedV1():
+            case lo.LoanRejectedV1():
                 self.state, self.last_posted = LoanState.REJECTED, event.decided_on
                 self.facts = event
-            case ev.ContractSignedV1():
+            case lo.ContractSignedV1():
                 self.state, self.contract = LoanState.SIGNED, event
                 self.last_posted = event.signed_on
-            case ev.LoanDisbursedV1():
+            case lo.LoanDisbursedV1():
                 self.state, self.last_posted = LoanState.ACTIVE, event.disbursed_on
                 self.disbursed += event.amount
                 self.outstanding = event.outstanding
-            case ev.RepaymentReceivedV1():
+            case lo.RepaymentReceivedV1():
                 self.outstanding, self.last_posted = event.outstanding, event.received_on
                 if self.state == LoanState.ACTIVE and self.outstanding == 0:
                     self.state, self.days_past_due = LoanState.REPAID, 0
-            case ev.LoanOverdueV1():
+            case lo.LoanOverdueV1():
                 self.days_past_due, self.last_posted = event.days_past_due, event.as_of
-            case ev.LoanDefaultedV1():
+            case lo.LoanDefaultedV1():
                 self.state, self.last_posted = LoanState.DEFAULTED, event.defaulted_on
-            case ev.LoanWrittenOffV1():
+            case lo.LoanWrittenOffV1():
                 self.state, self.last_posted = LoanState.WRITTEN_OFF, event.written_off_on
-            case ev.PremiumSubsidisedV1():
+            case lo.PremiumSubsidisedV1():
                 pass
             case _:
                 raise TypeError(f"Loan cannot apply {type(event).__name__}")
 
     def _fact(self) -> dict[str, Any]:
         assert self.facts is not None
-        return {k: getattr(self.facts, k) for k in ev.LoanFact.model_fields}
+        return {k: getattr(self.facts, k) for k in lo.LoanFact.model_fields}
 
     def _expect(self, command: str, *states: LoanState) -> None:
         if self.state not in states:

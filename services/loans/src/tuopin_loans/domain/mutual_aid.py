@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from tuopin_contracts.events import loans as ev
+from tuopin_contracts.events import loans as lo
 from tuopin_eventkit.store.aggregate import Aggregate, NotFound, RuleViolation
 from tuopin_loans.domain.fund import share
 from tuopin_loans.domain.loan import add_months
@@ -62,7 +62,7 @@ def rule_on(rules: Sequence[MutualAidRule], on: date) -> MutualAidRule:
 
 @dataclass
 class MemberLoan:
-    granted: ev.MutualAidLoanGrantedV1
+    granted: lo.MutualAidLoanGrantedV1
     outstanding: int
 
 
@@ -108,7 +108,7 @@ class MutualAidFund(Aggregate):
             raise RuleViolation("a contribution is a positive amount")
         self._not_before(on, "a contribution")
         self.record(
-            ev.MutualAidContributionReceivedV1(
+            lo.MutualAidContributionReceivedV1(
                 **self._fact(),
                 source=source,
                 amount=amount,
@@ -159,7 +159,7 @@ class MutualAidFund(Aggregate):
                 **named(failed),
             )
         self.record(
-            ev.MutualAidLoanGrantedV1(
+            lo.MutualAidLoanGrantedV1(
                 **self._fact(),
                 loan_id=loan_id,
                 household_id=household_id,
@@ -195,7 +195,7 @@ class MutualAidFund(Aggregate):
         days = (on - granted.lent_on).days
         fee = share(principal, granted.fee_rate * days / 365)
         self.record(
-            ev.MutualAidRepaymentReceivedV1(
+            lo.MutualAidRepaymentReceivedV1(
                 **self._fact(),
                 loan_id=loan_id,
                 household_id=granted.household_id,
@@ -211,15 +211,15 @@ class MutualAidFund(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.MutualAidContributionReceivedV1():
+            case lo.MutualAidContributionReceivedV1():
                 self.opened_on = self.opened_on or event.received_on  # money comes in first
                 source = Source(event.source)
                 self.contributed[source] = self.contributed.get(source, 0) + event.amount
                 self.balance, self.last_posted = event.balance, event.received_on
-            case ev.MutualAidLoanGrantedV1():
+            case lo.MutualAidLoanGrantedV1():
                 self.loans[str(event.loan_id)] = MemberLoan(event, event.amount)
                 self.balance, self.last_posted = event.balance, event.lent_on
-            case ev.MutualAidRepaymentReceivedV1():
+            case lo.MutualAidRepaymentReceivedV1():
                 loan = self.loans[str(event.loan_id)]
                 loan.outstanding = event.outstanding
                 self.fees += event.fee

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import HouseholdStatus, PovertyAttribute, PovertyCause
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
@@ -44,7 +44,7 @@ from tuopin_registry.application.household_view import view
 from tuopin_registry.domain.household import Household
 
 router = Router(prefix="/v1")
-Fact = TypeVar("Fact", bound=ev.IncomeRecordedV1)
+Fact = TypeVar("Fact", bound=reg.IncomeRecordedV1)
 RegionCode = Annotated[
     str | None,
     Query(pattern=r"^62[0-9]{4}([0-9]{3}([0-9]{3})?)?$", description="620000, 621100, 621121 …"),
@@ -98,7 +98,7 @@ async def add_member(
 
 
 def income(h: Household, body: s.Income, household_id: str, _: str) -> None:
-    h.record_income(per_head(ev.IncomeRecordedV1, body, household_id, max(h.size, 1)))
+    h.record_income(per_head(reg.IncomeRecordedV1, body, household_id, max(h.size, 1)))
 
 
 def income_correction(h: Household, body: s.IncomeCorrection, household_id: str, _: str) -> None:
@@ -106,7 +106,7 @@ def income_correction(h: Household, body: s.IncomeCorrection, household_id: str,
     themselves were the error (then the household is as it is now)."""
     recorded = h.incomes.get(body.year)
     members = recorded.members if recorded else max(h.size, 1)
-    h.correct_income(per_head(ev.IncomeCorrectedV1, body, household_id, members))
+    h.correct_income(per_head(reg.IncomeCorrectedV1, body, household_id, members))
 
 
 def per_head(kind: type[Fact], body: s.Income, household_id: str, members: int) -> Fact:
@@ -179,14 +179,14 @@ ROUTES: list[Route] = [
         s.Dated,
         "households",
         "A member leaves (death, marriage out, separate household …)",
-        recorded(ev.MemberRemovedV1, Household.remove_member, "person_id"),
+        recorded(reg.MemberRemovedV1, Household.remove_member, "person_id"),
     ),
     (
         "causes",
         s.Causes,
         "households",
         "Record the causes (致贫原因)",
-        recorded(ev.CausesRecordedV1, Household.record_causes),
+        recorded(reg.CausesRecordedV1, Household.record_causes),
     ),
     ("incomes", s.Income, "households", "Record a year's income (per head is computed)", income),
     (
@@ -201,49 +201,49 @@ ROUTES: list[Route] = [
         s.Conditions,
         "households",
         "Assess housing and drinking-water safety",
-        recorded(ev.ConditionsAssessedV1, Household.assess_conditions),
+        recorded(reg.ConditionsAssessedV1, Household.assess_conditions),
     ),
     (
         "needs",
         s.Need,
         "households",
         "List a need (需求清单)",
-        listed(ev.NeedListedV1, Household.list_need, "need_id"),
+        listed(reg.NeedListedV1, Household.list_need, "need_id"),
     ),
     (
         "measures",
         s.MeasurePlan,
         "households",
         "Plan an assistance measure (帮扶措施)",
-        listed(ev.MeasurePlannedV1, Household.plan_measure, "measure_id"),
+        listed(reg.MeasurePlannedV1, Household.plan_measure, "measure_id"),
     ),
     (
         "measures/{item_id}/progress",
         s.Progress,
         "households",
         "Enter progress in the work ledger (工作台账)",
-        recorded(ev.MeasureProgressedV1, Household.record_progress, "measure_id"),
+        recorded(reg.MeasureProgressedV1, Household.record_progress, "measure_id"),
     ),
     (
         "responsibility",
         s.Responsibility,
         "households",
         "Assign the responsible cadre and unit (帮扶责任人)",
-        recorded(ev.ResponsibilityAssignedV1, Household.assign_responsibility),
+        recorded(reg.ResponsibilityAssignedV1, Household.assign_responsibility),
     ),
     (
         "relocation",
         s.Relocation,
         "households",
         "Record relocation (易地搬迁)",
-        recorded(ev.RelocationRecordedV1, Household.record_relocation),
+        recorded(reg.RelocationRecordedV1, Household.record_relocation),
     ),
     (
         "cooperative",
         s.Cooperative,
         "households",
         "Record joining a cooperative",
-        recorded(ev.CooperativeJoinedV1, Household.join_cooperative),
+        recorded(reg.CooperativeJoinedV1, Household.join_cooperative),
     ),
     (
         "assistance",

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import (
     Health,
     HouseholdStatus,
@@ -136,7 +136,7 @@ class PublicNotice(Answer):
 # --- a household's file: what its commands and its read answer ------------------------
 
 
-class Need(Answer, ev.NeedItem):
+class Need(Answer, reg.NeedItem):
     """An item of a needs list (需求清单), a household's or a village's."""
 
     effective_date: date
@@ -160,7 +160,7 @@ class Ledger(Answer):
 
 
 HouseholdMember = answer_of(
-    ev.SealedMember,
+    reg.SealedMember,
     "HouseholdMember",
     drop={"person_id", "id_number_hash", "sealed", "birth_month"},
     person_id=str,
@@ -173,7 +173,7 @@ HouseholdMember = answer_of(
 
 # A year's net income by component, and per head (人均纯收入), in fen: as recorded or
 # corrected (更正).
-Income = answer_of(ev.IncomeRecordedV1, "Income", drop={"household_id"})
+Income = answer_of(reg.IncomeRecordedV1, "Income", drop={"household_id"})
 
 
 class Cadre(Answer):

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import Text
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.web.commands import CommandDep
@@ -56,7 +56,7 @@ async def register_village(body: s.VillageRegistration, command: CommandDep) -> 
         "village",
         body.model_dump(mode="json"),
         lambda conn, store: commands.register_village(
-            conn, store, ev.VillageRegisteredV1(**body.model_dump()), belts(command.runtime)
+            conn, store, reg.VillageRegisteredV1(**body.model_dump()), belts(command.runtime)
         ),
         location="/v1/villages/{village_code}",
     )
@@ -68,42 +68,42 @@ ROUTES: list[Route] = [
         s.VillageResponsibility,
         "villages",
         "Assign first secretary (第一书记), resident work team and responsible unit",
-        recorded(ev.VillageResponsibilityAssignedV1, Village.assign_responsibility),
+        recorded(reg.VillageResponsibilityAssignedV1, Village.assign_responsibility),
     ),
     (
         "profile",
         s.VillageProfile,
         "villages",
         "Record poverty standing, population, cooperatives, mutual-aid fund",
-        recorded(ev.VillageProfileRecordedV1, Village.record_profile),
+        recorded(reg.VillageProfileRecordedV1, Village.record_profile),
     ),
     (
         "conditions",
         s.VillageConditions,
         "villages",
         "Record infrastructure and services as the county assessed them (道路, 饮水, 电, 宽带 …)",
-        recorded(ev.VillageConditionsRecordedV1, Village.record_conditions),
+        recorded(reg.VillageConditionsRecordedV1, Village.record_conditions),
     ),
     (
         "needs",
         s.Need,
         "villages",
         "List a village need (roads, water, power, broadband …)",
-        listed(ev.VillageNeedListedV1, Village.list_need, "need_id"),
+        listed(reg.VillageNeedListedV1, Village.list_need, "need_id"),
     ),
     (
         "measures",
         s.MeasurePlan,
         "villages",
         "Plan a village measure (因村施策)",
-        listed(ev.VillageMeasurePlannedV1, Village.plan_measure, "measure_id"),
+        listed(reg.VillageMeasurePlannedV1, Village.plan_measure, "measure_id"),
     ),
     (
         "measures/{item_id}/progress",
         s.Progress,
         "villages",
         "Enter progress in the work ledger",
-        recorded(ev.VillageMeasureProgressedV1, Village.record_progress, "measure_id"),
+        recorded(reg.VillageMeasureProgressedV1, Village.record_progress, "measure_id"),
     ),
 ]
 

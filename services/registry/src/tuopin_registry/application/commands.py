@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import Health
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.aggregate import Conflict, RuleViolation
@@ -132,7 +132,7 @@ async def add_member(
         household_id,
         expected_version,
         lambda h: h.add_member(
-            ev.MemberAddedV2(
+            reg.MemberAddedV2(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -170,7 +170,7 @@ async def update_member(
             if member is not None:  # otherwise the household refuses below
                 sealed = _resealed(keys, member, {"health": health})
         h.update_member(
-            ev.MemberUpdatedV2(
+            reg.MemberUpdatedV2(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -216,7 +216,7 @@ async def correct_identity(
             },
         )
         h.correct_identity(
-            ev.IdentityCorrectedV1(
+            reg.IdentityCorrectedV1(
                 household_id=household_id,
                 effective_date=effective_date,
                 reason=reason,
@@ -268,7 +268,7 @@ async def change_household(
 # --- villages ---------------------------------------------------------------------------
 
 
-def _belt_holding(belts: BeltTable, registration: ev.VillageRegisteredV1) -> Belt:
+def _belt_holding(belts: BeltTable, registration: reg.VillageRegisteredV1) -> Belt:
     code, village = registration.hardship_belt_code, registration.village_code
     belt = belts.get(code or "")
     if belt is None:
@@ -283,7 +283,7 @@ def _belt_holding(belts: BeltTable, registration: ev.VillageRegisteredV1) -> Bel
 async def register_village(
     conn: AsyncConnection,
     store: EventStore,
-    registration: ev.VillageRegisteredV1,
+    registration: reg.VillageRegisteredV1,
     belts: BeltTable | None = None,
 ) -> Outcome:
     """Register a village; a belt is named by code and must hold the village (its name is

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome, scrub
 from tuopin_eventkit.store.store import EventStore
@@ -36,7 +36,7 @@ async def erase_person(
         found.household_id,
         None,
         lambda h: h.erase_person(
-            ev.PersonErasedV1(
+            reg.PersonErasedV1(
                 household_id=found.household_id,
                 effective_date=effective_date,
                 reason=reason,

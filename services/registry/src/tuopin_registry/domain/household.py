@@ -9,7 +9,7 @@ replays. Ids (the household's, its members') are kept as strings.
 from datetime import date, timedelta
 from typing import Any
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import (
     HouseholdStatus,
     PovertyAttribute,
@@ -41,7 +41,7 @@ class Household(Aggregate):
     members: dict[str, Member]  # the active members, by person id
     former: set[str]  # person ids of members who left
     erased: set[str]  # person ids whose clear identity was erased
-    incomes: dict[int, ev.IncomeRecordedV1]  # corrections included
+    incomes: dict[int, reg.IncomeRecordedV1]  # corrections included
     housing_safe: bool | None
     drinking_water_safe: bool | None
     ledger: Ledger  # needs, measures and their work ledger
@@ -68,31 +68,31 @@ class Household(Aggregate):
         every one broken named (the event's contract would stop at its first), then the
         event. ``county_known``: the county code is one of Gansu's in the region table."""
         refuse(filing_violations(county_known=county_known, **filing))
-        event = ev.HouseholdRegisteredV3(**filing)
+        event = reg.HouseholdRegisteredV3(**filing)
         household = cls(str(event.household_id))
         household.record(event)
         return household
 
-    def add_member(self, change: ev.MemberAddedV2) -> None:
+    def add_member(self, change: reg.MemberAddedV2) -> None:
         self._open()
         if change.member.relation is Relation.HEAD:
             raise RuleViolation("the household already has a head")
         refuse(repeated_people([*self.members.values(), change.member]))
         self.record(change)
 
-    def remove_member(self, change: ev.MemberRemovedV1) -> None:
+    def remove_member(self, change: reg.MemberRemovedV1) -> None:
         self._open()
         member = self.member(str(change.person_id))
         if member.relation is Relation.HEAD:
             raise RuleViolation("the head of household cannot be removed")
         self.record(change)
 
-    def update_member(self, change: ev.MemberUpdatedV2) -> None:
+    def update_member(self, change: reg.MemberUpdatedV2) -> None:
         self._open()
         self.member(str(change.person_id))
         self.record(change)
 
-    def correct_identity(self, correction: ev.IdentityCorrectedV1) -> None:
+    def correct_identity(self, correction: reg.IdentityCorrectedV1) -> None:
         self._open()
         member = self.member(str(correction.person_id))
         if not (correction.reason or "").strip():
@@ -104,7 +104,7 @@ class Household(Aggregate):
         refuse(repeated_people([*others, corrected]))
         self.record(correction)
 
-    def erase_person(self, erasure: ev.PersonErasedV1) -> None:
+    def erase_person(self, erasure: reg.PersonErasedV1) -> None:
         """Honour a deletion request, for someone the register no longer serves: a member
         who left, or anyone of a household removed as wrongly identified. A current
         member's real-name identity is what their assistance rests on (实名制), so they
@@ -122,12 +122,12 @@ class Household(Aggregate):
             raise RuleViolation("an erasure cites the deletion request it honours (reason)")
         self.record(erasure)
 
-    def record_causes(self, change: ev.CausesRecordedV1) -> None:
+    def record_causes(self, change: reg.CausesRecordedV1) -> None:
         self._open()
         refuse(cause_violations(change.primary_cause, change.secondary_causes))
         self.record(change)
 
-    def record_income(self, income: ev.IncomeRecordedV1) -> None:
+    def record_income(self, income: reg.IncomeRecordedV1) -> None:
         self._open()
         if income.members != len(self.members):
             raise RuleViolation(
@@ -137,41 +137,41 @@ class Household(Aggregate):
         self.record(income)
 
     @staticmethod
-    def _check_income(income: ev.IncomeRecordedV1) -> None:
+    def _check_income(income: reg.IncomeRecordedV1) -> None:
         total = income.wages + income.production_and_business + income.property + income.transfers
         if income.members < 1 or income.per_head != total // income.members:
             raise RuleViolation("per-head income must be the total divided by the members")
 
-    def assess_conditions(self, change: ev.ConditionsAssessedV1) -> None:
+    def assess_conditions(self, change: reg.ConditionsAssessedV1) -> None:
         self._open()
         self.record(change)
 
-    def list_need(self, need: ev.NeedListedV1) -> None:
+    def list_need(self, need: reg.NeedListedV1) -> None:
         self._open()
         self.ledger.check_need(need)
         self.record(need)
 
-    def plan_measure(self, plan: ev.MeasurePlannedV1) -> None:
+    def plan_measure(self, plan: reg.MeasurePlannedV1) -> None:
         self._open()
         self.ledger.check_plan(plan)
         self.record(plan)
 
-    def record_progress(self, progress: ev.MeasureProgressedV1) -> None:
+    def record_progress(self, progress: reg.MeasureProgressedV1) -> None:
         self._open()
         self.ledger.check_progress(progress)
         self.record(progress)
 
-    def assign_responsibility(self, change: ev.ResponsibilityAssignedV1) -> None:
+    def assign_responsibility(self, change: reg.ResponsibilityAssignedV1) -> None:
         self._open()
         self.record(change)
 
-    def record_relocation(self, change: ev.RelocationRecordedV1) -> None:
+    def record_relocation(self, change: reg.RelocationRecordedV1) -> None:
         self._open()
         if change.relocating and not change.resettlement_site:
             raise RuleViolation("a relocation names its resettlement site")
         self.record(change)
 
-    def join_cooperative(self, change: ev.CooperativeJoinedV1) -> None:
+    def join_cooperative(self, change: reg.CooperativeJoinedV1) -> None:
         self._open()
         self.record(change)
 
@@ -180,7 +180,7 @@ class Household(Aggregate):
     def start_assistance(self, on: date, reason: str | None) -> None:
         self._transition("start assistance", on)
         self.record(
-            ev.AssistanceStartedV1(
+            reg.AssistanceStartedV1(
                 household_id=self.id, effective_date=on, reason=reason, status=S.ASSISTING
             )
         )
@@ -188,7 +188,7 @@ class Household(Aggregate):
     def propose_exit(self, appraisal_date: date, reason: str | None) -> None:
         self._transition("propose exit", appraisal_date)
         self.record(
-            ev.ExitProposedV1(
+            reg.ExitProposedV1(
                 household_id=self.id,
                 effective_date=appraisal_date,
                 reason=reason,
@@ -204,7 +204,7 @@ class Household(Aggregate):
                 f"the public notice (公示) lasts at least {MINIMUM_NOTICE_DAYS} days"
             )
         self.record(
-            ev.ExitPublicisedV1(
+            reg.ExitPublicisedV1(
                 household_id=self.id,
                 effective_date=notice_from,
                 reason=reason,
@@ -224,7 +224,7 @@ class Household(Aggregate):
         self._transition("confirm or reject exit", on)
         if passed:
             self.record(
-                ev.HouseholdExitedV1(
+                reg.HouseholdExitedV1(
                     household_id=self.id,
                     effective_date=on,
                     reason="exit verified by evaluation",
@@ -234,7 +234,7 @@ class Household(Aggregate):
             )
         else:
             self.record(
-                ev.ExitRejectedV1(
+                reg.ExitRejectedV1(
                     household_id=self.id,
                     effective_date=on,
                     reason="exit verification failed: " + ", ".join(failed_criteria),
@@ -251,7 +251,7 @@ class Household(Aggregate):
         such records does this; over HTTP a household exits on evaluation's verdict."""
         self._transition("record an exit verified before the register", on)
         self.record(
-            ev.HouseholdExitedV1(
+            reg.HouseholdExitedV1(
                 household_id=self.id,
                 effective_date=on,
                 reason=f"exit verified before the register, as recorded in {source}",
@@ -263,7 +263,7 @@ class Household(Aggregate):
     def return_to_poverty(self, cause: PovertyCause, on: date, reason: str | None) -> None:
         self._transition("return to poverty", on)
         self.record(
-            ev.ReturnedToPovertyV1(
+            reg.ReturnedToPovertyV1(
                 household_id=self.id,
                 effective_date=on,
                 reason=reason,
@@ -282,12 +282,12 @@ class Household(Aggregate):
         exited_on = self.status_since or date.min
         self._transition("annul a mistaken exit", exited_on)
         self.record(
-            ev.ExitAnnulledV1(
+            reg.ExitAnnulledV1(
                 household_id=self.id, effective_date=exited_on, reason=reason, status=S.ASSISTING
             )
         )
 
-    def correct_income(self, correction: ev.IncomeCorrectedV1) -> None:
+    def correct_income(self, correction: reg.IncomeCorrectedV1) -> None:
         """A correction of a year's income already recorded: the figures of that year
         change from the correction's effective date, and the original stays in the
         history (the audit view as known before still shows it)."""
@@ -305,7 +305,7 @@ class Household(Aggregate):
         if not reason.strip():
             raise RuleViolation("removing a household from the register needs a reason")
         self.record(
-            ev.HouseholdRemovedV1(
+            reg.HouseholdRemovedV1(
                 household_id=self.id, effective_date=on, reason=reason, status=S.REMOVED
             )
         )
@@ -341,7 +341,7 @@ class Household(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.HouseholdRegisteredV3():
+            case reg.HouseholdRegisteredV3():
                 self.status, self.status_since = S.IDENTIFIED, event.effective_date
                 self.file_number, self.county_code = event.file_number, event.county_code
                 self.village_code, self.poverty_attribute = (
@@ -351,13 +351,13 @@ class Household(Aggregate):
                 self.primary_cause = event.primary_cause
                 self.secondary_causes = tuple(event.secondary_causes)
                 self.members = {str(m.person_id): m for m in event.members}
-            case ev.MemberAddedV2():
+            case reg.MemberAddedV2():
                 self.members[str(event.member.person_id)] = event.member
-            case ev.MemberRemovedV1():
+            case reg.MemberRemovedV1():
                 person_id = str(event.person_id)
                 del self.members[person_id]
                 self.former.add(person_id)
-            case ev.IdentityCorrectedV1():
+            case reg.IdentityCorrectedV1():
                 person_id = str(event.person_id)
                 self.members[person_id] = self.members[person_id].model_copy(
                     update={
@@ -367,27 +367,27 @@ class Household(Aggregate):
                         "sealed": event.sealed,
                     }
                 )
-            case ev.PersonErasedV1():
+            case reg.PersonErasedV1():
                 self.erased.add(str(event.person_id))
-            case ev.MemberUpdatedV2():
+            case reg.MemberUpdatedV2():
                 person_id = str(event.person_id)
                 changes = {k: v for k in MEMBER_CHANGES if (v := getattr(event, k)) is not None}
                 self.members[person_id] = self.members[person_id].model_copy(update=changes)
-            case ev.CausesRecordedV1():
+            case reg.CausesRecordedV1():
                 self.primary_cause = event.primary_cause
                 self.secondary_causes = tuple(event.secondary_causes)
-            case ev.IncomeRecordedV1():  # or its correction
+            case reg.IncomeRecordedV1():  # or its correction
                 self.incomes[event.year] = event
-            case ev.ConditionsAssessedV1():
+            case reg.ConditionsAssessedV1():
                 self.housing_safe = event.housing_safe
                 self.drinking_water_safe = event.drinking_water_safe
-            case ev.NeedListedV1() | ev.MeasurePlannedV1() | ev.MeasureProgressedV1():
+            case reg.NeedListedV1() | reg.MeasurePlannedV1() | reg.MeasureProgressedV1():
                 self.ledger.apply(event)
-            case ev.ResponsibilityAssignedV1():
+            case reg.ResponsibilityAssignedV1():
                 self.cadre = (event.cadre_name, event.cadre_unit)
-            case ev.RelocationRecordedV1() | ev.CooperativeJoinedV1():
+            case reg.RelocationRecordedV1() | reg.CooperativeJoinedV1():
                 pass  # kept in the read models; no rule depends on them yet
-            case ev.StatusChanged():
+            case reg.StatusChanged():
                 self.status, self.status_since = event.status, event.effective_date
             case _:
                 raise TypeError(f"Household cannot apply {type(event).__name__}")

@@ -3,16 +3,16 @@
 from dataclasses import dataclass
 from datetime import date
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_contracts.vocabulary import Health, Sex
 
 # A member as the household keeps them: the contract's, personal details sealed.
-Member = ev.SealedMember
+Member = reg.SealedMember
 # What a member's change may change (those it gives, not None).
 MEMBER_CHANGES = tuple(
     name
-    for name in ev.MemberUpdatedV2.model_fields
-    if name not in ev.HouseholdFact.model_fields and name != "person_id"
+    for name in reg.MemberUpdatedV2.model_fields
+    if name not in reg.HouseholdFact.model_fields and name != "person_id"
 )
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from tuopin_contracts.events import registry as ev
+from tuopin_contracts.events import registry as reg
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition, RuleViolation
 from tuopin_registry.domain.ledger import Ledger
 
 # The conditions a county assesses, each kept with its date and source.
-CONDITIONS = ev.VILLAGE_CONDITIONS
+CONDITIONS = reg.VILLAGE_CONDITIONS
 
 
 @dataclass(frozen=True)
@@ -37,45 +37,45 @@ class Village(Aggregate):
         self.conditions = {}
 
     @classmethod
-    def register(cls, event: ev.VillageRegisteredV1, county_known: bool) -> "Village":
+    def register(cls, event: reg.VillageRegisteredV1, county_known: bool) -> "Village":
         if not county_known:
             raise RuleViolation(f"village {event.village_code} lies in no known Gansu county")
         village = cls(event.village_code)
         village.record(event)
         return village
 
-    def assign_responsibility(self, event: ev.VillageResponsibilityAssignedV1) -> None:
+    def assign_responsibility(self, event: reg.VillageResponsibilityAssignedV1) -> None:
         """A resident work team (驻村工作队) has at least one member: the event's contract."""
         self._registered()
         self.record(event)
 
-    def record_profile(self, event: ev.VillageProfileRecordedV1) -> None:
+    def record_profile(self, event: reg.VillageProfileRecordedV1) -> None:
         self._registered()
         self.record(event)
 
-    def record_conditions(self, event: ev.VillageConditionsRecordedV1) -> None:
+    def record_conditions(self, event: reg.VillageConditionsRecordedV1) -> None:
         """The event's contract holds what a record of conditions must say (at least one
         condition; the dangerous houses with those renovated, no more renovated than
         there are), so no such event exists to refuse here."""
         self._registered()
         self.record(event)
 
-    def list_need(self, need: ev.VillageNeedListedV1) -> None:
+    def list_need(self, need: reg.VillageNeedListedV1) -> None:
         self._registered()
         self.ledger.check_need(need)
         self.record(need)
 
-    def plan_measure(self, plan: ev.VillageMeasurePlannedV1) -> None:
+    def plan_measure(self, plan: reg.VillageMeasurePlannedV1) -> None:
         self._registered()
         self.ledger.check_plan(plan)
         self.record(plan)
 
-    def record_progress(self, progress: ev.VillageMeasureProgressedV1) -> None:
+    def record_progress(self, progress: reg.VillageMeasureProgressedV1) -> None:
         self._registered()
         self.ledger.check_progress(progress)
         self.record(progress)
 
-    def _condition(self, event: ev.VillageConditionsRecordedV1) -> None:
+    def _condition(self, event: reg.VillageConditionsRecordedV1) -> None:
         """A back-dated record, applied after a later-dated one, does not replace it: the
         condition in force is the latest effective one (the last recorded of a day)."""
         for name in CONDITIONS:
@@ -89,16 +89,16 @@ class Village(Aggregate):
 
     def apply(self, event: Any) -> None:
         match event:
-            case ev.VillageRegisteredV1() | ev.VillageProfileRecordedV1():
+            case reg.VillageRegisteredV1() | reg.VillageProfileRecordedV1():
                 self.registered = True
                 self.poor, self.rural_population = event.poor, event.rural_population
-            case ev.VillageResponsibilityAssignedV1():
+            case reg.VillageResponsibilityAssignedV1():
                 pass
-            case ev.VillageConditionsRecordedV1():
+            case reg.VillageConditionsRecordedV1():
                 self._condition(event)
-            case ev.VillageNeedListedV1() | ev.VillageMeasurePlannedV1():
+            case reg.VillageNeedListedV1() | reg.VillageMeasurePlannedV1():
                 self.ledger.apply(event)
-            case ev.VillageMeasureProgressedV1():
+            case reg.VillageMeasureProgressedV1():
                 self.ledger.apply(event)
             case _:
                 raise TypeError(f"Village cannot apply {type(event).__name__}")

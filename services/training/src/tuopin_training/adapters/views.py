@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.answers import answer_of
 from tuopin_eventkit.web.http import Answer
 
@@ -190,7 +190,7 @@ class LabourTransfer(Figures):
 class Term(Answer):
     valid_from: date
     valid_until: date
-    occupations: list[ev.Accreditation]
+    occupations: list[tr.Accreditation]
 
 
 class Centre(Answer):
@@ -204,10 +204,10 @@ class Centre(Answer):
     version: int
 
 
-OpenedProgramme = answer_of(ev.ProgrammeOpenedV1, "OpenedProgramme", version=int)
+OpenedProgramme = answer_of(tr.ProgrammeOpenedV1, "OpenedProgramme", version=int)
 
 EducationAssistance = answer_of(
-    ev.EducationAssistanceRecordedV1,
+    tr.EducationAssistanceRecordedV1,
     "EducationAssistance",
     drop={"id_number_hash"},
     amount_yuan=(str, Field(description="amount_fen in yuan, a decimal string")),
@@ -216,15 +216,15 @@ EducationAssistance = answer_of(
 # A posting's answer is what it recorded, without the identity hash, and its kind: the
 # posting's, unless the event names a kind of its own (the programme's, in an enrolment).
 _RECORDED = (
-    ev.EnrolledV1,
-    ev.AttendanceRecordedV1,
-    ev.CompletedV1,
-    ev.DroppedOutV1,
-    ev.AppraisalRecordedV1,
-    ev.CertificateIssuedV1,
-    ev.CertificateRevokedV1,
-    ev.AcademicCertificateRecordedV1,
-    ev.PlacementRecordedV1,
+    tr.EnrolledV1,
+    tr.AttendanceRecordedV1,
+    tr.CompletedV1,
+    tr.DroppedOutV1,
+    tr.AppraisalRecordedV1,
+    tr.CertificateIssuedV1,
+    tr.CertificateRevokedV1,
+    tr.AcademicCertificateRecordedV1,
+    tr.PlacementRecordedV1,
 )
 _POSTED = tuple(
     answer_of(

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.bounds import BusinessDate, PositiveFen, Year
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_contracts.events.training import AssistanceKind, SchoolingLevel
 from tuopin_contracts.regions import CountyCode
 from tuopin_contracts.text import FreeText
@@ -67,7 +67,7 @@ async def record(
             raise Refused("amount-required", "a waiver states the fees waived (amount_fen)")
         amount = terms.SECONDARY_VOCATIONAL_GRANT_FEN
     stream = student_year_id(resident.hash, decision.academic_year)
-    event = ev.EducationAssistanceRecordedV1(
+    event = tr.EducationAssistanceRecordedV1(
         assistance_id=str(uuid5(NAMESPACE, f"{stream}/{decision.kind}")),
         county_code=decision.county_code,
         household_id=person.household_id,
@@ -95,7 +95,7 @@ async def record(
     return Outcome(view(event), created=True)
 
 
-def view(event: ev.EducationAssistanceRecordedV1) -> dict[str, Any]:
+def view(event: tr.EducationAssistanceRecordedV1) -> dict[str, Any]:
     """The answer: what was recorded, without the identity hash; yuan as a decimal string."""
     recorded = event.model_dump(exclude={"id_number_hash"})
     return {**recorded, "amount_yuan": str(Decimal(event.amount_fen).scaleb(-2))}

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.idempotency import Outcome
 from tuopin_eventkit.store.store import EventStore
 from tuopin_training.application.repositories import repository
@@ -43,9 +43,9 @@ async def centre(conn: AsyncConnection, store: EventStore, centre_id: str) -> Ce
     return await repository(store, Centre).existing(conn, centre_id, missing=missing)
 
 
-def _decision(centre_id: str, terms: dict[str, Any]) -> ev.CentreAccreditedV1:
-    occupations = [ev.Accreditation(**o) for o in terms.pop("occupations")]
-    return ev.CentreAccreditedV1(centre_id=centre_id, occupations=occupations, **terms)
+def _decision(centre_id: str, terms: dict[str, Any]) -> tr.CentreAccreditedV1:
+    occupations = [tr.Accreditation(**o) for o in terms.pop("occupations")]
+    return tr.CentreAccreditedV1(centre_id=centre_id, occupations=occupations, **terms)
 
 
 async def accredit(conn: AsyncConnection, store: EventStore, terms: dict[str, Any]) -> Outcome:
@@ -79,7 +79,7 @@ async def withdraw(
     withdrawn_on: date,
     reason: str,
 ) -> Outcome:
-    withdrawal = ev.AccreditationWithdrawnV1(
+    withdrawal = tr.AccreditationWithdrawnV1(
         centre_id=centre_id, withdrawn_on=withdrawn_on, reason=reason
     )
     centre, _ = await repository(store, Centre).change(
@@ -97,8 +97,8 @@ async def open_programme(
 ) -> Outcome:
     centre_id = str(details.pop("centre_id"))
     issuer = await centre(conn, store, centre_id)
-    kind = ev.ProgrammeKind(details.pop("kind"))
-    opening = ev.ProgrammeOpenedV1(
+    kind = tr.ProgrammeKind(details.pop("kind"))
+    opening = tr.ProgrammeOpenedV1(
         centre_id=centre_id, programme_id=str(uuid4()), kind=kind, **details
     )
     programme = Programme.open(opening, issuer)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts import EventData
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.aggregate import Aggregate, Conflict
 from tuopin_eventkit.store.idempotency import Outcome
@@ -102,7 +102,7 @@ class Recorder:
         programme = await self.existing(Programme, str(post.programme_id))
         enrolment_id = await self.fresh(Enrolment, centre_id, "enrolment", post.enrolment_ref)
         event = posted(
-            ev.EnrolledV1, post, enrolment_id=enrolment_id, kind=programme.kind, **identity
+            tr.EnrolledV1, post, enrolment_id=enrolment_id, kind=programme.kind, **identity
         )
         starts_on, ends_on = programme.period()
         overlapping = await self._overlapping(person, max(starts_on, post.enrolled_on), ends_on)
@@ -140,7 +140,7 @@ class Recorder:
     async def _appraisal(self, post: p.AppraisalPosting, centre_id: str, centre: Centre) -> Any:
         _, identity = await self.person(post.id_number)
         appraisal_id = await self.fresh(Appraisal, centre_id, "appraisal", post.appraisal_ref)
-        event = posted(ev.AppraisalRecordedV1, post, appraisal_id=appraisal_id, **identity)
+        event = posted(tr.AppraisalRecordedV1, post, appraisal_id=appraisal_id, **identity)
         return Appraisal.record_result(event, centre), event
 
     async def _certificate(self, post: p.CertificatePosting, centre_id: str, issuer: Centre) -> Any:
@@ -148,7 +148,7 @@ class Recorder:
         certificate_id = await self.fresh(Certificate, centre_id, "certificate", post.number)
         basis = await self._basis(post)
         event = posted(
-            ev.CertificateIssuedV1,
+            tr.CertificateIssuedV1,
             post,
             certificate_id=certificate_id,
             occupation_name="-",  # named on issue
@@ -160,13 +160,13 @@ class Recorder:
 
     async def _basis(self, post: p.CertificatePosting) -> Basis:
         at = str(post.basis_centre_id or post.centre_id)
-        if post.basis == ev.CertificateBasis.COMPLETION:
+        if post.basis == tr.CertificateBasis.COMPLETION:
             enrolment = await self.load(Enrolment, record_id(at, "enrolment", post.basis_ref))
             if enrolment is None:
                 raise Refused("certificate-basis", f"centre {at} has no enrolment {post.basis_ref}")
             programme = await self.load(Programme, str(enrolment.enrolled.programme_id))
             return Basis(
-                ev.CertificateBasis.COMPLETION,
+                tr.CertificateBasis.COMPLETION,
                 enrolment.id,
                 enrolment.enrolled.id_number_hash,
                 programme.opened.occupation,
@@ -178,7 +178,7 @@ class Recorder:
             raise Refused("certificate-basis", f"centre {at} has no appraisal {post.basis_ref}")
         done = appraisal.recorded
         return Basis(
-            ev.CertificateBasis.APPRAISAL,
+            tr.CertificateBasis.APPRAISAL,
             appraisal.id,
             done.id_number_hash,
             done.occupation,
@@ -190,7 +190,7 @@ class Recorder:
         missing = f"centre {centre_id} issued no certificate {post.number}"
         the_id = record_id(centre_id, "certificate", post.number)
         certificate = await self.existing(Certificate, the_id, missing)
-        event = posted(ev.CertificateRevokedV1, post, certificate.issued)
+        event = posted(tr.CertificateRevokedV1, post, certificate.issued)
         certificate.revoke(event)
         return certificate, event
 
@@ -199,7 +199,7 @@ class Recorder:
     ) -> Any:
         _, identity = await self.person(post.id_number)
         academic_id = await self.fresh(AcademicCertificate, centre_id, "academic", post.number)
-        event = posted(ev.AcademicCertificateRecordedV1, post, academic_id=academic_id, **identity)
+        event = posted(tr.AcademicCertificateRecordedV1, post, academic_id=academic_id, **identity)
         return AcademicCertificate.record_certificate(event), event
 
     async def _placement(self, post: p.PlacementPosting, centre_id: str, _centre: Centre) -> Any:
@@ -209,7 +209,7 @@ class Recorder:
         if post.enrolment_ref is not None:
             trained = (await self.enrolment(centre_id, post.enrolment_ref)).enrolled
         event = posted(
-            ev.PlacementRecordedV1,
+            tr.PlacementRecordedV1,
             post,
             placement_id=placement_id,
             enrolment_id=trained.enrolment_id if trained else None,
@@ -220,9 +220,9 @@ class Recorder:
 
 # What each step in an enrolment records, and the rule that decides it.
 STEPS: dict[type[Step], tuple[type[EventData], Callable[[Enrolment, Any], None]]] = {
-    p.AttendancePosting: (ev.AttendanceRecordedV1, Enrolment.record_attendance),
-    p.CompletionPosting: (ev.CompletedV1, Enrolment.complete),
-    p.DropOutPosting: (ev.DroppedOutV1, Enrolment.drop_out),
+    p.AttendancePosting: (tr.AttendanceRecordedV1, Enrolment.record_attendance),
+    p.CompletionPosting: (tr.CompletedV1, Enrolment.complete),
+    p.DropOutPosting: (tr.DroppedOutV1, Enrolment.drop_out),
 }
 E = TypeVar("E", bound=EventData)
 Rule = Callable[[Recorder, Any, str, Centre], Awaitable[tuple[Any, EventData]]]

@@ -5,7 +5,7 @@ in force; a later accreditation starts a new term."""
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import level_name
@@ -17,7 +17,7 @@ class Term:
 
     valid_from: date
     valid_until: date
-    occupations: dict[str, ev.Accreditation]
+    occupations: dict[str, tr.Accreditation]
 
     def covers(self, day: date) -> bool:
         return self.valid_from <= day <= self.valid_until
@@ -36,12 +36,12 @@ class Centre(Aggregate):
         self.withdrawn_on = None
 
     @classmethod
-    def accredit(cls, decision: ev.CentreAccreditedV1) -> "Centre":
+    def accredit(cls, decision: tr.CentreAccreditedV1) -> "Centre":
         centre = cls(str(decision.centre_id))
         centre.reaccredit(decision)
         return centre
 
-    def reaccredit(self, decision: ev.CentreAccreditedV1) -> None:
+    def reaccredit(self, decision: tr.CentreAccreditedV1) -> None:
         """A new or renewed accreditation; it must not reach back before a withdrawal."""
         if decision.valid_until < decision.valid_from:
             raise Refused("accreditation-period", "valid_until precedes valid_from")
@@ -55,12 +55,12 @@ class Centre(Aggregate):
             )
         self.record(decision)
 
-    def withdraw(self, withdrawal: ev.AccreditationWithdrawnV1) -> None:
+    def withdraw(self, withdrawal: tr.AccreditationWithdrawnV1) -> None:
         if not any(t.valid_until >= withdrawal.withdrawn_on for t in self.terms):
             raise InvalidTransition("centre", "not accredited after that day", "withdraw")
         self.record(withdrawal)
 
-    def authorise(self, occupation: str, level: int, day: date) -> ev.Accreditation:
+    def authorise(self, occupation: str, level: int, day: date) -> tr.Accreditation:
         """The accreditation that lets the centre train or certify ``occupation`` at
         ``level`` on ``day``, or the rule it fails."""
         terms = [t for t in self.terms if t.covers(day)]
@@ -83,11 +83,11 @@ class Centre(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.CentreAccreditedV1():
+            case tr.CentreAccreditedV1():
                 self.name, self.county_code = event.name, event.county_code
                 occupations = {o.occupation: o for o in event.occupations}
                 self.terms.append(Term(event.valid_from, event.valid_until, occupations))
-            case ev.AccreditationWithdrawnV1():
+            case tr.AccreditationWithdrawnV1():
                 last_day = event.withdrawn_on - timedelta(days=1)
                 self.terms = [
                     replace(t, valid_until=min(t.valid_until, last_day)) for t in self.terms

@@ -5,7 +5,7 @@ day of issue; verifiable by anyone by issuer and number; revocable with a reason
 from dataclasses import dataclass
 from datetime import date
 
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.centre import Centre
 from tuopin_training.domain.rules import Refused
@@ -15,7 +15,7 @@ from tuopin_training.domain.rules import Refused
 class Basis:
     """What the certificate rests on: an enrolment or an appraisal, as it stands."""
 
-    kind: ev.CertificateBasis
+    kind: tr.CertificateBasis
     basis_id: str
     id_number_hash: str
     occupation: str
@@ -24,16 +24,16 @@ class Basis:
 
 
 class Certificate(Aggregate):
-    issued: ev.CertificateIssuedV1
-    revoked: ev.CertificateRevokedV1 | None
+    issued: tr.CertificateIssuedV1
+    revoked: tr.CertificateRevokedV1 | None
 
     @classmethod
-    def issue(cls, event: ev.CertificateIssuedV1, issuer: Centre, basis: Basis) -> "Certificate":
+    def issue(cls, event: tr.CertificateIssuedV1, issuer: Centre, basis: Basis) -> "Certificate":
         accreditation = issuer.authorise(event.occupation, event.level, event.issued_on)
         if basis.id_number_hash != event.id_number_hash:
             raise Refused("basis-holder", f"the {basis.kind} is another person's")
         if basis.achieved_on is None:
-            what = "completed" if basis.kind == ev.CertificateBasis.COMPLETION else "passed"
+            what = "completed" if basis.kind == tr.CertificateBasis.COMPLETION else "passed"
             raise Refused("basis-achieved", f"the {basis.kind} was not {what}")
         if basis.occupation != event.occupation:
             raise Refused(
@@ -56,7 +56,7 @@ class Certificate(Aggregate):
         )
         return certificate
 
-    def revoke(self, event: ev.CertificateRevokedV1) -> None:
+    def revoke(self, event: tr.CertificateRevokedV1) -> None:
         if self.revoked is not None:
             raise InvalidTransition("certificate", "revoked", "revoke")
         if event.centre_id != self.issued.centre_id:
@@ -77,7 +77,7 @@ class Certificate(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.CertificateIssuedV1():
+            case tr.CertificateIssuedV1():
                 self.issued, self.revoked = event, None
-            case ev.CertificateRevokedV1():
+            case tr.CertificateRevokedV1():
                 self.revoked = event

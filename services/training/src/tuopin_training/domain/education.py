@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tuopin_contracts.dates import decided_for
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.aggregate import Aggregate, Conflict
 from tuopin_training.domain.rules import Refused
 from tuopin_training.domain.terms import ASSISTANCE_LEVELS, SECONDARY_VOCATIONAL_GRANT_FEN
@@ -23,7 +23,7 @@ class Pupil:
     removed_on: date | None  # removed as wrongly identified (清退) from
 
 
-def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
+def check_eligible(event: tr.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
     """Raise the first rule the assistance breaks."""
     allowed = ASSISTANCE_LEVELS[event.kind]
     if event.level not in allowed:
@@ -49,7 +49,7 @@ def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> Non
             f"a decision of {day} is not within academic year {event.academic_year}–"
             f"{(event.academic_year + 1) % 100:02d}",
         )
-    if event.kind == ev.AssistanceKind.GRANT and event.amount_fen != SECONDARY_VOCATIONAL_GRANT_FEN:
+    if event.kind == tr.AssistanceKind.GRANT and event.amount_fen != SECONDARY_VOCATIONAL_GRANT_FEN:
         raise Refused(
             "grant-amount",
             f"the 中职 grant is {SECONDARY_VOCATIONAL_GRANT_FEN // 100} yuan per student-year",
@@ -59,13 +59,13 @@ def check_eligible(event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> Non
 class StudentYear(Aggregate):
     """A student's assistance in one academic year, by kind."""
 
-    received: dict[ev.AssistanceKind, ev.EducationAssistanceRecordedV1]
+    received: dict[tr.AssistanceKind, tr.EducationAssistanceRecordedV1]
 
     def __init__(self, aggregate_id: str) -> None:
         Aggregate.__init__(self, aggregate_id)
         self.received = {}
 
-    def grant(self, event: ev.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
+    def grant(self, event: tr.EducationAssistanceRecordedV1, pupil: Pupil) -> None:
         check_eligible(event, pupil)
         earlier = self.received.get(event.kind)
         if earlier is not None:
@@ -85,5 +85,5 @@ class StudentYear(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.EducationAssistanceRecordedV1():
+            case tr.EducationAssistanceRecordedV1():
                 self.received[event.kind] = event

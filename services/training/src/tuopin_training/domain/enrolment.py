@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from tuopin_contracts.dates import age_on
-from tuopin_contracts.events import training as ev
+from tuopin_contracts.events import training as tr
 from tuopin_eventkit.store.aggregate import Aggregate, InvalidTransition
 from tuopin_training.domain.programme import Programme
 from tuopin_training.domain.rules import Refused
@@ -56,7 +56,7 @@ def check_eligible(
     age = age_on(trainee.birth_date, enrolled_on)
     rule, (low, high) = (
         ("two-after-school-age", TWO_AFTER_SCHOOL_AGE)
-        if programme.kind == ev.ProgrammeKind.TWO_AFTER_SCHOOL
+        if programme.kind == tr.ProgrammeKind.TWO_AFTER_SCHOOL
         else ("working-age", WORKING_AGE)
     )
     if not low <= age <= high:
@@ -71,7 +71,7 @@ def check_eligible(
 
 
 class Enrolment(Aggregate):
-    enrolled: ev.EnrolledV1
+    enrolled: tr.EnrolledV1
     stage: Stage
     attendance: tuple[int, int]  # sessions held, attended
     completed_on: date | None
@@ -83,7 +83,7 @@ class Enrolment(Aggregate):
     @classmethod
     def enrol(
         cls,
-        event: ev.EnrolledV1,
+        event: tr.EnrolledV1,
         programme: Programme,
         trainee: Trainee,
         seats_taken: int,
@@ -96,7 +96,7 @@ class Enrolment(Aggregate):
         enrolment.record(event)
         return enrolment
 
-    def record_attendance(self, event: ev.AttendanceRecordedV1) -> None:
+    def record_attendance(self, event: tr.AttendanceRecordedV1) -> None:
         self._must_be_enrolled("record attendance")
         if event.period_to < event.period_from:
             raise Refused("attendance-period", "period_to precedes period_from")
@@ -106,13 +106,13 @@ class Enrolment(Aggregate):
             raise Refused("attendance-sessions", "more sessions attended than held")
         self.record(event)
 
-    def complete(self, event: ev.CompletedV1) -> None:
+    def complete(self, event: tr.CompletedV1) -> None:
         self._must_be_enrolled("complete")
         if event.completed_on < self.enrolled.enrolled_on:
             raise Refused("completion-date", "completion before enrolment")
         self.record(event)
 
-    def drop_out(self, event: ev.DroppedOutV1) -> None:
+    def drop_out(self, event: tr.DroppedOutV1) -> None:
         self._must_be_enrolled("drop out")
         if event.left_on < self.enrolled.enrolled_on:
             raise Refused("drop-out-date", "leaving before enrolment")
@@ -124,12 +124,12 @@ class Enrolment(Aggregate):
 
     def apply(self, event: object) -> None:
         match event:
-            case ev.EnrolledV1():
+            case tr.EnrolledV1():
                 self.enrolled = event
-            case ev.AttendanceRecordedV1():
+            case tr.AttendanceRecordedV1():
                 held, attended = self.attendance
                 self.attendance = (held + event.sessions_held, attended + event.sessions_attended)
-            case ev.CompletedV1():
+            case tr.CompletedV1():
                 self.stage, self.completed_on = Stage.COMPLETED, event.completed_on
-            case ev.DroppedOutV1():
+            case tr.DroppedOutV1():
                 self.stage = Stage.DROPPED_OUT
