@@ -59,15 +59,23 @@ async def test_twins_with_one_key_run_the_command_once_and_share_its_answer(engi
 names = Table("test_names", MetaData(), Column("name", String(20), primary_key=True))
 
 
-def claiming(name: str | None, runs: list[str | None]) -> idempotency.Command:
+def claiming(name: str | None, runs: list[str | None], meet: int = 1) -> idempotency.Command:
     """A command checking uniqueness without the append lock, with a unique index behind
-    it, as registering a household does."""
+    it, as registering a household does. On PostgreSQL the first ``meet`` runs past the
+    check insert only once all of them are past it: twins that surely race."""
+
+    passed: list[str | None] = []
+    met = asyncio.Event()
 
     async def command(conn) -> Outcome:
         runs.append(name)
         if await conn.scalar(select(names.c.name).where(names.c.name == name)) is not None:
             raise Conflict(f"{name} is taken")
-        await asyncio.sleep(0.01)  # twins all pass the check before any inserts
+        passed.append(name)
+        if len(passed) >= meet:
+            met.set()
+        if conn.dialect.name == "postgresql":  # SQLite runs writers one after the other
+            await asyncio.wait_for(met.wait(), 10)
         await conn.execute(insert(names).values(name=name))
         return Outcome({"name": name}, created=True)
 
@@ -80,7 +88,7 @@ async def test_a_twin_that_meets_the_unique_index_is_run_again_and_refused_by_it
     async with engine.begin() as conn:
         await conn.run_sync(names.metadata.create_all)
     runs: list[str | None] = []
-    command = claiming("mine", runs)
+    command = claiming("mine", runs, meet=2)
     outcomes = await asyncio.gather(
         *(idempotency.execute(engine, store, command, "test", None, {}) for _ in range(TWINS)),
         return_exceptions=True,
