@@ -184,8 +184,10 @@ async def _villages(
         .where(v.village_code.startswith(prefix))
         .subquery()
     )
-    rows = await conn.execute(select(then).where(then.c.poor.is_not(None)))
-    return {r.village_code: dict(r._mapping) for r in rows}
+    # Not yet registered then: dropped here, not filtered in the query (which would look
+    # each village's standing up again, as ``_households_by_village`` says).
+    rows = await conn.execute(select(then))
+    return {r.village_code: dict(r._mapping) for r in rows if r.poor is not None}
 
 
 async def _conditions(
