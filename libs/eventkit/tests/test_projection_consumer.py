@@ -5,14 +5,16 @@ import asyncio
 
 import pytest
 from aiokafka import TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import select, text
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.db import read_only
+from tuopin_eventkit.messaging.advances import Advances
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
-from tuopin_eventkit.messaging.kafka import ensure_topics
-from tuopin_eventkit.store.projection import stored_offsets
+from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics
+from tuopin_eventkit.store.projection import Reaction, stored_offsets
 from tuopin_eventkit.testing import DATABASES, counted, eventually, read_topic
 from tuopin_eventkit.testing import publish as publish_to
 from tuopin_eventkit.web.status import _committed
@@ -206,3 +208,27 @@ async def test_a_catch_up_leaves_the_planner_statistics_of_what_it_filled(
             ).all()
         )
     assert known == {"test_households_per_county": 60, "processed_events": 60}
+
+
+async def test_a_reaction_waiting_for_its_read_model_is_woken_by_its_commit(
+    engine, kafka_settings: KafkaSettings
+) -> None:
+    """A reaction's batch waits until the read model it reads has applied the same offsets.
+    In one process, the read model's commit wakes it; its looking at the stored offsets
+    (made hourly here) is for a read model applied by another process."""
+    await ensure_topics(kafka_settings, [TOPIC])
+    filed = registered()
+    await publish(kafka_settings, filed)
+    every = list(range(kafka_settings.partitions))
+    where = TopicPartition(TOPIC, DefaultPartitioner()(filed.key, every, every))
+    advances, read_model = Advances(), counting_projection()
+    reaction = Reaction("test.reaction", tables=(), after=read_model.name)
+    waiting = ProjectionConsumer(engine, reaction, kafka_settings, advances=advances)
+    waiting.read_model_poll_seconds = 3600
+    waiting.generation = await cluster_id(kafka_settings)
+    wait = asyncio.create_task(waiting._await_read_model(where, 1))  # past the filing
+    await asyncio.sleep(0.2)
+    assert not wait.done()  # the read model has applied nothing yet
+    feeding = ProjectionConsumer(engine, read_model, kafka_settings, advances=advances)
+    assert await feeding.catch_up() == 1
+    await asyncio.wait_for(wait, 10)  # woken by the commit, not by the next look

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit import metrics
 from tuopin_eventkit.messaging import kafka
+from tuopin_eventkit.messaging.advances import Advances, until
 from tuopin_eventkit.messaging.failures import DeadLetters, retry_later
 from tuopin_eventkit.messaging.generation import LogGuard, fingerprint, position_of, reach
 from tuopin_eventkit.messaging.lag import Lag
@@ -63,7 +64,10 @@ class ProjectionConsumer:
     that the log is the one it left (same cluster, the record before its offset unchanged)
     and reads a replaced one from the beginning, its dedupe keeping every event applied
     once. ``notify`` is called after a batch that applied events committed (a reaction's
-    store wakes its relay)."""
+    store wakes its relay); ``advances`` is told of every batch committed (it wakes a
+    reaction of the same process waiting for this read model)."""
+
+    read_model_poll_seconds = 0.1  # a reaction's look at its read model's offsets
 
     def __init__(
         self,
@@ -74,8 +78,10 @@ class ProjectionConsumer:
         notify: Callable[[], None] | None = None,
         recheck_seconds: float = 30.0,
         catch_up_records: int = 5000,
+        advances: Advances | None = None,
     ) -> None:
         self.engine, self.projection, self.settings = engine, projection, settings
+        self.advances = advances or Advances()
         self.max_records, self.notify, self.recheck_seconds = max_records, notify, recheck_seconds
         # A catch-up (a rebuild above all) takes bigger batches: nobody waits on one event
         # there, and each partition's batch is a transaction with its dedupe lookup and
@@ -306,6 +312,7 @@ class ProjectionConsumer:
             self.guard.forget(tp)
             consumer.seek(tp, records[0].offset)  # nothing of this batch was kept
             raise
+        self.advances.advanced(self.projection.name)
         if applied and self.notify is not None:
             self.notify()
         await self.statistics.grew(applied)
@@ -322,6 +329,7 @@ class ProjectionConsumer:
             return
         waited_since = time.monotonic()
         while True:
+            advanced = self.advances.next(after)
             done = (await stored_offsets(self.engine, after)).get((tp.topic, tp.partition))
             if done is not None and done.generation == self.generation:
                 if done.next_offset >= next_offset:
@@ -329,7 +337,7 @@ class ProjectionConsumer:
             if time.monotonic() - waited_since > 30:
                 log.info("%s waits for %s to reach %s", self.projection.name, after, tp)
                 waited_since = time.monotonic()
-            await asyncio.sleep(0.1)
+            await until(advanced, self.read_model_poll_seconds)
 
     async def _isolate_poison(self, parsed: Sequence[Parsed]) -> int:
         """Apply one event per transaction so a failing one is dead-lettered alone."""

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuopin_eventkit.chinese import Catalogue
 from tuopin_eventkit.db import create_engine, read_only
+from tuopin_eventkit.messaging.advances import Advances
 from tuopin_eventkit.messaging.consumer import ProgressCallback, ProjectionConsumer
 from tuopin_eventkit.messaging.relay import OutboxRelay
 from tuopin_eventkit.security import auth, tokens
@@ -93,6 +94,8 @@ class Runtime:
     rate_limit: PublicRateLimit = field(init=False)
     reactions: list[Reaction] = field(init=False)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Its consumers' commits, for its reactions waiting on a read model.
+    advances: Advances = field(default_factory=Advances)
 
     def __post_init__(self) -> None:
         self.reactions = [react(self.store) for react in self.spec.reactions]
@@ -127,9 +130,12 @@ class Runtime:
         )
 
     def consumer(self, projection: Projection) -> ProjectionConsumer:
-        """Its consumer; a reaction's wakes the relay after appending to the store."""
+        """Its consumer; a reaction's wakes the relay after appending to the store, and
+        is woken when the read model it waits for commits."""
         notify = self.store.notify if isinstance(projection, Reaction) else None
-        return ProjectionConsumer(self.engine, projection, self.settings.kafka, notify=notify)
+        return ProjectionConsumer(
+            self.engine, projection, self.settings.kafka, notify=notify, advances=self.advances
+        )
 
     async def rebuild(
         self, projection: Projection, progress: ProgressCallback | None = None
