@@ -28,8 +28,9 @@ class Advances:
 
 
 async def until(event: asyncio.Event, seconds: float) -> None:
-    """Wait for ``event``, at most ``seconds``. Not ``wait_for``: on Python 3.11 it
-    swallows a cancellation that meets the wake-up (CPython gh-86296)."""
+    """Wait for ``event``, at most ``seconds`` (a reaction for its read model, the relay
+    for an append). Not ``wait_for``: on Python 3.11 it swallows a cancellation that meets
+    the wake-up (CPython gh-86296), and the relay never stopped."""
     with suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await event.wait()

@@ -33,6 +33,7 @@ from tuopin_contracts.envelope import KAFKA_HEADERS
 from tuopin_eventkit import metrics
 from tuopin_eventkit.batched import insert_for
 from tuopin_eventkit.db import is_postgres, one_statement, read_only
+from tuopin_eventkit.messaging.advances import until
 from tuopin_eventkit.messaging.batches import Record, Written, send_all
 from tuopin_eventkit.messaging.generation import (
     POSITION_HEADER,
@@ -285,13 +286,7 @@ class OutboxRelay:
                         backoff = min(backoff * 2, 5.0)
                         continue
                     self.store.appended.clear()
-                    # Not wait_for: on Python 3.11 it swallows a cancellation that meets the
-                    # append's wake-up (CPython gh-86296), and the relay never stopped.
-                    try:
-                        async with asyncio.timeout(self.idle_seconds):
-                            await self.store.appended.wait()
-                    except TimeoutError:
-                        pass
+                    await until(self.store.appended, self.idle_seconds)
             finally:
                 await self.close()
 
