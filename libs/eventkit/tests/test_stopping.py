@@ -4,6 +4,7 @@ And a test's broker is its own: never one another test started on the same port.
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -62,3 +63,15 @@ def test_a_broker_never_borrows_a_port_another_process_listens_on(
     assert broker.process.poll() is None  # the other one is untouched
     with pytest.raises(tansu.PortTaken, match=f"another process listens on port {broker.port}"):
         tansu.start(broker.port)  # a port asked for is not swapped for another
+
+
+def test_a_broker_gone_before_its_port_is_looked_at_does_not_hold_it(
+    broker: tansu.Tansu,
+) -> None:
+    """A broker that found its port taken exits, perhaps between the start's two looks: it
+    holds no port then, so the one answering there is another's (CI took such a broker for
+    its own once, when reading the gone process's descriptors failed and said "can't tell")."""
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert tansu._listens(gone.pid, broker.port) is False
+    assert tansu._listens(broker.process.pid, broker.port) is True

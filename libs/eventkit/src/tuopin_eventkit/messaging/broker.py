@@ -95,15 +95,21 @@ def _start(port: int, timeout: float, log: Path | None, detached: bool) -> Tansu
 
 def _listens(pid: int, port: int) -> bool | None:
     """Whether process ``pid`` holds the socket listening on ``port`` (Linux's /proc; None
-    where there is no /proc to tell)."""
-    try:
-        inodes = {
-            fields[9]
-            for table in ("/proc/net/tcp", "/proc/net/tcp6")
-            for fields in (line.split() for line in Path(table).read_text().splitlines()[1:])
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
-        }
-        held = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-    except OSError:
+    where there is no /proc to tell). A process gone meanwhile holds nothing: a broker that
+    found the port taken exits, perhaps between the caller's look and this one."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
         return None
+    inodes = {
+        fields[9]
+        for table in tables
+        if table.exists()
+        for fields in (line.split() for line in table.read_text().splitlines()[1:])
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port
+    }
+    held = set()
+    with contextlib.suppress(OSError):  # the process is gone
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # a descriptor closed meanwhile
+                held.add(os.readlink(fd))
     return any(f"socket:[{inode}]" in held for inode in inodes)
