@@ -93,36 +93,36 @@ async def rows_in(
     The SQL is SQLAlchemy's, its IN list written here: SQLAlchemy renders, names and casts
     each value of the list anew at every execution, a fifth of a replay's Python on
     PostgreSQL (a batch's dedupe asks thousands of ids). Only for values and parameters no
-    type processes (text); the statement's text still changes with the number of values,
-    as SQLAlchemy's does — PostgreSQL plans a statement it sees again and again
-    generically, which for this lookup can scan every event the consumer has applied."""
+    type processes (text). On PostgreSQL the list goes as one array (``= ANY($n)``): one
+    statement whatever its length, prepared once, where a list of thousands of parameters
+    was a statement to prepare anew for nearly every batch (with the marks' array,
+    ``projection._mark_processed``, a tenth of a replay's CPU). Its generic plan, which
+    PostgreSQL may choose after five runs, still reads the dedupe's primary key (EXPLAIN)."""
     form = _expanding(conn.dialect, stmt, name, tuple(sorted(params)))
     if form is None or not values:
         found: Sequence[Row[Any]] = (await conn.execute(stmt, {**params, name: list(values)})).all()
         return found
-    (head, tail), names, numbered = form
-    first = len(names) + 1
-    marks = (
-        ", ".join(f"${i}" for i in range(first, first + len(values)))
-        if numbered
-        else ", ".join("?" * len(values))
-    )
-    parameters = (*(params[n] for n in names), *values)
-    return (await conn.exec_driver_sql(f"{head}{marks}{tail}", parameters)).all()
+    (head, tail), names, as_array = form
+    given = tuple(params[n] for n in names)
+    if as_array:
+        sql, parameters = f"{head}= ANY(${len(names) + 1}){tail}", (*given, list(values))
+    else:
+        sql, parameters = f"{head}IN ({', '.join('?' * len(values))}){tail}", (*given, *values)
+    return (await conn.exec_driver_sql(sql, parameters)).all()
 
 
 @lru_cache(maxsize=256)
 def _expanding(
     dialect: Dialect, stmt: Select[Any], name: str, keys: tuple[str, ...]
 ) -> tuple[tuple[str, str], tuple[str, ...], bool] | None:
-    """The SQL of ``stmt`` before and after its IN list, the names of the parameters before
-    it, and whether they are numbered ($n) rather than ``?``; None when ``rows_in`` cannot
-    write it so."""
+    """The SQL of ``stmt`` before and after its ``IN`` and list, the names of the parameters
+    before it, and whether the list goes as an array ($n parameters: asyncpg) rather than
+    as ``?`` each (aiosqlite); None when ``rows_in`` cannot write it so."""
     if dialect.paramstyle not in ("qmark", "numeric_dollar"):
         return None
     compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
     names = compiled.positiontup or []
-    token = f"__[POSTCOMPILE_{name}]"  # where SQLAlchemy writes the list at execution
+    token = f"IN (__[POSTCOMPILE_{name}])"  # where SQLAlchemy writes the list at execution
     if (
         not names
         or names[-1] != name

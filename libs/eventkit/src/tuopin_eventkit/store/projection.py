@@ -32,14 +32,27 @@ from uuid import UUID
 
 from aiokafka import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import Insert, Table, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    DateTime,
+    Insert,
+    String,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts import Envelope, EventData, catalogue, wire
 from tuopin_contracts.topics import owner_source
 from tuopin_eventkit import context
 from tuopin_eventkit.batched import executemany, greatest, insert_for, rows_in
-from tuopin_eventkit.db import read_only
+from tuopin_eventkit.db import is_postgres, read_only
 from tuopin_eventkit.store.recorded import RecordedEvent
 from tuopin_eventkit.store.schema import consumer_offsets, processed_events
 
@@ -157,6 +170,17 @@ def parse(projection: Projection, record: ConsumerRecord) -> Parsed | None:
 
 
 _MARK_PROCESSED = processed_events.insert()
+# PostgreSQL: a batch's ids from one source as one array, the rest of the row the same for
+# all, rather than a row of four parameters for each event (see ``rows_in``).
+_MARK_ALL_PROCESSED = processed_events.insert().from_select(
+    ["consumer", "source", "event_id", "processed_at"],
+    select(
+        bindparam("consumer", type_=String),
+        bindparam("source", type_=String),
+        func.unnest(bindparam("ids", type_=ARRAY(String))),
+        bindparam("at", type_=DateTime(timezone=True)),
+    ),
+)
 _SEEN = select(processed_events.c.event_id).where(
     processed_events.c.consumer == bindparam("consumer"),
     processed_events.c.source == bindparam("source"),
@@ -169,11 +193,8 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
     if not events:
         return 0
     keys = [(e.delivered.envelope.source, str(e.delivered.envelope.id)) for e in events]
-    by_source: dict[str, list[str]] = {}
-    for source, event_id in keys:
-        by_source.setdefault(source, []).append(event_id)
     seen: set[tuple[str, str]] = set()
-    for source, ids in by_source.items():
+    for source, ids in _by_source(keys).items():
         # The whole key (consumer, source, event_id), so that the primary key's index is
         # used: without the source, the lookup scanned every event the consumer had
         # applied, for every batch — a replay slowing down as it went.
@@ -181,24 +202,40 @@ async def apply(conn: AsyncConnection, projection: Projection, events: Sequence[
         seen_rows = await rows_in(conn, _SEEN, params, "ids", ids)
         seen.update((source, event_id) for (event_id,) in seen_rows)
     fresh: list[Parsed] = []
-    marks: list[dict[str, Any]] = []
-    now = datetime.now(UTC)
+    marks: list[tuple[str, str]] = []
     for event, key in zip(events, keys, strict=True):
         if key not in seen:
             seen.add(key)
             fresh.append(event)
-            marks.append(
-                {
-                    "consumer": projection.name,
-                    "source": key[0],
-                    "event_id": key[1],
-                    "processed_at": now,
-                }
-            )
+            marks.append(key)
     for handler, run in groupby(fresh, key=lambda e: e.handler):
         await handler(conn, [e.delivered for e in run])
-    await executemany(conn, _MARK_PROCESSED, marks)
+    await _mark_processed(conn, projection.name, marks)
     return len(fresh)
+
+
+async def _mark_processed(
+    conn: AsyncConnection, consumer: str, keys: Sequence[tuple[str, str]]
+) -> None:
+    """The events applied, by (source, id): a redelivery of any is skipped."""
+    now = datetime.now(UTC)
+    if is_postgres(conn):
+        for source, ids in _by_source(keys).items():
+            params = {"consumer": consumer, "source": source, "ids": ids, "at": now}
+            await conn.execute(_MARK_ALL_PROCESSED, params)
+        return
+    rows = [
+        {"consumer": consumer, "source": source, "event_id": event_id, "processed_at": now}
+        for source, event_id in keys
+    ]
+    await executemany(conn, _MARK_PROCESSED, rows)
+
+
+def _by_source(keys: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    ids: dict[str, list[str]] = {}
+    for source, event_id in keys:
+        ids.setdefault(source, []).append(event_id)
+    return ids
 
 
 async def update_each(
