@@ -41,7 +41,15 @@ def create_engine(url: str, pool_size: int = 20, max_overflow: int = 10) -> Asyn
         engine = create_async_engine(url, connect_args={"timeout": 60})
         _sqlite_immediate_transactions(engine)
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+    # No JIT compilation: it pays for itself only on queries running for seconds. A
+    # region's roll-up "as known at" an instant (100,000 households) spent a quarter of
+    # its time compiling; without it, 221 → 184 ms for a county of 14,000 households.
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args={"server_settings": {"jit": "off"}},
+    )
     _replace_closed_connections(engine)
     return engine
 
