@@ -3,7 +3,7 @@ the batch holds and however often it repeats one."""
 
 import pytest
 from aiokafka import ConsumerRecord
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Dialect
@@ -64,6 +64,11 @@ async def test_a_batch_longer_than_a_lookup_applies_only_its_new_events(
 def test_the_dedupe_lookup_writes_its_own_in_list(dialect: Dialect) -> None:
     """On both drivers the lookup's IN list is written by ``rows_in``, not SQLAlchemy."""
     assert _expanding(dialect, _SEEN, "ids", ("consumer", "source")) is not None
+    # A NOT IN is left to SQLAlchemy: it is no ``= ANY`` on PostgreSQL.
+    not_seen = select(processed_events.c.event_id).where(
+        processed_events.c.event_id.not_in(bindparam("ids", expanding=True))
+    )
+    assert _expanding(dialect, not_seen, "ids", ()) is None
 
 
 async def test_a_batch_of_any_length_is_looked_up_and_marked_by_one_statement_each(

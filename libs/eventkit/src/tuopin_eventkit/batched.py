@@ -133,6 +133,8 @@ def _expanding(
     ):
         return None
     head, tail = compiled.string.split(token)
+    if head.endswith("NOT "):  # ``NOT IN``: not an ``= ANY`` on PostgreSQL
+        return None
     return (head, tail), tuple(names[:-1]), dialect.paramstyle == "numeric_dollar"
 
 
