@@ -19,7 +19,7 @@ from tuopin_eventkit.messaging.consumer import ProjectionConsumer, RebuildRefuse
 from tuopin_eventkit.messaging.generation import POSITION_HEADER
 from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics
 from tuopin_eventkit.messaging.relay import OutboxRelay
-from tuopin_eventkit.store.projection import stored_offsets
+from tuopin_eventkit.store.checkpoint import stored_offsets
 from tuopin_eventkit.store.schema import processed_events
 from tuopin_eventkit.store.store import NewEvent
 from tuopin_eventkit.testing import eventually, read_topic

@@ -12,16 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.examples import household_registered
 from tuopin_eventkit.batched import _expanding
-from tuopin_eventkit.store.projection import (
-    _SEEN,
-    Parsed,
-    Projection,
-    StoredOffset,
-    apply,
-    parse,
-    save_offset,
-    stored_offsets,
-)
+from tuopin_eventkit.store.checkpoint import StoredOffset, save_offset, stored_offsets
+from tuopin_eventkit.store.projection import _SEEN, Parsed, Projection, apply, parse
 from tuopin_eventkit.store.schema import processed_events
 
 from .conftest import counting_projection, households_per_county

@@ -14,7 +14,8 @@ from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging.advances import Advances
 from tuopin_eventkit.messaging.consumer import ProjectionConsumer
 from tuopin_eventkit.messaging.kafka import KafkaSettings, cluster_id, ensure_topics
-from tuopin_eventkit.store.projection import Reaction, stored_offsets
+from tuopin_eventkit.store.checkpoint import stored_offsets
+from tuopin_eventkit.store.projection import Reaction
 from tuopin_eventkit.testing import DATABASES, counted, eventually, read_topic
 from tuopin_eventkit.testing import publish as publish_to
 from tuopin_eventkit.web.status import _committed

@@ -47,7 +47,8 @@ from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app, spec
 from tuopin_eventkit.db import create_engine, read_only
 from tuopin_eventkit.messaging import kafka
-from tuopin_eventkit.store.projection import Projection, stored_offsets
+from tuopin_eventkit.store.checkpoint import stored_offsets
+from tuopin_eventkit.store.projection import Projection
 from tuopin_eventkit.store.schema import events as event_store
 from tuopin_eventkit.store.schema import relay_checkpoints
 from tuopin_eventkit.testing import client_for, eventually, publish, service_command

@@ -30,20 +30,22 @@ from tuopin_eventkit.messaging.generation import LogGuard, fingerprint, position
 from tuopin_eventkit.messaging.lag import Lag
 from tuopin_eventkit.messaging.offsets import Ends
 from tuopin_eventkit.outage import transient
+from tuopin_eventkit.store.checkpoint import (
+    StoredOffset,
+    forget_offset,
+    has_applied,
+    reset,
+    save_offset,
+    stored_offsets,
+)
 from tuopin_eventkit.store.projection import (
     DeadLetter,
     Parsed,
     Projection,
     Reaction,
-    StoredOffset,
     apply,
     by_handler,
-    forget_offset,
-    has_applied,
     parse,
-    reset,
-    save_offset,
-    stored_offsets,
 )
 from tuopin_eventkit.store.statistics import Statistics
 

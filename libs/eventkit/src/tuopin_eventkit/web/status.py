@@ -22,7 +22,7 @@ from tuopin_contracts.topics import dead_letter_topic
 from tuopin_eventkit import metrics
 from tuopin_eventkit.db import read_only
 from tuopin_eventkit.messaging import dlq, kafka, offsets
-from tuopin_eventkit.store.projection import StoredOffset, stored_offsets
+from tuopin_eventkit.store.checkpoint import StoredOffset, stored_offsets
 
 if TYPE_CHECKING:
     from tuopin_eventkit.web.runtime import Runtime
