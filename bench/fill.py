@@ -24,6 +24,7 @@ from tuopin_eventkit import migrate
 from tuopin_eventkit.db import create_engine
 from tuopin_eventkit.security.identity import IdentityKeys
 from tuopin_eventkit.store.projection import apply, by_handler, parse
+from tuopin_eventkit.store.statistics import Statistics
 from tuopin_eventkit.web.runtime import Runtime
 
 
@@ -74,13 +75,19 @@ async def fill_evaluation(url: str, households: int) -> dict[str, str]:
 
     projection = spec.projection("evaluation.households")
     engine = create_engine(url)
+    # Analyzed as the consumer analyzes (``Statistics``): planned for the empty table it
+    # was, each batch's dedupe reads every mark made before it.
+    statistics = Statistics(engine, projection)
     try:
         await migrate.upgrade(engine, spec.migrations)
         applied = 0
         for chunk in records(households):
             parsed = by_handler([p for r in chunk if (p := parse(projection, r)) is not None])
             async with engine.begin() as conn:
-                applied += await apply(conn, projection, parsed)
+                done = await apply(conn, projection, parsed)
+            await statistics.grew(done)
+            applied += done
+        await statistics.analyze()
         print(f"  evaluation: {applied:,} events applied", flush=True)
         h = facts.c
         async with engine.connect() as conn:

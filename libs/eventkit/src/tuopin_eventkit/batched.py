@@ -97,7 +97,9 @@ async def rows_in(
     statement whatever its length, prepared once, where a list of thousands of parameters
     was a statement to prepare anew for nearly every batch (with the marks' array,
     ``projection._mark_processed``, a tenth of a replay's CPU). Its generic plan, which
-    PostgreSQL may choose after five runs, still reads the dedupe's primary key (EXPLAIN)."""
+    PostgreSQL may choose after five runs, reads the dedupe's primary key for each id
+    (EXPLAIN) once the table has statistics (``statistics.Statistics``); planned as empty,
+    it read all the consumer's marks and compared each with every id of the array."""
     form = _expanding(conn.dialect, stmt, name, tuple(sorted(params)))
     if form is None or not values:
         found: Sequence[Row[Any]] = (await conn.execute(stmt, {**params, name: list(values)})).all()
