@@ -4,11 +4,14 @@
 as of a day."""
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from tuopin_contracts import Envelope, Topic
 from tuopin_contracts.events.registry import HouseholdRemovedV1
 from tuopin_contracts.examples import household_registered, wage_income
+from tuopin_evaluation.application import rollups
+from tuopin_evaluation.application.village_figures import village_figures
 from tuopin_evaluation.config import EvaluationSettings
 from tuopin_evaluation.entrypoints.app import app
 from tuopin_eventkit.messaging.kafka import ensure_topics
@@ -130,3 +133,43 @@ async def test_the_2017_income_counts_the_register_as_it_stood_then(
         ).json()
         early = {t["name"]: t for t in before["targets"]}["beneficiary_income_2017"]
         assert early["value"] is None  # nobody was filed yet on that day
+
+
+async def test_the_targets_count_each_day_once_and_every_county_in_one_roll_up(
+    database_url, kafka_settings, monkeypatch
+) -> None:
+    """Each target year's end is the next one's start, and the counties' delisting reads
+    one roll-up of the region by county: the province's targets count no day twice, and
+    no more days than one county's — not one more roll-up for each of its counties."""
+    await ensure_topics(kafka_settings, [Topic.REGISTRY])
+    await publish(
+        kafka_settings,
+        Topic.REGISTRY,
+        household_registered("621121", size=2),
+        household_registered("620121", size=3),
+    )
+    counted: list[tuple[str, date | None]] = []
+
+    async def counting(conn: Any, region: str, as_of: Any = None, known_at: Any = None) -> Any:
+        counted.append((region, as_of))
+        return await village_figures(conn, region, as_of, known_at)
+
+    monkeypatch.setattr(rollups, "village_figures", counting)
+    service = app(EvaluationSettings(database_url=database_url, kafka=kafka_settings))
+    async with client_for(service) as client:
+
+        async def targets(region: str) -> tuple[dict[str, dict], list[tuple[str, date | None]]]:
+            counted.clear()
+            answer = await client.get("/v1/targets", params={"region": region})
+            assert answer.status_code == 200
+            return {t["name"]: t for t in answer.json()["targets"]}, list(counted)
+
+        async def both_counties_known() -> tuple[dict[str, dict], list]:
+            found = await targets("620000")
+            assert found[0]["counties_delisted_2020"]["value"]["counties"] == 2
+            return found
+
+        _, province = await eventually(both_counties_known)
+        _, county = await targets("621121")
+        assert len(set(province)) == len(province) and len(set(county)) == len(county)
+        assert len(province) == len(county)

@@ -57,25 +57,46 @@ async def standing(
     rules_name: str | None = None,
     known_at: datetime | None = None,
 ) -> dict[str, Any]:
+    (found,) = await standings_of(conn, store, [county], county, on, rules_name, known_at)
+    return found
+
+
+async def standings_of(
+    conn: AsyncConnection,
+    store: EventStore,
+    counties: list[str],
+    region: str,
+    on: date | None = None,
+    rules_name: str | None = None,
+    known_at: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The standing of each of ``counties`` (inside ``region``), their incidences from one
+    roll-up of the region by county rather than one for each county."""
     day = on or today()
     rules = choose_rules(day, rules_name)
     if rules.county_delisting is None:
         raise PolicyUnavailable(f"rule set {rules.name} has no county delisting rules")
-    rows = (await rollups(conn, county, "county", on, rules_name, known_at)).rows
-    row = next((r for r in rows if r.code == county), None)
-    incidence = row.incidence if row else None
-    note = row.incidence_note if row else "no household of the county is known"
-    assessed = await latest_assessment(conn, store, county, day.year, known_at)
-    criteria = delisting(incidence, note, assessed, rules.county_delisting)
-    return {
-        "county_code": county,
-        "as_of": day,
-        "known_at": known_at,
-        "rule_set": rules.name,
-        "eligible": all(c.passed for c in criteria),
-        "assessment_id": assessed.assessment_id if assessed else None,
-        "criteria": [c.model_dump() for c in criteria],
-    }
+    rows = (await rollups(conn, region, "county", on, rules_name, known_at)).rows
+    by_code = {r.code: r for r in rows}
+    found = []
+    for county in counties:
+        row = by_code.get(county)
+        incidence = row.incidence if row else None
+        note = row.incidence_note if row else "no household of the county is known"
+        assessed = await latest_assessment(conn, store, county, day.year, known_at)
+        criteria = delisting(incidence, note, assessed, rules.county_delisting)
+        found.append(
+            {
+                "county_code": county,
+                "as_of": day,
+                "known_at": known_at,
+                "rule_set": rules.name,
+                "eligible": all(c.passed for c in criteria),
+                "assessment_id": assessed.assessment_id if assessed else None,
+                "criteria": [c.model_dump() for c in criteria],
+            }
+        )
+    return found
 
 
 async def record_standing(

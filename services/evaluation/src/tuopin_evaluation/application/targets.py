@@ -3,6 +3,7 @@ the registry's, the loans' and the training centres' events — each as of a bus
 (default today), so a year's target reads what was true by then."""
 
 import json
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -18,6 +19,7 @@ from tuopin_evaluation.application.facts import households, incomes, villages
 from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
 from tuopin_evaluation.application.village_figures import status_on
 from tuopin_evaluation.domain.region_codes import level_of, region_prefix
+from tuopin_evaluation.domain.rollup import Rollup
 from tuopin_evaluation.domain.village_figures import Reach
 from tuopin_eventkit.store.store import EventStore
 
@@ -28,10 +30,29 @@ def targets() -> tuple[dict[str, Any], ...]:
     return tuple(json.loads(text)["targets"])
 
 
+@dataclass
+class _Asked:
+    """What one request asks about, and the region's own figures as of each day it needs,
+    counted once: each target year's end is the next one's start, and the certificates'
+    day is one of them."""
+
+    conn: AsyncConnection
+    store: EventStore
+    region: str
+    on: date
+    _figures: dict[date, Rollup | None] = field(default_factory=dict)
+
+    async def figures_on(self, day: date) -> Rollup | None:
+        if day not in self._figures:
+            rows = (await rollups(self.conn, self.region, level_of(self.region), day)).rows
+            self._figures[day] = rows[0] if rows else None
+        return self._figures[day]
+
+
 async def progress(
     conn: AsyncConnection, store: EventStore, region: str, as_of: date | None = None
 ) -> list[dict[str, Any]]:
-    on = as_of or today()
+    asked = _Asked(conn, store, region, as_of or today())
     measure = {
         "poor_people_reduction": _reduction,
         "rural_income_poor_areas": _rural_income,
@@ -43,37 +64,33 @@ async def progress(
     return [
         {
             **{k: v for k, v in t.items() if k != "metric"},
-            **await measure[t["metric"]](conn, store, region, t, on),
+            **await measure[t["metric"]](asked, t),
         }
         for t in targets()
     ]
 
 
-async def _poor_people(conn: AsyncConnection, region: str, on: date) -> int:
-    rows = (await rollups(conn, region, level_of(region), on)).rows
-    return rows[0].poor_people if rows else 0
+async def _poor_people(asked: _Asked, day: date) -> int:
+    found = await asked.figures_on(day)
+    return found.poor_people if found else 0
 
 
-async def _reduction(
-    conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any], on: date
-) -> dict:
+async def _reduction(asked: _Asked, t: dict[str, Any]) -> dict:
     """The fall in poor people over each target year ended by ``on``: the roll-ups as of
     consecutive year ends. Met when every such year fell by the target (a province-wide
     target: not judged for a smaller region)."""
     by_year = {}
-    for year in (y for y in t["years"] if date(y, 12, 31) <= on):
-        before = await _poor_people(conn, region, date(year - 1, 12, 31))
-        after = await _poor_people(conn, region, date(year, 12, 31))
+    for year in (y for y in t["years"] if date(y, 12, 31) <= asked.on):
+        before = await _poor_people(asked, date(year - 1, 12, 31))
+        after = await _poor_people(asked, date(year, 12, 31))
         by_year[str(year)] = before - after
     met = None
-    if level_of(region) == t["applies_to"] and by_year:
+    if level_of(asked.region) == t["applies_to"] and by_year:
         met = all(v >= t["at_least"] for v in by_year.values())
     return {"value": by_year, "met": met}
 
 
-async def _rural_income(
-    conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any], on: date
-) -> dict:
+async def _rural_income(asked: _Asked, t: dict[str, Any]) -> dict:
     """All rural residents of the poor areas, poor or not: a figure of the statistics
     bureau's household survey, which no service receives."""
     return {
@@ -84,20 +101,18 @@ async def _rural_income(
     }
 
 
-async def _income(
-    conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any], on: date
-) -> dict:
+async def _income(asked: _Asked, t: dict[str, Any]) -> dict:
     """Income per head of the beneficiaries (扶贫对象) in the target year: their total
     income over their total people, each household weighted by the members its income
     was divided among. A beneficiary is a household on the register at the end of the
     year (or on ``on``, before then): filed by that day and not removed as of it."""
     h, i = households.c, incomes.c
-    status = status_on(min(date(t["year"], 12, 31), on), None)
+    status = status_on(min(date(t["year"], 12, 31), asked.on), None)
     fen, people = (
-        await conn.execute(
+        await asked.conn.execute(
             select(func.sum(i.per_head * i.members), func.sum(i.members))
             .select_from(incomes.join(households, h.household_id == i.household_id))
-            .where(h.village_code.startswith(region_prefix(region)))
+            .where(h.village_code.startswith(region_prefix(asked.region)))
             .where(status.is_not(None), status != "removed", i.year == t["year"])
         )
     ).one()
@@ -111,11 +126,9 @@ async def _income(
     }
 
 
-async def _mutual_aid(
-    conn: AsyncConnection, _: EventStore, region: str, t: dict[str, Any], on: date
-) -> dict:
-    v = villages.c
-    poor = (v.village_code.startswith(region_prefix(region))) & v.poor
+async def _mutual_aid(asked: _Asked, t: dict[str, Any]) -> dict:
+    v, conn = villages.c, asked.conn
+    poor = (v.village_code.startswith(region_prefix(asked.region))) & v.poor
     floor = int(Decimal(t["at_least_yuan"]) * 100)
     total = await conn.scalar(select(func.count()).where(poor)) or 0
     funded = await conn.scalar(select(func.count()).where(poor, v.mutual_aid_fund >= floor)) or 0
@@ -125,12 +138,12 @@ async def _mutual_aid(
     }
 
 
-async def _certified(conn: AsyncConnection, _: EventStore, region: str, t: dict, on: date) -> dict:
+async def _certified(asked: _Asked, t: dict[str, Any]) -> dict:
     """Registered poor households (exited ones included) with a member holding a valid
     vocational certificate, on the last day of the target year — or ``on``, before then."""
-    day = min(date(t["by"], 12, 31), on)
-    rows = (await rollups(conn, region, level_of(region), day)).rows
-    reach = rows[0].reach if rows else Reach()
+    day = min(date(t["by"], 12, 31), asked.on)
+    found = await asked.figures_on(day)
+    reach = found.reach if found else Reach()
     coverage = reach.certified_coverage
     return {
         "value": {
@@ -144,22 +157,20 @@ async def _certified(conn: AsyncConnection, _: EventStore, region: str, t: dict,
     }
 
 
-async def _delisting(
-    conn: AsyncConnection, store: EventStore, region: str, t: dict, on: date
-) -> dict:
-    prefix = region_prefix(region)
+async def _delisting(asked: _Asked, t: dict[str, Any]) -> dict:
     counties = (
-        await conn.scalars(
+        await asked.conn.scalars(
             select(households.c.county_code)
-            .where(households.c.village_code.startswith(prefix))
+            .where(households.c.village_code.startswith(region_prefix(asked.region)))
             .distinct()
             .order_by(households.c.county_code)
         )
     ).all()
     try:
-        eligible = [
-            c for c in counties if (await delisting.standing(conn, store, c, on))["eligible"]
-        ]
+        found = await delisting.standings_of(
+            asked.conn, asked.store, list(counties), asked.region, asked.on
+        )
+        eligible = [s for s in found if s["eligible"]]
     except PolicyUnavailable as exc:  # before any exit rule set: nothing to judge by
         return {"value": None, "met": None, "note": str(exc)}
     return {
