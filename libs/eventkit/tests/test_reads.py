@@ -1,14 +1,14 @@
 """How reads use the database: no transaction round trips on PostgreSQL, a cursor where one
-is asked for, a pool that keeps the connections twenty callers use at once, and no time
-spent compiling a query to machine code."""
+is asked for, a pool that keeps the connections twenty callers use at once, no time spent
+compiling a query to machine code, and a region's rows found through the code's index."""
 
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Index, MetaData, String, Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tuopin_eventkit.db import create_engine, is_postgres, read_only
+from tuopin_eventkit.db import create_engine, is_postgres, prefixed, read_only
 
 
 async def test_a_read_on_postgresql_opens_no_transaction(engine: AsyncEngine) -> None:
@@ -69,3 +69,43 @@ async def test_postgresql_does_not_compile_a_costly_query_before_running_it(
             assert "JIT" not in plan
     finally:
         await engine.dispose()
+
+
+async def test_a_region_is_read_through_the_code_index_and_holds_its_rows_exactly(
+    engine: AsyncEngine,
+) -> None:
+    """A county's households are found through the village code's index, not by reading
+    the province's (a ``LIKE 'prefix%'`` reads no B-tree under PostgreSQL's ``C.UTF-8`` or
+    SQLite's case-insensitive LIKE), and a prefix selects exactly the codes that begin
+    with it, whatever the digits around it."""
+    metadata = MetaData()
+    places = Table("places", metadata, Column("code", String(12)), Index("ix_code", "code"))
+    codes = [
+        "62", "619999999999", "620000000000", "621121", "621121000000", "621121100201",
+        "6211211", "621121999999", "621122000000", "621129999999", "621130000000",
+        "629999999999", "99", "999", "630000000000",
+    ]  # fmt: skip
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        await conn.execute(insert(places), [{"code": c} for c in codes])
+    try:
+        async with engine.connect() as conn:
+            for prefix in ("", "62", "621121", "621129", "6211219", "629999999999", "99", "9"):
+                query = select(places.c.code).where(prefixed(places.c.code, prefix))
+                found = sorted((await conn.scalars(query)).all())
+                assert found == sorted(c for c in codes if c.startswith(prefix)), prefix
+            county = select(places.c.code).where(prefixed(places.c.code, "621121"))
+            sql = county.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})
+            if is_postgres(conn):  # too few rows to prefer the index: told not to scan
+                await conn.execute(text("SET enable_seqscan = off"))
+                plan = "\n".join((await conn.scalars(text(f"EXPLAIN {sql}"))).all())
+                assert "Index Cond" in plan and "Filter" not in plan, plan  # not the whole index
+            else:
+                rows = await conn.execute(text(f"EXPLAIN QUERY PLAN {sql}"))
+                plan = "\n".join(str(r[-1]) for r in rows)
+                assert "USING COVERING INDEX ix_code" in plan, plan
+        with pytest.raises(ValueError, match="not a code prefix"):
+            prefixed(places.c.code, "62%")
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)

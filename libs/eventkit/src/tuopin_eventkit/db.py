@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import (
     ColumnElement,
     Table,
+    and_,
     event,
     text,
     true,
@@ -159,3 +160,20 @@ def recorded_by(column: Any, known_at: datetime | None) -> ColumnElement[bool]:
     audit view. Instants are kept in UTC, and SQLite compares them as written, so
     ``known_at`` is put in UTC first."""
     return true() if known_at is None else column <= known_at.astimezone(UTC)
+
+
+def prefixed(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """The rows whose code (of digits: a region's, a village's) begins with ``prefix``,
+    as a range of the column's B-tree index: ``prefix`` ≤ code < the next prefix.
+
+    Not ``LIKE 'prefix%'``, which PostgreSQL reads through an index only under the C
+    collation (its ``C.UTF-8`` is not one) and SQLite only with a case-sensitive LIKE:
+    a county's households were found by reading the whole province's. Digits sort the
+    same in every collation, so the range is the prefix's rows exactly."""
+    if not prefix:
+        return true()
+    if not (prefix.isascii() and prefix.isdigit()):
+        raise ValueError(f"{prefix!r} is not a code prefix (digits)")
+    if set(prefix) == {"9"}:  # no prefix of the same length comes after it
+        return column >= prefix
+    return and_(column >= prefix, column < str(int(prefix) + 1).zfill(len(prefix)))

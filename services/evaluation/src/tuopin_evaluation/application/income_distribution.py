@@ -17,7 +17,7 @@ from tuopin_evaluation.application.rollups import PolicyUnavailable
 from tuopin_evaluation.application.village_figures import POOR, status_on
 from tuopin_evaluation.domain.income_bands import BandCount, distribution, income_bands
 from tuopin_evaluation.domain.region_codes import region_prefix
-from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store.aggregate import NotFound
 
 
@@ -69,7 +69,7 @@ async def income_distribution(
     prefix = region_prefix(region)
     status = h.status if known_at is None else status_on(LAST_DAY, known_at)
     scope = and_(
-        h.village_code.startswith(prefix),
+        prefixed(h.village_code, prefix),
         status.in_(POOR) if poor_only else status != HouseholdStatus.REMOVED,
     )
     if year is None:

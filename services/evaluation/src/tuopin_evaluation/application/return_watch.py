@@ -37,7 +37,7 @@ from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
 from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.batched import upsert
-from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store import columns
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_eventkit.store.idempotency import Outcome
@@ -280,7 +280,7 @@ async def work_list(
     query = _list_query(day, known_at).subquery()
     rows = await conn.execute(
         select(query)
-        .where(true() if region is None else query.c.village_code.startswith(region_prefix(region)))
+        .where(true() if region is None else prefixed(query.c.village_code, region_prefix(region)))
         .where(true() if status is None else query.c.status == status)
         .order_by(query.c.raised_on, query.c.warning_id)
     )
@@ -304,7 +304,7 @@ async def open_by_village(
         select(h.village_code, func.count())
         .select_from(warnings.join(households, h.household_id == warnings.c.household_id))
         .where(
-            raised, or_(~closed, warnings.c.closed_on.is_(None)), h.village_code.startswith(prefix)
+            raised, or_(~closed, warnings.c.closed_on.is_(None)), prefixed(h.village_code, prefix)
         )
         .group_by(h.village_code)
     )

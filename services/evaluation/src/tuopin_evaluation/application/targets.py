@@ -21,6 +21,7 @@ from tuopin_evaluation.application.village_figures import status_on
 from tuopin_evaluation.domain.region_codes import level_of, region_prefix
 from tuopin_evaluation.domain.rollup import Rollup
 from tuopin_evaluation.domain.village_figures import Reach
+from tuopin_eventkit.db import prefixed
 from tuopin_eventkit.store.store import EventStore
 
 
@@ -112,7 +113,7 @@ async def _income(asked: _Asked, t: dict[str, Any]) -> dict:
         await asked.conn.execute(
             select(func.sum(i.per_head * i.members), func.sum(i.members))
             .select_from(incomes.join(households, h.household_id == i.household_id))
-            .where(h.village_code.startswith(region_prefix(asked.region)))
+            .where(prefixed(h.village_code, region_prefix(asked.region)))
             .where(status.is_not(None), status != "removed", i.year == t["year"])
         )
     ).one()
@@ -128,7 +129,7 @@ async def _income(asked: _Asked, t: dict[str, Any]) -> dict:
 
 async def _mutual_aid(asked: _Asked, t: dict[str, Any]) -> dict:
     v, conn = villages.c, asked.conn
-    poor = (v.village_code.startswith(region_prefix(asked.region))) & v.poor
+    poor = (prefixed(v.village_code, region_prefix(asked.region))) & v.poor
     floor = int(Decimal(t["at_least_yuan"]) * 100)
     total = await conn.scalar(select(func.count()).where(poor)) or 0
     funded = await conn.scalar(select(func.count()).where(poor, v.mutual_aid_fund >= floor)) or 0
@@ -161,7 +162,7 @@ async def _delisting(asked: _Asked, t: dict[str, Any]) -> dict:
     counties = (
         await asked.conn.scalars(
             select(households.c.county_code)
-            .where(households.c.village_code.startswith(region_prefix(asked.region)))
+            .where(prefixed(households.c.village_code, region_prefix(asked.region)))
             .distinct()
             .order_by(households.c.county_code)
         )

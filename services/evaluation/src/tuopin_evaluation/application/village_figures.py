@@ -48,7 +48,7 @@ from tuopin_evaluation.application.return_watch import open_by_village
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_evaluation.domain.village_figures import Condition, Reach, VillageFigures
-from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.db import prefixed, recorded_by
 
 POOR = sorted(str(s) for s in ru.POOR)
 
@@ -88,7 +88,7 @@ async def _households_by_village(
     if as_of is None and known_at is None:
         query = (
             select(h.village_code, h.status, func.count(), func.sum(h.size))
-            .where(h.village_code.startswith(prefix))
+            .where(prefixed(h.village_code, prefix))
             .group_by(h.village_code, h.status)
         )
     else:
@@ -98,7 +98,7 @@ async def _households_by_village(
                 status_on(_day(as_of), known_at).label("status"),
                 _size_on(_day(as_of), known_at).label("people"),
             )
-            .where(h.village_code.startswith(prefix))
+            .where(prefixed(h.village_code, prefix))
             .subquery()
         )
         # Households not yet registered then (no status) are grouped, and dropped below,
@@ -132,7 +132,7 @@ async def _moves_by_village(
         select(h.village_code, sh.status, sh.year, func.count())
         .select_from(status_history.join(households, h.household_id == sh.household_id))
         .where(
-            h.village_code.startswith(prefix),
+            prefixed(h.village_code, prefix),
             sh.status.in_([HouseholdStatus.EXITED, HouseholdStatus.RETURNED]),
         )
         .group_by(h.village_code, sh.status, sh.year)
@@ -159,7 +159,7 @@ async def _villages(
     if as_of is None and known_at is None:
         rows = await conn.execute(
             select(v.village_code, v.name, v.poor, v.rural_population, *belt).where(
-                v.village_code.startswith(prefix)
+                prefixed(v.village_code, prefix)
             )
         )
         return {r.village_code: dict(r._mapping) for r in rows}
@@ -181,7 +181,7 @@ async def _villages(
             latest(vs.rural_population).label("rural_population"),
             *belt,
         )
-        .where(v.village_code.startswith(prefix))
+        .where(prefixed(v.village_code, prefix))
         .subquery()
     )
     # Not yet registered then: dropped here, not filtered in the query (which would look
@@ -197,7 +197,7 @@ async def _conditions(
     by then (of a day, the last recorded), among those recorded by ``known_at``."""
     c = village_conditions.c
     query = select(c.village_code, c.condition, c.value, c.effective_date, c.source).where(
-        c.village_code.startswith(prefix), c.effective_date <= _day(as_of)
+        prefixed(c.village_code, prefix), c.effective_date <= _day(as_of)
     )
     if known_at is not None:
         query = query.where(recorded_by(c.recorded_at, known_at))
@@ -230,7 +230,7 @@ async def _reach_by_village(
         return true() if known_at is None else recorded_by(column, known_at)
 
     scope = (
-        _registered(as_of, known_at).where(households.c.village_code.startswith(prefix)).subquery()
+        _registered(as_of, known_at).where(prefixed(households.c.village_code, prefix)).subquery()
     )
 
     async def per_village(table: Any, where: Any, *figures: Any, by: Any = None) -> list[Any]:

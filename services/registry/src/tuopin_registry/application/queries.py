@@ -7,7 +7,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.vocabulary import HouseholdStatus
-from tuopin_eventkit.db import by_key
+from tuopin_eventkit.db import by_key, prefixed
 from tuopin_eventkit.security.identity import mask_name
 from tuopin_registry.application import people
 from tuopin_registry.application.household_index import household_members, households
@@ -51,7 +51,7 @@ class HouseholdFilter:
     def apply(self, query: Select[Any]) -> Select[Any]:
         h = households.c
         if self.region:
-            query = query.where(h.village_code.startswith(region_prefix(self.region)))
+            query = query.where(prefixed(h.village_code, region_prefix(self.region)))
         if self.status:
             query = query.where(h.status == self.status)
         if self.cause:
@@ -83,7 +83,7 @@ async def summary(conn: AsyncConnection, region: str, level: str) -> list[dict[s
     code = func.substr(households.c.village_code, 1, digits).label("code")
     rows = await conn.execute(
         select(code, households.c.status, func.count(), func.sum(households.c.size))
-        .where(households.c.village_code.startswith(region_prefix(region)))
+        .where(prefixed(households.c.village_code, region_prefix(region)))
         .group_by(code, households.c.status)
         .order_by(code)
     )
@@ -145,14 +145,14 @@ async def without_responsible(conn: AsyncConnection, region: str) -> dict[str, l
     h, v = households.c, villages.c
     lonely_households = await conn.execute(
         select(h.household_id, h.file_number, h.village_code, h.status)
-        .where(h.village_code.startswith(prefix))
+        .where(prefixed(h.village_code, prefix))
         .where(h.status.in_(IN_PROGRAMME))
         .where((h.cadre_name.is_(None)) | (h.cadre_unit.is_(None)))
         .order_by(h.village_code, h.file_number)
     )
     lonely_villages = await conn.execute(
         select(v.village_code, v.name)
-        .where(v.village_code.startswith(prefix))
+        .where(prefixed(v.village_code, prefix))
         .where(v.poor)
         .where((v.first_secretary.is_(None)) | (v.responsible_unit.is_(None)))
         .order_by(v.village_code)
@@ -171,7 +171,7 @@ async def list_villages(
     conn: AsyncConnection, region: str, belt: str | None, poor: bool | None
 ) -> list[dict[str, Any]]:
     """Villages of a region, of a special-hardship belt (特困片带), poor or not."""
-    query = select(villages).where(villages.c.village_code.startswith(region_prefix(region)))
+    query = select(villages).where(prefixed(villages.c.village_code, region_prefix(region)))
     if belt is not None:
         v = villages.c  # a code, or a name as legacy events carry it
         query = query.where(or_(v.hardship_belt_code == belt, v.hardship_belt == belt))

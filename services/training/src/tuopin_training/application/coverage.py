@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
-from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_training.application.records import (
     academic_certificates,
@@ -78,7 +78,7 @@ def share(part: int, whole: int) -> str | None:
 
 
 def _in_region(code: str | None) -> ColumnElement[bool]:
-    return h.c.village_code.startswith(code) if code else true()
+    return prefixed(h.c.village_code, code) if code else true()
 
 
 async def by_region(
@@ -169,7 +169,7 @@ async def work_list(conn: AsyncConnection, code: str, day: date) -> list[dict[st
             m.c.labour_ability,
         )
         .select_from(h.join(m, m.c.household_id == h.c.household_id))
-        .where(counted(day), h.c.village_code.startswith(code), ~covered(day))
+        .where(counted(day), prefixed(h.c.village_code, code), ~covered(day))
         .order_by(h.c.village_code, h.c.file_number, m.c.birth_year, m.c.birth_month, m.c.person_id)
     )
     listed: dict[str, dict[str, Any]] = {}

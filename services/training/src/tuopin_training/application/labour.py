@@ -26,7 +26,7 @@ from sqlalchemy import and_, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from tuopin_eventkit.db import recorded_by
+from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_training.application.records import placements as p
 
 # Digits of a region's code → digits of the rows below it.
@@ -36,7 +36,7 @@ LEVEL_NAMES = {6: "county", 9: "township", 12: "village"}
 
 def counted(region: str, year: int, day: date, known_at: datetime | None) -> ColumnElement[bool]:
     return and_(
-        p.c.village_code.startswith(region),
+        prefixed(p.c.village_code, region),
         p.c.start_date.between(date(year, 1, 1), min(day, date(year, 12, 31))),
         recorded_by(p.c.recorded_at, known_at),
     )
