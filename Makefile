@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 VENV := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test sync lint format contracts bench bench-sync bench-kernel bench-import bench-evaluation bench-backfill bench-loans bench-load bench-reads clean deploy-tools validate-deploy vendor-map vendor-oidc
+.PHONY: run test sync lint format contracts bench bench-sync bench-kernel bench-import bench-evaluation bench-backfill bench-loans bench-load bench-reads bench-plans clean deploy-tools validate-deploy vendor-map vendor-oidc
 
 run: sync ## Run broker + four services on 127.0.0.1 (8001–8004, Kafka 9092); Ctrl-C stops all
 	$(VENV)/tuopin up
@@ -73,6 +73,9 @@ bench-load: bench-sync ## Open-loop registrations over HTTP, timed to counted in
 
 bench-reads: bench-sync ## Household by id and roll-ups under 20 concurrent clients, against /healthz; HOUSEHOLDS=10000 (PostgreSQL when TUOPIN_TEST_POSTGRES_URL is set)
 	$(VENV)/python -m bench.reads --households $(or $(HOUSEHOLDS),10000) $(BENCH_PORTS) $(BENCH_OPTIONS)
+
+bench-plans: bench-sync ## Every GET route of the registry and evaluation explained (EXPLAIN ANALYZE) over a generated province; HOUSEHOLDS=20000 (PostgreSQL: POSTGRES or TUOPIN_TEST_POSTGRES_URL)
+	$(VENV)/python -m bench.plans --households $(or $(HOUSEHOLDS),20000) $(BENCH_OPTIONS)
 
 bench-loans: bench-sync ## Quarterly interest-subsidy settlement over a generated portfolio; LOANS=800000
 	$(VENV)/python -m bench.loans_settlement --loans $(or $(LOANS),800000)
