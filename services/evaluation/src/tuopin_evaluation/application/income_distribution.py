@@ -33,13 +33,15 @@ class IncomeDistribution:
     bands: list[BandCount]
 
 
-def _incomes_known_at(known_at: datetime) -> Any:
+def _incomes_known_at(known_at: datetime, prefix: str) -> Any:
     """Each household's income per year as known at ``known_at``: its latest recording by
-    then (a correction recorded later is not known yet)."""
-    ih = income_history.c
+    then (a correction recorded later is not known yet) — of the region's households only,
+    not the province's history grouped for a county's question."""
+    ih, h = income_history.c, households.c
     latest = (
         select(ih.household_id, func.max(ih.sequence).label("sequence"))
-        .where(recorded_by(ih.recorded_at, known_at))
+        .join(households, h.household_id == ih.household_id)
+        .where(prefixed(h.village_code, prefix), recorded_by(ih.recorded_at, known_at))
         .group_by(ih.household_id, ih.year)
         .subquery()
     )
@@ -64,9 +66,9 @@ async def income_distribution(
     in bands around that year's poverty line. In scope: households on the register (not
     removed), or only those currently poor — now, or as known at ``known_at`` (statuses and
     incomes recorded by then)."""
-    earned = incomes if known_at is None else _incomes_known_at(known_at)
-    h, i = households.c, earned.c
     prefix = region_prefix(region)
+    earned = incomes if known_at is None else _incomes_known_at(known_at, prefix)
+    h, i = households.c, earned.c
     status = h.status if known_at is None else status_on(LAST_DAY, known_at)
     scope = and_(
         prefixed(h.village_code, prefix),
