@@ -140,7 +140,9 @@ async def test_the_targets_count_each_day_once_and_every_county_in_one_roll_up(
 ) -> None:
     """Each target year's end is the next one's start, and the counties' delisting reads
     one roll-up of the region by county: the province's targets count no day twice, and
-    no more days than one county's — not one more roll-up for each of its counties."""
+    no more days than one county's — not one more roll-up for each of its counties. Asked
+    again while the read model stands still, they are not counted again (the leadership's
+    dashboard opens on the province's)."""
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
     await publish(
         kafka_settings,
@@ -173,3 +175,10 @@ async def test_the_targets_count_each_day_once_and_every_county_in_one_roll_up(
         _, county = await targets("621121")
         assert len(set(province)) == len(province) and len(set(county)) == len(county)
         assert len(province) == len(county)
+
+        async def kept_while_nothing_moves() -> None:  # once every consumer is idle
+            first, _ = await targets("620000")
+            again, counted_again = await targets("620000")
+            assert counted_again == [] and again == first
+
+        await eventually(kept_while_nothing_moves)

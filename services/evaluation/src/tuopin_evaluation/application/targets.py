@@ -50,9 +50,17 @@ class _Asked:
         return self._figures[day]
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Each target with its figure and whether it is met: the ``rows`` an answer is kept by
+    (``answers``)."""
+
+    rows: list[dict[str, Any]]
+
+
 async def progress(
     conn: AsyncConnection, store: EventStore, region: str, as_of: date | None = None
-) -> list[dict[str, Any]]:
+) -> Progress:
     asked = _Asked(conn, store, region, as_of or today())
     measure = {
         "poor_people_reduction": _reduction,
@@ -62,13 +70,15 @@ async def progress(
         "households_with_certified_member": _certified,
         "counties_eligible_for_delisting": _delisting,
     }
-    return [
-        {
-            **{k: v for k, v in t.items() if k != "metric"},
-            **await measure[t["metric"]](asked, t),
-        }
-        for t in targets()
-    ]
+    return Progress(
+        [
+            {
+                **{k: v for k, v in t.items() if k != "metric"},
+                **await measure[t["metric"]](asked, t),
+            }
+            for t in targets()
+        ]
+    )
 
 
 async def _poor_people(asked: _Asked, day: date) -> int:
