@@ -11,9 +11,9 @@ from importlib.resources import files
 
 import pytest
 
+from tuopin_contracts import regions as rc
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.domain import income_bands as ib
-from tuopin_evaluation.domain import region_codes as rc
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain import village_exit as ve
 from tuopin_evaluation.domain import village_figures as vf

@@ -12,8 +12,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from tuopin_contracts.bounds import BusinessDate, Year
 from tuopin_contracts.reference.regions import gansu
+from tuopin_contracts.regions import check_level
 from tuopin_evaluation.domain import rollup as ru
-from tuopin_evaluation.domain.region_codes import check_level
 from tuopin_eventkit.web.http import KnownAt
 
 

@@ -10,13 +10,13 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import LAST_DAY
+from tuopin_contracts.regions import region_prefix
 from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.facts import households, income_history, incomes
 from tuopin_evaluation.application.rollups import PolicyUnavailable
 from tuopin_evaluation.application.village_figures import POOR, status_on
 from tuopin_evaluation.domain.income_bands import BandCount, distribution, income_bands
-from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store.aggregate import NotFound
 

@@ -33,9 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
 from tuopin_contracts.events import evaluation as ev
+from tuopin_contracts.regions import region_prefix
 from tuopin_evaluation.application.facts import households, recorded
 from tuopin_evaluation.domain import return_watch as rw
-from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_eventkit.batched import upsert
 from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store import columns

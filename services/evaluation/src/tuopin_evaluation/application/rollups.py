@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
+from tuopin_contracts.regions import check_level
 from tuopin_evaluation.application import reference
 from tuopin_evaluation.application.village_figures import village_figures
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet, VillageExitRules
-from tuopin_evaluation.domain.region_codes import check_level
 from tuopin_evaluation.domain.village_exit import VillageExit, village_exit
 from tuopin_evaluation.domain.village_figures import VillageFigures
 from tuopin_eventkit.store.aggregate import NotFound, RuleViolation

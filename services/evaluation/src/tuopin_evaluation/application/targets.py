@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import today
+from tuopin_contracts.regions import level_of, region_prefix
 from tuopin_evaluation.application import delisting
 from tuopin_evaluation.application.facts import households, incomes, villages
 from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
 from tuopin_evaluation.application.village_figures import status_on
-from tuopin_evaluation.domain.region_codes import level_of, region_prefix
 from tuopin_evaluation.domain.rollup import Rollup
 from tuopin_evaluation.domain.village_figures import Reach
 from tuopin_eventkit.db import prefixed

@@ -28,6 +28,7 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tuopin_contracts.dates import LAST_DAY, today
+from tuopin_contracts.regions import region_prefix
 from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.application.facts import (
     households,
@@ -46,7 +47,6 @@ from tuopin_evaluation.application.reach import (
 )
 from tuopin_evaluation.application.return_watch import open_by_village
 from tuopin_evaluation.domain import rollup as ru
-from tuopin_evaluation.domain.region_codes import region_prefix
 from tuopin_evaluation.domain.village_figures import Condition, Reach, VillageFigures
 from tuopin_eventkit.db import prefixed, recorded_by
 

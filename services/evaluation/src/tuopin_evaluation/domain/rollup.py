@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tuopin_contracts.regions import DIGITS, LEVELS, region_at
 from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_evaluation.domain.exit_standard import VillageExitRules
-from tuopin_evaluation.domain.region_codes import DIGITS, LEVELS, region_at
 from tuopin_evaluation.domain.village_exit import village_exit
 from tuopin_evaluation.domain.village_figures import Reach, VillageFigures, incidence, sum_counts
 

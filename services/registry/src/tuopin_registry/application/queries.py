@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tuopin_contracts.regions import DIGITS, region_prefix
 from tuopin_contracts.vocabulary import HouseholdStatus
 from tuopin_eventkit.db import by_key, prefixed
 from tuopin_eventkit.security.identity import mask_name
@@ -14,8 +15,6 @@ from tuopin_registry.application.household_index import household_members, house
 from tuopin_registry.application.sealing import PeopleKey
 from tuopin_registry.application.village_index import villages
 
-# Region codes by level: how many leading digits of a 12-digit village code identify it.
-LEVEL_DIGITS = {"province": 2, "city": 4, "county": 6, "township": 9, "village": 12}
 # Households still in the programme: 不脱贫不脱钩 applies to them.
 IN_PROGRAMME = [
     HouseholdStatus.IDENTIFIED,
@@ -24,20 +23,6 @@ IN_PROGRAMME = [
     HouseholdStatus.EXIT_PUBLICISED,
     HouseholdStatus.RETURNED,
 ]
-
-
-def region_prefix(code: str) -> str:
-    """The leading digits a region's villages share: 620000 → 62, 621100 → 6211,
-    621121 → 621121, 621121100 → 621121100 (township), 621121100201 → itself."""
-    if len(code) in (9, 12):
-        return code
-    if len(code) != 6 or not code.isdigit():
-        raise ValueError(f"{code} is not a region code (6, 9 or 12 digits)")
-    if code.endswith("0000"):
-        return code[:2]
-    if code.endswith("00"):
-        return code[:4]
-    return code
 
 
 @dataclass(frozen=True)
@@ -79,7 +64,7 @@ async def list_households(
 
 async def summary(conn: AsyncConnection, region: str, level: str) -> list[dict[str, Any]]:
     """Households and people by status, for each region of ``level`` inside ``region``."""
-    digits = LEVEL_DIGITS[level]
+    digits = DIGITS[level]
     code = func.substr(households.c.village_code, 1, digits).label("code")
     rows = await conn.execute(
         select(code, households.c.status, func.count(), func.sum(households.c.size))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from tuopin_contracts.dates import born
+from tuopin_contracts.regions import DIGITS
 from tuopin_eventkit.db import prefixed, recorded_by
 from tuopin_eventkit.store.aggregate import NotFound
 from tuopin_training.application.records import (
@@ -29,7 +30,6 @@ from tuopin_training.application.records import (
 from tuopin_training.application.trainee_households import trainee_households, trainee_members
 from tuopin_training.domain.terms import NEW_PROFESSIONAL_FARMERS_PER_YEAR, working_age
 
-LEVEL_DIGITS = {"county": 6, "township": 9, "village": 12}
 h, m, c = trainee_households, trainee_members, certificates
 
 
@@ -88,7 +88,7 @@ async def by_region(
     day: date,
     known_at: datetime | None = None,
 ) -> dict:
-    region = func.substr(h.c.village_code, 1, LEVEL_DIGITS[level]).label("code")
+    region = func.substr(h.c.village_code, 1, DIGITS[level]).label("code")
     is_covered = func.coalesce(func.sum(case((covered(day, known_at), 1), else_=0)), 0)
     rows = await conn.execute(
         select(region, func.count().label("households"), is_covered.label("certified"))
