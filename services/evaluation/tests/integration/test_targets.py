@@ -3,7 +3,8 @@
 达到4000元以上" — each target with its quote, its figure, whether on track, per region and
 as of a day."""
 
-from datetime import date
+from datetime import date, timedelta
+from itertools import count
 from typing import Any
 from uuid import UUID
 
@@ -142,7 +143,7 @@ async def test_the_targets_count_each_day_once_and_every_county_in_one_roll_up(
     one roll-up of the region by county: the province's targets count no day twice, and
     no more days than one county's — not one more roll-up for each of its counties. Asked
     again while the read model stands still, they are not counted again (the leadership's
-    dashboard opens on the province's)."""
+    dashboard opens on the province's), nor are the year ends its trend has asked."""
     await ensure_topics(kafka_settings, [Topic.REGISTRY])
     await publish(
         kafka_settings,
@@ -182,3 +183,16 @@ async def test_the_targets_count_each_day_once_and_every_county_in_one_roll_up(
             assert counted_again == [] and again == first
 
         await eventually(kept_while_nothing_moves)
+
+        # The dashboard's trend of the county asks its year ends too: counted once for both.
+        days = (date(2017, 7, 1) + timedelta(days=n) for n in count())
+
+        async def shared_with_the_trends() -> None:
+            trend = {"region": "621121", "level": "county", "as_of": "2016-12-31"}
+            assert (await client.get("/v1/rollups", params=trend)).status_code == 200
+            counted.clear()
+            asked = {"region": "621121", "as_of": str(next(days))}  # a question not yet kept
+            assert (await client.get("/v1/targets", params=asked)).status_code == 200
+            assert counted and ("621121", date(2016, 12, 31)) not in counted
+
+        await eventually(shared_with_the_trends)

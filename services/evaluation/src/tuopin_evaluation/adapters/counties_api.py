@@ -79,6 +79,7 @@ async def target_progress(
     # Kept while the read model stands still, as the roll-ups are: the leadership's
     # dashboard asks for the province's, six province-wide roll-ups as of year ends.
     found = await answers(runtime.reader).get(
-        ("targets", region, on), lambda conn: targets.progress(conn, runtime.store, region, on)
+        ("targets", region, on),
+        lambda conn: targets.progress(conn, runtime.reader, runtime.store, region, on),
     )
     return {"region": region, "as_of": on, "targets": found.rows}

@@ -51,10 +51,7 @@ router = Router(prefix="/v1", tags=["roll-ups"])
 
 
 async def _report(runtime: RuntimeDep, q: RollupQuery) -> RollupReport:
-    found = await answers(runtime.reader).get(
-        ("rollups", q.region, q.level, q.as_of, q.rules, q.known_at),
-        lambda conn: app.rollups(conn, q.region, q.level, q.as_of, q.rules, q.known_at),
-    )
+    found = await app.kept_rollups(runtime.reader, q.region, q.level, q.as_of, q.rules, q.known_at)
     return RollupReport(
         region=found.region,
         level=q.level,

@@ -10,11 +10,12 @@ rule set by name (what-if), on the village's conditions in force that day as kno
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import check_level
 from tuopin_evaluation.application import reference
+from tuopin_evaluation.application.answers import answers
 from tuopin_evaluation.application.village_figures import village_figures
 from tuopin_evaluation.domain import rollup as ru
 from tuopin_evaluation.domain.exit_standard import RuleSet, VillageExitRules
@@ -75,6 +76,23 @@ async def rollups(
     rows = ru.roll_up(figures, level, village_rules)
     name = rules.name if rules and village_rules else None
     return Rollups(region, level, as_of, known_at, name, rows)
+
+
+async def kept_rollups(
+    engine: AsyncEngine,
+    region: str,
+    level: str,
+    as_of: date | None = None,
+    rules_name: str | None = None,
+    known_at: datetime | None = None,
+) -> Rollups:
+    """``rollups``, counted once while the read model stands still (``answers``): for every
+    request that asks the same — the dashboard's trends, year end by year end, and the
+    targets' yearly reduction ask the same year ends of the same region."""
+    return await answers(engine).get(
+        ("rollups", region, level, as_of, rules_name, known_at),
+        lambda conn: rollups(conn, region, level, as_of, rules_name, known_at),
+    )
 
 
 @dataclass(frozen=True)

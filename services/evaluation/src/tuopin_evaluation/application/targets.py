@@ -11,13 +11,13 @@ from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tuopin_contracts.dates import today
 from tuopin_contracts.regions import level_of, region_prefix
 from tuopin_evaluation.application import delisting
 from tuopin_evaluation.application.facts import households, incomes, villages
-from tuopin_evaluation.application.rollups import PolicyUnavailable, rollups
+from tuopin_evaluation.application.rollups import PolicyUnavailable, kept_rollups
 from tuopin_evaluation.application.village_figures import status_on
 from tuopin_evaluation.domain.rollup import Rollup
 from tuopin_evaluation.domain.village_figures import Reach
@@ -38,6 +38,7 @@ class _Asked:
     day is one of them."""
 
     conn: AsyncConnection
+    reader: AsyncEngine  # the roll-ups kept for every request (``kept_rollups``)
     store: EventStore
     region: str
     on: date
@@ -45,7 +46,8 @@ class _Asked:
 
     async def figures_on(self, day: date) -> Rollup | None:
         if day not in self._figures:
-            rows = (await rollups(self.conn, self.region, level_of(self.region), day)).rows
+            level = level_of(self.region)
+            rows = (await kept_rollups(self.reader, self.region, level, day)).rows
             self._figures[day] = rows[0] if rows else None
         return self._figures[day]
 
@@ -59,9 +61,13 @@ class Progress:
 
 
 async def progress(
-    conn: AsyncConnection, store: EventStore, region: str, as_of: date | None = None
+    conn: AsyncConnection,
+    reader: AsyncEngine,
+    store: EventStore,
+    region: str,
+    as_of: date | None = None,
 ) -> Progress:
-    asked = _Asked(conn, store, region, as_of or today())
+    asked = _Asked(conn, reader, store, region, as_of or today())
     measure = {
         "poor_people_reduction": _reduction,
         "rural_income_poor_areas": _rural_income,
